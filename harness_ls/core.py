@@ -1,0 +1,366 @@
+"""The Harness facade: the one object every host (LSP, HTTP daemon, CLI) talks to.
+
+Hosts are thin translators over this class; it owns the run store, the approval broker and the
+asyncio tasks of active runs and sessions. Heavy modules (agent runtime, models, tools, git) are
+imported lazily so that `import harness_ls.core` stays cheap for the language server's cold start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from harness_ls.config import data_dir as resolve_data_dir
+from harness_ls.errors import Conflict, HarnessError, InvalidInput
+
+if TYPE_CHECKING:
+    from harness_ls.agent.approvals import ApprovalBroker, ApprovalChange, PendingApproval
+    from harness_ls.agent.sessions import SessionManager
+    from harness_ls.store import RunMeta, RunStore
+
+TERMINAL_RUN_STATUSES = frozenset({"completed", "failed", "cancelled", "interrupted"})
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class Harness:
+    """One per process: runs, sessions, approvals and specs over one data dir."""
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        model: str | None = None,
+        policy_mode: str | None = None,
+    ) -> None:
+        self.data_dir = resolve_data_dir(data_dir)
+        self.model = model
+        self.policy_mode = policy_mode
+        self._store: RunStore | None = None
+        self._broker: ApprovalBroker | None = None
+        self._sessions: SessionManager | None = None
+        self._runs: dict[str, asyncio.Task[None]] = {}
+        self.options: dict[
+            str, Any
+        ] = {}  # run tuning (max_turns, verify_attempts, ...) for hosts/tests
+
+    # ---- shared parts (lazy) --------------------------------------------------------------
+    @property
+    def store(self) -> RunStore:
+        if self._store is None:
+            from harness_ls.store import RunStore
+
+            self._store = RunStore(self.data_dir)
+        return self._store
+
+    @property
+    def broker(self) -> ApprovalBroker:
+        if self._broker is None:
+            from harness_ls.agent.approvals import ApprovalBroker
+
+            self._broker = ApprovalBroker()
+        return self._broker
+
+    @property
+    def sessions(self) -> SessionManager:
+        if self._sessions is None:
+            from harness_ls.agent.sessions import SessionManager
+
+            self._sessions = SessionManager(self)
+        return self._sessions
+
+    async def start(self) -> list[str]:
+        """Mark runs/sessions left in flight by a previous process as interrupted."""
+        return await asyncio.to_thread(self.store.recover_interrupted)
+
+    async def close(self) -> None:
+        """Stop active runs as interrupted (resumable), then release the store."""
+        tasks = list(self._runs.values())
+        for task in tasks:
+            task.cancel("shutdown")
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._sessions is not None:
+            await self._sessions.close()
+
+    # ---- runs -----------------------------------------------------------------------------
+    async def start_run(
+        self,
+        workspace: str,
+        spec: str,
+        *,
+        model: str | None = None,
+        resume: str | None = None,
+    ) -> RunMeta:
+        """Validate workspace and spec, create (or reopen) the run, and start it in the background.
+
+        `spec` is a path (relative to the workspace or absolute) or the spec text itself.
+        """
+        from harness_ls.agent.run import RunEngine, RunOptions
+
+        ws = await check_workspace(workspace)
+        spec_path, spec_text = read_spec(ws, spec)
+        ensure_valid_spec(spec_text, ws, spec_path)
+        chosen = model or self.model
+        if resume:
+            meta = self.get_run(resume)
+            if resume in self._runs and not self._runs[resume].done():
+                raise Conflict(f"run {resume} is still running", hint="cancel it first or wait")
+            if meta.status == "completed":
+                raise Conflict(f"run {resume} already completed; nothing to resume")
+            if _resolved(meta.workspace) != ws:
+                raise InvalidInput(
+                    f"run {resume} belongs to workspace {meta.workspace}, not {ws}",
+                    hint="resume it with its own workspace",
+                )
+            chosen = model or meta.model or self.model
+        else:
+            meta = await asyncio.to_thread(
+                self.store.create_run,
+                workspace=str(ws),
+                spec_path=spec_path,
+                spec_text=spec_text,
+                model=chosen,
+            )
+        options = RunOptions(**{"policy_mode": self.policy_mode, **self.options})
+        engine = RunEngine(
+            harness=self,
+            run_id=meta.id,
+            workspace=ws,
+            spec_path=spec_path,
+            spec_text=spec_text,
+            model=chosen,
+            options=options,
+            resume=bool(resume),
+        )
+        await engine.open()
+        task = asyncio.create_task(engine.run(), name=f"run:{meta.id}")
+        self._runs[meta.id] = task
+        task.add_done_callback(lambda _t, rid=meta.id: self._runs.pop(rid, None))
+        return self.get_run(meta.id)
+
+    async def wait_run(self, run_id: str, within: float | None = None) -> RunMeta:
+        """Wait until the run's task in this process ends; returns the final meta."""
+        task = self._runs.get(run_id)
+        if task is not None:
+            await asyncio.wait_for(asyncio.shield(task), within)
+        return self.get_run(run_id)
+
+    async def cancel_run(self, run_id: str) -> RunMeta:
+        """Cancel a run wherever it is (planning, a tool call, waiting for an approval)."""
+        meta = self.get_run(run_id)
+        task = self._runs.get(run_id)
+        if task is None or task.done():
+            if meta.status in TERMINAL_RUN_STATUSES and meta.status != "interrupted":
+                raise Conflict(f"run {run_id} already {meta.status}", hint="nothing to cancel")
+            # Not active in this process (e.g. interrupted): record the cancellation.
+            stream = self.store.stream("run", run_id)
+            try:
+                await stream.append("run.cancelled", {"reason": "cancelled while not active"})
+            finally:
+                await stream.close()
+            return self.get_run(run_id)
+        self.broker.cancel_for(run_id)
+        task.cancel("cancel")
+        await asyncio.gather(task, return_exceptions=True)
+        return self.get_run(run_id)
+
+    def list_runs(self, status: str | None = None, limit: int | None = None) -> list[RunMeta]:
+        return self.store.list("run", status=status, limit=limit)
+
+    def get_run(self, run_id: str) -> RunMeta:
+        return self.store.get("run", run_id)  # type: ignore[return-value]
+
+    def active_runs(self) -> list[str]:
+        return [rid for rid, t in self._runs.items() if not t.done()]
+
+    # ---- approvals ------------------------------------------------------------------------
+    def pending_approvals(self) -> list[PendingApproval]:
+        return self.broker.pending()
+
+    async def answer_approval(
+        self,
+        approval_id: str,
+        decision: Literal["approve", "deny"],
+        surface: str,
+        note: str | None = None,
+        *,
+        scope: str = "once",
+    ) -> PendingApproval:
+        """First answer wins; Conflict("already answered (by dashboard, approve)") after that."""
+        return self.broker.answer(approval_id, decision, surface, note, scope=scope)
+
+    def subscribe_approvals(self) -> AsyncIterator[ApprovalChange]:
+        return self.broker.subscribe()
+
+    # ---- sessions (issue 10) --------------------------------------------------------------
+    async def create_session(self, workspace: str, **kwargs: Any) -> Any:
+        return await self.sessions.create(workspace, **kwargs)
+
+    async def post_message(self, session_id: str, text: str, **kwargs: Any) -> Any:
+        return await self.sessions.post_message(session_id, text, **kwargs)
+
+    async def cancel_turn(self, session_id: str) -> Any:
+        return await self.sessions.cancel_turn(session_id)
+
+    async def add_attachment(self, session_id: str, name: str, data: bytes, **kwargs: Any) -> Any:
+        return await self.sessions.add_attachment(session_id, name, data, **kwargs)
+
+    # ---- specs ----------------------------------------------------------------------------
+    def new_spec(self, workspace: str, name: str) -> Path:
+        """Write `specs/<name>/spec.md` from the template; refuses to overwrite."""
+        from harness_ls.spec import render_template
+
+        ws = Path(workspace).expanduser().resolve()
+        if not ws.is_dir():
+            raise InvalidInput(f"workspace {workspace} is not a directory")
+        target = spec_target(ws, name)
+        if target.exists():
+            raise Conflict(
+                f"{target.relative_to(ws)} already exists",
+                hint="pick another name or edit the existing spec",
+            )
+        text = render_template(name)
+        write_atomic(target, text)
+        return target
+
+    async def spec_from_prompt(
+        self,
+        workspace: str,
+        name: str,
+        prompt: str,
+        *,
+        overwrite: bool = False,
+        model: str | None = None,
+    ) -> Any:
+        from harness_ls.agent.specgen import spec_from_prompt
+
+        return await spec_from_prompt(
+            self, workspace, name, prompt, overwrite=overwrite, model=model or self.model
+        )
+
+
+# ---- helpers (pure or nearly) ---------------------------------------------------------------
+async def check_workspace(workspace: str) -> Path:
+    """The resolved workspace; InvalidInput when missing, not a dir or not inside a git work tree."""
+    ws = workspace_dir(workspace)
+    proc = await asyncio.create_subprocess_exec(
+        "git",
+        "-C",
+        str(ws),
+        "rev-parse",
+        "--is-inside-work-tree",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0 or out.strip() != b"true":
+        raise InvalidInput(
+            f"workspace {ws} is not a git repository",
+            hint=f"run `git init` in {ws} (runs checkpoint and diff through git)",
+        )
+    return ws
+
+
+def workspace_dir(workspace: str) -> Path:
+    """The resolved workspace directory; InvalidInput when missing or not a directory."""
+    if not workspace:
+        raise InvalidInput("workspace is required", hint="pass the path of a git repository")
+    ws = Path(workspace).expanduser()
+    if not ws.exists():
+        raise InvalidInput(f"workspace {workspace} does not exist")
+    if not ws.is_dir():
+        raise InvalidInput(f"workspace {workspace} is not a directory")
+    return ws.resolve()
+
+
+def _resolved(path: str) -> Path:
+    return Path(path).resolve()
+
+
+def read_spec(ws: Path, spec: str) -> tuple[str, str]:
+    """(spec_path as given relative to the workspace when inside it, spec text)."""
+    if not spec or not spec.strip():
+        raise InvalidInput("spec is required", hint="pass a path like specs/<name>/spec.md")
+    if "\n" in spec:
+        return "<inline>", spec
+    path = Path(spec).expanduser()
+    if not path.is_absolute():
+        path = ws / path
+    if not path.is_file():
+        raise InvalidInput(
+            f"spec {spec} not found" + ("" if path.exists() else f" (looked at {path})"),
+            hint="create one with `agentctl spec new <name>`",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read spec {spec}: {exc}") from exc
+    resolved = path.resolve()
+    shown = str(resolved.relative_to(ws)) if resolved.is_relative_to(ws) else str(resolved)
+    return shown, text
+
+
+def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.md") -> None:
+    """InvalidInput with the validator's problems as details when the spec has errors."""
+    from harness_ls.spec import validate
+
+    schema = None
+    if ws is not None:
+        try:
+            from harness_ls.spec import load_schema
+
+            schema = load_schema(ws)
+        except (ImportError, HarnessError):
+            schema = None
+    problems = validate(text, schema) if schema is not None else validate(text)
+    errors = [p for p in problems if str(getattr(p, "severity", "error")) == "error"]
+    if errors:
+        first = errors[0]
+        raise InvalidInput(
+            f"spec {spec_path} has {len(errors)} problem(s); first: {first.message}",
+            hint="fix the problems shown in the editor or by `harness-ls check`",
+            details=[problem_dict(p) for p in problems],
+        )
+
+
+def problem_dict(problem: Any) -> dict[str, Any]:
+    if hasattr(problem, "model_dump"):
+        return problem.model_dump(mode="json")
+    return {k: getattr(problem, k, None) for k in ("code", "severity", "message", "range")}
+
+
+def spec_target(ws: Path, name: str) -> Path:
+    if not _NAME.match(name or ""):
+        raise InvalidInput(
+            f"spec name {name!r} is not valid",
+            hint="use lowercase letters, digits, '.', '_' or '-' (e.g. add-login)",
+        )
+    return ws / "specs" / name / "spec.md"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file + rename so readers never see half a file."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def find_run_problem(exc: BaseException) -> str:
+    """A one-line reason for run.failed from any exception."""
+    if isinstance(exc, HarnessError):
+        return exc.one_line()
+    return f"{type(exc).__name__}: {exc}"
