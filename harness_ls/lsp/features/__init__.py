@@ -1,1 +1,1 @@
-"""lsp/features package."""
+"""LSP features: one capability per module, registered by harness_ls.lsp.server."""

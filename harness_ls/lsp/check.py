@@ -1,0 +1,83 @@
+"""`harness-ls check`: the same validator as the editor, for pre-commit hooks and CI.
+
+Exit status: 0 clean (warnings and hints allowed), 1 when any file has errors, 2 when a path
+cannot be read or the workspace schema is broken. Every failure is one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from harness_ls.spec import SchemaError, Severity, fix_all, load_schema, validate
+
+MAX_BYTES = 32 * 1024 * 1024
+
+
+def _expand(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted({*p.glob("specs/**/spec.md"), *p.glob("**/*.spec.md")})
+            if not found and p.name == "specs":
+                found = sorted(p.glob("**/spec.md"))
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _read(path: Path) -> str:
+    """Text of a spec file, or ValueError with a one-line reason."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ValueError("no such file") from None
+    except OSError as exc:
+        raise ValueError(exc.strerror or str(exc)) from None
+    if path.is_dir():
+        raise ValueError("is a directory")
+    if size > MAX_BYTES:
+        raise ValueError(
+            f"file is {size // (1024 * 1024)} MB; specs over {MAX_BYTES // (1024 * 1024)} MB are not checked"
+        )
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValueError(
+            f"not valid UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8"
+        ) from None
+
+
+def run_check(paths: list[str], *, fix: bool = False, workspace: str | None = None) -> int:
+    try:
+        schema = load_schema(workspace or Path.cwd())
+    except SchemaError as exc:
+        print(f"harness-ls: {exc.message}", file=sys.stderr)
+        return 2
+    files = _expand(paths)
+    if not files:
+        print(f"harness-ls: no spec files found under {' '.join(paths)}", file=sys.stderr)
+        return 2
+    status = 0
+    for path in files:
+        try:
+            text = _read(path)
+        except ValueError as exc:
+            print(f"{path}: error: {exc}")
+            status = max(status, 2)
+            continue
+        if fix:
+            fixed = fix_all(text, schema)
+            if fixed != text:
+                path.write_text(fixed, encoding="utf-8", newline="")
+                text = fixed
+        problems = validate(text, schema)
+        for problem in problems:
+            print(problem.location(str(path)))
+        if any(p.severity == Severity.error for p in problems):
+            status = max(status, 1)
+    return status

@@ -1,0 +1,168 @@
+"""Spec diagnostics, pushed or pulled according to the client's capabilities — never both.
+
+Neovim >= 0.11 and VS Code pull (`textDocument/diagnostic`); clients without that capability get
+`publishDiagnostics` on open and change. Large documents validate off the event loop, debounced,
+so the server keeps answering while a 10 MB file is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as t
+
+from harness_ls.lsp.positions import encoding_of, to_client_range
+from harness_ls.spec import Problem, Severity
+
+if TYPE_CHECKING:
+    from harness_ls.lsp.documents import SpecState
+    from harness_ls.lsp.server import HarnessLanguageServer
+
+SEVERITY = {
+    Severity.error: t.DiagnosticSeverity.Error,
+    Severity.warning: t.DiagnosticSeverity.Warning,
+    Severity.info: t.DiagnosticSeverity.Information,
+    Severity.hint: t.DiagnosticSeverity.Hint,
+}
+SOURCE = "harness-ls"
+
+
+def to_diagnostic(problem: Problem, lines: list[str], encoding: str) -> t.Diagnostic:
+    return t.Diagnostic(
+        range=to_client_range(lines, problem.range, encoding),
+        message=problem.message,
+        severity=SEVERITY[problem.severity],
+        code=problem.code,
+        source=SOURCE,
+        data={"name": problem.name, "fixable": bool(problem.fixes)},
+    )
+
+
+def diagnostics_for(ls: HarnessLanguageServer, state: SpecState) -> list[t.Diagnostic]:
+    enc = encoding_of(ls)
+    out = [to_diagnostic(p, state.lines, enc) for p in state.problems]
+    if state.schema_error:
+        out.insert(
+            0,
+            t.Diagnostic(
+                range=t.Range(
+                    start=t.Position(line=0, character=0), end=t.Position(line=0, character=0)
+                ),
+                message=f"Workspace spec schema ignored, using the built-in one: {state.schema_error}",
+                severity=t.DiagnosticSeverity.Warning,
+                code="HLS000",
+                source=SOURCE,
+            ),
+        )
+    return out
+
+
+async def compute(ls: HarnessLanguageServer, uri: str) -> SpecState | None:
+    """Parse + validate, off the loop for large documents."""
+    if not ls.specs.is_spec(uri):
+        return None
+    doc = ls.workspace.get_text_document(uri)
+    if len(doc.source) <= LARGE:
+        return ls.specs.get(uri, doc.version, doc.source)
+    return await asyncio.get_running_loop().run_in_executor(
+        None, ls.specs.get, uri, doc.version, doc.source
+    )
+
+
+LARGE = 256 * 1024
+
+
+def publish(ls: HarnessLanguageServer, uri: str, state: SpecState | None) -> None:
+    if ls.uses_pull_diagnostics:
+        return
+    items = diagnostics_for(ls, state) if state else []
+    extra = ls.extensions.get("extra_diagnostics")
+    if extra is not None:
+        items = items + extra(ls, uri)
+    ls.text_document_publish_diagnostics(
+        t.PublishDiagnosticsParams(
+            uri=uri, diagnostics=items, version=state.version if state else None
+        )
+    )
+
+
+def schedule(ls: HarnessLanguageServer, uri: str) -> None:
+    """Validate now for normal documents; debounce large ones (latest version wins)."""
+    if not ls.specs.is_spec(uri):
+        return
+    doc = ls.workspace.get_text_document(uri)
+    delay = ls.settings.debounce_ms / 1000
+    if len(doc.source) <= LARGE and not delay:
+        if not ls.uses_pull_diagnostics:
+            publish(ls, uri, ls.specs.get(uri, doc.version, doc.source))
+        return
+    if ls.uses_pull_diagnostics:
+        return  # the client will pull; compute() runs off the loop then
+    prev = ls.pending.pop(uri, None)
+    if prev is not None:
+        prev.cancel()
+
+    async def later() -> None:
+        await asyncio.sleep(max(delay, 0.15 if len(doc.source) > LARGE else 0))
+        state = await compute(ls, uri)
+        publish(ls, uri, state)
+
+    ls.pending[uri] = asyncio.ensure_future(later())
+
+
+def refresh_all(ls: HarnessLanguageServer) -> None:
+    """Settings or schema changed: recompute every open document."""
+    ls.specs.invalidate_all()
+    if ls.uses_pull_diagnostics:
+        ws = ls.client_capabilities.workspace
+        if ws and ws.diagnostics and ws.diagnostics.refresh_support:
+            ls.workspace_diagnostic_refresh(None)
+        return
+    for uri in list(ls.workspace.text_documents):
+        if ls.specs.is_spec(uri):
+            schedule(ls, uri)
+        else:
+            publish(ls, uri, None)
+
+
+def register(server: HarnessLanguageServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: HarnessLanguageServer, params: t.DidOpenTextDocumentParams) -> None:
+        schedule(ls, params.text_document.uri)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: HarnessLanguageServer, params: t.DidChangeTextDocumentParams) -> None:
+        schedule(ls, params.text_document.uri)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: HarnessLanguageServer, params: t.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if uri.endswith(".harness/spec.schema.json"):
+            refresh_all(ls)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: HarnessLanguageServer, params: t.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.specs.forget(uri)
+        task = ls.pending.pop(uri, None)
+        if task:
+            task.cancel()
+        if not ls.uses_pull_diagnostics and ls.specs.is_spec(uri):
+            ls.text_document_publish_diagnostics(
+                t.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+
+    @server.feature(
+        t.TEXT_DOCUMENT_DIAGNOSTIC,
+        t.DiagnosticOptions(
+            identifier="harness-ls", inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )
+    async def pull(ls: HarnessLanguageServer, params: t.DocumentDiagnosticParams):
+        state = await compute(ls, params.text_document.uri)
+        items = diagnostics_for(ls, state) if state else []
+        extra = ls.extensions.get("extra_diagnostics")
+        if extra is not None:
+            items = items + extra(ls, params.text_document.uri)
+        return t.RelatedFullDocumentDiagnosticReport(items=items)

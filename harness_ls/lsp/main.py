@@ -1,0 +1,81 @@
+"""`harness-ls`: the language server on stdio, plus `harness-ls check PATH...` for CI/pre-commit.
+
+stdout is sacred: before the server starts, the real stdout fd is duplicated for LSP frames and
+fd 1 is pointed at stderr, so a stray print() or a child process can never corrupt the stream.
+Imports stay lazy so `--version` and `check` are quick and the server's cold start is small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from harness_ls import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="harness-ls",
+        description="Language server for harness-ls specs (LSP on stdio), and a spec checker.",
+        epilog="examples:\n  harness-ls                  # serve LSP on stdio (what editors run)\n"
+        "  harness-ls check specs/*/spec.md\n  harness-ls check --fix specs/login/spec.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"harness-ls {__version__}")
+    p.add_argument(
+        "--stdio",
+        action="store_true",
+        help="serve on stdio (the default; accepted for editors that pass it)",
+    )
+    p.add_argument(
+        "--log-level",
+        default=os.environ.get("HARNESS_LOG_LEVEL", "WARNING"),
+        help="stderr log level",
+    )
+    sub = p.add_subparsers(dest="command")
+    c = sub.add_parser("check", help="lint spec files: prints file:line:col: severity code message")
+    c.add_argument(
+        "paths",
+        nargs="+",
+        help="spec files or directories (directories: specs/**/spec.md and **/*.spec.md)",
+    )
+    c.add_argument("--fix", action="store_true", help="apply every preferred fix in place")
+    c.add_argument(
+        "--workspace",
+        default=None,
+        help="workspace whose .harness/spec.schema.json extends the schema",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        from harness_ls.lsp.check import run_check
+
+        return run_check(args.paths, fix=args.fix, workspace=args.workspace)
+    return serve(args.log_level)
+
+
+def serve(log_level: str = "WARNING") -> int:
+    lsp_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, str(log_level).upper(), logging.WARNING),
+        format="harness-ls %(levelname)s %(name)s: %(message)s",
+    )
+    from harness_ls.lsp.server import create_server
+
+    server = create_server()
+    server.start_io(sys.stdin.buffer, lsp_out)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+"""The harness-ls language server: a small core that registers one feature module each.
+
+Handlers are thin: they turn LSP params into calls on `harness_ls.spec` (pure) and convert the
+answers back. Run/approval features (which need the agent core) load lazily so a plain spec
+linting session starts fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as t
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from harness_ls import __version__
+from harness_ls.lsp.documents import SpecDocuments, SpecState
+from harness_ls.lsp.settings import Settings, parse_settings
+
+log = logging.getLogger("harness_ls.lsp")
+
+
+class HarnessLanguageServer(LanguageServer):
+    """pygls server plus the state every feature shares."""
+
+    def __init__(self) -> None:
+        super().__init__("harness-ls", __version__)
+        self.settings = Settings()
+        self.specs = SpecDocuments(globs=list(self.settings.spec_globs))
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.extensions: dict[str, Any] = {}  # features that need a place to keep state
+
+    # -- helpers used by features -------------------------------------------------------
+    @property
+    def uses_pull_diagnostics(self) -> bool:
+        td = self.client_capabilities.text_document if self.client_capabilities else None
+        return td is not None and td.diagnostic is not None
+
+    def log_info(self, message: str, kind: t.MessageType = t.MessageType.Info) -> None:
+        try:
+            self.window_log_message(t.LogMessageParams(type=kind, message=message))
+        except Exception:  # before initialize or after the client went away
+            log.info(message)
+
+    def show_message(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
+        self.window_show_message(t.ShowMessageParams(type=kind, message=message))
+
+    def spec_state(self, uri: str) -> SpecState | None:
+        """The cached parse + problems of an open spec, or None for other documents."""
+        if not self.specs.is_spec(uri):
+            return None
+        doc = self.workspace.get_text_document(uri)
+        return self.specs.get(uri, doc.version, doc.source)
+
+    def apply_settings(self, raw: Any) -> None:
+        settings, error = parse_settings(raw, self.settings)
+        if error:
+            self.show_message(error)
+        self.settings = settings
+        self.specs.globs = list(settings.spec_globs)
+        self.specs.invalidate_all()
+
+    def set_roots(self, params: t.InitializeParams) -> None:
+        roots: list[Path] = []
+        for folder in params.workspace_folders or []:
+            fs = to_fs_path(folder.uri)
+            if fs:
+                roots.append(Path(fs))
+        if not roots and params.root_uri:
+            fs = to_fs_path(params.root_uri)
+            if fs:
+                roots.append(Path(fs))
+        elif not roots and params.root_path:
+            roots.append(Path(params.root_path))
+        self.specs.roots = roots
+
+
+def create_server() -> HarnessLanguageServer:
+    from harness_ls.lsp.features import code_actions, completion, diagnostics, hover, symbols
+
+    server = HarnessLanguageServer()
+
+    @server.feature(t.INITIALIZE)
+    def on_initialize(ls: HarnessLanguageServer, params: t.InitializeParams) -> None:
+        ls.set_roots(params)
+        if params.initialization_options is not None:
+            ls.apply_settings(params.initialization_options)
+
+    @server.feature(t.INITIALIZED)
+    def on_initialized(ls: HarnessLanguageServer, params: t.InitializedParams) -> None:
+        mode = "pull" if ls.uses_pull_diagnostics else "push"
+        enc = ls.workspace.position_encoding
+        enc = getattr(enc, "value", enc)
+        ls.log_info(f"harness-ls {__version__} ready ({mode} diagnostics, {enc} positions)")
+
+    @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def on_configuration(ls: HarnessLanguageServer, params: t.DidChangeConfigurationParams) -> None:
+        ls.apply_settings(params.settings)
+        diagnostics.refresh_all(ls)
+
+    for feature in (diagnostics, code_actions, completion, symbols, hover):
+        feature.register(server)
+    try:
+        from harness_ls.lsp.features import runs  # issue 9: commands, progress, lenses, approvals
+    except ImportError:
+        runs = None
+    if runs is not None:
+        runs.register(server)
+    return server

@@ -1,0 +1,453 @@
+"""`validate(text, schema) -> list[Problem]`: the spec linter, pure and fast.
+
+Each problem has a stable code (`HLS0xx`), a range, and — where the repair is obvious — fixes as
+plain text edits that the LSP, `harness-ls check --fix` and the runtime all apply the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from harness_ls.spec.model import Fix, Problem, Range, Severity, TextEdit
+from harness_ls.spec.parse import Heading, ParsedSpec, is_list_item, parse_spec
+from harness_ls.spec.schema import SectionSpec, SpecSchema, builtin_schema
+from harness_ls.spec.template import render_template
+
+# code -> (name, severity); names are stable and documented in docs/spec-problems.md
+CODES: dict[str, tuple[str, Severity]] = {
+    "HLS001": ("missing-heading", Severity.error),
+    "HLS002": ("duplicate-heading", Severity.error),
+    "HLS003": ("wrong-level", Severity.error),
+    "HLS004": ("wrong-order", Severity.error),
+    "HLS005": ("near-miss-heading", Severity.error),
+    "HLS006": ("empty-section", Severity.error),
+    "HLS007": ("no-acceptance-test", Severity.error),
+    "HLS008": ("content-before-first-heading", Severity.hint),
+    "HLS009": ("unknown-section", Severity.warning),
+    "HLS010": ("empty-spec", Severity.error),
+    "HLS011": ("binary-content", Severity.error),
+}
+
+_SPACES = re.compile(r"\s+")
+_SLASH = re.compile(r"\s*/\s*")
+
+
+def normalize(heading: str) -> str:
+    """Case-folded heading text with spacing and trailing punctuation made uniform."""
+    h = _SPACES.sub(" ", heading.strip()).rstrip(":").strip()
+    return _SLASH.sub(" / ", h).casefold()
+
+
+@dataclass(slots=True)
+class Match:
+    section: SectionSpec
+    index: int  # index into parsed.headings
+    kind: str  # "exact" | "level" | "near"
+
+
+def _problem(code: str, message: str, rng: Range, fixes: list[Fix] | None = None, section=None):
+    name, severity = CODES[code]
+    return Problem(
+        code=code,
+        name=name,
+        severity=severity,
+        message=message,
+        range=rng,
+        fixes=fixes or [],
+        section=section,
+    )
+
+
+def _heading_range(h: Heading) -> Range:
+    return Range.of(h.line, h.text_start, h.line, h.text_end)
+
+
+def _similar(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    if min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def _classify(parsed: ParsedSpec, schema: SpecSchema) -> tuple[dict[str, Match], list[Match]]:
+    """Best heading per section (exact > wrong level > near miss) and later exact duplicates."""
+    best: dict[str, Match] = {}
+    duplicates: list[Match] = []
+    rank = {"exact": 0, "level": 1, "near": 2}
+    wanted = [
+        (s, s.heading.strip(), normalize(s.heading), {normalize(a) for a in s.aliases})
+        for s in schema.sections
+    ]
+    for idx, h in enumerate(parsed.headings):
+        text = _SPACES.sub(" ", h.text)
+        norm = normalize(h.text)
+        for section, exact_text, norm_heading, aliases in wanted:
+            if text == exact_text and h.level == section.level:
+                kind = "exact"
+            elif text == exact_text or (norm == norm_heading and h.level != section.level):
+                kind = "level" if text == exact_text else "near"
+            elif (
+                norm == norm_heading
+                or norm in aliases
+                or (h.level <= section.level + 1 and _similar(norm, norm_heading))
+            ):
+                kind = "near"
+            else:
+                continue
+            cur = best.get(section.id)
+            if cur is None or rank[kind] < rank[cur.kind]:
+                best[section.id] = Match(section, idx, kind)
+            elif kind == "exact" and cur.kind == "exact":
+                duplicates.append(Match(section, idx, kind))
+            break
+    return best, duplicates
+
+
+def _canonical_heading(section: SectionSpec) -> str:
+    return f"{'#' * section.level} {section.heading}"
+
+
+def _fix_heading(parsed: ParsedSpec, h: Heading, section: SectionSpec, title: str) -> Fix:
+    line = parsed.lines[h.line]
+    if h.setext:
+        edits = [
+            TextEdit(
+                range=Range.of(h.line, 0, h.end_line - 1, len(parsed.lines[h.end_line - 1])),
+                new_text=_canonical_heading(section),
+            )
+        ]
+    else:
+        edits = [
+            TextEdit(
+                range=Range.of(h.line, 0, h.line, len(line)), new_text=_canonical_heading(section)
+            )
+        ]
+    return Fix(title=title, edits=edits, preferred=True)
+
+
+def _insert_point(
+    parsed: ParsedSpec, schema: SpecSchema, section: SectionSpec, present: dict[str, Match]
+) -> int | None:
+    """The line before which a missing section goes: before the next present section in schema order."""
+    order = [s.id for s in schema.sections]
+    pos = order.index(section.id)
+    for later in order[pos + 1 :]:
+        m = present.get(later)
+        if m is not None:
+            return parsed.headings[m.index].line
+    return None  # append at end
+
+
+def _append_edit(parsed: ParsedSpec, block: str) -> TextEdit:
+    """Append `block` at the end, closing an unterminated fence or comment first."""
+    last = len(parsed.lines) - 1
+    end_col = len(parsed.lines[last])
+    prefix = ""
+    fence = parsed.open_fence_at_end
+    if fence is not None:
+        prefix = ("\n" if end_col else "") + fence.marker + "\n"
+    elif parsed.html_comment_open_at_end:
+        prefix = ("\n" if end_col else "") + "-->\n"
+    elif end_col:
+        prefix = "\n"
+    body = prefix
+    if parsed.lines[last].strip() or prefix:
+        body += "\n"
+    elif last > 0 and parsed.lines[last - 1].strip():
+        body += "\n"
+    return TextEdit(range=Range.of(last, end_col, last, end_col), new_text=body + block)
+
+
+def _section_block(section: SectionSpec) -> str:
+    placeholder = section.placeholder or "TODO"
+    return f"{_canonical_heading(section)}\n\n{placeholder}\n"
+
+
+def _missing(parsed, schema, section, present) -> Problem:
+    at = _insert_point(parsed, schema, section, present)
+    if at is None:
+        edit = _append_edit(parsed, _section_block(section))
+    else:
+        edit = TextEdit(range=Range.of(at, 0, at, 0), new_text=_section_block(section) + "\n")
+    anchor = Range.of(at, 0, at, 0) if at is not None else Range.line(0, len(parsed.lines[0]))
+    return _problem(
+        "HLS001",
+        f"Missing required heading '{_canonical_heading(section)}'",
+        anchor,
+        [Fix(title=f"Add '{_canonical_heading(section)}' section", edits=[edit], preferred=True)],
+        section.id,
+    )
+
+
+def _order_problems(
+    parsed: ParsedSpec, schema: SpecSchema, present: dict[str, Match]
+) -> list[Problem]:
+    order = {s.id: i for i, s in enumerate(schema.sections)}
+    found = sorted(present.values(), key=lambda m: parsed.headings[m.index].line)
+    seq = [order[m.section.id] for m in found]
+    keep = _lis(seq)
+    problems = []
+    for pos, m in enumerate(found):
+        if pos in keep:
+            continue
+        h = parsed.headings[m.index]
+        start, end = h.line, parsed.section_end(m.index)
+        target = None  # before the first kept section that should follow this one
+        for kpos in sorted(keep):
+            if seq[kpos] > order[m.section.id]:
+                target = parsed.headings[found[kpos].index].line
+                break
+        block = "\n".join(parsed.lines[start:end]).rstrip("\n") + "\n"
+        delete = TextEdit(
+            range=Range.of(start, 0, end, 0)
+            if end < len(parsed.lines)
+            else Range.of(start, 0, end - 1, len(parsed.lines[end - 1])),
+            new_text="",
+        )
+        if target is None:
+            insert = _append_edit(parsed, block)
+        else:
+            insert = TextEdit(range=Range.of(target, 0, target, 0), new_text=block + "\n")
+        problems.append(
+            _problem(
+                "HLS004",
+                f"'{m.section.heading}' is out of order: expected order is "
+                + ", ".join(f"'{s.heading}'" for s in schema.sections),
+                _heading_range(h),
+                [
+                    Fix(
+                        title=f"Move '{m.section.heading}' section into place",
+                        edits=[insert, delete],
+                        preferred=True,
+                    )
+                ],
+                m.section.id,
+            )
+        )
+    return problems
+
+
+def _lis(seq: list[int]) -> set[int]:
+    """Positions of one longest strictly increasing subsequence (n is tiny)."""
+    n = len(seq)
+    best = [1] * n
+    prev = [-1] * n
+    for i in range(n):
+        for j in range(i):
+            if seq[j] < seq[i] and best[j] + 1 > best[i]:
+                best[i], prev[i] = best[j] + 1, j
+    if not n:
+        return set()
+    i = max(range(n), key=lambda k: (best[k], -k))
+    out = set()
+    while i != -1:
+        out.add(i)
+        i = prev[i]
+    return out
+
+
+def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
+    section, h = m.section, parsed.headings[m.index]
+    body = parsed.body_lines(m.index)
+    lines = parsed.lines
+    rules = section.rules
+    out: list[Problem] = []
+    has_content = any(lines[i].strip() for i in body)
+    if rules.non_empty and not has_content:
+        placeholder = section.placeholder or "TODO"
+        edit = TextEdit(
+            range=Range.of(
+                h.end_line - 1,
+                len(lines[h.end_line - 1]),
+                h.end_line - 1,
+                len(lines[h.end_line - 1]),
+            ),
+            new_text=f"\n\n{placeholder}"
+            + ("\n" if h.end_line < len(lines) and lines[h.end_line].strip() else ""),
+        )
+        out.append(
+            _problem(
+                "HLS006",
+                f"Section '{section.heading}' is empty",
+                _heading_range(h),
+                [
+                    Fix(
+                        title=f"Add a placeholder to '{section.heading}'",
+                        edits=[edit],
+                        preferred=True,
+                    )
+                ],
+                section.id,
+            )
+        )
+        return out
+    if rules.min_test_items:
+        items = _count_test_items(parsed, body)
+        if items < rules.min_test_items:
+            last = body.stop - 1
+            while last > body.start and not lines[last].strip():
+                last -= 1
+            col = len(lines[last])
+            fence = _fence_open_at(parsed, last)
+            prefix = f"\n{fence}\n" if fence else "\n"
+            edit = TextEdit(
+                range=Range.of(last, col, last, col),
+                new_text=f"{prefix}\n{section.placeholder or '- `true`'}",
+            )
+            out.append(
+                _problem(
+                    "HLS007",
+                    f"'{section.heading}' has no test: add a list item or a fenced command block",
+                    _heading_range(h),
+                    [
+                        Fix(
+                            title="Add an acceptance test item (then edit the command)",
+                            edits=[edit],
+                            preferred=True,
+                        )
+                    ],
+                    section.id,
+                )
+            )
+    return out
+
+
+def _fence_open_at(parsed: ParsedSpec, line: int) -> str | None:
+    for f in parsed.fences:
+        if f.line <= line < f.end_line and not f.closed:
+            return f.marker
+    return None
+
+
+def _count_test_items(parsed: ParsedSpec, body: range) -> int:
+    fenced: set[int] = set()
+    count = 0
+    for f in parsed.fences:
+        if f.line >= body.start and f.line < body.stop:
+            fenced.update(range(f.line, f.end_line))
+            if f.content.strip():
+                count += 1
+    for i in body:
+        if i not in fenced and is_list_item(parsed.lines[i]):
+            count += 1
+    return count
+
+
+def validate(
+    text: str, schema: SpecSchema | None = None, parsed: ParsedSpec | None = None
+) -> list[Problem]:
+    """All problems of a spec, sorted by position. Never raises on any text."""
+    schema = schema or builtin_schema()
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n")
+        return [
+            _problem(
+                "HLS011",
+                "The file contains NUL bytes: it looks binary, not a Markdown spec",
+                Range.line(line),
+            )
+        ]
+    parsed = parsed or parse_spec(text)
+    if not text.strip():
+        tmpl = render_template(schema=schema)
+        end = len(parsed.lines) - 1
+        edit = TextEdit(range=Range.of(0, 0, end, len(parsed.lines[end])), new_text=tmpl)
+        return [
+            _problem(
+                "HLS010",
+                "The spec is empty: it needs "
+                + ", ".join(f"'{_canonical_heading(s)}'" for s in schema.required),
+                Range.line(0),
+                [Fix(title="Insert the spec template", edits=[edit], preferred=True)],
+            )
+        ]
+    present, duplicates = _classify(parsed, schema)
+    problems: list[Problem] = []
+    for m in present.values():
+        h = parsed.headings[m.index]
+        if m.kind == "level":
+            problems.append(
+                _problem(
+                    "HLS003",
+                    f"'{h.text}' should be a level-{m.section.level} heading ('{_canonical_heading(m.section)}'), found level {h.level}",
+                    _heading_range(h),
+                    [
+                        _fix_heading(
+                            parsed, h, m.section, f"Change to '{_canonical_heading(m.section)}'"
+                        )
+                    ],
+                    m.section.id,
+                )
+            )
+        elif m.kind == "near":
+            problems.append(
+                _problem(
+                    "HLS005",
+                    f"Heading '{h.text}' looks like '{m.section.heading}': use the exact heading '{_canonical_heading(m.section)}'",
+                    _heading_range(h),
+                    [
+                        _fix_heading(
+                            parsed, h, m.section, f"Rename to '{_canonical_heading(m.section)}'"
+                        )
+                    ],
+                    m.section.id,
+                )
+            )
+    for d in duplicates:
+        h = parsed.headings[d.index]
+        edit = TextEdit(
+            range=Range.of(h.line, 0, h.end_line, 0)
+            if h.end_line < len(parsed.lines)
+            else Range.of(h.line, 0, h.end_line - 1, len(parsed.lines[-1])),
+            new_text="",
+        )
+        problems.append(
+            _problem(
+                "HLS002",
+                f"Duplicate heading '{_canonical_heading(d.section)}' (first on line {parsed.headings[present[d.section.id].index].line + 1})",
+                _heading_range(h),
+                [
+                    Fix(
+                        title="Remove the duplicate heading (its text joins the section above)",
+                        edits=[edit],
+                    )
+                ],
+                d.section.id,
+            )
+        )
+    for section in schema.required:
+        if section.id not in present:
+            problems.append(_missing(parsed, schema, section, present))
+    problems.extend(_order_problems(parsed, schema, present))
+    for m in present.values():
+        problems.extend(_content_problems(parsed, m))
+    problems.extend(_preamble_and_unknown(parsed, schema, present))
+    problems.sort(key=lambda p: (p.range.start.line, p.range.start.character, p.code))
+    return problems
+
+
+def _preamble_and_unknown(
+    parsed: ParsedSpec, schema: SpecSchema, present: dict[str, Match]
+) -> list[Problem]:
+    out: list[Problem] = []
+    first = parsed.headings[0].line if parsed.headings else len(parsed.lines)
+    for i in range(first):
+        if parsed.lines[i].strip():
+            out.append(
+                _problem(
+                    "HLS008",
+                    "Text before the first heading is not part of any section",
+                    Range.line(i, len(parsed.lines[i])),
+                )
+            )
+            break
+    if not schema.allow_unknown_sections:
+        known = {m.index for m in present.values()}
+        optional = {normalize(o.heading) for o in schema.optional_sections}
+        for idx, h in enumerate(parsed.headings):
+            if h.level == 1 and idx not in known and normalize(h.text) not in optional:
+                out.append(_problem("HLS009", f"Unknown section '{h.text}'", _heading_range(h)))
+    return out

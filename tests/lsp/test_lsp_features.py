@@ -1,0 +1,226 @@
+"""The language server through pytest-lsp with real VS Code and Neovim client capabilities."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lsprotocol import types as t
+
+from harness_ls.spec import apply_edits, validate
+from harness_ls.spec.model import Position, Range, TextEdit
+from harness_ls.testing.specs import GOOD_SPEC as GOOD
+
+
+def _open(client, uri: str, text: str, version: int = 1) -> None:
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(
+                uri=uri, language_id="markdown", version=version, text=text
+            )
+        )
+    )
+
+
+async def _pull(client, uri: str) -> list[t.Diagnostic]:
+    report = await client.text_document_diagnostic_async(
+        t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(uri=uri))
+    )
+    return list(report.items)
+
+
+def _apply_lsp_edits(text: str, edits) -> str:
+    """Apply LSP TextEdits (utf-16 or utf-8 positions are ASCII here) to text."""
+    return apply_edits(
+        text,
+        [
+            TextEdit(
+                range=Range(
+                    start=Position(line=e.range.start.line, character=e.range.start.character),
+                    end=Position(line=e.range.end.line, character=e.range.end.character),
+                ),
+                new_text=e.new_text,
+            )
+            for e in edits
+        ],
+    )
+
+
+async def test_neovim_pulls_diagnostics_and_gets_no_push(nvim_client):
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    _open(nvim_client, uri, "# Goal\n\nx\n")
+    items = await _pull(nvim_client, uri)
+    codes = sorted(d.code for d in items)
+    assert codes == ["HLS001", "HLS001"]
+    await asyncio.sleep(0.2)
+    assert nvim_client.diagnostics.get(uri) is None  # never both push and pull
+
+
+async def test_push_client_gets_diagnostics_on_open_and_change(push_client):
+    uri = (push_client.root / "specs/login/spec.md").as_uri()
+    _open(push_client, uri, GOOD)
+    await push_client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(push_client.diagnostics[uri]) == []
+    push_client.text_document_did_change(
+        t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                t.TextDocumentContentChangePartial(
+                    range=t.Range(
+                        start=t.Position(line=0, character=2), end=t.Position(line=0, character=6)
+                    ),
+                    text="Goals",
+                )
+            ],
+        )
+    )
+    await push_client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [d.code for d in push_client.diagnostics[uri]] == ["HLS005"]
+
+
+async def test_other_markdown_gets_nothing(nvim_client):
+    uri = (nvim_client.root / "README.md").as_uri()
+    _open(nvim_client, uri, "# Hello\n")
+    assert await _pull(nvim_client, uri) == []
+
+
+async def test_quick_fixes_make_the_spec_valid(nvim_client):
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    text = "## Goal\n\nLogin.\n\n# Constraints\n\n- none\n"
+    _open(nvim_client, uri, text)
+    for _ in range(5):
+        items = await _pull(nvim_client, uri)
+        if not items:
+            break
+        actions = await nvim_client.text_document_code_action_async(
+            t.CodeActionParams(
+                text_document=t.TextDocumentIdentifier(uri=uri),
+                range=items[0].range,
+                context=t.CodeActionContext(
+                    diagnostics=[items[0]], only=[t.CodeActionKind.QuickFix]
+                ),
+            )
+        )
+        preferred = [a for a in actions if a.is_preferred]
+        assert preferred, actions
+        text = _apply_lsp_edits(text, preferred[0].edit.changes[uri])
+        nvim_client.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=_ + 2),
+                content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+    assert await _pull(nvim_client, uri) == []
+    assert validate(text) == []
+
+
+async def test_fix_all_source_action(vscode_client):
+    uri = (vscode_client.root / "specs/login/spec.md").as_uri()
+    text = "# Goals\nx\n# Acceptance Tests\n- `make test`\n"
+    _open(vscode_client, uri, text)
+    actions = await vscode_client.text_document_code_action_async(
+        t.CodeActionParams(
+            text_document=t.TextDocumentIdentifier(uri=uri),
+            range=t.Range(
+                start=t.Position(line=0, character=0), end=t.Position(line=0, character=0)
+            ),
+            context=t.CodeActionContext(diagnostics=[], only=["source.fixAll.harness"]),
+        )
+    )
+    assert len(actions) == 1 and actions[0].kind == "source.fixAll.harness"
+    fixed = _apply_lsp_edits(text, actions[0].edit.changes[uri])
+    assert validate(fixed) == []
+
+
+async def test_completion_offers_missing_headings(nvim_client):
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    _open(nvim_client, uri, "# Goal\n\nx\n\n#")
+    result = await nvim_client.text_document_completion_async(
+        t.CompletionParams(
+            text_document=t.TextDocumentIdentifier(uri=uri),
+            position=t.Position(line=4, character=1),
+        )
+    )
+    labels = [i.label for i in result.items]
+    assert "# Constraints / nuances" in labels and "# Acceptance tests" in labels
+    assert "# Goal" not in labels
+
+
+async def test_empty_spec_completion_offers_template(nvim_client):
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    _open(nvim_client, uri, "")
+    result = await nvim_client.text_document_completion_async(
+        t.CompletionParams(
+            text_document=t.TextDocumentIdentifier(uri=uri),
+            position=t.Position(line=0, character=0),
+        )
+    )
+    assert validate(result.items[0].text_edit.new_text) == []
+
+
+async def test_symbols_and_hover(vscode_client):
+    uri = (vscode_client.root / "specs/login/spec.md").as_uri()
+    _open(vscode_client, uri, GOOD + "\n## Unit\n\n- `pytest tests/unit`\n")
+    symbols = await vscode_client.text_document_document_symbol_async(
+        t.DocumentSymbolParams(text_document=t.TextDocumentIdentifier(uri=uri))
+    )
+    assert [s.name for s in symbols] == ["Goal", "Constraints / nuances", "Acceptance tests"]
+    assert [c.name for c in symbols[2].children] == ["Unit"]
+    hover = await vscode_client.text_document_hover_async(
+        t.HoverParams(
+            text_document=t.TextDocumentIdentifier(uri=uri),
+            position=t.Position(line=8, character=4),
+        )
+    )
+    assert "Acceptance tests" in hover.contents.value and "verify" in hover.contents.value
+
+
+async def test_positions_follow_negotiated_encoding(nvim_client, vscode_client):
+    text = "# 🚀 Goal 日本\n\nx\n"
+    for client, expected_end in (
+        (nvim_client, len("# 🚀 Goal 日本".encode())),
+        (vscode_client, len("# 🚀 Goal 日本") + 1),
+    ):
+        uri = (client.root / "specs/login/spec.md").as_uri()
+        _open(client, uri, text)
+        if client is nvim_client:
+            items = await _pull(client, uri)
+        else:
+            await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            items = client.diagnostics[uri]
+        first_line = [d for d in items if d.code == "HLS001" and d.range.start.line == 0]
+        assert first_line, items
+        assert first_line[0].range.end.character == expected_end
+
+
+async def test_broken_workspace_schema_warns_and_keeps_linting(nvim_client):
+    (nvim_client.root / ".harness").mkdir()
+    (nvim_client.root / ".harness" / "spec.schema.json").write_text("{not json")
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    _open(nvim_client, uri, "# Goal\n\nx\n")
+    codes = [d.code for d in await _pull(nvim_client, uri)]
+    assert codes[0] == "HLS000" and "HLS001" in codes
+
+
+async def test_huge_and_odd_documents_keep_the_server_up(nvim_client):
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    big = (GOOD + "\n## More\n\n" + "text line with words\n" * 20) * 4000  # ~2 MB
+    _open(nvim_client, uri, big)
+    await _pull(nvim_client, uri)
+    for i, odd in enumerate(
+        ["\r\n".join(GOOD.splitlines()), "```\n# Goal\n```\n", "\x00\x01\x02", "\ufeff# Goal"]
+    ):
+        nvim_client.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=10 + i),
+                content_changes=[t.TextDocumentContentChangeWholeDocument(text=odd)],
+            )
+        )
+        await _pull(nvim_client, uri)
+    crlf = "\r\n".join(GOOD.splitlines())
+    nvim_client.text_document_did_change(
+        t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=99),
+            content_changes=[t.TextDocumentContentChangeWholeDocument(text=crlf)],
+        )
+    )
+    assert await _pull(nvim_client, uri) == []
