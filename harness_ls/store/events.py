@@ -1,0 +1,396 @@
+"""The event envelope and the registry of event types with their data models.
+
+Every line of an `events.ndjson` is one `Event`. Each type is registered here with a lenient data
+model (known fields typed, extra fields kept), whether it is *durable* (fsync'd before `append`
+returns) or *chatty* (batched, see docs/events.md "Write policy"), and a one-line summary.
+A type must be documented in docs/events.md; tests/store/test_events_docs.py enforces it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness_ls.errors import InvalidInput
+
+
+class Event(BaseModel):
+    """One NDJSON line; keys serialize in this order and None ids are omitted."""
+
+    seq: int
+    id: str
+    ts: str
+    type: str
+    run_id: str | None = None
+    session_id: str | None = None
+    step_id: str | None = None
+    call_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form: like the log line (no None ids)."""
+        out: dict[str, Any] = {"seq": self.seq, "id": self.id, "ts": self.ts, "type": self.type}
+        for key in ("run_id", "session_id", "step_id", "call_id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        out["data"] = self.data
+        return out
+
+    def to_json(self) -> str:
+        """Compact JSON, exactly the log line without its newline."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def stream_id(self) -> str:
+        return self.run_id or self.session_id or ""
+
+
+def now_ts() -> str:
+    """UTC ISO-8601 with milliseconds and a Z, e.g. 2026-11-24T17:54:12.123Z."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+class EventData(BaseModel):
+    """Base of every data model: unknown fields are kept, so producers may add detail freely."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+Scope = Literal["run", "session", "any"]
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    model: type[EventData]
+    durable: bool
+    scope: Scope
+    summary: str
+
+
+EVENT_TYPES: dict[str, EventType] = {}
+
+
+def register(
+    name: str, model: type[EventData], summary: str, *, durable: bool = True, scope: Scope = "any"
+) -> EventType:
+    """Add a type to the registry (document it in docs/events.md in the same change)."""
+    et = EventType(name, model, durable, scope, summary)
+    EVENT_TYPES[name] = et
+    return et
+
+
+def event_type(name: str) -> EventType:
+    """The registered type; InvalidInput naming it when unknown."""
+    try:
+        return EVENT_TYPES[name]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown event type {name!r}",
+            hint="register it in harness_ls/store/events.py and document it in docs/events.md",
+        ) from None
+
+
+def check_data(name: str, data: dict[str, Any] | BaseModel | None) -> dict[str, Any]:
+    """Validate `data` against the type's model; return a JSON-ready dict (extras kept)."""
+    et = event_type(name)
+    if data is None:
+        data = {}
+    elif isinstance(data, BaseModel):
+        data = data.model_dump(mode="json", exclude_none=True)
+    elif not isinstance(data, dict):
+        raise InvalidInput(f"event {name} data must be an object, got {type(data).__name__}")
+    try:
+        et.model.model_validate(data)
+    except ValidationError as exc:
+        fields = [".".join(str(p) for p in err["loc"]) + ": " + err["msg"] for err in exc.errors()]
+        raise InvalidInput(
+            f"event {name} has invalid data ({'; '.join(fields)})",
+            hint="see docs/events.md for the fields of each event type",
+            details=fields,
+        ) from None
+    return data
+
+
+# ---- data models -------------------------------------------------------------------------------
+# Fields are optional unless a consumer cannot do without them; extra fields are allowed.
+
+
+class RunCreated(EventData):
+    workspace: str
+    spec_path: str
+    model: str | None = None
+    title: str | None = None
+    spec_sha256: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunStarted(EventData):
+    model: str | None = None
+    offline: bool | None = None
+
+
+class RunResumed(EventData):
+    reason: str | None = None
+    from_step: str | None = None
+
+
+class RunCompleted(EventData):
+    outcome: str | None = None
+    summary: str | None = None
+
+
+class Failure(EventData):
+    error: str | None = None
+    code: str | None = None
+    hint: str | None = None
+
+
+class RunCancelled(EventData):
+    reason: str | None = None
+    surface: str | None = None
+
+
+class Interrupted(EventData):
+    reason: str | None = None
+    previous_status: str | None = None
+
+
+class StepStarted(EventData):
+    title: str | None = None
+    phase: str | None = None
+    index: int | None = None
+
+
+class StepCompleted(EventData):
+    title: str | None = None
+    summary: str | None = None
+
+
+class PlanUpdated(EventData):
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ToolCallData(EventData):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    kind: str | None = None
+
+
+class ToolResultData(EventData):
+    name: str | None = None
+    ok: bool = True
+    output: str = ""
+    error_code: str | None = None
+
+
+class ToolRefused(EventData):
+    name: str | None = None
+    reason: str | None = None
+    rule: str | None = None
+
+
+class ApprovalRequested(EventData):
+    approval_id: str | None = None
+    tool: str | None = None
+    preview: dict[str, Any] = Field(default_factory=dict)
+    spec_path: str | None = None
+    spec_line: int | None = None
+
+
+class ApprovalResolved(EventData):
+    approval_id: str | None = None
+    decision: str
+    surface: str | None = None
+    note: str | None = None
+    scope: str | None = None
+
+
+class MessageDelta(EventData):
+    text: str = ""
+
+
+class MessageData(EventData):
+    role: str = "assistant"
+    content: str | list[dict[str, Any]] = ""
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class LogData(EventData):
+    level: str = "info"
+    message: str = ""
+
+
+class ModelUnavailable(EventData):
+    model: str | None = None
+    reason: str | None = None
+    fallback: str | None = None
+
+
+class ModelUsage(EventData):
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost: float | None = None
+
+
+class VerifyStarted(EventData):
+    commands: list[str] = Field(default_factory=list)
+
+
+class VerifyResult(EventData):
+    command: str | None = None
+    ok: bool | None = None
+    exit_code: int | None = None
+    output: str | None = None
+
+
+class ArtifactWritten(EventData):
+    path: str
+    bytes: int | None = None
+    sha256: str | None = None
+    mime: str | None = None
+
+
+class CheckpointCreated(EventData):
+    commit: str | None = None
+    message: str | None = None
+
+
+class DocsUpdated(EventData):
+    paths: list[str] = Field(default_factory=list)
+
+
+class SessionCreated(EventData):
+    workspace: str
+    mode: str = "chat"
+    spec_path: str | None = None
+    model: str | None = None
+    title: str | None = None
+
+
+class UserMessage(EventData):
+    content: str | list[dict[str, Any]] = ""
+    refs: list[str] = Field(default_factory=list)
+
+
+class TurnStarted(EventData):
+    turn: int | None = None
+    model: str | None = None
+
+
+class TurnCompleted(EventData):
+    turn: int | None = None
+    finish_reason: str | None = None
+
+
+class TurnCancelled(EventData):
+    turn: int | None = None
+    reason: str | None = None
+
+
+class TurnQueued(EventData):
+    position: int | None = None
+
+
+class SpecValidated(EventData):
+    ok: bool | None = None
+    problems: list[dict[str, Any]] = Field(default_factory=list)
+    attempt: int | None = None
+
+
+class SpecWritten(EventData):
+    path: str
+    sha256: str | None = None
+
+
+class ContextTrimmed(EventData):
+    dropped: int | None = None
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+    summary: str | None = None
+
+
+class ContextBuilt(EventData):
+    files: list[str] = Field(default_factory=list)
+    tokens: int | None = None
+    budget: int | None = None
+
+
+class AttachmentAdded(EventData):
+    ref: str
+    name: str | None = None
+    mime: str | None = None
+    bytes: int | None = None
+
+
+class SessionClosed(EventData):
+    reason: str | None = None
+
+
+class StoreRecovered(EventData):
+    cut_bytes: int = 0
+    corrupt_path: str | None = None
+    last_seq: int | None = None
+
+
+class StoreWarning(EventData):
+    message: str
+    offset: int | None = None
+    excerpt: str | None = None
+
+
+_R, _S = "run", "session"
+register("run.created", RunCreated, "A run was created from a spec.", scope=_R)
+register("run.started", RunStarted, "The run began executing.", scope=_R)
+register("run.resumed", RunResumed, "An interrupted or stopped run continues.", scope=_R)
+register("run.completed", RunCompleted, "The run finished (terminal).", scope=_R)
+register("run.failed", Failure, "The run stopped on an error (terminal).", scope=_R)
+register("run.cancelled", RunCancelled, "The run was cancelled (terminal).", scope=_R)
+register("run.interrupted", Interrupted, "The host died mid-run (terminal).", scope=_R)
+register("step.started", StepStarted, "A plan step began.", scope=_R)
+register("step.completed", StepCompleted, "A plan step finished.", scope=_R)
+register("step.failed", Failure, "A plan step failed.", scope=_R)
+register("plan.updated", PlanUpdated, "The plan (list of steps) was set or changed.", scope=_R)
+register("tool.call", ToolCallData, "The agent called a tool.")
+register("tool.result", ToolResultData, "A tool call returned.")
+register("tool.refused", ToolRefused, "Policy or containment refused a tool call.")
+register("approval.requested", ApprovalRequested, "A gated action awaits an answer.")
+register("approval.resolved", ApprovalResolved, "A gated action was answered.")
+register("message.delta", MessageDelta, "A streamed chunk of model text.", durable=False)
+register("message", MessageData, "A complete message (assistant or tool).")
+register("log", LogData, "A diagnostic line for humans.", durable=False)
+register("model.unavailable", ModelUnavailable, "The wanted model could not be used.")
+register("model.usage", ModelUsage, "Tokens (and cost) used by a model call.")
+register("verify.started", VerifyStarted, "Acceptance tests began.", scope=_R)
+register("verify.result", VerifyResult, "One acceptance test finished.", scope=_R)
+register("artifact.written", ArtifactWritten, "A file was stored under artifacts/.")
+register("checkpoint.created", CheckpointCreated, "A git checkpoint was made.")
+register("docs.updated", DocsUpdated, "Documentation files were updated.")
+register("session.created", SessionCreated, "A chat or spec session was created.", scope=_S)
+register("session.closed", SessionClosed, "The session was closed.", scope=_S)
+register("session.interrupted", Interrupted, "The host died mid-turn.", scope=_S)
+register("user.message", UserMessage, "The user sent a message.", scope=_S)
+register("turn.started", TurnStarted, "An agent turn began.", scope=_S)
+register("turn.completed", TurnCompleted, "An agent turn finished.", scope=_S)
+register("turn.cancelled", TurnCancelled, "An agent turn was cancelled.", scope=_S)
+register("turn.queued", TurnQueued, "A message waits for the running turn.", scope=_S)
+register("spec.validated", SpecValidated, "A spec draft was validated.")
+register("spec.written", SpecWritten, "A valid spec was written to disk.")
+register("context.trimmed", ContextTrimmed, "History was trimmed to fit the model.")
+register("context.built", ContextBuilt, "Context (repo map, excerpts) was gathered.")
+register("attachment.added", AttachmentAdded, "A file was attached to the session.", scope=_S)
+register("store.recovered", StoreRecovered, "The store repaired a torn log tail on open.")
+register("store.warning", StoreWarning, "The store skipped an unreadable log line.")
+
+TERMINAL_RUN_EVENTS: frozenset[str] = frozenset(
+    {"run.completed", "run.failed", "run.cancelled", "run.interrupted"}
+)
+CHATTY_EVENTS: frozenset[str] = frozenset(n for n, et in EVENT_TYPES.items() if not et.durable)
+DURABLE_EVENTS: frozenset[str] = frozenset(n for n, et in EVENT_TYPES.items() if et.durable)

@@ -1,0 +1,182 @@
+"""Reading and repairing events.ndjson: complete lines only, bad lines skipped, torn tails cut.
+
+Readers consume only up to the last newline, so a line a writer (in any process) is still
+writing is never seen half-done. The writer repairs the file on open (`scan` + `cut_tail`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from harness_ls.store.events import Event
+
+CHUNK = 1 << 20
+
+
+def parse_line(raw: bytes) -> Event | None:
+    """One log line → Event, or None when it is not a valid event line."""
+    try:
+        return Event.model_validate_json(raw)
+    except (ValidationError, ValueError):
+        return None
+
+
+@dataclass
+class BadLine:
+    offset: int
+    excerpt: str
+
+
+@dataclass
+class Scan:
+    """What the writer learns on open: the good end of the file, bad lines and the events."""
+
+    events: list[Event] = field(default_factory=list)
+    bad: list[BadLine] = field(default_factory=list)
+    good_end: int = 0  # offset just after the last newline
+    size: int = 0
+
+
+def iter_lines(fh, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(offset, line without newline) for every complete line in [start, end)."""
+    fh.seek(start)
+    pos = start
+    rest = b""
+    while end is None or pos < end:
+        want = CHUNK if end is None else min(CHUNK, end - pos)
+        chunk = fh.read(want)
+        if not chunk:
+            break
+        pos += len(chunk)
+        buf = rest + chunk
+        base = pos - len(buf)
+        i = 0
+        while True:
+            j = buf.find(b"\n", i)
+            if j < 0:
+                break
+            yield base + i, buf[i:j]
+            i = j + 1
+        rest = buf[i:]
+
+
+def scan(path: Path) -> Scan:
+    """Parse the whole log (writer open): events in seq order, bad complete lines, torn tail."""
+    out = Scan()
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return out
+    with fh:
+        out.size = os.fstat(fh.fileno()).st_size
+        last = 0
+        for off, line in iter_lines(fh):
+            out.good_end = off + len(line) + 1
+            if not line.strip():
+                continue
+            ev = parse_line(line)
+            if ev is None:
+                out.bad.append(BadLine(off, line[:200].decode("utf-8", "replace")))
+            elif ev.seq > last:  # duplicates / regressions (hand edits) are skipped
+                out.events.append(ev)
+                last = ev.seq
+    return out
+
+
+def cut_tail(path: Path, good_end: int, corrupt_path: Path) -> int:
+    """Move bytes after `good_end` (a torn last line) to `corrupt_path`; return bytes cut."""
+    with open(path, "r+b") as fh:
+        fh.seek(good_end)
+        torn = fh.read()
+        if not torn:
+            return 0
+        with open(corrupt_path, "ab") as bad:
+            bad.write(torn + b"\n")
+            bad.flush()
+            os.fsync(bad.fileno())
+        fh.truncate(good_end)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return len(torn)
+
+
+def seek_after(fh, after: int, size: int) -> int:
+    """Byte offset of a line boundary at or before the first event with seq > after.
+
+    Binary search over line starts (seq is monotonic in the file); a cheap way to read the tail
+    of a long log. Falls back to 0 on anything unexpected.
+    """
+    if after <= 0 or size < CHUNK:
+        return 0
+    lo, hi = 0, size
+    best = 0
+    for _ in range(64):
+        if hi - lo < 64 * 1024:
+            break
+        mid = (lo + hi) // 2
+        fh.seek(mid)
+        fh.readline()  # skip to the next line start
+        start = fh.tell()
+        line = fh.readline()
+        if not line.endswith(b"\n"):
+            hi = mid
+            continue
+        ev = parse_line(line)
+        if ev is None:
+            break
+        if ev.seq <= after:
+            best = start
+            lo = mid
+        else:
+            hi = mid
+    return best
+
+
+def read_events(path: Path, after: int = 0, start: int | None = None) -> Iterator[Event]:
+    """Events with seq > after, in order, skipping bad lines; stops at the last complete line."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        begin = seek_after(fh, after, size) if start is None else start
+        last = after
+        for _off, line in iter_lines(fh, begin):
+            if not line:
+                continue
+            ev = parse_line(line)
+            if ev is not None and ev.seq > last:
+                last = ev.seq
+                yield ev
+
+
+def last_seq_of(path: Path) -> int:
+    """The seq of the last complete, valid line, reading only the file's tail when possible."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return 0
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        back = 64 * 1024
+        while True:
+            start = max(0, size - back)
+            fh.seek(start)
+            buf = fh.read(size - start)
+            end = buf.rfind(b"\n")
+            lines = buf[:end].split(b"\n") if end >= 0 else []
+            if start > 0:
+                lines = lines[1:]  # the first piece may be a partial line
+            for line in reversed(lines):
+                ev = parse_line(line)
+                if ev is not None:
+                    return ev.seq
+            if start == 0:
+                return 0
+            back *= 4

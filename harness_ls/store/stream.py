@@ -1,0 +1,396 @@
+"""EventStream: the writer (one per stream, locked) and reader of one run's or session's log.
+
+Write policy (also in docs/events.md):
+- durable events (every type except `message.delta` and `log`) are written together with any
+  batched events before them, then fdatasync'd, before `append` returns;
+- chatty events are published to in-process subscribers at once and written in batches: when a
+  durable event follows, when `BATCH_EVENTS` events or `BATCH_BYTES` bytes are pending, after
+  `BATCH_DELAY` seconds, on `flush()` and on `close()`. A kill -9 may lose at most the last
+  `BATCH_DELAY` seconds of chatty events; never an acknowledged durable one.
+- a line longer than `MAX_LINE` has its data moved to `artifacts/events/<seq>-<type>.json`
+  and replaced by a preview plus `{"$artifact": {...}}` (see `load_data`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from harness_ls.errors import Conflict, StorageError
+from harness_ls.store import log as logfile
+from harness_ls.store.events import Event, check_data, event_type, now_ts
+from harness_ls.store.ids import new_id
+from harness_ls.store.live import RING_CAPACITY, Hub, Subscription, live_hub, open_hub
+from harness_ls.store.lock import WriterLock
+from harness_ls.store.meta import (
+    RunMeta,
+    SessionMeta,
+    apply_event,
+    fold,
+    read_meta,
+    storage_error,
+    write_atomic,
+    write_meta,
+)
+
+BATCH_EVENTS = 256
+BATCH_BYTES = 64 * 1024
+BATCH_DELAY = 0.1
+MAX_LINE = 256 * 1024
+PREVIEW_CHARS = 2000
+META_EVERY = 1.0  # seconds between meta.json refreshes when only seq/updated_at changed
+
+
+class EventStream:
+    """One stream's log. Writers come from `RunStore.stream`, readers from `RunStore.reader`."""
+
+    def __init__(self, kind: str, id_: str, dir_: Path, *, writable: bool) -> None:
+        self.kind = kind
+        self.id = id_
+        self.dir = dir_
+        self.path = dir_ / "events.ndjson"
+        self.meta_path = dir_ / "meta.json"
+        self.writable = writable
+        self._id_key = "run_id" if kind == "run" else "session_id"
+        self._closed = False
+        self._fd: int | None = None
+        self._lock: WriterLock | None = None
+        self._hub: Hub | None = None
+        self._tlock = threading.Lock()
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._offset = 0
+        self._last_seq = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._meta: RunMeta | SessionMeta | None = None
+        self._meta_written = 0.0
+        self._meta_dirty = False
+        self.recovered: dict[str, Any] | None = None
+
+    # ---- opening ------------------------------------------------------------------------------
+
+    def _open_writer(self) -> list[tuple[str, dict[str, Any]]]:
+        """Lock, repair, and load the stream; returns repair events still to be appended."""
+        self._lock = WriterLock(self.dir / ".lock", f"{self.kind} {self.id}")
+        self._lock.acquire()
+        try:
+            return self._load()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _load(self) -> list[tuple[str, dict[str, Any]]]:
+        scan = logfile.scan(self.path)
+        todo: list[tuple[str, dict[str, Any]]] = []
+        if scan.size > scan.good_end:
+            corrupt = self.dir / "events.ndjson.corrupt"
+            try:
+                cut = logfile.cut_tail(self.path, scan.good_end, corrupt)
+            except OSError as exc:
+                raise storage_error(self.path, exc) from None
+            last = scan.events[-1].seq if scan.events else 0
+            self.recovered = {"cut_bytes": cut, "corrupt_path": corrupt.name, "last_seq": last}
+            todo.append(("store.recovered", self.recovered))
+        warned = {ev.data.get("offset") for ev in scan.events if ev.type == "store.warning"}
+        for bad in scan.bad:
+            if bad.offset not in warned:
+                todo.append(
+                    (
+                        "store.warning",
+                        {
+                            "message": f"skipped an unreadable line at byte {bad.offset} of {self.path.name}",
+                            "offset": bad.offset,
+                            "excerpt": bad.excerpt,
+                        },
+                    )
+                )
+        try:
+            self._fd = os.open(
+                self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+            )
+        except OSError as exc:
+            raise storage_error(self.path, exc) from None
+        self._offset = os.fstat(self._fd).st_size
+        self._last_seq = scan.events[-1].seq if scan.events else 0
+        self._meta = fold(self.kind, self.id, scan.events)
+        on_disk = read_meta(self.meta_path, self.kind)
+        if scan.events and (on_disk is None or on_disk != self._meta):
+            write_meta(self.meta_path, self._meta)
+        self._hub = open_hub(str(self.path), self._last_seq, self._flush_os, RING_CAPACITY)
+        self._hub.writer = self
+        return todo
+
+    # ---- properties ---------------------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        """Seq of the newest event (exact for a writer; read from the file tail for a reader)."""
+        if self.writable:
+            return self._last_seq
+        hub = live_hub(str(self.path))
+        return hub.last_seq if hub is not None else logfile.last_seq_of(self.path)
+
+    @property
+    def meta(self) -> RunMeta | SessionMeta | None:
+        """The writer's current meta (folded from every event appended so far)."""
+        return self._meta
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    async def append(
+        self,
+        type: str,
+        data: dict[str, Any] | BaseModel | None = None,
+        *,
+        step_id: str | None = None,
+        call_id: str | None = None,
+    ) -> Event:
+        """Append one event; durable types are on disk (fsync'd) when this returns."""
+        return self.append_nowait(type, data, step_id=step_id, call_id=call_id)
+
+    def append_nowait(
+        self,
+        type: str,
+        data: dict[str, Any] | BaseModel | None = None,
+        *,
+        step_id: str | None = None,
+        call_id: str | None = None,
+    ) -> Event:
+        """`append` for synchronous callers (same guarantees; blocks for the fsync)."""
+        if not self.writable:
+            raise Conflict(
+                f"{self.kind} {self.id} was opened read-only",
+                hint="use RunStore.stream() to get the writer",
+            )
+        if self._closed:
+            raise Conflict(
+                f"{self.kind} {self.id} stream is closed", hint="reopen it with RunStore.stream()"
+            )
+        et = event_type(type)
+        payload = check_data(type, data)
+        with self._tlock:
+            seq = self._last_seq + 1
+            ev = Event.model_construct(
+                seq=seq,
+                id=new_id("ev"),
+                ts=now_ts(),
+                type=type,
+                run_id=self.id if self.kind == "run" else None,
+                session_id=self.id if self.kind == "session" else None,
+                step_id=step_id,
+                call_id=call_id,
+                data=payload,
+            )
+            line = _line(ev)
+            if len(line) > MAX_LINE:
+                ev.data = self._offload(ev, et.durable)
+                line = _line(ev)
+            self._pending.append(line)
+            self._pending_bytes += len(line)
+            self._last_seq = seq
+            if et.durable:
+                try:
+                    self._write_pending(sync=True)
+                except StorageError:
+                    self._pending.pop()  # the failed durable event never happened
+                    self._pending_bytes -= len(line)
+                    self._last_seq = seq - 1
+                    raise
+            elif len(self._pending) >= BATCH_EVENTS or self._pending_bytes >= BATCH_BYTES:
+                self._try_write_pending()
+            else:
+                self._arm_timer()
+            assert self._hub is not None
+            self._hub.publish(ev)
+        self._update_meta(ev, et.durable)
+        return ev
+
+    def _offload(self, ev: Event, durable: bool) -> dict[str, Any]:
+        """Store an oversize event's data as an artifact; return a preview that references it."""
+        raw = json.dumps(ev.data, ensure_ascii=False, indent=1).encode()
+        rel = f"artifacts/events/{ev.seq:08d}-{ev.type}.json"
+        target = self.dir / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error(target.parent, exc) from None
+        write_atomic(target, raw, durable=durable)
+        preview: dict[str, Any] = {}
+        for key, value in ev.data.items():
+            if isinstance(value, str):
+                preview[key] = value[:PREVIEW_CHARS]
+            elif len(json.dumps(value, ensure_ascii=False)) <= PREVIEW_CHARS:
+                preview[key] = value
+        preview["$artifact"] = {
+            "path": rel,
+            "bytes": len(raw),
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "truncated": True,
+        }
+        return preview
+
+    def load_data(self, ev: Event) -> dict[str, Any]:
+        """The full data of an event, following an oversize event's artifact reference."""
+        ref = ev.data.get("$artifact")
+        if not isinstance(ref, dict) or "path" not in ref:
+            return ev.data
+        return json.loads((self.dir / str(ref["path"])).read_bytes())
+
+    def _write_pending(self, *, sync: bool) -> None:
+        """Write all pending lines in one go (caller holds _tlock); all or nothing on disk."""
+        if self._pending:
+            buf = b"".join(self._pending)
+            start = self._offset
+            assert self._fd is not None
+            try:
+                view = memoryview(buf)
+                while view:
+                    n = os.write(self._fd, view)
+                    view = view[n:]
+            except OSError as exc:
+                try:
+                    os.ftruncate(self._fd, start)  # never leave a half-written line
+                except OSError:
+                    pass
+                raise storage_error(self.path, exc) from None
+            self._offset = start + len(buf)
+            self._pending.clear()
+            self._pending_bytes = 0
+        if sync and self._fd is not None:
+            try:
+                os.fdatasync(self._fd)
+            except OSError as exc:
+                raise storage_error(self.path, exc) from None
+
+    def _try_write_pending(self) -> None:
+        try:
+            self._write_pending(sync=False)
+        except StorageError:
+            pass  # kept pending; the next durable append reports the error
+
+    def _flush_os(self) -> None:
+        """Make batched events visible to file readers (no fsync)."""
+        with self._tlock:
+            if self._pending and not self._closed:
+                self._try_write_pending()
+
+    def _arm_timer(self) -> None:
+        if self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            self._timer = loop.call_later(BATCH_DELAY, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        with self._tlock:
+            if self._closed:
+                return
+            self._try_write_pending()
+            if self._pending:
+                self._arm_timer()
+
+    async def flush(self) -> None:
+        """Write and fsync everything appended so far (e.g. before handing the log to a reader)."""
+        with self._tlock:
+            self._write_pending(sync=True)
+        self._write_meta_now()
+
+    def _update_meta(self, ev: Event, durable: bool) -> None:
+        if self._meta is None:
+            return
+        changed = apply_event(self._meta, ev)
+        self._meta_dirty = True
+        if changed or (durable and time.monotonic() - self._meta_written >= META_EVERY):
+            self._write_meta_now()
+
+    def _write_meta_now(self) -> None:
+        if self._meta is not None and self._meta_dirty:
+            write_meta(self.meta_path, self._meta)
+            self._meta_written = time.monotonic()
+            self._meta_dirty = False
+
+    async def close(self) -> None:
+        """Flush and fsync, update meta.json, release the lock; live subscribers go on from disk."""
+        self.close_sync()
+
+    def close_sync(self) -> None:
+        if self._closed:
+            return
+        if not self.writable:
+            self._closed = True
+            return
+        try:
+            with self._tlock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                self._write_pending(sync=True)
+                self._write_meta_now()
+        finally:
+            self._closed = True
+            if self._hub is not None:
+                self._hub.close()
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            if self._lock is not None:
+                self._lock.release()
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def read(self, after: int = 0) -> Iterator[Event]:
+        """Events with seq > after, in order, as currently in the log (batched ones included)."""
+        hub = live_hub(str(self.path))
+        if hub is not None:
+            hub.flush_os()
+        return logfile.read_events(self.path, after)
+
+    def subscribe(self, after: int = 0, *, poll_interval: float | None = None) -> Subscription:
+        """Replay events after `after` from disk, then follow live; no gap, no duplicate.
+
+        In-process writers deliver from memory; a writer in another process is followed by
+        polling the file every `poll_interval` seconds (default 50 ms).
+        """
+        kwargs = {} if poll_interval is None else {"poll_interval": poll_interval}
+        return Subscription(self.path, after, **kwargs)
+
+
+def _line(ev: Event) -> bytes:
+    d: dict[str, Any] = {"seq": ev.seq, "id": ev.id, "ts": ev.ts, "type": ev.type}
+    if ev.run_id is not None:
+        d["run_id"] = ev.run_id
+    if ev.session_id is not None:
+        d["session_id"] = ev.session_id
+    if ev.step_id is not None:
+        d["step_id"] = ev.step_id
+    if ev.call_id is not None:
+        d["call_id"] = ev.call_id
+    d["data"] = ev.data
+    try:
+        return (json.dumps(d, ensure_ascii=False, separators=_SEP, default=str) + "\n").encode()
+    except UnicodeEncodeError:  # lone surrogates: keep them escaped
+        return (json.dumps(d, separators=_SEP, default=str) + "\n").encode()
+
+
+_SEP = (",", ":")
