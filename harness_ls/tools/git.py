@@ -1,0 +1,93 @@
+"""git_diff: what the run changed in the working tree (staged + unstaged vs HEAD, plus new files)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from pydantic import Field
+
+from harness_ls.errors import InvalidInput
+from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult, cut_middle
+from harness_ls.tools.paths import rel_posix, resolve_path
+
+
+class GitDiffArgs(ToolArgs):
+    paths: list[str] = Field(default_factory=list, description="Limit the diff to these paths.")
+    include_untracked: bool = Field(True, description="Also show new files git does not track yet.")
+
+
+async def _git(workspace: Path, *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        "git",
+        "-c",
+        "core.quotepath=off",
+        *args,
+        cwd=workspace,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_git_env(),
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode("utf-8", errors="replace"), err.decode(errors="replace")
+
+
+def _git_env() -> dict[str, str]:
+    from harness_ls.tools.shell import scrub_env
+
+    env = scrub_env()
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    return env
+
+
+async def working_tree_diff(
+    workspace: Path, paths: list[str] | None = None, *, include_untracked: bool = True
+) -> str:
+    """Unified diff of the working tree against HEAD (or the index before the first commit)."""
+    rels = [rel_posix(workspace, resolve_path(workspace, p, for_write=False)) for p in paths or []]
+    code, _, err = await _git(workspace, "rev-parse", "--is-inside-work-tree")
+    if code != 0:
+        raise InvalidInput(
+            f"{workspace} is not a git repository", hint="run `git init` there to see diffs"
+        )
+    has_head = (await _git(workspace, "rev-parse", "--verify", "-q", "HEAD"))[0] == 0
+    base = ["diff", "--no-color", "--no-ext-diff", "--relative"]
+    if has_head:
+        base.append("HEAD")
+    code, out, err = await _git(workspace, *base, "--", *rels)
+    if code != 0:
+        raise InvalidInput(f"git diff failed: {err.strip()}")
+    parts = [out]
+    if include_untracked:
+        _, listing, _ = await _git(
+            workspace, "ls-files", "--others", "--exclude-standard", "-z", "--", *rels
+        )
+        for name in filter(None, listing.split("\0")):
+            _, extra, _ = await _git(
+                workspace, "diff", "--no-color", "--no-index", "--", "/dev/null", name
+            )
+            parts.append(extra)
+    return "".join(parts)
+
+
+class GitDiff(Tool):
+    name = "git_diff"
+    kind = "read"
+    description = (
+        "Show the workspace's uncommitted changes as a unified diff (against HEAD, including new "
+        "untracked files); optionally only for some paths."
+    )
+    Args = GitDiffArgs
+
+    async def _run(self, ctx: ToolContext, args: GitDiffArgs) -> ToolResult:
+        diff = await working_tree_diff(
+            ctx.workspace, args.paths, include_untracked=args.include_untracked
+        )
+        files = diff.count("\ndiff --git ") + (1 if diff.startswith("diff --git ") else 0)
+        out, cut = cut_middle(diff, ctx.output_cap)
+        return ToolResult(
+            ok=True,
+            output=out or "no changes",
+            data={"files": files, "cut_chars": cut},
+        )

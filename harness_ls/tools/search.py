@@ -1,0 +1,194 @@
+"""search: find a regex (or literal) in workspace files — ripgrep when on PATH, Python otherwise.
+
+Both honor .gitignore, skip .git and binary files, do not follow symlinks, and stop after
+`max_results` matches so a broad pattern cannot flood the model's context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from pydantic import Field
+
+from harness_ls.errors import InvalidInput
+from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult
+from harness_ls.tools.globs import PathPattern
+from harness_ls.tools.ignore import GitIgnore
+from harness_ls.tools.paths import rel_posix, resolve_path
+from harness_ls.tools.textfile import looks_binary
+
+MAX_LINE = 300
+MAX_FILE_BYTES = 2_000_000
+
+
+class SearchArgs(ToolArgs):
+    pattern: str = Field(
+        description="Regular expression (Rust/Python syntax) or, with literal=true, plain text."
+    )
+    path: str = Field(
+        ".", description="File or directory to search, relative to the workspace root."
+    )
+    glob: str | None = Field(
+        None, description="Only files matching this glob, e.g. '*.py' or 'src/**/*.ts'."
+    )
+    literal: bool = Field(False, description="Treat pattern as plain text, not a regex.")
+    ignore_case: bool = Field(False, description="Case-insensitive matching.")
+    max_results: int = Field(100, ge=1, le=1000, description="Stop after this many matching lines.")
+
+
+class Search(Tool):
+    name = "search"
+    kind = "read"
+    description = (
+        "Search file contents in the workspace (ripgrep semantics; honors .gitignore). Returns "
+        "'path:line: text' for each matching line, up to max_results."
+    )
+    Args = SearchArgs
+
+    def __init__(self, use_ripgrep: bool | None = None) -> None:
+        self.use_ripgrep = use_ripgrep
+
+    async def _run(self, ctx: ToolContext, args: SearchArgs) -> ToolResult:
+        real = resolve_path(ctx.workspace, args.path, for_write=False)
+        shown = rel_posix(ctx.workspace, real)
+        if not real.exists():
+            raise InvalidInput(
+                f"{shown} does not exist", hint="search '.' or list_dir to find the path"
+            )
+        regex = _compile(args)
+        rg = shutil.which("rg") if self.use_ripgrep in (None, True) else None
+        if rg:
+            hits, truncated = await _ripgrep(rg, ctx.workspace, shown, args)
+            engine = "ripgrep"
+        else:
+            hits, truncated = await asyncio.to_thread(_python, ctx.workspace, real, regex, args)
+            engine = "python"
+        lines = [f"{p}:{n}: {_clip(t)}" for p, n, t in hits]
+        out = "\n".join(lines) if lines else f"no matches for {args.pattern!r} in {shown}"
+        if truncated:
+            out += f"\n[stopped at {args.max_results} matches; narrow the pattern, path or glob]"
+        data = {"matches": len(hits), "truncated": truncated, "engine": engine}
+        return ToolResult(ok=True, output=out, data=data)
+
+
+def _compile(args: SearchArgs) -> re.Pattern[str]:
+    flags = re.IGNORECASE if args.ignore_case else 0
+    source = re.escape(args.pattern) if args.literal else args.pattern
+    try:
+        return re.compile(source, flags)
+    except re.error as exc:
+        raise InvalidInput(
+            f"pattern {args.pattern!r} is not a valid regex: {exc}",
+            hint="fix the regex or set literal=true to search plain text",
+        ) from None
+
+
+def _clip(text: str) -> str:
+    text = text.rstrip("\r\n")
+    return text if len(text) <= MAX_LINE else text[:MAX_LINE] + " [...]"
+
+
+async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tuple[list, bool]:
+    cmd = [rg, "--json", "--no-require-git", "--hidden", "--glob", "!.git", "--no-config"]
+    cmd += ["--max-filesize", str(MAX_FILE_BYTES)]
+    if args.literal:
+        cmd.append("--fixed-strings")
+    if args.ignore_case:
+        cmd.append("--ignore-case")
+    if args.glob:
+        cmd += ["--glob", args.glob]
+    cmd += ["--regexp", args.pattern, "--", shown]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        cwd=workspace,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        limit=8 * 1024 * 1024,
+    )
+    hits: list[tuple[str, int, str]] = []
+    truncated = False
+    assert proc.stdout is not None
+    try:
+        async for raw in proc.stdout:
+            if not raw.startswith(b'{"type":"match"'):
+                continue
+            event = json.loads(raw)["data"]
+            path = _text(event["path"])
+            hits.append((Path(path).as_posix(), event["line_number"], _text(event["lines"])))
+            if len(hits) >= args.max_results:
+                truncated = True
+                break
+    finally:
+        if proc.returncode is None:
+            try:
+                proc.kill()
+            except ProcessLookupError:
+                pass
+        err = await proc.stderr.read() if proc.stderr else b""
+        await proc.wait()
+    if not truncated and proc.returncode == 2 and not hits:
+        msg = err.decode(errors="replace").strip().splitlines()
+        raise InvalidInput(
+            f"search failed: {msg[-1] if msg else 'ripgrep error'}",
+            hint="check the pattern and glob",
+        )
+    return hits, truncated
+
+
+def _text(obj: dict) -> str:
+    if "text" in obj:
+        return obj["text"]
+    import base64
+
+    return base64.b64decode(obj.get("bytes", "")).decode("utf-8", errors="replace")
+
+
+def _python(
+    workspace: Path, real: Path, regex: re.Pattern[str], args: SearchArgs
+) -> tuple[list, bool]:
+    ignore = GitIgnore(workspace)
+    glob = PathPattern(args.glob) if args.glob else None
+    hits: list[tuple[str, int, str]] = []
+    start = rel_posix(workspace, real)
+    if real.is_file():
+        files = [start]
+    else:
+        files = _files(ignore, "" if start == "." else start)
+    for rel in files:
+        if glob and not glob.matches(rel):
+            continue
+        for n, line in _grep(workspace / rel, regex):
+            hits.append((rel, n, line))
+            if len(hits) >= args.max_results:
+                return hits, True
+    return hits, False
+
+
+def _files(ignore: GitIgnore, start: str):
+    if start and ignore.ignored(start, is_dir=True):
+        return
+    for rel_dir, _dirs, files in ignore.walk(start):
+        prefix = rel_dir + "/" if rel_dir else ""
+        for name in files:
+            yield prefix + name
+
+
+def _grep(path: Path, regex: re.Pattern[str]):
+    try:
+        if path.is_symlink() or os.path.getsize(path) > MAX_FILE_BYTES:
+            return
+        data = path.read_bytes()
+    except OSError:
+        return
+    if looks_binary(data):
+        return
+    text = data.decode("utf-8", errors="replace")
+    for n, line in enumerate(text.splitlines(), 1):
+        if regex.search(line):
+            yield n, line

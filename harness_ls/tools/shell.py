@@ -1,0 +1,164 @@
+"""shell: run a command in the workspace with a timeout, a capped output and a scrubbed environment.
+
+The child gets its own process group so a timeout or a cancelled run kills everything it started
+(test runners, servers), not just the shell. Provider keys and the harness auth token never reach
+it: a command the model wrote must not be able to read or leak them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+
+from pydantic import Field
+
+from harness_ls.tools.base import ActionPreview, Tool, ToolArgs, ToolContext, ToolResult
+
+MAX_TIMEOUT = 3600.0
+KILL_GRACE = 2.0
+
+_SECRET_NAME = re.compile(
+    r"(_API_KEY|_APIKEY|_TOKEN|_ACCESS_KEY|_ACCESS_KEY_ID|_PRIVATE_KEY|_PASSWORD|_PASSWD|_PAT|"
+    r"_CREDENTIALS|_AUTH)$|SECRET|^API_KEY$|^TOKEN$|^HARNESS_AUTH",
+    re.IGNORECASE,
+)
+_QUIET_ENV = {"GIT_TERMINAL_PROMPT": "0", "PAGER": "cat", "GIT_PAGER": "cat", "NO_COLOR": "1"}
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
+
+
+def scrub_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The child's environment: `base` (default os.environ) minus anything that looks like a secret."""
+    src = os.environ if base is None else base
+    env = {k: v for k, v in src.items() if not is_secret_name(k)}
+    env.update(_QUIET_ENV)
+    return env
+
+
+class ShellArgs(ToolArgs):
+    command: str = Field(description="Shell command (bash -c) run in the workspace root.")
+    timeout: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_TIMEOUT,
+        description="Seconds before the command is killed (default 120).",
+    )
+
+
+def _read_capped(fh, cap: int) -> tuple[str, int, int]:
+    """Head and tail of the captured output within `cap` bytes: (text, total bytes, bytes cut)."""
+    fh.seek(0, os.SEEK_END)
+    total = fh.tell()
+    fh.seek(0)
+    if total <= cap:
+        return fh.read().decode("utf-8", errors="replace"), total, 0
+    half = cap // 2
+    head = fh.read(half).decode("utf-8", errors="replace")
+    fh.seek(total - half)
+    tail = fh.read(half).decode("utf-8", errors="replace")
+    cut = total - 2 * half
+    return f"{head}\n[... {cut} bytes of output cut ...]\n{tail}", total, cut
+
+
+def _shell() -> list[str]:
+    bash = shutil.which("bash")
+    return [bash, "-c"] if bash else ["/bin/sh", "-c"]
+
+
+def _kill_group(proc: asyncio.subprocess.Process, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM the whole group, then SIGKILL after a grace period."""
+    _kill_group(proc, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), KILL_GRACE)
+    except TimeoutError:
+        pass
+    _kill_group(proc, signal.SIGKILL)
+    if proc.returncode is None:
+        await proc.wait()
+
+
+class Shell(Tool):
+    name = "shell"
+    kind = "shell"
+    description = (
+        "Run a shell command (bash -c) in the workspace root and return its exit code and combined "
+        "stdout/stderr (long output keeps the beginning and the end). Default timeout 120 s."
+    )
+    Args = ShellArgs
+
+    def _preview(self, ctx: ToolContext, args: ShellArgs) -> ActionPreview:
+        timeout = args.timeout or ctx.shell_timeout
+        return ActionPreview(
+            kind="shell",
+            summary=f"run `{_one_line(args.command)}` in {ctx.workspace} (timeout {timeout:g}s)",
+            command=args.command,
+        )
+
+    async def _run(self, ctx: ToolContext, args: ShellArgs) -> ToolResult:
+        timeout = args.timeout or ctx.shell_timeout
+        started = time.monotonic()
+        # output goes to a temp file, not a pipe: a background child keeping the pipe open
+        # cannot hang the call, and memory stays bounded however much the command prints
+        with tempfile.TemporaryFile() as out:
+            proc = await asyncio.create_subprocess_exec(
+                *_shell(),
+                args.command,
+                cwd=ctx.workspace,
+                env=scrub_env(ctx.env),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+            timed_out = False
+            try:
+                await asyncio.wait_for(proc.wait(), timeout)
+            except TimeoutError:
+                timed_out = True
+                await _stop(proc)
+            except BaseException:
+                await asyncio.shield(_stop(proc))
+                raise
+            # the shell exited; children it left in the background must not outlive the call
+            _kill_group(proc, signal.SIGKILL)
+            output, total, cut = await asyncio.to_thread(_read_capped, out, ctx.output_cap)
+        ms = round((time.monotonic() - started) * 1000, 1)
+        code = proc.returncode
+        data = {
+            "exit_code": None if timed_out else code,
+            "timed_out": timed_out,
+            "duration_ms": ms,
+            "output_bytes": total,
+            "cut_bytes": cut,
+        }
+        if timed_out:
+            head = f"timed out after {timeout:g}s (process group killed)"
+            return ToolResult(
+                ok=False, output=f"{head}\n{output}".rstrip(), data=data, error_code="timeout"
+            )
+        head = f"exit code {code}"
+        return ToolResult(
+            ok=code == 0,
+            output=f"{head}\n{output}".rstrip(),
+            data=data,
+            error_code=None if code == 0 else "exit_code",
+        )
+
+
+def _one_line(command: str) -> str:
+    flat = " ".join(command.split())
+    return flat if len(flat) <= 160 else flat[:157] + "..."
