@@ -1,0 +1,265 @@
+"""Anthropic Messages API over httpx, streamed (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .env import register_secret
+from .errors import BadRequest, MalformedResponse, StreamCut, one_line
+from .http import HttpSettings, classify_error, make_client, open_stream, sse_events
+from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
+from .registry import BUILTIN_MODELS
+from .types import (
+    Completion,
+    ContentPart,
+    Done,
+    Message,
+    StreamEvent,
+    TextDelta,
+    ToolCallEvent,
+    ToolSpec,
+    Usage,
+    collect,
+)
+
+ANTHROPIC_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+_IMAGE_MIMES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+_MAX_TOKENS = {m.id: min(m.max_output, 16_384) for m in BUILTIN_MODELS if m.provider == "anthropic"}
+
+
+def _block(part: ContentPart, provider: str) -> dict[str, Any] | None:
+    if part.type == "text":
+        return {"type": "text", "text": part.text} if part.text else None
+    source = {"type": "base64", "media_type": part.mime or "", "data": part.data_b64 or ""}
+    if part.type == "image":
+        if part.mime not in _IMAGE_MIMES:
+            raise BadRequest(
+                f"{provider}: image type {part.mime!r} is not supported",
+                hint="send PNG, JPEG, GIF or WebP",
+            )
+        return {"type": "image", "source": source}
+    if part.type == "audio":
+        raise BadRequest(
+            f"{provider}: Anthropic models cannot take audio input",
+            hint="pick an audio-capable model (e.g. openai:gpt-4o-audio-preview)",
+        )
+    if part.mime == "application/pdf":
+        return {"type": "document", "source": source}
+    if is_text_file(part):
+        return {"type": "text", "text": file_as_text(part)}
+    raise BadRequest(
+        f"{provider}: cannot send a file of type {part.mime!r}", hint="send text, PDF or images"
+    )
+
+
+def to_wire(
+    messages: list[Message], provider: str = "anthropic"
+) -> tuple[str, list[dict[str, Any]]]:
+    """(system prompt, messages) with tool results as user turns and same-role turns merged."""
+    system: list[str] = []
+    out: list[dict[str, Any]] = []
+    for msg in messages:
+        if msg.role == "system":
+            system.append(msg.text())
+            continue
+        blocks: list[dict[str, Any]]
+        if msg.role == "tool":
+            role = "user"
+            blocks = [
+                {"type": "tool_result", "tool_use_id": msg.tool_call_id, "content": msg.text()}
+            ]
+        else:
+            role = msg.role
+            blocks = [b for p in msg.parts() if (b := _block(p, provider)) is not None]
+            for call in msg.tool_calls if msg.role == "assistant" else ():
+                blocks.append(
+                    {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+                )
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    return "\n\n".join(s for s in system if s), out
+
+
+class _StreamState:
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.blocks: dict[int, list[Any]] = {}  # index -> [id, name, [json fragments]]
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.stop_reason: str | None = None
+        self.stopped = False
+        self.n_calls = 0
+
+    def feed(self, ev: dict[str, Any]) -> list[StreamEvent]:
+        kind = ev.get("type")
+        if kind == "content_block_delta":
+            delta = ev.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                return [TextDelta(text=delta.get("text", ""))] if delta.get("text") else []
+            if delta.get("type") == "input_json_delta" and ev.get("index") in self.blocks:
+                self.blocks[ev["index"]][2].append(delta.get("partial_json", ""))
+            return []
+        if kind == "content_block_start":
+            block = ev.get("content_block") or {}
+            if block.get("type") == "tool_use":
+                self.blocks[ev.get("index", len(self.blocks))] = [
+                    block.get("id"),
+                    block.get("name"),
+                    [],
+                ]
+            elif block.get("type") == "text" and block.get("text"):
+                return [TextDelta(text=block["text"])]
+            return []
+        if kind == "content_block_stop":
+            slot = self.blocks.pop(ev.get("index", -1), None)
+            if slot is None:
+                return []
+            self.n_calls += 1
+            call = parse_tool_call(self.provider, slot[0], slot[1], "".join(slot[2]), self.n_calls)
+            return [ToolCallEvent(call=call)]
+        if kind == "message_start":
+            usage = (ev.get("message") or {}).get("usage") or {}
+            self.input_tokens = sum(
+                usage.get(k) or 0
+                for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+            )
+            self.output_tokens = usage.get("output_tokens") or 0
+        elif kind == "message_delta":
+            self.stop_reason = (ev.get("delta") or {}).get("stop_reason") or self.stop_reason
+            self.output_tokens = (ev.get("usage") or {}).get("output_tokens", self.output_tokens)
+        elif kind == "message_stop":
+            self.stopped = True
+        elif kind == "error":
+            raise classify_error(
+                500, json.dumps(ev).encode(), provider=self.provider, model="", key_env=None
+            )
+        return []
+
+    def finish_events(self) -> list[StreamEvent]:
+        usage = Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
+        return [usage, Done(finish_reason=finish_reason(self.stop_reason, self.n_calls > 0))]
+
+
+class AnthropicProvider:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        name: str = "anthropic",
+        key_env: str | None = "ANTHROPIC_API_KEY",
+        settings: HttpSettings | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = (base_url or ANTHROPIC_URL).rstrip("/").removesuffix("/v1")
+        self.api_key = api_key
+        self.key_env = key_env
+        self.settings = settings or HttpSettings.from_env()
+        self.extra_headers = dict(headers or {})
+        register_secret(api_key)
+
+    def build_body(
+        self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
+    ) -> dict[str, Any]:
+        system, wire = to_wire(messages, self.name)
+        body: dict[str, Any] = {
+            "model": model,
+            "max_tokens": opts.get("max_tokens") or _MAX_TOKENS.get(model, 8_192),
+            "messages": wire,
+            "stream": True,
+        }
+        if system:
+            body["system"] = system
+        if tools:
+            body["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in tools
+            ]
+            if choice := opts.get("tool_choice"):
+                body["tool_choice"] = (
+                    {"type": {"required": "any"}.get(choice, choice)}
+                    if choice in ("auto", "none", "required", "any")
+                    else {"type": "tool", "name": choice}
+                )
+        for key in ("temperature", "top_p"):
+            if opts.get(key) is not None:
+                body[key] = opts[key]
+        if opts.get("stop"):
+            body["stop_sequences"] = list(opts["stop"])
+        body.update(opts.get("extra_body") or {})
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "anthropic-version": API_VERSION,
+            "Accept": "text/event-stream",
+            **self.extra_headers,
+        }
+        if self.api_key:
+            headers["x-api-key"] = self.api_key
+        return headers
+
+    async def stream(
+        self,
+        model: str,
+        messages: list[Message],
+        tools: list[ToolSpec] | None = None,
+        **opts: Any,
+    ) -> AsyncIterator[StreamEvent]:
+        body = self.build_body(model, messages, tools, **opts)
+        async with (
+            make_client(self.base_url, self.settings) as client,
+            open_stream(
+                client,
+                f"{self.base_url}/v1/messages",
+                headers=self._headers(),
+                body=body,
+                settings=self.settings,
+                provider=self.name,
+                model=model,
+                key_env=self.key_env,
+            ) as resp,
+        ):
+            state = _StreamState(self.name)
+            async for _event, data in sse_events(resp, self.name):
+                for ev in state.feed(self._json(data)):
+                    yield ev
+                if state.stopped:
+                    break
+            if not state.stopped:
+                raise StreamCut(
+                    f"{self.name}: the stream ended before the answer was complete",
+                    hint="the answer is incomplete; retry the step",
+                )
+            for ev in state.finish_events():
+                yield ev
+
+    def _json(self, data: str) -> dict[str, Any]:
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            raise MalformedResponse(
+                f"{self.name}: malformed JSON from the server: {one_line(data[:120], 120)!r}"
+            ) from None
+        if not isinstance(doc, dict):
+            raise MalformedResponse(
+                f"{self.name}: expected a JSON object, got {type(doc).__name__}"
+            )
+        return doc
+
+    async def complete(
+        self,
+        model: str,
+        messages: list[Message],
+        tools: list[ToolSpec] | None = None,
+        **opts: Any,
+    ) -> Completion:
+        return await collect(self.stream(model, messages, tools, **opts))

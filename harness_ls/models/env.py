@@ -1,0 +1,93 @@
+"""Environment loading (.env.local, .env) and the one place secrets get masked.
+
+Everything that leaves the process (events, logs, exports, error messages) should pass
+through `mask_secrets`, which hides the values of secret-looking environment variables,
+values registered with `register_secret`, and anything shaped like a provider key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+MASK = "****"
+
+# Names whose values are secrets. HARNESS_AUTH_TOKEN is matched by the _TOKEN suffix.
+_SECRET_NAME = re.compile(
+    r"(_API_KEY|_APIKEY|_KEY|_TOKEN|_SECRET|_PASSWORD|_PASS|_CREDENTIALS?)$|^(API_KEY|TOKEN|SECRET)$",
+    re.IGNORECASE,
+)
+# Key-shaped strings masked even when not in the environment (a key pasted into a message).
+_KEY_SHAPES = re.compile(
+    r"\b(sk-ant-[A-Za-z0-9_\-]{8,}|sk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{20,})"
+    r"|(?<=Bearer )[A-Za-z0-9._\-]{12,}"
+)
+_MIN_SECRET_LEN = 8  # shorter values ("1", "true") would mask ordinary text
+
+_registered: set[str] = set()
+_loaded_by_us: dict[str, str] = {}  # keys load_env set, so a later load_env may update them
+_cache: tuple[frozenset[str], re.Pattern[str] | None] = (frozenset(), None)
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
+
+
+def register_secret(value: str | None) -> None:
+    """Mask this value from now on (e.g. a key read from a file, an auth token)."""
+    if value and len(value) >= 4:
+        _registered.add(value)
+
+
+def _secret_values() -> frozenset[str]:
+    values = {v for k, v in os.environ.items() if is_secret_name(k) and len(v) >= _MIN_SECRET_LEN}
+    return frozenset(values | _registered)
+
+
+def _pattern() -> re.Pattern[str] | None:
+    global _cache
+    values = _secret_values()
+    if values != _cache[0]:
+        # longest first so a secret that contains another is masked whole
+        alts = sorted(values, key=len, reverse=True)
+        _cache = (values, re.compile("|".join(re.escape(v) for v in alts)) if alts else None)
+    return _cache[1]
+
+
+def mask_secrets(text: str) -> str:
+    """Replace every known secret value (and key-shaped token) in `text` with ****."""
+    if not text:
+        return text
+    pat = _pattern()
+    if pat is not None:
+        text = pat.sub(MASK, text)
+    return _KEY_SHAPES.sub(MASK, text)
+
+
+def load_env(cwd: Path | None = None) -> list[str]:
+    """Load `.env.local` then `.env` from `cwd`; real environment variables win.
+
+    `.env.local` beats `.env` for the same name. Values this function set earlier may be
+    updated by a later call (so a long-lived host can re-read the files); values that came
+    from the real environment are never touched. Returns the names set (never values).
+    """
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    merged: dict[str, str] = {}
+    for name in (".env", ".env.local"):  # later wins
+        path = base / name
+        if path.is_file():
+            merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    set_names: list[str] = []
+    for key, value in merged.items():
+        current = os.environ.get(key)
+        if current is not None and _loaded_by_us.get(key) != current:
+            continue  # the real environment wins
+        os.environ[key] = value
+        _loaded_by_us[key] = value
+        set_names.append(key)
+        if is_secret_name(key):
+            register_secret(value)
+    return set_names

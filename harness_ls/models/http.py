@@ -1,0 +1,254 @@
+"""What the HTTP providers share: client settings, retries with backoff, SSE, error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import json
+import os
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import (
+    BadRequest,
+    ContextOverflow,
+    ModelAuthError,
+    ModelNotFound,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    StreamCut,
+    one_line,
+)
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass
+class HttpSettings:
+    """Timeouts and retry policy. Env: HARNESS_MODEL_TIMEOUT, _RETRIES, _MAX_WAIT."""
+
+    read_timeout: float = 120.0  # max silence between bytes of a streamed answer
+    connect_timeout: float = 10.0
+    max_retries: int = 3
+    backoff_base: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 30.0  # a longer Retry-After is reported instead of waited out
+
+    @classmethod
+    def from_env(cls) -> HttpSettings:
+        return cls(
+            read_timeout=_env_float("HARNESS_MODEL_TIMEOUT", 120.0),
+            max_retries=int(_env_float("HARNESS_MODEL_RETRIES", 3)),
+            max_retry_after=_env_float("HARNESS_MODEL_MAX_WAIT", 30.0),
+        )
+
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read_timeout, connect=self.connect_timeout, write=30.0)
+
+
+def is_loopback(url: str) -> bool:
+    """True for localhost / 127.x / ::1 / private-network URLs (local model servers)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("localhost", "host.docker.internal") or host.endswith(".local"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_unspecified
+
+
+def make_client(base_url: str, settings: HttpSettings) -> httpx.AsyncClient:
+    # Proxy variables must not reroute loopback traffic to a local model server.
+    return httpx.AsyncClient(timeout=settings.timeout(), trust_env=not is_loopback(base_url))
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def _error_fields(body: bytes) -> tuple[str, str, str]:
+    """(message, type, code) from OpenAI / Anthropic / llama.cpp / Ollama error bodies."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return one_line(text or "(empty body)", 200), "", ""
+    err: Any = doc.get("error", doc) if isinstance(doc, dict) else doc
+    if isinstance(err, str):
+        return one_line(err, 200), "", ""
+    if not isinstance(err, dict):
+        return one_line(text, 200), "", ""
+    msg = err.get("message") or doc.get("message") or text
+    return one_line(str(msg), 200), str(err.get("type") or ""), str(err.get("code") or "")
+
+
+_OVERFLOW_HINTS = (
+    "context length",
+    "context_length",
+    "context window",
+    "maximum context",
+    "prompt is too long",
+    "exceed_context_size",
+    "exceeds the available context",
+    "too many tokens",
+)
+
+
+def classify_error(
+    status: int, body: bytes, *, provider: str, model: str, key_env: str | None
+) -> ProviderError:
+    msg, etype, code = _error_fields(body)
+    low = f"{msg} {etype} {code}".lower()
+    where = f"{provider} (HTTP {status})"
+    if status in (401, 403):
+        hint = f"check that {key_env} holds a valid {provider} key" if key_env else None
+        return ModelAuthError(f"{where} rejected the credentials: {msg}", hint=hint)
+    if any(h in low for h in _OVERFLOW_HINTS):
+        return ContextOverflow(
+            f"the conversation is too long for {model}: {msg}",
+            hint="shorten the input or pick a model with a larger context window",
+        )
+    if status == 404 or code == "model_not_found" or etype == "not_found_error":
+        return ModelNotFound(
+            f"{where}: model '{model}' not found: {msg}",
+            hint="check the model name and the base URL (see docs/models.md)",
+        )
+    if status == 429:
+        if "insufficient_quota" in low or "quota" in code:
+            return BadRequest(
+                f"{where}: quota exhausted: {msg}", hint="check the account's billing"
+            )
+        return RateLimited(f"{where}: rate limited: {msg}")
+    if status >= 500 or status in (408, 409, 529):
+        return ProviderUnavailable(f"{where}: server error: {msg}")
+    return BadRequest(f"{where} rejected the request: {msg}")
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the server asked us to wait (retry-after-ms, Retry-After seconds or date)."""
+    if ms := headers.get("retry-after-ms"):
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def backoff(settings: HttpSettings, attempt: int) -> float:
+    base = min(settings.max_backoff, settings.backoff_base * (2**attempt))
+    return base * (0.75 + random.random() * 0.5)
+
+
+@asynccontextmanager
+async def open_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    settings: HttpSettings,
+    provider: str,
+    model: str,
+    key_env: str | None,
+) -> AsyncIterator[httpx.Response]:
+    """POST `body` and yield the streaming response once it is 2xx, retrying what may pass.
+
+    Retries 429/5xx/connection failures (not once streaming has begun) up to
+    `settings.max_retries` times, waiting Retry-After when given (bounded) or backing off.
+    """
+    attempt = 0
+    while True:
+        wait: float | None = None
+        try:
+            resp = await client.send(
+                client.build_request("POST", url, json=body, headers=headers), stream=True
+            )
+        except httpx.TimeoutException:
+            err: ProviderError = ProviderUnavailable(
+                f"{provider}: no answer from {url} within {settings.connect_timeout:g} s"
+            )
+        except httpx.TransportError as exc:
+            err = ProviderUnavailable(
+                f"{provider}: cannot reach {url}: {exc or type(exc).__name__}",
+                hint="is the server running and the base URL right?",
+            )
+        else:
+            if resp.status_code < 400:
+                try:
+                    yield resp
+                finally:
+                    await resp.aclose()
+                return
+            try:
+                raw = await resp.aread()
+            except httpx.HTTPError:
+                raw = b""
+            finally:
+                await resp.aclose()
+            err = classify_error(
+                resp.status_code, raw, provider=provider, model=model, key_env=key_env
+            )
+            wait = retry_after(resp.headers)
+        if not err.retryable or attempt >= settings.max_retries:
+            if attempt:
+                raise type(err)(f"{err.message} (after {attempt + 1} attempts)", hint=err.hint)
+            raise err
+        if wait is not None and wait > settings.max_retry_after:
+            raise type(err)(
+                f"{err.message} (the server asks to wait {wait:.0f} s)",
+                hint="try again later, or raise HARNESS_MODEL_MAX_WAIT",
+            )
+        await asyncio.sleep(wait if wait is not None else backoff(settings, attempt))
+        attempt += 1
+
+
+async def sse_events(resp: httpx.Response, provider: str) -> AsyncIterator[tuple[str, str]]:
+    """(event, data) pairs of a text/event-stream body; transport failures become StreamCut."""
+    event = ""
+    data: list[str] = []
+    try:
+        async for line in resp.aiter_lines():
+            if not line:
+                if data:
+                    yield event, "\n".join(data)
+                event, data = "", []
+            elif line.startswith("data:"):
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+            elif line.startswith("event:"):
+                event = line[6:].strip()
+    except httpx.ReadTimeout:
+        raise ProviderUnavailable(
+            f"{provider}: the stream stalled (no data before the timeout)"
+        ) from None
+    except httpx.TransportError as exc:
+        raise StreamCut(
+            f"{provider}: the stream was cut mid-answer ({type(exc).__name__})",
+            hint="the answer is incomplete; retry the step",
+        ) from None
+    if data:
+        yield event, "\n".join(data)

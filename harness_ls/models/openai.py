@@ -1,0 +1,256 @@
+"""OpenAI-compatible Chat Completions over httpx (OpenAI, Ollama, vLLM, llama.cpp, LM Studio)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .env import register_secret
+from .errors import BadRequest, MalformedResponse, StreamCut, one_line
+from .http import HttpSettings, classify_error, make_client, open_stream, sse_events
+from .normalize import data_url, file_as_text, finish_reason, is_text_file, parse_tool_call
+from .types import (
+    Completion,
+    ContentPart,
+    Done,
+    Message,
+    StreamEvent,
+    TextDelta,
+    ToolCallEvent,
+    ToolSpec,
+    Usage,
+    collect,
+)
+
+OPENAI_URL = "https://api.openai.com/v1"
+_PASSTHROUGH = ("temperature", "top_p", "stop", "seed", "reasoning_effort", "parallel_tool_calls")
+_AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
+
+
+def _part(part: ContentPart, provider: str) -> dict[str, Any]:
+    if part.type == "text":
+        return {"type": "text", "text": part.text or ""}
+    if part.type == "image":
+        return {"type": "image_url", "image_url": {"url": data_url(part)}}
+    if part.type == "audio":
+        fmt = _AUDIO_FORMATS.get((part.mime or "").lower())
+        if fmt is None:
+            raise BadRequest(
+                f"{provider}: audio type {part.mime!r} is not supported",
+                hint="send WAV or MP3 audio",
+            )
+        return {"type": "input_audio", "input_audio": {"data": part.data_b64 or "", "format": fmt}}
+    if is_text_file(part):
+        return {"type": "text", "text": file_as_text(part)}
+    return {"type": "file", "file": {"filename": part.name or "file", "file_data": data_url(part)}}
+
+
+def to_wire_message(msg: Message, provider: str = "openai") -> dict[str, Any]:
+    out: dict[str, Any] = {"role": msg.role}
+    if isinstance(msg.content, str) or msg.role in ("system", "tool"):
+        out["content"] = msg.text() if not isinstance(msg.content, str) else msg.content
+    else:
+        parts = [_part(p, provider) for p in msg.content]
+        # plain strings are the most portable form for text-only messages
+        only_text = all(p["type"] == "text" for p in parts)
+        out["content"] = "\n".join(p["text"] for p in parts) if only_text else parts
+    if msg.role == "assistant" and msg.tool_calls:
+        out["content"] = out["content"] or None
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {
+                    "name": c.name,
+                    "arguments": c.raw_arguments or json.dumps(c.arguments),
+                },
+            }
+            for c in msg.tool_calls
+        ]
+    if msg.role == "tool":
+        out["tool_call_id"] = msg.tool_call_id
+    if msg.name and msg.role == "user":
+        out["name"] = msg.name
+    return out
+
+
+def to_wire_tool(tool: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        },
+    }
+
+
+class _StreamState:
+    """Accumulates Chat Completions chunks into normalized events."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.calls: dict[int, list[Any]] = {}  # index -> [id, name, [fragments]]
+        self.usage: Usage | None = None
+        self.finish: str | None = None
+
+    def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        if "error" in chunk:
+            raise classify_error(
+                500, json.dumps(chunk).encode(), provider=self.provider, model="", key_env=None
+            )
+        if u := chunk.get("usage"):
+            self.usage = Usage(
+                input_tokens=u.get("prompt_tokens") or 0,
+                output_tokens=u.get("completion_tokens") or 0,
+            )
+        out: list[StreamEvent] = []
+        for choice in chunk.get("choices") or ():
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            if text := delta.get("content"):
+                out.append(TextDelta(text=text))
+            for tc in delta.get("tool_calls") or ():
+                slot = self.calls.setdefault(tc.get("index", len(self.calls)), [None, "", []])
+                slot[0] = tc.get("id") or slot[0]
+                fn = tc.get("function") or {}
+                if fn.get("name") and not slot[1]:
+                    slot[1] = fn["name"]
+                if (args := fn.get("arguments")) is not None:
+                    slot[2].append(args if isinstance(args, str) else json.dumps(args))
+            if fr := choice.get("finish_reason"):
+                self.finish = fr
+        return out
+
+    def finish_events(self) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        for n, (idx, (cid, name, frags)) in enumerate(sorted(self.calls.items())):
+            call = parse_tool_call(self.provider, cid, name, "".join(frags), idx if idx >= 0 else n)
+            out.append(ToolCallEvent(call=call))
+        if self.usage:
+            out.append(self.usage)
+        out.append(Done(finish_reason=finish_reason(self.finish, bool(self.calls))))
+        return out
+
+
+class OpenAIProvider:
+    """Chat Completions with streaming. A loopback base URL needs no API key."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        name: str = "openai",
+        key_env: str | None = "OPENAI_API_KEY",
+        settings: HttpSettings | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = (base_url or OPENAI_URL).rstrip("/")
+        self.api_key = api_key
+        self.key_env = key_env
+        self.settings = settings or HttpSettings.from_env()
+        self.extra_headers = dict(headers or {})
+        register_secret(api_key)
+
+    def build_body(
+        self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": [to_wire_message(m, self.name) for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if tools:
+            body["tools"] = [to_wire_tool(t) for t in tools]
+            if choice := opts.get("tool_choice"):
+                body["tool_choice"] = (
+                    choice
+                    if choice in ("auto", "none", "required")
+                    else {"type": "function", "function": {"name": choice}}
+                )
+        if (max_tokens := opts.get("max_tokens")) is not None:
+            key = "max_completion_tokens" if self.base_url == OPENAI_URL else "max_tokens"
+            body[key] = max_tokens
+        if opts.get("json"):
+            body["response_format"] = {"type": "json_object"}
+        body.update({k: opts[k] for k in _PASSTHROUGH if opts.get(k) is not None})
+        body.update(opts.get("extra_body") or {})
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream", **self.extra_headers}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    async def stream(
+        self,
+        model: str,
+        messages: list[Message],
+        tools: list[ToolSpec] | None = None,
+        **opts: Any,
+    ) -> AsyncIterator[StreamEvent]:
+        body = self.build_body(model, messages, tools, **opts)
+        async with (
+            make_client(self.base_url, self.settings) as client,
+            open_stream(
+                client,
+                f"{self.base_url}/chat/completions",
+                headers=self._headers(),
+                body=body,
+                settings=self.settings,
+                provider=self.name,
+                model=model,
+                key_env=self.key_env,
+            ) as resp,
+        ):
+            state = _StreamState(self.name)
+            ctype = resp.headers.get("content-type", "")
+            if "event-stream" not in ctype and "json" in ctype:
+                # a server that ignores "stream": true answers with one JSON document
+                doc = self._json(await resp.aread())
+                for ev in state.feed(doc):
+                    yield ev
+                state.finish = state.finish or "stop"
+            else:
+                done = False
+                async for _event, data in sse_events(resp, self.name):
+                    if data.strip() == "[DONE]":
+                        done = True
+                        break
+                    for ev in state.feed(self._json(data)):
+                        yield ev
+                if not done and state.finish is None:
+                    raise StreamCut(
+                        f"{self.name}: the stream ended before the answer was complete",
+                        hint="the answer is incomplete; retry the step",
+                    )
+            for ev in state.finish_events():
+                yield ev
+
+    def _json(self, data: str | bytes) -> dict[str, Any]:
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            raise MalformedResponse(
+                f"{self.name}: malformed JSON from the server: {one_line(str(data)[:120], 120)!r}"
+            ) from None
+        if not isinstance(doc, dict):
+            raise MalformedResponse(
+                f"{self.name}: expected a JSON object, got {type(doc).__name__}"
+            )
+        return doc
+
+    async def complete(
+        self,
+        model: str,
+        messages: list[Message],
+        tools: list[ToolSpec] | None = None,
+        **opts: Any,
+    ) -> Completion:
+        return await collect(self.stream(model, messages, tools, **opts))

@@ -1,0 +1,211 @@
+"""Model registry: a built-in table of known models, extended by models.toml files.
+
+Later sources win: built-in < `<data_dir>/models.toml` < `<workspace>/.harness/models.toml`.
+A models.toml may declare `[[models]]`, `[defaults]` (purpose -> "provider:model") and
+`[providers.<name>]` (extra OpenAI-compatible or Anthropic-compatible endpoints).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from harness_ls.config import data_dir as default_data_dir
+
+from .errors import ModelConfigError
+
+CAPABILITIES = ("tools", "vision", "audio", "json")
+
+
+class ModelInfo(BaseModel):
+    id: str  # the name sent to the provider's API, e.g. "gpt-4.1" or "qwen2.5-coder:7b"
+    provider: str  # "openai" | "anthropic" | "ollama" | "scripted" | "offline" | a custom name
+    context_window: int = 32_768
+    max_output: int = 4_096
+    supports_tools: bool = True
+    supports_vision: bool = False
+    supports_audio: bool = False
+    supports_json: bool = True
+    price_in: float | None = None  # USD per million input tokens
+    price_out: float | None = None  # USD per million output tokens
+    known: bool = True  # False when synthesized for a model the registry has never heard of
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.provider}:{self.id}"
+
+    def supports(self, need: str) -> bool:
+        return bool(getattr(self, f"supports_{need}", False))
+
+    def missing(self, needs: set[str] | frozenset[str]) -> list[str]:
+        return sorted(n for n in needs if not self.supports(n))
+
+
+class ProviderConfig(BaseModel):
+    """How to reach a provider. Built-in ones read the usual environment variables."""
+
+    name: str
+    kind: Literal["openai", "anthropic"]
+    base_url: str | None = None  # literal URL; else base_url_env / default
+    base_url_env: str | None = None
+    default_base_url: str | None = None
+    api_key_env: str | None = None
+    key_required: bool = True  # False: a loopback base URL works without a key
+    auto: bool = True  # may be picked by automatic resolution when configured
+    preferred: list[str] = []  # model ids tried in order by automatic resolution
+
+
+def _m(id: str, provider: str, ctx: int, out: int, *, tools=True, vision=False, audio=False,
+       json=True, price: tuple[float, float] | None = None) -> ModelInfo:  # fmt: skip
+    return ModelInfo(
+        id=id, provider=provider, context_window=ctx, max_output=out, supports_tools=tools,
+        supports_vision=vision, supports_audio=audio, supports_json=json,
+        price_in=price[0] if price else None, price_out=price[1] if price else None,
+    )  # fmt: skip
+
+
+# Prices in USD per million tokens as published by the providers (late 2025). The table
+# lags new releases: name any model as "provider:model" or describe it in models.toml.
+BUILTIN_MODELS: list[ModelInfo] = [
+    _m("gpt-5", "openai", 400_000, 128_000, vision=True, price=(1.25, 10.0)),
+    _m("gpt-5-mini", "openai", 400_000, 128_000, vision=True, price=(0.25, 2.0)),
+    _m("gpt-5-nano", "openai", 400_000, 128_000, vision=True, price=(0.05, 0.40)),
+    _m("gpt-4.1", "openai", 1_047_576, 32_768, vision=True, price=(2.0, 8.0)),
+    _m("gpt-4.1-mini", "openai", 1_047_576, 32_768, vision=True, price=(0.40, 1.60)),
+    _m("gpt-4.1-nano", "openai", 1_047_576, 32_768, vision=True, price=(0.10, 0.40)),
+    _m("gpt-4o", "openai", 128_000, 16_384, vision=True, price=(2.50, 10.0)),
+    _m("gpt-4o-mini", "openai", 128_000, 16_384, vision=True, price=(0.15, 0.60)),
+    _m("gpt-4o-audio-preview", "openai", 128_000, 16_384, audio=True, price=(2.50, 10.0)),
+    _m("o3", "openai", 200_000, 100_000, vision=True, price=(2.0, 8.0)),
+    _m("o4-mini", "openai", 200_000, 100_000, vision=True, price=(1.10, 4.40)),
+    _m("claude-sonnet-4-5", "anthropic", 200_000, 64_000, vision=True, price=(3.0, 15.0)),
+    _m("claude-haiku-4-5", "anthropic", 200_000, 64_000, vision=True, price=(1.0, 5.0)),
+    _m("claude-opus-4-1", "anthropic", 200_000, 32_000, vision=True, price=(15.0, 75.0)),
+    _m("claude-sonnet-4-0", "anthropic", 200_000, 64_000, vision=True, price=(3.0, 15.0)),
+    _m("claude-3-5-haiku-latest", "anthropic", 200_000, 8_192, vision=True, price=(0.80, 4.0)),
+    # Common local models (Ollama tags; the context actually used depends on num_ctx).
+    _m("qwen2.5-coder:7b", "ollama", 32_768, 8_192),
+    _m("qwen2.5-coder:32b", "ollama", 32_768, 8_192),
+    _m("qwen3:8b", "ollama", 40_960, 8_192),
+    _m("gpt-oss:20b", "ollama", 131_072, 16_384),
+    _m("llama3.1:8b", "ollama", 131_072, 8_192),
+    _m("llama3.2-vision:11b", "ollama", 131_072, 8_192, tools=False, vision=True),
+    _m("mistral-small3.2:24b", "ollama", 131_072, 8_192, vision=True),
+    _m("gemma3:12b", "ollama", 131_072, 8_192, tools=False, vision=True),
+]
+
+BUILTIN_PROVIDERS: list[ProviderConfig] = [
+    ProviderConfig(
+        name="openai",
+        kind="openai",
+        base_url_env="OPENAI_BASE_URL",
+        default_base_url="https://api.openai.com/v1",
+        api_key_env="OPENAI_API_KEY",
+        key_required=True,
+        preferred=["gpt-5", "gpt-4.1", "gpt-4o", "gpt-4o-audio-preview"],
+    ),  # fmt: skip
+    ProviderConfig(
+        name="anthropic",
+        kind="anthropic",
+        base_url_env="ANTHROPIC_BASE_URL",
+        default_base_url="https://api.anthropic.com",
+        api_key_env="ANTHROPIC_API_KEY",
+        key_required=True,
+        preferred=["claude-sonnet-4-5", "claude-haiku-4-5"],
+    ),  # fmt: skip
+    ProviderConfig(
+        name="ollama",
+        kind="openai",
+        base_url_env="OLLAMA_HOST",
+        default_base_url="http://127.0.0.1:11434",
+        api_key_env=None,
+        key_required=False,
+        preferred=[
+            "qwen2.5-coder:7b",
+            "qwen3:8b",
+            "gpt-oss:20b",
+            "llama3.1:8b",
+            "llama3.2-vision:11b",
+        ],
+    ),  # fmt: skip
+]
+RESERVED_PROVIDERS = {"scripted", "offline"}
+
+
+class Registry(BaseModel):
+    models: list[ModelInfo]
+    providers: dict[str, ProviderConfig]
+    defaults: dict[str, str] = {}  # purpose -> "provider:model"
+    sources: list[str] = []  # files that contributed, for doctor output
+
+    def find(self, provider: str | None, model_id: str) -> ModelInfo | None:
+        for info in reversed(self.models):  # later entries (models.toml) win
+            if info.id == model_id and (provider is None or info.provider == provider):
+                return info
+        return None
+
+    def for_provider(self, provider: str) -> list[ModelInfo]:
+        seen: dict[str, ModelInfo] = {}
+        for info in self.models:
+            if info.provider == provider:
+                seen[info.id] = info
+        return list(seen.values())
+
+    def names(self) -> list[str]:
+        return sorted({m.qualified for m in self.models})
+
+
+def _toml_files(workspace: Path | None, data_dir: Path | None) -> list[Path]:
+    files = [(data_dir or default_data_dir()) / "models.toml"]
+    if workspace is not None:
+        files.append(Path(workspace) / ".harness" / "models.toml")
+    return [f for f in files if f.is_file()]
+
+
+def _merge_file(reg: Registry, path: Path) -> None:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ModelConfigError(
+            f"{path}: cannot read models.toml: {exc}", hint="fix the TOML syntax"
+        ) from None
+    try:
+        for name, raw in (doc.get("providers") or {}).items():
+            if name in RESERVED_PROVIDERS:
+                raise ValueError(f"provider name '{name}' is reserved")
+            base = reg.providers.get(name)
+            merged = (base.model_dump() if base else {"name": name, "auto": False}) | dict(raw)
+            merged["name"] = name
+            reg.providers[name] = ProviderConfig.model_validate(merged)
+        for raw in doc.get("models") or []:
+            info = ModelInfo.model_validate(raw)
+            if info.provider not in reg.providers:
+                raise ValueError(f"model '{info.id}' names unknown provider '{info.provider}'")
+            reg.models.append(info)
+        for purpose, name in (doc.get("defaults") or {}).items():
+            if purpose not in ("run", "session", "spec", "chat"):
+                raise ValueError(
+                    f"[defaults] key '{purpose}' is not one of run, session, spec, chat"
+                )
+            reg.defaults[purpose] = str(name)
+    except (ValidationError, ValueError, TypeError, AttributeError) as exc:
+        msg = str(exc).splitlines()
+        detail = "; ".join(line.strip() for line in msg[:3])
+        raise ModelConfigError(
+            f"{path}: invalid models.toml: {detail}", hint="see docs/models.md for the format"
+        ) from None
+    reg.sources.append(str(path))
+
+
+def load_registry(workspace: Path | None = None, *, data_dir: Path | None = None) -> Registry:
+    """Built-in models and providers, extended by models.toml in the data dir and workspace."""
+    reg = Registry(
+        models=list(BUILTIN_MODELS),
+        providers={p.name: p.model_copy() for p in BUILTIN_PROVIDERS},
+    )
+    for path in _toml_files(workspace, data_dir):
+        _merge_file(reg, path)
+    return reg
