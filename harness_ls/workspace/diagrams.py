@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Render docs/diagrams/*.mmd (Mermaid) and *.dac (AWS diagram-as-code) sources to PNG.
+
+Standard library only: `agentctl init` copies this very file to `scripts/render-diagrams` in
+scaffolded repos, so it must run without harness-ls installed. Only sources whose content hash
+differs from `docs/diagrams/.hashes.json` are re-rendered; all stale Mermaid diagrams render in
+one chromium launch (a generated Markdown file holding them all), falling back to one launch per
+diagram only to find which source is broken.
+
+Tools: `mmdc` from npm `@mermaid-js/mermaid-cli` (looked up in $MMDC, PATH, then the project's
+`.tools/node_modules/.bin/` and `node_modules/.bin/`) driving a system Chromium
+($PUPPETEER_EXECUTABLE_PATH, else chromium / chromium-browser / google-chrome on PATH);
+`awsdac` on PATH for `.dac` files.
+
+Exit status: 0 all diagrams up to date or rendered; 1 a diagram failed to render; 2 bad usage
+(no such directory); 3 a needed tool is missing (the message says what to install and how);
+4 `--check` found stale or unrendered diagrams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST = ".hashes.json"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING_TOOL, EXIT_STALE = 0, 1, 2, 3, 4
+MMDC_PACKAGE = "@mermaid-js/mermaid-cli@11"
+MMDC_INSTALL = (
+    f"PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix .tools --no-audit --no-fund {MMDC_PACKAGE}"
+)
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+SOURCE_TOOLS = {".mmd": "mmdc", ".dac": "awsdac"}
+RENDER_TIMEOUT = 180.0
+
+
+@dataclass
+class MissingTool:
+    """A tool a source needs that is not installed, with the exact way to install it."""
+
+    tool: str
+    needed_for: list[str]
+    install: str
+
+    def message(self) -> str:
+        return f"{self.tool} not found (needed for {', '.join(self.needed_for)}).\n{self.install}"
+
+
+@dataclass
+class RenderResult:
+    rendered: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # with check=True: what would render
+    failed: dict[str, str] = field(default_factory=dict)  # source -> error text
+    missing: list[MissingTool] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        if self.missing:
+            return EXIT_MISSING_TOOL
+        if self.failed:
+            return EXIT_FAILED
+        if self.stale:
+            return EXIT_STALE
+        return EXIT_OK
+
+
+def sha256_file(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_manifest(diagrams_dir: Path) -> dict[str, dict[str, str]]:
+    """The `diagrams` table of the manifest: source name -> {source, output, output_sha256}."""
+    try:
+        data = json.loads((diagrams_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    entries = data.get("diagrams") if isinstance(data, dict) else None
+    return entries if isinstance(entries, dict) else {}
+
+
+def save_manifest(diagrams_dir: Path, entries: dict[str, dict[str, str]]) -> None:
+    data = {
+        "version": 1,
+        "note": "written by scripts/render-diagrams; a source is re-rendered when its hash differs",
+        "diagrams": dict(sorted(entries.items())),
+    }
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    tmp = diagrams_dir / (MANIFEST + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, diagrams_dir / MANIFEST)
+
+
+def sources(diagrams_dir: Path) -> list[Path]:
+    return sorted(p for p in diagrams_dir.iterdir() if p.suffix in SOURCE_TOOLS and p.is_file())
+
+
+def output_for(source: Path) -> Path:
+    return source.with_suffix(".png")
+
+
+def is_fresh(source: Path, entry: dict[str, str] | None) -> bool:
+    """Fresh = the manifest records this source's hash and the PNG it produced is unchanged."""
+    if not entry or entry.get("source") != sha256_file(source):
+        return False
+    out = output_for(source)
+    return out.exists() and entry.get("output_sha256") == sha256_file(out)
+
+
+def stale_sources(diagrams_dir: Path) -> list[Path]:
+    manifest = load_manifest(diagrams_dir)
+    return [s for s in sources(diagrams_dir) if not is_fresh(s, manifest.get(s.name))]
+
+
+def find_root(start: Path) -> Path:
+    """The enclosing repository root (has .git), else `start` itself."""
+    for d in [start, *start.parents]:
+        if (d / ".git").exists():
+            return d
+    return start
+
+
+def find_mmdc(root: Path) -> str | None:
+    """$MMDC, then PATH (skipping PyPI's unrelated `mmdc` package), then project-local installs."""
+    if os.environ.get("MMDC"):
+        return os.environ["MMDC"]
+    candidates = [shutil.which("mmdc")]
+    candidates += [str(root / d / "node_modules" / ".bin" / "mmdc") for d in (".tools", ".")]
+    for c in candidates:
+        if c and os.access(c, os.X_OK) and not _is_pypi_mmdc(c):
+            return c
+    return None
+
+
+def _is_pypi_mmdc(path: str) -> bool:
+    """PyPI's deprecated `mmdc` installs a Python script of the same name; npm's is a node link."""
+    try:
+        with open(os.path.realpath(path), "rb") as f:
+            head = f.read(200)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and b"python" in head.split(b"\n", 1)[0]
+
+
+def find_chromium() -> str | None:
+    env = os.environ.get("PUPPETEER_EXECUTABLE_PATH")
+    if env and os.access(env, os.X_OK):
+        return env
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def missing_tools(root: Path, needed: list[Path]) -> list[MissingTool]:
+    """What is not installed for these sources, each with the exact install command."""
+    out: list[MissingTool] = []
+    mmd = [s.name for s in needed if s.suffix == ".mmd"]
+    dac = [s.name for s in needed if s.suffix == ".dac"]
+    if mmd and not find_mmdc(root):
+        node = (
+            ""
+            if shutil.which("npm")
+            else "First install Node.js >= 18 with npm (Debian: apt-get install -y nodejs npm).\n"
+        )
+        out.append(
+            MissingTool(
+                "mmdc",
+                mmd,
+                f"{node}Install it into the project (git-ignored .tools/):\n  cd {root} && {MMDC_INSTALL}\nor put an `mmdc` on PATH, or set MMDC=/path/to/mmdc.",
+            )
+        )
+    if mmd and not find_chromium():
+        out.append(
+            MissingTool(
+                "chromium",
+                mmd,
+                "mmdc drives a system Chromium: apt-get install -y chromium (or set PUPPETEER_EXECUTABLE_PATH to a Chrome/Chromium binary).",
+            )
+        )
+    if dac and not shutil.which("awsdac"):
+        out.append(
+            MissingTool(
+                "awsdac",
+                dac,
+                "Install AWS diagram-as-code (Go): go install github.com/awslabs/diagram-as-code/cmd/awsdac@latest and put $(go env GOPATH)/bin on PATH.",
+            )
+        )
+    return out
+
+
+def _puppeteer_config(tmp: Path, chromium: str) -> Path:
+    cfg = tmp / "puppeteer.json"
+    args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+    cfg.write_text(json.dumps({"executablePath": chromium, "args": args, "pipe": True}))
+    return cfg
+
+
+def _run(cmd: list[str], cwd: Path) -> tuple[bool, str]:
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=RENDER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return False, f"timed out after {RENDER_TIMEOUT:.0f} s: {' '.join(cmd)}"
+    except OSError as exc:
+        return False, f"could not start {cmd[0]}: {exc}"
+    return proc.returncode == 0, (proc.stderr or proc.stdout).strip()
+
+
+def _first_error(text: str) -> str:
+    """mmdc prints a JS stack after the parse error; keep the part a person needs."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("at ")]
+    return "\n".join(lines[:6])
+
+
+def render_mermaid(root: Path, items: list[Path]) -> dict[str, str]:
+    """Render Mermaid sources to PNG next to them; returns {source name: error} for failures."""
+    mmdc, chromium = find_mmdc(root), find_chromium()
+    assert mmdc and chromium, "call missing_tools() first"
+    failed: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="render-diagrams-") as t:
+        tmp = Path(t)
+        base = [mmdc, "-p", str(_puppeteer_config(tmp, chromium)), "-b", "white", "-s", "2", "-q"]
+        if len(items) > 1:  # one chromium launch for all: a Markdown input with every diagram
+            md = tmp / "all.md"
+            md.write_text(
+                "".join(f"```mermaid\n{s.read_text(encoding='utf-8')}\n```\n\n" for s in items),
+                encoding="utf-8",
+            )
+            ok, _ = _run([*base, "-i", str(md), "-o", str(tmp / "out.md"), "-e", "png"], tmp)
+            pngs = [tmp / f"out-{i}.png" for i in range(1, len(items) + 1)]
+            if ok and all(p.exists() for p in pngs):
+                for src, png in zip(items, pngs, strict=True):
+                    shutil.move(str(png), output_for(src))
+                return failed
+        for src in items:  # single diagram, or the batch failed: find the broken one(s)
+            tmp_png = tmp / (src.stem + ".png")
+            ok, err = _run([*base, "-i", str(src), "-o", str(tmp_png)], tmp)
+            if ok and tmp_png.exists():
+                shutil.move(str(tmp_png), output_for(src))
+            else:
+                failed[src.name] = _first_error(err) or "mmdc failed without a message"
+    return failed
+
+
+def render_dac(items: list[Path]) -> dict[str, str]:
+    failed: dict[str, str] = {}
+    for src in items:
+        ok, err = _run(["awsdac", str(src), "-o", str(output_for(src))], src.parent)
+        if not ok or not output_for(src).exists():
+            failed[src.name] = _first_error(err) or "awsdac failed without a message"
+    return failed
+
+
+def render_diagrams(
+    diagrams_dir: Path, *, root: Path | None = None, force: bool = False, check: bool = False
+) -> RenderResult:
+    """Render stale sources in `diagrams_dir` and update the manifest (check=True only reports)."""
+    diagrams_dir = diagrams_dir.resolve()
+    if not diagrams_dir.is_dir():
+        raise FileNotFoundError(f"no diagrams directory at {diagrams_dir}")
+    root = (root or find_root(diagrams_dir)).resolve()
+    manifest = load_manifest(diagrams_dir)
+    all_sources = sources(diagrams_dir)
+    result = RenderResult()
+    todo = [s for s in all_sources if force or not is_fresh(s, manifest.get(s.name))]
+    result.up_to_date = [s.name for s in all_sources if s not in todo]
+    if check:
+        result.stale = [s.name for s in todo]
+        return result
+    result.missing = missing_tools(root, todo)
+    blocked = {name for m in result.missing for name in m.needed_for}
+    runnable = [s for s in todo if s.name not in blocked]
+    mmd = [s for s in runnable if s.suffix == ".mmd"]
+    dac = [s for s in runnable if s.suffix == ".dac"]
+    if mmd:
+        result.failed.update(render_mermaid(root, mmd))
+    if dac:
+        result.failed.update(render_dac(dac))
+    for src in runnable:
+        if src.name not in result.failed:
+            out = output_for(src)
+            manifest[src.name] = {
+                "source": sha256_file(src),
+                "output": out.name,
+                "output_sha256": sha256_file(out),
+            }
+            result.rendered.append(src.name)
+    names = {s.name for s in all_sources}
+    save_manifest(diagrams_dir, {k: v for k, v in manifest.items() if k in names})
+    return result
+
+
+def markdown_image(doc: Path, image: Path, alt: str) -> str:
+    """`![alt](relative/path.png)` as seen from the Markdown file `doc` (for docs steps)."""
+    rel = os.path.relpath(image.resolve(), doc.resolve().parent)
+    return f"![{alt}]({Path(rel).as_posix()})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="render-diagrams",
+        description="Render docs/diagrams/*.mmd and *.dac to PNG (only changed sources).",
+        epilog="exit status: 0 ok, 1 a diagram failed, 2 bad usage, 3 a tool is missing, 4 --check found stale diagrams",
+    )
+    parser.add_argument(
+        "dir", nargs="?", help="diagrams directory (default: <repo root>/docs/diagrams)"
+    )
+    parser.add_argument("--force", action="store_true", help="re-render every source")
+    parser.add_argument(
+        "--check", action="store_true", help="render nothing; exit 4 if any diagram is stale"
+    )
+    args = parser.parse_args(argv)
+    root = find_root(Path.cwd())
+    diagrams_dir = Path(args.dir) if args.dir else root / "docs" / "diagrams"
+    try:
+        result = render_diagrams(diagrams_dir, force=args.force, check=args.check)
+    except FileNotFoundError as exc:
+        print(f"render-diagrams: {exc} (create it and add *.mmd sources)", file=sys.stderr)
+        return EXIT_USAGE
+    for name in result.rendered:
+        print(f"rendered   {name} -> {output_for(Path(name)).name}")
+    for name in result.stale:
+        print(f"stale      {name} (run scripts/render-diagrams)")
+    for name, err in result.failed.items():
+        print(f"FAILED     {name}:\n  " + err.replace("\n", "\n  "), file=sys.stderr)
+    for m in result.missing:
+        print(f"MISSING    {m.message()}", file=sys.stderr)
+    if not (result.rendered or result.stale or result.failed or result.missing):
+        print(f"{len(result.up_to_date)} diagram(s) up to date in {diagrams_dir}")
+    return result.exit_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
