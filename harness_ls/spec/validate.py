@@ -434,8 +434,13 @@ def _preamble_and_unknown(
 ) -> list[Problem]:
     out: list[Problem] = []
     first = parsed.headings[0].line if parsed.headings else len(parsed.lines)
+    in_comment = False
     for i in range(first):
-        if parsed.lines[i].strip():
+        stripped = parsed.lines[i].strip()
+        if in_comment or stripped.startswith("<!--"):
+            in_comment = "-->" not in stripped
+            continue
+        if stripped:
             out.append(
                 _problem(
                     "HLS008",

@@ -1,0 +1,93 @@
+"""stdout of `harness-ls` carries LSP frames only: read the raw stream and fail on stray bytes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+
+def frame(obj: dict) -> bytes:
+    body = json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def parse_frames(raw: bytes) -> list[dict]:
+    """Strict parser: headers then exactly Content-Length bytes; anything else is an error."""
+    out, pos = [], 0
+    while pos < len(raw):
+        end = raw.find(b"\r\n\r\n", pos)
+        assert end != -1, f"stray bytes on stdout: {raw[pos : pos + 80]!r}"
+        headers = raw[pos:end].decode("ascii").split("\r\n")
+        length = None
+        for h in headers:
+            name, _, value = h.partition(": ")
+            assert name in ("Content-Length", "Content-Type"), f"unexpected header/bytes: {h!r}"
+            if name == "Content-Length":
+                length = int(value)
+        assert length is not None
+        body = raw[end + 4 : end + 4 + length]
+        assert len(body) == length
+        out.append(json.loads(body))
+        pos = end + 4 + length
+    return out
+
+
+def test_stdout_has_only_frames_even_with_garbage_input(tmp_path):
+    root = tmp_path
+    (root / "specs" / "x").mkdir(parents=True)
+    uri = (root / "specs" / "x" / "spec.md").as_uri()
+    msgs = [
+        frame(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"capabilities": {}, "rootUri": root.as_uri()},
+            }
+        ),
+        frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+        b"Content-Length: 12\r\n\r\n{not json!!}",  # malformed JSON-RPC
+        frame(
+            {
+                "jsonrpc": "2.0",
+                "method": "textDocument/didOpen",
+                "params": {
+                    "textDocument": {
+                        "uri": uri,
+                        "languageId": "markdown",
+                        "version": 1,
+                        "text": "# Goal\n",
+                    }
+                },
+            }
+        ),
+        frame({"jsonrpc": "2.0", "id": 2, "method": "no/suchMethod", "params": {}}),
+        frame(
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "textDocument/hover",
+                "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 3}},
+            }
+        ),
+        frame({"jsonrpc": "2.0", "id": 4, "method": "shutdown"}),
+        frame({"jsonrpc": "2.0", "method": "exit"}),
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness_ls"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    for m in msgs:
+        proc.stdin.write(m)
+        proc.stdin.flush()
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=30)
+    frames = parse_frames(out)
+    ids = {f.get("id") for f in frames if "id" in f}
+    assert {1, 2, 3, 4} <= ids, (ids, err[-2000:])
+    assert any(f.get("method") == "textDocument/publishDiagnostics" for f in frames)
+    assert b"Traceback" not in out

@@ -1,0 +1,127 @@
+"""The pure validator: each problem code, its fix, and parse edge cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness_ls.spec import (
+    acceptance_commands,
+    apply_edits,
+    fix_all,
+    load_schema,
+    render_template,
+    validate,
+)
+from harness_ls.spec.schema import SchemaError, builtin_schema_path
+from harness_ls.testing.specs import GOOD_SPEC
+
+
+def codes(text: str) -> list[str]:
+    return [p.code for p in validate(text)]
+
+
+def apply_preferred(text: str, code: str) -> str:
+    problem = next(p for p in validate(text) if p.code == code)
+    fix = (
+        next(f for f in problem.fixes if f.preferred)
+        if any(f.preferred for f in problem.fixes)
+        else problem.fixes[0]
+    )
+    return apply_edits(text, fix.edits)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("# Goal\n\nx\n\n# Constraints / nuances\n\ny\n", "HLS001"),
+        (GOOD_SPEC + "\n# Goal\n\nagain\n", "HLS002"),
+        (GOOD_SPEC.replace("# Goal", "## Goal"), "HLS003"),
+        (
+            "# Constraints / nuances\n\ny\n\n# Goal\n\nx\n\n# Acceptance tests\n\n- `true`\n",
+            "HLS004",
+        ),
+        (GOOD_SPEC.replace("# Acceptance tests", "# Acceptance Tests"), "HLS005"),
+        (GOOD_SPEC.replace("# Constraints / nuances", "# Constraints"), "HLS005"),
+        (GOOD_SPEC.replace("- Keep the API stable.", ""), "HLS006"),
+        (GOOD_SPEC.replace("- `pytest -q`", "We will check it works."), "HLS007"),
+        ("", "HLS010"),
+        ("   \n\n", "HLS010"),
+    ],
+)
+def test_each_problem_is_reported_and_its_fix_removes_it(text, code):
+    assert code in codes(text)
+    fixed = apply_preferred(text, code)
+    assert code not in codes(fixed) or codes(fixed).count(code) < codes(text).count(code)
+
+
+def test_valid_spec_has_no_problems():
+    assert validate(GOOD_SPEC) == []
+
+
+def test_headings_in_fences_are_not_headings_and_setext_counts():
+    text = "Goal\n====\n\nx\n\n```md\n# Constraints / nuances\n```\n\nConstraints / nuances\n=====\n\n- y\n\n# Acceptance tests\n\n~~~\npytest\n~~~\n"
+    assert codes(text) == []
+    fenced = "```\n# Goal\n# Constraints / nuances\n# Acceptance tests\n```\n"
+    assert codes(fenced).count("HLS001") == 3
+
+
+def test_fix_for_missing_heading_closes_an_open_fence():
+    text = "# Goal\n\nx\n\n```\ncode without end\n"
+    fixed = fix_all(text)
+    assert validate(fixed) == [], fixed
+
+
+def test_content_before_first_heading_is_a_hint():
+    problems = validate("Title line\n\n" + GOOD_SPEC)
+    assert [(p.code, p.severity.value) for p in problems] == [("HLS008", "hint")]
+
+
+def test_crlf_and_binary():
+    assert validate(GOOD_SPEC.replace("\n", "\r\n")) == []
+    assert codes("# Goal\x00\n") == ["HLS011"]
+
+
+def test_fix_all_repairs_a_messy_spec():
+    messy = "intro\n## Goal\n# Acceptance Tests\n\n# Constraints\n- a\n"
+    fixed = fix_all(messy)
+    assert [p.code for p in validate(fixed) if p.severity.value == "error"] == []
+
+
+def test_template_is_valid_and_carries_the_goal():
+    text = render_template("login", goal="Users can log in.")
+    assert validate(text) == [] and "Users can log in." in text
+
+
+def test_acceptance_commands_from_list_items_and_fences():
+    spec = GOOD_SPEC + "\n```bash\n$ make lint\n# comment\n```\n\n```python\nprint(1)\n```\n"
+    cmds = [(t.command, t.source) for t in acceptance_commands(spec)]
+    assert cmds == [("pytest -q", "inline"), ("make lint", "fence")]
+
+
+def test_builtin_schema_file_is_valid_against_its_meta_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    path = builtin_schema_path()
+    meta = json.loads((path.parent / "spec.schema.meta.json").read_text())
+    jsonschema.validate(json.loads(path.read_text()), meta)
+
+
+def test_workspace_schema_extends_and_broken_one_is_reported(tmp_path: Path):
+    (tmp_path / ".harness").mkdir()
+    ext = {
+        "version": 1,
+        "sections": [
+            {"id": "rollout", "heading": "Rollout", "required": True, "placeholder": "- canary"}
+        ],
+    }
+    (tmp_path / ".harness" / "spec.schema.json").write_text(json.dumps(ext))
+    schema = load_schema(tmp_path)
+    assert [s.id for s in schema.sections] == ["goal", "constraints", "acceptance", "rollout"]
+    assert "HLS001" in [p.code for p in validate(GOOD_SPEC, schema)]
+    (tmp_path / ".harness" / "spec.schema.json").write_text(
+        '{"version": 1, "sections": [{"id": "X"}]}'
+    )
+    with pytest.raises(SchemaError, match="spec.schema.json"):
+        load_schema(tmp_path)
