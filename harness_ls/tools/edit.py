@@ -135,17 +135,44 @@ def _indent(line: str) -> str:
 
 
 def _reindent(old_lines: list[str], window: list[str], new: str) -> str:
-    """Shift `new` by the indentation difference between `old` and the text that matched."""
-    first = next(k for k, x in enumerate(old_lines) if x.strip())
-    have = _indent(window[first].rstrip("\r\n"))
-    had = _indent(old_lines[first])
+    """Give `new` the file's indentation where `old` was indented differently from the file.
+
+    A uniform shift (old indented 4 less everywhere) is applied to every line of `new`; otherwise
+    each line of `new` that equals a line of `old` (ignoring indentation) takes the file's
+    indentation for that line, and other lines follow their nearest such neighbour.
+    """
+    pairs = [
+        (_indent(o), _indent(w.rstrip("\r\n")))
+        for o, w in zip(old_lines, window, strict=True)
+        if o.strip()
+    ]
+    had, have = pairs[0]
+    new_lines = new.splitlines()
+    if all(w == have + o[len(had) :] and o.startswith(had) for o, w in pairs):
+        return "\n".join(
+            have + ln[len(had) :] if ln.strip() and ln.startswith(had) else ln for ln in new_lines
+        )
+    by_text: dict[str, str] = {}
+    for o, w in zip(old_lines, window, strict=True):
+        by_text.setdefault(o.strip(), _indent(w.rstrip("\r\n")))
+    mapped: list[str | None] = [by_text.get(ln.strip()) if ln.strip() else None for ln in new_lines]
     out = []
-    for line in new.splitlines():
-        if line.startswith(had):
-            out.append(have + line[len(had) :] if line.strip() else line)
-        else:
-            out.append(line)
+    for i, ln in enumerate(new_lines):
+        if not ln.strip() or mapped[i] is not None:
+            out.append((mapped[i] or "") + ln.strip() if ln.strip() else ln)
+            continue
+        own = _indent(ln)
+        near = _neighbour(new_lines, mapped, i, own)
+        out.append((near if near is not None else own) + ln.strip())
     return "\n".join(out)
+
+
+def _neighbour(lines: list[str], mapped: list[str | None], i: int, own: str) -> str | None:
+    """File indentation of the closest mapped line written at the same indentation as line i."""
+    for j in (*range(i + 1, len(lines)), *range(i - 1, -1, -1)):
+        if mapped[j] is not None and _indent(lines[j]) == own:
+            return mapped[j]
+    return None
 
 
 def _no_match_message(text: str, shown: str, old: str) -> str:
