@@ -1,0 +1,119 @@
+"""Speed of the context builder on a generated repo: cold build, warm (disk cache), warm (memory).
+
+Usage: python benchmarks/context_speed.py [--files 5000] [--repo PATH]
+Targets (issue 11): cold <= 10 s, warm <= 300 ms on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness_ls.context import cache as ctx_cache
+from harness_ls.context.build import build_context
+
+WORDS = (
+    "alpha beta gamma delta order user account parse render store queue cache token graph".split()
+)
+
+
+def generate(root: Path, n_files: int, seed: int = 7) -> None:
+    """A mixed-language repo: modules defining classes/functions that call each other."""
+    rnd = random.Random(seed)
+    names = [f"{rnd.choice(WORDS)}_{rnd.choice(WORDS)}_{i}" for i in range(n_files)]
+    exts = [".py"] * 5 + [".ts", ".go", ".js", ".rs", ".java", ".md"]
+    for i, name in enumerate(names):
+        ext = rnd.choice(exts)
+        pkg = root / f"pkg{i % 50}" / f"sub{i % 7}"
+        pkg.mkdir(parents=True, exist_ok=True)
+        calls = [names[rnd.randrange(n_files)] for _ in range(4)]
+        if ext == ".py":
+            body = f"class {name.title().replace('_', '')}:\n    def run(self, x):\n"
+            body += "".join(f"        {c}(x)\n" for c in calls)
+            body += "".join(f"\ndef {name}_{k}(a, b):\n    return a + b\n" for k in range(8))
+            body += f"\ndef {name}(x):\n    return {calls[0]}(x)\n"
+        elif ext in (".ts", ".js"):
+            body = "".join(
+                f"export function {name}_{k}(a) {{ return {calls[k % 4]}(a); }}\n" for k in range(8)
+            )
+            body += f"export function {name}(x) {{ return x; }}\n"
+        elif ext == ".go":
+            body = "package p\n\n" + "".join(
+                f"func {name}_{k}(a int) int {{ return {calls[k % 4]}(a) }}\n" for k in range(8)
+            )
+            body += f"func {name}(x int) int {{ return x }}\n"
+        elif ext == ".rs":
+            body = "".join(
+                f"pub fn {name}_{k}(a: i32) -> i32 {{ {calls[k % 4]}(a) }}\n" for k in range(8)
+            )
+            body += f"pub fn {name}(x: i32) -> i32 {{ x }}\n"
+        elif ext == ".java":
+            body = (
+                f"class C{i} {{\n"
+                + "".join(
+                    f"  int {name}_{k}(int a) {{ return {calls[k % 4]}(a); }}\n" for k in range(8)
+                )
+                + "}\n"
+            )
+        else:
+            body = f"# {name}\n\nSee {calls[0]} and {calls[1]}.\n\n## Usage\n\ntext\n"
+        (pkg / f"{name}{ext}").write_text(body * 3)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=5000)
+    ap.add_argument(
+        "--repo", type=Path, help="benchmark an existing repo instead of a generated one"
+    )
+    ap.add_argument("--task", default="fix the order parsing in user_account cache")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="ctx-speed-"))
+    try:
+        repo = args.repo or tmp / "repo"
+        if not args.repo:
+            t = time.perf_counter()
+            generate(repo, args.files)
+            print(f"generated {args.files} files in {time.perf_counter() - t:.1f} s")
+        data = tmp / "data"
+        t = time.perf_counter()
+        res = build_context(repo, args.task, 8000, data_dir=data)
+        cold = time.perf_counter() - t
+        print(f"cold build: {cold * 1000:.0f} ms  ({res.stats})")
+        warm_disk = []
+        for _ in range(5):
+            ctx_cache.clear_memory()
+            t = time.perf_counter()
+            build_context(repo, args.task, 8000, data_dir=data)
+            warm_disk.append(time.perf_counter() - t)
+        warm_mem = []
+        for _ in range(5):
+            t = time.perf_counter()
+            build_context(repo, args.task, 8000, data_dir=data)
+            warm_mem.append(time.perf_counter() - t)
+        print(
+            f"warm build (disk cache, new index): median {statistics.median(warm_disk) * 1000:.0f} ms"
+        )
+        print(
+            f"warm build (in-process index):      median {statistics.median(warm_mem) * 1000:.0f} ms"
+        )
+        print(
+            f"tokens {res.tokens}/{res.budget_tokens} ({res.tokenizer}), files in map {len(res.files)}"
+        )
+        ok = cold <= 10 and statistics.median(warm_disk) <= 0.3
+        print("targets (cold <= 10 s, warm <= 300 ms):", "met" if ok else "NOT met")
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Build the context for a task: ranked repo map plus excerpts, fitted to a token budget."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from ..config import data_dir as default_data_dir
+from ..errors import InvalidInput, NotFound
+from .cache import RepoIndex, load_index
+from .rank import build_graph, rank_files
+from .recent import recent_files
+from .render import (
+    entry_costs,
+    excerpt_candidates,
+    map_entries,
+    merge_excerpts,
+    render_excerpt,
+    render_map,
+)
+from .tokens import count_tokens, tokenizer_name
+
+MIN_BUDGET = 64
+MAX_BUDGET = 200_000
+EXCERPT_SHARE = 0.45
+MAP_HEADER = "## Repository map (files ranked for this task; `line: definition`)"
+EXCERPT_HEADER = "## Relevant excerpts"
+NOTES_HEADER = "## Notes"
+
+
+class ContextResult(BaseModel):
+    """What the agent is shown, and how it was made (tokens, notes for what was skipped)."""
+
+    map_text: str = ""
+    excerpts_text: str = ""
+    files: list[str] = Field(default_factory=list)  # files in the map, best first
+    excerpt_files: list[str] = Field(default_factory=list)
+    tokens: int = 0  # of `text` (the full rendering), never above budget_tokens
+    budget_tokens: int = 0
+    tokenizer: str = ""
+    notes: list[str] = Field(default_factory=list)
+    stats: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return compose(self.map_text, self.excerpts_text, self.notes)
+
+
+def compose(map_text: str, excerpts_text: str, notes: list[str]) -> str:
+    parts = []
+    if map_text:
+        parts.append(f"{MAP_HEADER}\n{map_text}")
+    if excerpts_text:
+        parts.append(f"{EXCERPT_HEADER}\n{excerpts_text}")
+    if notes:
+        parts.append(NOTES_HEADER + "\n" + "\n".join(f"- {n}" for n in notes))
+    return "\n\n".join(parts)
+
+
+def _skip_notes(index: RepoIndex) -> list[str]:
+    notes = list(index.listing.notes) + list(index.notes)
+    for reason, paths in sorted(index.listing.skipped.items()):
+        if reason.startswith("vendored"):
+            continue  # expected; listing them would only cost tokens
+        notes.append(f"skipped {len(paths)} {reason} file(s), e.g. {paths[0]}")
+    by_reason: dict[str, list[str]] = {}
+    lossy = []
+    for rel, tags in index.tags.items():
+        if tags.skip and tags.skip != "binary":
+            by_reason.setdefault(tags.skip, []).append(rel)
+        if tags.lossy and not tags.skip:
+            lossy.append(rel)
+    for reason, paths in sorted(by_reason.items()):
+        notes.append(f"skipped {len(paths)} {reason} file(s), e.g. {sorted(paths)[0]}")
+    if lossy:
+        notes.append(
+            f"{len(lossy)} file(s) are not valid UTF-8 (shown with replacements), e.g. {lossy[0]}"
+        )
+    return notes
+
+
+def _fit_excerpts(index: RepoIndex, cands, budget: int) -> tuple[str, list[str]]:
+    blocks: list[str] = []
+    files: list[str] = []
+    used = 0
+    for ex in merge_excerpts(cands):
+        text = render_excerpt(index.root, ex)
+        cost = count_tokens(text) + 1
+        if used + cost > budget:
+            room = budget - used
+            if room < 80:
+                continue
+            lines = max(3, (ex.end - ex.start + 1) * room // max(cost, 1) - 2)
+            text = render_excerpt(index.root, ex, max_lines=lines)
+            cost = count_tokens(text) + 1
+            if used + cost > budget:
+                continue
+        blocks.append(text)
+        used += cost
+        if ex.rel not in files:
+            files.append(ex.rel)
+    return "\n\n".join(blocks), files
+
+
+def build_context(
+    workspace: Path | str,
+    task: str = "",
+    budget_tokens: int = 8000,
+    *,
+    data_dir: Path | str | None = None,
+    excerpts: bool = True,
+    use_git_recency: bool = True,
+    max_files: int | None = None,
+) -> ContextResult:
+    """Ranked repo map and excerpts for `task`, whose full rendering fits in `budget_tokens`."""
+    t0 = time.perf_counter()
+    root = Path(workspace).expanduser()
+    if not root.is_dir():
+        raise NotFound(f"workspace {root} is not a directory", hint="pass an existing folder")
+    if not MIN_BUDGET <= budget_tokens <= MAX_BUDGET:
+        raise InvalidInput(
+            f"budget {budget_tokens} tokens is out of range",
+            hint=f"use a budget between {MIN_BUDGET} and {MAX_BUDGET}",
+        )
+    root = root.resolve()
+    ddir = default_data_dir(data_dir)
+    index = load_index(root, ddir, max_files=max_files)
+    t_index = time.perf_counter()
+    graph = build_graph(index)
+    recent = recent_files(root) if use_git_recency and index.listing.is_git else {}
+    scores, hints = rank_files(graph, task, recent)
+    t_rank = time.perf_counter()
+
+    notes = _skip_notes(index)
+    notes_cost = count_tokens(compose("", "", notes)) + 2
+    if notes_cost > budget_tokens // 4:  # notes must never crowd out the map
+        notes = (
+            notes[:3] + [f"... and {len(notes) - 3} more notes"] if len(notes) > 4 else notes[:1]
+        )
+
+    ex_text, ex_files = "", []
+    if excerpts and (hints.idents or hints.words):
+        cands = excerpt_candidates(index, graph, scores, hints)
+        ex_text, ex_files = _fit_excerpts(index, cands, int(budget_tokens * EXCERPT_SHARE))
+
+    entries = map_entries(index, graph, scores, hints)
+
+    def cost(n: int) -> tuple[int, str, list[str]]:
+        text, files = render_map(index, graph, entries[:n])
+        return count_tokens(compose(text, ex_text, notes)), text, files
+
+    best = cost(0)
+    if best[0] > budget_tokens:  # excerpts + notes alone do not fit: drop excerpts
+        ex_text, ex_files = "", []
+        best = cost(0)
+        if best[0] > budget_tokens:
+            notes = []
+            best = cost(0)
+    # Map lines are counted once each (the count is additive over lines, up to merges across a
+    # newline); the prefix sums give the largest entry count that fits, then the real count of
+    # the full text confirms it, stepping down by bisection in the rare case it is over.
+    room = budget_tokens - best[0] - 2
+    n, used = 0, 0
+    for line_cost in entry_costs(index, graph, entries):
+        if used + line_cost > room:
+            break
+        used += line_cost
+        n += 1
+    c = cost(n)
+    if c[0] <= budget_tokens:
+        best = c
+    else:
+        lo, hi = 0, n - 1
+        while lo < hi:  # largest entry count whose full rendering fits
+            mid = (lo + hi + 1) // 2
+            c = cost(mid)
+            if c[0] <= budget_tokens:
+                lo, best = mid, c
+            else:
+                hi = mid - 1
+    tokens, map_text, files = best
+    t_end = time.perf_counter()
+    return ContextResult(
+        map_text=map_text,
+        excerpts_text=ex_text,
+        files=files,
+        excerpt_files=ex_files,
+        tokens=tokens,
+        budget_tokens=budget_tokens,
+        tokenizer=tokenizer_name(),
+        notes=notes,
+        stats={
+            "files_indexed": len(index.tags),
+            "files_parsed": index.parsed,
+            "map_files": len(files),
+            "index_ms": round((t_index - t0) * 1000, 1),
+            "rank_ms": round((t_rank - t_index) * 1000, 1),
+            "total_ms": round((t_end - t0) * 1000, 1),
+        },
+    )
+
+
+def render_context(
+    workspace: Path | str,
+    task: str = "",
+    budget_tokens: int = 8000,
+    *,
+    data_dir: Path | str | None = None,
+) -> str:
+    """Exactly the text the agent is given (what `agentctl context` prints)."""
+    return build_context(workspace, task, budget_tokens, data_dir=data_dir).text

@@ -1,0 +1,158 @@
+"""Which files of a workspace the map may show: tracked or unignored, not vendored, bounded.
+
+In a git work tree the list comes from `git ls-files -co --exclude-standard` (so .gitignore,
+.git/info/exclude and the global excludes all apply); elsewhere from a walk that never follows
+symlinked directories (no loops) and skips the usual vendored/generated folders. Both stop at a
+file cap and a deadline and say so in a note rather than hanging on a 50k-file tree.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_FILES = 20_000
+MAX_FILE_BYTES = 512 * 1024
+LIST_TIMEOUT_S = 10.0
+
+SKIP_DIRS = frozenset(
+    """.git .hg .svn node_modules vendor third_party third-party bower_components .venv venv env
+    __pycache__ .mypy_cache .pytest_cache .ruff_cache .tox .nox dist build target out .next .nuxt
+    .gradle .idea .vscode site-packages .cache coverage htmlcov .terraform Pods""".split()
+)
+SKIP_NAMES = frozenset(
+    """package-lock.json yarn.lock pnpm-lock.yaml poetry.lock Cargo.lock Gemfile.lock go.sum
+    composer.lock uv.lock Pipfile.lock""".split()
+)
+BINARY_EXT = frozenset(
+    """.png .jpg .jpeg .gif .bmp .ico .webp .svgz .pdf .zip .gz .tgz .bz2 .xz .7z .rar .tar .jar
+    .war .class .so .dylib .dll .exe .o .a .lib .obj .pyc .pyo .whl .egg .bin .dat .db .sqlite
+    .sqlite3 .woff .woff2 .ttf .otf .eot .mp3 .mp4 .wav .ogg .flac .mov .avi .mkv .webm .psd
+    .parquet .npy .npz .pkl .pickle .pt .onnx .h5 .vsix .iso .dmg .deb .rpm .wasm""".split()
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    rel: str  # POSIX path relative to the workspace
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class FileListing:
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> example paths
+    notes: list[str] = field(default_factory=list)
+    is_git: bool = False
+
+    def skip(self, reason: str, rel: str) -> None:
+        bucket = self.skipped.setdefault(reason, [])
+        bucket.append(rel)
+
+
+def _vendored(rel: str) -> bool:
+    parts = rel.split("/")
+    return any(p in SKIP_DIRS for p in parts[:-1]) or parts[-1] in SKIP_NAMES
+
+
+def _git_paths(root: Path, deadline: float) -> list[str] | None:
+    """Paths git would show (tracked + untracked-unignored), or None when not a git work tree."""
+    if not (root / ".git").exists():
+        try:
+            probe = subprocess.run(
+                ["git", "rev-parse", "--is-inside-work-tree"],
+                cwd=root,
+                capture_output=True,
+                timeout=5,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if probe.returncode != 0 or probe.stdout.strip() != b"true":
+            return None
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=root,
+            capture_output=True,
+            timeout=max(1.0, deadline - time.monotonic()),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    raw = out.stdout.split(b"\0")
+    return sorted({os.fsdecode(p) for p in raw if p})
+
+
+def _walk_paths(root: Path, listing: FileListing, deadline: float) -> list[str]:
+    """A bounded walk that never follows symlinked dirs (so loops cannot hang it)."""
+    out: list[str] = []
+    stack = [""]
+    while stack:
+        if time.monotonic() > deadline or len(out) > MAX_FILES * 2:
+            listing.notes.append("file listing stopped early (time or file cap reached)")
+            break
+        rel_dir = stack.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+                        stack.append(rel)
+                else:
+                    out.append(rel)
+            except OSError:
+                continue
+    return out
+
+
+def list_files(
+    root: Path, *, max_files: int = MAX_FILES, time_limit: float = LIST_TIMEOUT_S
+) -> FileListing:
+    """Files to map under `root`, stat'ed, with vendored/binary/huge/symlinked ones skipped."""
+    deadline = time.monotonic() + time_limit
+    listing = FileListing()
+    paths = _git_paths(root, deadline)
+    listing.is_git = paths is not None
+    if paths is None:
+        paths = _walk_paths(root, listing, deadline)
+    for rel in paths:
+        if len(listing.files) >= max_files:
+            listing.notes.append(
+                f"repository has more files than the cap ({max_files}); the rest are not mapped"
+            )
+            break
+        if _vendored(rel):
+            listing.skip("vendored or lock file", rel)
+            continue
+        dot = rel.rfind(".")
+        if dot > rel.rfind("/") and rel[dot:].lower() in BINARY_EXT:
+            listing.skip("binary", rel)
+            continue
+        try:
+            st = os.lstat(root / rel)
+        except OSError:
+            continue  # deleted since listing, or unreadable
+        if stat.S_ISLNK(st.st_mode):
+            listing.skip("symlink", rel)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if st.st_size > MAX_FILE_BYTES:
+            listing.skip(f"huge (> {MAX_FILE_BYTES // 1024} KB)", rel)
+            continue
+        listing.files.append(SourceFile(rel, st.st_size, st.st_mtime_ns))
+        if time.monotonic() > deadline:
+            listing.notes.append("file listing stopped early (time limit reached)")
+            break
+    return listing

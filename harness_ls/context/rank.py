@@ -1,0 +1,202 @@
+"""Which files and definitions matter for a task: a reference graph and personalized PageRank.
+
+Files are nodes; an edge A -> B means A uses identifiers that B defines (weighted by how often,
+split among all definers, damped for generic names). The random walk restarts at the files the
+task points to: paths it mentions, identifiers it names, its words matched against paths and
+definition names (BM25), and what git says is being worked on. The PageRank here is a small
+power iteration over adjacency lists: networkx's own needs scipy, and its pure-Python fallback
+costs ~0.6 s on a 5k-file graph, twice the whole warm-build budget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from .bm25 import BM25, terms
+from .cache import RepoIndex
+from .tags import IDENT_RE
+
+RECENT_SHARE = 0.2  # of the restart mass when the task itself points somewhere
+MAX_DEFINERS = 30  # a name defined in more files than this links nothing
+PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]+(?:/[\w.-]+)+")
+
+
+@dataclass
+class RepoGraph:
+    """Task-independent structure of a repo index, built once per index fingerprint."""
+
+    files: list[str]
+    pos: dict[str, int]
+    definers: dict[str, list[int]]
+    out_edges: list[list[tuple[int, float]]]  # normalized weights
+    inbound: dict[str, int]  # name -> number of other files referencing it
+    docs: BM25
+    basenames: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _name_weight(name: str) -> float:
+    if name.startswith("_"):
+        return 0.1
+    if len(name) <= 6 and name.islower():  # name, find, build: too generic to mean a link
+        return 0.2
+    if len(name) >= 8 and ("_" in name or any(c.isupper() for c in name[1:])):
+        return 2.0
+    return 1.0
+
+
+def build_graph(index: RepoIndex) -> RepoGraph:
+    cached = getattr(index, "_graph", None)
+    if cached is not None:
+        return cached
+    files = sorted(index.tags)
+    pos = {f: i for i, f in enumerate(files)}
+    definers: dict[str, list[int]] = {}
+    docs: list[list[str]] = []
+    basenames: dict[str, list[int]] = {}
+    for i, rel in enumerate(files):
+        t = index.tags[rel]
+        for d in t.defs:
+            if d[3] != "heading":
+                definers.setdefault(d[0], []).append(i)
+        docs.append(t.words.split() if t.words else terms(rel))
+        basenames.setdefault(rel.rsplit("/", 1)[-1].lower(), []).append(i)
+    for name, idx in definers.items():
+        if len(idx) > 1:
+            definers[name] = sorted(set(idx))
+    inbound: dict[str, int] = {}
+    out_edges: list[list[tuple[int, float]]] = []
+    for i, rel in enumerate(files):
+        acc: dict[int, float] = {}
+        for name, count in index.tags[rel].refs.items():
+            defs = definers.get(name)
+            if not defs or len(defs) > MAX_DEFINERS:
+                continue
+            inbound[name] = inbound.get(name, 0) + 1
+            w = math.sqrt(count) * _name_weight(name) / len(defs)
+            for j in defs:
+                if j != i:
+                    acc[j] = acc.get(j, 0.0) + w
+        total = sum(acc.values())
+        out_edges.append([(j, w / total) for j, w in acc.items()] if total else [])
+    graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames)
+    index._graph = graph  # type: ignore[attr-defined]
+    return graph
+
+
+def pagerank(
+    graph: RepoGraph, seeds: dict[int, float], *, alpha: float = 0.85, tol: float = 1e-6
+) -> list[float]:
+    """Personalized PageRank (uniform restart when there are no seeds); dangling mass restarts."""
+    n = len(graph.files)
+    if n == 0:
+        return []
+    total = sum(seeds.values())
+    p = [0.0] * n
+    if total > 0:
+        for i, w in seeds.items():
+            p[i] = w / total
+    else:
+        p = [1.0 / n] * n
+    x = p[:]
+    edges = graph.out_edges
+    for _ in range(100):
+        nxt = [0.0] * n
+        dangling = 0.0
+        for i, xi in enumerate(x):
+            if not xi:
+                continue
+            out = edges[i]
+            if not out:
+                dangling += xi
+                continue
+            for j, w in out:
+                nxt[j] += xi * w
+        restart = alpha * dangling + (1 - alpha)
+        err = 0.0
+        for i in range(n):
+            v = alpha * nxt[i] + restart * p[i]
+            err += abs(v - x[i])
+            nxt[i] = v
+        x = nxt
+        if err < n * tol:
+            break
+    return x
+
+
+@dataclass
+class TaskHints:
+    """What the task text points at."""
+
+    paths: set[int] = field(default_factory=set)
+    idents: set[str] = field(default_factory=set)  # defined names the task mentions
+    words: list[str] = field(default_factory=list)
+
+
+def task_hints(graph: RepoGraph, task: str) -> TaskHints:
+    hints = TaskHints()
+    for m in PATH_RE.findall(task):
+        mention = m.strip("./").lower()
+        if not mention:
+            continue
+        if mention in graph.basenames and "/" not in mention:
+            matched = graph.basenames[mention]
+        else:
+            matched = [
+                i
+                for i, f in enumerate(graph.files)
+                if f.lower() == mention
+                or f.lower().endswith("/" + mention)
+                or f.lower().startswith(mention + "/")
+            ][:50]
+        if len(matched) <= 10:
+            hints.paths.update(matched)
+    hints.idents = {w for w in IDENT_RE.findall(task) if w in graph.definers}
+    hints.words = terms(task)
+    return hints
+
+
+def seed_weights(graph: RepoGraph, hints: TaskHints, recent: dict[str, float]) -> dict[int, float]:
+    seeds: dict[int, float] = {}
+
+    def add(i: int, w: float) -> None:
+        seeds[i] = seeds.get(i, 0.0) + w
+
+    for i in hints.paths:
+        add(i, 10.0)
+    for name in hints.idents:
+        defs = graph.definers[name]
+        if len(defs) <= 10:
+            for i in defs:
+                add(i, 5.0 * _name_weight(name) / len(defs))
+    if hints.words:
+        scores = graph.docs.scores(hints.words)
+        top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:25]
+        best = scores[top[0]] if top else 0.0
+        for i in top:
+            if best > 0 and scores[i] > 0:
+                add(i, 4.0 * scores[i] / best)
+    # Recency matters, but must not drown what the task names: it gets a fixed share of mass.
+    task_mass = sum(seeds.values())
+    rec = {graph.pos[r]: w for r, w in recent.items() if r in graph.pos}
+    rec_mass = sum(rec.values())
+    if rec_mass > 0:
+        share = RECENT_SHARE * task_mass / (1 - RECENT_SHARE) if task_mass else 1.0
+        for i, w in rec.items():
+            add(i, share * w / rec_mass)
+    return seeds
+
+
+def rank_files(
+    graph: RepoGraph, task: str, recent: dict[str, float]
+) -> tuple[list[float], TaskHints]:
+    """PageRank score per file (graph order) and the hints that seeded it."""
+    hints = task_hints(graph, task)
+    seeds = seed_weights(graph, hints, recent)
+    ranks = pagerank(graph, seeds)
+    total = sum(seeds.values())
+    if total:  # what the task points at directly stays on top of what it merely leads to
+        for i, w in seeds.items():
+            ranks[i] += w / total
+    return ranks, hints

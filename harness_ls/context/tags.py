@@ -1,0 +1,190 @@
+"""Definitions and references of one file: tree-sitter tags, or a plain outline as fallback.
+
+A file's tags are what the repo map shows (definitions with their signature line) and what links
+files in the ranking graph (identifiers one file uses that another defines). Everything here is
+bounded: the caller has already capped the size; binary, minified and undecodable files are
+classified instead of parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .bm25 import terms
+from .languages import grammar, language_for
+
+IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+MAX_REFS_PER_FILE = 400
+MAX_DEFS_PER_FILE = 400
+MAX_SIG_CHARS = 140
+MINIFIED_AVG_LINE = 300
+MINIFIED_MAX_LINE = 4000
+
+# Identifiers too common to link files meaningfully.
+STOP_IDENTS = frozenset(
+    """self cls this None True False null true false undefined def class return import from
+    const let var function func public private protected static void int str string bool
+    char float double long new else elif for while break continue pass and not the with
+    async await yield try except finally raise throw catch package struct type interface
+    enum impl pub mut use mod crate super extends implements end begin module require nil
+    args kwargs len print err error value data result list dict get set key val""".split()
+)
+
+OUTLINE_RE = re.compile(
+    r"^\s*(?:export\s+|public\s+|private\s+|protected\s+|static\s+|async\s+|abstract\s+)*"
+    r"(?:def|class|function|func|fn|sub|module|interface|struct|enum|trait|impl|object|"
+    r"fun|proc|macro|procedure|record)\s+([A-Za-z_$][\w$]*)"
+)
+HEADING_RE = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
+TOML_SECTION_RE = re.compile(r"^\[\[?([^\]]+)\]\]?\s*$")
+YAML_KEY_RE = re.compile(r"^([A-Za-z_][\w.-]*):(?:\s|$)")
+MARKDOWN_EXT = (".md", ".markdown", ".rst", ".txt", ".adoc")
+
+
+@dataclass
+class FileTags:
+    """Tags of one file, JSON-friendly so the cache can store it as a plain list."""
+
+    lang: str | None = None
+    skip: str | None = None  # "binary" | "minified" | "huge" | "unreadable" (not mapped)
+    lines: int = 0
+    defs: list[list[Any]] = field(default_factory=list)  # [name, line, end_line, kind, sig]
+    refs: dict[str, int] = field(default_factory=dict)
+    outline: bool = False  # defs come from the plain outline, not tree-sitter
+    lossy: bool = False  # invalid UTF-8 decoded with replacement characters
+    words: str = ""  # search terms of the path and definition names, space-separated
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.lang, self.skip, self.lines, self.defs, self.refs, self.outline, self.lossy,
+            self.words,
+        ]  # fmt: skip
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> FileTags:
+        return cls(*raw)
+
+
+def looks_binary(head: bytes) -> bool:
+    return b"\x00" in head[:8192]
+
+
+def looks_minified(text: str, name: str) -> bool:
+    if ".min." in name:
+        return True
+    lines = text.count("\n") + 1
+    if len(text) / lines > MINIFIED_AVG_LINE:
+        return True
+    return len(text) > MINIFIED_MAX_LINE and max(map(len, text.splitlines())) > MINIFIED_MAX_LINE
+
+
+def decode(data: bytes) -> tuple[str, bool]:
+    """Text of a file and whether it was lossy (invalid UTF-8 replaced, never a crash)."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), True
+
+
+def extract(rel_path: str, data: bytes) -> FileTags:
+    """Tags of one file's bytes."""
+    if looks_binary(data):
+        return FileTags(skip="binary", words=" ".join(terms(rel_path)))
+    text, lossy = decode(data)
+    if looks_minified(text, rel_path):
+        return FileTags(skip="minified", lossy=lossy, words=" ".join(terms(rel_path)))
+    lang = language_for(rel_path)
+    tags = _tree_sitter_tags(lang, data, text) if lang else None
+    if tags is None:
+        tags = _outline_tags(rel_path, text)
+    tags.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    tags.lossy = lossy
+    tags.refs = _references(text, tags.defs)
+    tags.words = " ".join(terms(" ".join([rel_path, rel_path, *(d[0] for d in tags.defs)])))
+    return tags
+
+
+def _signature(lines: list[str], row: int) -> str:
+    """The definition's head: its first line, continued while brackets stay open."""
+    out = lines[row].strip() if row < len(lines) else ""
+    extra = 0
+    while out.count("(") > out.count(")") and extra < 4 and row + extra + 1 < len(lines):
+        extra += 1
+        out += " " + lines[row + extra].strip()
+    return out if len(out) <= MAX_SIG_CHARS else out[: MAX_SIG_CHARS - 1] + "…"
+
+
+def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
+    gram = grammar(lang)
+    if gram is None:
+        return None
+    import tree_sitter as ts
+
+    try:
+        tree = gram.parser.parse(data)
+        cursor = ts.QueryCursor(gram.query)
+        cursor.match_limit = 2048
+        matches = cursor.matches(tree.root_node)
+    except Exception:  # a grammar that rejects input must not fail the whole build
+        return None
+    lines = text.splitlines()
+    defs: list[list[Any]] = []
+    seen: set[tuple[str, int]] = set()
+    for _pattern, caps in matches:
+        names = caps.get("name")
+        if not names:
+            continue
+        kind = next((k for k in caps if k.startswith("definition.")), None)
+        if kind is None:
+            continue
+        node = caps[kind][0]
+        name = names[0].text.decode("utf-8", errors="replace")
+        row = node.start_point[0]
+        if (name, row) in seen:
+            continue
+        seen.add((name, row))
+        defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], _signature(lines, row)])
+        if len(defs) >= MAX_DEFS_PER_FILE:
+            break
+    defs.sort(key=lambda d: d[1])
+    return FileTags(lang=lang, defs=defs)
+
+
+def _outline_tags(rel_path: str, text: str) -> FileTags:
+    """Plain outline for files without a grammar: headings, sections, keyword definitions."""
+    defs: list[list[Any]] = []
+    lower = rel_path.lower()
+    is_doc = lower.endswith(MARKDOWN_EXT)
+    is_toml = lower.endswith(".toml") or lower.endswith(".ini") or lower.endswith(".cfg")
+    is_yaml = lower.endswith((".yml", ".yaml"))
+    for row, line in enumerate(text.splitlines()):
+        if len(defs) >= MAX_DEFS_PER_FILE or len(line) > 400:
+            continue
+        if is_doc:
+            m = HEADING_RE.match(line)
+            if m:
+                defs.append([m.group(2), row + 1, row + 1, "heading", line.strip()])
+            continue
+        m = (TOML_SECTION_RE if is_toml else YAML_KEY_RE if is_yaml else OUTLINE_RE).match(line)
+        if m:
+            sig = line.strip()
+            sig = sig if len(sig) <= MAX_SIG_CHARS else sig[: MAX_SIG_CHARS - 1] + "…"
+            defs.append([m.group(1), row + 1, row + 1, "outline", sig])
+    return FileTags(lang=None, defs=defs, outline=True)
+
+
+def _references(text: str, defs: list[list[Any]]) -> dict[str, int]:
+    """Identifiers the file uses (minus its own definitions' names), most frequent first."""
+    counts = Counter(IDENT_RE.findall(text))
+    for d in defs:
+        name = d[0]
+        if name in counts:
+            counts[name] -= 1
+            if counts[name] <= 0:
+                del counts[name]
+    for word in STOP_IDENTS.intersection(counts):
+        del counts[word]
+    return dict(counts.most_common(MAX_REFS_PER_FILE))
