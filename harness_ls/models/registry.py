@@ -140,6 +140,7 @@ class Registry(BaseModel):
     providers: dict[str, ProviderConfig]
     defaults: dict[str, str] = {}  # purpose -> "provider:model"
     sources: list[str] = []  # files that contributed, for doctor output
+    declared: list[str] = []  # qualified names declared in models.toml files
 
     def find(self, provider: str | None, model_id: str) -> ModelInfo | None:
         for info in reversed(self.models):  # later entries (models.toml) win
@@ -177,7 +178,7 @@ def _merge_file(reg: Registry, path: Path) -> None:
             if name in RESERVED_PROVIDERS:
                 raise ValueError(f"provider name '{name}' is reserved")
             base = reg.providers.get(name)
-            merged = (base.model_dump() if base else {"name": name, "auto": False}) | dict(raw)
+            merged = (base.model_dump() if base else {"name": name}) | dict(raw)
             merged["name"] = name
             reg.providers[name] = ProviderConfig.model_validate(merged)
         for raw in doc.get("models") or []:
@@ -185,6 +186,7 @@ def _merge_file(reg: Registry, path: Path) -> None:
             if info.provider not in reg.providers:
                 raise ValueError(f"model '{info.id}' names unknown provider '{info.provider}'")
             reg.models.append(info)
+            reg.declared.append(info.qualified)
         for purpose, name in (doc.get("defaults") or {}).items():
             if purpose not in ("run", "session", "spec", "chat"):
                 raise ValueError(

@@ -40,7 +40,6 @@ _PURPOSE_NEEDS: dict[str, frozenset[str]] = {
     "spec": frozenset(),
     "chat": frozenset(),
 }
-_BUILTIN_KEYS = {(m.provider, m.id) for m in BUILTIN_MODELS}
 
 
 @dataclass
@@ -111,9 +110,13 @@ def provider_status(cfg: ProviderConfig) -> ProviderStatus:
     # a loopback server counts as configured only when the user pointed us at it
     configured = reachable and (key is not None or bool(cfg.base_url or env_base))
     missing = ""
-    if not reachable:
+    if not base:
+        missing = f"set base_url for provider {cfg.name} in models.toml"
+    elif not reachable:
         missing = (
-            f"set {cfg.api_key_env}" if cfg.api_key_env else f"set base_url for provider {cfg.name}"
+            f"set {cfg.api_key_env}"
+            if cfg.api_key_env
+            else f"set api_key_env (or key_required = false) for provider {cfg.name} in models.toml"
         )
     elif not configured:
         missing = f"set {cfg.base_url_env}" if cfg.base_url_env else "set its base_url"
@@ -234,16 +237,14 @@ def _auto(purpose: str, needs: frozenset[str], reg: Registry) -> ResolvedModel:
     unsuitable: list[str] = []
     for cfg in reg.providers.values():
         st = provider_status(cfg)
-        if not st.configured:
+        if not st.configured or not cfg.auto:
             continue
         _check_key_shape(st)
-        declared = [
-            m for m in reg.for_provider(cfg.name) if (m.provider, m.id) not in _BUILTIN_KEYS
-        ]
+        declared = [m for m in reg.for_provider(cfg.name) if m.qualified in reg.declared]
         cloud = st.base_url == cfg.default_base_url and cfg.name in ("openai", "anthropic")
         if cloud:
             order = {mid: n for n, mid in enumerate(cfg.preferred)}
-            builtin = [m for m in reg.for_provider(cfg.name) if (m.provider, m.id) in _BUILTIN_KEYS]
+            builtin = [m for m in reg.for_provider(cfg.name) if m.qualified not in reg.declared]
             candidates = declared + sorted(builtin, key=lambda m: order.get(m.id, len(order)))
         else:
             candidates = declared  # which models a local server or gateway has is the user's call

@@ -1,0 +1,95 @@
+""".env loading precedence and central secret masking (keys never reach output or errors)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from harness_ls.models import (
+    Message,
+    ModelAuthError,
+    OpenAIProvider,
+    is_secret_name,
+    load_env,
+    mask_secrets,
+    register_secret,
+    resolve,
+)
+from harness_ls.models import env as env_mod
+
+
+@pytest.fixture
+def isolated_env(monkeypatch, clean_env):
+    for name in ("A_VAR", "B_VAR", "C_VAR", "D_VAR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(env_mod, "_loaded_by_us", {})
+    yield
+    for name in ("A_VAR", "B_VAR", "C_VAR", "D_VAR", "OPENAI_API_KEY"):
+        os.environ.pop(name, None)
+
+
+def test_env_local_beats_env_and_real_env_beats_both(tmp_path, monkeypatch, isolated_env):
+    (tmp_path / ".env").write_text("A_VAR=from-env\nB_VAR=from-env\nC_VAR=from-env\n")
+    (tmp_path / ".env.local").write_text(
+        "B_VAR=from-local\nC_VAR=from-local\nD_VAR='quoted value'\n"
+    )
+    monkeypatch.setenv("C_VAR", "from-shell")
+    names = load_env(tmp_path)
+    assert os.environ["A_VAR"] == "from-env"
+    assert os.environ["B_VAR"] == "from-local"
+    assert os.environ["C_VAR"] == "from-shell"
+    assert os.environ["D_VAR"] == "quoted value"
+    assert sorted(names) == ["A_VAR", "B_VAR", "D_VAR"]
+
+
+def test_reloading_updates_values_it_set_but_not_real_ones(tmp_path, monkeypatch, isolated_env):
+    monkeypatch.setenv("C_VAR", "shell")
+    (tmp_path / ".env").write_text("A_VAR=1\nC_VAR=file\n")
+    load_env(tmp_path)
+    (tmp_path / ".env").write_text("A_VAR=2\nC_VAR=file2\n")
+    load_env(tmp_path)
+    assert os.environ["A_VAR"] == "2" and os.environ["C_VAR"] == "shell"
+
+
+def test_no_env_files_is_fine(tmp_path, isolated_env):
+    assert load_env(tmp_path) == []
+
+
+def test_key_from_env_file_configures_resolution_and_is_masked(tmp_path, isolated_env):
+    (tmp_path / ".env.local").write_text("OPENAI_API_KEY=sk-from-file-abcdefghijklmnopqrstu\n")
+    load_env(tmp_path)
+    assert resolve("run").name == "openai:gpt-5"
+    assert mask_secrets("key=sk-from-file-abcdefghijklmnopqrstu.") == "key=****."
+
+
+def test_mask_secrets_covers_env_registered_and_key_shaped_values(monkeypatch):
+    monkeypatch.setenv("MY_SERVICE_API_KEY", "plainvalue-1234")
+    monkeypatch.setenv("HARNESS_AUTH_TOKEN", "tok-abcdefgh")
+    monkeypatch.setenv("SHORT_TOKEN", "1")
+    register_secret("registered-secret-xyz")
+    text = ("plainvalue-1234 tok-abcdefgh registered-secret-xyz "
+            "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX sk-ant-api03-abcdefghijk Bearer abc.def.ghi-jkl 1 2")  # fmt: skip
+    assert mask_secrets(text) == "**** **** **** **** **** Bearer **** 1 2"
+    assert is_secret_name("HARNESS_AUTH_TOKEN") and not is_secret_name("PATH")
+    assert mask_secrets("") == ""
+
+
+async def test_key_never_appears_in_errors_or_logs(oai, fast, monkeypatch, caplog, capsys):
+    key = "sk-test-NEVERSHOWTHIS-0123456789"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    # a server that echoes the key back in its error body, as some gateways do
+    oai.push_error(401, f"Incorrect API key provided: {key}. You can find your key at ...")
+    provider = OpenAIProvider(oai.base_url, key, settings=fast)
+    with pytest.raises(ModelAuthError) as info:
+        await provider.complete("m", [Message(role="user", content="hi")])
+    err = info.value
+    logging.getLogger("test").error("model failed: %s", mask_secrets(str(err)))
+    print(err.one_line(), err.to_dict())
+    captured = capsys.readouterr()
+    blob = " ".join(
+        [str(err), err.one_line(), repr(err.to_dict()), caplog.text, captured.out, captured.err]
+    )
+    assert key not in blob
+    assert "****" in err.message
