@@ -135,6 +135,7 @@ class ApprovalBroker:
         ids = {"step_id": id} if run_id else {"call_id": id}
         try:
             if stream is not None:
+                await asyncio.sleep(0)  # let subscribers show it before the durable (fsync) append
                 await stream.append(
                     "approval.requested",
                     {

@@ -1,0 +1,367 @@
+"""The agent loop shared by runs and sessions: model turn → tool calls → results → next turn.
+
+Every tool call goes through the same gate: argument validation (errors go back to the model),
+containment (path escapes become `tool.refused` events), the policy (allow / ask / deny, and which
+rule decided), and for `ask` the approval broker. Nothing a model sends can crash the loop; the
+loop stops on a final answer, after `max_turns`, or when the model repeats the same failing call
+`loop_limit` times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from harness_ls.agent.ids import new_id
+from harness_ls.errors import HarnessError, InvalidInput, Refused
+
+if TYPE_CHECKING:
+    from harness_ls.agent.approvals import ApprovalBroker
+    from harness_ls.models import Message, Provider, ToolCall
+    from harness_ls.store import EventStream
+
+EVENT_OUTPUT_CAP = 4000  # chars of tool output kept in an event (the model gets the full result)
+DELTA_FLUSH_CHARS = 64
+DELTA_FLUSH_SECONDS = 0.05
+
+
+class LoopStopped(HarnessError):
+    """The loop stopped without a final answer (turn limit, repeated failing call)."""
+
+    code = "loop_stopped"
+    status = 500
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model_calls: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.model_calls += other.model_calls
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "model_calls": self.model_calls,
+        }
+
+
+@dataclass
+class LoopContext:
+    """Everything one agent loop needs; built by the run engine or a session."""
+
+    stream: EventStream
+    provider: Provider
+    model: str
+    tool_ctx: Any  # tools.ToolContext
+    policy: Any  # tools.Policy
+    broker: ApprovalBroker
+    owner: Literal["run", "session"]
+    owner_id: str
+    workspace: Path
+    tools: dict[str, Any]  # name -> tools.Tool
+    spec_path: str | None = None
+    spec_line: int | None = None
+    step_id: str | None = None  # plan step the events belong to (runs)
+    max_turns: int = 30
+    loop_limit: int = 3
+    usage: Usage = field(default_factory=Usage)
+    tool_calls: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CallOutcome:
+    ok: bool
+    content: str  # what the model sees
+    refused: bool = False
+
+
+async def run_loop(ctx: LoopContext, messages: list[Message]) -> str:
+    """Drive the model until it answers without tool calls; returns its final text.
+
+    `messages` is extended in place with assistant and tool messages.
+    """
+    from harness_ls.models import Message, ToolSpec
+
+    specs = [
+        ToolSpec(name=n, description=t.description, parameters=tool_schema(t))
+        for n, t in ctx.tools.items()
+    ]
+    for _turn in range(ctx.max_turns):
+        text, calls = await model_turn(ctx, messages, specs)
+        messages.append(Message(role="assistant", content=text, tool_calls=calls))
+        if not calls:
+            return text
+        for call in calls:
+            outcome = await handle_call(ctx, call)
+            messages.append(
+                Message(role="tool", content=outcome.content, tool_call_id=call.id, name=call.name)
+            )
+    await ctx.stream.append(
+        "log",
+        {
+            "level": "warning",
+            "code": "max_turns",
+            "message": f"stopped after {ctx.max_turns} model turns",
+        },
+        step_id=ctx.step_id,
+    )
+    raise LoopStopped(
+        f"the model did not finish within {ctx.max_turns} turns",
+        hint="raise max_turns or split the step in the spec",
+    )
+
+
+async def model_turn(
+    ctx: LoopContext, messages: list[Message], specs: list[Any]
+) -> tuple[str, list[ToolCall]]:
+    """One streamed model call: `message.delta` events as text arrives, then `message` + usage."""
+    from harness_ls.models import Done, TextDelta, ToolCallEvent
+    from harness_ls.models import Usage as ModelUsage
+
+    text: list[str] = []
+    pending: list[str] = []
+    calls: list[ToolCall] = []
+    usage = ModelUsage()
+    last_flush = time.monotonic()
+    started = time.monotonic()
+    async for ev in ctx.provider.stream(ctx.model, messages, tools=specs or None):
+        if isinstance(ev, TextDelta):
+            text.append(ev.text)
+            pending.append(ev.text)
+            now = time.monotonic()
+            if (
+                sum(map(len, pending)) >= DELTA_FLUSH_CHARS
+                or now - last_flush >= DELTA_FLUSH_SECONDS
+            ):
+                await ctx.stream.append(
+                    "message.delta", {"text": "".join(pending)}, step_id=ctx.step_id
+                )
+                pending.clear()
+                last_flush = now
+        elif isinstance(ev, ToolCallEvent):
+            calls.append(ev.call)
+        elif isinstance(ev, ModelUsage):
+            usage = ev
+        elif isinstance(ev, Done):
+            break
+    if pending:
+        await ctx.stream.append("message.delta", {"text": "".join(pending)}, step_id=ctx.step_id)
+    full = "".join(text)
+    if full or calls:
+        data: dict[str, Any] = {"role": "assistant", "content": full}
+        if calls:  # kept so a session's history can be rebuilt from the log
+            data["tool_calls"] = [
+                {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls
+            ]
+        await ctx.stream.append("message", data, step_id=ctx.step_id)
+    ctx.usage.add(Usage(usage.input_tokens, usage.output_tokens, 1))
+    await ctx.stream.append(
+        "model.usage",
+        {
+            "model": ctx.model,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        },
+        step_id=ctx.step_id,
+    )
+    return full, calls
+
+
+async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
+    """Validate, gate and run one tool call; always returns something to tell the model."""
+    call_id = new_id("call")
+    ctx.tool_calls += 1
+    key = call.name + ":" + _canonical(call.arguments)
+    outcome = await _gate_and_run(ctx, call, call_id)
+    if outcome.ok:
+        ctx.failures.pop(key, None)
+    else:
+        ctx.failures[key] = ctx.failures.get(key, 0) + 1
+        if ctx.failures[key] >= ctx.loop_limit:
+            await ctx.stream.append(
+                "log",
+                {
+                    "level": "error",
+                    "code": "loop_detected",
+                    "message": f"the model repeated the same failing call {ctx.loop_limit} times",
+                    "tool": call.name,
+                    "args": call.arguments,
+                },
+                step_id=ctx.step_id,
+                call_id=call_id,
+            )
+            raise LoopStopped(
+                f"stopped: the model repeated the same failing {call.name} call {ctx.loop_limit} times",
+                hint="make the step clearer in the spec, or use a stronger model",
+            )
+    return outcome
+
+
+async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallOutcome:
+    from harness_ls.tools import parse_args
+
+    ev = {"step_id": ctx.step_id, "call_id": call_id}
+    tool = ctx.tools.get(call.name)
+    base = {"name": call.name, "arguments": call.arguments, "model_call_id": call.id}
+    if tool is None:
+        await ctx.stream.append("tool.call", base, **ev)
+        msg = f"unknown tool {call.name!r}; available: {', '.join(sorted(ctx.tools))}"
+        return await _result(ctx, ev, call.name, False, msg, "unknown_tool", 0.0)
+    try:
+        args = parse_args(tool, call.arguments)
+    except InvalidInput as exc:
+        await ctx.stream.append("tool.call", base, **ev)
+        return await _result(ctx, ev, call.name, False, exc.one_line(), "invalid_args", 0.0)
+    decision = ctx.policy.decide(call.name, args)
+    await ctx.stream.append(
+        "tool.call",
+        {**base, "kind": tool.kind, "rule": decision.rule, "action": decision.action},
+        **ev,
+    )
+    preview = None
+    try:
+        if tool.kind != "read" or decision.action == "ask":
+            preview = tool.preview(ctx.tool_ctx, args)  # containment is checked here for writes
+    except Refused as exc:
+        return await _refused(ctx, ev, call.name, exc.one_line(), "containment")
+    except HarnessError as exc:  # e.g. an edit whose `old` text is not in the file
+        code = "invalid_args" if exc.code == "invalid_input" else exc.code
+        return await _result(ctx, ev, call.name, False, exc.one_line(), code, 0.0)
+    if decision.action == "deny":
+        return await _refused(
+            ctx, ev, call.name, f"denied by policy ({decision.rule})", decision.rule
+        )
+    if decision.action == "ask":
+        resolution = await ctx.broker.request(
+            stream=ctx.stream,
+            id=new_id("st") if ctx.owner == "run" else call_id,
+            tool=call.name,
+            preview=preview,
+            run_id=ctx.owner_id if ctx.owner == "run" else None,
+            session_id=ctx.owner_id if ctx.owner == "session" else None,
+            workspace=str(ctx.workspace),
+            spec_path=ctx.spec_path,
+            spec_line=ctx.spec_line,
+            data={"plan_step_id": ctx.step_id, "tool_call_id": call_id}
+            if ctx.owner == "run"
+            else None,
+        )
+        if resolution.decision == "cancelled":
+            raise asyncio.CancelledError("approval cancelled")
+        if not resolution.approved:
+            why = f"denied by {resolution.surface}" + (
+                f": {resolution.note}" if resolution.note else ""
+            )
+            return await _refused(ctx, ev, call.name, why, "user")
+        if resolution.scope == "similar":
+            pattern = similar_pattern(ctx.policy, call.name, args)
+            ctx.policy.with_session_rule(call.name, pattern, "allow")
+            await ctx.stream.append(
+                "log",
+                {
+                    "level": "info",
+                    "code": "policy.session_rule",
+                    "message": f"allow {call.name} {pattern!r} for the rest of this {ctx.owner}",
+                },
+                **ev,
+            )
+    started = time.perf_counter()
+    try:
+        result = await tool.run(ctx.tool_ctx, args)
+    except LoopStopped:
+        raise  # a tool saying the turn cannot go on (e.g. invalid spec limit)
+    except Refused as exc:
+        return await _refused(ctx, ev, call.name, exc.one_line(), "containment")
+    except HarnessError as exc:
+        return await _result(ctx, ev, call.name, False, exc.one_line(), exc.code, _ms(started))
+    except Exception as exc:  # noqa: BLE001 - a tool bug must not kill the run
+        return await _result(
+            ctx, ev, call.name, False, f"{type(exc).__name__}: {exc}", "internal", _ms(started)
+        )
+    if not result.ok and result.error_code == "refused":
+        return await _refused(ctx, ev, call.name, result.output, "containment")
+    return await _result(
+        ctx, ev, call.name, result.ok, result.output, result.error_code, _ms(started), result.data
+    )
+
+
+async def _result(
+    ctx: LoopContext,
+    ev: dict[str, Any],
+    tool: str,
+    ok: bool,
+    output: str,
+    code: str | None,
+    ms: float,
+    data: dict[str, Any] | None = None,
+) -> CallOutcome:
+    await ctx.stream.append(
+        "tool.result",
+        {
+            "name": tool,
+            "ok": ok,
+            "output": _cap(output),
+            "error_code": code,
+            "duration_ms": ms,
+            "data": data or {},
+        },
+        **ev,
+    )
+    content = output if ok else f"Error ({code}): {output}"
+    return CallOutcome(ok=ok, content=content)
+
+
+async def _refused(
+    ctx: LoopContext, ev: dict[str, Any], tool: str, reason: str, rule: str
+) -> CallOutcome:
+    await ctx.stream.append("tool.refused", {"name": tool, "reason": reason, "rule": rule}, **ev)
+    return CallOutcome(ok=False, content=f"Refused: {reason}", refused=True)
+
+
+def similar_pattern(policy: Any, tool: str, args: Any) -> str:
+    """The pattern an "approve similar" answer allows: `pytest *` for shell, `src/**` for files."""
+    if hasattr(policy, "similar_pattern"):
+        return policy.similar_pattern(tool, args)
+    data = args.model_dump() if hasattr(args, "model_dump") else dict(args)
+    if data.get("command"):
+        head = str(data["command"]).split()[0]
+        return f"{head} *"
+    path = str(data.get("path") or "")
+    parent = path.rsplit("/", 1)[0] if "/" in path else ""
+    return f"{parent}/**" if parent else path or "*"
+
+
+def tool_schema(tool: Any) -> dict[str, Any]:
+    schema = tool.Args.model_json_schema()
+    schema.pop("title", None)
+    return schema
+
+
+def _canonical(args: dict[str, Any]) -> str:
+    try:
+        return json.dumps(args, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(args)
+
+
+def _cap(text: str) -> str:
+    if len(text) <= EVENT_OUTPUT_CAP:
+        return text
+    half = EVENT_OUTPUT_CAP // 2
+    return f"{text[:half]}\n… [{len(text) - EVENT_OUTPUT_CAP} chars cut] …\n{text[-half:]}"
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,446 @@
+"""A run: the state machine plan → execute → verify (→ fix → verify)* → docs, as events.
+
+    created ─▶ plan ─▶ execute ─▶ verify ─┬─▶ docs ─▶ completed
+                          ▲               │ failing, attempts left
+                          └── fix ◀───────┘ failing, none left ─▶ docs ─▶ failed
+    any state ── cancel ─▶ cancelled     any state ── shutdown ─▶ interrupted (resumable)
+
+Each phase is a method; every observable change is an event in the run's stream (the store
+derives the run status from them). Offline (no model configured) the run still plans from the
+spec, says why execute is skipped and how to configure a model, verifies, and writes a summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from harness_ls.agent import prompts
+from harness_ls.agent.ids import new_id
+from harness_ls.agent.loop import LoopContext, Usage, run_loop
+from harness_ls.agent.plan import PlanStep, derive_plan, parse_model_plan, plan_from_events
+from harness_ls.agent.summary import changed_files, render_summary
+from harness_ls.agent.verify import VerifyResult, run_verify
+from harness_ls.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness_ls.core import Harness
+
+OFFLINE_HINT = (
+    "configure a model to let the agent do the work: set OPENAI_API_KEY or ANTHROPIC_API_KEY "
+    "(in the environment or .env.local), or HARNESS_MODEL=<provider>:<model> for a local "
+    "OpenAI-compatible server (Ollama, vLLM, llama.cpp), then run the spec again"
+)
+
+
+class RunOptions(BaseModel):
+    max_turns: int = 30  # model turns per step
+    verify_attempts: int = 2  # fix rounds after a failing verify
+    loop_limit: int = 3  # same failing tool call this many times → stop
+    shell_timeout: float = 120.0
+    verify_timeout: float = 600.0
+    policy_mode: str | None = None
+    docs: bool = True
+    plan_with_model: bool = True
+
+
+class RunFailed(HarnessError):
+    code = "run_failed"
+    status = 500
+
+
+class RunEngine:
+    """Drives one run; created by `Harness.start_run`, run as an asyncio task."""
+
+    def __init__(
+        self,
+        *,
+        harness: Harness,
+        run_id: str,
+        workspace: Path,
+        spec_path: str,
+        spec_text: str,
+        model: str | None,
+        options: RunOptions,
+        resume: bool = False,
+    ) -> None:
+        self.harness = harness
+        self.run_id = run_id
+        self.workspace = workspace
+        self.spec_path = spec_path
+        self.spec_text = spec_text
+        self.model_name = model
+        self.options = options
+        self.resume = resume
+        self.stream: Any = None
+        self.usage = Usage()
+        self.tool_calls = 0
+        self.steps: list[PlanStep] = []
+        self.verify_results: list[VerifyResult] = []
+        self.phase = "created"
+        self.offline_reason: str | None = None
+        self.resolved: Any = None
+        self.started = time.monotonic()
+
+    async def open(self) -> None:
+        """Take the writer lock on the run's stream (errors surface to the caller of start_run)."""
+        self.stream = self.harness.store.stream("run", self.run_id)
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError as exc:
+            self.harness.broker.cancel_for(self.run_id)
+            if "shutdown" in exc.args:
+                await self.stream.append(
+                    "run.interrupted",
+                    {"reason": "the harness stopped", "phase": self.phase, "resumable": True},
+                )
+            else:
+                await self.stream.append(
+                    "run.cancelled", {"reason": "cancelled", "phase": self.phase}
+                )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes run.failed with a reason
+            await self._fail(exc)
+        finally:
+            await self.stream.close()
+
+    async def _fail(self, exc: BaseException) -> None:
+        reason = exc.one_line() if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {exc}"
+        try:
+            await self._write_summary(f"failed: {reason}")
+        except Exception:  # noqa: BLE001 - the failure reason matters more than the summary
+            pass
+        data = {"error": reason, "phase": self.phase, **self._totals()}
+        if isinstance(exc, HarnessError):
+            data.update(code=exc.code, hint=exc.hint)
+        await self.stream.append("run.failed", data)
+
+    # ---- the state machine ------------------------------------------------------------------
+    async def _run(self) -> None:
+        from harness_ls.models import resolve
+        from harness_ls.spec import acceptance_commands
+        from harness_ls.tools import Policy, ToolContext
+
+        resolved = resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
+        self.resolved = resolved
+        if resolved.is_offline:
+            self.offline_reason = resolved.reason or "no model configured"
+        await self.stream.append(
+            "run.resumed" if self.resume else "run.started",
+            {
+                "model": resolved.info.id,
+                "offline": resolved.is_offline,
+                "reason": resolved.reason,
+                "workspace": str(self.workspace),
+                "spec_path": self.spec_path,
+            },
+        )
+        self.policy = Policy.load(
+            self.workspace, self.harness.data_dir, mode=self.options.policy_mode
+        )
+        self.tool_ctx = ToolContext(
+            workspace=self.workspace,
+            data_dir=self.harness.data_dir,
+            shell_timeout=self.options.shell_timeout,
+        )
+        tests = acceptance_commands(self.spec_text)
+
+        self.steps = await self._plan(tests)
+        self.phase = "execute"
+        if self.offline_reason:
+            await self._skip_execute()
+        else:
+            self.messages = self._conversation()
+            for i, step in enumerate(self.steps, 1):
+                if step.status == "pending":
+                    await self._execute_step(step, prompts.step_prompt(i, len(self.steps), step))
+        attempt = 1
+        results = await self._verify(tests, attempt)
+        while (
+            _failing(results)
+            and not self.offline_reason
+            and attempt <= self.options.verify_attempts
+        ):
+            fix = PlanStep(
+                id=new_id("st"), title=f"Fix failing acceptance tests (attempt {attempt})"
+            )
+            failures = [r.model_dump() for r in results if not r.ok]
+            await self._execute_step(
+                fix, prompts.fix_prompt(failures, attempt, self.options.verify_attempts), kind="fix"
+            )
+            attempt += 1
+            results = await self._verify(tests, attempt)
+        await self._docs()
+        if _failing(results):
+            bad = [r for r in results if not r.ok]
+            first = bad[0]
+            why = first.refused or f"exit {first.exit_code}"
+            extra = " (execute was skipped: no model configured)" if self.offline_reason else ""
+            raise RunFailed(
+                f"acceptance tests failed: {len(bad)} of {len(results)} (`{first.command}`: {why}){extra}"
+            )
+        outcome = _outcome(results, self.offline_reason)
+        await self._write_summary(outcome)
+        await self.stream.append("run.completed", {"outcome": outcome, **self._totals()})
+
+    async def _plan(self, tests: list[Any]) -> list[PlanStep]:
+        self.phase = "plan"
+        if self.resume:
+            steps, done = plan_from_events(
+                list(self.harness.store.reader("run", self.run_id).read())
+            )
+            if steps:
+                await self.stream.append(
+                    "plan.updated",
+                    {"steps": _dump(steps), "source": "resume", "completed": sorted(done)},
+                )
+                return steps
+        source = "spec"
+        steps: list[PlanStep] = []
+        if not self.offline_reason and self.options.plan_with_model:
+            steps, source = await self._model_plan(), "model"
+        if not steps:
+            steps, source = derive_plan(self.spec_text, tests), "spec"
+        await self.stream.append("plan.updated", {"steps": _dump(steps), "source": source})
+        return steps
+
+    async def _model_plan(self) -> list[PlanStep]:
+        from harness_ls.models import Message
+
+        step_id = new_id("st")
+        started = time.monotonic()
+        await self.stream.append(
+            "step.started", {"phase": "plan", "title": "Plan"}, step_id=step_id
+        )
+        text = prompts.PLAN.format(max_steps=10, spec_path=self.spec_path, spec=self.spec_text)
+        completion = await self.resolved.provider.complete(
+            self.resolved.info.id, [Message(role="user", content=text)]
+        )
+        u = completion.usage
+        usage = Usage(u.input_tokens if u else 0, u.output_tokens if u else 0, 1)
+        self.usage.add(usage)
+        try:
+            steps = parse_model_plan(completion.text)
+        except ValueError as exc:
+            await self.stream.append(
+                "log",
+                {
+                    "level": "warning",
+                    "code": "plan.unparsed",
+                    "message": f"{exc}; using the plan derived from the spec",
+                },
+                step_id=step_id,
+            )
+            steps = []
+        await self.stream.append(
+            "step.completed",
+            {"phase": "plan", "duration_ms": _ms(started), "usage": usage.as_dict()},
+            step_id=step_id,
+        )
+        return steps
+
+    async def _skip_execute(self) -> None:
+        for s in self.steps:
+            s.status = "skipped"
+        await self.stream.append(
+            "model.unavailable",
+            {
+                "phase": "execute",
+                "reason": self.offline_reason,
+                "message": f"execute skipped: {self.offline_reason}",
+                "hint": OFFLINE_HINT,
+                "skipped_steps": len(self.steps),
+            },
+        )
+        await self.stream.append("plan.updated", {"steps": _dump(self.steps), "source": "offline"})
+
+    def _conversation(self) -> list[Any]:
+        from harness_ls.models import Message
+
+        intro = prompts.execute_intro(self.spec_path, self.spec_text, self.steps)
+        done = [s.title for s in self.steps if s.status == "done"]
+        if done:
+            intro += "\n\nAlready done in an earlier attempt of this run:\n" + "\n".join(
+                f"- {t}" for t in done
+            )
+        return [
+            Message(role="system", content=prompts.SYSTEM_EXECUTE),
+            Message(role="user", content=intro),
+        ]
+
+    async def _execute_step(self, step: PlanStep, prompt: str, kind: str = "execute") -> str:
+        from harness_ls.models import Message
+        from harness_ls.tools import TOOLS
+
+        self.phase = kind
+        started = time.monotonic()
+        await self.stream.append(
+            "step.started",
+            {"phase": kind, "title": step.title, "spec_line": step.spec_line},
+            step_id=step.id,
+        )
+        self.messages.append(Message(role="user", content=prompt))
+        ctx = LoopContext(
+            stream=self.stream,
+            provider=self.resolved.provider,
+            model=self.resolved.info.id,
+            tool_ctx=self.tool_ctx,
+            policy=self.policy,
+            broker=self.harness.broker,
+            owner="run",
+            owner_id=self.run_id,
+            workspace=self.workspace,
+            tools=dict(TOOLS),
+            spec_path=self.spec_path,
+            spec_line=step.spec_line,
+            step_id=step.id,
+            max_turns=self.options.max_turns,
+            loop_limit=self.options.loop_limit,
+        )
+        try:
+            text = await run_loop(ctx, self.messages)
+        except Exception as exc:
+            step.status = "failed"
+            reason = (
+                exc.one_line() if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {exc}"
+            )
+            await self.stream.append(
+                "step.failed",
+                {
+                    "phase": kind,
+                    "error": reason,
+                    "duration_ms": _ms(started),
+                    "usage": ctx.usage.as_dict(),
+                },
+                step_id=step.id,
+            )
+            raise
+        finally:
+            self.usage.add(ctx.usage)
+            self.tool_calls += ctx.tool_calls
+        step.status = "done"
+        await self.stream.append(
+            "step.completed",
+            {
+                "phase": kind,
+                "title": step.title,
+                "duration_ms": _ms(started),
+                "usage": ctx.usage.as_dict(),
+                "tool_calls": ctx.tool_calls,
+                "summary": text[:1000],
+            },
+            step_id=step.id,
+        )
+        await self._checkpoint(step)
+        return text
+
+    async def _checkpoint(self, step: PlanStep) -> None:
+        """Hook for git checkpoints (workspace/ sets `harness.checkpoint_hook`)."""
+        hook = getattr(self.harness, "checkpoint_hook", None)
+        if hook is None:
+            return
+        try:
+            info = await hook(
+                workspace=self.workspace, run_id=self.run_id, step_id=step.id, title=step.title
+            )
+        except Exception as exc:  # noqa: BLE001 - a checkpoint failure must not fail the run
+            await self.stream.append(
+                "log",
+                {"level": "warning", "code": "checkpoint.failed", "message": str(exc)},
+                step_id=step.id,
+            )
+            return
+        if info:
+            await self.stream.append("checkpoint.created", dict(info), step_id=step.id)
+
+    async def _verify(self, tests: list[Any], attempt: int) -> list[VerifyResult]:
+        self.phase = "verify"
+        self.verify_results = await run_verify(
+            self.stream,
+            self.tool_ctx,
+            self.policy,
+            tests,
+            limit_s=self.options.verify_timeout,
+            attempt=attempt,
+        )
+        return self.verify_results
+
+    async def _docs(self) -> None:
+        self.phase = "docs"
+        if self.offline_reason or not self.options.docs:
+            await self.stream.append(
+                "docs.updated", {"by": "summary", "paths": ["artifacts/summary.md"]}
+            )
+            return
+        step = PlanStep(id=new_id("st"), title="Update documentation")
+        before = set(await changed_files(self.workspace))
+        text = await self._execute_step(step, prompts.DOCS, kind="docs")
+        paths = sorted(line[3:] for line in set(await changed_files(self.workspace)) - before)
+        await self.stream.append(
+            "docs.updated", {"by": "model", "paths": paths, "text": text[:1000]}, step_id=step.id
+        )
+
+    async def _write_summary(self, outcome: str) -> None:
+        text = render_summary(
+            run_id=self.run_id,
+            spec_path=self.spec_path,
+            outcome=outcome,
+            model=self.resolved.info.id if self.resolved is not None else "",
+            offline_reason=self.offline_reason,
+            steps=self.steps,
+            verify=self.verify_results,
+            changes=await changed_files(self.workspace),
+            usage=self.usage.as_dict(),
+            duration_s=time.monotonic() - self.started,
+            tool_calls=self.tool_calls,
+        )
+        path = self.harness.store.artifacts_dir(self.run_id) / "summary.md"
+        await asyncio.to_thread(_write, path, text)
+        await self.stream.append(
+            "artifact.written",
+            {
+                "path": "artifacts/summary.md",
+                "name": "summary.md",
+                "bytes": len(text.encode()),
+                "mime": "text/markdown",
+            },
+        )
+
+    def _totals(self) -> dict[str, Any]:
+        return {
+            "usage": self.usage.as_dict(),
+            "tool_calls": self.tool_calls,
+            "duration_ms": _ms(self.started),
+        }
+
+
+def _write(path: Path, text: str) -> None:
+    from harness_ls.core import write_atomic
+
+    write_atomic(path, text)
+
+
+def _failing(results: list[VerifyResult]) -> bool:
+    return any(not r.ok for r in results)
+
+
+def _outcome(results: list[VerifyResult], offline_reason: str | None) -> str:
+    verified = (
+        f"{len(results)} acceptance test(s) passed"
+        if results
+        else "unverified: no runnable acceptance tests"
+    )
+    return f"{verified}; execute skipped (no model configured)" if offline_reason else verified
+
+
+def _dump(steps: list[PlanStep]) -> list[dict[str, Any]]:
+    return [s.model_dump() for s in steps]
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)

@@ -1,0 +1,107 @@
+"""Verify: run the spec's acceptance tests with the shell tool, one `verify.result` each.
+
+The commands come from the spec the user wrote and started, so they run without asking; a policy
+rule that *denies* shell for a command still wins (the result is then a refusal, not a pass).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel
+
+from harness_ls.errors import HarnessError, InvalidInput, Refused
+
+OUTPUT_TAIL = 4000
+
+
+class VerifyResult(BaseModel):
+    command: str
+    line: int
+    ok: bool
+    exit_code: int | None = None
+    duration_ms: float = 0.0
+    output: str = ""
+    refused: str | None = None  # why it did not run
+
+
+def _shell_args(tool: Any, command: str, timeout: float) -> Any:
+    from harness_ls.tools import parse_args
+
+    try:
+        return parse_args(tool, {"command": command, "timeout": timeout})
+    except InvalidInput:
+        return parse_args(tool, {"command": command})
+
+
+def _exit_code(result: Any) -> int | None:
+    data = getattr(result, "data", None) or {}
+    for key in ("exit_code", "returncode", "code"):
+        if isinstance(data.get(key), int):
+            return data[key]
+    return 0 if result.ok else None
+
+
+async def run_one(tool_ctx: Any, policy: Any, test: Any, limit_s: float) -> VerifyResult:
+    from harness_ls.tools import TOOLS
+
+    shell = TOOLS["shell"]
+    base = {"command": test.command, "line": test.line}
+    try:
+        args = _shell_args(shell, test.command, limit_s)
+    except InvalidInput as exc:
+        return VerifyResult(**base, ok=False, refused=exc.one_line())
+    decision = policy.decide("shell", args)
+    if decision.action == "deny":
+        return VerifyResult(**base, ok=False, refused=f"denied by policy ({decision.rule})")
+    started = time.perf_counter()
+    try:
+        result = await shell.run(tool_ctx, args)
+    except Refused as exc:
+        return VerifyResult(**base, ok=False, refused=exc.one_line())
+    except HarnessError as exc:
+        return VerifyResult(**base, ok=False, output=exc.one_line())
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    output = result.output[-OUTPUT_TAIL:]
+    return VerifyResult(
+        **base, ok=bool(result.ok), exit_code=_exit_code(result), duration_ms=ms, output=output
+    )
+
+
+async def run_verify(
+    stream: Any,
+    tool_ctx: Any,
+    policy: Any,
+    tests: list[Any],
+    *,
+    limit_s: float,
+    attempt: int,
+    step_id: str | None = None,
+) -> list[VerifyResult]:
+    """Run every acceptance test in order; says plainly when there is nothing to run."""
+    await stream.append(
+        "verify.started",
+        {"count": len(tests), "attempt": attempt, "commands": [t.command for t in tests]},
+        step_id=step_id,
+    )
+    if not tests:
+        await stream.append(
+            "log",
+            {
+                "level": "warning",
+                "code": "verify.no_tests",
+                "message": "no runnable acceptance tests: the spec's `# Acceptance tests` has no "
+                "commands (inline code in list items or fenced shell blocks), so nothing was verified",
+            },
+            step_id=step_id,
+        )
+        return []
+    results = []
+    for test in tests:
+        res = await run_one(tool_ctx, policy, test, limit_s)
+        results.append(res)
+        await stream.append(
+            "verify.result", {**res.model_dump(), "attempt": attempt}, step_id=step_id
+        )
+    return results
