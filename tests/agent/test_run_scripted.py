@@ -235,3 +235,33 @@ async def test_spec_without_runnable_tests_says_so(harness, repo, tmp_path):
         if e.type == "log" and e.data.get("code") == "verify.no_tests"
     ]
     assert logs
+
+
+async def test_two_surfaces_answering_one_run_approval_exactly_one_wins(harness, repo, tmp_path):
+    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    approval = await next_approval(harness, meta.id)
+
+    async def answer(surface: str, decision: str) -> str:
+        try:
+            await harness.answer_approval(approval.id, decision, surface)
+            return "won"
+        except Conflict:
+            return "conflict"
+
+    def answer_from_thread() -> str:  # a host running in another thread
+        try:
+            harness.broker.answer(approval.id, "approve", "editor")
+            return "won"
+        except Conflict:
+            return "conflict"
+
+    outcomes = await asyncio.gather(
+        asyncio.to_thread(answer_from_thread), answer("dashboard", "deny")
+    )
+    assert sorted(outcomes) == ["conflict", "won"]
+    await harness.wait_run(meta.id, 30)
+    resolved = [e for e in events(harness, meta.id) if e.type == "approval.resolved"]
+    assert len(resolved) == 1
+    winner = "editor" if outcomes[0] == "won" else "dashboard"
+    assert resolved[0].data["surface"] == winner
