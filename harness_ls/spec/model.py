@@ -2,13 +2,15 @@
 
 Positions are 0-based lines and **code-point** columns into the text as split by `split_lines`
 (LSP line ends: \\n, \\r\\n, \\r). Hosts convert to UTF-16/UTF-8 units at their edge.
+These are slotted dataclasses rather than pydantic models because the language server imports
+them on its cold-start path; `model_dump()` gives the JSON form at the boundaries.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -18,14 +20,21 @@ class Severity(StrEnum):
     hint = "hint"
 
 
-class Position(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class _Dumpable:
+    __slots__ = ()
+
+    def model_dump(self, mode: str = "json", **_: Any) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True, slots=True)
+class Position(_Dumpable):
     line: int
     character: int
 
 
-class Range(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Range(_Dumpable):
     start: Position
     end: Position
 
@@ -38,13 +47,14 @@ class Range(BaseModel):
         return cls.of(line, 0, line, length)
 
 
-class TextEdit(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class TextEdit(_Dumpable):
     range: Range
     new_text: str
 
 
-class Fix(BaseModel):
+@dataclass(slots=True)
+class Fix(_Dumpable):
     """A repair as plain text edits; `preferred` when it is the one obvious fix."""
 
     title: str
@@ -52,13 +62,14 @@ class Fix(BaseModel):
     preferred: bool = False
 
 
-class Problem(BaseModel):
+@dataclass(slots=True)
+class Problem(_Dumpable):
     code: str
     name: str
     severity: Severity
     message: str
     range: Range
-    fixes: list[Fix] = []
+    fixes: list[Fix] = field(default_factory=list)
     section: str | None = None
 
     def location(self, path: str) -> str:
@@ -66,8 +77,14 @@ class Problem(BaseModel):
         p = self.range.start
         return f"{path}:{p.line + 1}:{p.character + 1}: {self.severity.value} {self.code} {self.message}"
 
+    def model_dump(self, mode: str = "json", **_: Any) -> dict[str, Any]:
+        out = asdict(self)
+        out["severity"] = self.severity.value
+        return out
 
-class AcceptanceTest(BaseModel):
+
+@dataclass(slots=True)
+class AcceptanceTest(_Dumpable):
     """A runnable acceptance test from the spec: a shell command and the 0-based line it is on."""
 
     command: str

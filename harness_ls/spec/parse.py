@@ -130,7 +130,13 @@ def parse_spec(text: str) -> ParsedSpec:
             closing = lines[end - 1] if end - 1 > start else ""
             m = _FENCE_OPEN.match(lines[start])
             marker = m.group(1) if m else tok.markup
-            closed = end - 1 > start and closing.strip().startswith(marker[0] * len(marker))
+            c = closing.strip()
+            closed = (
+                end - 1 > start
+                and len(c) >= len(marker)
+                and c == marker[0] * len(c)
+                and len(closing) - len(closing.lstrip(" ")) < 4
+            )
             out.fences.append(
                 Fence(start, end, tok.info.strip(), tok.content, start + 1, closed, marker)
             )

@@ -1,0 +1,139 @@
+"""LSP latency: spawn harness-ls, open a 300-line spec, make 200 edits.
+
+Prints cold start (spawn -> initialize result), didChange -> publishDiagnostics p50/p95, and RSS.
+Targets (issue 3): p95 <= 15 ms end to end, cold start <= 250 ms, RSS <= 60 MB.
+A raw JSON-RPC client is used so the figures are the server's, not a client library's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness_ls.testing.specs import long_spec
+
+
+class RawClient:
+    def __init__(self, cmd: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        self.next_id = 0
+
+    def send(self, method: str, params: dict, *, request: bool = False) -> int | None:
+        msg: dict = {"jsonrpc": "2.0", "method": method, "params": params}
+        rid = None
+        if request:
+            self.next_id += 1
+            rid = msg["id"] = self.next_id
+        body = json.dumps(msg).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.proc.stdin.flush()
+        return rid
+
+    def read(self) -> dict:
+        length = 0
+        while True:
+            line = self.proc.stdout.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return json.loads(self.proc.stdout.read(length))
+
+    def wait_for(self, pred) -> dict:
+        while True:
+            msg = self.read()
+            if pred(msg):
+                return msg
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    root = Path(tempfile.mkdtemp())
+    (root / "specs" / "bench").mkdir(parents=True)
+    uri = (root / "specs" / "bench" / "spec.md").as_uri()
+    text = long_spec(300)
+    cmd = [str(Path(sys.executable).parent / "harness-ls")]
+    starts = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        c = RawClient(cmd)
+        rid = c.send(
+            "initialize",
+            {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
+            request=True,
+        )
+        c.wait_for(lambda m: m.get("id") == rid)
+        starts.append((time.perf_counter() - t0) * 1000)
+        c.proc.kill()
+        c.proc.wait()
+    c = RawClient(cmd)
+    rid = c.send(
+        "initialize",
+        {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
+        request=True,
+    )
+    c.wait_for(lambda m: m.get("id") == rid)
+    c.send("initialized", {})
+    c.send(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}},
+    )
+    c.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics")
+    lat = []
+    lines = text.split("\n")
+    for i in range(200):
+        line = 2 + (i % 50)
+        col = len(lines[line])
+        t0 = time.perf_counter()
+        c.send(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": i + 2},
+                "contentChanges": [
+                    {
+                        "range": {
+                            "start": {"line": line, "character": col},
+                            "end": {"line": line, "character": col},
+                        },
+                        "text": "x",
+                    }
+                ],
+            },
+        )
+        lines[line] += "x"
+        c.wait_for(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"].get("version") == i + 2
+            )
+        )
+        lat.append((time.perf_counter() - t0) * 1000)
+    rss = rss_mb(c.proc.pid)
+    c.proc.kill()
+    lat.sort()
+    print(f"spec: {len(text.splitlines())} lines, {len(text) / 1024:.1f} KB; 200 incremental edits")
+    print(
+        f"cold start (spawn -> initialize result): median {statistics.median(starts):.0f} ms, best {min(starts):.0f} ms  (target <= 250 ms)"
+    )
+    print(
+        f"didChange -> publishDiagnostics: p50 {lat[len(lat) // 2]:.2f} ms, p95 {lat[int(len(lat) * 0.95)]:.2f} ms, max {lat[-1]:.2f} ms  (target p95 <= 15 ms)"
+    )
+    print(f"RSS after 200 edits: {rss:.1f} MB  (target <= 60 MB)")
+
+
+if __name__ == "__main__":
+    main()
