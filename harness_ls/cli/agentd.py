@@ -1,0 +1,213 @@
+"""`agentd`: the harness core behind the HTTP API, SSE streams and the dashboard — no editor.
+
+Starts with no config and no model key (runs then plan offline and say so). Order matters: the
+socket is bound *before* the core starts, so a second agentd on a busy port exits with one line
+and never runs crash recovery over the first one's live runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import stat
+import sys
+import threading
+import webbrowser
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness_ls.errors import HarnessError
+
+DEFAULT_LISTEN = "127.0.0.1:8787"
+MIN_TOKEN_LENGTH = 16
+
+
+class UsageError(HarnessError):
+    code = "usage"
+    status = 400
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`host:port`, `[v6]:port`, `:port` (loopback) or `port` → (host, port)."""
+    value = value.strip()
+    host, port = "127.0.0.1", value
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0 or not value[end + 1 :].startswith(":"):
+            raise UsageError(f"--listen {value!r}: expected [ipv6]:port")
+        host, port = value[1:end], value[end + 2 :]
+    elif ":" in value:
+        host, port = value.rsplit(":", 1)
+        host = host or "127.0.0.1"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(
+            f"--listen {value!r}: port must be a number 0-65535", hint="e.g. 127.0.0.1:8787"
+        )
+    return host, int(port)
+
+
+def read_token(token_file: str | None) -> str | None:
+    """The auth token: --token-file (first line) wins over HARNESS_AUTH_TOKEN; None when neither."""
+    if token_file:
+        path = Path(token_file).expanduser()
+        try:
+            token = path.read_text(encoding="utf-8").strip().splitlines()[0].strip()
+        except (OSError, IndexError, UnicodeDecodeError) as exc:
+            reason = "it is empty" if isinstance(exc, IndexError) else getattr(exc, "strerror", exc)
+            raise UsageError(
+                f"cannot read the token from --token-file {path}: {reason}",
+                hint="put the token on the first line, e.g. `python -c 'import secrets;"
+                " print(secrets.token_urlsafe(32))' > FILE`",
+            ) from None
+        if not token:
+            raise UsageError(
+                f"--token-file {path} is empty", hint="put the token on the first line"
+            )
+        with contextlib.suppress(OSError):
+            if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                warn(f"{path} is readable by other users; run `chmod 600 {path}`")
+        return token
+    token = os.environ.get("HARNESS_AUTH_TOKEN", "").strip()
+    return token or None
+
+
+def warn(message: str) -> None:
+    print(f"agentd: warning: {message}", file=sys.stderr, flush=True)
+
+
+def load_env() -> None:
+    """.env.local then .env from the current dir (the real environment wins)."""
+    try:
+        from harness_ls.models import load_env as models_load_env
+    except ImportError:
+        models_load_env = None
+    if models_load_env is not None:
+        models_load_env(Path.cwd())
+        return
+    try:
+        from dotenv import load_dotenv
+    except ImportError:
+        return
+    for name in (".env.local", ".env"):
+        if Path(name).is_file():
+            load_dotenv(name, override=False)
+
+
+def write_endpoint(data_dir: Path, url: str, kind: str = "agentd") -> Path:
+    folder = data_dir / "endpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{os.getpid()}.json"
+    started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps({"url": url, "pid": os.getpid(), "kind": kind, "started_at": started})
+    )
+    os.replace(tmp, path)
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="agentd",
+        description="harness-ls daemon: HTTP API, live SSE streams and a dashboard for runs, "
+        "approvals and sessions.",
+    )
+    p.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"address to serve (default {DEFAULT_LISTEN}; port 0 = any free port)",
+    )
+    p.add_argument("--data-dir", help="data dir (default $HARNESS_DATA_DIR or ~/.agent-harness)")
+    p.add_argument(
+        "--token-file",
+        help="file whose first line is the auth token "
+        "(default $HARNESS_AUTH_TOKEN; required for a non-loopback --listen)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="extra Host name to answer for, e.g. mybox.tail1234.ts.net "
+        "(repeatable; '*.example.com' patterns allowed)",
+    )
+    p.add_argument("--open", action="store_true", help="open the dashboard in a browser")
+    p.add_argument("--model", help="default model for runs (else HARNESS_MODEL / config)")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+async def serve(args: argparse.Namespace) -> int:
+    from harness_ls.config import data_dir as resolve_data_dir
+    from harness_ls.http.app import create_app
+    from harness_ls.http.guards import is_loopback
+    from harness_ls.http.server import bind_socket, format_url, start_server
+
+    host, port = parse_listen(args.listen)
+    token = read_token(args.token_file)
+    if not is_loopback(host) and not token:
+        raise UsageError(
+            f"refusing to listen on {host} without a token: anyone who can reach that address "
+            "could read your runs and approve commands",
+            hint="set HARNESS_AUTH_TOKEN or pass --token-file, or listen on 127.0.0.1 and use "
+            "Tailscale Serve / Cloudflare Tunnel (see docs/remote-cockpit.md)",
+        )
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        warn(f"the token is only {len(token)} characters; use 32+ random characters")
+    allowed = list(args.allow_host)
+    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+        allowed.append(host)
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the data dir {data_dir}: {exc.strerror}") from None
+
+    sock = bind_socket(host, port)  # BindError → one line, exit 2; nothing else has started
+    from harness_ls.core import Harness
+
+    harness = Harness(data_dir, model=args.model)
+    await harness.start()
+    app = create_app(harness, token=token, allowed_hosts=allowed, kind="agentd")
+    server = await start_server(app, host, port, sock=sock, log_level=args.log_level)
+    url = format_url(host, server.port)
+    endpoint = write_endpoint(data_dir, url)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.request_stop)
+    auth = "log in with your token" if token else "no token: loopback only"
+    print(f"agentd: dashboard at {url}/  ({auth}; data dir {data_dir})", flush=True)
+    if args.open:
+        threading.Thread(target=webbrowser.open, args=(f"{url}/",), daemon=True).start()
+    try:
+        await server.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        with contextlib.suppress(OSError):
+            endpoint.unlink()
+        await server.stop()
+        await harness.close()
+    print("agentd: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    load_env()
+    try:
+        return asyncio.run(serve(args))
+    except HarnessError as exc:
+        print(f"agentd: {exc.one_line()}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

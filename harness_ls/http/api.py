@@ -1,0 +1,154 @@
+"""The endpoint table: each route declares its method, path and pydantic models in one place.
+
+Routes modules export `ENDPOINTS`; `create_app` turns them into Starlette routes and
+`openapi.build` reads the very same table, so the document cannot drift from what is served.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from harness_ls.errors import HarnessError, InvalidInput
+from harness_ls.http.errors import (
+    JSONBody,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    error_response,
+    validation_problem,
+)
+
+Kind = Literal["json", "sse", "file", "text"]
+
+
+@dataclass
+class Settings:
+    """Per-app knobs, fixed at `create_app` time."""
+
+    token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    keepalive: float = 15.0
+    retry_ms: int = 2000
+    max_json_bytes: int = 1 << 20
+    max_upload_bytes: int = 25 << 20
+    kind: str = "agentd"
+    started_at: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """What a handler gets: the harness, the parsed path/query/body, and the raw request."""
+
+    request: Request
+    harness: Any
+    settings: Settings
+    params: dict[str, str]
+    query: Any = None
+    body: Any = None
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None  # a pydantic model / list[...] type for the OpenAPI document
+    status: int = 200
+    kind: Kind = "json"
+    tag: str = "misc"
+    multipart: bool = False
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """Read the body, refusing early on Content-Length and again while streaming (no trust)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(
+            f"request body is {declared} bytes, the limit is {limit}",
+            hint="send a smaller body",
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds {limit} bytes", hint="send a smaller body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_json_body(request: Request, model: type[BaseModel], limit: int) -> BaseModel:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise UnsupportedMediaType(
+            f"expected Content-Type application/json, got {ctype or 'none'}",
+            hint="send a JSON body with 'Content-Type: application/json'",
+        )
+    raw = await read_limited(request, limit)
+    try:
+        data = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise InvalidInput(
+            f"request body is not valid JSON: {exc}", hint="send a JSON object"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("request body must be a JSON object", hint="send a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc, "body") from None
+
+
+def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise validation_problem(exc, "query") from None
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    return TypeAdapter(Any).dump_python(value, mode="json")
+
+
+def adapt(
+    endpoint: Endpoint, harness: Any, settings: Settings
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: parse inputs, call, serialise, and map typed errors to JSON."""
+
+    async def run(request: Request) -> Response:
+        try:
+            call = Call(request, harness, settings, dict(request.path_params))
+            if endpoint.query is not None:
+                call.query = parse_query(request, endpoint.query)
+            if endpoint.body is not None:
+                call.body = await parse_json_body(request, endpoint.body, settings.max_json_bytes)
+            result = await endpoint.handler(call)
+        except HarnessError as exc:
+            return error_response(exc)
+        if isinstance(result, Response):
+            return result
+        return JSONBody(
+            to_jsonable(result), status_code=endpoint.status, headers={"cache-control": "no-store"}
+        )
+
+    run.__name__ = endpoint.handler.__name__
+    return run

@@ -1,0 +1,74 @@
+"""Helpers shared by resource routes: SSE over a store stream, zip export, optional models."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse
+
+from harness_ls.http.api import Call
+from harness_ls.http.sse import SSEResponse, resume_point
+
+
+def meta_model(name: str, module: str = "harness_ls.store") -> Any:
+    """A contract model for the OpenAPI document, or `dict` while its package is not there."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return dict
+
+
+def event_stream(
+    call: Call,
+    kind: str,
+    stream_id: str,
+    terminal: frozenset[str],
+    terminal_statuses: frozenset[str],
+) -> SSEResponse:
+    store = call.harness.store
+    meta = store.get(kind, stream_id)  # NotFound -> 404 before any byte is streamed
+    after = resume_point(call.request)
+    follow = call.query.follow if call.query is not None else True
+    until = None
+    if not follow or meta.status in terminal_statuses:
+        until = meta.last_seq
+    reader = store.reader(kind, stream_id)
+    return SSEResponse(
+        lambda: reader.subscribe(after),
+        terminal=terminal,
+        keepalive=call.settings.keepalive,
+        retry_ms=call.settings.retry_ms,
+        closing=call.request.app.state.closing,
+        after=after,
+        until=until,
+    )
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+async def zip_response(exporter: Callable[..., Path], stream_id: str) -> FileResponse:
+    fd, name = tempfile.mkstemp(prefix=f"{stream_id}-", suffix=".zip")
+    os.close(fd)
+    out = Path(name)
+    try:
+        path = Path(exporter(stream_id, out))
+    except BaseException:
+        _unlink(out)
+        raise
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"{stream_id}.zip",
+        headers={"cache-control": "no-store"},
+        background=BackgroundTask(_unlink, path),
+    )

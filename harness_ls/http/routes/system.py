@@ -1,0 +1,87 @@
+"""/v1/health, /v1/doctor, /v1/openapi.json."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Any
+
+from harness_ls import __version__
+from harness_ls.http.api import Call, Endpoint
+from harness_ls.http.models import Doctor, DoctorCheck, Health
+
+
+async def health(call: Call) -> Health:
+    s = call.settings
+    return Health(
+        version=__version__,
+        kind=s.kind,
+        pid=os.getpid(),
+        started_at=s.started_at,
+        auth=s.token is not None,
+    )
+
+
+def _model_check(call: Call) -> DoctorCheck:
+    try:
+        from harness_ls.models import resolve
+
+        resolved = resolve("run", explicit=getattr(call.harness, "model", None))
+        info = resolved.info
+        if resolved.is_offline:
+            return DoctorCheck(
+                name="model",
+                ok=False,
+                detail=f"offline: {resolved.reason} (set a provider key in .env)",
+            )
+        return DoctorCheck(name="model", ok=True, detail=f"{info.provider}/{info.id}")
+    except ImportError:
+        return DoctorCheck(name="model", ok=False, detail="model registry not available")
+    except Exception as exc:  # noqa: BLE001 - a doctor reports, it never fails
+        return DoctorCheck(name="model", ok=False, detail=str(exc).splitlines()[0][:300])
+
+
+async def doctor(call: Call) -> Doctor:
+    data_dir = str(getattr(call.harness.store, "root", "") or getattr(call.harness, "data_dir", ""))
+    writable = bool(data_dir) and os.access(data_dir, os.W_OK)
+    checks = [
+        DoctorCheck(
+            name="data_dir",
+            ok=writable,
+            detail=f"{data_dir} ({'writable' if writable else 'not writable'})",
+        ),
+        DoctorCheck(
+            name="git",
+            ok=shutil.which("git") is not None,
+            detail=shutil.which("git") or "git not found on PATH",
+        ),
+        _model_check(call),
+        DoctorCheck(
+            name="auth",
+            ok=True,
+            detail="token required" if call.settings.token else "no token (loopback only)",
+        ),
+    ]
+    pending = getattr(call.harness, "pending_approvals", None)
+    if pending is not None:
+        checks.append(DoctorCheck(name="approvals", ok=True, detail=f"{len(pending())} pending"))
+    return Doctor(
+        version=__version__,
+        python=sys.version.split()[0],
+        data_dir=data_dir,
+        auth=call.settings.token is not None,
+        allowed_hosts=list(call.settings.allowed_hosts),
+        checks=checks,
+    )
+
+
+async def openapi(call: Call) -> Any:
+    return call.request.app.state.openapi
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/v1/health", health, "Liveness and identity", response=Health, tag="system"),
+    Endpoint("GET", "/v1/doctor", doctor, "Environment checks", response=Doctor, tag="system"),
+    Endpoint("GET", "/v1/openapi.json", openapi, "This document", tag="system"),
+]

@@ -1,0 +1,168 @@
+"""Start the app under uvicorn without ever letting uvicorn `sys.exit` the host process.
+
+We bind the socket ourselves (so "port in use" is a `BindError` the caller reports), hand it to
+uvicorn, and keep uvicorn's own signal capture off: agentd installs its handlers, and the LSP host
+that reuses this app as a sidecar keeps its own. `stop()` first ends SSE streams (they would
+otherwise hold the graceful shutdown open), then stops uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from harness_ls.errors import HarnessError
+
+
+class BindError(HarnessError):
+    code = "bind_failed"
+    status = 500
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; `BindError` with a one-line reason if that fails."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(
+        family, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )  # asyncio sets NODELAY only then
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BindError(
+                f"cannot listen on {host}:{port}: the port is already in use",
+                hint="stop the other server or pass --listen with another port (port 0 = any free)",
+            ) from None
+        raise BindError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="check the address; use 127.0.0.1 for local-only access",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def format_url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    if host in ("0.0.0.0", "::"):
+        shown = "127.0.0.1"
+    return f"http://{shown}:{port}"
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without signal capture: the host process owns its signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Sidecar:
+    """A running server: its URL and a way to stop it (awaitable, idempotent)."""
+
+    url: str
+    host: str
+    port: int
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    app: Any
+    fell_back: bool = False
+    _stopped: bool = field(default=False, repr=False)
+
+    def request_stop(self) -> None:
+        """Begin shutdown from a signal handler or callback (no await needed)."""
+        closing = getattr(self.app.state, "closing", None)
+        if closing is not None:
+            closing.set()
+        self.server.should_exit = True
+
+    async def stop(self, grace: float = 5.0) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.request_stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), grace)
+        except TimeoutError:
+            self.server.force_exit = True
+            self.task.cancel()
+            with contextlib.suppress(BaseException):
+                await self.task
+        except BaseException:  # noqa: BLE001 - a failed server is still stopped
+            pass
+
+    async def wait(self) -> None:
+        """Until the server stops (signal or `stop()`)."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(self.task)
+
+
+async def start_server(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    fallback_port: bool = False,
+    log_level: str = "warning",
+    graceful_timeout: float = 3.0,
+    sock: socket.socket | None = None,
+) -> Sidecar:
+    """Serve `app` on the running loop; `BindError` if the port is taken (unless `fallback_port`).
+
+    `sock`: an already-bound listening socket (agentd binds before starting the core).
+    """
+    fell_back = False
+    if sock is None:
+        try:
+            sock = bind_socket(host, port)
+        except BindError:
+            if not fallback_port or port == 0:
+                raise
+            sock = bind_socket(host, 0)
+            fell_back = True
+    actual = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=graceful_timeout,
+        proxy_headers=False,
+        server_header=False,
+    )
+    server = _QuietServer(config)
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            sock.close()
+            exc = task.exception()
+            raise BindError(f"server failed to start on {host}:{actual}: {exc!r}")
+        await asyncio.sleep(0.01)
+    return Sidecar(format_url(host, actual), host, actual, server, task, app, fell_back)
+
+
+async def start_sidecar(
+    harness: Any, host: str = "127.0.0.1", port: int = 0, token: str | None = None, **app_kw: Any
+) -> Sidecar:
+    """The harness-ls sidecar: same app, loopback by default, ephemeral port when `port` is busy."""
+    from harness_ls.http.app import create_app
+    from harness_ls.http.guards import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise BindError(
+            f"refusing to serve {host} without a token",
+            hint="set HARNESS_AUTH_TOKEN, or bind 127.0.0.1",
+        )
+    app_kw.setdefault("kind", "harness-ls")
+    app = create_app(harness, token=token, **app_kw)
+    return await start_server(app, host, port, fallback_port=True)

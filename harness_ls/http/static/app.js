@@ -1,0 +1,474 @@
+"use strict";
+// harness-ls dashboard. Plain JS, no build step, no third-party code. All data comes from /v1
+// with the HttpOnly session cookie; live views use EventSource and resume from the last seen seq.
+
+const EVENT_TYPES = [
+  "run.created", "run.started", "run.resumed", "run.completed", "run.failed", "run.cancelled",
+  "run.interrupted", "step.started", "step.completed", "step.failed", "plan.updated", "tool.call",
+  "tool.result", "tool.refused", "approval.requested", "approval.resolved", "message.delta",
+  "message", "log", "model.unavailable", "model.usage", "verify.started", "verify.result",
+  "artifact.written", "checkpoint.created", "docs.updated", "session.created", "user.message",
+  "turn.started", "turn.completed", "turn.cancelled", "turn.queued", "spec.validated",
+  "spec.written", "context.trimmed", "context.built", "attachment.added", "store.recovered",
+  "store.warning", "message",
+];
+const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled", "run.interrupted"]);
+const view = document.getElementById("view");
+const conn = document.getElementById("conn");
+let current = null; // the live view's cleanup function
+let pollTimer = null;
+
+// ---------- small helpers ----------
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+const pill = (s) => h("span", { class: `pill ${s}`, dataset: { status: s } }, String(s).replace("_", " "));
+const ago = (ts) => {
+  if (!ts) return "";
+  const s = Math.max(0, (Date.now() - Date.parse(ts)) / 1000);
+  if (s < 60) return `${Math.round(s)}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return new Date(ts).toLocaleString();
+};
+
+class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status; this.code = e.code; this.hint = e.hint;
+  }
+}
+
+async function api(path, opts = {}) {
+  const init = { credentials: "same-origin", headers: { Accept: "application/json" }, ...opts };
+  if (opts.json !== undefined) {
+    init.method = init.method || "POST";
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(opts.json);
+  }
+  const res = await fetch(path, init);
+  if (res.status === 401) { toLogin(); throw new ApiError(401, null); }
+  const text = await res.text();
+  const body = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
+
+function toLogin() {
+  location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+}
+
+function setConn(state) { conn.dataset.state = state; conn.title = `live connection: ${state}`; }
+
+function errorBox(err) {
+  return h("p", { class: "error" }, err.message, err.hint ? h("span", { class: "muted" }, ` — ${err.hint}`) : null);
+}
+
+// ---------- live streams with resume ----------
+// Keeps `lastSeq`; on any error closes the EventSource and reconnects with ?after=lastSeq, so a
+// server restart resumes exactly where the page left off (duplicates are dropped by seq too).
+class LiveStream {
+  constructor(url, onEvent, onEnd) {
+    this.url = url; this.onEvent = onEvent; this.onEnd = onEnd;
+    this.lastSeq = 0; this.es = null; this.timer = null; this.delay = 500; this.stopped = false;
+    this.handler = (msg) => this.handle(msg);
+  }
+  start() { this.connect(); return this; }
+  connect() {
+    if (this.stopped) return;
+    const sep = this.url.includes("?") ? "&" : "?";
+    const es = new EventSource(`${this.url}${sep}after=${this.lastSeq}`);
+    this.es = es;
+    for (const t of new Set(EVENT_TYPES)) es.addEventListener(t, this.handler);
+    es.onmessage = this.handler;
+    es.onopen = () => { this.delay = 500; setConn("live"); };
+    es.onerror = () => {
+      es.close();
+      if (this.stopped) return;
+      setConn("reconnecting");
+      this.timer = setTimeout(() => this.check(), this.delay);
+      this.delay = Math.min(this.delay * 2, 8000);
+    };
+  }
+  async check() {
+    // An EventSource cannot see a 401; ask once before reconnecting.
+    try {
+      const res = await fetch("/v1/health", { credentials: "same-origin" });
+      if (res.status === 401) return toLogin();
+    } catch (e) { /* server still down: retry later */ }
+    this.connect();
+  }
+  handle(msg) {
+    let ev;
+    try { ev = JSON.parse(msg.data); } catch (e) { return; }
+    if (typeof ev.seq !== "number" || ev.seq <= this.lastSeq) return;
+    this.lastSeq = ev.seq;
+    view.dataset.lastSeq = String(ev.seq);
+    this.onEvent(ev);
+    if (TERMINAL.has(ev.type)) { this.stop(); setConn("idle"); if (this.onEnd) this.onEnd(ev); }
+  }
+  stop() {
+    this.stopped = true;
+    if (this.es) this.es.close();
+    clearTimeout(this.timer);
+  }
+}
+
+// ---------- approvals ----------
+function diffBlock(diff) {
+  const pre = h("pre", { class: "diff" });
+  for (const line of String(diff).split("\n")) {
+    let cls = null;
+    if (line.startsWith("+") && !line.startsWith("+++")) cls = "add";
+    else if (line.startsWith("-") && !line.startsWith("---")) cls = "del";
+    else if (line.startsWith("@@")) cls = "hunk";
+    pre.append(cls ? h("span", { class: cls }, line) : document.createTextNode(line + "\n"));
+  }
+  return pre;
+}
+
+function previewBlock(p) {
+  if (!p) return null;
+  return h("div", { class: "preview" },
+    p.summary ? h("div", { class: "what" }, p.summary) : null,
+    p.command ? h("div", {}, h("label", {}, "will run"), h("pre", { class: "command" }, "$ " + p.command)) : null,
+    p.path ? h("div", { class: "muted mono" }, (p.kind === "write" ? "will change " : "") + p.path) : null,
+    p.diff ? diffBlock(p.diff) : null);
+}
+
+function approvalCard(a, onDone) {
+  const note = h("input", { type: "text", placeholder: "note (optional)", "aria-label": "note" });
+  const status = h("p", { class: "muted", role: "status" });
+  const owner = a.run_id ? `/v1/runs/${a.run_id}` : `/v1/sessions/${a.session_id}`;
+  const buttons = [];
+  const answer = async (decision, scope) => {
+    buttons.forEach((b) => (b.disabled = true));
+    status.textContent = "sending…";
+    try {
+      const r = await api(`${owner}/approvals/${encodeURIComponent(a.id)}`,
+        { json: { decision, note: note.value || null, scope } });
+      status.textContent = `${r.status} from this page`;
+      card.dataset.answered = r.status;
+      if (onDone) onDone(r);
+    } catch (err) {
+      status.textContent = err.status === 409 ? err.message : `failed: ${err.message}`;
+      if (err.status !== 409) buttons.forEach((b) => (b.disabled = false));
+    }
+  };
+  buttons.push(
+    h("button", { class: "approve", type: "button", onclick: () => answer("approve", "once"), "data-approval": a.id }, "Approve"),
+    h("button", { class: "deny", type: "button", onclick: () => answer("deny", "once"), "data-approval": a.id }, "Deny"),
+  );
+  const similar = h("button", { type: "button", onclick: () => answer("approve", "similar") }, "Approve similar");
+  buttons.push(similar);
+  const card = h("section", { class: "card approval", dataset: { approvalId: a.id } },
+    h("div", { class: "row" }, h("strong", {}, a.tool), pill(a.status || "pending"),
+      h("span", { class: "muted" }, ago(a.requested_at))),
+    a.spec_path ? h("div", { class: "muted mono" }, `${a.spec_path}${a.spec_line != null ? ":" + (a.spec_line + 1) : ""}`) : null,
+    previewBlock(a.preview),
+    h("div", { class: "actions" }, buttons.slice(0, 2)),
+    h("details", {}, h("summary", {}, "more"), note, similar),
+    status);
+  return card;
+}
+
+async function refreshApprovalCount() {
+  try {
+    const list = await api("/v1/approvals");
+    const badge = document.getElementById("approval-count");
+    badge.textContent = String(list.length);
+    badge.hidden = list.length === 0;
+    return list;
+  } catch (e) { return null; }
+}
+
+// ---------- views ----------
+async function runsView() {
+  const wrap = h("div", {});
+  view.replaceChildren(wrap);
+  const render = async () => {
+    const [runs, approvals] = await Promise.all([api("/v1/runs?limit=100"), refreshApprovalCount()]);
+    const items = runs.map((r) => h("li", { dataset: { runId: r.id } },
+      h("a", { href: `#/runs/${r.id}` },
+        h("span", { class: "title" }, r.title || r.spec_path || r.id),
+        pill(r.status), h("span", { class: "muted" }, ago(r.updated_at || r.created_at)))));
+    wrap.replaceChildren(
+      approvals && approvals.length
+        ? h("a", { class: "banner warn", href: "#/approvals", style: null }, `${approvals.length} approval(s) waiting`)
+        : null,
+      h("h1", {}, "Runs"),
+      items.length ? h("ul", { class: "list card" }, items) : h("p", { class: "muted" }, "No runs yet."),
+      newRunForm());
+  };
+  await render();
+  pollTimer = setInterval(() => render().catch(() => {}), 4000);
+}
+
+function newRunForm() {
+  const ws = h("input", { name: "workspace", placeholder: "/path/to/workspace", required: true });
+  const spec = h("input", { name: "spec", placeholder: "specs/feature/spec.md", required: true });
+  const msg = h("p", { role: "status" });
+  const form = h("form", {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const run = await api("/v1/runs", { json: { workspace: ws.value, spec: spec.value } });
+        location.hash = `#/runs/${run.id}`;
+      } catch (err) { msg.replaceChildren(errorBox(err)); }
+    },
+  }, h("label", {}, "Workspace"), ws, h("label", {}, "Spec"), spec,
+  h("button", { class: "primary", type: "submit" }, "Start run"), msg);
+  return h("details", { class: "card" }, h("summary", {}, "New run"), form);
+}
+
+async function approvalsView() {
+  const wrap = h("div", {});
+  view.replaceChildren(h("h1", {}, "Pending approvals"), wrap);
+  const render = async () => {
+    if (wrap.querySelector("input:focus")) return; // do not yank a card while typing a note
+    const list = await refreshApprovalCount();
+    if (!list) return;
+    wrap.replaceChildren(...(list.length ? list.map((a) => h("div", {},
+      h("a", { href: a.run_id ? `#/runs/${a.run_id}` : `#/sessions/${a.session_id}`, class: "muted" }, a.run_id || a.session_id),
+      approvalCard(a, () => setTimeout(render, 300)))) : [h("p", { class: "muted" }, "Nothing is waiting for you.")]));
+  };
+  await render();
+  pollTimer = setInterval(() => render().catch(() => {}), 3000);
+}
+
+function runState() {
+  return { plan: [], steps: new Map(), output: [], approvals: new Map(), verify: [], logs: [], tools: new Map(), status: null, outcome: null };
+}
+
+function reduceRun(st, ev) {
+  const d = ev.data || {};
+  switch (ev.type) {
+    case "plan.updated": st.plan = d.steps || []; break;
+    case "step.started": st.steps.set(ev.step_id, { title: d.title || d.phase, phase: d.phase, status: "running" }); break;
+    case "step.completed": case "step.failed": {
+      const s = st.steps.get(ev.step_id) || { title: d.title || d.phase };
+      s.status = ev.type === "step.completed" ? "completed" : "failed"; s.error = d.reason || d.error;
+      st.steps.set(ev.step_id, s); break;
+    }
+    case "message.delta": {
+      const last = st.output[st.output.length - 1];
+      if (last && last.kind === "text" && last.step === ev.step_id && !last.done) last.text += d.text || "";
+      else st.output.push({ kind: "text", step: ev.step_id, text: d.text || "" });
+      break;
+    }
+    case "message": {
+      const last = st.output[st.output.length - 1];
+      if (last && last.kind === "text" && last.step === ev.step_id && !last.done) { last.text = d.text || last.text; last.done = true; }
+      else st.output.push({ kind: "text", step: ev.step_id, text: d.text || "", done: true });
+      break;
+    }
+    case "tool.call": st.tools.set(ev.call_id, { tool: d.tool, args: d.args, status: "called" }); st.output.push({ kind: "tool", id: ev.call_id }); break;
+    case "tool.result": {
+      const t = st.tools.get(ev.call_id) || { tool: d.tool }; t.status = d.ok ? "ok" : "failed"; t.output = d.output; t.diff = (d.data || {}).diff;
+      st.tools.set(ev.call_id, t); break;
+    }
+    case "tool.refused": {
+      const t = st.tools.get(ev.call_id) || { tool: d.tool }; t.status = "refused"; t.output = d.reason; st.tools.set(ev.call_id, t); break;
+    }
+    case "approval.requested":
+      st.approvals.set(d.approval_id || ev.step_id || ev.call_id, {
+        id: d.approval_id || ev.step_id || ev.call_id, run_id: ev.run_id, session_id: ev.session_id, tool: d.tool,
+        preview: d.preview, spec_path: d.spec_path, spec_line: d.spec_line, requested_at: ev.ts, status: "pending" });
+      break;
+    case "approval.resolved": {
+      const a = st.approvals.get(d.approval_id || ev.step_id || ev.call_id);
+      if (a) { a.status = d.decision === "approve" ? "approved" : d.decision === "deny" ? "denied" : "cancelled"; a.surface = d.surface; }
+      break;
+    }
+    case "verify.result": st.verify.push(d); break;
+    case "log": case "model.unavailable": case "store.warning": st.logs.push({ type: ev.type, ...d }); break;
+    case "run.started": case "run.resumed": st.status = "running"; break;
+    case "run.completed": st.status = "completed"; st.outcome = d.outcome; break;
+    case "run.failed": st.status = "failed"; st.outcome = d.reason; break;
+    case "run.cancelled": st.status = "cancelled"; break;
+    case "run.interrupted": st.status = "interrupted"; break;
+    default: break;
+  }
+}
+
+function toolBlock(t) {
+  return h("details", { class: "card tool" },
+    h("summary", {}, h("strong", {}, t.tool || "tool"), " ", pill(t.status === "ok" ? "ok" : t.status === "called" ? "running" : "bad")),
+    t.args ? h("pre", {}, JSON.stringify(t.args, null, 2)) : null,
+    t.diff ? diffBlock(t.diff) : null,
+    t.output ? h("pre", {}, t.output) : null);
+}
+
+async function runView(id) {
+  let meta;
+  try { meta = await api(`/v1/runs/${encodeURIComponent(id)}`); } catch (err) { view.replaceChildren(errorBox(err)); return; }
+  const st = runState();
+  st.status = meta.status;
+  const head = h("div", {});
+  const approvalsBox = h("div", { id: "run-approvals" });
+  const planBox = h("div", {}); const outBox = h("div", { class: "timeline" });
+  const verifyBox = h("div", {}); const logBox = h("div", {}); const diffBox = h("div", {});
+  view.replaceChildren(head, approvalsBox, h("h2", {}, "Plan"), planBox, h("h2", {}, "Output"), outBox,
+    h("h2", {}, "Verify"), verifyBox, logBox, h("h2", {}, "Diff"), diffBox);
+  const cards = new Map();
+  let scheduled = false;
+  const render = () => {
+    scheduled = false;
+    const cancel = ["completed", "failed", "cancelled", "interrupted"].includes(st.status) ? null
+      : h("button", { class: "deny", type: "button", onclick: async () => { try { await api(`/v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); } } }, "Cancel run");
+    head.replaceChildren(
+      h("h1", {}, meta.title || meta.spec_path || meta.id),
+      h("div", { class: "row" }, h("span", { id: "run-status", dataset: { status: st.status } }, pill(st.status)),
+        st.outcome ? h("span", { class: "muted" }, st.outcome) : null),
+      h("dl", { class: "kv" }, h("dt", {}, "run"), h("dd", { class: "mono" }, meta.id), h("dt", {}, "spec"), h("dd", {}, meta.spec_path || ""),
+        h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"), h("dd", {}, meta.model || "default")),
+      h("div", { class: "actions" }, cancel, h("a", { class: "button", href: `/v1/runs/${id}/export` }, "Export zip")));
+    for (const a of st.approvals.values()) {
+      let card = cards.get(a.id);
+      if (a.status === "pending" && !card) { card = approvalCard(a); cards.set(a.id, card); approvalsBox.append(card); }
+      if (a.status !== "pending" && card) { card.remove(); cards.delete(a.id); }
+    }
+    planBox.replaceChildren(st.plan.length ? h("ol", { class: "steps" }, st.plan.map((s) => h("li", { dataset: { status: s.status } },
+      h("span", { class: "mark" }, { completed: "✓", failed: "✗", running: "▸", skipped: "–" }[s.status] || "○"),
+      h("span", { class: "title" }, s.title)))) : h("p", { class: "muted" }, "No plan yet."));
+    outBox.replaceChildren(...st.output.map((o) => o.kind === "text" ? h("div", { class: "ev output" }, o.text) : toolBlock(st.tools.get(o.id) || {})));
+    verifyBox.replaceChildren(...(st.verify.length ? st.verify.map((v) => h("div", { class: `card verify ${v.ok ? "ok" : "bad"}` },
+      h("div", {}, v.ok ? "✓ " : "✗ ", h("code", {}, v.command), v.exit_code != null ? ` (exit ${v.exit_code})` : ""),
+      v.output ? h("details", {}, h("summary", {}, "output"), h("pre", {}, v.output)) : null)) : [h("p", { class: "muted" }, "No results yet.")]));
+    logBox.replaceChildren(...st.logs.slice(-20).map((l) => h("div", { class: "banner warn" }, l.message || l.reason || JSON.stringify(l), l.hint ? h("div", { class: "muted" }, l.hint) : null)));
+  };
+  const schedule = () => { if (!scheduled) { scheduled = true; requestAnimationFrame(render); } };
+  const loadDiff = async () => {
+    try { const d = await api(`/v1/runs/${id}/diff`); diffBox.replaceChildren(d.diff ? diffBlock(d.diff) : h("p", { class: "muted" }, "No changes.")); } catch (e) { /* optional */ }
+  };
+  render(); loadDiff();
+  const stream = new LiveStream(`/v1/runs/${encodeURIComponent(id)}/events`, (ev) => {
+    reduceRun(st, ev);
+    if (ev.type === "tool.result" || ev.type === "checkpoint.created") loadDiff();
+    schedule();
+  }, () => { schedule(); loadDiff(); refreshApprovalCount(); }).start();
+  current = () => stream.stop();
+}
+
+async function sessionsView() {
+  const list = await api("/v1/sessions?limit=100");
+  const ws = h("input", { placeholder: "/path/to/workspace", required: true });
+  const msg = h("p", {});
+  view.replaceChildren(h("h1", {}, "Sessions"),
+    list.length ? h("ul", { class: "list card" }, list.map((s) => h("li", {}, h("a", { href: `#/sessions/${s.id}` },
+      h("span", { class: "title" }, s.title || s.id), pill(s.status), h("span", { class: "muted" }, ago(s.updated_at || s.created_at))))))
+      : h("p", { class: "muted" }, "No sessions yet."),
+    h("details", { class: "card" }, h("summary", {}, "New session"), h("form", {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try { const s = await api("/v1/sessions", { json: { workspace: ws.value } }); location.hash = `#/sessions/${s.id}`; } catch (err) { msg.replaceChildren(errorBox(err)); }
+      },
+    }, h("label", {}, "Workspace"), ws, h("button", { class: "primary", type: "submit" }, "Start"), msg)));
+}
+
+async function sessionView(id) {
+  let meta;
+  try { meta = await api(`/v1/sessions/${encodeURIComponent(id)}`); } catch (err) { view.replaceChildren(errorBox(err)); return; }
+  const log = h("div", { class: "transcript" });
+  const approvals = h("div", {});
+  const text = h("textarea", { placeholder: "Message… (Ctrl+Enter to send)", "aria-label": "message" });
+  const file = h("input", { type: "file", "aria-label": "attach a file" });
+  const status = h("p", { class: "muted", role: "status" });
+  const attached = [];
+  const send = async () => {
+    if (!text.value.trim()) return;
+    status.textContent = "sending…";
+    try {
+      await api(`/v1/sessions/${id}/messages`, { json: { text: text.value, attachments: attached.splice(0) } });
+      text.value = ""; status.textContent = "";
+    } catch (err) { status.textContent = err.message; }
+  };
+  text.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(); });
+  file.addEventListener("change", async () => {
+    if (!file.files.length) return;
+    const fd = new FormData(); fd.append("file", file.files[0]);
+    status.textContent = "uploading…";
+    try {
+      const res = await fetch(`/v1/sessions/${id}/attachments`, { method: "POST", body: fd, credentials: "same-origin" });
+      const body = await res.json();
+      if (!res.ok) throw new ApiError(res.status, body);
+      attached.push(body.id || body.attachment_id || body.name);
+      status.textContent = `attached ${file.files[0].name}`;
+    } catch (err) { status.textContent = err.message; }
+    file.value = "";
+  });
+  view.replaceChildren(h("h1", {}, meta.title || "Session"), h("div", { class: "row" }, pill(meta.status), h("span", { class: "muted mono" }, meta.id)),
+    log, approvals,
+    h("div", { class: "composer" }, text, h("div", { class: "row" }, file, h("button", { class: "primary", type: "button", onclick: send }, "Send")), status));
+  let live = null;
+  const cards = new Map();
+  const stream = new LiveStream(`/v1/sessions/${encodeURIComponent(id)}/events`, (ev) => {
+    const d = ev.data || {};
+    if (ev.type === "user.message") { log.append(h("div", { class: "msg user" }, d.text || "")); live = null; }
+    else if (ev.type === "message.delta") {
+      if (!live) { live = h("div", { class: "msg assistant" }); log.append(live); }
+      live.textContent += d.text || "";
+    } else if (ev.type === "message") {
+      if (live) live.textContent = d.text || live.textContent; else log.append(h("div", { class: "msg assistant" }, d.text || ""));
+      live = null;
+    } else if (ev.type === "tool.call") log.append(h("div", { class: "muted mono" }, `→ ${d.tool}`));
+    else if (ev.type === "approval.requested") {
+      const a = { id: d.approval_id || ev.call_id, session_id: id, tool: d.tool, preview: d.preview, requested_at: ev.ts, status: "pending" };
+      const card = approvalCard(a); cards.set(a.id, card); approvals.append(card);
+    } else if (ev.type === "approval.resolved") {
+      const c = cards.get(d.approval_id || ev.call_id); if (c) { c.remove(); cards.delete(d.approval_id || ev.call_id); }
+    } else if (ev.type === "turn.cancelled" || ev.type === "log") log.append(h("div", { class: "banner warn" }, d.message || d.reason || ev.type));
+  }).start();
+  current = () => stream.stop();
+}
+
+// ---------- router ----------
+async function route() {
+  if (current) { current(); current = null; }
+  clearInterval(pollTimer);
+  setConn("idle");
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const parts = hash.split("/").filter(Boolean);
+  document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active",
+    a.dataset.nav === (parts[0] === "approvals" ? "approvals" : parts[0] === "sessions" ? "sessions" : "runs")));
+  view.dataset.lastSeq = "0";
+  try {
+    if (parts[0] === "runs" && parts[1]) await runView(decodeURIComponent(parts[1]));
+    else if (parts[0] === "approvals") await approvalsView();
+    else if (parts[0] === "sessions" && parts[1]) await sessionView(decodeURIComponent(parts[1]));
+    else if (parts[0] === "sessions") await sessionsView();
+    else await runsView();
+  } catch (err) {
+    if (err.status !== 401) view.replaceChildren(errorBox(err));
+  }
+  refreshApprovalCount();
+}
+
+function initTheme() {
+  const saved = localStorage.getItem("harness-theme");
+  if (saved) document.documentElement.dataset.theme = saved;
+  document.getElementById("theme").addEventListener("click", () => {
+    const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+    const now = document.documentElement.dataset.theme || (dark ? "dark" : "light");
+    const next = now === "dark" ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    localStorage.setItem("harness-theme", next);
+  });
+}
+
+initTheme();
+window.addEventListener("hashchange", route);
+route();
