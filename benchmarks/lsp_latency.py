@@ -76,7 +76,7 @@ def main() -> None:
             {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
             request=True,
         )
-        c.wait_for(lambda m: m.get("id") == rid)
+        c.wait_for(lambda m, rid=rid: m.get("id") == rid)
         starts.append((time.perf_counter() - t0) * 1000)
         c.proc.kill()
         c.proc.wait()
