@@ -116,9 +116,9 @@ def main() -> None:
         )
         lines[line] += "x"
         c.wait_for(
-            lambda m: (
+            lambda m, v=i + 2: (
                 m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"].get("version") == i + 2
+                and m["params"].get("version") == v
             )
         )
         lat.append((time.perf_counter() - t0) * 1000)
