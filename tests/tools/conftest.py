@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,10 +17,9 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A git repo with a commit, a .gitignore, an ignored file, nested dirs and a file outside."""
-    ws = tmp_path / "ws"
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = tmp_path_factory.mktemp("template") / "ws"
     ws.mkdir()
     git(ws, "init", "-q", "-b", "main")
     git(ws, "config", "user.email", "t@example.com")
@@ -32,6 +32,14 @@ def repo(tmp_path: Path) -> Path:
     (ws / "docs" / "guide.md").write_text("Guide\n")
     git(ws, "add", "-A")
     git(ws, "commit", "-q", "-m", "init")
+    return ws
+
+
+@pytest.fixture
+def repo(_template: Path, tmp_path: Path) -> Path:
+    """A git repo with a commit, a .gitignore, ignored files, nested dirs and a file outside it."""
+    ws = tmp_path / "ws"
+    shutil.copytree(_template, ws, symlinks=True)
     (ws / "debug.log").write_text("hello from the log\n")
     (ws / "build").mkdir()
     (ws / "build" / "out.txt").write_text("hello build\n")

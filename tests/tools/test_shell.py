@@ -1,0 +1,141 @@
+"""shell: cwd, exit codes, timeouts that kill the process group, capped output, scrubbed env."""
+# ruff: noqa: ASYNC240 - tests may block on small local files
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from harness_ls.tools import TOOLS, ToolContext, scrub_env
+from harness_ls.tools.shell import is_secret_name
+
+shell = TOOLS["shell"]
+
+
+async def test_runs_in_workspace_and_reports_exit_code(ctx: ToolContext, repo: Path) -> None:
+    ok = await shell.run(ctx, {"command": "pwd && ls"})
+    assert ok.ok and ok.data["exit_code"] == 0 and str(repo.resolve()) in ok.output
+    bad = await shell.run(ctx, {"command": "echo oops >&2; exit 3"})
+    assert not bad.ok and bad.error_code == "exit_code" and bad.data["exit_code"] == 3
+    assert "oops" in bad.output and bad.output.startswith("exit code 3")
+
+
+async def test_timeout_kills_the_whole_process_group(ctx: ToolContext, repo: Path) -> None:
+    marker = repo / "survived"
+    started = time.monotonic()
+    result = await shell.run(
+        ctx, {"command": f"(sleep 1; touch {marker}) & sleep 30", "timeout": 0.3}
+    )
+    assert result.error_code == "timeout" and result.data["timed_out"]
+    assert time.monotonic() - started < 5
+    await asyncio.sleep(1.5)
+    assert not marker.exists(), "a child of the timed-out command kept running"
+
+
+async def test_background_children_do_not_hang_the_call(ctx: ToolContext) -> None:
+    started = time.monotonic()
+    result = await shell.run(ctx, {"command": "sleep 30 & echo started"})
+    assert result.ok and "started" in result.output and time.monotonic() - started < 5
+
+
+async def test_cancel_kills_the_process_group(ctx: ToolContext, repo: Path) -> None:
+    pidfile = repo / "pid"
+    task = asyncio.create_task(shell.run(ctx, {"command": f"sleep 30 & echo $! > {pidfile}; wait"}))
+    for _ in range(100):
+        if pidfile.exists() and pidfile.read_text().strip():
+            break
+        await asyncio.sleep(0.05)
+    child = int(pidfile.read_text())
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(40):
+        if not _alive(child):
+            break
+        await asyncio.sleep(0.05)
+    assert not _alive(child), "a child of the cancelled command kept running"
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (an orphan may wait a while for its reaper in a container)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_output_is_cut_in_the_middle(repo: Path) -> None:
+    ctx = ToolContext(workspace=repo, output_cap=1000)
+    result = await shell.run(ctx, {"command": "seq 1 20000"})
+    assert result.ok and "bytes of output cut" in result.output
+    assert result.output.startswith("exit code 0\n1\n2\n") and result.output.endswith(
+        "19999\n20000"
+    )
+    assert len(result.output) < 1200 and result.data["cut_bytes"] > 100_000
+
+
+async def test_provider_keys_and_auth_token_are_not_visible(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-should-not-leak")
+    monkeypatch.setenv("HARNESS_AUTH_TOKEN", "tok-should-not-leak")
+    monkeypatch.setenv("MY_SERVICE_SECRET", "s3cret-should-not-leak")
+    monkeypatch.setenv("HARMLESS_SETTING", "visible")
+    ctx = ToolContext(workspace=repo)
+    result = await shell.run(ctx, {"command": "env"})
+    assert "should-not-leak" not in result.output
+    assert "HARMLESS_SETTING=visible" in result.output and "PATH=" in result.output
+
+
+async def test_context_env_replaces_the_base_environment(repo: Path) -> None:
+    ctx = ToolContext(
+        workspace=repo, env={"PATH": os.environ["PATH"], "ANTHROPIC_API_KEY": "x", "A": "1"}
+    )
+    result = await shell.run(ctx, {"command": "env"})
+    assert "A=1" in result.output and "ANTHROPIC_API_KEY" not in result.output
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "HARNESS_AUTH_TOKEN",
+        "GITHUB_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "DB_PASSWORD",
+        "client_secret",
+        "API_KEY",
+        "HF_TOKEN",
+        "AZURE_OPENAI_API_KEY",
+    ],
+)
+def test_secret_names_are_scrubbed(name: str) -> None:
+    assert is_secret_name(name) and name not in scrub_env({name: "x"})
+
+
+@pytest.mark.parametrize(
+    "name", ["PATH", "HOME", "LANG", "TOKENIZERS_PARALLELISM", "KEYBOARD", "VIRTUAL_ENV"]
+)
+def test_ordinary_names_are_kept(name: str) -> None:
+    assert not is_secret_name(name) and scrub_env({name: "x"})[name] == "x"
+
+
+def test_preview_shows_the_command(ctx: ToolContext) -> None:
+    preview = shell.preview(ctx, {"command": "pytest -q tests"})
+    assert (
+        preview.kind == "shell"
+        and preview.command == "pytest -q tests"
+        and "pytest -q tests" in preview.summary
+    )
+
+
+async def test_invalid_timeout_is_an_argument_error(ctx: ToolContext) -> None:
+    result = await shell.run(ctx, {"command": "true", "timeout": -1})
+    assert result.error_code == "invalid_args" and "timeout" in result.output
