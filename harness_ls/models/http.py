@@ -12,10 +12,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
+if TYPE_CHECKING:  # httpx is imported on first use: it costs ~90 ms at start-up
+    import httpx
 
 from .errors import (
     BadRequest,
@@ -57,6 +58,8 @@ class HttpSettings:
         )
 
     def timeout(self) -> httpx.Timeout:
+        import httpx
+
         return httpx.Timeout(self.read_timeout, connect=self.connect_timeout, write=30.0)
 
 
@@ -73,6 +76,8 @@ def is_loopback(url: str) -> bool:
 
 
 def make_client(base_url: str, settings: HttpSettings) -> httpx.AsyncClient:
+    import httpx
+
     # Proxy variables must not reroute loopback traffic to a local model server.
     return httpx.AsyncClient(timeout=settings.timeout(), trust_env=not is_loopback(base_url))
 
@@ -181,6 +186,8 @@ async def open_stream(
     Retries 429/5xx/connection failures (not once streaming has begun) up to
     `settings.max_retries` times, waiting Retry-After when given (bounded) or backing off.
     """
+    import httpx
+
     attempt = 0
     while True:
         wait: float | None = None
@@ -229,6 +236,8 @@ async def open_stream(
 
 async def sse_events(resp: httpx.Response, provider: str) -> AsyncIterator[tuple[str, str]]:
     """(event, data) pairs of a text/event-stream body; transport failures become StreamCut."""
+    import httpx
+
     event = ""
     data: list[str] = []
     try:

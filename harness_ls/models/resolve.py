@@ -30,7 +30,7 @@ from .registry import (
     Registry,
     load_registry,
 )
-from .scripted import OfflineProvider, ScriptedProvider
+from .scripted import OFFLINE_HINT, OfflineProvider, ScriptedProvider
 from .types import Completion, Message, Provider, StreamEvent, ToolSpec
 
 Purpose = Literal["run", "session", "spec", "chat"]
@@ -49,6 +49,7 @@ class ResolvedModel:
     is_offline: bool
     reason: str  # one line: why this model (or why offline), safe to show in events
     needs: frozenset[str] = field(default_factory=frozenset)
+    hint: str | None = None  # offline: how to configure a model (for the model.unavailable event)
 
     @property
     def name(self) -> str:
@@ -163,7 +164,9 @@ def offline(reason: str) -> ResolvedModel:
         id="offline", provider="offline", context_window=0, max_output=0, supports_tools=False,
         supports_json=False,
     )  # fmt: skip
-    return ResolvedModel(info, OfflineProvider(reason), True, f"offline: {reason}")
+    return ResolvedModel(
+        info, OfflineProvider(reason), True, f"offline: {reason}", hint=OFFLINE_HINT
+    )
 
 
 def _scripted(

@@ -29,6 +29,7 @@ def test_nothing_configured_resolves_offline_and_explains(clean_env):
     m = resolve("run")
     assert m.is_offline and isinstance(m.provider, OfflineProvider)
     assert "OPENAI_API_KEY" in m.reason and "ANTHROPIC_API_KEY" in m.reason
+    assert m.hint and "docs/models.md" in m.hint
 
 
 async def test_offline_provider_refuses_with_how_to_configure(clean_env):
