@@ -42,9 +42,12 @@ class Harness:
         self._broker: ApprovalBroker | None = None
         self._sessions: SessionManager | None = None
         self._runs: dict[str, asyncio.Task[None]] = {}
-        self.options: dict[
-            str, Any
-        ] = {}  # run tuning (max_turns, verify_attempts, ...) for hosts/tests
+        # Hooks other packages set: workspace/ (git checkpoint after each step), lsp/ (apply a
+        # spec rewrite to an open editor buffer instead of the file on disk).
+        self.checkpoint_hook: Any = None
+        self.spec_write_hook: Any = None
+        # Run/session tuning (max_turns, verify_attempts, loop_limit, ...) for hosts and tests.
+        self.options: dict[str, Any] = {}
 
     # ---- shared parts (lazy) --------------------------------------------------------------
     @property
@@ -201,6 +204,17 @@ class Harness:
 
     async def post_message(self, session_id: str, text: str, **kwargs: Any) -> Any:
         return await self.sessions.post_message(session_id, text, **kwargs)
+
+    def get_session(self, session_id: str) -> Any:
+        return self.store.get("session", session_id)
+
+    def list_sessions(self, status: str | None = None, limit: int | None = None) -> list[Any]:
+        return self.store.list("session", status=status, limit=limit)
+
+    async def wait_session(self, session_id: str) -> Any:
+        """Until the session's queued turns are done; returns its meta."""
+        await self.sessions.wait_idle(session_id)
+        return self.get_session(session_id)
 
     async def cancel_turn(self, session_id: str) -> Any:
         return await self.sessions.cancel_turn(session_id)

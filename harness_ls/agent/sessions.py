@@ -1,0 +1,386 @@
+"""Chat and spec-mode sessions: each user message runs one agent turn; the log is the state.
+
+A live session holds the writer end of its stream and a queue: a message that arrives while a
+turn runs is recorded (`user.message`, `turn.queued`) and runs after it. The conversation is
+rebuilt from the log for every turn, so a session continues after a daemon restart; histories
+longer than the model's context are trimmed from the oldest turn (`context.trimmed`). Tool calls
+are gated exactly like runs, with `call_<ulid>` approval ids. In spec mode the agent may only
+read the workspace and replace the spec through `write_spec` (validated, repaired, atomic).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness_ls.agent import attachments as att
+from harness_ls.agent.history import TRIM_AT, estimate_tokens, rebuild, trim
+from harness_ls.agent.ids import new_id
+from harness_ls.agent.loop import LoopContext, run_loop
+from harness_ls.errors import Conflict, HarnessError, InvalidInput, Refused
+
+if TYPE_CHECKING:
+    from harness_ls.core import Harness
+
+SPEC_MODE_TOOLS = ("read_file", "list_dir", "search", "git_diff")
+CHAT_SYSTEM = """You are a coding assistant working in the user's repository (the workspace: {workspace}).
+Use the tools to look at the code before answering; writes and shell commands may need the user's
+approval. Be concise and concrete."""
+SPEC_SYSTEM = """You maintain the spec file {spec_path} for a coding agent, together with the user.
+Every change to the spec goes through the write_spec tool with the COMPLETE new spec; it is
+validated and you get the problems back if it is not valid. Keep the sections `# Goal`,
+`# Constraints / nuances` and `# Acceptance tests` (list items with runnable commands in inline code).
+After writing, answer in one or two sentences. Current spec:
+
+{spec_text}"""
+
+
+@dataclass
+class _Live:
+    session_id: str
+    stream: Any
+    queue: asyncio.Queue[tuple[int, str]] = field(default_factory=asyncio.Queue)
+    turns: int = 0  # user messages so far (the turn number of the next one is turns + 1)
+    worker: asyncio.Task[None] | None = None
+    turn: asyncio.Task[None] | None = None
+    busy: bool = False
+    turn_shutdown: bool = False
+
+
+class _SpecModePolicy:
+    """The workspace policy, except that the spec-writing tool is the point of the session."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def decide(self, tool: str, args: Any) -> Any:
+        if tool == "write_spec":
+            from harness_ls.tools import Decision
+
+            return Decision(action="allow", rule="spec mode: write_spec")
+        return self.inner.decide(tool, args)
+
+    def with_session_rule(self, tool: str, pattern: str, action: str) -> None:
+        self.inner.with_session_rule(tool, pattern, action)
+
+
+class SessionManager:
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+        self._live: dict[str, _Live] = {}
+
+    # ---- public API (via Harness) -----------------------------------------------------------
+    async def create(
+        self,
+        workspace: str,
+        *,
+        mode: str = "chat",
+        spec_path: str | None = None,
+        model: str | None = None,
+        title: str | None = None,
+    ) -> Any:
+        from harness_ls.core import workspace_dir
+
+        ws = workspace_dir(workspace)
+        if mode not in ("chat", "spec"):
+            raise InvalidInput(f"mode must be 'chat' or 'spec', not {mode!r}")
+        rel = None
+        if mode == "spec":
+            rel = _spec_rel(ws, spec_path)
+        return await asyncio.to_thread(
+            self.harness.store.create_session,
+            workspace=str(ws),
+            mode=mode,
+            spec_path=rel,
+            model=model,
+            title=title,
+        )
+
+    async def post_message(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        refs: list[Any] | None = None,
+        surface: str | None = None,
+    ) -> dict[str, Any]:
+        """Record the message and run (or queue) its turn. Returns {turn_id, queued}."""
+        meta = self.harness.store.get("session", session_id)
+        if meta.status == "closed":
+            raise Conflict(f"session {session_id} is closed", hint="start a new session")
+        text = (text or "").strip()
+        files = self._attachments(session_id, refs or [])
+        if not text and not files:
+            raise InvalidInput(
+                "message is empty", hint="send some text (and optionally --ref attachments)"
+            )
+        needs = att.needs_for([f["mime"] for f in files])
+        if needs:
+            self._resolve(meta, needs)  # a clear error now rather than a failed turn later
+        live = await self._open(session_id)
+        turn_id = new_id("turn")
+        live.turns += 1
+        turn = live.turns
+        queued = live.busy or not live.queue.empty()
+        await live.stream.append(
+            "user.message",
+            {
+                "content": text,
+                "refs": [f["ref"] for f in files],
+                "attachments": files,
+                "turn": turn,
+                "turn_id": turn_id,
+                "surface": surface,
+            },
+        )
+        if queued:
+            await live.stream.append(
+                "turn.queued",
+                {"turn": turn, "turn_id": turn_id, "position": live.queue.qsize() + 1},
+            )
+        live.queue.put_nowait((turn, turn_id))
+        if live.worker is None or live.worker.done():
+            live.worker = asyncio.create_task(self._work(live), name=f"session:{session_id}")
+        return {"session_id": session_id, "turn": turn, "turn_id": turn_id, "queued": queued}
+
+    async def cancel_turn(self, session_id: str) -> dict[str, Any]:
+        self.harness.store.get("session", session_id)
+        live = self._live.get(session_id)
+        if live is None or live.turn is None or live.turn.done():
+            raise Conflict(f"session {session_id} has no turn running", hint="nothing to cancel")
+        self.harness.broker.cancel_for(session_id)
+        live.turn.cancel("cancel")
+        await asyncio.gather(live.turn, return_exceptions=True)
+        return {"session_id": session_id, "cancelled": True}
+
+    async def add_attachment(
+        self, session_id: str, name: str, data: bytes, *, mime: str | None = None
+    ) -> dict[str, Any]:
+        self.harness.store.get("session", session_id)
+        directory = self.harness.store.attachments_dir(session_id)
+        info = await asyncio.to_thread(att.store_attachment, directory, name, data, mime)
+        live = await self._open(session_id)
+        await live.stream.append("attachment.added", info)
+        return info
+
+    async def wait_idle(self, session_id: str) -> None:
+        """Until the session's queue is drained (tests, CLI `--wait`)."""
+        live = self._live.get(session_id)
+        while live is not None and live.worker is not None and not live.worker.done():
+            await asyncio.wait({live.worker})
+
+    async def close(self) -> None:
+        for live in list(self._live.values()):
+            if live.worker is not None:
+                live.worker.cancel("shutdown")
+            if live.turn is not None:
+                live.turn.cancel("shutdown")
+        for live in list(self._live.values()):
+            tasks = [t for t in (live.worker, live.turn) if t is not None]
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await live.stream.close()
+        self._live.clear()
+
+    # ---- internals ----------------------------------------------------------------------------
+    async def _open(self, session_id: str) -> _Live:
+        live = self._live.get(session_id)
+        if live is None:
+            live = _Live(session_id, self.harness.store.stream("session", session_id))
+            live.turns = sum(1 for e in live.stream.read() if e.type == "user.message")
+            self._live[session_id] = live
+        return live
+
+    def _attachments(self, session_id: str, refs: list[Any]) -> list[dict[str, Any]]:
+        directory = self.harness.store.attachments_dir(session_id)
+        out = []
+        for item in refs:
+            ref, mime = (
+                (item, None) if isinstance(item, str) else (item.get("ref", ""), item.get("mime"))
+            )
+            path = att.resolve_ref(directory, ref)
+            data = path.read_bytes()
+            out.append(
+                {
+                    "ref": f"attachments/{path.name}",
+                    "mime": att.check_mime(data, path.name, mime),
+                    "name": path.name,
+                }
+            )
+        return out
+
+    def _resolve(self, meta: Any, needs: set[str]) -> Any:
+        from harness_ls.models import resolve
+
+        purpose = (
+            "spec"
+            if getattr(meta, "extra", {}).get("mode") == "spec" or _mode(meta) == "spec"
+            else "session"
+        )
+        return resolve(
+            purpose,
+            needs | {"tools"},
+            meta.model or self.harness.model,
+            workspace=Path(meta.workspace),
+        )
+
+    async def _work(self, live: _Live) -> None:
+        while not live.queue.empty():
+            turn, turn_id = live.queue.get_nowait()
+            live.busy = True
+            live.turn = asyncio.create_task(self._turn(live, turn, turn_id))
+            try:
+                await asyncio.gather(live.turn, return_exceptions=True)
+            finally:
+                live.busy = False
+            if live.turn.cancelled() and live.turn_shutdown:
+                return
+
+    async def _turn(self, live: _Live, turn: int, turn_id: str) -> None:
+        stream = live.stream
+        started = time.monotonic()
+        ids = {"turn": turn, "turn_id": turn_id}
+        await stream.append("turn.started", ids)
+        ctx: LoopContext | None = None
+        try:
+            meta = self.harness.store.get("session", live.session_id)
+            ctx = await self._context(meta, stream)
+            if ctx is None:
+                await stream.append("turn.completed", {**ids, "ok": False, "outcome": "no model"})
+                return
+            messages = await self._messages(meta, stream, ctx)
+            text = await run_loop(ctx, messages)
+            await stream.append(
+                "turn.completed",
+                {
+                    **ids,
+                    "ok": True,
+                    "model": ctx.model,
+                    "text": text[:2000],
+                    "usage": ctx.usage.as_dict(),
+                    "tool_calls": ctx.tool_calls,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                },
+            )
+        except asyncio.CancelledError as exc:
+            self.harness.broker.cancel_for(live.session_id)
+            reason = "the harness stopped" if "shutdown" in exc.args else "cancelled"
+            if "shutdown" in exc.args:
+                live.turn_shutdown = True
+            await stream.append("turn.cancelled", {**ids, "reason": reason})
+            raise
+        except Exception as exc:  # noqa: BLE001 - a turn failure is an event, the session lives on
+            reason = (
+                exc.one_line() if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {exc}"
+            )
+            await stream.append(
+                "log", {"level": "error", "code": getattr(exc, "code", "error"), "message": reason}
+            )
+            await stream.append(
+                "turn.completed",
+                {**ids, "ok": False, "error": reason, "usage": ctx.usage.as_dict() if ctx else {}},
+            )
+
+    async def _context(self, meta: Any, stream: Any) -> LoopContext | None:
+        from harness_ls.tools import TOOLS, Policy, ToolContext
+
+        events = list(stream.read())
+        last_user = next((e for e in reversed(events) if e.type == "user.message"), None)
+        mimes = [a["mime"] for a in (last_user.data.get("attachments", []) if last_user else [])]
+        resolved = self._resolve(meta, att.needs_for(mimes))
+        if resolved.is_offline:
+            await stream.append(
+                "model.unavailable",
+                {
+                    "reason": resolved.reason,
+                    "message": f"no model to answer: {resolved.reason}",
+                    "hint": "set OPENAI_API_KEY or ANTHROPIC_API_KEY, or HARNESS_MODEL=<provider>:<model>",
+                },
+            )
+            return None
+        ws = Path(meta.workspace)
+        policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
+        tools: dict[str, Any] = dict(TOOLS)
+        if _mode(meta) == "spec":
+            from harness_ls.agent.specwrite import WriteSpecTool
+
+            tools = {n: t for n, t in TOOLS.items() if n in SPEC_MODE_TOOLS}
+            tools["write_spec"] = WriteSpecTool(self.harness, stream, ws, ws / meta.spec_path)
+            policy = _SpecModePolicy(policy)
+        ctx = LoopContext(
+            stream=stream,
+            provider=resolved.provider,
+            model=resolved.info.id,
+            tool_ctx=ToolContext(workspace=ws, data_dir=self.harness.data_dir),
+            policy=policy,
+            broker=self.harness.broker,
+            owner="session",
+            owner_id=meta.id,
+            workspace=ws,
+            tools=tools,
+            spec_path=meta.spec_path,
+            max_turns=int(self.harness.options.get("max_turns", 30)),
+            loop_limit=int(self.harness.options.get("loop_limit", 3)),
+        )
+        ctx.context_window = resolved.info.context_window  # type: ignore[attr-defined]
+        return ctx
+
+    async def _messages(self, meta: Any, stream: Any, ctx: LoopContext) -> list[Any]:
+        from harness_ls.models import Message
+
+        ws = Path(meta.workspace)
+        if _mode(meta) == "spec":
+            path = ws / meta.spec_path
+            current = await asyncio.to_thread(_read_or_empty, path)
+            system = SPEC_SYSTEM.format(
+                spec_path=meta.spec_path, spec_text=current or "(the file does not exist yet)"
+            )
+        else:
+            system = CHAT_SYSTEM.format(workspace=ws)
+        directory = self.harness.store.attachments_dir(meta.id)
+        turns = rebuild(
+            stream.read(),
+            lambda ref, mime: att.content_part(att.resolve_ref(directory, ref), mime),
+            stream.load_data,
+        )
+        window = int(getattr(ctx, "context_window", 0) or 128_000)
+        budget = int(window * TRIM_AT) - estimate_tokens([Message(role="system", content=system)])
+        kept, dropped = trim(turns, max(budget, 1000))
+        if dropped:
+            await stream.append(
+                "context.trimmed",
+                {
+                    "dropped": dropped,
+                    "tokens_before": sum(estimate_tokens(t) for t in turns),
+                    "tokens_after": sum(estimate_tokens(t) for t in kept),
+                    "kept_turns": len(kept),
+                    "context_window": window,
+                    "summary": f"dropped the {dropped} oldest turn(s) to fit the model's context",
+                },
+            )
+        return [Message(role="system", content=system)] + [m for t in kept for m in t]
+
+
+def _mode(meta: Any) -> str:
+    return getattr(meta, "mode", None) or (getattr(meta, "extra", None) or {}).get("mode") or "chat"
+
+
+def _spec_rel(ws: Path, spec_path: str | None) -> str:
+    if not spec_path:
+        raise InvalidInput("spec mode needs a spec path", hint="pass --spec specs/<name>/spec.md")
+    path = Path(spec_path)
+    path = (path if path.is_absolute() else ws / path).resolve()
+    if not path.is_relative_to(ws) or ".git" in path.relative_to(ws).parts:
+        raise Refused(f"spec path {spec_path} is outside the workspace {ws}")
+    if path.exists() and not path.is_file():
+        raise InvalidInput(f"spec path {spec_path} is not a file")
+    return path.relative_to(ws).as_posix()
+
+
+def _read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""

@@ -1,0 +1,134 @@
+"""Writing specs safely: validate, let the model repair (bounded), replace the file atomically.
+
+Used by spec-mode sessions (the `write_spec` tool, the only way the agent changes the spec) and by
+`spec_from_prompt`. A spec on disk is only ever replaced by a valid one; if the spec is open in an
+editor through harness-ls, `Harness.spec_write_hook` applies the change to the buffer instead of
+racing it on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from harness_ls.agent.loop import LoopStopped
+from harness_ls.errors import HarnessError
+
+MAX_INVALID_SPECS = 3  # invalid write_spec calls per turn before the turn stops
+_FENCED = re.compile(r"^\s*```(?:markdown|md)?\s*\n(.*?)\n```\s*$", re.S)
+
+
+class InvalidSpecLimit(LoopStopped):
+    code = "invalid_spec"
+    status = 502
+
+
+def strip_fence(text: str) -> str:
+    """A model's spec answer without a wrapping ```markdown fence."""
+    m = _FENCED.match(text)
+    return (m.group(1) if m else text).strip() + "\n"
+
+
+def spec_problems(text: str, workspace: Path | None) -> tuple[list[Any], list[Any]]:
+    """(errors, all problems) for a spec text, with the workspace's schema when it has one."""
+    from harness_ls.spec import validate
+
+    schema = None
+    if workspace is not None:
+        try:
+            from harness_ls.spec import load_schema
+
+            schema = load_schema(workspace)
+        except (ImportError, HarnessError):
+            schema = None
+    problems = validate(text, schema) if schema is not None else validate(text)
+    return [p for p in problems if str(p.severity) == "error"], problems
+
+
+def describe(problems: list[Any]) -> str:
+    return "\n".join(f"- line {p.range.start.line + 1}: [{p.code}] {p.message}" for p in problems)
+
+
+def problems_json(problems: list[Any]) -> list[dict[str, Any]]:
+    from harness_ls.core import problem_dict
+
+    return [problem_dict(p) for p in problems]
+
+
+async def replace_spec(harness: Any, path: Path, text: str) -> str:
+    """Apply through the editor when it has the file open, else atomically on disk."""
+    hook = getattr(harness, "spec_write_hook", None)
+    if hook is not None:
+        try:
+            if await hook(path, text):
+                return "editor"
+        except Exception:  # noqa: BLE001 - fall back to the disk write
+            pass
+    from harness_ls.core import write_atomic
+
+    await asyncio.to_thread(write_atomic, path, text)
+    return "disk"
+
+
+class WriteSpecArgs(BaseModel):
+    content: str = Field(description="The complete new spec (markdown), not a diff.")
+
+
+class WriteSpecTool:
+    """The spec-mode tool: validate, then write atomically; invalid output goes back to the model."""
+
+    name: ClassVar[str] = "write_spec"
+    description: ClassVar[str] = (
+        "Replace the session's spec with the complete new markdown text. It is validated first; "
+        "if it has problems nothing is written and you get the problems to fix."
+    )
+    kind: ClassVar[str] = "write"
+    Args: ClassVar[type[BaseModel]] = WriteSpecArgs
+
+    def __init__(self, harness: Any, stream: Any, workspace: Path, spec_path: Path) -> None:
+        self.harness = harness
+        self.stream = stream
+        self.workspace = workspace
+        self.spec_path = spec_path
+        self.invalid = 0
+
+    def preview(self, ctx: Any, args: Any) -> Any:
+        from harness_ls.tools import ActionPreview
+
+        rel = self.spec_path.relative_to(self.workspace).as_posix()
+        return ActionPreview(kind="write", summary=f"rewrite {rel}", path=rel)
+
+    async def run(self, ctx: Any, args: Any) -> Any:
+        from harness_ls.tools import ToolResult
+
+        text = strip_fence(args.content)
+        errors, problems = spec_problems(text, self.workspace)
+        await self.stream.append(
+            "spec.validated",
+            {"ok": not errors, "problems": problems_json(problems), "path": str(self.spec_path)},
+        )
+        if errors:
+            self.invalid += 1
+            if self.invalid >= MAX_INVALID_SPECS:
+                raise InvalidSpecLimit(
+                    f"the model produced an invalid spec {self.invalid} times; the spec on disk is unchanged",
+                    hint="edit the spec yourself or rephrase the request",
+                    details=problems_json(errors),
+                )
+            return ToolResult(
+                ok=False,
+                output=f"The spec was NOT written: it has {len(errors)} problem(s). Fix them and call "
+                f"write_spec again with the complete spec:\n{describe(errors)}",
+                error_code="invalid_spec",
+            )
+        where = await replace_spec(self.harness, self.spec_path, text)
+        await self.stream.append(
+            "spec.written",
+            {"path": str(self.spec_path), "bytes": len(text.encode()), "via": where, "text": text},
+        )
+        warn = f"\nRemaining warnings:\n{describe(problems)}" if problems else ""
+        return ToolResult(ok=True, output=f"Spec written ({len(text)} characters).{warn}")

@@ -1,0 +1,220 @@
+"""Chat and spec-mode sessions against the real fake OpenAI server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import pytest
+
+from harness_ls.core import Harness
+from harness_ls.errors import Conflict, HarnessError, InvalidInput, NotFound, Refused
+from harness_ls.testing.fake_models import FakeOpenAIServer
+
+from .conftest import events, next_approval
+
+MODEL = "openai:gpt-4.1"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+VALID_SPEC = "# Goal\n\nGreet in French.\n\n# Constraints / nuances\n\n- Keep it short.\n\n# Acceptance tests\n\n- `grep -q bonjour greet.txt`\n"
+
+
+@pytest.fixture
+def srv(monkeypatch):
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        yield server
+
+
+def session_types(h: Harness, sid: str) -> list[str]:
+    return [e.type for e in events(h, sid, "session")]
+
+
+async def test_chat_turn_with_an_approved_write(harness, repo, srv):
+    srv.push_tool_call(
+        "write_file", {"path": "notes.txt", "content": "hello\n"}, text="Writing it."
+    )
+    srv.push_text("Done: ", "notes.txt created.")
+    meta = await harness.create_session(str(repo), model=MODEL, title="notes")
+    assert meta.status == "idle" and meta.id.startswith("ses")
+    posted = await harness.post_message(meta.id, "create notes.txt saying hello", surface="cli")
+    assert posted["queued"] is False and posted["turn"] == 1
+    approval = await next_approval(harness, meta.id)
+    assert (
+        approval.id.startswith("call_")
+        and approval.session_id == meta.id
+        and approval.run_id is None
+    )
+    await harness.answer_approval(approval.id, "approve", "cli")
+    final = await harness.wait_session(meta.id)
+    assert final.status == "idle"
+    assert (repo / "notes.txt").read_text() == "hello\n"
+    evs = events(harness, meta.id, "session")
+    t = [e.type for e in evs]
+    for expected in ("user.message", "turn.started", "message.delta", "tool.call", "approval.requested",
+                     "approval.resolved", "tool.result", "message", "turn.completed"):  # fmt: skip
+        assert expected in t, expected
+    requested = next(e for e in evs if e.type == "approval.requested")
+    assert requested.call_id == approval.id
+    done = next(e for e in evs if e.type == "turn.completed")
+    assert done.data["ok"] is True and done.data["text"] == "Done: notes.txt created."
+
+
+async def test_session_continues_after_restart_with_history_from_the_log(tmp_path, repo, srv):
+    h1 = Harness(tmp_path / "data", policy_mode="full-auto")
+    await h1.start()
+    srv.push_tool_call("read_file", {"path": "greet.txt"})
+    srv.push_text("It says hi.")
+    meta = await h1.create_session(str(repo), model=MODEL)
+    await h1.post_message(meta.id, "what does greet.txt say?")
+    await h1.wait_session(meta.id)
+    await h1.close()
+
+    h2 = Harness(tmp_path / "data", policy_mode="full-auto")
+    await h2.start()
+    srv.push_text("You asked what greet.txt says.")
+    await h2.post_message(meta.id, "what did I ask before?")
+    await h2.wait_session(meta.id)
+    await h2.close()
+    sent = srv.requests[-1]["messages"]
+    roles = [m["role"] for m in sent]
+    assert roles == ["system", "user", "assistant", "tool", "assistant", "user"]
+    assert "what does greet.txt say?" in json.dumps(sent[1]) and "hi" in json.dumps(sent[3])
+    assert sent[2]["tool_calls"][0]["function"]["name"] == "read_file"
+
+
+async def test_message_during_a_turn_is_queued_and_runs_after(harness, repo, srv):
+    srv.push_text("first answer", delay=0.05)
+    srv.push_text("second answer")
+    meta = await harness.create_session(str(repo), model=MODEL)
+    a = await harness.post_message(meta.id, "one")
+    b = await harness.post_message(meta.id, "two")
+    assert a["queued"] is False and b["queued"] is True
+    await harness.wait_session(meta.id)
+    evs = events(harness, meta.id, "session")
+    assert [e.data["turn"] for e in evs if e.type == "turn.completed"] == [1, 2]
+    assert [e.data["turn"] for e in evs if e.type == "turn.queued"] == [2]
+    assert json.dumps(srv.requests[1]["messages"]).count("first answer") == 1
+
+
+async def test_cancel_a_running_turn_then_continue(harness, repo, srv):
+    srv.push_text(*(["slow "] * 50), delay=0.1)
+    srv.push_text("fresh answer")
+    meta = await harness.create_session(str(repo), model=MODEL)
+    await harness.post_message(meta.id, "take your time")
+    for _ in range(250):
+        if "message.delta" in session_types(harness, meta.id):
+            break
+        await asyncio.sleep(0.02)
+    await harness.cancel_turn(meta.id)
+    assert session_types(harness, meta.id)[-1] == "turn.cancelled"
+    with pytest.raises(Conflict, match="no turn running"):
+        await harness.cancel_turn(meta.id)
+    await harness.post_message(meta.id, "again")
+    await harness.wait_session(meta.id)
+    last = events(harness, meta.id, "session")[-1]
+    assert last.type == "turn.completed" and last.data["text"] == "fresh answer"
+
+
+async def test_spec_mode_repairs_an_invalid_model_answer(harness, repo, srv):
+    srv.push_tool_call("write_spec", {"content": "# Goal\n\nGreet in French.\n"})
+    srv.push_tool_call("write_spec", {"content": f"```markdown\n{VALID_SPEC}```"})
+    srv.push_text("The spec now asks for French greetings.")
+    meta = await harness.create_session(
+        str(repo), mode="spec", spec_path="specs/greet/spec.md", model=MODEL
+    )
+    assert meta.mode == "spec"
+    await harness.post_message(meta.id, "make it about French greetings")
+    await harness.wait_session(meta.id)
+    evs = events(harness, meta.id, "session")
+    validated = [e.data["ok"] for e in evs if e.type == "spec.validated"]
+    assert validated == [False, True]
+    assert (repo / "specs/greet/spec.md").read_text() == VALID_SPEC
+    written = next(e for e in evs if e.type == "spec.written")
+    assert written.data["via"] == "disk"
+    # the model saw the problems of its first attempt
+    assert "NOT written" in json.dumps(srv.requests[1]["messages"])
+    assert "approval.requested" not in [e.type for e in evs]
+    # spec mode offers only reads + write_spec
+    names = {t["function"]["name"] for t in srv.requests[0]["tools"]}
+    assert "write_spec" in names and "write_file" not in names and "shell" not in names
+
+
+async def test_spec_mode_gives_up_after_bounded_invalid_answers(harness, repo, srv):
+    for _ in range(3):
+        srv.push_tool_call("write_spec", {"content": "not a spec"})
+    before = (repo / "specs/greet/spec.md").read_text()
+    meta = await harness.create_session(
+        str(repo), mode="spec", spec_path="specs/greet/spec.md", model=MODEL
+    )
+    await harness.post_message(meta.id, "break it")
+    await harness.wait_session(meta.id)
+    last = events(harness, meta.id, "session")[-1]
+    assert last.type == "turn.completed" and last.data["ok"] is False
+    assert "invalid spec 3 times" in last.data["error"]
+    assert (repo / "specs/greet/spec.md").read_text() == before
+
+
+async def test_attachments_image_and_text_round_trip(harness, repo, srv):
+    srv.push_text("A tiny image and a note.")
+    meta = await harness.create_session(str(repo), model=MODEL)
+    img = await harness.add_attachment(meta.id, "shot.png", PNG)
+    img2 = await harness.add_attachment(meta.id, "shot.png", PNG)
+    note = await harness.add_attachment(meta.id, "../note.md", b"# Note\nremember the milk\n")
+    assert img["ref"] == "attachments/shot.png" and img2["ref"] == "attachments/shot-1.png"
+    assert img["mime"] == "image/png" and note["ref"] == "attachments/note.md"
+    await harness.post_message(
+        meta.id, "what are these?", refs=[img["ref"], {"ref": note["ref"], "mime": "text/markdown"}]
+    )
+    await harness.wait_session(meta.id)
+    user = srv.requests[0]["messages"][-1]
+    parts = user["content"]
+    kinds = [p["type"] for p in parts]
+    assert kinds[0] == "text" and "image_url" in kinds
+    image = next(p for p in parts if p["type"] == "image_url")
+    assert image["image_url"]["url"].startswith("data:image/png;base64,")
+    assert any("remember the milk" in (p.get("text") or "") for p in parts)
+    added = [e for e in events(harness, meta.id, "session") if e.type == "attachment.added"]
+    assert len(added) == 3
+
+
+async def test_bad_session_input_gets_clear_errors(harness, repo, srv):
+    meta = await harness.create_session(str(repo), model=MODEL)
+    with pytest.raises(InvalidInput, match="message is empty"):
+        await harness.post_message(meta.id, "   ")
+    with pytest.raises(NotFound):
+        await harness.post_message("ses_nope", "hi")
+    with pytest.raises(NotFound, match="unknown attachment ref"):
+        await harness.post_message(meta.id, "hi", refs=["attachments/missing.png"])
+    with pytest.raises(Refused):
+        await harness.post_message(meta.id, "hi", refs=["attachments/../../meta.json"])
+    with pytest.raises(InvalidInput, match="unknown binary"):
+        await harness.add_attachment(meta.id, "blob.bin", b"\x00\x01\x02\x03" * 10)
+    with pytest.raises(InvalidInput, match="declared image/png but its content is text/plain"):
+        await harness.add_attachment(meta.id, "fake.png", b"hello", mime="image/png")
+    from harness_ls.agent import attachments
+
+    with pytest.raises(InvalidInput, match="limit"):
+        attachments.store_attachment(repo, "big.txt", b"x" * (attachments.MAX_BYTES + 1))
+    with pytest.raises(InvalidInput, match="mode must be"):
+        await harness.create_session(str(repo), mode="poetry")
+    with pytest.raises(InvalidInput, match="spec path"):
+        await harness.create_session(str(repo), mode="spec")
+    with pytest.raises(Refused, match="outside the workspace"):
+        await harness.create_session(str(repo), mode="spec", spec_path="../x.md")
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 40
+    audio = await harness.add_attachment(meta.id, "hi.wav", wav)
+    with pytest.raises(HarnessError, match="audio"):
+        await harness.post_message(meta.id, "listen", refs=[audio["ref"]])
+
+
+async def test_offline_session_says_no_model(harness, repo):
+    meta = await harness.create_session(str(repo))
+    await harness.post_message(meta.id, "hello?")
+    await harness.wait_session(meta.id)
+    evs = events(harness, meta.id, "session")
+    unavailable = next(e for e in evs if e.type == "model.unavailable")
+    assert "OPENAI_API_KEY" in unavailable.data["hint"]
+    assert evs[-1].type == "turn.completed" and evs[-1].data["ok"] is False
