@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Build, check, test and package the VS Code extension (vscode-client/dist/harness-ls.vsix).
+# Called by .ci/run and `make vsix`. Steps: npm ci, tsc --noEmit, eslint, esbuild bundle, node:test
+# unit tests, vsce package, protocol test against the real harness-ls, and - with
+# HARNESS_E2E_VSCODE=1 - the end-to-end test in a real VS Code (code-server + chromium).
+# Env: HARNESS_LS_COMMAND (server for the protocol test; default: the repo's .venv/bin/harness-ls,
+# else whatever the extension's launcher finds), PYTHON (for the e2e; default the repo's .venv).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+repo="$(cd "$here/.." && pwd)"
+cd "$here"
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "ci.sh: node and npm are required (Node >= 20); install them (e.g. apt-get install nodejs npm)" >&2
+  exit 2
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "ci.sh: Node >= 20 is required, found $(node --version)" >&2
+  exit 2
+fi
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+secs() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01ds' $(( ms / 1000 )) $(( ms % 1000 / 100 )); }
+total_start=$(now_ms)
+step() {
+  local name="$1"; shift
+  local t0; t0=$(now_ms)
+  echo "== ci.sh: $name"
+  "$@"
+  echo "ci.sh: $name done in $(secs "$t0")"
+}
+
+step "npm ci" npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+step "tsc --noEmit" npx --no-install tsc --noEmit -p .
+step "eslint" npx --no-install eslint --max-warnings 0 .
+step "esbuild bundle" node scripts/build.mjs
+rm -rf out
+step "compile tests" npx --no-install tsc -p tsconfig.test.json
+step "unit tests" node --test out/test/unit/
+step "vsce package" npx --no-install vsce package --no-dependencies --allow-missing-repository -o dist/harness-ls.vsix
+
+if [ -z "${HARNESS_LS_COMMAND:-}" ] && [ -x "$repo/.venv/bin/harness-ls" ]; then
+  export HARNESS_LS_COMMAND="$repo/.venv/bin/harness-ls"
+fi
+step "protocol test (real harness-ls)" node --test out/test/protocol/
+
+if [ "${HARNESS_E2E_VSCODE:-0}" = "1" ]; then
+  py="${PYTHON:-$repo/.venv/bin/python}"
+  step "e2e: setup code-server" bash scripts/e2e-setup.sh
+  step "e2e: code-server + chromium" env HARNESS_E2E_VSCODE=1 "$py" -m pytest "$repo/tests/vscode" -q -p no:cacheprovider
+else
+  echo "ci.sh: e2e in code-server skipped (set HARNESS_E2E_VSCODE=1 to run it)"
+fi
+echo "ci.sh: all done in $(secs "$total_start"), vsix: $here/dist/harness-ls.vsix"

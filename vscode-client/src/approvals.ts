@@ -1,0 +1,124 @@
+/**
+ * Pending approvals the client knows of, from `harness/approvalRequested` notifications, pruned
+ * by `harness/runStatus` (its pendingApprovals count or id list) and by answers. Used for the
+ * Approve/Deny pickers in the palette and for the "spec not visible → notify" decision. Pure.
+ */
+
+export interface ApprovalRequest {
+  id: string;
+  runId?: string;
+  summary: string;
+  specUri?: string;
+}
+
+/** Validate a notification payload; undefined when it has no usable id. */
+export function parseApprovalRequest(params: unknown): ApprovalRequest | undefined {
+  if (params === null || typeof params !== "object") {
+    return undefined;
+  }
+  const p = params as Record<string, unknown>;
+  if (typeof p.id !== "string" || p.id === "") {
+    return undefined;
+  }
+  return {
+    id: p.id,
+    runId: typeof p.runId === "string" ? p.runId : undefined,
+    summary: typeof p.summary === "string" && p.summary.trim() !== "" ? p.summary.trim() : `approval ${p.id}`,
+    specUri: typeof p.specUri === "string" ? p.specUri : undefined,
+  };
+}
+
+export class PendingApprovals {
+  private readonly items = new Map<string, ApprovalRequest>();
+
+  add(request: ApprovalRequest): boolean {
+    const isNew = !this.items.has(request.id);
+    this.items.set(request.id, request);
+    return isNew;
+  }
+
+  remove(id: string): void {
+    this.items.delete(id);
+  }
+
+  has(id: string): boolean {
+    return this.items.has(id);
+  }
+
+  /**
+   * Reconcile with a run's status: an id list is authoritative; a count of 0 (or a finished run)
+   * drops all of the run's approvals; a positive count cannot say which, so nothing is dropped.
+   */
+  syncRun(runId: string, pending: { count: number; ids?: string[] }, finished = false): void {
+    for (const [id, req] of this.items) {
+      if (req.runId !== runId) {
+        continue;
+      }
+      if (finished || pending.count === 0 || (pending.ids !== undefined && !pending.ids.includes(id))) {
+        this.items.delete(id);
+      }
+    }
+  }
+
+  clear(): void {
+    this.items.clear();
+  }
+
+  list(): ApprovalRequest[] {
+    return [...this.items.values()];
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+}
+
+/**
+ * Canonical form of a file URI for comparisons: VS Code writes `file:///c%3A/x`, a Python server
+ * `file:///C:/x`; percent-encoding and drive-letter case must not make them differ.
+ */
+export function normalizeUri(uri: string): string {
+  let out: string;
+  try {
+    out = decodeURIComponent(uri);
+  } catch {
+    out = uri;
+  }
+  out = out.replace(/^file:\/\/\/([A-Za-z]):/, (_m, drive: string) => `file:///${drive.toLowerCase()}:`);
+  return out.replace(/\/+$/, "");
+}
+
+export function sameUri(a: string, b: string): boolean {
+  return normalizeUri(a) === normalizeUri(b);
+}
+
+/**
+ * A notification is shown when enabled and the user cannot see the spec (its diagnostic and
+ * code actions are then out of sight). Without a specUri we cannot tell, so we notify.
+ */
+export function shouldNotify(request: ApprovalRequest, visibleUris: string[], enabled: boolean): boolean {
+  if (!enabled) {
+    return false;
+  }
+  if (request.specUri === undefined) {
+    return true;
+  }
+  const spec = request.specUri;
+  return !visibleUris.some((uri) => sameUri(uri, spec));
+}
+
+/** Text of the notification. */
+export function approvalMessage(request: ApprovalRequest): string {
+  const run = request.runId ? ` (run ${request.runId})` : "";
+  return `Harness needs approval${run}: ${request.summary}`;
+}
+
+/** Label/description/detail of a quick pick entry. */
+export function approvalPickItem(request: ApprovalRequest): { label: string; description: string; detail?: string } {
+  const spec = request.specUri ? normalizeUri(request.specUri).replace(/^file:\/\//, "") : undefined;
+  return {
+    label: request.summary,
+    description: request.runId ?? "",
+    detail: spec,
+  };
+}

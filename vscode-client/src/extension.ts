@@ -1,0 +1,278 @@
+/**
+ * Entry point: wires the language client (server.ts) to VS Code's UI — commands, the status bar,
+ * approval notifications, the token in SecretStorage. Decisions live in the pure modules.
+ */
+import * as vscode from "vscode";
+
+import {
+  approvalMessage,
+  approvalPickItem,
+  type ApprovalRequest,
+  parseApprovalRequest,
+  PendingApprovals,
+  shouldNotify,
+} from "./approvals";
+import { argumentKind, hasUsableArgument, resultLocation, validateSpecName } from "./commandArgs";
+import { HarnessServer, TOKEN_KEY } from "./server";
+import { documentSelector, RESTART_KEYS, SECTION } from "./settings";
+import { readPending, RunBoard, type RunStatusParams, TERMINAL_STATES, statusView } from "./status";
+
+let server: HarnessServer | undefined;
+
+export interface HarnessExtensionApi {
+  readonly server: HarnessServer;
+  readonly board: RunBoard;
+  readonly approvals: PendingApprovals;
+}
+
+export function activate(context: vscode.ExtensionContext): HarnessExtensionApi {
+  const log = vscode.window.createOutputChannel("Harness", { log: true });
+  const board = new RunBoard();
+  const approvals = new PendingApprovals();
+  const statusItem = vscode.window.createStatusBarItem("harness.status", vscode.StatusBarAlignment.Left, 50);
+  statusItem.name = "Harness";
+  context.subscriptions.push(log, statusItem);
+
+  const refresh = (): void => {
+    const view = statusView(harness.state, board, approvals.size);
+    statusItem.text = view.text;
+    statusItem.tooltip = view.tooltip;
+    statusItem.command = { title: "Harness", command: view.command.command, arguments: view.command.arguments };
+    statusItem.backgroundColor =
+      view.tone === "error"
+        ? new vscode.ThemeColor("statusBarItem.errorBackground")
+        : view.tone === "warning"
+          ? new vscode.ThemeColor("statusBarItem.warningBackground")
+          : undefined;
+    statusItem.show();
+    void vscode.commands.executeCommand("setContext", "harness.runActive", board.active().length > 0);
+    void vscode.commands.executeCommand("setContext", "harness.approvalsPending", approvals.size > 0 || board.pendingTotal() > 0);
+  };
+
+  const openInstallHelp = async (): Promise<void> => {
+    // vsce stores the README as readme.md; a development checkout has README.md.
+    for (const name of ["readme.md", "README.md"]) {
+      const readme = vscode.Uri.joinPath(context.extensionUri, name);
+      try {
+        await vscode.workspace.fs.stat(readme);
+      } catch {
+        continue;
+      }
+      await vscode.commands.executeCommand("markdown.showPreview", readme);
+      return;
+    }
+    log.show(true);
+  };
+
+  const harness: HarnessServer = new HarnessServer(context, log, {
+    onStateChange: (state) => {
+      if (state !== "running") {
+        board.clear();
+        approvals.clear();
+      }
+      refresh();
+    },
+    onNotFound: (resolution) => {
+      void vscode.window
+        .showErrorMessage(`Harness: ${resolution.message}`, "Open Install Docs", "Open Settings", "Retry")
+        .then(async (choice) => {
+          if (choice === "Open Install Docs") {
+            await openInstallHelp();
+          } else if (choice === "Open Settings") {
+            await vscode.commands.executeCommand("workbench.action.openSettings", "harness.server");
+          } else if (choice === "Retry") {
+            await harness.restart();
+          }
+        });
+    },
+    onRunStatus: (params) => {
+      const status = params as RunStatusParams;
+      if (status === null || typeof status !== "object" || typeof status.runId !== "string") {
+        log.warn(`Ignoring harness/runStatus without a runId: ${JSON.stringify(params)}`);
+        return;
+      }
+      board.update(status);
+      approvals.syncRun(status.runId, readPending(status.pendingApprovals), TERMINAL_STATES.has(status.state));
+      refresh();
+    },
+    onApprovalRequested: (params) => {
+      const request = parseApprovalRequest(params);
+      if (request === undefined) {
+        log.warn(`Ignoring harness/approvalRequested without an id: ${JSON.stringify(params)}`);
+        return;
+      }
+      const isNew = approvals.add(request);
+      refresh();
+      if (isNew) {
+        void notifyApproval(request);
+      }
+    },
+    prepareArguments: (command, args) => prepareArguments(command, args),
+    afterCommand: async (command, args, result) => {
+      if ((command === "harness.approve" || command === "harness.deny") && typeof args[0] === "string") {
+        approvals.remove(args[0]);
+        refresh();
+      }
+      if (command === "harness.newSpec") {
+        const location = resultLocation(result);
+        if (location !== undefined) {
+          const uri = location.uri !== undefined ? vscode.Uri.parse(location.uri) : vscode.Uri.file(location.path ?? "");
+          await vscode.window.showTextDocument(uri);
+        }
+      }
+    },
+  });
+  server = harness;
+
+  const notifyApproval = async (request: ApprovalRequest): Promise<void> => {
+    const visible = vscode.window.visibleTextEditors.map((e) => e.document.uri.toString());
+    if (!shouldNotify(request, visible, harness.settings.notifyApprovals)) {
+      return;
+    }
+    const buttons = request.specUri !== undefined ? ["Approve", "Deny", "Open Spec"] : ["Approve", "Deny"];
+    const choice = await vscode.window.showWarningMessage(approvalMessage(request), ...buttons);
+    if (choice === "Approve" || choice === "Deny") {
+      await harness.executeCommand(choice === "Approve" ? "harness.approve" : "harness.deny", [request.id]);
+    } else if (choice === "Open Spec" && request.specUri !== undefined) {
+      await vscode.window.showTextDocument(vscode.Uri.parse(request.specUri));
+    }
+  };
+
+  const pickSpec = async (): Promise<string | undefined> => {
+    const selector = documentSelector(harness.settings.specGlobs);
+    const active = vscode.window.activeTextEditor?.document;
+    if (active !== undefined && vscode.languages.match(selector, active) > 0) {
+      return active.uri.toString();
+    }
+    const pattern = `{${harness.settings.specGlobs.join(",")}}`;
+    const files = await vscode.workspace.findFiles(pattern, "**/node_modules/**", 500);
+    if (files.length === 0) {
+      void vscode.window.showInformationMessage("Harness: no spec files in this workspace. Create one with “Harness: New Spec”.");
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+      { placeHolder: "Spec to run" },
+    );
+    return picked?.uri.toString();
+  };
+
+  const pickApproval = async (verb: string): Promise<string | undefined> => {
+    const pending = approvals.list();
+    if (pending.length === 0) {
+      void vscode.window.showInformationMessage(
+        "Harness: no pending approvals known to the editor. Pending steps also show as diagnostics with Approve / Deny quick fixes.",
+      );
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      pending.map((req) => ({ ...approvalPickItem(req), id: req.id })),
+      { placeHolder: `Step to ${verb}` },
+    );
+    return picked?.id;
+  };
+
+  const pickRun = async (purpose: string, allowLast: boolean): Promise<string | undefined> => {
+    const runs = board.active();
+    if (runs.length === 1) {
+      return runs[0].runId;
+    }
+    if (runs.length === 0) {
+      if (allowLast && board.lastOutcome !== undefined) {
+        return board.lastOutcome.runId;
+      }
+      void vscode.window.showInformationMessage("Harness: no run is active.");
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      runs.map((r) => ({ label: r.runId, description: `${r.state}${r.step ? ` — ${r.step}` : ""}`, id: r.runId })),
+      { placeHolder: `Run to ${purpose}` },
+    );
+    return picked?.id;
+  };
+
+  const prepareArguments = async (command: string, rawArgs: unknown[]): Promise<unknown[] | undefined> => {
+    const args = rawArgs.map((a) => (a instanceof vscode.Uri ? a.toString() : a));
+    if (hasUsableArgument(command, args)) {
+      return args;
+    }
+    let value: string | undefined;
+    switch (argumentKind(command)) {
+      case "specUri":
+        value = await pickSpec();
+        break;
+      case "approvalId":
+        value = await pickApproval(command === "harness.deny" ? "deny" : "approve");
+        break;
+      case "runId":
+        value = await pickRun(command === "harness.cancelRun" ? "cancel" : "show", command === "harness.showRun");
+        break;
+      case "specName":
+        value = await vscode.window.showInputBox({
+          prompt: "Name of the new spec (creates specs/<name>/spec.md)",
+          placeHolder: "add-login",
+          validateInput: validateSpecName,
+        });
+        value = value?.trim();
+        break;
+      default:
+        return args;
+    }
+    return value === undefined ? undefined : [value];
+  };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand("harness.restartServer", async () => {
+      log.info("Restarting harness-ls (command).");
+      await harness.restart();
+    }),
+    vscode.commands.registerCommand("harness.showOutput", () => log.show(true)),
+    vscode.commands.registerCommand("harness.showInstallHelp", openInstallHelp),
+    vscode.commands.registerCommand("harness.setToken", async () => {
+      const value = await vscode.window.showInputBox({
+        title: "Harness: Set Token",
+        prompt: "Token for the sidecar / agentd API (HARNESS_AUTH_TOKEN). Stored in VS Code's secret storage, not in settings. Leave empty to remove it.",
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (value === undefined) {
+        return;
+      }
+      if (value.trim() === "") {
+        await context.secrets.delete(TOKEN_KEY);
+        void vscode.window.showInformationMessage("Harness: token removed.");
+      } else {
+        await context.secrets.store(TOKEN_KEY, value.trim());
+        void vscode.window.showInformationMessage("Harness: token stored in secret storage.");
+      }
+    }),
+    context.secrets.onDidChange(async (event) => {
+      if (event.key === TOKEN_KEY) {
+        await harness.pushConfiguration();
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (!event.affectsConfiguration(SECTION)) {
+        return;
+      }
+      if (RESTART_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`))) {
+        log.info("Server settings changed; restarting harness-ls.");
+        await harness.restart();
+      } else {
+        await harness.pushConfiguration();
+      }
+    }),
+    { dispose: () => void harness.dispose() },
+  );
+
+  refresh();
+  void harness.start();
+  return { server: harness, board, approvals };
+}
+
+export async function deactivate(): Promise<void> {
+  if (server !== undefined) {
+    await server.dispose();
+    server = undefined;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The language client's lifecycle: resolve the server command, start `harness-ls` on stdio,
+ * keep its settings in sync, restart on demand. Start/stop/restart are queued so a burst of
+ * settings changes never runs two servers at once.
+ */
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  RevealOutputChannelOn,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from "vscode-languageclient/node";
+
+import { errorText } from "./commandArgs";
+import { nodeProbes } from "./probes";
+import { pythonInterpreter } from "./python";
+import { resolveServerCommand, type Resolution } from "./serverCommand";
+import {
+  configurationItem,
+  configurationPayload,
+  documentSelector,
+  type HarnessSettings,
+  readSettings,
+  SECTION,
+  type ServerSettings,
+  toServerSettings,
+} from "./settings";
+import type { ServerState } from "./status";
+
+export const CLIENT_ID = "harness";
+export const TOKEN_KEY = "harness.token";
+
+export interface ServerHooks {
+  onRunStatus(params: unknown): void;
+  onApprovalRequested(params: unknown): void;
+  /** Fill in a missing argument for a server command (palette / menu use); undefined cancels. */
+  prepareArguments(command: string, args: unknown[]): Promise<unknown[] | undefined>;
+  /** Called after a server command succeeded, with the arguments it was sent. */
+  afterCommand(command: string, args: unknown[], result: unknown): Promise<void>;
+  onStateChange(state: ServerState): void;
+  onNotFound(resolution: Extract<Resolution, { ok: false }>): void;
+}
+
+export class HarnessServer implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  state: ServerState = "starting";
+  settings: HarnessSettings = readHarnessSettings();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly hooks: ServerHooks,
+  ) {}
+
+  get running(): boolean {
+    return this.client !== undefined && this.client.state === State.Running;
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  /** Re-read settings and the token and send them with workspace/didChangeConfiguration. */
+  async pushConfiguration(): Promise<void> {
+    this.settings = readHarnessSettings();
+    const client = this.client;
+    if (client === undefined || client.state !== State.Running) {
+      return;
+    }
+    const payload = configurationPayload(await this.serverSettings());
+    await client.sendNotification(DidChangeConfigurationNotification.type, { settings: payload });
+    this.log.info("Sent settings to harness-ls (didChangeConfiguration).");
+  }
+
+  /** Send workspace/executeCommand; errors become a message naming what went wrong. */
+  async executeCommand(command: string, args: unknown[]): Promise<unknown> {
+    const client = this.client;
+    if (client === undefined || client.state !== State.Running) {
+      void vscode.window.showErrorMessage(`Harness: cannot run ${command}: the language server is not running.`, "Restart Server").then(
+        (choice) => (choice ? this.restart() : undefined),
+      );
+      return undefined;
+    }
+    try {
+      const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+      await this.hooks.afterCommand(command, args, result);
+      return result;
+    } catch (error) {
+      const text = errorText(error);
+      this.log.error(`${command} failed: ${text}`);
+      void vscode.window.showErrorMessage(`Harness: ${text}`);
+      return undefined;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.stop();
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(task, task);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private setState(state: ServerState): void {
+    this.state = state;
+    void vscode.commands.executeCommand("setContext", "harness.serverRunning", state === "running");
+    this.hooks.onStateChange(state);
+  }
+
+  private async serverSettings(): Promise<ServerSettings> {
+    const token = await this.context.secrets.get(TOKEN_KEY);
+    return toServerSettings(this.settings, token);
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.disposed) {
+      return;
+    }
+    this.setState("starting");
+    this.settings = readHarnessSettings();
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
+    const resolution = await resolveServerCommand(
+      {
+        configured: this.settings.serverCommand,
+        args: this.settings.serverArgs,
+        workspaceFolders: folders.map((f) => f.uri.fsPath),
+        pythonCommand: await pythonInterpreter(folders[0]?.uri, this.log),
+        env: process.env,
+        platform: process.platform,
+      },
+      nodeProbes,
+    );
+    if (!resolution.ok) {
+      this.log.error(resolution.message);
+      this.setState("notFound");
+      this.hooks.onNotFound(resolution);
+      return;
+    }
+    const { server } = resolution;
+    this.log.info(`Starting ${[server.command, ...server.args].join(" ")} (found via ${server.source})`);
+
+    const serverOptions: ServerOptions = {
+      command: server.command,
+      args: server.args,
+      transport: TransportKind.stdio,
+      options: { cwd: folders[0]?.uri.fsPath, env: { ...process.env } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: documentSelector(this.settings.specGlobs),
+      outputChannel: this.log,
+      traceOutputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: configurationPayload(await this.serverSettings()),
+      markdown: { isTrusted: false, supportHtml: false },
+      middleware: {
+        executeCommand: async (command, args) => {
+          const prepared = await this.hooks.prepareArguments(command, args);
+          return prepared === undefined ? undefined : this.executeCommand(command, prepared);
+        },
+        workspace: {
+          configuration: async (params, token, next) => {
+            const ours = await this.serverSettings();
+            const theirs: unknown = await next(params, token);
+            const fallback: unknown[] = Array.isArray(theirs) ? (theirs as unknown[]) : [];
+            return params.items.map((item, i): unknown => {
+              const value = configurationItem(item.section, ours);
+              return value !== undefined ? value : (fallback[i] ?? null);
+            });
+          },
+        },
+      },
+    };
+
+    const client = new LanguageClient(CLIENT_ID, "Harness", serverOptions, clientOptions);
+    client.onDidChangeState((event) => {
+      if (this.client !== client) {
+        return;
+      }
+      if (event.newState === State.Running) {
+        this.setState("running");
+      } else if (event.newState === State.Stopped) {
+        this.setState("stopped");
+      }
+    });
+    client.onNotification("harness/runStatus", (params: unknown) => this.hooks.onRunStatus(params));
+    client.onNotification("harness/approvalRequested", (params: unknown) => this.hooks.onApprovalRequested(params));
+    this.client = client;
+    try {
+      await client.start();
+      this.setState("running");
+      const info = client.initializeResult?.serverInfo;
+      this.log.info(`harness-ls ${info?.version ?? ""} is running.`.replace("  ", " "));
+    } catch (error) {
+      this.log.error(`harness-ls failed to start: ${errorText(error)}`);
+      this.setState("stopped");
+      const choice = await vscode.window.showErrorMessage(
+        `Harness: harness-ls failed to start (${errorText(error)}). See the Harness output for its error.`,
+        "Show Output",
+        "Restart Server",
+      );
+      if (choice === "Show Output") {
+        this.log.show(true);
+      } else if (choice === "Restart Server") {
+        void this.restart();
+      }
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client === undefined) {
+      return;
+    }
+    try {
+      if (client.state !== State.Stopped) {
+        await client.stop(5000);
+      }
+    } catch (error) {
+      this.log.warn(`Stopping harness-ls: ${errorText(error)}`);
+    }
+    try {
+      await client.dispose();
+    } catch {
+      // already disposed by stop()
+    }
+    this.setState("stopped");
+  }
+}
+
+export function readHarnessSettings(): HarnessSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return readSettings((key) => config.get(key));
+}
