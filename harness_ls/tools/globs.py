@@ -55,7 +55,7 @@ def _compile(body: str) -> re.Pattern[str]:
 class PathPattern:
     """One gitignore-style pattern, matched against posix paths relative to its base."""
 
-    __slots__ = ("source", "anchored", "dir_only", "regex")
+    __slots__ = ("source", "anchored", "dir_only", "regex", "literal_tail")
 
     def __init__(self, pattern: str) -> None:
         self.source = pattern
@@ -65,6 +65,7 @@ class PathPattern:
         self.anchored = "/" in body
         body = body.lstrip("/")
         self.regex = _compile(body)
+        self.literal_tail = not any(c in body.rsplit("/", 1)[-1] for c in "*?[")
 
     def matches(self, rel: str, is_dir: bool = False) -> bool:
         """Whether `rel` itself matches (no ancestor logic)."""
@@ -76,9 +77,12 @@ class PathPattern:
         return self.regex.fullmatch(name) is not None
 
     def matches_or_within(self, rel: str) -> bool:
-        """Whether `rel` or one of its ancestor directories matches (`docs` covers `docs/a.md`)."""
+        """Whether `rel` matches, or lies under a directory the pattern names literally
+        (`docs` and `docs/` cover `docs/a.md`; `docs/*` covers only direct children)."""
         if self.matches(rel, is_dir=False):
             return True
+        if not (self.literal_tail or self.dir_only):
+            return False
         parts = rel.split("/")
         for k in range(len(parts) - 1, 0, -1):
             if self.matches("/".join(parts[:k]), is_dir=True):

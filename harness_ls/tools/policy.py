@@ -110,12 +110,17 @@ class Policy:
         data = _as_dict(args)
         subject = self._subject(tool, data)
         keys = (tool, kind)
+        applicable = [r for r in (*self.rules, *self.session_rules) if r.key in keys]
         matched: dict[Action, Rule] = {}
-        for rule in (*self.rules, *self.session_rules):
-            if rule.action in matched or rule.key not in keys:
-                continue
-            if self._matches(rule, kind, subject):
-                matched[rule.action] = rule
+        for rule in applicable:
+            if rule.action != "allow" and rule.action not in matched:
+                if self._matches(rule, kind, subject):
+                    matched[rule.action] = rule
+        allows = [r for r in applicable if r.action == "allow"]
+        if allows and "deny" not in matched:
+            allow = self._allowed_by(allows, kind, subject)
+            if allow is not None:
+                matched["allow"] = allow
         if "deny" in matched:
             return Decision(action="deny", rule=matched["deny"].label(), subject=subject)
         default = _MODE_DEFAULTS[self.mode][kind]
@@ -160,6 +165,23 @@ class Policy:
             path = path[len(ws) + 1 :] if path.startswith(ws + "/") else path
         return posixpath.normpath(path).lstrip("/") if path else "."
 
+    def _allowed_by(self, allows: list[Rule], kind: str, subject: str) -> Rule | None:
+        """The allow rule covering the call. A compound command is allowed only when each of its
+        parts is covered by some allow rule (the first such rule is reported)."""
+        if kind != "shell":
+            return next((r for r in allows if self._matches(r, kind, subject)), None)
+        whole = next((r for r in allows if command_matches(r.pattern, subject, strict=True)), None)
+        if whole is not None or _SUBST.search(subject):
+            return whole
+        parts = command_parts(subject)
+        used: list[Rule] = []
+        for part in parts:
+            rule = next((r for r in allows if _glob_cmd(r.pattern, part)), None)
+            if rule is None:
+                return None
+            used.append(rule)
+        return used[0] if used else None
+
     def _matches(self, rule: Rule, kind: str, subject: str) -> bool:
         if kind == "shell":
             return command_matches(rule.pattern, subject, strict=rule.action == "allow")
@@ -177,12 +199,17 @@ def command_matches(pattern: str, command: str, *, strict: bool) -> bool:
     For deny/ask rules matching any part is enough.
     """
     command = " ".join(command.split())
-    parts = [p.strip() for p in _CONTROL.split(command) if p.strip()]
+    parts = command_parts(command)
     if strict:
         if pattern.strip() != "*" and _SUBST.search(command):
             return False
         return bool(parts) and all(_glob_cmd(pattern, p) for p in parts)
     return _glob_cmd(pattern, command) or any(_glob_cmd(pattern, p) for p in parts)
+
+
+def command_parts(command: str) -> list[str]:
+    """The simple commands of a compound one (split at ;, &&, ||, |, & and newlines)."""
+    return [p.strip() for p in _CONTROL.split(" ".join(command.split())) if p.strip()]
 
 
 def _glob_cmd(pattern: str, command: str) -> bool:
@@ -232,7 +259,8 @@ def command_prefix(command: str) -> str:
     out = [tokens[0]]
     if posixpath.basename(tokens[0]) in _RUNNERS:
         for tok in tokens[1:3]:
-            if tok == "-m" or re.fullmatch(r"[A-Za-z][\w:.-]*", tok):
+            python_module = tok == "-m" and posixpath.basename(tokens[0]).startswith("python")
+            if python_module or re.fullmatch(r"[A-Za-z][\w:.-]*", tok):
                 out.append(tok)
             else:
                 break
