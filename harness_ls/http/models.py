@@ -48,7 +48,7 @@ class ApprovalAnswer(Strict):
 
 class SessionCreate(Strict):
     workspace: str = Field(min_length=1)
-    mode: Literal["chat", "spec", "run"] = "chat"
+    mode: Literal["chat", "spec"] = "chat"
     model: str | None = None
     title: str | None = Field(None, max_length=200)
     spec_path: str | None = None
@@ -56,7 +56,9 @@ class SessionCreate(Strict):
 
 class MessagePost(Strict):
     text: str = Field(min_length=1, max_length=200_000)
-    attachments: list[str] = Field(default_factory=list, description="Attachment ids to include.")
+    attachments: list[str] = Field(
+        default_factory=list, description="Attachment refs (from the upload's `ref`) to include."
+    )
 
 
 class SpecNew(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,31 @@ from harness_ls.http.app import create_app
 from harness_ls.http.server import Sidecar, start_server
 
 TOKEN = "test-token-0123456789abcdef"
+MODEL_ENV = (
+    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HARNESS_MODEL", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
+    "OLLAMA_HOST", "OLLAMA_BASE_URL", "HARNESS_AUTH_TOKEN", "OPENROUTER_API_KEY", "GROQ_API_KEY",
+)  # fmt: skip
+PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
+WRITE = {
+    "tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}]
+}
+DONE = {"text": "Wrote greet.txt."}
+DOCS = {"text": "Nothing to document."}
+
+
+def script(tmp_path: Path, *responses: dict) -> str:
+    """A `scripted:<path>` model name that answers with these responses in order."""
+    path = tmp_path / f"script-{len(list(tmp_path.glob('script-*')))}.json"
+    path.write_text(json.dumps({"responses": list(responses)}))
+    return f"scripted:{path}"
+
+
+@pytest.fixture(autouse=True)
+def no_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in MODEL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
 @pytest.fixture
@@ -22,13 +48,13 @@ def workspace(tmp_path: Path) -> Path:
     subprocess.run(["git", "init", "-q", str(ws)], check=True)
     subprocess.run(["git", "-C", str(ws), "config", "user.email", "t@example.com"], check=True)
     subprocess.run(["git", "-C", str(ws), "config", "user.name", "t"], check=True)
-    spec = ws / "specs" / "hello" / "spec.md"
+    spec = ws / "specs" / "greet" / "spec.md"
     spec.parent.mkdir(parents=True)
     spec.write_text(
-        "# Goal\n\nWrite hello.txt containing hi.\n\n# Constraints / nuances\n\n- Keep it small.\n\n"
-        "# Acceptance tests\n\n- `test -f hello.txt`\n"
+        "# Goal\n\nMake greet.txt say hello instead of hi.\n\n# Constraints / nuances\n\n"
+        "- Only touch greet.txt.\n\n# Acceptance tests\n\n- `grep -qx hello greet.txt`\n"
     )
-    (ws / "README.md").write_text("demo\n")
+    (ws / "greet.txt").write_text("hi\n")
     subprocess.run(["git", "-C", str(ws), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(ws), "commit", "-qm", "init"], check=True)
     return ws
@@ -39,6 +65,7 @@ async def harness(tmp_path: Path):
     from harness_ls.core import Harness
 
     h = Harness(tmp_path / "data")
+    h.options.update(verify_timeout=30.0)
     await h.start()
     yield h
     await h.close()

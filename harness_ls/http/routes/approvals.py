@@ -7,7 +7,7 @@ from typing import Any
 from harness_ls.errors import NotFound
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import ApprovalAnswer
-from harness_ls.http.routes.common import meta_model
+from harness_ls.http.routes.common import meta_model, surface_of
 
 PendingApproval: Any = meta_model("PendingApproval", "harness_ls.agent")
 
@@ -31,7 +31,7 @@ async def _answer(call: Call, field: str, owner_id: str, approval_id: str) -> An
         )
     body: ApprovalAnswer = call.body
     return await harness.answer_approval(
-        approval_id, body.decision, "http", body.note, scope=body.scope
+        approval_id, body.decision, surface_of(call.request), body.note, scope=body.scope
     )
 
 

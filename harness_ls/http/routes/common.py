@@ -25,6 +25,17 @@ def meta_model(name: str, module: str = "harness_ls.store") -> Any:
         return dict
 
 
+def surface_of(request: Any) -> str:
+    """Who answered, for the record: an explicit `X-Harness-Surface` (agentctl), else the
+    dashboard for same-origin browser requests, else plain `http`."""
+    explicit = request.headers.get("x-harness-surface", "").strip().lower()
+    if explicit and explicit.replace("-", "").isalnum() and len(explicit) <= 32:
+        return explicit
+    if request.headers.get("sec-fetch-site") == "same-origin" or request.headers.get("origin"):
+        return "dashboard"
+    return "http"
+
+
 def event_stream(
     call: Call,
     kind: str,

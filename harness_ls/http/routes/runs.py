@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from starlette.responses import FileResponse
 
+from harness_ls.errors import HarnessError
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import Diff, EventsQuery, RunCreate, RunListQuery
 from harness_ls.http.routes.common import event_stream, meta_model, zip_response
@@ -47,7 +47,8 @@ async def run_events(call: Call) -> Any:
 
 
 async def run_diff(call: Call) -> Diff:
-    """The run's change set: the harness's own diff when it offers one, else the diff artifact."""
+    """The run's change set: git checkpoints when the run took them, else the diffs its events
+    carry (approved previews and tool results), so a run without checkpoints still shows one."""
     run_id = call.params["run_id"]
     meta = call.harness.store.get("run", run_id)
     producer = getattr(call.harness, "run_diff", None)
@@ -55,17 +56,36 @@ async def run_diff(call: Call) -> Diff:
         out = producer(run_id)
         if asyncio.iscoroutine(out):
             out = await out
-        return Diff(run_id=run_id, diff=out or "", source="workspace")
-    art = Path(call.harness.store.artifacts_dir(meta.id))
-    for name in ("diff.patch", "changes.diff", "final.diff"):
-        if (art / name).is_file():
-            return Diff(run_id=run_id, diff=(art / name).read_text("utf-8", "replace"), source=name)
-    diffs = [
-        ev.data.get("diff")
-        for ev in call.harness.store.reader("run", run_id).read()
-        if ev.type in ("tool.result", "approval.requested") and isinstance(ev.data.get("diff"), str)
-    ]
-    return Diff(run_id=run_id, diff="".join(diffs), source="events")
+        return Diff(run_id=run_id, diff=out or "", source="harness")
+    try:
+        from harness_ls.workspace import checkpoints
+
+        text = await asyncio.to_thread(checkpoints.diff, meta.workspace, run_id)
+        return Diff(run_id=run_id, diff=text, source="checkpoints")
+    except (ImportError, HarnessError):
+        pass
+    return Diff(run_id=run_id, diff=events_diff(call.harness.store, run_id), source="events")
+
+
+def events_diff(store: Any, run_id: str) -> str:
+    """Diffs of approved writes (approval previews) and of tool results, in order."""
+    previews: dict[str, str] = {}
+    parts: list[str] = []
+    for ev in store.reader("run", run_id).read():
+        data = ev.data or {}
+        if ev.type == "approval.requested":
+            diff = (data.get("preview") or {}).get("diff")
+            if isinstance(diff, str):
+                previews[data.get("approval_id") or ev.step_id or ""] = diff
+        elif ev.type == "approval.resolved" and data.get("decision") == "approve":
+            diff = previews.pop(data.get("approval_id") or ev.step_id or "", None)
+            if diff:
+                parts.append(diff if diff.endswith("\n") else diff + "\n")
+        elif ev.type == "tool.result":
+            diff = (data.get("data") or {}).get("diff")
+            if isinstance(diff, str) and diff not in parts:
+                parts.append(diff if diff.endswith("\n") else diff + "\n")
+    return "".join(parts)
 
 
 ENDPOINTS = [

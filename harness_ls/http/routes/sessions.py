@@ -11,7 +11,7 @@ from harness_ls.errors import InvalidInput
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.errors import PayloadTooLarge, UnsupportedMediaType
 from harness_ls.http.models import EventsQuery, MessagePost, SessionCreate, SessionListQuery
-from harness_ls.http.routes.common import event_stream, meta_model, zip_response
+from harness_ls.http.routes.common import event_stream, meta_model, surface_of, zip_response
 
 SessionMeta: Any = meta_model("SessionMeta")
 NO_TERMINAL: frozenset[str] = frozenset()
@@ -37,7 +37,15 @@ async def post_message(call: Call) -> Any:
     b: MessagePost = call.body
     sid = call.params["session_id"]
     call.harness.store.get("session", sid)
-    return await call.harness.post_message(sid, b.text, attachments=b.attachments)
+    return await call.harness.post_message(
+        sid, b.text, refs=b.attachments, surface=surface_of(call.request)
+    )
+
+
+async def cancel_turn(call: Call) -> Any:
+    sid = call.params["session_id"]
+    call.harness.store.get("session", sid)
+    return await call.harness.cancel_turn(sid)
 
 
 def _limited(request: Request, limit: int) -> Request:
@@ -148,6 +156,13 @@ ENDPOINTS = [
         "Send a message (queued if a turn is running)",
         body=MessagePost,
         status=202,
+        tag="sessions",
+    ),
+    Endpoint(
+        "POST",
+        "/v1/sessions/{session_id}/cancel",
+        cancel_turn,
+        "Cancel the running turn",
         tag="sessions",
     ),
     Endpoint(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from harness_ls import __version__
@@ -33,7 +35,7 @@ def _model_check(call: Call) -> DoctorCheck:
             return DoctorCheck(
                 name="model",
                 ok=False,
-                detail=f"offline: {resolved.reason} (set a provider key in .env)",
+                detail=f"{resolved.reason} (runs plan offline; set a provider key in .env.local)",
             )
         return DoctorCheck(name="model", ok=True, detail=f"{info.provider}/{info.id}")
     except ImportError:
@@ -42,9 +44,17 @@ def _model_check(call: Call) -> DoctorCheck:
         return DoctorCheck(name="model", ok=False, detail=str(exc).splitlines()[0][:300])
 
 
+def _writable(path: str) -> bool:
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK)
+
+
 async def doctor(call: Call) -> Doctor:
-    data_dir = str(getattr(call.harness.store, "root", "") or getattr(call.harness, "data_dir", ""))
-    writable = bool(data_dir) and os.access(data_dir, os.W_OK)
+    data_dir = str(getattr(call.harness, "data_dir", "") or getattr(call.harness.store, "root", ""))
+    writable = await asyncio.to_thread(_writable, data_dir)
     checks = [
         DoctorCheck(
             name="data_dir",

@@ -405,7 +405,7 @@ async function sessionView(id) {
       const res = await fetch(`/v1/sessions/${id}/attachments`, { method: "POST", body: fd, credentials: "same-origin" });
       const body = await res.json();
       if (!res.ok) throw new ApiError(res.status, body);
-      attached.push(body.id || body.attachment_id || body.name);
+      attached.push(body.ref);
       status.textContent = `attached ${file.files[0].name}`;
     } catch (err) { status.textContent = err.message; }
     file.value = "";
@@ -417,7 +417,7 @@ async function sessionView(id) {
   const cards = new Map();
   const stream = new LiveStream(`/v1/sessions/${encodeURIComponent(id)}/events`, (ev) => {
     const d = ev.data || {};
-    if (ev.type === "user.message") { log.append(h("div", { class: "msg user" }, d.text || "")); live = null; }
+    if (ev.type === "user.message") { log.append(h("div", { class: "msg user" }, d.content || d.text || "")); live = null; }
     else if (ev.type === "message.delta") {
       if (!live) { live = h("div", { class: "msg assistant" }); log.append(live); }
       live.textContent += d.text || "";
