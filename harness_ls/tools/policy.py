@@ -297,6 +297,12 @@ def _load_file(path: Path, shown: str, *, allow_mode: bool) -> tuple[list[Rule],
                 )
             mode = value
             continue
+        if top == "mode":
+            raise InvalidInput(
+                f"{path}: mode cannot be set in a workspace policy file",
+                hint="a repository may not pick its own mode; set it in the data dir's "
+                "policy.toml or with the mode option, and keep [allow]/[ask]/[deny] here",
+            )
         if top not in ACTIONS or not isinstance(value, dict):
             allowed = "[allow], [ask], [deny]" + (' and mode = "..."' if allow_mode else "")
             raise InvalidInput(f"{path}: unexpected {top!r}", hint=f"the file holds {allowed}")

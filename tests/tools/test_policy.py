@@ -162,7 +162,7 @@ def test_mode_from_data_dir_file_only_when_not_given(ws: Path, tmp_path: Path) -
     assert Policy.load(ws, data, None).mode == "auto-edit"
     assert Policy.load(ws, data, "ask").mode == "ask"
     (ws / ".harness" / "policy.toml").write_text('mode = "full-auto"\n')
-    with pytest.raises(InvalidInput, match="unexpected 'mode'"):
+    with pytest.raises(InvalidInput, match="mode cannot be set in a workspace"):
         Policy.load(ws, data, None)
 
 
