@@ -160,6 +160,11 @@ def find_chromium() -> str | None:
     return None
 
 
+def tool_paths(root: Path) -> dict[str, str | None]:
+    """Where each diagram tool was found (None: missing), for `agentctl doctor`."""
+    return {"mmdc": find_mmdc(root), "chromium": find_chromium(), "awsdac": shutil.which("awsdac")}
+
+
 def missing_tools(root: Path, needed: list[Path]) -> list[MissingTool]:
     """What is not installed for these sources, each with the exact install command."""
     out: list[MissingTool] = []

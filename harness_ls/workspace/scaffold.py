@@ -1,0 +1,201 @@
+"""`agentctl init`: prepare a git repository for spec-driven work.
+
+Writes AGENTS.md, specs/README.md, docs/diagrams/architecture.mmd, scripts/render-diagrams,
+.harness/policy.toml and (asked for) .harness/spec.schema.json. Idempotent: existing files are
+skipped; `force` overwrites them after copying the old file to `.harness/backups/<time>/`;
+`dry_run` only plans. Works without a daemon: plain files and one `git ls-files`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from harness_ls.errors import InvalidInput
+from harness_ls.workspace import diagrams
+from harness_ls.workspace.agents_md import (
+    render_agents_md,
+    render_specs_readme,
+    spec_sections,
+    template_text,
+)
+from harness_ls.workspace.detect import ProjectFacts, detect_project
+from harness_ls.workspace.git import open_repo
+
+BACKUP_DIR = Path(".harness") / "backups"
+GITIGNORE_LINES = [".tools/", ".harness/backups/"]
+MAX_LISTED_FILES = 50_000
+
+
+class PlannedFile(BaseModel):
+    path: str  # workspace-relative, POSIX
+    content: bytes
+    executable: bool = False
+
+
+class Backup(BaseModel):
+    path: str
+    backup: str
+
+
+class InitReport(BaseModel):
+    workspace: str
+    dry_run: bool
+    force: bool
+    created: list[str] = []
+    overwritten: list[str] = []
+    unchanged: list[str] = []  # --force with identical content: nothing to do
+    skipped: list[str] = []  # existed, left alone (no --force)
+    backed_up: list[Backup] = []
+    updated: list[str] = []  # appended to (.gitignore)
+    facts: ProjectFacts = ProjectFacts()
+
+    def summary(self) -> str:
+        verb = "would " if self.dry_run else ""
+        lines = [f"{'plan for' if self.dry_run else 'initialised'} {self.workspace}"]
+        lines += [f"  {verb}create    {p}" for p in self.created]
+        lines += [f"  {verb}overwrite {p}" for p in self.overwritten]
+        lines += [f"  {verb}back up   {b.path} -> {b.backup}" for b in self.backed_up]
+        lines += [f"  {verb}update    {p}" for p in self.updated]
+        lines += [f"  unchanged {p}" for p in self.unchanged]
+        lines += [
+            f"  skip      {p} (exists; --force overwrites it with a backup)" for p in self.skipped
+        ]
+        return "\n".join(lines)
+
+
+def _schema_files() -> list[tuple[str, bytes]]:
+    """The built-in spec schema (and its meta-schema, which it references) as shipped files."""
+    candidates: list[Path] = []
+    try:
+        from harness_ls.spec.schema import builtin_schema_path
+
+        candidates.append(builtin_schema_path())
+    except ImportError:
+        pass
+    candidates.append(Path(__file__).resolve().parents[2] / "specs-schema" / "spec.schema.json")
+    for path in candidates:
+        if path.is_file():
+            out = [("spec.schema.json", path.read_bytes())]
+            meta = path.with_name("spec.schema.meta.json")
+            if meta.is_file():
+                out.append(("spec.schema.meta.json", meta.read_bytes()))
+            return out
+    raise InvalidInput(
+        "the built-in spec schema (specs-schema/spec.schema.json) is missing from this installation",
+        hint="reinstall harness-ls, or run init without --with-schema",
+    )
+
+
+def plan_files(root: Path, facts: ProjectFacts, *, with_schema: bool) -> list[PlannedFile]:
+    """Every file init writes, with its content (pure apart from reading packaged templates)."""
+    sections = spec_sections()
+    files = [
+        PlannedFile(path="AGENTS.md", content=render_agents_md(facts, root, sections).encode()),
+        PlannedFile(
+            path="specs/README.md",
+            content=render_specs_readme(sections, with_schema=with_schema).encode(),
+        ),
+        PlannedFile(
+            path="docs/diagrams/architecture.mmd",
+            content=template_text("architecture.mmd").encode(),
+        ),
+        PlannedFile(
+            path="scripts/render-diagrams",
+            content=Path(diagrams.__file__).read_bytes(),
+            executable=True,
+        ),
+        PlannedFile(path=".harness/policy.toml", content=template_text("policy.toml").encode()),
+    ]
+    if with_schema:
+        files += [
+            PlannedFile(path=f".harness/{name}", content=data) for name, data in _schema_files()
+        ]
+    return files
+
+
+def _listed_files(workspace: Path) -> list[str]:
+    repo = open_repo(workspace)
+    out = repo.run(
+        "ls-files", "-z", "-c", "-o", "--exclude-standard", "--", str(workspace.resolve())
+    ).stdout
+    prefix = os.path.relpath(workspace.resolve(), repo.root)
+    names = [os.fsdecode(p) for p in out.split(b"\0")[:MAX_LISTED_FILES] if p]
+    if prefix != ".":
+        names = [n[len(prefix) + 1 :] for n in names if n.startswith(prefix + "/")]
+    return names
+
+
+def _write(target: Path, f: PlannedFile) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.init-tmp")
+    tmp.write_bytes(f.content)
+    os.chmod(tmp, 0o755 if f.executable else 0o644)
+    os.replace(tmp, target)
+
+
+def _gitignore_additions(workspace: Path) -> list[str]:
+    path = workspace / ".gitignore"
+    have = (
+        set(path.read_text(encoding="utf-8", errors="replace").split("\n"))
+        if path.exists()
+        else set()
+    )
+    return [line for line in GITIGNORE_LINES if line not in have and "/" + line not in have]
+
+
+def init(
+    workspace: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    with_schema: bool = False,
+) -> InitReport:
+    """Scaffold `workspace` (inside a git work tree); see the module docstring."""
+    ws = Path(workspace).expanduser()
+    open_repo(ws)  # NotAGitRepo with the `git init` hint
+    ws = ws.resolve()
+    facts = detect_project(ws, _listed_files(ws))
+    # AGENTS.md describes the repo as it is after init, so a second run finds nothing to change
+    facts.top_dirs = sorted({*facts.top_dirs, "docs/", "scripts/", "specs/"})
+    report = InitReport(workspace=str(ws), dry_run=dry_run, force=force, facts=facts)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for f in plan_files(ws, facts, with_schema=with_schema):
+        target = ws / f.path
+        if target.is_dir():
+            raise InvalidInput(
+                f"{target} is a directory, init needs to write a file there",
+                hint="rename or remove it",
+            )
+        if not target.exists() and not target.is_symlink():
+            report.created.append(f.path)
+            if not dry_run:
+                _write(target, f)
+            continue
+        if not force:
+            report.skipped.append(f.path)
+            continue
+        if target.is_file() and target.read_bytes() == f.content:
+            report.unchanged.append(f.path)
+            continue
+        backup = BACKUP_DIR / stamp / f.path
+        report.backed_up.append(Backup(path=f.path, backup=backup.as_posix()))
+        report.overwritten.append(f.path)
+        if not dry_run:
+            (ws / backup).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(target, ws / backup)
+            _write(target, f)
+    if missing := _gitignore_additions(ws):
+        report.updated.append(".gitignore")
+        if not dry_run:
+            path = ws / ".gitignore"
+            old = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+            sep = "" if not old or old.endswith("\n") else "\n"
+            block = (
+                "# harness-ls: local tool installs and init backups\n" + "\n".join(missing) + "\n"
+            )
+            path.write_text(old + sep + ("\n" if old else "") + block, encoding="utf-8")
+    return report
