@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -29,7 +30,8 @@ _MIN_SECRET_LEN = 8  # shorter values ("1", "true") would mask ordinary text
 
 _registered: set[str] = set()
 _loaded_by_us: dict[str, str] = {}  # keys load_env set, so a later load_env may update them
-_cache: tuple[frozenset[str], re.Pattern[str] | None] = (frozenset(), None)
+_names: tuple[int, float, list[str]] = (-1, 0.0, [])  # (len(environ), when, secret names)
+_RESCAN_S = 1.0
 
 
 def is_secret_name(name: str) -> bool:
@@ -42,29 +44,37 @@ def register_secret(value: str | None) -> None:
         _registered.add(value)
 
 
-def _secret_values() -> frozenset[str]:
-    values = {v for k, v in os.environ.items() if is_secret_name(k) and len(v) >= _MIN_SECRET_LEN}
-    return frozenset(values | _registered)
+def _secret_names() -> list[str]:
+    """Secret-looking variable names; rescanned when the environment grows or shrinks, or each second."""
+    global _names
+    size, when, names = _names
+    now = time.monotonic()
+    if size != len(os.environ) or now - when > _RESCAN_S:
+        names = [k for k in os.environ if is_secret_name(k)]
+        _names = (len(os.environ), now, names)
+    return names
 
 
-def _pattern() -> re.Pattern[str] | None:
-    global _cache
-    values = _secret_values()
-    if values != _cache[0]:
-        # longest first so a secret that contains another is masked whole
-        alts = sorted(values, key=len, reverse=True)
-        _cache = (values, re.compile("|".join(re.escape(v) for v in alts)) if alts else None)
-    return _cache[1]
+def _secret_values() -> list[str]:
+    env = os.environ
+    values = {v for k in _secret_names() if len(v := env.get(k, "")) >= _MIN_SECRET_LEN}
+    # longest first so a secret that contains another is masked whole
+    return sorted(values | _registered, key=len, reverse=True)
 
 
 def mask_secrets(text: str) -> str:
-    """Replace every known secret value (and key-shaped token) in `text` with ****."""
+    """Replace every known secret value (and key-shaped token) in `text` with ****.
+
+    Cheap when nothing matches (a substring test per secret), so it can run on every event.
+    """
     if not text:
         return text
-    pat = _pattern()
-    if pat is not None:
-        text = pat.sub(MASK, text)
-    return _KEY_SHAPES.sub(MASK, text)
+    for value in _secret_values():
+        if value in text:
+            text = text.replace(value, MASK)
+    if "sk-" in text or "Bearer " in text:
+        text = _KEY_SHAPES.sub(MASK, text)
+    return text
 
 
 def load_env(cwd: Path | None = None) -> list[str]:

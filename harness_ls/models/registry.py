@@ -166,6 +166,16 @@ def _toml_files(workspace: Path | None, data_dir: Path | None) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
+def _check_keys(raw: object, model: type[BaseModel]) -> None:
+    """Typos such as `suports_tools` must not be silently ignored."""
+    if not isinstance(raw, dict):
+        raise ValueError("must be a table")
+    if unknown := sorted(set(raw) - set(model.model_fields) - {"name"}):
+        raise ValueError(
+            f"unknown key {', '.join(unknown)} (known: {', '.join(model.model_fields)})"
+        )
+
+
 def _merge_file(reg: Registry, path: Path) -> None:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -173,29 +183,44 @@ def _merge_file(reg: Registry, path: Path) -> None:
         raise ModelConfigError(
             f"{path}: cannot read models.toml: {exc}", hint="fix the TOML syntax"
         ) from None
+    where = ""
     try:
-        for name, raw in (doc.get("providers") or {}).items():
+        shapes = {"providers": dict, "models": list, "defaults": dict}
+        for key, kind in shapes.items():
+            if not isinstance(doc.get(key, kind()), kind):
+                raise ValueError(
+                    f"'{key}' must be a {'table' if kind is dict else 'list of [[models]] tables'}"
+                )
+        for name, raw in doc.get("providers", {}).items():
+            where = f"providers.{name}."
             if name in RESERVED_PROVIDERS:
                 raise ValueError(f"provider name '{name}' is reserved")
+            _check_keys(raw, ProviderConfig)
             base = reg.providers.get(name)
             merged = (base.model_dump() if base else {"name": name}) | dict(raw)
             merged["name"] = name
             reg.providers[name] = ProviderConfig.model_validate(merged)
-        for raw in doc.get("models") or []:
+        for n, raw in enumerate(doc.get("models", []), 1):
+            where = f"[[models]] #{n}: "
+            _check_keys(raw, ModelInfo)
             info = ModelInfo.model_validate(raw)
             if info.provider not in reg.providers:
                 raise ValueError(f"model '{info.id}' names unknown provider '{info.provider}'")
             reg.models.append(info)
             reg.declared.append(info.qualified)
-        for purpose, name in (doc.get("defaults") or {}).items():
+        where = ""
+        for purpose, name in doc.get("defaults", {}).items():
             if purpose not in ("run", "session", "spec", "chat"):
                 raise ValueError(
                     f"[defaults] key '{purpose}' is not one of run, session, spec, chat"
                 )
             reg.defaults[purpose] = str(name)
     except (ValidationError, ValueError, TypeError, AttributeError) as exc:
-        msg = str(exc).splitlines()
-        detail = "; ".join(line.strip() for line in msg[:3])
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            detail = f"{where}{'.'.join(str(x) for x in first['loc']) or 'entry'}: {first['msg']}"
+        else:
+            detail = f"{where}{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         raise ModelConfigError(
             f"{path}: invalid models.toml: {detail}", hint="see docs/models.md for the format"
         ) from None

@@ -200,6 +200,8 @@ def test_workspace_models_toml_overrides_data_dir(clean_env, tmp_path, monkeypat
     ('[[models]]\nid = "x"\nprovider = "nobody"\n', "unknown provider 'nobody'"),
     ('[[models]]\nid = "x"\nprovider = "openai"\ncontext_window = "big"\n', "context_window"),
     ('[defaults]\nbuild = "openai:gpt-5"\n', "not one of run"),
+    ('[[models]]\nid = "x"\nprovider = "openai"\nsuports_tools = true\n', "#1: unknown key suports_tools"),
+    ("models = 3\n", "must be a list"),
 ])  # fmt: skip
 def test_invalid_models_toml_names_the_file_and_problem(clean_env, text, match):
     (clean_env / "models.toml").write_text(text)
