@@ -107,6 +107,14 @@ class Harness:
         spec_path, spec_text = read_spec(ws, spec)
         ensure_valid_spec(spec_text, ws, spec_path)
         chosen = model or self.model
+        busy = [
+            rid for rid in self.active_runs() if rid != resume and self._workspace_of(rid) == ws
+        ]
+        if busy:
+            raise Conflict(
+                f"run {busy[0]} is already running in {ws}",
+                hint="wait for it or cancel it first: two runs editing one tree would clash",
+            )
         if resume:
             meta = self.get_run(resume)
             if resume in self._runs and not self._runs[resume].done():
@@ -175,6 +183,12 @@ class Harness:
 
     def get_run(self, run_id: str) -> RunMeta:
         return self.store.get("run", run_id)  # type: ignore[return-value]
+
+    def _workspace_of(self, run_id: str) -> Path | None:
+        try:
+            return _resolved(self.get_run(run_id).workspace)
+        except HarnessError:
+            return None
 
     def active_runs(self) -> list[str]:
         return [rid for rid, t in self._runs.items() if not t.done()]

@@ -22,7 +22,13 @@ from pydantic import BaseModel
 from harness_ls.agent import prompts
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import LoopContext, Usage, run_loop
-from harness_ls.agent.plan import PlanStep, derive_plan, parse_model_plan, plan_from_events
+from harness_ls.agent.plan import (
+    PlanStep,
+    derive_plan,
+    goal_summary,
+    parse_model_plan,
+    plan_from_events,
+)
 from harness_ls.agent.summary import changed_files, render_summary
 from harness_ls.agent.verify import VerifyResult, run_verify
 from harness_ls.errors import HarnessError
@@ -133,7 +139,7 @@ class RunEngine:
         await self.stream.append(
             "run.resumed" if self.resume else "run.started",
             {
-                "model": resolved.info.id,
+                "model": getattr(resolved, "name", resolved.info.id),
                 "offline": resolved.is_offline,
                 "reason": resolved.reason,
                 "workspace": str(self.workspace),
@@ -206,6 +212,10 @@ class RunEngine:
             steps, source = await self._model_plan(), "model"
         if not steps:
             steps, source = derive_plan(self.spec_text, tests), "spec"
+        _, goal_line = goal_summary(self.spec_text)
+        for s in steps:  # approvals point at a spec line; default to the goal
+            if s.spec_line is None:
+                s.spec_line = goal_line
         await self.stream.append("plan.updated", {"steps": _dump(steps), "source": source})
         return steps
 
@@ -253,7 +263,7 @@ class RunEngine:
                 "phase": "execute",
                 "reason": self.offline_reason,
                 "message": f"execute skipped: {self.offline_reason}",
-                "hint": OFFLINE_HINT,
+                "hint": getattr(self.resolved, "hint", None) or OFFLINE_HINT,
                 "skipped_steps": len(self.steps),
             },
         )

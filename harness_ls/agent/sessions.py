@@ -296,7 +296,8 @@ class SessionManager:
                 {
                     "reason": resolved.reason,
                     "message": f"no model to answer: {resolved.reason}",
-                    "hint": "set OPENAI_API_KEY or ANTHROPIC_API_KEY, or HARNESS_MODEL=<provider>:<model>",
+                    "hint": getattr(resolved, "hint", None)
+                    or "set OPENAI_API_KEY or ANTHROPIC_API_KEY, or HARNESS_MODEL=<provider>:<model>",
                 },
             )
             return None

@@ -265,3 +265,12 @@ async def test_two_surfaces_answering_one_run_approval_exactly_one_wins(harness,
     assert len(resolved) == 1
     winner = "editor" if outcomes[0] == "won" else "dashboard"
     assert resolved[0].data["surface"] == winner
+
+
+async def test_second_run_in_the_same_workspace_is_refused_while_one_runs(harness, repo, tmp_path):
+    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    await next_approval(harness, meta.id)
+    with pytest.raises(Conflict, match="already running"):
+        await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    await harness.cancel_run(meta.id)
