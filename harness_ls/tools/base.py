@@ -79,13 +79,18 @@ class Tool:
             return await self._run(ctx, parsed)
         except HarnessError as exc:
             return error_result(exc)
+        except OSError as exc:
+            return error_result(os_error(exc, ctx))
 
     def preview(self, ctx: ToolContext, args: BaseModel | dict[str, Any]) -> ActionPreview:
         """What an approval shows. Raises Refused (containment) or InvalidInput (the action cannot
         apply, e.g. an edit whose `old` text is not in the file): report those to the model as a
         tool error instead of asking anyone."""
         parsed = args if isinstance(args, self.Args) else parse_args(self, _as_dict(args))
-        return self._preview(ctx, parsed)
+        try:
+            return self._preview(ctx, parsed)
+        except OSError as exc:
+            raise os_error(exc, ctx) from None
 
     async def _run(self, ctx: ToolContext, args: Any) -> ToolResult:  # pragma: no cover
         raise NotImplementedError
@@ -108,6 +113,20 @@ def _as_dict(args: Any) -> dict[str, Any]:
 def _short(args: BaseModel) -> str:
     text = ", ".join(f"{k}={v!r}" for k, v in args.model_dump().items())
     return text if len(text) < 200 else text[:197] + "..."
+
+
+def os_error(exc: OSError, ctx: ToolContext) -> InvalidInput:
+    """A filesystem failure (permissions, a file where a directory is needed...) as a clear error."""
+    name = exc.filename
+    if name is not None:
+        name = str(name)
+        root = str(ctx.workspace) + os.sep
+        name = name[len(root) :] if name.startswith(root) else name
+    what = exc.strerror or type(exc).__name__
+    msg = f"{what}: {name}" if name else what
+    err = InvalidInput(msg, hint="check the path and its permissions")
+    err.code = "os_error"
+    return err
 
 
 def error_result(exc: HarnessError) -> ToolResult:
@@ -151,9 +170,17 @@ def parse_args(tool: Tool, raw: dict[str, Any] | None) -> BaseModel:
 
 
 def cut_middle(text: str, cap: int) -> tuple[str, int]:
-    """Keep the head and tail of `text` within `cap` chars; returns (text, chars cut)."""
+    """Keep the head and tail of `text` within `cap` chars, at line ends when one is near;
+    returns (text, chars cut)."""
     if len(text) <= cap:
         return text, 0
     half = cap // 2
-    cut = len(text) - 2 * half
-    return f"{text[:half]}\n[... {cut} characters cut ...]\n{text[-half:]}", cut
+    head, tail = text[:half], text[-half:]
+    nl = head.rfind("\n")
+    if nl >= half * 4 // 5:
+        head = head[: nl + 1]
+    nl = tail.find("\n")
+    if 0 <= nl <= half // 5:
+        tail = tail[nl + 1 :]
+    cut = len(text) - len(head) - len(tail)
+    return f"{head.rstrip(chr(10))}\n[... {cut} characters cut ...]\n{tail}", cut

@@ -162,8 +162,12 @@ class WriteFile(Tool):
         shown = rel_posix(ctx.workspace, real)
         if real.is_dir():
             raise InvalidInput(f"{shown} is a directory", hint="name a file path")
-        old = read_text(real, shown) if real.exists() else None
-        return real, shown, old
+        if not real.exists():
+            return real, shown, None
+        try:
+            return real, shown, read_text(real, shown)
+        except InvalidInput as exc:  # binary / not UTF-8 / huge: replaced wholesale
+            return real, shown, f"[{exc.message}]\n"
 
     def _preview(self, ctx: ToolContext, args: WriteFileArgs) -> ActionPreview:
         _real, shown, old = self._plan(ctx, args)

@@ -11,6 +11,15 @@ from harness_ls.errors import InvalidInput
 from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult, cut_middle
 from harness_ls.tools.paths import rel_posix, resolve_path
 
+UNTRACKED_MAX_BYTES = 1_000_000
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
 
 class GitDiffArgs(ToolArgs):
     paths: list[str] = Field(default_factory=list, description="Limit the diff to these paths.")
@@ -64,6 +73,10 @@ async def working_tree_diff(
             workspace, "ls-files", "--others", "--exclude-standard", "-z", "--", *rels
         )
         for name in filter(None, listing.split("\0")):
+            size = _size(workspace / name)
+            if size > UNTRACKED_MAX_BYTES:
+                parts.append(f"diff --git a/{name} b/{name}\nnew file ({size} bytes, not shown)\n")
+                continue
             _, extra, _ = await _git(
                 workspace, "diff", "--no-color", "--no-index", "--", "/dev/null", name
             )

@@ -95,6 +95,7 @@ def _clip(text: str) -> str:
 
 async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tuple[list, bool]:
     cmd = [rg, "--json", "--no-require-git", "--hidden", "--glob", "!.git", "--no-config"]
+    cmd += ["--sort", "path"]  # stable results: the same call gives the same first max_results
     cmd += ["--max-filesize", str(MAX_FILE_BYTES)]
     if args.literal:
         cmd.append("--fixed-strings")

@@ -60,11 +60,22 @@ def _read_capped(fh, cap: int) -> tuple[str, int, int]:
     if total <= cap:
         return fh.read().decode("utf-8", errors="replace"), total, 0
     half = cap // 2
-    head = fh.read(half).decode("utf-8", errors="replace")
+    head = fh.read(half)
     fh.seek(total - half)
-    tail = fh.read(half).decode("utf-8", errors="replace")
-    cut = total - 2 * half
-    return f"{head}\n[... {cut} bytes of output cut ...]\n{tail}", total, cut
+    tail = fh.read(half)
+    nl = head.rfind(b"\n")
+    if nl >= half * 4 // 5:  # cut at line ends when one is near
+        head = head[: nl + 1]
+    nl = tail.find(b"\n")
+    if 0 <= nl <= half // 5:
+        tail = tail[nl + 1 :]
+    cut = total - len(head) - len(tail)
+    text = (
+        head.decode("utf-8", errors="replace").rstrip("\n")
+        + f"\n[... {cut} bytes of output cut ...]\n"
+        + tail.decode("utf-8", errors="replace")
+    )
+    return text, total, cut
 
 
 def _shell() -> list[str]:

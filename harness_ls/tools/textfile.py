@@ -12,6 +12,7 @@ from harness_ls.errors import InvalidInput, NotFound
 from harness_ls.tools.base import LineRange
 
 BINARY_SNIFF = 8192
+MAX_TEXT_BYTES = 10_000_000  # larger files are refused rather than loaded whole
 
 
 def looks_binary(head: bytes) -> bool:
@@ -25,6 +26,12 @@ def read_text(real: Path, shown: str) -> str:
         raise NotFound(f"{shown} does not exist", hint=_suggest(real, shown))
     if real.is_dir():
         raise InvalidInput(f"{shown} is a directory", hint="use list_dir to see its entries")
+    size = real.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise InvalidInput(
+            f"{shown} is too large to load ({size} bytes, limit {MAX_TEXT_BYTES})",
+            hint="use search to find the part you need, or shell tools such as head/sed",
+        )
     data = real.read_bytes()
     if looks_binary(data):
         raise InvalidInput(

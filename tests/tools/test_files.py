@@ -7,7 +7,9 @@ import os
 import stat
 from pathlib import Path
 
-from harness_ls.tools import TOOLS, ToolContext
+import pytest
+
+from harness_ls.tools import TOOLS, ToolContext, cut_middle, textfile
 from harness_ls.tools.files import READ_MAX_LINES
 
 
@@ -114,3 +116,32 @@ def test_write_file_preview_shows_diff_and_range(ctx: ToolContext, repo: Path) -
     new = TOOLS["write_file"].preview(ctx, {"path": "docs/new.md", "content": "x\n"})
     assert new.range is None and "--- /dev/null" in new.diff and new.summary.startswith("create")
     assert (repo / "README.md").read_text() == "# Demo\n\nHello world.\n"
+
+
+async def test_write_file_under_a_file_is_a_clear_error(ctx: ToolContext) -> None:
+    result = await TOOLS["write_file"].run(ctx, {"path": "README.md/child.txt", "content": "x"})
+    assert not result.ok and result.error_code == "os_error" and "README.md" in result.output
+
+
+def test_write_file_preview_over_a_binary_file(ctx: ToolContext, repo: Path) -> None:
+    (repo / "logo.png").write_bytes(b"\x89PNG\x00\x00")
+    preview = TOOLS["write_file"].preview(ctx, {"path": "logo.png", "content": "text now\n"})
+    assert "binary file" in preview.diff and "+text now" in preview.diff
+
+
+async def test_huge_files_are_refused_not_loaded(
+    ctx: ToolContext, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(textfile, "MAX_TEXT_BYTES", 100)
+    (repo / "huge.txt").write_text("x" * 500)
+    result = await TOOLS["read_file"].run(ctx, {"path": "huge.txt"})
+    assert not result.ok and "too large" in result.output and "search" in result.output
+
+
+def test_cut_middle_prefers_line_ends() -> None:
+    text = "".join(f"line {i:04}\n" for i in range(1000))
+    out, cut = cut_middle(text, 2000)
+    head, tail = out.split("\n[... ")
+    assert head.endswith("line 0090") or head.splitlines()[-1].startswith("line ")
+    assert tail.split("cut ...]\n", 1)[1].startswith("line ") and cut > 0
+    assert cut_middle("short", 100) == ("short", 0)

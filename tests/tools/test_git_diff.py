@@ -6,7 +6,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from harness_ls.tools import TOOLS, ToolContext
+from harness_ls.tools import git as git_tool
 
 diff = TOOLS["git_diff"]
 
@@ -49,3 +52,12 @@ async def test_repo_without_commits(tmp_path: Path) -> None:
     (fresh / "a.txt").write_text("a\n")
     result = await diff.run(ToolContext(workspace=fresh), {})
     assert result.ok and "+a" in result.output
+
+
+async def test_large_untracked_files_are_summarized(
+    ctx: ToolContext, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(git_tool, "UNTRACKED_MAX_BYTES", 10)
+    (repo / "data.csv").write_text("a,b\n" * 100)
+    result = await diff.run(ctx, {})
+    assert "new file (400 bytes, not shown)" in result.output and "a,b" not in result.output
