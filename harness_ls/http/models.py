@@ -85,6 +85,7 @@ class Health(BaseModel):
     pid: int
     started_at: str
     auth: bool
+    open_streams: int = 0
 
 
 class DoctorCheck(BaseModel):

@@ -55,6 +55,14 @@ def frame(event: Any) -> bytes:
     return f"id: {seq}\nevent: {etype}\ndata: {payload}\n\n".encode()
 
 
+class StreamStats:
+    """Open SSE streams of one app: a gauge for /v1/health and for tests that check cleanup."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.total = 0
+
+
 class SSEResponse(Response):
     """Streams `source` as SSE with keep-alives; stops on terminal event, disconnect, or shutdown."""
 
@@ -70,6 +78,7 @@ class SSEResponse(Response):
         closing: asyncio.Event | None = None,
         after: int = 0,
         until: int | None = None,
+        stats: StreamStats | None = None,
     ) -> None:
         super().__init__(content=None, status_code=200)
         self.source = source
@@ -80,6 +89,7 @@ class SSEResponse(Response):
         self.after = after
         self.until = until  # end after this seq (replay-only / already finished streams)
         self.sent = 0
+        self.stats = stats or StreamStats()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [
@@ -97,6 +107,8 @@ class SSEResponse(Response):
             }
         )
         gone = asyncio.Event()
+        self.stats.open += 1
+        self.stats.total += 1
 
         async def watch_disconnect() -> None:
             while True:
@@ -155,6 +167,7 @@ class SSEResponse(Response):
             if aclose is not None:
                 with contextlib.suppress(Exception):
                     await aclose()
+            self.stats.open -= 1
             if not gone.is_set():
                 with contextlib.suppress(Exception):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})

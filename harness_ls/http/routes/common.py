@@ -59,6 +59,7 @@ def event_stream(
         closing=call.request.app.state.closing,
         after=after,
         until=until,
+        stats=call.request.app.state.streams,
     )
 
 

@@ -22,6 +22,7 @@ async def health(call: Call) -> Health:
         pid=os.getpid(),
         started_at=s.started_at,
         auth=s.token is not None,
+        open_streams=call.request.app.state.streams.open,
     )
 
 
