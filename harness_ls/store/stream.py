@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -42,12 +43,15 @@ from harness_ls.store.meta import (
     write_meta,
 )
 
+_log = logging.getLogger(__name__)
+
 BATCH_EVENTS = 256
 BATCH_BYTES = 64 * 1024
 BATCH_DELAY = 0.1
 MAX_LINE = 256 * 1024
 PREVIEW_CHARS = 2000
-META_EVERY = 1.0  # seconds between meta.json refreshes when only seq/updated_at changed
+META_EVERY = 1.0
+SYNC = os.fdatasync  # the durability barrier (tests about ordering only may swap it)  # seconds between meta.json refreshes when only seq/updated_at changed
 
 
 class EventStream:
@@ -124,7 +128,8 @@ class EventStream:
         self._meta = fold(self.kind, self.id, scan.events)
         on_disk = read_meta(self.meta_path, self.kind)
         if scan.events and (on_disk is None or on_disk != self._meta):
-            write_meta(self.meta_path, self._meta)
+            self._meta_dirty = True
+            self._write_meta_now()
         self._hub = open_hub(str(self.path), self._last_seq, self._flush_os, RING_CAPACITY)
         self._hub.writer = self
         return todo
@@ -271,7 +276,7 @@ class EventStream:
             self._pending_bytes = 0
         if sync and self._fd is not None:
             try:
-                os.fdatasync(self._fd)
+                SYNC(self._fd)
             except OSError as exc:
                 raise storage_error(self.path, exc) from None
 
@@ -319,8 +324,14 @@ class EventStream:
             self._write_meta_now()
 
     def _write_meta_now(self) -> None:
+        """Refresh meta.json; a failure is logged, not raised: the event itself is safe in the
+        log, and meta.json is rebuilt from the log on the next open."""
         if self._meta is not None and self._meta_dirty:
-            write_meta(self.meta_path, self._meta)
+            try:
+                write_meta(self.meta_path, self._meta)
+            except StorageError as exc:
+                _log.warning("%s", exc.one_line())
+                return
             self._meta_written = time.monotonic()
             self._meta_dirty = False
 
