@@ -42,9 +42,8 @@ class Harness:
         self._broker: ApprovalBroker | None = None
         self._sessions: SessionManager | None = None
         self._runs: dict[str, asyncio.Task[None]] = {}
-        # Hooks other packages set: workspace/ (git checkpoint after each step), lsp/ (apply a
-        # spec rewrite to an open editor buffer instead of the file on disk).
-        self.checkpoint_hook: Any = None
+        # Set by harness-ls: `await hook(path, text) -> bool` applies a spec-mode rewrite to the
+        # editor's open buffer (True) instead of replacing the file on disk.
         self.spec_write_hook: Any = None
         # Run/session tuning (max_turns, verify_attempts, loop_limit, ...) for hosts and tests.
         self.options: dict[str, Any] = {}

@@ -29,7 +29,8 @@ from harness_ls.agent.plan import (
     parse_model_plan,
     plan_from_events,
 )
-from harness_ls.agent.summary import changed_files, render_summary
+from harness_ls.agent.repo import finalize_checkpoints, repo_context, take_checkpoint
+from harness_ls.agent.summary import changed_files, write_summary
 from harness_ls.agent.verify import VerifyResult, run_verify
 from harness_ls.errors import HarnessError
 
@@ -52,6 +53,8 @@ class RunOptions(BaseModel):
     policy_mode: str | None = None
     docs: bool = True
     plan_with_model: bool = True
+    checkpoints: bool = True  # git snapshot before each step + a final one (workspace/)
+    context_tokens: int = 4000  # repo map + excerpts in the prompts; 0 = none
 
 
 class RunFailed(HarnessError):
@@ -90,6 +93,9 @@ class RunEngine:
         self.phase = "created"
         self.offline_reason: str | None = None
         self.resolved: Any = None
+        self.context = ""
+        self.checkpointed = False
+        self.next_checkpoint = 0
         self.started = time.monotonic()
 
     async def open(self) -> None:
@@ -101,6 +107,7 @@ class RunEngine:
             await self._run()
         except asyncio.CancelledError as exc:
             self.harness.broker.cancel_for(self.run_id)
+            await self._finalize()
             if "shutdown" in exc.args:
                 await self.stream.append(
                     "run.interrupted",
@@ -121,6 +128,7 @@ class RunEngine:
             await self._write_summary(f"failed: {reason}")
         except Exception:  # noqa: BLE001 - the failure reason matters more than the summary
             pass
+        await self._finalize()
         data = {"error": reason, "phase": self.phase, **self._totals()}
         if isinstance(exc, HarnessError):
             data.update(code=exc.code, hint=exc.hint)
@@ -155,6 +163,15 @@ class RunEngine:
             shell_timeout=self.options.shell_timeout,
         )
         tests = acceptance_commands(self.spec_text)
+        if not self.offline_reason:
+            goal, _ = goal_summary(self.spec_text)
+            self.context = await repo_context(
+                self.stream,
+                self.workspace,
+                f"{goal}\n{self.spec_text}",
+                self.options.context_tokens,
+                self.harness.data_dir,
+            )
 
         self.steps = await self._plan(tests)
         self.phase = "execute"
@@ -192,6 +209,7 @@ class RunEngine:
             )
         outcome = _outcome(results, self.offline_reason)
         await self._write_summary(outcome)
+        await self._finalize()
         await self.stream.append("run.completed", {"outcome": outcome, **self._totals()})
 
     async def _plan(self, tests: list[Any]) -> list[PlanStep]:
@@ -228,6 +246,8 @@ class RunEngine:
             "step.started", {"phase": "plan", "title": "Plan"}, step_id=step_id
         )
         text = prompts.PLAN.format(max_steps=10, spec_path=self.spec_path, spec=self.spec_text)
+        if self.context:
+            text += f"\n\nRepository context:\n{self.context}"
         completion = await self.resolved.provider.complete(
             self.resolved.info.id, [Message(role="user", content=text)]
         )
@@ -273,6 +293,8 @@ class RunEngine:
         from harness_ls.models import Message
 
         intro = prompts.execute_intro(self.spec_path, self.spec_text, self.steps)
+        if self.context:
+            intro += f"\n\nRepository context (read files before editing them):\n{self.context}"
         done = [s.title for s in self.steps if s.status == "done"]
         if done:
             intro += "\n\nAlready done in an earlier attempt of this run:\n" + "\n".join(
@@ -294,6 +316,7 @@ class RunEngine:
             {"phase": kind, "title": step.title, "spec_line": step.spec_line},
             step_id=step.id,
         )
+        await self._checkpoint(step)
         self.messages.append(Message(role="user", content=prompt))
         ctx = LoopContext(
             stream=self.stream,
@@ -346,27 +369,23 @@ class RunEngine:
             },
             step_id=step.id,
         )
-        await self._checkpoint(step)
         return text
 
     async def _checkpoint(self, step: PlanStep) -> None:
-        """Hook for git checkpoints (workspace/ sets `harness.checkpoint_hook`)."""
-        hook = getattr(self.harness, "checkpoint_hook", None)
-        if hook is None:
+        """Checkpoint n before step n (plan steps by their index, then fix/docs steps)."""
+        if not self.options.checkpoints:
             return
-        try:
-            info = await hook(
-                workspace=self.workspace, run_id=self.run_id, step_id=step.id, title=step.title
-            )
-        except Exception as exc:  # noqa: BLE001 - a checkpoint failure must not fail the run
-            await self.stream.append(
-                "log",
-                {"level": "warning", "code": "checkpoint.failed", "message": str(exc)},
-                step_id=step.id,
-            )
-            return
-        if info:
-            await self.stream.append("checkpoint.created", dict(info), step_id=step.id)
+        n = next((i for i, s in enumerate(self.steps) if s.id == step.id), None)
+        if n is None:
+            n = max(self.next_checkpoint, len(self.steps))
+        self.next_checkpoint = n + 1
+        if await take_checkpoint(self.stream, self.workspace, self.run_id, n, step.id, step.title):
+            self.checkpointed = True
+
+    async def _finalize(self) -> None:
+        if self.checkpointed:
+            self.checkpointed = False
+            await finalize_checkpoints(self.stream, self.workspace, self.run_id)
 
     async def _verify(self, tests: list[Any], attempt: int) -> list[VerifyResult]:
         self.phase = "verify"
@@ -396,30 +415,7 @@ class RunEngine:
         )
 
     async def _write_summary(self, outcome: str) -> None:
-        text = render_summary(
-            run_id=self.run_id,
-            spec_path=self.spec_path,
-            outcome=outcome,
-            model=self.resolved.info.id if self.resolved is not None else "",
-            offline_reason=self.offline_reason,
-            steps=self.steps,
-            verify=self.verify_results,
-            changes=await changed_files(self.workspace),
-            usage=self.usage.as_dict(),
-            duration_s=time.monotonic() - self.started,
-            tool_calls=self.tool_calls,
-        )
-        path = self.harness.store.artifacts_dir(self.run_id) / "summary.md"
-        await asyncio.to_thread(_write, path, text)
-        await self.stream.append(
-            "artifact.written",
-            {
-                "path": "artifacts/summary.md",
-                "name": "summary.md",
-                "bytes": len(text.encode()),
-                "mime": "text/markdown",
-            },
-        )
+        await write_summary(self, outcome)
 
     def _totals(self) -> dict[str, Any]:
         return {
@@ -427,12 +423,6 @@ class RunEngine:
             "tool_calls": self.tool_calls,
             "duration_ms": _ms(self.started),
         }
-
-
-def _write(path: Path, text: str) -> None:
-    from harness_ls.core import write_atomic
-
-    write_atomic(path, text)
 
 
 def _failing(results: list[VerifyResult]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,33 @@ def render_summary(
             "(or `HARNESS_MODEL=ollama:qwen2.5-coder`), then run the spec again.",
         ]
     return "\n".join(lines) + "\n"
+
+
+async def write_summary(run: Any, outcome: str) -> None:
+    """Write `artifacts/summary.md` for a RunEngine and record `artifact.written`."""
+    from harness_ls.core import write_atomic
+
+    text = render_summary(
+        run_id=run.run_id,
+        spec_path=run.spec_path,
+        outcome=outcome,
+        model=run.resolved.info.id if run.resolved is not None else "",
+        offline_reason=run.offline_reason,
+        steps=run.steps,
+        verify=run.verify_results,
+        changes=await changed_files(run.workspace),
+        usage=run.usage.as_dict(),
+        duration_s=time.monotonic() - run.started,
+        tool_calls=run.tool_calls,
+    )
+    path = run.harness.store.artifacts_dir(run.run_id) / "summary.md"
+    await asyncio.to_thread(write_atomic, path, text)
+    await run.stream.append(
+        "artifact.written",
+        {
+            "path": "artifacts/summary.md",
+            "name": "summary.md",
+            "bytes": len(text.encode()),
+            "mime": "text/markdown",
+        },
+    )

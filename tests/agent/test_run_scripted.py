@@ -8,7 +8,7 @@ import pytest
 
 from harness_ls.errors import Conflict, InvalidInput
 
-from .conftest import events, next_approval, script, types
+from .conftest import events, git, next_approval, script, types
 
 PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
 WRITE = {
@@ -46,6 +46,13 @@ async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo,
     assert done[0].data["usage"]["model_calls"] == 2 and done[0].data["duration_ms"] >= 0
     summary = harness.store.artifacts_dir(meta.id) / "summary.md"
     assert "1 acceptance test(s) passed" in summary.read_text()
+    # git checkpoints: one before the step (and the docs step), a final one; the step's diff
+    checkpoints = [e.data for e in evs if e.type == "checkpoint.created"]
+    assert [c["name"] for c in checkpoints] == ["0", "1", "final"]
+    from harness_ls.workspace import diff
+
+    assert "+hello" in diff(repo, meta.id, 0)
+    assert git(repo, "status", "--porcelain") == " M greet.txt\n"  # index and HEAD untouched
 
 
 async def test_denied_write_is_refused_and_verify_fails(harness, repo, tmp_path):
