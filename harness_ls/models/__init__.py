@@ -29,7 +29,7 @@ from .errors import (
     StreamCut,
     UnknownModel,
 )
-from .http import HttpSettings
+from .http import HttpSettings, aclose_clients
 from .openai import OpenAIProvider
 from .registry import BUILTIN_MODELS, ModelInfo, ProviderConfig, Registry, load_registry
 from .resolve import ResolvedModel, describe, offline, provider_status, resolve
@@ -50,7 +50,7 @@ from .types import (
 )
 
 __all__ = [
-    "AnthropicProvider", "BUILTIN_MODELS", "BadRequest", "Completion", "ContentPart", "ContextOverflow",
+    "AnthropicProvider", "BUILTIN_MODELS", "aclose_clients", "BadRequest", "Completion", "ContentPart", "ContextOverflow",
     "Done", "HttpSettings", "InvalidToolArguments", "MalformedResponse", "Message", "ModelAuthError",
     "ModelConfigError", "ModelInfo", "ModelNotConfigured", "ModelNotFound", "ModelUnsuitable",
     "OfflineProvider", "OpenAIProvider", "Provider", "ProviderConfig", "ProviderError",

@@ -8,7 +8,7 @@ from typing import Any
 
 from .env import register_secret
 from .errors import BadRequest, MalformedResponse, StreamCut, one_line
-from .http import HttpSettings, classify_error, make_client, open_stream, sse_events
+from .http import HttpSettings, classify_error, open_stream, pooled_client, sse_events
 from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
 from .registry import BUILTIN_MODELS
 from .types import (
@@ -216,7 +216,7 @@ class AnthropicProvider:
     ) -> AsyncIterator[StreamEvent]:
         body = self.build_body(model, messages, tools, **opts)
         async with (
-            make_client(self.base_url, self.settings) as client,
+            pooled_client(self.base_url, self.settings) as client,
             open_stream(
                 client,
                 f"{self.base_url}/v1/messages",

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -73,6 +74,33 @@ def is_loopback(url: str) -> bool:
     except ValueError:
         return False
     return ip.is_loopback or ip.is_private or ip.is_unspecified
+
+
+_pools: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[object, ...], httpx.AsyncClient]
+]
+_pools = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def pooled_client(base_url: str, settings: HttpSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client shared by calls on this event loop, so model calls reuse TLS connections.
+
+    Clients live as long as their loop; `aclose_clients()` closes them earlier (on shutdown).
+    """
+    pool = _pools.setdefault(asyncio.get_running_loop(), {})
+    key = (is_loopback(base_url), settings.read_timeout, settings.connect_timeout)
+    client = pool.get(key)
+    if client is None or client.is_closed:
+        client = pool[key] = make_client(base_url, settings)
+    yield client
+
+
+async def aclose_clients() -> None:
+    """Close the pooled clients of the running loop (hosts call this when they stop)."""
+    pool = _pools.pop(asyncio.get_running_loop(), {})
+    for client in pool.values():
+        await client.aclose()
 
 
 def make_client(base_url: str, settings: HttpSettings) -> httpx.AsyncClient:

@@ -45,3 +45,4 @@ def test_process_prints_url_and_serves_the_script(tmp_path, fast):
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+        proc.stdout.close()
