@@ -82,17 +82,21 @@ class Policy:
     def load(
         cls, workspace: Path, data_dir: Path | None = None, mode: str | None = "ask"
     ) -> Policy:
-        """Rules from the data dir's and the workspace's policy.toml. `mode=None` takes the data
-        dir file's `mode` (a workspace file may not pick its own mode), else "ask"."""
+        """Rules from the data dir's and the workspace's policy.toml.
+
+        The mode is `mode` if given, else the workspace file's `mode`, else the data dir file's,
+        else "ask". A workspace file may not choose `full-auto`: a cloned repository must not be
+        able to run shell commands without asking."""
         rules: list[Rule] = []
-        file_mode: str | None = None
+        user_mode: str | None = None
         if data_dir is not None:
             path = Path(data_dir) / "policy.toml"
-            file_rules, file_mode = _load_file(path, str(path), allow_mode=True)
+            file_rules, user_mode = _load_file(path, str(path), workspace_file=False)
             rules += file_rules
         ws_file = Path(workspace) / ".harness" / "policy.toml"
-        rules += _load_file(ws_file, ".harness/policy.toml", allow_mode=False)[0]
-        return cls(mode or file_mode or "ask", rules, workspace)
+        ws_rules, ws_mode = _load_file(ws_file, ".harness/policy.toml", workspace_file=True)
+        rules += ws_rules
+        return cls(mode or ws_mode or user_mode or "ask", rules, workspace)
 
     def with_session_rule(self, tool: str, pattern: str, action: Action = "allow") -> None:
         """A rule for the rest of this run/session ("approve similar"). Write tools share one key,
@@ -275,7 +279,7 @@ def _as_dict(args: Any) -> dict[str, Any]:
     return dict(args)
 
 
-def _load_file(path: Path, shown: str, *, allow_mode: bool) -> tuple[list[Rule], str | None]:
+def _load_file(path: Path, shown: str, *, workspace_file: bool) -> tuple[list[Rule], str | None]:
     if not path.is_file():
         return [], None
     try:
@@ -289,23 +293,25 @@ def _load_file(path: Path, shown: str, *, allow_mode: bool) -> tuple[list[Rule],
     rules: list[Rule] = []
     mode = None
     for top, value in doc.items():
-        if top == "mode" and allow_mode:
+        if top == "mode":
             if value not in MODES:
                 raise InvalidInput(
                     f"{path}: mode = {value!r} is not a mode",
                     hint="use one of: " + ", ".join(MODES),
                 )
+            if workspace_file and value == "full-auto":
+                raise InvalidInput(
+                    f'{path}: mode = "full-auto" cannot be set in a workspace policy file',
+                    hint="a repository may not let itself run commands unasked; choose full-auto "
+                    "with the mode option or in the data dir's policy.toml",
+                )
             mode = value
             continue
-        if top == "mode":
-            raise InvalidInput(
-                f"{path}: mode cannot be set in a workspace policy file",
-                hint="a repository may not pick its own mode; set it in the data dir's "
-                "policy.toml or with the mode option, and keep [allow]/[ask]/[deny] here",
-            )
         if top not in ACTIONS or not isinstance(value, dict):
-            allowed = "[allow], [ask], [deny]" + (' and mode = "..."' if allow_mode else "")
-            raise InvalidInput(f"{path}: unexpected {top!r}", hint=f"the file holds {allowed}")
+            raise InvalidInput(
+                f"{path}: unexpected {top!r}",
+                hint='the file holds mode = "..." and the tables [allow], [ask], [deny]',
+            )
         for key, patterns in value.items():
             if key not in RULE_KEYS:
                 raise InvalidInput(

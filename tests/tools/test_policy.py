@@ -155,15 +155,33 @@ def test_modes_with_rules(ws: Path) -> None:
     assert auto.decide("write_file", {"path": "src/a.py", "content": ""}).action == "allow"
 
 
-def test_mode_from_data_dir_file_only_when_not_given(ws: Path, tmp_path: Path) -> None:
+def test_mode_precedence_caller_then_workspace_then_data_dir(ws: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    (data / "policy.toml").write_text('mode = "auto-edit"\n')
-    assert Policy.load(ws, data, None).mode == "auto-edit"
+    (data / "policy.toml").write_text('mode = "full-auto"\n')
+    assert Policy.load(ws, data, None).mode == "full-auto"
     assert Policy.load(ws, data, "ask").mode == "ask"
+    (ws / ".harness" / "policy.toml").write_text('mode = "read-only"\n' + WS_POLICY)
+    assert Policy.load(ws, data, None).mode == "read-only"
+    assert Policy.load(ws, data, "auto-edit").mode == "auto-edit"
+
+
+def test_workspace_file_cannot_choose_full_auto(ws: Path) -> None:
     (ws / ".harness" / "policy.toml").write_text('mode = "full-auto"\n')
-    with pytest.raises(InvalidInput, match="mode cannot be set in a workspace"):
-        Policy.load(ws, data, None)
+    with pytest.raises(InvalidInput, match="cannot be set in a workspace policy file") as info:
+        Policy.load(ws, None, None)
+    assert "data dir" in (info.value.hint or "")
+
+
+def test_workspace_template_from_agentctl_init_loads(tmp_path: Path) -> None:
+    template = Path(__file__).parents[2] / "harness_ls" / "workspace" / "templates" / "policy.toml"
+    if not template.is_file():
+        pytest.skip("workspace template not present")
+    (tmp_path / ".harness").mkdir()
+    (tmp_path / ".harness" / "policy.toml").write_text(template.read_text())
+    policy = Policy.load(tmp_path, None, None)
+    assert policy.mode == "ask"
+    assert policy.decide("shell", {"command": "git push origin main"}).action == "deny"
 
 
 def test_session_rule_approve_similar(tmp_path: Path) -> None:
@@ -242,6 +260,7 @@ def test_command_matching_rules() -> None:
         ('[allow]\nshell = [""]\n', "must be a string or a list"),
         ('[allow]\nbash = ["x"]\n', "'bash' is not a tool or kind"),
         ('[permit]\nshell = ["x"]\n', "unexpected 'permit'"),
+        ('mode = "yolo"\n', "is not a mode"),
     ],
 )
 def test_malformed_policy_file_names_the_file_and_problem(
