@@ -96,7 +96,16 @@ class Tool:
         raise NotImplementedError
 
     def _preview(self, ctx: ToolContext, args: Any) -> ActionPreview:
-        return ActionPreview(kind=self.kind, summary=f"{self.name} {_short(args)}")
+        """Reads only need a preview when a rule makes them ask: name the path they touch."""
+        from harness_ls.tools.paths import rel_posix, resolve_path
+
+        raw = getattr(args, "path", None)
+        shown = (
+            rel_posix(ctx.workspace, resolve_path(ctx.workspace, raw, for_write=False))
+            if raw
+            else None
+        )
+        return ActionPreview(kind=self.kind, summary=f"{self.name} {_short(args)}", path=shown)
 
     def spec(self) -> dict[str, Any]:
         schema = self.Args.model_json_schema()

@@ -93,3 +93,10 @@ def test_refusal_message_says_what_to_do(repo: Path) -> None:
     with pytest.raises(Refused) as info:
         resolve_path(repo, "../x", for_write=False)
     assert info.value.hint and str(repo.resolve()) in info.value.hint
+
+
+def test_read_tool_preview_names_the_path(ctx: ToolContext) -> None:
+    preview = TOOLS["read_file"].preview(ctx, {"path": "./src/../README.md"})
+    assert preview.kind == "read" and preview.path == "README.md" and "read_file" in preview.summary
+    with pytest.raises(Refused):
+        TOOLS["read_file"].preview(ctx, {"path": "../outside.txt"})
