@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from harness_ls.store import RunMeta, RunStore
 
 TERMINAL_RUN_STATUSES = frozenset({"completed", "failed", "cancelled", "interrupted"})
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class Harness:
@@ -363,7 +363,7 @@ def spec_target(ws: Path, name: str) -> Path:
     if not _NAME.match(name or ""):
         raise InvalidInput(
             f"spec name {name!r} is not valid",
-            hint="use lowercase letters, digits, '.', '_' or '-' (e.g. add-login)",
+            hint="use letters, digits, '.', '_' or '-' (e.g. add-login)",
         )
     return ws / "specs" / name / "spec.md"
 

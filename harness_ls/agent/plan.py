@@ -150,7 +150,6 @@ def plan_from_events(events: list[Any]) -> tuple[list[PlanStep], set[str]]:
             plan = [PlanStep.model_validate(s) for s in ev.data.get("steps", [])]
         elif ev.type == "step.completed" and ev.step_id and ev.data.get("phase") == "execute":
             done.add(ev.step_id)
-    for s in plan:
-        if s.id in done:
-            s.status = "done"
+    for s in plan:  # skipped (offline) or failed steps run again
+        s.status = "done" if s.id in done else "pending"
     return plan, done

@@ -189,10 +189,13 @@ class RunEngine:
             and not self.offline_reason
             and attempt <= self.options.verify_attempts
         ):
+            failing = [r for r in results if not r.ok]
             fix = PlanStep(
-                id=new_id("st"), title=f"Fix failing acceptance tests (attempt {attempt})"
+                id=new_id("st"),
+                title=f"Fix failing acceptance tests (attempt {attempt})",
+                spec_line=failing[0].line,
             )
-            failures = [r.model_dump() for r in results if not r.ok]
+            failures = [r.model_dump() for r in failing]
             await self._execute_step(
                 fix, prompts.fix_prompt(failures, attempt, self.options.verify_attempts), kind="fix"
             )
@@ -406,7 +409,11 @@ class RunEngine:
                 "docs.updated", {"by": "summary", "paths": ["artifacts/summary.md"]}
             )
             return
-        step = PlanStep(id=new_id("st"), title="Update documentation")
+        step = PlanStep(
+            id=new_id("st"),
+            title="Update documentation",
+            spec_line=goal_summary(self.spec_text)[1],
+        )
         before = set(await changed_files(self.workspace))
         text = await self._execute_step(step, prompts.DOCS, kind="docs")
         paths = sorted(line[3:] for line in set(await changed_files(self.workspace)) - before)

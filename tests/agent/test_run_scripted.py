@@ -281,3 +281,14 @@ async def test_second_run_in_the_same_workspace_is_refused_while_one_runs(harnes
     with pytest.raises(Conflict, match="already running"):
         await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
     await harness.cancel_run(meta.id)
+
+
+async def test_offline_run_resumed_with_a_model_executes_the_skipped_steps(harness, repo, tmp_path):
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md")
+    assert (await harness.wait_run(meta.id, 30)).status == "failed"
+    harness.policy_mode = "auto-edit"
+    model = script(tmp_path, WRITE, DONE, {"text": "step two: nothing left"}, DONE, DOCS)
+    await harness.start_run(str(repo), "specs/greet/spec.md", model=model, resume=meta.id)
+    final = await harness.wait_run(meta.id, 30)
+    assert final.status == "completed", final.outcome
+    assert (repo / "greet.txt").read_text() == "hello\n"
