@@ -87,6 +87,25 @@ def to_wire(
     return "\n\n".join(s for s in system if s), out
 
 
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def _mark_cache_points(body: dict[str, Any]) -> None:
+    """Prompt caching: the tools+system prefix and the conversation so far are cached.
+
+    An agent resends the whole history every turn; cached input costs a tenth. Prompts under
+    the provider's minimum (about 1024 tokens) are simply not cached.
+    """
+    if body.get("tools"):
+        body["tools"][-1]["cache_control"] = _EPHEMERAL
+    elif isinstance(body.get("system"), list):
+        body["system"][-1]["cache_control"] = _EPHEMERAL
+    for msg in reversed(body["messages"]):
+        if msg["role"] == "user" and msg["content"]:
+            msg["content"][-1]["cache_control"] = _EPHEMERAL
+            break
+
+
 class _StreamState:
     def __init__(self, provider: str) -> None:
         self.provider = provider
@@ -176,13 +195,16 @@ class AnthropicProvider:
             "messages": wire,
             "stream": True,
         }
+        cache = opts.get("cache", True)
         if system:
-            body["system"] = system
+            body["system"] = [{"type": "text", "text": system}] if cache else system
         if tools:
             body["tools"] = [
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
                 for t in tools
             ]
+        if cache:
+            _mark_cache_points(body)
             if choice := opts.get("tool_choice"):
                 body["tool_choice"] = (
                     {"type": {"required": "any"}.get(choice, choice)}

@@ -156,10 +156,10 @@ def classify_error(
             hint="shorten the input or pick a model with a larger context window",
         )
     if status == 404 or code == "model_not_found" or etype == "not_found_error":
-        return ModelNotFound(
-            f"{where}: model '{model}' not found: {msg}",
-            hint="check the model name and the base URL (see docs/models.md)",
-        )
+        hint = "check the model name and the base URL (see docs/models.md)"
+        if provider == "ollama":
+            hint = f"pull it first: ollama pull {model}"
+        return ModelNotFound(f"{where}: model '{model}' not found: {msg}", hint=hint)
     if status == 429:
         if "insufficient_quota" in low or "quota" in code:
             return BadRequest(

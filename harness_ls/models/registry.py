@@ -37,6 +37,12 @@ class ModelInfo(BaseModel):
     def qualified(self) -> str:
         return f"{self.provider}:{self.id}"
 
+    def cost(self, input_tokens: int, output_tokens: int) -> float | None:
+        """USD for this many tokens, when the price is known."""
+        if self.price_in is None or self.price_out is None:
+            return None
+        return (input_tokens * self.price_in + output_tokens * self.price_out) / 1_000_000
+
     def supports(self, need: str) -> bool:
         return bool(getattr(self, f"supports_{need}", False))
 

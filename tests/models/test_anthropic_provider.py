@@ -63,8 +63,9 @@ async def test_tool_use_blocks_with_partial_json_become_tool_calls(ant, fast):
     ]
     assert evs[-1].finish_reason == "tool_calls"
     assert ant.requests[0]["tools"] == [
-        {"name": "write_file", "description": "w", "input_schema": {"type": "object"}}
-    ]
+        {"name": "write_file", "description": "w", "input_schema": {"type": "object"},
+         "cache_control": {"type": "ephemeral"}}
+    ]  # fmt: skip
 
 
 async def test_system_tool_results_and_images_map_to_messages_api(ant, fast):
@@ -79,7 +80,7 @@ async def test_system_tool_results_and_images_map_to_messages_api(ant, fast):
         Message(role="tool", tool_call_id="toolu_9", content="A"),
         Message(role="user", content="and?"),
     ]
-    await provider(ant, fast).complete("m", history)
+    await provider(ant, fast).complete("m", history, cache=False)
     body = ant.requests[0]
     assert body["system"] == "rules"
     user, assistant, result = body["messages"]
@@ -159,3 +160,19 @@ async def test_invalid_tool_input_json(ant, fast):
     ant.push({"tool_calls": [{"name": "edit", "raw_arguments": "[1, 2"}]})
     with pytest.raises(InvalidToolArguments, match="'edit'"):
         await provider(ant, fast).complete("m", HI)
+
+
+async def test_prompt_caching_marks_the_prefix_and_the_latest_user_turn(ant, fast):
+    ant.push_text("ok")
+    history = [Message(role="system", content="rules"), Message(role="user", content="q1"),
+               Message(role="assistant", content="a1"), Message(role="user", content="q2")]  # fmt: skip
+    await provider(ant, fast).complete("m", history)
+    body = ant.requests[0]
+    eph = {"type": "ephemeral"}
+    assert body["system"] == [{"type": "text", "text": "rules", "cache_control": eph}]
+    assert "cache_control" not in body["messages"][0]["content"][-1]
+    assert body["messages"][2]["content"][-1] == {
+        "type": "text",
+        "text": "q2",
+        "cache_control": eph,
+    }

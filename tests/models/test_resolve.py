@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -220,5 +219,19 @@ def test_describe_reports_providers_without_key_values(clean_env, monkeypatch):
     assert "openai:gpt-5" in info["models"]
 
 
-def test_scripted_file_exists_is_path(tmp_path):
-    assert isinstance(tmp_path, Path)
+async def test_missing_ollama_model_says_to_pull_it(clean_env, monkeypatch, oai, fast):
+    from harness_ls.models import ModelNotFound
+
+    monkeypatch.setenv("OLLAMA_HOST", oai.base_url.removesuffix("/v1"))
+    m = resolve("run", explicit="ollama:qwen2.5-coder:7b")
+    oai.push_error(404, "model 'qwen2.5-coder:7b' not found, try pulling it first")
+    m.provider.settings = fast
+    with pytest.raises(ModelNotFound) as info:
+        await m.complete(HI)
+    assert info.value.hint == "pull it first: ollama pull qwen2.5-coder:7b"
+
+
+def test_price_gives_cost_and_unknown_price_gives_none(clean_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-aaaaaaaaaaaaaaaaaaaaaaaa")
+    assert resolve("run", explicit="gpt-4.1").info.cost(1_000_000, 500_000) == pytest.approx(6.0)
+    assert resolve("run", explicit="openai:brand-new").info.cost(10, 10) is None
