@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from harness_ls import __version__
@@ -23,15 +25,31 @@ from harness_ls.lsp.settings import Settings, parse_settings
 log = logging.getLogger("harness_ls.lsp")
 
 
+class HarnessProtocol(LanguageServerProtocol):
+    """Remembers the workDoneToken of the executeCommand being dispatched: pygls hands commands
+    only their arguments, and a run's progress should use the client's token when it sent one."""
+
+    last_work_done_token: str | int | None = None
+
+    @lsp_method(t.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: t.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        self.last_work_done_token = params.work_done_token
+        return (yield from super().lsp_workspace__execute_command(params))
+
+
 class HarnessLanguageServer(LanguageServer):
     """pygls server plus the state every feature shares."""
 
     def __init__(self) -> None:
-        super().__init__("harness-ls", __version__)
+        super().__init__("harness-ls", __version__, protocol_cls=HarnessProtocol)
         self.settings = Settings()
         self.specs = SpecDocuments(globs=list(self.settings.spec_globs))
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.extensions: dict[str, Any] = {}  # features that need a place to keep state
+        self.initialized_hooks: list[Any] = []  # async callables run after `initialized`
+        self.shutdown_hooks: list[Any] = []
 
     # -- helpers used by features -------------------------------------------------------
     @property
@@ -90,11 +108,21 @@ def create_server() -> HarnessLanguageServer:
             ls.apply_settings(params.initialization_options)
 
     @server.feature(t.INITIALIZED)
-    def on_initialized(ls: HarnessLanguageServer, params: t.InitializedParams) -> None:
+    async def on_initialized(ls: HarnessLanguageServer, params: t.InitializedParams) -> None:
         mode = "pull" if ls.uses_pull_diagnostics else "push"
         enc = ls.workspace.position_encoding
         enc = getattr(enc, "value", enc)
         ls.log_info(f"harness-ls {__version__} ready ({mode} diagnostics, {enc} positions)")
+        for hook in ls.initialized_hooks:
+            await hook(ls)
+
+    @server.feature(t.SHUTDOWN)
+    async def on_shutdown(ls: HarnessLanguageServer, *args: Any) -> None:
+        for hook in ls.shutdown_hooks:
+            try:
+                await hook(ls)
+            except Exception:  # shutting down: report, never hang the client
+                log.exception("shutdown hook failed")
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: HarnessLanguageServer, params: t.DidChangeConfigurationParams) -> None:

@@ -15,7 +15,10 @@ def make_workspace(tmp: Path) -> Path:
     return tmp
 
 
-async def _start(client: LanguageClient, root: Path, caps: str, options=None):
+NO_SIDECAR = {"harness": {"sidecar": {"enabled": False}}}
+
+
+async def _start(client: LanguageClient, root: Path, caps: str, options=NO_SIDECAR):
     await client.initialize_session(
         t.InitializeParams(
             capabilities=client_capabilities(caps),
@@ -60,6 +63,7 @@ async def push_client(lsp_client: LanguageClient, tmp_path):
                 )
             ),
             root_uri=root.as_uri(),
+            initialization_options=NO_SIDECAR,
         )
     )
     lsp_client.root = root

@@ -161,8 +161,6 @@ def register(server: HarnessLanguageServer) -> None:
     )
     async def pull(ls: HarnessLanguageServer, params: t.DocumentDiagnosticParams):
         state = await compute(ls, params.text_document.uri)
+        # Approval diagnostics are always pushed (see features/approvals.py), never pulled.
         items = diagnostics_for(ls, state) if state else []
-        extra = ls.extensions.get("extra_diagnostics")
-        if extra is not None:
-            items = items + extra(ls, params.text_document.uri)
         return t.RelatedFullDocumentDiagnosticReport(items=items)

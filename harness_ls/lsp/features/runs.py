@@ -1,0 +1,370 @@
+"""Runs from the editor: workspace commands, `$/progress` for a run, the sidecar at start-up.
+
+Commands (all listed in `executeCommandProvider`): harness.runSpec(uri), harness.approve(id),
+harness.deny(id), harness.approveSimilar(id), harness.cancelRun(run_id), harness.openDashboard
+([run_id]), harness.newSpec(name), harness.showRun(run_id), harness.runAcceptanceTests(uri).
+Handlers check their arguments and answer wrong ones with a clear JSON-RPC error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerError
+from pygls.uris import to_fs_path
+
+from harness_ls.lsp.features import approvals, lenses
+from harness_ls.lsp.runtime import RunView, runtime
+
+if TYPE_CHECKING:
+    from harness_ls.lsp.server import HarnessLanguageServer
+
+log = logging.getLogger("harness_ls.lsp.runs")
+SPEC_INVALID = -32001
+RUN_ERROR = -32002
+TERMINAL = {
+    "run.completed": "completed",
+    "run.failed": "failed",
+    "run.cancelled": "cancelled",
+    "run.interrupted": "interrupted",
+}
+
+
+def _one_string(args: tuple[Any, ...], name: str, command: str) -> str:
+    if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
+        raise JsonRpcInvalidParams(
+            f"{command} expects one argument: {name} (a non-empty string), got {list(args)!r}"
+        )
+    return args[0]
+
+
+def _workspace_for(ls: HarnessLanguageServer, path: Path) -> Path:
+    root = ls.specs.root_for(path)
+    if root is not None:
+        return root
+    for parent in path.parents:
+        if (parent / ".git").exists():
+            return parent
+    raise JsonRpcServerError(
+        f"{path} is not inside a workspace folder or a git repository", RUN_ERROR
+    )
+
+
+def _error(ls: HarnessLanguageServer, exc: Exception, code: int = RUN_ERROR) -> JsonRpcServerError:
+    msg = getattr(exc, "one_line", None)
+    text = msg() if callable(msg) else str(exc)
+    ls.show_message(text, t.MessageType.Error)
+    return JsonRpcServerError(text, code)
+
+
+async def _progress_token(ls: HarnessLanguageServer) -> str | int | None:
+    token = getattr(ls.protocol, "last_work_done_token", None)
+    if token is not None:
+        return token
+    window = ls.client_capabilities.window if ls.client_capabilities else None
+    if not (window and window.work_done_progress):
+        return None
+    token = f"harness-run-{uuid.uuid4().hex[:12]}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception as exc:
+        log.info("client refused a progress token: %s", exc)
+        return None
+    return token
+
+
+def _step_title(data: dict[str, Any]) -> str:
+    return str(data.get("title") or data.get("name") or data.get("phase") or "step")
+
+
+async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
+    """Map the run's events to $/progress begin / report / end and lens refreshes."""
+    rt = runtime(ls)
+    harness = rt.harness
+    assert harness is not None
+    progress = ls.work_done_progress
+    token = view.token
+    if token is not None:
+        progress.begin(
+            token,
+            t.WorkDoneProgressBegin(
+                title=f"harness: {view.spec_name}",
+                cancellable=True,
+                message="starting",
+                percentage=0,
+            ),
+        )
+        fut = progress.tokens.get(token)
+        if fut is not None:
+            fut.add_done_callback(
+                lambda f: f.cancelled() and asyncio.ensure_future(_cancel_quietly(ls, view.run_id))
+            )
+    outcome = "ended"
+    try:
+        async for event in harness.store.reader("run", view.run_id).subscribe(0):
+            data = event.data or {}
+            if event.type == "plan.updated":
+                steps = data.get("steps") or []
+                view.steps_total = len(steps) + 2  # + verify + docs
+            elif event.type == "step.started":
+                view.step = _step_title(data)
+            elif event.type == "step.completed":
+                view.steps_done += 1
+            elif event.type == "approval.requested":
+                view.state = "waiting_approval"
+                view.step = f"waiting for approval: {(data.get('preview') or {}).get('summary') or data.get('tool')}"
+            elif event.type == "approval.resolved":
+                view.state = "running"
+            elif event.type == "verify.started":
+                view.step = "verify: running acceptance tests"
+            elif event.type in TERMINAL:
+                view.state = TERMINAL[event.type]
+                outcome = f"{view.state}: {data.get('outcome') or data.get('reason') or ''}".rstrip(
+                    ": "
+                )
+                break
+            else:
+                continue
+            if view.steps_total:
+                view.percentage = min(99, int(100 * view.steps_done / view.steps_total))
+            if token is not None:
+                progress.report(
+                    token,
+                    t.WorkDoneProgressReport(
+                        message=view.step, percentage=view.percentage, cancellable=True
+                    ),
+                )
+            _notify_status(ls, view)
+            lenses.refresh(ls)
+    finally:
+        if token is not None:
+            progress.end(token, t.WorkDoneProgressEnd(message=outcome))
+        view.task = None
+        _notify_status(ls, view)
+        lenses.refresh(ls)
+        if view.state == "completed":
+            ls.show_message(f"harness: {view.spec_name} completed", t.MessageType.Info)
+        elif view.state in ("failed", "interrupted"):
+            ls.show_message(f"harness: {view.spec_name} {outcome}", t.MessageType.Warning)
+
+
+def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
+    try:
+        ls.protocol.notify(
+            "harness/runStatus",
+            {
+                "runId": view.run_id,
+                "specUri": view.spec_uri,
+                "state": view.state,
+                "step": view.step,
+                "pendingApprovals": runtime(ls).pending_count(view.run_id),
+            },
+        )
+    except Exception:
+        pass
+
+
+async def _cancel_quietly(ls: HarnessLanguageServer, run_id: str) -> None:
+    harness = runtime(ls).harness
+    if harness is not None:
+        try:
+            await harness.cancel_run(run_id)
+        except Exception as exc:
+            log.info("cancel %s: %s", run_id, exc)
+
+
+async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
+    token = getattr(ls.protocol, "last_work_done_token", None)
+    uri = _one_string(args, "uri", "harness.runSpec")
+    fs = to_fs_path(uri)
+    if not fs or not uri.startswith("file:"):
+        raise JsonRpcInvalidParams(f"harness.runSpec expects a file:// uri, got {uri!r}")
+    path = Path(fs)
+    ws = _workspace_for(ls, path)
+    state = ls.spec_state(uri) if uri in ls.workspace.text_documents else None
+    if state is not None:
+        errors = [p for p in state.problems if p.severity.value == "error"]
+        if errors:
+            listing = "; ".join(
+                f"{p.range.start.line + 1}:{p.range.start.character + 1} {p.code} {p.message}"
+                for p in errors[:5]
+            )
+            more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+            msg = f"Not running {path.name}: the spec has {len(errors)} error(s): {listing}{more}"
+            ls.show_message(msg, t.MessageType.Error)
+            raise JsonRpcServerError(msg, SPEC_INVALID)
+        if path.exists() and path.read_text(encoding="utf-8", errors="replace") != state.text:
+            ls.show_message(
+                "harness: running the saved spec; unsaved changes are not included",
+                t.MessageType.Warning,
+            )
+    rt = runtime(ls)
+    harness = await rt.ensure_harness()
+    try:
+        meta = await harness.start_run(
+            str(ws),
+            str(path.relative_to(ws)) if path.is_relative_to(ws) else str(path),
+            model=ls.settings.model,
+        )
+    except Exception as exc:
+        code = (
+            SPEC_INVALID
+            if getattr(exc, "code", "") == "invalid_input" and getattr(exc, "details", None)
+            else RUN_ERROR
+        )
+        raise _error(ls, exc, code) from None
+    if token is None:
+        token = await _progress_token(ls)
+    name = path.parent.name if path.name == "spec.md" else path.stem
+    view = RunView(run_id=meta.id, spec_uri=uri, spec_name=name, token=token)
+    rt.runs[meta.id] = view
+    view.task = asyncio.ensure_future(follow(ls, view))
+    lenses.refresh(ls)
+    dashboard = f"{rt.sidecar.url}/#/runs/{meta.id}" if rt.sidecar else None
+    return {"runId": meta.id, "status": meta.status, "dashboard": dashboard}
+
+
+async def answer(
+    ls: HarnessLanguageServer,
+    decision: str,
+    args: tuple[Any, ...],
+    command: str,
+    scope: str = "once",
+) -> dict[str, Any]:
+    aid = _one_string(args, "approval id", command)
+    harness = await runtime(ls).ensure_harness()
+    from harness_ls.errors import HarnessError
+
+    try:
+        done = await harness.answer_approval(aid, decision, "editor", None, scope=scope)
+    except HarnessError as exc:
+        ls.show_message(exc.one_line(), t.MessageType.Warning)
+        return {"ok": False, "error": exc.code, "message": exc.one_line()}
+    return {"ok": True, "id": done.id, "decision": done.decision}
+
+
+def register(server: HarnessLanguageServer) -> None:
+    # Command handlers carry no annotations: pygls resolves them at call time, and the server
+    # type is only imported for type checking.
+    from harness_ls.lsp.features import acceptance
+
+    server.extensions["extra_code_actions"] = approvals.code_actions
+    lenses.register(server)
+
+    async def start_sidecar(ls: HarnessLanguageServer) -> None:
+        if ls.settings.sidecar.enabled:
+            asyncio.ensure_future(runtime(ls).start_sidecar())
+
+    async def close_runtime(ls: HarnessLanguageServer) -> None:
+        await runtime(ls).close()
+
+    server.initialized_hooks.append(start_sidecar)
+    server.shutdown_hooks.append(close_runtime)
+
+    @server.feature(t.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def on_progress_cancel(
+        ls: HarnessLanguageServer, params: t.WorkDoneProgressCancelParams
+    ) -> None:
+        for view in runtime(ls).runs.values():
+            if view.token == params.token and view.state not in TERMINAL.values():
+                asyncio.ensure_future(_cancel_quietly(ls, view.run_id))
+
+    @server.command("harness.runSpec")
+    async def cmd_run_spec(ls, *args):
+        return await run_spec(ls, *args)
+
+    @server.command("harness.approve")
+    async def cmd_approve(ls, *args):
+        return await answer(ls, "approve", args, "harness.approve")
+
+    @server.command("harness.deny")
+    async def cmd_deny(ls, *args):
+        return await answer(ls, "deny", args, "harness.deny")
+
+    @server.command("harness.approveSimilar")
+    async def cmd_approve_similar(ls, *args):
+        return await answer(ls, "approve", args, "harness.approveSimilar", scope="similar")
+
+    @server.command("harness.cancelRun")
+    async def cmd_cancel(ls, *args):
+        run_id = _one_string(args, "run id", "harness.cancelRun")
+        harness = await runtime(ls).ensure_harness()
+        try:
+            meta = await harness.cancel_run(run_id)
+        except Exception as exc:
+            raise _error(ls, exc) from None
+        return {"runId": meta.id, "status": meta.status}
+
+    @server.command("harness.openDashboard")
+    async def cmd_dashboard(ls, *args):
+        rt = runtime(ls)
+        if rt.sidecar is None:
+            await rt.start_sidecar()
+        if rt.sidecar is None:
+            raise _error(
+                ls,
+                RuntimeError(
+                    f"the dashboard sidecar is not running: {rt.sidecar_error or 'disabled in settings'}"
+                ),
+            )
+        url = rt.sidecar.url + "/"
+        if args and isinstance(args[0], str) and args[0]:
+            url += f"#/runs/{args[0]}"
+        try:
+            await ls.window_show_document_async(t.ShowDocumentParams(uri=url, external=True))
+        except Exception as exc:
+            log.info("showDocument failed: %s", exc)
+        return {"url": url}
+
+    @server.command("harness.showRun")
+    async def cmd_show_run(ls, *args):
+        run_id = _one_string(args, "run id", "harness.showRun")
+        harness = await runtime(ls).ensure_harness()
+        try:
+            meta = harness.get_run(run_id)
+        except Exception as exc:
+            raise _error(ls, exc) from None
+        pending = [a for a in harness.pending_approvals() if a.run_id == run_id]
+        lines = [f"run {meta.id}: {meta.status}" + (f" — {meta.outcome}" if meta.outcome else "")]
+        lines += [f"  pending {a.id}: {approvals.message(a).splitlines()[0]}" for a in pending]
+        ls.show_message("\n".join(lines), t.MessageType.Info)
+        return {"runId": meta.id, "status": meta.status, "pending": [a.id for a in pending]}
+
+    @server.command("harness.newSpec")
+    async def cmd_new_spec(ls, *args):
+        name = _one_string(args, "spec name", "harness.newSpec")
+        if not ls.specs.roots:
+            raise _error(
+                ls,
+                RuntimeError(
+                    "open a workspace folder first: new specs go into <workspace>/specs/<name>/spec.md"
+                ),
+            )
+        harness = await runtime(ls).ensure_harness()
+        try:
+            path = harness.new_spec(str(ls.specs.roots[0]), name)
+        except Exception as exc:
+            raise _error(ls, exc) from None
+        try:
+            await ls.window_show_document_async(
+                t.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
+            )
+        except Exception as exc:
+            log.info("showDocument failed: %s", exc)
+        return {"path": str(path), "uri": path.as_uri()}
+
+    @server.command("harness.runAcceptanceTests")
+    async def cmd_acceptance(ls, *args):
+        uri = _one_string(args, "uri", "harness.runAcceptanceTests")
+        fs = to_fs_path(uri)
+        if not fs:
+            raise JsonRpcInvalidParams(
+                f"harness.runAcceptanceTests expects a file:// uri, got {uri!r}"
+            )
+        path = Path(fs)
+        return await acceptance.run(ls, path, _workspace_for(ls, path))

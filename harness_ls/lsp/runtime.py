@@ -1,0 +1,133 @@
+"""The agent core as seen from the editor: a lazily created Harness, the in-process HTTP/SSE
+sidecar, and what the editor tracks about runs (spec uri, progress token, current step).
+
+Nothing here loads before the first run command or the `initialized` notification, so plain spec
+linting keeps its cold start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness_ls.core import Harness
+    from harness_ls.lsp.server import HarnessLanguageServer
+
+log = logging.getLogger("harness_ls.lsp.runtime")
+
+
+@dataclass
+class RunView:
+    """What the editor shows about one run."""
+
+    run_id: str
+    spec_uri: str
+    spec_name: str
+    token: str | int | None = None
+    state: str = "running"
+    step: str = ""
+    percentage: int = 0
+    steps_total: int = 0
+    steps_done: int = 0
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class EditorRuntime:
+    ls: HarnessLanguageServer
+    harness: Harness | None = None
+    sidecar: Any = None
+    sidecar_error: str | None = None
+    endpoint_path: Path | None = None
+    runs: dict[str, RunView] = field(default_factory=dict)
+    watcher: asyncio.Task[None] | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def ensure_harness(self) -> Harness:
+        async with self._lock:
+            if self.harness is None:
+                loop = asyncio.get_running_loop()
+                # import the core off the event loop: keystrokes keep their latency meanwhile
+                core = await loop.run_in_executor(None, _import, "harness_ls.core")
+                s = self.ls.settings
+                self.harness = core.Harness(model=s.model, policy_mode=s.policy_mode)
+                await self.harness.start()
+                from harness_ls.lsp.features import approvals
+
+                self.watcher = asyncio.ensure_future(approvals.watch(self.ls, self.harness))
+            return self.harness
+
+    async def start_sidecar(self) -> None:
+        """Serve the HTTP/SSE app in-process; a busy port falls back to an ephemeral one."""
+        s = self.ls.settings.sidecar
+        if not s.enabled or self.sidecar is not None:
+            return
+        harness = await self.ensure_harness()
+        loop = asyncio.get_running_loop()
+        try:
+            server = await loop.run_in_executor(None, _import, "harness_ls.http.server")
+            token = self.ls.settings.token or _env_token()
+            self.sidecar = await server.start_sidecar(harness, s.host, s.port, token)
+        except Exception as exc:  # a sidecar failure must never take the LSP down
+            self.sidecar_error = getattr(exc, "message", None) or str(exc)
+            self.ls.log_info(f"harness-ls: dashboard sidecar not started: {self.sidecar_error}")
+            return
+        from harness_ls.endpoints import write_endpoint
+
+        try:
+            self.endpoint_path = write_endpoint(harness.data_dir, self.sidecar.url, "harness-ls")
+        except OSError as exc:
+            self.ls.log_info(f"harness-ls: cannot write endpoint file: {exc}")
+        note = f" (port {s.port} was busy)" if getattr(self.sidecar, "fell_back", False) else ""
+        self.ls.log_info(f"harness-ls dashboard: {self.sidecar.url}/{note}")
+
+    async def close(self) -> None:
+        from harness_ls.endpoints import remove_endpoint
+
+        remove_endpoint(self.endpoint_path)
+        if self.watcher is not None:
+            self.watcher.cancel()
+        for view in self.runs.values():
+            if view.task is not None:
+                view.task.cancel()
+        if self.sidecar is not None:
+            with contextlib.suppress(Exception):
+                await self.sidecar.stop(grace=1.0)
+        if self.harness is not None:
+            with contextlib.suppress(Exception):
+                await self.harness.close()
+
+    def run_for_spec(self, uri: str) -> RunView | None:
+        for view in self.runs.values():
+            if view.spec_uri == uri and view.state in ("running", "waiting_approval", "created"):
+                return view
+        return None
+
+    def pending_count(self, run_id: str) -> int:
+        if self.harness is None or self.harness._broker is None:
+            return 0
+        return sum(1 for a in self.harness.pending_approvals() if a.run_id == run_id)
+
+
+def _import(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(name)
+
+
+def _env_token() -> str | None:
+    import os
+
+    return os.environ.get("HARNESS_AUTH_TOKEN") or None
+
+
+def runtime(ls: HarnessLanguageServer) -> EditorRuntime:
+    rt = ls.extensions.get("runtime")
+    if rt is None:
+        rt = ls.extensions["runtime"] = EditorRuntime(ls)
+    return rt

@@ -1,0 +1,222 @@
+"""Runs and approvals from the editor (pytest-lsp, scripted model, real git repo, real sidecar)."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+SPEC = """# Goal
+
+Make greet.txt say hello instead of hi.
+
+# Constraints / nuances
+
+- Only touch greet.txt.
+
+# Acceptance tests
+
+- `grep -qx hello greet.txt`
+"""
+PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
+WRITE = {
+    "tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}]
+}
+DONE = {"text": "Wrote greet.txt."}
+DOCS = {"text": "Nothing to document."}
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_repo(tmp: Path) -> Path:
+    ws = tmp / "repo"
+    (ws / "specs" / "greet").mkdir(parents=True)
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "config", "user.email", "t@example.com")
+    git(ws, "config", "user.name", "Test")
+    (ws / "greet.txt").write_text("hi\n")
+    (ws / "specs" / "greet" / "spec.md").write_text(SPEC)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "-m", "init")
+    return ws
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "harness_ls"]))
+async def client(lsp_client: LanguageClient, tmp_path):
+    ws = make_repo(tmp_path)
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": [PLAN, WRITE, DONE, DOCS]}))
+    await lsp_client.initialize_session(
+        t.InitializeParams(
+            capabilities=client_capabilities("neovim@v0.11"),
+            root_uri=ws.as_uri(),
+            workspace_folders=[t.WorkspaceFolder(uri=ws.as_uri(), name="repo")],
+            initialization_options={
+                "harness": {"model": f"scripted:{script}", "sidecar": {"enabled": True, "port": 0}}
+            },
+        )
+    )
+    lsp_client.ws = ws
+    lsp_client.spec_uri = (ws / "specs" / "greet" / "spec.md").as_uri()
+    lsp_client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(
+                uri=lsp_client.spec_uri, language_id="markdown", version=1, text=SPEC
+            )
+        )
+    )
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+async def wait_for(pred, within: float = 20.0, step: float = 0.02):
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        value = pred()
+        if value:
+            return value
+        await asyncio.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+def approval_diags(client, uri: str) -> list[t.Diagnostic]:
+    return [d for d in client.diagnostics.get(uri, ()) if d.source == "harness"]
+
+
+def command_of(action) -> tuple[str, list]:
+    """pytest-lsp decodes a CodeAction that carries a command as a Command (see FACTS.md)."""
+    cmd = action.command
+    if isinstance(cmd, str) and cmd.startswith("{"):
+        cmd = ast.literal_eval(cmd)  # the nested command object, stringified by the decoder
+    if isinstance(cmd, dict):
+        return cmd["command"], cmd.get("arguments") or []
+    if isinstance(cmd, t.Command):
+        return cmd.command, list(cmd.arguments or [])
+    return cmd, list(action.arguments or [])
+
+
+async def run_spec(client) -> dict:
+    return await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runSpec", arguments=[client.spec_uri])
+    )
+
+
+async def test_run_reports_progress_and_the_approve_code_action_finishes_it(client):
+    result = await run_spec(client)
+    assert result["runId"].startswith("run_")
+    greet = (client.ws / "greet.txt").as_uri()
+    diags = await wait_for(lambda: approval_diags(client, greet))
+    assert "greet.txt" in diags[0].message and "+hello" in diags[0].message
+    actions = await client.text_document_code_action_async(
+        t.CodeActionParams(
+            text_document=t.TextDocumentIdentifier(uri=greet),
+            range=diags[0].range,
+            context=t.CodeActionContext(diagnostics=diags),
+        )
+    )
+    titles = [a.title for a in actions]
+    assert any(x.startswith("Approve") for x in titles) and any(
+        x.startswith("Deny") for x in titles
+    )
+    assert "Approve similar for this run" in titles
+    approve = next(a for a in actions if a.title.startswith("Approve") and "similar" not in a.title)
+    name, arguments = command_of(approve)
+    answer = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command=name, arguments=arguments)
+    )
+    assert answer["ok"] is True
+    token = await wait_for(
+        lambda: next(
+            (
+                k
+                for k, v in client.progress_reports.items()
+                if v and isinstance(v[-1], t.WorkDoneProgressEnd)
+            ),
+            None,
+        ),
+        30,
+    )
+    reports = client.progress_reports[token]
+    assert isinstance(reports[0], t.WorkDoneProgressBegin) and "greet" in reports[0].title
+    assert any(isinstance(r, t.WorkDoneProgressReport) for r in reports)
+    assert reports[-1].message.startswith("completed")
+    assert (client.ws / "greet.txt").read_text() == "hello\n"
+    await wait_for(lambda: not approval_diags(client, greet))
+    again = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.approve", arguments=arguments)
+    )
+    assert again["ok"] is False and "already answered (by editor, approve)" in again["message"]
+
+
+async def test_http_answer_clears_the_editor_diagnostic(client, _isolated_data_dir):
+    result = await run_spec(client)
+    greet = (client.ws / "greet.txt").as_uri()
+    diags = await wait_for(lambda: approval_diags(client, greet))
+    approval_id = diags[0].data["approval_id"]
+    endpoint = await wait_for(lambda: list((_isolated_data_dir / "endpoints").glob("*.json")))
+    url = json.loads(endpoint[0].read_text())["url"]
+    async with httpx.AsyncClient() as http:
+        r = await http.post(
+            f"{url}/v1/runs/{result['runId']}/approvals/{approval_id}", json={"decision": "approve"}
+        )
+        assert r.status_code == 200, r.text
+    await wait_for(lambda: not approval_diags(client, greet), 5)
+
+
+async def test_progress_cancel_cancels_the_run(client):
+    result = await run_spec(client)
+    greet = (client.ws / "greet.txt").as_uri()
+    await wait_for(lambda: approval_diags(client, greet))
+    token = next(iter(client.progress_reports))
+    client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token=token))
+    await wait_for(
+        lambda: isinstance(client.progress_reports[token][-1], t.WorkDoneProgressEnd), 20
+    )
+    assert client.progress_reports[token][-1].message.startswith("cancelled")
+    shown = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.showRun", arguments=[result["runId"]])
+    )
+    assert shown["status"] == "cancelled"
+
+
+async def test_invalid_spec_and_wrong_arguments_are_clear_errors(client):
+    bad = (client.ws / "specs" / "greet" / "spec.md").as_uri()
+    client.text_document_did_change(
+        t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=bad, version=2),
+            content_changes=[t.TextDocumentContentChangeWholeDocument(text="# Goal\n\nx\n")],
+        )
+    )
+    with pytest.raises(Exception, match="2 error"):
+        await run_spec(client)
+    with pytest.raises(Exception, match="expects one argument"):
+        await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command="harness.cancelRun", arguments=[1, 2])
+        )
+    unknown = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.approve", arguments=["st_nope"])
+    )
+    assert unknown["ok"] is False
+
+
+async def test_code_lenses_offer_run_and_acceptance_tests(client):
+    lenses = await client.text_document_code_lens_async(
+        t.CodeLensParams(text_document=t.TextDocumentIdentifier(uri=client.spec_uri))
+    )
+    titles = [lens.command.title for lens in lenses]
+    assert titles == ["▶ Run spec", "Run acceptance tests"]
+    result = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runAcceptanceTests", arguments=[client.spec_uri])
+    )
+    assert result["passed"] == 0 and result["failed"] == 1  # greet.txt still says hi
