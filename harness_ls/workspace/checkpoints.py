@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput, NotFound
-from harness_ls.workspace.git import EMPTY_TREE, IDENTITY, Repo, open_repo
+from harness_ls.workspace.git import IDENTITY, Repo, open_repo
 
 REF_PREFIX = "refs/harness"
 FINAL = "final"
@@ -44,6 +44,7 @@ class Checkpoint(BaseModel):
     head: str | None  # the user's HEAD commit at snapshot time (None: no commits yet)
     branch: str | None  # None: detached HEAD
     dirty: bool  # the working tree differed from HEAD (user changes are part of the snapshot)
+    dirty_paths: list[str] = []  # which paths differed from HEAD (first 100)
     skipped: list[SkippedFile] = []
     submodules: list[str] = []  # recorded as their checked-out commit, contents not snapshotted
     warnings: list[str] = []
@@ -53,6 +54,9 @@ class Checkpoint(BaseModel):
     @property
     def step(self) -> int | None:
         return int(self.name) if self.name.isdigit() else None
+
+
+_META_FIELDS = {"head", "branch", "dirty", "dirty_paths", "skipped", "submodules", "warnings"}
 
 
 def _check_run_id(run_id: str) -> str:
@@ -178,22 +182,10 @@ def list_checkpoints(workspace: str | os.PathLike[str], run_id: str) -> list[Che
         if not (name.isdigit() or name == FINAL):
             continue
         meta = _parse_meta(msg)
+        fields = {k: v for k, v in meta.items() if k in _META_FIELDS}
+        fields.update(run_id=run_id, name=name, created_at=meta.get("created_at", ""))
         out.append(
-            Checkpoint(
-                run_id=run_id,
-                name=name,
-                ref=ref,
-                commit=commit,
-                tree=tree,
-                head=meta.get("head"),
-                branch=meta.get("branch"),
-                dirty=bool(meta.get("dirty")),
-                skipped=meta.get("skipped", []),
-                submodules=meta.get("submodules", []),
-                warnings=meta.get("warnings", []),
-                created_at=meta.get("created_at", ""),
-                message=msg.split("\n", 1)[0],
-            )
+            Checkpoint(**fields, ref=ref, commit=commit, tree=tree, message=msg.split("\n", 1)[0])
         )
     return sorted(out, key=lambda c: _order(c.name))
 
@@ -207,8 +199,13 @@ def _take(
     repo: Repo, run_id: str, name: str, message: str, parent: str | None, max_file_bytes: int
 ) -> Checkpoint:
     tree, skipped, submodules, warnings = snapshot_tree(repo, max_file_bytes)
-    head, branch = repo.head(), repo.branch()
-    head_tree = repo.out("rev-parse", f"{head}^{{tree}}") if head else EMPTY_TREE
+    (head, head_tree), branch = repo.head_and_tree(), repo.branch()
+    dirty_paths: list[str] = []
+    if tree != head_tree:
+        names = repo.run(
+            "diff-tree", "-r", "-z", "--name-only", "--no-renames", head_tree, tree
+        ).stdout
+        dirty_paths = [os.fsdecode(p) for p in names.split(b"\0") if p][:100]
     created = _now()
     meta = {
         "run_id": run_id,
@@ -216,7 +213,8 @@ def _take(
         "head": head,
         "branch": branch,
         "dirty": tree != head_tree,
-        "skipped": [s.model_dump() for s in skipped],
+        "dirty_paths": dirty_paths,
+        "skipped": [sk.model_dump() for sk in skipped],
         "submodules": submodules,
         "warnings": warnings,
         "created_at": created,
@@ -237,21 +235,7 @@ def _take(
     )
     ref = f"{REF_PREFIX}/{run_id}/{name}"
     repo.run("update-ref", "-m", title, ref, commit)
-    return Checkpoint(
-        run_id=run_id,
-        name=name,
-        ref=ref,
-        commit=commit,
-        tree=tree,
-        head=head,
-        branch=branch,
-        dirty=meta["dirty"],
-        skipped=skipped,
-        submodules=submodules,
-        warnings=warnings,
-        created_at=created,
-        message=title,
-    )
+    return Checkpoint(**meta, ref=ref, commit=commit, tree=tree, message=title)
 
 
 def checkpoint(

@@ -73,6 +73,7 @@ class Repo:
     root: Path
     git_dir: Path
     common_dir: Path
+    index_file: Path  # the user's index (per worktree); only ever read, never written
 
     def run(
         self,
@@ -108,11 +109,19 @@ class Repo:
         proc = self.run("symbolic-ref", "-q", "--short", "HEAD", check=False)
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
+    def head_and_tree(self) -> tuple[str | None, str]:
+        """(HEAD commit, its tree) in one git call; (None, empty tree) with no commits yet."""
+        proc = self.run("rev-parse", "HEAD^{commit}", "HEAD^{tree}", check=False)
+        lines = proc.stdout.decode().split()
+        return (
+            (lines[0], lines[1]) if proc.returncode == 0 and len(lines) == 2 else (None, EMPTY_TREE)
+        )
+
     def index_path(self) -> Path:
-        return Path(self.root, self.out("rev-parse", "--git-path", "index"))
+        return self.index_file
 
     def index_locked(self) -> bool:
-        return self.index_path().with_name("index.lock").exists()
+        return self.index_file.with_name(self.index_file.name + ".lock").exists()
 
 
 def git_failure(repo: Repo, args: tuple[str, ...], stderr: str) -> HarnessError:
@@ -145,6 +154,8 @@ def open_repo(workspace: str | os.PathLike[str]) -> Repo:
             "--show-toplevel",
             "--absolute-git-dir",
             "--git-common-dir",
+            "--git-path",
+            "index",
         ],
         cwd=ws,
         env=_base_env(),
@@ -161,6 +172,9 @@ def open_repo(workspace: str | os.PathLike[str]) -> Repo:
             f"{ws.resolve()} is not inside a git work tree",
             hint=f"run `git init` in {ws.resolve()} (and commit once) so changes can be checkpointed and reverted",
         )
-    _bare, top, git_dir, common = proc.stdout.decode().splitlines()[:4]
+    _bare, top, git_dir, common, index = proc.stdout.decode().splitlines()[:5]
     common_path = Path(common) if os.path.isabs(common) else Path(ws, common)
-    return Repo(Path(top).resolve(), Path(git_dir).resolve(), common_path.resolve())
+    index_path = Path(index) if os.path.isabs(index) else Path(ws, index)
+    return Repo(
+        Path(top).resolve(), Path(git_dir).resolve(), common_path.resolve(), index_path.resolve()
+    )

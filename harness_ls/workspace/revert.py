@@ -12,7 +12,6 @@ undone. The user's index, HEAD and branch are not touched.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,9 +121,23 @@ def _current(repo: Repo, changes: list[_Change]) -> dict[str, tuple[str, str] | 
     return state
 
 
+def _blobs(repo: Repo, items: list[tuple[str, str]]) -> list[bytes]:
+    """Blob contents as they belong in the working tree (smudge filters / eol applied), in one call."""
+    if not items:
+        return []
+    req = "".join(f"{sha} {path}\n" for sha, path in items).encode()
+    raw = repo.run("cat-file", "--batch", "--filters", input=req).stdout
+    out, pos = [], 0
+    for _ in items:
+        nl = raw.index(b"\n", pos)
+        size = int(raw[pos:nl].split()[2])
+        out.append(raw[nl + 1 : nl + 1 + size])
+        pos = nl + 1 + size + 1
+    return out
+
+
 def _blob(repo: Repo, sha: str, path: str) -> bytes:
-    """Blob content as it belongs in the working tree (smudge filters / eol applied)."""
-    return repo.run("cat-file", "--filters", f"--path={path}", sha).stdout
+    return _blobs(repo, [(sha, path)])[0]
 
 
 def _merge(repo: Repo, c: _Change) -> tuple[bytes | None, str]:
@@ -174,7 +187,9 @@ def _plan(repo: Repo, c: _Change, cur: tuple[str, str] | None) -> tuple[FileOutc
     if cur == b:
         if a is None:
             return FileOutcome(path=c.path, action="deleted", detail="created by the agent"), None
-        return FileOutcome(path=c.path, action="restored"), _blob(repo, c.a_sha or "", c.path)
+        return FileOutcome(
+            path=c.path, action="restored"
+        ), None  # content fetched in one batch later
     if cur is None:
         return FileOutcome(
             path=c.path,
@@ -267,12 +282,7 @@ def revert(
     end_tree = end or snapshot_tree(repo)[0]
     changes = _changes(repo, start, end_tree)
     current = _current(repo, changes)
-    planned = []
-    for c in changes:
-        try:
-            planned.append((c, *_plan(repo, c, current.get(c.path))))
-        except subprocess.SubprocessError as exc:  # pragma: no cover - defensive
-            planned.append((c, FileOutcome(path=c.path, action="conflict", detail=str(exc)), None))
+    planned = [(c, *_plan(repo, c, current.get(c.path))) for c in changes]
     files = [p[1] for p in planned]
     ok = not any(f.action == "conflict" for f in files)
     report = RevertReport(
@@ -290,9 +300,11 @@ def revert(
     if dry_run or not writes or (not ok and not partial):
         return report
     report.safety_ref = _safety_ref(repo, run_id)
+    restore = [(c.a_sha or "", c.path) for c, o, _ in writes if o.action == "restored"]
+    fetched = dict(zip((p for _, p in restore), _blobs(repo, restore), strict=True))
     for c, outcome, data in writes:
         cur = current.get(c.path)
         mode = cur[1] if outcome.action == "merged" and cur else c.a_mode
-        _write(repo.root, c.path, data, mode)
+        _write(repo.root, c.path, fetched[c.path] if outcome.action == "restored" else data, mode)
     report.applied = True
     return report

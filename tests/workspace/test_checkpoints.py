@@ -81,6 +81,8 @@ def test_checkpoint_leaves_index_head_branch_and_stash_untouched(ws):
         "unstaged\n"
     )  # the working tree, not the index
     assert cp.dirty and cp.branch == "main" and cp.head == git(ws, "rev-parse", "HEAD").strip()
+    assert cp.dirty_paths == ["a.txt", "u.txt"]
+    assert list_checkpoints(ws, "run_1")[0].model_dump() == cp.model_dump()
     assert git(ws, "rev-parse", "refs/harness/run_1/0").strip() == cp.commit
 
 
@@ -273,3 +275,21 @@ def test_gc_removes_old_runs_and_keeps_what_is_asked(ws):
     assert parse_age("2h") == 7200 and parse_age("30d") == 30 * 86400
     with pytest.raises(InvalidInput):
         parse_age("soon")
+
+
+def test_symlinks_and_edge_conflicts(ws):
+    (ws / "link").symlink_to("a.txt")
+    (ws / "gone.txt").write_text("keep\n")
+    checkpoint(ws, "run_e", 0)
+    (ws / "link").unlink()
+    (ws / "link").symlink_to("elsewhere")
+    (ws / "created.txt").write_text("agent\n")
+    (ws / "gone.txt").write_text("agent edit\n")
+    finalize(ws, "run_e")
+    (ws / "created.txt").write_text("agent\nuser\n")  # user edited a file the agent created
+    (ws / "gone.txt").unlink()  # user deleted a file the agent edited
+    report = revert(ws, "run_e", partial=True)
+    actions = {f.path: f.action for f in report.files}
+    assert actions == {"created.txt": "conflict", "gone.txt": "conflict", "link": "restored"}
+    assert os.readlink(ws / "link") == "a.txt"
+    assert (ws / "created.txt").read_text() == "agent\nuser\n" and not (ws / "gone.txt").exists()
