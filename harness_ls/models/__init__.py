@@ -11,7 +11,14 @@ See docs/models.md for configuration (env vars, models.toml, local servers).
 from __future__ import annotations
 
 from .anthropic import AnthropicProvider
-from .env import is_secret_name, load_env, mask_secrets, register_secret
+from .env import (
+    SecretMaskingFilter,
+    install_log_masking,
+    is_secret_name,
+    load_env,
+    mask_secrets,
+    register_secret,
+)
 from .errors import (
     BadRequest,
     ContextOverflow,
@@ -50,7 +57,7 @@ from .types import (
 )
 
 __all__ = [
-    "AnthropicProvider", "BUILTIN_MODELS", "aclose_clients", "BadRequest", "Completion", "ContentPart", "ContextOverflow",
+    "AnthropicProvider", "BUILTIN_MODELS", "aclose_clients", "SecretMaskingFilter", "install_log_masking", "BadRequest", "Completion", "ContentPart", "ContextOverflow",
     "Done", "HttpSettings", "InvalidToolArguments", "MalformedResponse", "Message", "ModelAuthError",
     "ModelConfigError", "ModelInfo", "ModelNotConfigured", "ModelNotFound", "ModelUnsuitable",
     "OfflineProvider", "OpenAIProvider", "Provider", "ProviderConfig", "ProviderError",

@@ -7,6 +7,7 @@ values registered with `register_secret`, and anything shaped like a provider ke
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -75,6 +76,26 @@ def mask_secrets(text: str) -> str:
     if "sk-" in text or "Bearer " in text:
         text = _KEY_SHAPES.sub(MASK, text)
     return text
+
+
+class SecretMaskingFilter(logging.Filter):
+    """A logging filter that masks secrets in every record (message and exception text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_secrets(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        return True
+
+
+def install_log_masking(logger: logging.Logger | None = None) -> None:
+    """Attach SecretMaskingFilter to the handlers of `logger` (default: root). Idempotent."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, SecretMaskingFilter) for f in handler.filters):
+            handler.addFilter(SecretMaskingFilter())
 
 
 def load_env(cwd: Path | None = None) -> list[str]:

@@ -93,3 +93,28 @@ async def test_key_never_appears_in_errors_or_logs(oai, fast, monkeypatch, caplo
     )
     assert key not in blob
     assert "****" in err.message
+
+
+def test_log_masking_filter_covers_messages_args_and_tracebacks(monkeypatch):
+    import io
+
+    from harness_ls.models import install_log_masking
+
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", "tok-in-the-log-123456")
+    stream = io.StringIO()
+    logger = logging.getLogger("harness_ls.test_masking")
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    try:
+        install_log_masking(logger)
+        install_log_masking(logger)  # idempotent
+        assert len(handler.filters) == 1
+        logger.warning("calling with %s", "tok-in-the-log-123456")
+        try:
+            raise RuntimeError("failed with tok-in-the-log-123456")
+        except RuntimeError:
+            logger.exception("boom")
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert "tok-in-the-log-123456" not in out and out.count("****") >= 2
