@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 from pydantic import Field
@@ -60,12 +61,12 @@ class Search(Tool):
             raise InvalidInput(
                 f"{shown} does not exist", hint="search '.' or list_dir to find the path"
             )
-        regex = _compile(args)
         rg = shutil.which("rg") if self.use_ripgrep in (None, True) else None
-        if rg:
+        if rg:  # ripgrep's regex dialect differs a little from Python's: let it judge the pattern
             hits, truncated = await _ripgrep(rg, ctx.workspace, shown, args)
             engine = "ripgrep"
         else:
+            regex = _compile(args)
             hits, truncated = await asyncio.to_thread(_python, ctx.workspace, real, regex, args)
             engine = "python"
         lines = [f"{p}:{n}: {_clip(t)}" for p, n, t in hits]
@@ -114,7 +115,8 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
     )
     hits: list[tuple[str, int, str]] = []
     truncated = False
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
+    errors = asyncio.create_task(proc.stderr.read())  # drained alongside so rg never blocks on it
     try:
         async for raw in proc.stdout:
             if not raw.startswith(b'{"type":"match"'):
@@ -126,17 +128,26 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
                 truncated = True
                 break
     finally:
-        if proc.returncode is None:
+        # stopped early (enough matches, or cancelled): os.kill, not proc.kill(), which polls
+        # first and may reap the child under asyncio's watcher (it then reports exit code 255)
+        if not proc.stdout.at_eof():
             try:
-                proc.kill()
+                os.kill(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        err = await proc.stderr.read() if proc.stderr else b""
+        err = await errors
         await proc.wait()
+    # exit 2 = an error; with matches it is usually an unreadable file, which we tolerate
     if not truncated and proc.returncode == 2 and not hits:
-        msg = err.decode(errors="replace").strip().splitlines()
+        text = err.decode(errors="replace").strip()
+        last = text.splitlines()[-1] if text else "ripgrep error"
+        if "regex parse error" in text:
+            raise InvalidInput(
+                f"pattern {args.pattern!r} is not a valid regex: {last.removeprefix('error: ')}",
+                hint="fix the regex or set literal=true to search plain text",
+            )
         raise InvalidInput(
-            f"search failed: {msg[-1] if msg else 'ripgrep error'}",
+            f"search failed: {last}",
             hint="check the pattern and glob",
         )
     return hits, truncated
