@@ -15,7 +15,7 @@ from harness_ls.workspace.checkpoints import (
     list_checkpoints,
     list_runs,
 )
-from harness_ls.workspace.diagrams import RenderResult, markdown_image, render_diagrams
+from harness_ls.workspace.diagrams import RenderResult, markdown_image, render_diagrams, tool_paths
 from harness_ls.workspace.gc import GcReport, delete_run, gc
 from harness_ls.workspace.git import GitError, GitLocked, NotAGitRepo
 from harness_ls.workspace.revert import FileOutcome, RevertReport, revert
@@ -43,4 +43,5 @@ __all__ = [
     "markdown_image",
     "render_diagrams",
     "revert",
+    "tool_paths",
 ]

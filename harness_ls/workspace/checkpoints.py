@@ -25,6 +25,7 @@ from harness_ls.workspace.git import IDENTITY, Repo, open_repo
 REF_PREFIX = "refs/harness"
 FINAL = "final"
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger new/changed files are left out of snapshots
+MANY_UNTRACKED = 20_000
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _META = "Harness-Meta: "
 
@@ -93,7 +94,14 @@ def snapshot_tree(
         listed = repo.run("ls-files", "-z", "-m", "-o", "--exclude-standard", env=env).stdout
         skipped: list[SkippedFile] = []
         excludes: list[str] = []
-        for raw in filter(None, listed.split(b"\0")):
+        entries = [e for e in listed.split(b"\0") if e]
+        if len(entries) > MANY_UNTRACKED:
+            top = sorted({os.fsdecode(e).split("/", 1)[0] for e in entries})[:5]
+            warnings.append(
+                f"{len(entries)} changed or untracked files (under {', '.join(top)}...); "
+                "add generated directories such as node_modules/ to .gitignore to keep checkpoints fast"
+            )
+        for raw in entries:
             rel = os.fsdecode(raw)
             if rel.endswith("/"):  # an embedded repository that is not a submodule
                 excludes.append(rel.rstrip("/"))

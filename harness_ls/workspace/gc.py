@@ -1,8 +1,8 @@
 """Remove the checkpoint refs of old runs (`agentctl checkpoints gc`).
 
-Only refs under refs/harness/ are deleted; the snapshot objects become unreachable and git's own
-gc prunes them later, so a mistaken gc can still be undone from the reflog-free object store
-until then (`git fsck --lost-found`).
+Only refs under refs/harness/ are deleted. The snapshot objects become unreachable and git's own
+`git gc` prunes them later (after gc.pruneExpire, two weeks by default); until then a mistaken
+gc can be undone with `git fsck --lost-found`. The user's branches and reflogs are not touched.
 """
 
 from __future__ import annotations

@@ -222,7 +222,8 @@ def _plan(repo: Repo, c: _Change, cur: tuple[str, str] | None) -> tuple[FileOutc
 
 def _write(root: Path, rel: str, data: bytes | None, mode: str) -> None:
     target = root / rel
-    if not os.path.realpath(target.parent).startswith(str(root)):
+    real_parent = os.path.realpath(target.parent) if target.parent.exists() else str(target.parent)
+    if os.path.commonpath([real_parent, str(root)]) != str(root):
         raise Refused(f"refusing to write {rel}: its directory leads outside {root}")
     if data is None:
         target.unlink(missing_ok=True)
