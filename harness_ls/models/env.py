@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -31,8 +30,7 @@ _MIN_SECRET_LEN = 8  # shorter values ("1", "true") would mask ordinary text
 
 _registered: set[str] = set()
 _loaded_by_us: dict[str, str] = {}  # keys load_env set, so a later load_env may update them
-_names: tuple[int, float, list[str]] = (-1, 0.0, [])  # (len(environ), when, secret names)
-_RESCAN_S = 1.0
+_names: tuple[tuple[object, ...], list[str]] = ((), [])  # (environ keys, secret names)
 
 
 def is_secret_name(name: str) -> bool:
@@ -46,14 +44,13 @@ def register_secret(value: str | None) -> None:
 
 
 def _secret_names() -> list[str]:
-    """Secret-looking variable names; rescanned when the environment grows or shrinks, or each second."""
+    """Secret-looking variable names, recomputed only when the set of variable names changes."""
     global _names
-    size, when, names = _names
-    now = time.monotonic()
-    if size != len(os.environ) or now - when > _RESCAN_S:
-        names = [k for k in os.environ if is_secret_name(k)]
-        _names = (len(os.environ), now, names)
-    return names
+    # os.environ._data holds the encoded keys: a tuple of it is a cheap, exact fingerprint
+    keys = tuple(getattr(os.environ, "_data", os.environ))
+    if keys != _names[0]:
+        _names = (keys, [k for k in os.environ if is_secret_name(k)])
+    return _names[1]
 
 
 def _secret_values() -> list[str]:
