@@ -18,6 +18,18 @@ export const SERVER_COMMANDS: Readonly<Record<string, ArgumentKind>> = {
   "harness.openDashboard": "none",
 };
 
+/**
+ * Context keys (`harness.offers.runSpec`, …) saying which server commands the running server
+ * lists in executeCommandProvider, so menus never show a command the server cannot run.
+ */
+export function commandContextKeys(offered: readonly string[]): Record<string, boolean> {
+  const keys: Record<string, boolean> = {};
+  for (const command of Object.keys(SERVER_COMMANDS)) {
+    keys[`harness.offers.${command.slice("harness.".length)}`] = offered.includes(command);
+  }
+  return keys;
+}
+
 export function argumentKind(command: string): ArgumentKind {
   return SERVER_COMMANDS[command] ?? "none";
 }

@@ -15,7 +15,7 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
-import { errorText } from "./commandArgs";
+import { commandContextKeys, errorText } from "./commandArgs";
 import { nodeProbes } from "./probes";
 import { pythonInterpreter } from "./python";
 import { resolveServerCommand, type Resolution } from "./serverCommand";
@@ -121,9 +121,18 @@ export class HarnessServer implements vscode.Disposable {
     return next;
   }
 
+  /** Commands the running server offers (executeCommandProvider), empty when it is not running. */
+  get offeredCommands(): string[] {
+    const provider = this.running ? this.client?.initializeResult?.capabilities.executeCommandProvider : undefined;
+    return provider?.commands ?? [];
+  }
+
   private setState(state: ServerState): void {
     this.state = state;
     void vscode.commands.executeCommand("setContext", "harness.serverRunning", state === "running");
+    for (const [key, value] of Object.entries(commandContextKeys(this.offeredCommands))) {
+      void vscode.commands.executeCommand("setContext", key, value);
+    }
     this.hooks.onStateChange(state);
   }
 

@@ -206,6 +206,17 @@ describe("harness-ls over stdio, launched like the extension", () => {
       `the fix should rename the heading to '# Goal': ${JSON.stringify(fix.edit)}`,
     );
 
+    // source.fixAll.harness (editor.codeActionsOnSave) fixes everything with preferred fixes.
+    const fixAll = await conn.sendRequest<CodeAction[]>("textDocument/codeAction", {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: [], only: ["source.fixAll.harness"], triggerKind: 2 },
+    });
+    assert.ok(
+      fixAll.some((a) => a.kind === "source.fixAll.harness" && a.edit !== undefined),
+      `expected a source.fixAll.harness action: ${JSON.stringify(fixAll)}`,
+    );
+
     // The fixed text has no heading diagnostic any more.
     const fixed = BROKEN_SPEC.replace("# Goals", "# Goal");
     await conn.sendNotification("textDocument/didChange", {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { argumentKind, errorText, hasUsableArgument, resultLocation, validateSpecName } from "../../src/commandArgs";
+import { argumentKind, commandContextKeys, errorText, hasUsableArgument, resultLocation, validateSpecName } from "../../src/commandArgs";
 
 describe("command arguments", () => {
   test("kinds follow the server's command signatures", () => {
@@ -40,5 +40,15 @@ describe("command arguments", () => {
     assert.equal(errorText(new Error("already answered (by dashboard, approve)")), "already answered (by dashboard, approve)");
     assert.equal(errorText({ message: "m", code: -32602 }), "m");
     assert.equal(errorText("s"), "s");
+  });
+});
+
+describe("commandContextKeys", () => {
+  test("one key per known server command, true when offered", () => {
+    const keys = commandContextKeys(["harness.runSpec", "harness.approve", "harness.other"]);
+    assert.equal(keys["harness.offers.runSpec"], true);
+    assert.equal(keys["harness.offers.approve"], true);
+    assert.equal(keys["harness.offers.deny"], false);
+    assert.equal(Object.keys(keys).length, 7);
   });
 });
