@@ -287,10 +287,13 @@ function reduceRun(st, ev) {
       st.approvals.set(d.approval_id || ev.step_id || ev.call_id, {
         id: d.approval_id || ev.step_id || ev.call_id, run_id: ev.run_id, session_id: ev.session_id, tool: d.tool,
         preview: d.preview, spec_path: d.spec_path, spec_line: d.spec_line, requested_at: ev.ts, status: "pending" });
+      if (st.status === "running" || st.status === "created") st.status = "waiting_approval";
       break;
     case "approval.resolved": {
       const a = st.approvals.get(d.approval_id || ev.step_id || ev.call_id);
       if (a) { a.status = d.decision === "approve" ? "approved" : d.decision === "deny" ? "denied" : "cancelled"; a.surface = d.surface; }
+      const waiting = [...st.approvals.values()].some((x) => x.status === "pending");
+      if (st.status === "waiting_approval" && !waiting) st.status = "running";
       break;
     }
     case "verify.result": st.verify.push(d); break;

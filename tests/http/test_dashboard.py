@@ -1,0 +1,202 @@
+"""The dashboard in Debian's chromium (Playwright): log in, watch a run, approve, survive a restart.
+
+agentd runs as a real subprocess with a token; runs use the scripted model, so nothing leaves
+loopback. Skipped when chromium or playwright is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.http.conftest import DOCS, DONE, PLAN, WRITE, script
+from tests.http.test_agentd import AGENTD, clean_env, wait_url
+
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "dashboard-token-0123456789abcdef"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium")
+playwright = pytest.importorskip("playwright.async_api")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """agentd on a fixed port so it can be restarted under an open page."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        self.port = free_port()
+        self.data = tmp_path / "data"
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        env = clean_env(self.tmp, HARNESS_AUTH_TOKEN=TOKEN)
+        self.proc = subprocess.Popen(
+            [*AGENTD, "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data)],
+            cwd=self.tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.url = wait_url(self.proc)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=20
+        )
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    d = Daemon(tmp_path)
+    d.start()
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+async def browser():
+    async with playwright.async_playwright() as p:
+        b = await p.chromium.launch(
+            executable_path=CHROMIUM, args=["--disable-dev-shm-usage", "--disable-gpu"]
+        )
+        yield b
+        await b.close()
+
+
+def start_run(daemon: Daemon, workspace: Path, tmp_path: Path) -> str:
+    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
+    with daemon.api() as c:
+        r = c.post(
+            "/v1/runs",
+            json={"workspace": str(workspace), "spec": "specs/greet/spec.md", "model": model},
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+
+def wait_pending(daemon: Daemon, run_id: str, within: float = 20) -> dict:
+    deadline = time.monotonic() + within
+    with daemon.api() as c:
+        while time.monotonic() < deadline:
+            for a in c.get("/v1/approvals").json():
+                if a["run_id"] == run_id:
+                    return a
+            time.sleep(0.1)
+    raise AssertionError("no approval appeared")
+
+
+async def login(page, url: str) -> None:
+    await page.goto(url + "/")
+    await page.wait_for_url("**/login*")
+    await page.fill("#token", "wrong")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#failed:not([hidden])")
+    await page.fill("#token", TOKEN)
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("h1:has-text('Runs')")
+
+
+async def test_login_watch_approve_finish_on_a_phone(daemon, browser, workspace, tmp_path):
+    run_id = start_run(daemon, workspace, tmp_path)
+    wait_pending(daemon, run_id)
+    ctx = await browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                    is_mobile=True, has_touch=True)  # fmt: skip
+    page = await ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await login(page, daemon.url)
+    cookies = await ctx.cookies()
+    session = next(c for c in cookies if c["name"] == "harness_session")
+    assert session["httpOnly"] and session["sameSite"] == "Strict" and TOKEN not in session["value"]
+    await page.click(f"[data-run-id='{run_id}'] a")
+    await page.wait_for_selector(
+        "#run-status [data-status='waiting_approval'], #run-status[data-status='waiting_approval']"
+    )
+    approve = page.locator("button.approve").first
+    await approve.wait_for()
+    # what will change is shown exactly: the diff of greet.txt
+    card = page.locator(".approval").first
+    assert "greet.txt" in await card.inner_text() and "+hello" in await card.inner_text()
+    # 390 px: the approve and deny buttons are fully inside the viewport, no horizontal scroll
+    shot = tmp_path / "phone.png"
+    await page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    for sel in ("button.approve", "button.deny"):
+        box = await page.locator(sel).first.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 40, (
+            sel,
+            box,
+        )
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await approve.click()
+    await page.wait_for_selector("#run-status[data-status='completed']", timeout=30_000)
+    await page.wait_for_selector(".verify.ok")
+    text = await page.inner_text("#view")
+    assert "grep -qx hello greet.txt" in text and "Wrote greet.txt." in text
+    with daemon.api() as c:
+        evs = c.get(f"/v1/runs/{run_id}/events").text
+        assert '"surface":"dashboard"' in evs  # recorded who answered
+        assert c.get(f"/v1/runs/{run_id}").json()["status"] == "completed"
+    # light/dark toggle flips the theme and persists it
+    await page.click("#theme")
+    theme = await page.evaluate("document.documentElement.dataset.theme")
+    assert theme in ("dark", "light")
+    assert not [e for e in errors if "401" not in e], errors
+    await ctx.close()
+
+
+async def test_page_reconnects_and_resumes_after_agentd_restart(
+    daemon, browser, workspace, tmp_path
+):
+    run_id = start_run(daemon, workspace, tmp_path)
+    wait_pending(daemon, run_id)
+    ctx = await browser.new_context(viewport={"width": 390, "height": 844})
+    page = await ctx.new_page()
+    await login(page, daemon.url)
+    await page.goto(f"{daemon.url}/#/runs/{run_id}")
+    await page.wait_for_selector("button.approve")
+    await page.wait_for_selector("#conn[data-state='live']")
+    seen_before = int(await page.get_attribute("#view", "data-last-seq"))
+    daemon.stop()  # the run is interrupted on shutdown, after the page's stream was closed
+    await page.wait_for_selector("#conn[data-state='reconnecting']", timeout=15_000)
+    daemon.start()
+    await page.wait_for_selector("#run-status[data-status='interrupted']", timeout=30_000)
+    stored = [
+        json.loads(line)
+        for line in (daemon.data / "runs" / run_id / "events.ndjson").read_text().splitlines()
+    ]
+    last_seq = int(await page.get_attribute("#view", "data-last-seq"))
+    assert last_seq == stored[-1]["seq"] > seen_before
+    assert stored[-1]["type"] == "run.interrupted"
+    # the pending card went away with the interruption and nothing was rendered twice
+    assert await page.locator("button.approve").count() == 0
+    assert await page.locator(".tool").count() == len(
+        {e["call_id"] for e in stored if e["type"] == "tool.call"}
+    )
+    await ctx.close()
+
+
+def test_chromium_is_debian_not_downloaded():
+    assert shutil.which("chromium") == CHROMIUM or os.path.exists(CHROMIUM)
