@@ -95,3 +95,34 @@ async def next_approval(h: Harness, owner_id: str, within: float = 10.0) -> Any:
                 return a
 
     return await asyncio.wait_for(wait(), within)
+
+
+class ModelUnderTest:
+    """Queues responses for one test's model and names it: the scripted provider, or the real
+    fake OpenAI server over HTTP (same response shape for both)."""
+
+    def __init__(self, kind: str, tmp_path: Path, server: Any = None) -> None:
+        self.kind = kind
+        self.tmp_path = tmp_path
+        self.server = server
+
+    def __call__(self, *responses: dict[str, Any]) -> str:
+        if self.server is None:
+            return script(self.tmp_path, *responses)
+        self.server.push(*responses)
+        return "openai:gpt-4.1"
+
+    def requests(self) -> int | None:
+        return len(self.server.requests) if self.server is not None else None
+
+
+@pytest.fixture(params=["scripted", "openai-http"])
+def model(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    if request.param == "scripted":
+        yield ModelUnderTest("scripted", tmp_path)
+        return
+    from harness_ls.testing.fake_models import FakeOpenAIServer
+
+    with FakeOpenAIServer() as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+        yield ModelUnderTest("openai-http", tmp_path, srv)

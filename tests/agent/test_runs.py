@@ -1,4 +1,5 @@
-"""Runs with the scripted provider in real temporary git repos."""
+"""Runs in real temporary git repos, each with the scripted provider and over HTTP with the fake
+OpenAI server (the `model` fixture)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from harness_ls.errors import Conflict, InvalidInput
 
-from .conftest import events, git, next_approval, script, types
+from .conftest import events, git, next_approval, types
 
 PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
 WRITE = {
@@ -18,9 +19,9 @@ DONE = {"text": "Wrote greet.txt."}
 DOCS = {"text": "Nothing to document."}
 
 
-async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo, tmp_path):
-    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo, tmp_path, model):
+    name = model(PLAN, WRITE, DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     approval = await next_approval(harness, meta.id)
     assert approval.tool == "write_file" and approval.id.startswith("st_")
     assert approval.preview.path == "greet.txt" and "+hello" in approval.preview.diff
@@ -55,10 +56,10 @@ async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo,
     assert git(repo, "status", "--porcelain") == " M greet.txt\n"  # index and HEAD untouched
 
 
-async def test_denied_write_is_refused_and_verify_fails(harness, repo, tmp_path):
-    model = script(tmp_path, PLAN, WRITE, {"text": "The user denied the write; stopping."}, DOCS)
+async def test_denied_write_is_refused_and_verify_fails(harness, repo, tmp_path, model):
+    name = model(PLAN, WRITE, {"text": "The user denied the write; stopping."}, DOCS)
     harness.options.update(verify_attempts=0)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     approval = await next_approval(harness, meta.id)
     await harness.answer_approval(approval.id, "deny", "dashboard", "not now")
     final = await harness.wait_run(meta.id, 30)
@@ -68,16 +69,16 @@ async def test_denied_write_is_refused_and_verify_fails(harness, repo, tmp_path)
     assert refused and "denied by dashboard: not now" in refused[0].data["reason"]
 
 
-async def test_failing_acceptance_test_is_retried_then_fails(harness, repo, tmp_path):
+async def test_failing_acceptance_test_is_retried_then_fails(harness, repo, tmp_path, model):
     wrong = {
         "tool_calls": [
             {"name": "write_file", "arguments": {"path": "greet.txt", "content": "helo\n"}}
         ]
     }
-    model = script(tmp_path, PLAN, wrong, DONE, wrong, {"text": "Tried again."}, DOCS)
+    name = model(PLAN, wrong, DONE, wrong, {"text": "Tried again."}, DOCS)
     harness.options.update(verify_attempts=1, policy_mode="auto-edit")
     harness.policy_mode = "auto-edit"
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     final = await harness.wait_run(meta.id, 30)
     assert final.status == "failed"
     evs = events(harness, meta.id)
@@ -94,9 +95,9 @@ async def test_failing_acceptance_test_is_retried_then_fails(harness, repo, tmp_
     )
 
 
-async def test_cancel_mid_step_cancels_pending_approval(harness, repo, tmp_path):
-    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+async def test_cancel_mid_step_cancels_pending_approval(harness, repo, tmp_path, model):
+    name = model(PLAN, WRITE, DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     approval = await next_approval(harness, meta.id)
     final = await harness.cancel_run(meta.id)
     assert final.status == "cancelled"
@@ -109,7 +110,7 @@ async def test_cancel_mid_step_cancels_pending_approval(harness, repo, tmp_path)
         await harness.cancel_run(meta.id)
 
 
-async def test_path_escapes_are_refused_as_events(harness, repo, tmp_path):
+async def test_path_escapes_are_refused_as_events(harness, repo, tmp_path, model):
     outside = tmp_path / "outside"
     outside.mkdir()
     (repo / "link").symlink_to(outside)
@@ -120,9 +121,9 @@ async def test_path_escapes_are_refused_as_events(harness, repo, tmp_path):
         {"name": "read_file", "arguments": {"path": "../../etc/passwd"}},
         {"name": "write_file", "arguments": {"path": ".git/config", "content": "x"}},
     ]
-    model = script(tmp_path, PLAN, {"tool_calls": attempts}, DONE, DOCS)
+    name = model(PLAN, {"tool_calls": attempts}, DONE, DOCS)
     harness.options.update(verify_attempts=0)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     final = await harness.wait_run(meta.id, 30)
     assert final.status == "failed"  # greet.txt untouched → acceptance test fails
     refused = [e for e in events(harness, meta.id) if e.type == "tool.refused"]
@@ -131,10 +132,10 @@ async def test_path_escapes_are_refused_as_events(harness, repo, tmp_path):
     assert "approval.requested" not in types(harness, meta.id)
 
 
-async def test_model_looping_on_same_failing_call_is_stopped(harness, repo, tmp_path):
+async def test_model_looping_on_same_failing_call_is_stopped(harness, repo, tmp_path, model):
     bad = {"tool_calls": [{"name": "read_file", "arguments": {"path": "missing.txt"}}]}
-    model = script(tmp_path, PLAN, bad, bad, bad, bad)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    name = model(PLAN, bad, bad, bad, bad)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     final = await harness.wait_run(meta.id, 30)
     assert (
         final.status == "failed"
@@ -148,11 +149,11 @@ async def test_model_looping_on_same_failing_call_is_stopped(harness, repo, tmp_
     assert len(logs) == 1
 
 
-async def test_invalid_tool_arguments_go_back_to_the_model(harness, repo, tmp_path):
+async def test_invalid_tool_arguments_go_back_to_the_model(harness, repo, tmp_path, model):
     bad = {"tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt"}}]}
-    model = script(tmp_path, PLAN, bad, DONE, DOCS)
+    name = model(PLAN, bad, DONE, DOCS)
     harness.options.update(verify_attempts=0)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     await harness.wait_run(meta.id, 30)
     result = next(e for e in events(harness, meta.id) if e.type == "tool.result")
     assert result.data["ok"] is False and result.data["error_code"] == "invalid_args"
@@ -177,20 +178,22 @@ async def test_bad_input_is_refused_before_the_run_starts(harness, repo, tmp_pat
     assert harness.list_runs() == []
 
 
-async def test_resume_continues_after_the_last_completed_step(harness, repo, tmp_path):
+async def test_resume_continues_after_the_last_completed_step(harness, repo, tmp_path, model):
     plan2 = {"text": '{"steps": [{"title": "Step one"}, {"title": "Write hello"}]}'}
     slow = {"text": "thinking", "delay": 5}
-    model = script(tmp_path, plan2, {"text": "step one done"}, slow)
+    name = model(plan2, {"text": "step one done"}, slow)
     harness.policy_mode = "auto-edit"
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
-    for _ in range(200):
-        if types(harness, meta.id).count("step.completed") >= 1 + 1:  # plan + step one
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
+    for _ in range(500):  # until the slow answer for the second step is being streamed
+        started = [e for e in events(harness, meta.id) if e.type == "step.started"]
+        if len(started) == 3 and model.requests() in (None, 3):
             break
         await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
     await harness.close()  # the host stops: the run is interrupted, resumable
     assert harness.get_run(meta.id).status == "interrupted"
-    model2 = script(tmp_path, WRITE, DONE, DOCS)
-    meta2 = await harness.start_run(str(repo), "specs/greet/spec.md", model=model2, resume=meta.id)
+    name2 = model(WRITE, DONE, DOCS)
+    meta2 = await harness.start_run(str(repo), "specs/greet/spec.md", model=name2, resume=meta.id)
     assert meta2.id == meta.id
     final = await harness.wait_run(meta.id, 30)
     assert final.status == "completed", final.outcome
@@ -244,9 +247,11 @@ async def test_spec_without_runnable_tests_says_so(harness, repo, tmp_path):
     assert logs
 
 
-async def test_two_surfaces_answering_one_run_approval_exactly_one_wins(harness, repo, tmp_path):
-    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+async def test_two_surfaces_answering_one_run_approval_exactly_one_wins(
+    harness, repo, tmp_path, model
+):
+    name = model(PLAN, WRITE, DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     approval = await next_approval(harness, meta.id)
 
     async def answer(surface: str, decision: str) -> str:
@@ -274,21 +279,25 @@ async def test_two_surfaces_answering_one_run_approval_exactly_one_wins(harness,
     assert resolved[0].data["surface"] == winner
 
 
-async def test_second_run_in_the_same_workspace_is_refused_while_one_runs(harness, repo, tmp_path):
-    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
-    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+async def test_second_run_in_the_same_workspace_is_refused_while_one_runs(
+    harness, repo, tmp_path, model
+):
+    name = model(PLAN, WRITE, DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     await next_approval(harness, meta.id)
     with pytest.raises(Conflict, match="already running"):
-        await harness.start_run(str(repo), "specs/greet/spec.md", model=model)
+        await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     await harness.cancel_run(meta.id)
 
 
-async def test_offline_run_resumed_with_a_model_executes_the_skipped_steps(harness, repo, tmp_path):
+async def test_offline_run_resumed_with_a_model_executes_the_skipped_steps(
+    harness, repo, tmp_path, model
+):
     meta = await harness.start_run(str(repo), "specs/greet/spec.md")
     assert (await harness.wait_run(meta.id, 30)).status == "failed"
     harness.policy_mode = "auto-edit"
-    model = script(tmp_path, WRITE, DONE, {"text": "step two: nothing left"}, DONE, DOCS)
-    await harness.start_run(str(repo), "specs/greet/spec.md", model=model, resume=meta.id)
+    name = model(WRITE, DONE, {"text": "step two: nothing left"}, DONE, DOCS)
+    await harness.start_run(str(repo), "specs/greet/spec.md", model=name, resume=meta.id)
     final = await harness.wait_run(meta.id, 30)
     assert final.status == "completed", final.outcome
     assert (repo / "greet.txt").read_text() == "hello\n"
