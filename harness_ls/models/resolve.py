@@ -30,7 +30,7 @@ from .registry import (
     Registry,
     load_registry,
 )
-from .scripted import OFFLINE_HINT, OfflineProvider, ScriptedProvider
+from .scripted import OFFLINE_HINT, OfflineProvider, shared_script
 from .types import Completion, Message, Provider, StreamEvent, ToolSpec
 
 Purpose = Literal["run", "session", "spec", "chat"]
@@ -175,7 +175,7 @@ def _scripted(
     path = Path(path_text).expanduser()
     if not path.is_absolute():
         path = (workspace or Path.cwd()) / path
-    provider = ScriptedProvider(path.resolve())
+    provider = shared_script(path.resolve())
     info = ModelInfo(
         id=str(path.resolve()), provider="scripted", context_window=1_000_000, max_output=100_000,
         supports_vision=True, supports_audio=True,

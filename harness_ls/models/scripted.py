@@ -10,7 +10,9 @@ Script format (JSON file or a list given in code)::
         {"text": "done", "usage": {"input_tokens": 10, "output_tokens": 2}, "delay": 0.01}
     ]}
 
-Each stream/complete call consumes the next response. Keys the fake HTTP servers understand
+Each stream/complete call consumes the next response; `resolve("scripted:<path>")` shares one
+provider per file in a process, so the position survives re-resolving (sessions resolve every
+turn). Keys the fake HTTP servers understand
 (status, retry_after, raw, cut_after, ...) are ignored here, so one file can drive both.
 """
 
@@ -159,6 +161,23 @@ class ScriptedProvider:
         **opts: Any,
     ) -> Completion:
         return await collect(self.stream(model, messages, tools, **opts))
+
+
+_shared: dict[Path, tuple[tuple[int, int], ScriptedProvider]] = {}
+
+
+def shared_script(path: Path) -> ScriptedProvider:
+    """One provider per script file per process, so a session that resolves its model every
+    turn walks through the script instead of restarting it. Editing the file starts over."""
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return ScriptedProvider(path)  # raises the clear "no such script file" error
+    cached = _shared.get(path)
+    if cached is None or cached[0] != stamp:
+        cached = _shared[path] = (stamp, ScriptedProvider(path))
+    return cached[1]
 
 
 OFFLINE_HINT = (

@@ -235,3 +235,13 @@ def test_price_gives_cost_and_unknown_price_gives_none(clean_env, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-aaaaaaaaaaaaaaaaaaaaaaaa")
     assert resolve("run", explicit="gpt-4.1").info.cost(1_000_000, 500_000) == pytest.approx(6.0)
     assert resolve("run", explicit="openai:brand-new").info.cost(10, 10) is None
+
+
+async def test_resolving_a_script_again_continues_where_it_was(clean_env, tmp_path):
+    path = tmp_path / "turns.json"
+    path.write_text(json.dumps({"responses": [{"text": "turn 1"}, {"text": "turn 2"}]}))
+    assert (await resolve("session", explicit=f"scripted:{path}").complete(HI)).text == "turn 1"
+    assert (await resolve("session", explicit=f"scripted:{path}").complete(HI)).text == "turn 2"
+    path.write_text(json.dumps({"responses": [{"text": "edited script, first answer"}]}))
+    again = await resolve("session", explicit=f"scripted:{path}").complete(HI)
+    assert again.text == "edited script, first answer"
