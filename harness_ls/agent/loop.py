@@ -73,6 +73,7 @@ class LoopContext:
     spec_line: int | None = None
     step_id: str | None = None  # plan step the events belong to (runs)
     max_turns: int = 30
+    model_info: Any = None  # models.ModelInfo: prices for the cost in model.usage
     loop_limit: int = 3
     usage: Usage = field(default_factory=Usage)
     tool_calls: int = 0
@@ -173,6 +174,7 @@ async def model_turn(
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "cost": _cost(ctx.model_info, usage.input_tokens, usage.output_tokens),
         },
         step_id=ctx.step_id,
     )
@@ -347,6 +349,13 @@ def tool_schema(tool: Any) -> dict[str, Any]:
     schema = tool.Args.model_json_schema()
     schema.pop("title", None)
     return schema
+
+
+def _cost(info: Any, input_tokens: int, output_tokens: int) -> float | None:
+    try:
+        return info.cost(input_tokens, output_tokens) if info is not None else None
+    except Exception:  # noqa: BLE001 - a price is nice to have
+        return None
 
 
 def _canonical(args: dict[str, Any]) -> str:

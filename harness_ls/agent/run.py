@@ -325,6 +325,7 @@ class RunEngine:
             stream=self.stream,
             provider=self.resolved.provider,
             model=self.resolved.info.id,
+            model_info=self.resolved.info,
             tool_ctx=self.tool_ctx,
             policy=self.policy,
             broker=self.harness.broker,

@@ -314,6 +314,7 @@ class SessionManager:
             stream=stream,
             provider=resolved.provider,
             model=resolved.info.id,
+            model_info=resolved.info,
             tool_ctx=ToolContext(workspace=ws, data_dir=self.harness.data_dir),
             policy=policy,
             broker=self.harness.broker,
@@ -325,7 +326,6 @@ class SessionManager:
             max_turns=int(self.harness.options.get("max_turns", 30)),
             loop_limit=int(self.harness.options.get("loop_limit", 3)),
         )
-        ctx.context_window = resolved.info.context_window  # type: ignore[attr-defined]
         return ctx
 
     async def _messages(self, meta: Any, stream: Any, ctx: LoopContext) -> list[Any]:
@@ -346,7 +346,7 @@ class SessionManager:
             lambda ref, mime: att.content_part(att.resolve_ref(directory, ref), mime),
             stream.load_data,
         )
-        window = int(getattr(ctx, "context_window", 0) or 128_000)
+        window = int(getattr(ctx.model_info, "context_window", 0) or 128_000)
         budget = int(window * TRIM_AT) - estimate_tokens([Message(role="system", content=system)])
         kept, dropped = trim(turns, max(budget, 1000))
         if dropped:

@@ -218,3 +218,24 @@ async def test_offline_session_says_no_model(harness, repo):
     unavailable = next(e for e in evs if e.type == "model.unavailable")
     assert "OPENAI_API_KEY" in unavailable.data["hint"]
     assert evs[-1].type == "turn.completed" and evs[-1].data["ok"] is False
+
+
+async def test_long_history_is_trimmed_to_the_models_context_with_an_event(harness, repo, srv):
+    (repo / ".harness").mkdir()
+    (repo / ".harness" / "models.toml").write_text(
+        '[[models]]\nid = "tiny"\nprovider = "openai"\ncontext_window = 1500\n'
+    )
+    srv.push_text("noted")
+    srv.push_text("short answer")
+    meta = await harness.create_session(str(repo), model="openai:tiny")
+    await harness.post_message(meta.id, "remember this: " + "lorem ipsum " * 700)
+    await harness.wait_session(meta.id)
+    await harness.post_message(meta.id, "and now?")
+    await harness.wait_session(meta.id)
+    trimmed = [e for e in events(harness, meta.id, "session") if e.type == "context.trimmed"]
+    assert len(trimmed) == 1 and trimmed[0].data["dropped"] == 1
+    assert trimmed[0].data["tokens_after"] < trimmed[0].data["tokens_before"]
+    sent = json.dumps(srv.requests[-1]["messages"])
+    assert "lorem ipsum" not in sent and "and now?" in sent
+    usage = [e for e in events(harness, meta.id, "session") if e.type == "model.usage"]
+    assert usage and "cost" in usage[0].data
