@@ -9,6 +9,7 @@ A type must be documented in docs/events.md; tests/store/test_events_docs.py enf
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -50,10 +51,36 @@ class Event(BaseModel):
         return self.run_id or self.session_id or ""
 
 
-def now_ts() -> str:
-    """UTC ISO-8601 with milliseconds and a Z, e.g. 2026-11-24T17:54:12.123Z."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+_ts_cache: list = [-1, -1, "", ""]  # ms, second, "YYYY-MM-DDTHH:MM:SS.", full ts
+
+
+def now_ts(ms: int | None = None) -> str:
+    """UTC ISO-8601 with milliseconds and a Z, e.g. 2026-11-24T17:54:12.123Z (cached per ms)."""
+    if ms is None:
+        ms = time.time_ns() // 1_000_000
+    cache = _ts_cache
+    if ms == cache[0]:
+        return cache[3]
+    sec, frac = divmod(ms, 1000)
+    if sec != cache[1]:
+        cache[1] = sec
+        cache[2] = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    ts = f"{cache[2]}{frac:03d}Z"
+    cache[0], cache[3] = ms, ts
+    return ts
+
+
+_EVENT_FIELDS = frozenset(Event.model_fields)
+
+
+def make_event(fields: dict[str, Any]) -> Event:
+    """Build an Event from trusted, complete fields without validation (the append hot path)."""
+    ev = Event.__new__(Event)
+    object.__setattr__(ev, "__dict__", fields)
+    object.__setattr__(ev, "__pydantic_fields_set__", set(_EVENT_FIELDS))  # ~0.1 us
+    object.__setattr__(ev, "__pydantic_extra__", None)
+    object.__setattr__(ev, "__pydantic_private__", None)
+    return ev
 
 
 class EventData(BaseModel):

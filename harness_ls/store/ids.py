@@ -1,13 +1,12 @@
 """Time-sortable ids (ULID-like) that are safe as path parts, and the check that keeps bad ids out.
 
-An id is `<prefix>_<26 chars>`: 48 bits of milliseconds then 80 random bits, Crockford base32, so
+An id is `<prefix>_<ULID>`: 10 Crockford base32 chars of milliseconds then 16 of randomness, so
 ids sort by creation time as plain strings and directory listings come out in time order. Within
 one millisecond the random part increments, so ids from one process are strictly increasing.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import random
 import re
@@ -17,14 +16,14 @@ from datetime import UTC, datetime
 
 from harness_ls.errors import InvalidInput
 
-_B32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_CROCKFORD = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_TO_CROCKFORD = bytes.maketrans(_B32, _CROCKFORD)
-_FROM_CROCKFORD = bytes.maketrans(_CROCKFORD, _B32)
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_DECODE = {c: i for i, c in enumerate(_CROCKFORD)}
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits -> 2 chars
 
 _lock = threading.Lock()
 _last_ms = 0
 _last_rand = 0
+_last_prefix = ""
 _RAND_MAX = (1 << 80) - 1
 
 
@@ -37,10 +36,19 @@ def _reset_after_fork() -> None:
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def ulid() -> str:
-    """A 26-char, time-sortable, unique id (monotonic within this process)."""
-    global _last_ms, _last_rand
-    ms = time.time_ns() // 1_000_000
+def _encode(n: int, chars: int) -> str:
+    """Crockford base32 of `n` in exactly `chars` characters (chars even)."""
+    out = []
+    for shift in range(10 * (chars // 2 - 1), -1, -10):
+        out.append(_PAIRS[(n >> shift) & 0x3FF])
+    return "".join(out)
+
+
+def ulid(ms: int | None = None) -> str:
+    """A 26-char ULID (10 chars of milliseconds, 16 random); monotonic within this process."""
+    global _last_ms, _last_rand, _last_prefix
+    if ms is None:
+        ms = time.time_ns() // 1_000_000
     with _lock:
         if ms <= _last_ms:
             ms = _last_ms
@@ -50,9 +58,11 @@ def ulid() -> str:
                 rand = random.getrandbits(79)
         else:
             rand = random.getrandbits(79)  # top bit clear leaves room to increment
+        if ms != _last_ms or not _last_prefix:
+            _last_prefix = _encode(ms, 10)
         _last_ms, _last_rand = ms, rand
-    raw = ((ms << 80) | rand).to_bytes(16, "big")
-    return base64.b32encode(raw)[:26].translate(_TO_CROCKFORD).decode("ascii")
+        prefix = _last_prefix
+    return prefix + _encode(rand, 16)
 
 
 def new_id(prefix: str) -> str:
@@ -63,13 +73,11 @@ def new_id(prefix: str) -> str:
 def id_time(id_: str) -> datetime | None:
     """The creation time encoded in an id made by `new_id`, or None for foreign ids."""
     tail = id_.rsplit("_", 1)[-1]
-    if len(tail) != 26:
+    if len(tail) != 26 or any(c not in _DECODE for c in tail[:10]):
         return None
-    try:
-        raw = base64.b32decode(tail.encode("ascii").translate(_FROM_CROCKFORD) + b"======")
-    except (ValueError, UnicodeEncodeError):
-        return None
-    ms = int.from_bytes(raw[:6], "big")
+    ms = 0
+    for c in tail[:10]:
+        ms = ms * 32 + _DECODE[c]
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 

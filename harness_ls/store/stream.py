@@ -28,8 +28,8 @@ from pydantic import BaseModel
 
 from harness_ls.errors import Conflict, StorageError
 from harness_ls.store import log as logfile
-from harness_ls.store.events import Event, check_data, event_type, now_ts
-from harness_ls.store.ids import new_id
+from harness_ls.store.events import Event, check_data, event_type, make_event, now_ts
+from harness_ls.store.ids import ulid
 from harness_ls.store.live import RING_CAPACITY, Hub, Subscription, live_hub, open_hub
 from harness_ls.store.lock import WriterLock
 from harness_ls.store.meta import (
@@ -78,6 +78,7 @@ class EventStream:
         self._meta: RunMeta | SessionMeta | None = None
         self._meta_written = 0.0
         self._meta_dirty = False
+        self._last_ts = ""
         self.recovered: dict[str, Any] | None = None
 
     # ---- opening ------------------------------------------------------------------------------
@@ -188,17 +189,19 @@ class EventStream:
         payload = check_data(type, data)
         with self._tlock:
             seq = self._last_seq + 1
-            ev = Event.model_construct(
-                seq=seq,
-                id=new_id("ev"),
-                ts=now_ts(),
-                type=type,
-                run_id=self.id if self.kind == "run" else None,
-                session_id=self.id if self.kind == "session" else None,
-                step_id=step_id,
-                call_id=call_id,
-                data=payload,
-            )
+            ms = time.time_ns() // 1_000_000
+            fields = {
+                "seq": seq,
+                "id": "ev_" + ulid(ms),
+                "ts": now_ts(ms),
+                "type": type,
+                "run_id": self.id if self.kind == "run" else None,
+                "session_id": self.id if self.kind == "session" else None,
+                "step_id": step_id,
+                "call_id": call_id,
+                "data": payload,
+            }
+            ev = make_event(fields)
             line = _line(ev)
             if len(line) > MAX_LINE:
                 ev.data = self._offload(ev, et.durable)
@@ -216,11 +219,15 @@ class EventStream:
                     raise
             elif len(self._pending) >= BATCH_EVENTS or self._pending_bytes >= BATCH_BYTES:
                 self._try_write_pending()
-            else:
+            elif self._timer is None:
                 self._arm_timer()
             assert self._hub is not None
             self._hub.publish(ev)
-        self._update_meta(ev, et.durable)
+        self._last_ts = ev.ts
+        if et.durable:
+            self._update_meta(ev)
+        else:
+            self._meta_dirty = True
         return ev
 
     def _offload(self, ev: Event, durable: bool) -> dict[str, Any]:
@@ -315,18 +322,22 @@ class EventStream:
             self._write_pending(sync=True)
         self._write_meta_now()
 
-    def _update_meta(self, ev: Event, durable: bool) -> None:
+    def _update_meta(self, ev: Event) -> None:
+        """Fold a durable event into meta; chatty ones only move last_seq/updated_at (lazily)."""
         if self._meta is None:
             return
         changed = apply_event(self._meta, ev)
         self._meta_dirty = True
-        if changed or (durable and time.monotonic() - self._meta_written >= META_EVERY):
+        if changed or time.monotonic() - self._meta_written >= META_EVERY:
             self._write_meta_now()
 
     def _write_meta_now(self) -> None:
         """Refresh meta.json; a failure is logged, not raised: the event itself is safe in the
         log, and meta.json is rebuilt from the log on the next open."""
         if self._meta is not None and self._meta_dirty:
+            if self._last_seq > self._meta.last_seq:
+                self._meta.last_seq = self._last_seq
+                self._meta.updated_at = self._last_ts
             try:
                 write_meta(self.meta_path, self._meta)
             except StorageError as exc:
@@ -387,21 +398,28 @@ class EventStream:
         return Subscription(self.path, after, **kwargs)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def _line(ev: Event) -> bytes:
-    d: dict[str, Any] = {"seq": ev.seq, "id": ev.id, "ts": ev.ts, "type": ev.type}
+    """The log line: keys in envelope order, absent ids omitted. Seq, ids and type are safe
+    strings (checked ids, registered types); step/call ids and data are JSON-encoded."""
+    enc = _ENCODER.encode
+    parts = [f'{{"seq":{ev.seq},"id":"{ev.id}","ts":"{ev.ts}","type":"{ev.type}"']
     if ev.run_id is not None:
-        d["run_id"] = ev.run_id
+        parts.append(f',"run_id":"{ev.run_id}"')
     if ev.session_id is not None:
-        d["session_id"] = ev.session_id
+        parts.append(f',"session_id":"{ev.session_id}"')
     if ev.step_id is not None:
-        d["step_id"] = ev.step_id
+        parts.append(',"step_id":' + enc(ev.step_id))
     if ev.call_id is not None:
-        d["call_id"] = ev.call_id
-    d["data"] = ev.data
+        parts.append(',"call_id":' + enc(ev.call_id))
+    parts.append(',"data":' + enc(ev.data) + "}\n")
+    text = "".join(parts)
     try:
-        return (json.dumps(d, ensure_ascii=False, separators=_SEP, default=str) + "\n").encode()
+        return text.encode()
     except UnicodeEncodeError:  # lone surrogates: keep them escaped
-        return (json.dumps(d, separators=_SEP, default=str) + "\n").encode()
-
-
-_SEP = (",", ":")
+        return text.replace(enc(ev.data), _ASCII_ENCODER.encode(ev.data)).encode(
+            "utf-8", "backslashreplace"
+        )
