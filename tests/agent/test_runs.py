@@ -301,3 +301,28 @@ async def test_offline_run_resumed_with_a_model_executes_the_skipped_steps(
     final = await harness.wait_run(meta.id, 30)
     assert final.status == "completed", final.outcome
     assert (repo / "greet.txt").read_text() == "hello\n"
+
+
+async def test_approve_similar_allows_similar_calls_for_the_rest_of_the_run(
+    harness, repo, tmp_path, model
+):
+    two = {
+        "tool_calls": [
+            {"name": "write_file", "arguments": {"path": "notes/a.txt", "content": "a"}},
+            {"name": "write_file", "arguments": {"path": "notes/b.txt", "content": "b"}},
+        ]
+    }
+    name = model(PLAN, two, WRITE, DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
+    first = await next_approval(harness, meta.id)
+    assert first.preview.path == "notes/a.txt"
+    await harness.answer_approval(first.id, "approve", "cli", scope="similar")
+    second = await next_approval(harness, meta.id)
+    assert second.preview.path == "greet.txt"  # notes/b.txt did not ask
+    await harness.answer_approval(second.id, "approve", "cli")
+    final = await harness.wait_run(meta.id, 30)
+    assert final.status == "completed", final.outcome
+    assert (repo / "notes/b.txt").read_text() == "b"
+    calls = [e.data for e in events(harness, meta.id) if e.type == "tool.call"]
+    assert calls[1]["arguments"]["path"] == "notes/b.txt"
+    assert calls[1]["action"] == "allow" and calls[1]["rule"].startswith("session")
