@@ -53,7 +53,8 @@ class ResolvedModel:
 
     @property
     def name(self) -> str:
-        return self.info.qualified
+        """ "provider:model" as users write it ("offline" for the offline stand-in)."""
+        return "offline" if self.is_offline else self.info.qualified
 
     def stream(
         self, messages: list[Message], tools: list[ToolSpec] | None = None, **opts: Any
