@@ -121,3 +121,30 @@ def trim(turns: list[list[Any]], budget_tokens: int) -> tuple[list[list[Any]], i
         kept.pop(0)
         dropped += 1
     return kept, dropped
+
+
+def compact_tool_outputs(
+    messages: list[Any], budget_tokens: int, keep_last: int = 4
+) -> tuple[int, int, int]:
+    """Within one long conversation (a run's steps, a long turn): replace the oldest tool outputs
+    with a short placeholder until it fits; the newest `keep_last` outputs stay intact.
+
+    Returns (outputs trimmed, tokens before, tokens after). Pairs of calls and results stay valid.
+    """
+    before = estimate_tokens(messages)
+    total = before
+    trimmed = 0
+    tool_positions = [i for i, m in enumerate(messages) if m.role == "tool"]
+    for i in tool_positions[: max(len(tool_positions) - keep_last, 0)]:
+        if total <= budget_tokens:
+            break
+        msg = messages[i]
+        if not isinstance(msg.content, str) or len(msg.content) < 200:
+            continue
+        saved = (len(msg.content) - 60) // CHARS_PER_TOKEN
+        messages[i] = msg.model_copy(
+            update={"content": f"[output of {msg.name or 'tool'} trimmed to fit the context]"}
+        )
+        total -= saved
+        trimmed += 1
+    return trimmed, before, estimate_tokens(messages) if trimmed else before

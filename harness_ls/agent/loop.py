@@ -99,6 +99,7 @@ async def run_loop(ctx: LoopContext, messages: list[Message]) -> str:
         for n, t in ctx.tools.items()
     ]
     for _turn in range(ctx.max_turns):
+        await _fit_context(ctx, messages)
         text, calls = await model_turn(ctx, messages, specs)
         messages.append(Message(role="assistant", content=text, tool_calls=calls))
         if not calls:
@@ -349,6 +350,28 @@ def tool_schema(tool: Any) -> dict[str, Any]:
     schema = tool.Args.model_json_schema()
     schema.pop("title", None)
     return schema
+
+
+async def _fit_context(ctx: LoopContext, messages: list[Message]) -> None:
+    """Keep a long conversation inside the model's window by trimming old tool outputs."""
+    from harness_ls.agent.history import TRIM_AT, compact_tool_outputs
+
+    window = int(getattr(ctx.model_info, "context_window", 0) or 0)
+    if window <= 0:
+        return
+    trimmed, before, after = compact_tool_outputs(messages, int(window * TRIM_AT))
+    if trimmed:
+        await ctx.stream.append(
+            "context.trimmed",
+            {
+                "dropped": trimmed,
+                "tokens_before": before,
+                "tokens_after": after,
+                "context_window": window,
+                "summary": f"replaced {trimmed} old tool output(s) with a placeholder",
+            },
+            step_id=ctx.step_id,
+        )
 
 
 def _cost(info: Any, input_tokens: int, output_tokens: int) -> float | None:

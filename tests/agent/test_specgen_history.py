@@ -107,3 +107,30 @@ def test_history_rebuild_pairs_tool_calls_and_trims_oldest_turns():
     assert dropped == 1 and kept == turns[1:]
     kept, dropped = trim(turns, budget_tokens=1)
     assert dropped == 2 and kept == turns[2:]  # the newest turn always stays
+
+
+def test_compacting_a_long_conversation_trims_oldest_tool_outputs_first():
+    from harness_ls.agent.history import compact_tool_outputs
+    from harness_ls.models import Message, ToolCall
+
+    msgs = [Message(role="user", content="do it")]
+    for i in range(8):
+        msgs.append(
+            Message(
+                role="assistant", content="", tool_calls=[ToolCall(id=f"c{i}", name="read_file")]
+            )
+        )
+        msgs.append(
+            Message(
+                role="tool",
+                content=f"file {i} " + "x" * 4000,
+                tool_call_id=f"c{i}",
+                name="read_file",
+            )
+        )
+    trimmed, before, after = compact_tool_outputs(msgs, budget_tokens=5000)
+    assert trimmed >= 1 and after < before <= 9000
+    tools = [m for m in msgs if m.role == "tool"]
+    assert tools[0].content.startswith("[output of read_file trimmed")
+    assert all(t.content.startswith("file") for t in tools[-4:])  # the newest stay intact
+    assert [m.tool_call_id for m in tools] == [f"c{i}" for i in range(8)]
