@@ -43,7 +43,7 @@ def _env_float(name: str, default: float) -> float:
 class HttpSettings:
     """Timeouts and retry policy. Env: HARNESS_MODEL_TIMEOUT, _RETRIES, _MAX_WAIT."""
 
-    read_timeout: float = 120.0  # max silence between bytes of a streamed answer
+    read_timeout: float = 300.0  # max silence in a streamed answer (reasoning models think long)
     connect_timeout: float = 10.0
     max_retries: int = 3
     backoff_base: float = 0.5
@@ -53,7 +53,7 @@ class HttpSettings:
     @classmethod
     def from_env(cls) -> HttpSettings:
         return cls(
-            read_timeout=_env_float("HARNESS_MODEL_TIMEOUT", 120.0),
+            read_timeout=_env_float("HARNESS_MODEL_TIMEOUT", 300.0),
             max_retries=int(_env_float("HARNESS_MODEL_RETRIES", 3)),
             max_retry_after=_env_float("HARNESS_MODEL_MAX_WAIT", 30.0),
         )
@@ -223,9 +223,15 @@ async def open_stream(
             resp = await client.send(
                 client.build_request("POST", url, json=body, headers=headers), stream=True
             )
-        except httpx.TimeoutException:
+        except httpx.ConnectTimeout:
             err: ProviderError = ProviderUnavailable(
-                f"{provider}: no answer from {url} within {settings.connect_timeout:g} s"
+                f"{provider}: cannot connect to {url} within {settings.connect_timeout:g} s",
+                hint="is the server running and the base URL right?",
+            )
+        except httpx.TimeoutException:
+            err = ProviderUnavailable(
+                f"{provider}: no answer from {url} within {settings.read_timeout:g} s",
+                hint="raise HARNESS_MODEL_TIMEOUT for slow models",
             )
         except httpx.TransportError as exc:
             err = ProviderUnavailable(

@@ -196,6 +196,18 @@ class OpenAIProvider:
         **opts: Any,
     ) -> AsyncIterator[StreamEvent]:
         body = self.build_body(model, messages, tools, **opts)
+        try:
+            async for ev in self._stream(body, model):
+                yield ev
+        except BadRequest as exc:
+            # a few older servers reject stream_options; they get one retry without it
+            if "stream_options" not in exc.message or "stream_options" not in body:
+                raise
+            del body["stream_options"]
+            async for ev in self._stream(body, model):
+                yield ev
+
+    async def _stream(self, body: dict[str, Any], model: str) -> AsyncIterator[StreamEvent]:
         async with (
             pooled_client(self.base_url, self.settings) as client,
             open_stream(

@@ -274,3 +274,9 @@ async def test_options_map_to_chat_completion_fields(oai, fast):
 def test_tool_call_event_is_a_pydantic_model():
     ev = ToolCallEvent(call=ToolCall(id="1", name="x"))
     assert ev.model_dump()["call"]["arguments"] == {}
+
+
+async def test_server_rejecting_stream_options_gets_one_retry_without_them(oai, fast):
+    oai.push_error(400, "Unrecognized request argument supplied: stream_options").push_text("ok")
+    assert (await OpenAIProvider(oai.base_url, settings=fast).complete("m", HI)).text == "ok"
+    assert "stream_options" in oai.requests[0] and "stream_options" not in oai.requests[1]
