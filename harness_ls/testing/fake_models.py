@@ -30,6 +30,8 @@ A response is a dict (the same shape the `scripted` provider reads, plus HTTP ex
   cut_after      end the stream after this many SSE events, without the final ones;
                  `cut_mode`: "close" (clean end of body, default) or "abort" (connection reset)
   delay          seconds to sleep before each SSE event (exercises cancellation / timeouts)
+  error          the scripted provider's {"code", "message"}: sent as the matching HTTP error
+                 (model_rate_limited 429, model_auth 401, model_not_found 404, others 400/5xx)
 When the queue is empty the server answers `default` if given, else HTTP 400 saying so.
 
 As a process (for CLI and end-to-end tests): ``python -m harness_ls.testing.fake_models
@@ -261,6 +263,23 @@ def anthropic_error(status: int, resp: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_ERROR_STATUS = {"model_rate_limited": 429, "model_auth": 401, "model_not_found": 404,
+                 "model_context_overflow": 400, "model_bad_request": 400, "model_unavailable": 503}  # fmt: skip
+
+
+def _from_scripted_error(resp: dict[str, Any]) -> dict[str, Any]:
+    """The scripted provider's {"error": {"code", "message"}} as the matching HTTP error."""
+    err = resp.get("error")
+    if err is None or "status" in resp:
+        return resp
+    err = err if isinstance(err, dict) else {"message": str(err)}
+    code = err.get("code", "")
+    message = err.get("message") or code or "scripted error"
+    if code == "model_context_overflow" and "context" not in message:
+        message = f"maximum context length exceeded: {message}"
+    return resp | {"status": _ERROR_STATUS.get(code, 500), "message": message}
+
+
 # --- the server ---------------------------------------------------------------------------------
 
 
@@ -405,6 +424,7 @@ class FakeModelServer:
             if self._auth_failed(request, anthropic)
             else self._next()
         )
+        resp = _from_scripted_error(resp)
         status = int(resp.get("status") or 200)
         if "raw" in resp:
             ctype = resp.get("content_type") or (

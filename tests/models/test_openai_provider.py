@@ -280,3 +280,12 @@ async def test_server_rejecting_stream_options_gets_one_retry_without_them(oai, 
     oai.push_error(400, "Unrecognized request argument supplied: stream_options").push_text("ok")
     assert (await OpenAIProvider(oai.base_url, settings=fast).complete("m", HI)).text == "ok"
     assert "stream_options" in oai.requests[0] and "stream_options" not in oai.requests[1]
+
+
+async def test_one_script_drives_both_scripted_provider_and_fake_server(oai, fast):
+    oai.push({"error": {"code": "model_auth", "message": "bad key"}})
+    with pytest.raises(ModelAuthError, match="bad key"):
+        await OpenAIProvider(oai.base_url, settings=fast).complete("m", HI)
+    oai.push({"error": {"code": "model_context_overflow", "message": "too big"}})
+    with pytest.raises(ContextOverflow):
+        await OpenAIProvider(oai.base_url, settings=fast).complete("m", HI)
