@@ -18,9 +18,14 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = REPO / "vscode-client"
@@ -75,8 +80,11 @@ def _harness_log(user_data: Path) -> str:
     return "\n".join(p.read_text(errors="replace") for p in logs)
 
 
-@pytest.fixture
-def vscode(tmp_path: Path) -> Iterator[dict]:
+@contextmanager
+def code_server(
+    tmp_path: Path, settings: dict[str, object] | None = None, path_env: str | None = None
+) -> Iterator[dict]:
+    """A code-server with the .vsix installed, a workspace holding a broken spec, own HOME."""
     for what, path, how in (
         ("code-server", CODE_SERVER, "bash vscode-client/scripts/e2e-setup.sh"),
         ("the .vsix", VSIX, "bash vscode-client/scripts/ci.sh"),
@@ -89,23 +97,20 @@ def vscode(tmp_path: Path) -> Iterator[dict]:
     for d in (home, user_data / "User", extensions, ws / "specs" / "login"):
         d.mkdir(parents=True)
     (ws / "specs" / "login" / "spec.md").write_text(BROKEN_SPEC)
-    (user_data / "User" / "settings.json").write_text(
-        json.dumps(
-            {
-                "harness.server.command": _server_command(),
-                "harness.sidecar.enabled": False,
-                "harness.trace.server": "messages",
-                "workbench.startupEditor": "none",
-                "workbench.tips.enabled": False,
-                "workbench.enableExperiments": False,
-                "security.workspace.trust.enabled": False,
-                "telemetry.telemetryLevel": "off",
-                "extensions.autoCheckUpdates": False,
-                "update.mode": "none",
-                "editor.codeActionWidget.includeNearbyQuickFixes": True,
-            }
-        )
-    )
+    user_settings: dict[str, object] = {
+        "harness.server.command": _server_command(),
+        "harness.sidecar.enabled": False,
+        "harness.trace.server": "messages",
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "workbench.enableExperiments": False,
+        "security.workspace.trust.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "extensions.autoCheckUpdates": False,
+        "update.mode": "none",
+    }
+    user_settings.update(settings or {})
+    (user_data / "User" / "settings.json").write_text(json.dumps(user_settings))
     env = {
         **os.environ,
         "HOME": str(home),
@@ -113,6 +118,8 @@ def vscode(tmp_path: Path) -> Iterator[dict]:
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "XDG_CACHE_HOME": str(home / ".cache"),
     }
+    if path_env is not None:
+        env["PATH"] = path_env
     common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     t0 = time.monotonic()
     subprocess.run(
@@ -165,11 +172,11 @@ def vscode(tmp_path: Path) -> Iterator[dict]:
         log.close()
 
 
-def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(vscode: dict) -> None:
+@contextmanager
+def browser_page(url: str) -> Iterator[Page]:
+    """Debian's chromium (Playwright cannot download a browser here) on the workbench."""
     from playwright.sync_api import sync_playwright
 
-    shots_dir = os.environ.get("HARNESS_E2E_SCREENSHOTS")
-    spec = vscode["ws"] / "specs" / "login" / "spec.md"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -177,61 +184,94 @@ def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(vscode: dict) -
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(vscode["url"])
+            page.goto(url)
             page.wait_for_selector(".monaco-workbench", timeout=60_000)
             page.wait_for_selector(".explorer-folders-view", timeout=60_000)
-
-            # Open the spec with Quick Open.
-            page.keyboard.press("Control+P")
-            page.wait_for_selector(".quick-input-widget input", timeout=10_000)
-            page.keyboard.type("specs/login/spec.md")
-            page.wait_for_selector(".quick-input-list .monaco-list-row", timeout=10_000)
-            page.keyboard.press("Enter")
-            page.wait_for_selector(".monaco-editor .view-lines", timeout=10_000)
-
-            # The extension activates, finds the server, and the diagnostic reaches Problems.
-            page.keyboard.press("Control+Shift+M")
-            problems = page.locator(".markers-panel")
-            try:
-                problems.get_by_text("looks like 'Goal'").first.wait_for(timeout=45_000)
-            except Exception as exc:
-                raise AssertionError(
-                    "no harness diagnostic in the Problems panel.\n--- Harness log:\n"
-                    + _harness_log(vscode["user_data"])[-3000:]
-                    + "\n--- code-server log:\n"
-                    + vscode["log"].read_text(errors="replace")[-2000:]
-                ) from exc
-            status = page.locator(".statusbar").get_by_text("Harness").first
-            status.wait_for(timeout=10_000)
-            log_text = _harness_log(vscode["user_data"])
-            assert "harness-ls" in log_text and "is running" in log_text, log_text[-2000:]
-            if shots_dir:
-                page.screenshot(path=str(Path(shots_dir) / "vscode-diagnostics.png"))
-
-            # Quick fix on line 1: cursor to the top, Ctrl+. and pick the rename to '# Goal'.
-            page.locator(".monaco-editor .view-lines").first.click()
-            page.keyboard.press("Control+Home")
-            page.keyboard.press("Control+.")
-            actions = page.locator(".action-widget .monaco-list-row.action")
-            actions.get_by_text("Rename to '# Goal'").first.wait_for(timeout=15_000)
-            if shots_dir:
-                page.screenshot(path=str(Path(shots_dir) / "vscode-quickfix.png"))
-            titles = actions.all_inner_texts()
-            index = next(i for i, t in enumerate(titles) if "Rename to '# Goal'" in t)
-            # The menu's overlay swallows mouse clicks in headless chromium: use the keyboard.
-            for _ in range(index):
-                page.keyboard.press("ArrowDown")
-            page.keyboard.press("Enter")
-            page.keyboard.press("Control+S")
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and not spec.read_text().startswith("# Goal\n"):
-                time.sleep(0.2)
-            assert spec.read_text().startswith("# Goal\n"), spec.read_text()
-
-            # Problems empties once the server re-validates the fixed text.
-            problems.get_by_text("looks like 'Goal'").first.wait_for(
-                state="detached", timeout=15_000
-            )
+            yield page
         finally:
             browser.close()
+
+
+def open_spec(page: Page) -> None:
+    page.keyboard.press("Control+P")
+    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.keyboard.type("specs/login/spec.md")
+    page.wait_for_selector(".quick-input-list .monaco-list-row", timeout=10_000)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".monaco-editor .view-lines", timeout=10_000)
+
+
+def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(tmp_path: Path) -> None:
+    shots_dir = os.environ.get("HARNESS_E2E_SCREENSHOTS")
+    with code_server(tmp_path) as vscode, browser_page(vscode["url"]) as page:
+        spec = vscode["ws"] / "specs" / "login" / "spec.md"
+        open_spec(page)
+
+        # The extension activates, finds the server, and the diagnostic reaches Problems.
+        page.keyboard.press("Control+Shift+M")
+        problems = page.locator(".markers-panel")
+        try:
+            problems.get_by_text("looks like 'Goal'").first.wait_for(timeout=45_000)
+        except Exception as exc:
+            raise AssertionError(
+                "no harness diagnostic in the Problems panel.\n--- Harness log:\n"
+                + _harness_log(vscode["user_data"])[-3000:]
+                + "\n--- code-server log:\n"
+                + vscode["log"].read_text(errors="replace")[-2000:]
+            ) from exc
+        page.locator(".statusbar").get_by_text("Harness").first.wait_for(timeout=10_000)
+        log_text = _harness_log(vscode["user_data"])
+        assert "harness-ls" in log_text and "is running" in log_text, log_text[-2000:]
+        if shots_dir:
+            page.screenshot(path=str(Path(shots_dir) / "vscode-diagnostics.png"))
+
+        # Quick fix on line 1: cursor to the top, Ctrl+. and pick the rename to '# Goal'.
+        page.locator(".monaco-editor .view-lines").first.click()
+        page.keyboard.press("Control+Home")
+        page.keyboard.press("Control+.")
+        actions = page.locator(".action-widget .monaco-list-row.action")
+        actions.get_by_text("Rename to '# Goal'").first.wait_for(timeout=15_000)
+        if shots_dir:
+            page.screenshot(path=str(Path(shots_dir) / "vscode-quickfix.png"))
+        titles = actions.all_inner_texts()
+        index = next(i for i, t in enumerate(titles) if "Rename to '# Goal'" in t)
+        # The menu's overlay swallows mouse clicks in headless chromium: use the keyboard.
+        for _ in range(index):
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Control+S")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not spec.read_text().startswith("# Goal\n"):
+            time.sleep(0.2)
+        assert spec.read_text().startswith("# Goal\n"), spec.read_text()
+
+        # Problems empties once the server re-validates the fixed text.
+        problems.get_by_text("looks like 'Goal'").first.wait_for(state="detached", timeout=15_000)
     print(f"\nvscode e2e: code-server setup {vscode['setup_s']:.1f}s")
+
+
+def test_missing_server_explains_and_opens_the_install_docs(tmp_path: Path) -> None:
+    # Default command, a PATH without harness-ls or a Python that has harness_ls, no .venv.
+    bare_path = f"{Path(shutil.which('node') or '/usr/bin/node').parent}:/bin"
+    with (
+        code_server(tmp_path, {"harness.server.command": "harness-ls"}, bare_path) as vscode,
+        browser_page(vscode["url"]) as page,
+    ):
+        open_spec(page)
+        toast = page.locator(".notifications-toasts").get_by_text("harness-ls was not found")
+        toast.first.wait_for(timeout=45_000)
+        text = page.locator(".notifications-toasts").first.inner_text()
+        assert "pipx install harness-ls" in text and "harness.server.command" in text, text
+        page.locator(".statusbar").get_by_text("Harness: not installed").first.wait_for(
+            timeout=10_000
+        )
+        if os.environ.get("HARNESS_E2E_SCREENSHOTS"):
+            shot = Path(os.environ["HARNESS_E2E_SCREENSHOTS"]) / "vscode-not-found.png"
+            page.screenshot(path=str(shot))
+        page.locator(".notifications-toasts .monaco-button").get_by_text(
+            "Open Install Docs"
+        ).first.click()
+        # The bundled README opens in the Markdown preview.
+        page.locator(".tabs-container").get_by_text("Preview", exact=False).first.wait_for(
+            timeout=15_000
+        )

@@ -21,7 +21,12 @@ export async function isExecutable(file: string): Promise<boolean> {
 }
 
 /** Runs `<python> -c "import <module>"` with a timeout; any failure means "no". */
-export function pythonHasModule(pythonCommand: string[], module: string, timeoutMs = 15000): Promise<boolean> {
+export function pythonHasModule(
+  pythonCommand: string[],
+  module: string,
+  cwd?: string,
+  timeoutMs = 15000,
+): Promise<boolean> {
   return new Promise((resolve) => {
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(module) || pythonCommand.length === 0) {
       resolve(false);
@@ -30,7 +35,7 @@ export function pythonHasModule(pythonCommand: string[], module: string, timeout
     execFile(
       pythonCommand[0],
       [...pythonCommand.slice(1), "-c", `import ${module}`],
-      { timeout: timeoutMs, windowsHide: true },
+      { timeout: timeoutMs, windowsHide: true, cwd },
       (error) => resolve(error === null),
     );
   });

@@ -21,7 +21,8 @@ export interface ServerCommand {
 }
 
 export interface ServerCommandInput {
-  /** Value of `harness.server.command` (empty means the default). */
+  /** Value of `harness.server.command` (empty means the default). The server runs in the first
+   * workspace folder, so that is where the Python probes run too. */
   configured: string;
   /** Value of `harness.server.args`. */
   args: string[];
@@ -36,8 +37,11 @@ export interface ServerCommandInput {
 export interface Probes {
   /** True when `file` exists, is a regular file and is executable. */
   isExecutable(file: string): Promise<boolean>;
-  /** True when `python -c "import <module>"` succeeds with this interpreter command. */
-  pythonHasModule(pythonCommand: string[], module: string): Promise<boolean>;
+  /**
+   * True when `python -c "import <module>"` succeeds with this interpreter command, run in `cwd`:
+   * the directory the server will run in, since Python imports from the current directory.
+   */
+  pythonHasModule(pythonCommand: string[], module: string, cwd?: string): Promise<boolean>;
 }
 
 export type Resolution =
@@ -120,8 +124,9 @@ export function workspaceVenvCandidates(input: ServerCommandInput): string[] {
 
 export function notFoundMessage(tried: string[]): string {
   return (
-    "harness-ls was not found. Install it with `pipx install harness-ls` (or `pip install harness-ls` " +
-    "in your project's environment), or set `harness.server.command` to its path. Tried: " +
+    // Plain text: VS Code notifications do not render Markdown.
+    "harness-ls was not found. Install it with 'pipx install harness-ls' (or 'pip install harness-ls' " +
+    "in your project's environment), or set harness.server.command to its path. Tried: " +
     tried.join("; ")
   );
 }
@@ -178,7 +183,7 @@ export async function resolveServerCommand(
   const python = input.pythonCommand?.filter((part) => part.length > 0) ?? [];
   if (python.length > 0) {
     tried.push(`${python.join(" ")} -m ${PYTHON_MODULE} (Python extension's interpreter)`);
-    if (await probes.pythonHasModule(python, PYTHON_MODULE)) {
+    if (await probes.pythonHasModule(python, PYTHON_MODULE, input.workspaceFolders[0])) {
       return {
         ok: true,
         server: {
@@ -198,7 +203,7 @@ export async function resolveServerCommand(
       continue;
     }
     tried.push(`${interpreter} -m ${PYTHON_MODULE}`);
-    if (await probes.pythonHasModule([interpreter], PYTHON_MODULE)) {
+    if (await probes.pythonHasModule([interpreter], PYTHON_MODULE, input.workspaceFolders[0])) {
       return {
         ok: true,
         server: { command: interpreter, args: ["-m", PYTHON_MODULE, ...args], source: "python-path" },

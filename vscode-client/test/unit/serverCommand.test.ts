@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { isExecutable } from "../../src/probes";
+import { isExecutable, pythonHasModule } from "../../src/probes";
 import {
   expandCommandPath,
   findOnPath,
@@ -33,8 +33,8 @@ function fakeProbes(executables: string[], pythonsWithModule: string[] = []): Pr
       calls.push(file);
       return Promise.resolve(executables.includes(file));
     },
-    pythonHasModule: (cmd) => {
-      calls.push(`python:${cmd.join(" ")}`);
+    pythonHasModule: (cmd, _module, cwd) => {
+      calls.push(`python:${cmd.join(" ")}@${cwd ?? ""}`);
       return Promise.resolve(pythonsWithModule.includes(cmd.join(" ")));
     },
   };
@@ -56,10 +56,12 @@ describe("resolveServerCommand", () => {
   });
 
   test("falls back to python -m harness_ls with the Python extension's interpreter", async () => {
+    const probes = fakeProbes([], ["/opt/conda/bin/conda run -n dev python"]);
     const r = await resolveServerCommand(
       input({ pythonCommand: ["/opt/conda/bin/conda", "run", "-n", "dev", "python"], args: ["-v"] }),
-      fakeProbes([], ["/opt/conda/bin/conda run -n dev python"]),
+      probes,
     );
+    assert.ok(probes.calls.includes("python:/opt/conda/bin/conda run -n dev python@/work/proj"), "probe runs in the workspace folder");
     assert.ok(r.ok);
     assert.deepEqual(r.server, {
       command: "/opt/conda/bin/conda",
@@ -152,6 +154,19 @@ describe("real probes", () => {
     assert.equal(await isExecutable(path.join(dir, "bin", "not-exec")), process.platform === "win32");
     assert.equal(await isExecutable(path.join(dir, "bin")), false);
     assert.equal(await isExecutable(path.join(dir, "missing")), false);
+  });
+
+  test("pythonHasModule imports in the server's cwd (Python puts the cwd on sys.path)", async (t) => {
+    const python = await findOnPath("python3", input({ env: { PATH: process.env.PATH } }), { isExecutable });
+    if (python === undefined) {
+      t.skip("no python3 on PATH");
+      return;
+    }
+    await mkdir(path.join(dir, "pkg", "only_here_mod"), { recursive: true });
+    await writeFile(path.join(dir, "pkg", "only_here_mod", "__init__.py"), "");
+    assert.equal(await pythonHasModule([python], "only_here_mod", path.join(dir, "pkg")), true);
+    assert.equal(await pythonHasModule([python], "only_here_mod", dir), false);
+    assert.equal(await pythonHasModule([python], "bad module; rm -rf /", dir), false);
   });
 
   test("findOnPath finds the file in a real directory", async () => {
