@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -153,3 +154,44 @@ def plan_from_events(events: list[Any]) -> tuple[list[PlanStep], set[str]]:
     for s in plan:  # skipped (offline) or failed steps run again
         s.status = "done" if s.id in done else "pending"
     return plan, done
+
+
+async def model_plan(
+    stream: Any, resolved: Any, spec_path: str, spec_text: str, context: str = ""
+) -> tuple[list[PlanStep], Any]:
+    """Ask the model for the plan (its own `step.*` events); [] when its answer is unusable."""
+    from harness_ls.agent import prompts
+    from harness_ls.agent.loop import Usage
+    from harness_ls.models import Message
+
+    step_id = new_id("st")
+    started = time.monotonic()
+    await stream.append("step.started", {"phase": "plan", "title": "Plan"}, step_id=step_id)
+    text = prompts.PLAN.format(max_steps=MAX_STEPS - 2, spec_path=spec_path, spec=spec_text)
+    if context:
+        text += f"\n\nRepository context:\n{context}"
+    completion = await resolved.provider.complete(
+        resolved.info.id, [Message(role="user", content=text)]
+    )
+    u = completion.usage
+    usage = Usage(u.input_tokens if u else 0, u.output_tokens if u else 0, 1)
+    try:
+        steps = parse_model_plan(completion.text)
+    except ValueError as exc:
+        await stream.append(
+            "log",
+            {
+                "level": "warning",
+                "code": "plan.unparsed",
+                "message": f"{exc}; using the plan derived from the spec",
+            },
+            step_id=step_id,
+        )
+        steps = []
+    ms = round((time.monotonic() - started) * 1000, 1)
+    await stream.append(
+        "step.completed",
+        {"phase": "plan", "duration_ms": ms, "usage": usage.as_dict()},
+        step_id=step_id,
+    )
+    return steps, usage

@@ -26,7 +26,7 @@ from harness_ls.agent.plan import (
     PlanStep,
     derive_plan,
     goal_summary,
-    parse_model_plan,
+    model_plan,
     plan_from_events,
 )
 from harness_ls.agent.repo import finalize_checkpoints, repo_context, take_checkpoint
@@ -241,40 +241,10 @@ class RunEngine:
         return steps
 
     async def _model_plan(self) -> list[PlanStep]:
-        from harness_ls.models import Message
-
-        step_id = new_id("st")
-        started = time.monotonic()
-        await self.stream.append(
-            "step.started", {"phase": "plan", "title": "Plan"}, step_id=step_id
+        steps, usage = await model_plan(
+            self.stream, self.resolved, self.spec_path, self.spec_text, self.context
         )
-        text = prompts.PLAN.format(max_steps=10, spec_path=self.spec_path, spec=self.spec_text)
-        if self.context:
-            text += f"\n\nRepository context:\n{self.context}"
-        completion = await self.resolved.provider.complete(
-            self.resolved.info.id, [Message(role="user", content=text)]
-        )
-        u = completion.usage
-        usage = Usage(u.input_tokens if u else 0, u.output_tokens if u else 0, 1)
         self.usage.add(usage)
-        try:
-            steps = parse_model_plan(completion.text)
-        except ValueError as exc:
-            await self.stream.append(
-                "log",
-                {
-                    "level": "warning",
-                    "code": "plan.unparsed",
-                    "message": f"{exc}; using the plan derived from the spec",
-                },
-                step_id=step_id,
-            )
-            steps = []
-        await self.stream.append(
-            "step.completed",
-            {"phase": "plan", "duration_ms": _ms(started), "usage": usage.as_dict()},
-            step_id=step_id,
-        )
         return steps
 
     async def _skip_execute(self) -> None:

@@ -326,3 +326,15 @@ async def test_approve_similar_allows_similar_calls_for_the_rest_of_the_run(
     calls = [e.data for e in events(harness, meta.id) if e.type == "tool.call"]
     assert calls[1]["arguments"]["path"] == "notes/b.txt"
     assert calls[1]["action"] == "allow" and calls[1]["rule"].startswith("session")
+
+
+async def test_unusable_model_plan_falls_back_to_the_spec_plan(harness, repo, tmp_path, model):
+    harness.policy_mode = "auto-edit"
+    name = model({"text": "Sure! I'll do my best."}, WRITE, DONE, {"text": "nothing left"}, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
+    final = await harness.wait_run(meta.id, 30)
+    assert final.status == "completed", final.outcome
+    evs = events(harness, meta.id)
+    plan = next(e for e in evs if e.type == "plan.updated")
+    assert plan.data["source"] == "spec"
+    assert any(e.type == "log" and e.data.get("code") == "plan.unparsed" for e in evs)
