@@ -17,8 +17,10 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from harness_ls.store.events import Event
-from harness_ls.store.log import CHUNK, parse_line, seek_after
+from harness_ls.store.log import CHUNK, _validate_json, seek_after
 
 RING_CAPACITY = 4096
 POLL_INTERVAL = 0.05
@@ -41,7 +43,7 @@ class Hub:
         self.flush_os = flush_os  # makes batched events visible in the file
         self.closed = False
         self.writer: object | None = None
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._waiters: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
 
     def publish(self, ev: Event) -> None:
         self.ring[ev.seq % self.cap] = ev
@@ -55,20 +57,23 @@ class Hub:
         return ev if ev is not None and ev.seq == seq else None
 
     def waiter(self) -> asyncio.Future[None]:
+        """A future resolved at the next publish; one per event loop, shared by its waiters
+        (so a publish costs O(loops), not O(subscribers))."""
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._waiters.append((loop, fut))
+        fut = self._waiters.get(loop)
+        if fut is None or fut.done():
+            fut = self._waiters[loop] = loop.create_future()
         return fut
 
     def wake(self) -> None:
         if not self._waiters:
             return
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters, {}
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        for loop, fut in waiters:
+        for loop, fut in waiters.items():
             if loop is running:
                 if not fut.done():
                     fut.set_result(None)
@@ -126,8 +131,9 @@ class Subscription:
         while True:
             if self._closed:
                 raise StopAsyncIteration
-            while self._buf:
-                ev = self._buf.popleft()
+            buf = self._buf
+            while buf:
+                ev = buf.popleft()
                 if ev.seq >= self.next:
                     self.next = ev.seq + 1
                     return ev
@@ -148,7 +154,14 @@ class Subscription:
                     continue
                 fut = hub.waiter()
                 if hub.last_seq < self.next and not hub.closed:
-                    await fut
+                    try:
+                        await fut
+                    except asyncio.CancelledError:
+                        # the shared future was cancelled by another waiter's cancellation;
+                        # only our own cancellation ends this subscription
+                        task = asyncio.current_task()
+                        if task is None or task.cancelling():
+                            raise
                 continue
             self._fill()
             if not self._buf:
@@ -179,12 +192,17 @@ class Subscription:
             want *= 2  # one line longer than the chunk
         if end < 0:
             return
+        nxt = self.next
+        push = self._buf.append
         for line in data[:end].split(b"\n"):
             if not line:
                 continue
-            ev = parse_line(line)
-            if ev is not None and ev.seq >= self.next:
-                self._buf.append(ev)
+            try:
+                ev = _validate_json(line)
+            except (ValidationError, ValueError):
+                continue
+            if ev.seq >= nxt:
+                push(ev)
         self._off += end + 1
 
     async def aclose(self) -> None:

@@ -14,14 +14,18 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from harness_ls.store.events import Event
+from harness_ls.store.meta import Folder, RunMeta, SessionMeta
 
 CHUNK = 1 << 20
+
+
+_validate_json = Event.__pydantic_validator__.validate_json
 
 
 def parse_line(raw: bytes) -> Event | None:
     """One log line → Event, or None when it is not a valid event line."""
     try:
-        return Event.model_validate_json(raw)
+        return _validate_json(raw)
     except (ValidationError, ValueError):
         return None
 
@@ -34,40 +38,39 @@ class BadLine:
 
 @dataclass
 class Scan:
-    """What the writer learns on open: the good end of the file, bad lines and the events."""
+    """What the writer learns on open: the good end of the file, bad lines, the folded meta."""
 
-    events: list[Event] = field(default_factory=list)
+    meta: RunMeta | SessionMeta
     bad: list[BadLine] = field(default_factory=list)
+    warned: set[int] = field(default_factory=set)  # offsets already reported by store.warning
+    last_seq: int = 0
     good_end: int = 0  # offset just after the last newline
     size: int = 0
 
 
-def iter_lines(fh, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """(offset, line without newline) for every complete line in [start, end)."""
-    fh.seek(start)
+def iter_chunks(fh, start: int = 0) -> Iterator[tuple[int, list[bytes]]]:
+    """(offset of the first line, complete lines) per ~1 MiB read, from `start` to the last
+    newline; a trailing partial line is left for later."""
     pos = start
-    rest = b""
-    while end is None or pos < end:
-        want = CHUNK if end is None else min(CHUNK, end - pos)
-        chunk = fh.read(want)
-        if not chunk:
-            break
-        pos += len(chunk)
-        buf = rest + chunk
-        base = pos - len(buf)
-        i = 0
-        while True:
-            j = buf.find(b"\n", i)
-            if j < 0:
-                break
-            yield base + i, buf[i:j]
-            i = j + 1
-        rest = buf[i:]
+    want = CHUNK
+    while True:
+        fh.seek(pos)
+        data = fh.read(want)
+        end = data.rfind(b"\n")
+        if end < 0:
+            if len(data) < want:
+                return  # only a partial line (or nothing) left
+            want *= 2  # a line longer than the chunk
+            continue
+        yield pos, data[:end].split(b"\n")
+        pos += end + 1
+        want = CHUNK
 
 
-def scan(path: Path) -> Scan:
-    """Parse the whole log (writer open): events in seq order, bad complete lines, torn tail."""
-    out = Scan()
+def scan(path: Path, kind: str, id_: str) -> Scan:
+    """Parse the whole log once (writer open): fold meta, find bad lines and a torn tail."""
+    folder = Folder(kind, id_)
+    out = Scan(meta=folder.meta)
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
@@ -75,16 +78,24 @@ def scan(path: Path) -> Scan:
     with fh:
         out.size = os.fstat(fh.fileno()).st_size
         last = 0
-        for off, line in iter_lines(fh):
-            out.good_end = off + len(line) + 1
-            if not line.strip():
-                continue
-            ev = parse_line(line)
-            if ev is None:
-                out.bad.append(BadLine(off, line[:200].decode("utf-8", "replace")))
-            elif ev.seq > last:  # duplicates / regressions (hand edits) are skipped
-                out.events.append(ev)
-                last = ev.seq
+        for off, lines in iter_chunks(fh):
+            for line in lines:
+                start, off = off, off + len(line) + 1
+                if not line.strip():
+                    continue
+                try:
+                    ev = _validate_json(line)
+                except (ValidationError, ValueError):
+                    out.bad.append(BadLine(start, line[:200].decode("utf-8", "replace")))
+                    continue
+                if ev.seq > last:  # duplicates / regressions (hand edits) are skipped
+                    last = ev.seq
+                    folder.add(ev)
+                    if ev.type == "store.warning" and isinstance(ev.data.get("offset"), int):
+                        out.warned.add(ev.data["offset"])
+            out.good_end = off
+        out.last_seq = last
+    out.meta = folder.done()
     return out
 
 
@@ -147,13 +158,17 @@ def read_events(path: Path, after: int = 0, start: int | None = None) -> Iterato
         size = os.fstat(fh.fileno()).st_size
         begin = seek_after(fh, after, size) if start is None else start
         last = after
-        for _off, line in iter_lines(fh, begin):
-            if not line:
-                continue
-            ev = parse_line(line)
-            if ev is not None and ev.seq > last:
-                last = ev.seq
-                yield ev
+        for _off, lines in iter_chunks(fh, begin):
+            for line in lines:
+                if not line:
+                    continue
+                try:
+                    ev = _validate_json(line)
+                except (ValidationError, ValueError):
+                    continue
+                if ev.seq > last:
+                    last = ev.seq
+                    yield ev
 
 
 def last_seq_of(path: Path) -> int:

@@ -114,12 +114,36 @@ def _identity(meta: RunMeta | SessionMeta, ev: Event) -> None:
     meta.created_at = ev.ts
 
 
+_RELEVANT = (
+    _RUN_STATUS.keys() | _SESSION_STATUS.keys() | {"approval.requested", "approval.resolved"}
+)
+
+
+class Folder:
+    """Incremental `fold`: only events that move status/identity pay for `apply_event`."""
+
+    def __init__(self, kind: str, id_: str) -> None:
+        self.meta: RunMeta | SessionMeta = RunMeta(id=id_) if kind == "run" else SessionMeta(id=id_)
+        self.last: Event | None = None
+
+    def add(self, ev: Event) -> None:
+        self.last = ev
+        if ev.type in _RELEVANT:
+            apply_event(self.meta, ev)
+
+    def done(self) -> RunMeta | SessionMeta:
+        if self.last is not None:
+            self.meta.last_seq = self.last.seq
+            self.meta.updated_at = self.last.ts
+        return self.meta
+
+
 def fold(kind: str, id_: str, events: Iterable[Event]) -> RunMeta | SessionMeta:
     """Rebuild meta from the log alone."""
-    meta: RunMeta | SessionMeta = RunMeta(id=id_) if kind == "run" else SessionMeta(id=id_)
+    folder = Folder(kind, id_)
     for ev in events:
-        apply_event(meta, ev)
-    return meta
+        folder.add(ev)
+    return folder.done()
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool = False) -> None:

@@ -36,7 +36,6 @@ from harness_ls.store.meta import (
     RunMeta,
     SessionMeta,
     apply_event,
-    fold,
     read_meta,
     storage_error,
     write_atomic,
@@ -94,7 +93,7 @@ class EventStream:
             raise
 
     def _load(self) -> list[tuple[str, dict[str, Any]]]:
-        scan = logfile.scan(self.path)
+        scan = logfile.scan(self.path, self.kind, self.id)
         todo: list[tuple[str, dict[str, Any]]] = []
         if scan.size > scan.good_end:
             corrupt = self.dir / "events.ndjson.corrupt"
@@ -102,12 +101,14 @@ class EventStream:
                 cut = logfile.cut_tail(self.path, scan.good_end, corrupt)
             except OSError as exc:
                 raise storage_error(self.path, exc) from None
-            last = scan.events[-1].seq if scan.events else 0
-            self.recovered = {"cut_bytes": cut, "corrupt_path": corrupt.name, "last_seq": last}
+            self.recovered = {
+                "cut_bytes": cut,
+                "corrupt_path": corrupt.name,
+                "last_seq": scan.last_seq,
+            }
             todo.append(("store.recovered", self.recovered))
-        warned = {ev.data.get("offset") for ev in scan.events if ev.type == "store.warning"}
         for bad in scan.bad:
-            if bad.offset not in warned:
+            if bad.offset not in scan.warned:
                 todo.append(
                     (
                         "store.warning",
@@ -125,10 +126,11 @@ class EventStream:
         except OSError as exc:
             raise storage_error(self.path, exc) from None
         self._offset = os.fstat(self._fd).st_size
-        self._last_seq = scan.events[-1].seq if scan.events else 0
-        self._meta = fold(self.kind, self.id, scan.events)
+        self._last_seq = scan.last_seq
+        self._meta = scan.meta
+        self._last_ts = scan.meta.updated_at
         on_disk = read_meta(self.meta_path, self.kind)
-        if scan.events and (on_disk is None or on_disk != self._meta):
+        if scan.last_seq and (on_disk is None or on_disk != self._meta):
             self._meta_dirty = True
             self._write_meta_now()
         self._hub = open_hub(str(self.path), self._last_seq, self._flush_os, RING_CAPACITY)

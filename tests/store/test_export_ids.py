@@ -125,3 +125,29 @@ async def test_lagging_subscriber_catches_up_from_disk(tmp_path: Path, monkeypat
     assert rest == list(range(2, 102)) and sub.lagged >= 1
     await sub.aclose()
     await s.close()
+
+
+async def test_cancelling_one_waiting_subscriber_does_not_disturb_the_others(
+    tmp_path: Path,
+) -> None:
+    store = RunStore(tmp_path / "data")
+    run_id = store.create_run(workspace="/ws", spec_path="s/spec.md", spec_text="x").id
+    s = store.stream("run", run_id)
+    got: list[int] = []
+
+    async def follow(out: list[int] | None) -> None:
+        async for ev in store.reader("run", run_id).subscribe(after=1):
+            if out is not None:
+                out.append(ev.seq)
+                if ev.seq == 3:
+                    return
+
+    victim = asyncio.create_task(follow(None))
+    keeper = asyncio.create_task(follow(got))
+    await asyncio.sleep(0.01)  # both wait on the live hub
+    victim.cancel()
+    await s.append("run.started")
+    await s.append("run.completed")
+    await asyncio.wait_for(keeper, 2)
+    assert got == [2, 3] and victim.cancelled()
+    await s.close()
