@@ -92,6 +92,11 @@ BUILTIN_MODELS: list[ModelInfo] = [
     _m("claude-opus-4-1", "anthropic", 200_000, 32_000, vision=True, price=(15.0, 75.0)),
     _m("claude-sonnet-4-0", "anthropic", 200_000, 64_000, vision=True, price=(3.0, 15.0)),
     _m("claude-3-5-haiku-latest", "anthropic", 200_000, 8_192, vision=True, price=(0.80, 4.0)),
+    # Gemini through Google's OpenAI-compatible endpoint (prices for prompts up to 200k tokens)
+    _m("gemini-2.5-pro", "gemini", 1_048_576, 65_536, vision=True, audio=True, price=(1.25, 10.0)),
+    _m(
+        "gemini-2.5-flash", "gemini", 1_048_576, 65_536, vision=True, audio=True, price=(0.30, 2.50)
+    ),
     # Common local models (Ollama tags; the context actually used depends on num_ctx).
     _m("qwen2.5-coder:7b", "ollama", 32_768, 8_192),
     _m("qwen2.5-coder:32b", "ollama", 32_768, 8_192),
@@ -121,6 +126,15 @@ BUILTIN_PROVIDERS: list[ProviderConfig] = [
         api_key_env="ANTHROPIC_API_KEY",
         key_required=True,
         preferred=["claude-sonnet-4-5", "claude-haiku-4-5"],
+    ),  # fmt: skip
+    ProviderConfig(
+        name="gemini",
+        kind="openai",
+        base_url_env="GEMINI_BASE_URL",
+        default_base_url="https://generativelanguage.googleapis.com/v1beta/openai",
+        api_key_env="GEMINI_API_KEY",
+        key_required=True,
+        preferred=["gemini-2.5-pro", "gemini-2.5-flash"],
     ),  # fmt: skip
     ProviderConfig(
         name="ollama",

@@ -245,7 +245,7 @@ def _auto(purpose: str, needs: frozenset[str], reg: Registry) -> ResolvedModel:
             continue
         _check_key_shape(st)
         declared = [m for m in reg.for_provider(cfg.name) if m.qualified in reg.declared]
-        cloud = st.base_url == cfg.default_base_url and cfg.name in ("openai", "anthropic")
+        cloud = st.base_url == cfg.default_base_url and not is_loopback(st.base_url)
         if cloud:
             order = {mid: n for n, mid in enumerate(cfg.preferred)}
             builtin = [m for m in reg.for_provider(cfg.name) if m.qualified not in reg.declared]
@@ -269,7 +269,7 @@ def _auto(purpose: str, needs: frozenset[str], reg: Registry) -> ResolvedModel:
             f"no model of the configured providers ({', '.join(unsuitable)}) supports {_what(purpose, needs)}",
             hint=f"set HARNESS_MODEL to one that does, e.g. {_suggest(reg, needs)}, or declare one in models.toml",
         )
-    checked = "OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENAI_BASE_URL, OLLAMA_HOST"
+    checked = "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OPENAI_BASE_URL, OLLAMA_HOST"
     return offline("; ".join(skipped) if skipped else f"none of {checked} is set")
 
 

@@ -181,7 +181,7 @@ def shared_script(path: Path) -> ScriptedProvider:
 
 
 OFFLINE_HINT = (
-    "set OPENAI_API_KEY or ANTHROPIC_API_KEY (environment or .env.local), or point "
+    "set OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY (environment or .env.local), or point "
     "OPENAI_BASE_URL / OLLAMA_HOST at a local server and set HARNESS_MODEL; see docs/models.md"
 )
 

@@ -12,7 +12,7 @@ from harness_ls.models import HttpSettings
 from harness_ls.testing.fake_models import FakeAnthropicServer, FakeOpenAIServer
 
 MODEL_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
-             "OLLAMA_HOST", "HARNESS_MODEL", "HARNESS_MODEL_TIMEOUT", "HARNESS_MODEL_RETRIES",
+             "OLLAMA_HOST", "GEMINI_API_KEY", "GEMINI_BASE_URL", "HARNESS_MODEL", "HARNESS_MODEL_TIMEOUT", "HARNESS_MODEL_RETRIES",
              "HARNESS_MODEL_MAX_WAIT")  # fmt: skip
 
 

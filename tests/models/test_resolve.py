@@ -245,3 +245,15 @@ async def test_resolving_a_script_again_continues_where_it_was(clean_env, tmp_pa
     path.write_text(json.dumps({"responses": [{"text": "edited script, first answer"}]}))
     again = await resolve("session", explicit=f"scripted:{path}").complete(HI)
     assert again.text == "edited script, first answer"
+
+
+async def test_gemini_key_uses_the_openai_compatible_endpoint(clean_env, monkeypatch, oai):
+    monkeypatch.setenv("GEMINI_API_KEY", "gemini-test-key-000000000")
+    m = resolve("session", {"vision"})
+    assert m.name == "gemini:gemini-2.5-pro"
+    assert m.provider.base_url == "https://generativelanguage.googleapis.com/v1beta/openai"
+    monkeypatch.setenv("GEMINI_BASE_URL", oai.base_url)  # a gateway / the local fake
+    oai.push_text("hi from gemini")
+    m = resolve("run", explicit="gemini-2.5-flash")
+    assert (await m.complete(HI)).text == "hi from gemini"
+    assert oai.headers[0]["authorization"] == "Bearer gemini-test-key-000000000"
