@@ -76,3 +76,21 @@ def _data(cp: Any, n: int | None) -> dict[str, Any]:
         "skipped": [s.path for s in cp.skipped],
         "warnings": list(cp.warnings),
     }
+
+
+INSTRUCTION_FILES = ("AGENTS.md",)
+INSTRUCTIONS_CAP = 16_000  # characters
+
+
+def project_instructions(workspace: Path) -> str:
+    """The workspace's AGENTS.md (how to build, test, style), for the system prompt; "" if none."""
+    for name in INSTRUCTION_FILES:
+        path = workspace / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            continue
+        if text:
+            cut = "\n[… cut]" if len(text) > INSTRUCTIONS_CAP else ""
+            return f"Project instructions ({name}):\n{text[:INSTRUCTIONS_CAP]}{cut}"
+    return ""

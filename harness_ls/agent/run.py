@@ -29,7 +29,12 @@ from harness_ls.agent.plan import (
     model_plan,
     plan_from_events,
 )
-from harness_ls.agent.repo import finalize_checkpoints, repo_context, take_checkpoint
+from harness_ls.agent.repo import (
+    finalize_checkpoints,
+    project_instructions,
+    repo_context,
+    take_checkpoint,
+)
 from harness_ls.agent.summary import changed_files, write_summary
 from harness_ls.agent.verify import VerifyResult, run_verify
 from harness_ls.errors import HarnessError
@@ -273,8 +278,11 @@ class RunEngine:
             intro += "\n\nAlready done in an earlier attempt of this run:\n" + "\n".join(
                 f"- {t}" for t in done
             )
+        system = prompts.SYSTEM_EXECUTE
+        if rules := project_instructions(self.workspace):
+            system += "\n\n" + rules
         return [
-            Message(role="system", content=prompts.SYSTEM_EXECUTE),
+            Message(role="system", content=system),
             Message(role="user", content=intro),
         ]
 

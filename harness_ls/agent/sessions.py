@@ -20,6 +20,7 @@ from harness_ls.agent import attachments as att
 from harness_ls.agent.history import TRIM_AT, estimate_tokens, rebuild, trim
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import LoopContext, run_loop
+from harness_ls.agent.repo import project_instructions
 from harness_ls.errors import Conflict, HarnessError, InvalidInput, Refused
 
 if TYPE_CHECKING:
@@ -340,6 +341,8 @@ class SessionManager:
             )
         else:
             system = CHAT_SYSTEM.format(workspace=ws)
+            if rules := await asyncio.to_thread(project_instructions, ws):
+                system += "\n\n" + rules
         directory = self.harness.store.attachments_dir(meta.id)
         turns = rebuild(
             stream.read(),

@@ -20,6 +20,7 @@ DOCS = {"text": "Nothing to document."}
 
 
 async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo, tmp_path, model):
+    (repo / "AGENTS.md").write_text("# Agents\n\nRun tests with grep.\n")
     name = model(PLAN, WRITE, DONE, DOCS)
     meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
     approval = await next_approval(harness, meta.id)
@@ -47,13 +48,16 @@ async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo,
     assert done[0].data["usage"]["model_calls"] == 2 and done[0].data["duration_ms"] >= 0
     summary = harness.store.artifacts_dir(meta.id) / "summary.md"
     assert "1 acceptance test(s) passed" in summary.read_text()
+    # AGENTS.md reaches the system prompt (checked on the HTTP variant's request bodies)
+    if model.server is not None:
+        assert "Run tests with grep" in model.server.requests[1]["messages"][0]["content"]
     # git checkpoints: one before the step (and the docs step), a final one; the step's diff
     checkpoints = [e.data for e in evs if e.type == "checkpoint.created"]
     assert [c["name"] for c in checkpoints] == ["0", "1", "final"]
     from harness_ls.workspace import diff
 
     assert "+hello" in diff(repo, meta.id, 0)
-    assert git(repo, "status", "--porcelain") == " M greet.txt\n"  # index and HEAD untouched
+    assert git(repo, "status", "--porcelain") == " M greet.txt\n?? AGENTS.md\n"  # index untouched
 
 
 async def test_denied_write_is_refused_and_verify_fails(harness, repo, tmp_path, model):
