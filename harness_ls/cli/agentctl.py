@@ -1,10 +1,299 @@
-"""`agentctl`: the CLI client (placeholder until the CLI issue lands)."""
+"""`agentctl`: the command line client of harness-ls.
+
+Run commands talk to a running host (agentd, or an editor's harness-ls) over its HTTP API; `init`,
+`spec`, `diff`, `revert`, `checkpoints` and `context` call the core locally and need no daemon.
+This module only builds the parser: command modules are imported when their command runs, so
+`agentctl --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+from collections.abc import Callable
+from typing import Any
+
+EXIT_CODES_HELP = """exit codes:
+  0    success (attach: the run completed)
+  1    the run failed / was cancelled, a check failed, a revert stopped on conflicts
+  2    usage error or bad input (flags, invalid spec, missing file)
+  3    cannot reach the daemon (agentd or an editor's harness-ls)
+  4    the daemon rejected the token (or needs one)
+  5    unknown run, session, approval or checkpoint
+  6    conflict: already exists, already answered, or busy
+  130  detached with Ctrl-C (the run keeps going)"""
+
+EPILOG = f"""examples:
+  agentctl init
+  agentctl spec new login
+  agentctl spec prompt --prompt "Add a /health endpoint that returns ok" health
+  agentctl run --workspace . --spec specs/health/spec.md --follow
+  agentctl attach <run_id>
+  agentctl approve --step <step_id> <run_id>
+  agentctl session new --workspace .
+  agentctl doctor
+
+environment: HARNESS_URL, HARNESS_AUTH_TOKEN, HARNESS_DATA_DIR, NO_COLOR, HARNESS_DEBUG=1
+(tracebacks). Full reference: docs/cli.md
+
+{EXIT_CODES_HELP}"""
+
+Handler = Callable[[Any], int]
+
+
+def _lazy(module: str, func: str) -> Handler:
+    def run(app: Any) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f"harness_ls.cli.commands.{module}"), func)(app)
+
+    return run
+
+
+def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Global flags, accepted before or after the command (`agentctl list --json`)."""
+    d = (lambda v: v) if top else (lambda _v: argparse.SUPPRESS)
+    g = parser.add_argument_group("global options")
+    g.add_argument("--url", default=d(None), help="daemon URL (default: $HARNESS_URL, "
+                   "then the endpoint file of a running host, then http://127.0.0.1:8787)")  # fmt: skip
+    g.add_argument("--token", default=d(None), help="auth token (default: $HARNESS_AUTH_TOKEN)")
+    g.add_argument("--json", action="store_true", default=d(False),
+                   help="machine output: one JSON document (NDJSON events when following)")  # fmt: skip
+    g.add_argument("--no-color", action="store_true", default=d(False),
+                   help="no ANSI colors (also NO_COLOR=1, or when stdout is not a terminal)")  # fmt: skip
+    g.add_argument(
+        "--data-dir",
+        default=d(None),
+        help="data dir (default $HARNESS_DATA_DIR or ~/.agent-harness)",
+    )
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30, width=100)
+
+
+def _add(
+    sub: Any, name: str, handler: Handler, help: str, example: str, **kw: Any
+) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        name, help=help, description=help, epilog=f"example:\n  {example}",
+        formatter_class=_Formatter, **kw,
+    )  # fmt: skip
+    _globals(p, top=False)
+    p.set_defaults(handler=handler)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentctl",
+        description="Drive harness-ls runs, approvals and chat sessions from the terminal.",
+        epilog=EPILOG,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    _globals(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = _add(sub, "init", _lazy("local", "init"), "scaffold this git repo for spec-driven work",
+             "agentctl init --dry-run")  # fmt: skip
+    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files (with a backup)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    p.add_argument(
+        "--with-schema", action="store_true", help="also write .harness/spec.schema.json"
+    )
+
+    spec = sub.add_parser("spec", help="create specs", formatter_class=_Formatter)
+    _globals(spec, top=False)
+    spec_sub = spec.add_subparsers(dest="spec_command", metavar="SPEC_COMMAND", required=True)
+    p = _add(spec_sub, "new", _lazy("local", "spec_new"), "write specs/<name>/spec.md from the template",
+             "agentctl spec new login")  # fmt: skip
+    p.add_argument("name")
+    p.add_argument("--workspace", default=".")
+    p = _add(spec_sub, "prompt", _lazy("local", "spec_prompt"),
+             "generate specs/<name>/spec.md from a prompt with the resolved model (offline: template)",
+             'agentctl spec prompt --prompt "Add a /health endpoint that returns ok" health')  # fmt: skip
+    p.add_argument("name")
+    p.add_argument("--prompt", help="what the spec is about")
+    p.add_argument("--prompt-file", help="read the prompt from a file ('-' = stdin)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing spec")
+    p.add_argument("--workspace", default=".")
+    p.add_argument("--model", help="model to use (default: HARNESS_MODEL / the resolver)")
+
+    p = _add(sub, "run", _lazy("runs", "run"), "start a run from a spec; prints the run id",
+             "agentctl run --workspace . --spec specs/health/spec.md --follow")  # fmt: skip
+    p.add_argument("--workspace", default=".", help="the git repo (default: .)")
+    p.add_argument("--spec", help="spec path, relative to the workspace")
+    p.add_argument("--model", help="model id, e.g. gpt-4.1 or scripted:answers.json")
+    p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run")
+    p.add_argument(
+        "--follow", "-f", action="store_true", help="attach to the run after starting it"
+    )
+    _follow_flags(p)
+
+    p = _add(sub, "attach", _lazy("runs", "attach"), "follow a run's live events until it ends",
+             "agentctl attach run_01H...")  # fmt: skip
+    p.add_argument("run_id")
+    _follow_flags(p)
+
+    p = _add(sub, "approve", _lazy("runs", "approve"), "approve (or --deny) a run's pending step",
+             'agentctl approve --step st_01H... run_01H...   (or --deny --note "why")')  # fmt: skip
+    p.add_argument("run_id")
+    p.add_argument("--step", required=True, metavar="STEP_ID", help="the approval's step id")
+    _answer_flags(p)
+
+    p = _add(sub, "export", _lazy("runs", "export"), "download a run as a zip",
+             "agentctl export --out run.zip run_01H...")  # fmt: skip
+    p.add_argument("run_id")
+    p.add_argument("--out", help="zip path (default: <run_id>.zip)")
+
+    p = _add(sub, "list", _lazy("runs", "list_runs"), "list runs, newest first (alias: runs)",
+             "agentctl list --status waiting_approval", aliases=["runs"])  # fmt: skip
+    p.add_argument("--status", choices=["created", "running", "waiting_approval", "completed",
+                                        "failed", "cancelled", "interrupted"])  # fmt: skip
+    p.add_argument("--limit", type=int, default=50)
+
+    p = _add(sub, "approvals", _lazy("runs", "approvals"), "list pending approvals",
+             "agentctl approvals")  # fmt: skip
+
+    p = _add(sub, "cancel", _lazy("runs", "cancel"), "cancel a run", "agentctl cancel run_01H...")
+    p.add_argument("run_id")
+
+    p = _add(sub, "doctor", _lazy("doctor", "doctor"), "check the setup; each line has a fix",
+             "agentctl doctor")  # fmt: skip
+
+    p = _add(sub, "diff", _lazy("local", "diff"), "what a run changed (from its git checkpoints)",
+             "agentctl diff run_01H... --step 0")  # fmt: skip
+    p.add_argument("run_id")
+    p.add_argument("--step", type=int, help="only step N (checkpoint N -> the next one)")
+    p.add_argument("--workspace", help="the repo (default: the run's workspace, else .)")
+
+    p = _add(sub, "revert", _lazy("local", "revert"),
+             "undo a run's changes (three-way; never overwrites your later edits)",
+             "agentctl revert run_01H... --dry-run")  # fmt: skip
+    p.add_argument("run_id")
+    p.add_argument("--step", type=int, help="only undo step N")
+    p.add_argument("--workspace", help="the repo (default: the run's workspace, else .)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change")
+    p.add_argument(
+        "--partial", action="store_true", help="revert the clean files even with conflicts"
+    )
+
+    cp = sub.add_parser("checkpoints", help="manage git checkpoints", formatter_class=_Formatter)
+    _globals(cp, top=False)
+    cp_sub = cp.add_subparsers(dest="cp_command", metavar="CHECKPOINTS_COMMAND", required=True)
+    p = _add(cp_sub, "gc", _lazy("local", "checkpoints_gc"), "delete checkpoint refs of old runs",
+             "agentctl checkpoints gc --older-than 7d --dry-run")  # fmt: skip
+    p.add_argument("--workspace", default=".")
+    p.add_argument("--older-than", default="14d", help='age like "14d", "12h", "0s" (default 14d)')
+    p.add_argument("--dry-run", action="store_true")
+
+    p = _add(sub, "context", _lazy("local", "context"),
+             "print the ranked repo map + excerpts the agent would see",
+             "agentctl context --workspace . --spec specs/x/spec.md --budget 8000")  # fmt: skip
+    p.add_argument("--workspace", default=".")
+    p.add_argument("--spec", help="use this spec as the task")
+    p.add_argument("--task", help="task text (instead of --spec)")
+    p.add_argument("--budget", type=int, default=8000, help="token budget (default 8000)")
+
+    _sessions(sub)
+    return parser
+
+
+def _follow_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-input", action="store_true",
+                   help="never prompt for approvals (default: prompt when stdin is a terminal)")  # fmt: skip
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="hide model text; steps and results only"
+    )
+
+
+def _answer_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--deny", action="store_true", help="deny instead of approve")
+    p.add_argument("--note", help="a note for the record (and for the agent when denying)")
+    p.add_argument("--similar", action="store_true",
+                   help="also approve similar actions for the rest of this run/session")  # fmt: skip
+
+
+def _sessions(sub: Any) -> None:
+    s = sub.add_parser("session", help="chat and spec-mode sessions", formatter_class=_Formatter)
+    _globals(s, top=False)
+    ss = s.add_subparsers(dest="session_command", metavar="SESSION_COMMAND", required=True)
+    p = _add(ss, "new", _lazy("sessions", "new"), "start a session; prints its id",
+             "agentctl session new --workspace . --mode spec --spec specs/health/spec.md")  # fmt: skip
+    p.add_argument("--workspace", default=".")
+    p.add_argument("--mode", choices=["chat", "spec"], default=None, help="chat (default) or spec")
+    p.add_argument("--spec", help="the spec a spec-mode session edits")
+    p.add_argument("--model")
+    p.add_argument("--title")
+
+    p = _add(ss, "message", _lazy("sessions", "message"),
+             "send a message and follow the reply until the turn ends",
+             'agentctl session message --text "What does src/app.py do?" session_01H...')  # fmt: skip
+    p.add_argument("session_id")
+    p.add_argument("--text", "-m", help="the message ('-' = read stdin)")
+    p.add_argument("--ref", action="append", default=[], metavar="attachments/NAME",
+                   help="attachment ref from `session attach` (repeatable)")  # fmt: skip
+    p.add_argument("--mime", help="media type of the attachment(s), e.g. image/png")
+    p.add_argument("--no-follow", action="store_true", help="send and return (prints the turn id)")
+    _follow_flags(p)
+
+    p = _add(ss, "approve", _lazy("sessions", "approve"), "approve (or --deny) a session's tool call",
+             "agentctl session approve --call call_01H... session_01H...")  # fmt: skip
+    p.add_argument("session_id")
+    p.add_argument("--call", required=True, metavar="TOOL_CALL_ID")
+    _answer_flags(p)
+
+    p = _add(ss, "attach", _lazy("sessions", "attach_file"),
+             "upload a file for a later message; prints its ref",
+             "agentctl session attach --file screenshot.png session_01H...")  # fmt: skip
+    p.add_argument("session_id")
+    p.add_argument("--file", required=True)
+    p.add_argument("--mime", help="media type (default: guessed from the name and content)")
+
+    p = _add(ss, "follow", _lazy("sessions", "follow_session"), "follow a session's live events (Ctrl-C stops)",
+             "agentctl session follow session_01H...")  # fmt: skip
+    p.add_argument("session_id")
+    p.add_argument("--history", action="store_true", help="replay the whole conversation first")
+    _follow_flags(p)
+
+    p = _add(ss, "cancel", _lazy("sessions", "cancel"), "cancel the running turn",
+             "agentctl session cancel session_01H...")  # fmt: skip
+    p.add_argument("session_id")
+
+    p = _add(ss, "list", _lazy("sessions", "list_sessions"), "list sessions, newest first",
+             "agentctl session list")  # fmt: skip
+    p.add_argument("--status", choices=["idle", "running", "closed", "interrupted"])
+    p.add_argument("--limit", type=int, default=50)
+
+    p = _add(ss, "export", _lazy("sessions", "export"), "download a session as a zip",
+             "agentctl session export --out chat.zip session_01H...")  # fmt: skip
+    p.add_argument("session_id")
+    p.add_argument("--out")
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("agentctl: not available yet in this build (see README: the CLI lands with issue 8)", file=sys.stderr)
-    return 2
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from harness_ls import __version__
+
+        print(f"agentctl {__version__}")
+        return 0
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    from harness_ls.cli.app import run_command
+
+    return run_command(args)
+
+
+def debug() -> bool:
+    return os.environ.get("HARNESS_DEBUG", "") not in ("", "0", "false")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""What every command gets: parsed args, styled output, the data dir and (lazily) the API client.
+
+`run_command` is the one place that turns failures into a message and an exit status: CliError
+and the core's HarnessError family print one line and a hint (or a JSON error document with
+`--json`), Ctrl-C exits 130, anything else is reported as an internal error. `HARNESS_DEBUG=1`
+adds the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from harness_ls.cli import errors as ex
+from harness_ls.cli.errors import CliError
+from harness_ls.cli.render import Style
+
+
+class App:
+    def __init__(self, args: Any) -> None:
+        self.args = args
+        self.json: bool = bool(getattr(args, "json", False))
+        self.style = Style.detect(no_color=bool(getattr(args, "no_color", False)))
+        self._client: Any = None
+        self._env_loaded = False
+
+    # ---- environment ----------------------------------------------------------------------
+    def load_env(self) -> None:
+        """.env.local then .env from the current dir (the real environment wins)."""
+        if self._env_loaded:
+            return
+        self._env_loaded = True
+        try:
+            from harness_ls.models import load_env
+
+            load_env(Path.cwd())
+        except Exception:  # noqa: BLE001 - a broken .env must not stop the CLI; doctor reports it
+            if debug():
+                traceback.print_exc()
+
+    @property
+    def data_dir(self) -> Path:
+        from harness_ls.config import data_dir
+
+        return data_dir(getattr(self.args, "data_dir", None))
+
+    @property
+    def token(self) -> str | None:
+        self.load_env()
+        raw = getattr(self.args, "token", None) or os.environ.get("HARNESS_AUTH_TOKEN", "")
+        return raw.strip() or None
+
+    def target(self) -> Any:
+        from harness_ls.cli.client import discover
+
+        self.load_env()
+        return discover(getattr(self.args, "url", None), self.data_dir)
+
+    def client(self) -> Any:
+        if self._client is None:
+            from harness_ls.cli.client import Client
+
+            self._client = Client(self.target(), self.token)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    # ---- output ---------------------------------------------------------------------------
+    def emit_json(self, doc: Any) -> None:
+        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str), flush=True)
+
+    def out(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    def note(self, text: str) -> None:
+        """Guidance for a person (stderr, so stdout stays the machine-usable result)."""
+        if not self.json:
+            print(self.style.dim(text), file=sys.stderr, flush=True)
+
+
+def debug() -> bool:
+    return os.environ.get("HARNESS_DEBUG", "") not in ("", "0", "false")
+
+
+def report_error(app: App | None, err: CliError) -> int:
+    style = app.style if app is not None else Style(False)
+    if app is not None and app.json:
+        print(json.dumps({"error": err.to_dict()}, ensure_ascii=False, indent=2, default=str))
+    lines = [f"agentctl: {style.red('error:')} {err.message}"]
+    lines += [f"  {line}" for line in err.lines]
+    if err.hint:
+        lines.append(f"  {style.dim('hint:')} {err.hint}")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+    return err.exit_code
+
+
+def run_command(args: Any) -> int:
+    app: App | None = None
+    try:
+        app = App(args)
+        return int(args.handler(app) or 0)
+    except CliError as err:
+        if debug():
+            traceback.print_exc()
+        return report_error(app, err)
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return ex.DETACHED
+    except BrokenPipeError:
+        # `agentctl list | head`: the reader went away, which is not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return ex.OK
+    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a clean message
+        from harness_ls.errors import HarnessError
+
+        if debug():
+            traceback.print_exc()
+        if isinstance(exc, HarnessError):
+            return report_error(app, ex.from_harness(exc))
+        return report_error(
+            app,
+            CliError(
+                f"internal error: {type(exc).__name__}: {exc}",
+                hint="rerun with HARNESS_DEBUG=1 for the traceback and report it",
+                code="internal",
+            ),
+        )
+    finally:
+        if app is not None:
+            app.close()

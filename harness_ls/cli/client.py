@@ -1,0 +1,207 @@
+"""The HTTP client of `agentctl`: where the daemon is, the token, and API errors as exit codes.
+
+URL order: `--url`, `HARNESS_URL`, the newest endpoint file a live host (agentd, or an editor's
+harness-ls) wrote in `<data_dir>/endpoints/`, else http://127.0.0.1:8787. When nothing answers the
+error says where it looked and how to start a daemon.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness_ls.cli import errors as ex
+from harness_ls.cli.errors import CliError
+
+DEFAULT_URL = "http://127.0.0.1:8787"
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 60.0
+
+
+@dataclass
+class Target:
+    """Where requests go and why (for error messages and `doctor`)."""
+
+    url: str
+    source: str  # "--url", "HARNESS_URL", "endpoint file <path>", "default"
+    kind: str | None = None  # from the endpoint file: agentd | harness-ls
+    looked: list[str] = field(default_factory=list)
+
+
+def discover(url: str | None, data_dir: Path) -> Target:
+    if url:
+        return Target(url.rstrip("/"), "--url")
+    env = os.environ.get("HARNESS_URL", "").strip()
+    if env:
+        return Target(env.rstrip("/"), "HARNESS_URL")
+    from harness_ls.endpoints import endpoint_dir, live_endpoints
+
+    folder = endpoint_dir(data_dir)
+    try:
+        live = live_endpoints(data_dir)
+    except OSError:
+        live = []
+    if live:
+        info = live[0]
+        return Target(
+            str(info["url"]).rstrip("/"),
+            f"endpoint file {info.get('path')}",
+            kind=info.get("kind"),
+        )
+    return Target(DEFAULT_URL, "default", looked=[f"no live endpoint file in {folder}"])
+
+
+def start_hint() -> str:
+    here = Path(sys.argv[0]).resolve().parent if sys.argv and sys.argv[0] else None
+    agentd = "agentd"
+    if here is not None and (here / "agentd").exists():
+        agentd = str(here / "agentd")
+    return f"start one with `{agentd}` (or open a spec in your editor with harness-ls)"
+
+
+class Client:
+    """A small synchronous httpx wrapper that raises CliError with the right exit code."""
+
+    def __init__(self, target: Target, token: str | None) -> None:
+        self.target = target
+        self.token = token
+        headers = {"x-harness-surface": "cli", "user-agent": "agentctl"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        self.http = httpx.Client(
+            base_url=target.url,
+            headers=headers,
+            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    # ---- errors ---------------------------------------------------------------------------
+    def unreachable(self, exc: BaseException | None = None) -> CliError:
+        where = f"{self.target.url} (from {self.target.source}"
+        where += f"; {'; '.join(self.target.looked)})" if self.target.looked else ")"
+        reason = f": {type(exc).__name__}" if exc is not None else ""
+        return CliError(
+            f"cannot reach the harness daemon at {where}{reason}",
+            exit_code=ex.UNREACHABLE,
+            hint=start_hint(),
+            code="unreachable",
+        )
+
+    def api_error(self, response: httpx.Response) -> CliError:
+        try:
+            body = response.json().get("error") or {}
+        except (ValueError, AttributeError):
+            body = {}
+        status = response.status_code
+        code = body.get("code") or f"http_{status}"
+        message = body.get("message") or f"HTTP {status} from {response.request.url.path}"
+        if status == 401:
+            if self.token:
+                return CliError(
+                    f"token rejected by {self.target.url}",
+                    exit_code=ex.TOKEN_REJECTED,
+                    hint="check --token / HARNESS_AUTH_TOKEN against the daemon's token",
+                    code="token_rejected",
+                )
+            return CliError(
+                f"the daemon at {self.target.url} requires a token",
+                exit_code=ex.TOKEN_REJECTED,
+                hint="pass --token or set HARNESS_AUTH_TOKEN",
+                code="token_required",
+            )
+        return CliError(
+            message,
+            exit_code=ex.exit_code_for(code, status),
+            hint=body.get("hint"),
+            code=code,
+            details=body.get("details"),
+        )
+
+    # ---- requests -------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kw)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise self.unreachable(exc) from None
+        except httpx.TransportError as exc:
+            raise CliError(
+                f"the daemon at {self.target.url} stopped answering ({type(exc).__name__})",
+                exit_code=ex.UNREACHABLE,
+                hint="check that it is still running (`agentctl doctor`)",
+                code="unreachable",
+            ) from None
+        if response.status_code >= 400:
+            raise self.api_error(response)
+        return response
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.request("GET", path, **kw).json()
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        response = self.request("POST", path, json=json, **kw)
+        return response.json() if response.content else None
+
+    def download(self, path: str, out: Path) -> int:
+        """Stream a file response into `out` (via a temp file); returns the byte count."""
+        tmp = out.with_name(f".{out.name}.part")
+        try:
+            with self.http.stream("GET", path) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise self.api_error(response)
+                size = 0
+                with tmp.open("wb") as fh:
+                    for chunk in response.iter_bytes():
+                        fh.write(chunk)
+                        size += len(chunk)
+            os.replace(tmp, out)
+            return size
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise self.unreachable(exc) from None
+        except OSError as exc:
+            raise CliError(
+                f"cannot write {out}: {exc.strerror or exc}", exit_code=ex.USAGE
+            ) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def stream_events(self, path: str, after: int) -> Iterator[tuple[str | None, str, str]]:
+        """(id, event, data) SSE frames from `path`, resuming after seq `after`."""
+        headers = {"last-event-id": str(after)} if after else {}
+        with self.http.stream("GET", path, headers=headers) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise self.api_error(response)
+            yield from parse_sse(response.iter_lines())
+
+
+def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str | None, str, str]]:
+    """Frames from `text/event-stream` lines; comments (keep-alives) are skipped."""
+    ident: str | None = None
+    event = "message"
+    data: list[str] = []
+    for line in lines:
+        if line == "":
+            if data:
+                yield ident, event, "\n".join(data)
+            event, data = "message", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "id":
+            ident = value
+        elif name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)

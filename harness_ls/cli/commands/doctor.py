@@ -1,0 +1,228 @@
+"""`agentctl doctor`: every check is a ✓/✗/! line with a fix; exit 1 when a required one fails.
+
+Required: Python ≥ 3.11, the packages, a writable data dir, git, and — when a daemon answers — the
+token. Recommended (a `!` warning): a reachable daemon, a model, ripgrep, the diagram tools.
+Editor lines are hints.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness_ls.cli import errors as ex
+
+PACKAGES = ("pydantic", "httpx", "starlette", "uvicorn", "pygls", "GitPython", "tree-sitter")
+REPO = Path(__file__).resolve().parents[3]  # the checkout (for .tools/ and docs/ paths)
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | fail | warn | info
+    detail: str
+    fix: str = ""
+    required: bool = False
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+def python_checks() -> list[Check]:
+    from harness_ls import __version__
+
+    v = sys.version_info
+    checks = [Check("python", "ok" if v >= (3, 11) else "fail", f"Python {sys.version.split()[0]} ({sys.executable})",
+                    "install Python 3.11 or newer and recreate .venv (make setup)", True)]  # fmt: skip
+    missing, found = [], []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    detail = f"harness-ls {__version__}; " + ", ".join(found)
+    if missing:
+        checks.append(Check("packages", "fail", f"missing: {', '.join(missing)}",
+                            f"cd {REPO} && .venv/bin/pip install -e .", True))  # fmt: skip
+    else:
+        checks.append(Check("packages", "ok", detail))
+    return checks
+
+
+def data_dir_check(data_dir: Path) -> Check:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".doctor-"):
+            pass
+        return Check("data dir", "ok", f"{data_dir} is writable", required=True)
+    except OSError as exc:
+        return Check("data dir", "fail", f"{data_dir}: {exc.strerror or exc}",
+                     "set HARNESS_DATA_DIR to a writable folder, or fix its permissions", True)  # fmt: skip
+
+
+def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
+    import httpx
+
+    from harness_ls.cli.client import start_hint
+
+    target = app.target()
+    headers = {"authorization": f"Bearer {app.token}"} if app.token else {}
+    try:
+        with httpx.Client(base_url=target.url, timeout=5.0, trust_env=False, headers=headers) as c:
+            health = c.get("/v1/health")
+            doctor = c.get("/v1/doctor") if health.status_code == 200 else None
+    except httpx.HTTPError as exc:
+        where = f"{target.url} (from {target.source})"
+        return [Check("daemon", "warn", f"not reachable at {where}: {type(exc).__name__}",
+                      start_hint() + "; init/spec/diff/revert/context work without it")], None  # fmt: skip
+    if health.status_code == 401:
+        msg = "token rejected" if app.token else "the daemon requires a token and none is set"
+        return [
+            Check("daemon", "ok", f"reachable at {target.url} (from {target.source})"),
+            Check("token", "fail", msg, "pass --token or set HARNESS_AUTH_TOKEN to the daemon's token", True),
+        ], None  # fmt: skip
+    if health.status_code != 200:
+        return [Check("daemon", "fail", f"{target.url} answered HTTP {health.status_code}; is it harness-ls?",
+                      "check --url / HARNESS_URL", True)], None  # fmt: skip
+    h = health.json()
+    kind = {"agentd": "agentd", "harness-ls": "an editor's harness-ls"}.get(
+        h.get("kind"), h.get("kind")
+    )
+    checks = [Check("daemon", "ok", f"{kind} (pid {h.get('pid')}, v{h.get('version')}) at {target.url} "
+                    f"(from {target.source})")]  # fmt: skip
+    auth = "token accepted" if h.get("auth") else "no token needed (loopback only)"
+    checks.append(Check("token", "ok", auth, required=True))
+    report = doctor.json() if doctor is not None and doctor.status_code == 200 else None
+    return checks, report
+
+
+def model_check(app: Any, daemon: dict[str, Any] | None) -> list[Check]:
+    from harness_ls.models import describe, resolve
+
+    keys = [n for n in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
+                        "OLLAMA_HOST", "HARNESS_MODEL") if os.environ.get(n, "").strip()]  # fmt: skip
+    out = []
+    try:
+        configured = [p["name"] for p in describe(Path.cwd())["providers"] if p["configured"]]
+        resolved = resolve("run", workspace=Path.cwd())
+        seen = f"set: {', '.join(keys)}" if keys else "no model keys set"
+        if resolved.is_offline:
+            out.append(Check("model", "warn", f"{seen}; runs would be offline ({resolved.reason})",
+                             "set OPENAI_API_KEY or ANTHROPIC_API_KEY (or OPENAI_BASE_URL for a local "
+                             "server) in .env.local; see docs/models.md"))  # fmt: skip
+        else:
+            out.append(Check("model", "ok", f"{seen}; providers {', '.join(configured) or '-'}; "
+                             f"runs would use {resolved.info.provider}/{resolved.info.id}"))  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - a doctor reports, it never fails
+        msg = getattr(exc, "message", None) or str(exc)
+        out.append(Check("model", "fail", msg.splitlines()[0][:300],
+                         getattr(exc, "hint", None) or "fix the model settings (docs/models.md)", True))  # fmt: skip
+    if daemon:
+        for c in daemon.get("checks", []):
+            if c.get("name") == "model":
+                out.append(Check("daemon model", "ok" if c.get("ok") else "warn",
+                                 f"the daemon resolves: {c.get('detail')}",
+                                 "" if c.get("ok") else "set the key where agentd runs (its .env.local)"))  # fmt: skip
+    return out
+
+
+def tool_checks() -> list[Check]:
+    git = shutil.which("git")
+    out = [Check("git", "ok" if git else "fail", _version(["git", "--version"]) if git else "git not on PATH",
+                 "install git (Debian: apt-get install -y git)", True)]  # fmt: skip
+    rg = shutil.which("rg")
+    out.append(Check("ripgrep", "ok" if rg else "warn", _version(["rg", "--version"]) if rg else "rg not on PATH",
+                     "apt-get install -y ripgrep (the search tool is much faster with it)"))  # fmt: skip
+    try:
+        from harness_ls.workspace import tool_paths
+
+        paths = tool_paths(Path.cwd())
+        if not paths.get("mmdc"):
+            paths["mmdc"] = tool_paths(REPO).get("mmdc")
+    except Exception:  # noqa: BLE001
+        paths = {
+            "mmdc": shutil.which("mmdc"),
+            "chromium": shutil.which("chromium"),
+            "awsdac": shutil.which("awsdac"),
+        }
+    fixes = {
+        "mmdc": f"cd {REPO} && make tools (installs @mermaid-js/mermaid-cli into .tools/)",
+        "chromium": "apt-get install -y chromium (or set PUPPETEER_EXECUTABLE_PATH)",
+        "awsdac": "go install github.com/awslabs/diagram-as-code/cmd/awsdac@latest",
+    }
+    for name in ("mmdc", "chromium", "awsdac"):
+        found = paths.get(name)
+        out.append(
+            Check(
+                name,
+                "ok" if found else "warn",
+                found or f"{name} not found (diagrams)",
+                fixes[name],
+            )
+        )
+    return out
+
+
+def editor_hints() -> list[Check]:
+    out = []
+    nvim = shutil.which("nvim")
+    if nvim:
+        out.append(Check("neovim", "info", f"{_version(['nvim', '--version'])}: see docs/editors/neovim.md "
+                         "(vim.lsp.config with cmd = { 'harness-ls' })"))  # fmt: skip
+    else:
+        out.append(
+            Check("neovim", "info", "Neovim not found; ≥ 0.11 works with docs/editors/neovim.md")
+        )
+    code = shutil.which("code") or shutil.which("code-server")
+    if code:
+        out.append(Check("vs code", "info", f"{code}: install the extension from vscode-client/ (make vsix), "
+                         "see docs/editors/vscode.md"))  # fmt: skip
+    else:
+        out.append(Check("vs code", "info", "VS Code not found; see docs/editors/vscode.md"))
+    ls = shutil.which("harness-ls")
+    out.append(Check("harness-ls", "ok" if ls else "warn", ls or "harness-ls not on PATH",
+                     f"editors need the full path: {REPO}/bin/harness-ls (make build)"))  # fmt: skip
+    return out
+
+
+def doctor(app: Any) -> int:
+    app.load_env()
+    checks = python_checks()
+    checks.append(data_dir_check(app.data_dir))
+    daemon, report = daemon_checks(app)
+    checks += daemon
+    checks += model_check(app, report)
+    checks += tool_checks()
+    checks += editor_hints()
+    failed = [c for c in checks if c.status == "fail" and c.required]
+    if app.json:
+        app.emit_json({"ok": not failed, "checks": [asdict(c) for c in checks]})
+        return ex.FAILED if failed else ex.OK
+    s = app.style
+    marks = {"ok": s.ok, "fail": s.bad, "warn": s.warn, "info": s.dim("·")}
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        app.out(f"{marks[c.status]} {c.name.ljust(width)}  {c.detail}")
+        if c.fix and c.status in ("fail", "warn"):
+            app.out(f"  {' ' * width}  {s.dim('fix: ' + c.fix)}")
+    warns = sum(c.status == "warn" for c in checks)
+    if failed:
+        app.out(
+            s.red(f"{len(failed)} required check(s) failed")
+            + (f", {warns} warning(s)" if warns else "")
+        )
+        return ex.FAILED
+    app.out(s.green("all required checks passed") + (f" ({warns} warning(s))" if warns else ""))
+    return ex.OK

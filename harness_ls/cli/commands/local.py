@@ -1,0 +1,214 @@
+"""Commands that need no daemon: init, spec new/prompt, diff, revert, checkpoints gc, context.
+
+They call the core directly in this process (the same functions the daemon uses), so they work
+from any directory through the `bin/` wrappers even when nothing is running.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness_ls.cli import errors as ex
+from harness_ls.cli.errors import CliError
+
+
+def _dir(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise CliError(f"workspace {raw} is not a directory", exit_code=ex.USAGE)
+    return path.resolve()
+
+
+def _rel(path: str | Path) -> str:
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def init(app: Any) -> int:
+    from harness_ls.workspace import init as scaffold
+
+    a = app.args
+    report = scaffold(
+        _dir(a.workspace), force=a.force, dry_run=a.dry_run, with_schema=a.with_schema
+    )
+    if app.json:
+        app.emit_json(report.model_dump(mode="json"))
+        return ex.OK
+    app.out(report.summary())
+    if not a.dry_run:
+        app.note(
+            'next: agentctl spec new <name>   (or: agentctl spec prompt --prompt "..." <name>)'
+        )
+    return ex.OK
+
+
+def spec_new(app: Any) -> int:
+    from harness_ls.core import Harness
+
+    a = app.args
+    path = Harness(app.data_dir).new_spec(str(_dir(a.workspace)), a.name)
+    if app.json:
+        app.emit_json({"path": str(path), "name": a.name})
+    else:
+        app.out(f"{app.style.ok} created {_rel(path)}")
+        app.note(f"edit it, then: agentctl run --workspace . --spec {_rel(path)}")
+    return ex.OK
+
+
+def _prompt_text(a: Any) -> str:
+    if a.prompt is not None and a.prompt_file is not None:
+        raise CliError(
+            "give either --prompt or --prompt-file, not both", exit_code=ex.USAGE,
+            hint='e.g. --prompt "Add a /health endpoint" or --prompt-file idea.txt',
+        )  # fmt: skip
+    if a.prompt_file is not None:
+        if a.prompt_file == "-":
+            return sys.stdin.read()
+        try:
+            return Path(a.prompt_file).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise CliError(
+                f"cannot read --prompt-file {a.prompt_file}: {reason}", exit_code=ex.USAGE
+            ) from None
+    if a.prompt is None:
+        raise CliError("--prompt or --prompt-file is required", exit_code=ex.USAGE,
+                       hint='e.g. agentctl spec prompt --prompt "Add a /health endpoint" health')  # fmt: skip
+    return a.prompt
+
+
+def spec_prompt(app: Any) -> int:
+    import asyncio
+
+    from harness_ls.core import Harness
+
+    a = app.args
+    text = _prompt_text(a)
+    if not text.strip():
+        raise CliError("the prompt is empty", exit_code=ex.USAGE,
+                       hint="describe the change you want in a sentence or two")  # fmt: skip
+    ws = _dir(a.workspace)
+    app.load_env()
+    if not app.json:
+        app.note("writing the spec…")
+    harness = Harness(app.data_dir, model=a.model)
+    result = asyncio.run(
+        harness.spec_from_prompt(str(ws), a.name, text, overwrite=a.overwrite, model=a.model)
+    )
+    data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+    if app.json:
+        app.emit_json(data)
+        return ex.OK
+    rel = _rel(data.get("path", ""))
+    if data.get("offline"):
+        app.out(f"{app.style.warn} {data.get('message', '')}")
+    else:
+        app.out(f"{app.style.ok} {data.get('message', f'wrote {rel}')}"
+                + app.style.dim(f"  (model {data.get('model')}, attempt {data.get('attempts')})"))  # fmt: skip
+        for p in data.get("problems") or []:
+            start = (p.get("range") or {}).get("start") or {}
+            app.out(f"  {rel}:{start.get('line', 0) + 1}:{start.get('character', 0) + 1}: "
+                    f"{p.get('severity')} {p.get('code')} {p.get('message')}")  # fmt: skip
+    app.note(f"review it, then: agentctl run --workspace . --spec {rel}")
+    return ex.OK
+
+
+def _run_workspace(app: Any, run_id: str, explicit: str | None) -> Path:
+    """--workspace, else the run's workspace from the local data dir, else the current dir."""
+    if explicit:
+        return _dir(explicit)
+    try:
+        from harness_ls.store import RunStore
+
+        return Path(RunStore(app.data_dir).get("run", run_id).workspace)
+    except Exception:  # noqa: BLE001 - unknown here (another data dir): fall back to cwd
+        return Path.cwd()
+
+
+def diff(app: Any) -> int:
+    from harness_ls.workspace import diff as run_diff
+
+    a = app.args
+    ws = _run_workspace(app, a.run_id, a.workspace)
+    text = run_diff(ws, a.run_id, a.step)
+    if app.json:
+        app.emit_json({"run_id": a.run_id, "step": a.step, "workspace": str(ws), "diff": text})
+    elif text.strip():
+        app.out(app.style.diff(text.rstrip("\n")))
+    else:
+        app.note(
+            f"run {a.run_id} changed nothing" + (f" in step {a.step}" if a.step is not None else "")
+        )
+    return ex.OK
+
+
+def revert(app: Any) -> int:
+    from harness_ls.workspace import revert as run_revert
+
+    a = app.args
+    ws = _run_workspace(app, a.run_id, a.workspace)
+    report = run_revert(ws, a.run_id, a.step, dry_run=a.dry_run, partial=a.partial)
+    if app.json:
+        app.emit_json(report.model_dump(mode="json"))
+    else:
+        app.out(report.summary())
+        for f in report.conflicts:
+            if f.merged:
+                app.out(app.style.dim(f"--- {f.path} (merge with conflict markers) ---"))
+                app.out(f.merged.rstrip("\n"))
+    return ex.OK if report.ok else ex.FAILED
+
+
+def checkpoints_gc(app: Any) -> int:
+    from harness_ls.workspace import gc
+
+    a = app.args
+    keep: set[str] = set()
+    try:
+        from harness_ls.store import RunStore
+
+        store = RunStore(app.data_dir)
+        for status in ("created", "running", "waiting_approval"):
+            keep |= {m.id for m in store.list("run", status=status)}
+    except Exception:  # noqa: BLE001 - no local store: only age decides
+        pass
+    report = gc(_dir(a.workspace), a.older_than, keep=keep, dry_run=a.dry_run)
+    if app.json:
+        app.emit_json(report.model_dump(mode="json"))
+        return ex.OK
+    verb = "would remove" if report.dry_run else "removed"
+    app.out(f"{app.style.ok} {verb} {report.removed_refs} ref(s) of {len(report.removed_runs)} run(s); "
+            f"kept {len(report.kept_runs)}")  # fmt: skip
+    for rid in report.removed_runs:
+        app.out(f"  {verb} {rid}")
+    return ex.OK
+
+
+def context(app: Any) -> int:
+    from harness_ls.context import build_context
+
+    a = app.args
+    ws = _dir(a.workspace)
+    if a.spec and a.task:
+        raise CliError("give either --spec or --task, not both", exit_code=ex.USAGE)
+    task = a.task or ""
+    if a.spec:
+        spec = Path(a.spec).expanduser()
+        spec = spec if spec.is_absolute() else ws / spec
+        if not spec.is_file():
+            raise CliError(f"spec file {a.spec} not found (looked at {spec})", exit_code=ex.USAGE,
+                           hint="create one with `agentctl spec new <name>`")  # fmt: skip
+        task = spec.read_text(encoding="utf-8", errors="replace")
+    result = build_context(ws, task, a.budget, data_dir=app.data_dir)
+    if app.json:
+        app.emit_json({**result.model_dump(mode="json"), "text": result.text})
+        return ex.OK
+    app.out(result.text)
+    app.note(f"{result.tokens}/{result.budget_tokens} tokens ({result.tokenizer}), "
+             f"{len(result.files)} file(s) in the map")  # fmt: skip
+    return ex.OK

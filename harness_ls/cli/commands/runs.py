@@ -1,0 +1,190 @@
+"""Run commands (daemon): run, attach, approve, approvals, export, list, cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness_ls.cli import errors as ex
+from harness_ls.cli.errors import CliError
+from harness_ls.cli.follow import Detached, follow
+from harness_ls.cli.tables import age, table
+
+TERMINAL = frozenset({"run.completed", "run.failed", "run.cancelled", "run.interrupted"})
+
+
+def _workspace(raw: str) -> Path:
+    ws = Path(raw).expanduser().resolve()
+    if not ws.is_dir():
+        raise CliError(f"workspace {raw} is not a directory", exit_code=ex.USAGE)
+    return ws
+
+
+def _problem_lines(spec: str, details: Any) -> list[str]:
+    """Spec problems from an InvalidInput's details as `file:line:col: severity code message`."""
+    if not isinstance(details, list):
+        return []
+    out = []
+    for p in details:
+        if not isinstance(p, dict) or "message" not in p:
+            continue
+        start = (p.get("range") or {}).get("start") or {}
+        line, col = int(start.get("line", 0)) + 1, int(start.get("character", 0)) + 1
+        out.append(
+            f"{spec}:{line}:{col}: {p.get('severity', 'error')} {p.get('code', '')} {p['message']}"
+        )
+    return out
+
+
+def run(app: Any) -> int:
+    a = app.args
+    client = app.client()
+    ws = _workspace(a.workspace)
+    spec = a.spec
+    if a.resume and not spec:
+        meta = client.get(f"/v1/runs/{a.resume}")
+        spec, ws = meta["spec_path"], Path(meta["workspace"])
+    if not spec:
+        raise CliError("--spec is required", exit_code=ex.USAGE,
+                       hint="e.g. agentctl run --workspace . --spec specs/login/spec.md")  # fmt: skip
+    path = Path(spec).expanduser()
+    full = path if path.is_absolute() else ws / path
+    if spec != "<inline>" and not full.is_file():
+        raise CliError(
+            f"spec file {spec} not found (looked at {full})",
+            exit_code=ex.USAGE,
+            hint="create one with `agentctl spec new <name>`",
+        )
+    body = {"workspace": str(ws), "spec": spec, "model": a.model, "resume": a.resume}
+    try:
+        meta = client.post("/v1/runs", json={k: v for k, v in body.items() if v is not None})
+    except CliError as err:
+        lines = _problem_lines(spec, err.details)
+        if lines:
+            err.lines, err.details = lines, err.details
+            err.hint = f"fix them, then run again (`harness-ls check {spec}` lists them too)"
+            err.message = f"spec {spec} is not valid ({len(lines)} problem(s))"
+        raise
+    run_id = meta["id"]
+    if not a.follow:
+        if app.json:
+            app.emit_json(meta)
+        else:
+            app.out(run_id)
+            app.note(f"follow it with: agentctl attach {run_id}")
+        return ex.OK
+    if not app.json:
+        app.out(run_id)
+    return _attach(app, run_id)
+
+
+def attach(app: Any) -> int:
+    return _attach(app, app.args.run_id)
+
+
+def _attach(app: Any, run_id: str) -> int:
+    client = app.client()
+    client.get(f"/v1/runs/{run_id}")  # NotFound (exit 5) before streaming
+    try:
+        last = follow(app, f"/v1/runs/{run_id}/events", until=lambda ev: ev.get("type") in TERMINAL)
+    except Detached:
+        app.note(f"detached from {run_id}; it keeps going. Reattach: agentctl attach {run_id}")
+        return ex.DETACHED
+    if last is None:  # the stream ended without an end event: ask for the status
+        status = client.get(f"/v1/runs/{run_id}").get("status")
+        return ex.OK if status == "completed" else ex.FAILED
+    return ex.OK if last.get("type") == "run.completed" else ex.FAILED
+
+
+def answer(app: Any, url: str, what: str) -> int:
+    a = app.args
+    body: dict[str, Any] = {"decision": "deny" if a.deny else "approve"}
+    if a.note:
+        body["note"] = a.note
+    if a.similar:
+        if a.deny:
+            raise CliError("--similar only applies to approvals", exit_code=ex.USAGE)
+        body["scope"] = "similar"
+    result = app.client().post(url, json=body)
+    if app.json:
+        app.emit_json(result)
+    else:
+        word = "denied" if a.deny else "approved"
+        mark = app.style.bad if a.deny else app.style.ok
+        app.out(f"{mark} {word} {what}")
+    return ex.OK
+
+
+def approve(app: Any) -> int:
+    a = app.args
+    return answer(app, f"/v1/runs/{a.run_id}/approvals/{a.step}", f"{a.step} ({a.run_id})")
+
+
+def approvals(app: Any) -> int:
+    pending = app.client().get("/v1/approvals")
+    if app.json:
+        app.emit_json(pending)
+        return ex.OK
+    if not pending:
+        app.out("no pending approvals")
+        return ex.OK
+    from harness_ls.cli.render import answer_command
+
+    for p in pending:
+        owner = p.get("run_id") or p.get("session_id")
+        summary = (p.get("preview") or {}).get("summary", "")
+        app.out(
+            f"{app.style.yellow('?')} {p.get('tool')} — {summary}  {app.style.dim(owner or '')}"
+        )
+        ev = {"run_id": p.get("run_id"), "session_id": p.get("session_id"),
+              "data": {"approval_id": p.get("id")}}  # fmt: skip
+        app.out(f"    {answer_command(ev)[0]}")
+    return ex.OK
+
+
+def export(app: Any) -> int:
+    a = app.args
+    out = Path(a.out or f"{a.run_id}.zip").expanduser()
+    if out.is_dir():
+        out = out / f"{a.run_id}.zip"
+    size = app.client().download(f"/v1/runs/{a.run_id}/export", out)
+    if app.json:
+        app.emit_json({"run_id": a.run_id, "path": str(out.resolve()), "bytes": size})
+    else:
+        app.out(f"{app.style.ok} wrote {out} ({size} bytes)")
+    return ex.OK
+
+
+def list_runs(app: Any) -> int:
+    a = app.args
+    params: dict[str, Any] = {"limit": a.limit}
+    if a.status:
+        params["status"] = a.status
+    runs = app.client().get("/v1/runs", params=params)
+    if app.json:
+        app.emit_json(runs)
+        return ex.OK
+    if not runs:
+        app.out("no runs" + (f" with status {a.status}" if a.status else ""))
+        app.note("start one with: agentctl run --workspace . --spec specs/<name>/spec.md")
+        return ex.OK
+    rows = [[r["id"], _status(app, r.get("status", "")), age(r.get("created_at")),
+             r.get("title") or r.get("spec_path") or "", r.get("outcome") or ""] for r in runs]  # fmt: skip
+    app.out(table(["RUN", "STATUS", "CREATED", "TITLE", "OUTCOME"], rows))
+    return ex.OK
+
+
+def _status(app: Any, status: str) -> str:
+    s = app.style
+    color = {"completed": s.green, "failed": s.red, "waiting_approval": s.yellow,
+             "running": s.cyan, "cancelled": s.dim, "interrupted": s.yellow}.get(status)  # fmt: skip
+    return color(status) if color else status
+
+
+def cancel(app: Any) -> int:
+    meta = app.client().post(f"/v1/runs/{app.args.run_id}/cancel")
+    if app.json:
+        app.emit_json(meta)
+    else:
+        app.out(f"{app.style.ok} {app.args.run_id} {meta.get('status', 'cancelled')}")
+    return ex.OK

@@ -1,0 +1,369 @@
+"""Human output: colors (off for NO_COLOR, --no-color, pipes, TERM=dumb), symbols, diffs, events.
+
+`EventPrinter` turns run and session events into a readable transcript: steps, streamed model
+text, tool calls and results, colored diffs, verify results, and pending approvals with the exact
+command that answers them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
+         "bold": "1", "dim": "2"}  # fmt: skip
+
+
+class Style:
+    def __init__(self, color: bool, unicode: bool = True) -> None:
+        self.color = color
+        self.unicode = unicode
+
+    @classmethod
+    def detect(cls, *, no_color: bool = False, stream: TextIO | None = None) -> Style:
+        stream = stream or sys.stdout
+        forced = os.environ.get("FORCE_COLOR", "") not in ("", "0")
+        color = not no_color and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+        color = color and (forced or _isatty(stream))
+        encoding = (getattr(stream, "encoding", None) or "").lower()
+        return cls(color, unicode="utf" in encoding)
+
+    def paint(self, text: str, *names: str) -> str:
+        if not self.color or not text:
+            return text
+        codes = ";".join(CODES[n] for n in names)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+    def red(self, t: str) -> str:
+        return self.paint(t, "red")
+
+    def green(self, t: str) -> str:
+        return self.paint(t, "green")
+
+    def yellow(self, t: str) -> str:
+        return self.paint(t, "yellow")
+
+    def cyan(self, t: str) -> str:
+        return self.paint(t, "cyan")
+
+    def bold(self, t: str) -> str:
+        return self.paint(t, "bold")
+
+    def dim(self, t: str) -> str:
+        return self.paint(t, "dim")
+
+    # symbols with ASCII fallbacks
+    @property
+    def ok(self) -> str:
+        return self.green("✓" if self.unicode else "ok")
+
+    @property
+    def bad(self) -> str:
+        return self.red("✗" if self.unicode else "x")
+
+    @property
+    def warn(self) -> str:
+        return self.yellow("!")
+
+    @property
+    def arrow(self) -> str:
+        return self.cyan("→" if self.unicode else "->")
+
+    @property
+    def bullet(self) -> str:
+        return self.bold("●" if self.unicode else "*")
+
+    def diff(self, text: str, indent: str = "") -> str:
+        out = []
+        for line in text.splitlines():
+            if line.startswith(("+++", "---")):
+                line = self.bold(line)
+            elif line.startswith("+"):
+                line = self.green(line)
+            elif line.startswith("-"):
+                line = self.red(line)
+            elif line.startswith("@@"):
+                line = self.cyan(line)
+            elif line.startswith("diff --git"):
+                line = self.bold(line)
+            out.append(indent + line)
+        return "\n".join(out)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def duration(ms: Any) -> str:
+    try:
+        v = float(ms)
+    except (TypeError, ValueError):
+        return ""
+    return f"{v:.0f} ms" if v < 1000 else f"{v / 1000:.1f} s"
+
+
+def short(text: Any, limit: int = 300) -> str:
+    s = str(text or "").strip()
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def answer_command(ev: dict[str, Any]) -> tuple[str, str]:
+    """The exact `agentctl` commands that approve / deny this approval."""
+    aid = (ev.get("data") or {}).get("approval_id") or ev.get("step_id") or ev.get("call_id")
+    if ev.get("session_id"):
+        base = f"agentctl session approve --call {aid} {ev['session_id']}"
+    else:
+        base = f"agentctl approve --step {aid} {ev.get('run_id')}"
+    return base, base.replace(" approve ", " approve --deny ", 1) + ' --note "why"'
+
+
+class EventPrinter:
+    """Prints events as they come; keeps just enough state to join streamed text."""
+
+    def __init__(self, style: Style, write: Callable[[str], None] | None = None, *,
+                 quiet: bool = False) -> None:  # fmt: skip
+        self.s = style
+        self.write = write or (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
+        self.quiet = quiet
+        self.streaming = False  # inside a run of message.delta text
+        self.streamed_since_message = False
+        self.steps: dict[str, str] = {}
+
+    def line(self, text: str = "") -> None:
+        self.end_stream()
+        self.write(text + "\n")
+
+    def end_stream(self) -> None:
+        if self.streaming:
+            self.write("\n")
+            self.streaming = False
+
+    def __call__(self, ev: dict[str, Any]) -> None:
+        handler = getattr(self, "on_" + ev.get("type", "").replace(".", "_"), None)
+        if handler is not None:
+            handler(ev, ev.get("data") or {})
+
+    # ---- runs -----------------------------------------------------------------------------
+    def on_run_created(self, ev: dict, d: dict) -> None:
+        self.line(f"{self.s.bold('run')} {ev.get('run_id')}  {self.s.dim(d.get('spec_path', ''))}")
+
+    def on_run_started(self, ev: dict, d: dict) -> None:
+        model = d.get("model") or "default model"
+        extra = self.s.yellow(" (offline: no model configured)") if d.get("offline") else ""
+        self.line(f"{self.s.arrow} started with {model}{extra}")
+
+    def on_run_resumed(self, ev: dict, d: dict) -> None:
+        self.line(f"{self.s.arrow} resumed {self.s.dim(short(d.get('reason', '')))}")
+
+    def on_plan_updated(self, ev: dict, d: dict) -> None:
+        steps = d.get("steps") or []
+        self.line(
+            f"{self.s.bullet} {self.s.bold('plan')} ({len(steps)} step{'s' if len(steps) != 1 else ''})"
+        )
+        for i, st in enumerate(steps, 1):
+            self.steps[st.get("id", "")] = st.get("title", "")
+            self.line(f"    {i}. {st.get('title', '')}")
+
+    def on_step_started(self, ev: dict, d: dict) -> None:
+        phase = d.get("phase") or "step"
+        if phase == "plan":
+            return
+        self.line(f"{self.s.bullet} {self.s.bold(phase)}  {d.get('title', '')}")
+
+    def on_step_completed(self, ev: dict, d: dict) -> None:
+        if d.get("phase") == "plan":
+            return
+        took = duration(d.get("duration_ms"))
+        self.line(
+            f"  {self.s.ok} {d.get('phase') or 'step'} done"
+            + (f" {self.s.dim(took)}" if took else "")
+        )
+
+    def on_step_failed(self, ev: dict, d: dict) -> None:
+        self.line(f"  {self.s.bad} step failed: {short(d.get('error'))}")
+        if d.get("hint"):
+            self.line(f"    {self.s.dim('hint: ' + d['hint'])}")
+
+    def on_verify_started(self, ev: dict, d: dict) -> None:
+        cmds = d.get("commands") or []
+        attempt = d.get("attempt")
+        again = f" (attempt {attempt})" if attempt and attempt > 1 else ""
+        self.line(f"{self.s.bullet} {self.s.bold('verify')}  {len(cmds)} acceptance test(s){again}")
+
+    def on_verify_result(self, ev: dict, d: dict) -> None:
+        mark = self.s.ok if d.get("ok") else self.s.bad
+        took = self.s.dim(duration(d.get("duration_ms")))
+        self.line(f"  {mark} {d.get('command', '')}  {took}")
+        if not d.get("ok") and d.get("output"):
+            for out_line in str(d["output"]).splitlines()[-12:]:
+                self.line(f"      {self.s.dim(out_line)}")
+
+    def on_run_completed(self, ev: dict, d: dict) -> None:
+        self.line(
+            f"{self.s.ok} {self.s.bold('run completed')}: {d.get('outcome', '')}" + self._totals(d)
+        )
+
+    def on_run_failed(self, ev: dict, d: dict) -> None:
+        self.line(f"{self.s.bad} {self.s.bold('run failed')}: {short(d.get('error'), 600)}")
+        if d.get("hint"):
+            self.line(f"  {self.s.dim('hint: ' + d['hint'])}")
+
+    def on_run_cancelled(self, ev: dict, d: dict) -> None:
+        self.line(
+            f"{self.s.bad} {self.s.bold('run cancelled')}"
+            + (f": {d['reason']}" if d.get("reason") else "")
+        )
+
+    def on_run_interrupted(self, ev: dict, d: dict) -> None:
+        rid = ev.get("run_id")
+        self.line(f"{self.s.warn} {self.s.bold('run interrupted')}: {short(d.get('reason'))}")
+        self.line(f"  {self.s.dim(f'resume it with: agentctl run --resume {rid}')}")
+
+    def _totals(self, d: dict) -> str:
+        bits = []
+        if d.get("duration_ms"):
+            bits.append(duration(d["duration_ms"]))
+        usage = d.get("usage") or {}
+        if usage.get("input_tokens"):
+            bits.append(f"{usage['input_tokens']}→{usage.get('output_tokens', 0)} tokens")
+        if d.get("tool_calls"):
+            bits.append(f"{d['tool_calls']} tool call(s)")
+        return f"  {self.s.dim('(' + ', '.join(bits) + ')')}" if bits else ""
+
+    # ---- model text and tools -------------------------------------------------------------
+    def on_message_delta(self, ev: dict, d: dict) -> None:
+        if self.quiet:
+            return
+        text = d.get("text") or ""
+        if not text:
+            return
+        if not self.streaming:
+            self.write("  ")
+            self.streaming = True
+        self.write(text.replace("\n", "\n  "))
+        self.streamed_since_message = True
+
+    def on_message(self, ev: dict, d: dict) -> None:
+        if self.streamed_since_message or self.quiet or d.get("role") != "assistant":
+            self.streamed_since_message = False
+            self.end_stream()
+            return
+        content = d.get("content")
+        if isinstance(content, str) and content.strip():
+            self.line("  " + content.strip().replace("\n", "\n  "))
+
+    def on_tool_call(self, ev: dict, d: dict) -> None:
+        args = d.get("arguments") or {}
+        what = (
+            args.get("path")
+            or args.get("command")
+            or args.get("pattern")
+            or args.get("query")
+            or ""
+        )
+        self.line(f"  {self.s.arrow} {self.s.bold(d.get('name', 'tool'))} {short(what, 160)}")
+
+    def on_tool_result(self, ev: dict, d: dict) -> None:
+        mark = self.s.ok if d.get("ok") else self.s.bad
+        self.line(
+            f"    {mark} {short(d.get('output'), 200).splitlines()[0] if d.get('output') else ''}"
+        )
+        diff = (d.get("data") or {}).get("diff")
+        if isinstance(diff, str) and diff.strip() and not self.quiet:
+            self.line(self.s.diff(diff.rstrip("\n"), indent="      "))
+
+    def on_tool_refused(self, ev: dict, d: dict) -> None:
+        self.line(
+            f"    {self.s.bad} refused: {short(d.get('reason'))} {self.s.dim(d.get('rule') or '')}"
+        )
+
+    def on_approval_requested(self, ev: dict, d: dict) -> None:
+        p = d.get("preview") or {}
+        self.line(
+            f"  {self.s.yellow('? approval needed')}: {d.get('tool', '')} — {p.get('summary', '')}"
+        )
+        if p.get("command"):
+            self.line(f"      $ {p['command']}")
+        if p.get("diff"):
+            self.line(self.s.diff(str(p["diff"]).rstrip("\n"), indent="      "))
+        approve, deny = answer_command(ev)
+        self.line(f"    approve: {self.s.bold(approve)}")
+        self.line(f"    deny:    {deny}")
+
+    def on_approval_resolved(self, ev: dict, d: dict) -> None:
+        decision = d.get("decision")
+        mark = self.s.ok if decision == "approve" else self.s.bad
+        word = {"approve": "approved", "deny": "denied"}.get(decision or "", decision or "")
+        by = f" by {d['surface']}" if d.get("surface") else ""
+        note = f": {d['note']}" if d.get("note") else ""
+        self.line(f"    {mark} {word}{by}{note}")
+
+    def on_log(self, ev: dict, d: dict) -> None:
+        level = d.get("level", "info")
+        if level in ("warning", "error"):
+            mark = self.s.warn if level == "warning" else self.s.bad
+            self.line(f"  {mark} {short(d.get('message'), 400)}")
+
+    def on_model_unavailable(self, ev: dict, d: dict) -> None:
+        msg = d.get("message") or d.get("reason") or "model unavailable"
+        self.line(f"  {self.s.warn} {short(msg, 400)}")
+        if d.get("hint"):
+            self.line(f"    {self.s.dim('hint: ' + d['hint'])}")
+
+    def on_docs_updated(self, ev: dict, d: dict) -> None:
+        paths = d.get("paths") or []
+        if paths:
+            self.line(f"  {self.s.ok} docs updated: {', '.join(paths)}")
+
+    def on_artifact_written(self, ev: dict, d: dict) -> None:
+        self.line(f"  {self.s.dim('artifact ' + str(d.get('path', '')))}")
+
+    # ---- sessions -------------------------------------------------------------------------
+    def on_user_message(self, ev: dict, d: dict) -> None:
+        content = d.get("content")
+        text = content if isinstance(content, str) else "(content parts)"
+        refs = d.get("refs") or []
+        extra = self.s.dim(f"  [{', '.join(refs)}]") if refs else ""
+        self.line(f"{self.s.bold('you')}: {short(text, 2000)}{extra}")
+
+    def on_turn_started(self, ev: dict, d: dict) -> None:
+        self.line(self.s.dim(f"— turn {d.get('turn', '')}"))
+
+    def on_turn_completed(self, ev: dict, d: dict) -> None:
+        if d.get("ok") is False:
+            why = d.get("error") or d.get("outcome") or "failed"
+            self.line(f"{self.s.bad} turn {d.get('turn', '')} failed: {short(why, 400)}")
+        else:
+            self.end_stream()
+
+    def on_turn_cancelled(self, ev: dict, d: dict) -> None:
+        self.line(f"{self.s.warn} turn {d.get('turn', '')} cancelled: {d.get('reason', '')}")
+
+    def on_turn_queued(self, ev: dict, d: dict) -> None:
+        self.line(self.s.dim(f"  queued (position {d.get('position')}) behind the running turn"))
+
+    def on_attachment_added(self, ev: dict, d: dict) -> None:
+        self.line(
+            self.s.dim(f"  attached {d.get('ref')} ({d.get('mime')}, {d.get('bytes')} bytes)")
+        )
+
+    def on_spec_validated(self, ev: dict, d: dict) -> None:
+        if d.get("ok"):
+            self.line(f"  {self.s.ok} spec valid")
+        else:
+            self.line(f"  {self.s.warn} spec draft has problems; the model is repairing it")
+
+    def on_spec_written(self, ev: dict, d: dict) -> None:
+        self.line(f"  {self.s.ok} wrote {d.get('path')}")
+
+    def on_context_trimmed(self, ev: dict, d: dict) -> None:
+        self.line(
+            self.s.dim(
+                f"  history trimmed to fit the model ({d.get('dropped')} message(s) dropped)"
+            )
+        )

@@ -1,0 +1,41 @@
+"""Plain aligned tables and relative times for list output (ANSI-aware widths)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible_len(text: str) -> int:
+    return len(_ANSI.sub("", text))
+
+
+def table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> str:
+    cells = [[str(c) if visible_len(str(c)) <= max_width else str(c)[: max_width - 1] + "…"
+              for c in row] for row in rows]  # fmt: skip
+    widths = [max([len(h)] + [visible_len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in cells:
+        parts = [c + " " * (w - visible_len(c)) for c, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def age(ts: str | None, now: datetime | None = None) -> str:
+    """'3m ago' from an ISO-8601 UTC timestamp; the raw text when it does not parse."""
+    if not ts:
+        return ""
+    try:
+        when = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return ts
+    secs = int(((now or datetime.now(UTC)) - when).total_seconds())
+    if secs < 60:
+        return f"{max(secs, 0)}s ago"
+    if secs < 3600:
+        return f"{secs // 60}m ago"
+    if secs < 86400:
+        return f"{secs // 3600}h ago"
+    return f"{secs // 86400}d ago"
