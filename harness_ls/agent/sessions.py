@@ -215,11 +215,7 @@ class SessionManager:
     def _resolve(self, meta: Any, needs: set[str]) -> Any:
         from harness_ls.models import resolve
 
-        purpose = (
-            "spec"
-            if getattr(meta, "extra", {}).get("mode") == "spec" or _mode(meta) == "spec"
-            else "session"
-        )
+        purpose = "spec" if _mode(meta) == "spec" else "session"
         return resolve(
             purpose,
             needs | {"tools"},
