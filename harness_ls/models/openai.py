@@ -242,8 +242,10 @@ class OpenAIProvider:
                         f"{self.name}: the stream ended before the answer was complete",
                         hint="the answer is incomplete; retry the step",
                     )
-            for ev in state.finish_events():
-                yield ev
+            final = state.finish_events()
+        # the response is closed (its connection back in the pool) before Done is seen
+        for ev in final:
+            yield ev
 
     def _json(self, data: str | bytes) -> dict[str, Any]:
         try:
