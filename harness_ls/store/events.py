@@ -131,7 +131,9 @@ def check_data(name: str, data: dict[str, Any] | BaseModel | None) -> dict[str, 
         data = {}
     elif isinstance(data, BaseModel):
         data = data.model_dump(mode="json", exclude_none=True)
-    elif not isinstance(data, dict):
+    elif isinstance(data, dict):
+        data = dict(data)  # the caller may reuse its dict; the event keeps its own
+    else:
         raise InvalidInput(f"event {name} data must be an object, got {type(data).__name__}")
     try:
         et.model.model_validate(data)

@@ -18,7 +18,7 @@ from harness_ls.store import log as logfile
 from harness_ls.store.events import Event
 from harness_ls.store.export import build_zip
 from harness_ls.store.ids import check_id, new_id
-from harness_ls.store.live import live_hub
+from harness_ls.store.live import _HUBS, live_hub
 from harness_ls.store.lock import is_locked
 from harness_ls.store.meta import (
     RUN_IN_FLIGHT,
@@ -42,7 +42,7 @@ class RunStore:
 
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = data_dir(root)
-        self._cache: dict[Path, tuple[int, int, RunMeta | SessionMeta]] = {}
+        self._cache: dict[str, tuple[int, int, RunMeta | SessionMeta]] = {}
 
     # ---- paths --------------------------------------------------------------------------------
 
@@ -190,21 +190,24 @@ class RunStore:
         return meta
 
     def _load_meta(self, kind: str, d: Path) -> RunMeta | SessionMeta | None:
-        path = d / "meta.json"
+        meta = self._cached_meta(kind, str(d))
+        return meta.model_copy() if meta is not None else None
+
+    def _cached_meta(self, kind: str, d: str) -> RunMeta | SessionMeta | None:
+        """meta.json parsed once per (mtime, size); shared object, callers copy before mutating."""
+        path = d + "/meta.json"
         try:
-            st = path.stat()
-            cached = self._cache.get(path)
-            if cached and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
-                return cached[2].model_copy()
-            meta = read_meta(path, kind)
+            st = os.stat(path)
         except OSError:
-            meta = None
-            st = None
-        if meta is None or meta.id != d.name:
-            return self._rebuild_meta(kind, d)
-        if st is not None:
-            self._cache[path] = (st.st_mtime_ns, st.st_size, meta)
-        return meta.model_copy()
+            return self._rebuild_meta(kind, Path(d))
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
+            return cached[2]
+        meta = read_meta(Path(path), kind)
+        if meta is None or meta.id != os.path.basename(d):
+            return self._rebuild_meta(kind, Path(d))
+        self._cache[path] = (st.st_mtime_ns, st.st_size, meta)
+        return meta
 
     def _rebuild_meta(self, kind: str, d: Path) -> RunMeta | SessionMeta | None:
         events = list(logfile.read_events(d / "events.ndjson"))
@@ -221,7 +224,11 @@ class RunStore:
     def list(
         self, kind: Kind, *, status: str | None = None, limit: int | None = None
     ) -> list[RunMeta | SessionMeta]:
-        """Newest first, optionally filtered by status; reads only meta.json files (cached)."""
+        """Newest first (ids sort by creation time), optionally filtered by status.
+
+        Reads only meta.json files, each parsed once per change (a stat per run otherwise);
+        never scans a log unless meta.json is missing.
+        """
         base = self._kind_dir(kind)
         try:
             names = sorted((e.name for e in os.scandir(base) if e.is_dir()), reverse=True)
@@ -230,20 +237,23 @@ class RunStore:
         except OSError as exc:
             raise storage_error(base, exc) from None
         out: list[RunMeta | SessionMeta] = []
+        root = str(base)
         for name in names:
             if name.startswith("."):
                 continue
-            d = base / name
-            hub = live_hub(str(d / "events.ndjson"))
-            if hub is not None and isinstance(hub.writer, EventStream) and hub.writer.meta:
-                meta: RunMeta | SessionMeta | None = hub.writer.meta.model_copy()
+            d = f"{root}/{name}"
+            hub = _HUBS.get(d + "/events.ndjson")
+            writer = hub.writer if hub is not None and not hub.closed else None
+            if isinstance(writer, EventStream) and writer.meta is not None:
+                meta: RunMeta | SessionMeta | None = writer.meta
             else:
-                meta = self._load_meta(kind, d)
+                meta = self._cached_meta(kind, d)
             if meta is None or (status is not None and meta.status != status):
                 continue
-            out.append(meta)
-        out.sort(key=lambda m: (m.created_at, m.id), reverse=True)
-        return out[:limit] if limit is not None else out
+            out.append(meta.model_copy())
+            if limit is not None and len(out) >= limit:
+                break
+        return out
 
     # ---- recovery and export -------------------------------------------------------------------
 
