@@ -242,6 +242,9 @@ class RunEngine:
         for s in steps:  # approvals point at a spec line; default to the goal
             if s.spec_line is None:
                 s.spec_line = goal_line
+        if self.offline_reason:  # nothing will execute them: say so in the one plan event
+            for step in steps:
+                step.status = "skipped"
         await self.stream.append("plan.updated", {"steps": _dump(steps), "source": source})
         return steps
 
@@ -253,19 +256,20 @@ class RunEngine:
         return steps
 
     async def _skip_execute(self) -> None:
-        for s in self.steps:
-            s.status = "skipped"
+        for step in self.steps:
+            if step.status == "pending":
+                step.status = "skipped"
+        detail = (self.offline_reason or "").removeprefix("offline: ")
         await self.stream.append(
             "model.unavailable",
             {
                 "phase": "execute",
                 "reason": self.offline_reason,
-                "message": f"execute skipped: {self.offline_reason}",
+                "message": f"execute skipped: no model is configured ({detail})",
                 "hint": getattr(self.resolved, "hint", None) or OFFLINE_HINT,
                 "skipped_steps": len(self.steps),
             },
         )
-        await self.stream.append("plan.updated", {"steps": _dump(self.steps), "source": "offline"})
 
     def _conversation(self) -> list[Any]:
         from harness_ls.models import Message
