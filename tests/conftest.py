@@ -30,6 +30,11 @@ def _isolated_data_dir(tmp_path_factory, monkeypatch):
         "HARNESS_MODEL",
         "HARNESS_AUTH_TOKEN",
         "OPENAI_BASE_URL",
+        "GEMINI_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "GEMINI_BASE_URL",
+        "OLLAMA_HOST",
+        "HARNESS_URL",
     ):
         monkeypatch.delenv(key, raising=False)
     yield data
