@@ -64,7 +64,7 @@ class Daemon:
     home: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        return base_env(self.home, HARNESS_DATA_DIR=str(self.data_dir), **extra)
+        return base_env(self.home, **{"HARNESS_DATA_DIR": str(self.data_dir), **extra})
 
     def cli(self, *args: str, cwd: Path, env: dict | None = None, timeout: float = 60,
             input: str | None = None) -> subprocess.CompletedProcess:  # fmt: skip
