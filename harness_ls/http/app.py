@@ -21,7 +21,7 @@ from harness_ls.http.api import Endpoint, Settings, adapt
 from harness_ls.http.errors import MethodNotAllowed, error_response
 from harness_ls.http.guards import SecurityGuard
 from harness_ls.http.routes import approvals, dashboard, runs, sessions, specs, system
-from harness_ls.http.sse import StreamStats
+from harness_ls.http.sse import KeepAlive, StreamStats
 
 log = logging.getLogger("harness_ls.http")
 
@@ -109,5 +109,6 @@ def create_app(
     app.state.endpoints = endpoints
     app.state.openapi = openapi.build(endpoints)
     app.state.streams = StreamStats()
+    app.state.keepalive = KeepAlive(settings.keepalive)
     app.state.closing = asyncio.Event()  # set on shutdown: SSE streams end so uvicorn can stop
     return app

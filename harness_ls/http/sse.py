@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -44,8 +46,31 @@ def resume_point(request: Request) -> int:
     return 0
 
 
+KEEPALIVE = b": keep-alive\n\n"
+_FRAMES: OrderedDict[str, bytes] = OrderedDict()
+_FRAME_CACHE = 2048
+
+
 def frame(event: Any) -> bytes:
-    """One SSE frame; `data` is the whole event as one JSON line (JSON never contains raw newlines)."""
+    """One SSE frame; `data` is the whole event as one JSON line (JSON never contains raw newlines).
+
+    Frames are cached by event id: every subscriber of a stream gets the same live event
+    object, so it is serialised once, not once per subscriber.
+    """
+    key = getattr(event, "id", None)
+    if key is not None:
+        hit = _FRAMES.get(key)
+        if hit is not None:
+            return hit
+    out = _render(event)
+    if key is not None:
+        _FRAMES[key] = out
+        if len(_FRAMES) > _FRAME_CACHE:
+            _FRAMES.popitem(last=False)
+    return out
+
+
+def _render(event: Any) -> bytes:
     if hasattr(event, "model_dump_json"):
         payload = event.model_dump_json()
         seq, etype = event.seq, event.type
@@ -63,8 +88,52 @@ class StreamStats:
         self.total = 0
 
 
+class _Stream:
+    __slots__ = ("task", "waiting", "poked", "last_send")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.waiting = False
+        self.poked = False
+        self.last_send = time.monotonic()
+
+
+class KeepAlive:
+    """One ticker per app instead of a timer per event: every `interval / 2` it pokes streams
+    that have been idle for `interval` and are parked on their subscription (a cancel-safe
+    cursor), so they write a keep-alive comment. Delivering an event then costs no timer at all,
+    which is what keeps fan-out to hundreds of subscribers cheap."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.streams: set[_Stream] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, stream: _Stream) -> None:
+        self.streams.add(stream)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    def discard(self, stream: _Stream) -> None:
+        self.streams.discard(stream)
+
+    async def _run(self) -> None:
+        while self.streams:
+            await asyncio.sleep(self.interval / 2)
+            now = time.monotonic()
+            for st in list(self.streams):
+                if st.waiting and not st.poked and now - st.last_send >= self.interval:
+                    st.poked = True
+                    st.task.cancel()
+
+
 class SSEResponse(Response):
-    """Streams `source` as SSE with keep-alives; stops on terminal event, disconnect, or shutdown."""
+    """Streams `source` as SSE with keep-alives; stops on terminal event, disconnect, or shutdown.
+
+    `source()` must return a cancel-safe async iterator (the store's `Subscription` is: its
+    cursor only advances when an event is returned), because keep-alives, disconnects and
+    shutdown all interrupt a parked `__anext__` by cancelling this task.
+    """
 
     media_type = "text/event-stream"
 
@@ -73,7 +142,7 @@ class SSEResponse(Response):
         source: Callable[[], AsyncIterator[Any]],
         *,
         terminal: frozenset[str] = frozenset(),
-        keepalive: float = 15.0,
+        keepalive: KeepAlive | float = 15.0,
         retry_ms: int = 2000,
         closing: asyncio.Event | None = None,
         after: int = 0,
@@ -83,7 +152,7 @@ class SSEResponse(Response):
         super().__init__(content=None, status_code=200)
         self.source = source
         self.terminal = terminal
-        self.keepalive = keepalive
+        self.keepalive = keepalive if isinstance(keepalive, KeepAlive) else KeepAlive(keepalive)
         self.retry_ms = retry_ms
         self.closing = closing
         self.after = after
@@ -106,68 +175,76 @@ class SSEResponse(Response):
                 "more_body": True,
             }
         )
-        gone = asyncio.Event()
-        self.stats.open += 1
-        self.stats.total += 1
+        me = asyncio.current_task()
+        assert me is not None
+        reason: list[str] = []
+        finished = False
+
+        def stop(why: str) -> None:
+            if not reason and not finished:
+                reason.append(why)
+                me.cancel()
 
         async def watch_disconnect() -> None:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    gone.set()
+                    stop("disconnect")
                     return
 
         watcher = asyncio.ensure_future(watch_disconnect())
-        stopper = asyncio.ensure_future(self.closing.wait()) if self.closing else None
-        stops = {watcher} | ({stopper} if stopper else set())
+        closer = asyncio.ensure_future(self.closing.wait()) if self.closing else None
+        if closer is not None:
+            closer.add_done_callback(lambda t: None if t.cancelled() else stop("shutdown"))
         iterator = self.source().__aiter__()
-        pending: asyncio.Future[Any] | None = None
+        state = _Stream(me)
+        self.keepalive.add(state)
+        self.stats.open += 1
+        self.stats.total += 1
         try:
             if self.until is not None and self.after >= self.until:
                 return
-            while not gone.is_set():
-                if pending is None:
-                    pending = asyncio.ensure_future(iterator.__anext__())
-                done, _ = await asyncio.wait(
-                    {pending} | stops, timeout=self.keepalive, return_when=asyncio.FIRST_COMPLETED
-                )
-                if pending in done:
-                    try:
-                        event = pending.result()
-                    except StopAsyncIteration:
-                        break
-                    pending = None
-                    await send(
-                        {"type": "http.response.body", "body": frame(event), "more_body": True}
-                    )
-                    self.sent += 1
-                    etype = getattr(event, "type", None)
-                    if etype in self.terminal:
-                        break
-                    seq = getattr(event, "seq", 0)
-                    if self.until is not None and seq >= self.until:
-                        break
-                    continue
-                if done & stops:
+            while True:
+                state.waiting = True
+                try:
+                    event = await iterator.__anext__()
+                except StopAsyncIteration:
                     break
-                await send(
-                    {"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True}
-                )
+                except asyncio.CancelledError:
+                    if reason or not state.poked:
+                        raise
+                    me.uncancel()
+                    state.poked = False
+                    state.waiting = False
+                    await send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
+                    state.last_send = time.monotonic()
+                    continue
+                state.waiting = False
+                await send({"type": "http.response.body", "body": frame(event), "more_body": True})
+                state.last_send = time.monotonic()
+                self.sent += 1
+                if event.type in self.terminal:
+                    break
+                if self.until is not None and event.seq >= self.until:
+                    break
+        except asyncio.CancelledError:
+            if not reason:
+                raise
+            me.uncancel()
         except OSError:
             pass  # the client vanished mid-write
         finally:
-            for task in (pending, watcher, stopper):
+            finished = True
+            state.waiting = False
+            self.keepalive.discard(state)
+            for task in (watcher, closer):
                 if task is not None and not task.done():
                     task.cancel()
-            for task in (pending, watcher, stopper):
-                if task is not None:
-                    with contextlib.suppress(BaseException):
-                        await task
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 with contextlib.suppress(Exception):
                     await aclose()
             self.stats.open -= 1
-            if not gone.is_set():
+            if "disconnect" not in reason:
                 with contextlib.suppress(Exception):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -222,3 +222,25 @@ async def test_specs_new_and_generate(client, workspace):
     )
     assert gen.status_code in (201, 502, 422), gen.text  # offline: a clear error, never a traceback
     assert "error" in gen.json() or gen.json()["path"]
+
+
+async def test_cached_listing_follows_every_change(server, client, harness, workspace):
+    """The list cache must never serve a stale status: new streams, in-process appends, and
+    meta.json rewrites by another process all change the answer at once."""
+    assert (await client.get("/v1/sessions")).json() == []
+    s = (await client.post("/v1/sessions", json={"workspace": str(workspace)})).json()
+    first = (await client.get("/v1/sessions")).json()
+    assert [x["id"] for x in first] == [s["id"]]
+    assert (await client.get("/v1/sessions")).json() == first  # served from cache
+    meta = harness.store.create_run(workspace=str(workspace), spec_path="specs/greet/spec.md",
+                                    spec_text=(workspace / "specs/greet/spec.md").read_text())  # fmt: skip
+    runs = (await client.get("/v1/runs")).json()
+    assert runs[0]["id"] == meta.id and runs[0]["status"] == "created"
+    writer = harness.store.stream("run", meta.id)
+    await writer.append("run.started", {})
+    assert (await client.get("/v1/runs")).json()[0]["status"] == "running"
+    await writer.append("run.cancelled", {"reason": "test"})
+    await writer.close()
+    assert (await client.get("/v1/runs")).json()[0]["status"] == "cancelled"
+    assert (await client.get("/v1/runs", params={"status": "running"})).json() == []
+    assert server.app.state.list_cache.hits >= 1

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from starlette.background import BackgroundTask
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 
-from harness_ls.http.api import Call
+from harness_ls.http.api import Call, to_jsonable
+from harness_ls.http.errors import dumps
+from harness_ls.http.listcache import cache_for
 from harness_ls.http.sse import SSEResponse, resume_point
 
 
@@ -23,6 +25,22 @@ def meta_model(name: str, module: str = "harness_ls.store") -> Any:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
         return dict
+
+
+def cached_list(call: Call, kind: str, status: str | None, limit: int) -> Response:
+    """The listing as JSON, served from the fingerprinted cache while nothing changed."""
+    store = call.harness.store
+
+    def render() -> bytes:
+        return dumps(to_jsonable(store.list(kind, status=status, limit=limit)))
+
+    root = str(getattr(store, "root", "") or "")
+    body = (
+        cache_for(call.request.app.state, root).get(kind, status, limit, render)
+        if root
+        else render()
+    )
+    return Response(body, media_type="application/json", headers={"cache-control": "no-store"})
 
 
 def surface_of(request: Any) -> str:
@@ -54,7 +72,7 @@ def event_stream(
     return SSEResponse(
         lambda: reader.subscribe(after),
         terminal=terminal,
-        keepalive=call.settings.keepalive,
+        keepalive=call.request.app.state.keepalive,
         retry_ms=call.settings.retry_ms,
         closing=call.request.app.state.closing,
         after=after,

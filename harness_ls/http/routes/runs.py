@@ -10,7 +10,7 @@ from starlette.responses import FileResponse
 from harness_ls.errors import HarnessError
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import Diff, EventsQuery, RunCreate, RunListQuery
-from harness_ls.http.routes.common import event_stream, meta_model, zip_response
+from harness_ls.http.routes.common import cached_list, event_stream, meta_model, zip_response
 from harness_ls.http.sse import TERMINAL_RUN_EVENTS, TERMINAL_RUN_STATUSES
 
 RunMeta: Any = meta_model("RunMeta")
@@ -18,7 +18,7 @@ RunMeta: Any = meta_model("RunMeta")
 
 async def list_runs(call: Call) -> Any:
     q: RunListQuery = call.query
-    return call.harness.store.list("run", status=q.status, limit=q.limit)
+    return cached_list(call, "run", q.status, q.limit)
 
 
 async def create_run(call: Call) -> Any:

@@ -11,7 +11,13 @@ from harness_ls.errors import InvalidInput
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.errors import PayloadTooLarge, UnsupportedMediaType
 from harness_ls.http.models import EventsQuery, MessagePost, SessionCreate, SessionListQuery
-from harness_ls.http.routes.common import event_stream, meta_model, surface_of, zip_response
+from harness_ls.http.routes.common import (
+    cached_list,
+    event_stream,
+    meta_model,
+    surface_of,
+    zip_response,
+)
 
 SessionMeta: Any = meta_model("SessionMeta")
 NO_TERMINAL: frozenset[str] = frozenset()
@@ -19,7 +25,7 @@ NO_TERMINAL: frozenset[str] = frozenset()
 
 async def list_sessions(call: Call) -> Any:
     q: SessionListQuery = call.query
-    return call.harness.store.list("session", status=q.status, limit=q.limit)
+    return cached_list(call, "session", q.status, q.limit)
 
 
 async def create_session(call: Call) -> Any:
