@@ -56,9 +56,10 @@ def follow(
     failing_since: float | None = None
     delay = 0.3
     while True:
+        got_any = False
         try:
             for _id, _event, data in client.stream_events(path, after):
-                failing_since, delay = None, 0.3
+                failing_since, delay, got_any = None, 0.3, True
                 try:
                     ev = json.loads(data)
                 except ValueError:
@@ -77,7 +78,10 @@ def follow(
                 if until(ev):
                     printer.end_stream()
                     return ev
-            return None
+            if not got_any:  # ended cleanly with nothing new: the caller asks for the status
+                printer.end_stream()
+                return None
+            continue  # ended early (e.g. the host is restarting): resume after `after`
         except (httpx.TransportError, httpx.StreamError) as exc:
             now = time.monotonic()
             failing_since = failing_since or now
