@@ -46,8 +46,11 @@ class Hub:
         self._waiters: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
 
     def publish(self, ev: Event) -> None:
+        """Make `ev` live. Durable events are published after their fsync, so a later chatty
+        event may be published first; readers then find the earlier one on disk."""
         self.ring[ev.seq % self.cap] = ev
-        self.last_seq = ev.seq
+        if ev.seq > self.last_seq:
+            self.last_seq = ev.seq
         self.wake()
 
     def get(self, seq: int) -> Event | None:
@@ -145,7 +148,7 @@ class Subscription:
                     self._reseek = True
                     return ev
                 if self.next <= hub.last_seq:
-                    if self.next >= hub.first_seq:
+                    if hub.first_seq <= self.next <= hub.last_seq - hub.cap:
                         self.lagged += 1  # overtaken by the ring: catch up from disk
                     hub.flush_os()
                     self._fill()

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,14 @@ from pydantic import BaseModel
 
 from harness_ls.errors import Conflict, StorageError
 from harness_ls.store import log as logfile
-from harness_ls.store.events import Event, check_data, event_type, make_event, now_ts
+from harness_ls.store.events import (
+    Event,
+    EventType,
+    check_data,
+    event_type,
+    make_event,
+    now_ts,
+)
 from harness_ls.store.ids import ulid
 from harness_ls.store.live import RING_CAPACITY, Hub, Subscription, live_hub, open_hub
 from harness_ls.store.lock import WriterLock
@@ -50,7 +58,19 @@ BATCH_DELAY = 0.1
 MAX_LINE = 256 * 1024
 PREVIEW_CHARS = 2000
 META_EVERY = 1.0
-SYNC = os.fdatasync  # the durability barrier (tests about ordering only may swap it)  # seconds between meta.json refreshes when only seq/updated_at changed
+SYNC = os.fdatasync  # the durability barrier (tests about ordering only may swap it)
+_SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="harness-store-fsync")
+
+
+def _new_pool_after_fork() -> None:
+    """A forked child has none of the parent's pool threads; give it a fresh pool."""
+    global _SYNC_POOL
+    _SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="harness-store-fsync")
+
+
+os.register_at_fork(
+    after_in_child=_new_pool_after_fork
+)  # seconds between meta.json refreshes when only seq/updated_at changed
 
 
 class EventStream:
@@ -78,6 +98,8 @@ class EventStream:
         self._meta_written = 0.0
         self._meta_dirty = False
         self._last_ts = ""
+        self._synced = 0  # file offset known to be fsync'd
+        self._sync_task: asyncio.Future[None] | None = None
         self.recovered: dict[str, Any] | None = None
 
     # ---- opening ------------------------------------------------------------------------------
@@ -126,6 +148,7 @@ class EventStream:
         except OSError as exc:
             raise storage_error(self.path, exc) from None
         self._offset = os.fstat(self._fd).st_size
+        self._synced = self._offset
         self._last_seq = scan.last_seq
         self._meta = scan.meta
         self._last_ts = scan.meta.updated_at
@@ -166,8 +189,20 @@ class EventStream:
         step_id: str | None = None,
         call_id: str | None = None,
     ) -> Event:
-        """Append one event; durable types are on disk (fsync'd) when this returns."""
-        return self.append_nowait(type, data, step_id=step_id, call_id=call_id)
+        """Append one event; durable types are on disk (fsync'd) when this returns.
+
+        The fsync runs on a store thread, so the event loop keeps serving (LSP, SSE) meanwhile;
+        concurrent durable appends share one fsync (group commit). Chatty events never wait.
+        """
+        et = event_type(type)
+        if not et.durable:
+            return self._append(et, data, step_id, call_id, sync=False)
+        ev = self._append(et, data, step_id, call_id, sync=False, publish=False)
+        end = self._offset
+        await self._sync_through(end)
+        assert self._hub is not None
+        self._hub.publish(ev)
+        return ev
 
     def append_nowait(
         self,
@@ -178,6 +213,20 @@ class EventStream:
         call_id: str | None = None,
     ) -> Event:
         """`append` for synchronous callers (same guarantees; blocks for the fsync)."""
+        et = event_type(type)
+        return self._append(et, data, step_id, call_id, sync=et.durable)
+
+    def _append(
+        self,
+        et: EventType,
+        data: dict[str, Any] | BaseModel | None,
+        step_id: str | None,
+        call_id: str | None,
+        *,
+        sync: bool,
+        publish: bool = True,
+    ) -> Event:
+        """Assign the seq and write (durable: now; chatty: batched); fsync when `sync`."""
         if not self.writable:
             raise Conflict(
                 f"{self.kind} {self.id} was opened read-only",
@@ -187,7 +236,7 @@ class EventStream:
             raise Conflict(
                 f"{self.kind} {self.id} stream is closed", hint="reopen it with RunStore.stream()"
             )
-        et = event_type(type)
+        type = et.name
         payload = check_data(type, data)
         with self._tlock:
             seq = self._last_seq + 1
@@ -213,24 +262,46 @@ class EventStream:
             self._last_seq = seq
             if et.durable:
                 try:
-                    self._write_pending(sync=True)
+                    self._write_pending(sync=sync)
                 except StorageError:
-                    self._pending.pop()  # the failed durable event never happened
-                    self._pending_bytes -= len(line)
-                    self._last_seq = seq - 1
+                    if self._pending and self._pending[-1] is line:
+                        self._pending.pop()  # the failed durable event never happened
+                        self._pending_bytes -= len(line)
+                        self._last_seq = seq - 1
                     raise
             elif len(self._pending) >= BATCH_EVENTS or self._pending_bytes >= BATCH_BYTES:
                 self._try_write_pending()
             elif self._timer is None:
                 self._arm_timer()
-            assert self._hub is not None
-            self._hub.publish(ev)
+            if publish:
+                assert self._hub is not None
+                self._hub.publish(ev)
         self._last_ts = ev.ts
         if et.durable:
             self._update_meta(ev)
         else:
             self._meta_dirty = True
         return ev
+
+    async def _sync_through(self, end: int) -> None:
+        """Wait until bytes up to `end` are fsync'd, sharing in-flight syncs (group commit)."""
+        while self._synced < end:
+            task = self._sync_task
+            if task is None or task.done():
+                task = self._sync_task = asyncio.ensure_future(self._sync_once())
+            await asyncio.shield(task)
+
+    async def _sync_once(self) -> None:
+        target = self._offset
+        fd = self._fd
+        if fd is None:
+            raise Conflict(f"{self.kind} {self.id} stream is closed", hint="reopen it")
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(_SYNC_POOL, SYNC, fd)
+        except OSError as exc:
+            raise storage_error(self.path, exc) from None
+        self._synced = max(self._synced, target)
 
     def _offload(self, ev: Event, durable: bool) -> dict[str, Any]:
         """Store an oversize event's data as an artifact; return a preview that references it."""
@@ -288,6 +359,7 @@ class EventStream:
                 SYNC(self._fd)
             except OSError as exc:
                 raise storage_error(self.path, exc) from None
+            self._synced = self._offset
 
     def _try_write_pending(self) -> None:
         try:
@@ -350,6 +422,12 @@ class EventStream:
 
     async def close(self) -> None:
         """Flush and fsync, update meta.json, release the lock; live subscribers go on from disk."""
+        task = self._sync_task
+        if task is not None and not task.done():
+            try:
+                await asyncio.shield(task)
+            except Exception:  # noqa: BLE001 - close still syncs and reports below
+                pass
         self.close_sync()
 
     def close_sync(self) -> None:

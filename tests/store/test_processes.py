@@ -31,10 +31,30 @@ def spawn(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _crash_child(root: Path, run_id: str, wfd: int) -> None:
-    """Forked child: append durable (and some chatty / large) events, ack each durable seq."""
+def _crash_child(root: Path, run_id: str, wfd: int, concurrent: bool) -> None:
+    """Forked child: append durable (and some chatty / large) events, ack each durable seq.
+
+    `concurrent`: three asyncio tasks append at once (fsync off-loop, group commit);
+    otherwise synchronous appends (fsync inline)."""
     try:
         s = RunStore(root).stream("run", run_id)
+        if concurrent:
+
+            async def worker(k: int) -> None:
+                i = 0
+                while True:
+                    i += 1
+                    if i % 3 == 0:
+                        await s.append("log", {"message": f"chatty {k}.{i}"})
+                    if i % 7 == 0:
+                        await s.append("message.delta", {"text": "z" * 200_000})
+                    ev = await s.append("tool.call", {"name": f"t{k}", "arguments": {"i": i}})
+                    os.write(wfd, f"{ev.seq}\n".encode())
+
+            async def main() -> None:
+                await asyncio.gather(*(worker(k) for k in range(3)))
+
+            asyncio.run(main())
         i = 0
         while True:
             i += 1
@@ -68,17 +88,20 @@ def test_kill_9_never_loses_an_acknowledged_event(tmp_path: Path) -> None:
     rng = random.Random(int(os.environ.get("HARNESS_SEED", "0")) or None)
     all_acked: set[int] = set()
     recovered = 0
-    for _ in range(rounds):
+    per_mode = [0, 0]  # acks from sync / concurrent children
+    for round_ in range(rounds):
         rfd, wfd = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(rfd)
-            _crash_child(root, run_id, wfd)
+            _crash_child(root, run_id, wfd, concurrent=round_ % 2 == 1)
         os.close(wfd)
         time.sleep(rng.uniform(0.005, 0.08))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        all_acked.update(_read_acks(rfd))
+        acks = _read_acks(rfd)
+        per_mode[round_ % 2] += len(acks)
+        all_acked.update(acks)
         os.close(rfd)
 
         s = RunStore(root).stream("run", run_id)  # recovery happens here
@@ -91,10 +114,10 @@ def test_kill_9_never_loses_an_acknowledged_event(tmp_path: Path) -> None:
         assert all_acked <= set(seqs)
         assert [e.seq for e in s.read()] == seqs
         s.close_sync()
-    assert all_acked, "the child never got to append"
+    assert per_mode[0] and per_mode[1], f"a child mode never got to append: {per_mode}"
     meta = RunStore(root).get("run", run_id)
     assert meta.last_seq == len(seqs)
-    print(f"{rounds} kills, {len(all_acked)} acked events, {recovered} torn tails repaired")
+    print(f"{rounds} kills, acked {per_mode} (sync/concurrent), {recovered} torn tails repaired")
 
 
 def test_second_process_cannot_write_the_same_stream(tmp_path: Path) -> None:
