@@ -108,6 +108,7 @@ def code_server(
         "telemetry.telemetryLevel": "off",
         "extensions.autoCheckUpdates": False,
         "update.mode": "none",
+        "remote.autoForwardPorts": False,
     }
     user_settings.update(settings or {})
     (user_data / "User" / "settings.json").write_text(json.dumps(user_settings))
@@ -247,6 +248,11 @@ def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(tmp_path: Path)
 
         # Problems empties once the server re-validates the fixed text.
         problems.get_by_text("looks like 'Goal'").first.wait_for(state="detached", timeout=15_000)
+        # A valid spec gets the "▶ Run spec" code lens on # Goal.
+        lenses = page.locator(".codelens-decoration")
+        lenses.get_by_text("▶ Run spec", exact=True).first.wait_for(timeout=15_000)
+        if shots_dir:
+            page.screenshot(path=str(Path(shots_dir) / "vscode-codelens.png"))
     print(f"\nvscode e2e: code-server setup {vscode['setup_s']:.1f}s")
 
 
@@ -275,3 +281,101 @@ def test_missing_server_explains_and_opens_the_install_docs(tmp_path: Path) -> N
         page.locator(".tabs-container").get_by_text("Preview", exact=False).first.wait_for(
             timeout=15_000
         )
+
+
+GREET_SPEC = """# Goal
+
+Make greet.txt say hello instead of hi.
+
+# Constraints / nuances
+
+- Only touch greet.txt.
+
+# Acceptance tests
+
+- `grep -qx hello greet.txt`
+"""
+SCRIPT = {
+    "responses": [
+        {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'},
+        {
+            "tool_calls": [
+                {"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}
+            ]
+        },
+        {"text": "Wrote greet.txt."},
+        {"text": "Nothing to document."},
+    ]
+}
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_run_from_palette_and_approve_from_the_notification(tmp_path: Path) -> None:
+    """Palette → pick the spec → run (scripted model) → the write needs approval while the spec is
+    not visible → notification with Approve → the run completes and greet.txt changed."""
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    settings = {
+        "harness.model": f"scripted:{script}",
+        "harness.sidecar.enabled": True,
+        "harness.sidecar.port": 0,
+    }
+    with code_server(tmp_path, settings) as vscode:
+        ws: Path = vscode["ws"]
+        (ws / "specs" / "login" / "spec.md").unlink()
+        (ws / "specs" / "login").rmdir()
+        (ws / "specs" / "greet").mkdir()
+        (ws / "specs" / "greet" / "spec.md").write_text(GREET_SPEC)
+        (ws / "greet.txt").write_text("hi\n")
+        _git(ws, "init", "-q", "-b", "main")
+        _git(ws, "config", "user.email", "e2e@example.com")
+        _git(ws, "config", "user.name", "E2E")
+        _git(ws, "add", "-A")
+        _git(ws, "commit", "-q", "-m", "init")
+        with browser_page(vscode["url"]) as page:
+            status = page.locator(".statusbar")
+            # "Harness" is also the text while starting: wait until the server runs (the log says so).
+            deadline = time.monotonic() + 45
+            while time.monotonic() < deadline and "is running" not in _harness_log(
+                vscode["user_data"]
+            ):
+                time.sleep(0.2)
+            assert "is running" in _harness_log(vscode["user_data"])
+            page.keyboard.press("Control+Shift+P")
+            page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+            page.keyboard.type("Harness: Run Spec")
+            page.locator(".quick-input-list .monaco-list-row").get_by_text(
+                "Harness: Run Spec"
+            ).first.wait_for(timeout=15_000)
+            page.keyboard.press("Enter")
+            page.locator(".quick-input-list .monaco-list-row").get_by_text(
+                "specs/greet/spec.md"
+            ).first.wait_for(timeout=15_000)
+            page.keyboard.press("Enter")
+
+            toasts = page.locator(".notifications-toasts")
+            try:
+                toasts.get_by_text("approval needed", exact=False).first.wait_for(timeout=45_000)
+            except Exception as exc:
+                raise AssertionError(
+                    "no approval notification.\n--- Harness log:\n"
+                    + _harness_log(vscode["user_data"])[-4000:]
+                ) from exc
+            status.get_by_text("1 approval", exact=False).first.wait_for(timeout=10_000)
+            if os.environ.get("HARNESS_E2E_SCREENSHOTS"):
+                shot = Path(os.environ["HARNESS_E2E_SCREENSHOTS"]) / "vscode-approval.png"
+                page.screenshot(path=str(shot))
+            assert (ws / "greet.txt").read_text() == "hi\n"  # nothing written before approval
+            toasts.locator(".monaco-button").get_by_text("Approve", exact=True).first.click()
+
+            deadline = time.monotonic() + 45
+            while time.monotonic() < deadline and (ws / "greet.txt").read_text() != "hello\n":
+                time.sleep(0.2)
+            assert (ws / "greet.txt").read_text() == "hello\n"
+            toasts.get_by_text("completed", exact=False).first.wait_for(timeout=45_000)
+            status.get_by_text("Harness", exact=True).first.wait_for(timeout=15_000)
+            log_text = _harness_log(vscode["user_data"])
+            assert "harness/runStatus" in log_text, log_text[-2000:]

@@ -107,10 +107,11 @@ export function shouldNotify(request: ApprovalRequest, visibleUris: string[], en
   return !visibleUris.some((uri) => sameUri(uri, spec));
 }
 
-/** Text of the notification. */
+/** Text of the notification; the server's summary may already start with "Approval needed". */
 export function approvalMessage(request: ApprovalRequest): string {
-  const run = request.runId ? ` (run ${request.runId})` : "";
-  return `Harness needs approval${run}: ${request.summary}`;
+  const what = request.summary.replace(/^approval needed:?\s*/i, "");
+  const run = request.runId ? ` · run ${request.runId}` : "";
+  return `Harness: approval needed ${what.startsWith("(") ? "" : "for "}${what}${run}`;
 }
 
 /** Label/description/detail of a quick pick entry. */

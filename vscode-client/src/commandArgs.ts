@@ -12,10 +12,12 @@ export const SERVER_COMMANDS: Readonly<Record<string, ArgumentKind>> = {
   "harness.runSpec": "specUri",
   "harness.approve": "approvalId",
   "harness.deny": "approvalId",
+  "harness.approveSimilar": "approvalId",
   "harness.cancelRun": "runId",
   "harness.showRun": "runId",
   "harness.newSpec": "specName",
   "harness.openDashboard": "none",
+  "harness.runAcceptanceTests": "specUri",
 };
 
 /**
@@ -74,6 +76,16 @@ export function resultLocation(result: unknown): { uri?: string; path?: string }
     }
   }
   return undefined;
+}
+
+/**
+ * harness-ls shows its own window/showMessage before it answers with an implementation-defined
+ * server error (-32099..-32000, e.g. "the spec has 2 errors"); the client then only logs it, so
+ * the user never sees the same message twice. Other errors (invalid params, internal) are shown.
+ */
+export function serverAlreadyToldUser(error: unknown): boolean {
+  const code = error !== null && typeof error === "object" ? (error as { code?: unknown }).code : undefined;
+  return typeof code === "number" && code <= -32000 && code >= -32099;
 }
 
 /** The message of a JSON-RPC error or any thrown value, for the user. */

@@ -109,15 +109,19 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
     },
     prepareArguments: (command, args) => prepareArguments(command, args),
     afterCommand: async (command, args, result) => {
-      if ((command === "harness.approve" || command === "harness.deny") && typeof args[0] === "string") {
+      if (argumentKind(command) === "approvalId" && typeof args[0] === "string") {
         approvals.remove(args[0]);
         refresh();
       }
       if (command === "harness.newSpec") {
+        // The server opens it with window/showDocument; open it here only if that did not happen.
         const location = resultLocation(result);
         if (location !== undefined) {
           const uri = location.uri !== undefined ? vscode.Uri.parse(location.uri) : vscode.Uri.file(location.path ?? "");
-          await vscode.window.showTextDocument(uri);
+          const shown = vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === uri.toString());
+          if (!shown) {
+            await vscode.window.showTextDocument(uri);
+          }
         }
       }
     },
@@ -202,7 +206,9 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
         value = await pickSpec();
         break;
       case "approvalId":
-        value = await pickApproval(command === "harness.deny" ? "deny" : "approve");
+        value = await pickApproval(
+          command === "harness.deny" ? "deny" : command === "harness.approveSimilar" ? "approve (and similar ones)" : "approve",
+        );
         break;
       case "runId":
         value = await pickRun(command === "harness.cancelRun" ? "cancel" : "show", command === "harness.showRun");

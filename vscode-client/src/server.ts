@@ -15,7 +15,7 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
-import { commandContextKeys, errorText } from "./commandArgs";
+import { commandContextKeys, errorText, serverAlreadyToldUser } from "./commandArgs";
 import { nodeProbes } from "./probes";
 import { pythonInterpreter } from "./python";
 import { resolveServerCommand, type Resolution } from "./serverCommand";
@@ -105,7 +105,9 @@ export class HarnessServer implements vscode.Disposable {
     } catch (error) {
       const text = errorText(error);
       this.log.error(`${command} failed: ${text}`);
-      void vscode.window.showErrorMessage(`Harness: ${text}`);
+      if (!serverAlreadyToldUser(error)) {
+        void vscode.window.showErrorMessage(`Harness: ${text}`);
+      }
       return undefined;
     }
   }

@@ -47,12 +47,12 @@ function clip(text: string, max = MAX_STEP): string {
 }
 
 /** "2/5 · Write tests", "Write tests", "3" or "" from whatever the server sent. */
-export function formatStep(step: unknown): string {
+export function formatStep(step: unknown, max = MAX_STEP): string {
   if (step === undefined || step === null) {
     return "";
   }
   if (typeof step === "string") {
-    return clip(step.trim());
+    return clip(step.trim(), max);
   }
   if (typeof step === "number") {
     return String(step);
@@ -63,7 +63,7 @@ export function formatStep(step: unknown): string {
     const index = typeof s.index === "number" ? s.index : undefined;
     const total = typeof s.total === "number" ? s.total : undefined;
     const position = index !== undefined ? (total !== undefined ? `${index}/${total}` : `${index}`) : "";
-    const parts = [position, typeof title === "string" ? clip(title) : ""].filter((p) => p !== "");
+    const parts = [position, typeof title === "string" ? clip(title, max) : ""].filter((p) => p !== "");
     return parts.join(" · ");
   }
   return "";
@@ -103,7 +103,7 @@ export class RunBoard {
       runId: params.runId,
       specUri: params.specUri ?? this.runs.get(params.runId)?.specUri,
       state,
-      step: formatStep(params.step),
+      step: formatStep(params.step, 300), // clipped for the status bar text, whole in the tooltip
       pending: pending.count,
       pendingIds: pending.ids,
     };
@@ -169,7 +169,13 @@ export function statusView(server: ServerState, board: RunBoard, extraPending = 
   let progress = "";
   if (runs.length === 1) {
     const run = runs[0];
-    progress = run.step !== "" ? `step ${run.step}` : run.state;
+    if (pending > 0 && /^waiting for approval/i.test(run.step)) {
+      progress = ""; // the approval count says it all; the tooltip has the step
+    } else if (run.step === "") {
+      progress = run.state;
+    } else {
+      progress = /^\d/.test(run.step) ? `step ${clip(run.step)}` : clip(run.step);
+    }
   } else if (runs.length > 1) {
     progress = plural(runs.length, "run");
   }

@@ -17,6 +17,7 @@ import { after, before, describe, test } from "node:test";
 
 import { createMessageConnection, type MessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 
+import { SERVER_COMMANDS } from "../../src/commandArgs";
 import { nodeProbes } from "../../src/probes";
 import { resolveServerCommand, type ServerCommand } from "../../src/serverCommand";
 import { configurationPayload, readSettings, toServerSettings } from "../../src/settings";
@@ -178,6 +179,13 @@ describe("harness-ls over stdio, launched like the extension", () => {
     assert.ok(result.capabilities.codeActionProvider, "code actions must be offered");
     const commands = (result.capabilities.executeCommandProvider as { commands?: string[] } | undefined)?.commands ?? [];
     t.diagnostic(`server commands: ${commands.join(", ") || "(none yet)"}`);
+    // Every command the extension's menus and pickers know must exist on the server.
+    assert.deepEqual(
+      Object.keys(SERVER_COMMANDS).filter((c) => !commands.includes(c)),
+      [],
+      `server does not offer: ${JSON.stringify(commands)}`,
+    );
+    assert.ok(result.capabilities.codeLensProvider, "code lenses (Run spec) must be offered");
   });
 
   test("a broken spec gets diagnostics and a quick fix", async (t) => {

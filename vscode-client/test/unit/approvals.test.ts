@@ -65,7 +65,11 @@ describe("PendingApprovals", () => {
 describe("texts", () => {
   test("notification and picker", () => {
     const req = { id: "st_1", runId: "run_1", summary: "write src/a.py", specUri: spec };
-    assert.equal(approvalMessage(req), "Harness needs approval (run run_1): write src/a.py");
+    assert.equal(approvalMessage(req), "Harness: approval needed for write src/a.py · run run_1");
+    assert.equal(
+      approvalMessage({ id: "s", summary: "Approval needed (write_file): write greet.txt" }),
+      "Harness: approval needed (write_file): write greet.txt",
+    );
     assert.deepEqual(approvalPickItem(req), {
       label: "write src/a.py",
       description: "run_1",

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { argumentKind, commandContextKeys, errorText, hasUsableArgument, resultLocation, validateSpecName } from "../../src/commandArgs";
+import {
+  argumentKind,
+  commandContextKeys,
+  errorText,
+  hasUsableArgument,
+  resultLocation,
+  serverAlreadyToldUser,
+  validateSpecName,
+} from "../../src/commandArgs";
 
 describe("command arguments", () => {
   test("kinds follow the server's command signatures", () => {
@@ -36,6 +44,13 @@ describe("command arguments", () => {
     assert.equal(resultLocation({}), undefined);
   });
 
+  test("server-defined errors were already shown by the server", () => {
+    assert.equal(serverAlreadyToldUser({ code: -32001, message: "spec has errors" }), true);
+    assert.equal(serverAlreadyToldUser({ code: -32602, message: "invalid params" }), false);
+    assert.equal(serverAlreadyToldUser({ code: -32603, message: "internal" }), false);
+    assert.equal(serverAlreadyToldUser(new Error("x")), false);
+  });
+
   test("error text", () => {
     assert.equal(errorText(new Error("already answered (by dashboard, approve)")), "already answered (by dashboard, approve)");
     assert.equal(errorText({ message: "m", code: -32602 }), "m");
@@ -49,6 +64,6 @@ describe("commandContextKeys", () => {
     assert.equal(keys["harness.offers.runSpec"], true);
     assert.equal(keys["harness.offers.approve"], true);
     assert.equal(keys["harness.offers.deny"], false);
-    assert.equal(Object.keys(keys).length, 7);
+    assert.equal(Object.keys(keys).length, 9);
   });
 });

@@ -43,10 +43,18 @@ describe("statusView", () => {
     const board = new RunBoard();
     board.update({ runId: "run_1", state: "waiting_approval", step: "implement", pendingApprovals: 2 });
     const v = statusView("running", board);
-    assert.equal(v.text, "$(bell-dot) Harness: 2 approvals · step implement");
+    assert.equal(v.text, "$(bell-dot) Harness: 2 approvals · implement");
     assert.equal(v.tone, "warning");
     assert.deepEqual(v.command, { command: "harness.approve" });
     assert.match(v.tooltip, /run_1: waiting_approval — implement \(2 approvals pending\)/);
+  });
+
+  test("the server's 'waiting for approval: …' step is left to the tooltip", () => {
+    const board = new RunBoard();
+    board.update({ runId: "run_1", state: "waiting_approval", step: "waiting for approval: overwrite greet.txt", pendingApprovals: 1 });
+    const v = statusView("running", board);
+    assert.equal(v.text, "$(bell-dot) Harness: 1 approval");
+    assert.match(v.tooltip, /overwrite greet\.txt/);
   });
 
   test("several runs and one approval", () => {
