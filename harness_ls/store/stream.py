@@ -2,7 +2,8 @@
 
 Write policy (also in docs/events.md):
 - durable events (every type except `message.delta` and `log`) are written together with any
-  batched events before them, then fdatasync'd, before `append` returns;
+  batched events before them, then fdatasync'd, before `append` returns (on a store thread with
+  group commit for `await append`, inline for `append_nowait`);
 - chatty events are published to in-process subscribers at once and written in batches: when a
   durable event follows, when `BATCH_EVENTS` events or `BATCH_BYTES` bytes are pending, after
   `BATCH_DELAY` seconds, on `flush()` and on `close()`. A kill -9 may lose at most the last
