@@ -202,6 +202,26 @@ def open_spec(page: Page) -> None:
     page.wait_for_selector(".monaco-editor .view-lines", timeout=10_000)
 
 
+def palette(page: Page, command: str) -> None:
+    page.keyboard.press("Control+Shift+P")
+    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.keyboard.type(command)
+    rows = page.locator(".quick-input-list .monaco-list-row")
+    rows.get_by_text(command, exact=True).first.wait_for(timeout=15_000)
+    page.keyboard.press("Enter")
+
+
+def wait_log(vscode: dict, text: str, count: int = 1, timeout: float = 45) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _harness_log(vscode["user_data"]).count(text) >= count:
+            return
+        time.sleep(0.2)
+    raise AssertionError(
+        f"{text!r} x{count} not in the Harness log:\n" + _harness_log(vscode["user_data"])[-3000:]
+    )
+
+
 def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(tmp_path: Path) -> None:
     shots_dir = os.environ.get("HARNESS_E2E_SCREENSHOTS")
     with code_server(tmp_path) as vscode, browser_page(vscode["url"]) as page:
@@ -338,19 +358,8 @@ def test_run_from_palette_and_approve_from_the_notification(tmp_path: Path) -> N
         with browser_page(vscode["url"]) as page:
             status = page.locator(".statusbar")
             # "Harness" is also the text while starting: wait until the server runs (the log says so).
-            deadline = time.monotonic() + 45
-            while time.monotonic() < deadline and "is running" not in _harness_log(
-                vscode["user_data"]
-            ):
-                time.sleep(0.2)
-            assert "is running" in _harness_log(vscode["user_data"])
-            page.keyboard.press("Control+Shift+P")
-            page.wait_for_selector(".quick-input-widget input", timeout=10_000)
-            page.keyboard.type("Harness: Run Spec")
-            page.locator(".quick-input-list .monaco-list-row").get_by_text(
-                "Harness: Run Spec"
-            ).first.wait_for(timeout=15_000)
-            page.keyboard.press("Enter")
+            wait_log(vscode, "is running")
+            palette(page, "Harness: Run Spec")
             page.locator(".quick-input-list .monaco-list-row").get_by_text(
                 "specs/greet/spec.md"
             ).first.wait_for(timeout=15_000)
@@ -379,3 +388,15 @@ def test_run_from_palette_and_approve_from_the_notification(tmp_path: Path) -> N
             status.get_by_text("Harness", exact=True).first.wait_for(timeout=15_000)
             log_text = _harness_log(vscode["user_data"])
             assert "harness/runStatus" in log_text, log_text[-2000:]
+
+            # Set Token (secret storage) reaches the server as didChangeConfiguration.
+            palette(page, "Harness: Set Token")
+            page.wait_for_selector(".quick-input-widget input[type=password]", timeout=10_000)
+            page.keyboard.type("e2e-token")
+            page.keyboard.press("Enter")
+            wait_log(vscode, "Sent settings to harness-ls (didChangeConfiguration).")
+            assert "e2e-token" not in (vscode["user_data"] / "User" / "settings.json").read_text()
+
+            # Restart Server starts a second server process.
+            palette(page, "Harness: Restart Server")
+            wait_log(vscode, "is running", count=2)
