@@ -15,6 +15,7 @@ Write policy (also in docs/events.md):
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import json
 import logging
@@ -39,7 +40,7 @@ from harness_ls.store.events import (
     now_ts,
 )
 from harness_ls.store.ids import ulid
-from harness_ls.store.live import RING_CAPACITY, Hub, Subscription, live_hub, open_hub
+from harness_ls.store.live import _HUBS, RING_CAPACITY, Hub, Subscription, live_hub, open_hub
 from harness_ls.store.lock import WriterLock
 from harness_ls.store.meta import (
     RunMeta,
@@ -61,6 +62,21 @@ PREVIEW_CHARS = 2000
 META_EVERY = 1.0
 SYNC = os.fdatasync  # the durability barrier (tests about ordering only may swap it)
 _SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="harness-store-fsync")
+
+
+def _flush_at_exit() -> None:
+    """Write and fsync batched events of writers still open when the process exits normally."""
+    for hub in list(_HUBS.values()):
+        writer = hub.writer
+        if isinstance(writer, EventStream) and not writer.closed:
+            try:
+                with writer._tlock:
+                    writer._write_pending(sync=True)
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+
+
+atexit.register(_flush_at_exit)
 
 
 def _new_pool_after_fork() -> None:
@@ -174,7 +190,11 @@ class EventStream:
     @property
     def meta(self) -> RunMeta | SessionMeta | None:
         """The writer's current meta (folded from every event appended so far)."""
-        return self._meta
+        meta = self._meta
+        if meta is not None and self._last_seq > meta.last_seq:  # chatty events fold lazily
+            meta.last_seq = self._last_seq
+            meta.updated_at = self._last_ts
+        return meta
 
     @property
     def closed(self) -> bool:

@@ -94,6 +94,14 @@ def tmpfs(mount_dir: str) -> None:
     print(json.dumps(out), flush=True)
 
 
+async def unclosed(root: str, run_id: str) -> None:
+    """Append chatty events and exit without closing: atexit must still write them."""
+    s = RunStore(root).stream("run", run_id)
+    for i in range(10):
+        await s.append("message.delta", {"text": str(i)})
+    print(s.last_seq, flush=True)
+
+
 def main() -> None:
     mode, root, *rest = sys.argv[1:]
     if mode == "hold":
@@ -104,6 +112,9 @@ def main() -> None:
         fill(root, int(rest[0]))
     elif mode == "tmpfs":
         tmpfs(root)
+    elif mode == "unclosed":
+        asyncio.run(unclosed(root, rest[0]))
+        return  # a normal exit: atexit handlers run
     else:
         raise SystemExit(f"unknown mode {mode}")
     os._exit(0)

@@ -73,6 +73,7 @@ async def test_chatty_events_are_batched_but_visible_to_read(store: RunStore) ->
     assert path.stat().st_size == before  # batched, not yet written
     assert [e.type for e in s.read(after=1)] == ["log"]  # read() makes it visible
     await s.append("log", {"message": "y"})
+    assert store.get("run", meta.id).last_seq == 3  # exact even before the batch is written
     await asyncio.sleep(0.25)  # the batch timer writes it
     assert path.read_bytes().count(b"\n") == 3
     await s.close()

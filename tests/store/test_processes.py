@@ -168,6 +168,16 @@ async def test_another_process_tails_a_live_run(tmp_path: Path) -> None:
     await s.close()
 
 
+def test_batched_events_are_written_at_normal_exit_without_close(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    store = RunStore(root)
+    run_id = store.create_run(workspace="/ws", spec_path="s/spec.md", spec_text="x").id
+    proc = spawn("unclosed", str(root), run_id)
+    out, _ = proc.communicate(timeout=60)
+    assert int(out) == 11
+    assert [e.seq for e in store.reader("run", run_id).read()] == list(range(1, 12))
+
+
 def test_file_size_limit_gives_storage_error_and_no_half_line(tmp_path: Path) -> None:
     """RLIMIT_FSIZE makes write() fail part-way like a full disk does."""
     root = tmp_path / "data"
