@@ -88,7 +88,7 @@ class Client:
     def unreachable(self, exc: BaseException | None = None) -> CliError:
         where = f"{self.target.url} (from {self.target.source}"
         where += f"; {'; '.join(self.target.looked)})" if self.target.looked else ")"
-        reason = f": {type(exc).__name__}" if exc is not None else ""
+        reason = f": {_reason(exc)}" if exc is not None else ""
         return CliError(
             f"cannot reach the harness daemon at {where}{reason}",
             exit_code=ex.UNREACHABLE,
@@ -182,6 +182,14 @@ class Client:
                 response.read()
                 raise self.api_error(response)
             yield from parse_sse(response.iter_lines())
+
+
+def _reason(exc: BaseException) -> str:
+    """'connection refused' rather than a class name, when the exception says so."""
+    text = str(exc).strip()
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str | None, str, str]]:

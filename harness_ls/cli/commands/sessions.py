@@ -165,7 +165,7 @@ def list_sessions(app: Any) -> int:
         app.note("start one with: agentctl session new --workspace .")
         return ex.OK
     rows = [[s["id"], s.get("status", ""), age(s.get("created_at")),
-             (s.get("extra") or {}).get("mode") or "", s.get("title") or s.get("spec_path") or ""]
+             s.get("mode") or (s.get("extra") or {}).get("mode") or "", s.get("title") or s.get("spec_path") or ""]
             for s in sessions]  # fmt: skip
     app.out(table(["SESSION", "STATUS", "CREATED", "MODE", "TITLE"], rows))
     return ex.OK
