@@ -1,0 +1,72 @@
+"""The pure parts of the CLI: colors, tables, SSE parsing, the event transcript, exit codes."""
+
+from __future__ import annotations
+
+import io
+
+from harness_ls.cli.client import parse_sse
+from harness_ls.cli.errors import exit_code_for
+from harness_ls.cli.render import EventPrinter, Style
+from harness_ls.cli.tables import table
+
+
+class Tty(io.StringIO):
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colors_follow_no_color_the_flag_and_the_terminal(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert Style.detect(stream=Tty()).color
+    assert not Style.detect(stream=io.StringIO()).color  # a pipe
+    assert not Style.detect(no_color=True, stream=Tty()).color
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not Style.detect(stream=Tty()).color
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert Style.detect(stream=io.StringIO()).color
+
+
+def test_table_aligns_colored_cells():
+    s = Style(True)
+    out = table(["A", "STATUS"], [["x", s.green("completed")], ["longer", "failed"]]).splitlines()
+    assert out[0] == "A       STATUS"
+    assert out[2] == "longer  failed"
+
+
+def test_sse_frames_skip_keepalives_and_join_data_lines():
+    lines = [": keep-alive", "id: 3", "event: log", 'data: {"a":', "data: 1}", "", "retry: 5", ""]
+    assert list(parse_sse(iter(lines))) == [("3", "log", '{"a":\n1}')]
+
+
+def test_transcript_joins_streamed_text_and_shows_the_answer_command():
+    out: list[str] = []
+    p = EventPrinter(Style(False), out.append)
+    run = {"run_id": "run_1"}
+    for ev in [
+        {"type": "step.started", "data": {"phase": "execute", "title": "Write it"}},
+        {"type": "message.delta", "data": {"text": "Hel"}},
+        {"type": "message.delta", "data": {"text": "lo"}},
+        {"type": "message", "data": {"role": "assistant", "content": "Hello"}},
+        {"type": "approval.requested", "step_id": "st_9",
+         "data": {"approval_id": "st_9", "tool": "shell", "preview": {"summary": "run make", "command": "make"}}},
+        {"type": "verify.result", "data": {"command": "make test", "ok": False, "output": "boom"}},
+        {"type": "run.failed", "data": {"error": "tests failed", "hint": "fix them"}},
+    ]:  # fmt: skip
+        p({**run, **ev})
+    text = "".join(out)
+    assert "  Hello\n" in text and text.count("Hello") == 1
+    assert "agentctl approve --step st_9 run_1" in text and "$ make" in text
+    assert "✗ make test" in text and "boom" in text and "hint: fix them" in text
+
+
+def test_exit_codes_for_api_errors():
+    assert exit_code_for("not_found", 404) == 5
+    assert exit_code_for("conflict", 409) == 6
+    assert exit_code_for("invalid_input", 422) == 2
+    assert exit_code_for("unauthorized", 401) == 4
+    assert exit_code_for("model_error", 502) == 1
