@@ -10,14 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import stat
 import sys
 import threading
 import webbrowser
-from datetime import UTC, datetime
 from pathlib import Path
 
 from harness_ls.errors import HarnessError
@@ -97,19 +95,6 @@ def load_env() -> None:
             load_dotenv(name, override=False)
 
 
-def write_endpoint(data_dir: Path, url: str, kind: str = "agentd") -> Path:
-    folder = data_dir / "endpoints"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{os.getpid()}.json"
-    started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps({"url": url, "pid": os.getpid(), "kind": kind, "started_at": started})
-    )
-    os.replace(tmp, path)
-    return path
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="agentd",
@@ -144,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def serve(args: argparse.Namespace) -> int:
     from harness_ls.config import data_dir as resolve_data_dir
+    from harness_ls.endpoints import remove_endpoint, write_endpoint
     from harness_ls.http.app import create_app
     from harness_ls.http.guards import is_loopback
     from harness_ls.http.server import bind_socket, format_url, start_server
@@ -176,7 +162,7 @@ async def serve(args: argparse.Namespace) -> int:
     app = create_app(harness, token=token, allowed_hosts=allowed, kind="agentd")
     server = await start_server(app, host, port, sock=sock, log_level=args.log_level)
     url = format_url(host, server.port)
-    endpoint = write_endpoint(data_dir, url)
+    endpoint = write_endpoint(data_dir, url, "agentd")
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.request_stop)
@@ -189,8 +175,7 @@ async def serve(args: argparse.Namespace) -> int:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        with contextlib.suppress(OSError):
-            endpoint.unlink()
+        remove_endpoint(endpoint)
         await server.stop()
         await harness.close()
     print("agentd: stopped", file=sys.stderr, flush=True)
