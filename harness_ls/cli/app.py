@@ -26,18 +26,35 @@ class App:
         self.json: bool = bool(getattr(args, "json", False))
         self.style = Style.detect(no_color=bool(getattr(args, "no_color", False)))
         self._client: Any = None
-        self._env_loaded = False
+        self._env_loaded: str | None = None
 
     # ---- environment ----------------------------------------------------------------------
-    def load_env(self) -> None:
-        """.env.local then .env from the current dir (the real environment wins)."""
-        if self._env_loaded:
-            return
-        self._env_loaded = True
-        try:
-            from harness_ls.models import load_env
+    def load_env(self, *, models: bool = False) -> None:
+        """.env.local then .env from the current dir (the real environment wins).
 
-            load_env(Path.cwd())
+        Client commands only need HARNESS_URL / HARNESS_AUTH_TOKEN from them, read with
+        python-dotenv; commands that resolve a model (`models=True`) use the models loader,
+        which also registers the secrets for masking.
+        """
+        files = [Path.cwd() / n for n in (".env", ".env.local")]
+        if self._env_loaded == "models" or not any(f.is_file() for f in files):
+            return
+        try:
+            if models:
+                from harness_ls.models import load_env
+
+                load_env(Path.cwd())
+                self._env_loaded = "models"
+            elif not self._env_loaded:
+                from dotenv import dotenv_values
+
+                merged: dict[str, str] = {}
+                for f in files:  # .env.local wins over .env
+                    if f.is_file():
+                        merged.update({k: v for k, v in dotenv_values(f).items() if v is not None})
+                for key, value in merged.items():
+                    os.environ.setdefault(key, value)
+                self._env_loaded = "plain"
         except Exception:  # noqa: BLE001 - a broken .env must not stop the CLI; doctor reports it
             if debug():
                 traceback.print_exc()

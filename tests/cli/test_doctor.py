@@ -53,6 +53,10 @@ def test_token_required_rejected_and_accepted(daemon, tmp_path):
         assert wrong.returncode == 4 and "token rejected" in wrong.stderr
         ok(daemon.cli("list", cwd=tmp_path, env=env))
         ok(daemon.cli("list", "--token", TOKEN, "--json", cwd=tmp_path, env=plain))
+        project = tmp_path / "project"
+        project.mkdir()
+        (project / ".env.local").write_text(f"HARNESS_AUTH_TOKEN={TOKEN}\n")
+        ok(daemon.cli("list", cwd=project, env=plain))  # the token from .env.local
         doc = daemon.cli("doctor", "--token", "wrong-token-0123456789", cwd=tmp_path, env=plain)
         assert doc.returncode == 1 and "✗ token" in doc.stdout and "token rejected" in doc.stdout
         assert TOKEN not in doc.stdout + doc.stderr

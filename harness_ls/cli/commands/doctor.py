@@ -198,7 +198,7 @@ def editor_hints() -> list[Check]:
 
 
 def doctor(app: Any) -> int:
-    app.load_env()
+    app.load_env(models=True)
     checks = python_checks()
     checks.append(data_dir_check(app.data_dir))
     daemon, report = daemon_checks(app)

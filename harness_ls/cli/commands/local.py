@@ -93,7 +93,7 @@ def spec_prompt(app: Any) -> int:
         raise CliError("the prompt is empty", exit_code=ex.USAGE,
                        hint="describe the change you want in a sentence or two")  # fmt: skip
     ws = _dir(a.workspace)
-    app.load_env()
+    app.load_env(models=True)
     if not app.json:
         app.note("writing the spec…")
     harness = Harness(app.data_dir, model=a.model)
