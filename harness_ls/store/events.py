@@ -14,9 +14,51 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from harness_ls.errors import InvalidInput
+from harness_ls.store.event_data import (  # noqa: F401 - re-exported
+    ApprovalRequested,
+    ApprovalResolved,
+    ArtifactWritten,
+    AttachmentAdded,
+    CheckpointCreated,
+    ContextBuilt,
+    ContextTrimmed,
+    DocsUpdated,
+    EventData,
+    Failure,
+    Interrupted,
+    LogData,
+    MessageData,
+    MessageDelta,
+    ModelUnavailable,
+    ModelUsage,
+    PlanUpdated,
+    RunCancelled,
+    RunCompleted,
+    RunCreated,
+    RunResumed,
+    RunStarted,
+    SessionClosed,
+    SessionCreated,
+    SpecValidated,
+    SpecWritten,
+    StepCompleted,
+    StepStarted,
+    StoreRecovered,
+    StoreWarning,
+    ToolCallData,
+    ToolRefused,
+    ToolResultData,
+    TurnCancelled,
+    TurnCompleted,
+    TurnQueued,
+    TurnStarted,
+    UserMessage,
+    VerifyResult,
+    VerifyStarted,
+)
 
 
 class Event(BaseModel):
@@ -83,12 +125,6 @@ def make_event(fields: dict[str, Any]) -> Event:
     return ev
 
 
-class EventData(BaseModel):
-    """Base of every data model: unknown fields are kept, so producers may add detail freely."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 Scope = Literal["run", "session", "any"]
 
 
@@ -145,234 +181,6 @@ def check_data(name: str, data: dict[str, Any] | BaseModel | None) -> dict[str, 
             details=fields,
         ) from None
     return data
-
-
-# ---- data models -------------------------------------------------------------------------------
-# Fields are optional unless a consumer cannot do without them; extra fields are allowed.
-
-
-class RunCreated(EventData):
-    workspace: str
-    spec_path: str
-    model: str | None = None
-    title: str | None = None
-    spec_sha256: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
-
-
-class RunStarted(EventData):
-    model: str | None = None
-    offline: bool | None = None
-
-
-class RunResumed(EventData):
-    reason: str | None = None
-    from_step: str | None = None
-
-
-class RunCompleted(EventData):
-    outcome: str | None = None
-    summary: str | None = None
-
-
-class Failure(EventData):
-    error: str | None = None
-    code: str | None = None
-    hint: str | None = None
-
-
-class RunCancelled(EventData):
-    reason: str | None = None
-    surface: str | None = None
-
-
-class Interrupted(EventData):
-    reason: str | None = None
-    previous_status: str | None = None
-
-
-class StepStarted(EventData):
-    title: str | None = None
-    phase: str | None = None
-    index: int | None = None
-
-
-class StepCompleted(EventData):
-    title: str | None = None
-    summary: str | None = None
-
-
-class PlanUpdated(EventData):
-    steps: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class ToolCallData(EventData):
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-    kind: str | None = None
-
-
-class ToolResultData(EventData):
-    name: str | None = None
-    ok: bool = True
-    output: str = ""
-    error_code: str | None = None
-
-
-class ToolRefused(EventData):
-    name: str | None = None
-    reason: str | None = None
-    rule: str | None = None
-
-
-class ApprovalRequested(EventData):
-    approval_id: str | None = None
-    tool: str | None = None
-    preview: dict[str, Any] = Field(default_factory=dict)
-    spec_path: str | None = None
-    spec_line: int | None = None
-
-
-class ApprovalResolved(EventData):
-    approval_id: str | None = None
-    decision: str
-    surface: str | None = None
-    note: str | None = None
-    scope: str | None = None
-
-
-class MessageDelta(EventData):
-    text: str = ""
-
-
-class MessageData(EventData):
-    role: str = "assistant"
-    content: str | list[dict[str, Any]] = ""
-    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class LogData(EventData):
-    level: str = "info"
-    message: str = ""
-
-
-class ModelUnavailable(EventData):
-    model: str | None = None
-    reason: str | None = None
-    fallback: str | None = None
-
-
-class ModelUsage(EventData):
-    model: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cost: float | None = None
-
-
-class VerifyStarted(EventData):
-    commands: list[str] = Field(default_factory=list)
-
-
-class VerifyResult(EventData):
-    command: str | None = None
-    ok: bool | None = None
-    exit_code: int | None = None
-    output: str | None = None
-
-
-class ArtifactWritten(EventData):
-    path: str
-    bytes: int | None = None
-    sha256: str | None = None
-    mime: str | None = None
-
-
-class CheckpointCreated(EventData):
-    commit: str | None = None
-    message: str | None = None
-
-
-class DocsUpdated(EventData):
-    paths: list[str] = Field(default_factory=list)
-
-
-class SessionCreated(EventData):
-    workspace: str
-    mode: str = "chat"
-    spec_path: str | None = None
-    model: str | None = None
-    title: str | None = None
-
-
-class UserMessage(EventData):
-    content: str | list[dict[str, Any]] = ""
-    refs: list[str] = Field(default_factory=list)
-
-
-class TurnStarted(EventData):
-    turn: int | None = None
-    model: str | None = None
-
-
-class TurnCompleted(EventData):
-    turn: int | None = None
-    finish_reason: str | None = None
-
-
-class TurnCancelled(EventData):
-    turn: int | None = None
-    reason: str | None = None
-
-
-class TurnQueued(EventData):
-    position: int | None = None
-
-
-class SpecValidated(EventData):
-    ok: bool | None = None
-    problems: list[dict[str, Any]] = Field(default_factory=list)
-    attempt: int | None = None
-
-
-class SpecWritten(EventData):
-    path: str
-    sha256: str | None = None
-
-
-class ContextTrimmed(EventData):
-    dropped: int | None = None
-    tokens_before: int | None = None
-    tokens_after: int | None = None
-    summary: str | None = None
-
-
-class ContextBuilt(EventData):
-    files: list[str] = Field(default_factory=list)
-    tokens: int | None = None
-    budget: int | None = None
-
-
-class AttachmentAdded(EventData):
-    ref: str
-    name: str | None = None
-    mime: str | None = None
-    bytes: int | None = None
-
-
-class SessionClosed(EventData):
-    reason: str | None = None
-
-
-class StoreRecovered(EventData):
-    cut_bytes: int = 0
-    corrupt_path: str | None = None
-    last_seq: int | None = None
-
-
-class StoreWarning(EventData):
-    message: str
-    offset: int | None = None
-    excerpt: str | None = None
 
 
 _R, _S = "run", "session"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import hashlib
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from pydantic import BaseModel
 
 from harness_ls.errors import Conflict, StorageError
 from harness_ls.store import log as logfile
+from harness_ls.store.encode import encode_line, offload
 from harness_ls.store.events import (
     Event,
     EventType,
@@ -48,7 +48,6 @@ from harness_ls.store.meta import (
     apply_event,
     read_meta,
     storage_error,
-    write_atomic,
     write_meta,
 )
 
@@ -220,9 +219,11 @@ class EventStream:
             return self._append(et, data, step_id, call_id, sync=False)
         ev = self._append(et, data, step_id, call_id, sync=False, publish=False)
         end = self._offset
-        await self._sync_through(end)
-        assert self._hub is not None
-        self._hub.publish(ev)
+        try:
+            await self._sync_through(end)
+        finally:  # the line is in the log even if the caller was cancelled meanwhile
+            assert self._hub is not None
+            self._hub.publish(ev)
         return ev
 
     def append_nowait(
@@ -274,10 +275,10 @@ class EventStream:
                 "data": payload,
             }
             ev = make_event(fields)
-            line = _line(ev)
+            line = encode_line(ev)
             if len(line) > MAX_LINE:
                 ev.data = self._offload(ev, et.durable)
-                line = _line(ev)
+                line = encode_line(ev)
             self._pending.append(line)
             self._pending_bytes += len(line)
             self._last_seq = seq
@@ -306,8 +307,13 @@ class EventStream:
 
     async def _sync_through(self, end: int) -> None:
         """Wait until bytes up to `end` are fsync'd, sharing in-flight syncs (group commit)."""
+        loop = asyncio.get_running_loop()
         while self._synced < end:
             task = self._sync_task
+            if task is not None and not task.done() and task.get_loop() is not loop:
+                with self._tlock:  # appends from two event loops: sync inline, rarely needed
+                    self._write_pending(sync=True)
+                return
             if task is None or task.done():
                 task = self._sync_task = asyncio.ensure_future(self._sync_once())
             await asyncio.shield(task)
@@ -326,27 +332,7 @@ class EventStream:
 
     def _offload(self, ev: Event, durable: bool) -> dict[str, Any]:
         """Store an oversize event's data as an artifact; return a preview that references it."""
-        raw = json.dumps(ev.data, ensure_ascii=False, indent=1).encode()
-        rel = f"artifacts/events/{ev.seq:08d}-{ev.type}.json"
-        target = self.dir / rel
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise storage_error(target.parent, exc) from None
-        write_atomic(target, raw, durable=durable)
-        preview: dict[str, Any] = {}
-        for key, value in ev.data.items():
-            if isinstance(value, str):
-                preview[key] = value[:PREVIEW_CHARS]
-            elif len(json.dumps(value, ensure_ascii=False)) <= PREVIEW_CHARS:
-                preview[key] = value
-        preview["$artifact"] = {
-            "path": rel,
-            "bytes": len(raw),
-            "sha256": hashlib.sha256(raw).hexdigest(),
-            "truncated": True,
-        }
-        return preview
+        return offload(self.dir, ev, durable=durable, preview_chars=PREVIEW_CHARS)
 
     def load_data(self, ev: Event) -> dict[str, Any]:
         """The full data of an event, following an oversize event's artifact reference."""
@@ -497,30 +483,3 @@ class EventStream:
         """
         kwargs = {} if poll_interval is None else {"poll_interval": poll_interval}
         return Subscription(self.path, after, **kwargs)
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
-
-
-def _line(ev: Event) -> bytes:
-    """The log line: keys in envelope order, absent ids omitted. Seq, ids and type are safe
-    strings (checked ids, registered types); step/call ids and data are JSON-encoded."""
-    enc = _ENCODER.encode
-    parts = [f'{{"seq":{ev.seq},"id":"{ev.id}","ts":"{ev.ts}","type":"{ev.type}"']
-    if ev.run_id is not None:
-        parts.append(f',"run_id":"{ev.run_id}"')
-    if ev.session_id is not None:
-        parts.append(f',"session_id":"{ev.session_id}"')
-    if ev.step_id is not None:
-        parts.append(',"step_id":' + enc(ev.step_id))
-    if ev.call_id is not None:
-        parts.append(',"call_id":' + enc(ev.call_id))
-    parts.append(',"data":' + enc(ev.data) + "}\n")
-    text = "".join(parts)
-    try:
-        return text.encode()
-    except UnicodeEncodeError:  # lone surrogates: keep them escaped
-        return text.replace(enc(ev.data), _ASCII_ENCODER.encode(ev.data)).encode(
-            "utf-8", "backslashreplace"
-        )
