@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _follow_flags(p)
 
-    p = _add(sub, "attach", _lazy("runs", "attach"), "follow a run's live events until it ends",
+    p = _add(sub, "attach", _lazy("runs", "attach"), "follow a run's live events until it ends (a session id: its turns)",
              "agentctl attach run_01H...")  # fmt: skip
     p.add_argument("run_id")
     _follow_flags(p)

@@ -79,6 +79,11 @@ def run(app: Any) -> int:
 
 
 def attach(app: Any) -> int:
+    if app.args.run_id.startswith("session_"):  # `attach` a session: follow its turns
+        from harness_ls.cli.commands.sessions import follow_session
+
+        app.args.session_id, app.args.history = app.args.run_id, True
+        return follow_session(app)
     return _attach(app, app.args.run_id)
 
 
