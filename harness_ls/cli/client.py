@@ -89,10 +89,9 @@ class Client:
         where = f"{self.target.url} (from {self.target.source}"
         where += f"; {'; '.join(self.target.looked)})" if self.target.looked else ")"
         reason = f": {_reason(exc)}" if exc is not None else ""
-        return CliError(
-            f"cannot reach the harness daemon at {where}{reason}",
+        return CliError(  # one line: where it looked, why, and how to start one
+            f"cannot reach the harness daemon at {where}{reason}; {start_hint()}",
             exit_code=ex.UNREACHABLE,
-            hint=start_hint(),
             code="unreachable",
         )
 

@@ -88,6 +88,7 @@ def test_no_daemon_is_one_clear_line_with_how_to_start_one(tmp_path):
     assert out.returncode == 3
     assert "cannot reach the harness daemon at http://127.0.0.1:9 (from HARNESS_URL" in out.stderr
     assert "agentd" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1  # one line: where it looked, how to start one
     default = run(tmp_path, "list", "--json")  # no endpoint file: the default URL
     if default.returncode == 3:  # (unless someone runs a daemon on 127.0.0.1:8787 right now)
         assert "no live endpoint file in" in default.stderr and "8787" in default.stderr
