@@ -148,6 +148,7 @@ class SSEResponse(Response):
         after: int = 0,
         until: int | None = None,
         stats: StreamStats | None = None,
+        known: int = 0,
     ) -> None:
         super().__init__(content=None, status_code=200)
         self.source = source
@@ -157,6 +158,9 @@ class SSEResponse(Response):
         self.closing = closing
         self.after = after
         self.until = until  # end after this seq (replay-only / already finished streams)
+        # the log's last seq when the request came: a terminal event before it is history (a
+        # resumed run has run.interrupted, then run.resumed and more), so replay goes past it
+        self.known = known
         self.sent = 0
         self.stats = stats or StreamStats()
 
@@ -223,7 +227,7 @@ class SSEResponse(Response):
                 await send({"type": "http.response.body", "body": frame(event), "more_body": True})
                 state.last_send = time.monotonic()
                 self.sent += 1
-                if event.type in self.terminal:
+                if event.type in self.terminal and event.seq >= self.known:
                     break
                 if self.until is not None and event.seq >= self.until:
                     break

@@ -198,5 +198,33 @@ async def test_page_reconnects_and_resumes_after_agentd_restart(
     await ctx.close()
 
 
+async def test_session_view_attach_send_and_stream_the_reply(daemon, browser, workspace, tmp_path):
+    model = script(tmp_path, {"text": "Hello from the script."})
+    with daemon.api() as c:
+        s = c.post(
+            "/v1/sessions", json={"workspace": str(workspace), "model": model, "title": "chat"}
+        ).json()
+    ctx = await browser.new_context(viewport={"width": 390, "height": 844})
+    page = await ctx.new_page()
+    await login(page, daemon.url)
+    await page.goto(f"{daemon.url}/#/sessions/{s['id']}")
+    await page.wait_for_selector("#conn[data-state='live']")
+    note = tmp_path / "notes.txt"
+    note.write_text("some notes")
+    await page.set_input_files("input[type=file]", str(note))
+    await page.wait_for_selector("text=attached notes.txt")
+    await page.fill("textarea", "hi there")
+    await page.click("#send")
+    await page.wait_for_selector(".msg.user:has-text('hi there')")
+    await page.wait_for_selector(
+        ".msg.assistant:has-text('Hello from the script.')", timeout=30_000
+    )
+    log = daemon.data / "sessions" / s["id"] / "events.ndjson"
+    evs = [json.loads(x) for x in log.read_text().splitlines()]
+    user = next(e for e in evs if e["type"] == "user.message")
+    assert user["data"]["refs"] and user["data"]["surface"] == "dashboard"
+    await ctx.close()
+
+
 def test_chromium_is_debian_not_downloaded():
     assert shutil.which("chromium") == CHROMIUM or os.path.exists(CHROMIUM)

@@ -175,3 +175,14 @@ async def test_dashboard_has_no_inline_scripts_or_remote_assets(client):
     for asset in ("/static/app.js", "/static/app.css", "/static/login.js"):
         r = await client.get(asset)
         assert r.status_code == 200 and "https://" not in r.text
+
+
+def test_dashboard_listens_for_every_registered_event_type():
+    """EventSource only delivers named events it has a listener for: a type missing from the
+    dashboard's list would be silently dropped (and break resume bookkeeping)."""
+    from harness_ls.http.routes.dashboard import STATIC
+    from harness_ls.store.events import EVENT_TYPES
+
+    js = (STATIC / "app.js").read_text()
+    missing = [t for t in EVENT_TYPES if f'"{t}"' not in js]
+    assert not missing, f"add these to EVENT_TYPES in app.js: {missing}"

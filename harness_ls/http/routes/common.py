@@ -78,6 +78,7 @@ def event_stream(
         after=after,
         until=until,
         stats=call.request.app.state.streams,
+        known=meta.last_seq,
     )
 
 

@@ -10,7 +10,7 @@ const EVENT_TYPES = [
   "artifact.written", "checkpoint.created", "docs.updated", "session.created", "user.message",
   "turn.started", "turn.completed", "turn.cancelled", "turn.queued", "spec.validated",
   "spec.written", "context.trimmed", "context.built", "attachment.added", "store.recovered",
-  "store.warning", "message",
+  "store.warning", "session.closed", "session.interrupted",
 ];
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled", "run.interrupted"]);
 const view = document.getElementById("view");
@@ -391,6 +391,9 @@ async function sessionView(id) {
   const file = h("input", { type: "file", "aria-label": "attach a file" });
   const status = h("p", { class: "muted", role: "status" });
   const attached = [];
+  const cancel = h("button", { class: "deny", type: "button", hidden: true, onclick: async () => {
+    try { await api(`/v1/sessions/${id}/cancel`, { method: "POST" }); } catch (err) { status.textContent = err.message; }
+  } }, "Stop");
   const send = async () => {
     if (!text.value.trim()) return;
     status.textContent = "sending…";
@@ -415,7 +418,7 @@ async function sessionView(id) {
   });
   view.replaceChildren(h("h1", {}, meta.title || "Session"), h("div", { class: "row" }, pill(meta.status), h("span", { class: "muted mono" }, meta.id)),
     log, approvals,
-    h("div", { class: "composer" }, text, h("div", { class: "row" }, file, h("button", { class: "primary", type: "button", onclick: send }, "Send")), status));
+    h("div", { class: "composer" }, text, h("div", { class: "row" }, file, cancel, h("button", { class: "primary", type: "button", onclick: send, id: "send" }, "Send")), status));
   let live = null;
   const cards = new Map();
   const stream = new LiveStream(`/v1/sessions/${encodeURIComponent(id)}/events`, (ev) => {
@@ -433,7 +436,15 @@ async function sessionView(id) {
       const card = approvalCard(a); cards.set(a.id, card); approvals.append(card);
     } else if (ev.type === "approval.resolved") {
       const c = cards.get(d.approval_id || ev.call_id); if (c) { c.remove(); cards.delete(d.approval_id || ev.call_id); }
-    } else if (ev.type === "turn.cancelled" || ev.type === "log") log.append(h("div", { class: "banner warn" }, d.message || d.reason || ev.type));
+    } else if (ev.type === "turn.started") { cancel.hidden = false; status.textContent = "working…"; }
+    else if (ev.type === "turn.completed" || ev.type === "turn.cancelled") {
+      cancel.hidden = true; status.textContent = ""; live = null;
+      if (ev.type === "turn.cancelled") log.append(h("div", { class: "banner warn" }, `turn ${d.reason || "cancelled"}`));
+      else if (d.ok === false && d.error) log.append(h("div", { class: "banner warn" }, d.error));
+    } else if (ev.type === "turn.queued") status.textContent = `queued (position ${d.position})`;
+    else if (ev.type === "model.unavailable") log.append(h("div", { class: "banner warn" }, d.message || d.reason || "no model", d.hint ? h("div", { class: "muted" }, d.hint) : null));
+    else if (ev.type === "log" && d.level !== "info") log.append(h("div", { class: "banner warn" }, d.message || ev.type));
+    else if (ev.type === "tool.result") log.append(h("div", { class: "muted mono" }, `${d.ok ? "✓" : "✗"} ${d.tool}`));
   }).start();
   current = () => stream.stop();
 }
