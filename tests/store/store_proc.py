@@ -64,6 +64,7 @@ def fill(root: str, limit: int) -> None:
 def tmpfs(mount_dir: str) -> None:
     """Inside a private mount namespace: a tiny tmpfs that fills up, then turns read-only."""
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount_dir], check=True)
+    print("mounted", flush=True)
     root = Path(mount_dir) / "data"
     out: dict[str, object] = {}
     store = RunStore(root)

@@ -212,9 +212,11 @@ def test_full_then_read_only_tmpfs(tmp_path: Path) -> None:
         str(mnt),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0 and "unshare" in proc.stderr:
-        pytest.skip(f"no mount namespace here: {proc.stderr.strip()[:200]}")
-    res = json.loads(proc.stdout)
+    lines = proc.stdout.splitlines()
+    if not lines or lines[0] != "mounted":
+        pytest.skip(f"cannot mount a private tmpfs here: {proc.stderr.strip()[:200]}")
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(lines[-1])
     assert res["full"]["code"] == "storage_error"
     assert "No space left" in res["full"]["message"] and str(mnt) in res["full"]["message"]
     assert "full" in res["full"]["hint"]
