@@ -1,0 +1,258 @@
+"""End-to-end helpers: real agentd / harness-ls processes, real git repos, real model servers.
+
+Every process here is started with a clean environment (no provider keys from the developer's
+shell), binds 127.0.0.1 only, writes its stdout/stderr to files (a chatty child can never block
+on a full pipe) and is stopped by the fixture that started it (SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
+HARNESS_LS = [sys.executable, "-m", "harness_ls"]
+FAKE = [sys.executable, "-m", "harness_ls.testing.fake_models"]
+REPO = Path(__file__).resolve().parents[2]
+LONG = os.environ.get("HARNESS_LONG") == "1"
+
+SPEC = (
+    "# Goal\n\nMake greet.txt say hello instead of hi.\n\n# Constraints / nuances\n\n"
+    "- Only touch greet.txt.\n\n# Acceptance tests\n\n- `grep -qx hello greet.txt`\n"
+)
+PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
+WRITE = {
+    "text": "I will write it.",
+    "tool_calls": [
+        {"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}
+    ],
+}
+DONE = {"text": "Wrote greet.txt."}
+DOCS = {"text": "Nothing to document."}
+TERMINAL = ("completed", "failed", "cancelled", "interrupted")
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
+    home.mkdir(parents=True, exist_ok=True)
+    return {**keep, "HOME": str(home), "PYTHONUNBUFFERED": "1", **extra}
+
+
+def git(ws: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ws), *args], check=True, capture_output=True, text=True, timeout=30
+    ).stdout
+
+
+def make_repo(root: Path, spec: str = SPEC, name: str = "greet") -> Path:
+    """A real git repo with `specs/<name>/spec.md` and greet.txt = hi, committed."""
+    ws = root
+    ws.mkdir(parents=True, exist_ok=True)
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "config", "user.email", "t@example.com")
+    git(ws, "config", "user.name", "t")
+    path = ws / "specs" / name / "spec.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(spec)
+    (ws / "greet.txt").write_text("hi\n")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "init")
+    return ws
+
+
+def write_script(path: Path, *responses: dict[str, Any]) -> str:
+    path.write_text(json.dumps({"responses": list(responses)}))
+    return f"scripted:{path}"
+
+
+def wait_for(pred, within: float = 30, every: float = 0.05, what: str = "condition") -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {within}s waiting for {what}")
+
+
+@dataclass
+class Proc:
+    """A child process with its output in files."""
+
+    proc: subprocess.Popen
+    out: Path
+    err: Path
+    url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def stdout(self) -> str:
+        return self.out.read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return self.err.read_text(errors="replace")
+
+    def stop(self, grace: float = 10) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def kill9(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+
+def spawn(cmd: list[str], cwd: Path, env: dict[str, str], logs: Path, name: str) -> Proc:
+    logs.mkdir(parents=True, exist_ok=True)
+    out, err = logs / f"{name}.out", logs / f"{name}.err"
+    fo, fe = out.open("wb"), err.open("wb")
+    try:
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL
+        )
+    finally:
+        fo.close()
+        fe.close()
+    return Proc(proc, out, err)
+
+
+def start_agentd(
+    root: Path, data: Path, *args: str, env: dict[str, str] | None = None, name: str = "agentd"
+) -> Proc:
+    """agentd on 127.0.0.1:0 over `data`; returns once it printed its URL."""
+    env = env or clean_env(root / "home", HARNESS_DATA_DIR=str(data))
+    p = spawn([*AGENTD, "--listen", "127.0.0.1:0", *args], root, env, root / "logs", name)
+
+    def url() -> str | None:
+        text = p.stdout()
+        if "dashboard at " in text:
+            return text.split("dashboard at ", 1)[1].split()[0].rstrip("/")
+        if p.proc.poll() is not None:
+            raise AssertionError(f"agentd exited {p.proc.returncode}: {p.stderr()}")
+        return None
+
+    p.url = wait_for(url, 40, what="agentd's URL")
+    return p
+
+
+def start_fake(root: Path, *responses: dict[str, Any], default: dict | None = None) -> Proc:
+    """The fake OpenAI-compatible server as a process; `.url` is its base URL (…/v1)."""
+    script = root / f"fake-{time.monotonic_ns()}.json"
+    doc: dict[str, Any] = {"responses": list(responses)}
+    if default is not None:
+        doc["default"] = default
+    script.write_text(json.dumps(doc))
+    p = spawn(
+        [*FAKE, "--port", "0", "--script", str(script)],
+        root,
+        clean_env(root / "home"),
+        root / "logs",
+        f"fake-{script.stem}",
+    )
+    p.url = wait_for(
+        lambda: next((ln.strip() for ln in p.stdout().splitlines() if "http://" in ln), None),
+        30,
+        what="fake model server URL",
+    )
+    return p
+
+
+def queue(fake_url: str, *responses: dict[str, Any]) -> None:
+    base = fake_url.removesuffix("/v1")
+    httpx.post(f"{base}/_fake/responses", json=list(responses), timeout=10).raise_for_status()
+
+
+class Api:
+    """A tiny synchronous client of the HTTP API."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.c = httpx.Client(base_url=url, headers=headers, timeout=30)
+
+    def close(self) -> None:
+        self.c.close()
+
+    def get(self, path: str, **kw: Any) -> Any:
+        r = self.c.get(path, **kw)
+        assert r.status_code == 200, (path, r.status_code, r.text)
+        return r.json()
+
+    def post(self, path: str, body: dict[str, Any], status: int | tuple[int, ...] = (200, 201)):
+        r = self.c.post(path, json=body)
+        ok = status if isinstance(status, tuple) else (status,)
+        assert r.status_code in ok, (path, r.status_code, r.text)
+        return r.json()
+
+    def start_run(self, ws: Path, model: str, spec: str = "specs/greet/spec.md", **kw: Any):
+        return self.post("/v1/runs", {"workspace": str(ws), "spec": spec, "model": model, **kw})
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/runs/{run_id}")
+
+    def events(self, run_id: str, kind: str = "runs") -> list[dict[str, Any]]:
+        """Every stored event, replayed over SSE (follow=false)."""
+        out: list[dict[str, Any]] = []
+        with self.c.stream("GET", f"/v1/{kind}/{run_id}/events", params={"follow": "false"}) as r:
+            assert r.status_code == 200, r.read()
+            for line in r.iter_lines():
+                if line.startswith("data:"):
+                    out.append(json.loads(line[5:].strip()))
+        return out
+
+    def approvals(self, owner: str) -> list[dict[str, Any]]:
+        return [
+            a
+            for a in self.get("/v1/approvals")
+            if owner in (a.get("run_id"), a.get("session_id")) and a.get("status") == "pending"
+        ]
+
+    def wait_approval(self, owner: str, within: float = 30, skip: set[str] = frozenset()) -> dict:
+        return wait_for(
+            lambda: next((a for a in self.approvals(owner) if a["id"] not in skip), None),
+            within,
+            every=0.1,
+            what=f"an approval for {owner}",
+        )
+
+    def approve(self, run_id: str, approval_id: str, decision: str = "approve") -> Any:
+        return self.post(f"/v1/runs/{run_id}/approvals/{approval_id}", {"decision": decision})
+
+    def wait_status(self, run_id: str, within: float = 60, statuses=TERMINAL) -> dict[str, Any]:
+        return wait_for(
+            lambda: (m := self.run(run_id))["status"] in statuses and m,
+            within,
+            every=0.1,
+            what=f"run {run_id} to reach {statuses}",
+        )
+
+
+@pytest.fixture
+def e2e_root(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+@pytest.fixture
+def procs() -> Iterator[list[Proc]]:
+    """Processes to stop at teardown, whatever happened."""
+    started: list[Proc] = []
+    yield started
+    for p in reversed(started):
+        try:
+            p.stop(5)
+        except Exception:  # noqa: BLE001 - teardown must stop every process
+            p.proc.kill()
