@@ -146,6 +146,11 @@ async def serve(args: argparse.Namespace) -> int:
     if token and len(token) < MIN_TOKEN_LENGTH:
         warn(f"the token is only {len(token)} characters; use 32+ random characters")
     allowed = list(args.allow_host)
+    if host in ("0.0.0.0", "::") and not allowed:
+        warn(
+            "listening on all interfaces, but only loopback Host names are answered: add "
+            "--allow-host <name-or-ip> for each name clients use (others get 421)"
+        )
     if not is_loopback(host) and host not in ("0.0.0.0", "::"):
         allowed.append(host)
     data_dir = resolve_data_dir(args.data_dir)

@@ -122,6 +122,22 @@ def answer_command(ev: dict[str, Any]) -> tuple[str, str]:
     return base, base.replace(" approve ", " approve --deny ", 1) + ' --note "why"'
 
 
+def problem_lines(spec: str, details: Any) -> list[str]:
+    """Spec problems from an InvalidInput's details as `file:line:col: severity code message`."""
+    if not isinstance(details, list):
+        return []
+    out = []
+    for p in details:
+        if not isinstance(p, dict) or "message" not in p:
+            continue
+        start = (p.get("range") or {}).get("start") or {}
+        line, col = int(start.get("line", 0)) + 1, int(start.get("character", 0)) + 1
+        out.append(
+            f"{spec}:{line}:{col}: {p.get('severity', 'error')} {p.get('code', '')} {p['message']}"
+        )
+    return out
+
+
 class EventPrinter:
     """Prints events as they come; keeps just enough state to join streamed text."""
 

@@ -95,3 +95,15 @@ def test_no_daemon_is_one_clear_line_with_how_to_start_one(tmp_path):
         assert json.loads(default.stdout)["error"]["exit_code"] == 3
     traced = run(tmp_path, "list", HARNESS_URL="http://127.0.0.1:9", HARNESS_DEBUG="1")
     assert traced.returncode == 3 and "Traceback" in traced.stderr
+
+
+def test_spec_prompt_with_a_model_that_never_writes_a_valid_spec(tmp_path):
+    ws = tmp_path / "repo"
+    ws.mkdir()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"responses": [{"text": "# Goal\n\nno tests\n"}] * 5}))
+    out = run(ws, "spec", "prompt", "--prompt", "anything", "--model", f"scripted:{answers}", "x")
+    assert out.returncode == 1 and "nothing was written" in out.stderr, out.stderr
+    assert "draft:1:1: error" in out.stderr and "Traceback" not in out.stderr
+    assert not (ws / "specs" / "x").exists()

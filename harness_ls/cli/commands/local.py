@@ -12,6 +12,8 @@ from typing import Any
 
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
+from harness_ls.cli.render import problem_lines
+from harness_ls.errors import HarnessError
 
 
 def _dir(raw: str) -> Path:
@@ -97,9 +99,14 @@ def spec_prompt(app: Any) -> int:
     if not app.json:
         app.note("writing the spec…")
     harness = Harness(app.data_dir, model=a.model)
-    result = asyncio.run(
-        harness.spec_from_prompt(str(ws), a.name, text, overwrite=a.overwrite, model=a.model)
-    )
+    try:
+        result = asyncio.run(
+            harness.spec_from_prompt(str(ws), a.name, text, overwrite=a.overwrite, model=a.model)
+        )
+    except HarnessError as exc:  # e.g. the model kept answering invalid specs: show why
+        err = ex.from_harness(exc)
+        err.lines = problem_lines("draft", exc.details)
+        raise err from None
     data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
     if app.json:
         app.emit_json(data)

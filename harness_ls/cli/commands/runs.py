@@ -8,6 +8,7 @@ from typing import Any
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
 from harness_ls.cli.follow import Detached, follow
+from harness_ls.cli.render import problem_lines
 from harness_ls.cli.tables import age, table
 
 TERMINAL = frozenset({"run.completed", "run.failed", "run.cancelled", "run.interrupted"})
@@ -18,22 +19,6 @@ def _workspace(raw: str) -> Path:
     if not ws.is_dir():
         raise CliError(f"workspace {raw} is not a directory", exit_code=ex.USAGE)
     return ws
-
-
-def _problem_lines(spec: str, details: Any) -> list[str]:
-    """Spec problems from an InvalidInput's details as `file:line:col: severity code message`."""
-    if not isinstance(details, list):
-        return []
-    out = []
-    for p in details:
-        if not isinstance(p, dict) or "message" not in p:
-            continue
-        start = (p.get("range") or {}).get("start") or {}
-        line, col = int(start.get("line", 0)) + 1, int(start.get("character", 0)) + 1
-        out.append(
-            f"{spec}:{line}:{col}: {p.get('severity', 'error')} {p.get('code', '')} {p['message']}"
-        )
-    return out
 
 
 def run(app: Any) -> int:
@@ -59,7 +44,7 @@ def run(app: Any) -> int:
     try:
         meta = client.post("/v1/runs", json={k: v for k, v in body.items() if v is not None})
     except CliError as err:
-        lines = _problem_lines(spec, err.details)
+        lines = problem_lines(spec, err.details)
         if lines:
             err.lines, err.details = lines, err.details
             err.hint = f"fix them, then run again (`harness-ls check {spec}` lists them too)"
