@@ -177,6 +177,20 @@ def read_meta(path: Path, kind: str) -> RunMeta | SessionMeta | None:
         return None
 
 
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so entries created in it are durable (best effort)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def storage_error(path: Path | str, exc: OSError) -> StorageError:
     """A StorageError naming the path and the OS reason, with a hint for the common causes."""
     import errno

@@ -26,6 +26,7 @@ from harness_ls.store.meta import (
     RunMeta,
     SessionMeta,
     fold,
+    fsync_dir,
     read_meta,
     storage_error,
     write_atomic,
@@ -85,7 +86,7 @@ class RunStore:
         id_ = new_id(prefix)
         d = self._kind_dir(kind) / id_
         self._ensure(d / sub)
-        _fsync_dir(d.parent)
+        fsync_dir(d.parent)
         return id_, d
 
     # ---- creating -----------------------------------------------------------------------------
@@ -323,16 +324,3 @@ def _age(ts: str, now: datetime) -> float:
         return (now - datetime.fromisoformat(ts.replace("Z", "+00:00"))).total_seconds()
     except ValueError:
         return float("inf")
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -46,6 +46,7 @@ from harness_ls.store.meta import (
     RunMeta,
     SessionMeta,
     apply_event,
+    fsync_dir,
     read_meta,
     storage_error,
     write_meta,
@@ -157,12 +158,15 @@ class EventStream:
                         },
                     )
                 )
+        existed = self.path.exists()
         try:
             self._fd = os.open(
                 self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
             )
         except OSError as exc:
             raise storage_error(self.path, exc) from None
+        if not existed:
+            fsync_dir(self.dir)  # the new file's directory entry must survive a power loss too
         self._offset = os.fstat(self._fd).st_size
         self._synced = self._offset
         self._last_seq = scan.last_seq
