@@ -310,6 +310,9 @@ async def _result(
     ms: float,
     data: dict[str, Any] | None = None,
 ) -> CallOutcome:
+    from harness_ls.models import mask_secrets
+
+    output = mask_secrets(output)  # e.g. `cat .env.local`: neither the log nor the model sees keys
     await ctx.stream.append(
         "tool.result",
         {

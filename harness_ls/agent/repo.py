@@ -35,7 +35,9 @@ async def repo_context(
         "context.built",
         {"files": res.files[:100], "tokens": res.tokens, "budget": budget, "notes": res.notes[:20]},
     )
-    return res.text
+    from harness_ls.models import mask_secrets
+
+    return mask_secrets(res.text)  # excerpts may quote a .env file
 
 
 async def take_checkpoint(

@@ -63,7 +63,9 @@ async def run_one(tool_ctx: Any, policy: Any, test: Any, limit_s: float) -> Veri
     except HarnessError as exc:
         return VerifyResult(**base, ok=False, output=exc.one_line())
     ms = round((time.perf_counter() - started) * 1000, 1)
-    output = result.output[-OUTPUT_TAIL:]
+    from harness_ls.models import mask_secrets
+
+    output = mask_secrets(result.output[-OUTPUT_TAIL:])
     return VerifyResult(
         **base, ok=bool(result.ok), exit_code=_exit_code(result), duration_ms=ms, output=output
     )

@@ -4,6 +4,7 @@ OpenAI server (the `model` fixture)."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -342,3 +343,20 @@ async def test_unusable_model_plan_falls_back_to_the_spec_plan(harness, repo, tm
     plan = next(e for e in evs if e.type == "plan.updated")
     assert plan.data["source"] == "spec"
     assert any(e.type == "log" and e.data.get("code") == "plan.unparsed" for e in evs)
+
+
+async def test_secrets_in_tool_output_are_masked_in_events_and_for_the_model(
+    harness, repo, tmp_path, model, monkeypatch
+):
+    secret = "sk-test-" + "a1b2c3d4" * 4
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    (repo / ".env.local").write_text(f"OPENAI_API_KEY={secret}\n")
+    read = {"tool_calls": [{"name": "read_file", "arguments": {"path": ".env.local"}}]}
+    name = model(PLAN, read, DONE, DOCS)
+    harness.options.update(verify_attempts=0)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
+    await harness.wait_run(meta.id, 30)
+    log = (harness.store.stream_dir("run", meta.id) / "events.ndjson").read_text()
+    assert secret not in log and "OPENAI_API_KEY=" in log
+    if model.server is not None:
+        assert secret not in json.dumps(model.server.requests)  # tool result and repo context
