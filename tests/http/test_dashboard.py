@@ -174,8 +174,10 @@ async def test_page_reconnects_and_resumes_after_agentd_restart(
     wait_pending(daemon, run_id)
     ctx = await browser.new_context(viewport={"width": 390, "height": 844})
     page = await ctx.new_page()
-    await login(page, daemon.url)
-    await page.goto(f"{daemon.url}/#/runs/{run_id}")
+    await page.goto(f"{daemon.url}/#/runs/{run_id}")  # a deep link survives the login detour
+    await page.wait_for_url(lambda u: "/login" in u)
+    await page.fill("#token", TOKEN)
+    await page.click("button[type=submit]")
     await page.wait_for_selector("button.approve")
     await page.wait_for_selector("#conn[data-state='live']")
     seen_before = int(await page.get_attribute("#view", "data-last-seq"))

@@ -20,7 +20,7 @@ from harness_ls.http.routes.common import (
 )
 
 SessionMeta: Any = meta_model("SessionMeta")
-NO_TERMINAL: frozenset[str] = frozenset()
+SESSION_TERMINAL: frozenset[str] = frozenset({"session.closed"})
 
 
 async def list_sessions(call: Call) -> Any:
@@ -117,7 +117,7 @@ async def add_attachment(call: Call) -> Any:
 
 async def session_events(call: Call) -> Any:
     return event_stream(
-        call, "session", call.params["session_id"], NO_TERMINAL, frozenset({"closed"})
+        call, "session", call.params["session_id"], SESSION_TERMINAL, frozenset({"closed"})
     )
 
 

@@ -12,7 +12,7 @@ const EVENT_TYPES = [
   "spec.written", "context.trimmed", "context.built", "attachment.added", "store.recovered",
   "store.warning", "session.closed", "session.interrupted",
 ];
-const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled", "run.interrupted"]);
+const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled", "run.interrupted", "session.closed"]);
 const view = document.getElementById("view");
 const conn = document.getElementById("conn");
 let current = null; // the live view's cleanup function

@@ -6,6 +6,8 @@
   if (params.get("failed")) document.getElementById("failed").hidden = false;
   const next = params.get("next");
   if (next && next.startsWith("/") && !next.startsWith("//")) document.getElementById("next").value = next;
+  // a deep link (/#/runs/<id>) survives the detour through the login page
+  if (location.hash.startsWith("#/")) document.getElementById("next").value = "/" + location.hash;
   const frag = new URLSearchParams(location.hash.slice(1));
   const token = frag.get("token");
   if (token) {
