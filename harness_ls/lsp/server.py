@@ -96,6 +96,25 @@ class HarnessLanguageServer(LanguageServer):
         self.specs.roots = roots
 
 
+async def pull_configuration(ls: HarnessLanguageServer) -> None:
+    """Read the `harness` section with workspace/configuration when the client supports it."""
+    ws = ls.client_capabilities.workspace if ls.client_capabilities else None
+    if not (ws and ws.configuration):
+        return
+    try:
+        result = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                t.ConfigurationParams(items=[t.ConfigurationItem(section="harness")])
+            ),
+            timeout=5,
+        )
+    except Exception as exc:  # a client that cannot answer keeps the settings it pushed
+        log.info("workspace/configuration failed: %s", exc)
+        return
+    if result and isinstance(result[0], dict) and result[0]:
+        ls.apply_settings(result[0])
+
+
 def create_server() -> HarnessLanguageServer:
     from harness_ls.lsp.features import code_actions, completion, diagnostics, hover, symbols
 
@@ -113,6 +132,7 @@ def create_server() -> HarnessLanguageServer:
         enc = ls.workspace.position_encoding
         enc = getattr(enc, "value", enc)
         ls.log_info(f"harness-ls {__version__} ready ({mode} diagnostics, {enc} positions)")
+        await pull_configuration(ls)
         for hook in ls.initialized_hooks:
             await hook(ls)
 
@@ -125,8 +145,14 @@ def create_server() -> HarnessLanguageServer:
                 log.exception("shutdown hook failed")
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def on_configuration(ls: HarnessLanguageServer, params: t.DidChangeConfigurationParams) -> None:
-        ls.apply_settings(params.settings)
+    async def on_configuration(
+        ls: HarnessLanguageServer, params: t.DidChangeConfigurationParams
+    ) -> None:
+        pushed = params.settings
+        if isinstance(pushed, dict) and pushed:
+            ls.apply_settings(pushed)
+        else:  # "settings changed, ask me" (VS Code style): pull them
+            await pull_configuration(ls)
         diagnostics.refresh_all(ls)
 
     for feature in (diagnostics, code_actions, completion, symbols, hover):

@@ -224,3 +224,26 @@ async def test_huge_and_odd_documents_keep_the_server_up(nvim_client):
         )
     )
     assert await _pull(nvim_client, uri) == []
+
+
+async def test_settings_pulled_with_workspace_configuration(nvim_client):
+    nvim_client.set_configuration({"specGlobs": ["docs/*.md"]}, section="harness")
+    nvim_client.workspace_did_change_configuration(t.DidChangeConfigurationParams(settings=None))
+    uri = (nvim_client.root / "docs" / "plan.md").as_uri()
+    _open(nvim_client, uri, "# Goal\n")
+    for _ in range(50):
+        if await _pull(nvim_client, uri):
+            break
+        await asyncio.sleep(0.05)
+    assert await _pull(nvim_client, uri)
+    spec_uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    _open(nvim_client, spec_uri, "# Goal\n")
+    assert await _pull(nvim_client, spec_uri) == []  # no longer a spec under these globs
+
+
+async def test_wrong_settings_are_reported_and_ignored(nvim_client):
+    nvim_client.workspace_did_change_configuration(
+        t.DidChangeConfigurationParams(settings={"harness": {"policyMode": "yolo"}})
+    )
+    msg = await nvim_client.wait_for_notification(t.WINDOW_SHOW_MESSAGE)
+    assert "policyMode" in msg.message and "yolo" in msg.message
