@@ -48,6 +48,7 @@ class _Live:
     worker: asyncio.Task[None] | None = None
     turn: asyncio.Task[None] | None = None
     busy: bool = False
+    policy: Any = None  # kept across turns so "approve similar" lasts for the session
     turn_shutdown: bool = False
 
 
@@ -243,7 +244,7 @@ class SessionManager:
         ctx: LoopContext | None = None
         try:
             meta = self.harness.store.get("session", live.session_id)
-            ctx = await self._context(meta, stream)
+            ctx = await self._context(meta, live)
             if ctx is None:
                 await stream.append("turn.completed", {**ids, "ok": False, "outcome": "no model"})
                 return
@@ -280,9 +281,10 @@ class SessionManager:
                 {**ids, "ok": False, "error": reason, "usage": ctx.usage.as_dict() if ctx else {}},
             )
 
-    async def _context(self, meta: Any, stream: Any) -> LoopContext | None:
+    async def _context(self, meta: Any, live: _Live) -> LoopContext | None:
         from harness_ls.tools import TOOLS, Policy, ToolContext
 
+        stream = live.stream
         events = list(stream.read())
         last_user = next((e for e in reversed(events) if e.type == "user.message"), None)
         mimes = [a["mime"] for a in (last_user.data.get("attachments", []) if last_user else [])]
@@ -299,7 +301,9 @@ class SessionManager:
             )
             return None
         ws = Path(meta.workspace)
-        policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
+        if live.policy is None:
+            live.policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
+        policy = live.policy
         tools: dict[str, Any] = dict(TOOLS)
         if _mode(meta) == "spec":
             from harness_ls.agent.specwrite import WriteSpecTool

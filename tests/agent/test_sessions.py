@@ -239,3 +239,20 @@ async def test_long_history_is_trimmed_to_the_models_context_with_an_event(harne
     assert "lorem ipsum" not in sent and "and now?" in sent
     usage = [e for e in events(harness, meta.id, "session") if e.type == "model.usage"]
     assert usage and "cost" in usage[0].data
+
+
+async def test_approve_similar_lasts_for_the_rest_of_the_session(harness, repo, srv):
+    srv.push_tool_call("write_file", {"path": "notes/a.txt", "content": "a"})
+    srv.push_text("wrote a")
+    srv.push_tool_call("write_file", {"path": "notes/b.txt", "content": "b"})
+    srv.push_text("wrote b")
+    meta = await harness.create_session(str(repo), model=MODEL)
+    await harness.post_message(meta.id, "write a")
+    approval = await next_approval(harness, meta.id)
+    await harness.answer_approval(approval.id, "approve", "dashboard", scope="similar")
+    await harness.wait_session(meta.id)
+    await harness.post_message(meta.id, "write b")
+    await harness.wait_session(meta.id)
+    assert (repo / "notes/b.txt").read_text() == "b"
+    asked = [e for e in events(harness, meta.id, "session") if e.type == "approval.requested"]
+    assert len(asked) == 1
