@@ -9,11 +9,15 @@ e2e="$here/.e2e"
 version="4.100.3"
 bin="$e2e/node_modules/.bin/code-server"
 
-# code-server writes a config file into $HOME even for --version: keep that out of the real home.
-export HOME="$e2e/home" XDG_CONFIG_HOME="$e2e/home/.config" XDG_DATA_HOME="$e2e/home/.local/share"
-mkdir -p "$HOME"
+# code-server writes a config file into $HOME even for --version: keep that out of the real home
+# (only for code-server itself: npm must keep reading the user's ~/.npmrc).
+cs_version() {
+  mkdir -p "$e2e/home"
+  HOME="$e2e/home" XDG_CONFIG_HOME="$e2e/home/.config" XDG_DATA_HOME="$e2e/home/.local/share" \
+    "$bin" --version 2>/dev/null
+}
 export npm_config_update_notifier=false
-if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "^$version "; then
+if [ -x "$bin" ] && cs_version | grep -q "^$version "; then
   echo "e2e-setup: code-server $version already in $e2e"
   exit 0
 fi
@@ -46,6 +50,11 @@ done
 cd "$e2e"
 [ -f package.json ] || printf '{"name": "harness-e2e", "private": true}\n' > package.json
 # npm's machine config says yes=false, which breaks node-pty's postinstall; root needs unsafe-perm.
+# Native modules (argon2, node-pty, kerberos, ...) fall back to node-gyp builds when their prebuilt
+# binaries cannot be downloaded: point node-gyp at the system's Node headers instead of the internet.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then
+  export npm_config_nodedir=/usr
+fi
 TMPDIR="$e2e/tmp" npm_config_yes=true npm_config_unsafe_perm=true \
   npm install --no-audit --no-fund --loglevel=error "code-server@$version"
-"$bin" --version | head -1
+cs_version | head -1
