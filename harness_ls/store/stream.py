@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness_ls.errors import Conflict, StorageError
+from harness_ls.secrets import contains_secret, mask_data, secret_values
 from harness_ls.store import log as logfile
 from harness_ls.store.encode import encode_line, offload
 from harness_ls.store.events import (
@@ -280,6 +281,12 @@ class EventStream:
             }
             ev = make_event(fields)
             line = encode_line(ev)
+            secrets = secret_values()
+            if secrets or b"sk-" in line or b"Bearer " in line:
+                text = line.decode("utf-8", "replace")
+                if contains_secret(text, secrets):  # last line of defence: no key reaches the log
+                    ev.data = mask_data(ev.data, secrets)
+                    line = encode_line(ev)
             if len(line) > MAX_LINE:
                 ev.data = self._offload(ev, et.durable)
                 line = encode_line(ev)
