@@ -126,7 +126,12 @@ class Harness:
                     hint="resume it with its own workspace",
                 )
             chosen = model or meta.model or self.model
-        else:
+        # An unusable explicit model (argument or HARNESS_MODEL) is the caller's error, not a
+        # failed run; with nothing configured this resolves to offline and does not raise.
+        from harness_ls.models import resolve
+
+        resolve("run", {"tools"}, chosen, workspace=ws)
+        if not resume:
             meta = await asyncio.to_thread(
                 self.store.create_run,
                 workspace=str(ws),

@@ -360,3 +360,14 @@ async def test_secrets_in_tool_output_are_masked_in_events_and_for_the_model(
     assert secret not in log and "OPENAI_API_KEY=" in log
     if model.server is not None:
         assert secret not in json.dumps(model.server.requests)  # tool result and repo context
+
+
+async def test_unusable_model_is_refused_before_a_run_is_created(harness, repo, monkeypatch):
+    from harness_ls.errors import HarnessError
+
+    with pytest.raises(HarnessError, match="nonsense-model"):
+        await harness.start_run(str(repo), "specs/greet/spec.md", model="nonsense-model")
+    monkeypatch.setenv("HARNESS_MODEL", "anthropic:claude-sonnet-4")
+    with pytest.raises(HarnessError, match="ANTHROPIC_API_KEY"):
+        await harness.start_run(str(repo), "specs/greet/spec.md")
+    assert harness.list_runs() == []
