@@ -33,6 +33,9 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
   statusItem.name = "Harness";
   context.subscriptions.push(log, statusItem);
 
+  // The extension activates for any Markdown file, but the server only starts once the workspace
+  // has a spec (or one is opened, or a Harness command runs): a README never triggers it.
+  let wanted = false;
   const refresh = (): void => {
     const view = statusView(harness.state, board, approvals.size);
     statusItem.text = view.text;
@@ -44,7 +47,11 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
         : view.tone === "warning"
           ? new vscode.ThemeColor("statusBarItem.warningBackground")
           : undefined;
-    statusItem.show();
+    if (wanted) {
+      statusItem.show();
+    } else {
+      statusItem.hide();
+    }
     void vscode.commands.executeCommand("setContext", "harness.runActive", board.active().length > 0);
     void vscode.commands.executeCommand("setContext", "harness.approvalsPending", approvals.size > 0 || board.pendingTotal() > 0);
   };
@@ -229,6 +236,10 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
 
   context.subscriptions.push(
     vscode.commands.registerCommand("harness.restartServer", async () => {
+      if (!wanted) {
+        startOnce("Harness: Restart Server");
+        return;
+      }
       log.info("Restarting harness-ls (command).");
       await harness.restart();
     }),
@@ -261,6 +272,9 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
       if (!event.affectsConfiguration(SECTION)) {
         return;
       }
+      if (!wanted) {
+        return;
+      }
       if (RESTART_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`))) {
         log.info("Server settings changed; restarting harness-ls.");
         await harness.restart();
@@ -271,8 +285,37 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
     { dispose: () => void harness.dispose() },
   );
 
+  const startOnce = (reason: string): void => {
+    if (wanted) {
+      return;
+    }
+    wanted = true;
+    log.info(`Starting harness-ls: ${reason}.`);
+    refresh();
+    void harness.start();
+  };
+  const isSpec = (doc: vscode.TextDocument): boolean =>
+    vscode.languages.match(documentSelector(harness.settings.specGlobs), doc) > 0;
+  context.subscriptions.push(
+    vscode.workspace.onDidOpenTextDocument((doc) => {
+      if (!wanted && isSpec(doc)) {
+        startOnce(`${vscode.workspace.asRelativePath(doc.uri)} is a spec`);
+      }
+    }),
+  );
+  const openSpec = vscode.workspace.textDocuments.find(isSpec);
+  if (openSpec !== undefined) {
+    startOnce(`${vscode.workspace.asRelativePath(openSpec.uri)} is a spec`);
+  } else {
+    void vscode.workspace
+      .findFiles(`{${harness.settings.specGlobs.join(",")}}`, "**/node_modules/**", 1)
+      .then((found) => {
+        if (found.length > 0) {
+          startOnce(`the workspace has specs (${vscode.workspace.asRelativePath(found[0])})`);
+        }
+      });
+  }
   refresh();
-  void harness.start();
   return { server: harness, board, approvals };
 }
 
