@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness_ls.cli import agentd
+
 AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
 
 
@@ -90,12 +92,15 @@ def test_busy_port_is_one_line_and_exit_2(tmp_path):
     )
 
 
-@pytest.mark.parametrize("listen", ["0.0.0.0:0", "[::]:0"])
-def test_non_loopback_without_token_is_refused(tmp_path, listen):
-    out = subprocess.run([*AGENTD, "--listen", listen, "--data-dir", str(tmp_path / "d")],
-                         cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, timeout=30)  # fmt: skip
-    assert out.returncode == 2
-    assert "refusing" in out.stderr and "token" in out.stderr and "remote-cockpit" in out.stderr
+@pytest.mark.parametrize("listen", ["0.0.0.0:0", "[::]:0", "192.168.1.20:8787"])
+def test_non_loopback_without_token_is_refused(tmp_path, listen, capsys, monkeypatch):
+    """Refused before anything is bound or started (in-process: main() returns the exit code)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HARNESS_AUTH_TOKEN", raising=False)
+    assert agentd.main(["--listen", listen, "--data-dir", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert "refusing" in err and "token" in err and "remote-cockpit" in err
+    assert not (tmp_path / "d").exists()
 
 
 @pytest.mark.parametrize(
@@ -103,13 +108,22 @@ def test_non_loopback_without_token_is_refused(tmp_path, listen):
     [
         (["--listen", "127.0.0.1:99999"], "port must be"),
         (["--listen", "localhost:abc"], "port must be"),
+        (["--listen", "[::1"], "expected [ipv6]:port"),
         (["--token-file", "missing.txt"], "cannot read the token"),
     ],
 )
-def test_bad_flags_are_one_clear_line(tmp_path, args, needle):
-    out = subprocess.run([*AGENTD, *args, "--data-dir", str(tmp_path / "d")], cwd=tmp_path,
-                         env=clean_env(tmp_path), capture_output=True, text=True, timeout=30)  # fmt: skip
-    assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
+def test_bad_flags_are_one_clear_line(tmp_path, args, needle, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert agentd.main([*args, "--data-dir", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and err[0].startswith("agentd: ")
+
+
+def test_listen_forms():
+    assert agentd.parse_listen("127.0.0.1:8787") == ("127.0.0.1", 8787)
+    assert agentd.parse_listen(":0") == ("127.0.0.1", 0)
+    assert agentd.parse_listen("9000") == ("127.0.0.1", 9000)
+    assert agentd.parse_listen("[::1]:8787") == ("::1", 8787)
 
 
 def test_token_from_env_local_file_and_token_file(tmp_path):

@@ -7,8 +7,6 @@ loopback. Skipped when chromium or playwright is missing.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,13 +15,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from tests.http.conftest import DOCS, DONE, PLAN, WRITE, script
 from tests.http.test_agentd import AGENTD, clean_env, wait_url
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "dashboard-token-0123456789abcdef"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium")
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium"),
+    pytest.mark.asyncio(loop_scope="module"),  # one browser for the module
+]
 playwright = pytest.importorskip("playwright.async_api")
 
 
@@ -74,7 +76,7 @@ def daemon(tmp_path):
     d.stop()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser():
     async with playwright.async_playwright() as p:
         b = await p.chromium.launch(
@@ -226,7 +228,3 @@ async def test_session_view_attach_send_and_stream_the_reply(daemon, browser, wo
     user = next(e for e in evs if e["type"] == "user.message")
     assert user["data"]["refs"] and user["data"]["surface"] == "dashboard"
     await ctx.close()
-
-
-def test_chromium_is_debian_not_downloaded():
-    assert shutil.which("chromium") == CHROMIUM or os.path.exists(CHROMIUM)
