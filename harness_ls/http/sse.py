@@ -71,7 +71,10 @@ def frame(event: Any) -> bytes:
 
 
 def _render(event: Any) -> bytes:
-    if hasattr(event, "model_dump_json"):
+    if hasattr(event, "to_json"):  # the store's wire form: exactly the log line
+        payload = event.to_json()
+        seq, etype = event.seq, event.type
+    elif hasattr(event, "model_dump_json"):
         payload = event.model_dump_json()
         seq, etype = event.seq, event.type
     else:

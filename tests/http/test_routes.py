@@ -244,3 +244,10 @@ async def test_cached_listing_follows_every_change(server, client, harness, work
     assert (await client.get("/v1/runs")).json()[0]["status"] == "cancelled"
     assert (await client.get("/v1/runs", params={"status": "running"})).json() == []
     assert server.app.state.list_cache.hits >= 1
+
+
+async def test_openapi_names_the_contract_models(client):
+    schemas = (await client.get("/v1/openapi.json")).json()["components"]["schemas"]
+    for name in ("RunMeta", "SessionMeta", "PendingApproval", "RunCreate", "ApprovalAnswer",
+                 "MessagePost", "SpecGenerate", "ErrorResponse"):  # fmt: skip
+        assert name in schemas, name

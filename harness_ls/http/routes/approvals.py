@@ -9,7 +9,7 @@ from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import ApprovalAnswer
 from harness_ls.http.routes.common import meta_model, surface_of
 
-PendingApproval: Any = meta_model("PendingApproval", "harness_ls.agent")
+PendingApproval: Any = meta_model("PendingApproval", "harness_ls.agent.approvals")
 
 
 async def list_approvals(call: Call) -> Any:
