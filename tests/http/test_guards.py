@@ -186,3 +186,17 @@ def test_dashboard_listens_for_every_registered_event_type():
     js = (STATIC / "app.js").read_text()
     missing = [t for t in EVENT_TYPES if f'"{t}"' not in js]
     assert not missing, f"add these to EVENT_TYPES in app.js: {missing}"
+
+
+async def test_cookie_is_secure_behind_an_https_tunnel(serve):
+    sc = await serve(token=TOKEN, allowed_hosts=["devbox.tail1234.ts.net"])
+    async with httpx.AsyncClient(base_url=sc.url) as c:
+        r = await c.post(
+            "/login",
+            data={"token": TOKEN},
+            headers={"Host": "devbox.tail1234.ts.net", "X-Forwarded-Proto": "https",
+                     "Origin": "https://devbox.tail1234.ts.net"},
+        )  # fmt: skip
+        assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
+        local = await c.post("/login", data={"token": TOKEN})
+        assert "secure" not in local.headers["set-cookie"].lower()  # plain http on loopback
