@@ -13,6 +13,7 @@ spec, says why execute is skipped and how to configure a model, verifies, and wr
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,10 +38,12 @@ from harness_ls.agent.repo import (
 )
 from harness_ls.agent.summary import changed_files, write_summary
 from harness_ls.agent.verify import VerifyResult, run_verify
-from harness_ls.errors import HarnessError
+from harness_ls.errors import HarnessError, StorageError
 
 if TYPE_CHECKING:
     from harness_ls.core import Harness
+
+log = logging.getLogger("harness_ls.agent.run")
 
 OFFLINE_HINT = (
     "configure a model to let the agent do the work: set OPENAI_API_KEY or ANTHROPIC_API_KEY "
@@ -108,6 +111,12 @@ class RunEngine:
         self.stream = self.harness.store.stream("run", self.run_id)
 
     async def run(self) -> None:
+        try:
+            await self._run_and_record()
+        except StorageError as exc:  # the log itself cannot be written (full disk, read-only)
+            log.error("run %s stopped: %s", self.run_id, exc.one_line())
+
+    async def _run_and_record(self) -> None:
         try:
             await self._run()
         except asyncio.CancelledError as exc:
