@@ -256,3 +256,123 @@ def procs() -> Iterator[list[Proc]]:
             p.stop(5)
         except Exception:  # noqa: BLE001 - teardown must stop every process
             p.proc.kill()
+
+
+def frame(obj: Any) -> bytes:
+    body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class RawLsp:
+    """A raw JSON-RPC client of `python -m harness_ls` on stdio (no LSP library in between).
+
+    A reader thread parses stdout strictly (headers + exactly Content-Length bytes); anything
+    else on stdout is recorded in `.garbage` — the server must never write non-frames there.
+    """
+
+    def __init__(self, cwd: Path, env: dict[str, str], logs: Path, name: str = "harness-ls"):
+        import threading
+
+        logs.mkdir(parents=True, exist_ok=True)
+        self.err = logs / f"{name}.err"
+        with self.err.open("wb") as fe:
+            self.proc = subprocess.Popen(
+                HARNESS_LS, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=fe,
+            )  # fmt: skip
+        self.messages: list[dict[str, Any]] = []
+        self.garbage: list[bytes] = []
+        self.next_id = 1000
+        self._cv = threading.Condition()
+        self._t = threading.Thread(target=self._read, daemon=True)
+        self._t.start()
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while True:
+            headers: dict[str, str] = {}
+            while True:
+                line = out.readline()
+                if not line:
+                    with self._cv:
+                        self._cv.notify_all()
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                name, sep, value = line.decode("latin-1").partition(":")
+                if not sep or name.strip().lower() not in ("content-length", "content-type"):
+                    self.garbage.append(line)
+                    continue
+                headers[name.strip().lower()] = value.strip()
+            try:
+                body = out.read(int(headers["content-length"]))
+                msg = json.loads(body)
+            except (KeyError, ValueError) as exc:
+                self.garbage.append(repr(exc).encode())
+                continue
+            with self._cv:
+                self.messages.append(msg)
+                self._cv.notify_all()
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def notify(self, method: str, params: Any = None) -> None:
+        self.send_raw(frame({"jsonrpc": "2.0", "method": method, "params": params or {}}))
+
+    def request(self, method: str, params: Any = None, within: float = 30) -> dict[str, Any]:
+        self.next_id += 1
+        rid = self.next_id
+        self.send_raw(frame({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
+        return self.wait_response(rid, within)
+
+    def wait_response(self, rid: int, within: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + within
+        with self._cv:
+            while True:
+                for m in self.messages:
+                    if m.get("id") == rid and ("result" in m or "error" in m):
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(
+                        f"no response to {rid}; stderr: {self.err.read_text()[-2000:]}"
+                    )
+                self._cv.wait(min(left, 0.5))
+
+    def answer_server_requests(self) -> None:
+        """Reply null to requests the server sent us (progress create, showMessageRequest...)."""
+        with self._cv:
+            todo = [m for m in self.messages if "method" in m and "id" in m and not m.get("_done")]
+            for m in todo:
+                m["_done"] = True
+        for m in todo:
+            self.send_raw(frame({"jsonrpc": "2.0", "id": m["id"], "result": None}))
+
+    def initialize(self, root: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        res = self.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": root.as_uri(),
+                "capabilities": {"window": {"workDoneProgress": True}},
+                "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+                "initializationOptions": options or {},
+            },
+        )
+        self.notify("initialized")
+        return res
+
+    def close(self, within: float = 10) -> int | None:
+        if self.proc.poll() is None:
+            try:
+                self.request("shutdown", None, within=within)
+                self.notify("exit")
+                self.proc.wait(within)
+            except Exception:  # noqa: BLE001 - fall back to killing it
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
