@@ -83,7 +83,7 @@ function errorBox(err) {
 class LiveStream {
   constructor(url, onEvent, onEnd) {
     this.url = url; this.onEvent = onEvent; this.onEnd = onEnd;
-    this.lastSeq = 0; this.es = null; this.timer = null; this.delay = 500; this.stopped = false;
+    this.lastSeq = 0; this.es = null; this.timer = null; this.delay = 500; this.stopped = false; this.ended = null;
     this.handler = (msg) => this.handle(msg);
   }
   start() { this.connect(); return this; }
@@ -98,6 +98,9 @@ class LiveStream {
     es.onerror = () => {
       es.close();
       if (this.stopped) return;
+      if (this.ended) { // the server closed the stream after a final event: done, no reconnect
+        this.stop(); setConn("idle"); if (this.onEnd) this.onEnd(this.ended); return;
+      }
       setConn("reconnecting");
       this.timer = setTimeout(() => this.check(), this.delay);
       this.delay = Math.min(this.delay * 2, 8000);
@@ -118,7 +121,8 @@ class LiveStream {
     this.lastSeq = ev.seq;
     view.dataset.lastSeq = String(ev.seq);
     this.onEvent(ev);
-    if (TERMINAL.has(ev.type)) { this.stop(); setConn("idle"); if (this.onEnd) this.onEnd(ev); }
+    // a final event ends the stream unless more follow (an interrupted run that was resumed)
+    this.ended = TERMINAL.has(ev.type) ? ev : null;
   }
   stop() {
     this.stopped = true;
@@ -332,13 +336,21 @@ async function runView(id) {
     scheduled = false;
     const cancel = ["completed", "failed", "cancelled", "interrupted"].includes(st.status) ? null
       : h("button", { class: "deny", type: "button", onclick: async () => { try { await api(`/v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); } } }, "Cancel run");
+    const resume = st.status !== "interrupted" ? null
+      : h("button", { class: "primary", type: "button", id: "resume", onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          await api("/v1/runs", { json: { workspace: meta.workspace, spec: meta.spec_path, resume: id } });
+          route(); // re-open the view: the stream continues after run.interrupted
+        } catch (err) { e.target.disabled = false; alert(err.message); }
+      } }, "Resume");
     head.replaceChildren(
       h("h1", {}, meta.title || meta.spec_path || meta.id),
       h("div", { class: "row" }, h("span", { id: "run-status", dataset: { status: st.status } }, pill(st.status)),
         st.outcome ? h("span", { class: "muted" }, st.outcome) : null),
       h("dl", { class: "kv" }, h("dt", {}, "run"), h("dd", { class: "mono" }, meta.id), h("dt", {}, "spec"), h("dd", {}, meta.spec_path || ""),
         h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"), h("dd", {}, meta.model || "default")),
-      h("div", { class: "actions" }, cancel, h("a", { class: "button", href: `/v1/runs/${id}/export` }, "Export zip")));
+      h("div", { class: "actions" }, cancel, resume, h("a", { class: "button", href: `/v1/runs/${id}/export` }, "Export zip")));
     for (const a of st.approvals.values()) {
       let card = cards.get(a.id);
       if (a.status === "pending" && !card) { card = approvalCard(a); cards.set(a.id, card); approvalsBox.append(card); }
