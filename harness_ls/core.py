@@ -234,6 +234,9 @@ class Harness:
         await self.sessions.wait_idle(session_id)
         return self.get_session(session_id)
 
+    async def close_session(self, session_id: str, reason: str | None = None) -> Any:
+        return await self.sessions.close_session(session_id, reason)
+
     async def cancel_turn(self, session_id: str) -> Any:
         return await self.sessions.cancel_turn(session_id)
 

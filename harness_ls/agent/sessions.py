@@ -168,6 +168,24 @@ class SessionManager:
         await live.stream.append("attachment.added", info)
         return info
 
+    async def close_session(self, session_id: str, reason: str | None = None) -> Any:
+        """Stop the running turn, drop queued ones, record `session.closed`; later messages get Conflict."""
+        meta = self.harness.store.get("session", session_id)
+        if meta.status == "closed":
+            raise Conflict(f"session {session_id} is already closed")
+        live = await self._open(session_id)
+        while not live.queue.empty():
+            live.queue.get_nowait()
+        for task in (live.turn, live.worker):
+            if task is not None and not task.done():
+                self.harness.broker.cancel_for(session_id)
+                task.cancel("cancel")
+                await asyncio.gather(task, return_exceptions=True)
+        await live.stream.append("session.closed", {"reason": reason or "closed by the user"})
+        await live.stream.close()
+        self._live.pop(session_id, None)
+        return self.harness.store.get("session", session_id)
+
     async def wait_idle(self, session_id: str) -> None:
         """Until the session's queue is drained (tests, CLI `--wait`)."""
         live = self._live.get(session_id)

@@ -256,3 +256,18 @@ async def test_approve_similar_lasts_for_the_rest_of_the_session(harness, repo, 
     assert (repo / "notes/b.txt").read_text() == "b"
     asked = [e for e in events(harness, meta.id, "session") if e.type == "approval.requested"]
     assert len(asked) == 1
+
+
+async def test_closed_session_refuses_messages(harness, repo, srv):
+    srv.push_text(*(["slow "] * 40), delay=0.05)
+    meta = await harness.create_session(str(repo), model=MODEL)
+    await harness.post_message(meta.id, "one")
+    await harness.post_message(meta.id, "two (queued)")
+    closed = await harness.close_session(meta.id)
+    assert closed.status == "closed"
+    t = session_types(harness, meta.id)
+    assert t[-1] == "session.closed" and t.count("turn.started") <= 1
+    with pytest.raises(Conflict, match="closed"):
+        await harness.post_message(meta.id, "three")
+    with pytest.raises(Conflict, match="already closed"):
+        await harness.close_session(meta.id)
