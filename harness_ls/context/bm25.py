@@ -38,28 +38,35 @@ def terms(text: str) -> list[str]:
 
 
 class BM25:
-    """Okapi BM25 over documents given as term lists (k1=1.2, b=0.75)."""
+    """Okapi BM25 over documents given as term lists (k1=1.2, b=0.75), with postings so a
+    query only touches the documents that contain its terms."""
 
     def __init__(self, docs: Iterable[list[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
-        self.tfs: list[Counter[str]] = [Counter(d) for d in docs]
-        self.lens = [sum(tf.values()) for tf in self.tfs]
-        self.avg = (sum(self.lens) / len(self.lens)) if self.lens else 1.0
-        df: Counter[str] = Counter()
-        for tf in self.tfs:
-            df.update(tf.keys())
-        n = len(self.tfs)
-        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.postings: dict[str, list[tuple[int, int]]] = {}
+        self.lens: list[int] = []
+        for i, doc in enumerate(docs):
+            self.lens.append(len(doc))
+            for term, tf in Counter(doc).items():
+                bucket = self.postings.get(term)
+                if bucket is None:
+                    self.postings[term] = [(i, tf)]
+                else:
+                    bucket.append((i, tf))
+        n = len(self.lens)
+        self.avg = (sum(self.lens) / n) if n else 1.0
+        self.idf = {
+            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
+        }
 
     def scores(self, query: list[str]) -> list[float]:
-        q = [t for t in dict.fromkeys(query) if t in self.idf]
-        out = []
-        for tf, length in zip(self.tfs, self.lens, strict=True):
-            s = 0.0
-            norm = self.k1 * (1 - self.b + self.b * length / (self.avg or 1.0))
-            for t in q:
-                f = tf.get(t)
-                if f:
-                    s += self.idf[t] * f * (self.k1 + 1) / (f + norm)
-            out.append(s)
+        out = [0.0] * len(self.lens)
+        k1, b, avg = self.k1, self.b, self.avg or 1.0
+        for t in dict.fromkeys(query):
+            idf = self.idf.get(t)
+            if idf is None:
+                continue
+            for i, f in self.postings[t]:
+                norm = k1 * (1 - b + b * self.lens[i] / avg)
+                out[i] += idf * f * (k1 + 1) / (f + norm)
         return out

@@ -23,7 +23,7 @@ from .tags import FileTags, extract
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 4
 TAG_TIME_LIMIT_S = 60.0
 
 
@@ -63,8 +63,9 @@ def _save(path: Path, entries: dict[str, list]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ctx-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"key": _cache_key(), "files": entries}, fh, separators=(",", ":"))
+        text = json.dumps({"key": _cache_key(), "files": entries}, separators=(",", ":"))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # dumps: json.dump is pure Python
+            fh.write(text)
         os.replace(tmp, path)
     except OSError as exc:  # a read-only data dir only costs speed
         log.warning("context cache not written (%s): %s", path, exc)

@@ -18,7 +18,11 @@ from .bm25 import BM25, terms
 from .cache import RepoIndex
 from .tags import IDENT_RE
 
+# Damping: 0.5-0.7 beat 0.85 on the recall benchmark (top-10 hits); the walk stays nearer the task.
+ALPHA = 0.7
 RECENT_SHARE = 0.2  # of the restart mass when the task itself points somewhere
+BM25_SEEDS = 25  # files seeded from the task's words
+BM25_WEIGHT = 4.0
 MAX_DEFINERS = 30  # a name defined in more files than this links nothing
 PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]+(?:/[\w.-]+)+")
 
@@ -34,6 +38,7 @@ class RepoGraph:
     inbound: dict[str, int]  # name -> number of other files referencing it
     docs: BM25
     basenames: dict[str, list[int]] = field(default_factory=dict)
+    prior: list[float] = field(default_factory=list)  # in-weight, in [0, 1]: task-free importance
 
 
 def _name_weight(name: str) -> float:
@@ -80,7 +85,13 @@ def build_graph(index: RepoIndex) -> RepoGraph:
                     acc[j] = acc.get(j, 0.0) + w
         total = sum(acc.values())
         out_edges.append([(j, w / total) for j, w in acc.items()] if total else [])
-    graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames)
+    prior = [0.0] * len(files)
+    for out in out_edges:
+        for j, w in out:
+            prior[j] += w
+    top = max(prior, default=0.0) or 1.0
+    prior = [p / top for p in prior]
+    graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames, prior)
     index._graph = graph  # type: ignore[attr-defined]
     return graph
 
@@ -125,6 +136,14 @@ def pagerank(
     return x
 
 
+BACKTICK_RE = re.compile(r"`([^`]+)`")
+
+
+def _code_like(word: str) -> bool:
+    """An identifier the task names as code, not an English word that happens to be defined."""
+    return "_" in word.strip("_") or any(c.isupper() for c in word[1:]) or word.isupper()
+
+
 @dataclass
 class TaskHints:
     """What the task text points at."""
@@ -152,7 +171,10 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
             ][:50]
         if len(matched) <= 10:
             hints.paths.update(matched)
-    hints.idents = {w for w in IDENT_RE.findall(task) if w in graph.definers}
+    quoted = set(IDENT_RE.findall(" ".join(BACKTICK_RE.findall(task))))
+    hints.idents = {
+        w for w in IDENT_RE.findall(task) if w in graph.definers and (w in quoted or _code_like(w))
+    }
     hints.words = terms(task)
     return hints
 
@@ -172,11 +194,11 @@ def seed_weights(graph: RepoGraph, hints: TaskHints, recent: dict[str, float]) -
                 add(i, 5.0 * _name_weight(name) / len(defs))
     if hints.words:
         scores = graph.docs.scores(hints.words)
-        top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:25]
+        top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:BM25_SEEDS]
         best = scores[top[0]] if top else 0.0
         for i in top:
             if best > 0 and scores[i] > 0:
-                add(i, 4.0 * scores[i] / best)
+                add(i, BM25_WEIGHT * scores[i] / best)
     # Recency matters, but must not drown what the task names: it gets a fixed share of mass.
     task_mass = sum(seeds.values())
     rec = {graph.pos[r]: w for r, w in recent.items() if r in graph.pos}
@@ -194,9 +216,11 @@ def rank_files(
     """PageRank score per file (graph order) and the hints that seeded it."""
     hints = task_hints(graph, task)
     seeds = seed_weights(graph, hints, recent)
-    ranks = pagerank(graph, seeds)
+    ranks = pagerank(graph, seeds, alpha=ALPHA)
     total = sum(seeds.values())
     if total:  # what the task points at directly stays on top of what it merely leads to
         for i, w in seeds.items():
             ranks[i] += w / total
+    for i, p in enumerate(graph.prior):  # files the walk never reaches still get an order
+        ranks[i] += 1e-6 * (p + 0.01)
     return ranks, hints

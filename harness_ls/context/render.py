@@ -13,9 +13,11 @@ from .languages import FENCE_NAMES, language_for
 from .rank import RepoGraph, TaskHints
 from .tokens import count_tokens
 
-MAX_MAP_FILES = 400
+MAX_MAP_FILES = 600
+RANK_DECAY = 0.6  # file entry weight = (rank + 1) ** -RANK_DECAY
 MAX_EXCERPT_LINES = 60
 CONTEXT_LINES = 3
+DEF_DECAY = 0.5  # a file's k-th best definition weighs (k + 1) ** -DEF_DECAY
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,13 @@ class Entry:
 
 
 def _def_weight(graph: RepoGraph, hints: TaskHints, d: list) -> float:
+    """Share of its file's score a definition line gets. Kept well below 1 so the map goes
+    broad (more files, their key definitions) before it goes deep into one file."""
     name, kind = d[0], d[3]
     if name in hints.idents:
-        return 1.0
-    base = 0.15 if kind in ("heading", "outline") else 0.25
-    w = base + 0.6 * min(1.0, math.log1p(graph.inbound.get(name, 0)) / math.log1p(20))
+        return 0.999
+    base = 0.05 if kind in ("heading", "outline") else 0.1
+    w = base + 0.3 * min(1.0, math.log1p(graph.inbound.get(name, 0)) / math.log1p(20))
     return w * (0.5 if name.startswith("_") else 1.0)
 
 
@@ -40,14 +44,20 @@ def map_entries(
     """Candidate map lines, best first; a file's own entry always precedes its definitions."""
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], graph.files[i]))[:MAX_MAP_FILES]
     out: list[Entry] = []
+    rank = 0
     for i in order:
         tags = index.tags[graph.files[i]]
-        if tags.skip:
+        if tags.skip or scores[i] <= 0:
             continue
-        s = scores[i]
+        # By rank, not raw score: PageRank mass falls off so fast that raw scores would spend the
+        # whole budget on the top files' minor definitions. This shape gives the top files their
+        # key definitions, then goes broad (paths of the next files) before going deep.
+        s = (rank + 1) ** -RANK_DECAY
+        rank += 1
         out.append(Entry(s, i, 0))
-        for d in tags.defs:
-            out.append(Entry(s * _def_weight(graph, hints, d) * 0.999, i, d[1]))
+        weights = sorted(((_def_weight(graph, hints, d), d[1]) for d in tags.defs), reverse=True)
+        for k, (w, line) in enumerate(weights):  # each further definition is worth less
+            out.append(Entry(s * w * (1.0 if w > 0.99 else (k + 1) ** -DEF_DECAY), i, line))
     out.sort(key=lambda e: (-e.score, e.file, e.line))
     return out
 

@@ -103,7 +103,12 @@ def extract(rel_path: str, data: bytes) -> FileTags:
     tags.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     tags.lossy = lossy
     tags.refs = _references(text, tags.defs)
-    tags.words = " ".join(terms(" ".join([rel_path, rel_path, *(d[0] for d in tags.defs)])))
+    named = terms(" ".join([rel_path, rel_path, *(d[0] for d in tags.defs)]))
+    body: Counter[str] = Counter()
+    for ident, count in tags.refs.items():
+        for term in terms(ident):
+            body[term] += count
+    tags.words = " ".join(named + [t for t, c in sorted(body.items()) for _ in range(min(c, 8))])
     return tags
 
 

@@ -27,7 +27,7 @@ def estimate_tokens(text: str) -> int:
     for piece in _PIECE_RE.findall(text):
         n += 1 + (len(piece) - 1) // _LONG_WORD if piece[0].isalpha() else 1
     extra = 0 if text.isascii() else len(text) - len(text.encode("ascii", "ignore"))
-    return math.ceil(n * 0.78 + extra)
+    return math.ceil(n * 0.70 + extra)
 
 
 @cache

