@@ -173,6 +173,9 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, server.request_stop)
     auth = "log in with your token" if token else "no token: loopback only"
     print(f"agentd: dashboard at {url}/  ({auth}; data dir {data_dir})", flush=True)
+    for name in args.allow_host:
+        if "*" not in name:
+            print(f"agentd: also answering for https://{name}/ (through your tunnel)", flush=True)
     if args.open:
         threading.Thread(target=webbrowser.open, args=(f"{url}/",), daemon=True).start()
     try:
