@@ -56,6 +56,7 @@ class EditorRuntime:
                 core = await loop.run_in_executor(None, _import, "harness_ls.core")
                 s = self.ls.settings
                 self.harness = core.Harness(model=s.model, policy_mode=s.policy_mode)
+                self.harness.spec_write_hook = self.apply_spec_rewrite
                 await self.harness.start()
                 from harness_ls.lsp.features import approvals
 
@@ -101,6 +102,38 @@ class EditorRuntime:
         if self.harness is not None:
             with contextlib.suppress(Exception):
                 await self.harness.close()
+
+    async def apply_spec_rewrite(self, path: Path, text: str) -> bool:
+        """A spec-mode session rewrote `path`: when the editor has it open, change the buffer
+        with workspace/applyEdit (the user saves) instead of racing the buffer on disk."""
+        from lsprotocol import types as t
+
+        from harness_ls.lsp.positions import encoding_of, to_client_range
+        from harness_ls.spec.model import Range
+        from harness_ls.spec.parse import split_lines
+
+        uri = path.as_uri()
+        if uri not in self.ls.workspace.text_documents:
+            return False
+        doc = self.ls.workspace.get_text_document(uri)
+        lines = split_lines(doc.source)
+        whole = to_client_range(
+            lines, Range.of(0, 0, len(lines) - 1, len(lines[-1])), encoding_of(self.ls)
+        )
+        edit = t.WorkspaceEdit(
+            document_changes=[
+                t.TextDocumentEdit(
+                    text_document=t.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=doc.version
+                    ),
+                    edits=[t.TextEdit(range=whole, new_text=text)],
+                )
+            ]
+        )
+        result = await self.ls.workspace_apply_edit_async(
+            t.ApplyWorkspaceEditParams(edit=edit, label="harness: spec session update")
+        )
+        return bool(result and result.applied)
 
     def run_for_spec(self, uri: str) -> RunView | None:
         for view in self.runs.values():

@@ -80,7 +80,7 @@ async def client(lsp_client: LanguageClient, tmp_path):
     await lsp_client.shutdown_session()
 
 
-async def wait_for(pred, within: float = 20.0, step: float = 0.02):
+async def wait_for(pred, within: float = 60.0, step: float = 0.02):
     deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         value = pred()
@@ -171,7 +171,7 @@ async def test_http_answer_clears_the_editor_diagnostic(client, _isolated_data_d
             f"{url}/v1/runs/{result['runId']}/approvals/{approval_id}", json={"decision": "approve"}
         )
         assert r.status_code == 200, r.text
-    await wait_for(lambda: not approval_diags(client, greet), 5)
+    await wait_for(lambda: not approval_diags(client, greet), 20)
 
 
 async def test_progress_cancel_cancels_the_run(client):
@@ -220,3 +220,37 @@ async def test_code_lenses_offer_run_and_acceptance_tests(client):
         t.ExecuteCommandParams(command="harness.runAcceptanceTests", arguments=[client.spec_uri])
     )
     assert result["passed"] == 0 and result["failed"] == 1  # greet.txt still says hi
+
+
+async def test_spec_session_rewrite_goes_through_the_open_buffer(
+    client, _isolated_data_dir, tmp_path
+):
+    edits: list[t.ApplyWorkspaceEditParams] = []
+
+    @client.feature(t.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: t.ApplyWorkspaceEditParams):
+        edits.append(params)
+        return t.ApplyWorkspaceEditResult(applied=True)
+
+    new_spec = SPEC.replace("hello instead of hi", "bonjour instead of hi")
+    script = tmp_path / "spec-session.json"
+    script.write_text(json.dumps({"responses": [
+        {"tool_calls": [{"name": "write_spec", "arguments": {"content": new_spec}}]},
+        {"text": "Updated the goal."},
+    ]}))  # fmt: skip
+    endpoint = await wait_for(lambda: list((_isolated_data_dir / "endpoints").glob("*.json")))
+    url = json.loads(endpoint[0].read_text())["url"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{url}/v1/sessions", json={"workspace": str(client.ws), "mode": "spec",
+                                                         "spec_path": "specs/greet/spec.md", "model": f"scripted:{script}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        r = await http.post(f"{url}/v1/sessions/{sid}/messages", json={"text": "Say bonjour"})
+        assert r.status_code in (200, 201, 202), r.text
+    await wait_for(lambda: edits)
+    change = edits[0].edit.document_changes[0]
+    assert change.text_document.uri == client.spec_uri
+    assert "bonjour" in change.edits[0].new_text
+    assert (
+        "bonjour" not in (client.ws / "specs" / "greet" / "spec.md").read_text()
+    )  # the buffer, not the disk
