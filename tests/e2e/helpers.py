@@ -232,9 +232,20 @@ class Api:
     def approve(self, run_id: str, approval_id: str, decision: str = "approve") -> Any:
         return self.post(f"/v1/runs/{run_id}/approvals/{approval_id}", {"decision": decision})
 
-    def wait_status(self, run_id: str, within: float = 60, statuses=TERMINAL) -> dict[str, Any]:
+    def wait_status(
+        self, run_id: str, within: float = 60, statuses=TERMINAL, approve: bool = False
+    ) -> dict[str, Any]:
+        """Until the run reaches one of `statuses`; `approve=True` approves whatever it asks."""
+
+        def check() -> dict[str, Any] | None:
+            if approve:
+                for a in self.approvals(run_id):
+                    self.approve(run_id, a["id"])
+            m = self.run(run_id)
+            return m if m["status"] in statuses else None
+
         return wait_for(
-            lambda: (m := self.run(run_id))["status"] in statuses and m,
+            check,
             within,
             every=0.1,
             what=f"run {run_id} to reach {statuses}",
