@@ -126,6 +126,7 @@ def list_files(
     listing.is_git = paths is not None
     if paths is None:
         paths = _walk_paths(root, listing, deadline)
+    prefix = str(root) + os.sep  # plain strings: pathlib joins cost more than the lstat
     for rel in paths:
         if len(listing.files) >= max_files:
             listing.notes.append(
@@ -140,7 +141,7 @@ def list_files(
             listing.skip("binary", rel)
             continue
         try:
-            st = os.lstat(root / rel)
+            st = os.lstat(prefix + rel)
         except OSError:
             continue  # deleted since listing, or unreadable
         if stat.S_ISLNK(st.st_mode):
