@@ -165,6 +165,15 @@ async def test_login_watch_approve_finish_on_a_phone(daemon, browser, workspace,
     await page.click("#theme")
     theme = await page.evaluate("document.documentElement.dataset.theme")
     assert theme in ("dark", "light")
+    # a link from another site (chat, e-mail): the Strict cookie is withheld on that first
+    # navigation, so the login page notices the valid cookie itself and goes straight on
+    link = f'<a id="go" href="{daemon.url}/#/runs/{run_id}">open</a>'
+    await page.route(
+        "http://chat.example/", lambda r: r.fulfill(body=link, content_type="text/html")
+    )
+    await page.goto("http://chat.example/")  # served by Playwright itself, never the network
+    await page.click("#go")
+    await page.wait_for_selector("#run-status[data-status='completed']", timeout=15_000)
     assert not [e for e in errors if "401" not in e], errors
     await ctx.close()
 

@@ -15,6 +15,13 @@
     document.getElementById("token").value = token;
     document.getElementById("login").submit();
   }
+  else {
+    // Arriving from a link on another site, the browser withholds our SameSite=Strict cookie on
+    // that first navigation; a fetch from this page does send it. Already logged in → go on.
+    fetch("/v1/health", { credentials: "same-origin" }).then((r) => {
+      if (r.ok && !params.get("failed")) location.replace(document.getElementById("next").value || "/");
+    }).catch(() => {});
+  }
   const theme = localStorage.getItem("harness-theme");
   if (theme) document.documentElement.dataset.theme = theme;
 })();
