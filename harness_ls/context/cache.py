@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .files import FileListing, SourceFile, list_files
-from .languages import available
+from .languages import installed
 from .tags import FileTags, extract
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def cache_path(data_dir: Path, root: Path) -> Path:
 
 
 def _cache_key() -> str:
-    return f"v{CACHE_VERSION}:" + ",".join(available())
+    return f"v{CACHE_VERSION}:" + ",".join(installed())
 
 
 def _load(path: Path) -> dict[str, list]:

@@ -9,6 +9,7 @@ queries from the pack. A language whose wheel or query is missing falls back to 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from dataclasses import dataclass
 from functools import cache
@@ -102,6 +103,13 @@ def grammar(name: str) -> Grammar | None:
 def available() -> list[str]:
     """Languages with a working grammar on this machine (for notes and cache keys)."""
     return [name for name in GRAMMARS if grammar(name) is not None]
+
+
+@cache
+def installed() -> list[str]:
+    """Languages whose grammar wheel is importable: a cheap check (no grammar is loaded), used to
+    invalidate cached outlines once a grammar gets installed."""
+    return [name for name, (module, _) in GRAMMARS.items() if importlib.util.find_spec(module)]
 
 
 def grammar_package(name: str) -> str:
