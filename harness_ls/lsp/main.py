@@ -73,7 +73,11 @@ def serve(log_level: str = "WARNING") -> int:
     from harness_ls.lsp.server import create_server
 
     server = create_server()
-    server.start_io(sys.stdin.buffer, lsp_out)
+    try:
+        server.start_io(sys.stdin.buffer, lsp_out)
+    except MemoryError:  # a frame header declaring an absurd Content-Length
+        print("harness-ls: the client sent a message too large to read; stopping", file=sys.stderr)
+        return 1
     return EXIT_OK
 
 
