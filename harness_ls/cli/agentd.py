@@ -167,7 +167,11 @@ async def serve(args: argparse.Namespace) -> int:
     app = create_app(harness, token=token, allowed_hosts=allowed, kind="agentd")
     server = await start_server(app, host, port, sock=sock, log_level=args.log_level)
     url = format_url(host, server.port)
-    endpoint = write_endpoint(data_dir, url, "agentd")
+    endpoint = None
+    try:
+        endpoint = write_endpoint(data_dir, url, "agentd")
+    except OSError as exc:  # agentctl then needs --url; serving still works
+        warn(f"cannot write the endpoint file in {data_dir / 'endpoints'}: {exc.strerror or exc}")
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.request_stop)
