@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .render import (
 )
 from .tokens import count_tokens, tokenizer_name
 
+_BUILD_LOCK = threading.Lock()
 MIN_BUDGET = 64
 MAX_BUDGET = 200_000
 EXCERPT_SHARE = 0.45
@@ -126,13 +128,16 @@ def build_context(
             hint=f"use a budget between {MIN_BUDGET} and {MAX_BUDGET}",
         )
     root = root.resolve()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the build allocates ~1e6 small objects and frees none of them as cycles;
-    try:  # full collections over the loaded cache would cost more than the work itself
-        return _build(root, task, budget_tokens, data_dir, excerpts, use_git_recency, max_files, t0)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with _BUILD_LOCK:  # one build at a time per process: concurrent callers share the cache
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # the build allocates ~1e6 small objects and frees no cycles; collections
+        try:  # over the loaded cache would cost more than the work itself
+            return _build(
+                root, task, budget_tokens, data_dir, excerpts, use_git_recency, max_files, t0
+            )
+        finally:
+            if gc_was_enabled:
+                gc.enable()
 
 
 def _build(

@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .files import FileListing, SourceFile, list_files
 from .languages import installed
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 CACHE_VERSION = 4
 TAG_TIME_LIMIT_S = 60.0
+MEMORY_WORKSPACES = 8  # in-process indexes kept (one per workspace)
 
 
 @dataclass
@@ -37,6 +39,7 @@ class RepoIndex:
     notes: list[str] = field(default_factory=list)
     fingerprint: str = ""
     parsed: int = 0  # files (re)read this build; 0 on a fully warm build
+    graph: Any = None  # rank.RepoGraph, built once per index
 
 
 def cache_path(data_dir: Path, root: Path) -> Path:
@@ -123,6 +126,8 @@ def load_index(root: Path, data_dir: Path | None, *, max_files: int | None = Non
         index.notes.append(f"{late} files not parsed: tag extraction time limit reached")
     if path and (index.parsed or len(entries) != len(cached)):
         _save(path, entries)
+    if len(_MEMORY) >= MEMORY_WORKSPACES and str(root) not in _MEMORY:
+        _MEMORY.pop(next(iter(_MEMORY)))  # oldest workspace first
     _MEMORY[str(root)] = (fp + _cache_key(), index)
     return index
 

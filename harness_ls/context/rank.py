@@ -23,6 +23,7 @@ ALPHA = 0.7
 RECENT_SHARE = 0.2  # of the restart mass when the task itself points somewhere
 BM25_SEEDS = 25  # files seeded from the task's words
 BM25_WEIGHT = 4.0
+WORD_TAIL = 0.02  # share of the word score added for every file (orders the tail)
 MAX_DEFINERS = 30  # a name defined in more files than this links nothing
 PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]+(?:/[\w.-]+)+")
 
@@ -52,9 +53,8 @@ def _name_weight(name: str) -> float:
 
 
 def build_graph(index: RepoIndex) -> RepoGraph:
-    cached = getattr(index, "_graph", None)
-    if cached is not None:
-        return cached
+    if index.graph is not None:
+        return index.graph
     files = sorted(index.tags)
     pos = {f: i for i, f in enumerate(files)}
     definers: dict[str, list[int]] = {}
@@ -92,7 +92,7 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     top = max(prior, default=0.0) or 1.0
     prior = [p / top for p in prior]
     graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames, prior)
-    index._graph = graph  # type: ignore[attr-defined]
+    index.graph = graph
     return graph
 
 
@@ -151,6 +151,7 @@ class TaskHints:
     paths: set[int] = field(default_factory=set)
     idents: set[str] = field(default_factory=set)  # defined names the task mentions
     words: list[str] = field(default_factory=list)
+    word_scores: list[float] = field(default_factory=list)  # BM25 per file (graph order)
 
 
 def task_hints(graph: RepoGraph, task: str) -> TaskHints:
@@ -194,6 +195,7 @@ def seed_weights(graph: RepoGraph, hints: TaskHints, recent: dict[str, float]) -
                 add(i, 5.0 * _name_weight(name) / len(defs))
     if hints.words:
         scores = graph.docs.scores(hints.words)
+        hints.word_scores = scores
         top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:BM25_SEEDS]
         best = scores[top[0]] if top else 0.0
         for i in top:
@@ -221,6 +223,10 @@ def rank_files(
     if total:  # what the task points at directly stays on top of what it merely leads to
         for i, w in seeds.items():
             ranks[i] += w / total
+    best = max(hints.word_scores, default=0.0)
+    if best > 0:  # past the top, word matches order the long tail the walk barely reaches
+        for i, sc in enumerate(hints.word_scores):
+            ranks[i] += WORD_TAIL * sc / best
     for i, p in enumerate(graph.prior):  # files the walk never reaches still get an order
         ranks[i] += 1e-6 * (p + 0.01)
     return ranks, hints

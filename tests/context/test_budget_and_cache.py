@@ -117,3 +117,16 @@ def test_estimate_does_not_undercount_cl100k_when_available(repo, data_dir):
     root = repo(_many_files(40))
     text = build_context(root, "process_7 fails for handler_3_2", 3000, data_dir=data_dir).text
     assert len(enc.encode(text)) <= estimate_tokens(text)
+
+
+def test_concurrent_builds_agree(repo, data_dir):
+    import concurrent.futures
+
+    root = repo(_many_files(30))
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        texts = list(
+            pool.map(
+                lambda _: build_context(root, "process_4", 1500, data_dir=data_dir).text, range(4)
+            )
+        )
+    assert len(set(texts)) == 1 and texts[0]
