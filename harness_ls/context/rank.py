@@ -137,6 +137,7 @@ def pagerank(
 
 
 BACKTICK_RE = re.compile(r"`([^`]+)`")
+DOTTED_RE = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\(?(?![\w/])")
 
 
 def _code_like(word: str) -> bool:
@@ -152,6 +153,7 @@ class TaskHints:
     idents: set[str] = field(default_factory=set)  # defined names the task mentions
     words: list[str] = field(default_factory=list)
     word_scores: list[float] = field(default_factory=list)  # BM25 per file (graph order)
+    scoped: dict[str, set[int]] = field(default_factory=dict)  # member -> files of its owner
 
 
 def task_hints(graph: RepoGraph, task: str) -> TaskHints:
@@ -173,6 +175,12 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
         if len(matched) <= 10:
             hints.paths.update(matched)
     quoted = set(IDENT_RE.findall(" ".join(BACKTICK_RE.findall(task))))
+    for dotted in DOTTED_RE.findall(task):  # Broker.answer, obj.run(): code, and scoped
+        parts = IDENT_RE.findall(dotted)
+        quoted.update(parts)
+        for owner, member in zip(parts, parts[1:], strict=False):
+            if owner in graph.definers and member in graph.definers:
+                hints.scoped.setdefault(member, set()).update(graph.definers[owner])
     hints.idents = {
         w for w in IDENT_RE.findall(task) if w in graph.definers and (w in quoted or _code_like(w))
     }

@@ -17,6 +17,8 @@ from .tokens import count_tokens
 MAX_MAP_FILES = 600
 RANK_DECAY = 0.6  # file entry weight = (rank + 1) ** -RANK_DECAY
 MAX_EXCERPT_LINES = 60
+CONTAINER_LINES = 15  # a class/module excerpt is its head; its members have map lines
+CONTAINERS = frozenset({"class", "interface", "module", "implementation"})
 CONTEXT_LINES = 3
 DEF_DECAY = 0.5  # a file's k-th best definition weighs (k + 1) ** -DEF_DECAY
 
@@ -128,13 +130,16 @@ def excerpt_candidates(
     out: list[Excerpt] = []
     for name in hints.idents:
         defs = graph.definers[name]
+        if name in hints.scoped:  # Owner.member: the member as defined in Owner's file
+            defs = [i for i in defs if i in hints.scoped[name]] or defs
         if len(defs) > 3:
             continue
         for i in defs:
             rel = graph.files[i]
             for d in index.tags[rel].defs:
                 if d[0] == name:
-                    end = min(d[2], d[1] + MAX_EXCERPT_LINES - 1)
+                    span = CONTAINER_LINES if d[3] in CONTAINERS else MAX_EXCERPT_LINES
+                    end = min(d[2], d[1] + span - 1)
                     out.append(Excerpt(rel, d[1], end, 10.0 + scores[i]))
     words = {w for w in hints.words if len(w) >= 4} | {w.lower() for w in hints.idents}
     if not words:

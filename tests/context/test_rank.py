@@ -68,3 +68,17 @@ def test_pagerank_matches_networkx(repo, data_dir):
     theirs = _pagerank_python(g, personalization=seeds, tol=1e-10, dangling=None)
     for i in range(len(graph.files)):
         assert ours[i] == pytest.approx(theirs[i], abs=1e-6)
+
+
+def test_dotted_mention_excerpts_the_member_of_that_owner(repo, data_dir):
+    files = {f"tests/test_{k}.py": "def answer():\n    return 0\n" for k in range(4)}
+    files["core/broker.py"] = (
+        "class Broker:\n    '''Routes answers.'''\n"
+        + "".join(f"    def helper_{k}(self):\n        return {k}\n" for k in range(20))
+        + "    def answer(self, decision):\n        return decision == 'ok'\n"
+    )
+    root = repo(files)
+    res = build_context(root, "Broker.answer should accept 'yes'", 3000, data_dir=data_dir)
+    assert res.files[0] == "core/broker.py"
+    assert "def answer(self, decision):" in res.excerpts_text
+    assert "helper_10" not in res.excerpts_text  # the class excerpt is its head only
