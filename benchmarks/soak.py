@@ -8,6 +8,13 @@ runs/min, failures, SSE events delivered, and RSS/fd growth after warm-up (leaks
 that keeps rising with the duration, not as a fixed step).
 
     .venv/bin/python benchmarks/soak.py [--seconds 60] [--workers 3] [--clients 2] [--json]
+                                        [--model scripted|fake]
+
+`--model fake` serves the runs from the fake OpenAI-compatible server process over HTTP (the real
+provider path; every answer is "done" and the workspace already passes its test, so no writes or
+approvals). Use it for the memory figure: the in-process `scripted` provider keeps one provider
+per script file and records every call it gets (messages, tool specs) for tests to inspect, which
+shows up as ~50 KB of RSS per run that a real provider never holds.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from tests.e2e.helpers import (  # noqa: E402 - after the path tweak
     clean_env,
     make_repo,
     start_agentd,
+    start_fake,
 )
 
 
@@ -50,8 +58,9 @@ def fds(pid: int) -> int:
 
 
 class Soak:
-    def __init__(self, root: Path, url: str, seconds: float, clients: int) -> None:
+    def __init__(self, root: Path, url: str, seconds: float, clients: int, fake: bool) -> None:
         self.root, self.url, self.seconds, self.clients = root, url, seconds, clients
+        self.fake = fake
         self.deadline = time.monotonic() + seconds
         self.lock = threading.Lock()
         self.durations: list[float] = []
@@ -87,12 +96,15 @@ class Soak:
                 with self.lock:
                     self.n += 1
                     n = self.n
-                script = self.root / f"script-{n}.json"
-                script.write_text(json.dumps({"responses": [PLAN, WRITE, DONE, DOCS]}))
-                (ws / "greet.txt").write_text("hi\n")
+                model = None
+                if not self.fake:
+                    script = self.root / f"script-{n}.json"
+                    script.write_text(json.dumps({"responses": [PLAN, WRITE, DONE, DOCS]}))
+                    model = f"scripted:{script}"
+                (ws / "greet.txt").write_text("hello\n" if self.fake else "hi\n")
                 t0 = time.monotonic()
                 try:
-                    run = api.start_run(ws, f"scripted:{script}")
+                    run = api.start_run(ws, model)
                     readers = [threading.Thread(target=self.follow, args=(run["id"],), daemon=True)
                                for _ in range(self.clients)]  # fmt: skip
                     for t in readers:
@@ -117,12 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=3, help="runs in flight at once")
     p.add_argument("--clients", type=int, default=2, help="SSE readers per run")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--model", choices=["scripted", "fake"], default="scripted")
     args = p.parse_args(argv)
 
     root = Path(tempfile.mkdtemp(prefix="harness-soak-"))
-    d = start_agentd(
-        root, root / "data", env=clean_env(root / "home", HARNESS_DATA_DIR=str(root / "data"))
-    )
+    fake = start_fake(root, default={"text": "done"}) if args.model == "fake" else None
+    extra = {"OPENAI_BASE_URL": fake.url, "HARNESS_MODEL": "openai:gpt-4.1-mini"} if fake else {}
+    env = clean_env(root / "home", HARNESS_DATA_DIR=str(root / "data"), **extra)
+    d = start_agentd(root, root / "data", env=env)
     pid = d.proc.pid
     samples: list[tuple[float, int, int]] = []
     stop = threading.Event()
@@ -133,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             stop.wait(1.0)
 
     try:
-        soak = Soak(root, d.url, args.seconds, args.clients)
+        soak = Soak(root, d.url, args.seconds, args.clients, fake is not None)
         start_rss = rss_kib(pid)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -150,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         warm = [s for s in samples if s[0] - t0 >= min(10.0, elapsed / 4)] or samples
         report = {
             "seconds": round(elapsed, 1),
+            "model": args.model,
             "workers": args.workers,
             "sse_clients_per_run": args.clients,
             "runs": sum(soak.statuses.values()),
@@ -170,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         }
     finally:
         d.stop()
+        if fake is not None:
+            fake.stop()
         agentd_err = d.stderr()
         shutil.rmtree(root, ignore_errors=True)
     report["agentd_tracebacks"] = agentd_err.count("Traceback")

@@ -1,5 +1,5 @@
 """The bounded soak (benchmarks/soak.py) as a test: a 10 s smoke in the normal suite, 120 s with
-HARNESS_LONG=1. It checks correctness only (every run completes, no SSE gap, no error, no
+HARNESS_LONG=1 (served by the fake OpenAI server process). It checks correctness only (every run completes, no SSE gap, no error, no
 traceback); the memory figures are printed, not asserted (benchmarks report, tests don't time)."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import pytest
 from tests.e2e.helpers import LONG, REPO
 
 
-def soak(seconds: int) -> dict:
+def soak(seconds: int, model: str = "scripted") -> dict:
     out = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "soak.py"), "--seconds", str(seconds), "--json"],
+        [sys.executable, str(REPO / "benchmarks" / "soak.py"), "--seconds", str(seconds), "--json",
+         "--model", model],
         capture_output=True, text=True, timeout=seconds + 240, cwd=REPO,
     )  # fmt: skip
     assert out.stdout.strip(), out.stderr[-3000:]
@@ -36,4 +37,4 @@ def test_soak_smoke_10s():
 @pytest.mark.slow
 @pytest.mark.skipif(not LONG, reason="long soak: set HARNESS_LONG=1")
 def test_soak_long():
-    soak(120)
+    soak(120, model="fake")
