@@ -74,9 +74,14 @@ def attach(app: Any) -> int:
 
 def _attach(app: Any, run_id: str) -> int:
     client = app.client()
-    client.get(f"/v1/runs/{run_id}")  # NotFound (exit 5) before streaming
+    known = client.get(f"/v1/runs/{run_id}").get("last_seq") or 0  # NotFound (exit 5) first
+    # a terminal event before the log's end is history: a resumed run goes on after it
+
+    def ended(ev: dict) -> bool:
+        return ev.get("type") in TERMINAL and (ev.get("seq") or 0) >= known
+
     try:
-        last = follow(app, f"/v1/runs/{run_id}/events", until=lambda ev: ev.get("type") in TERMINAL)
+        last = follow(app, f"/v1/runs/{run_id}/events", until=ended)
     except Detached:
         app.note(f"detached from {run_id}; it keeps going. Reattach: agentctl attach {run_id}")
         return ex.DETACHED
