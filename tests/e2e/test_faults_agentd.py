@@ -7,6 +7,8 @@ Runs use the scripted provider (`scripted:<file>`) or the fake OpenAI-compatible
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -188,3 +190,45 @@ def test_twenty_concurrent_runs_on_one_daemon_all_complete(tmp_path: Path):
     finally:
         d.stop()
     assert "Traceback" not in d.stderr()
+
+
+def test_agentctl_attach_of_a_resumed_run_follows_it_to_the_end(tmp_path: Path):
+    """Replay passes the historical run.interrupted (server: http/sse.py; client: agentctl)."""
+    import asyncio
+
+    from harness_ls.core import Harness
+
+    ws = make_repo(tmp_path / "ws")
+    data = tmp_path / "data"
+    slow = write_script(tmp_path / "a.json", PLAN, {"text": "thinking", "delay": 5})
+    rest = write_script(tmp_path / "b.json", WRITE, DONE, DOCS)
+
+    async def interrupted_then_resumed() -> str:
+        h = Harness(data, policy_mode="auto-edit")
+        await h.start()
+        meta = await h.start_run(str(ws), "specs/greet/spec.md", model=slow)
+        for _ in range(200):
+            if any(e.type == "step.started" and e.data.get("phase") == "execute"
+                   for e in h.store.reader("run", meta.id).read()):  # fmt: skip
+                break
+            await asyncio.sleep(0.05)
+        await h.close()
+        h2 = Harness(data, policy_mode="auto-edit")
+        await h2.start()
+        await h2.start_run(str(ws), "specs/greet/spec.md", model=rest, resume=meta.id)
+        final = await h2.wait_run(meta.id, 60)
+        assert final.status == "completed", final
+        await h2.close()
+        return meta.id
+
+    rid = asyncio.run(interrupted_then_resumed())
+    d = start_agentd(tmp_path, data)
+    try:
+        env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), HARNESS_URL=d.url)
+        out = subprocess.run([sys.executable, "-m", "harness_ls.cli.agentctl", "attach", "--json", rid],
+                             env=env, cwd=ws, capture_output=True, text=True, timeout=60)  # fmt: skip
+        last = json.loads(out.stdout.strip().splitlines()[-1])
+        assert last["type"] == "run.completed", last["type"]
+        assert out.returncode == 0
+    finally:
+        d.stop()
