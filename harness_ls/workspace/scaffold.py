@@ -9,6 +9,7 @@ skipped; `force` overwrites them after copying the old file to `.harness/backups
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class InitReport(BaseModel):
     skipped: list[str] = []  # existed, left alone (no --force)
     backed_up: list[Backup] = []
     updated: list[str] = []  # appended to (.gitignore)
+    notes: list[str] = []  # what the user may want to do by hand
     facts: ProjectFacts = ProjectFacts()
 
     def summary(self) -> str:
@@ -64,6 +66,7 @@ class InitReport(BaseModel):
         lines += [
             f"  skip      {p} (exists; --force overwrites it with a backup)" for p in self.skipped
         ]
+        lines += [f"  note      {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -90,6 +93,36 @@ def _schema_files() -> list[tuple[str, bytes]]:
     )
 
 
+MAKEFILE = """# Written by `agentctl init` (harness-ls). `make diagrams` renders docs/diagrams/*.mmd to PNG.
+.PHONY: diagrams
+diagrams:
+\tscripts/render-diagrams docs/diagrams
+"""
+MAKEFILE_HINT = "your Makefile has no `diagrams` target; add one that runs `scripts/render-diagrams docs/diagrams`"
+
+
+def _has_makefile(root: Path) -> bool:
+    """A Makefile of the user's (one init wrote itself is still init's, so a rerun lists it)."""
+    for name in ("Makefile", "makefile", "GNUmakefile"):
+        path = root / name
+        if path.exists():
+            return not (
+                name == "Makefile" and path.is_file() and path.read_bytes() == MAKEFILE.encode()
+            )
+    return False
+
+
+def _makefile_note(root: Path) -> str | None:
+    if not _has_makefile(root):
+        return None
+    for name in ("GNUmakefile", "makefile", "Makefile"):
+        path = root / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            return None if re.search(r"^diagrams\s*:", text, re.MULTILINE) else MAKEFILE_HINT
+    return None
+
+
 def plan_files(root: Path, facts: ProjectFacts, *, with_schema: bool) -> list[PlannedFile]:
     """Every file init writes, with its content (pure apart from reading packaged templates)."""
     sections = spec_sections()
@@ -110,6 +143,8 @@ def plan_files(root: Path, facts: ProjectFacts, *, with_schema: bool) -> list[Pl
         ),
         PlannedFile(path=".harness/policy.toml", content=template_text("policy.toml").encode()),
     ]
+    if not _has_makefile(root):
+        files.append(PlannedFile(path="Makefile", content=MAKEFILE.encode()))
     if with_schema:
         files += [
             PlannedFile(path=f".harness/{name}", content=data) for name, data in _schema_files()
@@ -162,6 +197,8 @@ def init(
     # AGENTS.md describes the repo as it is after init, so a second run finds nothing to change
     facts.top_dirs = sorted({*facts.top_dirs, "docs/", "scripts/", "specs/"})
     report = InitReport(workspace=str(ws), dry_run=dry_run, force=force, facts=facts)
+    if note := _makefile_note(ws):
+        report.notes.append(note)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for f in plan_files(ws, facts, with_schema=with_schema):
         target = ws / f.path

@@ -23,7 +23,9 @@ SCAFFOLD = [
     "docs/diagrams/architecture.mmd",
     "scripts/render-diagrams",
     ".harness/policy.toml",
+    "Makefile",  # only when the repo has none: `make diagrams`
 ]
+POPULATED = [p for p in SCAFFOLD if p != "Makefile"]  # populate() writes a Makefile of its own
 
 
 def git_init(path: Path) -> Path:
@@ -118,10 +120,10 @@ def test_init_twice_skips_everything_and_writes_nothing(tmp_path):
     populate(ws)
     init(ws)
     (ws / "AGENTS.md").write_text("# my own notes\n")
-    mtimes = {p: (ws / p).stat().st_mtime_ns for p in SCAFFOLD}
+    mtimes = {p: (ws / p).stat().st_mtime_ns for p in POPULATED}
     second = init(ws)
-    assert second.created == [] and second.skipped == SCAFFOLD and second.updated == []
-    assert {p: (ws / p).stat().st_mtime_ns for p in SCAFFOLD} == mtimes
+    assert second.created == [] and second.skipped == POPULATED and second.updated == []
+    assert {p: (ws / p).stat().st_mtime_ns for p in POPULATED} == mtimes
     assert (ws / "AGENTS.md").read_text() == "# my own notes\n"
 
 
@@ -207,3 +209,20 @@ def test_detectors_are_pure_and_tolerate_bad_manifests(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project\nname=")
     facts = detect_project(tmp_path, ["pyproject.toml"])
     assert any("pyproject.toml could not be read" in c for c in facts.conventions)
+
+
+def test_existing_makefile_is_left_alone_with_a_note(tmp_path):
+    ws = git_init(tmp_path / "mk")
+    (ws / "Makefile").write_text("test:\n\tpytest\n")
+    report = init(ws)
+    assert "Makefile" not in report.created and (ws / "Makefile").read_text() == "test:\n\tpytest\n"
+    assert any("diagrams" in n for n in report.notes) and "note" in report.summary()
+
+
+def test_scaffolded_makefile_runs_the_renderer(tmp_path):
+    ws = git_init(tmp_path / "mk2")
+    init(ws)
+    out = subprocess.run(
+        ["make", "-n", "diagrams"], cwd=ws, capture_output=True, text=True, check=True
+    )
+    assert "scripts/render-diagrams docs/diagrams" in out.stdout
