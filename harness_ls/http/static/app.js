@@ -279,13 +279,13 @@ function reduceRun(st, ev) {
       else st.output.push({ kind: "text", step: ev.step_id, text: d.text || "", done: true });
       break;
     }
-    case "tool.call": st.tools.set(ev.call_id, { tool: d.tool, args: d.args, status: "called" }); st.output.push({ kind: "tool", id: ev.call_id }); break;
+    case "tool.call": st.tools.set(ev.call_id, { tool: d.name || d.tool, args: d.arguments || d.args, status: "called" }); st.output.push({ kind: "tool", id: ev.call_id }); break;
     case "tool.result": {
-      const t = st.tools.get(ev.call_id) || { tool: d.tool }; t.status = d.ok ? "ok" : "failed"; t.output = d.output; t.diff = (d.data || {}).diff;
+      const t = st.tools.get(ev.call_id) || { tool: d.name || d.tool }; t.status = d.ok ? "ok" : "failed"; t.output = d.output; t.diff = (d.data || {}).diff;
       st.tools.set(ev.call_id, t); break;
     }
     case "tool.refused": {
-      const t = st.tools.get(ev.call_id) || { tool: d.tool }; t.status = "refused"; t.output = d.reason; st.tools.set(ev.call_id, t); break;
+      const t = st.tools.get(ev.call_id) || { tool: d.name || d.tool }; t.status = "refused"; t.output = d.reason; st.tools.set(ev.call_id, t); break;
     }
     case "approval.requested":
       st.approvals.set(d.approval_id || ev.step_id || ev.call_id, {
@@ -442,7 +442,7 @@ async function sessionView(id) {
     } else if (ev.type === "message") {
       if (live) live.textContent = d.text || live.textContent; else log.append(h("div", { class: "msg assistant" }, d.text || ""));
       live = null;
-    } else if (ev.type === "tool.call") log.append(h("div", { class: "muted mono" }, `→ ${d.tool}`));
+    } else if (ev.type === "tool.call") log.append(h("div", { class: "muted mono" }, `→ ${d.name || d.tool}`));
     else if (ev.type === "approval.requested") {
       const a = { id: d.approval_id || ev.call_id, session_id: id, tool: d.tool, preview: d.preview, requested_at: ev.ts, status: "pending" };
       const card = approvalCard(a); cards.set(a.id, card); approvals.append(card);
@@ -456,7 +456,7 @@ async function sessionView(id) {
     } else if (ev.type === "turn.queued") status.textContent = `queued (position ${d.position})`;
     else if (ev.type === "model.unavailable") log.append(h("div", { class: "banner warn" }, d.message || d.reason || "no model", d.hint ? h("div", { class: "muted" }, d.hint) : null));
     else if (ev.type === "log" && d.level !== "info") log.append(h("div", { class: "banner warn" }, d.message || ev.type));
-    else if (ev.type === "tool.result") log.append(h("div", { class: "muted mono" }, `${d.ok ? "✓" : "✗"} ${d.tool}`));
+    else if (ev.type === "tool.result") log.append(h("div", { class: "muted mono" }, `${d.ok ? "✓" : "✗"} ${d.name || d.tool}`));
   }).start();
   current = () => stream.stop();
 }
