@@ -1,0 +1,58 @@
+"""A new user's first minute: a fresh clone, then README's `make run` — nothing else.
+
+Long (creates a venv and installs from PyPI): runs with HARNESS_LONG=1. `make test` is the other
+quick-start command; CI runs exactly that on every change, so it is not repeated here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.helpers import LONG, REPO, wait_for
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LONG, reason="installs a fresh venv from PyPI: set HARNESS_LONG=1")
+def test_fresh_clone_make_run_serves_the_dashboard(tmp_path):
+    if not port_free(8787):
+        pytest.skip("127.0.0.1:8787 is taken (README's `make run` serves there)")
+    clone = tmp_path / "harness-ls"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
+    keep["PATH"] = ":".join(p for p in keep.get("PATH", "").split(":") if ".venv" not in p)
+    env = {**keep, "HOME": str(tmp_path / "home"), "HARNESS_DATA_DIR": str(tmp_path / "data")}
+    log = (tmp_path / "make-run.log").open("wb")
+    proc = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    try:
+
+        def up() -> bool:
+            assert proc.poll() is None, (tmp_path / "make-run.log").read_text()[-3000:]
+            try:
+                return httpx.get("http://127.0.0.1:8787/v1/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        t0 = time.monotonic()
+        wait_for(up, 900, every=1, what="`make run` to serve the dashboard")
+        print(f"\nfresh clone → dashboard in {time.monotonic() - t0:.0f} s")
+        assert "<html" in httpx.get("http://127.0.0.1:8787/", timeout=5).text.lower()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
