@@ -11,6 +11,7 @@ client saw is read back on the next start (the run then shows `interrupted`).
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import subprocess
 import time
@@ -42,7 +43,7 @@ def small_disk(root: Path, ballast_kib: int = 400):
     """Yields (data_dir, mode, free_space): mode "tmpfs" or "rlimit"."""
     mnt = root / "mnt"
     mnt.mkdir()
-    mounted = subprocess.run(
+    mounted = os.environ.get("HARNESS_TEST_NO_TMPFS") != "1" and subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, timeout=30
     ).returncode == 0  # fmt: skip
     if not mounted:
@@ -148,11 +149,9 @@ def test_a_run_started_on_a_full_disk_does_not_stay_running(tmp_path: Path):
     ws, ws2 = make_repo(tmp_path / "ws"), make_repo(tmp_path / "ws2")
     model = write_script(tmp_path / "s.json", PLAN, WRITE, BIG, BIG, BIG, DOCS)
     with small_disk(tmp_path) as (data, mode, _free):
-        d = (
-            start_agentd(tmp_path, data)
-            if mode == "tmpfs"
-            else start_limited(tmp_path, data, 300 << 10)
-        )
+        if mode != "tmpfs":  # a size limit is per file: a new run's log starts empty again
+            pytest.skip("needs a full file system (tmpfs); RLIMIT_FSIZE cannot model it")
+        d = start_agentd(tmp_path, data)
         try:
             api = Api(d.url)
             rid = api.start_run(ws, model)["id"]
