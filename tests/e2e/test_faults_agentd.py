@@ -13,6 +13,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.helpers import (
     DOCS,
     DONE,
@@ -105,10 +107,15 @@ def test_kill9_mid_run_then_restart_marks_interrupted_and_resume_loses_nothing(t
     assert "Traceback" not in d2.stderr()
 
 
-def test_model_stream_cut_mid_answer_fails_the_run_with_a_clear_reason(tmp_path: Path):
+@pytest.mark.parametrize("cut_mode", ["abort", "close"])
+def test_model_stream_cut_mid_answer_fails_the_run_with_a_clear_reason(tmp_path: Path, cut_mode):
     """The fake OpenAI server resets the connection mid-stream on every call: the run fails
     (after the provider's retries, if any) with a reason naming the model/connection, no hang."""
-    cut = {"text": "I will now write a very long answer " * 20, "cut_after": 3, "cut_mode": "abort"}
+    cut = {
+        "text": "I will now write a very long answer " * 20,
+        "cut_after": 3,
+        "cut_mode": cut_mode,
+    }
     fake = start_fake(tmp_path, PLAN, default=cut)
     ws = make_repo(tmp_path / "ws")
     env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(tmp_path / "data"),
