@@ -54,10 +54,16 @@ class SessionCreate(Strict):
     spec_path: str | None = None
 
 
+class AttachmentRef(Strict):
+    ref: str = Field(min_length=1, description="`attachments/<name>` as the upload returned it")
+    mime: str | None = Field(None, description="media type; default: detected from the bytes")
+
+
 class MessagePost(Strict):
     text: str = Field(min_length=1, max_length=200_000)
-    attachments: list[str] = Field(
-        default_factory=list, description="Attachment refs (from the upload's `ref`) to include."
+    attachments: list[str | AttachmentRef] = Field(
+        default_factory=list,
+        description="Attachment refs (from the upload's `ref`), or {ref, mime} objects, to include.",
     )
 
 

@@ -190,6 +190,17 @@ async def test_sessions_create_message_attach_events_export(client, workspace, t
         client, f"/v1/sessions/{s['id']}/events", params={"follow": "false", "after": events[-2].id}
     )
     assert [e.id for e in tail] == [events[-1].id]
+    typed = await client.post(
+        f"/v1/sessions/{s['id']}/messages",
+        json={"text": "and again", "attachments": [{"ref": ref, "mime": "text/plain"}]},
+    )
+    assert typed.status_code == 202, typed.text
+    await harness_idle(client, s["id"])
+    bad = await client.post(
+        f"/v1/sessions/{s['id']}/messages",
+        json={"text": "x", "attachments": [{"mime": "text/plain"}]},
+    )
+    assert bad.status_code == 422 and "ref" in bad.json()["error"]["message"]
     z = await client.get(f"/v1/sessions/{s['id']}/export")
     assert z.status_code == 200 and zipfile.ZipFile(io.BytesIO(z.content)).namelist()
     assert (

@@ -65,7 +65,8 @@ def message(app: Any) -> int:
     after = int(meta.get("last_seq") or 0)
     if not text:  # the API wants some text with attachments; say what they are
         text = "See the attached file" + ("s." if len(a.ref) > 1 else ".")
-    result = client.post(f"/v1/sessions/{sid}/messages", json={"text": text, "attachments": a.ref})
+    refs = [{"ref": r, "mime": a.mime} for r in a.ref] if a.mime else list(a.ref)
+    result = client.post(f"/v1/sessions/{sid}/messages", json={"text": text, "attachments": refs})
     turn_id = (result or {}).get("turn_id")
     if a.no_follow or not turn_id:
         if app.json:

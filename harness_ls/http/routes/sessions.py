@@ -44,7 +44,10 @@ async def post_message(call: Call) -> Any:
     sid = call.params["session_id"]
     call.harness.store.get("session", sid)
     return await call.harness.post_message(
-        sid, b.text, refs=b.attachments, surface=surface_of(call.request)
+        sid,
+        b.text,
+        refs=[r if isinstance(r, str) else r.model_dump() for r in b.attachments],
+        surface=surface_of(call.request),
     )
 
 
