@@ -21,7 +21,10 @@ Spec ({spec_path}):
 
 DOCS = """All steps are done and the acceptance tests ran. Update the project's documentation
 (README or docs/) for what changed, only where users would otherwise be surprised. If nothing needs
-documenting, say so without calling tools. Answer with one sentence saying what you updated."""
+documenting, say so without calling tools. Docs are diagram-first: diagrams live as Mermaid sources
+in docs/diagrams/<name>.mmd; to change one, edit its .mmd and reference it from Markdown as
+![<title>](diagrams/<name>.png) (the harness renders the PNGs). Answer with one sentence saying what
+you updated."""
 
 
 def execute_intro(spec_path: str, spec_text: str, steps: list[Any]) -> str:

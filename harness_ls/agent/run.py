@@ -33,6 +33,7 @@ from harness_ls.agent.plan import (
 from harness_ls.agent.repo import (
     finalize_checkpoints,
     project_instructions,
+    render_docs_diagrams,
     repo_context,
     take_checkpoint,
 )
@@ -408,9 +409,12 @@ class RunEngine:
         )
         before = set(await changed_files(self.workspace))
         text = await self._execute_step(step, prompts.DOCS, kind="docs")
+        diagrams = await render_docs_diagrams(self.stream, self.workspace)
         paths = sorted(line[3:] for line in set(await changed_files(self.workspace)) - before)
         await self.stream.append(
-            "docs.updated", {"by": "model", "paths": paths, "text": text[:1000]}, step_id=step.id
+            "docs.updated",
+            {"by": "model", "paths": paths, "diagrams": diagrams, "text": text[:1000]},
+            step_id=step.id,
         )
 
     async def _write_summary(self, outcome: str) -> None:

@@ -160,6 +160,8 @@ class CheckpointCreated(EventData):
 
 class DocsUpdated(EventData):
     paths: list[str] = Field(default_factory=list)
+    by: str | None = None
+    diagrams: list[str] = Field(default_factory=list)
 
 
 class SessionCreated(EventData):
