@@ -9,6 +9,7 @@ file cap and a deadline and say so in a note rather than hanging on a 50k-file t
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import time
@@ -58,6 +59,16 @@ class FileListing:
 def _vendored(rel: str) -> bool:
     parts = rel.split("/")
     return any(p in SKIP_DIRS for p in parts[:-1]) or parts[-1] in SKIP_NAMES
+
+
+_SECRET_FILE = re.compile(
+    r"(^|/)(\.env(\..*)?|.*\.(pem|key|p12|pfx)|id_(rsa|dsa|ecdsa|ed25519)|\.netrc|\.npmrc|\.pypirc)$"
+)
+
+
+def _secret_file(rel: str) -> bool:
+    """Files that usually hold credentials never reach a model's context (.env, keys, .netrc)."""
+    return bool(_SECRET_FILE.search(rel)) and not rel.endswith((".env.example", ".env.sample"))
 
 
 def _git_paths(root: Path, deadline: float) -> list[str] | None:
@@ -135,6 +146,9 @@ def list_files(
             break
         if _vendored(rel):
             listing.skip("vendored or lock file", rel)
+            continue
+        if _secret_file(rel):
+            listing.skip("secrets file", rel)
             continue
         dot = rel.rfind(".")
         if dot > rel.rfind("/") and rel[dot:].lower() in BINARY_EXT:

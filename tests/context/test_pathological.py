@@ -92,3 +92,12 @@ def test_fifty_thousand_files_are_bounded(tmp_path, data_dir):
     res = build_context(root, "fn_123", 8000, data_dir=data_dir)
     assert res.stats["files_indexed"] <= 20_000 and any("cap" in n for n in res.notes)
     assert res.tokens <= 8000
+
+
+def test_secret_files_are_never_mapped(tmp_path):
+    from harness_ls.context.files import _secret_file
+
+    assert (
+        _secret_file(".env") and _secret_file("app/.env.local") and _secret_file("keys/server.pem")
+    )
+    assert not _secret_file(".env.example") and not _secret_file("src/env.py")
