@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -81,11 +82,28 @@ def test_stdout_has_only_frames_even_with_garbage_input(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    for m in msgs:
+    chunks: list[bytes] = []
+    reader = threading.Thread(
+        target=lambda: chunks.extend(iter(lambda: proc.stdout.read1(65536), b"")), daemon=True
+    )
+    reader.start()
+    *before_exit, exit_msg = msgs
+    for m in before_exit:
         proc.stdin.write(m)
         proc.stdin.flush()
         time.sleep(0.05)
-    out, err = proc.communicate(timeout=30)
+    deadline = time.time() + 30  # a client sends `exit` only after the shutdown response
+    while (
+        b'"id": 4' not in b"".join(chunks)
+        and b'"id":4' not in b"".join(chunks)
+        and time.time() < deadline
+    ):
+        time.sleep(0.05)
+    proc.stdin.write(exit_msg)
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    out, err = b"".join(chunks), proc.stderr.read()
     frames = parse_frames(out)
     ids = {f.get("id") for f in frames if "id" in f}
     assert {1, 2, 3, 4} <= ids, (ids, err[-2000:])
