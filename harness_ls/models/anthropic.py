@@ -7,21 +7,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .env import register_secret
-from .errors import BadRequest, MalformedResponse, StreamCut, one_line
+from .errors import BadRequest, StreamCut, json_object
 from .http import HttpSettings, classify_error, open_stream, pooled_client, sse_events
 from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
 from .registry import BUILTIN_MODELS
 from .types import (
-    Completion,
     ContentPart,
     Done,
     Message,
     StreamEvent,
+    Streaming,
     TextDelta,
     ToolCallEvent,
     ToolSpec,
     Usage,
-    collect,
 )
 
 ANTHROPIC_URL = "https://api.anthropic.com"
@@ -166,7 +165,7 @@ class _StreamState:
         return [usage, Done(finish_reason=finish_reason(self.stop_reason, self.n_calls > 0))]
 
 
-class AnthropicProvider:
+class AnthropicProvider(Streaming):
     def __init__(
         self,
         base_url: str | None = None,
@@ -266,24 +265,5 @@ class AnthropicProvider:
         for ev in final:
             yield ev
 
-    def _json(self, data: str) -> dict[str, Any]:
-        try:
-            doc = json.loads(data)
-        except ValueError:
-            raise MalformedResponse(
-                f"{self.name}: malformed JSON from the server: {one_line(data[:120], 120)!r}"
-            ) from None
-        if not isinstance(doc, dict):
-            raise MalformedResponse(
-                f"{self.name}: expected a JSON object, got {type(doc).__name__}"
-            )
-        return doc
-
-    async def complete(
-        self,
-        model: str,
-        messages: list[Message],
-        tools: list[ToolSpec] | None = None,
-        **opts: Any,
-    ) -> Completion:
-        return await collect(self.stream(model, messages, tools, **opts))
+    def _json(self, data: str | bytes) -> dict[str, Any]:
+        return json_object(self.name, data)

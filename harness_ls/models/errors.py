@@ -100,3 +100,18 @@ class ModelUnsuitable(ProviderError):
     """The chosen model lacks a capability the task needs (tools, vision, audio, json)."""
 
     code = "model_unsuitable"
+
+
+def json_object(provider: str, data: str | bytes) -> dict:
+    """A provider's JSON body or SSE data line as an object, or MalformedResponse saying why."""
+    import json
+
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        raise MalformedResponse(
+            f"{provider}: malformed JSON from the server: {one_line(str(data)[:120], 120)!r}"
+        ) from None
+    if not isinstance(doc, dict):
+        raise MalformedResponse(f"{provider}: expected a JSON object, got {type(doc).__name__}")
+    return doc

@@ -7,20 +7,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .env import register_secret
-from .errors import BadRequest, MalformedResponse, StreamCut, one_line
+from .errors import BadRequest, StreamCut, json_object
 from .http import HttpSettings, classify_error, open_stream, pooled_client, sse_events
 from .normalize import data_url, file_as_text, finish_reason, is_text_file, parse_tool_call
 from .types import (
-    Completion,
     ContentPart,
     Done,
     Message,
     StreamEvent,
+    Streaming,
     TextDelta,
     ToolCallEvent,
     ToolSpec,
     Usage,
-    collect,
 )
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -135,7 +134,7 @@ class _StreamState:
         return out
 
 
-class OpenAIProvider:
+class OpenAIProvider(Streaming):
     """Chat Completions with streaming. A loopback base URL needs no API key."""
 
     def __init__(
@@ -248,23 +247,4 @@ class OpenAIProvider:
             yield ev
 
     def _json(self, data: str | bytes) -> dict[str, Any]:
-        try:
-            doc = json.loads(data)
-        except ValueError:
-            raise MalformedResponse(
-                f"{self.name}: malformed JSON from the server: {one_line(str(data)[:120], 120)!r}"
-            ) from None
-        if not isinstance(doc, dict):
-            raise MalformedResponse(
-                f"{self.name}: expected a JSON object, got {type(doc).__name__}"
-            )
-        return doc
-
-    async def complete(
-        self,
-        model: str,
-        messages: list[Message],
-        tools: list[ToolSpec] | None = None,
-        **opts: Any,
-    ) -> Completion:
-        return await collect(self.stream(model, messages, tools, **opts))
+        return json_object(self.name, data)

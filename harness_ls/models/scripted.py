@@ -33,12 +33,12 @@ from .types import (
     Done,
     Message,
     StreamEvent,
+    Streaming,
     TextDelta,
     ToolCall,
     ToolCallEvent,
     ToolSpec,
     Usage,
-    collect,
 )
 
 
@@ -94,7 +94,7 @@ def load_script(source: Path | list[dict[str, Any]] | dict[str, Any]) -> list[Sc
     return out
 
 
-class ScriptedProvider:
+class ScriptedProvider(Streaming):
     """Replays responses in order; `calls` records what each call was given."""
 
     name = "scripted"
@@ -152,15 +152,6 @@ class ScriptedProvider:
         yield Done(
             finish_reason=resp.finish_reason or ("tool_calls" if resp.tool_calls else "stop")
         )
-
-    async def complete(
-        self,
-        model: str,
-        messages: list[Message],
-        tools: list[ToolSpec] | None = None,
-        **opts: Any,
-    ) -> Completion:
-        return await collect(self.stream(model, messages, tools, **opts))
 
 
 _shared: dict[Path, tuple[tuple[int, int], ScriptedProvider]] = {}

@@ -170,3 +170,16 @@ async def collect(events: AsyncIterator[StreamEvent]) -> Completion:
         elif isinstance(ev, Done):
             finish = ev.finish_reason
     return Completion(text="".join(text), tool_calls=calls, usage=usage, finish_reason=finish)
+
+
+class Streaming:
+    """Mixin: `complete()` is `stream()` collected, for every provider that streams."""
+
+    async def complete(
+        self,
+        model: str,
+        messages: list[Message],
+        tools: list[ToolSpec] | None = None,
+        **opts: Any,
+    ) -> Completion:
+        return await collect(self.stream(model, messages, tools, **opts))  # type: ignore[attr-defined]
