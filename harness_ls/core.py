@@ -47,6 +47,8 @@ class Harness:
         self.spec_write_hook: Any = None
         # Run/session tuning (max_turns, verify_attempts, loop_limit, ...) for hosts and tests.
         self.options: dict[str, Any] = {}
+        # Runs that died because their log could not be written (full disk): run id -> reason.
+        self.unrecorded_failures: dict[str, str] = {}
 
     # ---- shared parts (lazy) --------------------------------------------------------------
     @property
@@ -183,10 +185,18 @@ class Harness:
         return self.get_run(run_id)
 
     def list_runs(self, status: str | None = None, limit: int | None = None) -> list[RunMeta]:
-        return self.store.list("run", status=status, limit=limit)
+        runs = [self._overlay(m) for m in self.store.list("run", limit=limit)]
+        return [m for m in runs if status is None or m.status == status]
 
     def get_run(self, run_id: str) -> RunMeta:
-        return self.store.get("run", run_id)  # type: ignore[return-value]
+        return self._overlay(self.store.get("run", run_id))  # type: ignore[arg-type]
+
+    def _overlay(self, meta: RunMeta) -> RunMeta:
+        """A run whose log could not be written shows as failed, with the reason, not `running`."""
+        reason = self.unrecorded_failures.get(meta.id)
+        if reason is None or meta.status in TERMINAL_RUN_STATUSES:
+            return meta
+        return meta.model_copy(update={"status": "failed", "outcome": reason})
 
     def _workspace_of(self, run_id: str) -> Path | None:
         try:

@@ -116,6 +116,10 @@ class RunEngine:
             await self._run_and_record()
         except StorageError as exc:  # the log itself cannot be written (full disk, read-only)
             log.error("run %s stopped: %s", self.run_id, exc.one_line())
+            # The log cannot say so: the facade reports the run as failed from memory.
+            self.harness.unrecorded_failures[self.run_id] = (
+                f"could not record the run: {exc.one_line()}"
+            )
 
     async def _run_and_record(self) -> None:
         try:
