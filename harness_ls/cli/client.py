@@ -192,23 +192,10 @@ def _reason(exc: BaseException) -> str:
 
 
 def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str | None, str, str]]:
-    """Frames from `text/event-stream` lines; comments (keep-alives) are skipped."""
-    ident: str | None = None
-    event = "message"
-    data: list[str] = []
+    """Frames (id, event, data) from `text/event-stream` lines; keep-alive comments are skipped."""
+    from harness_ls.http.sse_client import SSEParser  # pure parser: no server code is imported
+
+    parser = SSEParser()
     for line in lines:
-        if line == "":
-            if data:
-                yield ident, event, "\n".join(data)
-            event, data = "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "id":
-            ident = value
-        elif name == "event":
-            event = value
-        elif name == "data":
-            data.append(value)
+        if (msg := parser.feed(line)) is not None:
+            yield msg.id, msg.event, msg.data

@@ -24,29 +24,44 @@ class SSEMessage:
         return json.loads(self.data)
 
 
-async def iter_sse(response: Any, *, comments: bool = False) -> AsyncIterator[SSEMessage]:
-    """Parse `text/event-stream` lines from `response.aiter_lines()`."""
-    ident: str | None = None
-    event = "message"
-    data: list[str] = []
-    retry: int | None = None
-    async for line in response.aiter_lines():
+class SSEParser:
+    """Line-at-a-time `text/event-stream` parser, shared by the async reader below and agentctl's
+    blocking one. `feed(line)` returns a message when `line` completes one (or is a comment)."""
+
+    def __init__(self, *, comments: bool = False) -> None:
+        self.comments = comments
+        self.ident: str | None = None  # the last id persists across frames, as in EventSource
+        self._event = "message"
+        self._data: list[str] = []
+        self._retry: int | None = None
+
+    def feed(self, line: str) -> SSEMessage | None:
         if line == "":
-            if data:
-                yield SSEMessage(ident, event, "\n".join(data), retry)
-            event, data, retry = "message", [], None
-            continue
+            msg = (
+                SSEMessage(self.ident, self._event, "\n".join(self._data), self._retry)
+                if self._data
+                else None
+            )
+            self._event, self._data, self._retry = "message", [], None
+            return msg
         if line.startswith(":"):
-            if comments:
-                yield SSEMessage(None, "", "", None, line[1:].strip())
-            continue
+            return SSEMessage(None, "", "", None, line[1:].strip()) if self.comments else None
         name, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
         if name == "id":
-            ident = value
+            self.ident = value
         elif name == "event":
-            event = value
+            self._event = value
         elif name == "data":
-            data.append(value)
+            self._data.append(value)
         elif name == "retry" and value.isdigit():
-            retry = int(value)
+            self._retry = int(value)
+        return None
+
+
+async def iter_sse(response: Any, *, comments: bool = False) -> AsyncIterator[SSEMessage]:
+    """Parse `text/event-stream` lines from `response.aiter_lines()`."""
+    parser = SSEParser(comments=comments)
+    async for line in response.aiter_lines():
+        if (msg := parser.feed(line)) is not None:
+            yield msg
