@@ -7,51 +7,15 @@ A raw JSON-RPC client is used so the figures are the server's, not a client libr
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from harness_ls.testing.lsp_client import RawLspClient
 from harness_ls.testing.specs import long_spec
-
-
-class RawClient:
-    def __init__(self, cmd: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-        self.next_id = 0
-
-    def send(self, method: str, params: dict, *, request: bool = False) -> int | None:
-        msg: dict = {"jsonrpc": "2.0", "method": method, "params": params}
-        rid = None
-        if request:
-            self.next_id += 1
-            rid = msg["id"] = self.next_id
-        body = json.dumps(msg).encode()
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.proc.stdin.flush()
-        return rid
-
-    def read(self) -> dict:
-        length = 0
-        while True:
-            line = self.proc.stdout.readline()
-            if line in (b"\r\n", b""):
-                break
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        return json.loads(self.proc.stdout.read(length))
-
-    def wait_for(self, pred) -> dict:
-        while True:
-            msg = self.read()
-            if pred(msg):
-                return msg
 
 
 def rss_mb(pid: int) -> float:
@@ -71,24 +35,20 @@ def cold_start(cmd: list[str], root: Path, runs: int = 7) -> list[float]:
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        c = RawClient(cmd)
-        rid = c.send(
-            "initialize",
-            {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
-            request=True,
+        c = RawLspClient(cmd)
+        c.request(
+            "initialize", {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}}
         )
-        c.wait_for(lambda m, rid=rid: m.get("id") == rid)
         out.append((time.perf_counter() - t0) * 1000)
-        c.proc.kill()
-        c.proc.wait()
+        c.kill()
     return out
 
 
 def edits(
     cmd: list[str], root: Path, uri: str, text: str, options: dict
 ) -> tuple[list[float], float]:
-    c = RawClient(cmd)
-    rid = c.send(
+    c = RawLspClient(cmd)
+    c.request(
         "initialize",
         {
             "processId": os.getpid(),
@@ -96,15 +56,13 @@ def edits(
             "capabilities": {},
             "initializationOptions": options,
         },
-        request=True,
     )
-    c.wait_for(lambda m, rid=rid: m.get("id") == rid)
     c.send("initialized", {})
     c.send(
         "textDocument/didOpen",
         {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}},
     )
-    c.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics")
+    c.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics")
     time.sleep(1.5)  # let the sidecar (when on) finish starting, as it would while a user reads
     lat = []
     lines = text.split("\n")
@@ -128,16 +86,15 @@ def edits(
             },
         )
         lines[line] += "x"
-        c.wait_for(
+        t1, _ = c.wait(
             lambda m, v=i + 2: (
                 m.get("method") == "textDocument/publishDiagnostics"
                 and m["params"].get("version") == v
             )
         )
-        lat.append((time.perf_counter() - t0) * 1000)
+        lat.append((t1 - t0) * 1000)  # arrival time, stamped by the reader thread
     rss = rss_mb(c.proc.pid)
-    c.proc.kill()
-    c.proc.wait()
+    c.kill()
     return sorted(lat), rss
 
 
