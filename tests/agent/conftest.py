@@ -11,24 +11,12 @@ from typing import Any
 import pytest
 
 from harness_ls.core import Harness
+from harness_ls.testing.greet import SPEC
 
 MODEL_ENV = (
     "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HARNESS_MODEL", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
     "OLLAMA_HOST", "OLLAMA_BASE_URL", "HARNESS_AUTH_TOKEN", "OPENROUTER_API_KEY", "GROQ_API_KEY",
 )  # fmt: skip
-
-SPEC = """# Goal
-
-Make greet.txt say hello instead of hi.
-
-# Constraints / nuances
-
-- Only touch greet.txt.
-
-# Acceptance tests
-
-- `grep -qx hello greet.txt`
-"""
 
 
 def git(cwd: Path, *args: str) -> str:

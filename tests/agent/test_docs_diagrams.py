@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness_ls.testing.greet import PLAN, WRITE
 from tests.conftest import require_tool
 
 from .conftest import events, script
 
-PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
-WRITE = {
-    "tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}]
-}
 DIAGRAM = {"tool_calls": [{"name": "write_file", "arguments": {
     "path": "docs/diagrams/flow.mmd", "content": "flowchart LR\n  hi --> hello\n"}}]}  # fmt: skip
 PROJECT_MMDC = Path(__file__).resolve().parents[2] / ".tools" / "node_modules" / ".bin" / "mmdc"

@@ -9,15 +9,9 @@ import json
 import pytest
 
 from harness_ls.errors import Conflict, InvalidInput
+from harness_ls.testing.greet import DOCS, DONE, PLAN, WRITE
 
 from .conftest import events, git, next_approval, types
-
-PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
-WRITE = {
-    "tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}]
-}
-DONE = {"text": "Wrote greet.txt."}
-DOCS = {"text": "Nothing to document."}
 
 
 async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo, tmp_path, model):

@@ -9,7 +9,6 @@ talks to it over HTTP; runs pass `--model scripted:<file>`.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,29 +18,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness_ls.testing.greet import (  # noqa: F401 - re-exported to the tests here
+    DOCS,
+    DONE,
+    PLAN,
+    SPEC,
+)
+from harness_ls.testing.greet import WRITE_SAYING as WRITE  # noqa: F401
+from harness_ls.testing.greet import clean_env as base_env  # noqa: F401
+
 AGENTCTL = [sys.executable, "-m", "harness_ls.cli.agentctl"]
 AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
 FAKE = [sys.executable, "-m", "harness_ls.testing.fake_models"]
 REPO = Path(__file__).resolve().parents[2]
-
-PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
-WRITE = {
-    "text": "I will write it.",
-    "tool_calls": [
-        {"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}
-    ],
-}
-DONE = {"text": "Wrote greet.txt."}
-DOCS = {"text": "Nothing to document."}
-SPEC = (
-    "# Goal\n\nMake greet.txt say hello instead of hi.\n\n# Constraints / nuances\n\n"
-    "- Only touch greet.txt.\n\n# Acceptance tests\n\n- `grep -qx hello greet.txt`\n"
-)
-
-
-def base_env(home: Path, **extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
-    return {**keep, "HOME": str(home), "PYTHONUNBUFFERED": "1", **extra}
 
 
 def read_first_line(proc: subprocess.Popen, needle: str, within: float = 30) -> str:

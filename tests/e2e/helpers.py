@@ -21,32 +21,16 @@ from typing import Any
 import httpx
 import pytest
 
+from harness_ls.testing.greet import DOCS, DONE, PLAN, SPEC, clean_env  # noqa: F401 - re-exported to the tests here
+from harness_ls.testing.greet import WRITE_SAYING as WRITE  # noqa: F401
+
 AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
 HARNESS_LS = [sys.executable, "-m", "harness_ls"]
 FAKE = [sys.executable, "-m", "harness_ls.testing.fake_models"]
 REPO = Path(__file__).resolve().parents[2]
 LONG = os.environ.get("HARNESS_LONG") == "1"
 
-SPEC = (
-    "# Goal\n\nMake greet.txt say hello instead of hi.\n\n# Constraints / nuances\n\n"
-    "- Only touch greet.txt.\n\n# Acceptance tests\n\n- `grep -qx hello greet.txt`\n"
-)
-PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
-WRITE = {
-    "text": "I will write it.",
-    "tool_calls": [
-        {"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}
-    ],
-}
-DONE = {"text": "Wrote greet.txt."}
-DOCS = {"text": "Nothing to document."}
 TERMINAL = ("completed", "failed", "cancelled", "interrupted")
-
-
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
-    home.mkdir(parents=True, exist_ok=True)
-    return {**keep, "HOME": str(home), "PYTHONUNBUFFERED": "1", **extra}
 
 
 def git(ws: Path, *args: str) -> str:

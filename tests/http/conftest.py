@@ -11,18 +11,13 @@ import pytest
 
 from harness_ls.http.app import create_app
 from harness_ls.http.server import Sidecar, start_server
+from harness_ls.testing.greet import DOCS, DONE, PLAN, WRITE  # noqa: F401 - re-exported to the tests here
 
 TOKEN = "test-token-0123456789abcdef"
 MODEL_ENV = (
     "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HARNESS_MODEL", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
     "OLLAMA_HOST", "OLLAMA_BASE_URL", "HARNESS_AUTH_TOKEN", "OPENROUTER_API_KEY", "GROQ_API_KEY",
 )  # fmt: skip
-PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
-WRITE = {
-    "tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}]
-}
-DONE = {"text": "Wrote greet.txt."}
-DOCS = {"text": "Nothing to document."}
 
 
 def script(tmp_path: Path, *responses: dict) -> str:

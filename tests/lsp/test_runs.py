@@ -15,24 +15,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-SPEC = """# Goal
-
-Make greet.txt say hello instead of hi.
-
-# Constraints / nuances
-
-- Only touch greet.txt.
-
-# Acceptance tests
-
-- `grep -qx hello greet.txt`
-"""
-PLAN = {"text": '{"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]}'}
-WRITE = {
-    "tool_calls": [{"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}]
-}
-DONE = {"text": "Wrote greet.txt."}
-DOCS = {"text": "Nothing to document."}
+from harness_ls.testing.greet import DOCS, DONE, PLAN, SPEC, WRITE
 
 
 def git(cwd: Path, *args: str) -> None:
