@@ -26,7 +26,7 @@ from harness_ls.models import AnthropicProvider, HttpSettings, Message, OpenAIPr
 from harness_ls.models import anthropic as anthropic_mod
 from harness_ls.models import openai as openai_mod
 from harness_ls.models.http import sse_events
-from harness_ls.testing.fake_models import anthropic_chunks, openai_chunks
+from harness_ls.testing.fake_wire import anthropic_chunks, openai_chunks
 
 HI = [Message(role="user", content="hi")]
 
