@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness_ls.secrets import contains_secret, mask_data, secret_values
 from harness_ls.store.events import Event
 from harness_ls.store.meta import storage_error, write_atomic
 
@@ -35,6 +36,19 @@ def encode_line(ev: Event) -> bytes:
         return text.replace(enc(ev.data), _ASCII_ENCODER.encode(ev.data)).encode(
             "utf-8", "backslashreplace"
         )
+
+
+def encode_masked(ev: Event) -> bytes:
+    """`encode_line`, with every secret masked in `ev.data` (in place) when the line holds one:
+    the last line of defence, so no key reaches the log, a subscriber or an export. Cheap when
+    there is nothing to mask (a substring test per known secret)."""
+    line = encode_line(ev)
+    secrets = secret_values()
+    if secrets or b"sk-" in line or b"Bearer " in line:
+        if contains_secret(line.decode("utf-8", "replace"), secrets):
+            ev.data = mask_data(ev.data, secrets)
+            line = encode_line(ev)
+    return line
 
 
 def offload(dir_: Path, ev: Event, *, durable: bool, preview_chars: int) -> dict[str, Any]:

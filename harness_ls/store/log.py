@@ -10,11 +10,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from harness_ls.store.events import Event
-from harness_ls.store.meta import Folder, RunMeta, SessionMeta
+from harness_ls.store.meta import Folder, RunMeta, SessionMeta, storage_error
 
 CHUNK = 1 << 20
 
@@ -114,6 +115,37 @@ def cut_tail(path: Path, good_end: int, corrupt_path: Path) -> int:
         fh.flush()
         os.fsync(fh.fileno())
     return len(torn)
+
+
+def repair(
+    path: Path, kind: str, id_: str
+) -> tuple[Scan, dict[str, Any] | None, list[tuple[str, dict[str, Any]]]]:
+    """Scan the log before a writer opens it: cut a torn tail into `events.ndjson.corrupt`.
+
+    Returns the scan, the `store.recovered` data (or None) and the repair events the writer must
+    append: `store.recovered` for a cut tail, one `store.warning` per unreadable middle line not
+    warned about before."""
+    found = scan(path, kind, id_)
+    todo: list[tuple[str, dict[str, Any]]] = []
+    recovered = None
+    if found.size > found.good_end:
+        corrupt = path.with_name("events.ndjson.corrupt")
+        try:
+            cut = cut_tail(path, found.good_end, corrupt)
+        except OSError as exc:
+            raise storage_error(path, exc) from None
+        recovered = {"cut_bytes": cut, "corrupt_path": corrupt.name, "last_seq": found.last_seq}
+        todo.append(("store.recovered", recovered))
+    for bad in found.bad:
+        if bad.offset not in found.warned:
+            message = f"skipped an unreadable line at byte {bad.offset} of {path.name}"
+            todo.append(
+                (
+                    "store.warning",
+                    {"message": message, "offset": bad.offset, "excerpt": bad.excerpt},
+                )
+            )
+    return found, recovered, todo
 
 
 def seek_after(fh, after: int, size: int) -> int:

@@ -15,23 +15,21 @@ Write policy (also in docs/events.md):
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from harness_ls.errors import Conflict, StorageError
-from harness_ls.secrets import contains_secret, mask_data, secret_values
 from harness_ls.store import log as logfile
-from harness_ls.store.encode import encode_line, offload
+from harness_ls.store import sync_pool
+from harness_ls.store.encode import encode_line, encode_masked, offload
 from harness_ls.store.events import (
     Event,
     EventType,
@@ -41,7 +39,7 @@ from harness_ls.store.events import (
     now_ts,
 )
 from harness_ls.store.ids import ulid
-from harness_ls.store.live import _HUBS, RING_CAPACITY, Hub, Subscription, live_hub, open_hub
+from harness_ls.store.live import RING_CAPACITY, Hub, Subscription, live_hub, open_hub
 from harness_ls.store.lock import WriterLock
 from harness_ls.store.meta import (
     RunMeta,
@@ -60,35 +58,8 @@ BATCH_BYTES = 64 * 1024
 BATCH_DELAY = 0.1
 MAX_LINE = 256 * 1024
 PREVIEW_CHARS = 2000
-META_EVERY = 1.0
+META_EVERY = 1.0  # seconds between meta.json refreshes when only seq/updated_at changed
 SYNC = os.fdatasync  # the durability barrier (tests about ordering only may swap it)
-_SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="harness-store-fsync")
-
-
-def _flush_at_exit() -> None:
-    """Write and fsync batched events of writers still open when the process exits normally."""
-    for hub in list(_HUBS.values()):
-        writer = hub.writer
-        if isinstance(writer, EventStream) and not writer.closed:
-            try:
-                with writer._tlock:
-                    writer._write_pending(sync=True)
-            except Exception:  # noqa: BLE001 - best effort at exit
-                pass
-
-
-atexit.register(_flush_at_exit)
-
-
-def _new_pool_after_fork() -> None:
-    """A forked child has none of the parent's pool threads; give it a fresh pool."""
-    global _SYNC_POOL
-    _SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="harness-store-fsync")
-
-
-os.register_at_fork(
-    after_in_child=_new_pool_after_fork
-)  # seconds between meta.json refreshes when only seq/updated_at changed
 
 
 class EventStream:
@@ -133,32 +104,7 @@ class EventStream:
             raise
 
     def _load(self) -> list[tuple[str, dict[str, Any]]]:
-        scan = logfile.scan(self.path, self.kind, self.id)
-        todo: list[tuple[str, dict[str, Any]]] = []
-        if scan.size > scan.good_end:
-            corrupt = self.dir / "events.ndjson.corrupt"
-            try:
-                cut = logfile.cut_tail(self.path, scan.good_end, corrupt)
-            except OSError as exc:
-                raise storage_error(self.path, exc) from None
-            self.recovered = {
-                "cut_bytes": cut,
-                "corrupt_path": corrupt.name,
-                "last_seq": scan.last_seq,
-            }
-            todo.append(("store.recovered", self.recovered))
-        for bad in scan.bad:
-            if bad.offset not in scan.warned:
-                todo.append(
-                    (
-                        "store.warning",
-                        {
-                            "message": f"skipped an unreadable line at byte {bad.offset} of {self.path.name}",
-                            "offset": bad.offset,
-                            "excerpt": bad.excerpt,
-                        },
-                    )
-                )
+        scan, self.recovered, todo = logfile.repair(self.path, self.kind, self.id)
         existed = self.path.exists()
         try:
             self._fd = os.open(
@@ -280,13 +226,7 @@ class EventStream:
                 "data": payload,
             }
             ev = make_event(fields)
-            line = encode_line(ev)
-            secrets = secret_values()
-            if secrets or b"sk-" in line or b"Bearer " in line:
-                text = line.decode("utf-8", "replace")
-                if contains_secret(text, secrets):  # last line of defence: no key reaches the log
-                    ev.data = mask_data(ev.data, secrets)
-                    line = encode_line(ev)
+            line = encode_masked(ev)  # no key reaches the log or a subscriber
             if len(line) > MAX_LINE:
                 ev.data = self._offload(ev, et.durable)
                 line = encode_line(ev)
@@ -336,7 +276,7 @@ class EventStream:
             raise Conflict(f"{self.kind} {self.id} stream is closed", hint="reopen it")
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(_SYNC_POOL, SYNC, fd)
+            await loop.run_in_executor(sync_pool.pool(), SYNC, fd)
         except OSError as exc:
             raise storage_error(self.path, exc) from None
         self._synced = max(self._synced, target)
@@ -407,6 +347,11 @@ class EventStream:
             self._try_write_pending()
             if self._pending:
                 self._arm_timer()
+
+    def flush_pending_sync(self) -> None:
+        """Write and fsync batched events now (the process is exiting; see sync_pool)."""
+        with self._tlock:
+            self._write_pending(sync=True)
 
     async def flush(self) -> None:
         """Write and fsync everything appended so far (e.g. before handing the log to a reader)."""
