@@ -185,8 +185,11 @@ class Harness:
         return self.get_run(run_id)
 
     def list_runs(self, status: str | None = None, limit: int | None = None) -> list[RunMeta]:
-        runs = [self._overlay(m) for m in self.store.list("run", limit=limit)]
-        return [m for m in runs if status is None or m.status == status]
+        if not self.unrecorded_failures:
+            return self.store.list("run", status=status, limit=limit)  # type: ignore[return-value]
+        runs = [self._overlay(m) for m in self.store.list("run")]
+        runs = [m for m in runs if status is None or m.status == status]
+        return runs[:limit] if limit else runs
 
     def get_run(self, run_id: str) -> RunMeta:
         return self._overlay(self.store.get("run", run_id))  # type: ignore[arg-type]

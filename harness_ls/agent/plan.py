@@ -161,7 +161,7 @@ async def model_plan(
 ) -> tuple[list[PlanStep], Any]:
     """Ask the model for the plan (its own `step.*` events); [] when its answer is unusable."""
     from harness_ls.agent import prompts
-    from harness_ls.agent.loop import Usage
+    from harness_ls.agent.loop import Usage, retries_recorded
     from harness_ls.models import Message
 
     step_id = new_id("st")
@@ -170,11 +170,11 @@ async def model_plan(
     text = prompts.PLAN.format(max_steps=MAX_STEPS - 2, spec_path=spec_path, spec=spec_text)
     if context:
         text += f"\n\nRepository context:\n{context}"
-    completion = await resolved.provider.complete(
-        resolved.info.id, [Message(role="user", content=text)]
-    )
-    u = completion.usage
-    usage = Usage(u.input_tokens if u else 0, u.output_tokens if u else 0, 1)
+    with retries_recorded(stream, step_id):
+        completion = await resolved.provider.complete(
+            resolved.info.id, [Message(role="user", content=text)]
+        )
+    usage = Usage.of_call(completion.usage)
     try:
         steps = parse_model_plan(completion.text)
     except ValueError as exc:

@@ -167,6 +167,8 @@ class RunEngine:
             "run.resumed" if self.resume else "run.started",
             {
                 "model": getattr(resolved, "name", resolved.info.id),
+                "provider": resolved.info.provider,
+                "model_id": resolved.info.id,
                 "offline": resolved.is_offline,
                 "reason": resolved.reason,
                 "workspace": str(self.workspace),

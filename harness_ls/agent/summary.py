@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness_ls.usage import tokens_text
+
 
 async def changed_files(workspace: Path) -> list[str]:
     """`git status --porcelain` lines for the workspace (empty when git fails)."""
@@ -37,7 +39,7 @@ def render_summary(
     steps: list[Any],
     verify: list[Any],
     changes: list[str],
-    usage: dict[str, int],
+    usage: dict[str, Any],
     duration_s: float,
     tool_calls: int,
 ) -> str:
@@ -47,8 +49,8 @@ def render_summary(
     else:
         lines.append(f"- Model: `{model}`")
     lines += [
-        f"- Duration: {duration_s:.1f} s; tool calls: {tool_calls}; tokens in/out: "
-        f"{usage.get('input_tokens', 0)}/{usage.get('output_tokens', 0)}",
+        f"- Duration: {duration_s:.1f} s; tool calls: {tool_calls}; "
+        f"{tokens_text(usage) or '0→0 tokens'}",
         "",
         "## Plan",
         "",

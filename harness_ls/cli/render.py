@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from harness_ls.usage import tokens_text
+
 CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
          "bold": "1", "dim": "2"}  # fmt: skip
 
@@ -105,6 +107,21 @@ def duration(ms: Any) -> str:
     except (TypeError, ValueError):
         return ""
     return f"{v:.0f} ms" if v < 1000 else f"{v / 1000:.1f} s"
+
+
+def retry_text(d: dict[str, Any]) -> str:
+    """ "retrying (2/4) after 429 in 1.5 s: <message>" — the dashboard words it the same way."""
+    status = d.get("status")
+    cause = f"HTTP {status}" if status else (d.get("error") or "an error")
+    if d.get("phase") == "stream":
+        cause += " mid-answer"
+    text = f"retrying ({int(d.get('attempt', 0)) + 1}/{d.get('max_attempts', '?')}) after {cause}"
+    text += f" in {float(d.get('delay_s') or 0):.1f} s"
+    if d.get("message"):
+        text += f": {short(d['message'], 160)}"
+    if d.get("request_id"):
+        text += f" [request {d['request_id']}]"
+    return text
 
 
 def short(text: Any, limit: int = 300) -> str:
@@ -245,8 +262,8 @@ class EventPrinter:
         if d.get("duration_ms"):
             bits.append(duration(d["duration_ms"]))
         usage = d.get("usage") or {}
-        if usage.get("input_tokens"):
-            bits.append(f"{usage['input_tokens']}→{usage.get('output_tokens', 0)} tokens")
+        if usage.get("input_tokens") or usage.get("unreported_calls"):
+            bits.append(tokens_text(usage))
         if d.get("tool_calls"):
             bits.append(f"{d['tool_calls']} tool call(s)")
         return f"  {self.s.dim('(' + ', '.join(bits) + ')')}" if bits else ""
@@ -324,6 +341,15 @@ class EventPrinter:
         if level in ("warning", "error"):
             mark = self.s.warn if level == "warning" else self.s.bad
             self.line(f"  {mark} {short(d.get('message'), 400)}")
+
+    def on_model_retry(self, ev: dict, d: dict) -> None:
+        self.end_stream()
+        self.line(f"  {self.s.warn} {retry_text(d)}")
+
+    def on_message_discarded(self, ev: dict, d: dict) -> None:
+        self.end_stream()
+        chars = d.get("chars", 0)
+        self.line("  " + self.s.dim(f"(the {chars} characters above broke off and are discarded)"))
 
     def on_model_unavailable(self, ev: dict, d: dict) -> None:
         msg = d.get("message") or d.get("reason") or "model unavailable"

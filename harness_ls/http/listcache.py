@@ -59,8 +59,18 @@ class ListCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, kind: str, status: str | None, limit: int, render: Callable[[], bytes]) -> bytes:
+    def get(
+        self,
+        kind: str,
+        status: str | None,
+        limit: int,
+        render: Callable[[], bytes],
+        overlay: tuple = (),
+    ) -> bytes:
+        """`overlay` is in-memory state the listing also shows (it is part of the key)."""
         fp = fingerprint(self.root, kind)
+        if fp is not None:
+            fp = (fp, overlay)
         key = (kind, status, limit)
         now = time.monotonic()
         if fp is not None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from .env import register_secret
 from .errors import BadRequest, StreamCut, json_object
-from .http import HttpSettings, classify_error, open_stream, pooled_client, sse_events
+from .http import HttpSettings, open_stream, pooled_client, sse_events, stream_error
 from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
 from .registry import BUILTIN_MODELS
 from .types import (
@@ -106,8 +105,10 @@ def _mark_cache_points(body: dict[str, Any]) -> None:
 
 
 class _StreamState:
-    def __init__(self, provider: str) -> None:
+    def __init__(self, provider: str, model: str = "") -> None:
         self.provider = provider
+        self.model = model
+        self.usage_seen = False  # a server that reports no usage gets none recorded, not zeros
         self.blocks: dict[int, list[Any]] = {}  # index -> [id, name, [json fragments]]
         self.input_tokens = 0
         self.output_tokens = 0
@@ -144,6 +145,7 @@ class _StreamState:
             return [ToolCallEvent(call=call)]
         if kind == "message_start":
             usage = (ev.get("message") or {}).get("usage") or {}
+            self.usage_seen = self.usage_seen or bool(usage)
             self.input_tokens = sum(
                 usage.get(k) or 0
                 for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -151,18 +153,19 @@ class _StreamState:
             self.output_tokens = usage.get("output_tokens") or 0
         elif kind == "message_delta":
             self.stop_reason = (ev.get("delta") or {}).get("stop_reason") or self.stop_reason
+            self.usage_seen = self.usage_seen or bool(ev.get("usage"))
             self.output_tokens = (ev.get("usage") or {}).get("output_tokens", self.output_tokens)
         elif kind == "message_stop":
             self.stopped = True
         elif kind == "error":
-            raise classify_error(
-                500, json.dumps(ev).encode(), provider=self.provider, model="", key_env=None
-            )
+            raise stream_error(ev, provider=self.provider, model=self.model)
         return []
 
     def finish_events(self) -> list[StreamEvent]:
-        usage = Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
-        return [usage, Done(finish_reason=finish_reason(self.stop_reason, self.n_calls > 0))]
+        done = Done(finish_reason=finish_reason(self.stop_reason, self.n_calls > 0))
+        if not self.usage_seen:
+            return [done]
+        return [Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens), done]
 
 
 class AnthropicProvider(Streaming):
@@ -249,7 +252,7 @@ class AnthropicProvider(Streaming):
                 key_env=self.key_env,
             ) as resp,
         ):
-            state = _StreamState(self.name)
+            state = _StreamState(self.name, model)
             async for _event, data in sse_events(resp, self.name):
                 for ev in state.feed(self._json(data)):
                     yield ev

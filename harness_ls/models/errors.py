@@ -43,6 +43,12 @@ class ModelNotFound(ProviderError):
     code = "model_not_found"
 
 
+class EndpointNotFound(ProviderError):
+    """The server has no such API path (a base URL without /v1, a wrong proxy prefix)."""
+
+    code = "model_endpoint_not_found"
+
+
 class ContextOverflow(ProviderError):
     code = "model_context_overflow"
 

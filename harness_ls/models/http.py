@@ -10,9 +10,10 @@ import os
 import random
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # httpx is imported on first use: it costs ~90 ms at start-up
 from .errors import (
     BadRequest,
     ContextOverflow,
+    EndpointNotFound,
     ModelAuthError,
     ModelNotFound,
     ProviderError,
@@ -141,12 +143,66 @@ _OVERFLOW_HINTS = (
 )
 
 
+_STREAM_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "overloaded_error": 529,
+    "api_error": 500,
+    "server_error": 500,
+}
+
+
+def stream_error(doc: dict[str, Any], *, provider: str, model: str) -> ProviderError:
+    """An error sent inside a 200 stream (OpenAI `{"error": …}` chunk, Anthropic `event: error`).
+
+    The HTTP status says nothing here, so the error's own type decides: an invalid request
+    fails with the provider's message, overload and server errors may be retried.
+    """
+    _msg, etype, code = _error_fields(json.dumps(doc).encode())
+    status = _STREAM_ERROR_STATUS.get(etype) or _STREAM_ERROR_STATUS.get(code) or 500
+    err = doc.get("error") if isinstance(doc.get("error"), dict) else {}
+    if isinstance(err.get("status"), int) and 400 <= err["status"] < 600:
+        status = err["status"]
+    return classify_error(
+        status, json.dumps(doc).encode(), provider=provider, model=model, key_env=None
+    )
+
+
+def _is_model_error(msg: str, etype: str, code: str, model: str) -> bool:
+    low = f"{msg} {etype} {code}".lower()
+    return (
+        code == "model_not_found"
+        or etype == "not_found_error"
+        or "model" in low
+        or (bool(model) and model.lower() in low)
+    )
+
+
 def classify_error(
-    status: int, body: bytes, *, provider: str, model: str, key_env: str | None
+    status: int,
+    body: bytes,
+    *,
+    provider: str,
+    model: str,
+    key_env: str | None,
+    url: str | None = None,
 ) -> ProviderError:
     msg, etype, code = _error_fields(body)
     low = f"{msg} {etype} {code}".lower()
     where = f"{provider} (HTTP {status})"
+    if status == 404 and url and not _is_model_error(msg, etype, code, model):
+        base = url.rsplit("/", 2)[0] if url.endswith("/chat/completions") else url
+        path = urlsplit(url).path
+        hint = "check the base URL (see docs/models.md)"
+        if "/v1" not in path:
+            hint = f"OpenAI-compatible servers usually serve the API under /v1: try {base}/v1"
+        return EndpointNotFound(
+            f"{provider}: {url} does not exist on the server (HTTP 404: {msg})", hint=hint
+        )
     if status in (401, 403):
         hint = f"check that {key_env} holds a valid {provider} key" if key_env else None
         return ModelAuthError(f"{where} rejected the credentials: {msg}", hint=hint)
@@ -192,6 +248,44 @@ def retry_after(headers: httpx.Headers) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def request_id(headers: httpx.Headers) -> str | None:
+    """The provider's id of a request, worth quoting when asking its support about it."""
+    for name in ("x-request-id", "request-id", "openai-request-id", "cf-ray"):
+        if value := headers.get(name):
+            return value[:100]
+    return None
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """One failed attempt that will be tried again: what failed and how long we wait."""
+
+    attempt: int  # 1-based number of the attempt that failed
+    max_attempts: int
+    error: str  # the error's code, e.g. model_rate_limited
+    message: str
+    delay_s: float
+    status: int | None = None  # HTTP status, when there was an answer
+    request_id: str | None = None
+    retry_after_s: float | None = None  # what the server asked for, when it did
+    phase: str = "request"  # "request" (before streaming) or "stream" (cut or error mid-answer)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+RetryListener = Callable[[RetryNotice], Awaitable[None]]
+# Set by whoever drives a model call (the agent loop) to record retries as they happen; the
+# providers stay free of any event log.
+retry_listener: ContextVar[RetryListener | None] = ContextVar("retry_listener", default=None)
+
+
+async def notify_retry(notice: RetryNotice) -> None:
+    listener = retry_listener.get()
+    if listener is not None:
+        await listener(notice)
+
+
 def backoff(settings: HttpSettings, attempt: int) -> float:
     base = min(settings.max_backoff, settings.backoff_base * (2**attempt))
     return base * (0.75 + random.random() * 0.5)
@@ -219,6 +313,8 @@ async def open_stream(
     attempt = 0
     while True:
         wait: float | None = None
+        status: int | None = None
+        rid: str | None = None
         try:
             resp = await client.send(
                 client.build_request("POST", url, json=body, headers=headers), stream=True
@@ -251,8 +347,9 @@ async def open_stream(
                 raw = b""
             finally:
                 await resp.aclose()
+            status, rid = resp.status_code, request_id(resp.headers)
             err = classify_error(
-                resp.status_code, raw, provider=provider, model=model, key_env=key_env
+                resp.status_code, raw, provider=provider, model=model, key_env=key_env, url=url
             )
             wait = retry_after(resp.headers)
         if not err.retryable or attempt >= settings.max_retries:
@@ -264,7 +361,20 @@ async def open_stream(
                 f"{err.message} (the server asks to wait {wait:.0f} s)",
                 hint="try again later, or raise HARNESS_MODEL_MAX_WAIT",
             )
-        await asyncio.sleep(wait if wait is not None else backoff(settings, attempt))
+        delay = wait if wait is not None else backoff(settings, attempt)
+        await notify_retry(
+            RetryNotice(
+                attempt=attempt + 1,
+                max_attempts=settings.max_retries + 1,
+                error=err.code,
+                message=err.message,
+                delay_s=round(delay, 3),
+                status=status,
+                request_id=rid,
+                retry_after_s=None if wait is None else round(wait, 3),
+            )
+        )
+        await asyncio.sleep(delay)
         attempt += 1
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .env import register_secret
 from .errors import BadRequest, StreamCut, json_object
-from .http import HttpSettings, classify_error, open_stream, pooled_client, sse_events
+from .http import HttpSettings, open_stream, pooled_client, sse_events, stream_error
 from .normalize import data_url, file_as_text, finish_reason, is_text_file, parse_tool_call
 from .types import (
     ContentPart,
@@ -88,17 +88,16 @@ def to_wire_tool(tool: ToolSpec) -> dict[str, Any]:
 class _StreamState:
     """Accumulates Chat Completions chunks into normalized events."""
 
-    def __init__(self, provider: str) -> None:
+    def __init__(self, provider: str, model: str = "") -> None:
         self.provider = provider
+        self.model = model
         self.calls: dict[int, list[Any]] = {}  # index -> [id, name, [fragments]]
         self.usage: Usage | None = None
         self.finish: str | None = None
 
     def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
-        if "error" in chunk:
-            raise classify_error(
-                500, json.dumps(chunk).encode(), provider=self.provider, model="", key_env=None
-            )
+        if chunk.get("error"):
+            raise stream_error(chunk, provider=self.provider, model=self.model)
         if u := chunk.get("usage"):
             self.usage = Usage(
                 input_tokens=u.get("prompt_tokens") or 0,
@@ -220,7 +219,7 @@ class OpenAIProvider(Streaming):
                 key_env=self.key_env,
             ) as resp,
         ):
-            state = _StreamState(self.name)
+            state = _StreamState(self.name, model)
             ctype = resp.headers.get("content-type", "")
             if "event-stream" not in ctype and "json" in ctype:
                 # a server that ignores "stream": true answers with one JSON document

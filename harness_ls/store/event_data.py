@@ -130,9 +130,27 @@ class ModelUnavailable(EventData):
 
 class ModelUsage(EventData):
     model: str | None = None
-    input_tokens: int | None = None
+    input_tokens: int | None = None  # null: the server reported no usage (not zero)
     output_tokens: int | None = None
+    reported: bool | None = None
     cost: float | None = None
+
+
+class ModelRetry(EventData):
+    attempt: int  # 1-based number of the attempt that failed
+    max_attempts: int
+    error: str
+    message: str | None = None
+    delay_s: float
+    status: int | None = None
+    request_id: str | None = None
+    retry_after_s: float | None = None
+    phase: str | None = None  # "request" (before streaming) or "stream" (mid-answer)
+
+
+class MessageDiscarded(EventData):
+    chars: int
+    reason: str | None = None
 
 
 class VerifyStarted(EventData):

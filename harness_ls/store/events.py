@@ -32,6 +32,8 @@ from harness_ls.store.event_data import (  # noqa: F401 - re-exported
     LogData,
     MessageData,
     MessageDelta,
+    MessageDiscarded,
+    ModelRetry,
     ModelUnavailable,
     ModelUsage,
     PlanUpdated,
@@ -205,6 +207,12 @@ register("message", MessageData, "A complete message (assistant or tool).")
 register("log", LogData, "A diagnostic line for humans.", durable=False)
 register("model.unavailable", ModelUnavailable, "The wanted model could not be used.")
 register("model.usage", ModelUsage, "Tokens (and cost) used by a model call.")
+register("model.retry", ModelRetry, "A model call failed and is tried again after a delay.")
+register(
+    "message.discarded",
+    MessageDiscarded,
+    "The streamed text since the last message broke off and is not part of the answer.",
+)
 register("verify.started", VerifyStarted, "Acceptance tests began.", scope=_R)
 register("verify.result", VerifyResult, "One acceptance test finished.", scope=_R)
 register("artifact.written", ArtifactWritten, "A file was stored under artifacts/.")

@@ -41,6 +41,7 @@ class _Meta(BaseModel):
 class RunMeta(_Meta):
     kind: Literal["run"] = "run"
     status: RunStatus = "created"
+    model_reason: str | None = None  # why this model (or why offline), from run.started
 
 
 class SessionMeta(_Meta):
@@ -83,6 +84,12 @@ def apply_event(meta: RunMeta | SessionMeta, ev: Event) -> bool:
         if t == "run.created":
             _identity(meta, ev)
             meta.extra = dict(d.get("extra") or {})
+        if t in ("run.started", "run.resumed") and d.get("model"):
+            # the model actually resolved (HARNESS_MODEL, models.toml, auto), not only an
+            # explicitly requested one; an offline run keeps what was asked for
+            if not d.get("offline"):
+                meta.model = str(d["model"])
+            meta.model_reason = d.get("reason") or meta.model_reason
         terminal = meta.status in ("completed", "failed", "cancelled", "interrupted")
         if t in _RUN_STATUS and (
             not terminal or t in ("run.started", "run.resumed", "run.created")

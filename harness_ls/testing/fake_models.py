@@ -30,6 +30,10 @@ A response is a dict (the same shape the `scripted` provider reads, plus HTTP ex
   cut_after      end the stream after this many SSE events, without the final ones;
                  `cut_mode`: "close" (clean end of body, default) or "abort" (connection reset)
   delay          seconds to sleep before each SSE event (exercises cancellation / timeouts)
+  no_usage       true: report no token usage (as many local servers do)
+  stream_error   {"type", "message"}: an error event inside the 200 stream after
+                 `error_after` chunks (OpenAI `{"error": …}` chunk, Anthropic `event: error`)
+  request_id     sent as the x-request-id header (on errors too)
   error          the scripted provider's {"code", "message"}: sent as the matching HTTP error
                  (model_rate_limited 429, model_auth 401, model_not_found 404, others 400/5xx)
 When the queue is empty the server answers `default` if given, else HTTP 400 saying so.
@@ -70,6 +74,7 @@ from harness_ls.testing.fake_wire import (
     openai_error,
     openai_message,
     scripted_error,
+    stream_variant,
 )
 
 
@@ -227,6 +232,8 @@ class FakeModelServer:
                 if resp.get("retry_after") is not None
                 else {}
             )
+            if resp.get("request_id"):
+                headers["x-request-id"] = str(resp["request_id"])
             err = anthropic_error(status, resp) if anthropic else openai_error(status, resp)
             return JSONResponse(err, status_code=status, headers=headers)
         if not body.get("stream"):
@@ -234,6 +241,7 @@ class FakeModelServer:
                 anthropic_message(resp, body) if anthropic else openai_message(resp, body)
             )
         chunks = anthropic_chunks(resp, body) if anthropic else openai_chunks(resp, body)
+        chunks = stream_variant(chunks, resp, anthropic)
         return StreamingResponse(self._sse(chunks, resp, anthropic), media_type="text/event-stream")
 
     async def _sse(
@@ -250,6 +258,8 @@ class FakeModelServer:
                 await asyncio.sleep(delay)
             head = f"event: {event}\n" if event else ""
             yield f"{head}data: {json.dumps(payload)}\n\n".encode()
+        if resp.get("stream_error"):
+            return  # a server that sent an error event ends the stream there
         if not anthropic:
             yield b"data: [DONE]\n\n"
 

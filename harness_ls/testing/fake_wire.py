@@ -227,4 +227,26 @@ def scripted_error(resp: dict[str, Any]) -> dict[str, Any]:
     return resp | {"status": _ERROR_STATUS.get(code, 500), "message": message}
 
 
+def stream_variant(chunks: Chunks, resp: dict[str, Any], anthropic: bool) -> Chunks:
+    """Apply the script's stream quirks: `no_usage` (a server that reports none) and
+    `stream_error` {"type", "message"} sent as an error event after `error_after` chunks."""
+    if resp.get("no_usage"):
+        out: Chunks = []
+        for event, payload in chunks:
+            payload = {k: v for k, v in payload.items() if k != "usage"}
+            if "message" in payload:
+                payload["message"] = {k: v for k, v in payload["message"].items() if k != "usage"}
+            if not anthropic and not payload.get("choices"):
+                continue  # the usage-only chunk
+            out.append((event, payload))
+        chunks = out
+    err = resp.get("stream_error")
+    if err:
+        err = {"type": "api_error", "message": "fake stream error"} | dict(err)
+        at = int(resp.get("error_after", len(chunks) // 2))
+        event = ("error", {"type": "error", "error": err}) if anthropic else ("", {"error": err})
+        chunks = chunks[:at] + [event]
+    return chunks
+
+
 # --- the server ---------------------------------------------------------------------------------

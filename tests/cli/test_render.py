@@ -70,3 +70,39 @@ def test_exit_codes_for_api_errors():
     assert exit_code_for("invalid_input", 422) == 2
     assert exit_code_for("unauthorized", 401) == 4
     assert exit_code_for("model_error", 502) == 1
+
+
+def test_retries_and_unknown_usage_are_worded_plainly():
+    out: list[str] = []
+    p = EventPrinter(Style(False), out.append)
+    p({"type": "model.retry", "data": {"attempt": 1, "max_attempts": 4, "status": 429,
+       "error": "model_rate_limited", "message": "slow down", "delay_s": 2.0,
+       "request_id": "req_9"}})  # fmt: skip
+    p({"type": "model.retry", "data": {"attempt": 2, "max_attempts": 4, "phase": "stream",
+       "error": "model_stream_cut", "delay_s": 0.5}})  # fmt: skip
+    usage_na = {
+        "input_tokens": None,
+        "output_tokens": None,
+        "model_calls": 2,
+        "unreported_calls": 2,
+    }
+    usage_min = {"input_tokens": 120, "output_tokens": 9, "model_calls": 2, "unreported_calls": 1}
+    p(
+        {
+            "type": "run.completed",
+            "run_id": "r1",
+            "data": {"outcome": "completed", "usage": usage_na},
+        }
+    )
+    p(
+        {
+            "type": "run.completed",
+            "run_id": "r2",
+            "data": {"outcome": "completed", "usage": usage_min},
+        }
+    )
+    text = "\n".join(out)
+    assert "! retrying (2/4) after HTTP 429 in 2.0 s: slow down [request req_9]" in text
+    assert "! retrying (3/4) after model_stream_cut mid-answer in 0.5 s" in text
+    assert "(tokens n/a)" in text
+    assert "(≥ 120→9 tokens)" in text

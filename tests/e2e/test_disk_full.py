@@ -161,5 +161,10 @@ def test_a_run_started_on_a_full_disk_does_not_stay_running(tmp_path: Path):
             time.sleep(0.5)
             run = api.run(rid2)
             assert run["status"] == "failed" and "could not record" in run["outcome"], run
+            # the (cached) listing says the same as the detail route
+            listed = next(r for r in api.c.get("/v1/runs").json() if r["id"] == rid2)
+            assert (listed["status"], listed["outcome"]) == (run["status"], run["outcome"])
+            failed = api.c.get("/v1/runs", params={"status": "failed"}).json()
+            assert rid2 in [r["id"] for r in failed]
         finally:
             d.stop()

@@ -164,8 +164,9 @@ def list_runs(app: Any) -> int:
         app.note("start one with: agentctl run --workspace . --spec specs/<name>/spec.md")
         return ex.OK
     rows = [[r["id"], _status(app, r.get("status", "")), age(r.get("created_at")),
-             r.get("title") or r.get("spec_path") or "", r.get("outcome") or ""] for r in runs]  # fmt: skip
-    app.out(table(["RUN", "STATUS", "CREATED", "TITLE", "OUTCOME"], rows))
+             r.get("title") or r.get("spec_path") or "", r.get("model") or "offline",
+             r.get("outcome") or ""] for r in runs]  # fmt: skip
+    app.out(table(["RUN", "STATUS", "CREATED", "TITLE", "MODEL", "OUTCOME"], rows))
     return ex.OK
 
 

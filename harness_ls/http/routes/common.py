@@ -28,15 +28,23 @@ def meta_model(name: str, module: str = "harness_ls.store") -> Any:
 
 
 def cached_list(call: Call, kind: str, status: str | None, limit: int) -> Response:
-    """The listing as JSON, served from the fingerprinted cache while nothing changed."""
-    store = call.harness.store
+    """The listing as JSON, served from the fingerprinted cache while nothing changed.
+
+    Runs are listed through the harness, which overlays what only memory knows (a run whose
+    log could not be written shows as failed), so the list says what `GET /v1/runs/{id}` says.
+    """
+    harness = call.harness
+    store = harness.store
 
     def render() -> bytes:
+        if kind == "run":
+            return dumps(to_jsonable(harness.list_runs(status, limit)))
         return dumps(to_jsonable(store.list(kind, status=status, limit=limit)))
 
+    overlay = tuple(sorted(getattr(harness, "unrecorded_failures", {}).items()))
     root = str(getattr(store, "root", "") or "")
     body = (
-        cache_for(call.request.app.state, root).get(kind, status, limit, render)
+        cache_for(call.request.app.state, root).get(kind, status, limit, render, overlay)
         if root
         else render()
     )

@@ -6,7 +6,7 @@ const EVENT_TYPES = [
   "run.created", "run.started", "run.resumed", "run.completed", "run.failed", "run.cancelled",
   "run.interrupted", "step.started", "step.completed", "step.failed", "plan.updated", "tool.call",
   "tool.result", "tool.refused", "approval.requested", "approval.resolved", "message.delta",
-  "message", "log", "model.unavailable", "model.usage", "verify.started", "verify.result",
+  "message", "log", "model.unavailable", "model.usage", "model.retry", "message.discarded", "verify.started", "verify.result",
   "artifact.written", "checkpoint.created", "docs.updated", "session.created", "user.message",
   "turn.started", "turn.completed", "turn.cancelled", "turn.queued", "spec.validated",
   "spec.written", "context.trimmed", "context.built", "attachment.added", "store.recovered",
@@ -254,7 +254,23 @@ async function approvalsView() {
 }
 
 function runState() {
-  return { plan: [], steps: new Map(), output: [], approvals: new Map(), verify: [], logs: [], tools: new Map(), status: null, outcome: null };
+  return { plan: [], steps: new Map(), output: [], approvals: new Map(), verify: [], logs: [], tools: new Map(), status: null, outcome: null, usage: null };
+}
+
+// Same wording as agentctl (harness_ls/cli/render.py retry_text, harness_ls/usage.py tokens_text).
+function retryText(d) {
+  let cause = d.status ? `HTTP ${d.status}` : (d.error || "an error");
+  if (d.phase === "stream") cause += " mid-answer";
+  let text = `retrying (${(d.attempt || 0) + 1}/${d.max_attempts || "?"}) after ${cause} in ${Number(d.delay_s || 0).toFixed(1)} s`;
+  if (d.message) text += `: ${d.message}`;
+  if (d.request_id) text += ` [request ${d.request_id}]`;
+  return text;
+}
+
+function tokensText(u) {
+  if (!u) return "";
+  if (u.input_tokens == null && u.output_tokens == null) return u.model_calls ? "tokens n/a" : "";
+  return `${u.unreported_calls ? "≥ " : ""}${u.input_tokens || 0}→${u.output_tokens || 0} tokens`;
 }
 
 function reduceRun(st, ev) {
@@ -302,9 +318,15 @@ function reduceRun(st, ev) {
     }
     case "verify.result": st.verify.push(d); break;
     case "log": case "model.unavailable": case "store.warning": st.logs.push({ type: ev.type, ...d }); break;
+    case "model.retry": st.logs.push({ type: ev.type, message: retryText(d) }); break;
+    case "message.discarded": {
+      const last = st.output[st.output.length - 1];
+      if (last && last.kind === "text" && !last.done) { last.discarded = true; last.done = true; }
+      break;
+    }
     case "run.started": case "run.resumed": st.status = "running"; break;
-    case "run.completed": st.status = "completed"; st.outcome = d.outcome; break;
-    case "run.failed": st.status = "failed"; st.outcome = d.reason; break;
+    case "run.completed": st.status = "completed"; st.outcome = d.outcome; st.usage = d.usage; break;
+    case "run.failed": st.status = "failed"; st.outcome = d.reason || d.error; st.usage = d.usage; break;
     case "run.cancelled": st.status = "cancelled"; break;
     case "run.interrupted": st.status = "interrupted"; break;
     default: break;
@@ -349,7 +371,8 @@ async function runView(id) {
       h("div", { class: "row" }, h("span", { id: "run-status", dataset: { status: st.status } }, pill(st.status)),
         st.outcome ? h("span", { class: "muted" }, st.outcome) : null),
       h("dl", { class: "kv" }, h("dt", {}, "run"), h("dd", { class: "mono" }, meta.id), h("dt", {}, "spec"), h("dd", {}, meta.spec_path || ""),
-        h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"), h("dd", {}, meta.model || "default")),
+        h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"), h("dd", {}, meta.model || "default", meta.model_reason ? h("span", { class: "muted" }, ` (${meta.model_reason})`) : null),
+        st.usage ? h("dt", {}, "tokens") : null, st.usage ? h("dd", {}, tokensText(st.usage)) : null),
       h("div", { class: "actions" }, cancel, resume, h("a", { class: "button", href: `/v1/runs/${id}/export` }, "Export zip")));
     for (const a of st.approvals.values()) {
       let card = cards.get(a.id);
@@ -359,7 +382,9 @@ async function runView(id) {
     planBox.replaceChildren(st.plan.length ? h("ol", { class: "steps" }, st.plan.map((s) => h("li", { dataset: { status: s.status } },
       h("span", { class: "mark" }, { completed: "✓", failed: "✗", running: "▸", skipped: "–" }[s.status] || "○"),
       h("span", { class: "title" }, s.title)))) : h("p", { class: "muted" }, "No plan yet."));
-    outBox.replaceChildren(...st.output.map((o) => o.kind === "text" ? h("div", { class: "ev output" }, o.text) : toolBlock(st.tools.get(o.id) || {})));
+    outBox.replaceChildren(...st.output.map((o) => o.kind === "text"
+      ? h("div", { class: o.discarded ? "ev output discarded" : "ev output", title: o.discarded ? "broke off; not part of the answer" : "" }, o.text)
+      : toolBlock(st.tools.get(o.id) || {})));
     verifyBox.replaceChildren(...(st.verify.length ? st.verify.map((v) => h("div", { class: `card verify ${v.ok ? "ok" : "bad"}` },
       h("div", {}, v.ok ? "✓ " : "✗ ", h("code", {}, v.command), v.exit_code != null ? ` (exit ${v.exit_code})` : ""),
       v.output ? h("details", {}, h("summary", {}, "output"), h("pre", {}, v.output)) : null)) : [h("p", { class: "muted" }, "No results yet.")]));
@@ -454,6 +479,8 @@ async function sessionView(id) {
       if (ev.type === "turn.cancelled") log.append(h("div", { class: "banner warn" }, `turn ${d.reason || "cancelled"}`));
       else if (d.ok === false && d.error) log.append(h("div", { class: "banner warn" }, d.error));
     } else if (ev.type === "turn.queued") status.textContent = `queued (position ${d.position})`;
+    else if (ev.type === "model.retry") status.textContent = retryText(d);
+    else if (ev.type === "message.discarded") { if (live) live.classList.add("discarded"); live = null; }
     else if (ev.type === "model.unavailable") log.append(h("div", { class: "banner warn" }, d.message || d.reason || "no model", d.hint ? h("div", { class: "muted" }, d.hint) : null));
     else if (ev.type === "log" && d.level !== "info") log.append(h("div", { class: "banner warn" }, d.message || ev.type));
     else if (ev.type === "tool.result") log.append(h("div", { class: "muted mono" }, `${d.ok ? "✓" : "✗"} ${d.name || d.tool}`));
