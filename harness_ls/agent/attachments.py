@@ -15,7 +15,7 @@ from typing import Any
 
 from harness_ls.errors import InvalidInput, NotFound, Refused
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 20 * 1024 * 1024  # the one upload limit: API, store, CLI messages and docs
 MAX_INLINE_TEXT = 100_000  # characters of a text attachment sent inline
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAGIC: list[tuple[bytes, int, str]] = [
@@ -87,8 +87,13 @@ def check_mime(data: bytes, name: str, declared: str | None) -> str:
         )
     if declared and declared != "application/octet-stream":
         declared = declared.split(";")[0].strip().lower()
-        same_family = declared.split("/")[0] == sniffed.split("/")[0] or (
-            is_text(declared) and is_text(sniffed)
+        # Source files carry odd registered types (.rs application/rls-services+xml, .sql
+        # application/sql, .bat application/x-msdos-program): readable text declared as some
+        # application/* type is text, not a contradiction.
+        same_family = (
+            declared.split("/")[0] == sniffed.split("/")[0]
+            or (is_text(declared) and is_text(sniffed))
+            or (is_text(sniffed) and declared.startswith("application/"))
         )
         if not same_family:
             raise InvalidInput(
@@ -127,7 +132,8 @@ def store_attachment(
         raise InvalidInput(f"attachment {name!r} is empty")
     if len(data) > MAX_BYTES:
         raise InvalidInput(
-            f"attachment {name!r} is {len(data)} bytes; the limit is {MAX_BYTES} bytes",
+            f"attachment {name!r} is {len(data)} bytes; the limit is {MAX_BYTES} bytes "
+            f"({MAX_BYTES / (1 << 20):g} MiB)",
             hint="attach a smaller file or an excerpt",
         )
     final_mime = check_mime(data, name, mime)
@@ -188,3 +194,44 @@ def needs_for(mimes: list[str]) -> set[str]:
         elif m.startswith("audio/"):
             needs.add("audio")
     return needs
+
+
+_NEED_OF = {"image": "vision", "audio": "audio"}
+
+
+def part_problem(part: Any, info: Any, provider: Any) -> str | None:
+    """Why this model cannot be sent the part (None: it can): the model's capabilities first,
+    then the formats its provider's wire format accepts."""
+    if part.type == "text":
+        return None
+    need = _NEED_OF.get(part.type)
+    if need and info is not None and not info.supports(need):
+        return f"{getattr(info, 'qualified', 'the model')} has no {need} input"
+    check = getattr(provider, "part_problem", None)
+    return check(part) if check is not None else None
+
+
+def fit_to_model(messages: list[Any], info: Any, provider: Any) -> list[dict[str, Any]]:
+    """Replace, in place, every attachment part the model cannot take with a short note to the
+    model, so one unsupported file never blocks a turn; returns what was dropped, per message
+    index: [{"message", "name", "mime", "reason"}]."""
+    from harness_ls.models import ContentPart
+
+    dropped: list[dict[str, Any]] = []
+    for i, msg in enumerate(messages):
+        if isinstance(msg.content, str):
+            continue
+        parts, changed = [], False
+        for part in msg.content:
+            reason = part_problem(part, info, provider)
+            if reason is None:
+                parts.append(part)
+                continue
+            name = part.name or part.mime or "attachment"
+            dropped.append({"message": i, "name": name, "mime": part.mime, "reason": reason})
+            note = f"[attachment {name} could not be sent to you: {reason}]"
+            parts.append(ContentPart.from_text(note))
+            changed = True
+        if changed:
+            messages[i] = msg.model_copy(update={"content": parts})
+    return dropped

@@ -119,9 +119,8 @@ class SessionManager:
             raise InvalidInput(
                 "message is empty", hint="send some text (and optionally --ref attachments)"
             )
-        needs = att.needs_for([f["mime"] for f in files])
-        if needs:
-            self._resolve(meta, needs)  # a clear error now rather than a failed turn later
+        # What the model can take is decided per turn, at send time (`_messages`): an
+        # attachment it cannot take is left out of that turn with a note, never blocking it.
         live = await self._open(session_id)
         turn_id = new_id("turn")
         live.turns += 1
@@ -242,6 +241,16 @@ class SessionManager:
             workspace=Path(meta.workspace),
         )
 
+    def _resolve_for(self, meta: Any, needs: set[str]) -> Any:
+        """The model for a turn: one that takes the attachments when there is one; otherwise
+        the session's model anyway (the attachments it cannot take are left out with a note)."""
+        from harness_ls.models import ModelUnsuitable
+
+        try:
+            return self._resolve(meta, needs)
+        except ModelUnsuitable:
+            return self._resolve(meta, set())
+
     async def _work(self, live: _Live) -> None:
         while not live.queue.empty():
             turn, turn_id = live.queue.get_nowait()
@@ -306,7 +315,7 @@ class SessionManager:
         events = list(stream.read())
         last_user = next((e for e in reversed(events) if e.type == "user.message"), None)
         mimes = [a["mime"] for a in (last_user.data.get("attachments", []) if last_user else [])]
-        resolved = self._resolve(meta, att.needs_for(mimes))
+        resolved = self._resolve_for(meta, att.needs_for(mimes))
         if resolved.is_offline:
             await stream.append(
                 "model.unavailable",
@@ -382,7 +391,21 @@ class SessionManager:
                     "summary": f"dropped the {dropped} oldest turn(s) to fit the model's context",
                 },
             )
-        return [Message(role="system", content=system)] + [m for t in kept for m in t]
+        messages = [Message(role="system", content=system)] + [m for t in kept for m in t]
+        dropped = att.fit_to_model(messages, ctx.model_info, ctx.provider)
+        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
+        for d in dropped:
+            if d["message"] == last_user:  # said once, in the turn it was sent with
+                await stream.append(
+                    "attachment.skipped",
+                    {
+                        "name": d["name"],
+                        "mime": d["mime"],
+                        "reason": d["reason"],
+                        "model": getattr(ctx.model_info, "qualified", ctx.model),
+                    },
+                )
+        return messages
 
 
 def _mode(meta: Any) -> str:

@@ -394,11 +394,21 @@ class EventPrinter:
             self.s.dim(f"  attached {d.get('ref')} ({d.get('mime')}, {d.get('bytes')} bytes)")
         )
 
+    def on_attachment_skipped(self, ev: dict, d: dict) -> None:
+        self.end_stream()
+        self.line(f"  {self.s.warn} {d.get('name')} was not sent to the model: {d.get('reason')}")
+
     def on_spec_validated(self, ev: dict, d: dict) -> None:
+        self.end_stream()
         if d.get("ok"):
             self.line(f"  {self.s.ok} spec valid")
-        else:
-            self.line(f"  {self.s.warn} spec draft has problems; the model is repairing it")
+            return
+        problems = problem_lines(d.get("path") or "spec", d.get("problems"))
+        self.line(
+            f"  {self.s.warn} spec draft has {len(problems)} problem(s); the model is repairing it:"
+        )
+        for line in problems:  # every problem, not only the first: the user sees what is wrong
+            self.line(f"    {line}")
 
     def on_spec_written(self, ev: dict, d: dict) -> None:
         self.line(f"  {self.s.ok} wrote {d.get('path')}")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from harness_ls.agent.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
 from harness_ls.errors import HarnessError, InvalidInput
 from harness_ls.http.errors import (
     JSONBody,
@@ -36,7 +37,7 @@ class Settings:
     keepalive: float = 15.0
     retry_ms: int = 2000
     max_json_bytes: int = 1 << 20
-    max_upload_bytes: int = 25 << 20
+    max_upload_bytes: int = MAX_ATTACHMENT_BYTES  # one limit for API, store, CLI and docs
     kind: str = "agentd"
     started_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from harness_ls.agent.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
 from harness_ls.errors import HarnessError, NotFound
 from harness_ls.http import openapi
 from harness_ls.http.api import Endpoint, Settings, adapt
@@ -74,7 +75,7 @@ def create_app(
     allowed_hosts: Iterable[str] = (),
     keepalive: float = 15.0,
     retry_ms: int = 2000,
-    max_upload_bytes: int = 25 << 20,
+    max_upload_bytes: int = MAX_ATTACHMENT_BYTES,
     max_json_bytes: int = 1 << 20,
     kind: str = "agentd",
 ) -> Starlette:

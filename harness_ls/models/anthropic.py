@@ -28,29 +28,29 @@ _IMAGE_MIMES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _MAX_TOKENS = {m.id: min(m.max_output, 16_384) for m in BUILTIN_MODELS if m.provider == "anthropic"}
 
 
+def part_problem(part: ContentPart) -> str | None:
+    """Why the Messages API cannot take this part (None: it can), naming what it accepts."""
+    if part.type == "image" and part.mime not in _IMAGE_MIMES:
+        return f"image type {part.mime or '?'} is not accepted; send PNG, JPEG, GIF or WebP"
+    if part.type == "audio":
+        return "Anthropic models cannot take audio input; pick an audio-capable model (e.g. openai:gpt-4o-audio-preview)"
+    if part.type == "file" and part.mime != "application/pdf" and not is_text_file(part):
+        return f"files of type {part.mime or '?'} are not accepted; send text, PDF or images"
+    return None
+
+
 def _block(part: ContentPart, provider: str) -> dict[str, Any] | None:
     if part.type == "text":
         return {"type": "text", "text": part.text} if part.text else None
+    if problem := part_problem(part):
+        what, _, fix = problem.partition("; ")
+        raise BadRequest(f"{provider}: {what}", hint=fix or None)
     source = {"type": "base64", "media_type": part.mime or "", "data": part.data_b64 or ""}
     if part.type == "image":
-        if part.mime not in _IMAGE_MIMES:
-            raise BadRequest(
-                f"{provider}: image type {part.mime!r} is not supported",
-                hint="send PNG, JPEG, GIF or WebP",
-            )
         return {"type": "image", "source": source}
-    if part.type == "audio":
-        raise BadRequest(
-            f"{provider}: Anthropic models cannot take audio input",
-            hint="pick an audio-capable model (e.g. openai:gpt-4o-audio-preview)",
-        )
     if part.mime == "application/pdf":
         return {"type": "document", "source": source}
-    if is_text_file(part):
-        return {"type": "text", "text": file_as_text(part)}
-    raise BadRequest(
-        f"{provider}: cannot send a file of type {part.mime!r}", hint="send text, PDF or images"
-    )
+    return {"type": "text", "text": file_as_text(part)}
 
 
 def to_wire(
@@ -220,6 +220,10 @@ class AnthropicProvider(Streaming):
             body["stop_sequences"] = list(opts["stop"])
         body.update(opts.get("extra_body") or {})
         return body
+
+    def part_problem(self, part: ContentPart) -> str | None:
+        """Why this provider cannot take the part (None: it can); checked before sending."""
+        return part_problem(part)
 
     def _headers(self) -> dict[str, str]:
         headers = {

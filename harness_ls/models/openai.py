@@ -27,18 +27,31 @@ _PASSTHROUGH = ("temperature", "top_p", "stop", "seed", "reasoning_effort", "par
 _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
 
 
+_IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def part_problem(part: ContentPart) -> str | None:
+    """Why Chat Completions cannot take this part (None: it can), naming what it accepts."""
+    mime = (part.mime or "").lower()
+    if part.type == "image" and mime not in _IMAGE_MIMES:
+        return f"image type {mime or '?'} is not accepted; send PNG, JPEG, GIF or WebP"
+    if part.type == "audio" and mime not in _AUDIO_FORMATS:
+        return f"audio type {mime or '?'} is not accepted; send WAV or MP3 audio"
+    if part.type == "file" and not is_text_file(part) and mime != "application/pdf":
+        return f"files of type {mime or '?'} are not accepted; send text, PDF or images"
+    return None
+
+
 def _part(part: ContentPart, provider: str) -> dict[str, Any]:
     if part.type == "text":
         return {"type": "text", "text": part.text or ""}
+    if problem := part_problem(part):
+        what, _, fix = problem.partition("; ")
+        raise BadRequest(f"{provider}: {what}", hint=fix or None)
     if part.type == "image":
         return {"type": "image_url", "image_url": {"url": data_url(part)}}
     if part.type == "audio":
-        fmt = _AUDIO_FORMATS.get((part.mime or "").lower())
-        if fmt is None:
-            raise BadRequest(
-                f"{provider}: audio type {part.mime!r} is not supported",
-                hint="send WAV or MP3 audio",
-            )
+        fmt = _AUDIO_FORMATS[(part.mime or "").lower()]
         return {"type": "input_audio", "input_audio": {"data": part.data_b64 or "", "format": fmt}}
     if is_text_file(part):
         return {"type": "text", "text": file_as_text(part)}
@@ -179,6 +192,10 @@ class OpenAIProvider(Streaming):
         body.update({k: opts[k] for k in _PASSTHROUGH if opts.get(k) is not None})
         body.update(opts.get("extra_body") or {})
         return body
+
+    def part_problem(self, part: ContentPart) -> str | None:
+        """Why this provider cannot take the part (None: it can); checked before sending."""
+        return part_problem(part)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream", **self.extra_headers}

@@ -245,6 +245,13 @@ class AttachmentAdded(EventData):
     bytes: int | None = None
 
 
+class AttachmentSkipped(EventData):
+    name: str
+    mime: str | None = None
+    reason: str
+    model: str | None = None
+
+
 class SessionClosed(EventData):
     reason: str | None = None
 

@@ -22,6 +22,7 @@ from harness_ls.store.event_data import (  # noqa: F401 - re-exported
     ApprovalResolved,
     ArtifactWritten,
     AttachmentAdded,
+    AttachmentSkipped,
     CheckpointCreated,
     ContextBuilt,
     ContextTrimmed,
@@ -231,6 +232,12 @@ register("spec.written", SpecWritten, "A valid spec was written to disk.")
 register("context.trimmed", ContextTrimmed, "History was trimmed to fit the model.")
 register("context.built", ContextBuilt, "Context (repo map, excerpts) was gathered.")
 register("attachment.added", AttachmentAdded, "A file was attached to the session.", scope=_S)
+register(
+    "attachment.skipped",
+    AttachmentSkipped,
+    "An attachment the model cannot take was left out of this turn (the model got a note).",
+    scope=_S,
+)
 register("store.recovered", StoreRecovered, "The store repaired a torn log tail on open.")
 register("store.warning", StoreWarning, "The store skipped an unreadable log line.")
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from harness_ls.core import Harness
-from harness_ls.errors import Conflict, HarnessError, InvalidInput, NotFound, Refused
+from harness_ls.errors import Conflict, InvalidInput, NotFound, Refused
 from harness_ls.testing.fake_models import FakeOpenAIServer
 
 from .conftest import events, next_approval
@@ -204,10 +204,88 @@ async def test_bad_session_input_gets_clear_errors(harness, repo, srv):
         await harness.create_session(str(repo), mode="spec")
     with pytest.raises(Refused, match="outside the workspace"):
         await harness.create_session(str(repo), mode="spec", spec_path="../x.md")
-    wav = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 40
-    audio = await harness.add_attachment(meta.id, "hi.wav", wav)
-    with pytest.raises(HarnessError, match="audio"):
-        await harness.post_message(meta.id, "listen", refs=[audio["ref"]])
+
+
+OGG = b"OggS\x00\x02" + b"\x00" * 60
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 40
+
+
+def _texts(message: dict) -> str:
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "\n".join(p.get("text") or "" for p in content if p["type"] == "text")
+
+
+async def test_unsupported_attachment_is_left_out_with_a_note_and_later_turns_work(
+    harness, repo, srv
+):
+    """An OGG the provider's wire format cannot carry (OpenAI takes WAV/MP3) is dropped from
+    the turn with a note to the model and an event; it never blocks this or any later turn."""
+    srv.push_text("I cannot hear OGG, but here is my answer.")
+    srv.push_text("Plain answer.")
+    meta = await harness.create_session(str(repo), model="openai:gpt-4o-audio-preview")
+    ogg = await harness.add_attachment(meta.id, "voice.ogg", OGG)
+    assert ogg["mime"] == "audio/ogg"
+    await harness.post_message(meta.id, "listen to this", refs=[ogg["ref"]])
+    await harness.wait_session(meta.id)
+    await harness.post_message(meta.id, "and now plain text")
+    await harness.wait_session(meta.id)
+    assert len(srv.requests) == 2  # the model was called for both turns
+    note = (
+        "[attachment voice.ogg could not be sent to you: audio type audio/ogg is not accepted; "
+        "send WAV or MP3 audio]"
+    )
+    for request in srv.requests:
+        user_msgs = [m for m in request["messages"] if m["role"] == "user"]
+        assert note in _texts(user_msgs[0])
+        assert "input_audio" not in json.dumps(request)
+    evs = events(harness, meta.id, "session")
+    skipped = [e.data for e in evs if e.type == "attachment.skipped"]
+    assert skipped == [
+        {
+            "name": "voice.ogg",
+            "mime": "audio/ogg",
+            "reason": "audio type audio/ogg is not accepted; send WAV or MP3 audio",
+            "model": "openai:gpt-4o-audio-preview",
+        }
+    ]  # said once, in the turn it came with
+    completed = [e.data for e in evs if e.type == "turn.completed"]
+    assert [c["ok"] for c in completed] == [True, True]
+
+
+async def test_audio_for_a_model_without_audio_input_is_left_out_with_the_reason(
+    harness, repo, srv
+):
+    srv.push_text("No audio here.")
+    meta = await harness.create_session(str(repo), model=MODEL)
+    wav = await harness.add_attachment(meta.id, "hi.wav", WAV)
+    await harness.post_message(meta.id, "listen", refs=[wav["ref"]])
+    await harness.wait_session(meta.id)
+    skipped = next(
+        e.data for e in events(harness, meta.id, "session") if e.type == "attachment.skipped"
+    )
+    assert skipped["reason"] == "openai:gpt-4.1 has no audio input"
+    assert "has no audio input" in _texts(srv.requests[0]["messages"][-1])
+
+
+@pytest.mark.parametrize(
+    "name,declared",
+    [
+        ("main.rs", "application/rls-services+xml"),
+        ("schema.sql", "application/sql"),
+        ("run.bat", "application/x-msdos-program"),
+        ("lib.rb", None),
+        ("app.dart", None),
+    ],
+)
+async def test_source_files_of_any_extension_are_text(harness, repo, name, declared):
+    meta = await harness.create_session(str(repo), model=MODEL)
+    info = await harness.add_attachment(meta.id, name, b"fn main() {}\n", mime=declared)
+    assert info["mime"].startswith("text/") or info["mime"] in (
+        "application/json",
+        "application/xml",
+    ), info
 
 
 async def test_offline_session_says_no_model(harness, repo):

@@ -106,3 +106,19 @@ def test_retries_and_unknown_usage_are_worded_plainly():
     assert "! retrying (3/4) after model_stream_cut mid-answer in 0.5 s" in text
     assert "(tokens n/a)" in text
     assert "(≥ 120→9 tokens)" in text
+
+
+def test_an_invalid_spec_draft_shows_every_problem():
+    out: list[str] = []
+    p = EventPrinter(Style(False), out.append)
+    start = {"start": {"line": 0, "character": 0}}
+    p({"type": "spec.validated", "data": {"ok": False, "path": "specs/x/spec.md", "problems": [
+        {"severity": "error", "code": "missing-section", "message": "no # Acceptance tests", "range": start},
+        {"severity": "warning", "code": "empty-section", "message": "# Goal is empty",
+         "range": {"start": {"line": 2, "character": 4}}},
+    ]}})  # fmt: skip
+    assert out == [
+        "  ! spec draft has 2 problem(s); the model is repairing it:\n",
+        "    specs/x/spec.md:1:1: error missing-section no # Acceptance tests\n",
+        "    specs/x/spec.md:3:5: warning empty-section # Goal is empty\n",
+    ]

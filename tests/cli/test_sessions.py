@@ -58,6 +58,14 @@ def test_chat_turn_streams_the_reply_and_is_approved_from_another_process(
     assert parsed[-1]["type"] == "turn.completed" and parsed[0]["type"] == "user.message"
     assert "banana" in json.dumps(requests_seen(daemon)[-1]["messages"])
 
+    # source files of any extension go up as text: no type is declared unless --mime is given
+    for name in ("main.rs", "schema.sql", "run.bat"):
+        (workspace / name).write_text("-- some source\n")
+        att = json.loads(
+            ok(daemon.cli("session", "attach", "--json", "--file", name, sid, cwd=workspace)).stdout
+        )
+        assert att["ref"] == f"attachments/{name}" and att["mime"].startswith("text/"), att
+
     listed = json.loads(ok(daemon.cli("session", "list", "--json", cwd=workspace)).stdout)
     assert sid in [s["id"] for s in listed]
     ok(daemon.cli("session", "export", "--out", str(tmp_path / "s.zip"), sid, cwd=workspace))

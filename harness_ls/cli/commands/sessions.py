@@ -3,7 +3,6 @@ list, export."""
 
 from __future__ import annotations
 
-import mimetypes
 import sys
 from pathlib import Path
 from typing import Any
@@ -128,7 +127,9 @@ def attach_file(app: Any) -> int:
     path = Path(a.file).expanduser()
     if not path.is_file():
         raise CliError(f"file {a.file} not found", exit_code=ex.USAGE)
-    mime = a.mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    # No declared type unless the user gave --mime: the server sniffs the content (a type
+    # guessed from the extension, e.g. .rs → application/rls-services+xml, would be refused).
+    mime = a.mime or "application/octet-stream"
     with path.open("rb") as fh:
         info = app.client().post(
             f"/v1/sessions/{a.session_id}/attachments", files={"file": (path.name, fh, mime)}

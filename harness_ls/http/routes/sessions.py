@@ -86,7 +86,8 @@ async def add_attachment(call: Call) -> Any:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise PayloadTooLarge(
-            f"upload is {declared} bytes, the limit is {limit}", hint="attach a smaller file"
+            f"upload is {declared} bytes, the limit is {limit} bytes ({limit / (1 << 20):g} MiB)",
+            hint="attach a smaller file or an excerpt",
         )
     try:
         form = await _limited(request, limit + 64 * 1024).form(
@@ -95,7 +96,8 @@ async def add_attachment(call: Call) -> Any:
     except HTTPException as exc:
         if "maximum size" in str(exc.detail):
             raise PayloadTooLarge(
-                f"upload exceeds {limit} bytes", hint="attach a smaller file"
+                f"upload exceeds the limit of {limit} bytes ({limit / (1 << 20):g} MiB)",
+                hint="attach a smaller file or an excerpt",
             ) from None
         raise InvalidInput(
             f"bad multipart body: {exc.detail}", hint="send one part named 'file'"

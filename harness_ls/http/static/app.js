@@ -9,7 +9,7 @@ const EVENT_TYPES = [
   "message", "log", "model.unavailable", "model.usage", "model.retry", "message.discarded", "verify.started", "verify.result",
   "artifact.written", "checkpoint.created", "docs.updated", "session.created", "user.message",
   "turn.started", "turn.completed", "turn.cancelled", "turn.queued", "spec.validated",
-  "spec.written", "context.trimmed", "context.built", "attachment.added", "store.recovered",
+  "spec.written", "context.trimmed", "context.built", "attachment.added", "attachment.skipped", "store.recovered",
   "store.warning", "session.closed", "session.interrupted",
 ];
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled", "run.interrupted", "session.closed"]);
@@ -481,6 +481,7 @@ async function sessionView(id) {
     } else if (ev.type === "turn.queued") status.textContent = `queued (position ${d.position})`;
     else if (ev.type === "model.retry") status.textContent = retryText(d);
     else if (ev.type === "message.discarded") { if (live) live.classList.add("discarded"); live = null; }
+    else if (ev.type === "attachment.skipped") log.append(h("div", { class: "banner warn" }, `${d.name} was not sent to the model: ${d.reason}`));
     else if (ev.type === "model.unavailable") log.append(h("div", { class: "banner warn" }, d.message || d.reason || "no model", d.hint ? h("div", { class: "muted" }, d.hint) : null));
     else if (ev.type === "log" && d.level !== "info") log.append(h("div", { class: "banner warn" }, d.message || ev.type));
     else if (ev.type === "tool.result") log.append(h("div", { class: "muted mono" }, `${d.ok ? "✓" : "✗"} ${d.name || d.tool}`));
