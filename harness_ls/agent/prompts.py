@@ -22,9 +22,10 @@ Spec ({spec_path}):
 DOCS = """All steps are done and the acceptance tests ran. Update the project's documentation
 (README or docs/) for what changed, only where users would otherwise be surprised. If nothing needs
 documenting, say so without calling tools. Docs are diagram-first: diagrams live as Mermaid sources
-in docs/diagrams/<name>.mmd; to change one, edit its .mmd and reference it from Markdown as
-![<title>](diagrams/<name>.png) (the harness renders the PNGs). Answer with one sentence saying what
-you updated."""
+in docs/diagrams/<name>.mmd; to change one, edit its .mmd and embed its PNG in Markdown as
+![<title>](<path to docs/diagrams/<name>.png from that Markdown file>). The harness renders the PNGs,
+corrects image paths, and tells you when a diagram fails to render. Answer with one sentence saying
+what you updated."""
 
 
 def execute_intro(spec_path: str, spec_text: str, steps: list[Any]) -> str:

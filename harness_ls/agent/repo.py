@@ -96,31 +96,3 @@ def project_instructions(workspace: Path) -> str:
             cut = "\n[… cut]" if len(text) > INSTRUCTIONS_CAP else ""
             return f"Project instructions ({name}):\n{text[:INSTRUCTIONS_CAP]}{cut}"
     return ""
-
-
-async def render_docs_diagrams(stream: Any, workspace: Path) -> list[str]:
-    """The docs step's diagrams: render changed `docs/diagrams/*.mmd|*.dac` with the same
-    renderer as `make diagrams`. A missing tool or a broken diagram is a warning, never a failure.
-    Returns the PNGs rendered (workspace-relative)."""
-    folder = workspace / "docs" / "diagrams"
-    if not folder.is_dir():
-        return []
-    try:
-        from harness_ls.workspace.diagrams import render_diagrams
-
-        result = await asyncio.to_thread(render_diagrams, folder, root=workspace)
-    except Exception as exc:  # noqa: BLE001 - docs are best effort
-        await _warn(stream, "diagrams.failed", exc)
-        return []
-    for tool in result.missing:
-        await stream.append(
-            "log", {"level": "warning", "code": "diagrams.tool_missing", "message": tool.message()}
-        )
-    for source, error in result.failed.items():
-        await stream.append(
-            "log", {"level": "warning", "code": "diagrams.failed", "message": f"{source}: {error}"}
-        )
-    pngs = [f"docs/diagrams/{Path(name).with_suffix('.png').name}" for name in result.rendered]
-    for png in pngs:
-        await stream.append("artifact.written", {"path": png, "kind": "diagram"})
-    return pngs

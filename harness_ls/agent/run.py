@@ -33,11 +33,10 @@ from harness_ls.agent.plan import (
 from harness_ls.agent.repo import (
     finalize_checkpoints,
     project_instructions,
-    render_docs_diagrams,
     repo_context,
     take_checkpoint,
 )
-from harness_ls.agent.summary import changed_files, write_summary
+from harness_ls.agent.summary import write_summary
 from harness_ls.agent.verify import VerifyResult, run_verify
 from harness_ls.errors import HarnessError, StorageError
 
@@ -106,6 +105,7 @@ class RunEngine:
         self.checkpointed = False
         self.next_checkpoint = 0
         self.started = time.monotonic()
+        self.warnings: list[str] = []  # things the user must know although the run completed
 
     async def open(self) -> None:
         """Take the writer lock on the run's stream (errors surface to the caller of start_run)."""
@@ -231,10 +231,13 @@ class RunEngine:
             raise RunFailed(
                 f"acceptance tests failed: {len(bad)} of {len(results)} (`{first.command}`: {why}){extra}"
             )
-        outcome = _outcome(results, self.offline_reason)
+        outcome = _outcome(results, self.offline_reason, self.warnings)
         await self._write_summary(outcome)
         await self._finalize()
-        await self.stream.append("run.completed", {"outcome": outcome, **self._totals()})
+        data = {"outcome": outcome, **self._totals()}
+        if self.warnings:
+            data["warnings"] = self.warnings
+        await self.stream.append("run.completed", data)
 
     async def _plan(self, tests: list[Any]) -> list[PlanStep]:
         self.phase = "plan"
@@ -402,6 +405,8 @@ class RunEngine:
         return self.verify_results
 
     async def _docs(self) -> None:
+        from harness_ls.agent.docs_step import run_docs_step
+
         self.phase = "docs"
         if self.offline_reason or not self.options.docs:
             await self.stream.append(
@@ -413,13 +418,18 @@ class RunEngine:
             title="Update documentation",
             spec_line=goal_summary(self.spec_text)[1],
         )
-        before = set(await changed_files(self.workspace))
-        text = await self._execute_step(step, prompts.DOCS, kind="docs")
-        diagrams = await render_docs_diagrams(self.stream, self.workspace)
-        paths = sorted(line[3:] for line in set(await changed_files(self.workspace)) - before)
+        docs = await run_docs_step(self, step)
+        self.warnings += docs.warnings
         await self.stream.append(
             "docs.updated",
-            {"by": "model", "paths": paths, "diagrams": diagrams, "text": text[:1000]},
+            {
+                "by": "model",
+                "paths": docs.paths,
+                "diagrams": docs.diagrams,
+                "links_fixed": docs.links_fixed,
+                "warnings": docs.warnings,
+                "text": docs.text[:1000],
+            },
             step_id=step.id,
         )
 
@@ -438,13 +448,19 @@ def _failing(results: list[VerifyResult]) -> bool:
     return any(not r.ok for r in results)
 
 
-def _outcome(results: list[VerifyResult], offline_reason: str | None) -> str:
+def _outcome(
+    results: list[VerifyResult], offline_reason: str | None, warnings: list[str] | None = None
+) -> str:
     verified = (
         f"{len(results)} acceptance test(s) passed"
         if results
         else "unverified: no runnable acceptance tests"
     )
-    return f"{verified}; execute skipped (no model configured)" if offline_reason else verified
+    if offline_reason:
+        return f"{verified}; execute skipped (no model configured)"
+    if warnings:
+        return f"{verified}; completed with warnings: {'; '.join(warnings)}"
+    return verified
 
 
 def _dump(steps: list[PlanStep]) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ def render_summary(
     usage: dict[str, Any],
     duration_s: float,
     tool_calls: int,
+    warnings: list[str] | None = None,
 ) -> str:
     lines = [f"# Run {run_id}", "", f"- Spec: `{spec_path}`", f"- Outcome: **{outcome}**"]
     if offline_reason:
@@ -63,6 +64,8 @@ def render_summary(
     for r in verify:
         status = "pass" if r.ok else ("refused" if r.refused else f"FAIL (exit {r.exit_code})")
         lines.append(f"- `{r.command}` (spec line {r.line + 1}): {status}")
+    if warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in warnings]
     lines += ["", "## Changed files", ""]
     lines += [f"- `{c}`" for c in changes] or ["No changes in the workspace."]
     if offline_reason:
@@ -92,6 +95,7 @@ async def write_summary(run: Any, outcome: str) -> None:
         usage=run.usage.as_dict(),
         duration_s=time.monotonic() - run.started,
         tool_calls=run.tool_calls,
+        warnings=getattr(run, "warnings", None),
     )
     path = run.harness.store.artifacts_dir(run.run_id) / "summary.md"
     await asyncio.to_thread(write_atomic, path, text)

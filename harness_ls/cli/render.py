@@ -237,9 +237,16 @@ class EventPrinter:
                 self.line(f"      {self.s.dim(out_line)}")
 
     def on_run_completed(self, ev: dict, d: dict) -> None:
-        self.line(
-            f"{self.s.ok} {self.s.bold('run completed')}: {d.get('outcome', '')}" + self._totals(d)
+        warnings = d.get("warnings") or []
+        mark, what = (
+            (self.s.warn, "run completed with warnings")
+            if warnings
+            else (self.s.ok, "run completed")
         )
+        outcome = str(d.get("outcome", "")).split("; completed with warnings")[0]
+        self.line(f"{mark} {self.s.bold(what)}: {outcome}" + self._totals(d))
+        for w in warnings:
+            self.line(f"  {self.s.warn} {w}")
 
     def on_run_failed(self, ev: dict, d: dict) -> None:
         self.line(f"{self.s.bad} {self.s.bold('run failed')}: {short(d.get('error'), 600)}")

@@ -39,6 +39,7 @@ class RunResumed(EventData):
 class RunCompleted(EventData):
     outcome: str | None = None
     summary: str | None = None
+    warnings: list[str] = Field(default_factory=list)  # completed, but the user must know these
 
 
 class Failure(EventData):
@@ -180,6 +181,8 @@ class DocsUpdated(EventData):
     paths: list[str] = Field(default_factory=list)
     by: str | None = None
     diagrams: list[str] = Field(default_factory=list)
+    links_fixed: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
 
 
 class SessionCreated(EventData):

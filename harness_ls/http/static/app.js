@@ -325,7 +325,7 @@ function reduceRun(st, ev) {
       break;
     }
     case "run.started": case "run.resumed": st.status = "running"; break;
-    case "run.completed": st.status = "completed"; st.outcome = d.outcome; st.usage = d.usage; break;
+    case "run.completed": st.status = "completed"; st.outcome = d.outcome; st.usage = d.usage; (d.warnings || []).forEach((w) => st.logs.push({ type: "warning", message: w })); break;
     case "run.failed": st.status = "failed"; st.outcome = d.reason || d.error; st.usage = d.usage; break;
     case "run.cancelled": st.status = "cancelled"; break;
     case "run.interrupted": st.status = "interrupted"; break;

@@ -1,0 +1,142 @@
+"""The docs step, diagram-first, with the loop closed: the model edits docs and diagram sources,
+the runtime renders what changed **inside** the step and feeds render errors back to the model
+for a bounded number of fixes, then corrects the image links itself (relative to each Markdown
+file). What cannot be fixed by the model — a missing renderer — becomes a run warning, so the
+run ends "completed with warnings" instead of silently linking PNGs that do not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_DIAGRAM_FIXES = 2  # model rounds to repair a diagram that fails to render
+DIAGRAMS_DIR = Path("docs") / "diagrams"
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<path>[^)\s]+\.png)\)")
+
+
+@dataclass
+class DocsOutcome:
+    text: str = ""
+    paths: list[str] = field(default_factory=list)  # files changed by the docs step
+    diagrams: list[str] = field(default_factory=list)  # PNGs rendered (workspace-relative)
+    links_fixed: list[str] = field(default_factory=list)  # "doc: old -> new"
+    warnings: list[str] = field(default_factory=list)  # what the user must know or do
+
+
+def fix_prompt(failed: dict[str, str], attempt: int) -> str:
+    errors = "\n\n".join(f"docs/diagrams/{name}:\n{error}" for name, error in failed.items())
+    return (
+        f"These diagrams failed to render (fix attempt {attempt} of {MAX_DIAGRAM_FIXES}). Fix the "
+        f"Mermaid syntax in the .mmd source (edit it; do not touch the PNG), then answer with one "
+        f"sentence.\n\n{errors}"
+    )
+
+
+def relink(text: str, doc: Path, workspace: Path) -> tuple[str, list[str]]:
+    """Point every image link to a diagram PNG at the right path from `doc`'s folder.
+
+    A link counts as a diagram link when a `docs/diagrams/<name>.mmd|.dac` source exists for
+    its file name; other images are left alone. Returns (text, ["old -> new", ...]).
+    """
+    from harness_ls.workspace.diagrams import markdown_image
+
+    diagrams = workspace / DIAGRAMS_DIR
+    changes: list[str] = []
+
+    def fix(m: re.Match[str]) -> str:
+        name = Path(m["path"]).name
+        stem = Path(name).stem
+        if not any((diagrams / f"{stem}{ext}").is_file() for ext in (".mmd", ".dac")):
+            return m[0]
+        good = markdown_image(doc, diagrams / name, m["alt"])
+        if good != m[0]:
+            changes.append(f"{m['path']} -> {good[good.index('(') + 1 : -1]}")
+        return good
+
+    return _IMAGE.sub(fix, text), changes
+
+
+def relink_docs(workspace: Path, paths: list[str]) -> list[str]:
+    """Rewrite diagram image links in the changed Markdown files; returns "doc: old -> new"."""
+    out: list[str] = []
+    for rel in paths:
+        doc = workspace / rel
+        if doc.suffix.lower() not in (".md", ".markdown") or not doc.is_file():
+            continue
+        text = doc.read_text(encoding="utf-8", errors="replace")
+        new, changes = relink(text, doc, workspace)
+        if changes:
+            tmp = doc.with_name(f".{doc.name}.harness-tmp")
+            tmp.write_text(new, encoding="utf-8")
+            os.replace(tmp, doc)
+            out += [f"{rel}: {c}" for c in changes]
+    return out
+
+
+async def render(stream: Any, workspace: Path, step_id: str | None) -> Any:
+    """Render stale diagrams (the `make diagrams` renderer); None when there is nothing to do."""
+    folder = workspace / DIAGRAMS_DIR
+    if not folder.is_dir():
+        return None
+    from harness_ls.workspace.diagrams import render_diagrams
+
+    try:
+        result = await asyncio.to_thread(render_diagrams, folder, root=workspace)
+    except Exception as exc:  # noqa: BLE001 - docs are best effort; said, never fatal
+        await _log(stream, "diagrams.failed", f"{type(exc).__name__}: {exc}", step_id)
+        return None
+    for name in result.rendered:
+        png = (DIAGRAMS_DIR / Path(name).with_suffix(".png").name).as_posix()
+        await stream.append("artifact.written", {"path": png, "kind": "diagram"}, step_id=step_id)
+    return result
+
+
+async def _log(stream: Any, code: str, message: str, step_id: str | None) -> None:
+    await stream.append(
+        "log", {"level": "warning", "code": code, "message": message}, step_id=step_id
+    )
+
+
+async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
+    """The model's docs step, then render → feed errors back → relink, as one loop."""
+    from harness_ls.agent import prompts
+    from harness_ls.agent.ids import new_id
+    from harness_ls.agent.plan import PlanStep
+    from harness_ls.agent.summary import changed_files
+
+    ws: Path = engine.workspace
+    stream = engine.stream
+    out = DocsOutcome()
+    before = set(await changed_files(ws))
+    out.text = await engine._execute_step(step, prompts.DOCS, kind="docs")
+    result = await render(stream, ws, step.id)
+    for attempt in range(1, MAX_DIAGRAM_FIXES + 1):
+        if result is None or not result.failed or result.missing:
+            break
+        for name, error in result.failed.items():
+            await _log(stream, "diagrams.failed", f"{name}: {error}", step.id)
+        fix = PlanStep(id=new_id("st"), title=f"Fix diagram syntax (attempt {attempt})")
+        await engine._execute_step(fix, fix_prompt(result.failed, attempt), kind="docs")
+        result = await render(stream, ws, fix.id)
+    if result is not None:
+        out.diagrams = [
+            (DIAGRAMS_DIR / Path(n).with_suffix(".png").name).as_posix() for n in result.rendered
+        ]
+        for tool in result.missing:
+            await _log(stream, "diagrams.tool_missing", tool.message(), step.id)
+            out.warnings.append(
+                f"diagrams not rendered: {tool.tool} is not installed "
+                f"(needed for {', '.join(tool.needed_for)}; `make diagrams` says how to install it)"
+            )
+        for name, error in result.failed.items():
+            await _log(stream, "diagrams.failed", f"{name}: {error}", step.id)
+            first = error.splitlines()[0] if error else "render failed"
+            out.warnings.append(f"diagram docs/diagrams/{name} does not render: {first}")
+    out.paths = sorted(line[3:] for line in set(await changed_files(ws)) - before)
+    out.links_fixed = await asyncio.to_thread(relink_docs, ws, out.paths)
+    return out
