@@ -60,3 +60,21 @@ async def test_run_with_tool_call_approval_and_retry_against_llm_mock_api(
     usages = [e.data for e in evs if e.type == "model.usage"]  # execute turns (plan: step usage)
     assert [(u["input_tokens"], u["output_tokens"]) for u in usages[:2]] == [(120, 30), (150, 8)]
     assert final.model == "openai:gpt-4.1"
+
+
+async def test_session_with_an_ogg_then_text_turns_against_llm_mock_api(harness, repo, mock_server):
+    mock_server.when(lambda _req: True).reply(scripted("Heard nothing, sorry.", "Plain answer."))
+    meta = await harness.create_session(str(repo), model="openai:gpt-4o-audio-preview")
+    ogg = await harness.add_attachment(meta.id, "voice.ogg", b"OggS\x00\x02" + b"\x00" * 60)
+    await harness.post_message(meta.id, "listen", refs=[ogg["ref"]])
+    await harness.wait_session(meta.id)
+    await harness.post_message(meta.id, "and now?")
+    await harness.wait_session(meta.id)
+    evs = events(harness, meta.id, "session")
+    done = [e.data for e in evs if e.type == "turn.completed"]
+    assert [(d["ok"], d["text"]) for d in done] == [
+        (True, "Heard nothing, sorry."),
+        (True, "Plain answer."),
+    ]
+    assert [e.data["name"] for e in evs if e.type == "attachment.skipped"] == ["voice.ogg"]
+    assert len(mock_server.history.all) == 2
