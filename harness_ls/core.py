@@ -42,6 +42,7 @@ class Harness:
         self._broker: ApprovalBroker | None = None
         self._sessions: SessionManager | None = None
         self._runs: dict[str, asyncio.Task[None]] = {}
+        self._hooks: Any = None  # agent.hooks.HookRunner when the user configured hooks
         # Set by harness-ls: `await hook(path, text) -> bool` applies a spec-mode rewrite to the
         # editor's open buffer (True) instead of replacing the file on disk.
         self.spec_write_hook: Any = None
@@ -76,8 +77,26 @@ class Harness:
         return self._sessions
 
     async def start(self) -> list[str]:
-        """Mark runs/sessions left in flight by a previous process as interrupted."""
-        return await asyncio.to_thread(self.store.recover_interrupted)
+        """Mark runs/sessions left in flight by a previous process as interrupted, and start
+        the user's hooks (a bad hooks config is logged, never fatal)."""
+        recovered = await asyncio.to_thread(self.store.recover_interrupted)
+        await self._start_hooks()
+        return recovered
+
+    async def _start_hooks(self) -> None:
+        from harness_ls.agent.hooks import HookRunner, load_hooks
+        from harness_ls.store.observe import add_observer
+
+        try:
+            hooks = load_hooks(self.data_dir)
+        except HarnessError as exc:
+            import logging
+
+            logging.getLogger("harness_ls.hooks").warning("hooks disabled: %s", exc.one_line())
+            return
+        if hooks:
+            self._hooks = HookRunner(self, hooks)
+            add_observer(self._hooks.observe)
 
     async def close(self) -> None:
         """Stop active runs as interrupted (resumable), then release the store."""
@@ -88,6 +107,11 @@ class Harness:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self._sessions is not None:
             await self._sessions.close()
+        if self._hooks is not None:
+            from harness_ls.store.observe import remove_observer
+
+            remove_observer(self._hooks.observe)
+            await self._hooks.close()
 
     # ---- runs -----------------------------------------------------------------------------
     async def start_run(

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from harness_ls.store.events import Event
 from harness_ls.store.log import CHUNK, _validate_json, seek_after
+from harness_ls.store.observe import notify
 
 RING_CAPACITY = 4096
 POLL_INTERVAL = 0.05
@@ -52,6 +53,7 @@ class Hub:
         if ev.seq > self.last_seq:
             self.last_seq = ev.seq
         self.wake()
+        notify(self.key, ev)
 
     def get(self, seq: int) -> Event | None:
         if seq > self.last_seq or seq < self.first_seq or seq <= self.last_seq - self.cap:

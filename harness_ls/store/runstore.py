@@ -173,6 +173,11 @@ class RunStore:
             raise
         return stream
 
+    def has_writer(self, kind: Kind, id_: str) -> bool:
+        """True when this process holds the stream's open writer (`stream()` would share it)."""
+        hub = live_hub(str(self._dir(kind, id_) / "events.ndjson"))
+        return hub is not None and isinstance(hub.writer, EventStream) and not hub.writer.closed
+
     def reader(self, kind: Kind, id_: str) -> EventStream:
         """Read/subscribe access from any process; never blocks or disturbs the writer."""
         return EventStream(kind, id_, self._dir(kind, id_), writable=False)
