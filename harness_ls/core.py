@@ -43,6 +43,7 @@ class Harness:
         self._sessions: SessionManager | None = None
         self._runs: dict[str, asyncio.Task[None]] = {}
         self._hooks: Any = None  # agent.hooks.HookRunner when the user configured hooks
+        self._mcp: Any = None  # tools.mcp.McpHub, created on first use when servers are declared
         # Set by harness-ls: `await hook(path, text) -> bool` applies a spec-mode rewrite to the
         # editor's open buffer (True) instead of replacing the file on disk.
         self.spec_write_hook: Any = None
@@ -76,6 +77,22 @@ class Harness:
             self._sessions = SessionManager(self)
         return self._sessions
 
+    @property
+    def mcp(self) -> Any:
+        """The MCP servers' hub (tools/mcp.py), or None when the user config declares none."""
+        if self._mcp is None:
+            path = self.data_dir / "config.toml"
+            try:
+                declared = "[mcp" in path.read_text(encoding="utf-8")
+            except OSError:
+                declared = False
+            if not declared:
+                return None
+            from harness_ls.tools.mcp import McpHub
+
+            self._mcp = McpHub(self.data_dir)
+        return self._mcp
+
     async def start(self) -> list[str]:
         """Mark runs/sessions left in flight by a previous process as interrupted, and start
         the user's hooks (a bad hooks config is logged, never fatal)."""
@@ -107,6 +124,8 @@ class Harness:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self._sessions is not None:
             await self._sessions.close()
+        if self._mcp is not None:
+            await self._mcp.close()
         if self._hooks is not None:
             from harness_ls.store.observe import remove_observer
 

@@ -315,7 +315,13 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
     decision = ctx.policy.decide(call.name, args)
     await ctx.stream.append(
         "tool.call",
-        {**base, "kind": tool.kind, "rule": decision.rule, "action": decision.action},
+        {
+            **base,
+            **getattr(tool, "event_fields", {}),  # e.g. the MCP server a tool comes from
+            "kind": tool.kind,
+            "rule": decision.rule,
+            "action": decision.action,
+        },
         **ev,
     )
     preview = None

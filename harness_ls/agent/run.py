@@ -155,9 +155,10 @@ class RunEngine:
 
     # ---- the state machine ------------------------------------------------------------------
     async def _run(self) -> None:
+        from harness_ls.agent.mcp_tools import add_mcp_tools
         from harness_ls.models import resolve
         from harness_ls.spec import acceptance_commands
-        from harness_ls.tools import Policy, ToolContext
+        from harness_ls.tools import TOOLS, Policy, ToolContext
 
         resolved = resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
         self.resolved = resolved
@@ -184,7 +185,11 @@ class RunEngine:
             shell_timeout=self.options.shell_timeout,
         )
         tests = acceptance_commands(self.spec_text)
+        self.tools: dict[str, Any] = dict(TOOLS)
         if not self.offline_reason:
+            self.tools, self.policy = await add_mcp_tools(
+                self.harness, self.workspace, self.stream, self.tools, self.policy
+            )
             goal, _ = goal_summary(self.spec_text)
             self.context = await repo_context(
                 self.stream,
@@ -333,7 +338,7 @@ class RunEngine:
             owner="run",
             owner_id=self.run_id,
             workspace=self.workspace,
-            tools=dict(TOOLS),
+            tools=dict(getattr(self, "tools", None) or TOOLS),
             spec_path=self.spec_path,
             spec_line=step.spec_line,
             step_id=step.id,

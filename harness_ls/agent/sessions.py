@@ -338,6 +338,10 @@ class SessionManager:
             tools = {n: t for n, t in TOOLS.items() if n in SPEC_MODE_TOOLS}
             tools["write_spec"] = WriteSpecTool(self.harness, stream, ws, ws / meta.spec_path)
             policy = _SpecModePolicy(policy)
+        else:  # spec mode keeps its small tool set; chat gets the user's MCP servers too
+            from harness_ls.agent.mcp_tools import add_mcp_tools
+
+            tools, policy = await add_mcp_tools(self.harness, ws, stream, tools, policy)
         ctx = LoopContext(
             stream=stream,
             provider=resolved.provider,

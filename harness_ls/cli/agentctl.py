@@ -1,7 +1,7 @@
 """`agentctl`: the command line client of harness-ls.
 
 Run commands talk to a running host (agentd, or an editor's harness-ls) over its HTTP API; `init`,
-`spec`, `diff`, `revert`, `checkpoints` and `context` call the core locally and need no daemon.
+`spec`, `diff`, `revert`, `checkpoints`, `context` and `mcp list` call the core locally and need no daemon.
 This module only builds the parser: command modules are imported when their command runs, so
 `agentctl --help` stays fast.
 """
@@ -198,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", help="use this spec as the task")
     p.add_argument("--task", help="task text (instead of --spec)")
     p.add_argument("--budget", type=int, default=8000, help="token budget (default 8000)")
+
+    mcp = sub.add_parser("mcp", help="MCP servers (tools from outside)", formatter_class=_Formatter)
+    _globals(mcp, top=False)
+    mcp_sub = mcp.add_subparsers(dest="mcp_command", metavar="MCP_COMMAND", required=True)
+    p = _add(mcp_sub, "list", _lazy("mcp", "list_servers"),
+             "start the configured MCP servers here and list their tools and status",
+             "agentctl mcp list --workspace .")  # fmt: skip
+    p.add_argument("--workspace", default=".", help="fills {workspace} in server commands")
 
     _sessions(sub)
     return parser

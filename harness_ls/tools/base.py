@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness_ls.errors import HarnessError, InvalidInput
 
-Kind = Literal["read", "write", "shell"]
+Kind = Literal["read", "write", "shell", "mcp"]  # mcp: a tool of a user-configured MCP server
 
 
 @dataclass

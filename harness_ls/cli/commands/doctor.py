@@ -198,6 +198,37 @@ def editor_hints() -> list[Check]:
     return out
 
 
+def integration_checks(data_dir: Path) -> list[Check]:
+    """MCP servers and hooks of the user config: parsed, and their commands found (not started:
+    `agentctl mcp list` starts them)."""
+    from harness_ls.agent.hooks import load_hooks
+    from harness_ls.errors import HarnessError
+    from harness_ls.tools.mcp import load_config
+
+    out: list[Check] = []
+    fix = f"edit {data_dir / 'config.toml'} (docs/mcp.md, docs/hooks.md)"
+    try:
+        servers = load_config(data_dir).servers.values()
+    except HarnessError as exc:
+        return [Check("mcp", "warn", exc.one_line(), fix)]
+    for srv in servers:
+        cmd = srv.command[0] if srv.command else None
+        found = cmd is None or shutil.which(cmd) or Path(cmd).is_file()
+        target = srv.url or " ".join(srv.command)
+        out.append(Check(f"mcp {srv.name}", "ok" if found else "warn", target,
+                         f"install {cmd} or fix the command; `agentctl mcp list` tries it"))  # fmt: skip
+    try:
+        hooks = load_hooks(data_dir)
+    except HarnessError as exc:
+        return [*out, Check("hooks", "warn", exc.one_line(), fix)]
+    for hook in hooks:
+        cmd = hook.argv[0]
+        found = shutil.which(cmd) or Path(cmd).is_file()
+        out.append(Check(f"hook {'/'.join(sorted(hook.on))}", "ok" if found else "warn",
+                         hook.label(), f"install {cmd} or fix the hook's command"))  # fmt: skip
+    return out
+
+
 def doctor(app: Any) -> int:
     app.load_env(models=True)
     checks = python_checks()
@@ -206,6 +237,7 @@ def doctor(app: Any) -> int:
     checks += daemon
     checks += model_check(app, report)
     checks += tool_checks()
+    checks += integration_checks(app.data_dir)
     checks += editor_hints()
     failed = [c for c in checks if c.status == "fail" and c.required]
     if app.json:

@@ -1,0 +1,63 @@
+"""`agentctl mcp list`: the MCP servers of the user config, started here, with their tools and
+status (no daemon needed) — the quickest way to see why a server's tools do not show up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from harness_ls.cli import errors as ex
+from harness_ls.cli.errors import CliError
+from harness_ls.errors import HarnessError
+
+
+async def _probe(data_dir: Path, workspace: Path) -> list[dict[str, Any]]:
+    from harness_ls.tools.mcp import McpHub, McpUnavailable
+
+    hub = McpHub(data_dir)
+    out: list[dict[str, Any]] = []
+    try:
+        for server in hub.config().servers.values():
+            row: dict[str, Any] = {
+                "name": server.name,
+                "transport": server.transport,
+                "target": server.url or " ".join(server.argv(workspace)),
+            }
+            try:
+                conn = await hub.connection(server, workspace)
+            except McpUnavailable as exc:
+                row.update(status="unavailable", error=exc.one_line(), tools=[])
+            else:
+                row.update(status="ok", tools=[f"{server.name}.{t.name}" for t in conn.tools])
+            out.append(row)
+    finally:
+        await hub.close()
+    return out
+
+
+def list_servers(app: Any) -> int:
+    ws = Path(app.args.workspace).expanduser().resolve()
+    if not ws.is_dir():
+        raise CliError(f"workspace {app.args.workspace} is not a directory", exit_code=ex.USAGE)
+    try:
+        rows = asyncio.run(_probe(app.data_dir, ws))
+    except HarnessError as exc:  # a broken [mcp] config: the message names file and entry
+        raise CliError(exc.message, exit_code=ex.USAGE, hint=exc.hint) from None
+    if app.json:
+        app.emit_json(rows)
+        return ex.OK if all(r["status"] == "ok" for r in rows) else ex.FAILED
+    if not rows:
+        app.out("no MCP servers configured")
+        app.note(f"declare them under [mcp.servers.<name>] in {app.data_dir / 'config.toml'} "
+                 "(see docs/mcp.md)")  # fmt: skip
+        return ex.OK
+    s = app.style
+    for r in rows:
+        mark = s.ok if r["status"] == "ok" else s.bad
+        app.out(f"{mark} {s.bold(r['name'])} ({r['transport']}: {r['target']})")
+        if r["status"] != "ok":
+            app.out(f"    {r['error']}")
+        for tool in r["tools"]:
+            app.out(f"    mcp:{tool}")
+    return ex.OK if all(r["status"] == "ok" for r in rows) else ex.FAILED
