@@ -131,29 +131,34 @@ async def test_a_server_crashing_mid_call_and_one_that_never_answers(tmp_path, r
     assert add["ok"] and add["output"] == "5"
 
 
-async def test_mcp_git_server_and_a_streamable_http_server(tmp_path, repo, srv):
-    port_proc = subprocess.Popen(
+@pytest.fixture
+def http_mcp_url():
+    """The SDK-built server over streamable HTTP on 127.0.0.1, in its own process."""
+    proc = subprocess.Popen(
         [*TEST_SERVER, "--http", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     try:
-        url = port_proc.stdout.readline().strip()
-        git = [sys.executable, "-m", "mcp_server_git", "--repository", "{workspace}"]
-        config = servers(git=git, web=url) + '\n[mcp]\nallow = ["git.git_status", "web.*"]\n'
-        h = await harness_with(tmp_path, config)
-        try:
-            (repo / "new.txt").write_text("untracked\n")
-            srv.push(PLAN, call("git__git_status", repo_path=str(repo)))
-            srv.push(call("web__add", a=20, b=22))
-            srv.push_text("Done.")
-            srv.push_text("No docs needed.")
-            meta = await h.start_run(str(repo), "specs/greet/spec.md", model="openai:gpt-4.1")
-            final = await h.wait_run(meta.id, 90)
-            assert final.status == "completed", final.outcome
-        finally:
-            await h.close()
+        yield proc.stdout.readline().strip()
     finally:
-        port_proc.terminate()
-        port_proc.wait(10)
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_mcp_git_server_and_a_streamable_http_server(tmp_path, repo, srv, http_mcp_url):
+    git = [sys.executable, "-m", "mcp_server_git", "--repository", "{workspace}"]
+    config = servers(git=git, web=http_mcp_url) + '\n[mcp]\nallow = ["git.git_status", "web.*"]\n'
+    h = await harness_with(tmp_path, config)
+    try:
+        (repo / "new.txt").write_text("untracked\n")
+        srv.push(PLAN, call("git__git_status", repo_path=str(repo)))
+        srv.push(call("web__add", a=20, b=22))
+        srv.push_text("Done.")
+        srv.push_text("No docs needed.")
+        meta = await h.start_run(str(repo), "specs/greet/spec.md", model="openai:gpt-4.1")
+        final = await h.wait_run(meta.id, 90)
+        assert final.status == "completed", final.outcome
+    finally:
+        await h.close()
     status, added = results(h, meta.id)
     assert status["ok"] and "new.txt" in status["output"]
     assert added["ok"] and added["output"] == "42"
