@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness_ls.agent.ids import new_id
+from harness_ls.agent.killpoint import kill_point
 from harness_ls.errors import HarnessError, InvalidInput, Refused
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ class LoopContext:
     usage: Usage = field(default_factory=Usage)
     tool_calls: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    # model call id -> why it must ask even where a rule allows it (a resumed interrupted call)
+    reask: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -313,6 +316,9 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         await ctx.stream.append("tool.call", base, **ev)
         return await _result(ctx, ev, call.name, False, exc.one_line(), "invalid_args", 0.0)
     decision = ctx.policy.decide(call.name, args)
+    reask = ctx.reask.get(call.id)
+    if reask and decision.action == "allow":
+        decision = decision.model_copy(update={"action": "ask", "rule": f"resume: {reask}"})
     await ctx.stream.append(
         "tool.call",
         {**base, "kind": tool.kind, "rule": decision.rule, "action": decision.action},
@@ -322,6 +328,8 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
     try:
         if tool.kind != "read" or decision.action == "ask":
             preview = tool.preview(ctx.tool_ctx, args)  # containment is checked here for writes
+        if reask and preview is not None:
+            preview = preview.model_copy(update={"summary": f"{reask} {preview.summary}"})
     except Refused as exc:
         return await _refused(ctx, ev, call.name, exc.one_line(), "containment")
     except HarnessError as exc:  # e.g. an edit whose `old` text is not in the file
@@ -342,9 +350,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
             workspace=str(ctx.workspace),
             spec_path=ctx.spec_path,
             spec_line=ctx.spec_line,
-            data={"plan_step_id": ctx.step_id, "tool_call_id": call_id}
-            if ctx.owner == "run"
-            else None,
+            data=_approval_data(ctx, call_id, reask),
         )
         if resolution.decision == "cancelled":
             raise asyncio.CancelledError("approval cancelled")
@@ -365,6 +371,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
                 },
                 **ev,
             )
+    kill_point("approved")
     started = time.perf_counter()
     try:
         result = await tool.run(ctx.tool_ctx, args)
@@ -378,11 +385,23 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         return await _result(
             ctx, ev, call.name, False, f"{type(exc).__name__}: {exc}", "internal", _ms(started)
         )
+    kill_point("executing")
     if not result.ok and result.error_code == "refused":
         return await _refused(ctx, ev, call.name, result.output, "containment")
-    return await _result(
+    outcome = await _result(
         ctx, ev, call.name, result.ok, result.output, result.error_code, _ms(started), result.data
     )
+    kill_point("result")
+    return outcome
+
+
+def _approval_data(ctx: LoopContext, call_id: str, reask: str | None) -> dict[str, Any] | None:
+    data: dict[str, Any] = (
+        {"plan_step_id": ctx.step_id, "tool_call_id": call_id} if ctx.owner == "run" else {}
+    )
+    if reask:
+        data.update(interrupted=True, reason=reask)
+    return data or None
 
 
 async def _result(
