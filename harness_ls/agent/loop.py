@@ -97,7 +97,8 @@ class LoopContext:
     usage: Usage = field(default_factory=Usage)
     tool_calls: int = 0
     failures: dict[str, int] = field(default_factory=dict)
-    # model call id -> why it must ask even where a rule allows it (a resumed interrupted call)
+    # model call id or call_key() -> why it must ask even where a rule allows it: a call whose
+    # earlier attempt was interrupted with unknown effects (agent/replay.py)
     reask: dict[str, str] = field(default_factory=dict)
 
 
@@ -274,7 +275,7 @@ async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
     """Validate, gate and run one tool call; always returns something to tell the model."""
     call_id = new_id("call")
     ctx.tool_calls += 1
-    key = call.name + ":" + _canonical(call.arguments)
+    key = call_key(call.name, call.arguments)
     outcome = await _gate_and_run(ctx, call, call_id)
     if outcome.ok:
         ctx.failures.pop(key, None)
@@ -316,7 +317,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         await ctx.stream.append("tool.call", base, **ev)
         return await _result(ctx, ev, call.name, False, exc.one_line(), "invalid_args", 0.0)
     decision = ctx.policy.decide(call.name, args)
-    reask = ctx.reask.get(call.id)
+    reask = ctx.reask.get(call.id) or ctx.reask.pop(call_key(call.name, call.arguments), None)
     if reask and decision.action == "allow":
         decision = decision.model_copy(update={"action": "ask", "rule": f"resume: {reask}"})
     await ctx.stream.append(
@@ -486,6 +487,11 @@ def _cost(info: Any, input_tokens: int, output_tokens: int) -> float | None:
         return info.cost(input_tokens, output_tokens) if info is not None else None
     except Exception:  # noqa: BLE001 - a price is nice to have
         return None
+
+
+def call_key(name: str, args: dict[str, Any]) -> str:
+    """One string per (tool, arguments), for repeated-call detection."""
+    return name + ":" + _canonical(args)
 
 
 def _canonical(args: dict[str, Any]) -> str:

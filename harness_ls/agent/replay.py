@@ -67,6 +67,17 @@ class StepReplay:
     def interrupted_calls(self) -> list[ReplayedCall]:
         return [c for c in self.last if c.state == "unknown"]
 
+    def started_data(self) -> dict[str, Any]:
+        """Extra `step.started` fields of the resumed step: what the user should know."""
+        return {
+            "resumed": True,
+            "finished_calls": self.finished_calls,
+            "interrupted_calls": [
+                {"name": c.call.name, "arguments": c.call.arguments, "effects": "unknown"}
+                for c in self.interrupted_calls
+            ],
+        }
+
 
 def interrupted_step(
     events: Iterable[Any], load: Callable[[Any], dict[str, Any]] | None = None
@@ -258,6 +269,34 @@ async def _record_applied(ctx: LoopContext, call: ToolCall, why: str) -> str:
         **ev,
     )
     return output
+
+
+def unknown_effect_calls(events: Iterable[Any], workspace: Path) -> dict[str, str]:
+    """Sessions: calls whose last attempt was interrupted with unknown effects, keyed like
+    `LoopContext.reask` (`name:arguments`); if the model asks for one again, it asks the user.
+
+    A session's turn is not resumed (the user sends a new message); the model sees the
+    interrupted result in its history and may call the same thing again. Reads and writes
+    whose target already holds the result are left out: nothing to repeat."""
+    from harness_ls.agent.loop import call_key
+
+    calls: dict[str, tuple[str, dict[str, Any], str]] = {}  # call id -> (key, args, kind)
+    out: dict[str, str] = {}
+    for ev in events:
+        if ev.type == "tool.call" and ev.call_id:
+            args = ev.data.get("arguments") if isinstance(ev.data.get("arguments"), dict) else {}
+            name = str(ev.data.get("name") or "")
+            calls[ev.call_id] = (call_key(name, args), args, str(ev.data.get("kind") or ""))
+        elif ev.type == "tool.result" and ev.call_id in calls:
+            key, args, kind = calls[ev.call_id]
+            info = ev.data.get("data") or {}
+            if ev.data.get("error_code") != INTERRUPTED:
+                out.pop(key, None)  # it ran (again) to the end
+            elif info.get("started") and kind != "read":
+                name = key.split(":", 1)[0]
+                if already_applied(workspace, name, args) is None:
+                    out[key] = REASK
+    return out
 
 
 async def close_open(stream: Any, reason: str, surface: str = "system") -> None:

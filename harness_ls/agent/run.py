@@ -322,16 +322,7 @@ class RunEngine:
         self.phase = kind
         started = time.monotonic()
         replay = self._replay_for(step, kind)
-        extra: dict[str, Any] = {}
-        if replay is not None:
-            extra = {
-                "resumed": True,
-                "finished_calls": replay.finished_calls,
-                "interrupted_calls": [
-                    {"name": c.call.name, "arguments": c.call.arguments}
-                    for c in replay.interrupted_calls
-                ],
-            }
+        extra = replay.started_data() if replay is not None else {}
         await self.stream.append(
             "step.started",
             {"phase": kind, "title": step.title, "spec_line": step.spec_line, **extra},

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -227,3 +228,102 @@ def test_an_interrupted_call_asks_again_even_where_a_rule_allows_it(tmp_path: Pa
         ("write_file", False),
     ]
     assert "echo c1" in asks[0]["preview"]["summary"]
+
+
+def test_a_session_killed_mid_call_is_closed_and_the_repeat_asks(tmp_path: Path):
+    """Sessions: `echo *` is allowed; the daemon dies after `echo s1 >> counter.log` ran but
+    before its result was written. The next start closes it (`tool.result` interrupted, effects
+    unknown) before `session.interrupted`; in the next turn the model sees that and calls it
+    again, which asks the user (naming the interruption) although the rule allows it."""
+    ws = make_repo(tmp_path / "ws", SPEC, "crash")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "policy.toml").write_text('[allow]\nshell = ["echo *"]\n')
+    s1 = {"tool_calls": [{"name": "shell", "arguments": {"command": "echo s1 >> counter.log"}}]}
+    fake = start_fake(tmp_path, s1, s1, {"text": "Ran it again."})
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), OPENAI_BASE_URL=fake.url)
+    d1 = start_agentd(tmp_path, data, env={**env, "HARNESS_TEST_KILL_AT": "executing:1"})
+    try:
+        api = Api(d1.url)
+        sid = api.post("/v1/sessions", {"workspace": str(ws), "model": MODEL})["id"]
+        api.post(f"/v1/sessions/{sid}/messages", {"text": "log s1"}, status=202)
+        wait_for(lambda: d1.proc.poll() is not None, 30, what="agentd to die mid-call")
+        api.close()
+    finally:
+        d1.kill9()
+    d2 = start_agentd(tmp_path, data, env=env, name="agentd-2")
+    try:
+        api = Api(d2.url)
+        assert api.get(f"/v1/sessions/{sid}")["status"] == "interrupted"
+        before = api.events(sid, "sessions")
+        assert [e["type"] for e in before[-2:]] == ["tool.result", "session.interrupted"]
+        lost = before[-2]["data"]
+        assert lost["error_code"] == "interrupted" and lost["data"]["effects"] == "unknown"
+        api.post(f"/v1/sessions/{sid}/messages", {"text": "go on"}, status=202)
+        ask = api.wait_approval(sid)
+        assert ask["preview"]["summary"].startswith("interrupted: effects unknown")
+        api.post(f"/v1/sessions/{sid}/approvals/{ask['id']}", {"decision": "approve"})
+        wait_for(
+            lambda: any(
+                e["type"] == "turn.completed" for e in api.events(sid, "sessions")[len(before) :]
+            ),
+            30,
+            what="the second turn to end",
+        )
+        evs = api.events(sid, "sessions")
+        seen_by_model = httpx.get(fake.url.removesuffix("/v1") + "/_fake/requests").json()
+        api.close()
+    finally:
+        d2.stop()
+        fake.stop()
+    assert_paired(evs)
+    assert (ws / "counter.log").read_text().split() == ["s1", "s1"]  # once lost, once approved
+    told = [m for m in seen_by_model[1]["messages"] if m["role"] == "tool"]
+    assert "interrupted: effects unknown" in told[0]["content"]
+
+
+def test_sigterm_mid_call_records_it_interrupted_and_a_denied_rerun_is_not_run(tmp_path: Path):
+    """SIGTERM while an allowed `sleep 20` runs: agentd itself writes the call's `tool.result`
+    (interrupted, effects unknown) before `run.interrupted`. On resume the call asks again; the
+    user denies, the model is told it was not run again, the run completes without it."""
+    spec = SPEC.replace("`grep -qx done out.txt`", "`true`")
+    ws = make_repo(tmp_path / "ws", spec, "crash")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "policy.toml").write_text('[allow]\nshell = ["sleep *"]\n')
+    sleep = {"tool_calls": [{"name": "shell", "arguments": {"command": "sleep 20"}}]}
+    fake = start_fake(tmp_path, PLAN, sleep, {"text": "Skipped it."}, {"text": "No docs."})
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), OPENAI_BASE_URL=fake.url)
+    d1 = start_agentd(tmp_path, data, env=env)
+    try:
+        api = Api(d1.url)
+        rid = api.start_run(ws, MODEL, spec="specs/crash/spec.md")["id"]
+        wait_for(
+            lambda: any(e["type"] == "tool.call" for e in api.events(rid)), 30, what="the call"
+        )
+        time.sleep(0.3)
+        api.close()
+    finally:
+        assert d1.stop() == 0, d1.stderr()[-2000:]
+    d2 = start_agentd(tmp_path, data, env=env, name="agentd-2")
+    try:
+        api = Api(d2.url)
+        before = api.events(rid)
+        assert [e["type"] for e in before[-2:]] == ["tool.result", "run.interrupted"], _dump(before)
+        assert before[-2]["data"]["data"]["effects"] == "unknown"
+        assert before[-1]["data"]["reason"] == "the harness stopped"  # written by agentd 1 itself
+        api.start_run(ws, MODEL, spec="specs/crash/spec.md", resume=rid)
+        ask = api.wait_approval(rid)
+        assert ask["preview"]["summary"].startswith("interrupted: effects unknown")
+        api.approve(rid, ask["id"], "deny")
+        final = api.wait_status(rid)
+        evs = api.events(rid)
+        seen_by_model = httpx.get(fake.url.removesuffix("/v1") + "/_fake/requests").json()
+        api.close()
+    finally:
+        d2.stop()
+        fake.stop()
+    assert final["status"] == "completed", _dump(evs)
+    assert_paired(evs)
+    told = [m for m in seen_by_model[2]["messages"] if m["role"] == "tool"]
+    assert told[0]["content"].startswith("interrupted: effects unknown; not run again")
