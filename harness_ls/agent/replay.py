@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness_ls.agent.ids import new_id
-from harness_ls.agent.loop import handle_call, run_loop
+from harness_ls.agent.loop import call_key, handle_call, run_loop
 from harness_ls.store.recover import INTERRUPTED, closing_events
 
 if TYPE_CHECKING:
@@ -278,8 +278,6 @@ def unknown_effect_calls(events: Iterable[Any], workspace: Path) -> dict[str, st
     A session's turn is not resumed (the user sends a new message); the model sees the
     interrupted result in its history and may call the same thing again. Reads and writes
     whose target already holds the result are left out: nothing to repeat."""
-    from harness_ls.agent.loop import call_key
-
     calls: dict[str, tuple[str, dict[str, Any], str]] = {}  # call id -> (key, args, kind)
     out: dict[str, str] = {}
     for ev in events:
