@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness_ls.agent.ids import new_id
+from harness_ls.agent.killpoint import kill_point
 from harness_ls.errors import HarnessError, InvalidInput, Refused
 
 if TYPE_CHECKING:
@@ -96,6 +97,9 @@ class LoopContext:
     usage: Usage = field(default_factory=Usage)
     tool_calls: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    # model call id or call_key() -> why it must ask even where a rule allows it: a call whose
+    # earlier attempt was interrupted with unknown effects (agent/replay.py)
+    reask: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -271,7 +275,7 @@ async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
     """Validate, gate and run one tool call; always returns something to tell the model."""
     call_id = new_id("call")
     ctx.tool_calls += 1
-    key = call.name + ":" + _canonical(call.arguments)
+    key = call_key(call.name, call.arguments)
     outcome = await _gate_and_run(ctx, call, call_id)
     if outcome.ok:
         ctx.failures.pop(key, None)
@@ -313,6 +317,9 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         await ctx.stream.append("tool.call", base, **ev)
         return await _result(ctx, ev, call.name, False, exc.one_line(), "invalid_args", 0.0)
     decision = ctx.policy.decide(call.name, args)
+    reask = ctx.reask.get(call.id) or ctx.reask.pop(call_key(call.name, call.arguments), None)
+    if reask and decision.action == "allow":
+        decision = decision.model_copy(update={"action": "ask", "rule": f"resume: {reask}"})
     await ctx.stream.append(
         "tool.call",
         {
@@ -328,6 +335,8 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
     try:
         if tool.kind != "read" or decision.action == "ask":
             preview = tool.preview(ctx.tool_ctx, args)  # containment is checked here for writes
+        if reask and preview is not None:
+            preview = preview.model_copy(update={"summary": f"{reask} {preview.summary}"})
     except Refused as exc:
         return await _refused(ctx, ev, call.name, exc.one_line(), "containment")
     except HarnessError as exc:  # e.g. an edit whose `old` text is not in the file
@@ -348,9 +357,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
             workspace=str(ctx.workspace),
             spec_path=ctx.spec_path,
             spec_line=ctx.spec_line,
-            data={"plan_step_id": ctx.step_id, "tool_call_id": call_id}
-            if ctx.owner == "run"
-            else None,
+            data=_approval_data(ctx, call_id, reask),
         )
         if resolution.decision == "cancelled":
             raise asyncio.CancelledError("approval cancelled")
@@ -371,6 +378,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
                 },
                 **ev,
             )
+    kill_point("approved")
     started = time.perf_counter()
     try:
         result = await tool.run(ctx.tool_ctx, args)
@@ -384,11 +392,23 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         return await _result(
             ctx, ev, call.name, False, f"{type(exc).__name__}: {exc}", "internal", _ms(started)
         )
+    kill_point("executing")
     if not result.ok and result.error_code == "refused":
         return await _refused(ctx, ev, call.name, result.output, "containment")
-    return await _result(
+    outcome = await _result(
         ctx, ev, call.name, result.ok, result.output, result.error_code, _ms(started), result.data
     )
+    kill_point("result")
+    return outcome
+
+
+def _approval_data(ctx: LoopContext, call_id: str, reask: str | None) -> dict[str, Any] | None:
+    data: dict[str, Any] = (
+        {"plan_step_id": ctx.step_id, "tool_call_id": call_id} if ctx.owner == "run" else {}
+    )
+    if reask:
+        data.update(interrupted=True, reason=reask)
+    return data or None
 
 
 async def _result(
@@ -473,6 +493,11 @@ def _cost(info: Any, input_tokens: int, output_tokens: int) -> float | None:
         return info.cost(input_tokens, output_tokens) if info is not None else None
     except Exception:  # noqa: BLE001 - a price is nice to have
         return None
+
+
+def call_key(name: str, args: dict[str, Any]) -> str:
+    """One string per (tool, arguments), for repeated-call detection."""
+    return name + ":" + _canonical(args)
 
 
 def _canonical(args: dict[str, Any]) -> str:

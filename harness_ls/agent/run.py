@@ -30,6 +30,7 @@ from harness_ls.agent.plan import (
     model_plan,
     plan_from_events,
 )
+from harness_ls.agent.replay import StepReplay, close_open, interrupted_step, resume_loop
 from harness_ls.agent.repo import (
     finalize_checkpoints,
     project_instructions,
@@ -104,6 +105,7 @@ class RunEngine:
         self.context = ""
         self.checkpointed = False
         self.next_checkpoint = 0
+        self.replay: StepReplay | None = None  # the step a resumed run was in when it stopped
         self.started = time.monotonic()
         self.warnings: list[str] = []  # things the user must know although the run completed
 
@@ -127,7 +129,9 @@ class RunEngine:
         except asyncio.CancelledError as exc:
             self.harness.broker.cancel_for(self.run_id)
             await self._finalize()
-            if "shutdown" in exc.args:
+            stopped = "shutdown" in exc.args
+            await close_open(self.stream, "daemon stopped" if stopped else "run cancelled")
+            if stopped:
                 await self.stream.append(
                     "run.interrupted",
                     {"reason": "the harness stopped", "phase": self.phase, "resumable": True},
@@ -247,8 +251,10 @@ class RunEngine:
     async def _plan(self, tests: list[Any]) -> list[PlanStep]:
         self.phase = "plan"
         if self.resume:
-            steps, done = plan_from_events(
-                list(self.harness.store.reader("run", self.run_id).read())
+            events = list(self.harness.store.reader("run", self.run_id).read())
+            steps, done = plan_from_events(events)
+            self.replay = interrupted_step(
+                events, lambda ev: self.harness.store.load_data("run", self.run_id, ev)
             )
             if steps:
                 await self.stream.append(
@@ -320,9 +326,11 @@ class RunEngine:
 
         self.phase = kind
         started = time.monotonic()
+        replay = self._replay_for(step, kind)
+        extra = replay.started_data() if replay is not None else {}
         await self.stream.append(
             "step.started",
-            {"phase": kind, "title": step.title, "spec_line": step.spec_line},
+            {"phase": kind, "title": step.title, "spec_line": step.spec_line, **extra},
             step_id=step.id,
         )
         await self._checkpoint(step)
@@ -346,7 +354,10 @@ class RunEngine:
             loop_limit=self.options.loop_limit,
         )
         try:
-            text = await run_loop(ctx, self.messages)
+            if replay is not None:  # go on from its last finished tool call
+                text = await resume_loop(ctx, self.messages, replay)
+            else:
+                text = await run_loop(ctx, self.messages)
         except Exception as exc:
             step.status = "failed"
             reason = (
@@ -380,6 +391,16 @@ class RunEngine:
             step_id=step.id,
         )
         return text
+
+    def _replay_for(self, step: PlanStep, kind: str) -> StepReplay | None:
+        """The interrupted step's replay when `step` continues it (same plan step, or the same
+        fix/docs phase, whose step then keeps its old id); used once."""
+        r = self.replay
+        if r is None or not (r.step_id == step.id or (kind != "execute" and r.phase == kind)):
+            return None
+        self.replay = None
+        step.id = r.step_id
+        return r
 
     async def _checkpoint(self, step: PlanStep) -> None:
         """Checkpoint n before step n (plan steps by their index, then fix/docs steps)."""

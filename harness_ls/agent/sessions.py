@@ -20,6 +20,7 @@ from harness_ls.agent import attachments as att
 from harness_ls.agent.history import TRIM_AT, estimate_tokens, rebuild, trim
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import LoopContext, run_loop
+from harness_ls.agent.replay import close_open, unknown_effect_calls
 from harness_ls.agent.repo import project_instructions
 from harness_ls.errors import Conflict, HarnessError, InvalidInput, Refused
 
@@ -294,6 +295,7 @@ class SessionManager:
             reason = "the harness stopped" if "shutdown" in exc.args else "cancelled"
             if "shutdown" in exc.args:
                 live.turn_shutdown = True
+            await close_open(stream, "daemon stopped" if live.turn_shutdown else "turn cancelled")
             await stream.append("turn.cancelled", {**ids, "reason": reason})
             raise
         except Exception as exc:  # noqa: BLE001 - a turn failure is an event, the session lives on
@@ -357,6 +359,7 @@ class SessionManager:
             spec_path=meta.spec_path,
             max_turns=int(self.harness.options.get("max_turns", 30)),
             loop_limit=int(self.harness.options.get("loop_limit", 3)),
+            reask=unknown_effect_calls(events, ws),
         )
         return ctx
 

@@ -32,6 +32,7 @@ from harness_ls.store.meta import (
     write_atomic,
     write_meta,
 )
+from harness_ls.store.recover import closing_events
 from harness_ls.store.stream import EventStream
 
 Kind = Literal["run", "session"]
@@ -266,6 +267,10 @@ class RunStore:
     def recover_interrupted(self) -> list[str]:
         """Mark runs/sessions that were in flight when their host died as interrupted.
 
+        Every open approval gets `approval.resolved` (cancelled, "daemon stopped", surface
+        `recovery`) and every open tool call a `tool.result` marked interrupted, before the
+        `run.interrupted` / `session.interrupted` event (see store/recover.py).
+
         A stream whose writer lock is held (by a live process, this one included) is left alone.
         """
         done: list[str] = []
@@ -287,6 +292,9 @@ class RunStore:
                 except HarnessError:
                     continue  # taken by another host meanwhile, or unreadable
                 try:
+                    # Close what the dead host left open (approvals, tool calls) first.
+                    for t, data, step_id, call_id in closing_events(stream.read()):
+                        stream.append_nowait(t, data, step_id=step_id, call_id=call_id)
                     stream.append_nowait(
                         type_,
                         {

@@ -72,13 +72,25 @@ def test_kill9_mid_run_then_restart_marks_interrupted_and_resume_loses_nothing(t
         after_restart = api.events(rid)
         # every acknowledged event survives, byte-for-byte the same, and seqs are gap-free
         assert after_restart[: len(acknowledged)] == acknowledged
-        assert after_restart[len(acknowledged)]["type"] == "run.interrupted"
+        # recovery closed the open approval and the call waiting for it, then marked the run
+        closing = after_restart[len(acknowledged) :]
+        assert [e["type"] for e in closing] == [
+            "approval.resolved",
+            "tool.result",
+            "run.interrupted",
+        ]
+        assert closing[0]["data"]["approval_id"] == a2["id"]
+        assert closing[0]["data"]["decision"] == "cancelled"
+        assert closing[0]["data"]["surface"] == "recovery"
+        assert closing[0]["data"]["reason"] == "daemon stopped"
+        assert closing[1]["data"]["error_code"] == "interrupted"
+        assert closing[1]["data"]["data"]["started"] is False
         assert [e["seq"] for e in after_restart] == list(range(1, len(after_restart) + 1))
         assert api.approvals(rid) == []  # the old approval is not answerable any more
 
-        second = write_script(
-            tmp_path / "second.json", write("b.txt", "b\n"), {"text": "b done"}, DOCS
-        )
+        # the step resumes from its logged turn: the unanswered write asks again without a new
+        # model turn, so the model's next answer is "b done"
+        second = write_script(tmp_path / "second.json", {"text": "b done"}, DOCS)
         resumed = api.start_run(ws, second, spec="specs/two/spec.md", resume=rid)
         assert resumed["id"] == rid
         a3 = api.wait_approval(rid)

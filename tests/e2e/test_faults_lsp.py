@@ -59,7 +59,13 @@ def test_kill9_of_harness_ls_mid_run_is_marked_interrupted_on_next_start(tmp_pat
                  what="the run to be marked interrupted")  # fmt: skip
         after = [e.model_dump() for e in store.reader("run", run.id).read()]
         assert after[: len(before)] == before
-        assert after[len(before)]["type"] == "run.interrupted"
+        # the pending approval and its call are closed first (issue 26), then the run
+        assert [e["type"] for e in after[len(before) :]] == [
+            "approval.resolved",
+            "tool.result",
+            "run.interrupted",
+        ]
+        assert after[len(before)]["data"]["surface"] == "recovery"
         assert [e["seq"] for e in after] == list(range(1, len(after) + 1))
         assert lsp2.garbage == []
     finally:
