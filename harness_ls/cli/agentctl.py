@@ -207,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
              "agentctl mcp list --workspace .")  # fmt: skip
     p.add_argument("--workspace", default=".", help="fills {workspace} in server commands")
 
+    _add(sub, "acp", _lazy("acp", "serve"),
+         "speak the Agent Client Protocol on stdio (for Zed and other ACP editors)",
+         "agentctl acp   # in Zed: agent_servers.harness.command")  # fmt: skip
+
     _sessions(sub)
     return parser
 

@@ -1,0 +1,202 @@
+"""The ACP agent: an editor speaking the Agent Client Protocol (Zed, JetBrains, Neovim and Emacs
+clients) drives harness sessions and runs with native UI.
+
+A thin host over the harness's HTTP API (`agentctl acp` finds the daemon and its token like every
+agentctl command), so an ACP session is a normal harness session: in the event log, on the
+dashboard, and its approvals can be answered from any surface — the first answer wins. Mapping:
+
+- `session/new` (cwd = workspace) → a chat session; `session/prompt` → a message, its events
+  streamed back as `session/update` (agent text, tool calls with status and diffs);
+- a prompt starting with `/run <spec>` → a spec run, streamed the same way with its plan;
+- an approval → `session/request_permission` (allow once / allow always = "approve similar" /
+  reject); when another surface answers first, the tool call is updated and the editor's
+  late answer is ignored;
+- `session/cancel` → cancels the turn or the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from harness_ls.acp.translate import Translator
+
+log = logging.getLogger("harness_ls.acp")
+
+TURN_END = frozenset({"turn.completed", "turn.cancelled", "session.closed"})
+RUN_END = frozenset({"run.completed", "run.failed", "run.cancelled", "run.interrupted"})
+
+
+class Api(Protocol):
+    """What the agent needs of the harness HTTP API (cli/commands/acp.py provides it)."""
+
+    async def get(self, path: str) -> Any: ...
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> Any: ...
+
+    def events(self, path: str, after: int) -> Any: ...  # async iterator of event dicts
+
+
+class ApiError(Exception):
+    """An HTTP API error with the server's message (e.g. "already answered")."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HarnessAcpAgent:
+    def __init__(self, api: Api, version: str) -> None:
+        self.api = api
+        self.version = version
+        self.conn: Any = None
+        self.workspaces: dict[str, str] = {}  # session id -> workspace
+        self.active_run: dict[str, str] = {}  # session id -> run id being followed
+        self.pending: dict[str, asyncio.Task[None]] = {}  # approval id -> permission request
+
+    def on_connect(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def initialize(self, protocol_version: int, **_: Any) -> Any:
+        from acp import PROTOCOL_VERSION, InitializeResponse
+        from acp.schema import AgentCapabilities, Implementation, PromptCapabilities
+
+        return InitializeResponse(
+            protocol_version=min(protocol_version, PROTOCOL_VERSION),
+            agent_capabilities=AgentCapabilities(
+                load_session=False, prompt_capabilities=PromptCapabilities(embedded_context=True)
+            ),
+            agent_info=Implementation(name="harness-ls", title="harness-ls", version=self.version),
+        )
+
+    async def new_session(self, cwd: str, **_: Any) -> Any:
+        from acp import NewSessionResponse
+
+        meta = await self.api.post("/v1/sessions", {"workspace": cwd, "mode": "chat"})
+        self.workspaces[meta["id"]] = cwd
+        return NewSessionResponse(session_id=meta["id"])
+
+    async def prompt(self, session_id: str, prompt: list[Any], **_: Any) -> Any:
+        from acp import PromptResponse
+
+        text = "\n".join(_block_text(b) for b in prompt).strip()
+        if text.startswith("/run"):
+            reason = await self._run(session_id, text[4:].strip())
+        else:
+            reason = await self._turn(session_id, text)
+        return PromptResponse(stop_reason=reason)
+
+    async def cancel(self, session_id: str, **_: Any) -> None:
+        run_id = self.active_run.get(session_id)
+        path = f"/v1/runs/{run_id}/cancel" if run_id else f"/v1/sessions/{session_id}/cancel"
+        try:
+            await self.api.post(path)
+        except ApiError as exc:
+            log.info("cancel %s: %s", session_id, exc)
+
+    # ---- turns and runs -------------------------------------------------------------------
+    async def _turn(self, session_id: str, text: str) -> str:
+        meta = await self.api.get(f"/v1/sessions/{session_id}")
+        after = int(meta.get("last_seq") or 0)
+        sent = await self.api.post(f"/v1/sessions/{session_id}/messages", {"text": text or "…"})
+        turn_id = sent.get("turn_id")
+        tr = Translator()
+        async for ev in self.api.events(f"/v1/sessions/{session_id}/events", after):
+            await self._show(session_id, tr, ev)
+            d = ev.get("data") or {}
+            if ev.get("type") in TURN_END and d.get("turn_id", turn_id) == turn_id:
+                return "cancelled" if ev.get("type") == "turn.cancelled" else "end_turn"
+        return "end_turn"
+
+    async def _run(self, session_id: str, spec: str) -> str:
+        from acp import update_agent_message_text
+
+        workspace = self.workspaces.get(session_id) or "."
+        if not spec:
+            await self._send(
+                session_id, update_agent_message_text("usage: /run specs/<name>/spec.md")
+            )
+            return "end_turn"
+        try:
+            meta = await self.api.post("/v1/runs", {"workspace": workspace, "spec": spec})
+        except ApiError as exc:
+            await self._send(session_id, update_agent_message_text(f"cannot start the run: {exc}"))
+            return "end_turn"
+        run_id = meta["id"]
+        self.active_run[session_id] = run_id
+        await self._send(session_id, update_agent_message_text(f"run {run_id} started\n"))
+        tr = Translator()
+        try:
+            async for ev in self.api.events(f"/v1/runs/{run_id}/events", 0):
+                await self._show(session_id, tr, ev)
+                if ev.get("type") in RUN_END:
+                    return "cancelled" if ev.get("type") == "run.cancelled" else "end_turn"
+        finally:
+            self.active_run.pop(session_id, None)
+        return "end_turn"
+
+    async def _show(self, session_id: str, tr: Translator, ev: dict[str, Any]) -> None:
+        for update in tr.updates(ev):
+            await self._send(session_id, update)
+        t, d = ev.get("type"), ev.get("data") or {}
+        if t == "approval.requested":
+            aid = d.get("approval_id") or ev.get("call_id")
+            if aid and aid not in self.pending:
+                task = asyncio.create_task(self._ask(session_id, ev, tr))
+                self.pending[aid] = task
+                task.add_done_callback(lambda _t, a=aid: self.pending.pop(a, None))
+        elif t == "approval.resolved":
+            task = self.pending.get(d.get("approval_id") or "")
+            if task is not None and d.get("surface") != "acp":
+                task.cancel()  # answered elsewhere first: the editor's answer no longer matters
+
+    async def _ask(self, session_id: str, ev: dict[str, Any], tr: Translator) -> None:
+        from acp.schema import PermissionOption, ToolCallUpdate
+
+        d = ev.get("data") or {}
+        aid = d.get("approval_id") or ev.get("call_id")
+        preview = d.get("preview") or {}
+        options = [
+            PermissionOption(option_id="allow_once", name="Allow once", kind="allow_once"),
+            PermissionOption(option_id="allow_always", name="Allow similar", kind="allow_always"),
+            PermissionOption(option_id="reject_once", name="Reject", kind="reject_once"),
+        ]
+        call_id = ev.get("call_id") or aid
+        tool_call = ToolCallUpdate(
+            tool_call_id=call_id,
+            title=str(preview.get("summary") or d.get("tool") or "approval"),
+            status="pending",
+        )
+        response = await self.conn.request_permission(
+            session_id=session_id, tool_call=tool_call, options=options
+        )
+        outcome = response.outcome
+        chosen = getattr(outcome, "option_id", None) if outcome.outcome == "selected" else None
+        body: dict[str, Any] = {
+            "decision": "approve" if chosen in ("allow_once", "allow_always") else "deny",
+            "scope": "similar" if chosen == "allow_always" else "once",
+        }
+        if chosen is None:
+            body["note"] = "cancelled in the editor"
+        owner = ("runs", ev["run_id"]) if ev.get("run_id") else ("sessions", ev.get("session_id"))
+        try:
+            await self.api.post(f"/v1/{owner[0]}/{owner[1]}/approvals/{aid}", body)
+        except ApiError as exc:  # e.g. already answered from the dashboard: first answer wins
+            log.info("approval %s: %s", aid, exc)
+
+    async def _send(self, session_id: str, update: Any) -> None:
+        await self.conn.session_update(session_id=session_id, update=update)
+
+
+def _block_text(block: Any) -> str:
+    kind = getattr(block, "type", "")
+    if kind == "text":
+        return block.text
+    if kind == "resource":
+        res = getattr(block, "resource", None)
+        text = getattr(res, "text", None)
+        return f"\n{getattr(res, 'uri', '')}:\n{text}" if text else ""
+    if kind == "resource_link":
+        return f" {getattr(block, 'uri', '')}"
+    return ""
