@@ -302,6 +302,7 @@ async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
 
 
 async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallOutcome:
+    from harness_ls.agent.repo import run_watched
     from harness_ls.tools import parse_args
 
     ev = {"step_id": ctx.step_id, "call_id": call_id}
@@ -381,7 +382,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
     kill_point("approved")
     started = time.perf_counter()
     try:
-        result = await tool.run(ctx.tool_ctx, args)
+        result = await run_watched(ctx, tool, args, ev)  # snapshots around mutating calls
     except LoopStopped:
         raise  # a tool saying the turn cannot go on (e.g. invalid spec limit)
     except Refused as exc:

@@ -1,4 +1,4 @@
-"""What a run asks of the repository: ranked context for the prompts, and git checkpoints.
+"""What a run asks of the repository: ranked context, and checkpoints around every change.
 
 Both are best effort: a failure is a warning event, never a failed run. Both do blocking work
 (tree-sitter, git), so they run in a thread.
@@ -43,41 +43,99 @@ async def repo_context(
 async def take_checkpoint(
     stream: Any, workspace: Path, run_id: str, n: int, step_id: str, title: str
 ) -> bool:
-    """Snapshot the working tree as checkpoint n, taken before step n (`checkpoint.created`)."""
+    """Snapshot the work tree at the start of step n (`checkpoint.created`), in the shadow repo."""
     try:
-        from harness_ls.workspace import checkpoint
+        from harness_ls.workspace.checkpoints import step_checkpoint
 
-        cp = await asyncio.to_thread(checkpoint, workspace, run_id, n, f"before step {n}: {title}")
+        data = await asyncio.to_thread(
+            step_checkpoint,
+            _data_dir(stream),
+            workspace,
+            run_id,
+            str(n),
+            f"before step {n}: {title}",
+        )
     except Exception as exc:  # noqa: BLE001 - a checkpoint failure must not fail the run
         await _warn(stream, "checkpoint.failed", exc, step_id)
         return False
-    await stream.append("checkpoint.created", _data(cp, n), step_id=step_id)
+    await stream.append("checkpoint.created", {**data, "step": n}, step_id=step_id)
     return True
 
 
 async def finalize_checkpoints(stream: Any, workspace: Path, run_id: str) -> None:
-    """The `final` checkpoint: where the run left the tree (diffs of the last step end here)."""
+    """The `final` checkpoint: where the run left the tree (user edits after it are theirs)."""
     try:
-        from harness_ls.workspace import finalize
+        from harness_ls.workspace.checkpoints import FINAL, step_checkpoint
 
-        cp = await asyncio.to_thread(finalize, workspace, run_id)
+        data = await asyncio.to_thread(
+            step_checkpoint, _data_dir(stream), workspace, run_id, FINAL, "run finished"
+        )
     except Exception as exc:  # noqa: BLE001
         await _warn(stream, "checkpoint.failed", exc)
         return
-    await stream.append("checkpoint.created", _data(cp, None))
+    await stream.append("checkpoint.created", {**data, "step": None})
 
 
-def _data(cp: Any, n: int | None) -> dict[str, Any]:
-    return {
-        "commit": cp.commit,
-        "message": cp.message,
-        "name": cp.name,
-        "step": n,
-        "ref": cp.ref,
-        "dirty": cp.dirty,
-        "skipped": [s.path for s in cp.skipped],
-        "warnings": list(cp.warnings),
-    }
+def _data_dir(stream: Any) -> Path:
+    """The data dir a run's stream lives in (<data>/runs/<id>/events.ndjson)."""
+    return Path(stream.path).parent.parent.parent
+
+
+async def run_watched(ctx: Any, tool: Any, args: Any, ev: dict[str, Any]) -> Any:
+    """Run a tool; around a mutating call of a run, snapshot the work tree before and after
+    (`checkpoint.before` / `checkpoint.delta`) so its changes, and only those, are the agent's."""
+    if tool.kind == "read" or ctx.owner != "run":
+        return await tool.run(ctx.tool_ctx, args)
+    before = await _snap_before(ctx, tool.name, ev)
+    try:
+        return await tool.run(ctx.tool_ctx, args)
+    finally:
+        if before is not None:
+            await asyncio.shield(_snap_after(ctx, before, ev))
+
+
+async def watch_harness_write(stream: Any, workspace: Path, run_id: str, name: str) -> Any:
+    """Snapshot before a write the harness makes for the run itself (diagram rendering);
+    pass the result to `end_harness_write`."""
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(stream=stream, workspace=workspace, owner_id=run_id)
+    ev = {"call_id": f"call_{name}_{id(ctx):x}", "step_id": None}
+    return ctx, ev, await _snap_before(ctx, name, ev)
+
+
+async def end_harness_write(watch: Any) -> None:
+    ctx, ev, before = watch
+    if before is not None:
+        await _snap_after(ctx, before, ev)
+
+
+async def _snap_before(ctx: Any, name: str, ev: dict[str, Any]) -> dict[str, Any] | None:
+    from harness_ls.workspace.checkpoints import call_before
+
+    try:
+        data = await asyncio.to_thread(
+            call_before, _data_dir(ctx.stream), ctx.workspace, ctx.owner_id
+        )
+    except Exception as exc:  # noqa: BLE001 - the call still runs; its changes go unattributed
+        await _warn(ctx.stream, "checkpoint.failed", exc, ev.get("step_id"))
+        return None
+    data["tool"] = name
+    await ctx.stream.append("checkpoint.before", data, **ev)
+    return data
+
+
+async def _snap_after(ctx: Any, before: dict[str, Any], ev: dict[str, Any]) -> None:
+    from harness_ls.workspace.checkpoints import call_after
+
+    try:
+        data = await asyncio.to_thread(
+            call_after, _data_dir(ctx.stream), ctx.workspace, ctx.owner_id, before
+        )
+    except Exception as exc:  # noqa: BLE001 - recorded as unfinished: resolved conservatively
+        await _warn(ctx.stream, "checkpoint.failed", exc, ev.get("step_id"))
+        return
+    await ctx.stream.append("checkpoint.delta", {**data, "tool": before.get("tool")}, **ev)
 
 
 INSTRUCTION_FILES = ("AGENTS.md",)

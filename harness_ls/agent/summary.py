@@ -10,6 +10,31 @@ from typing import Any
 from harness_ls.usage import tokens_text
 
 
+async def agent_changes(run: Any) -> list[str]:
+    """The agent's files ("A path", "M path", "D path") from the run's per-call checkpoints:
+    what the user changed during the run is not listed."""
+
+    def build() -> list[str]:
+        from harness_ls.workspace import load_changes
+        from harness_ls.workspace.changeset import full_events
+
+        changes = load_changes(
+            run.harness.data_dir, run.workspace, run.run_id, full_events(run.stream)
+        )
+        out = []
+        for path, chain in sorted(changes.chains(changes.calls).items()):
+            first, last = chain[0].before, chain[-1].after
+            if first == last and chain[0].before_mode == chain[-1].after_mode:
+                continue  # changed and changed back
+            out.append(f"{'A' if first is None else 'D' if last is None else 'M'} {path}")
+        return out
+
+    try:
+        return await asyncio.to_thread(build)
+    except Exception:  # noqa: BLE001 - a summary without the list beats no summary
+        return []
+
+
 async def changed_files(workspace: Path) -> list[str]:
     """`git status --porcelain` lines for the workspace (empty when git fails)."""
     try:
@@ -67,7 +92,7 @@ def render_summary(
     if warnings:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in warnings]
     lines += ["", "## Changed files", ""]
-    lines += [f"- `{c}`" for c in changes] or ["No changes in the workspace."]
+    lines += [f"- `{c}`" for c in changes] or ["The agent changed no files."]
     if offline_reason:
         lines += [
             "",
@@ -91,7 +116,7 @@ async def write_summary(run: Any, outcome: str) -> None:
         offline_reason=run.offline_reason,
         steps=run.steps,
         verify=run.verify_results,
-        changes=await changed_files(run.workspace),
+        changes=await agent_changes(run),
         usage=run.usage.as_dict(),
         duration_s=time.monotonic() - run.started,
         tool_calls=run.tool_calls,

@@ -165,24 +165,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "doctor", _lazy("doctor", "doctor"), "check the setup; each line has a fix",
              "agentctl doctor")  # fmt: skip
 
-    p = _add(sub, "diff", _lazy("local", "diff"), "what a run changed (from its git checkpoints)",
-             "agentctl diff run_01H... --step 0")  # fmt: skip
+    p = _add(sub, "diff", _lazy("local", "diff"),
+             "exactly what the agent changed, per step and tool call (never your edits)",
+             "agentctl diff run_01H... --step 0 --stat")  # fmt: skip
     p.add_argument("run_id")
-    p.add_argument("--step", type=int, help="only step N (checkpoint N -> the next one)")
-    p.add_argument("--workspace", help="the repo (default: the run's workspace, else .)")
+    p.add_argument("--step", type=int, help="only step N")
+    p.add_argument("--stat", action="store_true", help="file names and line counts only")
+    p.add_argument("--workspace", help="the work tree (default: the run's workspace)")
 
     p = _add(sub, "revert", _lazy("local", "revert"),
-             "undo a run's changes (three-way; never overwrites your later edits)",
+             "undo the agent's changes; files you changed since are kept and reported",
              "agentctl revert run_01H... --dry-run")  # fmt: skip
     p.add_argument("run_id")
     p.add_argument("--step", type=int, help="only undo step N")
-    p.add_argument("--workspace", help="the repo (default: the run's workspace, else .)")
+    p.add_argument("--workspace", help="the work tree (default: the run's workspace)")
     p.add_argument("--dry-run", action="store_true", help="show what would change")
-    p.add_argument(
-        "--partial", action="store_true", help="revert the clean files even with conflicts"
-    )
+    p.add_argument("--force", action="store_true",
+                   help="also overwrite files you changed after the agent (saved first)")  # fmt: skip
 
-    cp = sub.add_parser("checkpoints", help="manage git checkpoints", formatter_class=_Formatter)
+    cp = sub.add_parser("checkpoints", help="manage checkpoints", formatter_class=_Formatter)
     _globals(cp, top=False)
     cp_sub = cp.add_subparsers(dest="cp_command", metavar="CHECKPOINTS_COMMAND", required=True)
     p = _add(cp_sub, "gc", _lazy("local", "checkpoints_gc"), "delete checkpoint refs of old runs",

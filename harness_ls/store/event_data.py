@@ -175,6 +175,31 @@ class ArtifactWritten(EventData):
 class CheckpointCreated(EventData):
     commit: str | None = None
     message: str | None = None
+    tree: str | None = None
+    name: str | None = None
+    step: int | None = None
+    shadow: str | None = None
+
+
+class CheckpointBefore(EventData):
+    tree: str
+    tool: str | None = None
+    shadow: str | None = None
+
+
+class CheckpointFile(EventData):
+    path: str
+    before: str | None = None
+    after: str | None = None
+    before_mode: str | None = None
+    after_mode: str | None = None
+
+
+class CheckpointDelta(EventData):
+    before: str
+    after: str
+    tool: str | None = None
+    files: list[CheckpointFile] = Field(default_factory=list)
 
 
 class DocsUpdated(EventData):

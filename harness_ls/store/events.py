@@ -23,7 +23,9 @@ from harness_ls.store.event_data import (  # noqa: F401 - re-exported
     ArtifactWritten,
     AttachmentAdded,
     AttachmentSkipped,
+    CheckpointBefore,
     CheckpointCreated,
+    CheckpointDelta,
     ContextBuilt,
     ContextTrimmed,
     DocsUpdated,
@@ -217,7 +219,11 @@ register(
 register("verify.started", VerifyStarted, "Acceptance tests began.", scope=_R)
 register("verify.result", VerifyResult, "One acceptance test finished.", scope=_R)
 register("artifact.written", ArtifactWritten, "A file was stored under artifacts/.")
-register("checkpoint.created", CheckpointCreated, "A git checkpoint was made.")
+register(
+    "checkpoint.created", CheckpointCreated, "The work tree was snapshotted at a step boundary."
+)
+register("checkpoint.before", CheckpointBefore, "The work tree just before a mutating tool call.")
+register("checkpoint.delta", CheckpointDelta, "What one mutating tool call changed.")
 register("docs.updated", DocsUpdated, "Documentation files were updated.")
 register("session.created", SessionCreated, "A chat or spec session was created.", scope=_S)
 register("session.closed", SessionClosed, "The session was closed.", scope=_S)

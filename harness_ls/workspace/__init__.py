@@ -1,28 +1,23 @@
-"""Workspace: `init` scaffolding, git checkpoints / diff / revert / gc, and the diagram renderer.
+"""Workspace: `init` scaffolding, per-tool-call snapshots, diff / revert / gc, diagrams.
 
 Core functions with no host imports; the CLI (`agentctl init/diff/revert/checkpoints gc`), the
-HTTP route `/v1/runs/{id}/diff` and the runtime call these directly.
+HTTP route `/v1/runs/{id}/diff` and the runtime call these directly. Snapshots live in a shadow
+repository under the data dir (shadow.py); diff and revert are recomputed from a run's events.
 """
 
 from __future__ import annotations
 
-from harness_ls.workspace.checkpoints import (
-    Checkpoint,
-    SkippedFile,
-    checkpoint,
-    diff,
-    finalize,
-    list_checkpoints,
-    list_runs,
-)
+from harness_ls.workspace.changeset import RunChanges, load_changes
+from harness_ls.workspace.checkpoints import call_after, call_before, step_checkpoint
 from harness_ls.workspace.diagrams import RenderResult, markdown_image, render_diagrams, tool_paths
 from harness_ls.workspace.gc import GcReport, delete_run, gc
 from harness_ls.workspace.git import GitError, GitLocked, NotAGitRepo
 from harness_ls.workspace.revert import FileOutcome, RevertReport, revert
+from harness_ls.workspace.rundiff import RunDiff, combined_diff, run_diff
 from harness_ls.workspace.scaffold import InitReport, init
+from harness_ls.workspace.shadow import SkippedFile
 
 __all__ = [
-    "Checkpoint",
     "FileOutcome",
     "GcReport",
     "GitError",
@@ -31,17 +26,20 @@ __all__ = [
     "NotAGitRepo",
     "RenderResult",
     "RevertReport",
+    "RunChanges",
+    "RunDiff",
     "SkippedFile",
-    "checkpoint",
+    "call_after",
+    "call_before",
+    "combined_diff",
     "delete_run",
-    "diff",
-    "finalize",
     "gc",
     "init",
-    "list_checkpoints",
-    "list_runs",
+    "load_changes",
     "markdown_image",
     "render_diagrams",
     "revert",
+    "run_diff",
+    "step_checkpoint",
     "tool_paths",
 ]

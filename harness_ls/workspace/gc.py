@@ -1,8 +1,9 @@
 """Remove the checkpoint refs of old runs (`agentctl checkpoints gc`).
 
-Only refs under refs/harness/ are deleted. The snapshot objects become unreachable and git's own
-`git gc` prunes them later (after gc.pruneExpire, two weeks by default); until then a mistaken
-gc can be undone with `git fsck --lost-found`. The user's branches and reflogs are not touched.
+Refs live in the workspace's shadow repository under the data dir (refs/harness/<run>/...);
+refs an older version left in the user's own repository are removed too. Only refs under
+refs/harness/ are deleted, with each run's private index; the user's branches, reflogs and
+stash are not touched. Snapshot objects stay in the shadow repository until it is deleted.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import os
 import re
 import time
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
-from harness_ls.workspace.checkpoints import REF_PREFIX, _refs
-from harness_ls.workspace.git import open_repo
+from harness_ls.workspace.checkpoints import REF_PREFIX
+from harness_ls.workspace.git import NotAGitRepo, open_repo
+from harness_ls.workspace.shadow import Shadow, open_shadow, shadow_dir
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -43,45 +46,79 @@ def parse_age(value: timedelta | float | int | str) -> float:
     return float(m.group(1)) * _UNIT[m.group(2)]
 
 
+def _refs(repo: Any, run_id: str | None = None) -> list[tuple[str, int]]:
+    """(ref, committer unix time) under refs/harness[/run_id]."""
+    prefix = f"{REF_PREFIX}/{run_id}/" if run_id else f"{REF_PREFIX}/"
+    out = repo.run("for-each-ref", "--format=%(refname) %(committerdate:unix)", prefix).stdout
+    rows = []
+    for line in out.decode(errors="replace").splitlines():
+        ref, _, ts = line.rpartition(" ")
+        rows.append((ref, int(ts or 0)))
+    return rows
+
+
+def _repos(workspace: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None) -> list[Any]:
+    """The shadow repository (when the data dir has one) and the user's repo (legacy refs)."""
+    repos: list[Any] = []
+    if data_dir is not None and shadow_dir(data_dir, workspace).is_dir():
+        repos.append(open_shadow(data_dir, workspace))
+    try:
+        repos.append(open_repo(workspace))
+    except NotAGitRepo:
+        if not repos:
+            raise
+    return repos
+
+
 def gc(
     workspace: str | os.PathLike[str],
     older_than: timedelta | float | int | str = "14d",
     *,
     keep: set[str] | frozenset[str] = frozenset(),
     dry_run: bool = False,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> GcReport:
     """Delete every ref of runs whose newest checkpoint is older than `older_than`.
 
     `keep` names runs never to remove (the caller passes runs still in progress).
     """
-    repo = open_repo(workspace)
     cutoff = time.time() - parse_age(older_than)
-    runs: dict[str, list[tuple[str, int]]] = {}
-    for ref, _commit, _tree, ts, _msg in _refs(repo):
-        parts = ref.split("/")
-        if len(parts) >= 4:
-            runs.setdefault(parts[2], []).append((ref, ts))
+    runs: dict[str, list[tuple[Any, str, int]]] = {}
+    for repo in _repos(workspace, data_dir):
+        for ref, ts in _refs(repo):
+            parts = ref.split("/")
+            if len(parts) >= 4:
+                runs.setdefault(parts[2], []).append((repo, ref, ts))
     report = GcReport(dry_run=dry_run)
-    doomed: list[str] = []
+    doomed: list[tuple[Any, str]] = []
     for run_id, refs in sorted(runs.items()):
-        if run_id not in keep and max(ts for _, ts in refs) < cutoff:
+        if run_id not in keep and max(ts for *_, ts in refs) < cutoff:
             report.removed_runs.append(run_id)
-            doomed += [ref for ref, _ in refs]
+            doomed += [(repo, ref) for repo, ref, _ in refs]
         else:
             report.kept_runs.append(run_id)
     report.removed_refs = len(doomed)
     if doomed and not dry_run:
-        repo.run("update-ref", "--stdin", input="".join(f"delete {r}\n" for r in doomed).encode())
+        for repo in {id(r): r for r, _ in doomed}.values():
+            mine = "".join(f"delete {ref}\n" for r, ref in doomed if r is repo)
+            repo.run("update-ref", "--stdin", input=mine.encode())
+        for repo in {id(r): r for r, _ in doomed if isinstance(r, Shadow)}.values():
+            for run_id in report.removed_runs:
+                repo.index_path(run_id).unlink(missing_ok=True)
     return report
 
 
-def delete_run(workspace: str | os.PathLike[str], run_id: str) -> int:
+def delete_run(
+    workspace: str | os.PathLike[str], run_id: str, data_dir: str | os.PathLike[str] | None = None
+) -> int:
     """Remove all refs of one run; returns how many were removed."""
-    repo = open_repo(workspace)
-    refs = [ref for ref, *_ in _refs(repo, run_id)]
-    if refs:
-        repo.run("update-ref", "--stdin", input="".join(f"delete {r}\n" for r in refs).encode())
-    return len(refs)
+    total = 0
+    for repo in _repos(workspace, data_dir):
+        refs = [ref for ref, _ in _refs(repo, run_id)]
+        if refs:
+            repo.run("update-ref", "--stdin", input="".join(f"delete {r}\n" for r in refs).encode())
+        total += len(refs)
+    return total
 
 
 __all__ = ["GcReport", "gc", "delete_run", "parse_age", "REF_PREFIX"]

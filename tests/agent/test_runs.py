@@ -46,12 +46,16 @@ async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo,
     # AGENTS.md reaches the system prompt (checked on the HTTP variant's request bodies)
     if model.server is not None:
         assert "Run tests with grep" in model.server.requests[1]["messages"][0]["content"]
-    # git checkpoints: one before the step (and the docs step), a final one; the step's diff
+    # checkpoints: one before the step (and the docs step), a final one, plus one delta per
+    # mutating tool call; the step's diff is that call's delta
     checkpoints = [e.data for e in evs if e.type == "checkpoint.created"]
     assert [c["name"] for c in checkpoints] == ["0", "1", "final"]
-    from harness_ls.workspace import diff
+    deltas = [e for e in evs if e.type == "checkpoint.delta"]
+    assert [[f["path"] for f in d.data["files"]] for d in deltas] == [["greet.txt"]]
+    from harness_ls.workspace import run_diff
 
-    assert "+hello" in diff(repo, meta.id, 0)
+    step0 = run_diff(harness.data_dir, repo, meta.id, evs, 0)
+    assert [c.paths for c in step0.calls] == [["greet.txt"]] and "+hello" in step0.calls[0].text
     assert git(repo, "status", "--porcelain") == " M greet.txt\n?? AGENTS.md\n"  # index untouched
 
 

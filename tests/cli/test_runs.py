@@ -78,9 +78,9 @@ def test_run_attach_approve_from_another_process_then_inspect(daemon, workspace,
 
     diff = ok(daemon.cli("diff", run_id, cwd=workspace)).stdout
     assert "+hello" in diff and "-hi" in diff
-    assert (
-        json.loads(ok(daemon.cli("diff", "--json", run_id, cwd=workspace)).stdout)["diff"] == diff
-    )
+    as_json = json.loads(ok(daemon.cli("diff", "--json", run_id, cwd=workspace)).stdout)
+    assert [c["paths"] for c in as_json["calls"]] == [["greet.txt"]]
+    assert "+hello" in as_json["calls"][0]["text"]
     dry = ok(daemon.cli("revert", "--dry-run", run_id, cwd=workspace))
     assert "greet.txt" in dry.stdout and (workspace / "greet.txt").read_text() == "hello\n"
     ok(daemon.cli("revert", run_id, cwd=workspace))

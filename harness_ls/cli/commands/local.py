@@ -125,32 +125,41 @@ def spec_prompt(app: Any) -> int:
     return ex.OK
 
 
-def _run_workspace(app: Any, run_id: str, explicit: str | None) -> Path:
-    """--workspace, else the run's workspace from the local data dir, else the current dir."""
-    if explicit:
-        return _dir(explicit)
-    try:
-        from harness_ls.store import RunStore
+def _run_log(app: Any, run_id: str, explicit: str | None) -> tuple[Path, list[Any]]:
+    """The run's workspace (or --workspace) and its events, read from the local data dir."""
+    from harness_ls.errors import InvalidInput, NotFound
+    from harness_ls.store import RunStore
+    from harness_ls.workspace.changeset import full_events
 
-        return Path(RunStore(app.data_dir).get("run", run_id).workspace)
-    except Exception:  # noqa: BLE001 - unknown here (another data dir): fall back to cwd
-        return Path.cwd()
+    store = RunStore(app.data_dir)
+    try:
+        meta = store.get("run", run_id)
+    except (NotFound, InvalidInput):
+        raise CliError(f"no run '{run_id}'", exit_code=ex.NOT_FOUND,
+                       hint=f"list runs with `agentctl runs`; diff and revert read the run's log "
+                       f"in the data dir {app.data_dir} (set HARNESS_DATA_DIR or --data-dir)") from None  # fmt: skip
+    ws = _dir(explicit) if explicit else Path(meta.workspace)
+    if not ws.is_dir():
+        raise CliError(f"the run's workspace {ws} is gone", exit_code=ex.USAGE,
+                       hint="pass --workspace with where the work tree is now")  # fmt: skip
+    return ws, full_events(store.reader("run", run_id))
 
 
 def diff(app: Any) -> int:
-    from harness_ls.workspace import diff as run_diff
+    from harness_ls.workspace import run_diff
 
     a = app.args
-    ws = _run_workspace(app, a.run_id, a.workspace)
-    text = run_diff(ws, a.run_id, a.step)
+    ws, events = _run_log(app, a.run_id, a.workspace)
+    result = run_diff(app.data_dir, ws, a.run_id, events, a.step, stat=a.stat)
     if app.json:
-        app.emit_json({"run_id": a.run_id, "step": a.step, "workspace": str(ws), "diff": text})
-    elif text.strip():
+        app.emit_json({**result.model_dump(mode="json"), "workspace": str(ws)})
+        return ex.OK
+    what = f"run {a.run_id}" + (f" step {a.step}" if a.step is not None else "")
+    if not any(c.paths for c in result.calls):
+        app.note(f"the agent changed no files in {what}")
+    text = result.render(stat=a.stat)
+    if text.strip():
         app.out(app.style.diff(text.rstrip("\n")))
-    else:
-        app.note(
-            f"run {a.run_id} changed nothing" + (f" in step {a.step}" if a.step is not None else "")
-        )
     return ex.OK
 
 
@@ -158,17 +167,15 @@ def revert(app: Any) -> int:
     from harness_ls.workspace import revert as run_revert
 
     a = app.args
-    ws = _run_workspace(app, a.run_id, a.workspace)
-    report = run_revert(ws, a.run_id, a.step, dry_run=a.dry_run, partial=a.partial)
+    ws, events = _run_log(app, a.run_id, a.workspace)
+    report = run_revert(
+        app.data_dir, ws, a.run_id, events, a.step, force=a.force, dry_run=a.dry_run
+    )
     if app.json:
         app.emit_json(report.model_dump(mode="json"))
     else:
         app.out(report.summary())
-        for f in report.conflicts:
-            if f.merged:
-                app.out(app.style.dim(f"--- {f.path} (merge with conflict markers) ---"))
-                app.out(f.merged.rstrip("\n"))
-    return ex.OK if report.ok else ex.FAILED
+    return ex.OK if report.ok else ex.CONFLICT
 
 
 def checkpoints_gc(app: Any) -> int:
@@ -184,7 +191,9 @@ def checkpoints_gc(app: Any) -> int:
             keep |= {m.id for m in store.list("run", status=status)}
     except Exception:  # noqa: BLE001 - no local store: only age decides
         pass
-    report = gc(_dir(a.workspace), a.older_than, keep=keep, dry_run=a.dry_run)
+    report = gc(
+        _dir(a.workspace), a.older_than, keep=keep, dry_run=a.dry_run, data_dir=app.data_dir
+    )
     if app.json:
         app.emit_json(report.model_dump(mode="json"))
         return ex.OK

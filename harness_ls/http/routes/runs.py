@@ -47,8 +47,9 @@ async def run_events(call: Call) -> Any:
 
 
 async def run_diff(call: Call) -> Diff:
-    """The run's change set: git checkpoints when the run took them, else the diffs its events
-    carry (approved previews and tool results), so a run without checkpoints still shows one."""
+    """The agent's change set: from the per-call checkpoints in the run's log (only the agent's
+    files, without harness bookkeeping), else the diffs its events carry (approved previews and
+    tool results), so a run without checkpoints still shows one."""
     run_id = call.params["run_id"]
     meta = call.harness.store.get("run", run_id)
     producer = getattr(call.harness, "run_diff", None)
@@ -58,13 +59,22 @@ async def run_diff(call: Call) -> Diff:
             out = await out
         return Diff(run_id=run_id, diff=out or "", source="harness")
     try:
-        from harness_ls.workspace import checkpoints
-
-        text = await asyncio.to_thread(checkpoints.diff, meta.workspace, run_id)
-        return Diff(run_id=run_id, diff=text, source="checkpoints")
+        text = await asyncio.to_thread(_agent_diff, call.harness, meta.workspace, run_id)
+        if text is not None:
+            return Diff(run_id=run_id, diff=text, source="checkpoints")
     except (ImportError, HarnessError):
         pass
     return Diff(run_id=run_id, diff=events_diff(call.harness.store, run_id), source="events")
+
+
+def _agent_diff(harness: Any, workspace: str, run_id: str) -> str | None:
+    from harness_ls.workspace import combined_diff, load_changes
+    from harness_ls.workspace.changeset import full_events
+
+    events = full_events(harness.store.reader("run", run_id))
+    if not any(e.type == "checkpoint.before" for e in events):
+        return None
+    return combined_diff(load_changes(harness.data_dir, workspace, run_id, events))
 
 
 def events_diff(store: Any, run_id: str) -> str:

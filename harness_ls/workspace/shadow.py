@@ -1,0 +1,307 @@
+"""A shadow git repository per workspace, under the data dir, for snapshots of the work tree.
+
+`git --git-dir=<data>/checkpoints/<key>.git --work-tree=<workspace>` with a private index per
+run: the user's repository (branch, HEAD, index, stash, refs, reflog, objects) is never read
+for writing, and a workspace that is not a git repository can be snapshotted too. Untracked
+files are included; `.gitignore`d files (and the user's `.git/info/exclude`) are left out, as
+are files bigger than `max_file_bytes` (reported, never hashed). The index persists between
+snapshots, so a warm snapshot only stats the tree (git's index cache) instead of re-hashing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from harness_ls.errors import InvalidInput
+from harness_ls.workspace.git import IDENTITY, Repo, _base_env, _git_binary, git_failure
+
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger new/changed files are left out of snapshots
+MANY_UNTRACKED = 20_000
+GITLINK = "160000"
+ZERO = "0" * 40
+
+
+class SkippedFile(BaseModel):
+    path: str
+    size: int
+    reason: str
+
+
+class Snapshot(BaseModel):
+    tree: str
+    skipped: list[SkippedFile] = []
+    submodules: list[str] = []
+    warnings: list[str] = []
+
+
+class Entry(BaseModel):
+    """One path that differs between two snapshots (None: absent on that side)."""
+
+    path: str
+    before: str | None
+    after: str | None
+    before_mode: str | None
+    after_mode: str | None
+
+
+def shadow_dir(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[str]) -> Path:
+    """Where the shadow repository of a workspace lives (one per real path)."""
+    real = os.path.realpath(workspace)
+    key = hashlib.sha256(real.encode()).hexdigest()[:16]
+    return (
+        Path(data_dir).expanduser() / "checkpoints" / f"{Path(real).name[:40] or 'root'}-{key}.git"
+    )
+
+
+@dataclass(frozen=True)
+class Shadow:
+    git_dir: Path
+    root: Path
+
+    def run(
+        self,
+        *args: str,
+        index: str | None = None,
+        env: dict[str, str] | None = None,
+        input: bytes | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[bytes]:
+        full = _base_env()
+        full.update(GIT_DIR=str(self.git_dir), GIT_WORK_TREE=str(self.root))
+        full["GIT_LITERAL_PATHSPECS"] = "1"
+        if index:
+            full["GIT_INDEX_FILE"] = str(self.index_path(index))
+        if env:
+            full.update(env)
+        proc = subprocess.run(
+            [_git_binary(), "-c", "core.quotepath=off", *args],
+            cwd=self.root,
+            env=full,
+            input=input,
+            capture_output=True,
+        )
+        if check and proc.returncode != 0:
+            fake = Repo(self.root, self.git_dir, self.git_dir, self.git_dir / "index")
+            raise git_failure(fake, args, proc.stderr.decode(errors="replace"))
+        return proc
+
+    def out(self, *args: str, index: str | None = None, input: bytes | None = None) -> str:
+        return (
+            self.run(*args, index=index, input=input)
+            .stdout.decode(errors="surrogateescape")
+            .strip()
+        )
+
+    def index_path(self, name: str) -> Path:
+        return self.git_dir / "indexes" / name
+
+    def commit(self, tree: str, message: str, ref: str, parent: str | None = None) -> str:
+        """A commit of `tree` on `ref` in the shadow repo (keeps its objects reachable)."""
+        parents = ["-p", parent] if parent else []
+        commit = self.run(
+            "-c", "commit.gpgSign=false", "commit-tree", tree, *parents, "-F", "-",
+            env=IDENTITY, input=message.encode(),
+        ).stdout.decode().strip()  # fmt: skip
+        self.run("update-ref", ref, commit)
+        return commit
+
+    def blobs(self, items: list[tuple[str, str]]) -> list[bytes]:
+        """Blob contents as they belong in the work tree (smudge/eol applied), in one call."""
+        if not items:
+            return []
+        req = "".join(f"{sha} {path}\n" for sha, path in items).encode()
+        raw = self.run("cat-file", "--batch", "--filters", input=req).stdout
+        out, pos = [], 0
+        for _ in items:
+            nl = raw.index(b"\n", pos)
+            head = raw[pos:nl].split()
+            if len(head) < 3 or head[1] == b"missing":
+                raise InvalidInput(
+                    f"snapshot object {head[0].decode()} is missing from {self.git_dir}",
+                    hint="the shadow repository was removed or pruned; the run cannot be reverted",
+                )
+            size = int(head[2])
+            out.append(raw[nl + 1 : nl + 1 + size])
+            pos = nl + 1 + size + 1
+        return out
+
+    def changes(self, a: str, b: str) -> list[Entry]:
+        """Paths that differ between two trees, with blob ids and modes."""
+        if a == b:
+            return []
+        raw = self.run("diff-tree", "-r", "-z", "--no-renames", a, b).stdout
+        parts = raw.split(b"\0")
+        out: list[Entry] = []
+        for meta, path in zip(parts[0::2], parts[1::2], strict=False):
+            if not meta.startswith(b":"):
+                continue
+            a_mode, b_mode, a_sha, b_sha, _status = meta[1:].decode().split(" ")
+            out.append(
+                Entry(
+                    path=os.fsdecode(path),
+                    before=None if a_sha == ZERO else a_sha,
+                    after=None if b_sha == ZERO else b_sha,
+                    before_mode=None if a_mode == "000000" else a_mode,
+                    after_mode=None if b_mode == "000000" else b_mode,
+                )
+            )
+        return out
+
+
+def _user_excludes(root: Path) -> str:
+    """The user's `.git/info/exclude` (when the workspace is a git repository), else ""."""
+    git_path = root / ".git"
+    try:
+        if git_path.is_dir():
+            return (git_path / "info" / "exclude").read_text(errors="replace")
+        if git_path.is_file():  # a worktree or submodule: "gitdir: <path>"
+            line = git_path.read_text(errors="replace").strip()
+            if line.startswith("gitdir:"):
+                gd = Path(line[7:].strip())
+                gd = gd if gd.is_absolute() else root / gd
+                common = gd / "commondir"
+                if common.is_file():
+                    gd = (gd / common.read_text().strip()).resolve()
+                return (gd / "info" / "exclude").read_text(errors="replace")
+    except OSError:
+        pass
+    return ""
+
+
+def open_shadow(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[str]) -> Shadow:
+    """The workspace's shadow repository, created on first use."""
+    ws = Path(workspace).expanduser()
+    if not ws.is_dir():
+        raise InvalidInput(
+            f"workspace {ws} is not a directory", hint="pass an existing project directory"
+        )
+    root = Path(os.path.realpath(ws))
+    git_dir = shadow_dir(data_dir, root)
+    shadow = Shadow(git_dir, root)
+    if not (git_dir / "HEAD").exists():
+        git_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = git_dir.with_name(git_dir.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        proc = subprocess.run(
+            [_git_binary(), "init", "-q", "--bare", str(tmp)], env=_base_env(), capture_output=True
+        )
+        if proc.returncode != 0:
+            raise InvalidInput(
+                f"cannot create the checkpoint repository {git_dir}: "
+                f"{proc.stderr.decode(errors='replace').strip()}",
+                hint="check that the data dir (HARNESS_DATA_DIR) is writable",
+            )
+        for key, value in (
+            ("core.bare", "false"), ("gc.auto", "0"), ("core.autocrlf", "false"),
+            ("core.fsmonitor", "false"), ("core.untrackedCache", "true"),
+            ("core.logAllRefUpdates", "false"), ("maintenance.auto", "false"),
+        ):  # fmt: skip
+            subprocess.run(
+                [_git_binary(), "--git-dir", str(tmp), "config", key, value], env=_base_env()
+            )
+        (tmp / "indexes").mkdir(exist_ok=True)
+        (tmp / "workspace").write_text(str(root) + "\n")
+        try:
+            os.rename(tmp, git_dir)
+        except OSError:  # another process created it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    _sync_excludes(shadow, data_dir)
+    return shadow
+
+
+def _sync_excludes(shadow: Shadow, data_dir: str | os.PathLike[str]) -> None:
+    """info/exclude = the user's excludes + the data dir when it lies inside the workspace."""
+    text = _user_excludes(shadow.root)
+    data = os.path.realpath(data_dir)
+    if os.path.commonpath([data, str(shadow.root)]) == str(shadow.root) and data != str(
+        shadow.root
+    ):
+        text += f"\n/{os.path.relpath(data, shadow.root)}/\n"
+    path = shadow.git_dir / "info" / "exclude"
+    try:
+        if path.read_text(errors="replace") == text:
+            return
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def snapshot(
+    shadow: Shadow,
+    index: str,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    seed: str | None = None,
+) -> Snapshot:
+    """Write the work tree as a tree in the shadow repo using the private index `index`.
+
+    `seed` names another index to start from (a copy), so a one-off snapshot is warm too.
+    """
+    path = shadow.index_path(index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if seed and not path.exists() and shadow.index_path(seed).exists():
+        shutil.copyfile(shadow.index_path(seed), path)
+    warnings: list[str] = []
+    listed = shadow.run("ls-files", "-z", "-m", "-o", "--exclude-standard", index=index).stdout
+    skipped: list[SkippedFile] = []
+    excludes: list[str] = []
+    entries = [e for e in listed.split(b"\0") if e]
+    if len(entries) > MANY_UNTRACKED:
+        top = sorted({os.fsdecode(e).split("/", 1)[0] for e in entries})[:5]
+        warnings.append(
+            f"{len(entries)} changed or untracked files (under {', '.join(top)}...); "
+            "add generated directories such as node_modules/ to .gitignore to keep checkpoints fast"
+        )
+    for raw in entries:
+        rel = os.fsdecode(raw)
+        if rel.endswith("/"):  # a nested repository: recorded as a gitlink, contents not
+            continue
+        try:
+            st = os.lstat(shadow.root / rel)
+        except OSError:
+            continue
+        if st.st_size > max_file_bytes and not os.path.islink(shadow.root / rel):
+            excludes.append(rel)
+            skipped.append(
+                SkippedFile(path=rel, size=st.st_size, reason=f"larger than {max_file_bytes} bytes")
+            )
+    specs = ["." if not excludes else ":(top)", *(f":(exclude,literal,top){p}" for p in excludes)]
+    proc = shadow.run(
+        "-c", "advice.addEmbeddedRepo=false", "add", "-A", "--ignore-errors",
+        "--pathspec-from-file=-", "--pathspec-file-nul",
+        index=index, env={"GIT_LITERAL_PATHSPECS": "0"},
+        input="\0".join(specs).encode(), check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip()
+        unreadable = [ln for ln in err.splitlines() if "unable to" in ln or "error:" in ln]
+        if not unreadable:
+            raise git_failure(
+                Repo(shadow.root, shadow.git_dir, shadow.git_dir, path), ("add",), err
+            )
+        warnings.extend(unreadable[:20])
+    tree = shadow.out("write-tree", index=index)
+    submodules: list[str] = []
+    if (shadow.root / ".gitmodules").exists() or any(e.endswith(b"/") for e in entries):
+        staged = shadow.run("ls-files", "-z", "-s", index=index).stdout
+        for entry in filter(None, staged.split(b"\0")):
+            meta, _, p = entry.partition(b"\t")
+            if meta.startswith(GITLINK.encode()):
+                submodules.append(os.fsdecode(p))
+        if submodules:
+            warnings.append(
+                f"submodules/nested repositories are recorded by commit only: {', '.join(submodules[:5])}"
+            )
+    return Snapshot(tree=tree, skipped=skipped, submodules=submodules, warnings=warnings)
+
+
+def drop_index(shadow: Shadow, index: str) -> None:
+    shadow.index_path(index).unlink(missing_ok=True)
