@@ -1,0 +1,82 @@
+"""Property: for any interleaving of agent tool calls and user edits, revert leaves every path
+the user touched as the user last left it and every path only the agent touched as before the run.
+
+Agent, user and initial contents come from disjoint alphabets: an edit that reproduces the other
+party's exact bytes is indistinguishable by content, which no snapshot scheme can attribute.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness_ls.workspace import revert
+
+from .attribution_sim import SimRun, git, make_repo
+
+PATHS = ["a.txt", "b.txt", "new.txt", "d/deep.txt"]
+INITIAL = {"a.txt": "p-a\n", "b.txt": "p-b\n"}
+
+op = st.tuples(
+    st.sampled_from(["agent_write", "agent_delete", "user_write", "user_delete", "step"]),
+    st.sampled_from(PATHS),
+    st.integers(0, 3),
+)
+
+
+def read(ws: Path, rel: str) -> str | None:
+    p = ws / rel
+    return p.read_text() if p.exists() else None
+
+
+def put(ws: Path, rel: str, text: str | None) -> None:
+    p = ws / rel
+    if text is None:
+        p.unlink(missing_ok=True)
+        return
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(op, min_size=1, max_size=12))
+def test_revert_keeps_user_paths_and_restores_agent_only_paths(ops):
+    with tempfile.TemporaryDirectory() as t:
+        ws = make_repo(Path(t) / "ws", commit=False)
+        for rel, text in INITIAL.items():
+            put(ws, rel, text)
+        git(ws, "add", "-A")
+        git(ws, "commit", "-qm", "init")
+        pre = {p: read(ws, p) for p in PATHS}
+        run = SimRun(Path(t) / "data", ws)
+        run.start_step(0)
+        user_last: dict[str, str | None] = {}
+        agent_touched: set[str] = set()
+        step = 0
+        for i, (kind, path, n) in enumerate(ops):
+            if kind == "step":
+                step += 1
+                run.start_step(step)
+            elif kind.startswith("agent"):
+                text = None if kind == "agent_delete" else f"agent-{i}-{n}\n"
+                run.call(lambda w, p=path, x=text: put(w, p, x), "shell")
+                agent_touched.add(path)
+            else:
+                text = None if kind == "user_delete" else f"user-{i}-{n}\n"
+                if read(ws, path) != text:  # a no-op "edit" is no edit
+                    put(ws, path, text)
+                    user_last[path] = text
+        run.finish()
+        revert(Path(t) / "data", ws, run.run_id, run.events)
+        for path in PATHS:
+            if path in user_last:
+                assert read(ws, path) == user_last[path], (path, ops)
+            elif path in agent_touched:
+                assert read(ws, path) == pre[path], (path, ops)
+            else:
+                assert read(ws, path) == pre[path], (path, ops)
+        again = revert(Path(t) / "data", ws, run.run_id, run.events)
+        assert not again.applied
