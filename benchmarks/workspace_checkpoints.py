@@ -1,6 +1,10 @@
-"""Checkpoint / diff / revert cost on a synthetic repository (prints figures, asserts nothing).
+"""Per-tool-call snapshot cost and revert cost on a synthetic repository (prints figures only).
 
-.venv/bin/python benchmarks/workspace_checkpoints.py [--files 5000] [--changed 50]
+.venv/bin/python benchmarks/workspace_checkpoints.py [--files 5000] [--calls 100] [--repeat 100]
+
+Each mutating tool call costs two snapshots (before and after) of the whole work tree into the
+shadow repository; "warm" means the run's private index already exists (every call but a run's
+first). The revert figure is a 100-call run (one file written per call) reverted from its log.
 """
 
 from __future__ import annotations
@@ -11,31 +15,29 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
-from harness_ls.workspace import checkpoint, diff, finalize, revert
-from harness_ls.workspace.gc import delete_run
+from harness_ls.workspace import revert, run_diff
+from harness_ls.workspace.checkpoints import FINAL, call_after, call_before, step_checkpoint
 
 
 def git(ws: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=ws, check=True, capture_output=True)
 
 
-def timed(fn, repeat: int = 5) -> tuple[float, float]:
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t) * 1000)
-    return statistics.median(runs), max(runs)
+def pct(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=5000)
-    ap.add_argument("--changed", type=int, default=50)
+    ap.add_argument("--calls", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=100)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
-        ws = Path(t)
+        ws, data = Path(t) / "ws", Path(t) / "data"
+        ws.mkdir()
         git(ws, "init", "-q")
         for i in range(args.files):
             d = ws / f"pkg{i % 50}"
@@ -43,37 +45,70 @@ def main() -> None:
             (d / f"mod{i}.py").write_text(f"# module {i}\n" + "x = 1\n" * 40)
         git(ws, "add", ".")
         git(ws, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "init")
-        print(f"repo: {args.files} tracked files, {args.changed} changed per step")
+        print(f"repo: {args.files} tracked files")
+        time.sleep(1.5)  # a real repo's files are not seconds old (git's racy-clean re-hashing)
 
-        n = iter(range(10_000))
-        med, worst = timed(lambda: checkpoint(ws, "bench", next(n)))
-        print(f"checkpoint, clean tree:           median {med:7.1f} ms   max {worst:7.1f} ms")
-
-        for i in range(args.changed):
-            (ws / f"pkg{i % 50}" / f"mod{i}.py").write_text(f"# changed {i}\n")
-        (ws / "untracked").mkdir()
-        for i in range(args.changed):
-            (ws / "untracked" / f"new{i}.txt").write_text(f"new {i}\n")
-        med, worst = timed(lambda: checkpoint(ws, "bench", next(n)))
-        print(
-            f"checkpoint, {args.changed} modified + {args.changed} new: median {med:7.1f} ms   max {worst:7.1f} ms"
-        )
-
-        delete_run(ws, "bench")
-        git(ws, "stash", "-u", "-q")
-        checkpoint(ws, "run", 0)
-        for i in range(args.changed):
-            (ws / f"pkg{i % 50}" / f"mod{i}.py").write_text(f"# agent {i}\n")
-        finalize(ws, "run")
-        med, _ = timed(lambda: diff(ws, "run"))
-        print(f"diff of the run ({args.changed} files):     median {med:7.1f} ms")
-        med, _ = timed(lambda: revert(ws, "run", dry_run=True))
-        print(f"revert plan ({args.changed} files):         median {med:7.1f} ms")
         t0 = time.perf_counter()
-        report = revert(ws, "run")
+        call_before(data, ws, "cold")
         print(
-            f"revert applied ({args.changed} files):      {(time.perf_counter() - t0) * 1000:7.1f} ms  ok={report.ok}"
+            f"first snapshot in a workspace:    {(time.perf_counter() - t0) * 1000:7.1f} ms (hashes every file)"
         )
+        t0 = time.perf_counter()
+        call_before(data, ws, "second")
+        print(
+            f"first snapshot of a later run:    {(time.perf_counter() - t0) * 1000:7.1f} ms (index seeded)"
+        )
+
+        singles, pairs = [], []
+        for i in range(args.repeat):
+            t0 = time.perf_counter()
+            before = call_before(data, ws, "bench")
+            t1 = time.perf_counter()
+            (ws / f"pkg{i % 50}" / f"mod{i}.py").write_text(f"# call {i}\n")
+            t2 = time.perf_counter()
+            call_after(data, ws, "bench", before)
+            t3 = time.perf_counter()
+            singles += [(t1 - t0) * 1000, (t3 - t2) * 1000]
+            pairs.append((t1 - t0 + t3 - t2) * 1000)
+        print(
+            f"one snapshot, warm:          median {statistics.median(singles):6.1f} ms  "
+            f"p95 {pct(singles, 0.95):6.1f} ms  max {max(singles):6.1f} ms"
+        )
+        print(
+            f"per tool call (before+after): median {statistics.median(pairs):6.1f} ms  "
+            f"p95 {pct(pairs, 0.95):6.1f} ms  max {max(pairs):6.1f} ms"
+        )
+
+        events: list[SimpleNamespace] = []
+        rid = "run100"
+
+        def ev(type_: str, data_: dict, call_id: str | None = None) -> None:
+            events.append(SimpleNamespace(type=type_, data=data_, call_id=call_id, step_id="st_0"))
+
+        ev("checkpoint.created", {**step_checkpoint(data, ws, rid, "0"), "step": 0})
+        for i in range(args.calls):
+            cid = f"call_{i}"
+            b = call_before(data, ws, rid)
+            ev("checkpoint.before", {**b, "tool": "write_file"}, cid)
+            target = ws / f"pkg{i % 50}" / f"mod{i + 1000}.py"
+            target.write_text(f"# agent {i}\n")
+            ev("checkpoint.delta", {**call_after(data, ws, rid, b), "tool": "write_file"}, cid)
+            if i % 10 == 0:
+                (ws / f"user{i}.txt").write_text("the user's\n")
+        ev("checkpoint.created", {**step_checkpoint(data, ws, rid, FINAL), "step": None})
+        t0 = time.perf_counter()
+        d = run_diff(data, ws, rid, events)
+        print(f"diff of a {args.calls}-call run:        {(time.perf_counter() - t0) * 1000:7.1f} ms  "
+              f"({sum(len(c.paths) for c in d.calls)} agent files, {len(d.user_paths)} user files)")  # fmt: skip
+        t0 = time.perf_counter()
+        report = revert(data, ws, rid, events, dry_run=True)
+        print(
+            f"revert plan, {args.calls} calls:         {(time.perf_counter() - t0) * 1000:7.1f} ms"
+        )
+        t0 = time.perf_counter()
+        report = revert(data, ws, rid, events)
+        print(f"revert applied, {args.calls} calls:      {(time.perf_counter() - t0) * 1000:7.1f} ms  "
+              f"ok={report.ok} files={len(report.files)}")  # fmt: skip
 
 
 if __name__ == "__main__":

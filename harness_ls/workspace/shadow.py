@@ -202,6 +202,7 @@ def open_shadow(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[s
             ("core.bare", "false"), ("gc.auto", "0"), ("core.autocrlf", "false"),
             ("core.fsmonitor", "false"), ("core.untrackedCache", "true"),
             ("core.logAllRefUpdates", "false"), ("maintenance.auto", "false"),
+            ("index.version", "4"),
         ):  # fmt: skip
             subprocess.run(
                 [_git_binary(), "--git-dir", str(tmp), "config", key, value], env=_base_env()
@@ -247,18 +248,20 @@ def snapshot(
     """
     path = shadow.index_path(index)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if seed and not path.exists() and shadow.index_path(seed).exists():
-        shutil.copyfile(shadow.index_path(seed), path)
+    if not path.exists():
+        _seed_index(shadow, path, seed)
     warnings: list[str] = []
-    listed = shadow.run("ls-files", "-z", "-m", "-o", "--exclude-standard", index=index).stdout
+    # only new (untracked-in-the-shadow) files are size-checked before hashing: a full `-m`
+    # stat pass would double the cost of every snapshot, and `add -A` does that pass anyway
+    listed = shadow.run("ls-files", "-z", "-o", "--exclude-standard", index=index).stdout
     skipped: list[SkippedFile] = []
     excludes: list[str] = []
     entries = [e for e in listed.split(b"\0") if e]
     if len(entries) > MANY_UNTRACKED:
         top = sorted({os.fsdecode(e).split("/", 1)[0] for e in entries})[:5]
         warnings.append(
-            f"{len(entries)} changed or untracked files (under {', '.join(top)}...); "
-            "add generated directories such as node_modules/ to .gitignore to keep checkpoints fast"
+            f"{len(entries)} new files (under {', '.join(top)}...); add generated directories "
+            "such as node_modules/ to .gitignore to keep checkpoints fast"
         )
     for raw in entries:
         rel = os.fsdecode(raw)
@@ -301,6 +304,23 @@ def snapshot(
                 f"submodules/nested repositories are recorded by commit only: {', '.join(submodules[:5])}"
             )
     return Snapshot(tree=tree, skipped=skipped, submodules=submodules, warnings=warnings)
+
+
+def _seed_index(shadow: Shadow, path: Path, seed: str | None) -> None:
+    """Start a new private index from `seed`, else from the newest index of this workspace:
+    its cached stat data spares re-hashing every file on a run's first snapshot."""
+    candidates = [shadow.index_path(seed)] if seed else []
+    try:
+        others = [p for p in path.parent.iterdir() if p.is_file() and not p.name.endswith(".lock")]
+        candidates += sorted(others, key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        pass
+    for src in candidates:
+        try:
+            shutil.copyfile(src, path)
+            return
+        except OSError:
+            continue
 
 
 def drop_index(shadow: Shadow, index: str) -> None:
