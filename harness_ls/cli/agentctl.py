@@ -16,12 +16,12 @@ from typing import Any
 
 EXIT_CODES_HELP = """exit codes:
   0    success (attach: the run completed)
-  1    the run failed / was cancelled, a check failed, a revert stopped on conflicts
+  1    the run failed / was cancelled, a check failed
   2    usage error or bad input (flags, invalid spec, missing file)
   3    cannot reach the daemon (agentd or an editor's harness-ls)
   4    the daemon rejected the token (or needs one)
   5    unknown run, session, approval or checkpoint
-  6    conflict: already exists, already answered, or busy
+  6    conflict: already exists, already answered, busy, or revert kept your edits
   130  detached with Ctrl-C (the run keeps going)"""
 
 EPILOG = f"""examples:

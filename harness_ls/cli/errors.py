@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 OK = 0
-FAILED = 1  # the run failed / was cancelled, doctor found problems, revert stopped on conflicts
+FAILED = 1  # the run failed / was cancelled, doctor found problems
 USAGE = 2  # bad flags or bad input (invalid spec, missing file, ...)
 UNREACHABLE = 3  # no daemon answered at the URL
 TOKEN_REJECTED = 4  # the daemon wants a token / rejected ours
@@ -20,12 +20,12 @@ DETACHED = 130  # Ctrl-C: stopped following (the run goes on)
 
 EXIT_CODES: dict[int, str] = {
     OK: "success (attach: the run completed)",
-    FAILED: "the run failed or was cancelled/interrupted, a check failed, or a revert stopped",
+    FAILED: "the run failed or was cancelled/interrupted, or a check failed",
     USAGE: "usage error or bad input (flags, invalid spec, missing file)",
     UNREACHABLE: "cannot reach the daemon (agentd or an editor's harness-ls)",
     TOKEN_REJECTED: "the daemon rejected the token (or needs one)",
     NOT_FOUND: "unknown run, session, approval or checkpoint",
-    CONFLICT: "conflict: already exists, already answered, or busy",
+    CONFLICT: "conflict: already exists, already answered, busy, or revert kept your edits",
     DETACHED: "detached with Ctrl-C (the run keeps going)",
 }
 

@@ -96,8 +96,8 @@ def render_agents_md(facts: ProjectFacts, root: Path, sections: list[SpecSection
         f"Run the tests (`{test}`) before declaring a step done."
         if test
         else "Run the project's tests before declaring a step done.",
-        "Do not commit, push or rewrite git history: harness-ls checkpoints the working tree on "
-        "`refs/harness/<run>/<n>` and the user reviews with `agentctl diff` / `agentctl revert`.",
+        "Do not commit, push or rewrite git history: harness-ls snapshots the working tree around "
+        "every tool call and the user reviews with `agentctl diff` / `agentctl revert`.",
         "Diagrams are code: edit `docs/diagrams/*.mmd`, then run `scripts/render-diagrams`; never "
         "edit the PNGs by hand.",
         *facts.conventions,

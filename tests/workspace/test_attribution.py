@@ -303,3 +303,25 @@ def test_gc_removes_shadow_refs_of_old_runs_and_keeps_asked_ones(ws, data):
     refs = subprocess.run(["git", "--git-dir", str(shadow_dir(data, ws)), "for-each-ref"],
                           capture_output=True, text=True).stdout  # fmt: skip
     assert "run_old" not in refs and "run_keep" in refs
+
+
+def test_dashboard_diff_hides_the_diagram_hash_file_unless_a_tool_wrote_it(ws, data):
+    from harness_ls.workspace import combined_diff, load_changes
+
+    run = SimRun(data, ws)
+    run.start_step(0)
+    run.call(write("docs/diagrams/x.mmd", "graph TD; a-->b\n"), "write_file", "docs/diagrams/x.mmd")
+
+    def render(w: Path) -> None:
+        write("docs/diagrams/.hashes.json", '{"x.mmd": "1"}\n')(w)
+        write("docs/diagrams/x.png", b"\x89PNG fake")(w)
+
+    run.call(render, "render_diagrams")
+    text = combined_diff(load_changes(data, ws, run.run_id, run.events))
+    assert "docs/diagrams/x.mmd" in text and "docs/diagrams/x.png" in text
+    assert ".hashes.json" not in text
+    run.call(
+        write("docs/diagrams/.hashes.json", "{}\n"), "write_file", "docs/diagrams/.hashes.json"
+    )
+    text = combined_diff(load_changes(data, ws, run.run_id, run.events))
+    assert ".hashes.json" in text
