@@ -7,10 +7,10 @@ run ends "completed with warnings" instead of silently linking PNGs that do not 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +83,18 @@ async def render(stream: Any, workspace: Path, step_id: str | None) -> Any:
     folder = workspace / DIAGRAMS_DIR
     if not folder.is_dir():
         return None
+    from harness_ls.agent.repo import harness_write
     from harness_ls.workspace.diagrams import render_diagrams
 
     try:
-        result = await asyncio.to_thread(render_diagrams, folder, root=workspace)
+        result = await harness_write(
+            stream,
+            workspace,
+            "render_diagrams",
+            step_id,
+            partial(render_diagrams, root=workspace),
+            folder,
+        )
     except Exception as exc:  # noqa: BLE001 - docs are best effort; said, never fatal
         await _log(stream, "diagrams.failed", f"{type(exc).__name__}: {exc}", step_id)
         return None
@@ -138,5 +146,9 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
             first = error.splitlines()[0] if error else "render failed"
             out.warnings.append(f"diagram docs/diagrams/{name} does not render: {first}")
     out.paths = sorted(line[3:] for line in set(await changed_files(ws)) - before)
-    out.links_fixed = await asyncio.to_thread(relink_docs, ws, out.paths)
+    from harness_ls.agent.repo import harness_write
+
+    out.links_fixed = await harness_write(
+        stream, ws, "relink_docs", step.id, relink_docs, ws, out.paths
+    )
     return out

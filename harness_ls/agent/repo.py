@@ -94,20 +94,23 @@ async def run_watched(ctx: Any, tool: Any, args: Any, ev: dict[str, Any]) -> Any
             await asyncio.shield(_snap_after(ctx, before, ev))
 
 
-async def watch_harness_write(stream: Any, workspace: Path, run_id: str, name: str) -> Any:
-    """Snapshot before a write the harness makes for the run itself (diagram rendering);
-    pass the result to `end_harness_write`."""
+async def harness_write(
+    stream: Any, workspace: Path, name: str, step_id: str | None, fn: Any, *args: Any
+) -> Any:
+    """Run `fn(*args)` in a thread as a write the harness makes for the run (diagram rendering,
+    link fixing), snapshotted like a tool call so its files count as the run's, not the user's."""
     from types import SimpleNamespace
 
-    ctx = SimpleNamespace(stream=stream, workspace=workspace, owner_id=run_id)
-    ev = {"call_id": f"call_{name}_{id(ctx):x}", "step_id": None}
-    return ctx, ev, await _snap_before(ctx, name, ev)
+    from harness_ls.agent.ids import new_id
 
-
-async def end_harness_write(watch: Any) -> None:
-    ctx, ev, before = watch
-    if before is not None:
-        await _snap_after(ctx, before, ev)
+    ctx = SimpleNamespace(stream=stream, workspace=workspace, owner_id=stream.id)
+    ev = {"call_id": new_id("call"), "step_id": step_id}
+    before = await _snap_before(ctx, name, ev)
+    try:
+        return await asyncio.to_thread(fn, *args)
+    finally:
+        if before is not None:
+            await asyncio.shield(_snap_after(ctx, before, ev))
 
 
 async def _snap_before(ctx: Any, name: str, ev: dict[str, Any]) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ from harness_ls.workspace.shadow import Entry, Shadow, open_shadow
 
 # Written by the harness itself while rendering diagrams; shown only when a tool call wrote them.
 BOOKKEEPING = ("docs/diagrams/.hashes.json",)
-HARNESS_TOOLS = ("render_diagrams",)
+HARNESS_TOOLS = ("render_diagrams", "relink_docs")
 
 
 class CallDelta(BaseModel):

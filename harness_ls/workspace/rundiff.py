@@ -43,7 +43,7 @@ class RunDiff(BaseModel):
                 lines.append(f"### step {c.step}")
             flag = "" if c.complete else "  (unfinished call: end inferred from the next snapshot)"
             lines.append(f"## call {c.call_id} ({c.tool}){flag}")
-            lines.append(c.text.rstrip("\n") if c.text.strip() else "   (no file changes)")
+            lines.append(c.text.rstrip("\n") if c.text.strip() else "   (no diff recorded)")
             if c.uncertain:
                 lines.append("   owner unknown, not claimed: " + ", ".join(c.uncertain))
         if self.user_paths:
@@ -74,6 +74,8 @@ def run_diff(
     shadow = changes.shadow()
     mode = ("--stat=100",) if stat else ("-p",)
     for c in scope:
+        if not c.files and not c.uncertain:
+            continue  # a call that changed nothing (a test run, a read-only command)
         paths = [f.path for f in c.files]
         text = ""
         if paths and c.after:

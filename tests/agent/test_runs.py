@@ -50,7 +50,7 @@ async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo,
     # mutating tool call; the step's diff is that call's delta
     checkpoints = [e.data for e in evs if e.type == "checkpoint.created"]
     assert [c["name"] for c in checkpoints] == ["0", "1", "final"]
-    deltas = [e for e in evs if e.type == "checkpoint.delta"]
+    deltas = [e for e in evs if e.type == "checkpoint.delta" and e.data["files"]]
     assert [[f["path"] for f in d.data["files"]] for d in deltas] == [["greet.txt"]]
     from harness_ls.workspace import run_diff
 
