@@ -10,6 +10,7 @@ first). The revert figure is a 100-call run (one file written per call) reverted
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -23,6 +24,13 @@ from harness_ls.workspace.checkpoints import FINAL, call_after, call_before, ste
 
 def git(ws: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=ws, check=True, capture_output=True)
+
+
+def cpu_ms() -> float:
+    """CPU time of finished child processes (the git commands): the cost on an idle machine,
+    unlike wall time on a box shared by many jobs."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1000
 
 
 def pct(values: list[float], q: float) -> float:
@@ -59,24 +67,29 @@ def main() -> None:
             f"first snapshot of a later run:    {(time.perf_counter() - t0) * 1000:7.1f} ms (index seeded)"
         )
 
-        singles, pairs = [], []
+        singles, pairs, cpu_pairs = [], [], []
         for i in range(args.repeat):
-            t0 = time.perf_counter()
+            c0, t0 = cpu_ms(), time.perf_counter()
             before = call_before(data, ws, "bench")
             t1 = time.perf_counter()
             (ws / f"pkg{i % 50}" / f"mod{i}.py").write_text(f"# call {i}\n")
             t2 = time.perf_counter()
             call_after(data, ws, "bench", before)
-            t3 = time.perf_counter()
+            t3, c1 = time.perf_counter(), cpu_ms()
             singles += [(t1 - t0) * 1000, (t3 - t2) * 1000]
             pairs.append((t1 - t0 + t3 - t2) * 1000)
+            cpu_pairs.append(c1 - c0)
         print(
-            f"one snapshot, warm:          median {statistics.median(singles):6.1f} ms  "
+            f"one snapshot, warm, wall:          median {statistics.median(singles):6.1f} ms  "
             f"p95 {pct(singles, 0.95):6.1f} ms  max {max(singles):6.1f} ms"
         )
         print(
-            f"per tool call (before+after): median {statistics.median(pairs):6.1f} ms  "
+            f"per tool call (before+after), wall: median {statistics.median(pairs):6.1f} ms  "
             f"p95 {pct(pairs, 0.95):6.1f} ms  max {max(pairs):6.1f} ms"
+        )
+        print(
+            f"per tool call (before+after), CPU:  median {statistics.median(cpu_pairs):6.1f} ms  "
+            f"p95 {pct(cpu_pairs, 0.95):6.1f} ms  (git child processes)"
         )
 
         events: list[SimpleNamespace] = []
@@ -105,8 +118,9 @@ def main() -> None:
         print(
             f"revert plan, {args.calls} calls:         {(time.perf_counter() - t0) * 1000:7.1f} ms"
         )
-        t0 = time.perf_counter()
+        c0, t0 = cpu_ms(), time.perf_counter()
         report = revert(data, ws, rid, events)
+        print(f"revert applied, CPU of git:  {cpu_ms() - c0:7.1f} ms")
         print(f"revert applied, {args.calls} calls:      {(time.perf_counter() - t0) * 1000:7.1f} ms  "
               f"ok={report.ok} files={len(report.files)}")  # fmt: skip
 
