@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from harness_ls.errors import NotFound
 from harness_ls.workspace.checkpoints import FINAL, live_tree
-from harness_ls.workspace.shadow import Entry, Shadow, open_shadow
+from harness_ls.workspace.shadow import Entry, Shadow
+from harness_ls.workspace.shadow import shadow_dir as shadow_dir_of
 
 # Written by the harness itself while rendering diagrams; shown only when a tool call wrote them.
 BOOKKEEPING = ("docs/diagrams/.hashes.json",)
@@ -161,7 +162,13 @@ def load_changes(
         run_id=run_id, workspace=str(workspace), shadow_dir=shadow_dir, marks=marks
     )
     if shadow_dir and not Path(shadow_dir).is_dir():
-        changes.shadow_dir = str(open_shadow(data_dir, workspace).git_dir)
+        here = shadow_dir_of(data_dir, workspace)
+        if not here.is_dir():
+            raise NotFound(
+                f"the checkpoints of run {run_id} are gone ({shadow_dir} does not exist)",
+                hint="they were deleted (data dir removed or moved); nothing can be diffed or reverted",
+            )
+        changes.shadow_dir = str(here)
     for call_id in order:
         ev, before = befores[call_id]
         d = deltas.get(call_id)

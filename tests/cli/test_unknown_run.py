@@ -25,3 +25,17 @@ def test_unknown_run_is_not_found_on_every_verb(daemon, workspace, argv):
     assert proc.returncode == 5, (argv, proc.stdout, proc.stderr)
     assert f"no run '{RID}'" in proc.stderr, (argv, proc.stderr)
     assert "Traceback" not in proc.stderr
+
+
+def test_revert_refuses_a_run_that_is_still_going(daemon, workspace, tmp_path):
+    from tests.cli.conftest import DOCS, DONE, PLAN, WRITE, ok, script
+
+    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
+    run_id = ok(daemon.cli("run", "--workspace", ".", "--spec", "specs/greet/spec.md",
+                           "--model", model, cwd=workspace)).stdout.strip()  # fmt: skip
+    approval = daemon.wait_approval(run_id)
+    busy = daemon.cli("revert", run_id, cwd=workspace)
+    assert busy.returncode == 6 and "is still waiting approval" in busy.stderr, busy.stderr
+    assert f"agentctl cancel {run_id}" in busy.stderr
+    ok(daemon.cli("revert", "--dry-run", run_id, cwd=workspace))  # looking is fine
+    ok(daemon.cli("approve", "--step", approval["id"], run_id, cwd=workspace))

@@ -145,6 +145,20 @@ def _run_log(app: Any, run_id: str, explicit: str | None) -> tuple[Path, list[An
     return ws, full_events(store.reader("run", run_id))
 
 
+def _refuse_live_run(app: Any, run_id: str, dry_run: bool) -> None:
+    """A run still writing would race the revert: ask to cancel it first. (A run whose process
+    died holds no writer lock: its log is final and reverting it is safe.)"""
+    from harness_ls.store import RunStore
+    from harness_ls.store.lock import is_locked
+
+    store = RunStore(app.data_dir)
+    status = store.get("run", run_id).status
+    alive = is_locked(store.stream_dir("run", run_id) / ".lock")
+    if not dry_run and alive and status in ("created", "running", "waiting_approval"):
+        raise CliError(f"run {run_id} is still {status.replace('_', ' ')}; not reverting under it",
+                       exit_code=ex.CONFLICT, hint=f"agentctl cancel {run_id}, then revert")  # fmt: skip
+
+
 def diff(app: Any) -> int:
     from harness_ls.workspace import run_diff
 
@@ -168,6 +182,7 @@ def revert(app: Any) -> int:
 
     a = app.args
     ws, events = _run_log(app, a.run_id, a.workspace)
+    _refuse_live_run(app, a.run_id, a.dry_run)
     report = run_revert(
         app.data_dir, ws, a.run_id, events, a.step, force=a.force, dry_run=a.dry_run
     )
