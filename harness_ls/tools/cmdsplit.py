@@ -1,4 +1,5 @@
-"""A small, conservative shell splitter: the fallback when `tools.shellparse` is not available.
+"""Simple commands for display: from `tools.shellparse` (tree-sitter-bash), or a small,
+conservative splitter when that parser cannot be loaded.
 
 It splits a command line into simple commands at `;`, newlines, `&&`, `||`, `|`, `|&` and `&`
 outside quotes, and each command into words and redirections. Anything it cannot read with
@@ -10,8 +11,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import Any
 
+_TOP = {"", "pipeline", "background"}
+_NESTED = {"subshell", "$()", "`", "<()", ">()", "eval"}
 _REDIRECT = re.compile(r"^(\d*)(>>|>\||>&|<>|<<<|<<-|<<|<&|>|<|&>>|&>)$")
 
 
@@ -25,7 +29,12 @@ class Part:
     joiner: str = ""  # operator after this command: ; && || | |& & or ""
     background: bool = False
     opaque: bool = False
-    notes: tuple[str, ...] = field(default=())
+    context: str = (
+        ""  # "" top level; "$()", "subshell", "bash -c"... nested; a wrapper name when derived
+    )
+    shown: bool = True  # False: unwrapped from its parent (sudo X, env X, a shell fed by a pipe)
+    listed: bool = True  # a title lists it (False: it sits inside a listed command's text)
+    reason: str = ""  # why the parser could not decide this part
 
 
 def split_source(source: str) -> list[tuple[str, str, bool]]:
@@ -160,3 +169,76 @@ def parse(source: str) -> list[Part]:
             )
         )
     return parts
+
+
+def parts_of(source: str) -> list[Part]:
+    """The shared parser's parts when it loads, else the fallback splitter's."""
+    try:
+        from harness_ls.tools.shellparse import parse_command
+    except ImportError:  # tree-sitter missing: the conservative splitter still shows every part
+        return parse(source)
+    try:
+        parsed = parse_command(source)
+    except Exception:  # noqa: BLE001 - a parser failure must never block showing the approval
+        return parse(source)
+    if not parsed.parts:
+        return parse(source)
+    return _adapt(source, parsed)
+
+
+def _adapt(source: str, parsed: Any) -> list[Part]:
+    """Shellparse parts in source order. A part is *listed* (in titles, with the operator after
+    it read from the source gap) unless it sits inside a listed part's text; parts unwrapped from a
+    wrapper (`sudo X`, `env X`, a shell fed by a pipe) are kept for flags but not shown."""
+    out: list[Part] = []
+    spans: list[tuple[int, int] | None] = []
+    cursor = 0
+    parent = (0, 0)
+    for p in parsed.parts:
+        ctx = p.context or ""
+        prev = out[-1] if out else None
+        derived = not (ctx in _TOP or ctx in _NESTED or ctx.endswith(" -c"))
+        if ctx == "eval" and prev is not None and prev.text == p.text:
+            derived = True  # `eval "$x"` repeated as its own opaque payload
+        span = None
+        if not derived:
+            at = source.find(p.text, cursor) if ctx in _TOP else source.find(p.text, parent[0])
+            inside = at >= 0 and ctx not in _TOP and parent[0] <= at < parent[1]
+            if at >= 0 and not inside:
+                span = (at, at + len(p.text))
+                parent, cursor = span, span[1]
+        out.append(
+            Part(
+                argv=tuple(p.argv),
+                text=p.text,
+                redirects=tuple((r.op, r.target) for r in p.redirects),
+                background=bool(p.background),
+                opaque=bool(p.opaque) or bool(parsed.opaque),
+                context="" if span is not None else ctx,
+                shown=not derived,
+                listed=span is not None,
+                reason=p.opaque or parsed.opaque or "",
+            )
+        )
+        spans.append(span)
+    if not any(spans):  # nothing located in the source: list every shown part
+        return [replace(p, listed=p.shown, context="" if p.shown else p.context) for p in out]
+    found = [i for i, sp in enumerate(spans) if sp is not None]
+    for n, i in enumerate(found):
+        end = spans[i][1]  # type: ignore[index]
+        nxt = spans[found[n + 1]][0] if n + 1 < len(found) else len(source)  # type: ignore[index]
+        gap = source[end:nxt]
+        joiner = _joiner(gap) if n + 1 < len(found) else ("&" if out[i].background else "")
+        # tree-sitter-bash hangs `a && b > f` on the whole list; bash gives `> f` to b only
+        flat = gap.replace(" ", "")
+        own = tuple(r for r in out[i].redirects if f"{r[0]}{r[1]}" in flat)
+        out[i] = replace(out[i], joiner=joiner, redirects=own)
+    return out
+
+
+def _joiner(gap: str) -> str:
+    g = gap.replace(">&", "").replace("&>", "")
+    for op in ("&&", "||", "|&", "|", ";", "&"):
+        if op in g:
+            return op
+    return ";" if "\n" in gap or g.strip(" \t)(}{") else ""

@@ -48,6 +48,7 @@ _WRITE_OPS = (">", ">>", ">|", "&>", "&>>", "<>")
 _LABELS: dict[str, tuple[Level, str]] = {
     "hidden": ("danger", "hidden or control characters"),
     "homoglyph": ("danger", "look-alike (non-ASCII) characters in a command name"),
+    "mixed_script": ("danger", "mixes writing systems in one word"),
     "pipe_to_shell": ("danger", "pipes into a shell or interpreter"),
     "privilege": ("danger", "runs as another user (sudo/su/doas)"),
     "outside": ("danger", "writes outside the workspace"),
@@ -59,7 +60,6 @@ _LABELS: dict[str, tuple[Level, str]] = {
     "opaque": ("warn", "has parts that cannot be analysed (substitutions, subshells)"),
     "multiline": ("warn", "multi-line input"),
     "long": ("warn", "very long input"),
-    "mixed_script": ("danger", "mixes writing systems in one word"),
 }
 
 
@@ -76,7 +76,8 @@ class CommandPart(BaseModel):
     text: str
     name: str
     redirects: list[str] = []
-    joiner: str = ""
+    joiner: str = ""  # operator after it (; && || | &) when it is a top-level command
+    context: str = ""  # "" top level, else where it is nested: "$()", "subshell", "bash -c"...
     flags: list[str] = []
 
 
@@ -95,58 +96,6 @@ class ApprovalView(BaseModel):
     warning: str | None = None
     body: str = ""  # the full command or diff, revealed, padding collapsed
     path: str | None = None
-
-
-def _parse(source: str) -> list[cmdsplit.Part]:
-    """The shared parser (tools.shellparse) when present, else the conservative fallback."""
-    try:
-        from harness_ls.tools.shellparse import parse_command  # type: ignore[import-not-found]
-    except ImportError:
-        return cmdsplit.parse(source)
-    try:
-        parsed = parse_command(source)
-    except Exception:  # noqa: BLE001 - a parser failure must never block showing the approval
-        return cmdsplit.parse(source)
-    return _from_shellparse(source, parsed)
-
-
-def _from_shellparse(source: str, parsed: Any) -> list[cmdsplit.Part]:
-    """Adapt ParsedCommand.parts; the operator between parts is read from the source gaps."""
-    parts = list(getattr(parsed, "parts", ()) or ())
-    if not parts:
-        return cmdsplit.parse(source)
-    out, pos = [], 0
-    spans = []
-    for p in parts:
-        text = str(getattr(p, "text", "") or " ".join(p.argv))
-        at = source.find(text, pos)
-        spans.append((at, at + len(text)) if at >= 0 else (pos, pos))
-        pos = spans[-1][1] if at >= 0 else pos
-    for i, p in enumerate(parts):
-        gap = source[spans[i][1] : spans[i + 1][0]] if i + 1 < len(parts) else ""
-        joiner = _joiner(gap)
-        if getattr(p, "background", False):
-            joiner = "&"
-        redirects = tuple((str(r.op), str(r.target)) for r in getattr(p, "redirects", ()) or ())
-        out.append(
-            cmdsplit.Part(
-                argv=tuple(str(a) for a in p.argv),
-                text=str(getattr(p, "text", "") or ""),
-                redirects=redirects,
-                joiner=joiner,
-                background=bool(getattr(p, "background", False)),
-                opaque=bool(getattr(p, "opaque", False)) or bool(getattr(parsed, "opaque", False)),
-            )
-        )
-    return out
-
-
-def _joiner(gap: str) -> str:
-    g = gap.strip(" \t)(}{")
-    for op in ("&&", "||", "|&", "|", ";", "&"):
-        if op in g:
-            return op
-    return ";" if "\n" in gap or g else ""
 
 
 def _name(argv: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
@@ -243,6 +192,8 @@ def _short_word(word: str, cap: int = 40) -> str:
 
 
 def _short_part(part: cmdsplit.Part) -> str:
+    if hidden_chars(part.text):  # every word holding a hidden character stays visible
+        return _row_text(part)
     argv = part.argv
     if not argv:
         return _short_word(part.text or "(empty)")
@@ -257,7 +208,9 @@ def _short_part(part: cmdsplit.Part) -> str:
     elif rest:
         words.append("…")
     words += [
-        f"{op}{_short_word(t)}" for op, t in part.redirects if op.lstrip("0123456789") in _WRITE_OPS
+        f"{op} {_short_word(t)}"
+        for op, t in part.redirects
+        if op.lstrip("0123456789") in _WRITE_OPS
     ]
     return " ".join(words)
 
@@ -296,29 +249,42 @@ def _flag_list(codes: dict[str, list[str]]) -> list[RiskFlag]:
 def shell_view(command: str, workspace: str | os.PathLike[str] | None = None) -> ApprovalView:
     """The view of a shell command: every simple command, flags, counts and the revealed text."""
     ws = os.fspath(workspace) if workspace is not None else None
-    parts = [p for p in _parse(command) if p.argv or p.text.strip() or p.redirects]
+    parts = [p for p in cmdsplit.parts_of(command) if p.argv or p.text.strip() or p.redirects]
     codes: dict[str, list[str]] = {}
-    shown: list[CommandPart] = []
+    rows: list[CommandPart] = []
+    shown_parts: list[cmdsplit.Part] = []
     prev = ""
     for p in parts:
-        flags = _part_flags(p, prev, ws)
-        short = _short_part(p)
+        flags = _part_flags(p, prev if p.listed else "", ws)
+        if not p.shown and p.context in SHELLS and "input" in p.reason:
+            flags.append("pipe_to_shell")  # the parser saw a shell reading piped text
+        if not p.shown and not rows:
+            continue
+        owner = p if p.shown else None
+        if owner is None and "pipe_to_shell" in flags:
+            flags = [f for f in flags if f != "opaque"]  # said more precisely by pipe_to_shell
+        short = _short_part(p) if owner is not None else _short_part(shown_parts[-1])
         for f in flags:
-            codes.setdefault(f, [])
             what = f"{short} ({_non_ascii(p.argv[0])})" if f == "homoglyph" else short
-            if what not in codes[f]:
+            if what not in codes.setdefault(f, []):
                 codes[f].append(what)
+        if owner is None:  # unwrapped from the row above: its flags are that row's flags
+            rows[-1].flags += [f for f in flags if f not in rows[-1].flags]
+            continue
+        shown_parts.append(p)
+        if p.listed:
+            prev = p.joiner
         name, _ = _name(p.argv)
-        shown.append(
+        rows.append(
             CommandPart(
-                text=reveal(" ".join(p.text.split(" ")) if p.text else " ".join(p.argv)),
+                text=_row_text(p),
                 name=reveal(name),
                 redirects=[f"{op} {reveal(t)}" for op, t in p.redirects],
-                joiner=p.joiner,
+                joiner=p.joiner if p.listed else "",
+                context=p.context,
                 flags=flags,
             )
         )
-        prev = p.joiner
     hidden, warning = _hidden(command)
     if hidden:
         codes["hidden"] = hidden
@@ -327,19 +293,19 @@ def shell_view(command: str, workspace: str | os.PathLike[str] | None = None) ->
         codes["multiline"] = [f"{lines} lines"]
     if len(command) > LONG_CHARS:
         codes["long"] = [f"{len(command)} characters"]
+    listed = [p for p in parts if p.listed] or [p for p in parts if p.shown]
     pieces = []
-    for i, p in enumerate(parts):
-        last = i + 1 == len(parts)
-        pieces.append(
-            _short_part(p) + (f" {p.joiner}" if p.joiner and (not last or p.joiner == "&") else "")
-        )
+    for i, p in enumerate(listed):
+        last = i + 1 == len(listed)
+        joiner = f" {p.joiner}" if p.joiner and (not last or p.joiner == "&") else ""
+        pieces.append(_short_part(p) + joiner)
     title = " ".join(pieces) or "(empty command)"
     if "\n" not in command and len(command) <= SHORT_CHARS and not hidden_chars(command):
         title = command.strip() or title  # short enough to show whole
-    pipelines = sum(1 for p in parts if p.joiner not in ("|", "|&")) or len(parts)
+    pipelines = sum(1 for p in listed if p.joiner not in ("|", "|&")) or len(listed)
     if pipelines > 1:
         title += f" ({pipelines} commands)"
-    simple = f" ({len(parts)} simple commands)" if len(parts) != pipelines else ""
+    simple = f" ({len(rows)} simple commands)" if len(rows) != pipelines else ""
     return ApprovalView(
         kind="shell",
         title=title,
@@ -348,12 +314,20 @@ def shell_view(command: str, workspace: str | os.PathLike[str] | None = None) ->
         commands=pipelines,
         lines=lines,
         chars=len(command),
-        parts=shown,
+        parts=rows,
         flags=_flag_list(codes),
         hidden=hidden,
         warning=warning,
         body=collapse_blank_runs(reveal(command)),
     )
+
+
+def _row_text(p: cmdsplit.Part) -> str:
+    """One line per simple command: its text plus redirections the parser kept apart."""
+    text = p.text or " ".join(p.argv)
+    extra = [f"{op} {t}" for op, t in p.redirects if f"{op}{t}" not in text.replace(" ", "")]
+    full = " ".join([text, *extra])
+    return reveal(full).replace("\n", "⟨LF⟩")
 
 
 def write_view(summary: str, path: str | None, diff: str | None) -> ApprovalView:
