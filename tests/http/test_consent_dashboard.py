@@ -119,9 +119,9 @@ def keep_screenshot(shot: Path, name: str) -> None:
         shutil.copyfile(shot, DOCS_DIR / name)
 
 
-async def check_card(page, run_id: str, must_see: list[str], warned: bool) -> None:
+async def check_card(page, run_id: str, approval_id: str, must_see: list[str], warned: bool):
     await page.goto(f"{page.url.split('#')[0]}#/runs/{run_id}")
-    card = page.locator(".approval").first
+    card = page.locator(f".approval[data-approval-id='{approval_id}']")
     await card.wait_for()
     text = await card.inner_text()
     for part in must_see:
@@ -142,19 +142,20 @@ async def test_every_payload_shows_its_dangerous_part_and_a_warning(
     runs = [
         (shell_run(daemon, tmp_path, n, cmd), n, see, warned) for n, cmd, see, warned in PAYLOADS
     ]
-    for run_id, *_ in runs:
-        wait_pending(daemon, run_id)
+    runs = [(run_id, wait_pending(daemon, run_id)["id"], *rest) for run_id, *rest in runs]
     ctx = await browser.new_context(**(PHONE if device == "phone" else DESKTOP))
     page = await ctx.new_page()
     await login(page, daemon.url)
-    for run_id, name, see, warned in runs:
-        await check_card(page, run_id, see, warned)
+    for run_id, approval_id, name, see, warned in runs:
+        await check_card(page, run_id, approval_id, see, warned)
         # the long plan-step title wraps instead of widening the page
         assert "Refactor_x_x_x_x_x_x_x_x_x_x_x_x_x_x_x_x_x_x_x_x" in await page.inner_text(".steps")
         width = await page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         assert width[0] <= width[1], width
         shot = tmp_path / f"consent-{name}-{device}.png"
-        await page.locator(".approval").first.screenshot(path=str(shot))
+        await page.locator(f".approval[data-approval-id='{approval_id}']").screenshot(
+            path=str(shot)
+        )
         keep_screenshot(shot, shot.name)
     await ctx.close()
 
