@@ -9,7 +9,9 @@ occur in the input, so a model cannot forge a marker. Mixed-script words (a Cyri
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 _NAMES = {
     0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x09: "TAB", 0x0B: "VT", 0x0C: "FF", 0x0D: "CR",
@@ -21,6 +23,7 @@ _ZERO_WIDTH = {0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0
 _MARKER_BRACKETS = {0x27E8, 0x27E9}  # ⟨ ⟩: escaped so the input cannot forge a marker
 
 
+@lru_cache(maxsize=4096)
 def kind_of(ch: str) -> str | None:
     """Why `ch` needs a marker ("control", "bidi", "zero-width", ...), or None for plain text."""
     cp = ord(ch)
@@ -58,21 +61,26 @@ def describe(ch: str) -> str:
     return f"U+{cp:04X} {name}".rstrip()
 
 
+_CANDIDATE = re.compile(r"[^\n\x20-\x7e]")  # only these need a closer look (fast on big diffs)
+
+
 def reveal(text: str, *, keep_tabs: bool = False) -> str:
     """`text` with every hidden or control character replaced by a visible marker (newlines stay)."""
-    out = []
-    for ch in text:
+
+    def sub(m: re.Match[str]) -> str:
+        ch = m.group()
         if kind_of(ch) is None or (keep_tabs and ch == "\t"):
-            out.append(ch)
-        else:
-            out.append(marker(ch))
-    return "".join(out)
+            return ch
+        return marker(ch)
+
+    return _CANDIDATE.sub(sub, text)
 
 
 def hidden_chars(text: str) -> dict[str, int]:
     """Distinct hidden characters that warrant a warning (tabs do not), described, with counts."""
     found: dict[str, int] = {}
-    for ch in text:
+    for m in _CANDIDATE.finditer(text):
+        ch = m.group()
         if ch == "\t" or kind_of(ch) is None:
             continue
         key = describe(ch)
