@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from harness_ls.tools.consent_text import safe
+from harness_ls.tools.consent_text import visible
 from harness_ls.usage import tokens_text
 
 CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
@@ -93,16 +93,6 @@ class Style:
                 line = self.bold(line)
             out.append(indent + line)
         return "\n".join(out)
-
-
-def _visible(obj: Any) -> Any:
-    if isinstance(obj, str):
-        return safe(obj)
-    if isinstance(obj, dict):
-        return {k: _visible(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_visible(v) for v in obj]
-    return obj
 
 
 def _isatty(stream: Any) -> bool:
@@ -190,7 +180,7 @@ class EventPrinter:
     def __call__(self, ev: dict[str, Any]) -> None:
         handler = getattr(self, "on_" + ev.get("type", "").replace(".", "_"), None)
         if handler is not None:
-            ev = _visible(ev)  # a model's ESC/CR/bidi characters never reach the terminal raw
+            ev = visible(ev)  # a model's ESC/CR/bidi characters never reach the terminal raw
             handler(ev, ev.get("data") or {})
 
     # ---- runs -----------------------------------------------------------------------------

@@ -86,3 +86,14 @@ def plain(view: ApprovalView, *, max_body_lines: int | None = None) -> str:
 def safe(text: Any) -> str:
     """Any other string bound for a terminal or an editor: control characters made visible."""
     return reveal(str(text if text is not None else ""), keep_tabs=True)
+
+
+def visible(obj: Any) -> Any:
+    """A JSON-like value (an event) with every string passed through `safe`."""
+    if isinstance(obj, str):
+        return safe(obj)
+    if isinstance(obj, dict):
+        return {k: visible(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [visible(v) for v in obj]
+    return obj
