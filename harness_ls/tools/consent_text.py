@@ -88,10 +88,14 @@ def safe(text: Any) -> str:
     return reveal(str(text if text is not None else ""), keep_tabs=True)
 
 
+_TERMINAL = frozenset({"control", "bidi"})  # what can rewrite or reorder a terminal's display
+
+
 def visible(obj: Any) -> Any:
-    """A JSON-like value (an event) with every string passed through `safe`."""
+    """A JSON-like value (an event) with control and bidi characters in every string revealed.
+    Approval views are already fully revealed; this covers model text, tool output, notes."""
     if isinstance(obj, str):
-        return safe(obj)
+        return reveal(obj, keep_tabs=True, kinds=_TERMINAL)
     if isinstance(obj, dict):
         return {k: visible(v) for k, v in obj.items()}
     if isinstance(obj, list):

@@ -64,12 +64,15 @@ def describe(ch: str) -> str:
 _CANDIDATE = re.compile(r"[^\n\x20-\x7e]")  # only these need a closer look (fast on big diffs)
 
 
-def reveal(text: str, *, keep_tabs: bool = False) -> str:
-    """`text` with every hidden or control character replaced by a visible marker (newlines stay)."""
+def reveal(text: str, *, keep_tabs: bool = False, kinds: frozenset[str] | None = None) -> str:
+    """`text` with every hidden or control character replaced by a visible marker (newlines stay);
+    with `kinds`, only characters of those kinds (e.g. {"control", "bidi"} for a chat transcript,
+    where a zero-width joiner inside an emoji is harmless)."""
 
     def sub(m: re.Match[str]) -> str:
         ch = m.group()
-        if kind_of(ch) is None or (keep_tabs and ch == "\t"):
+        kind = kind_of(ch)
+        if kind is None or (keep_tabs and ch == "\t") or (kinds is not None and kind not in kinds):
             return ch
         return marker(ch)
 

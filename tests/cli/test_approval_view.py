@@ -71,8 +71,15 @@ def test_event_printer_reveals_control_characters_in_any_event():
     p({"type": "message", "data": {"role": "assistant", "content": "hi\x1b]0;pwned\x07\r\u202e"}})
     p({"type": "approval.requested", "run_id": "r", "step_id": "s",
        "data": {"approval_id": "s", "tool": "shell", "preview": {"command": ANSI}}})  # fmt: skip
+    p(
+        {
+            "type": "message",
+            "data": {"role": "assistant", "content": "family \U0001f468\u200d\U0001f469"},
+        }
+    )
     text = "".join(out)
     assert "hi⟨ESC⟩]0;pwned⟨BEL⟩⟨CR⟩⟨U+202E⟩" in text
+    assert "family \U0001f468\u200d\U0001f469" in text  # a joiner in chat text is harmless
     assert not any(ch in text for ch in "\x1b\x07\r\u202e")
 
 
