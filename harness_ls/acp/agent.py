@@ -152,21 +152,26 @@ class HarnessAcpAgent:
                 task.cancel()  # answered elsewhere first: the editor's answer no longer matters
 
     async def _ask(self, session_id: str, ev: dict[str, Any], tr: Translator) -> None:
+        from acp import text_block, tool_content
         from acp.schema import PermissionOption, ToolCallUpdate
+
+        from harness_ls.tools.consent_text import as_view, plain, safe
 
         d = ev.get("data") or {}
         aid = d.get("approval_id") or ev.get("call_id")
-        preview = d.get("preview") or {}
         options = [
             PermissionOption(option_id="allow_once", name="Allow once", kind="allow_once"),
             PermissionOption(option_id="allow_always", name="Allow similar", kind="allow_always"),
             PermissionOption(option_id="reject_once", name="Reject", kind="reject_once"),
         ]
         call_id = ev.get("call_id") or aid
+        # the same approval view as the dashboard, the CLI and the LSP (tools/consent_text.py)
+        view = as_view(d)
         tool_call = ToolCallUpdate(
             tool_call_id=call_id,
-            title=str(preview.get("summary") or d.get("tool") or "approval"),
+            title=view.title or safe(d.get("tool") or "approval"),
             status="pending",
+            content=[tool_content(text_block(plain(view)))],
         )
         response = await self.conn.request_permission(
             session_id=session_id, tool_call=tool_call, options=options

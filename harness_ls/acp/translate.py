@@ -20,10 +20,14 @@ _STEP_STATUS = {"done": "completed", "completed": "completed", "failed": "comple
 
 
 def tool_title(name: str, args: dict[str, Any]) -> str:
-    if name == "shell":
-        return f"shell: {args.get('command', '')}"[:300]
+    if name == "shell":  # every command named, hidden characters revealed, never a prefix
+        from harness_ls.tools.consent import shell_view
+
+        return f"shell: {shell_view(str(args.get('command', ''))).title}"
     if args.get("path"):
-        return f"{name} {args['path']}"
+        from harness_ls.tools.reveal import reveal
+
+        return f"{name} {reveal(str(args['path']))}"
     if "__" in name:  # an MCP tool: server__tool
         server, _, tool = name.partition("__")
         return f"mcp:{server}.{tool}"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from harness_ls.errors import Conflict, InvalidInput, NotFound
+from harness_ls.tools.consent import ApprovalView, view_of
 
 if TYPE_CHECKING:
     from harness_ls.store import EventStream
@@ -44,6 +45,7 @@ class PendingApproval(BaseModel):
     session_id: str | None = None
     tool: str
     preview: Any  # tools.ActionPreview (kind, summary, path, diff, command, range)
+    view: ApprovalView | None = None  # what every surface shows (tools.consent)
     workspace: str | None = None
     spec_path: str | None = None
     spec_line: int | None = None
@@ -122,6 +124,7 @@ class ApprovalBroker:
             session_id=session_id,
             tool=tool,
             preview=preview,
+            view=view_of(preview, workspace),
             workspace=workspace,
             spec_path=spec_path,
             spec_line=spec_line,
@@ -142,6 +145,7 @@ class ApprovalBroker:
                         "approval_id": id,
                         "tool": tool,
                         "preview": _dump(preview),
+                        "view": _dump(approval.view),
                         "spec_path": spec_path,
                         "spec_line": spec_line,
                         **(data or {}),

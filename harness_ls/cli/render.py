@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from harness_ls.tools.consent_text import visible
 from harness_ls.usage import tokens_text
 
 CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
@@ -179,6 +180,7 @@ class EventPrinter:
     def __call__(self, ev: dict[str, Any]) -> None:
         handler = getattr(self, "on_" + ev.get("type", "").replace(".", "_"), None)
         if handler is not None:
+            ev = visible(ev)  # a model's ESC/CR/bidi characters never reach the terminal raw
             handler(ev, ev.get("data") or {})
 
     # ---- runs -----------------------------------------------------------------------------
@@ -323,14 +325,12 @@ class EventPrinter:
         )
 
     def on_approval_requested(self, ev: dict, d: dict) -> None:
-        p = d.get("preview") or {}
-        self.line(
-            f"  {self.s.yellow('? approval needed')}: {d.get('tool', '')} — {p.get('summary', '')}"
-        )
-        if p.get("command"):
-            self.line(f"      $ {p['command']}")
-        if p.get("diff"):
-            self.line(self.s.diff(str(p["diff"]).rstrip("\n"), indent="      "))
+        from harness_ls.cli.approval_text import approval_lines
+
+        head, *rest = approval_lines(self.s, d)
+        self.line(f"  {head}")
+        for line in rest:
+            self.line(line)
         approve, deny = answer_command(ev)
         self.line(f"    approve: {self.s.bold(approve)}")
         self.line(f"    deny:    {deny}")

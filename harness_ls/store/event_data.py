@@ -96,6 +96,7 @@ class ApprovalRequested(EventData):
     approval_id: str | None = None
     tool: str | None = None
     preview: dict[str, Any] = Field(default_factory=dict)
+    view: dict[str, Any] | None = None  # tools.consent.ApprovalView: what every surface shows
     spec_path: str | None = None
     spec_line: int | None = None
 

@@ -18,6 +18,7 @@ import time
 from pydantic import Field
 
 from harness_ls.tools.base import ActionPreview, Tool, ToolArgs, ToolContext, ToolResult
+from harness_ls.tools.consent import shell_view
 
 MAX_TIMEOUT = 3600.0
 KILL_GRACE = 2.0
@@ -115,7 +116,8 @@ class Shell(Tool):
         timeout = args.timeout or ctx.shell_timeout
         return ActionPreview(
             kind="shell",
-            summary=f"run `{_one_line(args.command)}` in {ctx.workspace} (timeout {timeout:g}s)",
+            summary=f"run `{shell_view(args.command).title}` in {ctx.workspace} "
+            f"(timeout {timeout:g}s)",
             command=args.command,
         )
 
@@ -168,8 +170,3 @@ class Shell(Tool):
             data=data,
             error_code=None if code == 0 else "exit_code",
         )
-
-
-def _one_line(command: str) -> str:
-    flat = " ".join(command.split())
-    return flat if len(flat) <= 160 else flat[:157] + "..."

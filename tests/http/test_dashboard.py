@@ -38,15 +38,16 @@ def free_port() -> int:
 class Daemon:
     """agentd on a fixed port so it can be restarted under an open page."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None) -> None:
         self.tmp = tmp_path
+        self.env = env or {}  # extra environment, e.g. OPENAI_BASE_URL of a fake model server
         self.port = free_port()
         self.data = tmp_path / "data"
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
     def start(self) -> None:
-        env = clean_env(self.tmp, HARNESS_AUTH_TOKEN=TOKEN)
+        env = clean_env(self.tmp, HARNESS_AUTH_TOKEN=TOKEN, **self.env)
         self.proc = subprocess.Popen(
             [*AGENTD, "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data)],
             cwd=self.tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

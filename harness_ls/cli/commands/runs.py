@@ -123,17 +123,19 @@ def approvals(app: Any) -> int:
     if not pending:
         app.out("no pending approvals")
         return ex.OK
+    from harness_ls.cli.approval_text import approval_lines
     from harness_ls.cli.render import answer_command
+    from harness_ls.tools.consent_text import safe
 
     for p in pending:
-        owner = p.get("run_id") or p.get("session_id")
-        summary = (p.get("preview") or {}).get("summary", "")
-        app.out(
-            f"{app.style.yellow('?')} {p.get('tool')} — {summary}  {app.style.dim(owner or '')}"
-        )
+        owner = safe(p.get("run_id") or p.get("session_id") or "")
+        head, *rest = approval_lines(app.style, p, indent="    ")
+        app.out(f"{head}  {app.style.dim(owner)}")
+        for line in rest:
+            app.out(line)
         ev = {"run_id": p.get("run_id"), "session_id": p.get("session_id"),
               "data": {"approval_id": p.get("id")}}  # fmt: skip
-        app.out(f"    {answer_command(ev)[0]}")
+        app.out(f"    {safe(answer_command(ev)[0])}")
     return ex.OK
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
+from harness_ls.tools.consent_text import as_view, safe, text_lines
+
 if TYPE_CHECKING:
     from harness_ls.core import Harness
     from harness_ls.lsp.server import HarnessLanguageServer
@@ -51,21 +53,43 @@ def anchor(approval: Any) -> tuple[str, int, int] | None:
     return None
 
 
-def message(approval: Any) -> str:
-    preview = approval.preview
-    summary = _attr(preview, "summary") or approval.tool
-    command = _attr(preview, "command")
-    diff = _attr(preview, "diff")
-    lines = [f"Approval needed ({approval.tool}): {summary}"]
-    if command:
-        lines.append(f"$ {command}")
-    if diff:
-        dl = diff.splitlines()
-        lines.extend(dl[:MAX_DIFF_LINES])
-        if len(dl) > MAX_DIFF_LINES:
-            lines.append(f"... {len(dl) - MAX_DIFF_LINES} more diff lines (see the dashboard)")
+def message(approval: Any, *, max_body_lines: int | None = MAX_DIFF_LINES) -> str:
+    """The approval view as text (tools.consent_text): the same parts and flags as the CLI."""
+    view = as_view(approval)
+    lines = [f"Approval needed ({safe(approval.tool)}): {view.title}"]
+    lines += [text for _, text in text_lines(view, max_body_lines=max_body_lines)]
     lines.append(f"id {approval.id}: use the Approve / Deny code actions, or `agentctl approve`")
     return "\n".join(lines)
+
+
+def hover(ls: HarnessLanguageServer, uri: str, line: int) -> t.Hover | None:
+    """Hover on an approval's lines: the whole view, nothing cut, in a fence it cannot escape."""
+    from harness_ls.lsp.runtime import runtime
+
+    rt = runtime(ls)
+    if rt.harness is None:
+        return None
+    texts = []
+    for approval in rt.harness.pending_approvals():
+        where = anchor(approval)
+        if where is None or where[0] != uri or not (where[1] <= line <= where[2]):
+            continue
+        texts.append(message(approval, max_body_lines=None))
+    if not texts:
+        return None
+    return t.Hover(
+        contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=fenced("\n\n".join(texts)))
+    )
+
+
+def fenced(body: str) -> str:
+    """`body` in a code fence longer than any backtick run inside it."""
+    best = run = 0
+    for ch in body:
+        run = run + 1 if ch == "`" else 0
+        best = max(best, run)
+    fence = "`" * max(3, best + 1)
+    return f"{fence}text\n{body}\n{fence}"
 
 
 def approval_diagnostics(ls: HarnessLanguageServer, uri: str) -> list[t.Diagnostic]:

@@ -1,4 +1,5 @@
-"""Hover on a section heading says what belongs in that section."""
+"""Hover on a section heading says what belongs in that section; on a pending approval's
+lines, the whole approval view."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
 def register(server: HarnessLanguageServer) -> None:
     @server.feature(t.TEXT_DOCUMENT_HOVER)
     def hover(ls: HarnessLanguageServer, params: t.HoverParams):
+        from harness_ls.lsp.features import approvals
+
+        shown = approvals.hover(ls, params.text_document.uri, params.position.line)
+        if shown is not None:
+            return shown
         state = ls.spec_state(params.text_document.uri)
         if state is None:
             return None

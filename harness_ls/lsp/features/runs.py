@@ -117,7 +117,8 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
                 view.steps_done += 1
             elif event.type == "approval.requested":
                 view.state = "waiting_approval"
-                view.step = f"waiting for approval: {(data.get('preview') or {}).get('summary') or data.get('tool')}"
+                shown = (data.get("view") or {}).get("title") or data.get("tool")
+                view.step = f"waiting for approval: {shown}"  # the approval view's title
             elif event.type == "approval.resolved":
                 view.state = "running"
             elif event.type == "verify.started":

@@ -1,0 +1,456 @@
+"""Shell commands parsed into the simple commands bash would run, so policy decides on a parse.
+
+A string matcher sees `pytest -q\\nrm -rf x` as one command; bash runs two. tree-sitter-bash (the
+grammar Codex CLI uses for its safe-command check) splits across `;` `&&` `||` `|` `&`, newlines,
+subshells, `$(…)`, backticks, process substitution and here-docs; `bash -c '…'`, `eval '…'` and
+wrappers (`env`, `command`, `xargs`, `find -exec`, `timeout`, `sudo`…) are unwrapped so the command
+they run is a part of its own. What cannot be known before running (a variable in command
+position, `eval "$x"`) is marked opaque with the reason; callers must not allow opaque commands.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import tree_sitter_bash
+from tree_sitter import Language, Node, Parser
+
+MAX_DEPTH = 8  # nested `bash -c` / `eval` payloads before giving up (opaque)
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox"})
+_GLOB = frozenset("*?[{")
+_RISKY_VARS = frozenset(
+    {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_ENV", "ENV", "IFS", "SHELLOPTS",
+     "BASHOPTS", "PROMPT_COMMAND", "PS4"}
+)  # fmt: skip
+_CONTEXTS = {
+    "$(": "$()",
+    "`": "`",
+    "<(": "<()",
+    ">(": ">()",
+}
+# wrapper -> options that take a value (the value is skipped with the option)
+_WRAPPERS: dict[str, frozenset[str]] = {
+    "env": frozenset({"-u", "--unset", "-C", "--chdir"}),
+    "command": frozenset(),
+    "builtin": frozenset(),
+    "exec": frozenset({"-a"}),
+    "nohup": frozenset(),
+    "setsid": frozenset(),
+    "time": frozenset(),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+    "timeout": frozenset({"-s", "--signal", "-k", "--kill-after"}),
+    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "--user", "--group"}),
+    "doas": frozenset({"-u", "-C"}),
+    "xargs": frozenset(
+        {
+            "-I",
+            "-n",
+            "-P",
+            "-L",
+            "-d",
+            "-a",
+            "-E",
+            "-s",
+            "--max-args",
+            "--max-procs",
+            "--delimiter",
+            "--arg-file",
+            "--max-lines",
+        }
+    ),  # fmt: skip
+    "watch": frozenset({"-n", "--interval", "-d"}),
+    "flock": frozenset({"-w", "--timeout", "-E"}),
+    "chronic": frozenset(),
+    "unbuffer": frozenset(),
+    "strace": frozenset({"-o", "-e", "-p", "-s"}),
+    "ltrace": frozenset({"-o", "-e", "-p", "-s"}),
+}
+_POSITIONAL_FIRST = {"timeout": 1, "flock": 1}  # wrappers taking a positional before the command
+
+
+@dataclass(frozen=True)
+class Redirect:
+    op: str  # ">", ">>", "<", "2>", "&>", "<<" (here-doc), "<<<", ">&" ...
+    target: str  # literal where possible, else the source text
+
+
+@dataclass(frozen=True)
+class SimpleCommand:
+    argv: tuple[str, ...]  # words after quote removal (source text where not literal)
+    text: str  # the exact source slice of this simple command
+    redirects: tuple[Redirect, ...]
+    context: str  # "" top level, or "$()", "`", "<()", "subshell", "bash -c", "eval", "pipeline"...
+    background: bool
+    opaque: str | None  # why this part cannot be decided, else None
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    source: str
+    parts: tuple[SimpleCommand, ...]
+    opaque: str | None  # whole-command parse failure reason, else None
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Parser:
+    return Parser(Language(tree_sitter_bash.language()))
+
+
+@lru_cache(maxsize=512)
+def parse_command(source: str) -> ParsedCommand:
+    """The simple commands of `source`, in source order (nested ones after their parent)."""
+    return _parse(source, "", 0)
+
+
+def _parse(source: str, context: str, depth: int) -> ParsedCommand:
+    if depth > MAX_DEPTH:
+        return ParsedCommand(source, (), f"nested more than {MAX_DEPTH} levels deep")
+    data = source.encode("utf-8", "surrogatepass")
+    tree = _parser().parse(data)
+    walker = _Walker(data, depth)
+    walker.visit(tree.root_node, context, (), False)
+    opaque = None
+    if tree.root_node.has_error:
+        bad = _first_error(tree.root_node)
+        near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
+        opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
+    return ParsedCommand(source, tuple(walker.parts), opaque)
+
+
+def _first_error(node: Node) -> Node | None:
+    if node.type == "ERROR" or node.is_missing:
+        return node
+    for child in node.children:
+        if child.has_error:
+            return _first_error(child)
+    return None
+
+
+class _Walker:
+    def __init__(self, data: bytes, depth: int) -> None:
+        self.data = data
+        self.depth = depth
+        self.parts: list[SimpleCommand] = []
+
+    def text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def visit(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        kind = node.type
+        if kind == "command":
+            self.command(node, ctx, redirs, bg)
+        elif kind == "redirected_statement":
+            own = tuple(self.redirect(r) for r in _redirects(node))
+            for child in node.children:
+                if not child.type.endswith("_redirect"):
+                    self.visit(child, ctx, redirs + own, bg)
+            for r in _redirects(node):
+                self.nested(r, ctx, bg)
+            self.heredoc_payloads(node, ctx, bg)
+        elif kind in ("command_substitution", "process_substitution"):
+            inner = _CONTEXTS.get(node.children[0].type, "$()") if node.children else "$()"
+            self.children(node, inner, (), bg)
+        elif kind == "subshell":
+            self.children(node, "subshell", redirs, bg)
+        elif kind == "pipeline":
+            self.children(node, ctx or "pipeline", redirs, bg)
+        elif kind == "function_definition":
+            self.children(node, "function", (), False)
+        elif kind in ("declaration_command", "unset_command"):
+            self.declaration(node, ctx, redirs, bg)
+        elif kind == "variable_assignment":
+            self.assignment(node, ctx, bg)
+        else:
+            self.children(node, ctx, redirs, bg)
+
+    def children(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        kids = node.children
+        for i, child in enumerate(kids):
+            amp = i + 1 < len(kids) and kids[i + 1].type == "&"
+            self.visit(child, "background" if amp and not ctx else ctx, redirs, bg or amp)
+
+    def add(self, part: SimpleCommand) -> None:
+        self.parts.append(part)
+
+    def command(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        name = node.child_by_field_name("name")
+        words: list[Node] = [name] if name is not None else []
+        words += node.children_by_field_name("argument")
+        own = tuple(self.redirect(r) for r in _redirects(node))
+        for r in _redirects(node):
+            self.nested(r, ctx, bg)
+        opaque = None
+        for assign in (c for c in node.children if c.type == "variable_assignment"):
+            var = assign.child_by_field_name("name")
+            if var is not None and self.text(var) in _RISKY_VARS:
+                opaque = f"sets {self.text(var)} for the command"
+            self.nested(assign, ctx, bg)
+        argv = tuple(self.word(w) for w in words)
+        if name is not None and opaque is None:
+            opaque = self.name_opaque(name)
+        if argv:
+            part = SimpleCommand(argv, self.text(node), redirs + own, ctx, bg, opaque)
+            self.add(part)
+            self.unwrap(part, words, [self.literal(w) for w in words], node, ctx, bg)
+        for w in words:
+            self.nested(w, ctx, bg)
+
+    def name_opaque(self, name: Node) -> str | None:
+        if self.literal(name) is None:
+            return f"the command name {self.text(name)!r} is only known when it runs"
+        for sub in _walk(name):
+            if sub.type == "word" and _GLOB & set(self.text(sub)):
+                return f"the command name {self.text(name)!r} is a glob or brace expansion"
+        return None
+
+    def nested(self, node: Node, ctx: str, bg: bool) -> None:
+        """Commands inside a word: `$(…)`, backticks, `<(…)`."""
+        for sub in _substitutions(node):
+            self.visit(sub, ctx, (), bg)
+
+    def declaration(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        argv, opaque = [], None
+        for child in node.children:
+            if child.type == "variable_assignment":
+                var = child.child_by_field_name("name")
+                if var is not None and self.text(var) in _RISKY_VARS:
+                    opaque = f"sets {self.text(var)} for the commands after it"
+            argv.append(self.word(child))
+            self.nested(child, ctx, bg)
+        self.add(SimpleCommand(tuple(argv), self.text(node), redirs, ctx, bg, opaque))
+
+    def assignment(self, node: Node, ctx: str, bg: bool) -> None:
+        var = node.child_by_field_name("name")
+        if var is not None and self.text(var) in _RISKY_VARS:
+            why = f"sets {self.text(var)} for the commands after it"
+            self.add(SimpleCommand((self.text(node),), self.text(node), (), ctx, bg, why))
+        self.nested(node, ctx, bg)
+
+    def redirect(self, node: Node) -> Redirect:
+        fd = node.child_by_field_name("descriptor")
+        dest = node.child_by_field_name("destination")
+        op = next((c.type for c in node.children if not c.is_named), "")
+        if node.type == "heredoc_redirect":
+            start = next((c for c in node.children if c.type == "heredoc_start"), None)
+            return Redirect("<<", self.text(start).strip("'\"") if start else "")
+        if node.type == "herestring_redirect":
+            body = next((c for c in node.children if c.is_named), None)
+            return Redirect("<<<", self.word(body) if body else "")
+        if dest is None:
+            dest = next((c for c in reversed(node.children) if c.is_named and c != fd), None)
+        return Redirect((self.text(fd) if fd else "") + op, self.word(dest) if dest else "")
+
+    def heredoc_payloads(self, node: Node, ctx: str, bg: bool) -> None:
+        """Backticks in an unquoted here-doc run, but the grammar leaves them as text."""
+        for sub in _walk(node):
+            if sub.type == "heredoc_body" and "`" in self.text(sub):
+                start = (
+                    sub.parent.children[1] if sub.parent and sub.parent.child_count > 1 else None
+                )
+                if start is not None and start.type == "heredoc_start":
+                    if not self.text(start).startswith(("'", '"')):
+                        why = "backticks inside an unquoted here-doc"
+                        self.add(SimpleCommand(("<<",), self.text(sub), (), ctx, bg, why))
+
+    def word(self, node: Node) -> str:
+        value = self.literal(node)
+        return self.text(node) if value is None else value
+
+    def literal(self, node: Node) -> str | None:
+        """The word after quote removal, or None when it expands at run time."""
+        kind = node.type
+        if kind == "command_name":
+            return self.literal(node.children[0]) if node.child_count == 1 else None
+        if kind in ("word", "number"):
+            return _unescape(self.text(node), inside_quotes=False)
+        if kind == "raw_string":
+            return self.text(node)[1:-1]
+        if kind == "ansi_c_string":
+            try:
+                raw = self.text(node)[2:-1]
+                return codecs.decode(raw.encode("latin-1", "backslashreplace"), "unicode_escape")
+            except (UnicodeDecodeError, ValueError):
+                return None
+        if kind in ("string", "translated_string"):
+            out = []
+            for child in node.children:
+                if child.type == "string_content":
+                    out.append(_unescape(self.text(child), inside_quotes=True))
+                elif child.is_named:
+                    return None
+            return "".join(out)
+        if kind == "concatenation":
+            pieces = [self.literal(c) for c in node.children]
+            return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
+        if kind == "variable_assignment":
+            return self.text(node)
+        return None
+
+    def unwrap(
+        self,
+        part: SimpleCommand,
+        words: list[Node],
+        literal: list[str | None],
+        node: Node,
+        ctx: str,
+        bg: bool,
+    ) -> None:
+        """The command a wrapper, a shell `-c`, `eval` or `find -exec` runs, as a part of its own."""
+        argv = part.argv
+        head = argv[0].rsplit("/", 1)[-1]
+        if head == "eval":
+            if any(v is None for v in literal[1:]):
+                self.add(_derived(part, "eval", "eval of text only known when it runs"))
+            else:
+                self.payload(" ".join(argv[1:]), "eval", part, bg)
+        elif head in SHELLS:
+            self.shell(part, words, literal, node, bg)
+        elif head in ("find", "fd"):
+            self.find_exec(part, words, node, bg)
+        elif head in _WRAPPERS:
+            start = _wrapped_start(head, argv)
+            if head == "command" and any(a in ("-v", "-V") for a in argv[1:start]):
+                return
+            if head == "env":
+                for i, a in enumerate(argv[1:start], 1):
+                    if a in ("-S", "--split-string") or a.startswith("--split-string="):
+                        text = a.split("=", 1)[1] if "=" in a else " ".join(argv[i + 1 :])
+                        self.payload(text, "env -S", part, bg)
+                        return
+            if start < len(argv):
+                inner = self.slice(words[start], node)
+                opaque = None if literal[start] is not None else "wrapped command name unknown"
+                rest = SimpleCommand(argv[start:], inner, part.redirects, head, bg, opaque)
+                self.add(rest)
+                self.unwrap(rest, words[start:], literal[start:], node, ctx, bg)
+
+    def shell(self, part: SimpleCommand, words: list[Node], literal: list[str | None],
+              node: Node, bg: bool) -> None:  # fmt: skip
+        argv = part.argv
+        for i, a in enumerate(argv[1:], 1):
+            if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
+                if i + 1 >= len(argv) or literal[i + 1] is None:
+                    self.add(
+                        _derived(part, f"{argv[0]} -c", "shell payload only known when it runs")
+                    )
+                else:
+                    self.payload(argv[i + 1], f"{argv[0]} -c", part, bg)
+                return
+            if not a.startswith("-"):
+                return  # `bash script.sh`: runs a file, decided by rules on this part
+        # no script and no -c: commands come from stdin
+        for r in part.redirects:
+            if r.op == "<<<":
+                self.payload(r.target, f"{argv[0]} <<<", part, bg)
+                return
+        heredoc = [r for r in part.redirects if r.op == "<<"]
+        why = "a shell reading commands from " + ("a here-doc" if heredoc else "its input")
+        self.add(_derived(part, argv[0], why))
+
+    def find_exec(self, part: SimpleCommand, words: list[Node], node: Node, bg: bool) -> None:
+        argv = part.argv
+        i = 1
+        while i < len(argv):
+            if argv[i] in ("-exec", "-execdir", "-ok", "-okdir"):
+                end = i + 1
+                while end < len(argv) and argv[end] not in (";", "+"):
+                    end += 1
+                if end > i + 1:
+                    text = self.slice(words[i + 1], node)
+                    self.add(SimpleCommand(argv[i + 1 : end], text, (), "find -exec", bg, None))
+                i = end
+            i += 1
+
+    def payload(self, text: str, ctx: str, part: SimpleCommand, bg: bool) -> None:
+        inner = _parse(text, ctx, self.depth + 1)
+        self.parts.extend(inner.parts)
+        if inner.opaque:
+            self.add(_derived(part, ctx, f"{ctx} payload: {inner.opaque}"))
+
+    def slice(self, first: Node, node: Node) -> str:
+        return self.data[first.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _derived(part: SimpleCommand, ctx: str, why: str) -> SimpleCommand:
+    return SimpleCommand(part.argv, part.text, part.redirects, ctx, part.background, why)
+
+
+def _wrapped_start(head: str, argv: tuple[str, ...]) -> int:
+    """Index of the wrapped command in a wrapper's argv (len(argv) when there is none)."""
+    takes_value = _WRAPPERS[head]
+    positional = _POSITIONAL_FIRST.get(head, 0)
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            i += 1
+            break
+        if a.startswith("-") and len(a) > 1:
+            i += 2 if (a in takes_value and "=" not in a) else 1
+            continue
+        if head == "env" and "=" in a:
+            i += 1
+            continue
+        if head in ("sudo", "doas") and "=" in a:
+            i += 1
+            continue
+        if positional:
+            positional -= 1
+            i += 1
+            continue
+        break
+    return i
+
+
+def _unescape(text: str, *, inside_quotes: bool) -> str:
+    """Backslash removal as bash does it (inside double quotes only before $ ` " \\ newline)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "\n":
+                i += 2
+                continue
+            if not inside_quotes or nxt in '$`"\\':
+                out.append(nxt)
+                i += 2
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _redirects(node: Node) -> list[Node]:
+    """Redirections of a statement; one after a here-doc start hangs under the here-doc node."""
+    out = []
+    for r in node.children_by_field_name("redirect"):
+        out.append(r)
+        if r.type == "heredoc_redirect":
+            out += [c for c in r.children if c.type.endswith("_redirect")]
+    return out
+
+
+def _substitutions(node: Node) -> Any:
+    """`$(…)`, backticks and `<(…)` inside a word, outermost only (inner ones are found later)."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type in ("command_substitution", "process_substitution"):
+            yield cur
+            continue
+        stack.extend(reversed(cur.children))
+
+
+def _walk(node: Node) -> Any:
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        stack.extend(reversed(cur.children))
