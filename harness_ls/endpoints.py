@@ -1,7 +1,7 @@
 """Endpoint files: how `agentctl` finds a running host (agentd or an editor's harness-ls).
 
 Each host writes `<data_dir>/endpoints/<pid>.json` = {url, pid, kind, started_at} when it starts
-serving and removes it on exit. The token is never written here. Readers skip files whose process
+serving and removes it on exit (0600, in a 0700 folder). The token is never written here. Readers skip files whose process
 is gone (a host killed with -9 cannot clean up).
 """
 
@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness_ls.private import private_dir, write_private
+
 
 def endpoint_dir(data_dir: Path) -> Path:
     return data_dir / "endpoints"
@@ -20,14 +22,11 @@ def endpoint_dir(data_dir: Path) -> Path:
 
 def write_endpoint(data_dir: Path, url: str, kind: str) -> Path:
     folder = endpoint_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / f"{os.getpid()}.json"
     started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps({"url": url, "pid": os.getpid(), "kind": kind, "started_at": started})
-    )
-    os.replace(tmp, path)
+    doc = {"url": url, "pid": os.getpid(), "kind": kind, "started_at": started}
+    write_private(path, json.dumps(doc).encode())
     return path
 
 

@@ -7,6 +7,10 @@ import shutil
 
 import pytest
 
+from harness_ls.testing.owner import install, owner_data_dir
+
+install()  # tests call the hosts they start as their owner (see harness_ls/testing/owner.py)
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -24,6 +28,7 @@ def require_tool(path: str | None, what: str, how: str) -> None:
 def _isolated_data_dir(tmp_path_factory, monkeypatch):
     data = tmp_path_factory.mktemp("harness-data")
     monkeypatch.setenv("HARNESS_DATA_DIR", str(data))
+    owner_data_dir(data)
     for key in (
         "OPENAI_API_KEY",
         "ANTHROPIC_API_KEY",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_ls.errors import InvalidInput, NotFound, Refused
+from harness_ls.private import private_dir, write_private
 
 MAX_BYTES = 20 * 1024 * 1024  # the one upload limit: API, store, CLI messages and docs
 MAX_INLINE_TEXT = 100_000  # characters of a text attachment sent inline
@@ -137,11 +138,9 @@ def store_attachment(
             hint="attach a smaller file or an excerpt",
         )
     final_mime = check_mime(data, name, mime)
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     target = unique_path(directory, safe_name(name))
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    write_private(target, data)
     return {
         "ref": f"attachments/{target.name}",
         "name": target.name,

@@ -57,7 +57,8 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
     g = parser.add_argument_group("global options")
     g.add_argument("--url", default=d(None), help="daemon URL (default: $HARNESS_URL, "
                    "then the endpoint file of a running host, then http://127.0.0.1:8787)")  # fmt: skip
-    g.add_argument("--token", default=d(None), help="auth token (default: $HARNESS_AUTH_TOKEN)")
+    g.add_argument("--token", default=d(None), help="auth token (default: $HARNESS_AUTH_TOKEN, "
+                   "then <data dir>/auth/token, which the daemon creates)")  # fmt: skip
     g.add_argument("--json", action="store_true", default=d(False),
                    help="machine output: one JSON document (NDJSON events when following)")  # fmt: skip
     g.add_argument("--no-color", action="store_true", default=d(False),
@@ -164,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _add(sub, "doctor", _lazy("doctor", "doctor"), "check the setup; each line has a fix",
              "agentctl doctor")  # fmt: skip
+
+    p = _add(sub, "dashboard", _lazy("dashboard", "dashboard"),
+             "open the dashboard, logged in (a one-time login link)",
+             "agentctl dashboard --print")  # fmt: skip
+    p.add_argument("--print", action="store_true", dest="print_only",
+                   help="print the one-time link instead of opening a browser")  # fmt: skip
 
     p = _add(sub, "diff", _lazy("local", "diff"),
              "exactly what the agent changed, per step and tool call (never your edits)",

@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--token-file",
         help="file whose first line is the auth token "
-        "(default $HARNESS_AUTH_TOKEN; required for a non-loopback --listen)",
+        "(default $HARNESS_AUTH_TOKEN, else a token generated once and kept in "
+        "<data dir>/auth/token)",
     )
     p.add_argument(
         "--allow-host",
@@ -121,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra Host name to answer for, e.g. mybox.tail1234.ts.net "
         "(repeatable; '*.example.com' patterns allowed)",
     )
+    p.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve without a token (loopback only; every local user of this machine can then "
+        "read your runs and answer approvals)",
+    )
     p.add_argument("--open", action="store_true", help="open the dashboard in a browser")
     p.add_argument("--model", help="default model for runs (else HARNESS_MODEL / config)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -128,23 +135,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def serve(args: argparse.Namespace) -> int:
+    from harness_ls.auth_token import host_token
     from harness_ls.config import data_dir as resolve_data_dir
+    from harness_ls.config import ensure_data_dir
     from harness_ls.endpoints import remove_endpoint, write_endpoint
     from harness_ls.http.app import create_app
     from harness_ls.http.guards import is_loopback
     from harness_ls.http.server import bind_socket, format_url, start_server
+    from harness_ls.private import loose_warning
 
     host, port = parse_listen(args.listen)
-    token = read_token(args.token_file)
-    if not is_loopback(host) and not token:
+    if args.no_auth and not is_loopback(host):
         raise UsageError(
-            f"refusing to listen on {host} without a token: anyone who can reach that address "
-            "could read your runs and approve commands",
-            hint="set HARNESS_AUTH_TOKEN or pass --token-file, or listen on 127.0.0.1 and use "
+            f"--no-auth is only allowed on a loopback address, not {host}",
+            hint="drop --no-auth (agentd then uses a token), or listen on 127.0.0.1 and use "
             "Tailscale Serve / Cloudflare Tunnel (see docs/remote-cockpit.md)",
         )
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        ensure_data_dir(data_dir)
+    except OSError as exc:
+        raise UsageError(f"cannot create the data dir {data_dir}: {exc.strerror}") from None
+    if (loose := loose_warning(data_dir)) is not None:
+        warn(loose)
+    token, token_source = None, "--no-auth"
+    if not args.no_auth:
+        token, token_source = read_token(args.token_file), f"--token-file {args.token_file}"
+        if token is None:
+            try:
+                token, token_source = host_token(data_dir)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot create the auth token in {data_dir}: {exc.strerror or exc}",
+                    hint="fix the data dir's permissions, or set HARNESS_AUTH_TOKEN",
+                ) from None
     if token and len(token) < MIN_TOKEN_LENGTH:
         warn(f"the token is only {len(token)} characters; use 32+ random characters")
+    if args.no_auth:
+        warn(
+            "--no-auth: every local user and process on this machine can read your runs, "
+            "start sessions and answer approvals; use it only on a single-user machine"
+        )
     allowed = list(args.allow_host)
     if host in ("0.0.0.0", "::") and not allowed:
         warn(
@@ -153,11 +184,6 @@ async def serve(args: argparse.Namespace) -> int:
         )
     if not is_loopback(host) and host not in ("0.0.0.0", "::"):
         allowed.append(host)
-    data_dir = resolve_data_dir(args.data_dir)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the data dir {data_dir}: {exc.strerror}") from None
 
     sock = bind_socket(host, port)  # BindError → one line, exit 2; nothing else has started
     from harness_ls.core import Harness
@@ -175,13 +201,23 @@ async def serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.request_stop)
-    auth = "log in with your token" if token else "no token: loopback only"
+    auth = f"token from {token_source}" if token else "NO AUTH: any local user can use it"
     print(f"agentd: dashboard at {url}/  ({auth}; data dir {data_dir})", flush=True)
+    link = f"{url}/"
+    if token:
+        logins = app.state.settings.logins
+        link = f"{url}/login#nonce={logins.new_nonce()}"
+        print(
+            f"agentd: log in to the dashboard with this one-time link (valid "
+            f"{int(logins.link_ttl)} s; `agentctl dashboard` makes a new one):\n    {link}",
+            file=sys.stderr,
+            flush=True,
+        )
     for name in args.allow_host:
         if "*" not in name:
             print(f"agentd: also answering for https://{name}/ (through your tunnel)", flush=True)
     if args.open:
-        threading.Thread(target=webbrowser.open, args=(f"{url}/",), daemon=True).start()
+        threading.Thread(target=webbrowser.open, args=(link,), daemon=True).start()
     try:
         await server.wait()
     finally:

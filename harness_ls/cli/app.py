@@ -67,9 +67,18 @@ class App:
 
     @property
     def token(self) -> str | None:
+        return self.token_source()[0]
+
+    def token_source(self) -> tuple[str | None, str]:
+        """(token, where from): --token, HARNESS_AUTH_TOKEN, else `<data_dir>/auth/token` —
+        the file the daemon generated, readable by its owner only."""
         self.load_env()
-        raw = getattr(self.args, "token", None) or os.environ.get("HARNESS_AUTH_TOKEN", "")
-        return raw.strip() or None
+        raw = (getattr(self.args, "token", None) or "").strip()
+        if raw:
+            return raw, "--token"
+        from harness_ls.auth_token import client_token
+
+        return client_token(self.data_dir)
 
     def target(self) -> Any:
         from harness_ls.cli.client import discover

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness_ls.private import private_dir
+
 from .files import FileListing, SourceFile, list_files
 from .languages import installed
 from .tags import FileTags, extract
@@ -64,7 +66,7 @@ def _load(path: Path) -> dict[str, list]:
 
 def _save(path: Path, entries: dict[str, list]) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ctx-", suffix=".tmp")
         text = json.dumps({"key": _cache_key(), "files": entries}, separators=(",", ":"))
         with os.fdopen(fd, "w", encoding="utf-8") as fh:  # dumps: json.dump is pure Python

@@ -40,6 +40,7 @@ class Settings:
     max_upload_bytes: int = MAX_ATTACHMENT_BYTES  # one limit for API, store, CLI and docs
     kind: str = "agentd"
     started_at: str = ""
+    logins: Any = None  # http.logins.Logins: dashboard sessions and one-time login links
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from harness_ls.http import openapi
 from harness_ls.http.api import Endpoint, Settings, adapt
 from harness_ls.http.errors import MethodNotAllowed, error_response
 from harness_ls.http.guards import SecurityGuard
+from harness_ls.http.logins import Logins
 from harness_ls.http.routes import approvals, dashboard, runs, sessions, specs, system
 from harness_ls.http.sse import KeepAlive, StreamStats
 
@@ -78,8 +80,16 @@ def create_app(
     max_upload_bytes: int = MAX_ATTACHMENT_BYTES,
     max_json_bytes: int = 1 << 20,
     kind: str = "agentd",
+    logins: Logins | None = None,
 ) -> Starlette:
-    """Build the app. `token=None` means no auth (only sane on loopback; agentd enforces that)."""
+    """Build the app. `token=None` means no auth (`--no-auth`: loopback only, hosts enforce it).
+
+    Dashboard sessions live in `<harness.data_dir>/auth/sessions.json` (memory when the harness
+    has no data dir), unless `logins` is given.
+    """
+    if logins is None:
+        data = getattr(harness, "data_dir", None)
+        logins = Logins(Path(data) / "auth" / "sessions.json" if data else None)
     settings = Settings(
         token=token or None,
         allowed_hosts=tuple(h.strip().lower() for h in allowed_hosts if h.strip()),
@@ -88,6 +98,7 @@ def create_app(
         max_json_bytes=max_json_bytes,
         max_upload_bytes=max_upload_bytes,
         kind=kind,
+        logins=logins,
         started_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     )
     endpoints = all_endpoints()

@@ -1,30 +1,28 @@
 """Token authentication: `Authorization: Bearer <token>` or the dashboard's session cookie.
 
-EventSource cannot send headers, so the dashboard logs in once with the token and gets an HttpOnly,
-SameSite=Strict cookie. The cookie holds an HMAC of the token, not the token itself, so a leaked
-cookie jar does not leak the token and changing the token logs every browser out.
+EventSource cannot send headers, so the dashboard logs in once — with the token, or with the
+nonce of a one-time login link — and gets an HttpOnly, SameSite=Strict cookie holding a random
+session id (see `logins.py`: stored hashed with an expiry, rotated on login, deleted on logout).
 Comparisons are constant-time (`hmac.compare_digest`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import re
 import hmac
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from harness_ls.http.api import read_limited
+from harness_ls.http.logins import SESSION_TTL, Logins
 
 COOKIE_NAME = "harness_session"
-COOKIE_MAX_AGE = 7 * 24 * 3600
+COOKIE_MAX_AGE = SESSION_TTL
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")  # decodeURIComponent throws on these
 FAILED_LOGIN_DELAY = 0.5  # seconds; makes online guessing slower still (the token is long anyway)
-
-
-def cookie_value(token: str) -> str:
-    return hmac.new(token.encode(), b"harness-ls dashboard cookie v1", hashlib.sha256).hexdigest()
 
 
 def token_matches(given: str | None, token: str) -> bool:
@@ -49,19 +47,38 @@ def parse_cookies(header: str | None) -> dict[str, str]:
     return out
 
 
-def is_authenticated(headers: dict[str, str], token: str | None) -> bool:
-    """True when no token is configured, or the request carries the token or the cookie."""
+def is_authenticated(headers: dict[str, str], token: str | None, logins: Logins | None) -> bool:
+    """True with --no-auth (no token), or when the request carries the token or a live session."""
     if token is None:
         return True
     if token_matches(bearer(headers.get("authorization")), token):
         return True
-    cookie = parse_cookies(headers.get("cookie")).get(COOKIE_NAME)
-    return cookie is not None and hmac.compare_digest(cookie.encode(), cookie_value(token).encode())
+    sid = parse_cookies(headers.get("cookie")).get(COOKIE_NAME)
+    return logins is not None and logins.valid(sid)
 
 
 def safe_next(raw: str | None) -> str:
-    """Only same-site relative paths; `//evil.example` and schemes fall back to `/`."""
-    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+    """A same-origin path or `/`. The same rule as `safeNext` in static/login.js.
+
+    Refused: anything not starting with one `/`, backslashes and control characters (raw or
+    percent-encoded: browsers strip tab/newline and read `\\` as `/`, which turns `/\\evil` and
+    `/%09/evil` into `//evil`), and whatever a URL parser would not keep on this origin.
+    """
+    if not raw or len(raw) > 2048 or not raw.startswith("/") or raw.startswith("//"):
+        return "/"
+    if BAD_PERCENT.search(raw):
+        return "/"
+    try:
+        decoded = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return "/"
+    for text in (raw, decoded):
+        if "\\" in text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+            return "/"
+    if decoded.startswith("//"):
+        return "/"
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc:
         return "/"
     return raw
 
@@ -72,20 +89,29 @@ def is_https(request: Request) -> bool:
 
 
 async def login(request: Request) -> Response:
-    """POST /login (form `token`, optional `next`): set the session cookie and go back."""
-    token: str | None = request.app.state.settings.token
+    """POST /login (form `token` or `nonce`, optional `next`): a fresh session cookie, then go on."""
+    settings = request.app.state.settings
+    token: str | None = settings.token
+    logins: Logins = settings.logins
     raw = await read_limited(request, 8192)
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     target = safe_next(form.get("next"))
     if token is None:
         return RedirectResponse(target, status_code=303)
-    if not token_matches(form.get("token", "").strip(), token):
+    nonce = form.get("nonce", "").strip()
+    if nonce:
+        if not logins.take_nonce(nonce):
+            await asyncio.sleep(FAILED_LOGIN_DELAY)
+            return RedirectResponse("/login?expired=1", status_code=303)
+    elif not token_matches(form.get("token", "").strip(), token):
         await asyncio.sleep(FAILED_LOGIN_DELAY)
         return RedirectResponse("/login?failed=1", status_code=303)
+    old = parse_cookies(request.headers.get("cookie")).get(COOKIE_NAME)
+    logins.revoke(old)  # rotate: a session id never survives a login
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE_NAME,
-        cookie_value(token),
+        logins.new_session(),
         max_age=COOKIE_MAX_AGE,
         path="/",
         httponly=True,
@@ -96,6 +122,9 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    """POST /logout: delete the session server-side (a copied cookie dies too), then the cookie."""
+    logins: Logins = request.app.state.settings.logins
+    logins.revoke(parse_cookies(request.headers.get("cookie")).get(COOKIE_NAME))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response

@@ -143,7 +143,7 @@ class SecurityGuard:
                     )
                 )
         path = scope["path"]
-        if is_public(path) or is_authenticated(headers, self.settings.token):
+        if is_public(path) or is_authenticated(headers, self.settings.token, self.settings.logins):
             return None
         if path == "/" and method in SAFE_METHODS:
             return RedirectResponse("/login", status_code=303)

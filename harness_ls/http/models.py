@@ -94,6 +94,13 @@ class Health(BaseModel):
     open_streams: int = 0
 
 
+class LoginLink(BaseModel):
+    """A one-time dashboard login link: open `url` (relative to the server) within `expires_in` s."""
+
+    url: str
+    expires_in: int
+
+
 class DoctorCheck(BaseModel):
     name: str
     ok: bool

@@ -154,15 +154,20 @@ async def start_server(
 async def start_sidecar(
     harness: Any, host: str = "127.0.0.1", port: int = 0, token: str | None = None, **app_kw: Any
 ) -> Sidecar:
-    """The harness-ls sidecar: same app, loopback by default, ephemeral port when `port` is busy."""
-    from harness_ls.http.app import create_app
-    from harness_ls.http.guards import is_loopback
+    """The harness-ls sidecar: same app, loopback by default, ephemeral port when `port` is busy.
 
-    if not is_loopback(host) and not token:
-        raise BindError(
-            f"refusing to serve {host} without a token",
-            hint="set HARNESS_AUTH_TOKEN, or bind 127.0.0.1",
-        )
+    Auth is always on: with no `token` it is HARNESS_AUTH_TOKEN, else the data dir's token file
+    (created on first use and shared with agentd and agentctl).
+    """
+    from pathlib import Path
+
+    from harness_ls.auth_token import host_token
+    from harness_ls.config import ensure_data_dir
+    from harness_ls.http.app import create_app
+
+    if not token:
+        data_dir = ensure_data_dir(Path(harness.data_dir))
+        token, _ = host_token(data_dir)
     app_kw.setdefault("kind", "harness-ls")
     app = create_app(harness, token=token, **app_kw)
     return await start_server(app, host, port, fallback_port=True)

@@ -72,7 +72,7 @@ class EditorRuntime:
         loop = asyncio.get_running_loop()
         try:
             server = await loop.run_in_executor(None, _import, "harness_ls.http.server")
-            token = self.ls.settings.token or _env_token()
+            token = self.ls.settings.token or None  # else HARNESS_AUTH_TOKEN / the token file
             self.sidecar = await server.start_sidecar(harness, s.host, s.port, token)
         except Exception as exc:  # a sidecar failure must never take the LSP down
             self.sidecar_error = getattr(exc, "message", None) or str(exc)
@@ -86,6 +86,10 @@ class EditorRuntime:
             self.ls.log_info(f"harness-ls: cannot write endpoint file: {exc}")
         note = f" (port {s.port} was busy)" if getattr(self.sidecar, "fell_back", False) else ""
         self.ls.log_info(f"harness-ls dashboard: {self.sidecar.url}/{note}")
+        from harness_ls.private import loose_warning
+
+        if (loose := loose_warning(Path(harness.data_dir))) is not None:
+            self.ls.log_info(f"harness-ls: warning: {loose}")
 
     async def close(self) -> None:
         from harness_ls.endpoints import remove_endpoint
@@ -151,12 +155,6 @@ def _import(name: str) -> Any:
     import importlib
 
     return importlib.import_module(name)
-
-
-def _env_token() -> str | None:
-    import os
-
-    return os.environ.get("HARNESS_AUTH_TOKEN") or None
 
 
 def runtime(ls: HarnessLanguageServer) -> EditorRuntime:

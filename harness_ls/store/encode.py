@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_ls.secrets import contains_secret, mask_data, secret_values
+from harness_ls.private import private_dir
 from harness_ls.store.events import Event
 from harness_ls.store.meta import storage_error, write_atomic
 
@@ -59,7 +60,7 @@ def offload(dir_: Path, ev: Event, *, durable: bool, preview_chars: int) -> dict
     rel = f"artifacts/events/{ev.seq:08d}-{ev.type}.json"
     target = dir_ / rel
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
     except OSError as exc:
         raise storage_error(target.parent, exc) from None
     write_atomic(target, raw, durable=durable)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from harness_ls.private import open_private
 from harness_ls.store.events import Event
 from harness_ls.store.log import parse_line
 from harness_ls.store.meta import RunMeta, SessionMeta, storage_error
@@ -50,7 +51,10 @@ def build_zip(dir_: Path, meta: RunMeta | SessionMeta, out: Path) -> Path:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        with (
+            os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as raw,
+            zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf,
+        ):
             for name, data in files:
                 info = zipfile.ZipInfo(name, date_time=stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED

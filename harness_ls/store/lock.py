@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from harness_ls.errors import StorageError
+from harness_ls.private import open_private
 from harness_ls.store.meta import storage_error
 
 
@@ -26,7 +27,7 @@ class WriterLock:
 
     def acquire(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = open_private(self.path, os.O_RDWR)
         except OSError as exc:
             raise storage_error(self.path, exc) from None
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from harness_ls.private import open_private
 from harness_ls.store.events import Event
 from harness_ls.store.meta import Folder, RunMeta, SessionMeta, storage_error
 
@@ -107,7 +108,7 @@ def cut_tail(path: Path, good_end: int, corrupt_path: Path) -> int:
         torn = fh.read()
         if not torn:
             return 0
-        with open(corrupt_path, "ab") as bad:
+        with os.fdopen(open_private(corrupt_path, os.O_WRONLY | os.O_APPEND), "ab") as bad:
             bad.write(torn + b"\n")
             bad.flush()
             os.fsync(bad.fileno())

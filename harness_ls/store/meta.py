@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from harness_ls.errors import StorageError
+from harness_ls.private import open_private
 from harness_ls.store.events import TERMINAL_RUN_EVENTS, Event
 
 RunStatus = Literal[
@@ -157,7 +158,7 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = False) -> None:
     """Write `path` via a temp file in the same dir and rename; never leaves a half file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
             fh.write(data)
             if durable:
                 fh.flush()

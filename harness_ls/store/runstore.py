@@ -14,6 +14,7 @@ from typing import Literal
 
 from harness_ls.config import data_dir
 from harness_ls.errors import HarnessError, InvalidInput, NotFound
+from harness_ls.private import private_dir
 from harness_ls.store import log as logfile
 from harness_ls.store.events import Event
 from harness_ls.store.export import build_zip
@@ -78,7 +79,7 @@ class RunStore:
     @staticmethod
     def _ensure(path: Path) -> Path:
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            private_dir(path)
         except OSError as exc:
             raise storage_error(path, exc) from None
         return path

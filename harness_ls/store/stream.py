@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness_ls.errors import Conflict, StorageError
+from harness_ls.private import open_private
 from harness_ls.store import log as logfile
 from harness_ls.store import sync_pool
 from harness_ls.store.encode import encode_line, encode_masked, offload
@@ -107,9 +108,7 @@ class EventStream:
         scan, self.recovered, todo = logfile.repair(self.path, self.kind, self.id)
         existed = self.path.exists()
         try:
-            self._fd = os.open(
-                self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
-            )
+            self._fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as exc:
             raise storage_error(self.path, exc) from None
         if not existed:

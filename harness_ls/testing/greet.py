@@ -31,4 +31,8 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """A child process environment without the developer's keys: PATH, locale, a private HOME."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
     home.mkdir(parents=True, exist_ok=True)
+    if extra.get("HARNESS_DATA_DIR"):  # the test calls hosts on it as their owner
+        from harness_ls.testing.owner import owner_data_dir
+
+        owner_data_dir(extra["HARNESS_DATA_DIR"], extra.get("HARNESS_AUTH_TOKEN"))
     return {**keep, "HOME": str(home), "PYTHONUNBUFFERED": "1", **extra}

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from harness_ls.errors import InvalidInput, NotFound
+from harness_ls.private import process_umask
 from harness_ls.tools.base import LineRange
 
 BINARY_SNIFF = 8192
@@ -77,7 +78,7 @@ def write_atomic(real: Path, text: str) -> bool:
         if mode is not None:
             os.chmod(tmp, mode)
         else:
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, 0o666 & ~process_umask())
         os.replace(tmp, real)
     except BaseException:
         try:
@@ -86,12 +87,6 @@ def write_atomic(real: Path, text: str) -> bool:
             pass
         raise
     return not existed
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def unified_diff(old: str, new: str, shown: str, *, is_new: bool = False) -> str:

@@ -43,19 +43,23 @@ def wait_url(proc: subprocess.Popen, within: float = 20) -> str:
 
 
 def test_starts_with_no_config_writes_endpoint_and_stops_cleanly(tmp_path):
+    """No config: a token is generated into the data dir, and auth is on."""
     data = tmp_path / "data"
     proc = start(tmp_path, "--listen", "127.0.0.1:0", "--data-dir", str(data))
     try:
         url = wait_url(proc)
         assert url.startswith("http://127.0.0.1:")
-        health = httpx.get(url + "/v1/health").json()
-        assert health["kind"] == "agentd" and health["pid"] == proc.pid and not health["auth"]
+        assert httpx.get(url + "/v1/health").status_code == 401
+        token = (data / "auth" / "token").read_text().strip()
+        auth = {"authorization": f"Bearer {token}"}
+        health = httpx.get(url + "/v1/health", headers=auth).json()
+        assert health["kind"] == "agentd" and health["pid"] == proc.pid and health["auth"]
         endpoint = data / "endpoints" / f"{proc.pid}.json"
         info = json.loads(endpoint.read_text())
         assert info["url"] == url and info["pid"] == proc.pid and info["kind"] == "agentd"
         assert info["started_at"].endswith("Z")
         assert "token" not in endpoint.read_text().lower()
-        assert httpx.get(url + "/").status_code == 200
+        assert httpx.get(url + "/", headers=auth).status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
         assert not endpoint.exists()
@@ -93,13 +97,13 @@ def test_busy_port_is_one_line_and_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize("listen", ["0.0.0.0:0", "[::]:0", "192.168.1.20:8787"])
-def test_non_loopback_without_token_is_refused(tmp_path, listen, capsys, monkeypatch):
-    """Refused before anything is bound or started (in-process: main() returns the exit code)."""
+def test_non_loopback_without_auth_is_refused(tmp_path, listen, capsys, monkeypatch):
+    """--no-auth off loopback is refused before anything is bound or created (in-process)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HARNESS_AUTH_TOKEN", raising=False)
-    assert agentd.main(["--listen", listen, "--data-dir", str(tmp_path / "d")]) == 2
+    assert agentd.main(["--listen", listen, "--no-auth", "--data-dir", str(tmp_path / "d")]) == 2
     err = capsys.readouterr().err
-    assert "refusing" in err and "token" in err and "remote-cockpit" in err
+    assert "--no-auth is only allowed on a loopback address" in err and "remote-cockpit" in err
     assert not (tmp_path / "d").exists()
 
 

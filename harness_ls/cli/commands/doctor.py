@@ -61,15 +61,48 @@ def python_checks() -> list[Check]:
     return checks
 
 
-def data_dir_check(data_dir: Path) -> Check:
+def data_dir_check(data_dir: Path) -> list[Check]:
+    from harness_ls.config import ensure_data_dir
+    from harness_ls.private import loose_bits, mode_text
+
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_data_dir(data_dir)
         with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".doctor-"):
             pass
-        return Check("data dir", "ok", f"{data_dir} is writable", required=True)
     except OSError as exc:
-        return Check("data dir", "fail", f"{data_dir}: {exc.strerror or exc}",
-                     "set HARNESS_DATA_DIR to a writable folder, or fix its permissions", True)  # fmt: skip
+        return [Check("data dir", "fail", f"{data_dir}: {exc.strerror or exc}",
+                      "set HARNESS_DATA_DIR to a writable folder, or fix its permissions", True)]  # fmt: skip
+    checks = [Check("data dir", "ok", f"{data_dir} is writable", required=True)]
+    mode = mode_text(data_dir)
+    if loose_bits(data_dir):
+        checks.append(Check("data dir perms", "warn", f"{mode}: other local users can read your runs, "
+                            "sessions and token", f"chmod 700 {data_dir}"))  # fmt: skip
+    else:
+        checks.append(Check("data dir perms", "ok", f"{mode} (owner only)"))
+    return checks
+
+
+def auth_checks(app: Any) -> list[Check]:
+    """Where agentctl's token comes from, and whether the token file is owner-only."""
+    from harness_ls.auth_token import token_path
+    from harness_ls.private import loose_bits, mode_text
+
+    token, source = app.token_source()
+    path = token_path(app.data_dir)
+    where = {"none": "no token found"}.get(source, f"token from {source}")
+    checks = [Check("auth", "ok" if token else "warn", where,
+                    "start agentd (or open a spec in your editor) once: it creates "
+                    f"{path}; or set HARNESS_AUTH_TOKEN")]  # fmt: skip
+    if not path.exists():
+        checks.append(Check("token file", "info", f"{path} not created yet (hosts create it on "
+                            "first start unless HARNESS_AUTH_TOKEN is set)"))  # fmt: skip
+    elif loose_bits(path) or loose_bits(path.parent):
+        checks.append(Check("token file", "fail", f"{path} is {mode_text(path)} in a "
+                            f"{mode_text(path.parent)} folder: other users may read it",
+                            f"chmod 700 {path.parent} && chmod 600 {path}", True))  # fmt: skip
+    else:
+        checks.append(Check("token file", "ok", f"{path} is {mode_text(path)} (owner only)"))
+    return checks
 
 
 def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
@@ -78,7 +111,8 @@ def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
     from harness_ls.cli.client import start_hint
 
     target = app.target()
-    headers = {"authorization": f"Bearer {app.token}"} if app.token else {}
+    token = app.token
+    headers = {"authorization": f"Bearer {token}"} if token else {}
     try:
         with httpx.Client(base_url=target.url, timeout=5.0, trust_env=False, headers=headers) as c:
             health = c.get("/v1/health")
@@ -88,7 +122,7 @@ def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
         return [Check("daemon", "warn", f"not reachable at {where}: {type(exc).__name__}",
                       start_hint() + "; init/spec/diff/revert/context work without it")], None  # fmt: skip
     if health.status_code == 401:
-        msg = "token rejected" if app.token else "the daemon requires a token and none is set"
+        msg = "token rejected" if app.token else "the daemon requires a token and none was found"
         return [
             Check("daemon", "ok", f"reachable at {target.url} (from {target.source})"),
             Check("token", "fail", msg, "pass --token or set HARNESS_AUTH_TOKEN to the daemon's token", True),
@@ -102,8 +136,12 @@ def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
     )
     checks = [Check("daemon", "ok", f"{kind} (pid {h.get('pid')}, v{h.get('version')}) at {target.url} "
                     f"(from {target.source})")]  # fmt: skip
-    auth = "token accepted" if h.get("auth") else "no token needed (loopback only)"
-    checks.append(Check("token", "ok", auth, required=True))
+    if h.get("auth"):
+        checks.append(Check("token", "ok", "token accepted (auth on)", required=True))
+    else:
+        checks.append(Check("token", "warn", "the daemon runs with --no-auth: every local user "
+                            "can read your runs and answer approvals",
+                            "restart it without --no-auth"))  # fmt: skip
     report = doctor.json() if doctor is not None and doctor.status_code == 200 else None
     return checks, report
 
@@ -232,7 +270,8 @@ def integration_checks(data_dir: Path) -> list[Check]:
 def doctor(app: Any) -> int:
     app.load_env(models=True)
     checks = python_checks()
-    checks.append(data_dir_check(app.data_dir))
+    checks += data_dir_check(app.data_dir)
+    checks += auth_checks(app)
     daemon, report = daemon_checks(app)
     checks += daemon
     checks += model_check(app, report)

@@ -11,7 +11,7 @@ from typing import Any
 
 from harness_ls import __version__
 from harness_ls.http.api import Call, Endpoint
-from harness_ls.http.models import Doctor, DoctorCheck, Health
+from harness_ls.http.models import Doctor, DoctorCheck, Health, LoginLink
 
 
 async def health(call: Call) -> Health:
@@ -71,7 +71,9 @@ async def doctor(call: Call) -> Doctor:
         DoctorCheck(
             name="auth",
             ok=True,
-            detail="token required" if call.settings.token else "no token (loopback only)",
+            detail="token required"
+            if call.settings.token
+            else "--no-auth: no token (loopback only)",
         ),
     ]
     pending = getattr(call.harness, "pending_approvals", None)
@@ -87,6 +89,12 @@ async def doctor(call: Call) -> Doctor:
     )
 
 
+async def login_link(call: Call) -> LoginLink:
+    """A fresh one-time login link (for `agentctl dashboard` and the editor's Open Dashboard)."""
+    logins = call.settings.logins
+    return LoginLink(url=f"/login#nonce={logins.new_nonce()}", expires_in=int(logins.link_ttl))
+
+
 async def openapi(call: Call) -> Any:
     return call.request.app.state.openapi
 
@@ -95,4 +103,12 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/health", health, "Liveness and identity", response=Health, tag="system"),
     Endpoint("GET", "/v1/doctor", doctor, "Environment checks", response=Doctor, tag="system"),
     Endpoint("GET", "/v1/openapi.json", openapi, "This document", tag="system"),
+    Endpoint(
+        "POST",
+        "/v1/login-link",
+        login_link,
+        "A one-time dashboard login link (single use, short-lived)",
+        response=LoginLink,
+        tag="system",
+    ),
 ]

@@ -1,25 +1,46 @@
 "use strict";
-// Login page: shows a failed attempt, and accepts a token from the URL fragment
-// (/login#token=...) so a link never sends the token to the server or into logs.
+// Login page. A one-time login link (/login#nonce=...) is exchanged for the session cookie by a
+// POST; the fragment never reaches the server or its logs and is removed from history at once.
+// `next` goes through safeNext, the same rule as the server's safe_next (http/auth.py).
 (function () {
+  // A same-origin path, or "/": no backslash, no control character (raw or %-encoded; browsers
+  // drop tab/newline and read "\" as "/", so "/\evil" and "/%09/evil" would become "//evil").
+  function safeNext(raw) {
+    if (!raw || raw.length > 2048 || raw[0] !== "/" || raw.startsWith("//")) return "/";
+    if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return "/";
+    let decoded;
+    try { decoded = decodeURIComponent(raw); } catch (e) { return "/"; }
+    for (const text of [raw, decoded]) {
+      if (text.includes("\\") || /[\u0000-\u001f\u007f]/.test(text)) return "/";
+    }
+    if (decoded.startsWith("//")) return "/";
+    let url;
+    try { url = new URL(raw, location.origin); } catch (e) { return "/"; }
+    return url.origin === location.origin ? raw : "/";
+  }
+  window.harnessSafeNext = safeNext; // for tests: the browser's own URL parser decides
+
   const params = new URLSearchParams(location.search);
   if (params.get("failed")) document.getElementById("failed").hidden = false;
-  const next = params.get("next");
-  if (next && next.startsWith("/") && !next.startsWith("//")) document.getElementById("next").value = next;
+  if (params.get("expired")) document.getElementById("expired").hidden = false;
+  const next = document.getElementById("next");
+  next.value = safeNext(params.get("next"));
   // a deep link (/#/runs/<id>) survives the detour through the login page
-  if (location.hash.startsWith("#/")) document.getElementById("next").value = "/" + location.hash;
+  if (location.hash.startsWith("#/")) next.value = safeNext("/" + location.hash);
   const frag = new URLSearchParams(location.hash.slice(1));
+  const nonce = frag.get("nonce");
   const token = frag.get("token");
-  if (token) {
+  if (nonce || token) {
     history.replaceState(null, "", location.pathname + location.search);
-    document.getElementById("token").value = token;
+    if (nonce) document.getElementById("nonce").value = nonce;
+    else document.getElementById("token").value = token;
     document.getElementById("login").submit();
   }
   else {
     // Arriving from a link on another site, the browser withholds our SameSite=Strict cookie on
     // that first navigation; a fetch from this page does send it. Already logged in → go on.
     fetch("/v1/health", { credentials: "same-origin" }).then((r) => {
-      if (r.ok && !params.get("failed")) location.replace(document.getElementById("next").value || "/");
+      if (r.ok && !params.get("failed")) location.replace(safeNext(next.value));
     }).catch(() => {});
   }
   const theme = localStorage.getItem("harness-theme");
