@@ -9,8 +9,8 @@ Comparisons are constant-time (`hmac.compare_digest`).
 from __future__ import annotations
 
 import asyncio
-import re
 import hmac
+import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.requests import Request

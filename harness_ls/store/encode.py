@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness_ls.secrets import contains_secret, mask_data, secret_values
 from harness_ls.private import private_dir
+from harness_ls.secrets import contains_secret, mask_data, secret_values
 from harness_ls.store.events import Event
 from harness_ls.store.meta import storage_error, write_atomic
 
