@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from harness_ls.auth_token import client_token
 from harness_ls.testing.lsp_client import RawLspClient
 
 SPEC = "# Goal\n\nWrite the files.\n\n# Constraints / nuances\n\n- none\n\n# Acceptance tests\n\n- `true`\n"
@@ -91,7 +92,8 @@ def main() -> None:
     _, res = c.wait(lambda m: m.get("id") == rid)
     run_id = res["result"]["runId"]
     shown, cleared = [], []
-    with httpx.Client(timeout=30) as http:
+    token, _ = client_token(tmp / "data")  # as agentctl finds it: env, else the token file
+    with httpx.Client(timeout=30, headers={"authorization": f"Bearer {token}"}) as http:
         for i in range(n):
             uri = (ws / f"f{i}.txt").as_uri()
             t_pub, msg = c.wait(lambda m, u=uri: bool(approval_diags(m, u)))

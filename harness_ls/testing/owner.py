@@ -3,9 +3,10 @@
 Auth is always on, so every agentd and harness-ls sidecar a test starts has a token (generated
 in its data dir, or HARNESS_AUTH_TOKEN). `install()` makes httpx requests from the test process
 to such a host carry it: a request with no `Authorization` header to a loopback address that a
-live endpoint file in a known data dir names gets `Bearer <that data dir's token>`. Requests to
-anything else (fake model servers, in-process apps without endpoint files) are left untouched,
-and a test that wants to be anonymous sends its own header (`authorization: ""`).
+live endpoint file in a known data dir names gets `Bearer <the token generated in that data dir>`.
+Requests to anything else (fake model servers, in-process apps without endpoint files, hosts a
+test gave its own HARNESS_AUTH_TOKEN — that test sends the token itself) are left untouched, and
+inside `with anonymous():` nothing is added (a test of what a stranger gets).
 
 Data dirs become known through `owner_data_dir(path, token)` — which `clean_env(...,
 HARNESS_DATA_DIR=...)` calls, so hosts started the usual way are covered without changes.
@@ -13,22 +14,38 @@ HARNESS_DATA_DIR=...)` calls, so hosts started the usual way are covered without
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-_DATA_DIRS: dict[Path, str | None] = {}  # data dir -> HARNESS_AUTH_TOKEN it was started with
+_DATA_DIRS: dict[Path, bool] = {}  # data dir -> its hosts use the generated token file
 _LOCK = threading.Lock()
 _INSTALLED = False
+_ANONYMOUS = threading.local()
 
 
 def owner_data_dir(path: str | Path, token: str | None = None) -> None:
-    """Remember a data dir whose hosts the tests may call as their owner."""
+    """Remember a data dir whose hosts the tests may call as their owner.
+
+    `token`: the HARNESS_AUTH_TOKEN its hosts get; then the test sends it itself.
+    """
     with _LOCK:
-        _DATA_DIRS[Path(path)] = token or _DATA_DIRS.get(Path(path))
+        _DATA_DIRS[Path(path)] = not token
+
+
+@contextlib.contextmanager
+def anonymous() -> Iterator[None]:
+    """Within: no token is added (this thread), to check what another user would get."""
+    _ANONYMOUS.on = True
+    try:
+        yield
+    finally:
+        _ANONYMOUS.on = False
 
 
 def owner_token(url: str) -> str | None:
@@ -39,7 +56,9 @@ def owner_token(url: str) -> str | None:
     want = f"{parts.scheme}://{parts.netloc}"
     with _LOCK:
         known = list(_DATA_DIRS.items())
-    for data, env_token in reversed(known):
+    for data, generated in reversed(known):
+        if not generated:
+            continue
         try:
             files = list((data / "endpoints").glob("*.json"))
         except OSError:
@@ -50,8 +69,6 @@ def owner_token(url: str) -> str | None:
                     continue
             except (OSError, ValueError, AttributeError):
                 continue
-            if env_token:
-                return env_token
             try:
                 return (data / "auth" / "token").read_text().strip() or None
             except OSError:
@@ -60,7 +77,7 @@ def owner_token(url: str) -> str | None:
 
 
 def _with_token(request: httpx.Request) -> None:
-    if "authorization" in request.headers:
+    if "authorization" in request.headers or getattr(_ANONYMOUS, "on", False):
         return
     token = owner_token(str(request.url))
     if token:

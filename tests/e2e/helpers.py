@@ -23,12 +23,15 @@ import pytest
 
 from harness_ls.testing.greet import DOCS, DONE, PLAN, SPEC, clean_env  # noqa: F401 - re-exported to the tests here
 from harness_ls.testing.greet import WRITE_SAYING as WRITE  # noqa: F401
+from harness_ls.testing.owner import install, owner_data_dir
 
 AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
 HARNESS_LS = [sys.executable, "-m", "harness_ls"]
 FAKE = [sys.executable, "-m", "harness_ls.testing.fake_models"]
 REPO = Path(__file__).resolve().parents[2]
 LONG = os.environ.get("HARNESS_LONG") == "1"
+
+install()  # benchmarks import these helpers too: they call the hosts they start as the owner
 
 TERMINAL = ("completed", "failed", "cancelled", "interrupted")
 
@@ -120,6 +123,7 @@ def start_agentd(
 ) -> Proc:
     """agentd on 127.0.0.1:0 over `data`; returns once it printed its URL."""
     env = env or clean_env(root / "home", HARNESS_DATA_DIR=str(data))
+    owner_data_dir(data, env.get("HARNESS_AUTH_TOKEN"))
     p = spawn([*AGENTD, "--listen", "127.0.0.1:0", *args], root, env, root / "logs", name)
 
     def url() -> str | None:

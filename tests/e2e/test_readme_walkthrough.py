@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from harness_ls.testing.owner import owner_token
 from tests.conftest import require_tool
 from tests.e2e.helpers import REPO, Api, clean_env, git, start_agentd, start_fake, wait_for
 
@@ -141,6 +142,7 @@ class Runner:
         for a in argv:
             a = a.replace("/path/to/agentctl", str(AGENTCTL))
             a = a.replace("http://127.0.0.1:8787", self.d.url)
+            a = a.replace("$(cat ~/.agent-harness/auth/token)", owner_token(self.d.url) or "")
             if "<run_id>" in a:
                 a = a.replace("<run_id>", self.ids["run"])
             if "<session_id>" in a:
