@@ -18,6 +18,7 @@ import httpx
 
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
+from harness_ls.private import open_private
 
 DEFAULT_URL = "http://127.0.0.1:8787"
 CONNECT_TIMEOUT = 5.0
@@ -152,7 +153,9 @@ class Client:
         return response.json() if response.content else None
 
     def download(self, path: str, out: Path) -> int:
-        """Stream a file response into `out` (via a temp file); returns the byte count."""
+        """Stream a file response into `out` (via a temp file); returns the byte count.
+
+        The file is created 0600: an export holds code, diffs and command output."""
         tmp = out.with_name(f".{out.name}.part")
         try:
             with self.http.stream("GET", path) as response:
@@ -160,7 +163,7 @@ class Client:
                     response.read()
                     raise self.api_error(response)
                 size = 0
-                with tmp.open("wb") as fh:
+                with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
                     for chunk in response.iter_bytes():
                         fh.write(chunk)
                         size += len(chunk)

@@ -313,9 +313,7 @@ def register(server: HarnessLanguageServer) -> None:
                     f"the dashboard sidecar is not running: {rt.sidecar_error or 'disabled in settings'}"
                 ),
             )
-        url = rt.sidecar.url + "/"
-        if args and isinstance(args[0], str) and args[0]:
-            url += f"#/runs/{args[0]}"
+        url = dashboard_link(rt.sidecar, args[0] if args and isinstance(args[0], str) else "")
         try:
             await ls.window_show_document_async(t.ShowDocumentParams(uri=url, external=True))
         except Exception as exc:
@@ -369,3 +367,16 @@ def register(server: HarnessLanguageServer) -> None:
             )
         path = Path(fs)
         return await acceptance.run(ls, path, _workspace_for(ls, path))
+
+
+def dashboard_link(sidecar: Any, run_id: str = "") -> str:
+    """A one-time login link to the sidecar's dashboard (the nonce, never the token, in the URL
+    fragment), landing on the run when one is given."""
+    from urllib.parse import quote
+
+    logins = getattr(sidecar.app.state.settings, "logins", None)
+    target = f"/#/runs/{run_id}" if run_id else "/"
+    if logins is None or sidecar.app.state.settings.token is None:
+        return sidecar.url + target
+    nxt = f"?next={quote(target, safe='')}" if run_id else ""
+    return f"{sidecar.url}/login{nxt}#nonce={logins.new_nonce()}"
