@@ -125,10 +125,11 @@ async def test_printed_link_logs_in_once_and_logout_revokes_the_cookie(browser, 
 
         # a copied cookie works until the owner logs out, then never again
         copied = {"cookie": f"harness_session={cookie['value']}", "authorization": ""}
-        assert httpx.get(daemon.url + "/v1/runs", headers=copied).status_code == 200
-        await page.click("#logout button")
-        await page.wait_for_url(daemon.url + "/login", timeout=10_000)
-        assert httpx.get(daemon.url + "/v1/runs", headers=copied).status_code == 401
+        async with httpx.AsyncClient(base_url=daemon.url, headers=copied) as thief:
+            assert (await thief.get("/v1/runs")).status_code == 200
+            await page.click("#logout button")
+            await page.wait_for_url(daemon.url + "/login", timeout=10_000)
+            assert (await thief.get("/v1/runs")).status_code == 401
     finally:
         await ctx.close()
 
@@ -149,12 +150,13 @@ async def test_login_next_fuzzed_in_the_browser_never_leaves_the_origin(browser,
             here = urlsplit(page.url)
             assert f"{here.scheme}://{here.netloc}" == origin, (raw, page.url)
         # the server side of the same form (JavaScript bypassed: the raw value is posted)
-        anon = {"authorization": ""}
-        for raw in cases:
-            r = httpx.post(origin + "/login", data={"token": daemon.token, "next": raw},
-                           headers=anon)  # fmt: skip
-            where = r.headers["location"]
-            assert r.status_code == 303 and where.startswith("/") and not where.startswith("//")
-            assert "\\" not in where and urljoin(origin + "/", where).startswith(origin + "/")
+        async with httpx.AsyncClient(base_url=origin, headers={"authorization": ""}) as anon:
+            for raw in cases:
+                r = await anon.post("/login", data={"token": daemon.token, "next": raw})
+                anon.cookies.clear()
+                where = r.headers["location"]
+                assert r.status_code == 303 and where.startswith("/")
+                assert not where.startswith("//") and "\\" not in where
+                assert urljoin(origin + "/", where).startswith(origin + "/")
     finally:
         await ctx.close()
