@@ -101,6 +101,24 @@ async def test_write_file_creates_parents_and_keeps_mode(ctx: ToolContext, repo:
     assert not [p for p in os.listdir(repo) if p.endswith(".tmp")], "no temp files left behind"
 
 
+async def test_new_file_mode_follows_the_umask_without_changing_it(
+    ctx: ToolContext, repo: Path
+) -> None:
+    """A new workspace file is 0666 & ~umask, like any editor's; the umask is read from /proc,
+    never set to 0 and back (that races with files other threads create meanwhile)."""
+    from harness_ls.private import process_umask
+
+    old = os.umask(0o027)
+    try:
+        assert process_umask() == 0o027
+        result = await TOOLS["write_file"].run(ctx, {"path": "fresh.txt", "content": "x\n"})
+        assert result.ok
+        assert stat.S_IMODE((repo / "fresh.txt").stat().st_mode) == 0o640
+        assert process_umask() == 0o027
+    finally:
+        os.umask(old)
+
+
 async def test_write_file_onto_directory_fails_cleanly(ctx: ToolContext) -> None:
     result = await TOOLS["write_file"].run(ctx, {"path": "src", "content": "x"})
     assert not result.ok and "directory" in result.output
