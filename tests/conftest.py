@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from harness_ls.testing.owner import install, owner_data_dir
+from harness_ls.testing.owner import forget_data_dir, install, owner_data_dir
 
 install()  # tests call the hosts they start as their owner (see harness_ls/testing/owner.py)
 
@@ -43,6 +43,7 @@ def _isolated_data_dir(tmp_path_factory, monkeypatch):
     ):
         monkeypatch.delenv(key, raising=False)
     yield data
+    forget_data_dir(data)
 
 
 def which(name: str) -> str | None:

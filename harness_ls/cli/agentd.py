@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen",
         default=DEFAULT_LISTEN,
         metavar="HOST:PORT",
-        help=f"address to serve (default {DEFAULT_LISTEN}; port 0 = any free port)",
+        help=f"address to serve (default {DEFAULT_LISTEN}; port 0 = any free port; "
+        "unix:PATH = a Unix socket only you can connect to, for agentctl)",
     )
     p.add_argument("--data-dir", help="data dir (default $HARNESS_DATA_DIR or ~/.agent-harness)")
     p.add_argument(
@@ -141,11 +142,19 @@ async def serve(args: argparse.Namespace) -> int:
     from harness_ls.endpoints import remove_endpoint, write_endpoint
     from harness_ls.http.app import create_app
     from harness_ls.http.guards import is_loopback
-    from harness_ls.http.server import bind_socket, format_url, start_server
+    from harness_ls.http.server import bind_socket, bind_unix, format_url, start_server
     from harness_ls.private import loose_warning
 
-    host, port = parse_listen(args.listen)
-    if args.no_auth and not is_loopback(host):
+    unix = args.listen.startswith("unix:")
+    if unix:
+        host, port = str(Path(args.listen[5:]).expanduser().absolute()), 0
+        if not args.listen[5:]:
+            raise UsageError(
+                "--listen unix: needs a path", hint="e.g. --listen unix:/tmp/agentd.sock"
+            )
+    else:
+        host, port = parse_listen(args.listen)
+    if args.no_auth and not unix and not is_loopback(host):
         raise UsageError(
             f"--no-auth is only allowed on a loopback address, not {host}",
             hint="drop --no-auth (agentd then uses a token), or listen on 127.0.0.1 and use "
@@ -182,17 +191,18 @@ async def serve(args: argparse.Namespace) -> int:
             "listening on all interfaces, but only loopback Host names are answered: add "
             "--allow-host <name-or-ip> for each name clients use (others get 421)"
         )
-    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+    if not unix and not is_loopback(host) and host not in ("0.0.0.0", "::"):
         allowed.append(host)
 
-    sock = bind_socket(host, port)  # BindError → one line, exit 2; nothing else has started
+    # BindError → one line, exit 2; nothing else has started
+    sock = bind_unix(Path(host)) if unix else bind_socket(host, port)
     from harness_ls.core import Harness
 
     harness = Harness(data_dir, model=args.model)
     await harness.start()
     app = create_app(harness, token=token, allowed_hosts=allowed, kind="agentd")
     server = await start_server(app, host, port, sock=sock, log_level=args.log_level)
-    url = format_url(host, server.port)
+    url = f"unix:{host}" if unix else format_url(host, server.port)
     endpoint = None
     try:
         endpoint = write_endpoint(data_dir, url, "agentd")
@@ -202,9 +212,12 @@ async def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.request_stop)
     auth = f"token from {token_source}" if token else "NO AUTH: any local user can use it"
-    print(f"agentd: dashboard at {url}/  ({auth}; data dir {data_dir})", flush=True)
+    if unix:
+        print(f"agentd: API at {url}  (for agentctl; {auth}; data dir {data_dir})", flush=True)
+    else:
+        print(f"agentd: dashboard at {url}/  ({auth}; data dir {data_dir})", flush=True)
     link = f"{url}/"
-    if token:
+    if token and not unix:  # a browser cannot open a Unix socket
         logins = app.state.settings.logins
         link = f"{url}/login#nonce={logins.new_nonce()}"
         print(
@@ -224,6 +237,9 @@ async def serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         remove_endpoint(endpoint)
+        if unix:
+            with contextlib.suppress(OSError):
+                Path(host).unlink()
         await server.stop()
         await harness.close()
     print("agentd: stopped", file=sys.stderr, flush=True)

@@ -58,6 +58,13 @@ def discover(url: str | None, data_dir: Path) -> Target:
     return Target(DEFAULT_URL, "default", looked=[f"no live endpoint file in {folder}"])
 
 
+def transport_args(url: str) -> dict[str, Any]:
+    """httpx.Client arguments for `url`: `unix:/path` goes through the Unix socket."""
+    if url.startswith("unix:"):
+        return {"base_url": "http://localhost", "transport": httpx.HTTPTransport(uds=url[5:])}
+    return {"base_url": url}
+
+
 def start_hint() -> str:
     here = Path(sys.argv[0]).resolve().parent if sys.argv and sys.argv[0] else None
     agentd = "agentd"
@@ -76,7 +83,7 @@ class Client:
         if token:
             headers["authorization"] = f"Bearer {token}"
         self.http = httpx.Client(
-            base_url=target.url,
+            **transport_args(target.url),
             headers=headers,
             timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
             trust_env=False,

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import errno
 import socket
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -47,6 +49,52 @@ def bind_socket(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",
             hint="check the address; use 127.0.0.1 for local-only access",
         ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def bind_unix(path: Path) -> socket.socket:
+    """A listening Unix socket at `path`, mode 0600 from the first moment (whatever the umask).
+
+    It is bound in a fresh 0700 folder next to `path`, chmod-ed, then renamed into place, so no
+    other user can ever connect; a stale socket left by a killed agentd is replaced, a live one
+    is `BindError`.
+    """
+    import os
+    import tempfile
+
+    path = Path(path).expanduser().absolute()
+    if path.exists() or path.is_symlink():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            pass  # nobody listens: a stale socket file
+        else:
+            raise BindError(f"cannot listen on unix:{path}: another server is listening there")
+        finally:
+            probe.close()
+        if not stat.S_ISSOCK(path.lstat().st_mode):
+            raise BindError(f"cannot listen on unix:{path}: it exists and is not a socket")
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".harness-sock-", dir=path.parent))
+    except OSError as exc:
+        raise BindError(f"cannot listen on unix:{path}: {exc.strerror or exc}") from None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        tmp = staging / "s"
+        sock.bind(str(tmp))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise BindError(f"cannot listen on unix:{path}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            (staging / "s").unlink()
+        with contextlib.suppress(OSError):
+            staging.rmdir()
     sock.set_inheritable(True)
     return sock
 
@@ -130,7 +178,8 @@ async def start_server(
                 raise
             sock = bind_socket(host, 0)
             fell_back = True
-    actual = sock.getsockname()[1]
+    unix = sock.family == socket.AF_UNIX
+    actual = 0 if unix else sock.getsockname()[1]
     config = uvicorn.Config(
         app,
         lifespan="off",
@@ -148,7 +197,8 @@ async def start_server(
             exc = task.exception()
             raise BindError(f"server failed to start on {host}:{actual}: {exc!r}")
         await asyncio.sleep(0.01)
-    return Sidecar(format_url(host, actual), host, actual, server, task, app, fell_back)
+    url = f"unix:{host}" if unix else format_url(host, actual)
+    return Sidecar(url, host, actual, server, task, app, fell_back)
 
 
 async def start_sidecar(

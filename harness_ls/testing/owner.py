@@ -38,6 +38,12 @@ def owner_data_dir(path: str | Path, token: str | None = None) -> None:
         _DATA_DIRS[Path(path)] = not token
 
 
+def forget_data_dir(path: str | Path) -> None:
+    """Stop looking in `path` (keeps the lookup short over a long test session)."""
+    with _LOCK:
+        _DATA_DIRS.pop(Path(path), None)
+
+
 @contextlib.contextmanager
 def anonymous() -> Iterator[None]:
     """Within: no token is added (this thread), to check what another user would get."""

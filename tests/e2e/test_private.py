@@ -272,6 +272,31 @@ def test_no_auth_warns_on_every_start(shared_root, procs):
     assert "runs with --no-auth" in doctor
 
 
+def test_unix_socket_listener_is_owner_only(shared_root, procs):
+    home = shared_root / "home"
+    env = clean_env(home)
+    sock = home / "agentd.sock"
+    d = spawn(umask0([*AGENTD, "--listen", f"unix:{sock}"]), shared_root, env,
+              shared_root / "logs", "unix")  # fmt: skip
+    procs.append(d)
+    wait_for(lambda: "API at unix:" in d.stdout() or d.proc.poll() is not None, 40,
+             what="agentd on the socket")  # fmt: skip
+    assert d.proc.poll() is None, d.stderr()
+    assert stat.S_ISSOCK(sock.stat().st_mode) and stat.S_IMODE(sock.stat().st_mode) == 0o600
+    assert json.loads(owner_cli("list", "--json", cwd=home, env=env).stdout) == []
+    assert "token accepted" in owner_cli("doctor", cwd=home, env=env).stdout
+    probe = (
+        "import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+        "try:\n s.connect(sys.argv[1]); print('connected')\n"
+        "except PermissionError: print('denied')\n"
+    )
+    out = subprocess.run(["runuser", "-u", "nobody", "--", SYSTEM_PY, "-c", probe, str(sock)],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.stdout.strip() == "denied", out
+    d.stop()
+    assert not sock.exists()
+
+
 def _url(p: Proc) -> str | None:
     text = p.stdout()
     if "dashboard at " in text:

@@ -162,25 +162,30 @@ async def test_login_next_fuzzed_in_the_browser_never_leaves_the_origin(browser,
         await ctx.close()
 
 
-async def test_no_auth_shows_a_banner_on_the_dashboard(browser, tmp_path):
+@pytest.fixture
+def noauth(tmp_path):
     proc = subprocess.Popen(
         [*AGENTD, "--listen", "127.0.0.1:0", "--no-auth", "--data-dir", str(tmp_path / "d")],
         cwd=tmp_path, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
+    url = wait_url(proc)
+    yield url
+    proc.terminate()
+    proc.wait(15)
+    assert "--no-auth: every local user" in proc.stderr.read()
+
+
+async def test_no_auth_shows_a_banner_on_the_dashboard(browser, noauth):
+    ctx = await browser.new_context()
     try:
-        url = wait_url(proc)
-        ctx = await browser.new_context()
         page = await ctx.new_page()
-        await page.goto(url + "/")
+        await page.goto(noauth + "/")
         banner = page.locator("#noauth")
         await banner.wait_for(state="visible", timeout=10_000)
         assert "--no-auth" in await banner.inner_text()
-        await ctx.close()
     finally:
-        proc.terminate()
-        proc.wait(15)
-    assert "--no-auth: every local user" in proc.stderr.read()
+        await ctx.close()
 
 
 async def test_with_auth_there_is_no_banner(browser, daemon):

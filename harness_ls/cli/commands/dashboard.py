@@ -10,10 +10,17 @@ import webbrowser
 from typing import Any
 
 from harness_ls.cli import errors as ex
+from harness_ls.cli.errors import CliError
 
 
 def dashboard(app: Any) -> int:
     client = app.client()
+    if client.target.url.startswith("unix:"):
+        raise CliError(
+            f"the daemon at {client.target.url} listens on a Unix socket: a browser cannot open it",
+            exit_code=ex.USAGE,
+            hint="start agentd with an HTTP --listen (the default 127.0.0.1:8787) for the dashboard",
+        )
     link = client.post("/v1/login-link")
     url = f"{client.target.url}{link['url']}"
     if app.json:

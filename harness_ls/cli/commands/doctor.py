@@ -108,13 +108,14 @@ def auth_checks(app: Any) -> list[Check]:
 def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
     import httpx
 
-    from harness_ls.cli.client import start_hint
+    from harness_ls.cli.client import start_hint, transport_args
 
     target = app.target()
     token = app.token
     headers = {"authorization": f"Bearer {token}"} if token else {}
     try:
-        with httpx.Client(base_url=target.url, timeout=5.0, trust_env=False, headers=headers) as c:
+        with httpx.Client(**transport_args(target.url), timeout=5.0, trust_env=False,
+                          headers=headers) as c:  # fmt: skip
             health = c.get("/v1/health")
             doctor = c.get("/v1/doctor") if health.status_code == 200 else None
     except httpx.HTTPError as exc:
