@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
+from harness_ls.private import private_dir, write_private
 from harness_ls.workspace.git import IDENTITY, Repo, _base_env, _git_binary, git_failure
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger new/changed files are left out of snapshots
@@ -186,11 +187,15 @@ def open_shadow(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[s
     git_dir = shadow_dir(data_dir, root)
     shadow = Shadow(git_dir, root)
     if not (git_dir / "HEAD").exists():
-        git_dir.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(git_dir.parent)
         tmp = git_dir.with_name(git_dir.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         proc = subprocess.run(
-            [_git_binary(), "init", "-q", "--bare", str(tmp)], env=_base_env(), capture_output=True
+            # --shared=0600: git creates every file owner-only whatever the umask (the
+            # snapshots hold the workspace's code; the data dir is private, see private.py)
+            [_git_binary(), "init", "-q", "--bare", "--shared=0600", str(tmp)],
+            env=_base_env(),
+            capture_output=True,
         )
         if proc.returncode != 0:
             raise InvalidInput(
@@ -207,8 +212,8 @@ def open_shadow(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[s
             subprocess.run(
                 [_git_binary(), "--git-dir", str(tmp), "config", key, value], env=_base_env()
             )
-        (tmp / "indexes").mkdir(exist_ok=True)
-        (tmp / "workspace").write_text(str(root) + "\n")
+        private_dir(tmp / "indexes")
+        write_private(tmp / "workspace", (str(root) + "\n").encode())
         try:
             os.rename(tmp, git_dir)
         except OSError:  # another process created it first
@@ -231,8 +236,8 @@ def _sync_excludes(shadow: Shadow, data_dir: str | os.PathLike[str]) -> None:
             return
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    private_dir(path.parent)
+    write_private(path, text.encode())
 
 
 def snapshot(
@@ -247,7 +252,7 @@ def snapshot(
     `seed` names another index to start from (a copy), so a one-off snapshot is warm too.
     """
     path = shadow.index_path(index)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if not path.exists():
         _seed_index(shadow, path, seed)
     warnings: list[str] = []
@@ -317,7 +322,7 @@ def _seed_index(shadow: Shadow, path: Path, seed: str | None) -> None:
         pass
     for src in candidates:
         try:
-            shutil.copyfile(src, path)
+            write_private(path, src.read_bytes())
             return
         except OSError:
             continue

@@ -110,8 +110,13 @@ def everything_under(data: Path) -> list[Path]:
 
 
 def assert_owner_only(data: Path) -> None:
+    """What harness-ls writes is exactly 0700/0600; git's own files in the checkpoint repos are
+    owner-only too (read-only objects are 0400)."""
     for p in everything_under(data):
         mode = stat.S_IMODE(p.lstat().st_mode)
+        if "checkpoints" in p.relative_to(data).parts:
+            assert mode & 0o077 == 0, f"{p} is {mode:04o}: other users can read it"
+            continue
         want = 0o700 if p.is_dir() else 0o600
         assert mode == want, f"{p} is {mode:04o}, want {want:04o}"
 
