@@ -1,41 +1,52 @@
-"""Recall of the context builder on real git history, next to a BM25-only baseline.
+"""Does the context show the files a real change needed? Measured on real git histories.
 
-For each of the last N non-merge commits of a repo (oldest first): check out its parent in a
-scratch clone, take the commit message as the task and the files it changed (that already
-existed in the parent and are mappable) as the truth, build the 8k-token context, and record
-which truth files the agent would see. Reported:
-  all   share of commits whose changed files all appear in the context
-  any   share of commits with at least one changed file in the context
-  mean  mean per-commit share of changed files that appear
-for: ours (map + excerpts, exactly what the agent sees), ours map-only, and a BM25 baseline
-(files ranked by BM25 of the message over whole file contents, rendered by the same map code
-into the same budget).
+For each repo given by path (a work tree or a git dir; never modified: a `--shared` scratch clone
+is used) take the last N non-merge commits that modified 1-3 source files (not tests, docs or
+config). Task = the commit message written as a spec Goal; truth = those source files; the
+context is built on the commit's *parent* tree (checked out in the scratch clone, oldest commit
+first, so the tag cache stays warm and history features only see earlier commits). Reported per
+repo, for ours (`build_context(..., 8000)`, exactly what the agent sees) and for a BM25 baseline
+(files ranked by BM25 of the task over whole file contents; whole files packed into the budget):
+  top1     share of tasks whose first-ranked file is a truth file
+  top5     mean share of truth files among the first five ranked files
+  content  mean share of truth files whose content the agent sees (ours: in an excerpt;
+           BM25: the whole file fitted into the budget)
+  sec      median seconds per task (ours: warm cache except the files the checkout changed)
 
-Usage: python benchmarks/context_recall.py REPO [--commits 40] [--budget 8000] [--no-recency]
-REPO may be a work tree or a bare git dir; it is never modified (a `--shared` clone is used).
+Usage:
+  python benchmarks/context_recall.py --train R1 R2 R3 R4 --heldout R5 R6 [--commits 30]
+  python benchmarks/context_recall.py ... --learn   # coordinate search of the weights on --train
+Learned weights are printed as a dict to paste into harness_ls/context/rank.py (WEIGHTS); the
+held-out repos are never used for learning.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import pickle
+import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness_ls.context import build_context
+from harness_ls.context import build_context, count_tokens
 from harness_ls.context.bm25 import BM25, terms
-from harness_ls.context.build import compose
 from harness_ls.context.cache import load_index
-from harness_ls.context.rank import TaskHints, build_graph
-from harness_ls.context.render import entry_costs, map_entries, render_map
-from harness_ls.context.tokens import count_tokens
+from harness_ls.context.features import FEATURES
+from harness_ls.context.history import load_history
+from harness_ls.context.kinds import SOURCE, excluded, kind_of
+from harness_ls.context.rank import WEIGHTS, build_graph, rank_files
+from harness_ls.context.recent import recent_files
 
 TRAILER_RE = re.compile(r"^(Signed-off-by|Co-authored-by|Reviewed-by|Change-Id):.*$", re.M | re.I)
-MAX_TRUTH = 12
+MAX_SOURCE = 3
 
 
 def git(repo: Path, *args: str) -> str:
@@ -44,26 +55,34 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+def as_spec(message: str) -> str:
+    subject, _, body = message.partition("\n")
+    return f"# {subject.strip()}\n\n## Goal\n{subject.strip()}\n{body.strip()}\n".strip() + "\n"
+
+
 def pick_commits(clone: Path, n: int) -> list[tuple[str, str, list[str]]]:
-    """(sha, message, changed paths) of the last n usable non-merge commits, oldest first."""
+    """(sha, message, modified source files) of the last n usable commits, oldest first."""
     out = []
-    shas = git(clone, "rev-list", "--no-merges", "--max-count", str(n * 4), "HEAD").split()
-    for sha in shas:
-        parents = git(clone, "rev-list", "--parents", "-n1", sha).split()[1:]
-        if len(parents) != 1:
+    log = git(clone, "log", "--no-merges", "--no-renames", "-n", str(n * 15), "--name-status",
+              "--format=%x00%H", "HEAD")  # fmt: skip
+    for block in log.split("\0"):
+        lines = [x for x in block.splitlines() if x.strip()]
+        if len(lines) < 2:
             continue
-        changed = git(clone, "diff", "--name-only", "--diff-filter=MD", parents[0], sha).split("\n")
-        changed = [c for c in changed if c]
-        if not changed or len(changed) > MAX_TRUTH:
+        sha, changes = lines[0], [x.split("\t") for x in lines[1:]]
+        src = [p[-1] for p in changes if kind_of(p[-1]) == SOURCE and not excluded(p[-1])]
+        if not 1 <= len(src) <= MAX_SOURCE or any(p[0] != "M" for p in changes if p[-1] in src):
             continue
         msg = TRAILER_RE.sub("", git(clone, "log", "-1", "--format=%B", sha)).strip()
-        out.append((sha, msg, changed))
+        if len(terms(msg)) < 2:
+            continue
+        out.append((sha, msg, src))
         if len(out) >= n:
             break
     return out[::-1]
 
 
-def bm25_files(root: Path, files: list[str], task: str) -> list[float]:
+def bm25_rank(root: Path, files: list[str], task: str) -> list[str]:
     docs = []
     for rel in files:
         try:
@@ -71,89 +90,238 @@ def bm25_files(root: Path, files: list[str], task: str) -> list[float]:
         except OSError:
             text = ""
         docs.append(terms(rel + " " + text))
-    return BM25(docs).scores(terms(task))
+    scores = BM25(docs).scores(terms(task))
+    return [files[i] for i in sorted(range(len(files)), key=lambda i: -scores[i]) if scores[i] > 0]
 
 
-def baseline_files(root: Path, data_dir: Path, task: str, budget: int) -> list[str]:
-    """BM25 over whole files, rendered by the same map code into the same budget."""
-    index = load_index(root, data_dir)
-    graph = build_graph(index)
-    scores = bm25_files(root, graph.files, task)
-    entries = map_entries(index, graph, scores, TaskHints())
-    room = budget - count_tokens(compose("x", "", [])) - 2
-    n = used = 0
-    for c in entry_costs(index, graph, entries):
-        if used + c > room:
+def bm25_packed(root: Path, ranked: list[str], budget: int) -> set[str]:
+    used, out = 0, set()
+    for rel in ranked[:60]:
+        try:
+            cost = count_tokens((root / rel).read_text("utf-8", errors="replace")) + 8
+        except OSError:
+            continue
+        if used + cost <= budget:
+            used += cost
+            out.add(rel)
+    return out
+
+
+@dataclass
+class Task:
+    repo: str
+    truth: set[int]  # graph indexes
+    feats: dict[str, dict[int, float]]
+    hidden: set[int]
+    n: int
+
+
+@dataclass
+class Scores:
+    top1: list[float] = field(default_factory=list)
+    top5: list[float] = field(default_factory=list)
+    content: list[float] = field(default_factory=list)
+    sec: list[float] = field(default_factory=list)
+
+    def add(self, ranked: list[str], seen: set[str], truth: set[str], sec: float) -> None:
+        self.top1.append(1.0 if ranked and ranked[0] in truth else 0.0)
+        self.top5.append(len(truth & set(ranked[:5])) / len(truth))
+        self.content.append(len(truth & seen) / len(truth))
+        self.sec.append(sec)
+
+    def row(self) -> dict[str, float]:
+        m = statistics.mean
+        return {
+            "tasks": len(self.top1),
+            "top1": m(self.top1) if self.top1 else 0.0,
+            "top5": m(self.top5) if self.top5 else 0.0,
+            "content": m(self.content) if self.content else 0.0,
+            "sec": statistics.median(self.sec) if self.sec else 0.0,
+        }
+
+
+def run_repo(
+    repo: Path, tmp: Path, n: int, budget: int, learn: bool, verbose: bool = False
+) -> tuple[dict, list[Task]]:
+    clone = tmp / repo.name
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(repo), str(clone)],
+                   check=True)  # fmt: skip
+    ours, base, tasks = Scores(), Scores(), []
+    data = tmp / "data"
+    for sha, msg, src in pick_commits(clone, n):
+        git(clone, "checkout", "-q", "-f", "--detach", f"{sha}^")
+        task = as_spec(msg)
+        t0 = time.perf_counter()
+        res = build_context(clone, task, budget, data_dir=data)
+        sec = time.perf_counter() - t0
+        truth = set(src)
+        if verbose and (not res.files or res.files[0] not in truth):
+            print(f"  miss {repo.name} {sha[:8]} {msg.splitlines()[0][:70]!r}\n"
+                  f"       truth {sorted(truth)} top5 {res.files[:5]}")  # fmt: skip
+        ours.add(res.files, set(res.excerpt_files), truth, sec)
+        t0 = time.perf_counter()
+        index = load_index(clone, data)
+        mapped = [f for f in index.tags if not index.tags[f].skip]
+        ranked = bm25_rank(clone, mapped, task)
+        base.add(ranked, bm25_packed(clone, ranked, budget), truth, time.perf_counter() - t0)
+        if learn:
+            graph = build_graph(index)
+            rk = rank_files(graph, task, recent_files(clone), load_history(clone))
+            hidden = {i for i, h in enumerate(graph.hidden) if h or index.tags[graph.files[i]].skip}
+            idx = {graph.pos[f] for f in truth if f in graph.pos}
+            tasks.append(Task(repo.name, idx, rk.features.values, hidden, len(graph.files)))
+    return {"ours": ours.row(), "bm25": base.row()}, tasks
+
+
+KIND_FEATURES = ("test", "prose", "prose_doc_task", "example", "other", "decl")
+
+
+def _compact(t: Task) -> list[tuple[bool, dict[str, float]]]:
+    """(is truth, features) of the files with any evidence beyond their kind: the only files
+    that can reach the top five when kinds weigh <= 0 (truth files are always kept)."""
+    rows: dict[int, dict[str, float]] = {}
+    for k, vals in t.feats.items():
+        for i, v in vals.items():
+            if i in t.hidden or (k in KIND_FEATURES or k == "prior") and i not in rows:
+                continue
+            rows.setdefault(i, {})[k] = v
+    for k in KIND_FEATURES + ("prior",):
+        for i, v in t.feats.get(k, {}).items():
+            if i in rows and i not in t.hidden:
+                rows[i][k] = v
+    for i in t.truth:
+        rows.setdefault(i, {k: v[i] for k, v in t.feats.items() if i in v})
+    return [(i in t.truth, r) for i, r in sorted(rows.items())]
+
+
+def evaluate(tasks: list, weights: dict[str, float]) -> float:
+    """mean(top-1) + mean(top-5 recall) of the truth files under a weight vector."""
+    total = 0.0
+    for rows in tasks:
+        scored = sorted(
+            (
+                (-sum(weights.get(k, 0.0) * v for k, v in r.items()), n)
+                for n, (_, r) in enumerate(rows)
+            )
+        )[:5]
+        n_truth = sum(1 for t, _ in rows if t)
+        hits = [rows[n][0] for _, n in scored]
+        total += (1.0 if hits and hits[0] else 0.0) + sum(hits) / max(1, n_truth)
+    return total / max(1, len(tasks))
+
+
+GRID = (-4.0, -2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+# Not learned: the truth here is source files only, so prose on a docs task can only lose.
+FIXED = frozenset({"prose_doc_task"})
+# Commit messages name paths rarely, and then mostly changelogs ("update History.md"); a spec that
+# names a path means it, so that weight keeps a floor.
+FLOOR = {"path": 2.0}
+
+
+def learn(raw_tasks: list[Task], start: dict[str, float], restarts: int = 4) -> dict[str, float]:
+    """Coordinate search from the current weights and a few random starts (fixed seed); the best
+    local optimum wins."""
+    tasks = [_compact(t) for t in raw_tasks]
+    rnd = random.Random(21)
+    best_w, best = dict(start), evaluate(tasks, start)
+    print(f"learn: current weights {best:.3f} on {len(tasks)} train tasks")
+    starts = [dict(start)] + [
+        {
+            k: (start.get(k, 0.0) if k in FIXED else max(rnd.choice(GRID), FLOOR.get(k, -99.0)))
+            for k in FEATURES
+        }  # fmt: skip
+        for _ in range(restarts)
+    ]
+    for n, s0 in enumerate(starts):
+        w, score = _coordinate(tasks, s0)
+        print(f"learn: start {n} -> {score:.3f}")
+        if score > best + 1e-9:
+            best_w, best = w, score
+    return best_w
+
+
+def _coordinate(tasks: list, start: dict[str, float], rounds: int = 4) -> tuple[dict, float]:
+    """Each weight in turn takes the grid value that scores best, until nothing improves."""
+    w = dict(start)
+    best = evaluate(tasks, w)
+    for _ in range(rounds):
+        changed = False
+        for k in FEATURES:
+            if k in FIXED:
+                continue
+            for v in GRID:
+                if v == w.get(k) or v < FLOOR.get(k, -99.0):
+                    continue
+                trial = {**w, k: v}
+                s = evaluate(tasks, trial)
+                if s > best + 1e-9:
+                    best, w, changed = s, trial, True
+        if not changed:
             break
-        used, n = used + c, n + 1
-    return render_map(index, graph, entries[:n])[1]
+    return w, best
+
+
+def table(title: str, rows: dict[str, dict]) -> None:
+    print(f"\n{title}")
+    print(f"{'repo':<14} {'tasks':>5} | {'top1':>5} {'top5':>5} {'content':>7} {'sec':>5} |"
+          f" {'bm25 top1':>9} {'top5':>5} {'content':>7}")  # fmt: skip
+    for name, r in rows.items():
+        o, b = r["ours"], r["bm25"]
+        print(f"{name:<14} {o['tasks']:>5} | {o['top1']:5.0%} {o['top5']:5.0%} {o['content']:7.0%}"
+              f" {o['sec']:5.2f} | {b['top1']:9.0%} {b['top5']:5.0%} {b['content']:7.0%}")  # fmt: skip
+
+
+def pooled(rows: dict[str, dict]) -> dict[str, dict]:
+    """Task-weighted mean of the per-repo rows (median seconds: mean of medians)."""
+    out = {}
+    for method in ("ours", "bm25"):
+        n = sum(r[method]["tasks"] for r in rows.values()) or 1
+        out[method] = {"tasks": n}
+        for k in ("top1", "top5", "content", "sec"):
+            out[method][k] = sum(r[method][k] * r[method]["tasks"] for r in rows.values()) / n
+    return out
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("repo", type=Path)
-    ap.add_argument("--commits", type=int, default=40)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--train", nargs="*", type=Path, default=[])
+    ap.add_argument("--heldout", nargs="*", type=Path, default=[])
+    ap.add_argument("--commits", type=int, default=30)
     ap.add_argument("--budget", type=int, default=8000)
-    ap.add_argument("--no-recency", action="store_true", help="do not seed from git history")
+    ap.add_argument("--learn", action="store_true", help="fit the weights on --train")
+    ap.add_argument("--tasks-cache", type=Path, help="pickle of the train features (--learn)")
+    ap.add_argument("--verbose", action="store_true", help="print train tasks missed at top-1")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
+    if not args.train and not args.heldout:
+        ap.error("give repositories with --train and/or --heldout")
     tmp = Path(tempfile.mkdtemp(prefix="ctx-recall-"))
+    report: dict[str, dict] = {"train": {}, "heldout": {}}
+    train_tasks: list[Task] = []
     try:
-        clone = tmp / "clone"
-        subprocess.run(
-            ["git", "clone", "-q", "--shared", "--no-checkout", str(args.repo), str(clone)],
-            check=True,
-        )
-        commits = pick_commits(clone, args.commits)
-        names = ("ours", "ours_map_only", "bm25")
-        stats = {k: {"all": 0, "any": 0, "mean": 0.0, "top10": 0.0, "shown": 0} for k in names}
-        counted = 0
-        t0 = time.perf_counter()
-        for sha, msg, changed in commits:
-            git(clone, "checkout", "-q", "-f", "--detach", f"{sha}^")
-            truth = [c for c in changed if (clone / c).is_file()]
-            index = load_index(clone, tmp / "data")
-            truth = [c for c in truth if c in index.tags and not index.tags[c].skip]
-            if not truth:
-                continue
-            counted += 1
-            res = build_context(
-                clone, msg, args.budget, data_dir=tmp / "data", use_git_recency=not args.no_recency
-            )
-            map_only = build_context(
-                clone,
-                msg,
-                args.budget,
-                data_dir=tmp / "data",
-                excerpts=False,
-                use_git_recency=not args.no_recency,
-            ).files
-            ranked = {
-                "ours": list(dict.fromkeys(res.excerpt_files + res.files)),
-                "ours_map_only": map_only,
-                "bm25": baseline_files(clone, tmp / "data", msg, args.budget),
-            }
-            for k in names:
-                seen = set(ranked[k])
-                stats[k]["shown"] += len(seen)
-                stats[k]["top10"] += sum(1 for t in truth if t in ranked[k][:10]) / len(truth)
-                hit = sum(1 for t in truth if t in seen)
-                stats[k]["all"] += hit == len(truth)
-                stats[k]["any"] += hit > 0
-                stats[k]["mean"] += hit / len(truth)
-        elapsed = time.perf_counter() - t0
-        print(
-            f"repo {args.repo}: {counted} commits scored (of {len(commits)} picked), "
-            f"budget {args.budget} tokens, recency {'off' if args.no_recency else 'on'}, "
-            f"{elapsed:.1f} s"
-        )
-        print(f"{'method':<15} {'all':>6} {'any':>6} {'mean':>6} {'top10':>6} {'files':>6}")
-        for k in names:
-            s = stats[k]
-            d = max(counted, 1)
-            print(
-                f"{k:<15} {s['all'] / d:6.1%} {s['any'] / d:6.1%} {s['mean'] / d:6.1%}"
-                f" {s['top10'] / d:6.1%} {s['shown'] / d:6.0f}"
-            )
+        if args.learn and args.tasks_cache and args.tasks_cache.exists():
+            w = learn(pickle.loads(args.tasks_cache.read_bytes()), WEIGHTS)
+            print("\nlearned WEIGHTS =", json.dumps(w))
+            return 0
+        for split, repos in (("train", args.train), ("heldout", args.heldout)):
+            for repo in repos:
+                row, tasks = run_repo(repo.resolve(), tmp, args.commits, args.budget,
+                                      args.learn and split == "train",
+                                      args.verbose and split == "train")  # fmt: skip
+                report[split][repo.name] = row
+                train_tasks += tasks
+        for split in ("train", "heldout"):
+            if report[split]:
+                report[split]["ALL"] = pooled(report[split])
+                table(f"{split} (budget {args.budget} tokens)", report[split])
+        if args.learn and train_tasks:
+            if args.tasks_cache:
+                args.tasks_cache.write_bytes(pickle.dumps(train_tasks))
+            w = learn(train_tasks, WEIGHTS)
+            print("\nlearned WEIGHTS =", json.dumps(w))
+            report["learned"] = w
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1))
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -206,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", help="use this spec as the task")
     p.add_argument("--task", help="task text (instead of --spec)")
     p.add_argument("--budget", type=int, default=8000, help="token budget (default 8000)")
+    p.add_argument("--explain", action="store_true",
+                   help="print, per file shown, the ranking features that put it there")  # fmt: skip
 
     mcp = sub.add_parser("mcp", help="MCP servers (tools from outside)", formatter_class=_Formatter)
     _globals(mcp, top=False)

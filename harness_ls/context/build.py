@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -12,7 +13,8 @@ from pydantic import BaseModel, Field
 from ..config import data_dir as default_data_dir
 from ..errors import InvalidInput, NotFound
 from .cache import RepoIndex, load_index
-from .rank import build_graph, rank_files
+from .history import load_history
+from .rank import Ranking, RepoGraph, build_graph, rank_files
 from .recent import recent_files
 from .render import (
     entry_costs,
@@ -27,7 +29,8 @@ from .tokens import count_tokens, tokenizer_name
 _BUILD_LOCK = threading.Lock()
 MIN_BUDGET = 64
 MAX_BUDGET = 200_000
-EXCERPT_SHARE = 0.45
+EXCERPT_SHARE = 0.6
+SPEC_CHECK_FILES = 30  # top files checked for being the task's own text (the spec)
 MAP_HEADER = "## Repository map (files ranked for this task; `line: definition`)"
 EXCERPT_HEADER = "## Relevant excerpts"
 NOTES_HEADER = "## Notes"
@@ -45,6 +48,8 @@ class ContextResult(BaseModel):
     tokenizer: str = ""
     notes: list[str] = Field(default_factory=list)
     stats: dict[str, float] = Field(default_factory=dict)
+    # file -> [(feature, contribution)], for `agentctl context --explain` (only when asked)
+    explain: dict[str, list[tuple[str, float]]] = Field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -71,7 +76,7 @@ def _skip_notes(index: RepoIndex) -> list[str]:
     by_reason: dict[str, list[str]] = {}
     lossy = []
     for rel, tags in index.tags.items():
-        if tags.skip and tags.skip != "binary":
+        if tags.skip and tags.skip not in ("binary", "generated"):
             by_reason.setdefault(tags.skip, []).append(rel)
         if tags.lossy and not tags.skip:
             lossy.append(rel)
@@ -116,8 +121,13 @@ def build_context(
     excerpts: bool = True,
     use_git_recency: bool = True,
     max_files: int | None = None,
+    exclude: list[str] | None = None,
+    explain: bool = False,
 ) -> ContextResult:
-    """Ranked repo map and excerpts for `task`, whose full rendering fits in `budget_tokens`."""
+    """Ranked repo map and excerpts for `task`, whose full rendering fits in `budget_tokens`.
+
+    `exclude`: workspace-relative paths never to show (the run's spec file); files whose whole
+    text is quoted in the task are left out too, wherever they live."""
     t0 = time.perf_counter()
     root = Path(workspace).expanduser()
     if not root.is_dir():
@@ -132,12 +142,39 @@ def build_context(
         gc_was_enabled = gc.isenabled()
         gc.disable()  # the build allocates ~1e6 small objects and frees no cycles; collections
         try:  # over the loaded cache would cost more than the work itself
-            return _build(
-                root, task, budget_tokens, data_dir, excerpts, use_git_recency, max_files, t0
-            )
+            opts = _Options(excerpts, use_git_recency, max_files, set(exclude or ()), explain)
+            return _build(root, task, budget_tokens, data_dir, opts, t0)
         finally:
             if gc_was_enabled:
                 gc.enable()
+
+
+@dataclass
+class _Options:
+    excerpts: bool
+    use_git: bool
+    max_files: int | None
+    exclude: set[str]
+    explain: bool
+
+
+def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: str) -> None:
+    """Zero the score of top files whose text the task already contains (the spec itself)."""
+    if len(task) < 40:
+        return
+    squeezed = " ".join(task.split())
+    order = sorted(range(len(ranking.scores)), key=lambda i: -ranking.scores[i])
+    for i in order[:SPEC_CHECK_FILES]:
+        rel = graph.files[i]
+        if ranking.scores[i] <= 0 or index.tags[rel].skip:
+            continue
+        try:
+            text = (index.root / rel).read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        body = " ".join(text.split())
+        if len(body) >= 40 and body in squeezed:
+            ranking.scores[i] = 0.0
 
 
 def _build(
@@ -145,20 +182,22 @@ def _build(
     task: str,
     budget_tokens: int,
     data_dir: Path | str | None,
-    excerpts: bool,
-    use_git_recency: bool,
-    max_files: int | None,
+    opts: _Options,
     t0: float,
 ) -> ContextResult:
     ddir = default_data_dir(data_dir)
-    index = load_index(root, ddir, max_files=max_files)
+    index = load_index(root, ddir, max_files=opts.max_files)
     t_index = time.perf_counter()
     graph = build_graph(index)
-    recent = recent_files(root) if use_git_recency and index.listing.is_git else {}
-    scores, hints = rank_files(graph, task, recent)
+    use_git = opts.use_git and index.listing.is_git
+    recent = recent_files(root) if use_git else {}
+    history = load_history(root) if use_git else None
+    ranking = rank_files(graph, task, recent, history, hide=opts.exclude)
+    _quoted_in_task(index, graph, ranking, task)
+    scores, hints = ranking.scores, ranking.hints
     t_rank = time.perf_counter()
 
-    notes = _skip_notes(index)
+    notes = _skip_notes(index) + ranking.features.notes
     notes_cost = count_tokens(compose("", "", notes)) + 2
     if notes_cost > budget_tokens // 4:  # notes must never crowd out the map
         notes = (
@@ -166,7 +205,7 @@ def _build(
         )
 
     ex_text, ex_files = "", []
-    if excerpts and (hints.idents or hints.words):
+    if opts.excerpts and (hints.idents or hints.words):
         cands = excerpt_candidates(index, graph, scores, hints)
         ex_text, ex_files = _fit_excerpts(index, cands, int(budget_tokens * EXCERPT_SHARE))
 
@@ -207,6 +246,11 @@ def _build(
                 hi = mid - 1
     tokens, map_text, files = best
     t_end = time.perf_counter()
+    why: dict[str, list[tuple[str, float]]] = {}
+    if opts.explain:
+        for rel in dict.fromkeys(ex_files + files):
+            i = graph.pos[rel]
+            why[rel] = [(k, round(v, 3)) for k, v in ranking.explain(i)]
     return ContextResult(
         map_text=map_text,
         excerpts_text=ex_text,
@@ -216,6 +260,7 @@ def _build(
         budget_tokens=budget_tokens,
         tokenizer=tokenizer_name(),
         notes=notes,
+        explain=why,
         stats={
             "files_indexed": len(index.tags),
             "files_parsed": index.parsed,

@@ -26,7 +26,7 @@ from .tags import FileTags, extract
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 TAG_TIME_LIMIT_S = 60.0
 MEMORY_WORKSPACES = 8  # in-process indexes kept (one per workspace)
 

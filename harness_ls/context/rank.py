@@ -1,9 +1,10 @@
 """Which files and definitions matter for a task: a reference graph and personalized PageRank.
 
 Files are nodes; an edge A -> B means A uses identifiers that B defines (weighted by how often,
-split among all definers, damped for generic names). The random walk restarts at the files the
-task points to: paths it mentions, identifiers it names, its words matched against paths and
-definition names (BM25), and what git says is being worked on. The PageRank here is a small
+split among all definers, damped for generic names). A file's score for a task is a linear mix
+of measured features (features.py: paths and identifiers the task names, BM25, a personalised
+PageRank from the directly matched files, git history, the file's kind) with weights learned on
+real histories (benchmarks/context_recall.py --learn). The PageRank here is a small
 power iteration over adjacency lists: networkx's own needs scipy, and its pure-Python fallback
 costs ~0.6 s on a 5k-file graph, twice the whole warm-build budget.
 """
@@ -16,14 +17,11 @@ from dataclasses import dataclass, field
 
 from .bm25 import BM25, terms
 from .cache import RepoIndex
+from .features import TaskFeatures, compute, linear, squash
+from .history import History
+from .kinds import excluded, kind_of
 from .tags import IDENT_RE
 
-# Damping: 0.5-0.7 beat 0.85 on the recall benchmark (top-10 hits); the walk stays nearer the task.
-ALPHA = 0.7
-RECENT_SHARE = 0.2  # of the restart mass when the task itself points somewhere
-BM25_SEEDS = 25  # files seeded from the task's words
-BM25_WEIGHT = 4.0
-WORD_TAIL = 0.02  # share of the word score added for every file (orders the tail)
 MAX_DEFINERS = 30  # a name defined in more files than this links nothing
 PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]+(?:/[\w.-]+)+")
 
@@ -40,6 +38,11 @@ class RepoGraph:
     docs: BM25
     basenames: dict[str, list[int]] = field(default_factory=dict)
     prior: list[float] = field(default_factory=list)  # in-weight, in [0, 1]: task-free importance
+    path_docs: BM25 | None = None  # path terms only
+    stems: list[tuple[str, ...]] = field(default_factory=list)  # file name terms, no extension
+    lower_definers: dict[str, list[int]] = field(default_factory=dict)
+    kinds: list[str] = field(default_factory=list)  # kinds.kind_of per file
+    hidden: list[str | None] = field(default_factory=list)  # why never shown (kinds.excluded)
 
 
 def _name_weight(name: str) -> float:
@@ -92,6 +95,15 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     top = max(prior, default=0.0) or 1.0
     prior = [p / top for p in prior]
     graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames, prior)
+    graph.path_docs = BM25(terms(f) for f in files)
+    for f in files:
+        base = f.rsplit("/", 1)[-1]
+        graph.stems.append(tuple(terms(base.rsplit(".", 1)[0] if "." in base[1:] else base)))
+        graph.kinds.append(kind_of(f))
+        graph.hidden.append(excluded(f))
+    for name, idx in definers.items():
+        if len(name) >= 4:
+            graph.lower_definers.setdefault(name.lower(), []).extend(idx)
     index.graph = graph
     return graph
 
@@ -188,53 +200,51 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
     return hints
 
 
-def seed_weights(graph: RepoGraph, hints: TaskHints, recent: dict[str, float]) -> dict[int, float]:
-    seeds: dict[int, float] = {}
+# Learned on the train split of benchmarks/context_recall.py (4 repos, see docs/context.md):
+# `python benchmarks/context_recall.py --learn ...` runs a coordinate search over these weights
+# maximising mean(top-1) + mean(top-5 recall) of the truth files; the result is pasted here.
+WEIGHTS: dict[str, float] = {
+    "path": 2.0, "stem": 0.5, "symbol": 4.0, "word_def": 0.5, "bm25": 3.0, "bm25_path": 0.5,
+    "bm25_rank": 0.25, "pagerank": 0.0, "similar": 0.5, "similar_lift": 0.0, "cochange": 0.5,
+    "cochange_lift": 0.0, "recent": 0.25, "prior": 0.0, "test": -4.0, "prose": -4.0,
+    "prose_doc_task": 1.0, "example": -4.0, "other": -4.0, "decl": -1.0,
+}  # fmt: skip
+BIAS = -2.0
 
-    def add(i: int, w: float) -> None:
-        seeds[i] = seeds.get(i, 0.0) + w
 
-    for i in hints.paths:
-        add(i, 10.0)
-    for name in hints.idents:
-        defs = graph.definers[name]
-        if len(defs) <= 10:
-            for i in defs:
-                add(i, 5.0 * _name_weight(name) / len(defs))
-    if hints.words:
-        scores = graph.docs.scores(hints.words)
-        hints.word_scores = scores
-        top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:BM25_SEEDS]
-        best = scores[top[0]] if top else 0.0
-        for i in top:
-            if best > 0 and scores[i] > 0:
-                add(i, BM25_WEIGHT * scores[i] / best)
-    # Recency matters, but must not drown what the task names: it gets a fixed share of mass.
-    task_mass = sum(seeds.values())
-    rec = {graph.pos[r]: w for r, w in recent.items() if r in graph.pos}
-    rec_mass = sum(rec.values())
-    if rec_mass > 0:
-        share = RECENT_SHARE * task_mass / (1 - RECENT_SHARE) if task_mass else 1.0
-        for i, w in rec.items():
-            add(i, share * w / rec_mass)
-    return seeds
+@dataclass
+class Ranking:
+    """Score per file (graph order, > 0 unless hidden), the hints and features behind it."""
+
+    scores: list[float]
+    hints: TaskHints
+    features: TaskFeatures
+    weights: dict[str, float]
+
+    def explain(self, i: int) -> list[tuple[str, float]]:
+        """(feature, weight x value) that put file i where it is, largest effect first."""
+        row = self.features.row(i)
+        parts = [(k, self.weights.get(k, 0.0) * v) for k, v in row.items()]
+        return sorted((p for p in parts if p[1]), key=lambda p: -abs(p[1]))
 
 
 def rank_files(
-    graph: RepoGraph, task: str, recent: dict[str, float]
-) -> tuple[list[float], TaskHints]:
-    """PageRank score per file (graph order) and the hints that seeded it."""
+    graph: RepoGraph,
+    task: str,
+    recent: dict[str, float],
+    history: History | None = None,
+    *,
+    weights: dict[str, float] | None = None,
+    hide: set[str] | frozenset[str] = frozenset(),
+) -> Ranking:
+    """Score every file for the task: a learned linear mix of the features, squashed to (0, 1).
+    Hidden files (spec, scaffolding, lockfiles, generated, `hide`) score 0 and are never shown."""
+    w = WEIGHTS if weights is None else weights
     hints = task_hints(graph, task)
-    seeds = seed_weights(graph, hints, recent)
-    ranks = pagerank(graph, seeds, alpha=ALPHA)
-    total = sum(seeds.values())
-    if total:  # what the task points at directly stays on top of what it merely leads to
-        for i, w in seeds.items():
-            ranks[i] += w / total
-    best = max(hints.word_scores, default=0.0)
-    if best > 0:  # past the top, word matches order the long tail the walk barely reaches
-        for i, sc in enumerate(hints.word_scores):
-            ranks[i] += WORD_TAIL * sc / best
-    for i, p in enumerate(graph.prior):  # files the walk never reaches still get an order
-        ranks[i] += 1e-6 * (p + 0.01)
-    return ranks, hints
+    feats = compute(graph, hints, task, recent, history, pagerank_fn=pagerank)
+    raw = linear(feats, w, len(graph.files))
+    scores = [squash(BIAS + x) + 1e-9 * (graph.prior[i] + 0.01) for i, x in enumerate(raw)]
+    for i, why in enumerate(graph.hidden):
+        if why or graph.files[i] in hide:
+            scores[i] = 0.0
+    return Ranking(scores, hints, feats, dict(w))

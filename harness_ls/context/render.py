@@ -21,6 +21,10 @@ CONTAINER_LINES = 15  # a class/module excerpt is its head; its members have map
 CONTAINERS = frozenset({"class", "interface", "module", "implementation"})
 CONTEXT_LINES = 3
 DEF_DECAY = 0.5  # a file's k-th best definition weighs (k + 1) ** -DEF_DECAY
+EXCERPT_FILES = 10  # files that get change-site excerpts
+EXCERPT_DECAY = 1.0  # the r-th file's blocks weigh (r + 1) ** -EXCERPT_DECAY
+SITE_LINES = 40  # a longer matching definition is shown as a window around its best hit
+HEAD_LINES = 20
 
 
 class Entry(NamedTuple):
@@ -123,50 +127,92 @@ def _read_lines(root: Path, rel: str) -> list[str]:
         return []
 
 
-def excerpt_candidates(
-    index: RepoIndex, graph: RepoGraph, scores: list[float], hints: TaskHints, *, top_files: int = 8
-) -> list[Excerpt]:
-    """Definitions the task names, then task-matching lines in the top-ranked files."""
-    out: list[Excerpt] = []
-    for name in hints.idents:
-        defs = graph.definers[name]
-        if name in hints.scoped:  # Owner.member: the member as defined in Owner's file
-            defs = [i for i in defs if i in hints.scoped[name]] or defs
-        if len(defs) > 3:
-            continue
-        for i in defs:
-            rel = graph.files[i]
-            for d in index.tags[rel].defs:
-                if d[0] == name:
-                    span = CONTAINER_LINES if d[3] in CONTAINERS else MAX_EXCERPT_LINES
-                    end = min(d[2], d[1] + span - 1)
-                    out.append(Excerpt(rel, d[1], end, 10.0 + scores[i]))
-    words = {w for w in hints.words if len(w) >= 4} | {w.lower() for w in hints.idents}
+def _task_pattern(hints: TaskHints) -> re.Pattern[str] | None:
+    words = {w for w in hints.words if len(w) >= 3} | {w.lower() for w in hints.idents}
     if not words:
-        return out
-    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, words))) + r")", re.IGNORECASE)
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    shown = 0
+        return None
+    return re.compile(r"(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + ")",
+                      re.IGNORECASE)  # fmt: skip
+
+
+def _enclosing(defs: list, line: int) -> list | None:
+    """The innermost non-container definition around a line (a method, not its whole class)."""
+    best = None
+    for d in defs:
+        if d[1] <= line <= d[2] and d[3] not in ("heading", "outline"):
+            if best is None or (d[2] - d[1]) < (best[2] - best[1]):
+                best = d
+    return best
+
+
+def _file_blocks(
+    index: RepoIndex, rel: str, hints: TaskHints, pattern
+) -> list[tuple[float, int, int]]:
+    """(strength, start, end) of the change sites the task points at in one file, best first."""
+    tags = index.tags[rel]
+    defs = tags.defs
+    blocks: list[tuple[float, int, int]] = []
+    for d in defs:
+        if d[0] in hints.idents:
+            span = CONTAINER_LINES if d[3] in CONTAINERS else MAX_EXCERPT_LINES
+            blocks.append((4.0, d[1], min(d[2], d[1] + span - 1)))
+    hits: dict[int, int] = {}
+    if pattern is not None:
+        for n, line in enumerate(_read_lines(index.root, rel), start=1):
+            if len(line) <= 400:
+                found = {m.lower() for m in pattern.findall(line)}
+                if found:
+                    hits[n] = len(found)
+    # Group hits by enclosing definition: the definition with the most distinct matches is the
+    # likeliest change site; show it whole when short, else a window around its best hit.
+    by_def: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for n, k in hits.items():
+        d = _enclosing(defs, n)
+        if d and d[3] in CONTAINERS and n < d[1] + CONTAINER_LINES:
+            key = (d[1], min(d[2], d[1] + CONTAINER_LINES - 1))  # a class's head, not its body
+        elif d and d[3] not in CONTAINERS:
+            key = (d[1], d[2])
+        else:
+            key = (max(1, n - CONTEXT_LINES), n + CONTEXT_LINES)
+        by_def.setdefault(key, []).append((k, n))
+    for (start, end), found in by_def.items():
+        strength = sum(k for k, _ in found) ** 0.5
+        if end - start + 1 > SITE_LINES:
+            best = max(found)[1]
+            start, end = max(start, best - SITE_LINES // 3), min(end, best + 2 * SITE_LINES // 3)
+        blocks.append((strength, start, end))
+    if not blocks:  # nothing matched: the file's head (imports, first definitions)
+        blocks.append((0.5, 1, min(tags.lines or HEAD_LINES, HEAD_LINES)))
+    blocks.sort(key=lambda b: (-b[0], b[1]))
+    return blocks
+
+
+def excerpt_candidates(
+    index: RepoIndex,
+    graph: RepoGraph,
+    scores: list[float],
+    hints: TaskHints,
+    *,
+    top_files: int = EXCERPT_FILES,
+) -> list[Excerpt]:
+    """Change sites in the top-ranked files, valued by marginal worth: a file's rank weight times
+    how strongly the block matches, halved for each further block of the same file (so the budget
+    covers the top files' best sites before going deep into one)."""
+    pattern = _task_pattern(hints)
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], graph.files[i]))
+    out: list[Excerpt] = []
+    rank = 0
     for i in order:
-        if shown >= top_files:
+        if rank >= top_files or scores[i] <= 0:
             break
         rel = graph.files[i]
-        tags = index.tags[rel]
-        if tags.skip:
+        if index.tags[rel].skip:
             continue
-        shown += 1
-        hits: list[tuple[int, int]] = []
-        for n, line in enumerate(_read_lines(index.root, rel), start=1):
-            if len(line) > 400:
-                continue
-            found = {m.lower() for m in pattern.findall(line)}
-            if found:
-                hits.append((len(found), n))
-        hits.sort(key=lambda h: (-h[0], h[1]))
-        for k, n in hits[:3]:
-            out.append(
-                Excerpt(rel, max(1, n - CONTEXT_LINES), n + CONTEXT_LINES, scores[i] * (1 + k))
-            )
+        weight = (rank + 1) ** -EXCERPT_DECAY
+        rank += 1
+        for k, (strength, start, end) in enumerate(_file_blocks(index, rel, hints, pattern)[:4]):
+            value = weight * (1.0 + min(strength, 4.0)) * 0.5**k
+            out.append(Excerpt(rel, start, end, value))
     return out
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bm25 import terms
+from .kinds import generated_text
 from .languages import grammar, language_for
 
 IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -96,6 +97,8 @@ def extract(rel_path: str, data: bytes) -> FileTags:
     text, lossy = decode(data)
     if looks_minified(text, rel_path):
         return FileTags(skip="minified", lossy=lossy, words=" ".join(terms(rel_path)))
+    if generated_text(text[:600]):
+        return FileTags(skip="generated", lossy=lossy, words=" ".join(terms(rel_path)))
     lang = language_for(rel_path)
     tags = _tree_sitter_tags(lang, data, text) if lang else None
     if tags is None:

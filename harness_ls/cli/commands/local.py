@@ -6,6 +6,7 @@ from any directory through the `bin/` wrappers even when nothing is running.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,16 @@ def checkpoints_gc(app: Any) -> int:
     return ex.OK
 
 
+def _explain_text(result: Any) -> str:
+    """One line per file shown: rank, where it is shown, and each feature's contribution."""
+    lines = ["rank  shown    file  <-  feature contributions (weight x value)"]
+    for n, (rel, parts) in enumerate(result.explain.items(), start=1):
+        where = "excerpt" if rel in result.excerpt_files else "map"
+        why = ", ".join(f"{k} {v:+.2f}" for k, v in parts) or "no task evidence (central file)"
+        lines.append(f"{n:>4}  {where:<7}  {rel}  <-  {why}")
+    return "\n".join(lines)
+
+
 def context(app: Any) -> int:
     from harness_ls.context import build_context
 
@@ -227,7 +238,7 @@ def context(app: Any) -> int:
     ws = _dir(a.workspace)
     if a.spec and a.task:
         raise CliError("give either --spec or --task, not both", exit_code=ex.USAGE)
-    task = a.task or ""
+    task, exclude = a.task or "", []
     if a.spec:
         spec = Path(a.spec).expanduser()
         spec = spec if spec.is_absolute() else ws / spec
@@ -235,9 +246,16 @@ def context(app: Any) -> int:
             raise CliError(f"spec file {a.spec} not found (looked at {spec})", exit_code=ex.USAGE,
                            hint="create one with `agentctl spec new <name>`")  # fmt: skip
         task = spec.read_text(encoding="utf-8", errors="replace")
-    result = build_context(ws, task, a.budget, data_dir=app.data_dir)
+        with contextlib.suppress(ValueError):  # the agent has its spec: never show it again
+            exclude.append(spec.resolve().relative_to(ws.resolve()).as_posix())
+    explain = bool(getattr(a, "explain", False))
+    result = build_context(ws, task, a.budget, data_dir=app.data_dir, exclude=exclude,
+                           explain=explain)  # fmt: skip
     if app.json:
         app.emit_json({**result.model_dump(mode="json"), "text": result.text})
+        return ex.OK
+    if explain:
+        app.out(_explain_text(result))
         return ex.OK
     app.out(result.text)
     app.note(f"{result.tokens}/{result.budget_tokens} tokens ({result.tokenizer}), "

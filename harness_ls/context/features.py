@@ -1,0 +1,180 @@
+"""Evidence that a file is where a task's change goes: one measured feature per kind of evidence.
+
+Every feature is a number in [0, 1] per file (sparse: most files have none of most features):
+  path        the task mentions the file's path or file name
+  stem        the task's words include the file's name without extension (`sessions` -> sessions.py)
+  symbol      the file defines a code-like identifier the task names (`snake_case`, `CamelCase`,
+              backticks, dotted names), split among all files that define it
+  word_def    a plain task word is exactly a name the file defines (few definers only)
+  bm25        BM25 of the task's words over the file's path, definition names and identifiers
+  bm25_path   BM25 of the task's words over the file's path alone
+  pagerank    mass the reference graph's personalised PageRank carries to the file from the
+              files the direct evidence above points at (the restart mass itself excluded)
+  similar     files touched by past commits whose messages resemble the task
+  similar_lift  the same divided by log2(2 + commits touching the file) (changelogs touched by
+              every commit lose their edge)
+  cochange    files that changed together with the best directly matched files
+  cochange_lift the same, divided likewise
+  bm25_rank   1 / (1 + rank) of the file by BM25
+  recent      uncommitted changes and the last few commits' files
+  prior       in-weight in the reference graph (task-free centrality)
+  test, prose, prose_doc_task, example, other   the file's kind (0/1); prose splits on whether
+              the task is about documentation
+  decl        a TypeScript declaration file (`.d.ts`)
+rank.py combines them linearly with weights learned on real histories.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .history import History, cochange, similar_commit_files
+from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_doc_task
+
+FEATURES = (
+    "path", "stem", "symbol", "word_def", "bm25", "bm25_path", "bm25_rank", "pagerank",
+    "similar", "similar_lift", "cochange", "cochange_lift", "recent", "prior", "test", "prose",
+    "prose_doc_task", "example", "other", "decl",
+)  # fmt: skip
+DIRECT = ("path", "stem", "symbol", "word_def", "bm25", "bm25_path")
+# Restart distribution of the PageRank and seeds of co-change: a fixed mix of the direct
+# evidence (not learned: the learned weights then say how much the walk's result is worth).
+SEED_MIX = {"path": 3.0, "stem": 1.0, "symbol": 2.0, "word_def": 1.0, "bm25": 1.0, "bm25_path": 0.5}
+PPR_ALPHA = 0.7
+PPR_SEEDS = 25
+COCHANGE_SEEDS = 5
+MAX_WORD_DEFINERS = 5
+RANKED = 20
+
+
+@dataclass
+class TaskFeatures:
+    values: dict[str, dict[int, float]] = field(default_factory=dict)  # feature -> file -> value
+    doc_task: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def row(self, i: int) -> dict[str, float]:
+        return {k: v[i] for k, v in self.values.items() if v.get(i)}
+
+
+def _normalise(raw: dict[int, float]) -> dict[int, float]:
+    best = max(raw.values(), default=0.0)
+    return {i: v / best for i, v in raw.items() if v > 0} if best > 0 else {}
+
+
+def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = {k: {} for k in DIRECT}
+    out["path"] = {i: 1.0 for i in hints.paths}
+    word_set = set(words)
+    for i, stem in enumerate(graph.stems):
+        if stem and all(t in word_set for t in stem):
+            out["stem"][i] = 1.0
+    sym: dict[int, float] = {}
+    for name in hints.idents:
+        defs = graph.definers[name]
+        if name in hints.scoped:
+            defs = [i for i in defs if i in hints.scoped[name]] or defs
+        if len(defs) > 10:
+            continue
+        for i in defs:
+            sym[i] = min(1.0, sym.get(i, 0.0) + 1.0 / len(defs))
+    out["symbol"] = sym
+    wd: dict[int, float] = {}
+    for w in {w for w in words if len(w) >= 4}:
+        defs = graph.lower_definers.get(w)
+        if defs and len(defs) <= MAX_WORD_DEFINERS:
+            for i in defs:
+                wd[i] = min(1.0, wd.get(i, 0.0) + 0.5)
+    out["word_def"] = wd
+    if words:
+        hints.word_scores = graph.docs.scores(words)
+        out["bm25"] = _normalise(dict(enumerate(hints.word_scores)))
+        ranked = sorted(out["bm25"], key=lambda i: -out["bm25"][i])[:RANKED]
+        out["bm25_rank"] = {i: 1.0 / (1 + r) for r, i in enumerate(ranked)}
+        out["bm25_path"] = _normalise(dict(enumerate(graph.path_docs.scores(words))))
+    return out
+
+
+def compute(
+    graph,
+    hints,
+    task: str,
+    recent: dict[str, float],
+    hist: History | None,
+    *,
+    pagerank_fn,
+) -> TaskFeatures:
+    """All features of every file for one task (graph order)."""
+    words = hints.words
+    feats = TaskFeatures(doc_task=is_doc_task(task))
+    vals = _direct(graph, hints, words)
+    seed: dict[int, float] = {}
+    for k, mix in SEED_MIX.items():
+        for i, v in vals[k].items():
+            seed[i] = seed.get(i, 0.0) + mix * v
+    top = sorted(seed, key=lambda i: -seed[i])[:PPR_SEEDS]
+    seeds = {i: seed[i] for i in top}
+    rec = {graph.pos[r]: w for r, w in recent.items() if r in graph.pos}
+    vals["recent"] = _normalise(rec)
+    if seeds:
+        total = sum(seeds.values())
+        ranks = pagerank_fn(graph, seeds, alpha=PPR_ALPHA)
+        walked = {
+            i: r - (1 - PPR_ALPHA) * seeds.get(i, 0.0) / total for i, r in enumerate(ranks) if r
+        }
+        vals["pagerank"] = _normalise(walked)
+    else:
+        vals["pagerank"] = {}
+    vals["similar"], vals["cochange"] = {}, {}
+    if hist is not None and not hist.empty:
+        sim = similar_commit_files(hist, words)
+        vals["similar"] = _normalise({graph.pos[f]: v for f, v in sim.items() if f in graph.pos})
+        best = sorted(seed, key=lambda i: -seed[i])[:COCHANGE_SEEDS]
+        total = sum(seed[i] for i in best)
+        if total > 0:
+            co = cochange(hist, {graph.files[i]: seed[i] / total for i in best})
+            vals["cochange"] = _normalise(
+                {graph.pos[f]: v for f, v in co.items() if f in graph.pos}
+            )
+    elif hist is not None and hist.note:
+        feats.notes.append(hist.note)
+    vals["prior"] = {i: p for i, p in enumerate(graph.prior) if p > 0}
+    kinds = {TEST: "test", EXAMPLE: "example", OTHER: "other"}
+    for k in ("test", "prose", "prose_doc_task", "example", "other"):
+        vals[k] = {}
+    prose_key = "prose_doc_task" if feats.doc_task else "prose"
+    for i, kind in enumerate(graph.kinds):
+        if kind == PROSE:
+            vals[prose_key][i] = 1.0
+        elif kind in kinds:
+            vals[kinds[kind]][i] = 1.0
+    vals["decl"] = {i: 1.0 for i, f in enumerate(graph.files) if f.endswith(".d.ts")}
+    feats.values = vals
+    return feats
+
+
+def _history_pair(vals, name: str, graph, hist: History, raw: dict[str, float]) -> None:
+    """`name` (normalised) and `name_lift` (divided by how often the file changes at all)."""
+    pos = graph.pos
+    vals[name] = _normalise({pos[f]: v for f, v in raw.items() if f in pos})
+    lift = {
+        pos[f]: v / math.log2(2 + len(hist.touched.get(f, ()))) for f, v in raw.items() if f in pos
+    }
+    vals[name + "_lift"] = _normalise(lift)
+
+
+def linear(feats: TaskFeatures, weights: dict[str, float], n: int) -> list[float]:
+    """Σ weight × feature per file."""
+    out = [0.0] * n
+    for k, w in weights.items():
+        if not w:
+            continue
+        for i, v in feats.values.get(k, {}).items():
+            out[i] += w * v
+    return out
+
+
+def squash(x: float) -> float:
+    """A positive, order-preserving score (the map drops files at or below zero)."""
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))

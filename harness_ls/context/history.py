@@ -1,0 +1,126 @@
+"""What git history says about a task: files that change together, and commits like this one.
+
+Two features for the ranking, both from `git log` of the commits reachable from HEAD (so, when
+the benchmark checks out a commit's parent, only commits before the task can be seen):
+- **similar commits**: BM25 of the task against past commit messages; the files the best
+  matching commits touched score by similarity, split among each commit's files.
+- **co-change**: for files the task already points at, how often each other file changed in the
+  same commit (P(other | seed changed)).
+Shallow clones simply have fewer commits; a repo with no commits (or no git) has no history and
+both features are zero, with a note. Sweeping commits (> MAX_COMMIT_FILES files) are ignored:
+they say nothing about which files belong together. Parsed logs are kept per (root, HEAD).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .bm25 import BM25, terms
+
+MAX_COMMITS = 2000
+MAX_COMMIT_FILES = 30
+SIMILAR_COMMITS = 20  # best-matching past commits whose files get credit
+_MEMORY: dict[str, History] = {}
+_MEMORY_MAX = 16
+
+
+@dataclass
+class History:
+    """Past commits (newest first): message terms and touched files."""
+
+    head: str = ""
+    files: list[list[str]] = field(default_factory=list)
+    touched: dict[str, list[int]] = field(default_factory=dict)  # file -> commit indexes
+    messages: BM25 | None = None
+    note: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.files
+
+
+def _git(root: Path, *args: str, timeout: float = 10.0) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return os.fsdecode(out.stdout) if out.returncode == 0 else None
+
+
+def load_history(root: Path, *, max_commits: int = MAX_COMMITS) -> History:
+    """The last `max_commits` non-merge commits of HEAD, cached in memory per HEAD."""
+    head = (_git(root, "rev-parse", "HEAD") or "").strip()
+    if not head:
+        return History(note="no git history: history features skipped")
+    key = f"{root}\0{head}\0{max_commits}"
+    hit = _MEMORY.get(key)
+    if hit is not None:
+        return hit
+    log = _git(
+        root, "log", f"-n{max_commits}", "--no-merges", "--no-renames", "--name-only",
+        "--format=%x00%s%n%b%x01", "HEAD",
+    )  # fmt: skip
+    hist = History(head=head)
+    docs: list[list[str]] = []
+    for block in (log or "").split("\0"):
+        if "\x01" not in block:
+            continue
+        msg, _, names = block.partition("\x01")
+        touched = [n for n in names.splitlines() if n.strip()]
+        if not touched or len(touched) > MAX_COMMIT_FILES:
+            continue
+        idx = len(hist.files)
+        hist.files.append(touched)
+        docs.append(terms(msg[:2000]))
+        for f in touched:
+            hist.touched.setdefault(f, []).append(idx)
+    if hist.files:
+        hist.messages = BM25(docs)
+    else:
+        hist.note = "git history has no usable commits: history features skipped"
+    if len(_MEMORY) >= _MEMORY_MAX:
+        _MEMORY.pop(next(iter(_MEMORY)))
+    _MEMORY[key] = hist
+    return hist
+
+
+def similar_commit_files(hist: History, words: list[str]) -> dict[str, float]:
+    """file -> credit from the past commits whose messages best match the task's words."""
+    if hist.messages is None or not words:
+        return {}
+    scores = hist.messages.scores(words)
+    top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SIMILAR_COMMITS]
+    best = scores[top[0]] if top else 0.0
+    out: dict[str, float] = {}
+    if best <= 0:
+        return out
+    for c in top:
+        if scores[c] <= 0:
+            break
+        files = hist.files[c]
+        share = scores[c] / best / len(files) ** 0.5
+        for f in files:
+            out[f] = out.get(f, 0.0) + share
+    return out
+
+
+def cochange(hist: History, seeds: dict[str, float]) -> dict[str, float]:
+    """file -> sum over seed files s of weight(s) * P(file changed | s changed)."""
+    out: dict[str, float] = {}
+    for s, w in seeds.items():
+        commits = hist.touched.get(s)
+        if not commits:
+            continue
+        per = w / len(commits)
+        for c in commits:
+            for f in hist.files[c]:
+                if f != s:
+                    out[f] = out.get(f, 0.0) + per
+    return out
+
+
+def clear_memory() -> None:
+    _MEMORY.clear()
