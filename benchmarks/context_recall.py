@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import pickle
 import random
 import re
@@ -232,12 +233,46 @@ def learn(raw_tasks: list[Task], start: dict[str, float], restarts: int = 4) -> 
         }  # fmt: skip
         for _ in range(restarts)
     ]
+    starts.insert(1, _logistic(tasks, start))
     for n, s0 in enumerate(starts):
         w, score = _coordinate(tasks, s0)
         print(f"learn: start {n} -> {score:.3f}")
         if score > best + 1e-9:
             best_w, best = w, score
     return best_w
+
+
+def _logistic(tasks: list, current: dict[str, float], epochs: int = 60) -> dict[str, float]:
+    """Pairwise logistic regression (truth file vs the 30 best-scored other files of its task,
+    L2-regularised, plain gradient descent), rescaled to the grid's range: a smooth start point
+    for the coordinate search."""
+    feats = [k for k in FEATURES if k not in FIXED]
+    pairs: list[list[float]] = []
+    for rows in tasks:
+
+        def score(r: dict[str, float]) -> float:
+            return sum(current.get(k, 0.0) * v for k, v in r.items())
+
+        neg = sorted((r for t, r in rows if not t), key=score, reverse=True)[:30]
+        for t, r in rows:
+            if t:
+                pairs += [[r.get(k, 0.0) - o.get(k, 0.0) for k in feats] for o in neg]
+    w = [0.0] * len(feats)
+    rate, l2 = 0.5, 1e-3
+    for _ in range(epochs):
+        grad = [l2 * x for x in w]
+        for x in pairs:
+            z = sum(a * b for a, b in zip(w, x, strict=True))
+            g = -1.0 / (1.0 + math.exp(min(50.0, z)))  # d/dz log(1 + e^-z)
+            for j, xj in enumerate(x):
+                if xj:
+                    grad[j] += g * xj / len(pairs)
+        w = [a - rate * b for a, b in zip(w, grad, strict=True)]
+    top = max(map(abs, w)) or 1.0
+    out = {k: round(8.0 * v / top, 2) for k, v in zip(feats, w, strict=True)}
+    out.update({k: current.get(k, 0.0) for k in FIXED})
+    out["path"] = max(out["path"], FLOOR["path"])
+    return out
 
 
 def _coordinate(tasks: list, start: dict[str, float], rounds: int = 4) -> tuple[dict, float]:

@@ -17,6 +17,8 @@ Every feature is a number in [0, 1] per file (sparse: most files have none of mo
   cochange_lift the same, divided likewise
   bm25_rank   1 / (1 + rank) of the file by BM25
   recent      uncommitted changes and the last few commits' files
+  churn       how often the file changed in the last CHURN_COMMITS commits, log-scaled (files
+              that change often are likelier to change again)
   prior       in-weight in the reference graph (task-free centrality)
   test, prose, prose_doc_task, example, other   the file's kind (0/1); prose splits on whether
               the task is about documentation
@@ -34,7 +36,7 @@ from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_doc_task
 
 FEATURES = (
     "path", "stem", "symbol", "word_def", "bm25", "bm25_path", "bm25_rank", "pagerank",
-    "similar", "similar_lift", "cochange", "cochange_lift", "recent", "prior", "test", "prose",
+    "similar", "similar_lift", "cochange", "cochange_lift", "recent", "churn", "prior", "test", "prose",
     "prose_doc_task", "example", "other", "decl",
 )  # fmt: skip
 DIRECT = ("path", "stem", "symbol", "word_def", "bm25", "bm25_path")
@@ -46,6 +48,7 @@ PPR_SEEDS = 25
 COCHANGE_SEEDS = 5
 MAX_WORD_DEFINERS = 5
 RANKED = 20
+CHURN_COMMITS = 300
 
 
 @dataclass
