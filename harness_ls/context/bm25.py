@@ -59,6 +59,11 @@ class BM25:
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
         }
 
+    def ceiling(self, query: list[str]) -> float:
+        """The most any document could score for the query (every known term, tf -> infinity):
+        a fixed scale, so a match on one common word stays small however the others score."""
+        return sum(self.idf.get(t, 0.0) for t in dict.fromkeys(query)) * (self.k1 + 1)
+
     def scores(self, query: list[str]) -> list[float]:
         out = [0.0] * len(self.lens)
         k1, b, avg = self.k1, self.b, self.avg or 1.0

@@ -16,6 +16,8 @@ Every feature is a number in [0, 1] per file (sparse: most files have none of mo
   cochange    files that changed together with the best directly matched files
   cochange_lift the same, divided likewise
   bm25_rank   1 / (1 + rank) of the file by BM25
+  bm25_abs, bm25_path_abs   the two BM25 scores over their ceiling (share of the task's
+              matchable words), not over the best file: a weak best match stays weak
   recent      uncommitted changes and the last few commits' files
   churn       how often the file changed in the last CHURN_COMMITS commits, log-scaled (files
               that change often are likelier to change again)
@@ -35,7 +37,8 @@ from .history import History, cochange, similar_commit_files
 from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_doc_task
 
 FEATURES = (
-    "path", "stem", "symbol", "word_def", "bm25", "bm25_path", "bm25_rank", "pagerank",
+    "path", "stem", "symbol", "word_def", "bm25", "bm25_path", "bm25_rank", "bm25_abs",
+    "bm25_path_abs", "pagerank",
     "similar", "similar_lift", "cochange", "cochange_lift", "recent", "churn", "prior", "test", "prose",
     "prose_doc_task", "example", "other", "decl",
 )  # fmt: skip
@@ -67,7 +70,9 @@ def _normalise(raw: dict[int, float]) -> dict[int, float]:
 
 
 def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
-    out: dict[str, dict[int, float]] = {k: {} for k in DIRECT}
+    out: dict[str, dict[int, float]] = {
+        k: {} for k in DIRECT + ("bm25_rank", "bm25_abs", "bm25_path_abs")
+    }
     out["path"] = {i: 1.0 for i in hints.paths}
     word_set = set(words)
     for i, stem in enumerate(graph.stems):
@@ -95,7 +100,12 @@ def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
         out["bm25"] = _normalise(dict(enumerate(hints.word_scores)))
         ranked = sorted(out["bm25"], key=lambda i: -out["bm25"][i])[:RANKED]
         out["bm25_rank"] = {i: 1.0 / (1 + r) for r, i in enumerate(ranked)}
-        out["bm25_path"] = _normalise(dict(enumerate(graph.path_docs.scores(words))))
+        path_scores = graph.path_docs.scores(words)
+        out["bm25_path"] = _normalise(dict(enumerate(path_scores)))
+        for key, docs, raw in (("bm25_abs", graph.docs, hints.word_scores),
+                               ("bm25_path_abs", graph.path_docs, path_scores)):  # fmt: skip
+            top = docs.ceiling(words)
+            out[key] = {i: min(1.0, v / top) for i, v in enumerate(raw) if v > 0} if top else {}
     return out
 
 

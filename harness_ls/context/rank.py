@@ -205,9 +205,10 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
 # maximising mean(top-1) + mean(top-5 recall) of the truth files; the result is pasted here.
 WEIGHTS: dict[str, float] = {
     "path": 2.0, "stem": 0.5, "symbol": 4.0, "word_def": 0.5, "bm25": 3.0, "bm25_path": 0.5,
-    "bm25_rank": 0.25, "pagerank": 0.0, "similar": 0.5, "similar_lift": 0.0, "cochange": 0.5,
-    "cochange_lift": 0.0, "recent": 0.25, "churn": 0.0, "prior": 0.0, "test": -4.0, "prose": -4.0,
-    "prose_doc_task": 1.0, "example": -4.0, "other": -4.0, "decl": -1.0,
+    "bm25_rank": 0.25, "bm25_abs": 0.0, "bm25_path_abs": 0.0, "pagerank": 0.0, "similar": 0.5,
+    "similar_lift": 0.0, "cochange": 0.5, "cochange_lift": 0.0, "recent": 0.25, "churn": 0.0,
+    "prior": 0.0, "test": -4.0, "prose": -4.0, "prose_doc_task": 1.0, "example": -4.0,
+    "other": -4.0, "decl": -1.0,
 }  # fmt: skip
 BIAS = -2.0
 
