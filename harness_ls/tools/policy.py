@@ -3,6 +3,8 @@
 Rules come from `<workspace>/.harness/policy.toml` and `<data_dir>/policy.toml`, plus session rules
 added by "approve similar for this run". Among the rules that match a call, deny beats ask beats
 allow; with no matching rule the mode decides (reads allowed; writes and shell ask in `ask`).
+Shell commands are decided per parsed simple command (tools/shellpolicy.py); writes to protected
+paths always ask; a workspace file widens nothing until the user trusts it (tools/trust.py).
 See docs/policy.md.
 """
 
@@ -12,18 +14,29 @@ import posixpath
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
 from harness_ls.tools.globs import PathPattern
+from harness_ls.tools.shellparse import parse_command
+from harness_ls.tools.shellpolicy import (
+    STRICTNESS,
+    Action,
+    PartDecision,
+    Rule,
+    decide_shell,
+    protected_abs,
+    protected_reason,
+)
+from harness_ls.tools.trust import is_trusted
 
-Action = Literal["allow", "ask", "deny"]
+__all__ = ["ACTIONS", "MODES", "Action", "Decision", "PartDecision", "Policy", "Rule"]
+
 ACTIONS: tuple[Action, ...] = ("deny", "ask", "allow")  # precedence order
-MODES = ("read-only", "ask", "auto-edit", "full-auto")
+MODES = ("read-only", "ask", "auto-edit", "full-auto")  # narrowest first
 TOOL_KINDS = {
     "read_file": "read",
     "list_dir": "read",
@@ -41,32 +54,25 @@ _MODE_DEFAULTS: dict[str, dict[str, Action]] = {
     "full-auto": {"read": "allow", "write": "allow", "shell": "allow"},
 }
 _PLURAL = {"read": "reads", "write": "writes", "shell": "shell commands"}
-_CONTROL = re.compile(r"&&|\|\||[;|&\n]")
-_SUBST = re.compile(r"`|\$\(|<\(|>\(")
 
 
 class Decision(BaseModel):
     action: Action
     rule: str  # which rule decided, e.g. "policy.toml [deny] shell 'rm -rf *'"
     subject: str | None = None  # what was matched: the command or the workspace-relative path
-
-
-@dataclass(frozen=True)
-class Rule:
-    action: Action
-    key: str  # tool name or kind ("read" / "write" / "shell")
-    pattern: str
-    source: str  # "<file> [allow]" or "session"
-
-    def label(self) -> str:
-        return f"{self.source} {self.key} {self.pattern!r}"
+    parts: list[PartDecision] = []  # shell: each simple command and the rule that decided it
+    protected: str | None = None  # the protected file this call writes (named in the approval)
 
 
 class Policy:
     """Decides allow / ask / deny per tool call; cheap enough to run on every call."""
 
     def __init__(
-        self, mode: str = "ask", rules: list[Rule] | None = None, workspace: Path | None = None
+        self,
+        mode: str = "ask",
+        rules: list[Rule] | None = None,
+        workspace: Path | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         if mode not in MODES:
             raise InvalidInput(
@@ -76,6 +82,8 @@ class Policy:
         self.rules: list[Rule] = list(rules or [])
         self.session_rules: list[Rule] = []
         self.workspace = Path(workspace).resolve() if workspace else None
+        self.data_dir = Path(data_dir) if data_dir else None
+        self.warnings: list[str] = []  # e.g. an untrusted workspace file tried to widen the policy
         self._compiled: dict[str, PathPattern] = {}
 
     @classmethod
@@ -85,8 +93,9 @@ class Policy:
         """Rules from the data dir's and the workspace's policy.toml.
 
         The mode is `mode` if given, else the workspace file's `mode`, else the data dir file's,
-        else "ask". A workspace file may not choose `full-auto`: a cloned repository must not be
-        able to run shell commands without asking."""
+        else "ask". A workspace file may only narrow the user's policy: its `[allow]` rules and a
+        mode laxer than the user's count only once the user trusted that exact file content
+        (`agentctl policy trust`); it can never choose `full-auto`."""
         rules: list[Rule] = []
         user_mode: str | None = None
         if data_dir is not None:
@@ -95,8 +104,25 @@ class Policy:
             rules += file_rules
         ws_file = Path(workspace) / ".harness" / "policy.toml"
         ws_rules, ws_mode = _load_file(ws_file, ".harness/policy.toml", workspace_file=True)
+        base_mode = user_mode or "ask"
+        widening = [r for r in ws_rules if r.action == "allow"]
+        laxer = ws_mode is not None and MODES.index(ws_mode) > MODES.index(base_mode)
+        warnings = []
+        if (widening or laxer) and not is_trusted(data_dir, ws_file, _read(ws_file)):
+            ignored = [f"[allow] {r.key} {r.pattern!r}" for r in widening]
+            if laxer:
+                ignored.append(f"mode = {ws_mode!r}")
+                ws_mode = None
+            ws_rules = [r for r in ws_rules if r.action != "allow"]
+            warnings.append(
+                f".harness/policy.toml in {workspace} widens your policy but is not trusted, so "
+                f"these are ignored: {', '.join(ignored)}. Review the file, then run "
+                f"`agentctl policy trust --workspace {workspace}` to use it"
+            )
         rules += ws_rules
-        return cls(mode or ws_mode or user_mode or "ask", rules, workspace)
+        policy = cls(mode or ws_mode or user_mode or "ask", rules, workspace, data_dir)
+        policy.warnings = warnings
+        return policy
 
     def with_session_rule(self, tool: str, pattern: str, action: Action = "allow") -> None:
         """A rule for the rest of this run/session ("approve similar"). Write tools share one key,
@@ -115,19 +141,23 @@ class Policy:
         subject = self._subject(tool, data)
         keys = (tool, kind)
         applicable = [r for r in (*self.rules, *self.session_rules) if r.key in keys]
-        matched: dict[Action, Rule] = {}
+        if kind == "shell":
+            action, rule, parts = decide_shell(
+                subject, self.mode, applicable, self.workspace, self.data_dir
+            )
+            return Decision(action=action, rule=rule, subject=subject, parts=parts)
+        decision = self._decide_path(kind, applicable, subject)
+        if kind == "write":
+            return self._guard_protected(decision, subject)
+        return decision
+
+    def _decide_path(self, kind: str, applicable: list[Rule], subject: str) -> Decision:
+        matched: dict[str, Rule] = {}
         for rule in applicable:
-            if rule.action != "allow" and rule.action not in matched:
-                if self._matches(rule, kind, subject):
-                    matched[rule.action] = rule
-        allows = [r for r in applicable if r.action == "allow"]
-        if allows and "deny" not in matched:
-            allow = self._allowed_by(allows, kind, subject)
-            if allow is not None:
-                matched["allow"] = allow
+            if rule.action not in matched and self._matches(rule, subject):
+                matched[rule.action] = rule
         if "deny" in matched:
             return Decision(action="deny", rule=matched["deny"].label(), subject=subject)
-        default = _MODE_DEFAULTS[self.mode][kind]
         if self.mode == "read-only" and kind != "read":
             return Decision(
                 action="deny", rule=f"mode read-only: {_PLURAL[kind]} are denied", subject=subject
@@ -139,6 +169,7 @@ class Policy:
         for action in ("ask", "allow"):
             if action in matched:
                 return Decision(action=action, rule=matched[action].label(), subject=subject)
+        default = _MODE_DEFAULTS[self.mode][kind]
         verb = {"allow": "allowed", "ask": "ask", "deny": "denied"}[default]
         return Decision(
             action=default,
@@ -146,11 +177,30 @@ class Policy:
             subject=subject,
         )
 
+    def _guard_protected(self, decision: Decision, subject: str) -> Decision:
+        """Writes to protected paths ask in every mode, naming the file; a deny stays a deny."""
+        why = protected_reason(subject)
+        if why is None and self.workspace is not None:
+            why = protected_abs(str(self.workspace / subject), self.data_dir)
+        if why is None or STRICTNESS[decision.action] >= STRICTNESS["ask"]:
+            return decision.model_copy(update={"protected": subject if why else None})
+        return decision.model_copy(
+            update={
+                "action": "ask",
+                "rule": f"protected path {subject}: {why}; always asks",
+                "protected": subject,
+            }
+        )
+
     def similar_pattern(self, tool: str, args: BaseModel | dict[str, Any]) -> str:
         """The pattern "approve similar" records: command prefix for shell, same directory for files."""
         data = _as_dict(args)
         if TOOL_KINDS.get(tool) == "shell":
-            return command_prefix(str(data.get("command", ""))) + " *"
+            command = str(data.get("command", ""))
+            parts = [p for p in parse_command(command).parts if not p.opaque]
+            if parts:
+                command = shlex.join(parts[0].argv)
+            return command_prefix(command) + " *"
         path = self._subject(tool, data) or "."
         parent = posixpath.dirname(path)
         return f"/{parent}/*" if parent else "/*"
@@ -169,65 +219,13 @@ class Policy:
             path = path[len(ws) + 1 :] if path.startswith(ws + "/") else path
         return posixpath.normpath(path).lstrip("/") if path else "."
 
-    def _allowed_by(self, allows: list[Rule], kind: str, subject: str) -> Rule | None:
-        """The allow rule covering the call. A compound command is allowed only when each of its
-        parts is covered by some allow rule (the first such rule is reported)."""
-        if kind != "shell":
-            return next((r for r in allows if self._matches(r, kind, subject)), None)
-        whole = next((r for r in allows if command_matches(r.pattern, subject, strict=True)), None)
-        if whole is not None or _SUBST.search(subject):
-            return whole
-        parts = command_parts(subject)
-        used: list[Rule] = []
-        for part in parts:
-            rule = next((r for r in allows if _glob_cmd(r.pattern, part)), None)
-            if rule is None:
-                return None
-            used.append(rule)
-        return used[0] if used else None
-
-    def _matches(self, rule: Rule, kind: str, subject: str) -> bool:
-        if kind == "shell":
-            return command_matches(rule.pattern, subject, strict=rule.action == "allow")
+    def _matches(self, rule: Rule, subject: str) -> bool:
         pat = self._compiled.get(rule.pattern)
         if pat is None:
             pat = self._compiled[rule.pattern] = PathPattern(rule.pattern)
         return pat.matches_or_within(subject)
 
 
-def command_matches(pattern: str, command: str, *, strict: bool) -> bool:
-    """Glob-match a shell command; `*` matches anything, and `pytest *` also matches bare `pytest`.
-
-    For allow rules (`strict`) a compound command (`a && b`, `a; b`, pipes) matches only if every
-    part does, and command substitution never matches, so `pytest *` cannot smuggle `; rm -rf ~`.
-    For deny/ask rules matching any part is enough.
-    """
-    command = " ".join(command.split())
-    parts = command_parts(command)
-    if strict:
-        if pattern.strip() != "*" and _SUBST.search(command):
-            return False
-        return bool(parts) and all(_glob_cmd(pattern, p) for p in parts)
-    return _glob_cmd(pattern, command) or any(_glob_cmd(pattern, p) for p in parts)
-
-
-def command_parts(command: str) -> list[str]:
-    """The simple commands of a compound one (split at ;, &&, ||, |, & and newlines)."""
-    return [p.strip() for p in _CONTROL.split(" ".join(command.split())) if p.strip()]
-
-
-def _glob_cmd(pattern: str, command: str) -> bool:
-    rx = _CMD_CACHE.get(pattern)
-    if rx is None:
-        body = " ".join(pattern.split())
-        text = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in body)
-        if body.endswith(" *"):
-            text = text[: -len(re.escape(" ") + ".*")] + "(?: .*)?"
-        rx = _CMD_CACHE[pattern] = re.compile(text, re.DOTALL)
-    return rx.fullmatch(command) is not None
-
-
-_CMD_CACHE: dict[str, re.Pattern[str]] = {}
 _RUNNERS = {
     "python",
     "python3",
@@ -269,6 +267,13 @@ def command_prefix(command: str) -> str:
             else:
                 break
     return " ".join(out)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _as_dict(args: Any) -> dict[str, Any]:

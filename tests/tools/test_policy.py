@@ -8,7 +8,8 @@ import pytest
 
 from harness_ls.errors import InvalidInput
 from harness_ls.tools import TOOLS, Policy, command_prefix, parse_args
-from harness_ls.tools.policy import Rule, command_matches
+from harness_ls.tools.policy import Rule
+from harness_ls.tools.trust import trust
 
 WS_POLICY = """
 [allow]
@@ -28,9 +29,11 @@ write_file = ["*.lock"]
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
+    """A workspace whose policy file the user trusts (its data dir is `<tmp>/data`)."""
     root = tmp_path / "ws"
     (root / ".harness").mkdir(parents=True)
     (root / ".harness" / "policy.toml").write_text(WS_POLICY)
+    trust(tmp_path / "data", root / ".harness" / "policy.toml")
     return root
 
 
@@ -46,13 +49,13 @@ def _d(policy: Policy, tool: str, **args: object) -> tuple[str, str]:
         ("ask", "search", {"pattern": "x"}, "allow"),
         ("ask", "write_file", {"path": "a.py", "content": ""}, "ask"),
         ("ask", "edit", {"path": "a.py", "old": "a", "new": "b"}, "ask"),
-        ("ask", "shell", {"command": "ls"}, "ask"),
+        ("ask", "shell", {"command": "make"}, "ask"),
         ("read-only", "read_file", {"path": "a.py"}, "allow"),
         ("read-only", "write_file", {"path": "a.py", "content": ""}, "deny"),
-        ("read-only", "shell", {"command": "ls"}, "deny"),
+        ("read-only", "shell", {"command": "make"}, "deny"),
         ("auto-edit", "edit", {"path": "a.py", "old": "a", "new": "b"}, "allow"),
-        ("auto-edit", "shell", {"command": "ls"}, "ask"),
-        ("full-auto", "shell", {"command": "ls"}, "allow"),
+        ("auto-edit", "shell", {"command": "make"}, "ask"),
+        ("full-auto", "shell", {"command": "make"}, "allow"),
         ("full-auto", "write_file", {"path": "a.py", "content": ""}, "allow"),
     ],
 )
@@ -119,19 +122,19 @@ def test_default_rule_text_says_why(tmp_path: Path) -> None:
     ],
 )
 def test_precedence_table(ws: Path, tool: str, args: dict, action: str, rule: str) -> None:
-    decision = Policy.load(ws, None).decide(tool, args)
+    decision = Policy.load(ws, ws.parent / "data").decide(tool, args)
     assert decision.action == action, decision
     assert rule in decision.rule
 
 
 def test_rule_names_its_file(ws: Path) -> None:
-    rule = Policy.load(ws, None).decide("shell", {"command": "rm -rf x"}).rule
+    rule = Policy.load(ws, ws.parent / "data").decide("shell", {"command": "rm -rf x"}).rule
     assert rule == ".harness/policy.toml [deny] shell 'rm -rf *'"
 
 
 def test_deny_beats_ask_beats_allow_across_files(ws: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    data.mkdir()
+    data.mkdir(exist_ok=True)
     (data / "policy.toml").write_text(
         '[allow]\nshell = ["rm -rf *", "git push *"]\n[ask]\nwrite = ["docs/**"]\n'
     )
@@ -142,22 +145,22 @@ def test_deny_beats_ask_beats_allow_across_files(ws: Path, tmp_path: Path) -> No
 
 
 def test_modes_with_rules(ws: Path) -> None:
-    full = Policy.load(ws, None, "full-auto")
+    full = Policy.load(ws, ws.parent / "data", "full-auto")
     assert full.decide("shell", {"command": "rm -rf x"}).action == "deny"
     assert full.decide("write_file", {"path": "docs/private/a", "content": ""}).action == "allow"
-    ro = Policy.load(ws, None, "read-only")
+    ro = Policy.load(ws, ws.parent / "data", "read-only")
     decision = ro.decide("shell", {"command": "pytest -q"})
     assert (
         decision.action == "deny" and decision.rule == "mode read-only: shell commands are denied"
     )
-    auto = Policy.load(ws, None, "auto-edit")
+    auto = Policy.load(ws, ws.parent / "data", "auto-edit")
     assert auto.decide("write_file", {"path": "docs/private/a", "content": ""}).action == "ask"
     assert auto.decide("write_file", {"path": "src/a.py", "content": ""}).action == "allow"
 
 
 def test_mode_precedence_caller_then_workspace_then_data_dir(ws: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    data.mkdir()
+    data.mkdir(exist_ok=True)
     (data / "policy.toml").write_text('mode = "full-auto"\n')
     assert Policy.load(ws, data, None).mode == "full-auto"
     assert Policy.load(ws, data, "ask").mode == "ask"
@@ -169,7 +172,7 @@ def test_mode_precedence_caller_then_workspace_then_data_dir(ws: Path, tmp_path:
 def test_workspace_file_cannot_choose_full_auto(ws: Path) -> None:
     (ws / ".harness" / "policy.toml").write_text('mode = "full-auto"\n')
     with pytest.raises(InvalidInput, match="cannot be set in a workspace policy file") as info:
-        Policy.load(ws, None, None)
+        Policy.load(ws, ws.parent / "data", None)
     assert "data dir" in (info.value.hint or "")
 
 
@@ -214,13 +217,13 @@ def test_session_rule_for_writes_covers_the_same_directory(tmp_path: Path) -> No
 
 
 def test_session_allow_does_not_beat_a_deny(ws: Path) -> None:
-    policy = Policy.load(ws, None)
+    policy = Policy.load(ws, ws.parent / "data")
     policy.with_session_rule("shell", "rm *", "allow")
     assert policy.decide("shell", {"command": "rm -rf build"}).action == "deny"
 
 
 def test_absolute_paths_inside_workspace_are_matched_relative(ws: Path) -> None:
-    policy = Policy.load(ws, None)
+    policy = Policy.load(ws, ws.parent / "data")
     target = ws.resolve() / "docs" / "a.md"
     assert policy.decide("write_file", {"path": str(target), "content": ""}).action == "allow"
 
@@ -246,10 +249,16 @@ def test_unknown_tool_is_denied(tmp_path: Path) -> None:
 
 
 def test_command_matching_rules() -> None:
-    assert command_matches("*", "anything; at all", strict=True)
-    assert not command_matches("ls *", "ls `rm -rf ~`", strict=True)
-    assert command_matches("git push *", "git status && git push origin", strict=False)
-    assert command_matches("npm test", "npm   test", strict=True)
+    policy = Policy(
+        "ask", [Rule("allow", "shell", "*", "t"), Rule("deny", "shell", "git push *", "t")]
+    )
+    assert policy.decide("shell", {"command": "anything; at all"}).action == "allow"
+    assert policy.decide("shell", {"command": "git status && git push origin"}).action == "deny"
+    strict = Policy(
+        "ask", [Rule("allow", "shell", "ls *", "t"), Rule("allow", "shell", "npm test", "t")]
+    )
+    assert strict.decide("shell", {"command": "ls `rm -rf ~`"}).action == "ask"
+    assert strict.decide("shell", {"command": "npm   test"}).action == "allow"
 
 
 @pytest.mark.parametrize(
@@ -269,14 +278,14 @@ def test_malformed_policy_file_names_the_file_and_problem(
     path = ws / ".harness" / "policy.toml"
     path.write_text(text)
     with pytest.raises(InvalidInput) as info:
-        Policy.load(ws, None)
+        Policy.load(ws, ws.parent / "data")
     assert str(path) in info.value.message and message in info.value.message
 
 
 def test_toml_syntax_error_names_the_line(ws: Path) -> None:
     (ws / ".harness" / "policy.toml").write_text('[allow]\nshell = ["ok"]\nwrite = [docs/**]\n')
     with pytest.raises(InvalidInput, match="line 3"):
-        Policy.load(ws, None)
+        Policy.load(ws, ws.parent / "data")
 
 
 def test_unknown_mode(tmp_path: Path) -> None:

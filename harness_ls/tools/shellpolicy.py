@@ -1,0 +1,233 @@
+"""Shell policy decided on the parsed command: every simple command, every redirection.
+
+The whole command is `allow` only when every part is allowed and no redirection writes outside the
+workspace or into a protected path; any denied part denies it; anything opaque asks (a deny rule
+cannot be checked against what is only known when the command runs). Protected paths — the
+harness's own settings, git metadata, env files, the data dir — always ask, in every mode.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from harness_ls.tools.shellparse import Redirect, SimpleCommand, parse_command
+
+Action = Literal["allow", "ask", "deny"]
+STRICTNESS: dict[str, int] = {"allow": 0, "ask": 1, "deny": 2}
+SHELL_DEFAULTS: dict[str, Action] = {
+    "read-only": "deny",
+    "ask": "ask",
+    "auto-edit": "ask",
+    "full-auto": "allow",
+}
+# Inspection commands that cannot write, run other programs or reach the network. On workspace
+# files (and nothing else) they are reads, decided like read_file: the acceptance test
+# `grep -qx hello greet.txt` needs no approval, `cat ~/.ssh/id_rsa` or `cat .env` still asks.
+SAFE_READS = frozenset(
+    {"cat", "head", "tail", "wc", "ls", "grep", "egrep", "fgrep", "echo", "printf", "true",
+     "false", "pwd", "test", "[", "diff", "cmp", "stat", "file", "basename", "dirname", "nl",
+     "cut", "tr", "seq", "realpath", "readlink", "du", "tree", "sha256sum", "md5sum", "which"}
+)  # fmt: skip
+_QUIET_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
+_CWD_CHANGERS = frozenset({"cd", "pushd", "popd"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: Action
+    key: str  # tool name or kind ("read" / "write" / "shell")
+    pattern: str
+    source: str  # "<file> [allow]", "session" or "built-in"
+
+    def label(self) -> str:
+        return f"{self.source} {self.key} {self.pattern!r}"
+
+
+class PartDecision(BaseModel):
+    """One simple command of a shell call and the rule that decided it."""
+
+    text: str
+    argv: list[str]
+    context: str = ""
+    action: Action
+    rule: str
+
+
+def protected_reason(rel: str) -> str | None:
+    """Why a workspace-relative path is protected from the agent, or None."""
+    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts:
+        return None
+    if parts[0] == ".harness":
+        return "the harness settings the agent obeys"
+    if any(p.lower() == ".git" for p in parts):
+        return "git metadata"
+    if parts[-1].startswith(".env"):
+        return "an environment file that may hold secrets"
+    return None
+
+
+def protected_abs(real: str, data_dir: Path | None) -> str | None:
+    """Why an absolute (resolved) path is protected: the data dir holds runs, trust and policy."""
+    if data_dir is None:
+        return None
+    root = os.path.realpath(data_dir)
+    if real == root or real.startswith(root + os.sep):
+        return "the harness data dir (runs, trust store and your policy)"
+    return None
+
+
+def decide_shell(
+    command: str,
+    mode: str,
+    rules: list[Rule],
+    workspace: Path | None,
+    data_dir: Path | None = None,
+) -> tuple[Action, str, list[PartDecision]]:
+    """(action, deciding rule, per-part decisions) for one shell command."""
+    parsed = parse_command(command)
+    whole = " ".join(command.split())
+    cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
+    out: list[PartDecision] = []
+    for part in parsed.parts:
+        action, rule = _decide_part(part, mode, rules, workspace)
+        if action != "deny":
+            for r in part.redirects:
+                why = redirect_problem(r, workspace, data_dir, cd)
+                if why is not None:
+                    action, rule = "ask", why
+                    break
+        out.append(PartDecision(text=part.text, argv=list(part.argv), context=part.context,
+                                action=action, rule=rule))  # fmt: skip
+    if parsed.opaque:
+        action = "deny" if mode == "read-only" else "ask"
+        out.append(PartDecision(text=command, argv=[], action=action, rule=parsed.opaque))
+    for rule in rules:  # a deny/ask rule written for the whole line still applies to it
+        if rule.action != "allow" and glob_cmd(rule.pattern, whole):
+            out.append(PartDecision(text=command, argv=[], action=rule.action, rule=rule.label()))
+            break
+    if not out:
+        default = SHELL_DEFAULTS[mode]
+        return default, _mode_rule(mode, default), out
+    worst = max(out, key=lambda p: STRICTNESS[p.action])
+    return worst.action, worst.rule, out
+
+
+def _decide_part(
+    part: SimpleCommand, mode: str, rules: list[Rule], workspace: Path | None
+) -> tuple[Action, str]:
+    argv = part.argv
+    cmd = " ".join(argv)
+    base = " ".join((posixpath.basename(argv[0]), *argv[1:])) if argv else cmd
+    forms = (cmd,) if base == cmd else (cmd, base)
+    for action in ("deny", "ask"):
+        if action == "ask":
+            if mode == "read-only":
+                return "deny", _mode_rule(mode, "deny")
+            if part.opaque:
+                return "ask", f"cannot be decided before it runs: {part.opaque}"
+        for rule in rules:
+            if rule.action == action and any(glob_cmd(rule.pattern, f) for f in forms):
+                return action, rule.label()
+    if mode == "full-auto":
+        return "allow", "mode full-auto: allowed unless denied"
+    for rule in rules:  # an allow rule must match the command as written (no basename form)
+        if rule.action == "allow" and glob_cmd(rule.pattern, cmd):
+            return "allow", rule.label()
+    if workspace is not None and is_safe_read(part, workspace):
+        return "allow", f"built-in: {argv[0]} only reads workspace files"
+    default = SHELL_DEFAULTS[mode]
+    return default, _mode_rule(mode, default)
+
+
+def _mode_rule(mode: str, action: str) -> str:
+    if mode == "read-only":
+        return "mode read-only: shell commands are denied"
+    if mode == "full-auto":
+        return "mode full-auto: allowed unless denied"
+    verb = {"allow": "allowed", "ask": "ask", "deny": "denied"}[action]
+    return f"mode {mode}: shell commands {verb} by default"
+
+
+def redirect_problem(
+    r: Redirect, workspace: Path | None, data_dir: Path | None, cd: bool
+) -> str | None:
+    """Why a redirection must be asked about (it writes outside the workspace or a protected
+    file, or where is only known at run time), or None."""
+    if ">" not in r.op:
+        return None
+    target = r.target
+    if r.op.endswith("&") and (target.isdigit() or target == "-"):
+        return None  # 2>&1: duplicates a descriptor, writes no file
+    if target in _QUIET_TARGETS or re.fullmatch(r"/dev/fd/\d+", target):
+        return None
+    if any(c in target for c in "$`*?[") or target.startswith("~"):
+        return f"redirect to {target!r}: where it writes is only known when it runs"
+    if workspace is None:
+        return None if not target.startswith("/") else f"writes outside the workspace: {target}"
+    if cd and not target.startswith("/"):
+        return f"redirect to {target!r} after a cd: where it writes is only known when it runs"
+    root = os.path.realpath(workspace)
+    real = os.path.realpath(os.path.join(root, target))
+    why = protected_abs(real, data_dir)
+    if why:
+        return f"writes the protected path {real} ({why})"
+    if real != root and not real.startswith(root + os.sep):
+        return f"writes outside the workspace: {real}"
+    rel = os.path.relpath(real, root)
+    why = protected_reason(rel)
+    return f"writes the protected file {rel} ({why})" if why else None
+
+
+def is_safe_read(part: SimpleCommand, workspace: Path) -> bool:
+    """An inspection command whose every path argument and redirection stays in the workspace."""
+    argv = part.argv
+    if part.opaque or not argv or argv[0] not in SAFE_READS:
+        return False
+    root = os.path.realpath(workspace)
+    for r in part.redirects:
+        if ">" in r.op:
+            if r.target not in _QUIET_TARGETS and not (r.op.endswith("&") and r.target.isdigit()):
+                return False
+        elif r.op == "<" and not _inside(root, r.target):
+            return False
+    for arg in argv[1:]:
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        if value.startswith("-") or not value:
+            continue
+        if not _inside(root, value):
+            return False
+    return True
+
+
+def _inside(root: str, value: str) -> bool:
+    if any(c in value for c in "$`~") or "\x00" in value:
+        return False
+    real = os.path.realpath(os.path.join(root, value))
+    if real != root and not real.startswith(root + os.sep):
+        return False
+    return (
+        protected_reason(os.path.relpath(real, root)) != "an environment file that may hold secrets"
+    )
+
+
+def glob_cmd(pattern: str, command: str) -> bool:
+    """Glob-match a command line; `*` matches anything, and `pytest *` also matches bare `pytest`."""
+    rx = _CMD_CACHE.get(pattern)
+    if rx is None:
+        body = " ".join(pattern.split())
+        text = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in body)
+        if body.endswith(" *"):
+            text = text[: -len(re.escape(" ") + ".*")] + "(?: .*)?"
+        rx = _CMD_CACHE[pattern] = re.compile(text, re.DOTALL)
+    return rx.fullmatch(command) is not None
+
+
+_CMD_CACHE: dict[str, re.Pattern[str]] = {}
