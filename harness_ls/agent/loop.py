@@ -329,6 +329,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
             "kind": tool.kind,
             "rule": decision.rule,
             "action": decision.action,
+            "policy": policy_record(decision),
         },
         **ev,
     )
@@ -336,6 +337,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
     try:
         if tool.kind != "read" or decision.action == "ask":
             preview = tool.preview(ctx.tool_ctx, args)  # containment is checked here for writes
+            preview = _name_protected(preview, decision)
         if reask and preview is not None:
             preview = preview.model_copy(update={"summary": f"{reask} {preview.summary}"})
     except Refused as exc:
@@ -358,7 +360,7 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
             workspace=str(ctx.workspace),
             spec_path=ctx.spec_path,
             spec_line=ctx.spec_line,
-            data=_approval_data(ctx, call_id, reask),
+            data=_approval_data(ctx, call_id, reask, decision),
         )
         if resolution.decision == "cancelled":
             raise asyncio.CancelledError("approval cancelled")
@@ -403,13 +405,16 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
     return outcome
 
 
-def _approval_data(ctx: LoopContext, call_id: str, reask: str | None) -> dict[str, Any] | None:
+def _approval_data(
+    ctx: LoopContext, call_id: str, reask: str | None, decision: Any
+) -> dict[str, Any] | None:
     data: dict[str, Any] = (
         {"plan_step_id": ctx.step_id, "tool_call_id": call_id} if ctx.owner == "run" else {}
     )
     if reask:
         data.update(interrupted=True, reason=reask)
-    return data or None
+    data["policy"] = policy_record(decision)  # the parsed parts and the rule that asked
+    return data
 
 
 async def _result(
@@ -446,6 +451,25 @@ async def _refused(
 ) -> CallOutcome:
     await ctx.stream.append("tool.refused", {"name": tool, "reason": reason, "rule": rule}, **ev)
     return CallOutcome(ok=False, content=f"Refused: {reason}", refused=True)
+
+
+def policy_record(decision: Any) -> dict[str, Any]:
+    """What the event log keeps of a decision: the action, the deciding rule, each parsed part."""
+    if hasattr(decision, "model_dump"):
+        return decision.model_dump(exclude_none=True, exclude_defaults=True) | {
+            "action": decision.action,
+            "rule": decision.rule,
+        }
+    return {"action": getattr(decision, "action", None), "rule": getattr(decision, "rule", None)}
+
+
+def _name_protected(preview: Any, decision: Any) -> Any:
+    """An approval for a protected file says so in its summary, on every surface."""
+    protected = getattr(decision, "protected", None)
+    if not protected or preview is None or not hasattr(preview, "model_copy"):
+        return preview
+    note = f"protected file {protected}: {decision.rule}"
+    return preview.model_copy(update={"summary": f"{preview.summary} ({note})"})
 
 
 def similar_pattern(policy: Any, tool: str, args: Any) -> str:

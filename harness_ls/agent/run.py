@@ -183,6 +183,10 @@ class RunEngine:
         self.policy = Policy.load(
             self.workspace, self.harness.data_dir, mode=self.options.policy_mode
         )
+        for warning in self.policy.warnings:
+            await self.stream.append(
+                "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
+            )
         self.tool_ctx = ToolContext(
             workspace=self.workspace,
             data_dir=self.harness.data_dir,
@@ -427,8 +431,32 @@ class RunEngine:
             tests,
             limit_s=self.options.verify_timeout,
             attempt=attempt,
+            approve=self._approve_test,
         )
         return self.verify_results
+
+    async def _approve_test(self, test: Any, args: Any, decision: Any) -> str | None:
+        """An acceptance test the policy asks about waits for an approval like a tool call."""
+        from harness_ls.tools import TOOLS
+
+        resolution = await self.harness.broker.request(
+            stream=self.stream,
+            id=new_id("st"),
+            tool="shell",
+            preview=TOOLS["shell"].preview(self.tool_ctx, args),
+            run_id=self.run_id,
+            workspace=str(self.workspace),
+            spec_path=self.spec_path,
+            spec_line=getattr(test, "line", None),
+            data={"phase": "verify", "policy": decision.model_dump(exclude_none=True)},
+        )
+        if resolution.decision == "cancelled":
+            raise asyncio.CancelledError("approval cancelled")
+        if resolution.approved:
+            return None
+        return f"denied by {resolution.surface}" + (
+            f": {resolution.note}" if resolution.note else ""
+        )
 
     async def _docs(self) -> None:
         from harness_ls.agent.docs_step import run_docs_step

@@ -332,6 +332,10 @@ class SessionManager:
         ws = Path(meta.workspace)
         if live.policy is None:
             live.policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
+            for warning in live.policy.warnings:
+                await stream.append(
+                    "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
+                )
         policy = live.policy
         tools: dict[str, Any] = dict(TOOLS)
         if _mode(meta) == "spec":

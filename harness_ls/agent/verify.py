@@ -1,12 +1,16 @@
 """Verify: run the spec's acceptance tests with the shell tool, one `verify.result` each.
 
-The commands come from the spec the user wrote and started, so they run without asking; a policy
-rule that *denies* shell for a command still wins (the result is then a refusal, not a pass).
+The commands are shell written in a file that may come from a cloned repository, so they pass the
+same gate as the agent's shell calls: deny -> not run (a refusal, not a pass), ask -> an approval
+through the broker (`approve`), allow -> run. `agentctl init` trusts a policy allowing the common
+test runners, and read-only inspection commands on workspace files (`grep -qx hello greet.txt`)
+are reads, so the usual acceptance tests need no approval.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +28,11 @@ class VerifyResult(BaseModel):
     duration_ms: float = 0.0
     output: str = ""
     refused: str | None = None  # why it did not run
+    policy: dict[str, Any] | None = None  # the gate's decision: action, rule, parsed parts
+
+
+# Asked when the policy says "ask": (test, shell args, decision) -> None to run, or why not.
+Approve = Callable[[Any, Any, Any], Awaitable[str | None]]
 
 
 def _shell_args(tool: Any, command: str, timeout: float) -> Any:
@@ -43,7 +52,11 @@ def _exit_code(result: Any) -> int | None:
     return 0 if result.ok else None
 
 
-async def run_one(tool_ctx: Any, policy: Any, test: Any, limit_s: float) -> VerifyResult:
+async def run_one(
+    tool_ctx: Any, policy: Any, test: Any, limit_s: float, approve: Approve | None = None
+) -> VerifyResult:
+    """Gate then run one test. `approve=None` means the user already chose this exact command
+    (an editor lens click), so "ask" runs; a deny is refused either way."""
     from harness_ls.tools import TOOLS
 
     shell = TOOLS["shell"]
@@ -53,8 +66,14 @@ async def run_one(tool_ctx: Any, policy: Any, test: Any, limit_s: float) -> Veri
     except InvalidInput as exc:
         return VerifyResult(**base, ok=False, refused=exc.one_line())
     decision = policy.decide("shell", args)
+    record = _record(decision)
+    base["policy"] = record
     if decision.action == "deny":
         return VerifyResult(**base, ok=False, refused=f"denied by policy ({decision.rule})")
+    if decision.action == "ask" and approve is not None:
+        why_not = await approve(test, args, decision)
+        if why_not is not None:
+            return VerifyResult(**base, ok=False, refused=why_not)
     started = time.perf_counter()
     try:
         result = await shell.run(tool_ctx, args)
@@ -71,6 +90,12 @@ async def run_one(tool_ctx: Any, policy: Any, test: Any, limit_s: float) -> Veri
     )
 
 
+def _record(decision: Any) -> dict[str, Any]:
+    if hasattr(decision, "model_dump"):
+        return decision.model_dump(exclude_none=True)
+    return {"action": decision.action, "rule": decision.rule}
+
+
 async def run_verify(
     stream: Any,
     tool_ctx: Any,
@@ -80,6 +105,7 @@ async def run_verify(
     limit_s: float,
     attempt: int,
     step_id: str | None = None,
+    approve: Approve | None = None,
 ) -> list[VerifyResult]:
     """Run every acceptance test in order; says plainly when there is nothing to run."""
     await stream.append(
@@ -101,7 +127,7 @@ async def run_verify(
         return []
     results = []
     for test in tests:
-        res = await run_one(tool_ctx, policy, test, limit_s)
+        res = await run_one(tool_ctx, policy, test, limit_s, approve)
         results.append(res)
         await stream.append(
             "verify.result", {**res.model_dump(), "attempt": attempt}, step_id=step_id

@@ -1,7 +1,8 @@
 """`agentctl`: the command line client of harness-ls.
 
 Run commands talk to a running host (agentd, or an editor's harness-ls) over its HTTP API; `init`,
-`spec`, `diff`, `revert`, `checkpoints`, `context` and `mcp list` call the core locally and need no daemon.
+`spec`, `diff`, `revert`, `checkpoints`, `context`, `mcp list` and `policy` call the core locally
+and need no daemon.
 This module only builds the parser: command modules are imported when their command runs, so
 `agentctl --help` stays fast.
 """
@@ -221,8 +222,29 @@ def build_parser() -> argparse.ArgumentParser:
          "speak the Agent Client Protocol on stdio (for Zed and other ACP editors)",
          "agentctl acp   # in Zed: agent_servers.harness.command")  # fmt: skip
 
+    _policy(sub)
     _sessions(sub)
     return parser
+
+
+def _policy(sub: Any) -> None:
+    pol = sub.add_parser("policy", help="trust or show a workspace's approval policy",
+                         formatter_class=_Formatter)  # fmt: skip
+    _globals(pol, top=False)
+    pol_sub = pol.add_subparsers(dest="policy_command", metavar="POLICY_COMMAND", required=True)
+    p = _add(pol_sub, "trust", _lazy("policy", "trust"),
+             "trust this exact .harness/policy.toml (its [allow] rules and mode then apply)",
+             "agentctl policy trust --workspace .")  # fmt: skip
+    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p = _add(pol_sub, "untrust", _lazy("policy", "untrust"),
+             "forget the trust: the workspace policy may only narrow again",
+             "agentctl policy untrust --workspace .")  # fmt: skip
+    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p = _add(pol_sub, "show", _lazy("policy", "show"),
+             "the effective mode and rules for a workspace, with their sources and trust",
+             "agentctl policy show --workspace .")  # fmt: skip
+    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--mode", default=None, help="as if run with this mode")
 
 
 def _follow_flags(p: argparse.ArgumentParser) -> None:

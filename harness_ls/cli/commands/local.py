@@ -36,9 +36,10 @@ def init(app: Any) -> int:
     from harness_ls.workspace import init as scaffold
 
     a = app.args
-    report = scaffold(
-        _dir(a.workspace), force=a.force, dry_run=a.dry_run, with_schema=a.with_schema
-    )
+    ws = _dir(a.workspace)
+    report = scaffold(ws, force=a.force, dry_run=a.dry_run, with_schema=a.with_schema)
+    if not a.dry_run:
+        _trust_init_policy(app, ws)
     if app.json:
         app.emit_json(report.model_dump(mode="json"))
         return ex.OK
@@ -48,6 +49,20 @@ def init(app: Any) -> int:
             'next: agentctl spec new <name>   (or: agentctl spec prompt --prompt "..." <name>)'
         )
     return ex.OK
+
+
+def _trust_init_policy(app: Any, ws: Path) -> None:
+    """The user ran init, so the policy file init writes (test runners allowed) is theirs: trust
+    it. A pre-existing file with other content is left untrusted (it may come from a clone)."""
+    from harness_ls.tools.trust import trust, workspace_policy
+    from harness_ls.workspace.scaffold import template_text
+
+    path = workspace_policy(ws)
+    try:
+        if path.read_bytes() == template_text("policy.toml").encode():
+            trust(app.data_dir, path)
+    except OSError:
+        pass
 
 
 def spec_new(app: Any) -> int:
