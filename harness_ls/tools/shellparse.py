@@ -70,6 +70,7 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "strace": frozenset({"-o", "-e", "-p", "-s"}),
     "ltrace": frozenset({"-o", "-e", "-p", "-s"}),
 }
+_LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
 _POSITIONAL_FIRST = {"timeout": 1, "flock": 1}  # wrappers taking a positional before the command
 
 
@@ -145,13 +146,15 @@ class _Walker:
         if kind == "command":
             self.command(node, ctx, redirs, bg)
         elif kind == "redirected_statement":
-            own = tuple(self.redirect(r) for r in _redirects(node))
+            redirect_nodes = _redirects(node)
+            own = tuple(self.redirect(r) for r in redirect_nodes)
             for child in node.children:
                 if not child.type.endswith("_redirect"):
                     self.visit(child, ctx, redirs + own, bg)
-            for r in _redirects(node):
+            for r in redirect_nodes:
                 self.nested(r, ctx, bg)
-            self.heredoc_payloads(node, ctx, bg)
+            if any(r.type == "heredoc_redirect" for r in redirect_nodes):
+                self.heredoc_payloads(node, ctx, bg)
         elif kind in ("command_substitution", "process_substitution"):
             inner = _CONTEXTS.get(node.children[0].type, "$()") if node.children else "$()"
             self.children(node, inner, (), bg)
@@ -181,35 +184,44 @@ class _Walker:
         name = node.child_by_field_name("name")
         words: list[Node] = [name] if name is not None else []
         words += node.children_by_field_name("argument")
-        own = tuple(self.redirect(r) for r in _redirects(node))
-        for r in _redirects(node):
+        redirect_nodes = _redirects(node)
+        own = tuple(self.redirect(r) for r in redirect_nodes)
+        for r in redirect_nodes:
             self.nested(r, ctx, bg)
         opaque = None
-        for assign in (c for c in node.children if c.type == "variable_assignment"):
+        for assign in (c for c in node.named_children if c.type == "variable_assignment"):
             var = assign.child_by_field_name("name")
             if var is not None and self.text(var) in _RISKY_VARS:
                 opaque = f"sets {self.text(var)} for the command"
             self.nested(assign, ctx, bg)
-        argv = tuple(self.word(w) for w in words)
+        literal = [self.literal(w) for w in words]
+        argv = tuple(self.text(w) if v is None else v for w, v in zip(words, literal, strict=True))
         if name is not None and opaque is None:
-            opaque = self.name_opaque(name)
+            opaque = self.name_opaque(name, literal[0])
         if argv:
             part = SimpleCommand(argv, self.text(node), redirs + own, ctx, bg, opaque)
             self.add(part)
-            self.unwrap(part, words, [self.literal(w) for w in words], node, ctx, bg)
+            self.unwrap(part, words, literal, node, ctx, bg)
         for w in words:
             self.nested(w, ctx, bg)
 
-    def name_opaque(self, name: Node) -> str | None:
-        if self.literal(name) is None:
+    def name_opaque(self, name: Node, value: str | None) -> str | None:
+        if value is None:
             return f"the command name {self.text(name)!r} is only known when it runs"
-        for sub in _walk(name):
-            if sub.type == "word" and _GLOB & set(self.text(sub)):
+        subs = (
+            [name.children[0]]
+            if name.child_count == 1 and name.children[0].type == "word"
+            else _walk(name)
+        )
+        for sub in subs:
+            if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
                 return f"the command name {self.text(name)!r} is a glob or brace expansion"
         return None
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:
         """Commands inside a word: `$(…)`, backticks, `<(…)`."""
+        if node.type in _LEAF_WORDS:
+            return
         for sub in _substitutions(node):
             self.visit(sub, ctx, (), bg)
 
@@ -409,6 +421,8 @@ def _wrapped_start(head: str, argv: tuple[str, ...]) -> int:
 
 def _unescape(text: str, *, inside_quotes: bool) -> str:
     """Backslash removal as bash does it (inside double quotes only before $ ` " \\ newline)."""
+    if "\\" not in text:
+        return text
     out: list[str] = []
     i = 0
     while i < len(text):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -95,9 +97,12 @@ def decide_shell(
     parsed = parse_command(command)
     whole = " ".join(command.split())
     cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
+    by_action: dict[str, list[Rule]] = {"allow": [], "ask": [], "deny": []}
+    for rule in rules:
+        by_action[rule.action].append(rule)
     out: list[PartDecision] = []
     for part in parsed.parts:
-        action, rule = _decide_part(part, mode, rules, workspace)
+        action, rule = _decide_part(part, mode, by_action, workspace)
         if action != "deny":
             for r in part.redirects:
                 why = redirect_problem(r, workspace, data_dir, cd)
@@ -121,11 +126,11 @@ def decide_shell(
 
 
 def _decide_part(
-    part: SimpleCommand, mode: str, rules: list[Rule], workspace: Path | None
+    part: SimpleCommand, mode: str, rules: dict[str, list[Rule]], workspace: Path | None
 ) -> tuple[Action, str]:
     argv = part.argv
     cmd = " ".join(argv)
-    base = " ".join((posixpath.basename(argv[0]), *argv[1:])) if argv else cmd
+    base = " ".join((posixpath.basename(argv[0]), *argv[1:])) if "/" in argv[0] else cmd
     forms = (cmd,) if base == cmd else (cmd, base)
     for action in ("deny", "ask"):
         if action == "ask":
@@ -133,13 +138,13 @@ def _decide_part(
                 return "deny", _mode_rule(mode, "deny")
             if part.opaque:
                 return "ask", f"cannot be decided before it runs: {part.opaque}"
-        for rule in rules:
-            if rule.action == action and any(glob_cmd(rule.pattern, f) for f in forms):
+        for rule in rules[action]:
+            if any(glob_cmd(rule.pattern, f) for f in forms):
                 return action, rule.label()
     if mode == "full-auto":
         return "allow", "mode full-auto: allowed unless denied"
-    for rule in rules:  # an allow rule must match the command as written (no basename form)
-        if rule.action == "allow" and glob_cmd(rule.pattern, cmd):
+    for rule in rules["allow"]:  # an allow rule must match the command as written (no basename)
+        if glob_cmd(rule.pattern, cmd):
             return "allow", rule.label()
     if workspace is not None and is_safe_read(part, workspace):
         return "allow", f"built-in: {argv[0]} only reads workspace files"
@@ -174,8 +179,8 @@ def redirect_problem(
         return None if not target.startswith("/") else f"writes outside the workspace: {target}"
     if cd and not target.startswith("/"):
         return f"redirect to {target!r} after a cd: where it writes is only known when it runs"
-    root = os.path.realpath(workspace)
-    real = os.path.realpath(os.path.join(root, target))
+    root = _real(str(workspace))
+    real = _resolve(root, target)
     why = protected_abs(real, data_dir)
     if why:
         return f"writes the protected path {real} ({why})"
@@ -191,7 +196,7 @@ def is_safe_read(part: SimpleCommand, workspace: Path) -> bool:
     argv = part.argv
     if part.opaque or not argv or argv[0] not in SAFE_READS:
         return False
-    root = os.path.realpath(workspace)
+    root = _real(str(workspace))
     for r in part.redirects:
         if ">" in r.op:
             if r.target not in _QUIET_TARGETS and not (r.op.endswith("&") and r.target.isdigit()):
@@ -210,7 +215,7 @@ def is_safe_read(part: SimpleCommand, workspace: Path) -> bool:
 def _inside(root: str, value: str) -> bool:
     if any(c in value for c in "$`~") or "\x00" in value:
         return False
-    real = os.path.realpath(os.path.join(root, value))
+    real = _resolve(root, value)
     if real != root and not real.startswith(root + os.sep):
         return False
     return (
@@ -218,16 +223,44 @@ def _inside(root: str, value: str) -> bool:
     )
 
 
+@lru_cache(maxsize=64)
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _resolve(root: str, value: str) -> str:
+    """The real path `value` names (relative to the resolved workspace `root`), stat-ing only the
+    components below the workspace: a symlink there means a full realpath."""
+    if ".." in value.split("/"):
+        return os.path.realpath(os.path.join(root, value))
+    joined = os.path.normpath(os.path.join(root, value))
+    if joined != root and not joined.startswith(root + os.sep):
+        return joined  # lexically outside: treated as outside, whatever links it goes through
+    cur = root
+    for comp in joined[len(root) + 1 :].split(os.sep) if joined != root else ():
+        cur = f"{cur}{os.sep}{comp}"
+        try:
+            if stat.S_ISLNK(os.lstat(cur).st_mode):
+                return os.path.realpath(joined)
+        except OSError:
+            return joined  # does not exist (yet): nothing below can be a link
+    return joined
+
+
 def glob_cmd(pattern: str, command: str) -> bool:
     """Glob-match a command line; `*` matches anything, and `pytest *` also matches bare `pytest`."""
-    rx = _CMD_CACHE.get(pattern)
-    if rx is None:
+    hit = _CMD_CACHE.get(pattern)
+    if hit is None:
         body = " ".join(pattern.split())
         text = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in body)
         if body.endswith(" *"):
             text = text[: -len(re.escape(" ") + ".*")] + "(?: .*)?"
-        rx = _CMD_CACHE[pattern] = re.compile(text, re.DOTALL)
-    return rx.fullmatch(command) is not None
+        prefix = re.split(r"[*?]", body, maxsplit=1)[0]
+        if body.endswith(" *") and "*" not in body[:-2] and "?" not in body[:-2]:
+            prefix = body[:-2]  # `pytest *` also matches bare `pytest`
+        hit = _CMD_CACHE[pattern] = (prefix, re.compile(text, re.DOTALL))
+    prefix, rx = hit
+    return command.startswith(prefix) and rx.fullmatch(command) is not None
 
 
-_CMD_CACHE: dict[str, re.Pattern[str]] = {}
+_CMD_CACHE: dict[str, tuple[str, re.Pattern[str]]] = {}
