@@ -66,10 +66,12 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "watch": frozenset({"-n", "--interval", "-d"}),
     "flock": frozenset({"-w", "--timeout", "-E"}),
     "chronic": frozenset(),
+    "coproc": frozenset(),
     "unbuffer": frozenset(),
     "strace": frozenset({"-o", "-e", "-p", "-s"}),
     "ltrace": frozenset({"-o", "-e", "-p", "-s"}),
 }
+_SHELL_VALUE_OPTS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
 _POSITIONAL_FIRST = {"timeout": 1, "flock": 1}  # wrappers taking a positional before the command
 
@@ -148,9 +150,11 @@ class _Walker:
         elif kind == "redirected_statement":
             redirect_nodes = _redirects(node)
             own = tuple(self.redirect(r) for r in redirect_nodes)
-            for child in node.children:
-                if not child.type.endswith("_redirect"):
-                    self.visit(child, ctx, redirs + own, bg)
+            bodies = [c for c in node.named_children if not c.type.endswith("_redirect")]
+            for child in bodies:
+                self.visit(child, ctx, redirs + own, bg)
+            if not bodies:  # `> file` alone still truncates the file
+                self.add(SimpleCommand((), self.text(node), redirs + own, ctx, bg, None))
             for r in redirect_nodes:
                 self.nested(r, ctx, bg)
             if any(r.type == "heredoc_redirect" for r in redirect_nodes):
@@ -344,17 +348,23 @@ class _Walker:
     def shell(self, part: SimpleCommand, words: list[Node], literal: list[str | None],
               node: Node, bg: bool) -> None:  # fmt: skip
         argv = part.argv
-        for i, a in enumerate(argv[1:], 1):
+        i = 1
+        while i < len(argv):
+            a = argv[i]
             if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
-                if i + 1 >= len(argv) or literal[i + 1] is None:
-                    self.add(
-                        _derived(part, f"{argv[0]} -c", "shell payload only known when it runs")
-                    )
+                j = i + 1 if i + 1 < len(argv) and argv[i + 1] != "--" else i + 2
+                if j >= len(argv) or literal[j] is None:
+                    why = "shell payload only known when it runs"
+                    self.add(_derived(part, f"{argv[0]} -c", why))
                 else:
-                    self.payload(argv[i + 1], f"{argv[0]} -c", part, bg)
+                    self.payload(argv[j], f"{argv[0]} -c", part, bg)
                 return
-            if not a.startswith("-"):
+            if a in _SHELL_VALUE_OPTS:
+                i += 2
+                continue
+            if not a.startswith(("-", "+")):
                 return  # `bash script.sh`: runs a file, decided by rules on this part
+            i += 1
         # no script and no -c: commands come from stdin
         for r in part.redirects:
             if r.op == "<<<":

@@ -103,6 +103,10 @@ def decide_shell(
     out: list[PartDecision] = []
     for part in parsed.parts:
         action, rule = _decide_part(part, mode, by_action, workspace)
+        if action == "allow" and part.argv and part.argv[0] not in SAFE_READS:
+            why = protected_argument(part.argv[1:], workspace, data_dir)
+            if why is not None:
+                action, rule = "ask", why
         if action != "deny":
             for r in part.redirects:
                 why = redirect_problem(r, workspace, data_dir, cd)
@@ -129,6 +133,8 @@ def _decide_part(
     part: SimpleCommand, mode: str, rules: dict[str, list[Rule]], workspace: Path | None
 ) -> tuple[Action, str]:
     argv = part.argv
+    if not argv:  # a bare redirection (`> file`) truncates a file: no rule can allow it
+        return SHELL_DEFAULTS[mode], _mode_rule(mode, SHELL_DEFAULTS[mode])
     cmd = " ".join(argv)
     base = " ".join((posixpath.basename(argv[0]), *argv[1:])) if "/" in argv[0] else cmd
     forms = (cmd,) if base == cmd else (cmd, base)
@@ -189,6 +195,30 @@ def redirect_problem(
     rel = os.path.relpath(real, root)
     why = protected_reason(rel)
     return f"writes the protected file {rel} ({why})" if why else None
+
+
+def protected_argument(
+    args: tuple[str, ...], workspace: Path | None, data_dir: Path | None
+) -> str | None:
+    """An argument naming a protected path (`cp x .harness/policy.toml`, `tee .env`): a command
+    that may write it asks, whatever allowed the command (lexical check, no file system)."""
+    root = _real(str(workspace)) if workspace is not None else None
+    data = _real(str(data_dir)) if data_dir is not None else None
+    for arg in args:
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        if not value or value.startswith("-"):
+            continue
+        if value.startswith("/"):
+            norm = os.path.normpath(value)
+            if data and (norm == data or norm.startswith(data + os.sep)):
+                return f"names the protected path {norm} (the harness data dir)"
+            if root is None or not norm.startswith(root + os.sep):
+                continue
+            value = norm[len(root) + 1 :]
+        why = protected_reason(posixpath.normpath(value))
+        if why is not None:
+            return f"names the protected file {value} ({why})"
+    return None
 
 
 def is_safe_read(part: SimpleCommand, workspace: Path) -> bool:

@@ -73,6 +73,17 @@ DENIED = [
     "f() { rm -rf x; }",
     "x=$(rm -rf x)",
     "echo ok > /dev/null; git push origin main",
+    "coproc rm -rf x",
+    "time rm -rf x",
+    "exec rm -rf x",
+    "builtin eval 'rm -rf x'",
+    "sh -c -- 'rm -rf x'",
+    "bash -o pipefail -c 'rm -rf x'",
+    "[[ $(rm -rf x) ]]",
+    "echo ${x:-$(rm -rf x)}",
+    "while rm -rf x; do :; done",
+    "case a in *) rm -rf x;; esac",
+    "rm\t-rf x",
 ]
 
 ASKED = [
@@ -110,7 +121,17 @@ def test_opaque_and_escaping_commands_ask(policy: Policy, command: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["pytest > .harness/policy.toml", "echo x > .env", "pytest > /elsewhere/f", 'eval "$x"'],
+    [
+        "pytest > .harness/policy.toml",
+        "echo x > .env",
+        "> .harness/policy.toml",
+        "pytest > /elsewhere/f",
+        'eval "$x"',
+        "echo x | tee .harness/policy.toml",
+        "cp evil.toml .harness/policy.toml",
+        "cp hook .git/hooks/pre-commit",
+        "sed -i s/a/b/ .env.local",
+    ],
 )
 def test_protected_outside_and_opaque_ask_even_in_full_auto(tmp_path: Path, command: str) -> None:
     policy = Policy("full-auto", [], tmp_path, tmp_path / "data")
