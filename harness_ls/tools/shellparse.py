@@ -18,6 +18,8 @@ from typing import Any
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from harness_ls.tools.shellwords import WRAPPERS, unescape, wrapped_start
+
 MAX_DEPTH = 8  # nested `bash -c` / `eval` payloads before giving up (opaque)
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox"})
 _GLOB = frozenset("*?[{")
@@ -31,49 +33,8 @@ _CONTEXTS = {
     "<(": "<()",
     ">(": ">()",
 }
-# wrapper -> options that take a value (the value is skipped with the option)
-_WRAPPERS: dict[str, frozenset[str]] = {
-    "env": frozenset({"-u", "--unset", "-C", "--chdir"}),
-    "command": frozenset(),
-    "builtin": frozenset(),
-    "exec": frozenset({"-a"}),
-    "nohup": frozenset(),
-    "setsid": frozenset(),
-    "time": frozenset(),
-    "nice": frozenset({"-n", "--adjustment"}),
-    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
-    "stdbuf": frozenset({"-i", "-o", "-e"}),
-    "timeout": frozenset({"-s", "--signal", "-k", "--kill-after"}),
-    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "--user", "--group"}),
-    "doas": frozenset({"-u", "-C"}),
-    "xargs": frozenset(
-        {
-            "-I",
-            "-n",
-            "-P",
-            "-L",
-            "-d",
-            "-a",
-            "-E",
-            "-s",
-            "--max-args",
-            "--max-procs",
-            "--delimiter",
-            "--arg-file",
-            "--max-lines",
-        }
-    ),  # fmt: skip
-    "watch": frozenset({"-n", "--interval", "-d"}),
-    "flock": frozenset({"-w", "--timeout", "-E"}),
-    "chronic": frozenset(),
-    "coproc": frozenset(),
-    "unbuffer": frozenset(),
-    "strace": frozenset({"-o", "-e", "-p", "-s"}),
-    "ltrace": frozenset({"-o", "-e", "-p", "-s"}),
-}
 _SHELL_VALUE_OPTS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
-_POSITIONAL_FIRST = {"timeout": 1, "flock": 1}  # wrappers taking a positional before the command
 
 
 @dataclass(frozen=True)
@@ -283,7 +244,7 @@ class _Walker:
         if kind == "command_name":
             return self.literal(node.children[0]) if node.child_count == 1 else None
         if kind in ("word", "number"):
-            return _unescape(self.text(node), inside_quotes=False)
+            return unescape(self.text(node), inside_quotes=False)
         if kind == "raw_string":
             return self.text(node)[1:-1]
         if kind == "ansi_c_string":
@@ -296,7 +257,7 @@ class _Walker:
             out = []
             for child in node.children:
                 if child.type == "string_content":
-                    out.append(_unescape(self.text(child), inside_quotes=True))
+                    out.append(unescape(self.text(child), inside_quotes=True))
                 elif child.is_named:
                     return None
             return "".join(out)
@@ -328,8 +289,8 @@ class _Walker:
             self.shell(part, words, literal, node, bg)
         elif head in ("find", "fd"):
             self.find_exec(part, words, node, bg)
-        elif head in _WRAPPERS:
-            start = _wrapped_start(head, argv)
+        elif head in WRAPPERS:
+            start = wrapped_start(head, argv)
             if head == "command" and any(a in ("-v", "-V") for a in argv[1:start]):
                 return
             if head == "env":
@@ -400,55 +361,6 @@ class _Walker:
 
 def _derived(part: SimpleCommand, ctx: str, why: str) -> SimpleCommand:
     return SimpleCommand(part.argv, part.text, part.redirects, ctx, part.background, why)
-
-
-def _wrapped_start(head: str, argv: tuple[str, ...]) -> int:
-    """Index of the wrapped command in a wrapper's argv (len(argv) when there is none)."""
-    takes_value = _WRAPPERS[head]
-    positional = _POSITIONAL_FIRST.get(head, 0)
-    i = 1
-    while i < len(argv):
-        a = argv[i]
-        if a == "--":
-            i += 1
-            break
-        if a.startswith("-") and len(a) > 1:
-            i += 2 if (a in takes_value and "=" not in a) else 1
-            continue
-        if head == "env" and "=" in a:
-            i += 1
-            continue
-        if head in ("sudo", "doas") and "=" in a:
-            i += 1
-            continue
-        if positional:
-            positional -= 1
-            i += 1
-            continue
-        break
-    return i
-
-
-def _unescape(text: str, *, inside_quotes: bool) -> str:
-    """Backslash removal as bash does it (inside double quotes only before $ ` " \\ newline)."""
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt == "\n":
-                i += 2
-                continue
-            if not inside_quotes or nxt in '$`"\\':
-                out.append(nxt)
-                i += 2
-                continue
-        out.append(c)
-        i += 1
-    return "".join(out)
 
 
 def _redirects(node: Node) -> list[Node]:

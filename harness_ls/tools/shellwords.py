@@ -1,0 +1,99 @@
+"""Word-level shell rules for shellparse: quote removal, and where a wrapper's command starts.
+
+`env -i A=1 -u B rm x`, `timeout -s KILL 5 rm x`, `xargs -n1 rm`: the wrapped command is a part of
+its own, so deny rules see `rm`. Each wrapper lists the options that take a value, so the value is
+not mistaken for the command.
+"""
+
+from __future__ import annotations
+
+# wrapper -> options that take a value (the value is skipped with the option)
+WRAPPERS: dict[str, frozenset[str]] = {
+    "env": frozenset({"-u", "--unset", "-C", "--chdir"}),
+    "command": frozenset(),
+    "builtin": frozenset(),
+    "exec": frozenset({"-a"}),
+    "nohup": frozenset(),
+    "setsid": frozenset(),
+    "time": frozenset(),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+    "timeout": frozenset({"-s", "--signal", "-k", "--kill-after"}),
+    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "--user", "--group"}),
+    "doas": frozenset({"-u", "-C"}),
+    "xargs": frozenset(
+        {
+            "-I",
+            "-n",
+            "-P",
+            "-L",
+            "-d",
+            "-a",
+            "-E",
+            "-s",
+            "--max-args",
+            "--max-procs",
+            "--delimiter",
+            "--arg-file",
+            "--max-lines",
+        }
+    ),  # fmt: skip
+    "watch": frozenset({"-n", "--interval", "-d"}),
+    "flock": frozenset({"-w", "--timeout", "-E"}),
+    "chronic": frozenset(),
+    "coproc": frozenset(),
+    "unbuffer": frozenset(),
+    "strace": frozenset({"-o", "-e", "-p", "-s"}),
+    "ltrace": frozenset({"-o", "-e", "-p", "-s"}),
+}
+_POSITIONAL_FIRST = {"timeout": 1, "flock": 1}  # wrappers taking a positional before the command
+
+
+def wrapped_start(head: str, argv: tuple[str, ...]) -> int:
+    """Index of the wrapped command in a wrapper's argv (len(argv) when there is none)."""
+    takes_value = WRAPPERS[head]
+    positional = _POSITIONAL_FIRST.get(head, 0)
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            i += 1
+            break
+        if a.startswith("-") and len(a) > 1:
+            i += 2 if (a in takes_value and "=" not in a) else 1
+            continue
+        if head == "env" and "=" in a:
+            i += 1
+            continue
+        if head in ("sudo", "doas") and "=" in a:
+            i += 1
+            continue
+        if positional:
+            positional -= 1
+            i += 1
+            continue
+        break
+    return i
+
+
+def unescape(text: str, *, inside_quotes: bool) -> str:
+    """Backslash removal as bash does it (inside double quotes only before $ ` " \\ newline)."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "\n":
+                i += 2
+                continue
+            if not inside_quotes or nxt in '$`"\\':
+                out.append(nxt)
+                i += 2
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
