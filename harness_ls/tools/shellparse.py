@@ -21,7 +21,8 @@ from tree_sitter import Language, Node, Parser
 from harness_ls.tools.shellwords import WRAPPERS, unescape, wrapped_start
 
 MAX_DEPTH = 8  # nested `bash -c` / `eval` payloads before giving up (opaque)
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox"})
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "rbash"})
+_STRING_RUNNERS = frozenset({"su", "runuser", "script", "flock"})  # `-c 'cmd'` runs a shell string
 _GLOB = frozenset("*?[{")
 _RISKY_VARS = frozenset(
     {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_ENV", "ENV", "IFS", "SHELLOPTS",
@@ -287,8 +288,21 @@ class _Walker:
                 self.payload(" ".join(argv[1:]), "eval", part, bg)
         elif head in SHELLS:
             self.shell(part, words, literal, node, bg)
-        elif head in ("find", "fd"):
-            self.find_exec(part, words, node, bg)
+        elif head in ("find", "fd", "fdfind"):
+            self.find_exec(part, words, literal, node, ctx, bg)
+        elif head in _STRING_RUNNERS and (found := _flag_value(argv, literal)) is not None:
+            value = found
+            if value == "":
+                self.add(_derived(part, f"{head} -c", "command only known when it runs"))
+            else:
+                self.payload(value, f"{head} -c", part, bg)
+        elif head == "watch":
+            start = wrapped_start(head, argv)
+            if start < len(argv):  # watch hands its words to `sh -c`
+                if any(v is None for v in literal[start:]):
+                    self.add(_derived(part, "watch", "command only known when it runs"))
+                else:
+                    self.payload(" ".join(argv[start:]), "watch", part, bg)
         elif head in WRAPPERS:
             start = wrapped_start(head, argv)
             if head == "command" and any(a in ("-v", "-V") for a in argv[1:start]):
@@ -335,17 +349,23 @@ class _Walker:
         why = "a shell reading commands from " + ("a here-doc" if heredoc else "its input")
         self.add(_derived(part, argv[0], why))
 
-    def find_exec(self, part: SimpleCommand, words: list[Node], node: Node, bg: bool) -> None:
+    def find_exec(self, part: SimpleCommand, words: list[Node], literal: list[str | None],
+                  node: Node, ctx: str, bg: bool) -> None:  # fmt: skip
+        """`find -exec/-execdir/-ok … ;`, `fd -x/-X …`: the command each match is handed to."""
         argv = part.argv
         i = 1
         while i < len(argv):
-            if argv[i] in ("-exec", "-execdir", "-ok", "-okdir"):
+            if argv[i] in ("-exec", "-execdir", "-ok", "-okdir", "-x", "--exec", "-X",
+                           "--exec-batch"):  # fmt: skip
                 end = i + 1
                 while end < len(argv) and argv[end] not in (";", "+"):
                     end += 1
                 if end > i + 1:
                     text = self.slice(words[i + 1], node)
-                    self.add(SimpleCommand(argv[i + 1 : end], text, (), "find -exec", bg, None))
+                    opaque = None if literal[i + 1] is not None else "run command unknown"
+                    inner = SimpleCommand(argv[i + 1 : end], text, (), "find -exec", bg, opaque)
+                    self.add(inner)
+                    self.unwrap(inner, words[i + 1 : end], literal[i + 1 : end], node, ctx, bg)
                 i = end
             i += 1
 
@@ -357,6 +377,18 @@ class _Walker:
 
     def slice(self, first: Node, node: Node) -> str:
         return self.data[first.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _flag_value(argv: tuple[str, ...], literal: list[str | None]) -> str | None:
+    """The command string after `-c` / `--command[=]` ("" when it is not literal), else None."""
+    for i, a in enumerate(argv[1:], 1):
+        if a == "--command" or (a.startswith("-") and not a.startswith("--") and "c" in a[1:]):
+            if i + 1 >= len(argv) or literal[i + 1] is None:
+                return ""
+            return argv[i + 1]
+        if a.startswith("--command="):
+            return a.split("=", 1)[1] if literal[i] is not None else ""
+    return None
 
 
 def _derived(part: SimpleCommand, ctx: str, why: str) -> SimpleCommand:

@@ -42,6 +42,7 @@ WRAPPERS: dict[str, frozenset[str]] = {
     "watch": frozenset({"-n", "--interval", "-d"}),
     "flock": frozenset({"-w", "--timeout", "-E"}),
     "chronic": frozenset(),
+    "busybox": frozenset(),
     "coproc": frozenset(),
     "unbuffer": frozenset(),
     "strace": frozenset({"-o", "-e", "-p", "-s"}),

@@ -84,6 +84,16 @@ DENIED = [
     "while rm -rf x; do :; done",
     "case a in *) rm -rf x;; esac",
     "rm\t-rf x",
+    "busybox rm -rf x",
+    "busybox sh -c 'rm -rf x'",
+    "watch -n 1 'rm -rf x'",
+    "su -c 'rm -rf x' root",
+    "su --command='rm -rf x'",
+    "flock /tmp/l -c 'rm -rf x'",
+    "script -qc 'rm -rf x' /dev/null",
+    "find . -exec sh -c 'rm -rf x' \\;",
+    "fd -x rm -rf",
+    "nohup bash -c 'rm -rf x' &",
 ]
 
 ASKED = [
