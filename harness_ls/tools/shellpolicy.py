@@ -64,6 +64,8 @@ class PartDecision(BaseModel):
 
 def protected_reason(rel: str) -> str | None:
     """Why a workspace-relative path is protected from the agent, or None."""
+    if ".harness" not in rel and ".env" not in rel and ".git" not in rel.lower():
+        return None
     parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts:
         return None
@@ -97,9 +99,7 @@ def decide_shell(
     parsed = parse_command(command)
     whole = " ".join(command.split())
     cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
-    by_action: dict[str, list[Rule]] = {"allow": [], "ask": [], "deny": []}
-    for rule in rules:
-        by_action[rule.action].append(rule)
+    by_action = {a: _index([r for r in rules if r.action == a]) for a in ("allow", "ask", "deny")}
     out: list[PartDecision] = []
     for part in parsed.parts:
         action, rule = _decide_part(part, mode, by_action, workspace)
@@ -129,8 +129,36 @@ def decide_shell(
     return worst.action, worst.rule, out
 
 
+_Index = tuple[dict[str, list[Rule]], list[Rule], dict[int, int]]
+
+
+def _index(rules: list[Rule]) -> _Index:
+    """Rules by the literal first word of their pattern (`rm -rf *` -> `rm`), so a part is only
+    matched against rules that can match it; patterns starting with a glob are always tried."""
+    by_word: dict[str, list[Rule]] = {}
+    wild: list[Rule] = []
+    order = {id(r): i for i, r in enumerate(rules)}
+    for rule in rules:
+        words = rule.pattern.split(maxsplit=1)
+        if not words or "*" in words[0] or "?" in words[0]:
+            wild.append(rule)
+        else:
+            by_word.setdefault(words[0], []).append(rule)
+    return by_word, wild, order
+
+
+def _candidates(index: _Index, command: str) -> list[Rule]:
+    by_word, wild, order = index
+    hits = by_word.get(command.split(" ", 1)[0])
+    if not hits:
+        return wild
+    if not wild:
+        return hits
+    return sorted(hits + wild, key=lambda r: order[id(r)])  # first rule in file order wins
+
+
 def _decide_part(
-    part: SimpleCommand, mode: str, rules: dict[str, list[Rule]], workspace: Path | None
+    part: SimpleCommand, mode: str, rules: dict[str, _Index], workspace: Path | None
 ) -> tuple[Action, str]:
     argv = part.argv
     if not argv:  # a bare redirection (`> file`) truncates a file: no rule can allow it
@@ -144,12 +172,13 @@ def _decide_part(
                 return "deny", _mode_rule(mode, "deny")
             if part.opaque:
                 return "ask", f"cannot be decided before it runs: {part.opaque}"
-        for rule in rules[action]:
-            if any(glob_cmd(rule.pattern, f) for f in forms):
-                return action, rule.label()
+        for form in forms:
+            for rule in _candidates(rules[action], form):
+                if glob_cmd(rule.pattern, form):
+                    return action, rule.label()
     if mode == "full-auto":
         return "allow", "mode full-auto: allowed unless denied"
-    for rule in rules["allow"]:  # an allow rule must match the command as written (no basename)
+    for rule in _candidates(rules["allow"], cmd):  # as written: `/x/pytest` is not `pytest`
         if glob_cmd(rule.pattern, cmd):
             return "allow", rule.label()
     if workspace is not None and is_safe_read(part, workspace):
