@@ -455,11 +455,8 @@ async def _refused(
 
 def policy_record(decision: Any) -> dict[str, Any]:
     """What the event log keeps of a decision: the action, the deciding rule, each parsed part."""
-    if hasattr(decision, "model_dump"):
-        return decision.model_dump(exclude_none=True, exclude_defaults=True) | {
-            "action": decision.action,
-            "rule": decision.rule,
-        }
+    if hasattr(decision, "record"):
+        return decision.record()
     return {"action": getattr(decision, "action", None), "rule": getattr(decision, "rule", None)}
 
 

@@ -448,7 +448,7 @@ class RunEngine:
             workspace=str(self.workspace),
             spec_path=self.spec_path,
             spec_line=getattr(test, "line", None),
-            data={"phase": "verify", "policy": decision.model_dump(exclude_none=True)},
+            data={"phase": "verify", "policy": decision.record()},
         )
         if resolution.decision == "cancelled":
             raise asyncio.CancelledError("approval cancelled")

@@ -91,8 +91,8 @@ async def run_one(
 
 
 def _record(decision: Any) -> dict[str, Any]:
-    if hasattr(decision, "model_dump"):
-        return decision.model_dump(exclude_none=True)
+    if hasattr(decision, "record"):
+        return decision.record()
     return {"action": decision.action, "rule": decision.rule}
 
 

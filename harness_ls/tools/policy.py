@@ -63,6 +63,16 @@ class Decision(BaseModel):
     parts: list[PartDecision] = []  # shell: each simple command and the rule that decided it
     protected: str | None = None  # the protected file this call writes (named in the approval)
 
+    def record(self, max_parts: int = 100) -> dict[str, Any]:
+        """What events keep: bounded, so a 10,000-part command cannot bloat the log."""
+        doc = self.model_dump(exclude_none=True)
+        if len(self.parts) > max_parts:
+            doc["parts"] = doc["parts"][:max_parts]
+            doc["parts_omitted"] = len(self.parts) - max_parts
+        if not self.parts:
+            doc.pop("parts", None)
+        return doc
+
 
 class Policy:
     """Decides allow / ask / deny per tool call; cheap enough to run on every call."""

@@ -21,6 +21,7 @@ from tree_sitter import Language, Node, Parser
 from harness_ls.tools.shellwords import WRAPPERS, unescape, wrapped_start
 
 MAX_DEPTH = 8  # nested `bash -c` / `eval` payloads before giving up (opaque)
+MAX_NESTING = 120  # syntax-tree levels (subshells, `$(…)`, `&&` chains) before giving up (opaque)
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "rbash"})
 _STRING_RUNNERS = frozenset({"su", "runuser", "script", "flock"})  # `-c 'cmd'` runs a shell string
 _GLOB = frozenset("*?[{")
@@ -101,11 +102,26 @@ class _Walker:
         self.data = data
         self.depth = depth
         self.parts: list[SimpleCommand] = []
+        self.level = 0  # syntax-tree nesting, bounded so a hostile command cannot blow the stack
+        self.too_deep = False
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def visit(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        self.level += 1
+        try:
+            if self.level > MAX_NESTING:
+                if not self.too_deep:
+                    self.too_deep = True
+                    why = f"nested more than {MAX_NESTING} levels deep"
+                    self.add(SimpleCommand((), self.text(node)[:200], (), ctx, bg, why))
+                return
+            self.dispatch(node, ctx, redirs, bg)
+        finally:
+            self.level -= 1
+
+    def dispatch(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kind = node.type
         if kind == "command":
             self.command(node, ctx, redirs, bg)

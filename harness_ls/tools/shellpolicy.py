@@ -161,7 +161,9 @@ def _decide_part(
     part: SimpleCommand, mode: str, rules: dict[str, _Index], workspace: Path | None
 ) -> tuple[Action, str]:
     argv = part.argv
-    if not argv:  # a bare redirection (`> file`) truncates a file: no rule can allow it
+    if not argv:  # a bare redirection (`> file`), or a part too deep to look into
+        if part.opaque and mode != "read-only":
+            return "ask", f"cannot be decided before it runs: {part.opaque}"
         return SHELL_DEFAULTS[mode], _mode_rule(mode, SHELL_DEFAULTS[mode])
     cmd = " ".join(argv)
     base = " ".join((posixpath.basename(argv[0]), *argv[1:])) if "/" in argv[0] else cmd

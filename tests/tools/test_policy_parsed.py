@@ -141,6 +141,7 @@ def test_opaque_and_escaping_commands_ask(policy: Policy, command: str) -> None:
         "cp evil.toml .harness/policy.toml",
         "cp hook .git/hooks/pre-commit",
         "sed -i s/a/b/ .env.local",
+        "(" * 3000 + "true" + ")" * 3000,
     ],
 )
 def test_protected_outside_and_opaque_ask_even_in_full_auto(tmp_path: Path, command: str) -> None:
@@ -341,3 +342,10 @@ def test_approve_similar_uses_the_parsed_first_command(tmp_path: Path) -> None:
     assert policy.similar_pattern("shell", {"command": "\\pytest -q\nrm -rf x"}) == "pytest *"
     policy.with_session_rule("shell", "pytest *")
     assert policy.decide("shell", {"command": "pytest -q\nrm -rf x"}).action == "ask"
+
+
+def test_event_record_of_a_huge_command_is_bounded(tmp_path: Path) -> None:
+    decision = Policy("ask", [], tmp_path).decide("shell", {"command": "true; " * 500})
+    record = decision.record()
+    assert len(record["parts"]) == 100 and record["parts_omitted"] == 400
+    assert record["action"] == decision.action and record["rule"] == decision.rule

@@ -165,3 +165,18 @@ def test_contexts_name_where_each_part_runs() -> None:
 def test_empty_and_comment_only_commands_have_no_parts() -> None:
     assert parse_command("").parts == ()
     assert parse_command("# just a comment\n").parts == ()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 3000 + "true" + ")" * 3000,
+        "echo " + "$(" * 1500 + "x" + ")" * 1500,
+        "{ " * 2000 + "x" + "; }" * 2000,
+        "if true; then " * 1000 + "x" + "; fi" * 1000,
+        "true && " * 3000 + "x",
+    ],
+)
+def test_hostile_nesting_is_opaque_not_a_crash(source: str) -> None:
+    parsed = parse_command(source)
+    assert any(p.opaque for p in parsed.parts) or parsed.opaque
