@@ -191,7 +191,9 @@ ATOMS = ["pytest -q", "ruff check .", "echo hi", "rm -rf x", "git push origin", 
 SEPARATORS = ["; ", " && ", " || ", " | ", " & ", "\n", " ;\n "]
 WRAPS = ["{}", "$({})", "`{}`", "echo <({})", "({})", "{{ {}; }}", "bash -c '{}'", "eval '{}'",
          "env {}", "command {}", "if true; then {}; fi", "{} > /tmp/out", "cat <<EOF\n$({})\nEOF",
-         "nohup {} &", "xargs {}", "f() {{ {}; }}"]  # fmt: skip
+         "nohup {} &", "xargs {}", "f() {{ {}; }}", "{} 2>&1", "{} >> log.txt", "{} &> /dev/null",
+         "{} <<< x", "{} < in.txt", "exec {}", "timeout 5 {}", "sh -c \"{}\"", "! {}",
+         "while {}; do :; done", "echo `{}` > out.txt", "find . -exec {} \\;", "{} | cat"]  # fmt: skip
 
 
 def _alone(policy: Policy, atom: str) -> int:
@@ -199,7 +201,7 @@ def _alone(policy: Policy, atom: str) -> int:
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     atoms=st.lists(st.sampled_from(ATOMS), min_size=1, max_size=5),
@@ -349,3 +351,22 @@ def test_event_record_of_a_huge_command_is_bounded(tmp_path: Path) -> None:
     record = decision.record()
     assert len(record["parts"]) == 100 and record["parts_omitted"] == 400
     assert record["action"] == decision.action and record["rule"] == decision.rule
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    atoms=st.lists(
+        st.sampled_from(["pytest -q", "ruff check .", "echo hi"]), min_size=1, max_size=6
+    ),
+    seps=st.lists(st.sampled_from(["; ", " && ", " || ", " | ", "\n"]), min_size=5, max_size=5),
+    redirect=st.sampled_from(["", " 2>&1", " > out/log.txt", " >> log.txt", " > /dev/null"]),
+)
+def test_allowed_parts_joined_by_any_separator_stay_allowed(
+    policy: Policy, atoms: list[str], seps: list[str], redirect: str
+) -> None:
+    command = atoms[0] + redirect
+    for i, atom in enumerate(atoms[1:]):
+        command += seps[i] + atom
+    assert policy.decide("shell", {"command": command}).action == "allow", command
