@@ -118,6 +118,7 @@ def decide_shell(
     if parsed.opaque:
         action = "deny" if mode == "read-only" else "ask"
         out.append(PartDecision(text=command, argv=[], action=action, rule=parsed.opaque))
+        out += _deny_in_fragments(command, by_action["deny"])
     for rule in rules:  # a deny/ask rule written for the whole line still applies to it
         if rule.action != "allow" and glob_cmd(rule.pattern, whole):
             out.append(PartDecision(text=command, argv=[], action=rule.action, rule=rule.label()))
@@ -127,6 +128,23 @@ def decide_shell(
         return default, _mode_rule(mode, default), out
     worst = max(out, key=lambda p: STRICTNESS[p.action])
     return worst.action, worst.rule, out
+
+
+_FRAGMENT_SPLIT = re.compile(r"&&|\|\||\$\(|[;|&\n()`{}<>]")
+_QUOTES = str.maketrans("", "", "'\"\\")
+
+
+def _deny_in_fragments(command: str, deny: _Index) -> list[PartDecision]:
+    """For text bash cannot parse, the parse may have lost parts: a deny rule matching any
+    separator-split fragment (quotes dropped) still denies, so a syntax error hides nothing."""
+    for raw in _FRAGMENT_SPLIT.split(command):
+        fragment = " ".join(raw.translate(_QUOTES).split())
+        if not fragment:
+            continue
+        for rule in _candidates(deny, fragment):
+            if glob_cmd(rule.pattern, fragment):
+                return [PartDecision(text=raw.strip(), argv=[], action="deny", rule=rule.label())]
+    return []
 
 
 _Index = tuple[dict[str, list[Rule]], list[Rule], dict[int, int]]

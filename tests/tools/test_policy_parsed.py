@@ -84,6 +84,8 @@ DENIED = [
     "while rm -rf x; do :; done",
     "case a in *) rm -rf x;; esac",
     "rm\t-rf x",
+    "pytest -q; nohup pytest -q & || rm -rf x",  # a syntax error must not hide the deny
+    "echo 'x; r\"m -rf x",
     "busybox rm -rf x",
     "busybox sh -c 'rm -rf x'",
     "watch -n 1 'rm -rf x'",
