@@ -136,14 +136,17 @@ _QUOTES = str.maketrans("", "", "'\"\\")
 
 def _deny_in_fragments(command: str, deny: _Index) -> list[PartDecision]:
     """For text bash cannot parse, the parse may have lost parts: a deny rule matching any
-    separator-split fragment (quotes dropped) still denies, so a syntax error hides nothing."""
+    separator-split fragment from any word on (quotes dropped, so wrappers like `env rm` count
+    too) still denies, so a syntax error hides nothing."""
     for raw in _FRAGMENT_SPLIT.split(command):
-        fragment = " ".join(raw.translate(_QUOTES).split())
-        if not fragment:
-            continue
-        for rule in _candidates(deny, fragment):
-            if glob_cmd(rule.pattern, fragment):
-                return [PartDecision(text=raw.strip(), argv=[], action="deny", rule=rule.label())]
+        words = raw.translate(_QUOTES).split()
+        for i in range(len(words)):
+            tail = [posixpath.basename(words[i]) or words[i], *words[i + 1 :]]
+            for fragment in {" ".join(words[i:]), " ".join(tail)}:
+                for rule in _candidates(deny, fragment):
+                    if glob_cmd(rule.pattern, fragment):
+                        return [PartDecision(text=raw.strip(), argv=[], action="deny",
+                                             rule=rule.label())]  # fmt: skip
     return []
 
 

@@ -85,6 +85,8 @@ DENIED = [
     "case a in *) rm -rf x;; esac",
     "rm\t-rf x",
     "pytest -q; nohup pytest -q & || rm -rf x",  # a syntax error must not hide the deny
+    "nohup pytest -q & || env rm -rf x; $(pytest -q)",
+    "pytest & || sudo /bin/rm -rf x",
     "echo 'x; r\"m -rf x",
     "busybox rm -rf x",
     "busybox sh -c 'rm -rf x'",
