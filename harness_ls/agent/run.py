@@ -162,7 +162,7 @@ class RunEngine:
         from harness_ls.agent.mcp_tools import add_mcp_tools
         from harness_ls.models import resolve
         from harness_ls.spec import acceptance_commands
-        from harness_ls.tools import TOOLS, Policy, ToolContext
+        from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
 
         resolved = resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
         self.resolved = resolved
@@ -183,10 +183,14 @@ class RunEngine:
         self.policy = Policy.load(
             self.workspace, self.harness.data_dir, mode=self.options.policy_mode
         )
+        boxed = sandbox.load(self.workspace, self.harness.data_dir)
+        for warning in sandbox.warnings(boxed):
+            await self.stream.append("log", warning)
         self.tool_ctx = ToolContext(
             workspace=self.workspace,
             data_dir=self.harness.data_dir,
             shell_timeout=self.options.shell_timeout,
+            extra={"sandbox": boxed},
         )
         tests = acceptance_commands(self.spec_text)
         self.tools: dict[str, Any] = dict(TOOLS)

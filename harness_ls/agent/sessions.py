@@ -50,6 +50,7 @@ class _Live:
     turn: asyncio.Task[None] | None = None
     busy: bool = False
     policy: Any = None  # kept across turns so "approve similar" lasts for the session
+    sandbox: Any = None  # tools.sandbox.Settings, read with the policy
     turn_shutdown: bool = False
 
 
@@ -311,7 +312,7 @@ class SessionManager:
             )
 
     async def _context(self, meta: Any, live: _Live) -> LoopContext | None:
-        from harness_ls.tools import TOOLS, Policy, ToolContext
+        from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
 
         stream = live.stream
         events = list(stream.read())
@@ -332,6 +333,9 @@ class SessionManager:
         ws = Path(meta.workspace)
         if live.policy is None:
             live.policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
+            live.sandbox = sandbox.load(ws, self.harness.data_dir)
+            for warning in sandbox.warnings(live.sandbox):  # once per session and process
+                await stream.append("log", warning)
         policy = live.policy
         tools: dict[str, Any] = dict(TOOLS)
         if _mode(meta) == "spec":
@@ -349,7 +353,9 @@ class SessionManager:
             provider=resolved.provider,
             model=resolved.info.id,
             model_info=resolved.info,
-            tool_ctx=ToolContext(workspace=ws, data_dir=self.harness.data_dir),
+            tool_ctx=ToolContext(
+                workspace=ws, data_dir=self.harness.data_dir, extra={"sandbox": live.sandbox}
+            ),
             policy=policy,
             broker=self.harness.broker,
             owner="session",

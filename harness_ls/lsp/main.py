@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(log_level: str = "WARNING") -> int:
+    from harness_ls.secrets import seal_environ
+
+    seal_environ()  # keys and token now live only in memory: commands cannot read them from us
     lsp_out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
