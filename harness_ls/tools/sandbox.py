@@ -98,11 +98,14 @@ def load(workspace: Path, data_dir: Path | None, *, trusted: bool = False) -> Se
 
 @functools.cache
 def bwrap() -> str | None:
-    """The bwrap binary if it exists *and* works here (user namespaces may be disabled)."""
+    """The bwrap binary if it exists *and* works here (user namespaces may be disabled).
+    HARNESS_BWRAP names another binary (tests point it at a missing one)."""
     if not sys.platform.startswith("linux"):
         return None
-    path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
-    if path is None:
+    path = os.environ.get("HARNESS_BWRAP") or shutil.which("bwrap")
+    if path is None and os.path.exists("/usr/bin/bwrap"):
+        path = "/usr/bin/bwrap"  # PATH may be minimal in a service
+    if path is None or not os.access(path, os.X_OK):
         return None
     probe = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
              "--unshare-net", "--die-with-parent", "true"]  # fmt: skip
@@ -118,7 +121,7 @@ def availability() -> tuple[bool, str]:
     path = bwrap()
     if path:
         return True, f"bubblewrap ({path}): read-only root, writable workspace, no network"
-    if shutil.which("bwrap"):
+    if shutil.which("bwrap") and not os.environ.get("HARNESS_BWRAP"):
         return False, "bwrap is installed but cannot create namespaces here (user namespaces off?)"
     return False, "no sandbox found: commands run unsandboxed"
 

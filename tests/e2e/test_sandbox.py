@@ -21,7 +21,7 @@ import pytest
 from harness_ls.tools import sandbox
 from tests.e2e.helpers import SPEC, Api, clean_env, make_repo, queue, start_agentd, start_fake
 
-pytestmark = pytest.mark.skipif(sandbox.bwrap() is None, reason=sandbox.availability()[1])
+needs_bwrap = pytest.mark.skipif(sandbox.bwrap() is None, reason=sandbox.availability()[1])
 
 TOKEN = "tok-sandbox-SECRET-5e4d3c2b1a0f9e8d7c6b"
 API_KEY = "sk-sandbox-PROVIDERKEY-1f2e3d4c5b6a79880716"
@@ -81,12 +81,14 @@ def _run(daemon, ws: Path, commands: list[str]) -> list[dict]:
     return results
 
 
+@needs_bwrap
 def test_the_daemon_keeps_no_secret_in_its_environment(daemon):
     environ = Path(f"/proc/{daemon.proc.pid}/environ").read_bytes()
     assert b"HARNESS_DATA_DIR=" in environ  # the right process, and ordinary variables stay
     assert not _leaked(environ)
 
 
+@needs_bwrap
 def test_a_hostile_model_is_contained(daemon, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -121,6 +123,7 @@ def test_a_hostile_model_is_contained(daemon, tmp_path):
     _assert_nothing_leaked(daemon)
 
 
+@needs_bwrap
 def test_network_when_the_user_policy_allows_it(daemon, tmp_path):
     ws = make_repo(tmp_path / "ws")
     policy = daemon.extra["data"] / "policy.toml"
@@ -137,6 +140,7 @@ def test_network_when_the_user_policy_allows_it(daemon, tmp_path):
     assert net["ok"] and "connected" in net["output"], net
 
 
+@needs_bwrap
 def test_a_workspace_policy_cannot_turn_the_sandbox_off(daemon, tmp_path):
     ws = make_repo(tmp_path / "ws")
     (ws / ".harness").mkdir()
@@ -170,3 +174,27 @@ def _assert_nothing_leaked(daemon):
     for body in seen:  # the provider key goes in the Authorization header, never in a body
         leaks += [("model request body", s) for s in _leaked(json.dumps(body))]
     assert not leaks, leaks
+
+
+def test_without_a_sandbox_the_run_says_so_once(tmp_path):
+    fake = start_fake(tmp_path, default={"text": "ok"})
+    data = tmp_path / "data"
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=TOKEN,
+                    OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=fake.url,
+                    HARNESS_BWRAP=str(tmp_path / "no-bwrap"))  # fmt: skip
+    d = start_agentd(tmp_path, data, env=env)
+    d.extra.update(data=data, fake=fake)
+    try:
+        ws = make_repo(tmp_path / "ws")
+        first, second = _run(d, ws, ["echo one", "echo two"])
+        assert first["data"]["sandbox"] == second["data"]["sandbox"] == "none"
+        api = Api(d.url, TOKEN)
+        (run,) = api.get("/v1/runs")
+        logs = [e["data"] for e in api.events(run["id"]) if e["type"] == "log"]
+        api.close()
+        unboxed = [w for w in logs if w.get("code") == "sandbox.unavailable"]
+        assert len(unboxed) == 1 and "apt-get install bubblewrap" in unboxed[0]["message"]
+        assert unboxed[0]["level"] == "warning"
+    finally:
+        d.stop()
+        fake.stop()
