@@ -68,3 +68,19 @@ def test_content_type_and_any_header_case_still_work(tmp_path: Path) -> None:
         assert "error" in lsp.wait_response(5, 20)
     finally:
         assert lsp.close() == 0
+
+
+def test_harness_ls_keeps_no_secret_in_its_environment(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    secret = "sk-lsp-SECRET-0a1b2c3d4e5f6a7b8c9d"
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(tmp_path / "data"),
+                    OPENAI_API_KEY=secret, HARNESS_AUTH_TOKEN="tok-lsp-SECRET-1234567890")  # fmt: skip
+    lsp = RawLsp(ws, env, tmp_path / "logs")
+    try:
+        lsp.initialize(ws, {"harness": {"sidecar": {"enabled": False}}})
+        environ = Path(f"/proc/{lsp.proc.pid}/environ").read_bytes()
+    finally:
+        assert lsp.close() == 0
+    assert b"HARNESS_DATA_DIR=" in environ
+    assert b"SECRET" not in environ and b"OPENAI_API_KEY" not in environ
