@@ -3,7 +3,7 @@
 Runs `true` through the real shell tool N times bare (sandbox = "off") and N times under
 bubblewrap (workspace-write, no network), interleaved so machine noise hits both alike, and prints
 p50/p95 of each and of the difference. Also times bwrap itself against a bare `bash -c true`
-without the tool around it.
+without the tool around it, and the Landlock fallback (a Python helper process) the same way.
 
 Usage: .venv/bin/python benchmarks/tools_sandbox.py [N]
 """
@@ -30,7 +30,7 @@ def report(name: str, values: list[float]) -> None:
           f"p95={pct(values, 95):6.2f} ms  max={max(values):6.2f} ms")  # fmt: skip
 
 
-async def tool_calls(ws: Path, data: Path, n: int) -> None:
+async def tool_calls(ws: Path, data: Path, n: int, label: str) -> None:
     shell = TOOLS["shell"]
     bare = ToolContext(workspace=ws, data_dir=data, extra={"sandbox": sandbox.Settings("off")})
     boxed = ToolContext(workspace=ws, data_dir=data, extra={"sandbox": sandbox.Settings()})
@@ -45,9 +45,9 @@ async def tool_calls(ws: Path, data: Path, n: int) -> None:
             times[name].append((time.perf_counter() - t) * 1000)
             assert r.ok, r.output
     report("shell tool, `true`, bare", times["bare"])
-    report("shell tool, `true`, bubblewrap", times["boxed"])
+    report(f"shell tool, `true`, {label}", times["boxed"])
     report(
-        "overhead (paired difference)",
+        f"{label} overhead (paired difference)",
         [b - a for a, b in zip(times["bare"], times["boxed"], strict=True)],
     )
 
@@ -69,15 +69,19 @@ def raw_spawn(ws: Path, n: int) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    if sandbox.bwrap() is None:
+    if sandbox.kind() == "none":
         print(f"no sandbox here: {sandbox.availability()[1]}")
         return
     with tempfile.TemporaryDirectory() as root:
         ws, data = Path(root) / "ws", Path(root) / "data"
         ws.mkdir()
         data.mkdir()
-        asyncio.run(tool_calls(ws, data, n))
-        raw_spawn(ws, n)
+        if sandbox.bwrap():
+            asyncio.run(tool_calls(ws, data, n, "bubblewrap"))
+            raw_spawn(ws, n)
+        if sandbox.landlock():
+            sandbox.bwrap = lambda: None  # type: ignore[assignment] - measure the fallback too
+            asyncio.run(tool_calls(ws, data, n, "Landlock fallback"))
 
 
 if __name__ == "__main__":

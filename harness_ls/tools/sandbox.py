@@ -116,21 +116,42 @@ def bwrap() -> str | None:
     return path if ok else None
 
 
+@functools.cache
+def landlock() -> int:
+    """The Landlock ABI the fallback would use; 0 when unavailable (or HARNESS_LANDLOCK=0)."""
+    if os.environ.get("HARNESS_LANDLOCK") == "0":
+        return 0
+    from harness_ls.tools.landlock import abi
+
+    return abi()
+
+
+def kind() -> str:
+    """What `wrap` would use: "bwrap", "landlock" or "none"."""
+    return "bwrap" if bwrap() else "landlock" if landlock() else "none"
+
+
 def availability() -> tuple[bool, str]:
-    """(available, one line) for doctor and the start-up warning."""
+    """(fully available, one line) for doctor and the start-up warning."""
     path = bwrap()
     if path:
         return True, f"bubblewrap ({path}): read-only root, writable workspace, no network"
+    why = "bubblewrap not found"
     if shutil.which("bwrap") and not os.environ.get("HARNESS_BWRAP"):
-        return False, "bwrap is installed but cannot create namespaces here (user namespaces off?)"
-    return False, "no sandbox found: commands run unsandboxed"
+        why = "bwrap is installed but cannot create namespaces here (user namespaces off?)"
+    if landlock():
+        return False, f"{why}; Landlock ABI {landlock()} only: writes and TCP limited, reads not"
+    return False, f"{why}: commands run unsandboxed"
 
 
 def warnings(settings: Settings) -> list[dict[str, str]]:
     """`log` event payloads to emit once per run/session: no sandbox, ignored widenings."""
     out = []
-    if settings.mode != "off" and bwrap() is None:
+    if settings.mode != "off" and kind() == "none":
         out.append({"level": "warning", "code": "sandbox.unavailable", "message": UNSANDBOXED})
+    elif settings.mode != "off" and kind() == "landlock":
+        out.append({"level": "warning", "code": "sandbox.partial", "message": "commands run "
+                    f"under Landlock only (reads and /proc not isolated): {INSTALL_HINT}"})  # fmt: skip
     for what in settings.ignored:
         out.append({
             "level": "warning",
@@ -153,10 +174,12 @@ def wrap(
     settings: Settings,
     data_dir: Path | None = None,
 ) -> list[str]:
-    """`argv` under bwrap per `settings`; `argv` unchanged when the mode is off or no bwrap."""
+    """`argv` under bwrap (else Landlock) per `settings`; unchanged when off or neither works."""
     exe = bwrap()
-    if settings.mode == "off" or exe is None:
+    if settings.mode == "off":
         return argv
+    if exe is None:
+        return _landlocked(argv, workspace=workspace, tmpdir=tmpdir, settings=settings)
     ws, tmp = str(workspace), str(tmpdir)
     cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     hide = Path(os.path.realpath(data_dir)) if data_dir else None
@@ -172,3 +195,16 @@ def wrap(
         cmd.append("--unshare-net")
     cmd += ["--die-with-parent", "--new-session", "--", *argv]
     return cmd
+
+
+def _landlocked(argv: list[str], *, workspace: Path, tmpdir: Path, settings: Settings) -> list[str]:
+    if not landlock():
+        return argv
+    # the helper by path, isolated and without site: importing harness_ls.tools would cost 100s of ms
+    helper = str(Path(__file__).with_name("landlock.py"))
+    cmd = [sys.executable, "-I", "-S", helper, "--write", str(tmpdir)]
+    if settings.mode == "workspace-write":
+        cmd += ["--write", str(workspace)]
+    if not settings.network:
+        cmd.append("--no-network")
+    return [*cmd, "--", *argv]

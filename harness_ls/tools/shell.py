@@ -131,13 +131,17 @@ class Shell(Tool):
             settings=settings,
             data_dir=ctx.data_dir,
         )
-        boxed = "bwrap" if argv[0] == sandbox.bwrap() else "none"
+        boxed = "off" if settings.mode == "off" else sandbox.kind()
         try:
             result = await self._exec(ctx, argv, env, limit=timeout, started=started)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        result.data["sandbox"] = boxed if settings.mode != "off" else "off"
-        result.data["network"] = settings.network or boxed != "bwrap"
+        result.data["sandbox"] = boxed
+        result.data["network"] = (
+            settings.network
+            or boxed in ("off", "none")
+            or (boxed == "landlock" and sandbox.landlock() < 4)
+        )
         return result
 
     async def _exec(

@@ -27,7 +27,7 @@ def test_doctor_with_daemon_and_tools(daemon, tmp_path):
 
 
 def test_doctor_says_when_commands_would_run_unsandboxed(daemon, tmp_path):
-    env = daemon.env(HARNESS_BWRAP=str(tmp_path / "no-bwrap"))
+    env = daemon.env(HARNESS_BWRAP=str(tmp_path / "no-bwrap"), HARNESS_LANDLOCK="0")
     out = daemon.cli("doctor", cwd=tmp_path, env=env)
     assert "! sandbox" in out.stdout and "apt-get install bubblewrap" in out.stdout, out.stdout
 

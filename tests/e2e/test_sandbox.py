@@ -181,7 +181,7 @@ def test_without_a_sandbox_the_run_says_so_once(tmp_path):
     data = tmp_path / "data"
     env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=TOKEN,
                     OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=fake.url,
-                    HARNESS_BWRAP=str(tmp_path / "no-bwrap"))  # fmt: skip
+                    HARNESS_BWRAP=str(tmp_path / "no-bwrap"), HARNESS_LANDLOCK="0")  # fmt: skip
     d = start_agentd(tmp_path, data, env=env)
     d.extra.update(data=data, fake=fake)
     try:

@@ -146,6 +146,41 @@ def test_settings_load_from_both_files_and_policy_accepts_the_keys(tmp_path: Pat
 
 def test_unavailable_sandbox_is_said_with_the_install_command(monkeypatch) -> None:
     monkeypatch.setattr(sandbox, "bwrap", lambda: None)
+    monkeypatch.setattr(sandbox, "landlock", lambda: 0)
     (w,) = sandbox.warnings(sandbox.Settings())
     assert w["code"] == "sandbox.unavailable" and "apt-get install bubblewrap" in w["message"]
     assert sandbox.warnings(sandbox.Settings("off")) == []
+
+
+needs_landlock = pytest.mark.skipif(sandbox.landlock() == 0, reason="no Landlock in this kernel")
+
+
+@pytest.fixture
+def landlock_only(monkeypatch):
+    """bubblewrap unavailable, as on a machine without it: the Landlock fallback takes over."""
+    monkeypatch.setattr(sandbox, "bwrap", lambda: None)
+
+
+@needs_landlock
+async def test_landlock_fallback_limits_writes_network_and_children(
+    landlock_only, repo: Path, tmp_path: Path
+) -> None:
+    srv = _listener()
+    port = srv.getsockname()[1]
+    marker, outside = repo / "survived", tmp_path / "escaped.txt"
+    cmd = (f"echo x > {outside}; echo in > inside.txt; echo t > $TMPDIR/t && echo tmp-ok; "
+           f"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected; "
+           f"setsid sh -c 'sleep 1; touch {marker}' > /dev/null 2>&1 & echo bg")  # fmt: skip
+    try:
+        r = await shell.run(ctx_for(repo), {"command": cmd})
+    finally:
+        srv.close()
+    assert r.data["sandbox"] == "landlock", r.data
+    assert "Permission denied" in r.output and not outside.exists(), r.output
+    assert (repo / "inside.txt").read_text() == "in\n" and "tmp-ok" in r.output
+    if sandbox.landlock() >= 4:
+        assert "connected" not in r.output
+    await asyncio.sleep(1.5)
+    assert not marker.exists(), "a setsid child outlived the call under Landlock"
+    (w,) = sandbox.warnings(sandbox.Settings())
+    assert w["code"] == "sandbox.partial" and "apt-get install bubblewrap" in w["message"]
