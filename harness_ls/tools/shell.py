@@ -121,7 +121,9 @@ class Shell(Tool):
         # output goes to a temp file, not a pipe: a background child keeping the pipe open
         # cannot hang the call, and memory stays bounded however much the command prints
         settings = ctx.extra.get("sandbox") or sandbox.load(ctx.workspace, ctx.data_dir)
-        tmp = Path(tempfile.mkdtemp(prefix="harness-sh-"))
+        tmp = Path(
+            os.path.realpath(tempfile.mkdtemp(prefix="harness-sh-"))
+        )  # bwrap binds real paths
         env = scrub_env(ctx.env)
         env["TMPDIR"] = str(tmp)
         argv = sandbox.wrap(
