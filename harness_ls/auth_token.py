@@ -27,7 +27,9 @@ def token_path(data_dir: Path) -> Path:
 
 
 def env_token() -> str | None:
-    token = os.environ.get("HARNESS_AUTH_TOKEN", "").strip()
+    from harness_ls.secrets import getenv  # a host has moved it out of os.environ by now
+
+    token = (getenv("HARNESS_AUTH_TOKEN") or "").strip()
     return token or None
 
 
@@ -75,10 +77,15 @@ def load_or_create_token(data_dir: Path) -> str:
 
 def host_token(data_dir: Path) -> tuple[str, str]:
     """(token, where it came from) for a host: HARNESS_AUTH_TOKEN, else the data dir's file."""
+    from harness_ls.secrets import register_secret
+
     token = env_token()
     if token:
+        register_secret(token)
         return token, "HARNESS_AUTH_TOKEN"
-    return load_or_create_token(data_dir), str(token_path(data_dir))
+    token = load_or_create_token(data_dir)
+    register_secret(token)  # masked like a key wherever it would show up (a command cat-ing it)
+    return token, str(token_path(data_dir))
 
 
 def client_token(data_dir: Path) -> tuple[str | None, str]:

@@ -162,7 +162,8 @@ class RunEngine:
         from harness_ls.agent.mcp_tools import add_mcp_tools
         from harness_ls.models import resolve
         from harness_ls.spec import acceptance_commands
-        from harness_ls.tools import TOOLS, Policy, ToolContext
+        from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
+        from harness_ls.tools.trust import workspace_trusted
 
         resolved = resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
         self.resolved = resolved
@@ -187,10 +188,18 @@ class RunEngine:
             await self.stream.append(
                 "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
             )
+        boxed = sandbox.load(
+            self.workspace,
+            self.harness.data_dir,
+            trusted=workspace_trusted(self.workspace, self.harness.data_dir),
+        )
+        for warning in sandbox.warnings(boxed):
+            await self.stream.append("log", warning)
         self.tool_ctx = ToolContext(
             workspace=self.workspace,
             data_dir=self.harness.data_dir,
             shell_timeout=self.options.shell_timeout,
+            extra={"sandbox": boxed},
         )
         tests = acceptance_commands(self.spec_text)
         self.tools: dict[str, Any] = dict(TOOLS)

@@ -50,6 +50,7 @@ class _Live:
     turn: asyncio.Task[None] | None = None
     busy: bool = False
     policy: Any = None  # kept across turns so "approve similar" lasts for the session
+    sandbox: Any = None  # tools.sandbox.Settings, read with the policy
     turn_shutdown: bool = False
 
 
@@ -311,7 +312,8 @@ class SessionManager:
             )
 
     async def _context(self, meta: Any, live: _Live) -> LoopContext | None:
-        from harness_ls.tools import TOOLS, Policy, ToolContext
+        from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
+        from harness_ls.tools.trust import workspace_trusted
 
         stream = live.stream
         events = list(stream.read())
@@ -336,6 +338,10 @@ class SessionManager:
                 await stream.append(
                     "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
                 )
+            trusted = workspace_trusted(ws, self.harness.data_dir)
+            live.sandbox = sandbox.load(ws, self.harness.data_dir, trusted=trusted)
+            for warning in sandbox.warnings(live.sandbox):  # once per session and process
+                await stream.append("log", warning)
         policy = live.policy
         tools: dict[str, Any] = dict(TOOLS)
         if _mode(meta) == "spec":
@@ -353,7 +359,9 @@ class SessionManager:
             provider=resolved.provider,
             model=resolved.info.id,
             model_info=resolved.info,
-            tool_ctx=ToolContext(workspace=ws, data_dir=self.harness.data_dir),
+            tool_ctx=ToolContext(
+                workspace=ws, data_dir=self.harness.data_dir, extra={"sandbox": live.sandbox}
+            ),
             policy=policy,
             broker=self.harness.broker,
             owner="session",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 import stat
 import sys
@@ -69,7 +68,9 @@ def read_token(token_file: str | None) -> str | None:
             if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
                 warn(f"{path} is readable by other users; run `chmod 600 {path}`")
         return token
-    token = os.environ.get("HARNESS_AUTH_TOKEN", "").strip()
+    from harness_ls.secrets import getenv
+
+    token = (getenv("HARNESS_AUTH_TOKEN") or "").strip()
     return token or None
 
 
@@ -249,6 +250,9 @@ async def serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     load_env()
+    from harness_ls.secrets import seal_environ
+
+    seal_environ()  # keys and token now live only in memory: commands cannot read them from us
     try:
         return asyncio.run(serve(args))
     except HarnessError as exc:

@@ -106,12 +106,39 @@ async def parse_json_body(request: Request, model: type[BaseModel], limit: int) 
         raise InvalidInput(
             f"request body is not valid JSON: {exc}", hint="send a JSON object"
         ) from None
+    except RecursionError:
+        raise too_deep() from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object", hint="send a JSON object")
+    if nesting_depth(data) > MAX_JSON_DEPTH:
+        raise too_deep()
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_problem(exc, "body") from None
+
+
+MAX_JSON_DEPTH = 64  # no request needs more; deeper data would only strain every later encoder
+
+
+def too_deep() -> InvalidInput:
+    return InvalidInput(
+        f"request body is nested more than {MAX_JSON_DEPTH} levels deep",
+        hint="send a flatter JSON object",
+    )
+
+
+def nesting_depth(value: Any, stop: int = MAX_JSON_DEPTH + 1) -> int:
+    """Depth of nested lists/dicts, counted without recursion; stops counting at `stop`."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if deepest >= stop:
+                return deepest
+            todo += [(v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
 
 
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:

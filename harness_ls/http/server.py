@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from harness_ls.errors import HarnessError
+from harness_ls.http.header_timeout import DEFAULT_HEADER_TIMEOUT, protocol
 
 
 class BindError(HarnessError):
@@ -164,10 +165,12 @@ async def start_server(
     log_level: str = "warning",
     graceful_timeout: float = 3.0,
     sock: socket.socket | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
 ) -> Sidecar:
     """Serve `app` on the running loop; `BindError` if the port is taken (unless `fallback_port`).
 
     `sock`: an already-bound listening socket (agentd binds before starting the core).
+    `header_timeout`: seconds a connection may take to send a request head before it is dropped.
     """
     fell_back = False
     if sock is None:
@@ -188,6 +191,7 @@ async def start_server(
         timeout_graceful_shutdown=graceful_timeout,
         proxy_headers=False,
         server_header=False,
+        http=protocol(header_timeout),
     )
     server = _QuietServer(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))

@@ -27,6 +27,9 @@ TERMINAL_RUN_EVENTS = frozenset({"run.completed", "run.failed", "run.cancelled",
 TERMINAL_RUN_STATUSES = frozenset({"completed", "failed", "cancelled", "interrupted"})
 
 
+MAX_SEQ = 2**63 - 1
+
+
 def resume_point(request: Request) -> int:
     """The seq to resume after: Last-Event-ID header, else ?after=N, else 0."""
     for source, raw in (
@@ -36,9 +39,10 @@ def resume_point(request: Request) -> int:
         if raw is None or raw.strip() == "":
             continue
         raw = raw.strip()
-        if not raw.isdigit():
+        # ASCII digits only ("²".isdigit() is true and int() rejects it) and within a 64-bit seq
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_SEQ):
             raise InvalidInput(
-                f"{source} must be a non-negative integer event seq, got {raw!r}",
+                f"{source} must be a non-negative integer event seq, got {raw[:40]!r}",
                 hint="pass the `id:` of the last event you received, or 0 for everything",
                 details={"fields": [{"field": "after", "message": "not an integer"}]},
             )

@@ -15,6 +15,7 @@ import sys
 from harness_ls import __version__
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_PROTOCOL = 1  # the client broke the LSP framing: exit so the editor restarts us
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(log_level: str = "WARNING") -> int:
+    from harness_ls.secrets import seal_environ
+
+    seal_environ()  # keys and token now live only in memory: commands cannot read them from us
     lsp_out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -70,14 +74,19 @@ def serve(log_level: str = "WARNING") -> int:
         level=getattr(logging, str(log_level).upper(), logging.WARNING),
         format="harness-ls %(levelname)s %(name)s: %(message)s",
     )
+    from harness_ls.lsp.frames import FrameError, StrictFrames
     from harness_ls.lsp.server import create_server
 
     server = create_server()
     try:
-        server.start_io(sys.stdin.buffer, lsp_out)
-    except MemoryError:  # a frame header declaring an absurd Content-Length
+        server.start_io(StrictFrames(sys.stdin.buffer), lsp_out)  # type: ignore[arg-type]
+    except FrameError as exc:
+        print(f"harness-ls: malformed LSP input from the client: {exc}; exiting so the editor "
+              "can restart the server", file=sys.stderr, flush=True)  # fmt: skip
+        return EXIT_PROTOCOL
+    except MemoryError:
         print("harness-ls: the client sent a message too large to read; stopping", file=sys.stderr)
-        return 1
+        return EXIT_PROTOCOL
     return EXIT_OK
 
 

@@ -15,10 +15,13 @@ from dotenv import dotenv_values
 from harness_ls.secrets import (  # noqa: F401 - re-exported: models.mask_secrets is public
     MASK,
     SecretMaskingFilter,
+    getenv,
     install_log_masking,
     is_secret_name,
     mask_secrets,
     register_secret,
+    seal_environ,
+    sealed,
 )
 
 _loaded_by_us: dict[str, str] = {}  # keys load_env set, so a later load_env may update them
@@ -39,7 +42,7 @@ def load_env(cwd: Path | None = None) -> list[str]:
             merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     set_names: list[str] = []
     for key, value in merged.items():
-        current = os.environ.get(key)
+        current = getenv(key)
         if current is not None and _loaded_by_us.get(key) != current:
             continue  # the real environment wins
         os.environ[key] = value
@@ -47,4 +50,6 @@ def load_env(cwd: Path | None = None) -> list[str]:
         set_names.append(key)
         if is_secret_name(key):
             register_secret(value)
+    if sealed():  # a long-lived host already moved its secrets out of the environment
+        seal_environ()
     return set_names

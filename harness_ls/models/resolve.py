@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from harness_ls.errors import InvalidInput
+from harness_ls.secrets import getenv
 
 from .anthropic import AnthropicProvider
 from .errors import ModelAuthError, ModelNotConfigured, ModelUnsuitable, UnknownModel
@@ -105,7 +106,7 @@ def provider_status(cfg: ProviderConfig) -> ProviderStatus:
     base = cfg.base_url or env_base or cfg.default_base_url or ""
     if cfg.base_url_env == "OLLAMA_HOST":
         base = _ollama_url(base)
-    key = os.environ.get(cfg.api_key_env, "").strip() or None if cfg.api_key_env else None
+    key = (getenv(cfg.api_key_env) or "").strip() or None if cfg.api_key_env else None
     local = bool(base) and is_loopback(base)
     keyless_ok = not cfg.key_required or local
     reachable = bool(base) and (key is not None or keyless_ok)

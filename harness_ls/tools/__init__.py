@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness_ls.tools import sandbox
 from harness_ls.tools.base import (
     ActionPreview,
     LineRange,
@@ -61,6 +62,7 @@ __all__ = [
     "plan_edit",
     "rel_posix",
     "resolve_path",
+    "sandbox",
     "scrub_env",
     "tool_specs",
     "working_tree_diff",

@@ -322,6 +322,8 @@ def _load_file(path: Path, shown: str, *, workspace_file: bool) -> tuple[list[Ru
                 )
             mode = value
             continue
+        if top in ("sandbox", "network"):
+            continue  # read by tools/sandbox.py
         if top not in ACTIONS or not isinstance(value, dict):
             raise InvalidInput(
                 f"{path}: unexpected {top!r}",

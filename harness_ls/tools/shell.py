@@ -2,37 +2,31 @@
 
 The child gets its own process group so a timeout or a cancelled run kills everything it started
 (test runners, servers), not just the shell. Provider keys and the harness auth token never reach
-it: a command the model wrote must not be able to read or leak them.
+it: a command the model wrote must not be able to read or leak them. On Linux the command runs in
+the sandbox (tools/sandbox.py) with a private TMPDIR removed after the call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 import signal
 import tempfile
 import time
+from pathlib import Path
 
 from pydantic import Field
 
+from harness_ls.secrets import is_secret_name
+from harness_ls.tools import sandbox
 from harness_ls.tools.base import ActionPreview, Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.consent import shell_view
 
 MAX_TIMEOUT = 3600.0
 KILL_GRACE = 2.0
 
-_SECRET_NAME = re.compile(
-    r"(_API_KEY|_APIKEY|_TOKEN|_ACCESS_KEY|_ACCESS_KEY_ID|_PRIVATE_KEY|_PASSWORD|_PASSWD|_PAT|"
-    r"_CREDENTIALS|_AUTH)$|SECRET|^API_KEY$|^TOKEN$|^HARNESS_AUTH",
-    re.IGNORECASE,
-)
 _QUIET_ENV = {"GIT_TERMINAL_PROMPT": "0", "PAGER": "cat", "GIT_PAGER": "cat", "NO_COLOR": "1"}
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
 
 
 def scrub_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -126,12 +120,47 @@ class Shell(Tool):
         started = time.monotonic()
         # output goes to a temp file, not a pipe: a background child keeping the pipe open
         # cannot hang the call, and memory stays bounded however much the command prints
+        settings = ctx.extra.get("sandbox") or sandbox.load(ctx.workspace, ctx.data_dir)
+        tmp = Path(
+            os.path.realpath(tempfile.mkdtemp(prefix="harness-sh-"))
+        )  # bwrap binds real paths
+        env = scrub_env(ctx.env)
+        env["TMPDIR"] = str(tmp)
+        argv = sandbox.wrap(
+            [*_shell(), args.command],
+            workspace=ctx.workspace,
+            tmpdir=tmp,
+            settings=settings,
+            data_dir=ctx.data_dir,
+        )
+        boxed = "off" if settings.mode == "off" else sandbox.kind()
+        try:
+            result = await self._exec(ctx, argv, env, limit=timeout, started=started)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        result.data["sandbox"] = boxed
+        result.data["network"] = (
+            settings.network
+            or boxed in ("off", "none")
+            or (boxed == "landlock" and sandbox.landlock() < 4)
+        )
+        return result
+
+    async def _exec(
+        self,
+        ctx: ToolContext,
+        argv: list[str],
+        env: dict[str, str],
+        *,
+        limit: float,
+        started: float,
+    ) -> ToolResult:
+        timeout = limit
         with tempfile.TemporaryFile() as out:
             proc = await asyncio.create_subprocess_exec(
-                *_shell(),
-                args.command,
+                *argv,
                 cwd=ctx.workspace,
-                env=scrub_env(ctx.env),
+                env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,

@@ -49,6 +49,17 @@ def is_trusted(data_dir: Path | None, policy_file: Path, content: bytes) -> bool
     return trusted(data_dir).get(key) == digest(content)
 
 
+def workspace_trusted(workspace: Path, data_dir: Path | None) -> bool:
+    """True when the workspace's `.harness/policy.toml` exists and its exact content is trusted
+    (what lets it widen the user's policy and loosen the sandbox)."""
+    path = Path(workspace) / ".harness" / "policy.toml"
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return False
+    return is_trusted(data_dir, path, content)
+
+
 def trust(data_dir: Path, policy_file: Path) -> str:
     """Trust the file's current content; returns its sha256."""
     try:

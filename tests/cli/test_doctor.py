@@ -23,6 +23,13 @@ def test_doctor_with_daemon_and_tools(daemon, tmp_path):
     )
     assert checks["model"]["status"] == "warn" and checks["model"]["fix"]  # no key in this env
     assert {"ripgrep", "mmdc", "chromium", "awsdac", "neovim", "vs code"} <= set(checks)
+    assert checks["sandbox"]["status"] == "ok" and "bubblewrap" in checks["sandbox"]["detail"]
+
+
+def test_doctor_says_when_commands_would_run_unsandboxed(daemon, tmp_path):
+    env = daemon.env(HARNESS_BWRAP=str(tmp_path / "no-bwrap"), HARNESS_LANDLOCK="0")
+    out = daemon.cli("doctor", cwd=tmp_path, env=env)
+    assert "! sandbox" in out.stdout and "apt-get install bubblewrap" in out.stdout, out.stdout
 
 
 def test_doctor_without_tools_fails_with_fixes(daemon, tmp_path):

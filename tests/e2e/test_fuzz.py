@@ -138,19 +138,15 @@ def _alive(lsp: RawLsp) -> None:
     assert "error" in res or "result" in res
 
 
-HOSTILE = {
-    "not json": frame(b"{not json!!}"),
+HOSTILE = {  # well-framed JSON the server must answer or ignore (broken framing: test_lsp_frames)
     "json but not an object": frame(b"[1, 2, 3]"),
-    "empty body": frame(b""),
     "unknown method": frame({"jsonrpc": "2.0", "id": 77, "method": "no/such", "params": {}}),
     "bad params": frame(
         {"jsonrpc": "2.0", "id": 78, "method": "textDocument/hover", "params": {"x": 1}}
     ),  # fmt: skip
-    "binary body": frame(bytes(range(256))),
     "no jsonrpc field": frame({"id": 79, "method": "shutdownx"}),
-    "lines without headers": b"hello\r\nworld\r\n\r\n",
-    "bad header value": b"Content-Length: abc\r\n\r\n",
-    "negative length": b"Content-Length: -5\r\n\r\n",
+    "a string": frame(b'"hello"'),
+    "null": frame(b"null"),
 }
 
 
@@ -196,12 +192,13 @@ def uncaught_traceback(err: str) -> bool:
 
 
 def test_jsonrpc_wrong_lengths_fuzzed_on_one_process(tmp_path):
-    """Self-delimited frames with random bodies (hypothesis) on one process; alive after each."""
+    """Self-delimited frames with random JSON bodies (hypothesis) on one process; alive after
+    each. (A body that is not JSON ends the server on purpose: see test_lsp_frames.py.)"""
     lsp = _lsp(tmp_path, "lsp")
     try:
 
         @fast(40)
-        @given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+        @given(st.one_of(st.text(max_size=200).map(lambda t: json.dumps(t).encode()),
                          st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=10),
                                          max_size=5).map(lambda d: json.dumps(d).encode())))  # fmt: skip
         def one(body):

@@ -177,10 +177,22 @@ def model_check(app: Any, daemon: dict[str, Any] | None) -> list[Check]:
     return out
 
 
+def sandbox_check() -> Check:
+    """Whether shell commands would run boxed here (never pretend: say how to get it)."""
+    from harness_ls.tools import sandbox
+
+    ok, detail = sandbox.availability()
+    fix = sandbox.INSTALL_HINT if not ok else ""
+    if not ok and shutil.which("bwrap") and not os.environ.get("HARNESS_BWRAP"):
+        fix = "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+    return Check("sandbox", "ok" if ok else "warn", detail, fix)
+
+
 def tool_checks() -> list[Check]:
     git = shutil.which("git")
     out = [Check("git", "ok" if git else "fail", _version(["git", "--version"]) if git else "git not on PATH",
                  "install git (Debian: apt-get install -y git)", True)]  # fmt: skip
+    out.append(sandbox_check())
     rg = shutil.which("rg")
     out.append(Check("ripgrep", "ok" if rg else "warn", _version(["rg", "--version"]) if rg else "rg not on PATH",
                      "apt-get install -y ripgrep (the search tool is much faster with it)"))  # fmt: skip

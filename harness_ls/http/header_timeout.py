@@ -1,0 +1,69 @@
+"""Drop connections that never finish a request head (slowloris, half-open sockets).
+
+uvicorn times out idle keep-alive connections only *after* a response; a client that connects and
+sends nothing, or half a request line, holds a connection (and a file descriptor) forever. This
+wraps uvicorn's HTTP protocol (httptools or h11, whichever it picked) with one timer per
+connection: armed while we wait for a request head, disarmed once the head is parsed (the body and
+a long SSE response are not limited), re-armed after each response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+
+class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    _head_timer: asyncio.TimerHandle | None = None
+    _head_cycle: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._check()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+            self._check()  # a pipelined request may already be parsed
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(self.header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _check(self) -> None:
+        """A new request/response cycle means a full head arrived: stop the clock."""
+        cycle = getattr(self, "cycle", None)
+        if cycle is not None and cycle is not self._head_cycle:
+            self._head_cycle = cycle
+            self._disarm()
+
+    def _expired(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol(header_timeout: float) -> type[asyncio.Protocol]:
+    """The protocol class for uvicorn.Config(http=...) with this header timeout (seconds)."""
+    return type(
+        "HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout}
+    )
