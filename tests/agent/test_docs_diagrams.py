@@ -29,6 +29,7 @@ async def _run(harness, repo, tmp_path):
 
 async def test_docs_step_renders_the_diagram_it_changed(harness, repo, tmp_path, monkeypatch):
     require_tool(str(PROJECT_MMDC) if PROJECT_MMDC.exists() else None, "mermaid-cli", "make tools")
+    require_tool("chromium")  # mermaid-cli renders in it
     monkeypatch.setenv("MMDC", str(PROJECT_MMDC))
     _, docs = await _run(harness, repo, tmp_path)
     assert docs.data["diagrams"] == ["docs/diagrams/flow.png"]

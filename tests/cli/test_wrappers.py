@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
-import pytest
-
 from tests.cli.conftest import REPO, base_env, ok
+from tests.conftest import require_tool
 
 
 def test_make_build_wrappers_work_from_another_directory(tmp_path):
-    if shutil.which("make") is None:
-        pytest.skip("make not installed")
+    require_tool("make")
     # -o setup: the environment exists already (tests run inside it); only the wrappers are built
     build = subprocess.run(["make", "-C", str(REPO), "-o", "setup", "build"], capture_output=True,
                            text=True, timeout=60)  # fmt: skip

@@ -203,11 +203,9 @@ class Runner:
 
 def test_readme_walkthrough_runs_as_written(env):
     lines = walkthrough_commands(README.read_text())
-    mmdc = find_mmdc()
-    if mmdc is None:  # `make diagrams` renders with mermaid-cli (`make tools` installs it)
-        require_tool(
-            None, "mmdc (mermaid-cli)", "run `make tools` (npm) in the harness-ls checkout"
-        )
+    # `make diagrams` renders with mermaid-cli (`make tools` installs it) in chromium
+    mmdc = require_tool(find_mmdc(), "mmdc (mermaid-cli)", "run `make tools` in the checkout")
+    require_tool("chromium")
     env["cli_env"]["MMDC"] = mmdc
     r = Runner(env["ws"], env["daemon"], env["cli_env"])
     outputs = {}

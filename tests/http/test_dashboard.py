@@ -1,7 +1,8 @@
 """The dashboard in Debian's chromium (Playwright): log in, watch a run, approve, survive a restart.
 
 agentd runs as a real subprocess with a token; runs use the scripted model, so nothing leaves
-loopback. Skipped when chromium or playwright is missing.
+loopback. Needs Debian chromium (scripts/install-system-deps.sh): a skip on a bare `pytest`, a
+failure under CI=true or `make test`.
 """
 
 from __future__ import annotations
@@ -16,17 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from playwright import async_api as playwright
 
+from tests.conftest import require_tool
 from tests.http.conftest import DOCS, DONE, PLAN, WRITE, script
 from tests.http.test_agentd import AGENTD, clean_env, wait_url
 
-CHROMIUM = "/usr/bin/chromium"
 TOKEN = "dashboard-token-0123456789abcdef"
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium"),
-    pytest.mark.asyncio(loop_scope="module"),  # one browser for the module
-]
-playwright = pytest.importorskip("playwright.async_api")
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # one browser for the module
 
 
 def free_port() -> int:
@@ -79,9 +77,10 @@ def daemon(tmp_path):
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser():
+    chromium = require_tool("chromium")  # Debian's: Playwright cannot download its own here
     async with playwright.async_playwright() as p:
         b = await p.chromium.launch(
-            executable_path=CHROMIUM, args=["--disable-dev-shm-usage", "--disable-gpu"]
+            executable_path=chromium, args=["--disable-dev-shm-usage", "--disable-gpu"]
         )
         yield b
         await b.close()

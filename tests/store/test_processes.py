@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 
 from harness_ls.errors import StorageError
 from harness_ls.store import RunStore
+from tests.conftest import require_tool
 
 PROC = Path(__file__).with_name("store_proc.py")
 LONG = os.environ.get("HARNESS_LONG") == "1"
@@ -194,11 +194,10 @@ def test_file_size_limit_gives_storage_error_and_no_half_line(tmp_path: Path) ->
     s.close_sync()
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root + unshare for tmpfs"
-)
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a tmpfs (CI runs as root)")
 def test_full_then_read_only_tmpfs(tmp_path: Path) -> None:
     """A real 64 KiB tmpfs (private mount namespace): ENOSPC, then EROFS, both named clearly."""
+    require_tool("unshare")
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     cmd = [

@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from harness_ls.tools import ToolContext
 from harness_ls.tools.search import Search
+from tests.conftest import require_tool
 
-ENGINES = [pytest.param(False, id="python")]
-if shutil.which("rg"):
-    ENGINES.append(pytest.param(True, id="ripgrep"))
+ENGINES = [pytest.param(False, id="python"), pytest.param(True, id="ripgrep")]
 
 
 @pytest.fixture(params=ENGINES)
 def search(request: pytest.FixtureRequest) -> Search:
+    if request.param:
+        require_tool("rg")
     return Search(use_ripgrep=request.param)
 
 

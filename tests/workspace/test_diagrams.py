@@ -11,20 +11,11 @@ from pathlib import Path
 import pytest
 
 from harness_ls.workspace import diagrams
+from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 DIAGRAMS = REPO / "docs" / "diagrams"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def require_tool(path: str | None, what: str, how: str) -> None:
-    """Skip when a tool is missing locally; with CI=true a missing tool is a failure."""
-    if path:
-        return
-    msg = f"{what} not found: {how}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg)
-    pytest.skip(msg)
 
 
 def _mmdc() -> str:
