@@ -267,8 +267,27 @@ def test_attachment_names_cannot_escape_the_attachments_dir(daemon, tmp_path):
     api.close()
 
 
+def error_bodies(url: str) -> list[str]:
+    """Error bodies of every kind the auth layer sends, from every route: no token, a wrong token,
+    a wrong Host, a foreign Origin (each with the real token in the request, to tempt an echo)."""
+    bodies = []
+    for method, path in all_routes():
+        for headers in (
+            {},
+            {"authorization": "Bearer " + TOKEN[:-1] + "x"},
+            {"host": "evil.example", "authorization": f"Bearer {TOKEN}"},
+            {"origin": "https://evil.example", "authorization": f"Bearer {TOKEN}"},
+        ):
+            bodies.append(httpx.request(method, url + path, headers=headers, timeout=10).text)
+    return bodies
+
+
 def test_secrets_never_appear_in_events_logs_exports_or_errors(daemon, tmp_path):
-    """Runs last in this module: everything the other tests made is searched too."""
+    """Self-contained (passes alone and in any order); whatever the module's other tests made
+    before it (runs, sessions, error bodies) is searched too."""
+    bodies = error_bodies(daemon.url)
+    assert len(bodies) == 4 * len(all_routes())
+    daemon.extra["bodies"] += bodies
     api = Api(daemon.url, TOKEN)
     ws = make_repo(tmp_path / "ws")
     # a run over HTTP with the provider key (the fake OpenAI server gets it as Bearer)
@@ -317,4 +336,3 @@ def test_secrets_never_appear_in_events_logs_exports_or_errors(daemon, tmp_path)
     for body in daemon.extra["bodies"]:
         leaks += [("error body", s) for s in SECRETS if s in body]
     assert not leaks, leaks
-    assert len(daemon.extra["bodies"]) > 10

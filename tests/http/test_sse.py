@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 
@@ -69,10 +68,13 @@ async def test_after_query_resumes_and_finished_stream_replays_then_ends(
     ) as r:
         tail = [int(i) async for i in _ids(r)]
     assert tail == [last - 2, last - 1, last]
-    t0 = time.monotonic()
+    # a finished run's stream ends after the replay (wait_for only guards against a hang)
     async with client.stream("GET", f"/v1/runs/{run['id']}/events", params={"after": last}) as r:
-        assert [m async for m in iter_sse(r)] == []
-    assert time.monotonic() - t0 < 2
+        assert await asyncio.wait_for(_all(iter_sse(r)), 10) == []
+
+
+async def _all(it):
+    return [m async for m in it]
 
 
 async def _ids(r):
@@ -115,11 +117,9 @@ async def test_disconnects_and_shutdown_free_every_stream(serve, workspace):
         async with c.stream("GET", f"/v1/sessions/{s['id']}/events") as r:
             lines = r.aiter_lines()
             await lines.__anext__()
-            t0 = time.monotonic()
             await sc.stop()
-            async for _ in lines:
-                pass
-        assert time.monotonic() - t0 < 3
+            # the stream ends (shutdown does not wait for clients); wait_for guards a hang only.
+            await asyncio.wait_for(_all(lines), 10)
     assert app.state.streams.open == 0
 
 

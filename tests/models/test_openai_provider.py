@@ -123,10 +123,9 @@ async def test_429_waits_for_retry_after_then_succeeds(oai, fast):
 
 async def test_retry_after_beyond_the_bound_is_reported_not_waited(oai, fast):
     oai.push_error(429, "slow down", retry_after=120)
-    t0 = time.monotonic()
-    with pytest.raises(RateLimited, match="asks to wait 120 s"):
-        await OpenAIProvider(oai.base_url, settings=fast).complete("m", HI)
-    assert time.monotonic() - t0 < 1 and len(oai.requests) == 1
+    with pytest.raises(RateLimited, match="asks to wait 120 s"):  # wait_for: it did not wait
+        await asyncio.wait_for(OpenAIProvider(oai.base_url, settings=fast).complete("m", HI), 10)
+    assert len(oai.requests) == 1
 
 
 async def test_500_is_retried_with_backoff_then_succeeds(oai, fast):
@@ -251,12 +250,11 @@ async def test_cancelling_a_stream_stops_promptly(oai, fast):
 
     task = asyncio.create_task(consume())
     await asyncio.wait_for(first.wait(), 5)
-    t0 = time.monotonic()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await task
-    assert time.monotonic() - t0 < 0.3
-    assert len(got) == 1
+        await asyncio.wait_for(task, 10)  # guards a hang; how fast: benchmarks/cancel_latency.py
+    await asyncio.sleep(0.5)  # past the next chunk's delay: nothing more arrives
+    assert len(got) == 1 and task.cancelled()
 
 
 async def test_options_map_to_chat_completion_fields(oai, fast):

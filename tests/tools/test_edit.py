@@ -105,7 +105,8 @@ async def test_indentation_delta_applied(ctx: ToolContext, repo: Path) -> None:
 async def test_fuzzy_match_that_is_ambiguous_is_an_error(ctx: ToolContext, repo: Path) -> None:
     (repo / "d.txt").write_text("  x = 1\ny = 2\n    x = 1\n")
     result = await TOOLS["edit"].run(ctx, {"path": "d.txt", "old": "x = 1\n", "new": "x = 3\n"})
-    assert result.ok is False or (repo / "d.txt").read_text().count("x = 1") == 1
+    assert not result.ok and "matches 2 places in d.txt (lines 1, 3)" in result.output
+    assert (repo / "d.txt").read_text() == "  x = 1\ny = 2\n    x = 1\n"  # neither edited
     result = await TOOLS["edit"].run(ctx, {"path": "d.txt", "old": "\tx = 1", "new": "x = 9"})
     assert not result.ok and "matches 2 places" in result.output
 
