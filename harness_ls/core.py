@@ -8,11 +8,11 @@ imported lazily so that `import harness_ls.core` stays cheap for the language se
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from harness_ls.common import problem_dict, spec_target, workspace_dir, write_atomic
 from harness_ls.config import data_dir as resolve_data_dir
 from harness_ls.errors import Conflict, HarnessError, InvalidInput
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from harness_ls.store import RunMeta, RunStore
 
 TERMINAL_RUN_STATUSES = frozenset({"completed", "failed", "cancelled", "interrupted"})
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class Harness:
@@ -355,18 +354,6 @@ async def check_workspace(workspace: str) -> Path:
     return ws
 
 
-def workspace_dir(workspace: str) -> Path:
-    """The resolved workspace directory; InvalidInput when missing or not a directory."""
-    if not workspace:
-        raise InvalidInput("workspace is required", hint="pass the path of a git repository")
-    ws = Path(workspace).expanduser()
-    if not ws.exists():
-        raise InvalidInput(f"workspace {workspace} does not exist")
-    if not ws.is_dir():
-        raise InvalidInput(f"workspace {workspace} is not a directory")
-    return ws.resolve()
-
-
 def _resolved(path: str) -> Path:
     return Path(path).resolve()
 
@@ -415,39 +402,6 @@ def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.
             hint="fix the problems shown in the editor or by `harness-ls check`",
             details=[problem_dict(p) for p in problems],
         )
-
-
-def problem_dict(problem: Any) -> dict[str, Any]:
-    if hasattr(problem, "model_dump"):
-        return problem.model_dump(mode="json")
-    return {k: getattr(problem, k, None) for k in ("code", "severity", "message", "range")}
-
-
-def spec_target(ws: Path, name: str) -> Path:
-    if not _NAME.match(name or ""):
-        raise InvalidInput(
-            f"spec name {name!r} is not valid",
-            hint="use letters, digits, '.', '_' or '-' (e.g. add-login)",
-        )
-    return ws / "specs" / name / "spec.md"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file + rename so readers never see half a file."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def find_run_problem(exc: BaseException) -> str:

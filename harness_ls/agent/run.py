@@ -42,7 +42,7 @@ from harness_ls.agent.verify import VerifyResult, run_verify
 from harness_ls.errors import HarnessError, StorageError
 
 if TYPE_CHECKING:
-    from harness_ls.core import Harness
+    from harness_ls.agent.host import AgentHost as Harness
 
 log = logging.getLogger("harness_ls.agent.run")
 

@@ -25,7 +25,7 @@ from harness_ls.agent.repo import project_instructions
 from harness_ls.errors import Conflict, HarnessError, InvalidInput, Refused
 
 if TYPE_CHECKING:
-    from harness_ls.core import Harness
+    from harness_ls.agent.host import AgentHost as Harness
 
 SPEC_MODE_TOOLS = ("read_file", "list_dir", "search", "git_diff")
 CHAT_SYSTEM = """You are a coding assistant working in the user's repository (the workspace: {workspace}).
@@ -86,7 +86,7 @@ class SessionManager:
         model: str | None = None,
         title: str | None = None,
     ) -> Any:
-        from harness_ls.core import workspace_dir
+        from harness_ls.common import workspace_dir
 
         ws = workspace_dir(workspace)
         if mode not in ("chat", "spec"):

@@ -62,7 +62,7 @@ async def spec_from_prompt(
     overwrite: bool = False,
     model: str | None = None,
 ) -> SpecResult:
-    from harness_ls.core import spec_target, workspace_dir, write_atomic
+    from harness_ls.common import spec_target, workspace_dir, write_atomic
     from harness_ls.models import Message, resolve
     from harness_ls.spec import render_template
 

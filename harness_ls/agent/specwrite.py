@@ -54,7 +54,7 @@ def describe(problems: list[Any]) -> str:
 
 
 def problems_json(problems: list[Any]) -> list[dict[str, Any]]:
-    from harness_ls.core import problem_dict
+    from harness_ls.common import problem_dict
 
     return [problem_dict(p) for p in problems]
 
@@ -68,7 +68,7 @@ async def replace_spec(harness: Any, path: Path, text: str) -> str:
                 return "editor"
         except Exception:  # noqa: BLE001 - fall back to the disk write
             pass
-    from harness_ls.core import write_atomic
+    from harness_ls.common import write_atomic
 
     await asyncio.to_thread(write_atomic, path, text)
     return "disk"

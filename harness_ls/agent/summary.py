@@ -106,7 +106,7 @@ def render_summary(
 
 async def write_summary(run: Any, outcome: str) -> None:
     """Write `artifacts/summary.md` for a RunEngine and record `artifact.written`."""
-    from harness_ls.core import write_atomic
+    from harness_ls.common import write_atomic
 
     text = render_summary(
         run_id=run.run_id,

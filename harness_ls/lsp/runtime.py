@@ -158,7 +158,4 @@ def _import(name: str) -> Any:
 
 
 def runtime(ls: HarnessLanguageServer) -> EditorRuntime:
-    rt = ls.extensions.get("runtime")
-    if rt is None:
-        rt = ls.extensions["runtime"] = EditorRuntime(ls)
-    return rt
+    return ls.parts.get(EditorRuntime, lambda: EditorRuntime(ls))

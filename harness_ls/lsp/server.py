@@ -20,6 +20,7 @@ from pygls.uris import to_fs_path
 
 from harness_ls import __version__
 from harness_ls.lsp.documents import SpecDocuments, SpecState
+from harness_ls.lsp.parts import CodeActionProvider, DiagnosticProvider, Parts
 from harness_ls.lsp.settings import Settings, parse_settings
 
 log = logging.getLogger("harness_ls.lsp")
@@ -47,7 +48,11 @@ class HarnessLanguageServer(LanguageServer):
         self.settings = Settings()
         self.specs = SpecDocuments(globs=list(self.settings.spec_globs))
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self.extensions: dict[str, Any] = {}  # features that need a place to keep state
+        self.parts = Parts()  # per-feature state, keyed by class (e.g. the editor runtime)
+        # What optional features add to the lint diagnostics / quick fixes (runs.register adds
+        # the approval ones): typed lists, so the wiring is explicit.
+        self.diagnostic_providers: list[DiagnosticProvider] = []
+        self.code_action_providers: list[CodeActionProvider] = []
         self.initialized_hooks: list[Any] = []  # async callables run after `initialized`
         self.shutdown_hooks: list[Any] = []
 
@@ -116,7 +121,8 @@ async def pull_configuration(ls: HarnessLanguageServer) -> None:
 
 
 def create_server() -> HarnessLanguageServer:
-    from harness_ls.lsp.features import code_actions, completion, diagnostics, hover, symbols
+    # runs: commands, progress, lenses, approvals; it loads the agent core only when first used
+    from harness_ls.lsp.features import code_actions, completion, diagnostics, hover, runs, symbols
 
     server = HarnessLanguageServer()
 
@@ -155,12 +161,6 @@ def create_server() -> HarnessLanguageServer:
             await pull_configuration(ls)
         diagnostics.refresh_all(ls)
 
-    for feature in (diagnostics, code_actions, completion, symbols, hover):
+    for feature in (diagnostics, code_actions, completion, symbols, hover, runs):
         feature.register(server)
-    try:
-        from harness_ls.lsp.features import runs  # issue 9: commands, progress, lenses, approvals
-    except ImportError:
-        runs = None
-    if runs is not None:
-        runs.register(server)
     return server

@@ -42,9 +42,8 @@ def register(server: HarnessLanguageServer) -> None:
     def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams):
         uri = params.text_document.uri
         actions: list[t.CodeAction] = []
-        extra = ls.extensions.get("extra_code_actions")
-        if extra is not None:
-            actions.extend(extra(ls, params))
+        for provider in ls.code_action_providers:  # e.g. Approve / Deny
+            actions.extend(provider(ls, params))
         state = ls.spec_state(uri)
         if state is None:
             return actions or None

@@ -77,9 +77,8 @@ def publish(ls: HarnessLanguageServer, uri: str, state: SpecState | None) -> Non
     if ls.uses_pull_diagnostics:
         return
     items = diagnostics_for(ls, state) if state else []
-    extra = ls.extensions.get("extra_diagnostics")
-    if extra is not None:
-        items = items + extra(ls, uri)
+    for provider in ls.diagnostic_providers:  # e.g. pending approvals anchored in this file
+        items = items + provider(ls, uri)
     ls.text_document_publish_diagnostics(
         t.PublishDiagnosticsParams(
             uri=uri, diagnostics=items, version=state.version if state else None

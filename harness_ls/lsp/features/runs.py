@@ -254,7 +254,10 @@ def register(server: HarnessLanguageServer) -> None:
     # type is only imported for type checking.
     from harness_ls.lsp.features import acceptance
 
-    server.extensions["extra_code_actions"] = approvals.code_actions
+    # Approvals ride along with the lint results: push clients get their diagnostics in the same
+    # publishDiagnostics as the spec problems (issue 20), every client gets Approve / Deny.
+    server.diagnostic_providers.append(approvals.approval_diagnostics)
+    server.code_action_providers.append(approvals.code_actions)
     lenses.register(server)
 
     async def start_sidecar(ls: HarnessLanguageServer) -> None:

@@ -1,0 +1,61 @@
+"""Small helpers shared by the agent runtime, the core facade and the hosts.
+
+A leaf module (it imports only errors.py and the standard library), so that agent/ can use them
+without importing core.py, which imports agent/: layering goes one way (tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness_ls.errors import InvalidInput
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def workspace_dir(workspace: str) -> Path:
+    """The resolved workspace directory; InvalidInput when missing or not a directory."""
+    if not workspace:
+        raise InvalidInput("workspace is required", hint="pass the path of a git repository")
+    ws = Path(workspace).expanduser()
+    if not ws.exists():
+        raise InvalidInput(f"workspace {workspace} does not exist")
+    if not ws.is_dir():
+        raise InvalidInput(f"workspace {workspace} is not a directory")
+    return ws.resolve()
+
+
+def problem_dict(problem: Any) -> dict[str, Any]:
+    """A spec problem as JSON (pydantic models dump themselves; anything else by attribute)."""
+    if hasattr(problem, "model_dump"):
+        return problem.model_dump(mode="json")
+    return {k: getattr(problem, k, None) for k in ("code", "severity", "message", "range")}
+
+
+def spec_target(ws: Path, name: str) -> Path:
+    """specs/<name>/spec.md in the workspace; InvalidInput for a name that could escape it."""
+    if not _NAME.match(name or ""):
+        raise InvalidInput(
+            f"spec name {name!r} is not valid",
+            hint="use letters, digits, '.', '_' or '-' (e.g. add-login)",
+        )
+    return ws / "specs" / name / "spec.md"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file + rename so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
