@@ -43,6 +43,7 @@ class EditorRuntime:
     harness: Harness | None = None
     sidecar: Any = None
     sidecar_error: str | None = None
+    _token: str | None = None  # the sidecar's, resolved when it starts listening
     endpoint_path: Path | None = None
     runs: dict[str, RunView] = field(default_factory=dict)
     watcher: asyncio.Task[None] | None = None
@@ -64,32 +65,46 @@ class EditorRuntime:
             return self.harness
 
     async def start_sidecar(self) -> None:
-        """Serve the HTTP/SSE app in-process; a busy port falls back to an ephemeral one."""
+        """Listen for the HTTP/SSE app in-process (a busy port falls back to an ephemeral one);
+        the app and the agent core load on the first connection (lsp/sidecar.py)."""
         s = self.ls.settings.sidecar
         if not s.enabled or self.sidecar is not None:
             return
-        harness = await self.ensure_harness()
-        loop = asyncio.get_running_loop()
+        from harness_ls.auth_token import host_token
+        from harness_ls.config import data_dir, ensure_data_dir
+        from harness_ls.lsp.sidecar import LazySidecar, SidecarError
+
         try:
-            server = await loop.run_in_executor(None, _import, "harness_ls.http.server")
-            token = self.ls.settings.token or None  # else HARNESS_AUTH_TOKEN / the token file
-            self.sidecar = await server.start_sidecar(harness, s.host, s.port, token)
-        except Exception as exc:  # a sidecar failure must never take the LSP down
-            self.sidecar_error = getattr(exc, "message", None) or str(exc)
+            # auth is always on, and the token exists from start-up (agentctl reads its file)
+            token = self.ls.settings.token or host_token(ensure_data_dir(data_dir(None)))[0]
+            self._token = token
+            self.sidecar = LazySidecar(s.host, s.port, token, self._serve_sidecar)
+        except (SidecarError, OSError) as exc:  # a sidecar failure must never take the LSP down
+            self.sidecar_error = str(exc)
             self.ls.log_info(f"harness-ls: dashboard sidecar not started: {self.sidecar_error}")
             return
         from harness_ls.endpoints import write_endpoint
 
         try:
-            self.endpoint_path = write_endpoint(harness.data_dir, self.sidecar.url, "harness-ls")
+            self.endpoint_path = write_endpoint(data_dir(None), self.sidecar.url, "harness-ls")
         except OSError as exc:
             self.ls.log_info(f"harness-ls: cannot write endpoint file: {exc}")
         note = f" (port {s.port} was busy)" if getattr(self.sidecar, "fell_back", False) else ""
         self.ls.log_info(f"harness-ls dashboard: {self.sidecar.url}/{note}")
         from harness_ls.private import loose_warning
 
-        if (loose := loose_warning(Path(harness.data_dir))) is not None:
+        if (loose := loose_warning(data_dir(None))) is not None:
             self.ls.log_info(f"harness-ls: warning: {loose}")
+
+    async def _serve_sidecar(self, sock: Any) -> Any:
+        """Load the agent core and the web app (off the event loop) and serve on `sock`."""
+        harness = await self.ensure_harness()
+        loop = asyncio.get_running_loop()
+        app_mod = await loop.run_in_executor(None, _import, "harness_ls.http.app")
+        server = await loop.run_in_executor(None, _import, "harness_ls.http.server")
+        app = app_mod.create_app(harness, token=self._token, kind="harness-ls")
+        s = self.ls.settings.sidecar
+        return await server.start_server(app, s.host, self.sidecar.port, sock=sock)
 
     async def close(self) -> None:
         from harness_ls.endpoints import remove_endpoint

@@ -1,0 +1,51 @@
+"""The dashboard sidecar listens from start-up but loads its web stack on the first connection.
+
+Checked on a real harness-ls process (pytest-lsp): after `initialized` the endpoint file names
+the sidecar's URL while uvicorn's HTTP parser (httptools, a C extension) is not mapped into the
+process; the first request is answered, and only then is it loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import httpx
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.lsp.test_runs import wait_for
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "harness_ls"]))
+async def client(lsp_client: LanguageClient, tmp_path):
+    await lsp_client.initialize_session(
+        t.InitializeParams(
+            capabilities=client_capabilities("neovim@v0.11"),
+            root_uri=tmp_path.as_uri(),
+            initialization_options={"harness": {"sidecar": {"enabled": True, "port": 0}}},
+        )
+    )
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def web_stack_loaded(pid: int) -> bool:
+    return "httptools" in Path(f"/proc/{pid}/maps").read_text()
+
+
+async def test_sidecar_listens_at_start_and_loads_on_first_connection(client, _isolated_data_dir):
+    endpoints = _isolated_data_dir / "endpoints"
+    found = await wait_for(lambda: list(endpoints.glob("*.json")), 30)
+    info = json.loads(found[0].read_text())
+    assert info["kind"] == "harness-ls" and info["url"].startswith("http://127.0.0.1:")
+    pid = info["pid"]
+    await asyncio.sleep(0.5)  # what an idle editor session looks like
+    assert not web_stack_loaded(pid)
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.get(info["url"] + "/v1/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert web_stack_loaded(pid)
