@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +50,22 @@ def cold_starts(cmds: list[list[str]], root: Path, runs: int = 9) -> list[list[f
             rss[i] = rss_mb(c.proc.pid)
             c.kill()
     return out + [rss]
+
+
+BASE_SETUP = "from pygls.lsp.server import LanguageServer; LanguageServer('baseline', '1')"
+OUR_SETUP = "from harness_ls.lsp.main import serve; from harness_ls.lsp.server import create_server; create_server()"
+
+
+def startup_cpu(runs: int = 9) -> tuple[float, float]:
+    """CPU seconds (user + sys) of a process that imports and builds each server, no I/O:
+    unlike wall time, it barely moves with the machine's load. Median of alternating runs."""
+    cpu: list[list[float]] = [[], []]
+    for _ in range(runs):
+        for i, code in enumerate((BASE_SETUP, OUR_SETUP)):
+            proc = subprocess.Popen([sys.executable, "-c", code])
+            _, _, usage = os.wait4(proc.pid, 0)
+            cpu[i].append(usage.ru_utime + usage.ru_stime)
+    return statistics.median(cpu[0]), statistics.median(cpu[1])
 
 
 def edits(
@@ -121,6 +138,11 @@ def main() -> None:
     )
     print(
         f"  baseline, an empty pygls server:        median {statistics.median(base):.0f} ms, best {min(base):.0f} ms; RSS {base_rss:.1f} MB"
+    )
+    base_cpu, our_cpu = startup_cpu()
+    print(
+        f"start-up CPU (imports + server built): {our_cpu * 1000:.0f} ms vs {base_cpu * 1000:.0f} ms for the empty server"
+        f" = {our_cpu / base_cpu:.2f}x (load-independent view of the same ratio)"
     )
     for label, options in (
         ("lint only (sidecar off)", {"harness": {"sidecar": {"enabled": False}}}),

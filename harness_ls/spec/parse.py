@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ATX = re.compile(r"^( {0,3})(#{1,6})(?:[ \t]+|$)(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -78,6 +80,10 @@ def split_lines(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _md() -> MarkdownIt:
+    # imported on the first parse, not at start-up: the language server answers `initialize`
+    # before any spec is open (cold start), and the first didOpen pays this once
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("zero").enable(["heading", "lheading", "fence", "code", "hr", "html_block"])
     md.core.ruler.disable(["inline", "text_join", "normalize"])
     return md
