@@ -95,6 +95,9 @@ class EditorRuntime:
 
         if (loose := loose_warning(data_dir(None))) is not None:
             self.ls.log_info(f"harness-ls: warning: {loose}")
+        # like agentd, mark what a previous process left in flight as interrupted at start-up
+        if await asyncio.to_thread(left_in_flight, data_dir(None)):
+            await self.ensure_harness()  # Harness.start() does the marking
 
     async def _serve_sidecar(self, sock: Any) -> Any:
         """Load the agent core and the web app (off the event loop) and serve on `sock`."""
@@ -164,6 +167,25 @@ class EditorRuntime:
         if self.harness is None or self.harness._broker is None:
             return 0
         return sum(1 for a in self.harness.pending_approvals() if a.run_id == run_id)
+
+
+# harness_ls.store.meta's RUN_IN_FLIGHT / SESSION_IN_FLIGHT (tests/lsp/test_lazy_sidecar.py checks
+# they agree), spelled out so the start-up check needs neither the store nor pydantic.
+IN_FLIGHT = {"runs": {"created", "running", "waiting_approval"}, "sessions": {"running"}}
+
+
+def left_in_flight(root: Path) -> bool:
+    """Whether any run or session's meta.json says it is in flight (its host may have died)."""
+    import json
+
+    for kind, statuses in IN_FLIGHT.items():
+        for meta in (root / kind).glob("*/meta.json"):
+            try:
+                if json.loads(meta.read_text(encoding="utf-8")).get("status") in statuses:
+                    return True
+            except (OSError, ValueError, AttributeError):
+                continue
+    return False
 
 
 def _import(name: str) -> Any:

@@ -33,6 +33,13 @@ async def client(lsp_client: LanguageClient, tmp_path):
     await lsp_client.shutdown_session()
 
 
+def test_the_start_up_check_knows_every_in_flight_status():
+    from harness_ls.lsp.runtime import IN_FLIGHT
+    from harness_ls.store.meta import RUN_IN_FLIGHT, SESSION_IN_FLIGHT
+
+    assert IN_FLIGHT == {"runs": set(RUN_IN_FLIGHT), "sessions": set(SESSION_IN_FLIGHT)}
+
+
 def web_stack_loaded(pid: int) -> bool:
     return "httptools" in Path(f"/proc/{pid}/maps").read_text()
 
