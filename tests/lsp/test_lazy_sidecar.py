@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -56,3 +57,17 @@ async def test_sidecar_listens_at_start_and_loads_on_first_connection(client, _i
         r = await http.get(info["url"] + "/v1/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
     assert web_stack_loaded(pid)
+
+
+def test_a_lint_only_server_loads_no_agent_core_tools_or_web_stack():
+    """What the server imports to answer `initialize`: pygls and the spec validator, not the
+    heavy parts (they cost RSS and cold start; benchmarks/lsp_latency.py has the figures)."""
+    heavy = ["pydantic", "starlette", "uvicorn", "httpx", "git", "harness_ls.core",
+             "harness_ls.agent", "harness_ls.tools", "harness_ls.store", "harness_ls.http"]  # fmt: skip
+    code = (
+        "import sys; from harness_ls.lsp.main import serve; "
+        "from harness_ls.lsp.server import create_server; create_server(); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout.strip()) == (0, "[]"), out.stderr

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
-from harness_ls.tools.consent_text import as_view, safe, text_lines
-
 if TYPE_CHECKING:
     from harness_ls.core import Harness
     from harness_ls.lsp.server import HarnessLanguageServer
@@ -55,6 +53,10 @@ def anchor(approval: Any) -> tuple[str, int, int] | None:
 
 def message(approval: Any, *, max_body_lines: int | None = MAX_DIFF_LINES) -> str:
     """The approval view as text (tools.consent_text): the same parts and flags as the CLI."""
+    # lazy: harness_ls.tools (and pydantic) load only when there is an approval to show,
+    # not in a lint-only session (cold start, RSS: benchmarks/lsp_latency.py)
+    from harness_ls.tools.consent_text import as_view, safe, text_lines
+
     view = as_view(approval)
     lines = [f"Approval needed ({safe(approval.tool)}): {view.title}"]
     lines += [text for _, text in text_lines(view, max_body_lines=max_body_lines)]
