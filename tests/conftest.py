@@ -55,6 +55,15 @@ def require_tool(found: str | None, what: str | None = None, how: str | None = N
     pytest.skip(msg)
 
 
+@pytest.fixture
+def require_bwrap() -> str:
+    """A working bubblewrap (installed and allowed to create namespaces), or stop the test the
+    way require_tool does. Use with `pytest.mark.usefixtures("require_bwrap")`."""
+    from harness_ls.tools import sandbox
+
+    return require_tool(sandbox.bwrap(), "a working bubblewrap", sandbox.availability()[1])
+
+
 def find_tool(name: str) -> str | None:
     """PATH first, then the checkout's own installs (.tools/ for mermaid-cli, the venv's bin)."""
     local = [REPO / ".tools" / "node_modules" / ".bin" / name, Path(sys.executable).parent / name]

@@ -18,10 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness_ls.tools import sandbox
 from tests.e2e.helpers import SPEC, Api, clean_env, make_repo, queue, start_agentd, start_fake
 
-needs_bwrap = pytest.mark.skipif(sandbox.bwrap() is None, reason=sandbox.availability()[1])
+needs_bwrap = pytest.mark.usefixtures("require_bwrap")  # a failure under CI / make test
 
 TOKEN = "tok-sandbox-SECRET-5e4d3c2b1a0f9e8d7c6b"
 API_KEY = "sk-sandbox-PROVIDERKEY-1f2e3d4c5b6a79880716"

@@ -16,16 +16,13 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 import pytest
 import pytest_asyncio
+from playwright import async_api as playwright
 
 from harness_ls.http.auth import safe_next
+from tests.conftest import require_tool
 from tests.http.test_agentd import AGENTD, clean_env, wait_url
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium"),
-    pytest.mark.asyncio(loop_scope="module"),
-]
-playwright = pytest.importorskip("playwright.async_api")
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # Known open-redirect shapes, raw and encoded; the browser turns `\` into `/` and drops tab/LF.
 TRICKY = [
@@ -86,9 +83,10 @@ def daemon(tmp_path):
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser():
+    chromium = require_tool("chromium")  # Debian's: Playwright cannot download its own here
     async with playwright.async_playwright() as p:
         b = await p.chromium.launch(
-            executable_path=CHROMIUM, args=["--disable-dev-shm-usage", "--disable-gpu"]
+            executable_path=chromium, args=["--disable-dev-shm-usage", "--disable-gpu"]
         )
         yield b
         await b.close()
