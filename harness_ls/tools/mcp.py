@@ -104,6 +104,40 @@ def load_config(data_dir: Path) -> McpConfig:
     return cfg
 
 
+WORKSPACE_MCP = Path(".harness") / "mcp.toml"
+
+
+def load_workspace_servers(
+    workspace: Path, data_dir: Path | None
+) -> tuple[dict[str, ServerConfig], str | None]:
+    """The `[mcp.servers.*]` of the workspace's `.harness/mcp.toml` — only once the user trusted
+    that exact content (a cloned repository must not start programs on its own); else none and
+    a warning naming the command that trusts it."""
+    from harness_ls.tools.trust import is_trusted
+
+    path = Path(workspace) / WORKSPACE_MCP
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return {}, None
+    if not is_trusted(data_dir, path, content):
+        return {}, (
+            f"{path} declares MCP servers but is not trusted, so they are not started. Review "
+            f"it, then run `agentctl policy trust --workspace {workspace}` to use them"
+        )
+    try:
+        raw = tomllib.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {}, f"{path}: {exc}"
+    servers = (raw.get("mcp") or {}).get("servers") or {}
+    if not isinstance(servers, dict):
+        return {}, f"{path}: [mcp.servers] must be a table of servers"
+    try:
+        return {name: _server(path, name, entry) for name, entry in servers.items()}, None
+    except InvalidInput as exc:
+        return {}, exc.one_line()
+
+
 def _server(path: Path, name: str, entry: Any) -> ServerConfig:
     where = f"{path} [mcp.servers.{name}]"
     if not name or any(c not in _NAME_OK for c in name) or SEP in name:
@@ -293,7 +327,11 @@ class McpHub:
         cfg = self.config()
         tools: dict[str, Tool] = {}
         problems: list[str] = []
-        for server in cfg.servers.values():
+        extra, warning = load_workspace_servers(workspace, self.data_dir)
+        if warning:
+            problems.append(warning)
+        servers = {**extra, **cfg.servers}  # the user's own servers win a name clash
+        for server in servers.values():
             try:
                 conn = await self.connection(server, workspace)
             except McpUnavailable as exc:

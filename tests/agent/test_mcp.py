@@ -5,6 +5,7 @@ or never answers is an error the model reads — never a hung run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -177,3 +178,35 @@ async def test_a_server_that_cannot_start_is_a_warning_and_the_run_goes_on(tmp_p
         await h.close()
     warn = next(e.data for e in events(h, meta.id) if e.data.get("code") == "mcp.unavailable")
     assert warn["message"].startswith("MCP server broken is unavailable: ")
+
+
+async def test_workspace_mcp_servers_start_only_once_trusted(tmp_path, repo, srv):
+    (repo / ".harness").mkdir(exist_ok=True)
+    (repo / ".harness" / "mcp.toml").write_text(servers(t=TEST_SERVER))
+    h = await harness_with(tmp_path, '[mcp]\nallow = ["t.*"]\n')
+    try:
+        srv.push(PLAN, call("t__echo", text="untrusted"))
+        srv.push_text("Done.")
+        srv.push_text("No docs needed.")
+        first = await h.start_run(str(repo), "specs/greet/spec.md", model="openai:gpt-4.1")
+        assert (await h.wait_run(first.id, 60)).status == "completed"
+        warn = next(e.data for e in events(h, first.id) if e.data.get("code") == "mcp.unavailable")
+        assert "mcp.toml declares MCP servers but is not trusted" in warn["message"]
+        assert f"agentctl policy trust --workspace {repo}" in warn["message"]
+        assert results(h, first.id)[0]["error_code"] == "unknown_tool"
+
+        out = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "harness_ls.cli.agentctl", "--data-dir", str(h.data_dir),
+             "policy", "trust", "--workspace", str(repo)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert out.returncode == 0 and "mcp.toml" in out.stdout, out.stderr
+        srv.push(PLAN, call("t__echo", text="trusted"))
+        srv.push_text("Done.")
+        srv.push_text("No docs needed.")
+        second = await h.start_run(str(repo), "specs/greet/spec.md", model="openai:gpt-4.1")
+        assert (await h.wait_run(second.id, 60)).status == "completed"
+        assert results(h, second.id)[0]["output"] == "echo: trusted"
+    finally:
+        await h.close()

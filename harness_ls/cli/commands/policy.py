@@ -23,35 +23,51 @@ def _workspace(raw: str) -> Path:
 
 def trust(app: Any) -> int:
     from harness_ls.tools.trust import trust as record
-    from harness_ls.tools.trust import workspace_policy
 
     ws = _workspace(app.args.workspace)
-    path = workspace_policy(ws)
-    if not path.is_file():
+    files = [p for p in _trustable(ws) if p.is_file()]
+    if not files:
         raise CliError(
-            f"{ws} has no .harness/policy.toml to trust",
+            f"{ws} has no .harness/policy.toml or .harness/mcp.toml to trust",
             exit_code=ex.USAGE,
             hint="run `agentctl init` there, or pass --workspace",
         )
-    sha = record(app.data_dir, path)
+    done = {str(path): record(app.data_dir, path) for path in files}
     if app.json:
-        app.emit_json({"trusted": str(path), "sha256": sha})
+        app.emit_json({"trusted": str(files[0]), "sha256": done[str(files[0])], "files": done})
         return ex.OK
-    app.out(f"trusted {path} (sha256 {sha[:16]}…)")
-    app.note("any edit to the file un-trusts it: its [allow] rules and mode are ignored again")
+    for path, sha in done.items():
+        app.out(f"trusted {path} (sha256 {sha[:16]}…)")
+    app.note("any edit to a file un-trusts it: its [allow] rules, mode and MCP servers are "
+             "ignored again")  # fmt: skip
     return ex.OK
+
+
+def _trustable(ws: Path) -> list[Path]:
+    """The workspace files that widen what runs once trusted: the policy, then MCP servers."""
+    from harness_ls.tools.mcp import WORKSPACE_MCP
+    from harness_ls.tools.trust import workspace_policy
+
+    return [workspace_policy(ws), ws / WORKSPACE_MCP]
 
 
 def untrust(app: Any) -> int:
     from harness_ls.tools.trust import untrust as forget
     from harness_ls.tools.trust import workspace_policy
 
-    path = workspace_policy(_workspace(app.args.workspace))
+    ws = _workspace(app.args.workspace)
+    path = workspace_policy(ws)
     removed = forget(app.data_dir, path)
+    mcp = _trustable(ws)[1]
+    mcp_removed = forget(app.data_dir, mcp)
     if app.json:
-        app.emit_json({"untrusted": str(path), "was_trusted": removed})
+        app.emit_json(
+            {"untrusted": str(path), "was_trusted": removed, "mcp_was_trusted": mcp_removed}
+        )
     else:
         app.out(f"{'untrusted' if removed else 'was not trusted:'} {path}")
+        if mcp_removed:
+            app.out(f"untrusted {mcp}")
     return ex.OK
 
 
