@@ -34,6 +34,7 @@ class RunView:
     percentage: int = 0
     steps_total: int = 0
     steps_done: int = 0
+    outcome: str | None = None  # the end message once the run is over
     task: asyncio.Task[None] | None = None
 
 

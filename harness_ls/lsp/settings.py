@@ -11,7 +11,9 @@ from typing import Any
 
 DEFAULT_SPEC_GLOBS = ["specs/**/spec.md", "**/*.spec.md"]
 POLICY_MODES = ("read-only", "ask", "auto-edit", "full-auto")
-APPROVAL_PROMPTS = ("codeAction", "messageRequest")
+APPROVAL_PROMPTS = ("auto", "diagnostic", "message", "both")
+# the older `approvalPrompt` values, still accepted
+LEGACY_PROMPTS = {"codeAction": "diagnostic", "messageRequest": "message"}
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Settings:
     token: str | None = None
     model: str | None = None
     policy_mode: str = "ask"
-    approval_prompt: str = "codeAction"
+    approval_prompt: str = "auto"  # approvals.prompt
     debounce_ms: int = 0
 
 
@@ -77,9 +79,14 @@ def _apply(base: Settings, raw: dict[str, Any]) -> Settings:
     if "policyMode" in raw:
         s = replace(s, policy_mode=_choice(raw["policyMode"], POLICY_MODES, "policyMode"))
     if "approvalPrompt" in raw:
-        s = replace(
-            s, approval_prompt=_choice(raw["approvalPrompt"], APPROVAL_PROMPTS, "approvalPrompt")
-        )
+        value = raw["approvalPrompt"]
+        value = LEGACY_PROMPTS.get(value, value)
+        s = replace(s, approval_prompt=_choice(value, APPROVAL_PROMPTS, "approvalPrompt"))
+    if "approvals" in raw:
+        approvals = _check(raw["approvals"], dict, "approvals")
+        if "prompt" in approvals:
+            value = _choice(approvals["prompt"], APPROVAL_PROMPTS, "approvals.prompt")
+            s = replace(s, approval_prompt=value)
     if "debounceMs" in raw:
         ms = _check(raw["debounceMs"], int, "debounceMs")
         s = replace(s, debounce_ms=max(0, min(ms, 5000)))

@@ -1,11 +1,16 @@
-"""Approvals in the editor: each pending approval is a diagnostic (source `harness`) with
-Approve / Deny / "Approve similar for this run" code actions.
+"""Approvals in the editor: one presenter, three channels.
 
-A write is anchored on the lines it would change in the target file (the diff is in the message);
-a shell command on the spec line of its step. Approval diagnostics are always *pushed* (they can
-concern files the client never pulls); lint diagnostics keep their own push/pull channel, so a
-client never sees one diagnostic twice. When an approval is answered anywhere (HTTP, CLI, another
-editor) the broker tells us and the diagnostic is withdrawn at once.
+1. Diagnostics (source `harness`) with Approve / Deny / Approve similar / Show diff code actions,
+   anchored in the spec buffer on the line of the plan step that asked, and on the target file
+   when it exists (never on a file that does not). They travel by *pull* to clients that pull
+   and can be told to re-pull (`workspace/diagnostic/refresh`), by *push* to everyone else —
+   one channel per client, so a client never sees an approval twice.
+2. `window/showMessageRequest` with Approve / Deny / Show diff: every LSP client implements it.
+3. Code lenses on the spec (see lenses.py).
+
+`harness.approvals.prompt` picks: "auto" (diagnostics when the client has code actions, else the
+message), "diagnostic", "message" or "both". When an approval is answered anywhere (HTTP, CLI,
+another editor) the broker tells us and the diagnostic is withdrawn at once.
 """
 
 from __future__ import annotations
@@ -30,25 +35,50 @@ def _attr(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
-def anchor(approval: Any) -> tuple[str, int, int] | None:
-    """(uri, start_line, end_line) 0-based for an approval, or None when there is nothing to anchor."""
+def anchors(approval: Any) -> list[tuple[str, int, int]]:
+    """(uri, start_line, end_line) 0-based places to show an approval: the spec line of the
+    step that asked, plus the written file's changed lines when that file exists."""
     preview = approval.preview
     ws = Path(approval.workspace) if approval.workspace else None
     if ws is None:
-        return None
+        return []
+    out: list[tuple[str, int, int]] = []
+    if approval.spec_path:
+        line = max(approval.spec_line or 0, 0)
+        out.append(((ws / approval.spec_path).as_uri(), line, line))
     path = _attr(preview, "path")
-    if _attr(preview, "kind") == "write" and path:
+    if _attr(preview, "kind") == "write" and path and (ws / path).is_file():
         rng = _attr(preview, "range")
         start = max((_attr(rng, "start_line") or 1) - 1, 0) if rng else 0
         end = max((_attr(rng, "end_line") or 1) - 1, start) if rng else start
-        target = ws / path
-        if not target.exists():
-            start = end = 0
-        return target.as_uri(), start, end
-    if approval.spec_path:
-        line = approval.spec_line or 0
-        return (ws / approval.spec_path).as_uri(), line, line
-    return None
+        out.append(((ws / path).as_uri(), start, end))
+    return out
+
+
+def anchor(approval: Any) -> tuple[str, int, int] | None:
+    """The first place an approval is shown (the spec line when there is one)."""
+    found = anchors(approval)
+    return found[0] if found else None
+
+
+def channels(ls: HarnessLanguageServer) -> set[str]:
+    """Which channels show approvals to this client: {"diagnostic"}, {"message"} or both."""
+    mode = ls.settings.approval_prompt
+    if mode == "both":
+        return {"diagnostic", "message"}
+    if mode in ("diagnostic", "message"):
+        return {mode}
+    td = ls.client_capabilities.text_document if ls.client_capabilities else None
+    return {"diagnostic"} if td is not None and td.code_action is not None else {"message"}
+
+
+def by_pull(ls: HarnessLanguageServer) -> bool:
+    """Approvals ride the pull channel only when the client pulls *and* can be told to re-pull;
+    a pull client without refresh support (Neovim 0.11) gets them pushed instead."""
+    if not ls.uses_pull_diagnostics:
+        return False
+    ws = ls.client_capabilities.workspace if ls.client_capabilities else None
+    return bool(ws and ws.diagnostics and ws.diagnostics.refresh_support)
 
 
 def message(approval: Any, *, max_body_lines: int | None = MAX_DIFF_LINES) -> str:
@@ -98,38 +128,41 @@ def approval_diagnostics(ls: HarnessLanguageServer, uri: str) -> list[t.Diagnost
     from harness_ls.lsp.runtime import runtime
 
     rt = runtime(ls)
-    if rt.harness is None:
+    if rt.harness is None or "diagnostic" not in channels(ls):
         return []
     out = []
     for approval in rt.harness.pending_approvals():
-        where = anchor(approval)
-        if where is None or where[0] != uri:
-            continue
-        _, start, end = where
-        out.append(
-            t.Diagnostic(
-                range=t.Range(
-                    start=t.Position(line=start, character=0),
-                    end=t.Position(line=end + 1, character=0),
-                ),
-                message=message(approval),
-                severity=t.DiagnosticSeverity.Warning,
-                source=SOURCE,
-                code="approval",
-                data={
-                    "approval_id": approval.id,
-                    "run_id": approval.run_id,
-                    "session_id": approval.session_id,
-                },
-            )
-        )
+        for where_uri, start, end in anchors(approval):
+            if where_uri == uri:
+                out.append(_diagnostic(approval, start, end))
     return out
 
 
+def _diagnostic(approval: Any, start: int, end: int) -> t.Diagnostic:
+    return t.Diagnostic(
+        range=t.Range(
+            start=t.Position(line=start, character=0),
+            end=t.Position(line=end + 1, character=0),
+        ),
+        message=message(approval),
+        severity=t.DiagnosticSeverity.Warning,
+        source=SOURCE,
+        code="approval",
+        data={
+            "approval_id": approval.id,
+            "run_id": approval.run_id,
+            "session_id": approval.session_id,
+            "has_diff": bool(_attr(approval.preview, "diff")),
+        },
+    )
+
+
 def publish(ls: HarnessLanguageServer, uri: str) -> None:
-    """Push approval diagnostics for `uri` (with lint diagnostics too for push clients)."""
+    """Show the current approvals of `uri` through this client's diagnostic channel."""
     from harness_ls.lsp.features import diagnostics
 
+    if by_pull(ls):
+        return  # refresh() asks the client to pull; the pull handler adds approvals
     if (
         not ls.uses_pull_diagnostics
         and ls.specs.is_spec(uri)
@@ -143,6 +176,18 @@ def publish(ls: HarnessLanguageServer, uri: str) -> None:
     )
 
 
+def refresh(ls: HarnessLanguageServer, uris: set[str]) -> None:
+    """Approvals changed on `uris`: re-push them, or ask a pull client to pull again."""
+    if by_pull(ls):
+        try:
+            ls.workspace_diagnostic_refresh(None)
+        except Exception as exc:  # the client went away
+            log.info("workspace/diagnostic/refresh failed: %s", exc)
+        return
+    for uri in uris:
+        publish(ls, uri)
+
+
 def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[t.CodeAction]:
     uri = params.text_document.uri
     out: list[t.CodeAction] = []
@@ -152,11 +197,14 @@ def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[
             continue
         aid = diag.data["approval_id"]
         first = diag.message.splitlines()[0].removeprefix("Approval needed ")
-        for title, cmd, preferred in (
+        choices = [
             (f"Approve {first}", "harness.approve", True),
             (f"Deny {first}", "harness.deny", False),
             ("Approve similar for this run", "harness.approveSimilar", False),
-        ):
+        ]
+        if diag.data.get("has_diff"):
+            choices.append(("Show diff", "harness.showDiff", False))
+        for title, cmd, preferred in choices:
             out.append(
                 t.CodeAction(
                     title=title,
@@ -169,60 +217,119 @@ def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[
     return out
 
 
-async def ask_with_message(ls: HarnessLanguageServer, harness: Harness, approval: Any) -> None:
-    """Fallback for clients without convenient code actions: window/showMessageRequest."""
+def diff_file(data_dir: Path, approval: Any) -> Path | None:
+    """Write the proposed change to a real file under the data dir (every client can open a
+    file; not every client can show a virtual document). None when there is no diff."""
+    diff = _attr(approval.preview, "diff")
+    if not diff:
+        return None
+    folder = data_dir / "diffs"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in approval.id)
+    path = folder / f"{safe}.diff"
+    path.write_text(diff if diff.endswith("\n") else diff + "\n", encoding="utf-8")
+    return path
+
+
+async def show_diff(ls: HarnessLanguageServer, harness: Harness, approval_id: str) -> str | None:
+    """Open the proposed change with window/showDocument; the file's uri, or None (no diff)."""
+    approval = next((a for a in harness.pending_approvals() if a.id == approval_id), None)
+    if approval is None:
+        ls.show_message(f"approval {approval_id} is no longer pending", t.MessageType.Info)
+        return None
+    path = diff_file(harness.data_dir, approval)
+    if path is None:
+        ls.show_message(f"approval {approval_id} has no diff to show", t.MessageType.Info)
+        return None
     try:
-        choice = await ls.window_show_message_request_async(
-            t.ShowMessageRequestParams(
-                type=t.MessageType.Warning,
-                message=message(approval),
-                actions=[t.MessageActionItem(title="Approve"), t.MessageActionItem(title="Deny")],
-            )
+        await ls.window_show_document_async(
+            t.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
         )
-    except Exception as exc:  # the client went away or cannot show it
-        log.info("showMessageRequest failed: %s", exc)
-        return
-    if choice is None:
-        return
-    decision = "approve" if choice.title == "Approve" else "deny"
+    except Exception as exc:  # a client without showDocument: say where the file is
+        log.info("showDocument failed: %s", exc)
+        ls.show_message(f"the proposed change is in {path}", t.MessageType.Info)
+    return path.as_uri()
+
+
+def prompt_text(approval: Any) -> str:
+    """The question of the message channel: what is asked, without the code-action hint."""
+    lines = message(approval).splitlines()
+    body = [ln for ln in lines[:-1] if ln][: 1 + MAX_DIFF_LINES]
+    return "\n".join(body)
+
+
+async def ask_with_message(ls: HarnessLanguageServer, harness: Harness, approval: Any) -> None:
+    """The universal channel: window/showMessageRequest with Approve / Deny (/ Show diff).
+    "Show diff" opens the change and asks again while the approval is still pending."""
     from harness_ls.errors import HarnessError
 
-    try:
-        await harness.answer_approval(approval.id, decision, "editor")
-    except HarnessError as exc:
-        ls.show_message(exc.one_line(), t.MessageType.Info)
+    has_diff = bool(_attr(approval.preview, "diff"))
+    titles = ["Approve", "Deny"] + (["Show diff"] if has_diff else [])
+    while any(a.id == approval.id for a in harness.pending_approvals()):
+        try:
+            choice = await ls.window_show_message_request_async(
+                t.ShowMessageRequestParams(
+                    type=t.MessageType.Warning,
+                    message=prompt_text(approval),
+                    actions=[t.MessageActionItem(title=x) for x in titles],
+                )
+            )
+        except Exception as exc:  # the client went away or cannot show it
+            log.info("showMessageRequest failed: %s", exc)
+            return
+        if choice is None:  # dismissed: the diagnostic / lens / dashboard still offer it
+            return
+        if choice.title == "Show diff":
+            await show_diff(ls, harness, approval.id)
+            continue
+        if choice.title not in ("Approve", "Deny"):
+            return
+        decision = "approve" if choice.title == "Approve" else "deny"
+        try:
+            await harness.answer_approval(approval.id, decision, "editor")
+        except HarnessError as exc:  # answered elsewhere meanwhile
+            ls.show_message(exc.one_line(), t.MessageType.Info)
+        return
 
 
 async def watch(ls: HarnessLanguageServer, harness: Harness) -> None:
     """Follow the broker: show new approvals, withdraw answered ones, refresh lenses."""
     from harness_ls.lsp.features import lenses
 
+    shown: dict[str, set[str]] = {}  # approval id -> uris it was shown on
     try:
         async for change in harness.subscribe_approvals():
             approval = change.approval
-            where = anchor(approval)
-            if where is not None:
-                publish(ls, where[0])
+            uris = {where[0] for where in anchors(approval)}
+            if approval.status == "pending":
+                shown[approval.id] = shown.get(approval.id, set()) | uris
+            else:
+                uris |= shown.pop(approval.id, set())
+            refresh(ls, uris)
             lenses.refresh(ls)
             if change.kind == "requested" and approval.status == "pending":
-                if ls.settings.approval_prompt == "messageRequest":
+                if "message" in channels(ls):
                     asyncio.ensure_future(ask_with_message(ls, harness, approval))
-                try:
-                    ls.protocol.notify(
-                        "harness/approvalRequested",
-                        {
-                            "id": approval.id,
-                            "runId": approval.run_id,
-                            "summary": message(approval).splitlines()[0],
-                            "specUri": (Path(approval.workspace) / approval.spec_path).as_uri()
-                            if approval.workspace and approval.spec_path
-                            else None,
-                        },
-                    )
-                except Exception:
-                    pass
+                _notify_requested(ls, approval)
     except asyncio.CancelledError:
         raise
     except Exception:  # keep the server alive; log why approvals stopped updating
         log.exception("approval watcher stopped")
         ls.log_info("harness-ls: approval updates stopped (see stderr)", t.MessageType.Error)
+
+
+def _notify_requested(ls: HarnessLanguageServer, approval: Any) -> None:
+    try:
+        ls.protocol.notify(
+            "harness/approvalRequested",
+            {
+                "id": approval.id,
+                "runId": approval.run_id,
+                "summary": message(approval).splitlines()[0],
+                "specUri": (Path(approval.workspace) / approval.spec_path).as_uri()
+                if approval.workspace and approval.spec_path
+                else None,
+            },
+        )
+    except Exception:
+        pass

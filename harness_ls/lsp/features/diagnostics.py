@@ -159,7 +159,11 @@ def register(server: HarnessLanguageServer) -> None:
         ),
     )
     async def pull(ls: HarnessLanguageServer, params: t.DocumentDiagnosticParams):
-        state = await compute(ls, params.text_document.uri)
-        # Approval diagnostics are always pushed (see features/approvals.py), never pulled.
+        uri = params.text_document.uri
+        state = await compute(ls, uri)
         items = diagnostics_for(ls, state) if state else []
+        from harness_ls.lsp.features import approvals
+
+        if approvals.by_pull(ls):  # else they are pushed (see features/approvals.py)
+            items = items + approvals.approval_diagnostics(ls, uri)
         return t.RelatedFullDocumentDiagnosticReport(items=items)

@@ -1,7 +1,7 @@
 """Runs from the editor: workspace commands, `$/progress` for a run, the sidecar at start-up.
 
 Commands (all listed in `executeCommandProvider`): harness.runSpec(uri), harness.approve(id),
-harness.deny(id), harness.approveSimilar(id), harness.cancelRun(run_id), harness.openDashboard
+harness.deny(id), harness.approveSimilar(id), harness.showDiff(id), harness.cancelRun(run_id), harness.openDashboard
 ([run_id]), harness.newSpec(name), harness.showRun(run_id), harness.runAcceptanceTests(uri).
 Handlers check their arguments and answer wrong ones with a clear JSON-RPC error.
 """
@@ -82,8 +82,29 @@ def _step_title(data: dict[str, Any]) -> str:
     return str(data.get("title") or data.get("name") or data.get("phase") or "step")
 
 
+def end_message(state: str, data: dict[str, Any], offline: bool) -> str:
+    """What happened, in one line: a failed run says why (run.failed stores `error`), an
+    offline run says that nothing was executed."""
+    if state == "completed" and offline:
+        return "completed offline: nothing executed — configure a model"
+    why = data.get("error") or data.get("outcome") or data.get("reason") or ""
+    if state == "cancelled" and why == "cancelled":
+        why = ""
+    return f"{state}: {why}" if why else state
+
+
+def _progress_message(view: RunView, phase: str) -> str:
+    if phase == "execute" and view.steps_total:
+        n = min(view.steps_done + 1, view.steps_total)
+        return f"execute: step {n}/{view.steps_total} — {view.step}"
+    return f"{phase}: {view.step}" if view.step else phase
+
+
 async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
-    """Map the run's events to $/progress begin / report / end and lens refreshes."""
+    """Map the run's events to $/progress begin / report / end and lens refreshes.
+
+    percentage = completed plan steps / plan steps; the message names the phase and the step.
+    """
     rt = runtime(ls)
     harness = rt.harness
     assert harness is not None
@@ -105,39 +126,54 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
                 lambda f: f.cancelled() and asyncio.ensure_future(_cancel_quietly(ls, view.run_id))
             )
     outcome = "ended"
+    phase = "plan"
+    offline = False
+    plan_ids: set[str] = set()
     try:
         async for event in harness.store.reader("run", view.run_id).subscribe(0):
             data = event.data or {}
-            if event.type == "plan.updated":
+            if event.type in ("run.started", "run.resumed"):
+                offline = bool(data.get("offline"))
+                view.step = "planning"
+            elif event.type == "plan.updated":
                 steps = data.get("steps") or []
-                view.steps_total = len(steps) + 2  # + verify + docs
+                plan_ids = {str(s.get("id")) for s in steps if isinstance(s, dict)}
+                view.steps_total = len(steps)
+                view.steps_done = len(data.get("completed") or [])
+                view.step = "plan ready"
             elif event.type == "step.started":
+                phase = str(data.get("phase") or "execute")
                 view.step = _step_title(data)
             elif event.type == "step.completed":
-                view.steps_done += 1
+                if event.step_id in plan_ids:
+                    view.steps_done += 1
             elif event.type == "approval.requested":
                 view.state = "waiting_approval"
                 shown = (data.get("view") or {}).get("title") or data.get("tool")
                 view.step = f"waiting for approval: {shown}"  # the approval view's title
             elif event.type == "approval.resolved":
                 view.state = "running"
+            elif event.type == "model.unavailable":
+                phase, view.step = "execute", "skipped (no model configured)"
             elif event.type == "verify.started":
-                view.step = "verify: running acceptance tests"
+                phase, view.step = "verify", "running acceptance tests"
+            elif event.type == "docs.updated":
+                phase, view.step = "docs", "documentation updated"
             elif event.type in TERMINAL:
                 view.state = TERMINAL[event.type]
-                outcome = f"{view.state}: {data.get('outcome') or data.get('reason') or ''}".rstrip(
-                    ": "
-                )
+                outcome = end_message(view.state, data, offline)
                 break
             else:
                 continue
             if view.steps_total:
-                view.percentage = min(99, int(100 * view.steps_done / view.steps_total))
+                view.percentage = min(100, int(100 * view.steps_done / view.steps_total))
             if token is not None:
                 progress.report(
                     token,
                     t.WorkDoneProgressReport(
-                        message=view.step, percentage=view.percentage, cancellable=True
+                        message=_progress_message(view, phase),
+                        percentage=view.percentage,
+                        cancellable=True,
                     ),
                 )
             _notify_status(ls, view)
@@ -146,10 +182,11 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
         if token is not None:
             progress.end(token, t.WorkDoneProgressEnd(message=outcome))
         view.task = None
+        view.outcome = outcome
         _notify_status(ls, view)
         lenses.refresh(ls)
         if view.state == "completed":
-            ls.show_message(f"harness: {view.spec_name} completed", t.MessageType.Info)
+            ls.show_message(f"harness: {view.spec_name} {outcome}", t.MessageType.Info)
         elif view.state in ("failed", "interrupted"):
             ls.show_message(f"harness: {view.spec_name} {outcome}", t.MessageType.Warning)
 
@@ -164,6 +201,8 @@ def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
                 "state": view.state,
                 "step": view.step,
                 "pendingApprovals": runtime(ls).pending_count(view.run_id),
+                "percentage": view.percentage,
+                "outcome": view.outcome,
             },
         )
     except Exception:
@@ -293,6 +332,12 @@ def register(server: HarnessLanguageServer) -> None:
     @server.command("harness.approveSimilar")
     async def cmd_approve_similar(ls, *args):
         return await answer(ls, "approve", args, "harness.approveSimilar", scope="similar")
+
+    @server.command("harness.showDiff")
+    async def cmd_show_diff(ls, *args):
+        aid = _one_string(args, "approval id", "harness.showDiff")
+        harness = await runtime(ls).ensure_harness()
+        return {"uri": await approvals.show_diff(ls, harness, aid)}
 
     @server.command("harness.cancelRun")
     async def cmd_cancel(ls, *args):
