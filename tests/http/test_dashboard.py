@@ -190,7 +190,7 @@ async def test_page_reconnects_and_resumes_after_agentd_restart(
     await page.fill("#token", TOKEN)
     await page.click("button[type=submit]")
     await page.wait_for_selector("button.approve")
-    await page.wait_for_selector("#conn[data-state='live']")
+    await page.wait_for_selector("#conn[data-state='connected']")
     seen_before = int(await page.get_attribute("#view", "data-last-seq"))
     daemon.stop()  # the run is interrupted on shutdown, after the page's stream was closed
     await page.wait_for_selector("#conn[data-state='reconnecting']", timeout=15_000)
@@ -221,7 +221,7 @@ async def test_session_view_attach_send_and_stream_the_reply(daemon, browser, wo
     page = await ctx.new_page()
     await login(page, daemon.url)
     await page.goto(f"{daemon.url}/#/sessions/{s['id']}")
-    await page.wait_for_selector("#conn[data-state='live']")
+    await page.wait_for_selector("#conn[data-state='connected']")
     note = tmp_path / "notes.txt"
     note.write_text("some notes")
     await page.set_input_files("input[type=file]", str(note))

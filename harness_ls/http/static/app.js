@@ -69,10 +69,19 @@ async function api(path, opts = {}) {
 }
 
 function toLogin() {
-  location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+  location.href = "login?next=" + encodeURIComponent(location.pathname + location.hash);
 }
 
-function setConn(state) { conn.dataset.state = state; conn.title = `live connection: ${state}`; }
+// The connection indicator says what is true: connected / reconnecting / offline (or idle when
+// nothing is followed), with the time of the last event received.
+let lastEventAt = null;
+function setConn(state) {
+  conn.dataset.state = state;
+  const last = lastEventAt ? ` · last event ${new Date(lastEventAt).toLocaleTimeString()}` : "";
+  conn.textContent = state + last;
+  conn.title = `live connection: ${state}${last}`;
+}
+function sawEvent() { lastEventAt = Date.now(); setConn("connected"); }
 
 function errorBox(err) {
   return h("p", { class: "error" }, err.message, err.hint ? h("span", { class: "muted" }, ` — ${err.hint}`) : null);
@@ -95,7 +104,7 @@ class LiveStream {
     this.es = es;
     for (const t of new Set(EVENT_TYPES)) es.addEventListener(t, this.handler);
     es.onmessage = this.handler;
-    es.onopen = () => { this.delay = 500; setConn("live"); };
+    es.onopen = () => { this.delay = 500; setConn("connected"); };
     es.onerror = () => {
       es.close();
       if (this.stopped) return;
@@ -110,9 +119,9 @@ class LiveStream {
   async check() {
     // An EventSource cannot see a 401; ask once before reconnecting.
     try {
-      const res = await fetch("/v1/health", { credentials: "same-origin" });
+      const res = await fetch("v1/health", { credentials: "same-origin" });
       if (res.status === 401) return toLogin();
-    } catch (e) { /* server still down: retry later */ }
+    } catch (e) { setConn("offline"); } /* server down: retry later */
     this.connect();
   }
   handle(msg) {
@@ -121,6 +130,7 @@ class LiveStream {
     if (typeof ev.seq !== "number" || ev.seq <= this.lastSeq) return;
     this.lastSeq = ev.seq;
     view.dataset.lastSeq = String(ev.seq);
+    sawEvent();
     this.onEvent(ev);
     // a final event ends the stream unless more follow (an interrupted run that was resumed)
     this.ended = TERMINAL.has(ev.type) ? ev : null;
@@ -186,7 +196,7 @@ function viewBlock(v) {
 function approvalCard(a, onDone) {
   const note = h("input", { type: "text", placeholder: "note (optional)", "aria-label": "note" });
   const status = h("p", { class: "muted", role: "status" });
-  const owner = a.run_id ? `/v1/runs/${a.run_id}` : `/v1/sessions/${a.session_id}`;
+  const owner = a.run_id ? `v1/runs/${a.run_id}` : `v1/sessions/${a.session_id}`;
   const buttons = [];
   const answer = async (decision, scope) => {
     buttons.forEach((b) => (b.disabled = true));
@@ -236,7 +246,7 @@ function approvalCard(a, onDone) {
 
 async function refreshApprovalCount() {
   try {
-    const list = await api("/v1/approvals");
+    const list = await api("v1/approvals");
     const badge = document.getElementById("approval-count");
     badge.textContent = String(list.length);
     badge.hidden = list.length === 0;
@@ -245,19 +255,39 @@ async function refreshApprovalCount() {
 }
 
 // ---------- views ----------
+const shortId = (id) => String(id || "").replace(/^run_/, "").slice(0, 8);
+function duration(r) {
+  const start = Date.parse(r.created_at), end = Date.parse(r.updated_at);
+  if (!start || !end || end < start) return "";
+  const s = Math.round((end - start) / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+function runRow(r, pending) {
+  const started = r.created_at ? new Date(r.created_at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+  return h("li", { dataset: { runId: r.id } },
+    h("a", { href: `#/runs/${r.id}` },
+      h("span", { class: "title" }, r.title || r.spec_path || r.id),
+      pill(r.status),
+      pending ? h("span", { class: "badge", title: "approvals waiting" }, `${pending} pending`) : null,
+      h("span", { class: "muted mono meta" }, [shortId(r.id), started, duration(r)].filter(Boolean).join(" · ")),
+      r.outcome && r.outcome !== r.status ? h("span", { class: `muted outcome ${r.status}` }, r.outcome) : null));
+}
+
 async function runsView() {
   const wrap = h("div", {});
   view.replaceChildren(wrap);
   const render = async () => {
-    const [runs, approvals] = await Promise.all([api("/v1/runs?limit=100"), refreshApprovalCount()]);
-    const items = runs.map((r) => h("li", { dataset: { runId: r.id } },
-      h("a", { href: `#/runs/${r.id}` },
-        h("span", { class: "title" }, r.title || r.spec_path || r.id),
-        pill(r.status), h("span", { class: "muted" }, ago(r.updated_at || r.created_at)))));
-    wrap.replaceChildren(
-      approvals && approvals.length
-        ? h("a", { class: "banner warn", href: "#/approvals", style: null }, `${approvals.length} approval(s) waiting`)
-        : null,
+    let runs, approvals;
+    try {
+      [runs, approvals] = await Promise.all([api("v1/runs?limit=100"), refreshApprovalCount()]);
+    } catch (err) { setConn("offline"); throw err; }
+    setConn("connected");
+    const pendingBy = new Map();
+    for (const a of approvals || []) pendingBy.set(a.run_id, (pendingBy.get(a.run_id) || 0) + 1);
+    const items = runs.map((r) => runRow(r, pendingBy.get(r.id) || 0));
+    const banner = approvals && approvals.length
+      ? [h("a", { class: "banner warn", href: "#/approvals" }, `${approvals.length} approval(s) waiting`)] : [];
+    wrap.replaceChildren(...banner,
       h("h1", {}, "Runs"),
       items.length ? h("ul", { class: "list card" }, items) : h("p", { class: "muted" }, "No runs yet."),
       newRunForm());
@@ -274,7 +304,7 @@ function newRunForm() {
     onsubmit: async (e) => {
       e.preventDefault();
       try {
-        const run = await api("/v1/runs", { json: { workspace: ws.value, spec: spec.value } });
+        const run = await api("v1/runs", { json: { workspace: ws.value, spec: spec.value } });
         location.hash = `#/runs/${run.id}`;
       } catch (err) { msg.replaceChildren(errorBox(err)); }
     },
@@ -318,15 +348,20 @@ function tokensText(u) {
   return `${u.unreported_calls ? "≥ " : ""}${u.input_tokens || 0}→${u.output_tokens || 0} tokens`;
 }
 
+// Plan steps go ○ → ▸ → ✓/✗ live, from the step events of the same id.
+function markPlan(st, stepId, status) {
+  st.plan = st.plan.map((p) => (p.id && p.id === stepId ? { ...p, status } : p));
+}
+
 function reduceRun(st, ev) {
   const d = ev.data || {};
   switch (ev.type) {
     case "plan.updated": st.plan = d.steps || []; break;
-    case "step.started": st.steps.set(ev.step_id, { title: d.title || d.phase, phase: d.phase, status: "running" }); break;
+    case "step.started": st.steps.set(ev.step_id, { title: d.title || d.phase, phase: d.phase, status: "running" }); markPlan(st, ev.step_id, "running"); break;
     case "step.completed": case "step.failed": {
       const s = st.steps.get(ev.step_id) || { title: d.title || d.phase };
       s.status = ev.type === "step.completed" ? "completed" : "failed"; s.error = d.reason || d.error;
-      st.steps.set(ev.step_id, s); break;
+      st.steps.set(ev.step_id, s); markPlan(st, ev.step_id, s.status); break;
     }
     case "message.delta": {
       const last = st.output[st.output.length - 1];
@@ -388,7 +423,7 @@ function toolBlock(t) {
 
 async function runView(id) {
   let meta;
-  try { meta = await api(`/v1/runs/${encodeURIComponent(id)}`); } catch (err) { view.replaceChildren(errorBox(err)); return; }
+  try { meta = await api(`v1/runs/${encodeURIComponent(id)}`); } catch (err) { view.replaceChildren(errorBox(err)); return; }
   const st = runState();
   st.status = meta.status;
   const head = h("div", {});
@@ -402,23 +437,23 @@ async function runView(id) {
   const render = () => {
     scheduled = false;
     const cancel = ["completed", "failed", "cancelled", "interrupted"].includes(st.status) ? null
-      : h("button", { class: "deny", type: "button", onclick: async () => { try { await api(`/v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); } } }, "Cancel run");
+      : h("button", { class: "deny", type: "button", onclick: async () => { try { await api(`v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); } } }, "Cancel run");
     const resume = st.status !== "interrupted" ? null
       : h("button", { class: "primary", type: "button", id: "resume", onclick: async (e) => {
         e.target.disabled = true;
         try {
-          await api("/v1/runs", { json: { workspace: meta.workspace, spec: meta.spec_path, resume: id } });
+          await api("v1/runs", { json: { workspace: meta.workspace, spec: meta.spec_path, resume: id } });
           route(); // re-open the view: the stream continues after run.interrupted
         } catch (err) { e.target.disabled = false; alert(err.message); }
       } }, "Resume");
     head.replaceChildren(
       h("h1", {}, meta.title || meta.spec_path || meta.id),
       h("div", { class: "row" }, h("span", { id: "run-status", dataset: { status: st.status } }, pill(st.status)),
-        st.outcome ? h("span", { class: "muted" }, st.outcome) : null),
+        st.outcome ? h("span", { id: "run-outcome", class: `muted outcome ${st.status}` }, st.outcome) : null),
       h("dl", { class: "kv" }, h("dt", {}, "run"), h("dd", { class: "mono" }, meta.id), h("dt", {}, "spec"), h("dd", {}, meta.spec_path || ""),
         h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"), h("dd", {}, meta.model || "default", meta.model_reason ? h("span", { class: "muted" }, ` (${meta.model_reason})`) : null),
         st.usage ? h("dt", {}, "tokens") : null, st.usage ? h("dd", {}, tokensText(st.usage)) : null),
-      h("div", { class: "actions" }, cancel, resume, h("a", { class: "button", href: `/v1/runs/${id}/export` }, "Export zip")));
+      h("div", { class: "actions" }, cancel, resume, h("a", { class: "button", href: `v1/runs/${id}/export` }, "Export zip")));
     for (const a of st.approvals.values()) {
       let card = cards.get(a.id);
       if (a.status === "pending" && !card) { card = approvalCard(a); cards.set(a.id, card); approvalsBox.append(card); }
@@ -437,10 +472,10 @@ async function runView(id) {
   };
   const schedule = () => { if (!scheduled) { scheduled = true; requestAnimationFrame(render); } };
   const loadDiff = async () => {
-    try { const d = await api(`/v1/runs/${id}/diff`); diffBox.replaceChildren(d.diff ? diffBlock(d.diff) : h("p", { class: "muted" }, "No changes.")); } catch (e) { /* optional */ }
+    try { const d = await api(`v1/runs/${id}/diff`); diffBox.replaceChildren(d.diff ? diffBlock(d.diff) : h("p", { class: "muted" }, "No changes.")); } catch (e) { /* optional */ }
   };
   render(); loadDiff();
-  const stream = new LiveStream(`/v1/runs/${encodeURIComponent(id)}/events`, (ev) => {
+  const stream = new LiveStream(`v1/runs/${encodeURIComponent(id)}/events`, (ev) => {
     reduceRun(st, ev);
     if (ev.type === "tool.result" || ev.type === "checkpoint.created") loadDiff();
     schedule();
@@ -449,7 +484,7 @@ async function runView(id) {
 }
 
 async function sessionsView() {
-  const list = await api("/v1/sessions?limit=100");
+  const list = await api("v1/sessions?limit=100");
   const ws = h("input", { placeholder: "/path/to/workspace", required: true });
   const msg = h("p", {});
   view.replaceChildren(h("h1", {}, "Sessions"),
@@ -459,14 +494,14 @@ async function sessionsView() {
     h("details", { class: "card" }, h("summary", {}, "New session"), h("form", {
       onsubmit: async (e) => {
         e.preventDefault();
-        try { const s = await api("/v1/sessions", { json: { workspace: ws.value } }); location.hash = `#/sessions/${s.id}`; } catch (err) { msg.replaceChildren(errorBox(err)); }
+        try { const s = await api("v1/sessions", { json: { workspace: ws.value } }); location.hash = `#/sessions/${s.id}`; } catch (err) { msg.replaceChildren(errorBox(err)); }
       },
     }, h("label", {}, "Workspace"), ws, h("button", { class: "primary", type: "submit" }, "Start"), msg)));
 }
 
 async function sessionView(id) {
   let meta;
-  try { meta = await api(`/v1/sessions/${encodeURIComponent(id)}`); } catch (err) { view.replaceChildren(errorBox(err)); return; }
+  try { meta = await api(`v1/sessions/${encodeURIComponent(id)}`); } catch (err) { view.replaceChildren(errorBox(err)); return; }
   const log = h("div", { class: "transcript" });
   const approvals = h("div", {});
   const text = h("textarea", { placeholder: "Message… (Ctrl+Enter to send)", "aria-label": "message" });
@@ -474,13 +509,13 @@ async function sessionView(id) {
   const status = h("p", { class: "muted", role: "status" });
   const attached = [];
   const cancel = h("button", { class: "deny", type: "button", hidden: true, onclick: async () => {
-    try { await api(`/v1/sessions/${id}/cancel`, { method: "POST" }); } catch (err) { status.textContent = err.message; }
+    try { await api(`v1/sessions/${id}/cancel`, { method: "POST" }); } catch (err) { status.textContent = err.message; }
   } }, "Stop");
   const send = async () => {
     if (!text.value.trim()) return;
     status.textContent = "sending…";
     try {
-      await api(`/v1/sessions/${id}/messages`, { json: { text: text.value, attachments: attached.splice(0) } });
+      await api(`v1/sessions/${id}/messages`, { json: { text: text.value, attachments: attached.splice(0) } });
       text.value = ""; status.textContent = "";
     } catch (err) { status.textContent = err.message; }
   };
@@ -490,7 +525,7 @@ async function sessionView(id) {
     const fd = new FormData(); fd.append("file", file.files[0]);
     status.textContent = "uploading…";
     try {
-      const res = await fetch(`/v1/sessions/${id}/attachments`, { method: "POST", body: fd, credentials: "same-origin" });
+      const res = await fetch(`v1/sessions/${id}/attachments`, { method: "POST", body: fd, credentials: "same-origin" });
       const body = await res.json();
       if (!res.ok) throw new ApiError(res.status, body);
       attached.push(body.ref);
@@ -503,7 +538,7 @@ async function sessionView(id) {
     h("div", { class: "composer" }, text, h("div", { class: "row" }, file, cancel, h("button", { class: "primary", type: "button", onclick: send, id: "send" }, "Send")), status));
   let live = null;
   const cards = new Map();
-  const stream = new LiveStream(`/v1/sessions/${encodeURIComponent(id)}/events`, (ev) => {
+  const stream = new LiveStream(`v1/sessions/${encodeURIComponent(id)}/events`, (ev) => {
     const d = ev.data || {};
     if (ev.type === "user.message") { log.append(h("div", { class: "msg user" }, d.content || d.text || "")); live = null; }
     else if (ev.type === "message.delta") {
