@@ -5,19 +5,17 @@ prefix (code-server's /proxy/<port>/, reverse proxies)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.http import test_dashboard as dash
 from tests.http.conftest import DONE, PLAN, script
-from tests.http.test_dashboard import (  # noqa: F401 - fixtures
-    CHROMIUM,
-    TOKEN,
-    Daemon,
-    browser,
-    daemon,
-    login,
-)
+from tests.http.test_dashboard import CHROMIUM, TOKEN, Daemon, login
+
+browser = dash.browser  # the fixtures of the dashboard tests: one chromium, a real agentd
+daemon = dash.daemon
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium"),
@@ -40,8 +38,6 @@ def failed_run(daemon: Daemon, workspace: Path, tmp_path: Path) -> str:
         for _ in range(300):
             if c.get(f"/v1/runs/{run_id}").json()["status"] == "failed":
                 return run_id
-            import time
-
             time.sleep(0.1)
     raise AssertionError("the run did not fail")
 
