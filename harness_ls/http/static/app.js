@@ -255,6 +255,7 @@ async function refreshApprovalCount() {
 }
 
 // ---------- views ----------
+const START_FMT = new Intl.DateTimeFormat([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const shortId = (id) => String(id || "").replace(/^run_/, "").slice(0, 8);
 function duration(r) {
   const start = Date.parse(r.created_at), end = Date.parse(r.updated_at);
@@ -263,7 +264,7 @@ function duration(r) {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 function runRow(r, pending) {
-  const started = r.created_at ? new Date(r.created_at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+  const started = r.created_at ? START_FMT.format(new Date(r.created_at)) : "";
   return h("li", { dataset: { runId: r.id } },
     h("a", { href: `#/runs/${r.id}` },
       h("span", { class: "title" }, r.title || r.spec_path || r.id),
