@@ -44,7 +44,17 @@ step "vsce package" npx --no-install vsce package --no-dependencies --allow-miss
 if [ -z "${HARNESS_LS_COMMAND:-}" ] && [ -x "$repo/.venv/bin/harness-ls" ]; then
   export HARNESS_LS_COMMAND="$repo/.venv/bin/harness-ls"
 fi
-step "protocol test (real harness-ls)" node --test out/test/protocol/
+# A protocol test that skips (no harness-ls found) must fail the build, not pass it silently.
+protocol_tests() {
+  local log; log="$(mktemp)"
+  node --test --test-reporter=tap out/test/protocol/ | tee "$log"
+  if grep -Eq '^# skipped [1-9]' "$log"; then
+    echo "ci.sh: protocol tests were skipped: harness-ls was not found; run 'make setup' or set HARNESS_LS_COMMAND" >&2
+    rm -f "$log"; return 1
+  fi
+  rm -f "$log"
+}
+step "protocol test (real harness-ls)" protocol_tests
 
 if [ "${HARNESS_E2E_VSCODE:-0}" = "1" ]; then
   py="${PYTHON:-$repo/.venv/bin/python}"

@@ -15,6 +15,7 @@ import {
 import { argumentKind, hasUsableArgument, resultLocation, validateSpecName } from "./commandArgs";
 import { HarnessServer, TOKEN_KEY } from "./server";
 import { documentSelector, RESTART_KEYS, SECTION } from "./settings";
+import { RunNotifications } from "./runProgress";
 import { readPending, RunBoard, type RunStatusParams, TERMINAL_STATES, statusView } from "./status";
 
 let server: HarnessServer | undefined;
@@ -28,6 +29,8 @@ export interface HarnessExtensionApi {
 export function activate(context: vscode.ExtensionContext): HarnessExtensionApi {
   const log = vscode.window.createOutputChannel("Harness", { log: true });
   const board = new RunBoard();
+  const runNotes = new RunNotifications((runId) => harness.executeCommand("harness.cancelRun", [runId]));
+  context.subscriptions.push({ dispose: () => runNotes.dispose() });
   const approvals = new PendingApprovals();
   const statusItem = vscode.window.createStatusBarItem("harness.status", vscode.StatusBarAlignment.Left, 50);
   statusItem.name = "Harness";
@@ -99,6 +102,7 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
         return;
       }
       board.update(status);
+      runNotes.update(status);
       approvals.syncRun(status.runId, readPending(status.pendingApprovals), TERMINAL_STATES.has(status.state));
       refresh();
     },

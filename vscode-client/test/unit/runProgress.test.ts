@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { endMessage, increment } from "../../src/runEnd";
+
+describe("endMessage", () => {
+  test("carries the reason the server sent", () => {
+    assert.equal(
+      endMessage({ runId: "run_1", state: "failed", outcome: "failed: acceptance tests failed: 1 of 1 (`pytest -q`: exit 127)" }),
+      "Harness: run run_1 failed: acceptance tests failed: 1 of 1 (`pytest -q`: exit 127)",
+    );
+    assert.equal(
+      endMessage({ runId: "run_2", state: "completed", outcome: "completed offline: nothing executed — configure a model" }),
+      "Harness: run run_2 completed offline: nothing executed — configure a model",
+    );
+    assert.equal(endMessage({ runId: "run_3", state: "cancelled" }), "Harness: run run_3 cancelled");
+  });
+});
+
+describe("increment", () => {
+  test("turns totals into increments, never backwards", () => {
+    assert.equal(increment(0, 50), 50);
+    assert.equal(increment(50, 100), 50);
+    assert.equal(increment(50, 40), 0);
+    assert.equal(increment(0, "x"), 0);
+    assert.equal(increment(0, 250), 100);
+  });
+});
