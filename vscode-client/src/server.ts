@@ -15,6 +15,8 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
+import { showDocument } from "./dashboardOpen";
+import type { ShowDocumentResult } from "vscode-languageclient/node";
 import { commandContextKeys, errorText, serverAlreadyToldUser } from "./commandArgs";
 import { nodeProbes } from "./probes";
 import { pythonInterpreter } from "./python";
@@ -187,6 +189,10 @@ export class HarnessServer implements vscode.Disposable {
         executeCommand: async (command, args) => {
           const prepared = await this.hooks.prepareArguments(command, args);
           return prepared === undefined ? undefined : this.executeCommand(command, prepared);
+        },
+        window: {
+          showDocument: async (params, next) =>
+            showDocument(params, async () => (await next(params, new vscode.CancellationTokenSource().token)) as ShowDocumentResult),
         },
         workspace: {
           configuration: async (params, token, next) => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import { isLoopbackHttp, splitFragment } from "../../src/dashboardLink";
 import { endMessage, increment } from "../../src/runEnd";
 
 describe("endMessage", () => {
@@ -24,5 +25,18 @@ describe("increment", () => {
     assert.equal(increment(50, 40), 0);
     assert.equal(increment(0, "x"), 0);
     assert.equal(increment(0, 250), 100);
+  });
+});
+
+describe("dashboard links", () => {
+  test("the run deep link survives asExternalUri", () => {
+    assert.deepEqual(splitFragment("http://127.0.0.1:8787/#/runs/run_1"), { base: "http://127.0.0.1:8787/", fragment: "/runs/run_1" });
+    assert.deepEqual(splitFragment("http://127.0.0.1:8787/"), { base: "http://127.0.0.1:8787/", fragment: "" });
+  });
+  test("only loopback http links are rewritten", () => {
+    assert.equal(isLoopbackHttp("http://127.0.0.1:8787/#/runs/x"), true);
+    assert.equal(isLoopbackHttp("http://localhost:9/"), true);
+    assert.equal(isLoopbackHttp("https://example.com/"), false);
+    assert.equal(isLoopbackHttp("file:///tmp/x.diff"), false);
   });
 });
