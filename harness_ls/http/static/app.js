@@ -427,6 +427,7 @@ async function runView(id) {
   try { meta = await api(`v1/runs/${encodeURIComponent(id)}`); } catch (err) { view.replaceChildren(errorBox(err)); return; }
   const st = runState();
   st.status = meta.status;
+  if (["completed", "failed", "cancelled", "interrupted"].includes(meta.status)) st.outcome = meta.outcome; // why, before the stream replays
   const head = h("div", {});
   const approvalsBox = h("div", { id: "run-approvals" });
   const planBox = h("div", {}); const outBox = h("div", { class: "timeline" });

@@ -103,10 +103,8 @@ def hover(ls: HarnessLanguageServer, uri: str, line: int) -> t.Hover | None:
         return None
     texts = []
     for approval in rt.harness.pending_approvals():
-        where = anchor(approval)
-        if where is None or where[0] != uri or not (where[1] <= line <= where[2]):
-            continue
-        texts.append(message(approval, max_body_lines=None))
+        if any(u == uri and a <= line <= b for u, a, b in anchors(approval)):
+            texts.append(message(approval, max_body_lines=None))
     if not texts:
         return None
     return t.Hover(
