@@ -43,6 +43,10 @@ if not vim.wait(30000, function() return approval() ~= nil end, 50) then
   return finish(false, "no approval diagnostic")
 end
 result.approval_message = approval().message
+-- the same approval sits in the spec buffer, on the line of the plan step that asked
+for _, d in ipairs(vim.diagnostic.get(spec_buf)) do
+  if d.source == "harness" then result.spec_approval_line = d.lnum end
+end
 vim.cmd("edit " .. target)
 local d = approval()
 vim.api.nvim_win_set_cursor(0, { d.lnum + 1, 0 })

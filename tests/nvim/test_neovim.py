@@ -109,5 +109,6 @@ def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatc
     assert kinds[0] == "begin" and "report" in kinds and kinds[-1] == "end", result["progress"]
     assert result["end_message"].startswith("completed"), result
     assert "+hello" in result["approval_message"]
+    assert result["spec_approval_line"] == 2  # the plan step's spec line (0-based)
     assert result["cleared"] is True
     assert (ws / "greet.txt").read_text() == "hello\n"
