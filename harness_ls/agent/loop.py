@@ -156,10 +156,10 @@ async def model_turn(
     `model.retry` events as they happen, so every surface can say "retrying (2/4) after 429".
     """
     from harness_ls.models import ProviderError
-    from harness_ls.models.http import HttpSettings, RetryNotice, backoff
+    from harness_ls.models.http import HttpSettings, wait_to_retry
 
     settings = getattr(ctx.provider, "settings", None) or HttpSettings.from_env()
-    with retries_recorded(ctx.stream, ctx.step_id) as record:
+    with retries_recorded(ctx.stream, ctx.step_id):
         attempt = 0
         while True:
             partial: list[str] = []
@@ -174,25 +174,14 @@ async def model_turn(
                     )
                 if not exc.retryable or attempt >= settings.max_retries:
                     raise
-                delay = backoff(settings, attempt)
-                await record(
-                    RetryNotice(
-                        attempt=attempt + 1,
-                        max_attempts=settings.max_retries + 1,
-                        error=exc.code,
-                        message=exc.message,
-                        delay_s=round(delay, 3),
-                        phase="stream",
-                    )
-                )
-                await asyncio.sleep(delay)
+                await wait_to_retry(settings, attempt, exc, phase="stream")
                 attempt += 1
 
 
 @contextmanager
-def retries_recorded(stream: EventStream, step_id: str | None) -> Iterator[Any]:
-    """Record the provider's retries (429, 5xx, a refused connection) as `model.retry` events
-    while the block runs; yields the recorder for retries decided here."""
+def retries_recorded(stream: EventStream, step_id: str | None) -> Iterator[None]:
+    """Record retries (429, 5xx, a refused connection, a stream cut mid-answer) as
+    `model.retry` events while the block runs."""
     from harness_ls.models.http import RetryNotice, retry_listener
 
     async def record(notice: RetryNotice) -> None:
@@ -200,7 +189,7 @@ def retries_recorded(stream: EventStream, step_id: str | None) -> Iterator[Any]:
 
     token = retry_listener.set(record)
     try:
-        yield record
+        yield
     finally:
         retry_listener.reset(token)
 

@@ -286,6 +286,35 @@ async def notify_retry(notice: RetryNotice) -> None:
         await listener(notice)
 
 
+async def wait_to_retry(
+    settings: HttpSettings,
+    attempt: int,
+    err: ProviderError,
+    *,
+    wait: float | None = None,
+    status: int | None = None,
+    request_id: str | None = None,
+    phase: str = "request",
+) -> None:
+    """Tell the listener about the retry (before waiting, so it shows while it happens), then
+    wait: the server's Retry-After when given, else exponential backoff with jitter."""
+    delay = wait if wait is not None else backoff(settings, attempt)
+    await notify_retry(
+        RetryNotice(
+            attempt=attempt + 1,
+            max_attempts=settings.max_retries + 1,
+            error=err.code,
+            message=err.message,
+            delay_s=round(delay, 3),
+            status=status,
+            request_id=request_id,
+            retry_after_s=None if wait is None else round(wait, 3),
+            phase=phase,
+        )
+    )
+    await asyncio.sleep(delay)
+
+
 def backoff(settings: HttpSettings, attempt: int) -> float:
     base = min(settings.max_backoff, settings.backoff_base * (2**attempt))
     return base * (0.75 + random.random() * 0.5)
@@ -361,20 +390,7 @@ async def open_stream(
                 f"{err.message} (the server asks to wait {wait:.0f} s)",
                 hint="try again later, or raise HARNESS_MODEL_MAX_WAIT",
             )
-        delay = wait if wait is not None else backoff(settings, attempt)
-        await notify_retry(
-            RetryNotice(
-                attempt=attempt + 1,
-                max_attempts=settings.max_retries + 1,
-                error=err.code,
-                message=err.message,
-                delay_s=round(delay, 3),
-                status=status,
-                request_id=rid,
-                retry_after_s=None if wait is None else round(wait, 3),
-            )
-        )
-        await asyncio.sleep(delay)
+        await wait_to_retry(settings, attempt, err, wait=wait, status=status, request_id=rid)
         attempt += 1
 
 
