@@ -78,7 +78,9 @@ def relink_docs(workspace: Path, paths: list[str]) -> list[str]:
     return out
 
 
-async def render(stream: Any, workspace: Path, step_id: str | None) -> Any:
+async def render(
+    stream: Any, workspace: Path, step_id: str | None, *, checkpoints: bool = True
+) -> Any:
     """Render stale diagrams (the `make diagrams` renderer); None when there is nothing to do."""
     folder = workspace / DIAGRAMS_DIR
     if not folder.is_dir():
@@ -94,6 +96,7 @@ async def render(stream: Any, workspace: Path, step_id: str | None) -> Any:
             step_id,
             partial(render_diagrams, root=workspace),
             folder,
+            checkpoints=checkpoints,
         )
     except Exception as exc:  # noqa: BLE001 - docs are best effort; said, never fatal
         await _log(stream, "diagrams.failed", f"{type(exc).__name__}: {exc}", step_id)
@@ -122,7 +125,7 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
     out = DocsOutcome()
     before = set(await changed_files(ws))
     out.text = await engine._execute_step(step, prompts.DOCS, kind="docs")
-    result = await render(stream, ws, step.id)
+    result = await render(stream, ws, step.id, checkpoints=engine.options.checkpoints)
     for attempt in range(1, MAX_DIAGRAM_FIXES + 1):
         if result is None or not result.failed or result.missing:
             break
@@ -130,7 +133,7 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
             await _log(stream, "diagrams.failed", f"{name}: {error}", step.id)
         fix = PlanStep(id=new_id("st"), title=f"Fix diagram syntax (attempt {attempt})")
         await engine._execute_step(fix, fix_prompt(result.failed, attempt), kind="docs")
-        result = await render(stream, ws, fix.id)
+        result = await render(stream, ws, fix.id, checkpoints=engine.options.checkpoints)
     if result is not None:
         out.diagrams = [
             (DIAGRAMS_DIR / Path(n).with_suffix(".png").name).as_posix() for n in result.rendered
@@ -149,6 +152,13 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
     from harness_ls.agent.repo import harness_write
 
     out.links_fixed = await harness_write(
-        stream, ws, "relink_docs", step.id, relink_docs, ws, out.paths
+        stream,
+        ws,
+        "relink_docs",
+        step.id,
+        relink_docs,
+        ws,
+        out.paths,
+        checkpoints=engine.options.checkpoints,
     )
     return out

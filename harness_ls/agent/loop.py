@@ -91,6 +91,7 @@ class LoopContext:
     spec_path: str | None = None
     spec_line: int | None = None
     step_id: str | None = None  # plan step the events belong to (runs)
+    checkpoints: bool = True  # snapshot around mutating calls (agent/repo.py run_watched)
     max_turns: int = 30
     model_info: Any = None  # models.ModelInfo: prices for the cost in model.usage
     loop_limit: int = 3

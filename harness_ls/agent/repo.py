@@ -84,7 +84,7 @@ def _data_dir(stream: Any) -> Path:
 async def run_watched(ctx: Any, tool: Any, args: Any, ev: dict[str, Any]) -> Any:
     """Run a tool; around a mutating call of a run, snapshot the work tree before and after
     (`checkpoint.before` / `checkpoint.delta`) so its changes, and only those, are the agent's."""
-    if tool.kind == "read" or ctx.owner != "run":
+    if tool.kind == "read" or not ctx.checkpoints:
         return await tool.run(ctx.tool_ctx, args)
     before = await _snap_before(ctx, tool.name, ev)
     try:
@@ -95,10 +95,19 @@ async def run_watched(ctx: Any, tool: Any, args: Any, ev: dict[str, Any]) -> Any
 
 
 async def harness_write(
-    stream: Any, workspace: Path, name: str, step_id: str | None, fn: Any, *args: Any
+    stream: Any,
+    workspace: Path,
+    name: str,
+    step_id: str | None,
+    fn: Any,
+    *args: Any,
+    checkpoints: bool = True,
 ) -> Any:
     """Run `fn(*args)` in a thread as a write the harness makes for the run (diagram rendering,
-    link fixing), snapshotted like a tool call so its files count as the run's, not the user's."""
+    link fixing), snapshotted like a tool call so its files count as the run's, not the user's.
+    Not snapshotted when the run's checkpoints are off."""
+    if not checkpoints:
+        return await asyncio.to_thread(fn, *args)
     from types import SimpleNamespace
 
     from harness_ls.agent.ids import new_id

@@ -363,6 +363,7 @@ class RunEngine:
             spec_path=self.spec_path,
             spec_line=step.spec_line,
             step_id=step.id,
+            checkpoints=self.options.checkpoints,
             max_turns=self.options.max_turns,
             loop_limit=self.options.loop_limit,
         )
