@@ -20,7 +20,10 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 def workspace_dir(workspace: str) -> Path:
     """The resolved workspace directory; InvalidInput when missing or not a directory."""
     if not workspace:
-        raise InvalidInput("workspace is required", hint="pass the path of a git repository")
+        raise InvalidInput(
+            "workspace is required",
+            hint="pass the path of the project directory (a git repository, or a plain directory)",
+        )
     ws = Path(workspace).expanduser()
     if not ws.exists():
         raise InvalidInput(f"workspace {workspace} does not exist")

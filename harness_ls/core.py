@@ -334,24 +334,10 @@ class Harness:
 
 # ---- helpers (pure or nearly) ---------------------------------------------------------------
 async def check_workspace(workspace: str) -> Path:
-    """The resolved workspace; InvalidInput when missing, not a dir or not inside a git work tree."""
-    ws = workspace_dir(workspace)
-    proc = await asyncio.create_subprocess_exec(
-        "git",
-        "-C",
-        str(ws),
-        "rev-parse",
-        "--is-inside-work-tree",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, _ = await proc.communicate()
-    if proc.returncode != 0 or out.strip() != b"true":
-        raise InvalidInput(
-            f"workspace {ws} is not a git repository",
-            hint=f"run `git init` in {ws} (runs checkpoint and diff through git)",
-        )
-    return ws
+    """The resolved workspace; InvalidInput when missing or not a dir. A plain directory (not
+    a git work tree) is accepted: checkpoints live in the shadow repo, not the user's git, and
+    the run says which git-based extras it goes without (agent/repo.py `note_plain_dir`)."""
+    return workspace_dir(workspace)
 
 
 def _resolved(path: str) -> Path:

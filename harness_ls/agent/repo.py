@@ -18,6 +18,46 @@ async def _warn(stream: Any, code: str, exc: BaseException, step_id: str | None 
     )
 
 
+async def is_git_work_tree(ws: Path) -> bool:
+    """Whether `ws` is inside a git work tree (False when git is missing or says no)."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "git",
+            "-C",
+            str(ws),
+            "rev-parse",
+            "--is-inside-work-tree",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await proc.communicate()
+    except OSError:
+        return False
+    return proc.returncode == 0 and out.strip() == b"true"
+
+
+PLAIN_DIR_NOTE = (
+    "workspace {ws} is not a git repository: checkpoints, `agentctl diff` and `revert` still "
+    "work (a shadow repository under the data dir), but the git_diff tool and the docs step's "
+    "relinking of changed docs are unavailable; run `git init` in it to have them"
+)
+
+
+async def note_plain_dir(stream: Any, workspace: Path) -> bool:
+    """Say once, in the log, what a run in a plain directory goes without; True when it did."""
+    if await is_git_work_tree(workspace):
+        return False
+    await stream.append(
+        "log",
+        {
+            "level": "warning",
+            "code": "workspace.not_git",
+            "message": PLAIN_DIR_NOTE.format(ws=workspace),
+        },
+    )
+    return True
+
+
 async def repo_context(
     stream: Any, workspace: Path, task: str, budget: int, data_dir: Path | None
 ) -> str:

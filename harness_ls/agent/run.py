@@ -33,6 +33,7 @@ from harness_ls.agent.plan import (
 from harness_ls.agent.replay import StepReplay, close_open, interrupted_step, resume_loop
 from harness_ls.agent.repo import (
     finalize_checkpoints,
+    note_plain_dir,
     project_instructions,
     repo_context,
     take_checkpoint,
@@ -181,6 +182,7 @@ class RunEngine:
                 "spec_path": self.spec_path,
             },
         )
+        await note_plain_dir(self.stream, self.workspace)
         self.policy = Policy.load(
             self.workspace, self.harness.data_dir, mode=self.options.policy_mode
         )

@@ -164,7 +164,7 @@ async def test_invalid_tool_arguments_go_back_to_the_model(harness, repo, tmp_pa
 
 
 async def test_bad_input_is_refused_before_the_run_starts(harness, repo, tmp_path):
-    with pytest.raises(InvalidInput, match="not a git repository"):
+    with pytest.raises(InvalidInput, match="not found"):  # a plain dir is fine; its spec is not
         plain = tmp_path / "plain"
         plain.mkdir()
         await harness.start_run(str(plain), "spec.md")
