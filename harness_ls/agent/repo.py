@@ -122,8 +122,9 @@ def _data_dir(stream: Any) -> Path:
 
 
 async def run_watched(ctx: Any, tool: Any, args: Any, ev: dict[str, Any]) -> Any:
-    """Run a tool; around a mutating call of a run, snapshot the work tree before and after
-    (`checkpoint.before` / `checkpoint.delta`) so its changes, and only those, are the agent's."""
+    """Run a tool; around a mutating call of a run or a chat session (unless checkpoints are
+    off), snapshot the work tree before and after (`checkpoint.before` / `checkpoint.delta`,
+    in the owner's log) so its changes, and only those, are the agent's."""
     if tool.kind == "read" or not ctx.checkpoints:
         return await tool.run(ctx.tool_ctx, args)
     before = await _snap_before(ctx, tool.name, ev)

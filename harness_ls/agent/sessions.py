@@ -369,6 +369,7 @@ class SessionManager:
             workspace=ws,
             tools=tools,
             spec_path=meta.spec_path,
+            checkpoints=bool(self.harness.options.get("checkpoints", True)),
             max_turns=int(self.harness.options.get("max_turns", 30)),
             loop_limit=int(self.harness.options.get("loop_limit", 3)),
             reask=unknown_effect_calls(events, ws),

@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "diff", _lazy("local", "diff"),
              "exactly what the agent changed, per step and tool call (never your edits)",
              "agentctl diff run_01H... --step 0 --stat")  # fmt: skip
-    p.add_argument("run_id")
+    p.add_argument("run_id", help="a run id, or a chat session id (ses_...)")
     p.add_argument("--step", type=int, help="only step N")
     p.add_argument("--stat", action="store_true", help="file names and line counts only")
     p.add_argument("--workspace", help="the work tree (default: the run's workspace)")
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "revert", _lazy("local", "revert"),
              "undo the agent's changes; files you changed since are kept and reported",
              "agentctl revert run_01H... --dry-run")  # fmt: skip
-    p.add_argument("run_id")
+    p.add_argument("run_id", help="a run id, or a chat session id (ses_...)")
     p.add_argument("--step", type=int, help="only undo step N")
     p.add_argument("--workspace", help="the work tree (default: the run's workspace)")
     p.add_argument("--dry-run", action="store_true", help="show what would change")

@@ -63,3 +63,57 @@ async def test_a_plain_directory_runs_with_checkpoints_and_a_clear_note(harness,
     assert (plain / "greet.txt").read_text() == "hi\n"
     assert (plain / "NOTES.txt").read_text() == "the user's\n"
     assert not (plain / ".git").exists()
+
+
+def agentctl(data_dir, cwd, *args: str):
+    import subprocess
+
+    from harness_ls.testing.greet import clean_env
+    from tests.cli.conftest import AGENTCTL
+
+    env = clean_env(cwd / "home", HARNESS_DATA_DIR=str(data_dir))
+    return subprocess.run([*AGENTCTL, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+
+async def test_a_chat_sessions_writes_are_attributed_and_the_users_edits_between_turns_are_not(
+    harness, repo, tmp_path, monkeypatch
+):
+    from harness_ls.testing.fake_models import FakeOpenAIServer
+    from harness_ls.workspace import run_diff
+    from harness_ls.workspace.changeset import full_events
+
+    with FakeOpenAIServer() as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+        meta = await harness.create_session(str(repo), model="openai:gpt-4.1", title="t")
+        for turn, content in enumerate(("one\n", "two\n"), start=1):
+            srv.push_tool_call("write_file", {"path": "notes.txt", "content": content})
+            srv.push_text("Done.")
+            await harness.post_message(meta.id, f"write {content!r} to notes.txt", surface="cli")
+            approval = await next_approval(harness, meta.id)
+            await harness.answer_approval(approval.id, "approve", "cli")
+            assert (await harness.wait_session(meta.id)).status == "idle"
+            if turn == 1:  # between the turns: the user's own work
+                (repo / "greet.txt").write_text("the user's edit\n")
+                (repo / "mine.txt").write_text("the user's file\n")
+    evs = full_events(harness.store.reader("session", meta.id))
+    deltas = [e for e in evs if e.type == "checkpoint.delta"]
+    assert [[f["path"] for f in d.data["files"]] for d in deltas] == [["notes.txt"], ["notes.txt"]]
+    assert sum(e.type == "checkpoint.before" for e in evs) == 2
+    d = run_diff(harness.data_dir, repo, meta.id, evs)
+    assert [c.paths for c in d.calls] == [["notes.txt"], ["notes.txt"]]
+    assert d.user_paths == ["greet.txt", "mine.txt"]
+
+    shown = agentctl(harness.data_dir, tmp_path, "diff", "--stat", meta.id)
+    assert shown.returncode == 0, shown.stderr
+    assert "notes.txt" in shown.stdout and "mine.txt" in shown.stdout  # listed as the user's
+    assert "not the agent's" in shown.stdout
+    stepped = agentctl(harness.data_dir, tmp_path, "diff", "--step", "0", meta.id)
+    assert stepped.returncode == 2 and "no plan steps" in stepped.stderr
+    missing = agentctl(harness.data_dir, tmp_path, "diff", "ses_nope")
+    assert missing.returncode == 5 and "no session 'ses_nope'" in missing.stderr
+    undone = agentctl(harness.data_dir, tmp_path, "revert", meta.id)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert not (repo / "notes.txt").exists()
+    assert (repo / "greet.txt").read_text() == "the user's edit\n"
+    assert (repo / "mine.txt").read_text() == "the user's file\n"

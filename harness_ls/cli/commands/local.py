@@ -141,33 +141,52 @@ def spec_prompt(app: Any) -> int:
     return ex.OK
 
 
-def _run_log(app: Any, run_id: str, explicit: str | None) -> tuple[Path, list[Any]]:
-    """The run's workspace (or --workspace) and its events, read from the local data dir."""
+def _kind(owner_id: str) -> str:
+    """ "session" for a chat session's id (ses_...), else "run": both are checkpointed alike."""
+    return "session" if owner_id.startswith("ses") else "run"
+
+
+def _run_log(
+    app: Any, run_id: str, explicit: str | None, step: int | None = None
+) -> tuple[Path, list[Any]]:
+    """The run's (or chat session's) workspace (or --workspace) and its events, read from the
+    local data dir."""
     from harness_ls.errors import InvalidInput, NotFound
     from harness_ls.store import RunStore
     from harness_ls.workspace.changeset import full_events
 
+    kind = _kind(run_id)
     store = RunStore(app.data_dir)
     try:
-        meta = store.get("run", run_id)
+        meta = store.get(kind, run_id)
     except (NotFound, InvalidInput):
-        raise CliError(f"no run '{run_id}'", exit_code=ex.NOT_FOUND,
-                       hint=f"list runs with `agentctl runs`; diff and revert read the run's log "
+        raise CliError(f"no {kind} '{run_id}'", exit_code=ex.NOT_FOUND,
+                       hint=f"list them with `agentctl {'session list' if kind == 'session' else 'runs'}`; diff and revert read the {kind}'s log "
                        f"in the data dir {app.data_dir} (set HARNESS_DATA_DIR or --data-dir)") from None  # fmt: skip
+    if kind == "session" and step is not None:
+        raise CliError("a chat session has no plan steps, so --step does not apply to it",
+                       exit_code=ex.USAGE, hint=f"drop --step: agentctl diff {run_id}")  # fmt: skip
     ws = _dir(explicit) if explicit else Path(meta.workspace)
     if not ws.is_dir():
-        raise CliError(f"the run's workspace {ws} is gone", exit_code=ex.USAGE,
+        raise CliError(f"the {kind}'s workspace {ws} is gone", exit_code=ex.USAGE,
                        hint="pass --workspace with where the work tree is now")  # fmt: skip
-    return ws, full_events(store.reader("run", run_id))
+    return ws, full_events(store.reader(kind, run_id))
 
 
 def _refuse_live_run(app: Any, run_id: str, dry_run: bool) -> None:
     """A run still writing would race the revert: ask to cancel it first. (A run whose process
-    died holds no writer lock: its log is final and reverting it is safe.)"""
+    died holds no writer lock: its log is final and reverting it is safe.) A chat session is
+    refused only while a turn runs: between turns nothing of the agent's is writing."""
     from harness_ls.store import RunStore
     from harness_ls.store.lock import is_locked
 
     store = RunStore(app.data_dir)
+    if _kind(run_id) == "session":
+        if not dry_run and store.get("session", run_id).status == "running":
+            raise CliError(f"session {run_id} has a turn running; not reverting under it",
+                           exit_code=ex.CONFLICT,
+                           hint=f"wait for the turn (agentctl attach {run_id}) or cancel it, then revert")  # fmt: skip
+        return
     status = store.get("run", run_id).status
     alive = is_locked(store.stream_dir("run", run_id) / ".lock")
     if not dry_run and alive and status in ("created", "running", "waiting_approval"):
@@ -179,12 +198,12 @@ def diff(app: Any) -> int:
     from harness_ls.workspace import run_diff
 
     a = app.args
-    ws, events = _run_log(app, a.run_id, a.workspace)
+    ws, events = _run_log(app, a.run_id, a.workspace, a.step)
     result = run_diff(app.data_dir, ws, a.run_id, events, a.step, stat=a.stat)
     if app.json:
         app.emit_json({**result.model_dump(mode="json"), "workspace": str(ws)})
         return ex.OK
-    what = f"run {a.run_id}" + (f" step {a.step}" if a.step is not None else "")
+    what = f"{_kind(a.run_id)} {a.run_id}" + (f" step {a.step}" if a.step is not None else "")
     if not any(c.paths for c in result.calls):
         app.note(f"the agent changed no files in {what}")
     text = result.render(stat=a.stat)
@@ -197,7 +216,7 @@ def revert(app: Any) -> int:
     from harness_ls.workspace import revert as run_revert
 
     a = app.args
-    ws, events = _run_log(app, a.run_id, a.workspace)
+    ws, events = _run_log(app, a.run_id, a.workspace, a.step)
     _refuse_live_run(app, a.run_id, a.dry_run)
     report = run_revert(
         app.data_dir, ws, a.run_id, events, a.step, force=a.force, dry_run=a.dry_run
