@@ -7,7 +7,7 @@ import json
 
 from harness_ls.testing.greet import DOCS, DONE
 
-from .conftest import events, next_approval, script
+from .conftest import events, git, next_approval, script
 
 PLAN1 = {"text": json.dumps({"steps": [{"title": "Write hello into greet.txt", "spec_line": 2}]})}
 
@@ -117,3 +117,58 @@ async def test_a_chat_sessions_writes_are_attributed_and_the_users_edits_between
     assert not (repo / "notes.txt").exists()
     assert (repo / "greet.txt").read_text() == "the user's edit\n"
     assert (repo / "mine.txt").read_text() == "the user's file\n"
+
+
+async def _write_run(harness, repo, tmp_path, path: str, content: str) -> str:
+    harness.options.update(verify_attempts=0)  # the greet acceptance test is beside the point
+    name = script(tmp_path, PLAN1, write(path, content), DONE, DOCS)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
+    await harness.answer_approval((await next_approval(harness, meta.id)).id, "approve", "cli")
+    final = await harness.wait_run(meta.id, 30)
+    assert final.status in ("completed", "failed") and (repo / path).read_text() == content
+    return meta.id
+
+
+def _has(shadow_dir, content: str) -> bool:
+    import subprocess
+
+    sha = subprocess.run(["git", "hash-object", "--stdin"], input=content.encode(),
+                         capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
+    probe = subprocess.run(["git", "--git-dir", str(shadow_dir), "cat-file", "-e", sha])
+    return probe.returncode == 0
+
+
+async def test_gc_prunes_a_removed_runs_blobs_and_keeps_what_other_logs_name(
+    harness, repo, tmp_path
+):
+    from harness_ls.workspace import revert, run_diff
+    from harness_ls.workspace.changeset import full_events
+    from harness_ls.workspace.gc import gc, log_trees
+    from harness_ls.workspace.shadow import shadow_dir
+
+    old = await _write_run(harness, repo, tmp_path, "a.txt", "only in the old run\n")
+    (repo / "a.txt").unlink()  # the user throws it away: no later snapshot holds its blob
+    new = await _write_run(harness, repo, tmp_path, "b.txt", "only in the kept run\n")
+    shadow = shadow_dir(harness.data_dir, repo)
+    assert _has(shadow, "only in the old run\n") and _has(shadow, "only in the kept run\n")
+    pins = {rid: log_trees(full_events(harness.store.reader("run", rid))) for rid in (old, new)}
+    report = gc(repo, "0s", keep={new}, data_dir=harness.data_dir, pins=pins)
+    assert report.removed_runs == [old] and report.kept_runs == [new]
+    assert report.pruned and report.pinned_trees > 0
+    assert not _has(shadow, "only in the old run\n")
+    assert _has(shadow, "only in the kept run\n")
+    evs = full_events(harness.store.reader("run", new))
+    assert [c.paths for c in run_diff(harness.data_dir, repo, new, evs).calls] == [["b.txt"]]
+    assert revert(harness.data_dir, repo, new, evs).ok and not (repo / "b.txt").exists()
+    # a later run in the same tree still snapshots correctly after the prune
+    third = await _write_run(harness, repo, tmp_path, "c.txt", "third\n")
+    evs = full_events(harness.store.reader("run", third))
+    assert [c.paths for c in run_diff(harness.data_dir, repo, third, evs).calls] == [["c.txt"]]
+
+    status = git(repo, "status", "--porcelain")
+    shown = agentctl(harness.data_dir, tmp_path, "checkpoints", "gc", "--older-than", "0s",
+                     "--workspace", str(repo))  # fmt: skip
+    assert shown.returncode == 0 and "pruned" in shown.stdout, shown.stdout + shown.stderr
+    assert git(repo, "status", "--porcelain") == status
+    assert not _has(shadow, "third\n")  # every run removed: nothing names it any more
+    assert (repo / "c.txt").read_text() == "third\n"  # the work tree is never touched

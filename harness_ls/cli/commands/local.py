@@ -228,28 +228,46 @@ def revert(app: Any) -> int:
     return ex.OK if report.ok else ex.CONFLICT
 
 
+def _log_pins(store: Any, ws: Path) -> dict[str, set[str]]:
+    """The snapshot trees each run's and session's log in this workspace names (kept by gc)."""
+    from harness_ls.workspace.changeset import full_events
+    from harness_ls.workspace.gc import log_trees
+
+    pins: dict[str, set[str]] = {}
+    for kind in ("run", "session"):
+        for meta in store.list(kind):
+            if Path(meta.workspace or "").resolve() == ws.resolve():
+                pins[meta.id] = log_trees(full_events(store.reader(kind, meta.id)))
+    return pins
+
+
 def checkpoints_gc(app: Any) -> int:
     from harness_ls.workspace import gc
 
     a = app.args
+    ws = _dir(a.workspace)
     keep: set[str] = set()
+    pins: dict[str, set[str]] | None = None
+    busy = False
     try:
         from harness_ls.store import RunStore
 
         store = RunStore(app.data_dir)
         for status in ("created", "running", "waiting_approval"):
             keep |= {m.id for m in store.list("run", status=status)}
-    except Exception:  # noqa: BLE001 - no local store: only age decides
+        busy = bool(keep) or bool(store.list("session", status="running"))
+        pins = _log_pins(store, ws)
+    except Exception:  # noqa: BLE001 - no local store: only age decides, and nothing is pruned
         pass
-    report = gc(
-        _dir(a.workspace), a.older_than, keep=keep, dry_run=a.dry_run, data_dir=app.data_dir
-    )
+    report = gc(ws, a.older_than, keep=keep, dry_run=a.dry_run, data_dir=app.data_dir,
+                pins=pins, prune="1.hour.ago" if busy else "now")  # fmt: skip
     if app.json:
         app.emit_json(report.model_dump(mode="json"))
         return ex.OK
     verb = "would remove" if report.dry_run else "removed"
     app.out(f"{app.style.ok} {verb} {report.removed_refs} ref(s) of {len(report.removed_runs)} run(s); "
-            f"kept {len(report.kept_runs)}")  # fmt: skip
+            f"kept {len(report.kept_runs)}"
+            + ("; pruned the shadow repository's unreachable objects" if report.pruned else ""))  # fmt: skip
     for rid in report.removed_runs:
         app.out(f"  {verb} {rid}")
     return ex.OK
