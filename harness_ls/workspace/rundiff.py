@@ -33,12 +33,13 @@ class RunDiff(BaseModel):
     step: int | None
     calls: list[CallDiff] = []
     user_paths: list[str] = []  # changed by someone else during the run: not the agent's
+    owner: str = "run"  # or "session": a chat session has no plan steps
 
     def render(self, stat: bool = False) -> str:
         lines: list[str] = []
         current = None
         for c in self.calls:
-            if c.step != current:
+            if c.step != current and self.owner == "run":
                 current = c.step
                 lines.append(f"### step {c.step}")
             flag = "" if c.complete else "  (unfinished call: end inferred from the next snapshot)"
@@ -49,7 +50,7 @@ class RunDiff(BaseModel):
         if self.user_paths:
             lines.append("")
             lines.append(
-                "changed by you (or another program) during the run — not the agent's, "
+                f"changed by you (or another program) during the {self.owner} — not the agent's, "
                 "diff and revert leave them alone:"
             )
             lines += [f"  {p}" for p in self.user_paths]
@@ -67,7 +68,7 @@ def run_diff(
 ) -> RunDiff:
     """The agent's changes per call (whole run or step N) and the user's paths in between."""
     changes = load_changes(data_dir, workspace, run_id, events)
-    out = RunDiff(run_id=run_id, step=step)
+    out = RunDiff(run_id=run_id, step=step, owner="session" if run_id.startswith("ses") else "run")
     scope = changes.in_scope(step)
     if not changes.shadow_dir:
         return out
