@@ -55,20 +55,32 @@ def test_revert_keeps_user_paths_and_restores_agent_only_paths(ops):
         run.start_step(0)
         user_last: dict[str, str | None] = {}
         agent_touched: set[str] = set()
+        seen = dict(pre)  # each path as the last snapshot saw it
+
+        def observe() -> None:
+            """The user's edits as a snapshot sees them: a path whose user edits net to nothing
+            between two snapshots (written, then deleted again) was never observably theirs."""
+            for p in PATHS:
+                now = read(ws, p)
+                if now != seen[p]:
+                    user_last[p] = seen[p] = now
+
         step = 0
         for i, (kind, path, n) in enumerate(ops):
             if kind == "step":
+                observe()
                 step += 1
                 run.start_step(step)
             elif kind.startswith("agent"):
+                observe()
                 text = None if kind == "agent_delete" else f"agent-{i}-{n}\n"
                 run.call(lambda w, p=path, x=text: put(w, p, x), "shell")
                 agent_touched.add(path)
+                seen[path] = read(ws, path)
             else:
                 text = None if kind == "user_delete" else f"user-{i}-{n}\n"
-                if read(ws, path) != text:  # a no-op "edit" is no edit
-                    put(ws, path, text)
-                    user_last[path] = text
+                put(ws, path, text)
+        observe()
         run.finish()
         revert(Path(t) / "data", ws, run.run_id, run.events)
         for path in PATHS:
