@@ -172,3 +172,23 @@ async def test_gc_prunes_a_removed_runs_blobs_and_keeps_what_other_logs_name(
     assert git(repo, "status", "--porcelain") == status
     assert not _has(shadow, "third\n")  # every run removed: nothing names it any more
     assert (repo / "c.txt").read_text() == "third\n"  # the work tree is never touched
+
+
+async def test_checkpoints_off_also_means_no_snapshots_in_a_session(
+    harness, repo, tmp_path, monkeypatch
+):
+    from harness_ls.testing.fake_models import FakeOpenAIServer
+
+    harness.options["checkpoints"] = False
+    with FakeOpenAIServer() as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+        meta = await harness.create_session(str(repo), model="openai:gpt-4.1", title="t")
+        srv.push_tool_call("write_file", {"path": "notes.txt", "content": "x\n"})
+        srv.push_text("Done.")
+        await harness.post_message(meta.id, "write notes.txt", surface="cli")
+        await harness.answer_approval((await next_approval(harness, meta.id)).id, "approve", "cli")
+        assert (await harness.wait_session(meta.id)).status == "idle"
+    assert (repo / "notes.txt").read_text() == "x\n"
+    kinds = {e.type for e in events(harness, meta.id, "session")}
+    assert "tool.result" in kinds and not {k for k in kinds if k.startswith("checkpoint.")}
+    assert not (harness.data_dir / "checkpoints").exists()
