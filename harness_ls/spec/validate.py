@@ -166,13 +166,22 @@ def _section_block(section: SectionSpec) -> str:
     return f"{_canonical_heading(section)}\n\n{placeholder}\n"
 
 
+def _end_anchor(parsed: ParsedSpec) -> Range:
+    """Where a section appended at the end is reported: the last non-blank line, so the
+    problem sits next to where its fix inserts the heading (and every editor shows that line)."""
+    last = next((i for i in range(len(parsed.lines) - 1, -1, -1) if parsed.lines[i].strip()), 0)
+    line = parsed.lines[last]
+    start = len(line) - len(line.lstrip())
+    return Range.of(last, start, last, len(line.rstrip()))
+
+
 def _missing(parsed, schema, section, present) -> Problem:
     at = _insert_point(parsed, schema, section, present)
     if at is None:
         edit = _append_edit(parsed, _section_block(section))
     else:
         edit = TextEdit(range=Range.of(at, 0, at, 0), new_text=_section_block(section) + "\n")
-    anchor = Range.of(at, 0, at, 0) if at is not None else Range.line(0, len(parsed.lines[0]))
+    anchor = Range.of(at, 0, at, 0) if at is not None else _end_anchor(parsed)
     return _problem(
         "HLS001",
         f"Missing required heading '{_canonical_heading(section)}'",

@@ -105,5 +105,5 @@ def test_spec_prompt_with_a_model_that_never_writes_a_valid_spec(tmp_path):
     answers.write_text(json.dumps({"responses": [{"text": "# Goal\n\nno tests\n"}] * 5}))
     out = run(ws, "spec", "prompt", "--prompt", "anything", "--model", f"scripted:{answers}", "x")
     assert out.returncode == 1 and "nothing was written" in out.stderr, out.stderr
-    assert "draft:1:1: error" in out.stderr and "Traceback" not in out.stderr
+    assert "draft:3:1: error" in out.stderr and "Traceback" not in out.stderr
     assert not (ws / "specs" / "x").exists()

@@ -102,7 +102,7 @@ def test_bad_input_gets_clear_errors_and_exit_codes(daemon, workspace):
     bad.write_text("# Goal\n\nSomething.\n")
     invalid = daemon.cli("run", "--spec", "specs/bad/spec.md", cwd=workspace)
     assert invalid.returncode == 2, invalid.stderr
-    assert "specs/bad/spec.md:1:1: error" in invalid.stderr and "Acceptance tests" in invalid.stderr
+    assert "specs/bad/spec.md:3:1: error" in invalid.stderr and "Acceptance tests" in invalid.stderr
     step = daemon.cli(
         "approve", "--step", "st_nope", "run_01ABCDEFGHJKMNPQRSTVWXYZ00", cwd=workspace
     )

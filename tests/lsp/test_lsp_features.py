@@ -174,11 +174,40 @@ async def test_symbols_and_hover(vscode_client):
     assert "Acceptance tests" in hover.contents.value and "verify" in hover.contents.value
 
 
+async def test_hover_on_a_missing_last_section_explains_that_section(nvim_client):
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    text = "# Goal\n\nx\n\n# Constraints / nuances\n\n- keep it small\n\n"
+    _open(nvim_client, uri, text)
+    missing = [d for d in await _pull(nvim_client, uri) if d.code == "HLS001"]
+    assert [(d.range.start.line, d.range.end.character) for d in missing] == [(6, 15)]
+    assert "Acceptance tests" in missing[0].message
+
+    async def hover_at(line: int):
+        return await nvim_client.text_document_hover_async(
+            t.HoverParams(
+                text_document=t.TextDocumentIdentifier(uri=uri),
+                position=t.Position(line=line, character=2),
+            )
+        )
+
+    on_goal = await hover_at(0)
+    assert on_goal.contents.value.startswith("**Goal**") and "missing" not in on_goal.contents.value
+    at_end = await hover_at(6)
+    assert at_end.contents.value.startswith("**Acceptance tests** — required section, missing")
+    assert at_end.range.start.line == 6
+    # a missing middle section sits on the next heading: hover there explains both
+    uri = (nvim_client.root / "specs/middle/spec.md").as_uri()
+    _open(nvim_client, uri, "# Goal\n\nx\n\n# Acceptance tests\n\n- `true`\n")
+    on_tests = (await hover_at(4)).contents.value
+    assert on_tests.startswith("**Acceptance tests** — Required section.")
+    assert "**Constraints / nuances** — required section, missing" in on_tests
+
+
 async def test_positions_follow_negotiated_encoding(nvim_client, vscode_client):
-    text = "# 🚀 Goal 日本\n\nx\n"
+    text = "# Goal\n\nx 🚀 Goal 日本\n"
     for client, expected_end in (
-        (nvim_client, len("# 🚀 Goal 日本".encode())),
-        (vscode_client, len("# 🚀 Goal 日本") + 1),
+        (nvim_client, len("x 🚀 Goal 日本".encode())),
+        (vscode_client, len("x 🚀 Goal 日本") + 1),
     ):
         uri = (client.root / "specs/login/spec.md").as_uri()
         _open(client, uri, text)
@@ -187,9 +216,9 @@ async def test_positions_follow_negotiated_encoding(nvim_client, vscode_client):
         else:
             await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
             items = client.diagnostics[uri]
-        first_line = [d for d in items if d.code == "HLS001" and d.range.start.line == 0]
-        assert first_line, items
-        assert first_line[0].range.end.character == expected_end
+        last_line = [d for d in items if d.code == "HLS001" and d.range.start.line == 2]
+        assert last_line, items
+        assert last_line[0].range.end.character == expected_end
 
 
 async def test_broken_workspace_schema_warns_and_keeps_linting(nvim_client):

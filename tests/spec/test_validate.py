@@ -68,6 +68,31 @@ def test_headings_in_fences_are_not_headings_and_setext_counts():
     assert codes(fenced).count("HLS001") == 3
 
 
+def test_a_missing_last_section_is_reported_at_the_end_where_its_fix_goes():
+    text = "# Goal\n\nx\n\n# Constraints / nuances\n\n  - keep it  \n\n\n"
+    [problem] = validate(text)
+    assert problem.code == "HLS001" and problem.section == "acceptance"
+    assert (problem.range.start.line, problem.range.start.character) == (6, 2)
+    assert (problem.range.end.line, problem.range.end.character) == (6, len("  - keep it"))
+    fixed = apply_preferred(text, "HLS001")
+    assert fixed.index("# Acceptance tests") > fixed.index("- keep it")
+    assert codes(fixed) == []
+
+
+def test_a_missing_middle_section_is_reported_before_the_next_section():
+    text = "# Goal\n\nx\n\n# Acceptance tests\n\n- `true`\n"
+    [problem] = validate(text)
+    assert problem.section == "constraints" and problem.range.start.line == 4
+    fixed = apply_preferred(text, "HLS001")
+    assert fixed.index("# Goal") < fixed.index("# Constraints") < fixed.index("# Acceptance")
+
+
+def test_a_spec_with_no_known_section_reports_every_one_at_its_end():
+    problems = validate("Notes\n\n# Ideas\n\nsome text\n")
+    missing = [p for p in problems if p.code == "HLS001"]
+    assert [p.range.start.line for p in missing] == [4, 4, 4]
+
+
 def test_fix_for_missing_heading_closes_an_open_fence():
     text = "# Goal\n\nx\n\n```\ncode without end\n"
     fixed = fix_all(text)
