@@ -83,6 +83,13 @@ def safe_next(raw: str | None) -> str:
     return raw
 
 
+def here(path: str) -> str:
+    """A Location for a server-root path (a `safe_next` result, or `/login`), relative to the
+    request: `/login` and `/logout` live at the root, so `./x` lands on `<prefix>/x` behind a
+    path-prefix proxy (code-server's `/proxy/<port>/`) and on `/x` without one."""
+    return "." + path
+
+
 def is_https(request: Request) -> bool:
     proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
     return request.url.scheme == "https" or proto == "https"
@@ -97,18 +104,18 @@ async def login(request: Request) -> Response:
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     target = safe_next(form.get("next"))
     if token is None:
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(here(target), status_code=303)
     nonce = form.get("nonce", "").strip()
     if nonce:
         if not logins.take_nonce(nonce):
             await asyncio.sleep(FAILED_LOGIN_DELAY)
-            return RedirectResponse("/login?expired=1", status_code=303)
+            return RedirectResponse(here("/login?expired=1"), status_code=303)
     elif not token_matches(form.get("token", "").strip(), token):
         await asyncio.sleep(FAILED_LOGIN_DELAY)
-        return RedirectResponse("/login?failed=1", status_code=303)
+        return RedirectResponse(here("/login?failed=1"), status_code=303)
     old = parse_cookies(request.headers.get("cookie")).get(COOKIE_NAME)
     logins.revoke(old)  # rotate: a session id never survives a login
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(here(target), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
         logins.new_session(),
@@ -125,6 +132,6 @@ async def logout(request: Request) -> Response:
     """POST /logout: delete the session server-side (a copied cookie dies too), then the cookie."""
     logins: Logins = request.app.state.settings.logins
     logins.revoke(parse_cookies(request.headers.get("cookie")).get(COOKIE_NAME))
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse(here("/login"), status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness_ls.http.auth import is_authenticated
+from harness_ls.http.auth import here, is_authenticated
 from harness_ls.http.errors import Forbidden, MisdirectedRequest, Unauthorized, error_response
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -146,7 +146,7 @@ class SecurityGuard:
         if is_public(path) or is_authenticated(headers, self.settings.token, self.settings.logins):
             return None
         if path == "/" and method in SAFE_METHODS:
-            return RedirectResponse("/login", status_code=303)
+            return RedirectResponse(here("/login"), status_code=303)
         return error_response(
             Unauthorized(
                 "missing or wrong token",

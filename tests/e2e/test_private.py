@@ -227,13 +227,13 @@ def test_restart_keeps_the_token_and_a_login_link_works_once(shared_root, procs)
     with httpx.Client(base_url=d1.url, headers={"authorization": ""}) as c:
         assert c.get("/v1/runs").status_code == 401
         ok = c.post("/login", data={"nonce": nonce, "next": "/#/approvals"})
-        assert ok.status_code == 303 and ok.headers["location"] == "/#/approvals"
+        assert ok.status_code == 303 and ok.headers["location"] == "./#/approvals"
         cookie = c.cookies.get("harness_session")
         assert cookie and token not in cookie
         assert c.get("/v1/runs").status_code == 200
         c.cookies.clear()
         again = c.post("/login", data={"nonce": nonce})
-        assert again.status_code == 303 and again.headers["location"] == "/login?expired=1"
+        assert again.status_code == 303 and again.headers["location"] == "./login?expired=1"
         assert "set-cookie" not in again.headers
     d1.stop()
 

@@ -80,7 +80,7 @@ def test_every_route_without_a_token_is_401(daemon):
         if (method, path) in PUBLIC:
             assert r.status_code != 401, (method, path)
         elif (method, path) == ("GET", "/"):
-            assert r.status_code == 303 and r.headers["location"] == "/login"
+            assert r.status_code == 303 and r.headers["location"] == "./login"
         else:
             assert r.status_code == 401, (method, path, r.status_code, r.text)
             assert r.json()["error"]["code"], r.text

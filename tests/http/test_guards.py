@@ -66,7 +66,7 @@ async def test_every_route_requires_the_token(serve, monkeypatch):
                 if (method, path) in PUBLIC:
                     ok = r.status_code not in (401, 403)
                 elif path == "/":
-                    ok = r.status_code == 303 and r.headers["location"] == "/login"
+                    ok = r.status_code == 303 and r.headers["location"] == "./login"
                 else:
                     ok = (
                         r.status_code == 401
@@ -98,10 +98,10 @@ async def test_login_sets_httponly_strict_cookie_that_authenticates(serve):
     sc = await serve(token=TOKEN)
     async with httpx.AsyncClient(base_url=sc.url) as c:
         bad = await c.post("/login", data={"token": "nope"})
-        assert bad.status_code == 303 and bad.headers["location"] == "/login?failed=1"
+        assert bad.status_code == 303 and bad.headers["location"] == "./login?failed=1"
         assert "set-cookie" not in bad.headers
         ok = await c.post("/login", data={"token": TOKEN, "next": "//evil.example/"})
-        assert ok.status_code == 303 and ok.headers["location"] == "/"
+        assert ok.status_code == 303 and ok.headers["location"] == "./"
         cookie = ok.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie
         assert TOKEN.lower() not in cookie  # the cookie holds a random session id, not the token

@@ -52,15 +52,15 @@ async def test_login_link_is_single_use_and_expires(serve, harness):
         assert link["url"].startswith("/login#nonce=") and link["expires_in"] == 0
         nonce = link["url"].split("#nonce=", 1)[1]
         ok = await c.post("/login", data={"nonce": nonce})
-        assert ok.status_code == 303 and ok.headers["location"] == "/"
+        assert ok.status_code == 303 and ok.headers["location"] == "./"
         assert (await c.get("/v1/runs")).status_code == 200
         c.cookies.clear()
         reused = await c.post("/login", data={"nonce": nonce})
-        assert reused.headers["location"] == "/login?expired=1" and not c.cookies
+        assert reused.headers["location"] == "./login?expired=1" and not c.cookies
         late = (await c.post("/v1/login-link", headers=auth)).json()["url"].split("=", 1)[1]
         await asyncio.sleep(0.5)
         expired = await c.post("/login", data={"nonce": late})
-        assert expired.headers["location"] == "/login?expired=1" and not c.cookies
+        assert expired.headers["location"] == "./login?expired=1" and not c.cookies
         assert (
             (await c.post("/login", data={"nonce": "made-up"}))
             .headers["location"]
@@ -84,7 +84,7 @@ async def test_login_rotates_and_logout_revokes_a_copied_cookie(serve, harness):
         thief.cookies.set(COOKIE_NAME, second)
         assert (await thief.get("/v1/runs")).status_code == 200  # a copy works... until logout
         out = await owner.post("/logout")
-        assert out.status_code == 303 and out.headers["location"] == "/login"
+        assert out.status_code == 303 and out.headers["location"] == "./login"
         assert (await thief.get("/v1/runs")).status_code == 401
         stored = (harness.data_dir / "auth" / "sessions.json").read_text()
         assert first not in stored and second not in stored  # only hashes are kept

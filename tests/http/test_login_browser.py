@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
@@ -16,7 +17,11 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 import pytest
 import pytest_asyncio
+import uvicorn
 from playwright import async_api as playwright
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
 from harness_ls.http.auth import safe_next
 from tests.conftest import require_tool
@@ -153,9 +158,9 @@ async def test_login_next_fuzzed_in_the_browser_never_leaves_the_origin(browser,
                 r = await anon.post("/login", data={"token": daemon.token, "next": raw})
                 anon.cookies.clear()
                 where = r.headers["location"]
-                assert r.status_code == 303 and where.startswith("/")
-                assert not where.startswith("//") and "\\" not in where
-                assert urljoin(origin + "/", where).startswith(origin + "/")
+                assert r.status_code == 303 and where.startswith("./")  # relative: proxy-safe
+                assert not where.startswith(".//") and "\\" not in where
+                assert urljoin(origin + "/login", where).startswith(origin + "/")
     finally:
         await ctx.close()
 
@@ -193,3 +198,109 @@ async def test_with_auth_there_is_no_banner(browser, daemon):
         assert await page.locator("#noauth").is_hidden()
     finally:
         await ctx.close()
+
+
+class PrefixProxy:
+    """A real prefix-stripping reverse proxy on 127.0.0.1 (what code-server's /proxy/<port>/
+    does): `/proxy/1234/x` is forwarded to agentd's `/x`, Host, redirects and cookies untouched;
+    any request outside the prefix is recorded (a bug in the page) and gets a 404."""
+
+    PREFIX = "/proxy/1234"
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.outside: list[str] = []
+        self.client: httpx.AsyncClient | None = None  # made on the proxy's own event loop
+        self.server: uvicorn.Server | None = None
+        self.url = ""
+
+    async def app(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        path = scope["path"]
+        if not path.startswith(self.PREFIX + "/"):
+            self.outside.append(path)
+            await Response("outside the prefix", status_code=404)(scope, receive, send)
+            return
+        if self.client is None:
+            self.client = httpx.AsyncClient(base_url=self.upstream, timeout=None)
+        headers = request.headers.raw  # Host kept, as code-server's proxy does
+        upstream = self.client.build_request(
+            request.method,
+            path.removeprefix(self.PREFIX)
+            + ("?" + scope["query_string"].decode() if scope["query_string"] else ""),
+            headers=headers,
+            content=await request.body(),
+        )
+        resp = await self.client.send(upstream, stream=True)
+        hop = {"connection", "keep-alive", "transfer-encoding"}
+        out = StreamingResponse(
+            resp.aiter_raw(),
+            status_code=resp.status_code,
+            headers={
+                k: v
+                for k, v in resp.headers.items()
+                if k.lower() not in hop and k.lower() != "set-cookie"
+            },
+            background=BackgroundTask(resp.aclose),
+        )
+        for cookie in resp.headers.get_list("set-cookie"):
+            out.raw_headers.append((b"set-cookie", cookie.encode("latin-1")))
+        await out(scope, receive, send)
+
+    def start(self) -> PrefixProxy:
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="critical", interface="asgi3",
+                                lifespan="off", timeout_graceful_shutdown=1)  # fmt: skip
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "proxy did not start"
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}{self.PREFIX}"
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.thread.join(10)
+
+
+async def test_login_link_under_a_path_prefix_lands_on_the_run(browser, daemon):
+    """Behind a prefix-stripping proxy (code-server's /proxy/<port>/), the dashboard link's
+    `next=/#/runs/<id>` lands on `<prefix>/#/runs/<id>`, not on the proxy's root; the login
+    page, its redirects and the dashboard never leave the prefix."""
+    proxy = PrefixProxy(daemon.url).start()
+    prefix = proxy.url
+    ctx = await browser.new_context()
+    try:
+        page = await ctx.new_page()
+        await page.goto(prefix + "/")  # not logged in: the guard sends us to the login page
+        await page.wait_for_url(prefix + "/login", timeout=10_000)
+        assert await page.locator("#login").is_visible()  # its css and script loaded too
+        target = quote("/#/runs/run_01ABCDEFGHJKMNPQRSTVWXYZ00", safe="")
+        nonce = daemon.link.split("#nonce=", 1)[1]
+        await page.goto(f"{prefix}/login?next={target}#nonce={nonce}")
+        await page.wait_for_url(f"{prefix}/#/runs/run_01ABCDEFGHJKMNPQRSTVWXYZ00", timeout=10_000)
+        await page.locator("#logout").wait_for(timeout=10_000)  # the dashboard, logged in
+        # already logged in: the login page's own redirect resolves `next` under the prefix too
+        await page.goto(f"{prefix}/login?next={quote('/#/approvals', safe='')}")
+        await page.wait_for_url(f"{prefix}/#/approvals", timeout=10_000)
+        # one rule for `next` (safeNext), then the prefix: tricky values never leave the origin
+        # (dot segments like /%2e%2e/ may climb above the prefix, as they climb to / without it)
+        await page.goto(prefix + "/login?failed=1")  # stays: the page's functions are loaded
+        origin = prefix.removesuffix(PrefixProxy.PREFIX)
+        for raw in TRICKY + fuzz_cases(20):
+            where = await page.evaluate(
+                "(raw) => new URL(window.harnessOnBase(raw), location.href).href", raw
+            )
+            assert where.startswith(origin + "/"), (raw, where)
+            if "." not in raw and "%" not in raw:
+                assert where.startswith(prefix + "/"), (raw, where)
+        assert proxy.outside == [], proxy.outside
+    finally:
+        await ctx.close()
+        proxy.stop()

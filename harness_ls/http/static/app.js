@@ -69,7 +69,8 @@ async function api(path, opts = {}) {
 }
 
 function toLogin() {
-  location.href = "login?next=" + encodeURIComponent(location.pathname + location.hash);
+  // the dashboard is agentd's "/" wherever a proxy mounts it: `next` is a path on agentd
+  location.href = "login?next=" + encodeURIComponent("/" + location.hash);
 }
 
 // The connection indicator says what is true: connected / reconnecting / offline (or idle when

@@ -19,6 +19,12 @@
     return url.origin === location.origin ? raw : "/";
   }
   window.harnessSafeNext = safeNext; // for tests: the browser's own URL parser decides
+  // `next` is a path on agentd ("/#/runs/<id>"); behind a path-prefix proxy (code-server's
+  // /proxy/<port>/) agentd's "/" is this page's directory, so resolve it there. The server's
+  // redirect after the POST does the same ("./" + next, relative to <base>login).
+  const base = location.pathname.replace(/[^/]*$/, "");
+  function onBase(path) { return base + safeNext(path).slice(1); }
+  window.harnessOnBase = onBase;
 
   const params = new URLSearchParams(location.search);
   if (params.get("failed")) document.getElementById("failed").hidden = false;
@@ -39,8 +45,8 @@
   else {
     // Arriving from a link on another site, the browser withholds our SameSite=Strict cookie on
     // that first navigation; a fetch from this page does send it. Already logged in → go on.
-    fetch("/v1/health", { credentials: "same-origin" }).then((r) => {
-      if (r.ok && !params.get("failed")) location.replace(safeNext(next.value));
+    fetch("v1/health", { credentials: "same-origin" }).then((r) => {
+      if (r.ok && !params.get("failed")) location.replace(onBase(next.value));
     }).catch(() => {});
   }
   const theme = localStorage.getItem("harness-theme");
