@@ -3,6 +3,8 @@ chromium. The packaged .vsix is installed, a broken spec opened, its diagnostic 
 Problems panel, the quick fix applied through the code action menu, and the fixed file checked
 on disk.
 
+Screenshots of the approval states are kept under each test's tmp dir.
+
 Opt-in (about a minute, ~500 MB RAM): `HARNESS_E2E_VSCODE=1`; `vscode-client/scripts/ci.sh` runs
 it after `scripts/e2e-setup.sh`. `HARNESS_E2E_SCREENSHOTS=docs/editors` also writes the screenshots
 used by docs/editors/vscode.md.
@@ -400,3 +402,111 @@ def test_run_from_palette_and_approve_from_the_notification(tmp_path: Path) -> N
             # Restart Server starts a second server process.
             palette(page, "Harness: Restart Server")
             wait_log(vscode, "is running", count=2)
+
+
+FAREWELL_SPEC = """# Goal
+
+Add farewell.txt saying bye; greet.txt stays as it is.
+
+# Constraints / nuances
+
+- Never change greet.txt.
+
+# Acceptance tests
+
+- `grep -qx bye farewell.txt`
+- `grep -qx hi greet.txt`
+"""
+FAREWELL_SCRIPT = {
+    "responses": [
+        {"text": '{"steps": [{"title": "Add farewell.txt", "spec_line": 2}]}'},
+        {
+            "tool_calls": [
+                {"name": "write_file", "arguments": {"path": "farewell.txt", "content": "bye\n"}}
+            ]
+        },
+        {
+            "tool_calls": [
+                {"name": "write_file", "arguments": {"path": "greet.txt", "content": "HACKED\n"}}
+            ]
+        },
+        {"text": "Added farewell.txt; greet.txt was denied."},
+        {"text": "Nothing to document."},
+    ]
+}
+
+
+def test_approve_a_new_file_and_deny_a_write_from_the_editor(tmp_path: Path) -> None:
+    """A run asks twice: to create farewell.txt (a file that does not exist yet) → Approve; to
+    overwrite greet.txt → Deny, both from the editor's notification. Screenshots of each state
+    are kept under the test's tmp dir (and in HARNESS_E2E_SCREENSHOTS when set)."""
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(FAREWELL_SCRIPT))
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    settings = {
+        "harness.model": f"scripted:{script}",
+        "harness.sidecar.enabled": True,
+        "harness.sidecar.port": 0,
+    }
+
+    def shot(page: Page, name: str) -> None:
+        page.wait_for_timeout(600)  # let the toast's slide-in animation finish
+        page.screenshot(path=str(shots / f"{name}.png"))
+        if os.environ.get("HARNESS_E2E_SCREENSHOTS"):
+            shutil.copy(shots / f"{name}.png", Path(os.environ["HARNESS_E2E_SCREENSHOTS"]))
+
+    with code_server(tmp_path, settings) as vscode:
+        ws: Path = vscode["ws"]
+        (ws / "specs" / "login" / "spec.md").unlink()
+        (ws / "specs" / "login").rmdir()
+        (ws / "specs" / "farewell").mkdir()
+        (ws / "specs" / "farewell" / "spec.md").write_text(FAREWELL_SPEC)
+        (ws / "greet.txt").write_text("hi\n")
+        _git(ws, "init", "-q", "-b", "main")
+        _git(ws, "config", "user.email", "e2e@example.com")
+        _git(ws, "config", "user.name", "E2E")
+        _git(ws, "add", "-A")
+        _git(ws, "commit", "-q", "-m", "init")
+        with browser_page(vscode["url"]) as page:
+            wait_log(vscode, "is running")
+            palette(page, "Harness: Run Spec")
+            page.locator(".quick-input-list .monaco-list-row").get_by_text(
+                "specs/farewell/spec.md"
+            ).first.wait_for(timeout=15_000)
+            page.keyboard.press("Enter")
+            toasts = page.locator(".notifications-toasts")
+
+            def answer(about: str, button: str) -> None:
+                toast = (
+                    toasts.locator(".notification-toast")
+                    .filter(has_text="approval needed")
+                    .filter(has_text=about)
+                )
+                try:
+                    toast.first.wait_for(timeout=45_000)
+                except Exception as exc:
+                    raise AssertionError(
+                        f"no approval notification about {about}.\n--- Harness log:\n"
+                        + _harness_log(vscode["user_data"])[-4000:]
+                    ) from exc
+                shot(page, f"vscode-approval-{about.replace('.', '-')}")
+                toast.first.locator(".monaco-button").get_by_text(button, exact=True).first.click()
+
+            answer("farewell.txt", "Approve")  # the file does not exist yet
+            assert not (ws / "farewell.txt").exists()
+            deadline = time.monotonic() + 45
+            while time.monotonic() < deadline and not (ws / "farewell.txt").exists():
+                time.sleep(0.2)
+            assert (ws / "farewell.txt").read_text() == "bye\n"
+
+            answer("greet.txt", "Deny")
+            toasts.get_by_text("completed", exact=False).first.wait_for(timeout=45_000)
+            shot(page, "vscode-run-completed")
+            assert (ws / "greet.txt").read_text() == "hi\n"  # denied: never written
+            assert (ws / "farewell.txt").read_text() == "bye\n"
+    assert sorted(p.name for p in shots.iterdir()) == [
+        "vscode-approval-farewell-txt.png",
+        "vscode-approval-greet-txt.png",
+        "vscode-run-completed.png",
+    ]
