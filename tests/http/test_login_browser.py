@@ -286,6 +286,17 @@ async def test_login_link_under_a_path_prefix_lands_on_the_run(browser, daemon):
         await page.goto(f"{prefix}/login?next={target}#nonce={nonce}")
         await page.wait_for_url(f"{prefix}/#/runs/run_01ABCDEFGHJKMNPQRSTVWXYZ00", timeout=10_000)
         await page.locator("#logout").wait_for(timeout=10_000)  # the dashboard, logged in
+        # the editor's link as code-server's asExternalUri leaves it: query dropped, the run
+        # in the fragment (a fresh nonce from the owner's API)
+        auth = {"authorization": f"Bearer {daemon.token}"}
+        async with httpx.AsyncClient(base_url=daemon.url, headers=auth) as owner:
+            link = (await owner.post("/v1/login-link")).json()["url"]
+        fresh = link.split("#nonce=", 1)[1]
+        await ctx.clear_cookies()
+        await page.goto(f"{prefix}/login#nonce={fresh}&run=run_01ABCDEFGHJKMNPQRSTVWXYZ11")
+        await page.wait_for_url(f"{prefix}/#/runs/run_01ABCDEFGHJKMNPQRSTVWXYZ11", timeout=10_000)
+        await page.goto(f"{prefix}/login#nonce=x&run=..%2F..%2Fevil")  # bad nonce, bad run id
+        await page.wait_for_url(f"{prefix}/login?expired=1", timeout=10_000)  # still under it
         # already logged in: the login page's own redirect resolves `next` under the prefix too
         await page.goto(f"{prefix}/login?next={quote('/#/approvals', safe='')}")
         await page.wait_for_url(f"{prefix}/#/approvals", timeout=10_000)

@@ -71,3 +71,21 @@ def test_a_lint_only_server_loads_no_agent_core_tools_or_web_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout.strip()) == (0, "[]"), out.stderr
+
+
+async def test_open_dashboard_before_the_first_connection_gives_a_working_login_link(client):
+    """The sidecar is still lazy (nothing connected yet): Open Dashboard loads it to make a
+    one-time login link, which names the run in the query and, for proxies that drop the
+    query (code-server's asExternalUri), in the fragment too."""
+    run_id = "run_01ABCDEFGHJKMNPQRSTVWXYZ00"
+    result = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.openDashboard", arguments=[run_id])
+    )
+    url = result["url"]
+    base, fragment = url.split("#", 1)
+    assert base.endswith(f"/login?next=%2F%23%2Fruns%2F{run_id}")
+    nonce, run = fragment.split("&")
+    assert nonce.startswith("nonce=") and run == f"run={run_id}"
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(base.split("?")[0], data={"nonce": nonce.removeprefix("nonce=")})
+    assert r.status_code == 303 and r.headers["location"] == "./" and r.cookies

@@ -510,3 +510,58 @@ def test_approve_a_new_file_and_deny_a_write_from_the_editor(tmp_path: Path) -> 
         "vscode-approval-greet-txt.png",
         "vscode-run-completed.png",
     ]
+
+
+def test_run_lens_then_open_dashboard_through_the_proxy_then_cancel(tmp_path: Path) -> None:
+    """In the spec: click "▶ Run spec"; while the write waits for approval, "Open dashboard"
+    opens a new tab through code-server's /proxy/<port>/ that logs in with the one-time link
+    and lands on the run's page (not the proxy root); then "■ Cancel run" cancels it."""
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    settings = {
+        "harness.model": f"scripted:{script}",
+        "harness.sidecar.enabled": True,
+        "harness.sidecar.port": 0,
+    }
+    with code_server(tmp_path, settings) as vscode:
+        ws: Path = vscode["ws"]
+        (ws / "specs" / "login" / "spec.md").write_text(GREET_SPEC)
+        (ws / "greet.txt").write_text("hi\n")
+        _git(ws, "init", "-q", "-b", "main")
+        _git(ws, "config", "user.email", "e2e@example.com")
+        _git(ws, "config", "user.name", "E2E")
+        _git(ws, "add", "-A")
+        _git(ws, "commit", "-q", "-m", "init")
+        with browser_page(vscode["url"]) as page:
+            wait_log(vscode, "is running")
+            open_spec(page)
+            lenses = page.locator(".codelens-decoration")
+            lenses.get_by_text("▶ Run spec", exact=True).first.click(timeout=15_000)
+            dash_lens = lenses.get_by_text("Open dashboard", exact=True).first
+            dash_lens.wait_for(timeout=45_000)
+            status = page.locator(".statusbar")
+            status.get_by_text("1 approval", exact=False).first.wait_for(timeout=45_000)
+            with page.context.expect_page(timeout=30_000) as popup:
+                dash_lens.click()
+            dash = popup.value
+            dash.wait_for_url("**/proxy/*/#/runs/run_*", timeout=30_000)
+            dash.wait_for_selector("#run-status", timeout=15_000)
+            dash.wait_for_timeout(600)
+            dash.screenshot(path=str(shots / "dashboard-through-proxy.png"))
+            assert "/login" not in dash.url and "nonce" not in dash.url, dash.url
+
+            lenses.get_by_text("■ Cancel run", exact=False).first.click(timeout=15_000)
+            # (a run the user cancelled ends without a toast: the lenses say it is over)
+            lenses.get_by_text("▶ Run spec", exact=True).first.wait_for(timeout=45_000)
+            page.locator(".statusbar").get_by_text("Harness", exact=True).first.wait_for(
+                timeout=15_000
+            )  # no approval pending any more
+            # the dashboard tab (through the proxy) saw it too
+            dash.wait_for_selector("#run-status[data-status='cancelled']", timeout=15_000)
+            dash.close()
+            assert lenses.get_by_text("Open dashboard", exact=True).count() == 0
+            page.wait_for_timeout(600)
+            page.screenshot(path=str(shots / "vscode-run-cancelled.png"))
+            assert (ws / "greet.txt").read_text() == "hi\n"  # never approved, never written

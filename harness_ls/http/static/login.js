@@ -35,6 +35,9 @@
   if (location.hash.startsWith("#/")) next.value = safeNext("/" + location.hash);
   const frag = new URLSearchParams(location.hash.slice(1));
   const nonce = frag.get("nonce");
+  // the editor's link names the run in the fragment too (a proxy may drop the query)
+  const run = frag.get("run");
+  if (run && /^run_[A-Za-z0-9]{1,64}$/.test(run)) next.value = safeNext("/#/runs/" + run);
   const token = frag.get("token");
   if (nonce || token) {
     history.replaceState(null, "", location.pathname + location.search);

@@ -361,7 +361,14 @@ def register(server: HarnessLanguageServer) -> None:
                     f"the dashboard sidecar is not running: {rt.sidecar_error or 'disabled in settings'}"
                 ),
             )
-        url = dashboard_link(rt.sidecar, args[0] if args and isinstance(args[0], str) else "")
+        sidecar = rt.sidecar
+        if hasattr(sidecar, "load"):  # lazy (lsp/sidecar.py): a login link needs the real app
+            try:
+                sidecar = await sidecar.load()
+            except Exception as exc:
+                msg = f"the dashboard sidecar failed to start: {exc}"
+                raise _error(ls, RuntimeError(msg)) from exc
+        url = dashboard_link(sidecar, args[0] if args and isinstance(args[0], str) else "")
         try:
             await ls.window_show_document_async(t.ShowDocumentParams(uri=url, external=True))
         except Exception as exc:
@@ -427,4 +434,7 @@ def dashboard_link(sidecar: Any, run_id: str = "") -> str:
     if logins is None or sidecar.app.state.settings.token is None:
         return sidecar.url + target
     nxt = f"?next={quote(target, safe='')}" if run_id else ""
-    return f"{sidecar.url}/login{nxt}#nonce={logins.new_nonce()}"
+    # the run also rides in the fragment: code-server's asExternalUri keeps the path and the
+    # fragment of a /proxy/<port>/ link but drops its query (tests/vscode e2e)
+    run = f"&run={quote(run_id, safe='')}" if run_id else ""
+    return f"{sidecar.url}/login{nxt}#nonce={logins.new_nonce()}{run}"
