@@ -161,7 +161,7 @@ async def model_plan(
 ) -> tuple[list[PlanStep], Any]:
     """Ask the model for the plan (its own `step.*` events); [] when its answer is unusable."""
     from harness_ls.agent import prompts
-    from harness_ls.agent.loop import Usage, retries_recorded
+    from harness_ls.agent.turn import Usage, retries_recorded
     from harness_ls.models import Message
 
     step_id = new_id("st")

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from harness_ls.agent import prompts
 from harness_ls.agent.ids import new_id
-from harness_ls.agent.loop import LoopContext, Usage, run_loop
+from harness_ls.agent.loop import LoopContext, run_loop
 from harness_ls.agent.plan import (
     PlanStep,
     derive_plan,
@@ -39,6 +39,7 @@ from harness_ls.agent.repo import (
     take_checkpoint,
 )
 from harness_ls.agent.summary import write_summary
+from harness_ls.agent.turn import Usage
 from harness_ls.agent.verify import VerifyResult, run_verify
 from harness_ls.errors import HarnessError, StorageError
 

@@ -81,8 +81,8 @@ def serve(log_level: str = "WARNING") -> int:
     try:
         server.start_io(StrictFrames(sys.stdin.buffer), lsp_out)  # type: ignore[arg-type]
     except FrameError as exc:
-        print(f"harness-ls: malformed LSP input from the client: {exc}; exiting so the editor "
-              "can restart the server", file=sys.stderr, flush=True)  # fmt: skip
+        why = f"harness-ls: malformed LSP input from the client: {exc}; exiting so the editor can restart the server"
+        print(why, file=sys.stderr, flush=True)
         return EXIT_PROTOCOL
     except MemoryError:
         print("harness-ls: the client sent a message too large to read; stopping", file=sys.stderr)
