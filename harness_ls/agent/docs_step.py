@@ -162,3 +162,35 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
         checkpoints=engine.options.checkpoints,
     )
     return out
+
+
+async def docs_phase(engine: Any) -> None:
+    """The run's docs phase: the model's docs step (or, offline, the summary) and `docs.updated`."""
+    from harness_ls.agent.ids import new_id
+    from harness_ls.agent.plan import PlanStep, goal_summary
+
+    engine.phase = "docs"
+    if engine.offline_reason or not engine.options.docs:
+        await engine.stream.append(
+            "docs.updated", {"by": "summary", "paths": ["artifacts/summary.md"]}
+        )
+        return
+    step = PlanStep(
+        id=new_id("st"),
+        title="Update documentation",
+        spec_line=goal_summary(engine.spec_text)[1],
+    )
+    docs = await run_docs_step(engine, step)
+    engine.warnings += docs.warnings
+    await engine.stream.append(
+        "docs.updated",
+        {
+            "by": "model",
+            "paths": docs.paths,
+            "diagrams": docs.diagrams,
+            "links_fixed": docs.links_fixed,
+            "warnings": docs.warnings,
+            "text": docs.text[:1000],
+        },
+        step_id=step.id,
+    )

@@ -38,7 +38,7 @@ from harness_ls.agent.repo import (
     repo_context,
     take_checkpoint,
 )
-from harness_ls.agent.summary import write_summary
+from harness_ls.agent.summary import failing, outcome_text, write_summary
 from harness_ls.agent.turn import Usage
 from harness_ls.agent.verify import VerifyResult, run_verify
 from harness_ls.errors import HarnessError, StorageError
@@ -231,24 +231,22 @@ class RunEngine:
         attempt = 1
         results = await self._verify(tests, attempt)
         while (
-            _failing(results)
-            and not self.offline_reason
-            and attempt <= self.options.verify_attempts
+            failing(results) and not self.offline_reason and attempt <= self.options.verify_attempts
         ):
-            failing = [r for r in results if not r.ok]
+            bad = [r for r in results if not r.ok]
             fix = PlanStep(
                 id=new_id("st"),
                 title=f"Fix failing acceptance tests (attempt {attempt})",
-                spec_line=failing[0].line,
+                spec_line=bad[0].line,
             )
-            failures = [r.model_dump() for r in failing]
+            failures = [r.model_dump() for r in bad]
             await self._execute_step(
                 fix, prompts.fix_prompt(failures, attempt, self.options.verify_attempts), kind="fix"
             )
             attempt += 1
             results = await self._verify(tests, attempt)
         await self._docs()
-        if _failing(results):
+        if failing(results):
             bad = [r for r in results if not r.ok]
             first = bad[0]
             why = first.refused or f"exit {first.exit_code}"
@@ -256,7 +254,7 @@ class RunEngine:
             raise RunFailed(
                 f"acceptance tests failed: {len(bad)} of {len(results)} (`{first.command}`: {why}){extra}"
             )
-        outcome = _outcome(results, self.offline_reason, self.warnings)
+        outcome = outcome_text(results, self.offline_reason, self.warnings)
         await self._write_summary(outcome)
         await self._finalize()
         data = {"outcome": outcome, **self._totals()}
@@ -472,33 +470,9 @@ class RunEngine:
         )
 
     async def _docs(self) -> None:
-        from harness_ls.agent.docs_step import run_docs_step
+        from harness_ls.agent.docs_step import docs_phase
 
-        self.phase = "docs"
-        if self.offline_reason or not self.options.docs:
-            await self.stream.append(
-                "docs.updated", {"by": "summary", "paths": ["artifacts/summary.md"]}
-            )
-            return
-        step = PlanStep(
-            id=new_id("st"),
-            title="Update documentation",
-            spec_line=goal_summary(self.spec_text)[1],
-        )
-        docs = await run_docs_step(self, step)
-        self.warnings += docs.warnings
-        await self.stream.append(
-            "docs.updated",
-            {
-                "by": "model",
-                "paths": docs.paths,
-                "diagrams": docs.diagrams,
-                "links_fixed": docs.links_fixed,
-                "warnings": docs.warnings,
-                "text": docs.text[:1000],
-            },
-            step_id=step.id,
-        )
+        await docs_phase(self)
 
     async def _write_summary(self, outcome: str) -> None:
         await write_summary(self, outcome)
@@ -509,25 +483,6 @@ class RunEngine:
             "tool_calls": self.tool_calls,
             "duration_ms": _ms(self.started),
         }
-
-
-def _failing(results: list[VerifyResult]) -> bool:
-    return any(not r.ok for r in results)
-
-
-def _outcome(
-    results: list[VerifyResult], offline_reason: str | None, warnings: list[str] | None = None
-) -> str:
-    verified = (
-        f"{len(results)} acceptance test(s) passed"
-        if results
-        else "unverified: no runnable acceptance tests"
-    )
-    if offline_reason:
-        return f"{verified}; execute skipped (no model configured)"
-    if warnings:
-        return f"{verified}; completed with warnings: {'; '.join(warnings)}"
-    return verified
 
 
 def _dump(steps: list[PlanStep]) -> list[dict[str, Any]]:

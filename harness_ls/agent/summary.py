@@ -133,3 +133,24 @@ async def write_summary(run: Any, outcome: str) -> None:
             "mime": "text/markdown",
         },
     )
+
+
+def failing(results: list[Any]) -> bool:
+    """Some acceptance test did not pass."""
+    return any(not r.ok for r in results)
+
+
+def outcome_text(
+    results: list[Any], offline_reason: str | None, warnings: list[str] | None = None
+) -> str:
+    """The run's outcome line: what was verified, offline, or completed with warnings."""
+    verified = (
+        f"{len(results)} acceptance test(s) passed"
+        if results
+        else "unverified: no runnable acceptance tests"
+    )
+    if offline_reason:
+        return f"{verified}; execute skipped (no model configured)"
+    if warnings:
+        return f"{verified}; completed with warnings: {'; '.join(warnings)}"
+    return verified
