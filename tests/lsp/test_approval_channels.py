@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sys
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from harness_ls.testing.greet import DOCS, DONE, PLAN, SPEC, WRITE
-from tests.lsp.test_runs import command_of, make_repo, wait_for
+from harness_ls.testing.greet import DOCS, DONE, PLAN, WRITE
+from tests.lsp.test_runs import command_of, open_greet, wait_for
 
 STEP_LINE = 2  # PLAN's step points at spec line 2 ("Make greet.txt say hello ...")
 CREATE = {
@@ -58,27 +57,8 @@ async def lsp(lsp_client: LanguageClient):
 
 
 async def start(client, tmp: Path, caps, responses, settings=None) -> None:
-    ws = make_repo(tmp)
-    script = tmp / "script.json"
-    script.write_text(json.dumps({"responses": responses}))
-    opts = {"model": f"scripted:{script}", "sidecar": {"enabled": False}, **(settings or {})}
-    await client.initialize_session(
-        t.InitializeParams(
-            capabilities=caps,
-            root_uri=ws.as_uri(),
-            workspace_folders=[t.WorkspaceFolder(uri=ws.as_uri(), name="repo")],
-            initialization_options={"harness": opts},
-        )
-    )
-    client.ws = ws
-    client.spec_uri = (ws / "specs" / "greet" / "spec.md").as_uri()
-    client.text_document_did_open(
-        t.DidOpenTextDocumentParams(
-            text_document=t.TextDocumentItem(
-                uri=client.spec_uri, language_id="markdown", version=1, text=SPEC
-            )
-        )
-    )
+    opts = {"sidecar": {"enabled": False}, **(settings or {})}
+    await open_greet(client, tmp, caps, responses, **opts)
 
 
 async def run(client) -> str:

@@ -7,7 +7,6 @@ looked them up under a string key nothing set (issue 20). pytest-lsp, scripted m
 
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest_lsp
@@ -15,7 +14,7 @@ from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from harness_ls.testing.greet import DOCS, DONE, PLAN, SPEC
-from tests.lsp.test_runs import approval_diags, make_repo, run_spec, wait_for
+from tests.lsp.test_runs import approval_diags, open_greet, run_spec, wait_for
 
 SHELL = {
     "tool_calls": [{"name": "shell", "arguments": {"command": "printf 'hello\\n' > greet.txt"}}]
@@ -30,26 +29,7 @@ def push_only_capabilities() -> t.ClientCapabilities:
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "harness_ls"]))
 async def client(lsp_client: LanguageClient, tmp_path):
-    ws = make_repo(tmp_path)
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps({"responses": [PLAN, SHELL, DONE, DOCS]}))
-    await lsp_client.initialize_session(
-        t.InitializeParams(
-            capabilities=push_only_capabilities(),
-            root_uri=ws.as_uri(),
-            workspace_folders=[t.WorkspaceFolder(uri=ws.as_uri(), name="repo")],
-            initialization_options={"harness": {"model": f"scripted:{script}"}},
-        )
-    )
-    lsp_client.ws = ws
-    lsp_client.spec_uri = (ws / "specs" / "greet" / "spec.md").as_uri()
-    lsp_client.text_document_did_open(
-        t.DidOpenTextDocumentParams(
-            text_document=t.TextDocumentItem(
-                uri=lsp_client.spec_uri, language_id="markdown", version=1, text=SPEC
-            )
-        )
-    )
+    await open_greet(lsp_client, tmp_path, push_only_capabilities(), [PLAN, SHELL, DONE, DOCS])
     yield lsp_client
     await lsp_client.shutdown_session()
 

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,29 +36,38 @@ def make_repo(tmp: Path) -> Path:
     return ws
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "harness_ls"]))
-async def client(lsp_client: LanguageClient, tmp_path):
-    ws = make_repo(tmp_path)
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps({"responses": [PLAN, WRITE, DONE, DOCS]}))
-    await lsp_client.initialize_session(
+async def open_greet(
+    client: LanguageClient, tmp: Path, caps: Any, responses: list[dict], **harness: Any
+) -> None:
+    """Initialize `client` on a fresh greet repo with a scripted model answering `responses`
+    (plus `harness` initialization options), and open its spec: `client.ws`, `client.spec_uri`."""
+    ws = make_repo(tmp)
+    script = tmp / "script.json"
+    script.write_text(json.dumps({"responses": responses}))
+    await client.initialize_session(
         t.InitializeParams(
-            capabilities=client_capabilities("neovim@v0.11"),
+            capabilities=caps,
             root_uri=ws.as_uri(),
             workspace_folders=[t.WorkspaceFolder(uri=ws.as_uri(), name="repo")],
-            initialization_options={
-                "harness": {"model": f"scripted:{script}", "sidecar": {"enabled": True, "port": 0}}
-            },
+            initialization_options={"harness": {"model": f"scripted:{script}", **harness}},
         )
     )
-    lsp_client.ws = ws
-    lsp_client.spec_uri = (ws / "specs" / "greet" / "spec.md").as_uri()
-    lsp_client.text_document_did_open(
+    client.ws = ws
+    client.spec_uri = (ws / "specs" / "greet" / "spec.md").as_uri()
+    client.text_document_did_open(
         t.DidOpenTextDocumentParams(
             text_document=t.TextDocumentItem(
-                uri=lsp_client.spec_uri, language_id="markdown", version=1, text=SPEC
+                uri=client.spec_uri, language_id="markdown", version=1, text=SPEC
             )
         )
+    )
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "harness_ls"]))
+async def client(lsp_client: LanguageClient, tmp_path):
+    caps = client_capabilities("neovim@v0.11")
+    await open_greet(
+        lsp_client, tmp_path, caps, [PLAN, WRITE, DONE, DOCS], sidecar={"enabled": True, "port": 0}
     )
     yield lsp_client
     await lsp_client.shutdown_session()
