@@ -45,3 +45,16 @@ def fix_prompt(failures: list[dict[str, Any]], attempt: int, attempts: int) -> s
             f"$ {f['command']}  (exit {f.get('exit_code')})\n{f.get('output', '')[-2000:]}"
         )
     return "\n\n".join(parts)
+
+
+# Chat sessions (agent/sessions.py)
+CHAT_SYSTEM = """You are a coding assistant working in the user's repository (the workspace: {workspace}).
+Use the tools to look at the code before answering; writes and shell commands may need the user's
+approval. Be concise and concrete."""
+SPEC_SYSTEM = """You maintain the spec file {spec_path} for a coding agent, together with the user.
+Every change to the spec goes through the write_spec tool with the COMPLETE new spec; it is
+validated and you get the problems back if it is not valid. Keep the sections `# Goal`,
+`# Constraints / nuances` and `# Acceptance tests` (list items with runnable commands in inline code).
+After writing, answer in one or two sentences. Current spec:
+
+{spec_text}"""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness_ls.agent import attachments as att
+from harness_ls.agent import prompts
 from harness_ls.agent.history import TRIM_AT, estimate_tokens, rebuild, trim
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import LoopContext, run_loop
@@ -26,18 +27,6 @@ from harness_ls.errors import Conflict, HarnessError, InvalidInput, Refused
 
 if TYPE_CHECKING:
     from harness_ls.agent.host import AgentHost as Harness
-
-SPEC_MODE_TOOLS = ("read_file", "list_dir", "search", "git_diff")
-CHAT_SYSTEM = """You are a coding assistant working in the user's repository (the workspace: {workspace}).
-Use the tools to look at the code before answering; writes and shell commands may need the user's
-approval. Be concise and concrete."""
-SPEC_SYSTEM = """You maintain the spec file {spec_path} for a coding agent, together with the user.
-Every change to the spec goes through the write_spec tool with the COMPLETE new spec; it is
-validated and you get the problems back if it is not valid. Keep the sections `# Goal`,
-`# Constraints / nuances` and `# Acceptance tests` (list items with runnable commands in inline code).
-After writing, answer in one or two sentences. Current spec:
-
-{spec_text}"""
 
 
 @dataclass
@@ -52,23 +41,6 @@ class _Live:
     policy: Any = None  # kept across turns so "approve similar" lasts for the session
     sandbox: Any = None  # tools.sandbox.Settings, read with the policy
     turn_shutdown: bool = False
-
-
-class _SpecModePolicy:
-    """The workspace policy, except that the spec-writing tool is the point of the session."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def decide(self, tool: str, args: Any) -> Any:
-        if tool == "write_spec":
-            from harness_ls.tools import Decision
-
-            return Decision(action="allow", rule="spec mode: write_spec")
-        return self.inner.decide(tool, args)
-
-    def with_session_rule(self, tool: str, pattern: str, action: str) -> None:
-        self.inner.with_session_rule(tool, pattern, action)
 
 
 class SessionManager:
@@ -345,11 +317,11 @@ class SessionManager:
         policy = live.policy
         tools: dict[str, Any] = dict(TOOLS)
         if _mode(meta) == "spec":
-            from harness_ls.agent.specwrite import WriteSpecTool
+            from harness_ls.agent.specwrite import SPEC_MODE_TOOLS, SpecModePolicy, WriteSpecTool
 
             tools = {n: t for n, t in TOOLS.items() if n in SPEC_MODE_TOOLS}
             tools["write_spec"] = WriteSpecTool(self.harness, stream, ws, ws / meta.spec_path)
-            policy = _SpecModePolicy(policy)
+            policy = SpecModePolicy(policy)
         else:  # spec mode keeps its small tool set; chat gets the user's MCP servers too
             from harness_ls.agent.mcp_tools import add_mcp_tools
 
@@ -383,11 +355,11 @@ class SessionManager:
         if _mode(meta) == "spec":
             path = ws / meta.spec_path
             current = await asyncio.to_thread(_read_or_empty, path)
-            system = SPEC_SYSTEM.format(
+            system = prompts.SPEC_SYSTEM.format(
                 spec_path=meta.spec_path, spec_text=current or "(the file does not exist yet)"
             )
         else:
-            system = CHAT_SYSTEM.format(workspace=ws)
+            system = prompts.CHAT_SYSTEM.format(workspace=ws)
             if rules := await asyncio.to_thread(project_instructions, ws):
                 system += "\n\n" + rules
         directory = self.harness.store.attachments_dir(meta.id)

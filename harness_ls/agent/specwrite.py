@@ -132,3 +132,23 @@ class WriteSpecTool:
         )
         warn = f"\nRemaining warnings:\n{describe(problems)}" if problems else ""
         return ToolResult(ok=True, output=f"Spec written ({len(text)} characters).{warn}")
+
+
+SPEC_MODE_TOOLS = ("read_file", "list_dir", "search", "git_diff")  # plus write_spec
+
+
+class SpecModePolicy:
+    """The workspace policy, except that the spec-writing tool is the point of the session."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def decide(self, tool: str, args: Any) -> Any:
+        if tool == "write_spec":
+            from harness_ls.tools import Decision
+
+            return Decision(action="allow", rule="spec mode: write_spec")
+        return self.inner.decide(tool, args)
+
+    def with_session_rule(self, tool: str, pattern: str, action: str) -> None:
+        self.inner.with_session_rule(tool, pattern, action)
