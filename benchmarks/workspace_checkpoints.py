@@ -2,8 +2,8 @@
 
 .venv/bin/python benchmarks/workspace_checkpoints.py [--files 5000] [--calls 100] [--repeat 100]
 
-Each mutating tool call costs two snapshots (before and after) of the whole work tree into the
-shadow repository; "warm" means the run's private index already exists (every call but a run's
+Each mutating tool call costs a snapshot of the whole work tree before it; after it, a shell call
+walks the whole tree again while a write/edit call re-reads only the file it wrote; "warm" means the run's private index already exists (every call but a run's
 first). The revert figure is a 100-call run (one file written per call) reverted from its log.
 """
 
@@ -67,30 +67,36 @@ def main() -> None:
             f"first snapshot of a later run:    {(time.perf_counter() - t0) * 1000:7.1f} ms (index seeded)"
         )
 
-        singles, pairs, cpu_pairs = [], [], []
+        singles: list[float] = []
+        pairs: dict[str, list[float]] = {"shell": [], "write": []}
+        cpus: dict[str, list[float]] = {"shell": [], "write": []}
         for i in range(args.repeat):
+            # alternate a shell call (full after-walk) and a write/edit call (its one file)
+            kind = "write" if i % 2 else "shell"
+            rel = f"pkg{i % 50}/mod{i}.py"
             c0, t0 = cpu_ms(), time.perf_counter()
             before = call_before(data, ws, "bench")
             t1 = time.perf_counter()
-            (ws / f"pkg{i % 50}" / f"mod{i}.py").write_text(f"# call {i}\n")
+            (ws / rel).write_text(f"# call {i}\n")
             t2 = time.perf_counter()
-            call_after(data, ws, "bench", before)
+            call_after(data, ws, "bench", before, paths=[rel] if kind == "write" else None)
             t3, c1 = time.perf_counter(), cpu_ms()
-            singles += [(t1 - t0) * 1000, (t3 - t2) * 1000]
-            pairs.append((t1 - t0 + t3 - t2) * 1000)
-            cpu_pairs.append(c1 - c0)
+            singles.append((t1 - t0) * 1000)
+            if kind == "shell":
+                singles.append((t3 - t2) * 1000)
+            pairs[kind].append((t1 - t0 + t3 - t2) * 1000)
+            cpus[kind].append(c1 - c0)
         print(
-            f"one snapshot, warm, wall:          median {statistics.median(singles):6.1f} ms  "
+            f"one full snapshot, warm, wall:     median {statistics.median(singles):6.1f} ms  "
             f"p95 {pct(singles, 0.95):6.1f} ms  max {max(singles):6.1f} ms"
         )
-        print(
-            f"per tool call (before+after), wall: median {statistics.median(pairs):6.1f} ms  "
-            f"p95 {pct(pairs, 0.95):6.1f} ms  max {max(pairs):6.1f} ms"
-        )
-        print(
-            f"per tool call (before+after), CPU:  median {statistics.median(cpu_pairs):6.1f} ms  "
-            f"p95 {pct(cpu_pairs, 0.95):6.1f} ms  (git child processes)"
-        )
+        for kind, label in (("shell", "shell call"), ("write", "write/edit call")):
+            wall, cpu = pairs[kind], cpus[kind]
+            print(
+                f"per {label:15} (before+after), wall: median {statistics.median(wall):6.1f} ms  "
+                f"p95 {pct(wall, 0.95):6.1f} ms  max {max(wall):6.1f} ms; CPU median "
+                f"{statistics.median(cpu):5.1f} ms p95 {pct(cpu, 0.95):5.1f} ms (git children)"
+            )
 
         events: list[SimpleNamespace] = []
         rid = "run100"
@@ -105,7 +111,8 @@ def main() -> None:
             ev("checkpoint.before", {**b, "tool": "write_file"}, cid)
             target = ws / f"pkg{i % 50}" / f"mod{i + 1000}.py"
             target.write_text(f"# agent {i}\n")
-            ev("checkpoint.delta", {**call_after(data, ws, rid, b), "tool": "write_file"}, cid)
+            after = call_after(data, ws, rid, b, paths=[target.relative_to(ws).as_posix()])
+            ev("checkpoint.delta", {**after, "tool": "write_file"}, cid)
             if i % 10 == 0:
                 (ws / f"user{i}.txt").write_text("the user's\n")
         ev("checkpoint.created", {**step_checkpoint(data, ws, rid, FINAL), "step": None})

@@ -7,6 +7,8 @@ Both are best effort: a failure is a warning event, never a failed run. Both do 
 from __future__ import annotations
 
 import asyncio
+import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +134,24 @@ async def run_watched(ctx: Any, tool: Any, args: Any, ev: dict[str, Any]) -> Any
         return await tool.run(ctx.tool_ctx, args)
     finally:
         if before is not None:
-            await asyncio.shield(_snap_after(ctx, before, ev))
+            await asyncio.shield(_snap_after(ctx, before, ev, footprint(ctx.workspace, tool, args)))
+
+
+def footprint(workspace: Path, tool: Any, args: Any) -> list[str] | None:
+    """The one file a write/edit call can change, relative to the real workspace root, so its
+    after-snapshot re-reads just that file; None (a full snapshot) for anything else, e.g. a
+    shell command, an MCP tool, or a path the tool refuses."""
+    from harness_ls.tools.paths import resolve_path
+
+    raw = getattr(args, "path", None)
+    if tool.kind != "write" or not isinstance(raw, str):
+        return None
+    try:
+        real = resolve_path(Path(workspace), raw, for_write=True)
+    except Exception:  # noqa: BLE001 - refused paths changed nothing; the full walk decides
+        return None
+    root = os.path.realpath(workspace)
+    return [Path(os.path.relpath(real, root)).as_posix()]
 
 
 async def harness_write(
@@ -178,12 +197,18 @@ async def _snap_before(ctx: Any, name: str, ev: dict[str, Any]) -> dict[str, Any
     return data
 
 
-async def _snap_after(ctx: Any, before: dict[str, Any], ev: dict[str, Any]) -> None:
+async def _snap_after(
+    ctx: Any, before: dict[str, Any], ev: dict[str, Any], paths: list[str] | None = None
+) -> None:
     from harness_ls.workspace.checkpoints import call_after
 
     try:
         data = await asyncio.to_thread(
-            call_after, _data_dir(ctx.stream), ctx.workspace, ctx.owner_id, before
+            partial(call_after, paths=paths),
+            _data_dir(ctx.stream),
+            ctx.workspace,
+            ctx.owner_id,
+            before,
         )
     except Exception as exc:  # noqa: BLE001 - recorded as unfinished: resolved conservatively
         await _warn(ctx.stream, "checkpoint.failed", exc, ev.get("step_id"))

@@ -25,6 +25,7 @@ from harness_ls.workspace.shadow import (
     Snapshot,
     open_shadow,
     snapshot,
+    snapshot_paths,
 )
 
 REF_PREFIX = "refs/harness"
@@ -77,11 +78,18 @@ def call_after(
     run_id: str,
     before: dict[str, Any],
     *,
+    paths: list[str] | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> dict[str, Any]:
-    """The `checkpoint.delta` payload: the after-tree and each path the call changed."""
+    """The `checkpoint.delta` payload: the after-tree and each path the call changed.
+
+    `paths` is the call's whole footprint when the tool knows it (write/edit of one file):
+    then only those paths are re-read, else the whole work tree is."""
     shadow = open_shadow(data_dir, workspace)
-    snap = snapshot(shadow, check_run_id(run_id), max_file_bytes=max_file_bytes)
+    index = check_run_id(run_id)
+    snap = (
+        snapshot_paths(shadow, index, paths, max_file_bytes=max_file_bytes) if paths else None
+    ) or snapshot(shadow, index, max_file_bytes=max_file_bytes)
     files = shadow.changes(before["tree"], snap.tree)
     was_skipped = set(before.get("skipped") or [])
     return {

@@ -311,6 +311,47 @@ def snapshot(
     return Snapshot(tree=tree, skipped=skipped, submodules=submodules, warnings=warnings)
 
 
+def snapshot_paths(
+    shadow: Shadow,
+    index: str,
+    paths: list[str],
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> Snapshot | None:
+    """Update only `paths` (workspace-relative) in the private index and write its tree.
+
+    For a call whose footprint is known (a file write or edit) this is the after-snapshot at a
+    fraction of a full walk, and it claims nothing else: a file the user saved meanwhile is
+    picked up by the next full snapshot, as theirs. Ignore rules apply as in `snapshot`.
+    None when it cannot stand in for a full snapshot (no index yet, a path outside the tree).
+    """
+    if not paths or not shadow.index_path(index).exists():
+        return None
+    specs: list[str] = []
+    skipped: list[SkippedFile] = []
+    for rel in paths:
+        if not rel or os.path.isabs(rel) or ".." in Path(rel).parts:
+            return None
+        try:
+            st = os.lstat(shadow.root / rel)
+        except OSError:
+            st = None  # deleted: `add -A` records the removal
+        if st is not None and st.st_size > max_file_bytes and not os.path.islink(shadow.root / rel):
+            skipped.append(
+                SkippedFile(path=rel, size=st.st_size, reason=f"larger than {max_file_bytes} bytes")
+            )
+            continue
+        specs.append(rel)
+    if specs:
+        proc = shadow.run(
+            "add", "-A", "--ignore-errors", "--pathspec-from-file=-", "--pathspec-file-nul",
+            index=index, input="\0".join(specs).encode(), check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            return None
+    return Snapshot(tree=shadow.out("write-tree", index=index), skipped=skipped)
+
+
 def _seed_index(shadow: Shadow, path: Path, seed: str | None) -> None:
     """Start a new private index from `seed`, else from the newest index of this workspace:
     its cached stat data spares re-hashing every file on a run's first snapshot."""

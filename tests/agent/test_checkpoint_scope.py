@@ -192,3 +192,25 @@ async def test_checkpoints_off_also_means_no_snapshots_in_a_session(
     kinds = {e.type for e in events(harness, meta.id, "session")}
     assert "tool.result" in kinds and not {k for k in kinds if k.startswith("checkpoint.")}
     assert not (harness.data_dir / "checkpoints").exists()
+
+
+def test_footprint_is_the_written_file_only_for_file_tools(tmp_path):
+    """The after-snapshot of a write/edit re-reads the one real path it wrote; anything else
+    (shell, MCP, a path the tool refuses) gets a full walk of the work tree."""
+    from types import SimpleNamespace
+
+    from harness_ls.agent.repo import footprint
+
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "real.py").write_text("x\n")
+    (ws / "alias.py").symlink_to("src/real.py")
+    write = SimpleNamespace(kind="write")
+    assert footprint(ws, write, SimpleNamespace(path="./src/../src/new.py")) == ["src/new.py"]
+    assert footprint(ws, write, SimpleNamespace(path="alias.py")) == ["src/real.py"]
+    assert footprint(ws, write, SimpleNamespace(path=str(ws / "a" / "b.txt"))) == ["a/b.txt"]
+    assert footprint(ws, write, SimpleNamespace(path="../outside.py")) is None
+    assert footprint(ws, write, SimpleNamespace(path=".git/config")) is None
+    assert footprint(ws, write, SimpleNamespace(content="no path")) is None
+    assert footprint(ws, SimpleNamespace(kind="shell"), SimpleNamespace(path="x.py")) is None
+    assert footprint(ws, SimpleNamespace(kind="mcp"), SimpleNamespace(path="x.py")) is None

@@ -11,6 +11,8 @@ from typing import Any
 
 from harness_ls.workspace.checkpoints import FINAL, call_after, call_before, step_checkpoint
 
+FILE_TOOLS = ("write_file", "edit")
+
 
 def git(ws: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=ws, check=True, capture_output=True, text=True).stdout
@@ -61,7 +63,9 @@ class SimRun:
         self._ev("checkpoint.before", {**before, "tool": tool}, cid)
         fn(self.ws)
         if not crash:
-            after = call_after(self.data, self.ws, self.run_id, before, **self.kw)
+            # a file tool's footprint is its path (as the runtime's repo.footprint gives it)
+            paths = [path] if path and tool in FILE_TOOLS else None
+            after = call_after(self.data, self.ws, self.run_id, before, paths=paths, **self.kw)
             self._ev("checkpoint.delta", {**after, "tool": tool}, cid)
         return cid
 

@@ -325,3 +325,35 @@ def test_dashboard_diff_hides_the_diagram_hash_file_unless_a_tool_wrote_it(ws, d
     )
     text = combined_diff(load_changes(data, ws, run.run_id, run.events))
     assert ".hashes.json" in text
+
+
+def test_a_file_the_user_saves_during_a_write_call_stays_theirs(ws, data):
+    """A write/edit call's after-snapshot re-reads only its own path (its footprint): a file
+    the user saves while the call runs is not the agent's, and revert leaves it alone."""
+    run = SimRun(data, ws)
+    run.start_step(0)
+
+    def agent_and_user(w: Path) -> None:
+        write("agent.py", "agent\n")(w)
+        (w / "a.txt").write_text("user, during the call\n")  # saved in the editor meanwhile
+
+    cid = run.call(agent_and_user, "write_file", "agent.py")
+    run.finish()
+    delta = next(e for e in run.events if e.type == "checkpoint.delta" and e.call_id == cid)
+    assert [f["path"] for f in delta.data["files"]] == ["agent.py"]
+    report = do_revert(data, ws, run)
+    assert report.ok and [f.path for f in report.files] == ["agent.py"]
+    assert not (ws / "agent.py").exists()
+    assert (ws / "a.txt").read_text() == "user, during the call\n"
+
+
+def test_a_write_call_to_an_ignored_or_too_big_file_claims_nothing(ws, data):
+    run = SimRun(data, ws, max_file_bytes=1000)
+    run.start_step(0)
+    ignored = run.call(write("debug.log", "agent log\n"), "write_file", "debug.log")
+    big = run.call(write("big.txt", "x" * 5000), "write_file", "big.txt")
+    run.finish()
+    deltas = {e.call_id: e.data for e in run.events if e.type == "checkpoint.delta"}
+    assert deltas[ignored]["files"] == []
+    assert deltas[big]["files"] == []
+    assert [s["path"] for s in deltas[big]["skipped"]] == ["big.txt"]

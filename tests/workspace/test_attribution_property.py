@@ -74,7 +74,9 @@ def test_revert_keeps_user_paths_and_restores_agent_only_paths(ops):
             elif kind.startswith("agent"):
                 observe()
                 text = None if kind == "agent_delete" else f"agent-{i}-{n}\n"
-                run.call(lambda w, p=path, x=text: put(w, p, x), "shell")
+                # a write_file call re-reads only its own path after the call (its footprint)
+                tool, where = ("write_file", path) if text and n % 2 == 0 else ("shell", None)
+                run.call(lambda w, p=path, x=text: put(w, p, x), tool, where)
                 agent_touched.add(path)
                 seen[path] = read(ws, path)
             else:
