@@ -61,25 +61,67 @@ async def note_plain_dir(stream: Any, workspace: Path) -> bool:
 
 
 async def repo_context(
-    stream: Any, workspace: Path, task: str, budget: int, data_dir: Path | None
+    stream: Any,
+    workspace: Path,
+    task: str,
+    budget: int,
+    data_dir: Path | None,
+    *,
+    exclude: list[str] | None = None,
+    prefer: list[str] | None = None,
 ) -> str:
-    """The ranked repo map + excerpts for the task (`context.built`), or "" when unavailable."""
+    """The ranked repo map + excerpts for the task (`context.built`), or "" when unavailable.
+    `exclude`: never shown (the run's spec); `prefer`: ranked first (the model's picks)."""
     if budget <= 0:
         return ""
     try:
         from harness_ls.context import build_context
 
-        res = await asyncio.to_thread(build_context, workspace, task, budget, data_dir=data_dir)
+        res = await asyncio.to_thread(
+            build_context, workspace, task, budget,
+            data_dir=data_dir, exclude=exclude, prefer=prefer,
+        )  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - the run works without context, only less well
         await _warn(stream, "context.failed", exc)
         return ""
-    await stream.append(
-        "context.built",
-        {"files": res.files[:100], "tokens": res.tokens, "budget": budget, "notes": res.notes[:20]},
-    )
+    data = {"files": res.files[:100], "tokens": res.tokens, "budget": budget}
+    data.update(excerpt_files=res.excerpt_files[:50], notes=res.notes[:20])
+    if prefer:
+        data["preferred"] = prefer
+    await stream.append("context.built", data)
     from harness_ls.models import mask_secrets
 
     return mask_secrets(res.text)  # excerpts may quote a .env file
+
+
+async def run_context(engine: Any) -> str:
+    """A run's context: for its goal and spec, without the spec itself, the files its model
+    picked from the ranked map first (agent/localize.py) when localization is on."""
+    from harness_ls.agent.localize import run_picks
+    from harness_ls.agent.plan import goal_summary
+
+    goal, _ = goal_summary(engine.spec_text)
+    task = f"{goal}\n{engine.spec_text}"
+    exclude = spec_relpath(engine.workspace, engine.spec_path)
+    return await repo_context(
+        engine.stream,
+        engine.workspace,
+        task,
+        engine.options.context_tokens,
+        engine.harness.data_dir,
+        exclude=exclude,
+        prefer=await run_picks(engine, task, exclude),
+    )
+
+
+def spec_relpath(workspace: Path, spec_path: str) -> list[str]:
+    """The run's spec as a workspace-relative path, for `exclude` ([] when it lives outside)."""
+    path = Path(spec_path)
+    path = path if path.is_absolute() else workspace / path
+    try:
+        return [path.resolve().relative_to(workspace.resolve()).as_posix()]
+    except (ValueError, OSError):
+        return []
 
 
 async def take_checkpoint(

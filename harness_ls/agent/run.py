@@ -35,7 +35,7 @@ from harness_ls.agent.repo import (
     finalize_checkpoints,
     note_plain_dir,
     project_instructions,
-    repo_context,
+    run_context,
     take_checkpoint,
 )
 from harness_ls.agent.summary import failing, outcome_text, write_summary
@@ -66,6 +66,7 @@ class RunOptions(BaseModel):
     plan_with_model: bool = True
     checkpoints: bool = True  # git snapshot before each step + a final one (workspace/)
     context_tokens: int = 4000  # repo map + excerpts in the prompts; 0 = none
+    localize: bool | None = None  # model picks files first; None: [context] localize (on)
 
 
 class RunFailed(HarnessError):
@@ -210,14 +211,7 @@ class RunEngine:
             self.tools, self.policy = await add_mcp_tools(
                 self.harness, self.workspace, self.stream, self.tools, self.policy
             )
-            goal, _ = goal_summary(self.spec_text)
-            self.context = await repo_context(
-                self.stream,
-                self.workspace,
-                f"{goal}\n{self.spec_text}",
-                self.options.context_tokens,
-                self.harness.data_dir,
-            )
+            self.context = await run_context(self)
 
         self.steps = await self._plan(tests)
         self.phase = "execute"

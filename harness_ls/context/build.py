@@ -123,11 +123,13 @@ def build_context(
     max_files: int | None = None,
     exclude: list[str] | None = None,
     explain: bool = False,
+    prefer: list[str] | None = None,
 ) -> ContextResult:
     """Ranked repo map and excerpts for `task`, whose full rendering fits in `budget_tokens`.
 
     `exclude`: workspace-relative paths never to show (the run's spec file); files whose whole
-    text is quoted in the task are left out too, wherever they live."""
+    text is quoted in the task are left out too, wherever they live. `prefer`: paths to rank
+    first, in this order (a model's localization picks); hidden files stay hidden."""
     t0 = time.perf_counter()
     root = Path(workspace).expanduser()
     if not root.is_dir():
@@ -142,7 +144,9 @@ def build_context(
         gc_was_enabled = gc.isenabled()
         gc.disable()  # the build allocates ~1e6 small objects and frees no cycles; collections
         try:  # over the loaded cache would cost more than the work itself
-            opts = _Options(excerpts, use_git_recency, max_files, set(exclude or ()), explain)
+            opts = _Options(
+                excerpts, use_git_recency, max_files, set(exclude or ()), explain, prefer or []
+            )
             return _build(root, task, budget_tokens, data_dir, opts, t0)
         finally:
             if gc_was_enabled:
@@ -156,6 +160,7 @@ class _Options:
     max_files: int | None
     exclude: set[str]
     explain: bool
+    prefer: list[str]
 
 
 def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: str) -> None:
@@ -177,6 +182,16 @@ def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: 
             ranking.scores[i] = 0.0
 
 
+def _prefer(graph: RepoGraph, ranking: Ranking, prefer: list[str]) -> None:
+    """Lift the preferred files above every other, in their order; a file the ranking hid
+    (score 0: spec, scaffolding, excluded, quoted in the task) or that is not indexed stays out."""
+    top = max(ranking.scores, default=0.0)
+    for k, rel in enumerate(dict.fromkeys(prefer)):
+        i = graph.pos.get(rel)
+        if i is not None and ranking.scores[i] > 0:
+            ranking.scores[i] = top + 1.0 + (len(prefer) - k)
+
+
 def _build(
     root: Path,
     task: str,
@@ -194,6 +209,7 @@ def _build(
     history = load_history(root) if use_git else None
     ranking = rank_files(graph, task, recent, history, hide=opts.exclude)
     _quoted_in_task(index, graph, ranking, task)
+    _prefer(graph, ranking, opts.prefer)
     scores, hints = ranking.scores, ranking.hints
     t_rank = time.perf_counter()
 

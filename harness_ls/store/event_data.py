@@ -267,6 +267,16 @@ class ContextBuilt(EventData):
     budget: int | None = None
 
 
+class ContextLocalized(EventData):
+    picked: list[str] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)
+    candidates: int | None = None
+    fallback: bool | None = None
+    note: str | None = None
+    usage: dict[str, Any] | None = None
+    duration_ms: float | None = None
+
+
 class AttachmentAdded(EventData):
     ref: str
     name: str | None = None

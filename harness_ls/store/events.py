@@ -27,6 +27,7 @@ from harness_ls.store.event_data import (  # noqa: F401 - re-exported
     CheckpointCreated,
     CheckpointDelta,
     ContextBuilt,
+    ContextLocalized,
     ContextTrimmed,
     DocsUpdated,
     EventData,
@@ -237,6 +238,12 @@ register("spec.validated", SpecValidated, "A spec draft was validated.")
 register("spec.written", SpecWritten, "A valid spec was written to disk.")
 register("context.trimmed", ContextTrimmed, "History was trimmed to fit the model.")
 register("context.built", ContextBuilt, "Context (repo map, excerpts) was gathered.")
+register(
+    "context.localized",
+    ContextLocalized,
+    "The model picked the files to edit from the ranked map (or the plain ranking was kept).",
+    scope=_R,
+)
 register("attachment.added", AttachmentAdded, "A file was attached to the session.", scope=_S)
 register(
     "attachment.skipped",

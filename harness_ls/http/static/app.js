@@ -10,7 +10,7 @@ const EVENT_TYPES = [
   "artifact.written", "checkpoint.created", "checkpoint.before", "checkpoint.delta",
   "docs.updated", "session.created", "user.message",
   "turn.started", "turn.completed", "turn.cancelled", "turn.queued", "spec.validated",
-  "spec.written", "context.trimmed", "context.built", "attachment.added", "attachment.skipped", "store.recovered",
+  "spec.written", "context.trimmed", "context.built", "context.localized", "attachment.added", "attachment.skipped", "store.recovered",
   "store.warning", "session.closed", "session.interrupted",
 ];
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled", "run.interrupted", "session.closed"]);
