@@ -20,6 +20,7 @@ import json
 import re
 import time
 import tomllib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,24 @@ class Localization:
     note: str | None = None
     usage: Any = None  # agent.turn.Usage of the request, when one was made
     candidates: int = 0  # files in the map the model was shown
+    duration_ms: float = 0.0
+
+    def event_data(self) -> dict[str, Any]:
+        """The `context.localized` event (and `agentctl context --localize --json`)."""
+        from harness_ls.models import mask_secrets
+
+        data: dict[str, Any] = {
+            "picked": self.picked,
+            "rejected": [mask_secrets(r) for r in self.rejected],
+            "candidates": self.candidates,
+            "fallback": not self.picked,
+            "duration_ms": self.duration_ms,
+        }
+        if self.note:
+            data["note"] = self.note + ("; using the plain ranking" if not self.picked else "")
+        if self.usage is not None:
+            data["usage"] = self.usage.as_dict()
+        return data
 
 
 def enabled(data_dir: Path | None, option: bool | None) -> bool:
@@ -111,25 +130,27 @@ async def run_picks(engine: Any, task: str, exclude: list[str]) -> list[str]:
     if not enabled(engine.harness.data_dir, opts.localize):
         return []
     loc = await localize(
-        engine.stream, engine.resolved, engine.workspace, task, engine.harness.data_dir, exclude
+        engine.resolved, engine.workspace, task, engine.harness.data_dir, exclude, engine.stream
     )
     if loc is None:
         return []
+    await engine.stream.append("context.localized", loc.event_data())
     if loc.usage is not None:
         engine.usage.add(loc.usage)
     return loc.picked
 
 
 async def localize(
-    stream: Any,
     resolved: Any,
     workspace: Path,
     task: str,
     data_dir: Path | None,
     exclude: list[str],
+    stream: Any = None,
 ) -> Localization | None:
-    """Ask the model which files of the ranked map the task edits (`context.localized`); None
-    when skipped without a request (no map, or too small to choose from). Never raises."""
+    """Ask the model which files of the ranked map the task edits; None when skipped without
+    a request (no map, or too small to choose from). Retries go to `stream` as `model.retry`
+    when given. Never raises."""
     from harness_ls.context import build_context
 
     started = time.monotonic()
@@ -150,7 +171,7 @@ async def localize(
         why = exc.one_line() if hasattr(exc, "one_line") else f"{type(exc).__name__}: {exc}"
         loc = Localization(note=f"the localization request failed: {why}")
     loc.candidates = len(shown.files)
-    await stream.append("context.localized", _event_data(loc, started))
+    loc.duration_ms = round((time.monotonic() - started) * 1000, 1)
     return loc
 
 
@@ -160,7 +181,7 @@ async def _ask(stream: Any, resolved: Any, task: str, shown: Any) -> Localizatio
 
     cut = task[:TASK_CHARS] + ("\n[… cut]" if len(task) > TASK_CHARS else "")
     prompt = PROMPT.format(task=cut, map=mask_secrets(shown.map_text), max_picks=MAX_PICKS)
-    with retries_recorded(stream, None):
+    with retries_recorded(stream, None) if stream is not None else nullcontext():
         completion = await resolved.provider.complete(
             resolved.info.id,
             [Message(role="user", content=prompt)],
@@ -177,20 +198,3 @@ async def _ask(stream: Any, resolved: Any, task: str, shown: Any) -> Localizatio
     elif len(picked) > MAX_PICKS:
         note = f"kept the first {MAX_PICKS} of the {len(picked)} files the model picked"
     return Localization(picked[:MAX_PICKS], rejected, note, usage)
-
-
-def _event_data(loc: Localization, started: float) -> dict[str, Any]:
-    from harness_ls.models import mask_secrets
-
-    data: dict[str, Any] = {
-        "picked": loc.picked,
-        "rejected": [mask_secrets(r) for r in loc.rejected],
-        "candidates": loc.candidates,
-        "fallback": not loc.picked,
-        "duration_ms": round((time.monotonic() - started) * 1000, 1),
-    }
-    if loc.note:
-        data["note"] = loc.note + ("; using the plain ranking" if not loc.picked else "")
-    if loc.usage is not None:
-        data["usage"] = loc.usage.as_dict()
-    return data

@@ -209,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=8000, help="token budget (default 8000)")
     p.add_argument("--explain", action="store_true",
                    help="print, per file shown, the ranking features that put it there")  # fmt: skip
+    p.add_argument("--localize", action="store_true",
+                   help="let the model pick files from the ranked map first, as a run does "
+                        "(one short model request; needs a configured model)")  # fmt: skip
+    p.add_argument("--model", help="model for --localize (default: the run's, as resolved)")
 
     mcp = sub.add_parser("mcp", help="MCP servers (tools from outside)", formatter_class=_Formatter)
     _globals(mcp, top=False)

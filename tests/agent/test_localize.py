@@ -1,8 +1,8 @@
 """Localization: the run's model picks files from the ranked map before the excerpts are cut.
 
-Real runs on a real git repo against the fake OpenAI server on 127.0.0.1. The repo has 16
-`pricing_N.py` files that match the task's words and one `ledger.py` (the file the change needs)
-that matches none of them, so the plain ranking leaves `ledger.py` without an excerpt.
+Real runs on a real git repo (harness_ls/testing/shop.py: `ledger.py` is the file the change
+needs, and the plain ranking leaves it without an excerpt) against the fake OpenAI server on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -16,51 +16,16 @@ import pytest
 from harness_ls.agent import localize
 from harness_ls.context import build_context
 from harness_ls.testing.fake_models import FakeOpenAIServer
+from harness_ls.testing.shop import SECRET, SPEC, SPEC_PATH, TRUTH, make_shop
 
-from .conftest import events, git
+from .conftest import events
 
-SPEC_PATH = "specs/discount/spec.md"
-SPEC = """# Goal
-
-Apply the discount price rule to the cart total when the cart is settled.
-
-# Constraints / nuances
-
-- Keep the rule in one place.
-
-# Acceptance tests
-
-- `grep -rq discount src`
-"""
-TRUTH = "src/shop/ledger.py"
-SECRET = "sk-live-localize-0123456789abcdef"
 BUDGET = 1500
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    ws = tmp_path / "shop"
-    (ws / "src" / "shop").mkdir(parents=True)
-    git(ws, "init", "-q", "-b", "main")
-    git(ws, "config", "user.email", "t@example.com")
-    git(ws, "config", "user.name", "Test")
-    for k in range(1, 17):
-        (ws / "src" / "shop" / f"pricing_{k}.py").write_text(
-            f'def price_with_discount_{k}(cart):\n    """Apply the discount to the cart price."""\n'
-            f"    total = sum(cart)\n    return total * 0.9\n\n\n"
-            f"def discount_rate_{k}():\n    return 0.1\n"
-        )
-    (ws / TRUTH).write_text(
-        'def settle(entries):\n    """Close the books."""\n    return sum(entries)\n'
-    )
-    (ws / "specs" / "discount").mkdir(parents=True)
-    (ws / SPEC_PATH).write_text(SPEC)
-    (ws / ".harness").mkdir()
-    (ws / ".harness" / "notes.md").write_text("harness scaffolding\n")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-q", "-m", "init")
-    (ws / ".env").write_text(f"OPENAI_API_KEY={SECRET}\n")  # untracked, as it should be
-    return ws
+    return make_shop(tmp_path / "shop")
 
 
 @pytest.fixture

@@ -283,6 +283,35 @@ def _explain_text(result: Any) -> str:
     return "\n".join(lines)
 
 
+def _localize(app: Any, ws: Path, task: str, exclude: list[str]) -> dict[str, Any]:
+    """`--localize`: the run's localization pass here (agent/localize.py), as its event data;
+    without a model, or with a map too small to choose from, a note and the plain ranking."""
+    import asyncio
+
+    from harness_ls.agent.localize import MIN_FILES, localize
+    from harness_ls.models import resolve
+
+    app.load_env(models=True)
+    resolved = resolve("run", {"tools"}, app.args.model, workspace=ws, data_dir=app.data_dir)
+    if resolved.is_offline:
+        why = f"no model to localize with ({resolved.reason}); using the plain ranking"
+        data: dict[str, Any] = {"picked": [], "fallback": True, "note": why}
+    else:
+        loc = asyncio.run(localize(resolved, ws, task, app.data_dir, exclude))
+        data = loc.event_data() if loc is not None else {
+            "picked": [], "fallback": True,
+            "note": f"fewer than {MIN_FILES} files in the map: nothing to pick from; "
+                    "using the plain ranking",
+        }  # fmt: skip
+        data["model"] = resolved.name
+    if not app.json:
+        picked = ", ".join(data["picked"])
+        app.note(f"localized by {data.get('model')}: {picked}" if picked else data["note"])
+        if picked and data.get("note"):
+            app.note(data["note"])
+    return data
+
+
 def context(app: Any) -> int:
     from harness_ls.context import build_context
 
@@ -301,10 +330,13 @@ def context(app: Any) -> int:
         with contextlib.suppress(ValueError):  # the agent has its spec: never show it again
             exclude.append(spec.resolve().relative_to(ws.resolve()).as_posix())
     explain = bool(getattr(a, "explain", False))
+    loc = _localize(app, ws, task, exclude) if getattr(a, "localize", False) else None
+    prefer = (loc or {}).get("picked") or None
     result = build_context(ws, task, a.budget, data_dir=app.data_dir, exclude=exclude,
-                           explain=explain)  # fmt: skip
+                           explain=explain, prefer=prefer)  # fmt: skip
     if app.json:
-        app.emit_json({**result.model_dump(mode="json"), "text": result.text})
+        doc = {**result.model_dump(mode="json"), "text": result.text}
+        app.emit_json(doc if loc is None else {**doc, "localized": loc})
         return ex.OK
     if explain:
         app.out(_explain_text(result))
