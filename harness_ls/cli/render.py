@@ -420,6 +420,13 @@ class EventPrinter:
     def on_spec_written(self, ev: dict, d: dict) -> None:
         self.line(f"  {self.s.ok} wrote {d.get('path')}")
 
+    def on_context_localized(self, ev: dict, d: dict) -> None:
+        picked = [str(p) for p in d.get("picked") or []]
+        if picked:
+            self.line(self.s.dim(f"  model picked {short(', '.join(picked), 300)} from the map"))
+        else:
+            self.line(f"  {self.s.warn} localization: {short(d.get('note') or 'no pick', 400)}")
+
     def on_context_trimmed(self, ev: dict, d: dict) -> None:
         self.line(
             self.s.dim(

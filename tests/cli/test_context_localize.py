@@ -57,3 +57,17 @@ def test_localize_without_a_model_says_so_and_asks_nothing(shop):
     doc = json.loads(out.stdout)
     assert doc["localized"]["picked"] == [] and doc["localized"]["fallback"] is True
     assert doc["localized"]["note"].startswith("no model to localize with")
+
+
+def test_attach_prints_the_picks_or_why_the_plain_ranking_was_kept():
+    from harness_ls.cli.render import EventPrinter, Style
+
+    out: list[str] = []
+    p = EventPrinter(Style(False), out.append)
+    p({"type": "context.localized", "data": {"picked": [TRUTH, "src/shop/pricing_3.py"]}})
+    p({"type": "context.localized", "data": {"picked": [], "fallback": True,
+       "note": "the answer is not valid JSON; using the plain ranking\x1b[2J"}})  # fmt: skip
+    text = "".join(out)
+    assert f"model picked {TRUTH}, src/shop/pricing_3.py from the map" in text
+    assert "localization: the answer is not valid JSON; using the plain ranking" in text
+    assert "\x1b[2J" not in text  # a model's escape sequence never reaches the terminal raw

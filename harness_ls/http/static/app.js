@@ -401,6 +401,7 @@ function reduceRun(st, ev) {
     case "verify.result": st.verify.push(d); break;
     case "log": case "model.unavailable": case "store.warning": st.logs.push({ type: ev.type, ...d }); break;
     case "model.retry": st.logs.push({ type: ev.type, message: retryText(d) }); break;
+    case "context.localized": if (d.fallback && d.note) st.logs.push({ type: ev.type, message: `localization: ${d.note}` }); break;
     case "message.discarded": {
       const last = st.output[st.output.length - 1];
       if (last && last.kind === "text" && !last.done) { last.discarded = true; last.done = true; }
