@@ -93,8 +93,8 @@ def enabled(data_dir: Path | None, option: bool | None) -> bool:
 
 def parse_picks(text: str, shown: list[str]) -> tuple[list[str], list[str]]:
     """(accepted, rejected) paths from the answer: a JSON list of strings, or {"files": [...]},
-    optionally fenced. Accepted = in `shown` (the map), deduplicated, at most MAX_PICKS.
-    Raises ValueError when the answer is not such JSON."""
+    optionally fenced. Accepted: in `shown` (the map), deduplicated, in the answer's order
+    (the caller keeps MAX_PICKS). Raises ValueError when the answer is not such JSON."""
     raw = text.strip()
     if m := _FENCE.search(raw):
         raw = m.group(1).strip()
