@@ -195,3 +195,46 @@ async def model_plan(
         step_id=step_id,
     )
     return steps, usage
+
+
+async def plan_phase(engine: Any, tests: list[Any]) -> list[PlanStep]:
+    """A run's plan phase: the plan a resumed run already had, else the model's (when there is
+    one), else the one derived from the spec; every step anchored on a spec line, all of them
+    skipped offline. Emits the one `plan.updated` event; `engine` is the RunEngine."""
+    from harness_ls.agent.replay import interrupted_step
+
+    engine.phase = "plan"
+    if engine.resume:
+        store, run_id = engine.harness.store, engine.run_id
+        events = list(store.reader("run", run_id).read())
+        steps, done = plan_from_events(events)
+        engine.replay = interrupted_step(events, lambda ev: store.load_data("run", run_id, ev))
+        if steps:
+            await engine.stream.append(
+                "plan.updated",
+                {"steps": dump_steps(steps), "source": "resume", "completed": sorted(done)},
+            )
+            return steps
+    source = "spec"
+    steps = []
+    if not engine.offline_reason and engine.options.plan_with_model:
+        steps, usage = await model_plan(
+            engine.stream, engine.resolved, engine.spec_path, engine.spec_text, engine.context
+        )
+        engine.usage.add(usage)
+        source = "model"
+    if not steps:
+        steps, source = derive_plan(engine.spec_text, tests), "spec"
+    _, goal_line = goal_summary(engine.spec_text)
+    for s in steps:  # approvals point at a spec line; default to the goal
+        if s.spec_line is None:
+            s.spec_line = goal_line
+    if engine.offline_reason:  # nothing will execute them: say so in the one plan event
+        for step in steps:
+            step.status = "skipped"
+    await engine.stream.append("plan.updated", {"steps": dump_steps(steps), "source": source})
+    return steps
+
+
+def dump_steps(steps: list[PlanStep]) -> list[dict[str, Any]]:
+    return [s.model_dump() for s in steps]

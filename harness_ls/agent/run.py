@@ -5,7 +5,8 @@
                           └── fix ◀───────┘ failing, none left ─▶ docs ─▶ failed
     any state ── cancel ─▶ cancelled     any state ── shutdown ─▶ interrupted (resumable)
 
-Each phase is a method; every observable change is an event in the run's stream (the store
+Each phase is a method here or a function taking the engine (plan.plan_phase, step.execute_step,
+verify.approve_test, docs_step.docs_phase); every observable change is an event in the run's stream (the store
 derives the run status from them). Offline (no model configured) the run still plans from the
 spec, says why execute is skipped and how to configure a model, verifies, and writes a summary.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,15 +24,8 @@ from pydantic import BaseModel
 
 from harness_ls.agent import prompts
 from harness_ls.agent.ids import new_id
-from harness_ls.agent.loop import LoopContext, run_loop
-from harness_ls.agent.plan import (
-    PlanStep,
-    derive_plan,
-    goal_summary,
-    model_plan,
-    plan_from_events,
-)
-from harness_ls.agent.replay import StepReplay, close_open, interrupted_step, resume_loop
+from harness_ls.agent.plan import PlanStep, plan_phase
+from harness_ls.agent.replay import StepReplay, close_open
 from harness_ls.agent.repo import (
     finalize_checkpoints,
     note_plain_dir,
@@ -38,9 +33,10 @@ from harness_ls.agent.repo import (
     run_context,
     take_checkpoint,
 )
+from harness_ls.agent.step import execute_step, ms_since
 from harness_ls.agent.summary import failing, outcome_text, write_summary
 from harness_ls.agent.turn import Usage
-from harness_ls.agent.verify import VerifyResult, run_verify
+from harness_ls.agent.verify import VerifyResult, approve_test, run_verify
 from harness_ls.errors import HarnessError, StorageError
 
 if TYPE_CHECKING:
@@ -257,41 +253,10 @@ class RunEngine:
         await self.stream.append("run.completed", data)
 
     async def _plan(self, tests: list[Any]) -> list[PlanStep]:
-        self.phase = "plan"
-        if self.resume:
-            events = list(self.harness.store.reader("run", self.run_id).read())
-            steps, done = plan_from_events(events)
-            self.replay = interrupted_step(
-                events, lambda ev: self.harness.store.load_data("run", self.run_id, ev)
-            )
-            if steps:
-                await self.stream.append(
-                    "plan.updated",
-                    {"steps": _dump(steps), "source": "resume", "completed": sorted(done)},
-                )
-                return steps
-        source = "spec"
-        steps: list[PlanStep] = []
-        if not self.offline_reason and self.options.plan_with_model:
-            steps, source = await self._model_plan(), "model"
-        if not steps:
-            steps, source = derive_plan(self.spec_text, tests), "spec"
-        _, goal_line = goal_summary(self.spec_text)
-        for s in steps:  # approvals point at a spec line; default to the goal
-            if s.spec_line is None:
-                s.spec_line = goal_line
-        if self.offline_reason:  # nothing will execute them: say so in the one plan event
-            for step in steps:
-                step.status = "skipped"
-        await self.stream.append("plan.updated", {"steps": _dump(steps), "source": source})
-        return steps
+        return await plan_phase(self, tests)
 
-    async def _model_plan(self) -> list[PlanStep]:
-        steps, usage = await model_plan(
-            self.stream, self.resolved, self.spec_path, self.spec_text, self.context
-        )
-        self.usage.add(usage)
-        return steps
+    async def _execute_step(self, step: PlanStep, prompt: str, kind: str = "execute") -> str:
+        return await execute_step(self, step, prompt, kind)
 
     async def _skip_execute(self) -> None:
         for step in self.steps:
@@ -328,89 +293,6 @@ class RunEngine:
             Message(role="user", content=intro),
         ]
 
-    async def _execute_step(self, step: PlanStep, prompt: str, kind: str = "execute") -> str:
-        from harness_ls.models import Message
-        from harness_ls.tools import TOOLS
-
-        self.phase = kind
-        started = time.monotonic()
-        replay = self._replay_for(step, kind)
-        extra = replay.started_data() if replay is not None else {}
-        await self.stream.append(
-            "step.started",
-            {"phase": kind, "title": step.title, "spec_line": step.spec_line, **extra},
-            step_id=step.id,
-        )
-        await self._checkpoint(step)
-        self.messages.append(Message(role="user", content=prompt))
-        ctx = LoopContext(
-            stream=self.stream,
-            provider=self.resolved.provider,
-            model=self.resolved.info.id,
-            model_info=self.resolved.info,
-            tool_ctx=self.tool_ctx,
-            policy=self.policy,
-            broker=self.harness.broker,
-            owner="run",
-            owner_id=self.run_id,
-            workspace=self.workspace,
-            tools=dict(getattr(self, "tools", None) or TOOLS),
-            spec_path=self.spec_path,
-            spec_line=step.spec_line,
-            step_id=step.id,
-            checkpoints=self.options.checkpoints,
-            max_turns=self.options.max_turns,
-            loop_limit=self.options.loop_limit,
-        )
-        try:
-            if replay is not None:  # go on from its last finished tool call
-                text = await resume_loop(ctx, self.messages, replay)
-            else:
-                text = await run_loop(ctx, self.messages)
-        except Exception as exc:
-            step.status = "failed"
-            reason = (
-                exc.one_line() if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {exc}"
-            )
-            await self.stream.append(
-                "step.failed",
-                {
-                    "phase": kind,
-                    "error": reason,
-                    "duration_ms": _ms(started),
-                    "usage": ctx.usage.as_dict(),
-                },
-                step_id=step.id,
-            )
-            raise
-        finally:
-            self.usage.add(ctx.usage)
-            self.tool_calls += ctx.tool_calls
-        step.status = "done"
-        await self.stream.append(
-            "step.completed",
-            {
-                "phase": kind,
-                "title": step.title,
-                "duration_ms": _ms(started),
-                "usage": ctx.usage.as_dict(),
-                "tool_calls": ctx.tool_calls,
-                "summary": text[:1000],
-            },
-            step_id=step.id,
-        )
-        return text
-
-    def _replay_for(self, step: PlanStep, kind: str) -> StepReplay | None:
-        """The interrupted step's replay when `step` continues it (same plan step, or the same
-        fix/docs phase, whose step then keeps its old id); used once."""
-        r = self.replay
-        if r is None or not (r.step_id == step.id or (kind != "execute" and r.phase == kind)):
-            return None
-        self.replay = None
-        step.id = r.step_id
-        return r
-
     async def _checkpoint(self, step: PlanStep) -> None:
         """Checkpoint n before step n (plan steps by their index, then fix/docs steps)."""
         if not self.options.checkpoints:
@@ -436,32 +318,9 @@ class RunEngine:
             tests,
             limit_s=self.options.verify_timeout,
             attempt=attempt,
-            approve=self._approve_test,
+            approve=partial(approve_test, self),
         )
         return self.verify_results
-
-    async def _approve_test(self, test: Any, args: Any, decision: Any) -> str | None:
-        """An acceptance test the policy asks about waits for an approval like a tool call."""
-        from harness_ls.tools import TOOLS
-
-        resolution = await self.harness.broker.request(
-            stream=self.stream,
-            id=new_id("st"),
-            tool="shell",
-            preview=TOOLS["shell"].preview(self.tool_ctx, args),
-            run_id=self.run_id,
-            workspace=str(self.workspace),
-            spec_path=self.spec_path,
-            spec_line=getattr(test, "line", None),
-            data={"phase": "verify", "policy": decision.record()},
-        )
-        if resolution.decision == "cancelled":
-            raise asyncio.CancelledError("approval cancelled")
-        if resolution.approved:
-            return None
-        return f"denied by {resolution.surface}" + (
-            f": {resolution.note}" if resolution.note else ""
-        )
 
     async def _docs(self) -> None:
         from harness_ls.agent.docs_step import docs_phase
@@ -475,13 +334,5 @@ class RunEngine:
         return {
             "usage": self.usage.as_dict(),
             "tool_calls": self.tool_calls,
-            "duration_ms": _ms(self.started),
+            "duration_ms": ms_since(self.started),
         }
-
-
-def _dump(steps: list[PlanStep]) -> list[dict[str, Any]]:
-    return [s.model_dump() for s in steps]
-
-
-def _ms(started: float) -> float:
-    return round((time.monotonic() - started) * 1000, 1)

@@ -133,3 +133,29 @@ async def run_verify(
             "verify.result", {**res.model_dump(), "attempt": attempt}, step_id=step_id
         )
     return results
+
+
+async def approve_test(engine: Any, test: Any, args: Any, decision: Any) -> str | None:
+    """An acceptance test the policy asks about waits for an approval like a tool call: None
+    when approved, else why not (a cancelled approval cancels the run)."""
+    import asyncio
+
+    from harness_ls.agent.ids import new_id
+    from harness_ls.tools import TOOLS
+
+    resolution = await engine.harness.broker.request(
+        stream=engine.stream,
+        id=new_id("st"),
+        tool="shell",
+        preview=TOOLS["shell"].preview(engine.tool_ctx, args),
+        run_id=engine.run_id,
+        workspace=str(engine.workspace),
+        spec_path=engine.spec_path,
+        spec_line=getattr(test, "line", None),
+        data={"phase": "verify", "policy": decision.record()},
+    )
+    if resolution.decision == "cancelled":
+        raise asyncio.CancelledError("approval cancelled")
+    if resolution.approved:
+        return None
+    return f"denied by {resolution.surface}" + (f": {resolution.note}" if resolution.note else "")
