@@ -5,9 +5,9 @@
                           └── fix ◀───────┘ failing, none left ─▶ docs ─▶ failed
     any state ── cancel ─▶ cancelled     any state ── shutdown ─▶ interrupted (resumable)
 
-Each phase is a method here or a function taking the engine (plan.plan_phase, step.execute_step,
-verify.approve_test, docs_step.docs_phase); every observable change is an event in the run's stream (the store
-derives the run status from them). Offline (no model configured) the run still plans from the
+Each phase is a method here or a function taking the engine (plan.plan_phase,
+step.execute_step, verify.approve_test, docs_step.docs_phase); every observable change is an
+event in the run's stream (the store derives the run status from them). Offline (no model configured) the run still plans from the
 spec, says why execute is skipped and how to configure a model, verifies, and writes a summary.
 """
 
