@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from ..config import data_dir as default_data_dir
 from ..errors import InvalidInput, NotFound
-from .cache import RepoIndex, load_index
+from .cache import RepoIndex, load_graph, load_index, save_graph
 from .history import load_history
 from .rank import Ranking, RepoGraph, build_graph, rank_files
 from .recent import recent_files
@@ -192,6 +194,25 @@ def _prefer(graph: RepoGraph, ranking: Ranking, prefer: list[str]) -> None:
             ranking.scores[i] = top + 1.0 + (len(prefer) - k)
 
 
+@cache
+def _graph_code_key() -> str:
+    """Hash of this package's code: a saved graph is only reused by the code that built it."""
+    h = hashlib.sha1()
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.name.encode() + b"\0" + src.read_bytes())
+    return h.hexdigest()
+
+
+def _graph(index: RepoIndex, ddir: Path) -> RepoGraph:
+    """The ranking graph: in memory, else saved next to the tags, else built (and saved)."""
+    if index.graph is None:
+        index.graph = load_graph(index, ddir, _graph_code_key())
+    if index.graph is None:
+        index.require_full()  # references and words: only the graph build reads them
+        save_graph(index, ddir, _graph_code_key(), build_graph(index))
+    return build_graph(index)
+
+
 def _build(
     root: Path,
     task: str,
@@ -201,9 +222,9 @@ def _build(
     t0: float,
 ) -> ContextResult:
     ddir = default_data_dir(data_dir)
-    index = load_index(root, ddir, max_files=opts.max_files)
+    index = load_index(root, ddir, max_files=opts.max_files, full=False)
+    graph = _graph(index, ddir)
     t_index = time.perf_counter()
-    graph = build_graph(index)
     use_git = opts.use_git and index.listing.is_git
     recent = recent_files(root) if use_git else {}
     history = load_history(root) if use_git else None

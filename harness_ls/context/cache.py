@@ -1,19 +1,33 @@
 """Per-file tags cached by (size, mtime) so a rebuild on an unchanged repo reads no file.
 
-One JSON file per workspace under `<data_dir>/cache/context/`, written atomically and only when
-something changed. A corrupt or foreign-version cache is ignored (and rebuilt), never fatal.
-An in-process copy of the last index per workspace makes repeated builds in one daemon cheaper
-still.
+Per workspace under `<data_dir>/cache/context/`, written atomically and only when something
+changed, each write with a fresh generation id:
+- `<name>.tags`: a header, then two marshal sections: what the map shows (definitions, line
+  counts, skip reasons) and what only the graph needs (references, search words). A warm
+  build whose graph is saved reads just the first.
+- `<name>.graph`: the task-independent ranking graph built from that generation (keyed by the
+  generation and a hash of the code that builds it), so a warm build in a new process loads it
+  instead of rebuilding it (the graph cost more than half of such a build).
+A corrupt, half-written, foreign-version or foreign-owned cache is ignored (and rebuilt), never
+fatal; caches are only read from files this user owns and only it can write (the data dir is
+owner-only). An in-process copy of the last index per workspace makes repeated builds in one
+daemon cheaper still.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
+import io
 import logging
+import marshal
 import os
+import pickle
+import stat
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +36,18 @@ from harness_ls.private import private_dir
 
 from .files import FileListing, SourceFile, list_files
 from .languages import installed
-from .tags import FileTags, extract
+from .parse import parse_files
+from .tags import FileTags
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6  # 6: two marshal sections + saved graph (<= 5 was one JSON file)
+MAGIC = b"harness-ls context tags\n"
 TAG_TIME_LIMIT_S = 60.0
 MEMORY_WORKSPACES = 8  # in-process indexes kept (one per workspace)
+
+Light = tuple  # (size, mtime_ns, lang, skip, lines, defs, outline, lossy)
+Heavy = tuple  # (refs, words)
 
 
 @dataclass
@@ -42,38 +61,133 @@ class RepoIndex:
     fingerprint: str = ""
     parsed: int = 0  # files (re)read this build; 0 on a fully warm build
     graph: Any = None  # rank.RepoGraph, built once per index
+    generation: str = ""  # id of the on-disk tags this index equals ("" when it has none)
+    pending: Callable[[], None] | None = None  # fills in refs/words of cached files
+
+    def require_full(self) -> None:
+        """Load the references and search words the graph needs (no-op when present)."""
+        if self.pending is not None:
+            fill, self.pending = self.pending, None
+            fill()
 
 
 def cache_path(data_dir: Path, root: Path) -> Path:
     digest = hashlib.sha1(str(root).encode()).hexdigest()[:16]
-    return data_dir / "cache" / "context" / f"{root.name or 'root'}-{digest}.json"
+    return data_dir / "cache" / "context" / f"{root.name or 'root'}-{digest}.tags"
+
+
+def graph_path(data_dir: Path, root: Path) -> Path:
+    return cache_path(data_dir, root).with_suffix(".graph")
 
 
 def _cache_key() -> str:
     return f"v{CACHE_VERSION}:" + ",".join(installed())
 
 
-def _load(path: Path) -> dict[str, list]:
+def _read_private(path: Path) -> bytes:
+    """Bytes of a cache file this user owns and only it can write; b"" otherwise."""
     try:
-        raw = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(raw, dict) or raw.get("key") != _cache_key():
-        return {}
-    files = raw.get("files")
-    return files if isinstance(files, dict) else {}
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                log.warning("context cache %s ignored: not private to this user", path)
+                return b""
+            return fh.read()
+    except OSError:
+        return b""
 
 
-def _save(path: Path, entries: dict[str, list]) -> None:
+def _write(path: Path, chunks: list[bytes]) -> bool:
+    tmp = ""
     try:
         private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ctx-", suffix=".tmp")
-        text = json.dumps({"key": _cache_key(), "files": entries}, separators=(",", ":"))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # dumps: json.dump is pure Python
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
         os.replace(tmp, path)
+        return True
     except OSError as exc:  # a read-only data dir only costs speed
         log.warning("context cache not written (%s): %s", path, exc)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False
+
+
+def _sections(blob: bytes) -> tuple[memoryview, memoryview] | None:
+    head = len(MAGIC) + 8
+    if not blob.startswith(MAGIC) or len(blob) < head:
+        return None
+    n = int.from_bytes(blob[len(MAGIC) : head], "little")
+    if head + n > len(blob):
+        return None
+    view = memoryview(blob)
+    return view[head : head + n], view[head + n :]
+
+
+def _load(path: Path) -> tuple[dict[str, Light], str, Callable[[], dict[str, Heavy]]]:
+    """(rel -> light entry, generation, loader of rel -> heavy entry) of the tags file."""
+    none: tuple[dict[str, Light], str, Callable[[], dict[str, Heavy]]] = ({}, "", dict)
+    parts = _sections(_read_private(path))
+    if parts is None:
+        return none
+    try:
+        raw = marshal.loads(parts[0])
+    except (ValueError, EOFError, TypeError):
+        return none
+    if not isinstance(raw, dict) or raw.get("key") != _cache_key():
+        return none
+    files, gen = raw.get("files"), raw.get("generation")
+    if not isinstance(files, dict) or not isinstance(gen, str):
+        return none
+
+    def heavy() -> dict[str, Heavy]:
+        try:
+            out = marshal.loads(parts[1])
+        except (ValueError, EOFError, TypeError):
+            return {}
+        return out if isinstance(out, dict) else {}
+
+    return files, gen, heavy
+
+
+def _save(path: Path, gen: str, tags: dict[str, tuple[int, int, FileTags]]) -> bool:
+    light, heavy = {}, {}
+    for rel, (size, mtime, t) in tags.items():
+        light[rel] = (size, mtime, t.lang, t.skip, t.lines, t.defs, t.outline, t.lossy)
+        heavy[rel] = (t.refs, t.words)
+    first = marshal.dumps({"key": _cache_key(), "generation": gen, "files": light})
+    return _write(path, [MAGIC, len(first).to_bytes(8, "little"), first, marshal.dumps(heavy)])
+
+
+def _from_light(e: Light) -> FileTags:
+    if len(e) != 8 or not isinstance(e[5], list):
+        raise ValueError("malformed cache entry")
+    return FileTags(e[2], e[3], e[4], e[5], {}, e[6], e[7], "")
+
+
+def _filler(
+    root: Path, tags: dict[str, FileTags], files: list[SourceFile], heavy: Callable[[], dict]
+) -> Callable[[], None]:
+    """Loader of the cached files' references and words; a file whose entry is missing or
+    malformed (a damaged second section) is parsed again rather than left without them."""
+
+    def fill() -> None:
+        bodies = heavy()
+        redo = []
+        for f in files:
+            body = bodies.get(f.rel)
+            if isinstance(body, tuple) and len(body) == 2 and isinstance(body[0], dict):
+                tags[f.rel].refs, tags[f.rel].words = body
+            else:
+                redo.append(f)
+        deadline = time.monotonic() + TAG_TIME_LIMIT_S
+        for f, t in zip(redo, parse_files(root, redo, deadline), strict=True):
+            if t is not None:
+                tags[f.rel].__dict__.update(t.__dict__)
+
+    return fill
 
 
 _MEMORY: dict[str, tuple[str, RepoIndex]] = {}
@@ -86,52 +200,98 @@ def _fingerprint(files: list[SourceFile]) -> str:
     return h.hexdigest()
 
 
-def load_index(root: Path, data_dir: Path | None, *, max_files: int | None = None) -> RepoIndex:
-    """Tags for every mapped file of `root`, re-extracting only files whose size/mtime changed."""
+def load_index(
+    root: Path, data_dir: Path | None, *, max_files: int | None = None, full: bool = True
+) -> RepoIndex:
+    """Tags for every mapped file of `root`, re-extracting only files whose size/mtime changed.
+
+    `full=False` leaves the cached files' references and search words unloaded until
+    `index.require_full()` (the caller has the graph already)."""
     listing = list_files(root) if max_files is None else list_files(root, max_files=max_files)
     fp = _fingerprint(listing.files)
     mem = _MEMORY.get(str(root))
     if mem and mem[0] == fp + _cache_key():
         index = mem[1]
         index.listing, index.parsed = listing, 0
+        if full:
+            index.require_full()
         return index
 
     path = cache_path(data_dir, root) if data_dir else None
-    cached = _load(path) if path else {}
-    entries: dict[str, list] = {}
+    cached, gen, heavy = _load(path) if path else ({}, "", dict)
     index = RepoIndex(root=root, listing=listing, fingerprint=fp)
-    deadline = time.monotonic() + TAG_TIME_LIMIT_S
-    late = 0
+    kept: dict[str, tuple[int, int, FileTags]] = {}
+    hits: list[SourceFile] = []
+    todo: list[SourceFile] = []
     for f in listing.files:
         hit = cached.get(f.rel)
-        if hit and hit[0] == f.size and hit[1] == f.mtime_ns:
+        if isinstance(hit, tuple) and hit[:2] == (f.size, f.mtime_ns):
             try:
-                index.tags[f.rel] = FileTags.from_json(hit[2])
-                entries[f.rel] = hit
+                kept[f.rel] = (f.size, f.mtime_ns, _from_light(hit))
+                hits.append(f)
                 continue
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, IndexError):
                 pass
-        if time.monotonic() > deadline:
+        todo.append(f)
+    index.pending = _filler(root, {r: e[2] for r, e in kept.items()}, hits, heavy)
+    late = 0
+    deadline = time.monotonic() + TAG_TIME_LIMIT_S
+    fresh: dict[str, FileTags] = {}
+    for f, tags in zip(todo, parse_files(root, todo, deadline), strict=True):
+        if tags is None:
             late += 1
-            index.tags[f.rel] = FileTags(skip="not parsed (time limit)")
-            continue
-        try:
-            data = (root / f.rel).read_bytes()[: f.size + 1]
-        except OSError:
-            index.tags[f.rel] = FileTags(skip="unreadable")
-            continue
-        tags = extract(f.rel, data)
-        index.tags[f.rel] = tags
-        entries[f.rel] = [f.size, f.mtime_ns, tags.to_json()]
-        index.parsed += 1
+            tags = FileTags(skip="not parsed (time limit)")
+        elif tags.skip != "unreadable":
+            kept[f.rel] = (f.size, f.mtime_ns, tags)
+            index.parsed += 1
+        fresh[f.rel] = tags
+    index.tags = {f.rel: fresh[f.rel] if f.rel in fresh else kept[f.rel][2] for f in listing.files}
     if late:
         index.notes.append(f"{late} files not parsed: tag extraction time limit reached")
-    if path and (index.parsed or len(entries) != len(cached)):
-        _save(path, entries)
+    if path and (index.parsed or len(kept) != len(cached)):
+        index.require_full()  # the rewrite needs every file's references
+        gen = uuid.uuid4().hex
+        if not _save(path, gen, kept):
+            gen = ""
+        with contextlib.suppress(OSError):  # the JSON cache of versions <= 5: dead weight
+            path.with_suffix(".json").unlink()
+    index.generation = gen if not late else ""
+    if full:
+        index.require_full()
     if len(_MEMORY) >= MEMORY_WORKSPACES and str(root) not in _MEMORY:
         _MEMORY.pop(next(iter(_MEMORY)))  # oldest workspace first
     _MEMORY[str(root)] = (fp + _cache_key(), index)
     return index
+
+
+def load_graph(index: RepoIndex, data_dir: Path | None, code_key: str) -> Any:
+    """The graph saved for exactly this index generation and graph code, or None."""
+    if not data_dir or not index.generation:
+        return None
+    blob = _read_private(graph_path(data_dir, index.root))
+    try:
+        raw = pickle.loads(blob) if blob else None
+    except Exception as exc:  # truncated, garbled, or classes that changed since
+        log.info("context graph cache ignored (%s): rebuilding", type(exc).__name__)
+        return None
+    want = (_cache_key(), index.generation, code_key)
+    if not isinstance(raw, tuple) or len(raw) != 2 or raw[0] != want:
+        return None
+    return raw[1]
+
+
+def save_graph(index: RepoIndex, data_dir: Path | None, code_key: str, graph: Any) -> None:
+    if not data_dir or not index.generation:
+        return
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=5)
+    pickler.fast = True  # no memo: 4x faster, and the graph has no cycles
+    try:
+        pickler.dump(((_cache_key(), index.generation, code_key), graph))
+    except (pickle.PicklingError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+        log.warning("context graph not cached: %s", exc)
+        return
+    _write(graph_path(data_dir, index.root), [buf.getvalue()])
 
 
 def clear_memory() -> None:
