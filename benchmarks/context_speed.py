@@ -1,8 +1,11 @@
 """Speed of the context builder on a generated repo: cold build, warm (disk cache), warm (memory).
 
-Usage: python benchmarks/context_speed.py [--files 5000] [--repo PATH]
-Targets (issue 11): cold <= 10 s, warm <= 300 ms on a 2-core machine; issue 21 asks cold <= 2 s.
-The generated repo has a git history (--commits) so the history features are timed too.
+Usage: python benchmarks/context_speed.py [--files 5000] [--repo PATH] [--workers N] [--cold N]
+Targets (issue 21): cold <= 2 s, warm <= 300 ms (from the disk cache and in a running daemon)
+on a 2-core machine. The generated repo has a git history (--commits) so the history features
+are timed too. Cold CPU counts the forked parse children and git; `--workers 1` keeps the parse
+in one process (what a one-core machine gets). Wall figures depend on the machine's load, so
+the load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -19,6 +23,8 @@ import time
 from pathlib import Path
 
 from harness_ls.context import cache as ctx_cache
+from harness_ls.context import history as ctx_history
+from harness_ls.context import parse as ctx_parse
 from harness_ls.context.build import build_context
 
 WORDS = (
@@ -81,6 +87,15 @@ def generate(root: Path, n_files: int, seed: int = 7, commits: int = 50) -> None
             subprocess.run([*g, "commit", "-qam", msg], cwd=root, check=True)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (forked parsers, git)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=5000)
@@ -89,7 +104,12 @@ def main() -> int:
     )
     ap.add_argument("--commits", type=int, default=50, help="history of the generated repo")
     ap.add_argument("--task", default="fix the order parsing in user_account cache")
+    ap.add_argument("--workers", type=int, help="cap on parse processes (default: one per core)")
+    ap.add_argument("--cold", type=int, default=3, help="cold builds to take the median of")
     args = ap.parse_args()
+    if args.workers:
+        ctx_parse.MAX_WORKERS = args.workers
+    print(f"load average before run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     tmp = Path(tempfile.mkdtemp(prefix="ctx-speed-"))
     try:
         repo = args.repo or tmp / "repo"
@@ -98,30 +118,42 @@ def main() -> int:
             generate(repo, args.files, commits=args.commits)
             print(f"generated {args.files} files in {time.perf_counter() - t:.1f} s")
         data = tmp / "data"
-        t, c = time.perf_counter(), time.process_time()
-        res = build_context(repo, args.task, 8000, data_dir=data)
-        cold, cold_cpu = time.perf_counter() - t, time.process_time() - c
-        print(f"cold build: {cold * 1000:.0f} ms wall, {cold_cpu * 1000:.0f} ms cpu  ({res.stats})")
+        colds = []
+        for k in range(args.cold):  # each from nothing: no disk cache, no memory, no history
+            shutil.rmtree(data, ignore_errors=True)
+            ctx_cache.clear_memory()
+            ctx_history.clear_memory()
+            t, c = time.perf_counter(), _cpu()
+            res = build_context(repo, args.task, 8000, data_dir=data)
+            colds.append((time.perf_counter() - t, _cpu() - c, res.stats))
+            print(
+                f"  cold {k + 1}: {colds[-1][0] * 1000:.0f} ms wall, {colds[-1][1] * 1000:.0f} ms cpu"
+            )
+        cold, cold_cpu, stats = sorted(colds, key=lambda x: x[0])[len(colds) // 2]
+        print(
+            f"cold build: median {cold * 1000:.0f} ms wall, {cold_cpu * 1000:.0f} ms cpu  ({stats})"
+        )
 
         def timed(clear: bool) -> tuple[float, float]:
             walls, cpus = [], []
             for _ in range(5):
-                if clear:
+                if clear:  # as a new process would start: disk cache only, git log re-read
                     ctx_cache.clear_memory()
-                t, c = time.perf_counter(), time.process_time()
+                    ctx_history.clear_memory()
+                t, c = time.perf_counter(), _cpu()
                 build_context(repo, args.task, 8000, data_dir=data)
                 walls.append(time.perf_counter() - t)
-                cpus.append(time.process_time() - c)
+                cpus.append(_cpu() - c)
             return statistics.median(walls), statistics.median(cpus)
 
         warm_disk, disk_cpu = timed(True)
         warm_mem, mem_cpu = timed(False)
         print(
-            f"warm build, on-disk cache (memory cleared): median {warm_disk * 1000:.0f} ms wall, "
+            f"warm build, on-disk cache (memory and git history cleared): median {warm_disk * 1000:.0f} ms wall, "
             f"{disk_cpu * 1000:.0f} ms cpu"
         )
         print(
-            f"warm build, in-process index (daemon):     median {warm_mem * 1000:.0f} ms wall, "
+            f"warm build, in-process index (daemon):                     median {warm_mem * 1000:.0f} ms wall, "
             f"{mem_cpu * 1000:.0f} ms cpu"
         )
         probe = (
@@ -141,8 +173,8 @@ def main() -> int:
             f"tokens {res.tokens}/{res.budget_tokens} ({res.tokenizer}), files in map {len(res.files)}"
         )
         print(f"load average after run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        ok = cold <= 10 and warm_mem <= 0.3
-        print("targets (cold <= 10 s, warm <= 300 ms):", "met" if ok else "NOT met")
+        ok = cold <= 2 and warm_disk <= 0.3 and warm_mem <= 0.3
+        print("targets (cold <= 2 s, warm <= 300 ms disk and daemon):", "met" if ok else "NOT met")
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
