@@ -111,11 +111,13 @@ def extract(rel_path: str, data: bytes) -> FileTags:
     named = path_terms + path_terms  # terms of a joined text are the concatenation of its parts'
     for d in tags.defs:
         named.extend(_ident_terms(d[0]))
-    body: Counter[str] = Counter()
+    body: dict[str, int] = {}
     for ident, count in tags.refs.items():
         for term in _ident_terms(ident):
-            body[term] += count
-    tags.words = " ".join(named + [t for t, c in sorted(body.items()) for _ in range(min(c, 8))])
+            body[term] = body.get(term, 0) + count
+    for term in sorted(body):  # each body term at most 8 times: frequent words saturate
+        named += [term] * min(body[term], 8)
+    tags.words = " ".join(named)
     return tags
 
 
