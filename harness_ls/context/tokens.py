@@ -17,15 +17,16 @@ from functools import cache
 # Pieces that cl100k rarely merges: words, digit runs, punctuation runs, whitespace.
 _PIECE_RE = re.compile(r"[A-Za-z]+|[0-9]{1,3}|[^\sA-Za-z0-9]|\n|[ \t]+")
 _LONG_WORD = 7  # letters per extra token in long identifiers (measured ~6-8 for cl100k)
+_LONG_WORD_RE = re.compile(rf"[A-Za-z]{{{_LONG_WORD + 1},}}")
 
 
 def estimate_tokens(text: str) -> int:
     """Upper-leaning cl100k estimate: one token per piece, long words split, non-ASCII extra."""
     if not text:
         return 0
-    n = 0
-    for piece in _PIECE_RE.findall(text):
-        n += 1 + (len(piece) - 1) // _LONG_WORD if piece[0].isalpha() else 1
+    n = len(_PIECE_RE.findall(text))
+    for word in _LONG_WORD_RE.findall(text):  # the same maximal letter runs, long ones only
+        n += (len(word) - 1) // _LONG_WORD
     extra = 0 if text.isascii() else len(text) - len(text.encode("ascii", "ignore"))
     return math.ceil(n * 0.70 + extra)
 
