@@ -187,3 +187,34 @@ def test_the_json_cache_of_older_versions_is_removed(repo, data_dir):
     legacy.write_text('{"key": "v5", "files": {}}')
     res = build_context(root, "", 1000, data_dir=data_dir)
     assert res.stats["files_parsed"] == 6 and not legacy.exists()
+
+
+def test_a_build_on_a_daemon_worker_thread_forks_and_agrees(repo, data_dir, monkeypatch):
+    """As agentd runs it (asyncio.to_thread) while other threads log: the forked children
+    touch no lock those threads hold, and the result equals a one-process build."""
+    import asyncio
+    import logging
+    import threading
+
+    root = repo(_mixed(80))
+    monkeypatch.setattr(parse, "PARALLEL_MIN_FILES", 10)
+    stop = threading.Event()
+    noisy = logging.getLogger("test.noisy")
+
+    def chatter():
+        while not stop.is_set():
+            noisy.debug("busy")
+
+    busy = threading.Thread(target=chatter, daemon=True)
+    busy.start()
+    try:
+        threaded = asyncio.run(
+            asyncio.to_thread(build_context, root, TASK, 3000, data_dir=data_dir)
+        )
+    finally:
+        stop.set()
+        busy.join()
+    clear_memory()
+    monkeypatch.setattr(parse, "MAX_WORKERS", 1)
+    single = build_context(root, TASK, 3000, data_dir=data_dir / "other")
+    assert threaded.stats["files_parsed"] == 81 and threaded.text == single.text
