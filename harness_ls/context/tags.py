@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from .bm25 import terms
@@ -23,6 +24,7 @@ MAX_REFS_PER_FILE = 400
 MAX_DEFS_PER_FILE = 400
 MAX_SIG_CHARS = 140
 MINIFIED_AVG_LINE = 300
+WORD_REPEAT = 8  # most times one body term enters a file's search words
 MINIFIED_MAX_LINE = 4000
 
 # Identifiers too common to link files meaningfully.
@@ -111,12 +113,16 @@ def extract(rel_path: str, data: bytes) -> FileTags:
     named = path_terms + path_terms  # terms of a joined text are the concatenation of its parts'
     for d in tags.defs:
         named.extend(_ident_terms(d[0]))
-    body: dict[str, int] = {}
-    for ident, count in tags.refs.items():
-        for term in _ident_terms(ident):
-            body[term] = body.get(term, 0) + count
-    for term in sorted(body):  # each body term at most 8 times: frequent words saturate
-        named += [term] * min(body[term], 8)
+    # Each body term counts at most WORD_REPEAT times (frequent words saturate), so each
+    # identifier's count can be capped first (min(sum, k) == min(sum of min(c, k), k)), and the
+    # terms counted by Counter's C loop instead of one Python step per term.
+    body = Counter(
+        chain.from_iterable(
+            _ident_terms(ident) * min(count, WORD_REPEAT) for ident, count in tags.refs.items()
+        )
+    )
+    for term in sorted(body):
+        named += [term] * min(body[term], WORD_REPEAT)
     tags.words = " ".join(named)
     return tags
 
