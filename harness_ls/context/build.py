@@ -196,8 +196,8 @@ def _prefer(graph: RepoGraph, ranking: Ranking, prefer: list[str]) -> None:
             ranking.scores[i] = top + 1.0 + (len(prefer) - k)
 
 
-def _git_features(root: Path) -> tuple[dict[str, float], History]:
-    return recent_files(root), load_history(root)
+def _git_features(root: Path, ddir: Path) -> tuple[dict[str, float], History]:
+    return recent_files(root), load_history(root, data_dir=ddir)
 
 
 class _Background:
@@ -251,7 +251,7 @@ def _build(
     t0: float,
 ) -> ContextResult:
     ddir = default_data_dir(data_dir)
-    git = _Background(_git_features, root) if opts.use_git else None  # overlaps the parse
+    git = _Background(_git_features, root, ddir) if opts.use_git else None  # overlaps the parse
     index = load_index(root, ddir, max_files=opts.max_files, full=False)
     graph = _graph(index, ddir)
     t_index = time.perf_counter()
