@@ -3,16 +3,17 @@
 tree-sitter holds the GIL while it parses, so threads gain nothing; a cold build instead forks
 one child per extra core (fork: no interpreter start-up, grammars already loaded), each child
 parses an interleaved share of the files (largest first, so shares stay even) and sends its
-tags back through a pipe as one pickle. The parent parses its own share meanwhile. A child
-that fails, dies or overruns the deadline costs nothing but time: the parent parses that share
-itself. Where fork is missing (Windows) or the job is small, everything runs in-process.
+tags back through a pipe as one marshal blob (plain lists; ~8x cheaper to write than a pickle).
+The parent parses its own share meanwhile. A child that fails, dies or overruns the deadline
+costs nothing but time: the parent parses that share itself. Where fork is missing (Windows)
+or the job is small, everything runs in-process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
-import pickle
 import select
 import signal
 import time
@@ -22,7 +23,7 @@ from .files import SourceFile
 from .languages import grammar, language_for
 from .tags import FileTags, extract
 
-PARALLEL_MIN_FILES = 300  # below this, a fork and a pickle cost more than they save
+PARALLEL_MIN_FILES = 300  # below this, a fork and the transfer cost more than they save
 MAX_WORKERS = 4
 CHILD_GRACE_S = 5.0  # past the parse deadline, a silent child is killed and its share redone
 
@@ -91,7 +92,7 @@ def _fork(root: Path, files: list[SourceFile], deadline: float) -> tuple[int, in
         try:
             os.close(rfd)
             tags = [parse_one(root, f, deadline) for f in files]
-            payload = pickle.dumps([t.to_json() if t else None for t in tags], protocol=5)
+            payload = marshal.dumps([t.to_json() if t else None for t in tags])
             with os.fdopen(wfd, "wb") as fh:
                 fh.write(payload)
             code = 0
@@ -131,7 +132,7 @@ def _collect(
     if not done or status != 0:
         return None
     try:
-        raw = pickle.loads(buf)
+        raw = marshal.loads(buf)
         tags = [FileTags.from_json(t) if t is not None else None for t in raw]
     except Exception:  # a truncated or garbled payload: redo the share
         return None
