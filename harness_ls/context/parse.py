@@ -5,8 +5,8 @@ one child per extra core (fork: no interpreter start-up, grammars already loaded
 parses an interleaved share of the files (largest first, so shares stay even) and sends its
 tags back through a pipe as one marshal blob (plain lists; ~8x cheaper to write than a pickle).
 The parent parses its own share meanwhile. A child that fails, dies or overruns the deadline
-costs nothing but time: the parent parses that share itself. Where fork is missing (Windows)
-or the job is small, everything runs in-process.
+costs nothing but time: the parent parses that share itself. Off Linux (no fork, or fork
+unsafe in a threaded process) or for a small job, everything runs in-process.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import marshal
 import os
 import select
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -30,12 +31,10 @@ CHILD_GRACE_S = 5.0  # past the parse deadline, a silent child is killed and its
 
 def worker_count(n_files: int) -> int:
     """Processes worth using for `n_files` cold parses: one per core, at most MAX_WORKERS."""
-    if n_files < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
+    # Linux only: macOS system libraries are not fork-safe in a threaded process (the daemon)
+    if n_files < PARALLEL_MIN_FILES or not sys.platform.startswith("linux"):
         return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))
     return max(1, min(cores, MAX_WORKERS, n_files // (PARALLEL_MIN_FILES // 2)))
 
 
@@ -65,8 +64,14 @@ def parse_files(
     shares = [order[k::workers] for k in range(workers)]
     children = [_fork(root, [files[i] for i in share], deadline) for share in shares[1:]]
     out: list[FileTags | None] = [None] * len(files)
-    for i in shares[0]:
-        out[i] = parse_one(root, files[i], deadline)
+    try:
+        for i in shares[0]:
+            out[i] = parse_one(root, files[i], deadline)
+    except BaseException:  # interrupted: leave no child running or unreaped
+        for child in children:
+            if child:
+                _collect(child, 0, 0.0)
+        raise
     for share, child in zip(shares[1:], children, strict=True):
         got = _collect(child, len(share), deadline + CHILD_GRACE_S) if child else None
         if got is None:  # the child failed: its share is parsed here
@@ -77,6 +82,8 @@ def parse_files(
 
 
 def _fork(root: Path, files: list[SourceFile], deadline: float) -> tuple[int, int] | None:
+    if not hasattr(os, "fork"):
+        return None
     try:
         rfd, wfd = os.pipe()
     except OSError:

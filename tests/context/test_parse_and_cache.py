@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from harness_ls.context import build as ctx_build
 from harness_ls.context import parse
 from harness_ls.context.build import build_context
@@ -218,3 +220,28 @@ def test_a_build_on_a_daemon_worker_thread_forks_and_agrees(repo, data_dir, monk
     monkeypatch.setattr(parse, "MAX_WORKERS", 1)
     single = build_context(root, TASK, 3000, data_dir=data_dir / "other")
     assert threaded.stats["files_parsed"] == 81 and threaded.text == single.text
+
+
+def test_an_interrupted_parse_leaves_no_child_behind(repo, monkeypatch):
+    root = repo(_mixed(40))
+    parent, real_one, real_fork = os.getpid(), parse.parse_one, parse._fork
+    pids: list[int] = []
+
+    def interrupted(root_, f, deadline):
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return real_one(root_, f, deadline)
+
+    def recording_fork(*args):
+        child = real_fork(*args)
+        pids.append(child[0])
+        return child
+
+    monkeypatch.setattr(parse, "parse_one", interrupted)
+    monkeypatch.setattr(parse, "_fork", recording_fork)
+    with pytest.raises(KeyboardInterrupt):
+        parse.parse_files(root, list_files(root).files, time.monotonic() + 60, workers=3)
+    assert len(pids) == 2
+    for pid in pids:  # killed and reaped: no zombie, nothing left running
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
