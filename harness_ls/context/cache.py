@@ -84,15 +84,17 @@ def _cache_key() -> str:
     return f"v{CACHE_VERSION}:" + ",".join(installed())
 
 
-def _read_private(path: Path) -> bytes:
-    """Bytes of a cache file this user owns and only it can write; b"" otherwise."""
+def _read_private(path: Path, start: int = 0, size: int = -1) -> bytes:
+    """Bytes [start, start+size) of a cache file this user owns and only it can write; b""
+    otherwise (missing, unreadable, or writable by others)."""
     try:
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
             if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
                 log.warning("context cache %s ignored: not private to this user", path)
                 return b""
-            return fh.read()
+            fh.seek(start)
+            return fh.read(size)
     except OSError:
         return b""
 
@@ -115,25 +117,21 @@ def _write(path: Path, chunks: list[bytes]) -> bool:
         return False
 
 
-def _sections(blob: bytes) -> tuple[memoryview, memoryview] | None:
-    head = len(MAGIC) + 8
-    if not blob.startswith(MAGIC) or len(blob) < head:
-        return None
-    n = int.from_bytes(blob[len(MAGIC) : head], "little")
-    if head + n > len(blob):
-        return None
-    view = memoryview(blob)
-    return view[head : head + n], view[head + n :]
+HEAD = len(MAGIC) + 8  # magic, then the first section's length
 
 
 def _load(path: Path) -> tuple[dict[str, Light], str, Callable[[], dict[str, Heavy]]]:
-    """(rel -> light entry, generation, loader of rel -> heavy entry) of the tags file."""
+    """(rel -> light entry, generation, loader of rel -> heavy entry) of the tags file. The
+    loader reads the second section only when called, and only if the file still holds the
+    same generation (else it returns {} and the caller re-parses)."""
     none: tuple[dict[str, Light], str, Callable[[], dict[str, Heavy]]] = ({}, "", dict)
-    parts = _sections(_read_private(path))
-    if parts is None:
+    head = _read_private(path, 0, HEAD)
+    if len(head) != HEAD or not head.startswith(MAGIC):
         return none
+    n = int.from_bytes(head[len(MAGIC) :], "little")
+    first = _read_private(path, HEAD, n)
     try:
-        raw = marshal.loads(parts[0])
+        raw = marshal.loads(first) if len(first) == n else None
     except (ValueError, EOFError, TypeError):
         return none
     if not isinstance(raw, dict) or raw.get("key") != _cache_key():
@@ -144,10 +142,11 @@ def _load(path: Path) -> tuple[dict[str, Light], str, Callable[[], dict[str, Hea
 
     def heavy() -> dict[str, Heavy]:
         try:
-            out = marshal.loads(parts[1])
+            out = marshal.loads(_read_private(path, HEAD + n))
         except (ValueError, EOFError, TypeError):
             return {}
-        return out if isinstance(out, dict) else {}
+        ok = isinstance(out, tuple) and len(out) == 2 and out[0] == gen
+        return out[1] if ok and isinstance(out[1], dict) else {}
 
     return files, gen, heavy
 
@@ -158,7 +157,8 @@ def _save(path: Path, gen: str, tags: dict[str, tuple[int, int, FileTags]]) -> b
         light[rel] = (size, mtime, t.lang, t.skip, t.lines, t.defs, t.outline, t.lossy)
         heavy[rel] = (t.refs, t.words)
     first = marshal.dumps({"key": _cache_key(), "generation": gen, "files": light})
-    return _write(path, [MAGIC, len(first).to_bytes(8, "little"), first, marshal.dumps(heavy)])
+    second = marshal.dumps((gen, heavy))
+    return _write(path, [MAGIC, len(first).to_bytes(8, "little"), first, second])
 
 
 def _from_light(e: Light) -> FileTags:

@@ -245,3 +245,23 @@ def test_an_interrupted_parse_leaves_no_child_behind(repo, monkeypatch):
     for pid in pids:  # killed and reaped: no zombie, nothing left running
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_references_load_lazily_and_survive_a_rewrite_in_between(repo, data_dir):
+    from harness_ls.context.cache import load_index
+    from harness_ls.context.tags import extract
+
+    root = repo(_mixed(30)).resolve()
+    build_context(root, TASK, 3000, data_dir=data_dir)
+    clear_memory()
+    index = load_index(root, data_dir, full=False)  # as a warm build whose graph is saved
+    rel = "pkg/handler_3.py"
+    assert index.parsed == 0 and index.tags[rel].refs == {} and index.pending is not None
+    # another process rewrites the cache (new generation) before the references are needed
+    (root / "pkg/mod_0.py").write_text("def changed():\n    return 0\n")
+    clear_memory()
+    build_context(root, TASK, 3000, data_dir=data_dir)
+    index.require_full()  # the saved references are another generation's: re-parsed instead
+    want = extract(rel, (root / rel).read_bytes())
+    assert index.tags[rel].refs == want.refs and index.tags[rel].words == want.words
+    assert index.tags[rel].refs  # process_7, ...
