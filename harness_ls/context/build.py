@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..config import data_dir as default_data_dir
 from ..errors import InvalidInput, NotFound
-from .cache import RepoIndex, load_graph, load_index, save_graph
-from .history import History, load_history
-from .rank import Ranking, RepoGraph, build_graph, rank_files
-from .recent import recent_files
+from .cache import RepoIndex, load_index
+from .prepare import Background, git_features, repo_graph
+from .rank import Ranking, RepoGraph, rank_files
 from .render import (
     entry_costs,
     excerpt_candidates,
@@ -196,52 +191,6 @@ def _prefer(graph: RepoGraph, ranking: Ranking, prefer: list[str]) -> None:
             ranking.scores[i] = top + 1.0 + (len(prefer) - k)
 
 
-def _git_features(root: Path, ddir: Path) -> tuple[dict[str, float], History]:
-    return recent_files(root), load_history(root, data_dir=ddir)
-
-
-class _Background:
-    """One call run on a daemon thread: git's wall time (a few subprocesses, `git log` of up to
-    2000 commits) overlaps the tag parse instead of following it."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._out: list[Any] = []
-        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        try:
-            self._out.append((True, fn(*args)))
-        except BaseException as exc:  # re-raised in the caller's thread by result()
-            self._out.append((False, exc))
-
-    def result(self) -> Any:
-        self._thread.join()
-        ok, value = self._out[0]
-        if not ok:
-            raise value
-        return value
-
-
-@cache
-def _graph_code_key() -> str:
-    """Hash of this package's code: a saved graph is only reused by the code that built it."""
-    h = hashlib.sha1()
-    for src in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(src.name.encode() + b"\0" + src.read_bytes())
-    return h.hexdigest()
-
-
-def _graph(index: RepoIndex, ddir: Path) -> RepoGraph:
-    """The ranking graph: in memory, else saved next to the tags, else built (and saved)."""
-    if index.graph is None:
-        index.graph = load_graph(index, ddir, _graph_code_key())
-    if index.graph is None:
-        index.require_full()  # references and words: only the graph build reads them
-        save_graph(index, ddir, _graph_code_key(), build_graph(index))
-    return build_graph(index)
-
-
 def _build(
     root: Path,
     task: str,
@@ -251,9 +200,9 @@ def _build(
     t0: float,
 ) -> ContextResult:
     ddir = default_data_dir(data_dir)
-    git = _Background(_git_features, root, ddir) if opts.use_git else None  # overlaps the parse
+    git = Background(git_features, root, ddir) if opts.use_git else None  # overlaps the parse
     index = load_index(root, ddir, max_files=opts.max_files, full=False)
-    graph = _graph(index, ddir)
+    graph = repo_graph(index, ddir)
     t_index = time.perf_counter()
     recent, history = git.result() if git else ({}, None)
     if not index.listing.is_git:

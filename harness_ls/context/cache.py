@@ -52,7 +52,10 @@ Heavy = tuple  # (refs, words)
 
 @dataclass
 class RepoIndex:
-    """Every mapped file's tags plus what the listing skipped and why."""
+    """Every mapped file's tags plus what the listing skipped and why.
+
+    From `load_index(..., full=False)` the cached files' `refs` and `words` stay empty until
+    `require_full()`: only the graph build reads them, and a saved graph makes them unneeded."""
 
     root: Path
     tags: dict[str, FileTags] = field(default_factory=dict)

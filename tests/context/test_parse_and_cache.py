@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from harness_ls.context import build as ctx_build
-from harness_ls.context import parse
+from harness_ls.context import parse, prepare
 from harness_ls.context.build import build_context
 from harness_ls.context.cache import cache_path, clear_memory, graph_path
 from harness_ls.context.files import list_files
@@ -102,14 +101,14 @@ def test_a_cold_build_forks_and_agrees_with_a_single_process_build(repo, data_di
 
 def _count_graph_builds(monkeypatch) -> list[int]:
     built: list[int] = []
-    real = ctx_build.build_graph
+    real = prepare.build_graph
 
     def counting(index):
         if index.graph is None:
             built.append(1)
         return real(index)
 
-    monkeypatch.setattr(ctx_build, "build_graph", counting)
+    monkeypatch.setattr(prepare, "build_graph", counting)
     return built
 
 
@@ -123,7 +122,7 @@ def test_warm_build_in_a_new_process_loads_the_saved_graph(repo, data_dir, monke
     assert built == [1] and warm.stats["files_parsed"] == 0 and warm.text == cold.text
     # graph code changed (another version of harness-ls): the saved graph is not used
     clear_memory()
-    monkeypatch.setattr(ctx_build, "_graph_code_key", lambda: "other code")
+    monkeypatch.setattr(prepare, "graph_code_key", lambda: "other code")
     again = build_context(root, TASK, 3000, data_dir=data_dir)
     assert built == [1, 1] and again.text == cold.text
 
