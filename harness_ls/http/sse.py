@@ -174,7 +174,9 @@ class SSEResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [
             (b"content-type", b"text/event-stream; charset=utf-8"),
-            (b"cache-control", b"no-store"),
+            # no-transform: compressing proxies (code-server's /proxy/<port>/ runs express
+            # `compression`) would otherwise gzip the stream and hold every event back
+            (b"cache-control", b"no-store, no-transform"),
             (b"x-accel-buffering", b"no"),  # tell reverse proxies not to buffer the stream
             (b"x-content-type-options", b"nosniff"),
         ]

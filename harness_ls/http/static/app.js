@@ -73,9 +73,11 @@ function toLogin() {
   location.href = "login?next=" + encodeURIComponent("/" + location.hash);
 }
 
-// The connection indicator says what is true: connected / reconnecting / offline (or idle when
-// nothing is followed), with the time of the last event received.
+// The connection indicator says what is true: connecting / connected / reconnecting / offline,
+// with the time of the last event received. A live stream sets it; when none is open (a list, a
+// finished run) a light health check does, so it never claims a connection nobody checked.
 let lastEventAt = null;
+let liveStreams = 0;
 function setConn(state) {
   conn.dataset.state = state;
   const last = lastEventAt ? ` · last event ${new Date(lastEventAt).toLocaleTimeString()}` : "";
@@ -83,6 +85,17 @@ function setConn(state) {
   conn.title = `live connection: ${state}${last}`;
 }
 function sawEvent() { lastEventAt = Date.now(); setConn("connected"); }
+async function checkHealth() {
+  if (liveStreams > 0) return;
+  let state = "offline";
+  try {
+    const res = await fetch("v1/health", { credentials: "same-origin" });
+    if (res.status === 401) return toLogin();
+    if (res.ok) state = "connected";
+  } catch (e) { /* unreachable: offline */ }
+  if (liveStreams === 0) setConn(state);
+}
+setInterval(checkHealth, 5000);
 
 function errorBox(err) {
   return h("p", { class: "error" }, err.message, err.hint ? h("span", { class: "muted" }, ` — ${err.hint}`) : null);
@@ -97,7 +110,7 @@ class LiveStream {
     this.lastSeq = 0; this.es = null; this.timer = null; this.delay = 500; this.stopped = false; this.ended = null;
     this.handler = (msg) => this.handle(msg);
   }
-  start() { this.connect(); return this; }
+  start() { liveStreams += 1; setConn("connecting"); this.connect(); return this; }
   connect() {
     if (this.stopped) return;
     const sep = this.url.includes("?") ? "&" : "?";
@@ -110,9 +123,9 @@ class LiveStream {
       es.close();
       if (this.stopped) return;
       if (this.ended) { // the server closed the stream after a final event: done, no reconnect
-        this.stop(); setConn("idle"); if (this.onEnd) this.onEnd(this.ended); return;
+        this.stop(); if (this.onEnd) this.onEnd(this.ended); return;
       }
-      setConn("reconnecting");
+      setConn(this.down ? "offline" : "reconnecting"); // known down: stays offline until back
       this.timer = setTimeout(() => this.check(), this.delay);
       this.delay = Math.min(this.delay * 2, 8000);
     };
@@ -122,7 +135,8 @@ class LiveStream {
     try {
       const res = await fetch("v1/health", { credentials: "same-origin" });
       if (res.status === 401) return toLogin();
-    } catch (e) { setConn("offline"); } /* server down: retry later */
+      this.down = false;
+    } catch (e) { this.down = true; setConn("offline"); } /* server down: retry later */
     this.connect();
   }
   handle(msg) {
@@ -137,6 +151,7 @@ class LiveStream {
     this.ended = TERMINAL.has(ev.type) ? ev : null;
   }
   stop() {
+    if (!this.stopped) { liveStreams -= 1; checkHealth(); } // nothing live: say what the server says
     this.stopped = true;
     if (this.es) this.es.close();
     clearTimeout(this.timer);
@@ -577,7 +592,7 @@ async function sessionView(id) {
 async function route() {
   if (current) { current(); current = null; }
   clearInterval(pollTimer);
-  setConn("idle");
+  setConn("connecting");
   const hash = location.hash.replace(/^#/, "") || "/";
   const parts = hash.split("/").filter(Boolean);
   document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active",
