@@ -35,6 +35,7 @@ class RunView:
     steps_total: int = 0
     steps_done: int = 0
     outcome: str | None = None  # the end message once the run is over
+    cancelled_here: bool = False  # this editor asked to cancel it (the end message says who)
     task: asyncio.Task[None] | None = None
 
 

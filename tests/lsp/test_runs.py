@@ -176,7 +176,9 @@ async def test_progress_cancel_cancels_the_run(client):
     await wait_for(
         lambda: isinstance(client.progress_reports[token][-1], t.WorkDoneProgressEnd), 20
     )
-    assert client.progress_reports[token][-1].message.startswith("cancelled")
+    end = client.progress_reports[token][-1].message
+    assert end.startswith("cancelled: from the editor while waiting for approval: "), end
+    assert "greet.txt" in end
     shown = await client.workspace_execute_command_async(
         t.ExecuteCommandParams(command="harness.showRun", arguments=[result["runId"]])
     )

@@ -249,6 +249,32 @@ async def show_diff(ls: HarnessLanguageServer, harness: Harness, approval_id: st
     return path.as_uri()
 
 
+MAX_SIDE_BYTES = 2_000_000  # a bigger file is shown as the patch only
+
+
+def diff_sides(approval: Any) -> dict[str, Any] | None:
+    """Before / after texts of a proposed write, for clients with a two-sided diff view (VS
+    Code's `harness-diff:` documents). None when there is no diff or it no longer applies (the
+    file changed since, the diff was cut): the patch file of show_diff is the fallback."""
+    from harness_ls.tools.diffapply import apply_unified_diff
+
+    diff, path = _attr(approval.preview, "diff"), _attr(approval.preview, "path")
+    if not diff or not path or not approval.workspace:
+        return None
+    target = Path(approval.workspace) / path
+    try:
+        exists = target.is_file()
+        if exists and target.stat().st_size > MAX_SIDE_BYTES:
+            return None
+        before = target.read_text(encoding="utf-8") if exists else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    after = apply_unified_diff(before, diff)
+    if after is None:
+        return None
+    return {"id": approval.id, "path": path, "isNew": not exists, "before": before, "after": after}
+
+
 def prompt_text(approval: Any) -> str:
     """The question of the message channel: what is asked, without the code-action hint."""
     lines = message(approval).splitlines()

@@ -1,7 +1,7 @@
 """Runs from the editor: workspace commands, `$/progress` for a run, the sidecar at start-up.
 
 Commands (all listed in `executeCommandProvider`): harness.runSpec(uri), harness.approve(id),
-harness.deny(id), harness.approveSimilar(id), harness.showDiff(id), harness.cancelRun(run_id), harness.openDashboard
+harness.deny(id), harness.approveSimilar(id), harness.showDiff(id), harness.diffContents(id), harness.cancelRun(run_id), harness.openDashboard
 ([run_id]), harness.newSpec(name), harness.showRun(run_id), harness.runAcceptanceTests(uri).
 Handlers check their arguments and answer wrong ones with a clear JSON-RPC error.
 """
@@ -82,14 +82,24 @@ def _step_title(data: dict[str, Any]) -> str:
     return str(data.get("title") or data.get("name") or data.get("phase") or "step")
 
 
-def end_message(state: str, data: dict[str, Any], offline: bool) -> str:
+def end_message(
+    state: str, data: dict[str, Any], offline: bool, view: RunView | None = None
+) -> str:
     """What happened, in one line: a failed run says why (run.failed stores `error`), an
-    offline run says that nothing was executed."""
+    offline run says that nothing was executed, a cancelled one who cancelled it and where it
+    was ("cancelled from the editor while waiting for approval: write greet.txt")."""
     if state == "completed" and offline:
         return "completed offline: nothing executed — configure a model"
     why = data.get("error") or data.get("outcome") or data.get("reason") or ""
     if state == "cancelled" and why == "cancelled":
-        why = ""
+        who = "from the editor" if view is not None and view.cancelled_here else "elsewhere"
+        step = view.step if view is not None else ""
+        if step.startswith("waiting for approval"):
+            where = f"while {step}"
+        else:
+            phase = data.get("phase")
+            where = f"during {phase}" + (f" ({step})" if step else "") if phase else ""
+        why = " ".join(x for x in (who, where) if x)
     return f"{state}: {why}" if why else state
 
 
@@ -161,7 +171,7 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
                 phase, view.step = "docs", "documentation updated"
             elif event.type in TERMINAL:
                 view.state = TERMINAL[event.type]
-                outcome = end_message(view.state, data, offline)
+                outcome = end_message(view.state, data, offline, view)
                 break
             else:
                 continue
@@ -185,10 +195,20 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
         view.outcome = outcome
         _notify_status(ls, view)
         lenses.refresh(ls)
-        if view.state == "completed":
+        if _client_shows_run_ends(ls):
+            pass  # its own notification says it (with the reason): one message, not two
+        elif view.state == "completed":
             ls.show_message(f"harness: {view.spec_name} {outcome}", t.MessageType.Info)
-        elif view.state in ("failed", "interrupted"):
+        elif view.state in ("failed", "interrupted", "cancelled"):
             ls.show_message(f"harness: {view.spec_name} {outcome}", t.MessageType.Warning)
+
+
+def _client_shows_run_ends(ls: HarnessLanguageServer) -> bool:
+    """The VS Code extension renders harness/runStatus itself (progress + end message) and says
+    so with `experimental.harnessRunNotifications`."""
+    caps = ls.client_capabilities
+    experimental = caps.experimental if caps is not None else None
+    return isinstance(experimental, dict) and experimental.get("harnessRunNotifications") is True
 
 
 def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
@@ -210,7 +230,10 @@ def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
 
 
 async def _cancel_quietly(ls: HarnessLanguageServer, run_id: str) -> None:
-    harness = runtime(ls).harness
+    rt = runtime(ls)
+    harness = rt.harness
+    if run_id in rt.runs:
+        rt.runs[run_id].cancelled_here = True
     if harness is not None:
         try:
             await harness.cancel_run(run_id)
@@ -339,10 +362,24 @@ def register(server: HarnessLanguageServer) -> None:
         harness = await runtime(ls).ensure_harness()
         return {"uri": await approvals.show_diff(ls, harness, aid)}
 
+    @server.command("harness.diffContents")
+    async def cmd_diff_contents(ls, *args):
+        """Both sides of a pending write (for a native diff view); None when only the patch
+        can be shown (harness.showDiff)."""
+        aid = _one_string(args, "approval id", "harness.diffContents")
+        harness = await runtime(ls).ensure_harness()
+        approval = next((a for a in harness.pending_approvals() if a.id == aid), None)
+        if approval is None:
+            raise JsonRpcServerError(f"approval {aid} is no longer pending", RUN_ERROR)
+        return approvals.diff_sides(approval)
+
     @server.command("harness.cancelRun")
     async def cmd_cancel(ls, *args):
         run_id = _one_string(args, "run id", "harness.cancelRun")
-        harness = await runtime(ls).ensure_harness()
+        rt = runtime(ls)
+        harness = await rt.ensure_harness()
+        if run_id in rt.runs:
+            rt.runs[run_id].cancelled_here = True
         try:
             meta = await harness.cancel_run(run_id)
         except Exception as exc:
