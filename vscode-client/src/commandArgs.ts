@@ -13,6 +13,7 @@ export const SERVER_COMMANDS: Readonly<Record<string, ArgumentKind>> = {
   "harness.approve": "approvalId",
   "harness.deny": "approvalId",
   "harness.approveSimilar": "approvalId",
+  "harness.showDiff": "approvalId",
   "harness.cancelRun": "runId",
   "harness.showRun": "runId",
   "harness.newSpec": "specName",

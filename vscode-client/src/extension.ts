@@ -13,6 +13,8 @@ import {
   shouldNotify,
 } from "./approvals";
 import { argumentKind, hasUsableArgument, resultLocation, validateSpecName } from "./commandArgs";
+import { DIFF_SCHEME, parseDiffSides } from "./diffSides";
+import { DiffDocuments } from "./diffView";
 import { HarnessServer, TOKEN_KEY } from "./server";
 import { documentSelector, RESTART_KEYS, SECTION } from "./settings";
 import { RunNotifications } from "./runProgress";
@@ -32,6 +34,8 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
   const runNotes = new RunNotifications((runId) => harness.executeCommand("harness.cancelRun", [runId]));
   context.subscriptions.push({ dispose: () => runNotes.dispose() });
   const approvals = new PendingApprovals();
+  const diffs = new DiffDocuments();
+  context.subscriptions.push(diffs, vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diffs));
   const statusItem = vscode.window.createStatusBarItem("harness.status", vscode.StatusBarAlignment.Left, 50);
   statusItem.name = "Harness";
   context.subscriptions.push(log, statusItem);
@@ -119,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
       }
     },
     prepareArguments: (command, args) => prepareArguments(command, args),
+    handleLocally: (command, args) => (command === "harness.showDiff" ? showDiff(args[0]) : Promise.resolve(false)),
     afterCommand: async (command, args, result) => {
       if (argumentKind(command) === "approvalId" && typeof args[0] === "string") {
         approvals.remove(args[0]);
@@ -139,15 +144,38 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
   });
   server = harness;
 
-  const notifyApproval = async (request: ApprovalRequest): Promise<void> => {
+  /**
+   * Show diff in the native diff editor (before ↔ proposed, `harness-diff:` documents); false
+   * when the server cannot give both sides, and its patch file (showDocument) is shown instead.
+   */
+  const showDiff = async (id: unknown): Promise<boolean> => {
+    if (typeof id !== "string" || !harness.offeredCommands.includes("harness.diffContents")) {
+      return false;
+    }
+    const sides = parseDiffSides(await harness.executeCommand("harness.diffContents", [id]));
+    if (sides === undefined) {
+      return false;
+    }
+    await diffs.show(sides);
+    return true;
+  };
+
+  const notifyApproval = async (request: ApprovalRequest, force = false): Promise<void> => {
     const visible = vscode.window.visibleTextEditors.map((e) => e.document.uri.toString());
-    if (!shouldNotify(request, visible, harness.settings.notifyApprovals)) {
+    if (!force && !shouldNotify(request, visible, harness.settings.notifyApprovals)) {
       return;
     }
-    const buttons = request.specUri !== undefined ? ["Approve", "Deny", "Open Spec"] : ["Approve", "Deny"];
+    const buttons = ["Approve", "Deny", "Show Diff", ...(request.specUri !== undefined ? ["Open Spec"] : [])];
     const choice = await vscode.window.showWarningMessage(approvalMessage(request), ...buttons);
     if (choice === "Approve" || choice === "Deny") {
       await harness.executeCommand(choice === "Approve" ? "harness.approve" : "harness.deny", [request.id]);
+    } else if (choice === "Show Diff") {
+      if (!(await showDiff(request.id))) {
+        await harness.executeCommand("harness.showDiff", [request.id]);
+      }
+      if (approvals.has(request.id)) {
+        void notifyApproval(request, true); // a toast closes on any button: ask again
+      }
     } else if (choice === "Open Spec" && request.specUri !== undefined) {
       await vscode.window.showTextDocument(vscode.Uri.parse(request.specUri));
     }
@@ -218,7 +246,13 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
         break;
       case "approvalId":
         value = await pickApproval(
-          command === "harness.deny" ? "deny" : command === "harness.approveSimilar" ? "approve (and similar ones)" : "approve",
+          command === "harness.deny"
+            ? "deny"
+            : command === "harness.approveSimilar"
+              ? "approve (and similar ones)"
+              : command === "harness.showDiff"
+                ? "show the change of"
+                : "approve",
         );
         break;
       case "runId":

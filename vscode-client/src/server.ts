@@ -12,6 +12,7 @@ import {
   RevealOutputChannelOn,
   type ServerOptions,
   State,
+  type StaticFeature,
   TransportKind,
 } from "vscode-languageclient/node";
 
@@ -41,6 +42,8 @@ export interface ServerHooks {
   onApprovalRequested(params: unknown): void;
   /** Fill in a missing argument for a server command (palette / menu use); undefined cancels. */
   prepareArguments(command: string, args: unknown[]): Promise<unknown[] | undefined>;
+  /** Run a server command in the editor instead (true when done, e.g. Show diff's native view). */
+  handleLocally(command: string, args: unknown[]): Promise<boolean>;
   /** Called after a server command succeeded, with the arguments it was sent. */
   afterCommand(command: string, args: unknown[], result: unknown): Promise<void>;
   onStateChange(state: ServerState): void;
@@ -188,7 +191,10 @@ export class HarnessServer implements vscode.Disposable {
       middleware: {
         executeCommand: async (command, args) => {
           const prepared = await this.hooks.prepareArguments(command, args);
-          return prepared === undefined ? undefined : this.executeCommand(command, prepared);
+          if (prepared === undefined || (await this.hooks.handleLocally(command, prepared))) {
+            return undefined;
+          }
+          return this.executeCommand(command, prepared);
         },
         window: {
           showDocument: async (params, next) =>
@@ -209,6 +215,7 @@ export class HarnessServer implements vscode.Disposable {
     };
 
     const client = new LanguageClient(CLIENT_ID, "Harness", serverOptions, clientOptions);
+    client.registerFeature(RUN_NOTIFICATIONS);
     client.onDidChangeState((event) => {
       if (this.client !== client) {
         return;
@@ -264,6 +271,21 @@ export class HarnessServer implements vscode.Disposable {
     this.setState("stopped");
   }
 }
+
+/**
+ * Tells the server (`experimental.harnessRunNotifications`) that this client shows run ends
+ * itself (runProgress.ts, with the reason): the server then sends no window/showMessage for
+ * them, so a run ends with one message, not two.
+ */
+const RUN_NOTIFICATIONS: StaticFeature = {
+  fillClientCapabilities: (capabilities) => {
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    capabilities.experimental = { ...experimental, harnessRunNotifications: true };
+  },
+  initialize: () => undefined,
+  getState: () => ({ kind: "static" }),
+  clear: () => undefined,
+};
 
 export function readHarnessSettings(): HarnessSettings {
   const config = vscode.workspace.getConfiguration(SECTION);

@@ -64,6 +64,6 @@ describe("commandContextKeys", () => {
     assert.equal(keys["harness.offers.runSpec"], true);
     assert.equal(keys["harness.offers.approve"], true);
     assert.equal(keys["harness.offers.deny"], false);
-    assert.equal(Object.keys(keys).length, 9);
+    assert.equal(Object.keys(keys).length, 10);
   });
 });

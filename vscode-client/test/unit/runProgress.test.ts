@@ -15,6 +15,10 @@ describe("endMessage", () => {
       "Harness: run run_2 completed offline: nothing executed — configure a model",
     );
     assert.equal(endMessage({ runId: "run_3", state: "cancelled" }), "Harness: run run_3 cancelled");
+    assert.equal(
+      endMessage({ runId: "run_4", state: "cancelled", outcome: "cancelled: from the editor while waiting for approval: overwrite greet.txt" }),
+      "Harness: run run_4 cancelled: from the editor while waiting for approval: overwrite greet.txt",
+    );
   });
 });
 
