@@ -1,7 +1,10 @@
 """End to end in a real VS Code: code-server 4.100.3 (VS Code 1.100.3) driven by Playwright + Debian
 chromium. The packaged .vsix is installed, a broken spec opened, its diagnostic read from the
 Problems panel, the quick fix applied through the code action menu, and the fixed file checked
-on disk.
+on disk. Then what a user does with runs: hover, a mistake typed and seen before saving, Run
+lens, Approve / Deny from the notification (never covered by the run's progress) and from the
+quick-fix menu, Show diff in the native diff editor, a new file, Cancel (with its message), the
+dashboard through code-server's proxy, a settings change and Restart Server.
 
 Screenshots of the approval states are kept under each test's tmp dir.
 
@@ -222,6 +225,46 @@ def wait_log(vscode: dict, text: str, count: int = 1, timeout: float = 45) -> No
     raise AssertionError(
         f"{text!r} x{count} not in the Harness log:\n" + _harness_log(vscode["user_data"])[-3000:]
     )
+
+
+def assert_not_covered(page: Page, button) -> None:
+    """The button is what a click at its centre hits (no progress toast over it), and no run
+    progress toast is on screen while the approval waits."""
+    button.first.wait_for(timeout=10_000)
+    box = button.first.bounding_box()
+    assert box is not None
+    hit = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y)?.closest('.monaco-button')?.textContent",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert hit == button.first.inner_text(), hit
+    progress = page.locator(".notifications-toasts .notification-toast").filter(
+        has_text="Harness: run "
+    )
+    progress.first.wait_for(state="detached", timeout=10_000)
+
+
+def quick_fix(page: Page, line: int, title: str) -> None:
+    """Ctrl+G to `line`, Ctrl+. and pick the action whose title starts with `title`, by keyboard
+    (the menu's overlay swallows mouse clicks in headless chromium)."""
+    page.keyboard.press("Control+G")
+    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.keyboard.type(str(line))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Control+.")
+    actions = page.locator(".action-widget .monaco-list-row.action")
+    try:
+        actions.filter(has_text=title).first.wait_for(timeout=15_000)
+    except Exception as exc:
+        page.screenshot(path="/tmp/harness-e2e-quickfix-failed.png")
+        raise AssertionError(
+            f"no {title!r} in the quick-fix menu: {actions.all_inner_texts()}"
+        ) from exc
+    titles = actions.all_inner_texts()
+    index = next(i for i, t in enumerate(titles) if t.strip().startswith(title))
+    for _ in range(index):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
 
 
 def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(tmp_path: Path) -> None:
@@ -491,10 +534,11 @@ def test_approve_a_new_file_and_deny_a_write_from_the_editor(tmp_path: Path) -> 
                         + _harness_log(vscode["user_data"])[-4000:]
                     ) from exc
                 shot(page, f"vscode-approval-{about.replace('.', '-')}")
+                assert_not_covered(page, toast.first.locator(".monaco-button").get_by_text(button))
+                assert not (ws / "farewell.txt").exists() or about != "farewell.txt"
                 toast.first.locator(".monaco-button").get_by_text(button, exact=True).first.click()
 
             answer("farewell.txt", "Approve")  # the file does not exist yet
-            assert not (ws / "farewell.txt").exists()
             deadline = time.monotonic() + 45
             while time.monotonic() < deadline and not (ws / "farewell.txt").exists():
                 time.sleep(0.2)
@@ -548,12 +592,20 @@ def test_run_lens_then_open_dashboard_through_the_proxy_then_cancel(tmp_path: Pa
             dash = popup.value
             dash.wait_for_url("**/proxy/*/#/runs/run_*", timeout=30_000)
             dash.wait_for_selector("#run-status", timeout=15_000)
+            # live through the proxy: the plan came by the event stream, and the indicator says
+            # so (it said "idle" while code-server's compression held the stream back)
+            dash.wait_for_selector("ol.steps li", timeout=15_000)
+            dash.wait_for_selector("#conn[data-state='connected']", timeout=15_000)
+            assert "last event" in dash.inner_text("#conn")
             dash.wait_for_timeout(600)
             dash.screenshot(path=str(shots / "dashboard-through-proxy.png"))
             assert "/login" not in dash.url and "nonce" not in dash.url, dash.url
 
             lenses.get_by_text("■ Cancel run", exact=False).first.click(timeout=15_000)
-            # (a run the user cancelled ends without a toast: the lenses say it is over)
+            # a cancelled run ends with a message saying who cancelled it and where
+            page.locator(".notifications-toasts").get_by_text(
+                "cancelled: from the editor while waiting for approval", exact=False
+            ).first.wait_for(timeout=45_000)
             lenses.get_by_text("▶ Run spec", exact=True).first.wait_for(timeout=45_000)
             page.locator(".statusbar").get_by_text("Harness", exact=True).first.wait_for(
                 timeout=15_000
@@ -565,3 +617,159 @@ def test_run_lens_then_open_dashboard_through_the_proxy_then_cancel(tmp_path: Pa
             page.wait_for_timeout(600)
             page.screenshot(path=str(shots / "vscode-run-cancelled.png"))
             assert (ws / "greet.txt").read_text() == "hi\n"  # never approved, never written
+
+
+def _greet_repo(ws: Path) -> None:
+    (ws / "specs" / "login" / "spec.md").write_text(GREET_SPEC)
+    (ws / "greet.txt").write_text("hi\n")
+    _git(ws, "init", "-q", "-b", "main")
+    _git(ws, "config", "user.email", "e2e@example.com")
+    _git(ws, "config", "user.name", "E2E")
+    _git(ws, "add", "-A")
+    _git(ws, "commit", "-q", "-m", "init")
+
+
+def test_hover_typing_quick_fix_approval_native_diff_then_settings_and_restart(
+    tmp_path: Path,
+) -> None:
+    """What a user does in the spec: hover a heading; type a mistake and see the problem before
+    saving; run; with the spec in view the approval is a diagnostic — "Show diff" from the
+    quick-fix menu opens VS Code's diff editor (before ↔ proposed), "Approve" from the same menu
+    lets the run finish. Then a settings change (harness.server.command in User settings) and
+    Restart Server: the new command is what runs, after the restart too. Screenshots of each
+    state are kept under the test's tmp dir."""
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    settings = {
+        "harness.model": f"scripted:{script}",
+        "files.autoSave": "off",
+        # the settings JSON is typed in below: no brackets or indentation added to it
+        "editor.autoClosingBrackets": "never",
+        "editor.autoClosingQuotes": "never",
+        "editor.autoIndent": "none",
+        "editor.formatOnType": False,
+        "editor.autoSurround": "never",
+    }
+
+    def shot(page: Page, name: str) -> None:
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(shots / f"{name}.png"))
+
+    with code_server(tmp_path, settings) as vscode:
+        ws: Path = vscode["ws"]
+        spec = ws / "specs" / "login" / "spec.md"
+        _greet_repo(ws)
+        with browser_page(vscode["url"]) as page:
+            wait_log(vscode, "is running")
+            open_spec(page)
+            lenses = page.locator(".codelens-decoration")
+            lenses.get_by_text("▶ Run spec", exact=True).first.wait_for(timeout=30_000)
+
+            # hover on a heading says what belongs in the section
+            line = page.locator(".monaco-editor .view-line").filter(has_text="# Goal").first
+            box = line.bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)  # over the text
+            page.mouse.move(box["x"] + 30, box["y"] + box["height"] / 2, steps=3)
+            hover = page.locator(".monaco-hover").filter(has_text="Required section")
+            hover.first.wait_for(timeout=15_000)
+            assert "Goal" in hover.first.inner_text()
+            shot(page, "vscode-hover")
+            page.keyboard.press("Escape")
+
+            # a mistake typed (not saved) shows up in Problems, and goes with the undo
+            page.locator(".monaco-editor .view-lines").first.click()
+            page.keyboard.press("Control+Home")
+            page.keyboard.press("End")
+            page.keyboard.type("s")
+            page.keyboard.press("Control+Shift+M")
+            problems = page.locator(".markers-panel")
+            problems.get_by_text("looks like 'Goal'").first.wait_for(timeout=15_000)
+            shot(page, "vscode-typing-diagnostic")
+            assert spec.read_text() == GREET_SPEC  # nothing saved: it came from the buffer
+            page.locator(".monaco-editor .view-lines").first.click()
+            page.keyboard.press("Control+Z")
+            problems.get_by_text("looks like 'Goal'").first.wait_for(
+                state="detached", timeout=15_000
+            )
+
+            # run; the approval shows on the spec line of the plan step (line 3), no toast
+            lenses.get_by_text("▶ Run spec", exact=True).first.click(timeout=15_000)
+            problems.get_by_text("greet.txt", exact=False).first.wait_for(timeout=45_000)
+            assert "Ln 3" in problems.first.inner_text(), problems.first.inner_text()
+            toasts = page.locator(".notifications-toasts .notification-toast")
+            assert toasts.filter(has_text="approval needed").count() == 0  # the spec is in view
+            # the run's progress toast steps aside while the approval waits
+            toasts.filter(has_text="Harness: run ").first.wait_for(state="detached", timeout=10_000)
+            page.locator(".monaco-editor .view-lines").first.click()
+            quick_fix(page, 3, "Show diff")
+            diff = page.locator(".monaco-diff-editor")
+            diff.first.wait_for(timeout=15_000)
+            page.locator(".tabs-container").get_by_text(
+                "greet.txt ↔ proposed by Harness", exact=False
+            ).first.wait_for(timeout=10_000)
+            diff.locator(".line-insert, .char-insert").first.wait_for(timeout=10_000)
+            assert "hello" in diff.first.inner_text()
+            shot(page, "vscode-native-diff")
+            assert (ws / "greet.txt").read_text() == "hi\n"
+
+            page.locator(".tabs-container .tab").filter(has_text="spec.md").first.click()
+            page.locator(".monaco-diff-editor").first.wait_for(state="detached", timeout=10_000)
+            page.locator(".monaco-editor .view-line").filter(has_text="# Goal").first.click()
+            quick_fix(page, 3, "Approve (write_file)")
+            deadline = time.monotonic() + 45
+            while time.monotonic() < deadline and (ws / "greet.txt").read_text() != "hello\n":
+                time.sleep(0.2)
+            assert (ws / "greet.txt").read_text() == "hello\n"
+            page.locator(".notifications-toasts").get_by_text(
+                "completed", exact=False
+            ).first.wait_for(timeout=45_000)
+            shot(page, "vscode-quickfix-approved")
+
+            # settings change → the new server command; Restart Server keeps using it
+            marker = tmp_path / "wrapper-started"
+            wrapper = tmp_path / "harness-ls-wrapper"
+            wrapper.write_text(
+                f'#!/bin/sh\necho started >> {marker}\nexec {_server_command()} "$@"\n'
+            )
+            wrapper.chmod(0o755)
+            # edit User settings (JSON) in the editor and save, as a user does (the Settings UI
+            # lists machine-overridable settings under Remote in code-server, not User)
+            user_settings = vscode["user_data"] / "User" / "settings.json"
+            changed = {
+                **json.loads(user_settings.read_text()),
+                "harness.server.command": str(wrapper),
+            }
+            palette(page, "Preferences: Open User Settings (JSON)")
+            page.locator(".tabs-container").get_by_text("settings.json").first.wait_for(
+                timeout=15_000
+            )
+            page.wait_for_timeout(500)  # the opened editor has the focus
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")  # (typing over a selection would surround it)
+            page.keyboard.insert_text(json.dumps(changed, indent=2))  # no auto-closing brackets
+            page.keyboard.press("Control+S")
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and str(wrapper) not in user_settings.read_text():
+                time.sleep(0.2)
+            assert json.loads(user_settings.read_text())["harness.server.command"] == str(wrapper)
+            shot(page, "vscode-settings-changed")
+            wait_log(vscode, f"Starting {wrapper}")
+            wait_log(vscode, "is running", count=2)
+            palette(page, "Harness: Restart Server")
+            wait_log(vscode, f"Starting {wrapper}", count=2)
+            wait_log(vscode, "is running", count=3)
+            assert marker.read_text() == "started\nstarted\n"
+            page.locator(".tabs-container .tab").filter(has_text="spec.md").first.click()
+            lenses.get_by_text("▶ Run spec", exact=True).first.wait_for(timeout=30_000)
+            shot(page, "vscode-after-restart")
+    assert sorted(p.name for p in shots.iterdir()) == [
+        "vscode-after-restart.png",
+        "vscode-hover.png",
+        "vscode-native-diff.png",
+        "vscode-quickfix-approved.png",
+        "vscode-settings-changed.png",
+        "vscode-typing-diagnostic.png",
+    ]
