@@ -19,6 +19,7 @@ from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerError
 from pygls.uris import to_fs_path
 
 from harness_ls.lsp.features import approvals, lenses
+from harness_ls.lsp.features.run_end import client_shows_run_ends, end_message
 from harness_ls.lsp.runtime import RunView, runtime
 
 if TYPE_CHECKING:
@@ -80,27 +81,6 @@ async def _progress_token(ls: HarnessLanguageServer) -> str | int | None:
 
 def _step_title(data: dict[str, Any]) -> str:
     return str(data.get("title") or data.get("name") or data.get("phase") or "step")
-
-
-def end_message(
-    state: str, data: dict[str, Any], offline: bool, view: RunView | None = None
-) -> str:
-    """What happened, in one line: a failed run says why (run.failed stores `error`), an
-    offline run says that nothing was executed, a cancelled one who cancelled it and where it
-    was ("cancelled from the editor while waiting for approval: write greet.txt")."""
-    if state == "completed" and offline:
-        return "completed offline: nothing executed — configure a model"
-    why = data.get("error") or data.get("outcome") or data.get("reason") or ""
-    if state == "cancelled" and why == "cancelled":
-        who = "from the editor" if view is not None and view.cancelled_here else "elsewhere"
-        step = view.step if view is not None else ""
-        if step.startswith("waiting for approval"):
-            where = f"while {step}"
-        else:
-            phase = data.get("phase")
-            where = f"during {phase}" + (f" ({step})" if step else "") if phase else ""
-        why = " ".join(x for x in (who, where) if x)
-    return f"{state}: {why}" if why else state
 
 
 def _progress_message(view: RunView, phase: str) -> str:
@@ -195,20 +175,12 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
         view.outcome = outcome
         _notify_status(ls, view)
         lenses.refresh(ls)
-        if _client_shows_run_ends(ls):
+        if client_shows_run_ends(ls):
             pass  # its own notification says it (with the reason): one message, not two
         elif view.state == "completed":
             ls.show_message(f"harness: {view.spec_name} {outcome}", t.MessageType.Info)
         elif view.state in ("failed", "interrupted", "cancelled"):
             ls.show_message(f"harness: {view.spec_name} {outcome}", t.MessageType.Warning)
-
-
-def _client_shows_run_ends(ls: HarnessLanguageServer) -> bool:
-    """The VS Code extension renders harness/runStatus itself (progress + end message) and says
-    so with `experimental.harnessRunNotifications`."""
-    caps = ls.client_capabilities
-    experimental = caps.experimental if caps is not None else None
-    return isinstance(experimental, dict) and experimental.get("harnessRunNotifications") is True
 
 
 def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
