@@ -656,6 +656,8 @@ def test_hover_typing_quick_fix_approval_native_diff_then_settings_and_restart(
     def shot(page: Page, name: str) -> None:
         page.wait_for_timeout(600)
         page.screenshot(path=str(shots / f"{name}.png"))
+        if os.environ.get("HARNESS_E2E_SCREENSHOTS"):
+            shutil.copy(shots / f"{name}.png", Path(os.environ["HARNESS_E2E_SCREENSHOTS"]))
 
     with code_server(tmp_path, settings) as vscode:
         ws: Path = vscode["ws"]
