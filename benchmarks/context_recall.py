@@ -23,8 +23,8 @@ held-out repos are never used for learning.
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
-import math
 import pickle
 import random
 import re
@@ -115,6 +115,8 @@ class Task:
     feats: dict[str, dict[int, float]]
     hidden: set[int]
     n: int
+    sha: str = ""
+    subject: str = ""
 
 
 @dataclass
@@ -170,45 +172,103 @@ def run_repo(
             rk = rank_files(graph, task, recent_files(clone), load_history(clone))
             hidden = {i for i, h in enumerate(graph.hidden) if h or index.tags[graph.files[i]].skip}
             idx = {graph.pos[f] for f in truth if f in graph.pos}
-            tasks.append(Task(repo.name, idx, rk.features.values, hidden, len(graph.files)))
+            tasks.append(Task(repo.name, idx, rk.features.values, hidden, len(graph.files),
+                              sha[:8], msg.splitlines()[0][:70]))  # fmt: skip
     return {"ours": ours.row(), "bm25": base.row()}, tasks
 
 
-KIND_FEATURES = ("test", "prose", "prose_doc_task", "example", "other", "decl")
+KIND_FEATURES = ("test", "prose", "prose_doc_task", "changelog", "example", "other", "decl")
+PRIORS = ("prior", "churn", "size")  # task-free: every file has some
+PRIOR_ROWS = 30  # files with only priors kept per task: the strongest by churn + size
 
 
 def _compact(t: Task) -> list[tuple[bool, dict[str, float]]]:
-    """(is truth, features) of the files with any evidence beyond their kind: the only files
-    that can reach the top five when kinds weigh <= 0 (truth files are always kept)."""
+    """(is truth, features) of the files with any task evidence, plus the PRIOR_ROWS files with
+    the strongest priors: the only files that can reach the top five when kinds weigh <= 0 and
+    priors stay small (truth files are always kept)."""
     rows: dict[int, dict[str, float]] = {}
+    tagged = set(KIND_FEATURES + PRIORS)
     for k, vals in t.feats.items():
+        if k in tagged:
+            continue
         for i, v in vals.items():
-            if i in t.hidden or (k in KIND_FEATURES or k == "prior") and i not in rows:
-                continue
-            rows.setdefault(i, {})[k] = v
-    for k in KIND_FEATURES + ("prior",):
+            if i not in t.hidden:
+                rows.setdefault(i, {})[k] = v
+    strong: dict[int, float] = {}
+    for k in ("churn", "size"):
         for i, v in t.feats.get(k, {}).items():
-            if i in rows and i not in t.hidden:
-                rows[i][k] = v
+            strong[i] = strong.get(i, 0.0) + v
+    for i in sorted(strong, key=lambda i: -strong[i])[:PRIOR_ROWS]:
+        if i not in t.hidden and len(rows) < 10_000:
+            rows.setdefault(i, {})
     for i in t.truth:
-        rows.setdefault(i, {k: v[i] for k, v in t.feats.items() if i in v})
+        rows.setdefault(i, {})
+    for k in tagged:
+        for i, v in t.feats.get(k, {}).items():
+            if i in rows:
+                rows[i][k] = v
     return [(i in t.truth, r) for i, r in sorted(rows.items())]
+
+
+def _task_score(rows: list, scores: list[float]) -> float:
+    """top-1 hit + top-5 recall of one task's truth files under the given row scores (ties go
+    to the earlier row, as sorted file order does)."""
+    top = heapq.nsmallest(5, range(len(rows)), key=lambda n: (-scores[n], n))
+    hits = [rows[n][0] for n in top]
+    n_truth = sum(1 for t, _ in rows if t)
+    return (1.0 if hits and hits[0] else 0.0) + sum(hits) / max(1, n_truth)
 
 
 def evaluate(tasks: list, weights: dict[str, float]) -> float:
     """mean(top-1) + mean(top-5 recall) of the truth files under a weight vector."""
     total = 0.0
     for rows in tasks:
-        scored = sorted(
-            (
-                (-sum(weights.get(k, 0.0) * v for k, v in r.items()), n)
-                for n, (_, r) in enumerate(rows)
-            )
-        )[:5]
-        n_truth = sum(1 for t, _ in rows if t)
-        hits = [rows[n][0] for _, n in scored]
-        total += (1.0 if hits and hits[0] else 0.0) + sum(hits) / max(1, n_truth)
+        scores = [sum(weights.get(k, 0.0) * v for k, v in r.items()) for _, r in rows]
+        total += _task_score(rows, scores)
     return total / max(1, len(tasks))
+
+
+class _Fit:
+    """Incremental evaluation for the coordinate search: changing one weight only rescores the
+    tasks where that feature is non-zero somewhere."""
+
+    def __init__(self, tasks: list, weights: dict[str, float]) -> None:
+        self.tasks, self.w = tasks, dict(weights)
+        self.cols = [
+            {k: [(n, v) for n, (_, r) in enumerate(rows) for kk, v in r.items() if kk == k]
+             for k in {kk for _, r in rows for kk in r}}
+            for rows in tasks
+        ]  # fmt: skip
+        self.base = [
+            [sum(self.w.get(k, 0.0) * v for k, v in r.items()) for _, r in rows] for rows in tasks
+        ]
+        self.per = [_task_score(rows, b) for rows, b in zip(tasks, self.base, strict=True)]
+        self.total = sum(self.per)
+
+    def trial(self, k: str, value: float) -> tuple[float, list]:
+        delta = value - self.w.get(k, 0.0)
+        total, changed = self.total, []
+        for t, cols in enumerate(self.cols):
+            col = cols.get(k)
+            if not col:
+                continue
+            scores = self.base[t][:]
+            for n, v in col:
+                scores[n] += delta * v
+            s = _task_score(self.tasks[t], scores)
+            total += s - self.per[t]
+            changed.append((t, scores, s))
+        return total, changed
+
+    def accept(self, k: str, value: float, total: float, changed: list) -> None:
+        self.w[k] = value
+        self.total = total
+        for t, scores, s in changed:
+            self.base[t], self.per[t] = scores, s
+
+    @property
+    def mean(self) -> float:
+        return self.total / max(1, len(self.tasks))
 
 
 GRID = (-4.0, -2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
@@ -219,81 +279,67 @@ FIXED = frozenset({"prose_doc_task"})
 FLOOR = {"path": 2.0}
 
 
-def learn(raw_tasks: list[Task], start: dict[str, float], restarts: int = 4) -> dict[str, float]:
-    """Coordinate search from the current weights and a few random starts (fixed seed); the best
-    local optimum wins."""
-    tasks = [_compact(t) for t in raw_tasks]
+BAGS = 10
+
+
+def fit(tasks: list, start: dict[str, float], bags: int = BAGS) -> dict[str, float]:
+    """Bagged coordinate search: one search from `start` per bootstrap resample of the tasks
+    (fixed seed), weights averaged. One search alone overfits its tasks (leave-one-repo-out
+    top-1 + top-5 on 9 repos: 1.55 single vs 1.61-1.63 bagged)."""
     rnd = random.Random(21)
-    best_w, best = dict(start), evaluate(tasks, start)
-    print(f"learn: current weights {best:.3f} on {len(tasks)} train tasks")
-    starts = [dict(start)] + [
-        {
-            k: (start.get(k, 0.0) if k in FIXED else max(rnd.choice(GRID), FLOOR.get(k, -99.0)))
-            for k in FEATURES
-        }  # fmt: skip
-        for _ in range(restarts)
-    ]
-    starts.insert(1, _logistic(tasks, start))
-    for n, s0 in enumerate(starts):
-        w, score = _coordinate(tasks, s0)
-        print(f"learn: start {n} -> {score:.3f}")
-        if score > best + 1e-9:
-            best_w, best = w, score
-    return best_w
+    runs = []
+    for _ in range(bags):
+        w, _ = _coordinate([rnd.choice(tasks) for _ in tasks], start)
+        runs.append(w)
+    return {k: round(sum(w.get(k, 0.0) for w in runs) / bags, 2) for k in FEATURES}
 
 
-def _logistic(tasks: list, current: dict[str, float], epochs: int = 60) -> dict[str, float]:
-    """Pairwise logistic regression (truth file vs the 30 best-scored other files of its task,
-    L2-regularised, plain gradient descent), rescaled to the grid's range: a smooth start point
-    for the coordinate search."""
-    feats = [k for k in FEATURES if k not in FIXED]
-    pairs: list[list[float]] = []
-    for rows in tasks:
+def learn(raw_tasks: list[Task], start: dict[str, float]) -> dict[str, float]:
+    """The weights fitted on all train tasks (see fit); prints the in-sample score."""
+    tasks = [_compact(t) for t in raw_tasks]
+    print(f"learn: current weights {evaluate(tasks, start):.3f} on {len(tasks)} train tasks")
+    w = fit(tasks, start)
+    print(f"learn: learned weights {evaluate(tasks, w):.3f} (top-1 + top-5, in sample)")
+    return w
 
-        def score(r: dict[str, float]) -> float:
-            return sum(current.get(k, 0.0) * v for k, v in r.items())
 
-        neg = sorted((r for t, r in rows if not t), key=score, reverse=True)[:30]
-        for t, r in rows:
-            if t:
-                pairs += [[r.get(k, 0.0) - o.get(k, 0.0) for k in feats] for o in neg]
-    w = [0.0] * len(feats)
-    rate, l2 = 0.5, 1e-3
-    for _ in range(epochs):
-        grad = [l2 * x for x in w]
-        for x in pairs:
-            z = sum(a * b for a, b in zip(w, x, strict=True))
-            g = -1.0 / (1.0 + math.exp(min(50.0, z)))  # d/dz log(1 + e^-z)
-            for j, xj in enumerate(x):
-                if xj:
-                    grad[j] += g * xj / len(pairs)
-        w = [a - rate * b for a, b in zip(w, grad, strict=True)]
-    top = max(map(abs, w)) or 1.0
-    out = {k: round(8.0 * v / top, 2) for k, v in zip(feats, w, strict=True)}
-    out.update({k: current.get(k, 0.0) for k in FIXED})
-    out["path"] = max(out["path"], FLOOR["path"])
+def leave_one_repo_out(raw_tasks: list[Task], start: dict[str, float]) -> dict[str, float]:
+    """Generalisation estimate of the learning itself: for each train repo, fit the weights on
+    the other repos and score that repo's tasks with them."""
+    by: dict[str, list] = {}
+    for t in raw_tasks:
+        by.setdefault(t.repo, []).append(_compact(t))
+    out = {}
+    for repo, mine in by.items():
+        w = fit([c for r, cs in by.items() if r != repo for c in cs], start)
+        out[repo] = evaluate(mine, w)
+    n = sum(len(v) for v in by.values()) or 1
+    out["ALL"] = sum(out[r] * len(by[r]) for r in by) / n
+    print("leave-one-repo-out top-1 + top-5:", json.dumps({k: round(v, 3) for k, v in out.items()}))
     return out
 
 
-def _coordinate(tasks: list, start: dict[str, float], rounds: int = 4) -> tuple[dict, float]:
+def _coordinate(tasks: list, start: dict[str, float], rounds: int = 6) -> tuple[dict, float]:
     """Each weight in turn takes the grid value that scores best, until nothing improves."""
-    w = dict(start)
-    best = evaluate(tasks, w)
+    fit = _Fit(tasks, start)
     for _ in range(rounds):
         changed = False
         for k in FEATURES:
             if k in FIXED:
                 continue
+            best = None
             for v in GRID:
-                if v == w.get(k) or v < FLOOR.get(k, -99.0):
+                if v == fit.w.get(k) or v < FLOOR.get(k, -99.0):
                     continue
-                trial = {**w, k: v}
-                s = evaluate(tasks, trial)
-                if s > best + 1e-9:
-                    best, w, changed = s, trial, True
+                total, ch = fit.trial(k, v)
+                if total > (best[0] if best else fit.total) + 1e-9:
+                    best = (total, v, ch)
+            if best:
+                fit.accept(k, best[1], best[0], best[2])
+                changed = True
         if not changed:
             break
-    return w, best
+    return fit.w, fit.mean
 
 
 def table(title: str, rows: dict[str, dict]) -> None:
@@ -324,6 +370,8 @@ def main() -> int:
     ap.add_argument("--commits", type=int, default=30)
     ap.add_argument("--budget", type=int, default=8000)
     ap.add_argument("--learn", action="store_true", help="fit the weights on --train")
+    ap.add_argument("--cv", action="store_true",
+                    help="with --learn: leave-one-repo-out estimate of the fit")  # fmt: skip
     ap.add_argument("--tasks-cache", type=Path, help="pickle of the train features (--learn)")
     ap.add_argument("--verbose", action="store_true", help="print train tasks missed at top-1")
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -335,7 +383,10 @@ def main() -> int:
     train_tasks: list[Task] = []
     try:
         if args.learn and args.tasks_cache and args.tasks_cache.exists():
-            w = learn(pickle.loads(args.tasks_cache.read_bytes()), WEIGHTS)
+            cached = pickle.loads(args.tasks_cache.read_bytes())
+            if args.cv:
+                leave_one_repo_out(cached, WEIGHTS)
+            w = learn(cached, WEIGHTS)
             print("\nlearned WEIGHTS =", json.dumps(w))
             return 0
         for split, repos in (("train", args.train), ("heldout", args.heldout)):
@@ -352,6 +403,8 @@ def main() -> int:
         if args.learn and train_tasks:
             if args.tasks_cache:
                 args.tasks_cache.write_bytes(pickle.dumps(train_tasks))
+            if args.cv:
+                report["cv"] = leave_one_repo_out(train_tasks, WEIGHTS)
             w = learn(train_tasks, WEIGHTS)
             print("\nlearned WEIGHTS =", json.dumps(w))
             report["learned"] = w

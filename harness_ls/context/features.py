@@ -6,15 +6,16 @@ Every feature is a number in [0, 1] per file (sparse: most files have none of mo
   symbol      the file defines a code-like identifier the task names (`snake_case`, `CamelCase`,
               backticks, dotted names), split among all files that define it
   word_def    a plain task word is exactly a name the file defines (few definers only)
+  uses        the file uses a code-like name the task mentions (a parameter, a field, a call)
+              that few files use: 1/sqrt(users), summed over names, capped at 1
   bm25        BM25 of the task's words over the file's path, definition names and identifiers
   bm25_path   BM25 of the task's words over the file's path alone
+  bm25_def    BM25 of the task's words over the names the file defines alone
   pagerank    mass the reference graph's personalised PageRank carries to the file from the
               files the direct evidence above points at (the restart mass itself excluded)
   similar     files touched by past commits whose messages resemble the task
-  similar_lift  the same divided by log2(2 + commits touching the file) (changelogs touched by
-              every commit lose their edge)
+  similar_max the similarity of the best such commit that touched the file (not split)
   cochange    files that changed together with the best directly matched files
-  cochange_lift the same, divided likewise
   bm25_rank   1 / (1 + rank) of the file by BM25
   bm25_abs, bm25_path_abs   the two BM25 scores over their ceiling (share of the task's
               matchable words), not over the best file: a weak best match stays weak
@@ -22,9 +23,12 @@ Every feature is a number in [0, 1] per file (sparse: most files have none of mo
   churn       how often the file changed in the last CHURN_COMMITS commits, log-scaled (files
               that change often are likelier to change again)
   prior       in-weight in the reference graph (task-free centrality)
+  size        log(lines) over the largest file's (big files hold more change sites)
   test, prose, prose_doc_task, example, other   the file's kind (0/1); prose splits on whether
               the task is about documentation
   decl        a TypeScript declaration file (`.d.ts`)
+  changelog   a changelog, release notes or authors file (on top of prose): history features
+              favour it, since most commits touch it
 rank.py combines them linearly with weights learned on real histories.
 """
 
@@ -33,14 +37,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .history import History, cochange, similar_commit_files
-from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_doc_task
+from .history import History, churn, cochange, similar_commit_files
+from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_changelog, is_doc_task
 
 FEATURES = (
-    "path", "stem", "symbol", "word_def", "bm25", "bm25_path", "bm25_rank", "bm25_abs",
-    "bm25_path_abs", "pagerank",
-    "similar", "similar_lift", "cochange", "cochange_lift", "recent", "churn", "prior", "test", "prose",
-    "prose_doc_task", "example", "other", "decl",
+    "path", "stem", "symbol", "word_def", "uses", "bm25", "bm25_path", "bm25_def", "bm25_rank",
+    "bm25_abs", "bm25_path_abs", "pagerank", "similar", "similar_max", "cochange", "recent",
+    "churn", "prior", "size", "test", "prose", "prose_doc_task", "changelog", "example", "other",
+    "decl",
 )  # fmt: skip
 DIRECT = ("path", "stem", "symbol", "word_def", "bm25", "bm25_path")
 # Restart distribution of the PageRank and seeds of co-change: a fixed mix of the direct
@@ -51,7 +55,7 @@ PPR_SEEDS = 25
 COCHANGE_SEEDS = 5
 MAX_WORD_DEFINERS = 5
 RANKED = 20
-CHURN_COMMITS = 300
+MAX_USERS = 20
 
 
 @dataclass
@@ -71,7 +75,7 @@ def _normalise(raw: dict[int, float]) -> dict[int, float]:
 
 def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {
-        k: {} for k in DIRECT + ("bm25_rank", "bm25_abs", "bm25_path_abs")
+        k: {} for k in DIRECT + ("uses", "bm25_def", "bm25_rank", "bm25_abs", "bm25_path_abs")
     }
     out["path"] = {i: 1.0 for i in hints.paths}
     word_set = set(words)
@@ -95,12 +99,20 @@ def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
             for i in defs:
                 wd[i] = min(1.0, wd.get(i, 0.0) + 0.5)
     out["word_def"] = wd
+    uses: dict[int, float] = {}
+    for name in {w for w in hints.code_words if len(w) >= 4}:
+        users = [i for i, refs in enumerate(graph.refs) if name in refs]
+        if 0 < len(users) <= MAX_USERS:
+            for i in users:
+                uses[i] = min(1.0, uses.get(i, 0.0) + len(users) ** -0.5)
+    out["uses"] = uses
     if words:
         hints.word_scores = graph.docs.scores(words)
         out["bm25"] = _normalise(dict(enumerate(hints.word_scores)))
         ranked = sorted(out["bm25"], key=lambda i: -out["bm25"][i])[:RANKED]
         out["bm25_rank"] = {i: 1.0 / (1 + r) for r, i in enumerate(ranked)}
         path_scores = graph.path_docs.scores(words)
+        out["bm25_def"] = _normalise(dict(enumerate(graph.def_docs.scores(words))))
         out["bm25_path"] = _normalise(dict(enumerate(path_scores)))
         for key, docs, raw in (("bm25_abs", graph.docs, hints.word_scores),
                                ("bm25_path_abs", graph.path_docs, path_scores)):  # fmt: skip
@@ -139,10 +151,12 @@ def compute(
         vals["pagerank"] = _normalise(walked)
     else:
         vals["pagerank"] = {}
-    vals["similar"], vals["cochange"] = {}, {}
+    for k in ("similar", "similar_max", "cochange", "churn"):
+        vals[k] = {}
     if hist is not None and not hist.empty:
-        sim = similar_commit_files(hist, words)
+        sim, peak = similar_commit_files(hist, words)
         vals["similar"] = _normalise({graph.pos[f]: v for f, v in sim.items() if f in graph.pos})
+        vals["similar_max"] = {graph.pos[f]: v for f, v in peak.items() if f in graph.pos}
         best = sorted(seed, key=lambda i: -seed[i])[:COCHANGE_SEEDS]
         total = sum(seed[i] for i in best)
         if total > 0:
@@ -150,9 +164,11 @@ def compute(
             vals["cochange"] = _normalise(
                 {graph.pos[f]: v for f, v in co.items() if f in graph.pos}
             )
+        vals["churn"] = {graph.pos[f]: v for f, v in churn(hist).items() if f in graph.pos and v}
     elif hist is not None and hist.note:
         feats.notes.append(hist.note)
     vals["prior"] = {i: p for i, p in enumerate(graph.prior) if p > 0}
+    vals["size"] = {i: v for i, v in enumerate(graph.sizes) if v > 0}
     kinds = {TEST: "test", EXAMPLE: "example", OTHER: "other"}
     for k in ("test", "prose", "prose_doc_task", "example", "other"):
         vals[k] = {}
@@ -163,18 +179,9 @@ def compute(
         elif kind in kinds:
             vals[kinds[kind]][i] = 1.0
     vals["decl"] = {i: 1.0 for i, f in enumerate(graph.files) if f.endswith(".d.ts")}
+    vals["changelog"] = {i: 1.0 for i, f in enumerate(graph.files) if is_changelog(f)}
     feats.values = vals
     return feats
-
-
-def _history_pair(vals, name: str, graph, hist: History, raw: dict[str, float]) -> None:
-    """`name` (normalised) and `name_lift` (divided by how often the file changes at all)."""
-    pos = graph.pos
-    vals[name] = _normalise({pos[f]: v for f, v in raw.items() if f in pos})
-    lift = {
-        pos[f]: v / math.log2(2 + len(hist.touched.get(f, ()))) for f, v in raw.items() if f in pos
-    }
-    vals[name + "_lift"] = _normalise(lift)
 
 
 def linear(feats: TaskFeatures, weights: dict[str, float], n: int) -> list[float]:

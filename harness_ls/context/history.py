@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import logging
 import marshal
+import math
 import os
 import stat
 import subprocess
@@ -49,6 +50,7 @@ class History:
     touched: dict[str, list[int]] = field(default_factory=dict)  # file -> commit indexes
     messages: BM25 | None = None
     note: str = ""
+    churn: dict[str, float] | None = None  # file -> changes in the last CHURN_COMMITS, log-scaled
 
     @property
     def empty(self) -> bool:
@@ -172,24 +174,31 @@ def _write_saved(path: Path, stamp: list[Any], files: list, docs: list) -> None:
                 os.unlink(tmp)
 
 
-def similar_commit_files(hist: History, words: list[str]) -> dict[str, float]:
-    """file -> credit from the past commits whose messages best match the task's words."""
+def similar_commit_files(
+    hist: History, words: list[str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """file -> credit from the past commits whose messages best match the task's words: summed
+    over those commits (split among each commit's files), and the single best commit's
+    similarity (relative to the best match overall, not split)."""
     if hist.messages is None or not words:
-        return {}
+        return {}, {}
     scores = hist.messages.scores(words)
     top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SIMILAR_COMMITS]
     best = scores[top[0]] if top else 0.0
     out: dict[str, float] = {}
+    peak: dict[str, float] = {}
     if best <= 0:
-        return out
+        return out, peak
     for c in top:
         if scores[c] <= 0:
             break
         files = hist.files[c]
-        share = scores[c] / best / len(files) ** 0.5
+        rel = scores[c] / best
+        share = rel / len(files) ** 0.5
         for f in files:
             out[f] = out.get(f, 0.0) + share
-    return out
+            peak[f] = max(peak.get(f, 0.0), rel)
+    return out, peak
 
 
 def cochange(hist: History, seeds: dict[str, float]) -> dict[str, float]:
@@ -205,6 +214,22 @@ def cochange(hist: History, seeds: dict[str, float]) -> dict[str, float]:
                 if f != s:
                     out[f] = out.get(f, 0.0) + per
     return out
+
+
+CHURN_COMMITS = 300
+
+
+def churn(hist: History) -> dict[str, float]:
+    """file -> log(1 + commits touching it among the newest CHURN_COMMITS) over the busiest
+    file's: a task-free prior (files that changed often are likelier to change again)."""
+    if hist.churn is None:
+        counts: dict[str, int] = {}
+        for files in hist.files[:CHURN_COMMITS]:
+            for f in files:
+                counts[f] = counts.get(f, 0) + 1
+        top = math.log1p(max(counts.values(), default=0)) or 1.0
+        hist.churn = {f: math.log1p(c) / top for f, c in counts.items()}
+    return hist.churn
 
 
 def clear_memory() -> None:

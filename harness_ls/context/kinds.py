@@ -26,9 +26,9 @@ TEST_RE = re.compile(
     r"(^|/)(tests?|__tests__|spec|testing|testdata|fixtures?)/|(^|/)test_[^/]*\.py$"
     r"|_test\.(py|go)$|\.(test|spec|test-d)\.[jt]sx?$|(^|/)conftest\.py$"
 )
-DOC_TASK_WORDS = frozenset(
-    "doc docs documentation readme changelog guide tutorial docstring typo wording".split()
-)
+DOC_TASK_WORDS = frozenset("doc docs documentation readme changelog guide tutorial".split())
+# ... unless it says the docs are in the code: docstrings and comments live in source files
+CODE_DOC_WORDS = frozenset("docstring comment jsdoc godoc".split())
 
 EXAMPLE_RE = re.compile(r"(^|/)(examples?|samples?|demos?|benchmarks?|bench)/")
 
@@ -68,5 +68,12 @@ def kind_of(rel: str) -> str:
 
 
 def is_doc_task(task: str) -> bool:
-    """The task is about documentation (then prose may rank with code)."""
-    return bool(DOC_TASK_WORDS.intersection(terms(task)))
+    """The task is about documentation (then prose may rank with code), not about docstrings or
+    comments (which live in the code)."""
+    words = set(terms(task))
+    return bool(DOC_TASK_WORDS & words) and not CODE_DOC_WORDS & words
+
+
+def is_changelog(rel: str) -> bool:
+    """Changelogs, release notes, authors: touched by most commits, the change site of few."""
+    return bool(PROSE_NAMES.search(rel.lower()))

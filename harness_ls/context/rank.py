@@ -43,6 +43,9 @@ class RepoGraph:
     lower_definers: dict[str, list[int]] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)  # kinds.kind_of per file
     hidden: list[str | None] = field(default_factory=list)  # why never shown (kinds.excluded)
+    def_docs: BM25 | None = None  # terms of the names each file defines, nothing else
+    sizes: list[float] = field(default_factory=list)  # log lines over the largest file's
+    refs: list[dict[str, int]] = field(default_factory=list)  # names each file uses
 
 
 def _name_weight(name: str) -> float:
@@ -96,6 +99,12 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     prior = [p / top for p in prior]
     graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames, prior)
     graph.path_docs = BM25(terms(f) for f in files)
+    graph.def_docs = BM25(
+        terms(" ".join(d[0] for d in index.tags[f].defs if d[3] != "heading")) for f in files
+    )
+    top_lines = math.log1p(max((index.tags[f].lines for f in files), default=0)) or 1.0
+    graph.sizes = [math.log1p(index.tags[f].lines) / top_lines for f in files]
+    graph.refs = [index.tags[f].refs for f in files]
     for f in files:
         base = f.rsplit("/", 1)[-1]
         graph.stems.append(tuple(terms(base.rsplit(".", 1)[0] if "." in base[1:] else base)))
@@ -149,6 +158,7 @@ def pagerank(
 
 
 BACKTICK_RE = re.compile(r"`([^`]+)`")
+CALL_RE = re.compile(r"\b([A-Za-z_]\w*)\(\)")  # style(), parse_args(): code, however plain
 DOTTED_RE = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\(?(?![\w/])")
 
 
@@ -163,6 +173,7 @@ class TaskHints:
 
     paths: set[int] = field(default_factory=set)
     idents: set[str] = field(default_factory=set)  # defined names the task mentions
+    code_words: set[str] = field(default_factory=set)  # code-like names, defined or not
     words: list[str] = field(default_factory=list)
     word_scores: list[float] = field(default_factory=list)  # BM25 per file (graph order)
     scoped: dict[str, set[int]] = field(default_factory=dict)  # member -> files of its owner
@@ -186,29 +197,29 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
             ][:50]
         if len(matched) <= 10:
             hints.paths.update(matched)
-    quoted = set(IDENT_RE.findall(" ".join(BACKTICK_RE.findall(task))))
+    quoted = set(IDENT_RE.findall(" ".join(BACKTICK_RE.findall(task) + CALL_RE.findall(task))))
     for dotted in DOTTED_RE.findall(task):  # Broker.answer, obj.run(): code, and scoped
         parts = IDENT_RE.findall(dotted)
         quoted.update(parts)
         for owner, member in zip(parts, parts[1:], strict=False):
             if owner in graph.definers and member in graph.definers:
                 hints.scoped.setdefault(member, set()).update(graph.definers[owner])
-    hints.idents = {
-        w for w in IDENT_RE.findall(task) if w in graph.definers and (w in quoted or _code_like(w))
-    }
+    hints.code_words = {w for w in IDENT_RE.findall(task) if w in quoted or _code_like(w)}
+    hints.idents = {w for w in hints.code_words if w in graph.definers}
     hints.words = terms(task)
     return hints
 
 
-# Learned on the train split of benchmarks/context_recall.py (4 repos, see docs/context.md):
-# `python benchmarks/context_recall.py --learn ...` runs a coordinate search over these weights
-# maximising mean(top-1) + mean(top-5 recall) of the truth files; the result is pasted here.
+# Learned on the train split of benchmarks/context_recall.py (9 repos, 360 commits; see
+# docs/context.md): `python benchmarks/context_recall.py --learn ...` averages coordinate searches
+# over bootstrap resamples of the tasks, maximising mean(top-1) + mean(top-5 recall) of the
+# truth files; the result is pasted here.
 WEIGHTS: dict[str, float] = {
-    "path": 2.0, "stem": 0.5, "symbol": 4.0, "word_def": 0.5, "bm25": 3.0, "bm25_path": 0.5,
-    "bm25_rank": 0.25, "bm25_abs": 0.0, "bm25_path_abs": 0.0, "pagerank": 0.0, "similar": 0.5,
-    "similar_lift": 0.0, "cochange": 0.5, "cochange_lift": 0.0, "recent": 0.25, "churn": 0.0,
-    "prior": 0.0, "test": -4.0, "prose": -4.0, "prose_doc_task": 1.0, "example": -4.0,
-    "other": -4.0, "decl": -1.0,
+    "path": 2.0, "stem": 0.85, "symbol": 2.35, "word_def": 0.57, "uses": 1.5, "bm25": 2.5,
+    "bm25_path": 0.45, "bm25_def": 0.45, "bm25_rank": 0.15, "bm25_abs": -0.33,
+    "bm25_path_abs": 0.07, "pagerank": 0.38, "similar": 0.7, "similar_max": 0.68, "cochange": 0.4,
+    "recent": 0.97, "churn": 0.53, "prior": 0.03, "size": 0.0, "test": -4.0, "prose": -4.0,
+    "prose_doc_task": 1.0, "changelog": -4.0, "example": -4.0, "other": -4.0, "decl": -1.2,
 }  # fmt: skip
 BIAS = -2.0
 
