@@ -15,7 +15,10 @@ repo, for ours (`build_context(..., 8000)`, exactly what the agent sees) and for
 
 Usage:
   python benchmarks/context_recall.py --train R1 R2 R3 R4 --heldout R5 R6 [--commits 30]
-  python benchmarks/context_recall.py ... --learn   # coordinate search of the weights on --train
+  python benchmarks/context_recall.py ... --learn   # fit the weights on --train (bagged search)
+  python benchmarks/context_recall.py ... --learn --cv   # + leave-one-repo-out estimate of the fit
+  --tasks-cache F keeps the train features, so re-fitting skips the builds; --verbose prints the
+  train tasks missed at top-1 (never the held-out ones).
 Learned weights are printed as a dict to paste into harness_ls/context/rank.py (WEIGHTS); the
 held-out repos are never used for learning.
 """
