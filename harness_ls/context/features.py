@@ -6,8 +6,9 @@ Every feature is a number in [0, 1] per file (sparse: most files have none of mo
   symbol      the file defines a code-like identifier the task names (`snake_case`, `CamelCase`,
               backticks, dotted names), split among all files that define it
   word_def    a plain task word is exactly a name the file defines (few definers only)
-  uses        the file uses a code-like name the task mentions (a parameter, a field, a call)
-              that few files use: 1/sqrt(users), summed over names, capped at 1
+  uses        the file uses a code-like name (`snake_case`, `camelCase`) the task mentions (a
+              parameter, a field, a call) that few files use: 1/sqrt(users), summed over names,
+              capped at 1
   bm25        BM25 of the task's words over the file's path, definition names and identifiers
   bm25_path   BM25 of the task's words over the file's path alone
   bm25_def    BM25 of the task's words over the names the file defines alone
@@ -101,8 +102,8 @@ def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
     out["word_def"] = wd
     uses: dict[int, float] = {}
     for name in {w for w in hints.code_words if len(w) >= 4}:
-        users = [i for i, refs in enumerate(graph.refs) if name in refs]
-        if 0 < len(users) <= MAX_USERS:
+        users = graph.users.get(name, ())
+        if users:
             for i in users:
                 uses[i] = min(1.0, uses.get(i, 0.0) + len(users) ** -0.5)
     out["uses"] = uses
@@ -154,7 +155,8 @@ def compute(
     for k in ("similar", "similar_max", "cochange", "churn"):
         vals[k] = {}
     if hist is not None and not hist.empty:
-        sim, peak = similar_commit_files(hist, words)
+        peak: dict[str, float] = {}
+        sim = similar_commit_files(hist, words, peak)
         vals["similar"] = _normalise({graph.pos[f]: v for f, v in sim.items() if f in graph.pos})
         vals["similar_max"] = {graph.pos[f]: v for f, v in peak.items() if f in graph.pos}
         best = sorted(seed, key=lambda i: -seed[i])[:COCHANGE_SEEDS]

@@ -175,20 +175,19 @@ def _write_saved(path: Path, stamp: list[Any], files: list, docs: list) -> None:
 
 
 def similar_commit_files(
-    hist: History, words: list[str]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """file -> credit from the past commits whose messages best match the task's words: summed
-    over those commits (split among each commit's files), and the single best commit's
-    similarity (relative to the best match overall, not split)."""
+    hist: History, words: list[str], peak: dict[str, float] | None = None
+) -> dict[str, float]:
+    """file -> credit from the past commits whose messages best match the task's words, summed
+    over those commits and split among each commit's files. `peak`, if given, receives each
+    file's best single-commit similarity (relative to the best match overall, not split)."""
     if hist.messages is None or not words:
-        return {}, {}
+        return {}
     scores = hist.messages.scores(words)
     top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SIMILAR_COMMITS]
     best = scores[top[0]] if top else 0.0
     out: dict[str, float] = {}
-    peak: dict[str, float] = {}
     if best <= 0:
-        return out, peak
+        return out
     for c in top:
         if scores[c] <= 0:
             break
@@ -197,8 +196,9 @@ def similar_commit_files(
         share = rel / len(files) ** 0.5
         for f in files:
             out[f] = out.get(f, 0.0) + share
-            peak[f] = max(peak.get(f, 0.0), rel)
-    return out, peak
+            if peak is not None:
+                peak[f] = max(peak.get(f, 0.0), rel)
+    return out
 
 
 def cochange(hist: History, seeds: dict[str, float]) -> dict[str, float]:

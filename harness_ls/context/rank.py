@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .bm25 import BM25, terms
 from .cache import RepoIndex
-from .features import TaskFeatures, compute, linear, squash
+from .features import MAX_USERS, TaskFeatures, compute, linear, squash
 from .history import History
 from .kinds import excluded, kind_of
 from .tags import IDENT_RE
@@ -45,7 +45,7 @@ class RepoGraph:
     hidden: list[str | None] = field(default_factory=list)  # why never shown (kinds.excluded)
     def_docs: BM25 | None = None  # terms of the names each file defines, nothing else
     sizes: list[float] = field(default_factory=list)  # log lines over the largest file's
-    refs: list[dict[str, int]] = field(default_factory=list)  # names each file uses
+    users: dict[str, tuple[int, ...]] = field(default_factory=dict)  # code-like name -> users
 
 
 def _name_weight(name: str) -> float:
@@ -78,9 +78,12 @@ def build_graph(index: RepoIndex) -> RepoGraph:
             definers[name] = sorted(set(idx))
     inbound: dict[str, int] = {}
     out_edges: list[list[tuple[int, float]]] = []
+    users: dict[str, list[int]] = {}
     for i, rel in enumerate(files):
         acc: dict[int, float] = {}
         for name, count in index.tags[rel].refs.items():
+            if _code_like(name):
+                users.setdefault(name, []).append(i)
             defs = definers.get(name)
             if not defs or len(defs) > MAX_DEFINERS:
                 continue
@@ -104,7 +107,7 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     )
     top_lines = math.log1p(max((index.tags[f].lines for f in files), default=0)) or 1.0
     graph.sizes = [math.log1p(index.tags[f].lines) / top_lines for f in files]
-    graph.refs = [index.tags[f].refs for f in files]
+    graph.users = {k: tuple(v) for k, v in users.items() if len(v) <= MAX_USERS}
     for f in files:
         base = f.rsplit("/", 1)[-1]
         graph.stems.append(tuple(terms(base.rsplit(".", 1)[0] if "." in base[1:] else base)))
