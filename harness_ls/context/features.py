@@ -6,9 +6,8 @@ Every feature is a number in [0, 1] per file (sparse: most files have none of mo
   symbol      the file defines a code-like identifier the task names (`snake_case`, `CamelCase`,
               backticks, dotted names), split among all files that define it
   word_def    a plain task word is exactly a name the file defines (few definers only)
-  uses        the file uses a code-like name (`snake_case`, `camelCase`) the task mentions (a
-              parameter, a field, a call) that few files use: 1/sqrt(users), summed over names,
-              capped at 1
+  uses        the file uses a code-like or quoted name the task mentions (a parameter, a field,
+              a call) that few files use: 1/sqrt(users), summed over names, capped at 1
   bm25        BM25 of the task's words over the file's path, definition names and identifiers
   bm25_path   BM25 of the task's words over the file's path alone
   bm25_def    BM25 of the task's words over the names the file defines alone

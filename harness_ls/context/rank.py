@@ -45,7 +45,7 @@ class RepoGraph:
     hidden: list[str | None] = field(default_factory=list)  # why never shown (kinds.excluded)
     def_docs: BM25 | None = None  # terms of the names each file defines, nothing else
     sizes: list[float] = field(default_factory=list)  # log lines over the largest file's
-    users: dict[str, tuple[int, ...]] = field(default_factory=dict)  # code-like name -> users
+    users: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its few users
 
 
 def _name_weight(name: str) -> float:
@@ -82,7 +82,7 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     for i, rel in enumerate(files):
         acc: dict[int, float] = {}
         for name, count in index.tags[rel].refs.items():
-            if _code_like(name):
+            if len(name) >= 4:  # the task's names of 3 letters are never looked up
                 users.setdefault(name, []).append(i)
             defs = definers.get(name)
             if not defs or len(defs) > MAX_DEFINERS:
