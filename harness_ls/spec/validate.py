@@ -210,6 +210,8 @@ def _order_problems(
                 target = parsed.headings[found[kpos].index].line
                 break
         block = "\n".join(parsed.lines[start:end]).rstrip("\n") + "\n"
+        if end == len(parsed.lines):  # the end of the text closed what the section left open
+            block += _closers(parsed, start)
         delete = TextEdit(
             range=Range.of(start, 0, end, 0)
             if end < len(parsed.lines)
@@ -237,6 +239,19 @@ def _order_problems(
             )
         )
     return problems
+
+
+def _closers(parsed: ParsedSpec, start: int) -> str:
+    """What a last section moved off the end needs to stay the same markdown: the closing
+    marker of a fence (or HTML comment) it opened and the end of the text closed, else that
+    fence would swallow every heading after its new place."""
+    out = ""
+    fence = parsed.open_fence_at_end
+    if fence is not None and fence.line >= start:
+        out += fence.marker + "\n"
+    if parsed.html_comment_open_at_end:
+        out += "-->\n"
+    return out
 
 
 def _lis(seq: list[int]) -> set[int]:

@@ -60,3 +60,13 @@ def test_validate_never_raises_and_fixes_remove_their_problem(parts, nl, trailin
 @given(st.text(max_size=400))
 def test_validate_never_raises_on_arbitrary_text(text):
     validate(text)
+
+
+def test_moving_a_last_section_with_an_open_fence_closes_it():
+    """Found by the property above: `# Goal` was last and its fence ran to the end of the text;
+    moved into place unclosed, the fence swallowed the heading after it and the problem stayed."""
+    text = "# Acceptance Tests\n# Acceptance tests\n# Goal\n```"
+    problem = next(p for p in validate(text) if p.code == "HLS004")
+    fixed = apply_edits(text, problem.fixes[0].edits)
+    assert fixed == "# Acceptance Tests\n# Goal\n```\n```\n\n# Acceptance tests\n"
+    assert [p.code for p in validate(fixed) if p.code == "HLS004"] == []
