@@ -5,13 +5,9 @@ local spec = _G.arg[2]
 local out = _G.arg[3]
 local result = { events = {} }
 
+local common = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "common.lua"))
 local function finish(ok, why)
-  result.ok = ok
-  result.why = why
-  local f = assert(io.open(out, "w"))
-  f:write(vim.json.encode(result))
-  f:close()
-  vim.cmd("qall!")
+  common.finish(result, out, ok, why)
 end
 
 vim.lsp.config("harness_ls", {

@@ -4,34 +4,16 @@
 local config, spec, target, out = _G.arg[1], _G.arg[2], _G.arg[3], _G.arg[4]
 local result = { progress = {} }
 
+local common = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "common.lua"))
 local function finish(ok, why)
-  result.ok = ok
-  result.why = why
-  local f = assert(io.open(out, "w"))
-  f:write(vim.json.encode(result))
-  f:close()
-  vim.cmd("qall!")
+  common.finish(result, out, ok, why)
 end
+common.record_progress(result)
 
-vim.api.nvim_create_autocmd("LspProgress", {
-  callback = function(ev)
-    local v = ev.data.params.value
-    if type(v) == "table" then
-      table.insert(result.progress, { kind = v.kind, title = v.title, message = v.message })
-    end
-  end,
-})
-
-dofile(config)
-vim.cmd("edit " .. spec)
-local spec_buf = vim.api.nvim_get_current_buf()
-
-if not vim.wait(15000, function() return #vim.lsp.get_clients({ bufnr = spec_buf, name = "harness_ls" }) > 0 end, 50) then
-  return finish(false, "harness_ls did not attach")
+local spec_buf, client = common.open_and_run(config, spec)
+if not spec_buf then
+  return finish(false, client)
 end
-local client = vim.lsp.get_clients({ bufnr = spec_buf, name = "harness_ls" })[1]
-vim.wait(300)
-client:exec_cmd({ title = "run", command = "harness.runSpec", arguments = { vim.uri_from_bufnr(spec_buf) } }, { bufnr = spec_buf })
 
 local target_buf = vim.uri_to_bufnr(vim.uri_from_fname(target))
 local function approval()
