@@ -378,6 +378,22 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
+def _greet_repo(ws: Path, spec: str = "login", text: str = GREET_SPEC) -> None:
+    """A git repo with greet.txt and one spec, specs/<spec>/spec.md (the fixture's login spec
+    replaced when `spec` names another)."""
+    if spec != "login":
+        (ws / "specs" / "login" / "spec.md").unlink()
+        (ws / "specs" / "login").rmdir()
+        (ws / "specs" / spec).mkdir()
+    (ws / "specs" / spec / "spec.md").write_text(text)
+    (ws / "greet.txt").write_text("hi\n")
+    _git(ws, "init", "-q", "-b", "main")
+    _git(ws, "config", "user.email", "e2e@example.com")
+    _git(ws, "config", "user.name", "E2E")
+    _git(ws, "add", "-A")
+    _git(ws, "commit", "-q", "-m", "init")
+
+
 def test_run_from_palette_and_approve_from_the_notification(tmp_path: Path) -> None:
     """Palette → pick the spec → run (scripted model) → the write needs approval while the spec is
     not visible → notification with Approve → the run completes and greet.txt changed."""
@@ -390,16 +406,7 @@ def test_run_from_palette_and_approve_from_the_notification(tmp_path: Path) -> N
     }
     with code_server(tmp_path, settings) as vscode:
         ws: Path = vscode["ws"]
-        (ws / "specs" / "login" / "spec.md").unlink()
-        (ws / "specs" / "login").rmdir()
-        (ws / "specs" / "greet").mkdir()
-        (ws / "specs" / "greet" / "spec.md").write_text(GREET_SPEC)
-        (ws / "greet.txt").write_text("hi\n")
-        _git(ws, "init", "-q", "-b", "main")
-        _git(ws, "config", "user.email", "e2e@example.com")
-        _git(ws, "config", "user.name", "E2E")
-        _git(ws, "add", "-A")
-        _git(ws, "commit", "-q", "-m", "init")
+        _greet_repo(ws, "greet", GREET_SPEC)
         with browser_page(vscode["url"]) as page:
             status = page.locator(".statusbar")
             # "Harness" is also the text while starting: wait until the server runs (the log says so).
@@ -501,16 +508,7 @@ def test_approve_a_new_file_and_deny_a_write_from_the_editor(tmp_path: Path) -> 
 
     with code_server(tmp_path, settings) as vscode:
         ws: Path = vscode["ws"]
-        (ws / "specs" / "login" / "spec.md").unlink()
-        (ws / "specs" / "login").rmdir()
-        (ws / "specs" / "farewell").mkdir()
-        (ws / "specs" / "farewell" / "spec.md").write_text(FAREWELL_SPEC)
-        (ws / "greet.txt").write_text("hi\n")
-        _git(ws, "init", "-q", "-b", "main")
-        _git(ws, "config", "user.email", "e2e@example.com")
-        _git(ws, "config", "user.name", "E2E")
-        _git(ws, "add", "-A")
-        _git(ws, "commit", "-q", "-m", "init")
+        _greet_repo(ws, "farewell", FAREWELL_SPEC)
         with browser_page(vscode["url"]) as page:
             wait_log(vscode, "is running")
             palette(page, "Harness: Run Spec")
@@ -571,13 +569,7 @@ def test_run_lens_then_open_dashboard_through_the_proxy_then_cancel(tmp_path: Pa
     }
     with code_server(tmp_path, settings) as vscode:
         ws: Path = vscode["ws"]
-        (ws / "specs" / "login" / "spec.md").write_text(GREET_SPEC)
-        (ws / "greet.txt").write_text("hi\n")
-        _git(ws, "init", "-q", "-b", "main")
-        _git(ws, "config", "user.email", "e2e@example.com")
-        _git(ws, "config", "user.name", "E2E")
-        _git(ws, "add", "-A")
-        _git(ws, "commit", "-q", "-m", "init")
+        _greet_repo(ws)
         with browser_page(vscode["url"]) as page:
             wait_log(vscode, "is running")
             open_spec(page)
@@ -617,16 +609,6 @@ def test_run_lens_then_open_dashboard_through_the_proxy_then_cancel(tmp_path: Pa
             page.wait_for_timeout(600)
             page.screenshot(path=str(shots / "vscode-run-cancelled.png"))
             assert (ws / "greet.txt").read_text() == "hi\n"  # never approved, never written
-
-
-def _greet_repo(ws: Path) -> None:
-    (ws / "specs" / "login" / "spec.md").write_text(GREET_SPEC)
-    (ws / "greet.txt").write_text("hi\n")
-    _git(ws, "init", "-q", "-b", "main")
-    _git(ws, "config", "user.email", "e2e@example.com")
-    _git(ws, "config", "user.name", "E2E")
-    _git(ws, "add", "-A")
-    _git(ws, "commit", "-q", "-m", "init")
 
 
 def test_hover_typing_quick_fix_approval_native_diff_then_settings_and_restart(
