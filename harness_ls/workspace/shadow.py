@@ -25,6 +25,7 @@ from harness_ls.workspace.git import IDENTITY, Repo, _base_env, _git_binary, git
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger new/changed files are left out of snapshots
 MANY_UNTRACKED = 20_000
+MANY_PATHSPECS = 256  # more changed paths than this: one whole-tree `add` is cheaper
 GITLINK = "160000"
 ZERO = "0" * 40
 
@@ -92,6 +93,34 @@ class Shadow:
             fake = Repo(self.root, self.git_dir, self.git_dir, self.git_dir / "index")
             raise git_failure(fake, args, proc.stderr.decode(errors="replace"))
         return proc
+
+    def run_both(
+        self, a: tuple[str, ...], b: tuple[str, ...], *, index: str | None = None
+    ) -> tuple[bytes, bytes]:
+        """The stdout of two read-only git commands run at the same time (one walk each, on
+        two cores); a failure of either raises like `run`."""
+        full = _base_env()
+        full.update(GIT_DIR=str(self.git_dir), GIT_WORK_TREE=str(self.root))
+        full["GIT_LITERAL_PATHSPECS"] = "1"
+        if index:
+            full["GIT_INDEX_FILE"] = str(self.index_path(index))
+        procs = [
+            subprocess.Popen(
+                [_git_binary(), "-c", "core.quotepath=off", *args],
+                cwd=self.root,
+                env=full,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for args in (a, b)
+        ]
+        outs = [p.communicate() for p in procs]  # the first never waits on the second
+        for args, p, (_out, err) in zip((a, b), procs, outs, strict=True):
+            if p.returncode != 0:
+                fake = Repo(self.root, self.git_dir, self.git_dir, self.git_dir / "index")
+                raise git_failure(fake, args, err.decode(errors="replace"))
+        return outs[0][0], outs[1][0]
 
     def out(self, *args: str, index: str | None = None, input: bytes | None = None) -> str:
         return (
@@ -256,11 +285,15 @@ def snapshot(
     if not path.exists():
         _seed_index(shadow, path, seed)
     warnings: list[str] = []
-    # only new (untracked-in-the-shadow) files are size-checked before hashing: a full `-m`
-    # stat pass would double the cost of every snapshot, and `add -A` does that pass anyway
-    listed = shadow.run("ls-files", "-z", "-o", "--exclude-standard", index=index).stdout
+    # Two listings, run side by side: tracked paths whose stat differs from the index
+    # (`diff-files`), and new paths (`ls-files -o`). Only those are handed to `add`, so an
+    # unchanged tree costs no `add` at all, and only new files are size-checked before hashing.
+    dirty, listed = shadow.run_both(
+        ("diff-files", "--name-only", "-z", "--no-renames"),
+        ("ls-files", "-z", "-o", "--exclude-standard"),
+        index=index,
+    )
     skipped: list[SkippedFile] = []
-    excludes: list[str] = []
     entries = [e for e in listed.split(b"\0") if e]
     if len(entries) > MANY_UNTRACKED:
         top = sorted({os.fsdecode(e).split("/", 1)[0] for e in entries})[:5]
@@ -268,34 +301,40 @@ def snapshot(
             f"{len(entries)} new files (under {', '.join(top)}...); add generated directories "
             "such as node_modules/ to .gitignore to keep checkpoints fast"
         )
+    specs = [os.fsdecode(e) for e in dirty.split(b"\0") if e]
     for raw in entries:
         rel = os.fsdecode(raw)
         if rel.endswith("/"):  # a nested repository: recorded as a gitlink, contents not
+            specs.append(rel)
             continue
         try:
             st = os.lstat(shadow.root / rel)
         except OSError:
             continue
         if st.st_size > max_file_bytes and not os.path.islink(shadow.root / rel):
-            excludes.append(rel)
             skipped.append(
                 SkippedFile(path=rel, size=st.st_size, reason=f"larger than {max_file_bytes} bytes")
             )
-    specs = ["." if not excludes else ":(top)", *(f":(exclude,literal,top){p}" for p in excludes)]
-    proc = shadow.run(
-        "-c", "advice.addEmbeddedRepo=false", "add", "-A", "--ignore-errors",
-        "--pathspec-from-file=-", "--pathspec-file-nul",
-        index=index, env={"GIT_LITERAL_PATHSPECS": "0"},
-        input="\0".join(specs).encode(), check=False,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip()
-        unreadable = [ln for ln in err.splitlines() if "unable to" in ln or "error:" in ln]
-        if not unreadable:
-            raise git_failure(
-                Repo(shadow.root, shadow.git_dir, shadow.git_dir, path), ("add",), err
-            )
-        warnings.extend(unreadable[:20])
+            continue
+        specs.append(rel)
+    if specs:
+        env = None
+        if len(specs) > MANY_PATHSPECS:  # git matches each path against every spec: go whole-tree
+            specs = [":(top)", *(f":(exclude,literal,top){f.path}" for f in skipped)]
+            env = {"GIT_LITERAL_PATHSPECS": "0"}
+        proc = shadow.run(
+            "-c", "advice.addEmbeddedRepo=false", "add", "-A", "--ignore-errors",
+            "--pathspec-from-file=-", "--pathspec-file-nul",
+            index=index, env=env, input="\0".join(specs).encode(), check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            err = proc.stderr.decode(errors="replace").strip()
+            unreadable = [ln for ln in err.splitlines() if "unable to" in ln or "error:" in ln]
+            if not unreadable:
+                raise git_failure(
+                    Repo(shadow.root, shadow.git_dir, shadow.git_dir, path), ("add",), err
+                )
+            warnings.extend(unreadable[:20])
     tree = shadow.out("write-tree", index=index)
     submodules: list[str] = []
     if (shadow.root / ".gitmodules").exists() or any(e.endswith(b"/") for e in entries):

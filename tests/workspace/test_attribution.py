@@ -357,3 +357,26 @@ def test_a_write_call_to_an_ignored_or_too_big_file_claims_nothing(ws, data):
     assert deltas[ignored]["files"] == []
     assert deltas[big]["files"] == []
     assert [s["path"] for s in deltas[big]["skipped"]] == ["big.txt"]
+
+
+def test_a_call_that_creates_hundreds_of_files_is_claimed_whole_without_the_big_one(ws, data):
+    """Past MANY_PATHSPECS changed paths the snapshot adds the whole tree in one go (minus the
+    files too big to keep): every new file is the call's, the big one is reported, not hashed."""
+    run = SimRun(data, ws, max_file_bytes=1000)
+    run.start_step(0)
+
+    def generate(w: Path) -> None:
+        for i in range(300):
+            write(f"gen/m{i:03}.py", f"x = {i}\n")(w)
+        write("gen/huge.bin", b"x" * 5000)(w)
+
+    cid = run.call(generate, "shell")
+    run.finish()
+    delta = next(e for e in run.events if e.type == "checkpoint.delta" and e.call_id == cid)
+    assert sorted(f["path"] for f in delta.data["files"]) == [f"gen/m{i:03}.py" for i in range(300)]
+    assert [s["path"] for s in delta.data["skipped"]] == ["gen/huge.bin"]
+    report = do_revert(data, ws, run)
+    outcome = {f.path: f.action for f in report.files}
+    assert report.ok and len(outcome) == 301 and outcome.pop("gen/huge.bin") == "skipped"
+    assert set(outcome.values()) == {"deleted"}
+    assert sorted(p.name for p in (ws / "gen").iterdir()) == ["huge.bin"]
