@@ -216,6 +216,25 @@ def palette(page: Page, command: str) -> None:
     page.keyboard.press("Enter")
 
 
+def wait_message(page: Page, text: str, timeout_ms: int = 45_000) -> None:
+    """Wait for a notification containing `text`: as a toast, else in the notification centre.
+    VS Code sometimes files a message straight into the centre (seen ~1 in 4 runs here when it
+    arrives in the same tick the run's progress toast closes): the user finds it under the bell,
+    so either place counts; the message itself is what is asserted."""
+    try:
+        page.locator(".notifications-toasts").get_by_text(text, exact=False).first.wait_for(
+            timeout=timeout_ms // 3
+        )
+        return
+    except Exception:  # noqa: BLE001 - look in the centre instead
+        pass
+    palette(page, "Notifications: Show Notifications")
+    page.locator(".notifications-center").get_by_text(text, exact=False).first.wait_for(
+        timeout=timeout_ms
+    )
+    page.keyboard.press("Escape")
+
+
 def wait_log(vscode: dict, text: str, count: int = 1, timeout: float = 45) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -436,7 +455,7 @@ def test_run_from_palette_and_approve_from_the_notification(tmp_path: Path) -> N
             while time.monotonic() < deadline and (ws / "greet.txt").read_text() != "hello\n":
                 time.sleep(0.2)
             assert (ws / "greet.txt").read_text() == "hello\n"
-            toasts.get_by_text("completed", exact=False).first.wait_for(timeout=45_000)
+            wait_message(page, "completed")
             status.get_by_text("Harness", exact=True).first.wait_for(timeout=15_000)
             log_text = _harness_log(vscode["user_data"])
             assert "harness/runStatus" in log_text, log_text[-2000:]
@@ -543,7 +562,7 @@ def test_approve_a_new_file_and_deny_a_write_from_the_editor(tmp_path: Path) -> 
             assert (ws / "farewell.txt").read_text() == "bye\n"
 
             answer("greet.txt", "Deny")
-            toasts.get_by_text("completed", exact=False).first.wait_for(timeout=45_000)
+            wait_message(page, "completed")
             shot(page, "vscode-run-completed")
             assert (ws / "greet.txt").read_text() == "hi\n"  # denied: never written
             assert (ws / "farewell.txt").read_text() == "bye\n"
@@ -595,9 +614,7 @@ def test_run_lens_then_open_dashboard_through_the_proxy_then_cancel(tmp_path: Pa
 
             lenses.get_by_text("■ Cancel run", exact=False).first.click(timeout=15_000)
             # a cancelled run ends with a message saying who cancelled it and where
-            page.locator(".notifications-toasts").get_by_text(
-                "cancelled: from the editor while waiting for approval", exact=False
-            ).first.wait_for(timeout=45_000)
+            wait_message(page, "cancelled: from the editor while waiting for approval")
             lenses.get_by_text("▶ Run spec", exact=True).first.wait_for(timeout=45_000)
             page.locator(".statusbar").get_by_text("Harness", exact=True).first.wait_for(
                 timeout=15_000
@@ -707,9 +724,7 @@ def test_hover_typing_quick_fix_approval_native_diff_then_settings_and_restart(
             while time.monotonic() < deadline and (ws / "greet.txt").read_text() != "hello\n":
                 time.sleep(0.2)
             assert (ws / "greet.txt").read_text() == "hello\n"
-            page.locator(".notifications-toasts").get_by_text(
-                "completed", exact=False
-            ).first.wait_for(timeout=45_000)
+            wait_message(page, "completed")
             shot(page, "vscode-quickfix-approved")
 
             # settings change → the new server command; Restart Server keeps using it
