@@ -318,15 +318,11 @@ def snapshot(
             continue
         specs.append(rel)
     if specs:
-        env = None
-        if len(specs) > MANY_PATHSPECS:  # git matches each path against every spec: go whole-tree
-            specs = [":(top)", *(f":(exclude,literal,top){f.path}" for f in skipped)]
-            env = {"GIT_LITERAL_PATHSPECS": "0"}
-        proc = shadow.run(
-            "-c", "advice.addEmbeddedRepo=false", "add", "-A", "--ignore-errors",
-            "--pathspec-from-file=-", "--pathspec-file-nul",
-            index=index, env=env, input="\0".join(specs).encode(), check=False,
-        )  # fmt: skip
+        whole = [":(top)", *(f":(exclude,literal,top){f.path}" for f in skipped)]
+        # past MANY_PATHSPECS git matches each path against every spec: go whole-tree
+        proc = _add(shadow, index, whole if len(specs) > MANY_PATHSPECS else specs)
+        if proc.returncode != 0 and b"did not match any file" in proc.stderr:
+            proc = _add(shadow, index, whole)  # a new file went away since it was listed
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip()
             unreadable = [ln for ln in err.splitlines() if "unable to" in ln or "error:" in ln]
@@ -348,6 +344,17 @@ def snapshot(
                 f"submodules/nested repositories are recorded by commit only: {', '.join(submodules[:5])}"
             )
     return Snapshot(tree=tree, skipped=skipped, submodules=submodules, warnings=warnings)
+
+
+def _add(shadow: Shadow, index: str, specs: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """`git add -A` of `specs` (literal paths, or the whole-tree form with magic pathspecs)."""
+    magic = specs[:1] == [":(top)"]
+    return shadow.run(
+        "-c", "advice.addEmbeddedRepo=false", "add", "-A", "--ignore-errors",
+        "--pathspec-from-file=-", "--pathspec-file-nul",
+        index=index, env={"GIT_LITERAL_PATHSPECS": "0"} if magic else None,
+        input="\0".join(specs).encode(), check=False,
+    )  # fmt: skip
 
 
 def snapshot_paths(

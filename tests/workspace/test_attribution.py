@@ -380,3 +380,27 @@ def test_a_call_that_creates_hundreds_of_files_is_claimed_whole_without_the_big_
     assert report.ok and len(outcome) == 301 and outcome.pop("gen/huge.bin") == "skipped"
     assert set(outcome.values()) == {"deleted"}
     assert sorted(p.name for p in (ws / "gen").iterdir()) == ["huge.bin"]
+
+
+def test_a_new_file_that_vanishes_between_listing_and_add_does_not_fail_the_snapshot(
+    ws, data, monkeypatch
+):
+    """A temp file another process deletes right after the snapshot listed it (a test run's
+    cache, an editor's swap file): `add` of that path finds nothing, the snapshot retries
+    whole-tree instead of failing, and the file is simply not in the tree."""
+    from harness_ls.workspace import shadow as sh
+
+    repo = sh.open_shadow(data, ws)
+    sh.snapshot(repo, "run_sim")
+    (ws / "swap.tmp").write_text("x\n")
+    listed = sh.Shadow.run_both
+
+    def racy(self, *args, **kwargs):
+        out = listed(self, *args, **kwargs)
+        (ws / "swap.tmp").unlink()
+        return out
+
+    monkeypatch.setattr(sh.Shadow, "run_both", racy)
+    snap = sh.snapshot(repo, "run_sim")
+    names = repo.out("ls-tree", "--name-only", snap.tree).split("\n")
+    assert names == [".gitignore", "a.txt"] and snap.warnings == []
