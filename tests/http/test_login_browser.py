@@ -147,7 +147,7 @@ async def test_login_next_fuzzed_in_the_browser_never_leaves_the_origin(browser,
             js = await page.evaluate("(raw) => window.harnessSafeNext(raw)", raw)
             assert js == safe_next(raw), (raw, js, safe_next(raw))  # one rule, both sides
         for raw in cases:
-            await page.goto(f"{origin}/login?next={quote(raw, safe='')}")
+            await page.goto(f"{origin}/login?next={quote(raw, safe='')}", wait_until="commit")
             await page.wait_for_function("() => !location.pathname.startsWith('/login')",
                                          timeout=10_000)  # fmt: skip
             here = urlsplit(page.url)
@@ -278,12 +278,14 @@ async def test_login_link_under_a_path_prefix_lands_on_the_run(browser, daemon):
     ctx = await browser.new_context()
     try:
         page = await ctx.new_page()
-        await page.goto(prefix + "/")  # not logged in: the guard sends us to the login page
+        await page.goto(
+            prefix + "/", wait_until="commit"
+        )  # not logged in: the guard sends us to the login page
         await page.wait_for_url(prefix + "/login", timeout=10_000)
         assert await page.locator("#login").is_visible()  # its css and script loaded too
         target = quote("/#/runs/run_01ABCDEFGHJKMNPQRSTVWXYZ00", safe="")
         nonce = daemon.link.split("#nonce=", 1)[1]
-        await page.goto(f"{prefix}/login?next={target}#nonce={nonce}")
+        await page.goto(f"{prefix}/login?next={target}#nonce={nonce}", wait_until="commit")
         await page.wait_for_url(f"{prefix}/#/runs/run_01ABCDEFGHJKMNPQRSTVWXYZ00", timeout=10_000)
         await page.locator("#logout").wait_for(timeout=10_000)  # the dashboard, logged in
         # the editor's link as code-server's asExternalUri leaves it: query dropped, the run
@@ -293,12 +295,16 @@ async def test_login_link_under_a_path_prefix_lands_on_the_run(browser, daemon):
             link = (await owner.post("/v1/login-link")).json()["url"]
         fresh = link.split("#nonce=", 1)[1]
         await ctx.clear_cookies()
-        await page.goto(f"{prefix}/login#nonce={fresh}&run=run_01ABCDEFGHJKMNPQRSTVWXYZ11")
+        await page.goto(
+            f"{prefix}/login#nonce={fresh}&run=run_01ABCDEFGHJKMNPQRSTVWXYZ11", wait_until="commit"
+        )
         await page.wait_for_url(f"{prefix}/#/runs/run_01ABCDEFGHJKMNPQRSTVWXYZ11", timeout=10_000)
-        await page.goto(f"{prefix}/login#nonce=x&run=..%2F..%2Fevil")  # bad nonce, bad run id
-        await page.wait_for_url(f"{prefix}/login?expired=1", timeout=10_000)  # still under it
         # already logged in: the login page's own redirect resolves `next` under the prefix too
-        await page.goto(f"{prefix}/login?next={quote('/#/approvals', safe='')}")
+        # (pages that redirect themselves are awaited with wait_for_url: a goto waiting for "load"
+        # fails when the page's script navigates first)
+        await page.goto(
+            f"{prefix}/login?next={quote('/#/approvals', safe='')}", wait_until="commit"
+        )
         await page.wait_for_url(f"{prefix}/#/approvals", timeout=10_000)
         # one rule for `next` (safeNext), then the prefix: tricky values never leave the origin
         # (dot segments like /%2e%2e/ may climb above the prefix, as they climb to / without it)
@@ -311,6 +317,11 @@ async def test_login_link_under_a_path_prefix_lands_on_the_run(browser, daemon):
             assert where.startswith(origin + "/"), (raw, where)
             if "." not in raw and "%" not in raw:
                 assert where.startswith(prefix + "/"), (raw, where)
+        # logged out, a bad nonce (and a bad run id) lands on the expired notice, under the
+        # prefix (logged in, that page would go on to the dashboard by itself)
+        await ctx.clear_cookies()
+        await page.goto(f"{prefix}/login#nonce=x&run=..%2F..%2Fevil", wait_until="commit")
+        await page.wait_for_url(f"{prefix}/login?expired=1", timeout=10_000)
         assert proxy.outside == [], proxy.outside
     finally:
         await ctx.close()
