@@ -33,10 +33,17 @@ class Harness:
         *,
         model: str | None = None,
         policy_mode: str | None = None,
+        executor: str | None = None,
+        ray_address: str | None = None,
     ) -> None:
         self.data_dir = resolve_data_dir(data_dir)
         self.model = model
         self.policy_mode = policy_mode
+        # Where runs execute: None/"local" in this process; "ray" on a cluster (executor/),
+        # also chosen by `[executor]` in config.toml. Resolved in `start()`.
+        self.executor_kind = executor
+        self.ray_address = ray_address
+        self.executor: Any = None
         self._store: RunStore | None = None
         self._broker: ApprovalBroker | None = None
         self._sessions: SessionManager | None = None
@@ -95,9 +102,27 @@ class Harness:
     async def start(self) -> list[str]:
         """Mark runs/sessions left in flight by a previous process as interrupted, and start
         the user's hooks (a bad hooks config is logged, never fatal)."""
+        await self._start_executor()
         recovered = await asyncio.to_thread(self.store.recover_interrupted)
         await self._start_hooks()
         return recovered
+
+    async def _start_executor(self) -> None:
+        """Connect to the Ray cluster when asked to, and follow runs that outlived us there."""
+        from harness_ls.executor.config import load_settings
+
+        settings = load_settings(self.data_dir, kind=self.executor_kind, address=self.ray_address)
+        if settings.kind != "ray":
+            return
+        from harness_ls.executor.remote import RayExecutor
+
+        self.executor = RayExecutor(self, settings)
+        for run_id, task in (await self.executor.reattach()).items():
+            self._track(run_id, task)
+
+    def _track(self, run_id: str, task: asyncio.Task[None]) -> None:
+        self._runs[run_id] = task
+        task.add_done_callback(lambda _t, rid=run_id: self._runs.pop(rid, None))
 
     async def _start_hooks(self) -> None:
         from harness_ls.agent.hooks import HookRunner, load_hooks
@@ -139,10 +164,12 @@ class Harness:
         *,
         model: str | None = None,
         resume: str | None = None,
+        branch: bool = False,
     ) -> RunMeta:
         """Validate workspace and spec, create (or reopen) the run, and start it in the background.
 
         `spec` is a path (relative to the workspace or absolute) or the spec text itself.
+        `branch` (Ray executor): the result goes to `harness/<run_id>`, not the work tree.
         """
         from harness_ls.agent.run import RunEngine, RunOptions
 
@@ -175,15 +202,28 @@ class Harness:
         from harness_ls.models import resolve
 
         resolve("run", {"tools"}, chosen, workspace=ws)
+        if branch and self.executor is None:
+            raise InvalidInput(
+                "--branch needs the Ray executor", hint="start agentd with --executor ray"
+            )
         if not resume:
+            extra = {"executor": self.executor.kind, "branch": branch} if self.executor else None
             meta = await asyncio.to_thread(
                 self.store.create_run,
                 workspace=str(ws),
                 spec_path=spec_path,
                 spec_text=spec_text,
                 model=chosen,
+                extra=extra,
             )
         options = RunOptions(**{"policy_mode": self.policy_mode, **self.options})
+        if self.executor is not None:
+            task = await self.executor.launch(
+                meta.id, ws, spec_path, spec_text, chosen, options.model_dump(),
+                resume=bool(resume), branch=branch or bool(meta.extra.get("branch")),
+            )  # fmt: skip
+            self._track(meta.id, task)
+            return self.get_run(meta.id)
         engine = RunEngine(
             harness=self,
             run_id=meta.id,

@@ -24,11 +24,12 @@ LEAF_MODULES = {"__init__", "errors", "secrets", "config", "common", "endpoints"
 RANKS = {
     **dict.fromkeys(LEAF | LEAF_MODULES, 0),
     "agent": 1,
+    "executor": 1.5,  # runs beyond this process (Ray): uses agent/, reached only through core
     "core": 2,
     **dict.fromkeys({"lsp", "http", "cli", "acp", "__main__"}, 3),
     "testing": 4,  # fakes and fixtures for tests and benchmarks: may use anything
 }
-NAMES = {0: "leaf", 1: "agent", 2: "core", 3: "host", 4: "testing"}
+NAMES = {0: "leaf", 1: "agent", 1.5: "executor", 2: "core", 3: "host", 4: "testing"}
 
 
 def part_of(module: str) -> str | None:

@@ -159,12 +159,11 @@ class RunEngine:
     # ---- the state machine ------------------------------------------------------------------
     async def _run(self) -> None:
         from harness_ls.agent.mcp_tools import add_mcp_tools
-        from harness_ls.models import resolve
         from harness_ls.spec import acceptance_commands
         from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
         from harness_ls.tools.trust import workspace_trusted
 
-        resolved = resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
+        resolved = self._resolve_model()
         self.resolved = resolved
         if resolved.is_offline:
             self.offline_reason = resolved.reason or "no model configured"
@@ -251,6 +250,12 @@ class RunEngine:
         if self.warnings:
             data["warnings"] = self.warnings
         await self.stream.append("run.completed", data)
+
+    def _resolve_model(self) -> Any:
+        """The run's model (a remote worker's engine gets it relayed by the control plane)."""
+        from harness_ls.models import resolve
+
+        return resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
 
     async def _plan(self, tests: list[Any]) -> list[PlanStep]:
         return await plan_phase(self, tests)

@@ -58,6 +58,18 @@ class Interrupted(EventData):
     previous_status: str | None = None
 
 
+class RunApplied(EventData):
+    """A remote run's changes brought home (executor/apply.py)."""
+
+    ok: bool = True
+    summary: str | None = None
+    files: list[dict[str, Any]] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+    branch: str | None = None
+    commit: str | None = None
+    error: str | None = None
+
+
 class StepStarted(EventData):
     title: str | None = None
     phase: str | None = None

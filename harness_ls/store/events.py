@@ -41,6 +41,7 @@ from harness_ls.store.event_data import (  # noqa: F401 - re-exported
     ModelUnavailable,
     ModelUsage,
     PlanUpdated,
+    RunApplied,
     RunCancelled,
     RunCompleted,
     RunCreated,
@@ -197,6 +198,9 @@ register("run.completed", RunCompleted, "The run finished (terminal).", scope=_R
 register("run.failed", Failure, "The run stopped on an error (terminal).", scope=_R)
 register("run.cancelled", RunCancelled, "The run was cancelled (terminal).", scope=_R)
 register("run.interrupted", Interrupted, "The host died mid-run (terminal).", scope=_R)
+register(
+    "run.applied", RunApplied, "A remote run's changes were applied (or put on a branch).", scope=_R
+)
 register("step.started", StepStarted, "A plan step began.", scope=_R)
 register("step.completed", StepCompleted, "A plan step finished.", scope=_R)
 register("step.failed", Failure, "A plan step failed.", scope=_R)

@@ -43,6 +43,7 @@ class RunMeta(_Meta):
     kind: Literal["run"] = "run"
     status: RunStatus = "created"
     model_reason: str | None = None  # why this model (or why offline), from run.started
+    node: str | None = None  # where it executed (Ray executor), from run.started / run.resumed
 
 
 class SessionMeta(_Meta):
@@ -91,6 +92,8 @@ def apply_event(meta: RunMeta | SessionMeta, ev: Event) -> bool:
             if not d.get("offline"):
                 meta.model = str(d["model"])
             meta.model_reason = d.get("reason") or meta.model_reason
+        if t in ("run.started", "run.resumed") and d.get("node"):
+            meta.node = str(d["node"])
         terminal = meta.status in ("completed", "failed", "cancelled", "interrupted")
         if t in _RUN_STATUS and (
             not terminal or t in ("run.started", "run.resumed", "run.created")

@@ -158,16 +158,18 @@ class EventStream:
         *,
         step_id: str | None = None,
         call_id: str | None = None,
+        event_id: str | None = None,
     ) -> Event:
         """Append one event; durable types are on disk (fsync'd) when this returns.
 
         The fsync runs on a store thread, so the event loop keeps serving (LSP, SSE) meanwhile;
         concurrent durable appends share one fsync (group commit). Chatty events never wait.
+        `event_id`: the id a remote worker gave the event (its idempotency key, executor/).
         """
         et = event_type(type)
         if not et.durable:
-            return self._append(et, data, step_id, call_id, sync=False)
-        ev = self._append(et, data, step_id, call_id, sync=False, publish=False)
+            return self._append(et, data, step_id, call_id, sync=False, event_id=event_id)
+        ev = self._append(et, data, step_id, call_id, sync=False, publish=False, event_id=event_id)
         end = self._offset
         try:
             await self._sync_through(end)
@@ -197,6 +199,7 @@ class EventStream:
         *,
         sync: bool,
         publish: bool = True,
+        event_id: str | None = None,
     ) -> Event:
         """Assign the seq and write (durable: now; chatty: batched); fsync when `sync`."""
         if not self.writable:
@@ -215,7 +218,7 @@ class EventStream:
             ms = time.time_ns() // 1_000_000
             fields = {
                 "seq": seq,
-                "id": "ev_" + ulid(ms),
+                "id": event_id or "ev_" + ulid(ms),
                 "ts": now_ts(ms),
                 "type": type,
                 "run_id": self.id if self.kind == "run" else None,

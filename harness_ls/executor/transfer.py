@@ -1,0 +1,175 @@
+"""The workspace travels as git: out to a worker as a bundle + a patch, back as packs of objects.
+
+Out: the control plane snapshots the work tree into the workspace's shadow repository (T0, the
+same snapshot a local run starts from: untracked files in, ignored files and the user's excludes
+out, oversize files out) minus secret files (`.env`, keys), then ships the user's `HEAD` as a git
+bundle and `HEAD → T0` as a binary patch. The worker clones the bundle, applies the patch and so
+stands on exactly T0: its checkpoints are trees the control plane can read.
+
+Back: every event naming a tree (checkpoint.*) travels with a pack of the objects the control
+plane does not have yet (`rev-list --objects new --not already-sent`), unpacked into the shadow
+repository before the event is appended, so the log never names an object that is missing here.
+
+Every git call goes through workspace/git.py's runner (`Repo.run`, `Shadow.run`); the user's
+repository is only read (`bundle create` writes to a pipe).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from harness_ls.errors import HarnessError, InvalidInput
+from harness_ls.workspace.git import EMPTY_TREE, Repo, open_repo
+from harness_ls.workspace.shadow import Shadow, open_shadow, snapshot
+
+# Never shipped to a worker: the usual homes of keys and credentials (see docs/scale-out.md).
+SECRET_FILE = re.compile(
+    r"(^|/)(\.env(\.(?!example$|sample$|template$)[^/]+)?|\.netrc|\.npmrc|\.pypirc|"
+    r"id_(rsa|dsa|ecdsa|ed25519)|[^/]+\.(pem|key|p12|pfx))$"
+)
+SENT_WINDOW = 4  # trees a pack excludes: the last ones sent (older duplicates are harmless)
+
+
+class WorkspacePayload(BaseModel):
+    """What a worker needs to stand on the user's tree (bytes travel as Ray objects)."""
+
+    head: str | None = None  # the base commit (None: no repository, or no commit yet)
+    prefix: str = ""  # the workspace inside its repository ("" at the top)
+    tree: str  # T0: the tree the worker must reproduce
+    excludes: str = ""  # the user's .git/info/exclude, so the worker ignores what the user does
+    left_out: list[str] = []  # secret files not shipped
+    bundle_bytes: int = 0
+    patch_bytes: int = 0
+
+
+class WorkspaceShipment(BaseModel):
+    payload: WorkspacePayload
+    bundle: bytes | None = None
+    patch: bytes = b""
+
+
+def _user_repo(ws: Path) -> Repo | None:
+    try:
+        return open_repo(ws)
+    except HarnessError:
+        return None
+
+
+def shippable_tree(shadow: Shadow, index: str, tree: str) -> tuple[str, list[str]]:
+    """`tree` without secret files: (tree, the paths left out)."""
+    raw = shadow.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree).stdout
+    secret = [p for p in (os.fsdecode(x) for x in raw.split(b"\0") if x) if SECRET_FILE.search(p)]
+    if not secret:
+        return tree, []
+    tmp = f"{index}.ship"
+    try:
+        shadow.run("read-tree", tree, index=tmp)
+        shadow.run("rm", "-q", "--cached", "--", *secret, index=tmp)
+        return shadow.out("write-tree", index=tmp), secret
+    finally:
+        shadow.index_path(tmp).unlink(missing_ok=True)
+
+
+def pack_workspace(
+    data_dir: Path, workspace: Path, index: str, tree: str | None = None
+) -> WorkspaceShipment:
+    """Bundle + patch of the work tree as it is now (or of `tree`, a tree already in the shadow
+    repository: where a resumed run's last worker left it)."""
+    shadow = open_shadow(data_dir, workspace)
+    if tree is None:
+        tree = snapshot(shadow, index).tree
+    tree, left_out = shippable_tree(shadow, index, tree)
+    repo = _user_repo(workspace)
+    head = repo.head() if repo is not None else None
+    payload = WorkspacePayload(tree=tree, left_out=left_out)
+    bundle: bytes | None = None
+    base = EMPTY_TREE
+    env = None
+    if repo is not None and head is not None:
+        prefix = os.path.relpath(shadow.root, repo.root)
+        payload.prefix = "" if prefix == "." else Path(prefix).as_posix()
+        payload.head = head
+        spec = f"{head}:{payload.prefix}" if payload.prefix else f"{head}^{{tree}}"
+        found = repo.run("rev-parse", "-q", "--verify", spec, check=False)
+        base = found.stdout.decode().strip() if found.returncode == 0 else EMPTY_TREE
+        bundle = repo.run("bundle", "create", "-q", "-", "HEAD").stdout
+        env = {"GIT_ALTERNATE_OBJECT_DIRECTORIES": str(repo.common_dir / "objects")}
+        payload.excludes = _read(repo.common_dir / "info" / "exclude")
+    patch = shadow.run(
+        "diff-tree", "-r", "-p", "--binary", "--full-index", "--no-renames", base, tree, env=env
+    ).stdout  # fmt: skip
+    payload.bundle_bytes = len(bundle or b"")
+    payload.patch_bytes = len(patch)
+    return WorkspaceShipment(payload=payload, bundle=bundle, patch=patch)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def materialize(shipment: WorkspaceShipment, root: Path) -> Path:
+    """Worker side: a checkout under `root` standing on the shipped tree; returns the workspace."""
+    p = shipment.payload
+    checkout = root / "checkout"
+    if shipment.bundle is not None and p.head:
+        bundle = root / "base.bundle"
+        bundle.write_bytes(shipment.bundle)
+        Repo(root, root, root, root).run("clone", "-q", "--no-checkout", str(bundle), str(checkout))
+        bundle.unlink()
+        repo = Repo(checkout, checkout / ".git", checkout / ".git", checkout / ".git" / "index")
+        repo.run("checkout", "-q", "--detach", p.head)
+        if p.excludes:
+            (checkout / ".git" / "info").mkdir(parents=True, exist_ok=True)
+            (checkout / ".git" / "info" / "exclude").write_text(p.excludes)
+    else:
+        checkout.mkdir(parents=True)
+        repo = Repo(checkout, checkout, checkout, checkout)
+    workspace = checkout / p.prefix if p.prefix else checkout
+    workspace.mkdir(parents=True, exist_ok=True)
+    if shipment.patch:
+        where = ["--directory", p.prefix] if p.prefix and p.head else []
+        repo.run("apply", "--binary", "--whitespace=nowarn", *where, "-", input=shipment.patch)
+    return workspace
+
+
+class ObjectCourier:
+    """Worker side: packs the objects of new trees, skipping what was sent recently."""
+
+    def __init__(self, shadow: Shadow, known: str | None) -> None:
+        self.shadow = shadow
+        self.sent: list[str] = [known] if known else []
+
+    def pack(self, trees: list[str]) -> bytes:
+        new = [t for t in dict.fromkeys(trees) if t and t not in self.sent]
+        if not new:
+            return b""
+        nots = ["--not", *self.sent[-SENT_WINDOW:]] if self.sent else []
+        listed = self.shadow.run("rev-list", "--objects", *new, *nots).stdout
+        self.sent += new
+        if not listed.strip():
+            return b""
+        return self.shadow.run("pack-objects", "-q", "--stdout", input=listed).stdout
+
+
+def receive_objects(data_dir: Path, workspace: Path, pack: bytes) -> None:
+    """Control plane: store a worker's pack in the workspace's shadow repository."""
+    if not pack:
+        return
+    shadow = open_shadow(data_dir, workspace)
+    if len(pack) < 1 << 20:
+        shadow.run("unpack-objects", "-q", input=pack)
+    else:
+        shadow.run("index-pack", "-q", "--stdin", input=pack)
+
+
+def check_tree(shadow: Shadow, tree: str) -> None:
+    """InvalidInput when a tree the log names is missing from the shadow repository."""
+    if shadow.run("cat-file", "-e", f"{tree}^{{tree}}", check=False).returncode != 0:
+        raise InvalidInput(f"tree {tree} is not in {shadow.git_dir}")
