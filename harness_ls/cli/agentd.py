@@ -132,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--open", action="store_true", help="open the dashboard in a browser")
     p.add_argument("--model", help="default model for runs (else HARNESS_MODEL / config)")
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="where runs execute: in this process (local, the default) or as Ray actors on a "
+        "cluster (ray; needs pip install 'harness-ls[ray]'); else [executor] in config.toml",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="the Ray cluster to use (e.g. auto, 10.0.0.5:6379, ray://head:10001; implies "
+        "--executor ray); without it --executor ray starts a local Ray beside agentd",
+    )
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -199,8 +211,12 @@ async def serve(args: argparse.Namespace) -> int:
     sock = bind_unix(Path(host)) if unix else bind_socket(host, port)
     from harness_ls.core import Harness
 
-    harness = Harness(data_dir, model=args.model)
+    harness = Harness(
+        data_dir, model=args.model, executor=args.executor, ray_address=args.ray_address
+    )
     await harness.start()
+    if harness.executor is not None:
+        print(f"agentd: runs execute on Ray ({args.ray_address or 'local cluster'})", flush=True)
     app = create_app(harness, token=token, allowed_hosts=allowed, kind="agentd")
     server = await start_server(app, host, port, sock=sock, log_level=args.log_level)
     url = f"unix:{host}" if unix else format_url(host, server.port)

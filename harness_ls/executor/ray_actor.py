@@ -13,6 +13,7 @@ from typing import Any
 
 import ray
 
+from harness_ls.errors import InvalidInput
 from harness_ls.executor.config import ExecutorSettings
 from harness_ls.executor.transfer import WorkspaceShipment
 from harness_ls.executor.worker import RunJob, WorkerRun
@@ -79,7 +80,14 @@ class RayBackend:
         else:  # a local cluster beside agentd: one node, this machine's cores
             kwargs["include_dashboard"] = False
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-        ray.init(**kwargs)
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ...
+            where = self.settings.address or "a new local cluster"
+            raise InvalidInput(
+                f"cannot reach the Ray cluster at {where}: {str(exc).strip().splitlines()[0]}",
+                hint="check `ray status` on the head node and the address (docs/scale-out.md)",
+            ) from None
 
     def launch(self, run_id: str, job: RunJob, shipment: Any) -> tuple[Any, Any]:
         """(actor, the ref of its `start` answer)."""

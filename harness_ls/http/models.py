@@ -21,6 +21,9 @@ class RunCreate(Strict):
     spec: str = Field(min_length=1, description="Spec path, relative to the workspace.")
     model: str | None = Field(None, description="Model id; default from config/HARNESS_MODEL.")
     resume: str | None = Field(None, description="Id of an interrupted run to resume.")
+    branch: bool = Field(
+        False, description="Ray executor: put the result on harness/<run_id>, not the work tree."
+    )
 
 
 class RunListQuery(Strict):

@@ -23,7 +23,9 @@ async def list_runs(call: Call) -> Any:
 
 async def create_run(call: Call) -> Any:
     b: RunCreate = call.body
-    return await call.harness.start_run(b.workspace, b.spec, model=b.model, resume=b.resume)
+    return await call.harness.start_run(
+        b.workspace, b.spec, model=b.model, resume=b.resume, branch=b.branch
+    )
 
 
 async def get_run(call: Call) -> Any:
