@@ -44,6 +44,7 @@ class Harness:
         self.executor_kind = executor
         self.ray_address = ray_address
         self.executor: Any = None
+        self._attempts: Any = None
         self._store: RunStore | None = None
         self._broker: ApprovalBroker | None = None
         self._sessions: SessionManager | None = None
@@ -165,6 +166,8 @@ class Harness:
         model: str | None = None,
         resume: str | None = None,
         branch: bool = False,
+        attempt: dict[str, Any] | None = None,
+        shipment: Any = None,
     ) -> RunMeta:
         """Validate workspace and spec, create (or reopen) the run, and start it in the background.
 
@@ -178,7 +181,9 @@ class Harness:
         ensure_valid_spec(spec_text, ws, spec_path)
         chosen = model or self.model
         busy = [
-            rid for rid in self.active_runs() if rid != resume and self._workspace_of(rid) == ws
+            rid
+            for rid in self.active_runs()
+            if rid != resume and self._workspace_of(rid) == ws and attempt is None
         ]
         if busy:
             raise Conflict(
@@ -207,20 +212,22 @@ class Harness:
                 "--branch needs the Ray executor", hint="start agentd with --executor ray"
             )
         if not resume:
-            extra = {"executor": self.executor.kind, "branch": branch} if self.executor else None
+            extra = {"executor": self.executor.kind, "branch": branch} if self.executor else {}
+            extra.update(attempt or {})
             meta = await asyncio.to_thread(
                 self.store.create_run,
                 workspace=str(ws),
                 spec_path=spec_path,
                 spec_text=spec_text,
                 model=chosen,
-                extra=extra,
+                extra=extra or None,
             )
         options = RunOptions(**{"policy_mode": self.policy_mode, **self.options})
         if self.executor is not None:
             task = await self.executor.launch(
                 meta.id, ws, spec_path, spec_text, chosen, options.model_dump(),
                 resume=bool(resume), branch=branch or bool(meta.extra.get("branch")),
+                hold=bool(attempt or meta.extra.get("attempts")), shipment=shipment,
             )  # fmt: skip
             self._track(meta.id, task)
             return self.get_run(meta.id)
@@ -272,6 +279,24 @@ class Harness:
         runs = [self._overlay(m) for m in self.store.list("run")]
         runs = [m for m in runs if status is None or m.status == status]
         return runs[:limit] if limit else runs
+
+    # ---- parallel attempts (executor/attempts.py) -------------------------------------------
+    @property
+    def attempts(self) -> Any:
+        if self._attempts is None:
+            from harness_ls.executor.attempts import AttemptBook
+
+            self._attempts = AttemptBook(self)
+        return self._attempts
+
+    async def start_attempts(
+        self, workspace: str, spec: str, count: int, *, models: list[str] | None = None
+    ) -> Any:
+        """N independent runs of one spec, none touching the work tree; apply one later."""
+        ws = await check_workspace(workspace)
+        spec_path, spec_text = read_spec(ws, spec)
+        ensure_valid_spec(spec_text, ws, spec_path)
+        return await self.attempts.start(ws, spec_path, count, list(models or []) or [self.model])
 
     def get_run(self, run_id: str) -> RunMeta:
         return self._overlay(self.store.get("run", run_id))  # type: ignore[arg-type]

@@ -186,6 +186,7 @@ class RemoteRun:
             data["worker_workspace"] = data.get("workspace")
             data["workspace"] = str(self.workspace)
             data.update(executor="ray", node=self.node, node_ip=getattr(self, "node_ip", None))
+            data.update(base_commit=self.head, start_tree=self.start_tree)
         elif t.startswith("checkpoint."):
             shadow = open_shadow(self.harness.data_dir, self.workspace)
             data["shadow"] = str(shadow.git_dir)

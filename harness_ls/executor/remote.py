@@ -44,7 +44,7 @@ class RayExecutor:
     async def launch(
         self, run_id: str, ws: Path, spec_path: str, spec_text: str, model: str | None,
         options: dict[str, Any], *, resume: bool = False, branch: bool = False,
-        shipment_ref: Any = None,
+        hold: bool = False, shipment: tuple[Any, Any] | None = None,
     ) -> asyncio.Task[None]:  # fmt: skip
         """Ship the workspace, start the run's actor, and return the task that follows it."""
         from harness_ls.models import resolve
@@ -52,18 +52,21 @@ class RayExecutor:
         backend = await self.backend()
         resolved = resolve("run", {"tools"}, model, workspace=ws)
         remote = RemoteRun(self.harness, backend, run_id, ws, resolved=resolved, branch=branch)
+        remote.hold = hold
         remote.open()
         try:
             prior = _prior(remote.stream) if resume else []
-            tree = _last_tree(prior) if resume else None
-            shipment = await asyncio.to_thread(
-                pack_workspace, self.harness.data_dir, ws, run_id, tree
-            )
-            remote.head, remote.start_tree = shipment.payload.head, shipment.payload.tree
+            if shipment is None or resume:
+                tree = _last_tree(prior) if resume else None
+                packed = await asyncio.to_thread(
+                    pack_workspace, self.harness.data_dir, ws, run_id, tree
+                )
+                shipment = (packed, backend.put(packed))
+            remote.head, remote.start_tree = shipment[0].payload.head, shipment[0].payload.tree
             job = self._job(
                 run_id, ws, spec_path, spec_text, model, options, resolved, resume, prior
             )
-            remote.actor, started = backend.launch(run_id, job, backend.put(shipment))
+            remote.actor, started = backend.launch(run_id, job, shipment[1])
         except BaseException:
             await remote.stream.close()
             raise
@@ -117,6 +120,12 @@ class RayExecutor:
                 continue
             remote.actor = actor
             remote.node = getattr(meta, "node", None)
+            remote.hold = bool(meta.extra.get("attempts"))
+            remote.branch = bool(meta.extra.get("branch"))
+            for ev in remote.stream.read():
+                if ev.type in ("run.started", "run.resumed"):
+                    remote.head = ev.data.get("base_commit")
+                    remote.start_tree = ev.data.get("start_tree")
             tasks[meta.id] = asyncio.create_task(
                 remote.follow(reattached=True), name=f"run:{meta.id}"
             )

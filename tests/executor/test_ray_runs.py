@@ -183,3 +183,29 @@ async def test_branch_puts_the_result_on_a_branch_and_leaves_the_tree_alone(h, t
     assert git(repo, "rev-parse", f"{branch}~2") == git(repo, "rev-parse", "main")
     applied = next(e for e in events(h, meta.id) if e.type == "run.applied")
     assert applied.data["branch"] == branch
+
+
+async def test_three_attempts_on_ray_one_passes_it_is_applied_the_others_leave_nothing(h, tmp_path):
+    import ray
+
+    repo = make_repo(tmp_path)
+    h.policy_mode = "auto-edit"
+    h.options.update(verify_attempts=0)
+    models = [
+        script(tmp_path, PLAN, write("greet.txt", text), DONE, DOCS)
+        for text in ("hello\n", "helo\n", "hola\n")
+    ]
+    view = await h.start_attempts(str(repo), SPEC, 3, models=models)
+    assert view.group.executor == "ray"
+    for rid in view.group.runs:
+        await h.wait_run(rid, 180)
+    view = h.attempts.view(view.group.id)
+    assert [r.passed for r in view.rows] == [True, False, False]
+    assert all(r.node and r.files == 1 for r in view.rows)
+    assert (repo / "greet.txt").read_text() == "hi\n"  # held away until one is chosen
+    report = await h.attempts.apply(view.group.id, 1)
+    assert report.ok and (repo / "greet.txt").read_text() == "hello\n"
+    assert git(repo, "status", "--porcelain") == " M greet.txt\n"
+    for rid in view.group.runs:  # no worker left anywhere
+        with pytest.raises(ValueError):
+            ray.get_actor(f"harness-run-{rid}", namespace="harness-ls")
