@@ -134,7 +134,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--follow", "-f", action="store_true", help="attach to the run after starting it"
     )
+    p.add_argument(
+        "--attempts",
+        type=int,
+        metavar="N",
+        help="run N independent attempts, compare them, apply one (agentctl attempts)",
+    )
+    p.add_argument(
+        "--models",
+        metavar="A,B,...",
+        help="with --attempts: one model per attempt (cycled), e.g. gpt-4.1,claude-sonnet-4",
+    )
+    p.add_argument("--branch", action="store_true",
+                   help="Ray executor: put the result on harness/<run_id>, not the work tree")  # fmt: skip
     _follow_flags(p)
+
+    at = sub.add_parser("attempts", help="parallel attempts: list, show, apply one, discard",
+                        formatter_class=_Formatter)  # fmt: skip
+    _globals(at, top=False)
+    at_sub = at.add_subparsers(dest="at_command", metavar="ATTEMPTS_COMMAND")
+    at.set_defaults(handler=_lazy("attempts", "show"), attempts_id=None)
+    p = _add(at_sub, "show", _lazy("attempts", "show"), "attempts side by side (default: all groups)",
+             "agentctl attempts show att_01H...")  # fmt: skip
+    p.add_argument("attempts_id", nargs="?")
+    p.add_argument("--wait", action="store_true", help="wait until every attempt has ended")
+    p = _add(at_sub, "apply", _lazy("attempts", "apply"),
+             "apply attempt N to the work tree; the others are discarded",
+             "agentctl attempts apply att_01H... 2")  # fmt: skip
+    p.add_argument("attempts_id")
+    p.add_argument("attempt", type=int)
+    p = _add(at_sub, "discard", _lazy("attempts", "discard"), "discard every attempt of a group",
+             "agentctl attempts discard att_01H...")  # fmt: skip
+    p.add_argument("attempts_id")
 
     p = _add(sub, "attach", _lazy("runs", "attach"), "follow a run's live events until it ends (a session id: its turns)",
              "agentctl attach run_01H...")  # fmt: skip

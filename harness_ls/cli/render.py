@@ -190,10 +190,20 @@ class EventPrinter:
     def on_run_started(self, ev: dict, d: dict) -> None:
         model = d.get("model") or "default model"
         extra = self.s.yellow(" (offline: no model configured)") if d.get("offline") else ""
-        self.line(f"{self.s.arrow} started with {model}{extra}")
+        self.line(f"{self.s.arrow} started with {model}{extra}{self._where(d)}")
 
     def on_run_resumed(self, ev: dict, d: dict) -> None:
-        self.line(f"{self.s.arrow} resumed {self.s.dim(short(d.get('reason', '')))}")
+        self.line(
+            f"{self.s.arrow} resumed {self.s.dim(short(d.get('reason', '')))}{self._where(d)}"
+        )
+
+    def _where(self, d: dict) -> str:
+        """ " on node host/1a2b3c4d" for a run executing on a Ray worker."""
+        return f" on node {self.s.bold(str(d['node']))}" if d.get("node") else ""
+
+    def on_run_applied(self, ev: dict, d: dict) -> None:
+        mark = self.s.ok if d.get("ok") else self.s.warn
+        self.line(f"{mark} {short(d.get('summary') or d.get('error') or 'applied', 600)}")
 
     def on_plan_updated(self, ev: dict, d: dict) -> None:
         steps = d.get("steps") or []

@@ -23,7 +23,15 @@ from harness_ls.http.api import Endpoint, Settings, adapt
 from harness_ls.http.errors import MethodNotAllowed, error_response
 from harness_ls.http.guards import SecurityGuard
 from harness_ls.http.logins import Logins
-from harness_ls.http.routes import approvals, dashboard, runs, sessions, specs, system
+from harness_ls.http.routes import (
+    approvals,
+    attempts,
+    dashboard,
+    runs,
+    sessions,
+    specs,
+    system,
+)
 from harness_ls.http.sse import KeepAlive, StreamStats
 
 log = logging.getLogger("harness_ls.http")
@@ -33,6 +41,7 @@ def all_endpoints() -> list[Endpoint]:
     return [
         *system.ENDPOINTS,
         *runs.ENDPOINTS,
+        *attempts.ENDPOINTS,
         *approvals.ENDPOINTS,
         *sessions.ENDPOINTS,
         *specs.ENDPOINTS,

@@ -40,7 +40,13 @@ def run(app: Any) -> int:
             exit_code=ex.USAGE,
             hint="create one with `agentctl spec new <name>`",
         )
+    if getattr(a, "attempts", None):
+        from harness_ls.cli.commands.attempts import start
+
+        return start(app, str(ws), spec)
     body = {"workspace": str(ws), "spec": spec, "model": a.model, "resume": a.resume}
+    if getattr(a, "branch", False):
+        body["branch"] = True
     try:
         meta = client.post("/v1/runs", json={k: v for k, v in body.items() if v is not None})
     except CliError as err:
@@ -167,8 +173,8 @@ def list_runs(app: Any) -> int:
         return ex.OK
     rows = [[r["id"], _status(app, r.get("status", "")), age(r.get("created_at")),
              r.get("title") or r.get("spec_path") or "", r.get("model") or "offline",
-             r.get("outcome") or ""] for r in runs]  # fmt: skip
-    app.out(table(["RUN", "STATUS", "CREATED", "TITLE", "MODEL", "OUTCOME"], rows))
+             r.get("node") or "local", r.get("outcome") or ""] for r in runs]  # fmt: skip
+    app.out(table(["RUN", "STATUS", "CREATED", "TITLE", "MODEL", "NODE", "OUTCOME"], rows))
     return ex.OK
 
 
