@@ -81,3 +81,49 @@ def start_cluster(workers: int = 2, *, home: Path | None = None) -> LoopbackClus
     for _ in range(workers):
         lc.add_node()
     return lc
+
+
+RAY_PROCESS_MARKS = ("raylet", "gcs_server", "default_worker.py", "ray::", "plasma")
+
+
+def ray_pids(exclude: set[int] | None = None) -> list[int]:
+    """The processes of the Ray cluster on this machine (raylets with their object stores, the
+    GCS, workers), found by their command lines."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in (exclude or set()):
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(mark in cmd for mark in RAY_PROCESS_MARKS):
+            out.append(int(entry.name))
+    return out
+
+
+def memory_contains(pid: int, needles: list[bytes], max_region: int = 1 << 30) -> list[bytes]:
+    """Which needles occur in the process's readable memory (a dump of it, region by region:
+    the object store is a shared mapping inside each raylet). Needs ptrace rights (root, or a
+    descendant process)."""
+    found: set[bytes] = set()
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb", buffering=0)  # noqa: SIM115
+    except OSError:
+        return []
+    with mem:
+        for line in maps:
+            parts = line.split()
+            if len(parts) < 2 or "r" not in parts[1]:
+                continue
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            if end - start > max_region or (len(parts) > 5 and parts[5].startswith("[v")):
+                continue
+            try:
+                mem.seek(start)
+                chunk = mem.read(end - start)
+            except (OSError, ValueError, OverflowError):
+                continue
+            found |= {n for n in needles if n in chunk}
+    return sorted(found)
