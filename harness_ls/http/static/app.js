@@ -279,6 +279,21 @@ function duration(r) {
   const s = Math.round((end - start) / 1000);
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
+// "attempt 2 of 3" with an Apply button: the chosen attempt goes to the work tree, the others
+// are discarded (POST /v1/attempts/{id}/apply).
+function attemptOf(meta) {
+  const x = meta.extra || {};
+  if (!x.attempts) return null;
+  const apply = h("button", { class: "button", id: "attempt-apply", onclick: async (e) => {
+    e.target.disabled = true;
+    try {
+      const r = await api(`v1/attempts/${encodeURIComponent(x.attempts)}/apply`, { json: { attempt: x.attempt } });
+      e.target.replaceWith(h("span", { class: "muted" }, r.summary || "applied"));
+    } catch (err) { e.target.disabled = false; alert(err.message); }
+  } }, "Apply this attempt");
+  return h("dd", {}, `${x.attempt} of ${x.of} `, h("span", { class: "muted mono" }, x.attempts), " ", apply);
+}
+
 function runRow(r, pending) {
   const started = r.created_at ? START_FMT.format(new Date(r.created_at)) : "";
   return h("li", { dataset: { runId: r.id } },
@@ -286,7 +301,7 @@ function runRow(r, pending) {
       h("span", { class: "title" }, r.title || r.spec_path || r.id),
       pill(r.status),
       pending ? h("span", { class: "badge", title: "approvals waiting" }, `${pending} pending`) : null,
-      h("span", { class: "muted mono meta" }, [shortId(r.id), started, duration(r)].filter(Boolean).join(" · ")),
+      h("span", { class: "muted mono meta" }, [shortId(r.id), started, duration(r), r.node].filter(Boolean).join(" · ")),
       r.outcome && r.outcome !== r.status ? h("span", { class: `muted outcome ${r.status}` }, r.outcome) : null));
 }
 
@@ -422,7 +437,8 @@ function reduceRun(st, ev) {
       if (last && last.kind === "text" && !last.done) { last.discarded = true; last.done = true; }
       break;
     }
-    case "run.started": case "run.resumed": st.status = "running"; break;
+    case "run.started": case "run.resumed": st.status = "running"; if (d.node) st.node = d.node; break;
+    case "run.applied": st.logs.push({ type: d.ok ? "info" : "warning", message: d.summary || d.error || "applied" }); break;
     case "run.completed": st.status = "completed"; st.outcome = d.outcome; st.usage = d.usage; (d.warnings || []).forEach((w) => st.logs.push({ type: "warning", message: w })); break;
     case "run.failed": st.status = "failed"; st.outcome = d.reason || d.error; st.usage = d.usage; break;
     case "run.cancelled": st.status = "cancelled"; break;
@@ -471,6 +487,8 @@ async function runView(id) {
         st.outcome ? h("span", { id: "run-outcome", class: `muted outcome ${st.status}` }, st.outcome) : null),
       h("dl", { class: "kv" }, h("dt", {}, "run"), h("dd", { class: "mono" }, meta.id), h("dt", {}, "spec"), h("dd", {}, meta.spec_path || ""),
         h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"), h("dd", {}, meta.model || "default", meta.model_reason ? h("span", { class: "muted" }, ` (${meta.model_reason})`) : null),
+        h("dt", {}, "node"), h("dd", { id: "run-node", class: "mono" }, st.node || meta.node || "local (in agentd)"),
+        attemptOf(meta) ? h("dt", {}, "attempt") : null, attemptOf(meta),
         st.usage ? h("dt", {}, "tokens") : null, st.usage ? h("dd", {}, tokensText(st.usage)) : null),
       h("div", { class: "actions" }, cancel, resume, h("a", { class: "button", href: `v1/runs/${id}/export` }, "Export zip")));
     for (const a of st.approvals.values()) {
