@@ -127,6 +127,32 @@ async def latency(h, url: str, root: Path, runs: int, delay: float) -> list[floa
     return lat
 
 
+async def cancel_latency(h, root: Path, samples: int) -> list[float]:
+    """ms from cancel_run() to the worker's engine recording run.cancelled (its event id holds
+    the worker's clock: same machine)."""
+    from harness_ls.store.ids import id_time
+    from harness_ls.testing.greet import PLAN
+
+    out = []
+    for i in range(samples):
+        repo = make_repo(root, f"cancel-{i}")
+        slow = {"text": ["still thinking "] * 50, "delay": 1.0}
+        path = root / f"cancel-{i}.json"
+        path.write_text(json.dumps({"responses": [PLAN, slow]}))
+        meta = await h.start_run(str(repo), SPEC, model=f"scripted:{path}")
+        sub = h.store.reader("run", meta.id).subscribe()
+        async for ev in sub:
+            if ev.type == "message.delta":
+                break
+        t0 = time.time() * 1000
+        await h.cancel_run(meta.id)
+        last = list(h.store.reader("run", meta.id).read())[-1]
+        made = id_time(last.id)
+        if last.type == "run.cancelled" and last.data.get("phase") and made is not None:
+            out.append(made.timestamp() * 1000 - t0)
+    return out
+
+
 async def throughput(h, root: Path, n: int, delay: float, tag: str) -> float:
     repos = [make_repo(root, f"{tag}-{i}") for i in range(n)]
     t0 = time.perf_counter()
@@ -173,6 +199,10 @@ async def main(args: argparse.Namespace) -> None:
             f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms (goal p99 ≤ 50 ms)",
             flush=True,
         )
+        cancels = await cancel_latency(h_ray, root, args.samples)
+        if cancels:
+            print(f"cancel → worker records run.cancelled: p50 {pct(cancels, 50):.0f} ms, "
+                  f"max {max(cancels):.0f} ms over {len(cancels)} (goal ≤ 1000 ms)", flush=True)  # fmt: skip
         one = await throughput(h_ray, root, args.runs, args.model_delay, "one")
         print(f"{args.runs} concurrent runs, one node (2 slots): {one:.2f} runs/s", flush=True)
         lc.add_node(num_cpus=2)
