@@ -72,11 +72,13 @@ class Subscriber(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.run_id = url, run_id
         self.arrivals: list[tuple[str, str, float]] = []
+        self.opened = float("inf")  # ms: events made before it are replayed, not measured
 
     def run(self) -> None:
         import httpx
 
         with httpx.stream("GET", f"{self.url}/v1/runs/{self.run_id}/events", timeout=300) as r:
+            self.opened = time.time() * 1000
             for line in r.iter_lines():
                 if line.startswith("data:"):
                     ev = json.loads(line[5:])
@@ -109,6 +111,9 @@ async def overhead(h_local, h_ray, root: Path, samples: int, delay: float) -> di
     return out
 
 
+WORST: list[tuple[float, str]] = []
+
+
 async def latency(h, url: str, root: Path, runs: int, delay: float) -> list[float]:
     from harness_ls.store.ids import id_time
 
@@ -122,8 +127,9 @@ async def latency(h, url: str, root: Path, runs: int, delay: float) -> list[floa
         await asyncio.to_thread(sub.join, 60)
         for eid, etype, arrived in sub.arrivals:
             made = id_time(eid)
-            if made is not None and etype != "run.created":
+            if made is not None and made.timestamp() * 1000 > sub.opened:
                 lat.append(arrived - made.timestamp() * 1000)
+                WORST.append((lat[-1], etype))
     return lat
 
 

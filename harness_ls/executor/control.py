@@ -27,6 +27,7 @@ from harness_ls.workspace.shadow import open_shadow
 log = logging.getLogger("harness_ls.executor")
 
 PULL_WAIT = 1.0  # seconds one long poll may wait for news
+QUEUED_NOTE_AFTER = 2.0  # seconds without a node before the run says it is waiting for one
 CANCEL_GRACE = 15.0  # after this the worker is killed and the cancel recorded here
 HOME = ("run.completed", "run.failed", "run.cancelled")  # ends after which the result comes home
 
@@ -67,10 +68,12 @@ class RemoteRun:
         self.start_tree = start_tree
         self.actor: Any = None
         self.node: str | None = None
+        self.node_id: str | None = None
         self.stream: Any = None
         self.seen: set[str] = set()
         self.resolved_answers: dict[str, dict[str, Any]] = {}
         self.ended = False
+        self.placed = False  # the worker answered `start`
         self.n = 0  # outbox messages handled (acknowledged with the next pull)
         self.handled: set[str] = set()  # approval / model requests already taken on
         self.hold = False  # attempts: the result stays away until the user picks one
@@ -99,13 +102,17 @@ class RemoteRun:
     async def follow(self, started: Any = None, *, reattached: bool = False) -> None:
         try:
             if started is not None:
-                info = await started
+                info = await self._placed(started)
+                if info is None:
+                    return
+                self.node_id = info["node_id"]
                 self.node = f"{info['hostname']}/{info['node_id'][:8]}"
                 self.node_ip = info.get("ip")
                 if not info.get("exact"):
                     log.warning(
                         "run %s: the worker's tree differs from the shipped one", self.run_id
                     )
+            self.placed = True
             if reattached:
                 for msg in await self.actor.resend.remote():
                     await self._handle(msg)
@@ -119,6 +126,31 @@ class RemoteRun:
             await self._lost(exc)
         finally:
             await self._finish()
+
+    async def _placed(self, started: Any) -> dict[str, Any] | None:
+        """The worker's answer to `start`: where it runs. While no node has room the run says
+        so once; a worker that cannot stand the workspace up fails the run with its reason."""
+        waiting = asyncio.ensure_future(started)
+        try:
+            done, _ = await asyncio.wait({waiting}, timeout=QUEUED_NOTE_AFTER)
+            if not done:
+                await self.stream.append("log", {
+                    "level": "info", "code": "executor.queued",
+                    "message": "waiting for a Ray node with room for this run",
+                })  # fmt: skip
+            return await waiting
+        except asyncio.CancelledError:
+            waiting.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - lost node (re-raised) or a setup error
+            if self.backend.is_lost(exc):
+                raise
+            lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+            why = lines[-1] if lines else type(exc).__name__
+            await self._record_end(
+                "run.failed", {"error": f"the worker could not set up the run: {why[:500]}"}
+            )
+            return None
 
     async def _pump(self, until: float | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -269,7 +301,7 @@ class RemoteRun:
         """The user cancelled: tell the worker (it records run.cancelled), wait for its end."""
         self.harness.broker.cancel_for(self.run_id)
         try:
-            if self.actor is None:
+            if self.actor is None or not self.placed:  # still waiting for a node: nothing ran
                 raise TimeoutError
             await self.actor.cancel.remote("cancel")
             await self._pump(until=asyncio.get_running_loop().time() + CANCEL_GRACE)
@@ -321,5 +353,7 @@ class RemoteRun:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.actor.stop.remote(), 5)
             self.backend.kill(self.actor)
+            if self.node_id:
+                self.backend.warm(self.node_id)  # a fresh process for the next run here
         if self.stream is not None:
             await self.stream.close()

@@ -91,6 +91,9 @@ class WorkerRun:
 
     async def start(self, job: RunJob, shipment: WorkspaceShipment) -> dict[str, Any]:
         """Stand the workspace up and start the engine; returns what it stands on."""
+        import time
+
+        t0 = time.perf_counter()
         data = private_dir(self.root / "data")
         private_dir(data / "runs" / job.run_id / "artifacts")
         if job.user_policy:
@@ -98,6 +101,7 @@ class WorkerRun:
         if job.user_config:
             (data / "config.toml").write_text(job.user_config)
         ws = await asyncio.to_thread(materialize, shipment, self.root)
+        t_checkout = time.perf_counter() - t0
         _trust_if_same(data, ws, job.trusted_policy)
         from harness_ls.workspace.shadow import open_shadow, snapshot
 
@@ -117,7 +121,8 @@ class WorkerRun:
         engine.relayed = _relayed_model(job, self.provider)
         await engine.open()
         self.task = asyncio.create_task(self._drive(engine), name=f"run:{job.run_id}")
-        return {"workspace": str(ws), "exact": exact, "tree": tree, **self.where()}
+        timings = {"checkout_s": round(t_checkout, 3), "setup_s": round(time.perf_counter() - t0, 3)}
+        return {"workspace": str(ws), "exact": exact, "tree": tree, **timings, **self.where()}
 
     async def _drive(self, engine: RunEngine) -> None:
         try:
