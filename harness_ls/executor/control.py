@@ -353,7 +353,5 @@ class RemoteRun:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.actor.stop.remote(), 5)
             self.backend.kill(self.actor)
-            if self.node_id:
-                self.backend.warm(self.node_id)  # a fresh process for the next run here
         if self.stream is not None:
             await self.stream.close()

@@ -59,16 +59,6 @@ class RunActor:
         self.run.cleanup()
 
 
-@ray.remote(num_cpus=0, max_retries=0)
-def _warm() -> int:
-    """Run in a fresh worker process: the imports a run needs, done before any run asks. The
-    process then idles in the node's pool, and Ray hands it to the next run's actor."""
-    import harness_ls.executor.worker  # noqa: F401 - the import is the point
-    import harness_ls.tools.shell  # noqa: F401
-
-    return os.getpid()
-
-
 class RayBackend:
     """agentd's connection to the cluster (one per process)."""
 
@@ -92,28 +82,12 @@ class RayBackend:
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")
         try:
             ray.init(**kwargs)
-            self.warm()
         except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ...
             where = self.settings.address or "a new local cluster"
             raise InvalidInput(
                 f"cannot reach the Ray cluster at {where}: {str(exc).strip().splitlines()[0]}",
                 hint="check `ray status` on the head node and the address (docs/scale-out.md)",
             ) from None
-
-    def warm(self, node_id: str | None = None) -> None:
-        """A warm worker process on `node_id`, else on every node with CPUs (fire and forget;
-        a failure costs nothing but the head start)."""
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-        try:
-            for node in ray.nodes():
-                if node_id is not None and node["NodeID"] != node_id:
-                    continue
-                if node.get("Alive") and node.get("Resources", {}).get("CPU", 0) > 0:
-                    strategy = NodeAffinitySchedulingStrategy(node["NodeID"], soft=True)
-                    _warm.options(scheduling_strategy=strategy).remote()
-        except Exception:  # noqa: BLE001 - only a head start
-            pass
 
     def launch(self, run_id: str, job: RunJob, shipment: Any) -> tuple[Any, Any]:
         """(actor, the ref of its `start` answer)."""
