@@ -89,8 +89,8 @@ class RayBackend:
                 hint="check `ray status` on the head node and the address (docs/scale-out.md)",
             ) from None
 
-    def launch(self, run_id: str, job: RunJob, shipment: Any) -> tuple[Any, Any]:
-        """(actor, the ref of its `start` answer)."""
+    def create(self, run_id: str) -> Any:
+        """The run's actor; Ray starts its process meanwhile (call `start` on it next)."""
         s = self.settings
         options: dict[str, Any] = {
             "name": NAME_PREFIX + run_id,
@@ -102,8 +102,7 @@ class RayBackend:
             options["memory"] = s.memory_mb * 1024 * 1024
         if s.resources:
             options["resources"] = dict(s.resources)
-        actor = RunActor.options(**options).remote(run_id)
-        return actor, actor.start.remote(job, shipment)
+        return RunActor.options(**options).remote(run_id)
 
     def put(self, value: Any) -> Any:
         return ray.put(value)

@@ -55,6 +55,8 @@ class RayExecutor:
         remote.hold = hold
         remote.open()
         try:
+            # the actor's process starts while the workspace is packed (Ray creates it async)
+            remote.actor = backend.create(run_id)
             prior = _prior(remote.stream) if resume else []
             if shipment is None or resume:
                 tree = _last_tree(prior) if resume else None
@@ -66,8 +68,10 @@ class RayExecutor:
             job = self._job(
                 run_id, ws, spec_path, spec_text, model, options, resolved, resume, prior
             )
-            remote.actor, started = backend.launch(run_id, job, shipment[1])
+            started = remote.actor.start.remote(job, shipment[1])
         except BaseException:
+            if remote.actor is not None:
+                backend.kill(remote.actor)
             await remote.stream.close()
             raise
         return asyncio.create_task(remote.follow(started), name=f"run:{run_id}")

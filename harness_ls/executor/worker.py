@@ -121,7 +121,10 @@ class WorkerRun:
         engine.relayed = _relayed_model(job, self.provider)
         await engine.open()
         self.task = asyncio.create_task(self._drive(engine), name=f"run:{job.run_id}")
-        timings = {"checkout_s": round(t_checkout, 3), "setup_s": round(time.perf_counter() - t0, 3)}
+        timings = {
+            "checkout_s": round(t_checkout, 3),
+            "setup_s": round(time.perf_counter() - t0, 3),
+        }
         return {"workspace": str(ws), "exact": exact, "tree": tree, **timings, **self.where()}
 
     async def _drive(self, engine: RunEngine) -> None:
