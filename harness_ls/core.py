@@ -147,6 +147,8 @@ class Harness:
             task.cancel("shutdown")
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self.executor is not None:
+            await self.executor.close()
         if self._sessions is not None:
             await self._sessions.close()
         if self._mcp is not None:

@@ -74,6 +74,7 @@ class RemoteRun:
         self.resolved_answers: dict[str, dict[str, Any]] = {}
         self.ended = False
         self.placed = False  # the worker answered `start`
+        self.lost = False  # the worker (or its node) died
         self.n = 0  # outbox messages handled (acknowledged with the next pull)
         self.handled: set[str] = set()  # approval / model requests already taken on
         self.hold = False  # attempts: the result stays away until the user picks one
@@ -312,6 +313,7 @@ class RemoteRun:
 
     async def _lost(self, exc: BaseException) -> None:
         lost = self.backend.is_lost(exc)
+        self.lost = lost
         what = self.backend.describe_loss(exc) if lost else f"worker error: {type(exc).__name__}"
         where = f" {self.node}" if self.node else ""
         detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
@@ -348,10 +350,21 @@ class RemoteRun:
             task.cancel()
         if helpers:
             await asyncio.gather(*helpers, return_exceptions=True)
+        if self.stream is not None:
+            await self.stream.close()  # the log is whole now: a resume may take it at once
         detached = self.approvals is not None and self.approvals.muted
         if self.actor is not None and not detached:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.actor.stop.remote(), 5)
-            self.backend.kill(self.actor)
-        if self.stream is not None:
-            await self.stream.close()
+            # the worker's cleanup goes on in the background; the run is already over
+            _CLEANUPS.add(task := asyncio.create_task(_retire(self.backend, self.actor, self.lost)))
+            task.add_done_callback(_CLEANUPS.discard)
+
+
+_CLEANUPS: set[asyncio.Task[None]] = set()
+
+
+async def _retire(backend: Any, actor: Any, lost: bool) -> None:
+    """Remove the worker's checkout (unless its node is gone), then end the actor."""
+    if not lost:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(actor.stop.remote(), 5)
+    backend.kill(actor)

@@ -96,6 +96,16 @@ class RayExecutor:
             trusted_policy=trusted,
         )  # fmt: skip
 
+    async def _gone(self, run_id: str) -> None:
+        await _interrupt_gone(self.harness.store, run_id)
+
+    async def close(self) -> None:
+        """Let ended runs' workers finish their cleanup (bounded), so none is left behind."""
+        from harness_ls.executor.control import _CLEANUPS
+
+        if _CLEANUPS:
+            await asyncio.wait(set(_CLEANUPS), timeout=10)
+
     async def reattach(self) -> dict[str, asyncio.Task[None]]:
         """Follow the runs whose workers outlived the previous agentd; the others are left to
         recovery, which marks them interrupted."""
@@ -111,6 +121,7 @@ class RayExecutor:
         for meta in mine:
             actor = await asyncio.to_thread(backend.find, meta.id)
             if actor is None:
+                await self._gone(meta.id)
                 continue
             remote = RemoteRun(self.harness, backend, meta.id, Path(meta.workspace))
             from harness_ls.models import resolve
@@ -134,6 +145,23 @@ class RayExecutor:
                 remote.follow(reattached=True), name=f"run:{meta.id}"
             )
         return tasks
+
+
+async def _interrupt_gone(store: Any, run_id: str) -> None:
+    from harness_ls.agent.replay import close_open
+
+    try:
+        stream = store.stream("run", run_id)
+    except Exception:  # noqa: BLE001 - taken or unreadable: recovery decides
+        return
+    try:
+        reason = "its Ray worker is gone (it or its node ended while agentd was down)"
+        await close_open(stream, reason)
+        await stream.append(
+            "run.interrupted", {"reason": reason, "cause": "worker lost", "resumable": True}
+        )
+    finally:
+        await stream.close()
 
 
 def _prior(stream: Any) -> list[dict[str, Any]]:

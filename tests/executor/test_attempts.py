@@ -80,3 +80,51 @@ async def test_attempts_are_refused_with_a_clear_error_when_the_count_is_wrong(h
     repo = make_repo(tmp_path)
     with pytest.raises(InvalidInput, match="2..8"):
         await h.start_attempts(str(repo), SPEC, 1)
+
+
+def test_agentctl_runs_attempts_shows_them_side_by_side_and_applies_one(tmp_path):
+    """`agentctl run --attempts 2 --models … --follow` against a real agentd (no Ray)."""
+    import subprocess
+    import sys
+
+    from harness_ls.testing.greet import clean_env
+    from tests.http.test_agentd import AGENTD, wait_url
+
+    repo = make_repo(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "policy.toml").write_text('mode = "auto-edit"\n')
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data))
+    proc = subprocess.Popen([*AGENTD, "--listen", "127.0.0.1:0", "--no-auth"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        url = wait_url(proc)
+        models = ",".join(
+            script(tmp_path, PLAN, write(t), DONE, DOCS) for t in ("hello\n", "hola\n")
+        )
+
+        def ctl(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-m", "harness_ls.cli.agentctl", "--url", url, *args],
+                                  cwd=repo, env=env, capture_output=True, text=True, timeout=180)  # fmt: skip
+
+        out = ctl("run", "--spec", SPEC, "--attempts", "2", "--models", models, "--follow")
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        assert lines[0].split()[:4] == ["#", "RESULT", "TESTS", "FILES"]
+        assert lines[1].split()[:3] == ["1", "passed", "1/1"]
+        assert lines[2].split()[:3] == ["2", "failed", "0/1"]
+        gid = next(w for w in out.stderr.split() if w.startswith("att_")).rstrip(":")
+        assert f"agentctl attempts apply {gid} 1" in out.stderr
+        assert (repo / "greet.txt").read_text() == "hi\n"
+        listed = ctl("attempts")
+        assert gid in listed.stdout and "done" in listed.stdout
+        applied = ctl("attempts", "apply", gid, "1")
+        assert applied.returncode == 0, applied.stderr
+        assert "attempt 1: applied 1 file(s)" in applied.stdout
+        assert (repo / "greet.txt").read_text() == "hello\n"
+        assert "applied #1" in ctl("attempts").stdout
+        again = ctl("attempts", "apply", gid, "2")
+        assert again.returncode != 0 and "already applied" in again.stderr
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -52,6 +52,16 @@ async def until(predicate, within: float = 120.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def actor_exists(run_id: str) -> bool:
+    import ray
+
+    try:
+        ray.get_actor(f"harness-run-{run_id}", namespace="harness-ls")
+    except ValueError:
+        return False
+    return True
+
+
 def write(path: str, content: str) -> dict:
     return {"tool_calls": [{"name": "write_file", "arguments": {"path": path, "content": content}}]}
 
@@ -139,11 +149,8 @@ async def test_cancel_reaches_the_worker_waiting_or_streaming(h, tmp_path):
     resolved = next(e for e in events(h, m1.id) if e.type == "approval.resolved")
     assert resolved.data["decision"] == "cancelled" and approval.id == resolved.data["approval_id"]
     assert h.pending_approvals() == []
-    import ray
-
-    for meta in (m1, m2):  # the worker is gone, and nothing was applied
-        with pytest.raises(ValueError):
-            ray.get_actor(f"harness-run-{meta.id}", namespace="harness-ls")
+    for meta in (m1, m2):  # the worker goes away, and nothing was applied
+        await until(lambda rid=meta.id: not actor_exists(rid), 60)
     assert (waiting / "greet.txt").read_text() == "hi\n"
 
 
@@ -186,8 +193,6 @@ async def test_branch_puts_the_result_on_a_branch_and_leaves_the_tree_alone(h, t
 
 
 async def test_three_attempts_on_ray_one_passes_it_is_applied_the_others_leave_nothing(h, tmp_path):
-    import ray
-
     repo = make_repo(tmp_path)
     h.policy_mode = "auto-edit"
     h.options.update(verify_attempts=0)
@@ -207,5 +212,4 @@ async def test_three_attempts_on_ray_one_passes_it_is_applied_the_others_leave_n
     assert report.ok and (repo / "greet.txt").read_text() == "hello\n"
     assert git(repo, "status", "--porcelain") == " M greet.txt\n"
     for rid in view.group.runs:  # no worker left anywhere
-        with pytest.raises(ValueError):
-            ray.get_actor(f"harness-run-{rid}", namespace="harness-ls")
+        await until(lambda rid=rid: not actor_exists(rid), 60)
