@@ -194,6 +194,10 @@ class Harness:
             )
         if resume:
             meta = self.get_run(resume)
+            ending = self._runs.get(resume)
+            if ending is not None and meta.status in TERMINAL_RUN_STATUSES:
+                # its end is recorded, its task is closing the log: let it finish first
+                await asyncio.wait({ending}, timeout=10)
             if resume in self._runs and not self._runs[resume].done():
                 raise Conflict(f"run {resume} is still running", hint="cancel it first or wait")
             if meta.status == "completed":

@@ -198,3 +198,24 @@ def test_the_token_and_model_keys_never_reach_the_cluster(agentd, two_nodes, tmp
             leaked += [f"{path}: {n[:8]!r}" for n in needles if n in data]
     assert leaked == []
     assert (repo / ".env.local").read_text() == f"OPENAI_API_KEY={KEY}\n"
+
+
+def test_a_run_whose_worker_died_while_agentd_was_down_is_interrupted(agentd, two_nodes, tmp_path):
+    import ray
+
+    repo = make_repo(tmp_path)
+    agentd.start()
+    name = script(tmp_path, PLAN, write("greet.txt", "hello\n"), DONE, DOCS)
+    rid = agentd.http("POST", "/v1/runs", json={"workspace": str(repo), "spec": SPEC,
+                                                "model": name}).json()["id"]  # fmt: skip
+    agentd.approval(rid)
+    agentd.stop()
+    if not ray.is_initialized():
+        ray.init(address=two_nodes.address, log_to_driver=False)
+    ray.kill(ray.get_actor(f"harness-run-{rid}", namespace="harness-ls"), no_restart=True)
+    agentd.start()
+    meta = agentd.run(rid)
+    assert meta["status"] == "interrupted"
+    last = agentd.events(rid)[-1]
+    assert last["type"] == "run.interrupted" and last["data"]["cause"] == "worker lost"
+    assert agentd.http("GET", "/v1/approvals").json() == []
