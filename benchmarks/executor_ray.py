@@ -202,7 +202,8 @@ async def main(args: argparse.Namespace) -> None:
         lat = await latency(h_ray, sc.url, root, args.samples, args.model_delay)
         print(
             f"worker → SSE subscriber: {len(lat)} events, p50 {pct(lat, 50):.1f} ms, "
-            f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms (goal p99 ≤ 50 ms)",
+            f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms (goal p99 ≤ 50 ms); slowest: "
+            + ", ".join(f"{t} {ms:.0f}" for ms, t in sorted(WORST, reverse=True)[:6]),
             flush=True,
         )
         cancels = await cancel_latency(h_ray, root, args.samples)

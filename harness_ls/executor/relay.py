@@ -29,12 +29,15 @@ class Outbox:
         self.items: list[dict[str, Any]] = []
         self.dropped = 0  # items acknowledged and forgotten
         self.acked = 0
-        self._changed = asyncio.Event()
+        # one event per side, each cleared only by its own waiters: a shared one lost wakeups
+        # (wait_for starts its waiting task a tick later, after the other side had cleared it)
+        self._news = asyncio.Event()
+        self._acks = asyncio.Event()
 
     def put(self, msg: dict[str, Any]) -> int:
         msg["n"] = self.dropped + len(self.items) + 1
         self.items.append(msg)
-        self._changed.set()
+        self._news.set()
         return msg["n"]
 
     def ack(self, n: int) -> None:
@@ -44,7 +47,7 @@ class Outbox:
             if drop > 0:
                 del self.items[:drop]
                 self.dropped += drop
-            self._changed.set()
+            self._acks.set()
 
     async def after(self, n: int, wait: float) -> list[dict[str, Any]]:
         """Messages numbered above `n` (acknowledging up to `n`), waiting up to `wait` s."""
@@ -54,17 +57,17 @@ class Outbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 return []
-            self._changed.clear()
+            self._news.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), left)
+                await asyncio.wait_for(self._news.wait(), left)
             except TimeoutError:
                 return []
         return self.items[:MAX_BATCH]
 
     async def acked_through(self, n: int) -> None:
         while self.acked < n:
-            self._changed.clear()
-            await self._changed.wait()
+            self._acks.clear()
+            await self._acks.wait()
 
 
 class RelayStream:
