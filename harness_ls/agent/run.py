@@ -164,7 +164,13 @@ class RunEngine:
         from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
         from harness_ls.tools.trust import workspace_trusted
 
-        resolved = resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
+        resolved = resolve(
+            "run",
+            {"tools"},
+            self.model_name,
+            workspace=self.workspace,
+            data_dir=self.harness.data_dir,
+        )
         self.resolved = resolved
         if resolved.is_offline:
             self.offline_reason = resolved.reason or "no model configured"
@@ -184,7 +190,7 @@ class RunEngine:
         self.policy = Policy.load(
             self.workspace, self.harness.data_dir, mode=self.options.policy_mode
         )
-        for warning in self.policy.warnings:
+        for warning in [*self.policy.warnings, *getattr(resolved, "warnings", [])]:
             await self.stream.append(
                 "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
             )

@@ -213,6 +213,7 @@ class SessionManager:
             needs | {"tools"},
             meta.model or self.harness.model,
             workspace=Path(meta.workspace),
+            data_dir=self.harness.data_dir,
         )
 
     def _resolve_for(self, meta: Any, needs: set[str]) -> Any:
@@ -306,7 +307,7 @@ class SessionManager:
         ws = Path(meta.workspace)
         if live.policy is None:
             live.policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
-            for warning in live.policy.warnings:
+            for warning in [*live.policy.warnings, *getattr(resolved, "warnings", [])]:
                 await stream.append(
                     "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
                 )
