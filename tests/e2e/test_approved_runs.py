@@ -71,10 +71,15 @@ def _user_changes(ws: Path, how: str, outside: Path) -> str:
     if how == "deleted":
         target.unlink()
         return ""
-    outside.write_text("outside the workspace\n")
+    if how == "symlinked-out":
+        outside.write_text("outside the workspace\n")
+        target.unlink()
+        target.symlink_to(outside)
+        return "outside the workspace\n"
+    (ws / "notes.txt").write_text("the user's notes\n")  # a link to another file of the user's
     target.unlink()
-    target.symlink_to(outside)
-    return "outside the workspace\n"
+    target.symlink_to("notes.txt")
+    return "the user's notes\n"
 
 
 CHANGES = {
@@ -82,14 +87,16 @@ CHANGES = {
     "edited": ("greet.txt", "was edited while the approval waited"),
     "deleted": ("greet.txt", "was deleted while the approval waited"),
     "symlinked": ("greet.txt", "replaced while the approval waited"),
+    "symlinked-out": ("greet.txt", "replaced while the approval waited"),
 }
 
 
 @pytest.mark.parametrize("how", sorted(CHANGES))
 def test_an_approved_write_whose_target_changed_asks_again(daemon, tmp_path, how):
     """Row 13: the user approves "write <file>"; meanwhile the file was created / edited /
-    deleted / swapped for a symlink. Nothing is written; a fresh approval shows the change and
-    the new diff; denied, the user's file is as they left it."""
+    deleted / swapped for a symlink (to another file of theirs, or out of the workspace).
+    Nothing is written; a fresh approval shows the change and the new diff (a link out of the
+    workspace is refused outright); denied, the user's file is as they left it."""
     path, words = CHANGES[how]
     ws = make_repo(tmp_path / "ws", SPEC, "w")
     outside = tmp_path / "outside.txt"
@@ -112,7 +119,7 @@ def test_an_approved_write_whose_target_changed_asks_again(daemon, tmp_path, how
 
     final = wait_for(answer, 90, every=0.1, what="the run to end")
     assert final["status"] in TERMINAL
-    if how == "symlinked":  # the target now leaves the workspace: refused, nothing asked
+    if how == "symlinked-out":  # the target now leaves the workspace: refused, nothing asked
         refused = [e["data"]["reason"] for e in _events_of(api, rid, "tool.refused")]
         assert len(seen) == 1 and any("outside" in r or "symlink" in r for r in refused), refused
     else:
@@ -121,7 +128,7 @@ def test_an_approved_write_whose_target_changed_asks_again(daemon, tmp_path, how
         assert again["tool"] == "write_file" and words in again["preview"]["summary"]
         if how != "deleted":
             assert f"-{left.splitlines()[0]}" in again["preview"]["diff"]
-    target = ws / path
+    target = ws / ("notes.txt" if how == "symlinked" else path)
     if how == "deleted":
         assert not target.exists()
     else:
