@@ -91,7 +91,8 @@ class CallHolds:
         held (naming why); deny and ask stand. Returns (decision, the hold's reason)."""
         why = self.reason(key)
         if why and getattr(decision, "action", None) == "allow":
-            decision = decision.model_copy(update={"action": "ask", "rule": f"held: {why}"})
+            rule = f"held: {why} (else allowed by {decision.rule})"
+            decision = decision.model_copy(update={"action": "ask", "rule": rule})
         return decision, why
 
 
