@@ -174,7 +174,7 @@ class Harness:
         # failed run; with nothing configured this resolves to offline and does not raise.
         from harness_ls.models import resolve
 
-        resolve("run", {"tools"}, chosen, workspace=ws)
+        resolve("run", {"tools"}, chosen, workspace=ws, data_dir=self.data_dir)
         if not resume:
             meta = await asyncio.to_thread(
                 self.store.create_run,

@@ -20,7 +20,7 @@ PKG = Path(harness_ls.__file__).parent
 # import parts of its own rank or lower; parts of the same rank must not form a cycle.
 LEAF = {"spec", "store", "models", "tools", "context", "workspace"}
 LEAF_MODULES = {"__init__", "errors", "secrets", "config", "common", "endpoints", "usage", "private",
-                "auth_token"}  # fmt: skip
+                "auth_token", "trust"}  # fmt: skip
 RANKS = {
     **dict.fromkeys(LEAF | LEAF_MODULES, 0),
     "agent": 1,
