@@ -18,6 +18,7 @@ import pytest
 from harness_ls.agent.repo import is_git_work_tree
 from harness_ls.agent.summary import changed_files
 from harness_ls.context import build_context
+from harness_ls.errors import InvalidInput
 from harness_ls.gitrun import workspace_git
 from harness_ls.testing.hostile_git import fired, make_hostile_repo
 from harness_ls.tools.git import working_tree_diff
@@ -90,3 +91,36 @@ def test_the_harness_git_runs_none_of_them(trap: SimpleNamespace) -> None:
 
 def _ev(type_: str, data: dict, call_id: str | None = None) -> SimpleNamespace:
     return SimpleNamespace(type=type_, data=data, call_id=call_id, step_id="st_0")
+
+
+def test_a_missing_object_is_never_fetched(tmp_path: Path) -> None:
+    """A partial clone whose promisor remote is `ext::<program>`: plain git runs the program
+    to fetch a missing blob; the harness's git says the object is missing (config not read,
+    protocol.allow=never, GIT_NO_LAZY_FETCH)."""
+    ws, marker = tmp_path / "ws", tmp_path / "lazy-fetched"
+    script = tmp_path / "fetch.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    script.chmod(0o755)
+    ws.mkdir()
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t",
+                                                  "commit", "-qm", "i"]):  # fmt: skip
+        if args[0] == "add":
+            (ws / "f.txt").write_text("one\n")
+        subprocess.run(["git", *args], cwd=ws, check=True, capture_output=True)
+    blob = subprocess.run(["git", "rev-parse", "HEAD:f.txt"], cwd=ws, capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    (ws / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    (ws / ".git" / "config").write_text(
+        "[core]\n\trepositoryformatversion = 1\n[extensions]\n\tpartialClone = origin\n"
+        f'[remote "origin"]\n\turl = ext::{script} %S\n\tpromisor = true\n'
+        '[protocol "ext"]\n\tallow = always\n'
+    )
+    (ws / "f.txt").write_text("two\n")
+    subprocess.run(["git", "diff", "HEAD"], cwd=ws, capture_output=True, timeout=60)
+    assert marker.exists()  # armed
+    marker.unlink()
+    proc = workspace_git(ws).run("diff", "HEAD")
+    assert proc.returncode != 0 and b"unable to read" in proc.stderr
+    with pytest.raises(InvalidInput, match="git diff failed"):
+        asyncio.run(working_tree_diff(ws))
+    assert not marker.exists()
