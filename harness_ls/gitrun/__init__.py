@@ -26,6 +26,7 @@ from harness_ls.gitrun.find import (
     RepoLocation,
     UnsafeRepository,
     find_repo,
+    repo_at,
     repo_or_none,
 )
 from harness_ls.gitrun.runner import SafeGit, standalone
@@ -77,6 +78,7 @@ __all__ = [
     "git_binary",
     "git_version",
     "own_git",
+    "repo_at",
     "repo_git",
     "repo_or_none",
     "safe_env",

@@ -85,6 +85,16 @@ def repo_or_none(start: str | os.PathLike[str]) -> RepoLocation | None:
         return None
 
 
+def repo_at(root: str | os.PathLike[str]) -> RepoLocation | None:
+    """The repository whose `.git` is directly in `root` (no search upwards, no ownership
+    check: for reading its info/exclude), None for none or one refused as unsafe."""
+    real = Path(os.path.realpath(root))
+    try:
+        return _at(real, real)
+    except InvalidInput:
+        return None
+
+
 def _ceilings() -> set[str]:
     raw = os.environ.get("GIT_CEILING_DIRECTORIES", "")
     return {os.path.realpath(p) for p in raw.split(":") if os.path.isabs(p)}
@@ -103,12 +113,14 @@ def _at(d: Path, ws: Path) -> RepoLocation | None:
         return None
     if stat.S_ISDIR(st.st_mode):
         git_dir = dotgit
-        if not _is_git_dir(git_dir):
+        common = _common_dir(git_dir)
+        if not _is_git_dir(git_dir, common):
             return None  # like git: an empty or broken .git directory is passed over
     elif stat.S_ISLNK(st.st_mode) or stat.S_ISREG(st.st_mode):
         link = stat.S_ISLNK(st.st_mode)
         git_dir = Path(os.path.realpath(dotgit)) if link else _read_gitfile(dotgit)
-        if not _is_git_dir(git_dir):
+        common = _common_dir(git_dir)
+        if not _is_git_dir(git_dir, common):
             what = "a symbolic link to" if link else "a gitdir file naming"
             raise NotAGitRepo(
                 f"{dotgit} is {what} {git_dir}, which is not a git directory",
@@ -116,7 +128,6 @@ def _at(d: Path, ws: Path) -> RepoLocation | None:
             )
     else:
         return None
-    common = _common_dir(git_dir)
     for path, what in ((git_dir, "git directory"), (common, "common git directory")):
         protected = stat.S_ISDIR(st.st_mode) and _inside(path, dotgit)
         if _inside(path, ws) and not protected:
@@ -142,7 +153,7 @@ def _read_gitfile(path: Path) -> Path:
     return Path(os.path.realpath(target if target.is_absolute() else path.parent / target))
 
 
-def _is_git_dir(git_dir: Path) -> bool:
+def _is_git_dir(git_dir: Path, common: Path) -> bool:
     """git's own test (setup.c is_git_directory): HEAD, and objects/ and refs/ in the common dir."""
     head = git_dir / "HEAD"
     try:
@@ -152,7 +163,6 @@ def _is_git_dir(git_dir: Path) -> bool:
                 return False
         elif not stat.S_ISREG(st.st_mode):
             return False
-        common = _common_dir(git_dir)
         return (common / "objects").is_dir() and (common / "refs").is_dir()
     except OSError:
         return False

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
-from harness_ls.gitrun import own_git, repo_or_none, standalone
+from harness_ls.gitrun import own_git, repo_at, standalone
 from harness_ls.private import private_dir, write_private
 from harness_ls.workspace.git import IDENTITY, Repo, git_failure
 
@@ -169,8 +169,8 @@ def _user_excludes(root: Path) -> str:
     """The user's `.git/info/exclude` (when the workspace is a git repository's root), else "";
     the repository as harness_ls.gitrun finds it (a `.git` leading back into the workspace is
     not one)."""
-    loc = repo_or_none(root)
-    if loc is None or loc.work_tree != root:
+    loc = repo_at(root)
+    if loc is None:
         return ""
     try:
         return (loc.common_dir / "info" / "exclude").read_text(errors="replace")
