@@ -16,10 +16,12 @@ writes (a ref deleted through the shim is deleted from the real packed-refs).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -44,15 +46,48 @@ _STAMPS: dict[Path, tuple[object, ...]] = {}
 
 
 def _root() -> Path:
-    """This process's private shim directory (0700), removed at exit."""
+    """The shim directory: one per user under the temp dir (0700, ours, not a link: checked,
+    since another local user could create it first), shared by this user's processes so a killed
+    process leaves nothing new behind; a private one of this process's otherwise."""
     if _ROOT and _ROOT[0].is_dir():
         return _ROOT[0]
-    root = Path(tempfile.mkdtemp(prefix="harness-ls-git-"))
-    if not _ROOT:
-        atexit.register(lambda: shutil.rmtree(_ROOT[0], ignore_errors=True))
+    shared = Path(tempfile.gettempdir()) / f"harness-ls-git-{os.geteuid()}"
+    try:
+        shared.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        shared = None  # type: ignore[assignment]
+    root = shared if shared is not None and _private(shared) else None
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="harness-ls-git-"))
+        atexit.register(shutil.rmtree, root, True)
     _ROOT[:] = [root]
     _STAMPS.clear()
+    _prune(root)
     return root
+
+
+def _prune(root: Path) -> None:
+    """Drop the shims of repositories that are gone (their `objects` link dangles), once per
+    process, so the shared directory does not grow with every repository ever seen."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            link = os.path.join(entry.path, "objects")
+            if (
+                entry.is_dir(follow_symlinks=False)
+                and os.path.islink(link)
+                and not os.path.exists(link)
+            ):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _private(path: Path) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
 
 
 def _stamp(path: Path) -> tuple[object, ...]:
@@ -76,7 +111,8 @@ def config_shim(common_dir: Path) -> Path:
         for name in LINKED:
             link = shim / name
             if not os.path.islink(link):
-                os.symlink(common_dir / name, link)  # dangling is fine: git sees "none yet"
+                with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+                    os.symlink(common_dir / name, link)  # dangling is fine: "none yet" to git
         write_private(shim / "config", _config_text(_data_settings(real_config, shim)))
         _STAMPS[shim] = stamp
         return shim
