@@ -126,3 +126,24 @@ def test_the_users_global_ignore_rules_still_apply(tmp_path: Path, monkeypatch) 
     (ws / "shown.txt").write_text("y\n")
     out = workspace_git(ws).run("ls-files", "-o", "--exclude-standard").stdout.decode()
     assert out.split() == ["shown.txt"]
+
+
+def test_a_shim_directory_someone_else_could_write_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    """The shared directory sits in a world-writable temp dir: one made by another user (or
+    left group/world-writable) would let them write our config; a private one is used instead."""
+    import tempfile
+
+    from harness_ls.gitrun import shim
+
+    planted = tmp_path / f"harness-ls-git-{os.geteuid()}"
+    planted.mkdir(mode=0o777)
+    planted.chmod(0o777)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(shim, "_ROOT", [])
+    monkeypatch.setattr(shim, "_STAMPS", {})
+    ws = repo(tmp_path / "ws")
+    used = config_shim(find_repo(ws).common_dir)
+    assert planted not in used.parents and (used.parent.stat().st_mode & 0o077) == 0
+    planted.chmod(0o700)
+    monkeypatch.setattr(shim, "_ROOT", [])
+    assert config_shim(find_repo(ws).common_dir).parent == planted
