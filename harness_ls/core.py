@@ -212,7 +212,7 @@ class Harness:
         # failed run; with nothing configured this resolves to offline and does not raise.
         from harness_ls.models import resolve
 
-        resolve("run", {"tools"}, chosen, workspace=ws)
+        resolve("run", {"tools"}, chosen, workspace=ws, data_dir=self.data_dir)
         if branch and self.executor is None:
             raise InvalidInput(
                 "--branch needs the Ray executor", hint="start agentd with --executor ray"

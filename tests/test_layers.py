@@ -18,9 +18,9 @@ PKG = Path(harness_ls.__file__).parent
 
 # Rank of each top-level part of harness_ls (a subpackage or a top-level module). A part may
 # import parts of its own rank or lower; parts of the same rank must not form a cycle.
-LEAF = {"spec", "store", "models", "tools", "context", "workspace"}
+LEAF = {"spec", "store", "models", "tools", "context", "workspace", "gitrun"}
 LEAF_MODULES = {"__init__", "errors", "secrets", "config", "common", "endpoints", "usage", "private",
-                "auth_token"}  # fmt: skip
+                "auth_token", "trust"}  # fmt: skip
 RANKS = {
     **dict.fromkeys(LEAF | LEAF_MODULES, 0),
     "agent": 1,

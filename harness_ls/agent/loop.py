@@ -16,6 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from harness_ls.agent.asking import (
+    approval_data,
+    approve_similar,
+    name_protected,
+    policy_record,
+    write_target,
+)
+from harness_ls.agent.holds import CallHolds, identity
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.killpoint import kill_point
 from harness_ls.agent.turn import Usage, model_turn
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
     from harness_ls.store import EventStream
 
 EVENT_OUTPUT_CAP = 4000  # chars of tool output kept in an event (the model gets the full result)
+MAX_ASKS = 3  # approvals for one call whose target keeps changing under them
 
 
 class LoopStopped(HarnessError):
@@ -60,9 +69,9 @@ class LoopContext:
     usage: Usage = field(default_factory=Usage)
     tool_calls: int = 0
     failures: dict[str, int] = field(default_factory=dict)
-    # model call id or call_key() -> why it must ask even where a rule allows it: a call whose
-    # earlier attempt was interrupted with unknown effects (agent/replay.py)
-    reask: dict[str, str] = field(default_factory=dict)
+    # calls that ask even where a rule allows them, for the whole run or session: denied by the
+    # user, or interrupted with unknown effects (agent/holds.py); shared by a run's steps
+    holds: CallHolds = field(default_factory=CallHolds)
 
 
 @dataclass
@@ -70,6 +79,7 @@ class CallOutcome:
     ok: bool
     content: str  # what the model sees
     refused: bool = False
+    changed: str | None = None  # the approved write's target changed: ask again (why)
 
 
 async def run_loop(ctx: LoopContext, messages: list[Message]) -> str:
@@ -115,6 +125,10 @@ async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
     ctx.tool_calls += 1
     key = call_key(call.name, call.arguments)
     outcome = await _gate_and_run(ctx, call, call_id)
+    for _ in range(MAX_ASKS - 1):  # what runs is what was approved: a fresh preview, asked again
+        if outcome.changed is None:
+            break
+        outcome = await _gate_and_run(ctx, call, new_id("call"), changed=outcome.changed)
     if outcome.ok:
         ctx.failures.pop(key, None)
     else:
@@ -139,7 +153,11 @@ async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
     return outcome
 
 
-async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallOutcome:
+async def _gate_and_run(
+    ctx: LoopContext, call: ToolCall, call_id: str, changed: str | None = None
+) -> CallOutcome:
+    """One attempt at a call. `changed`: an earlier attempt's approved target changed before it
+    ran, so this one asks whatever the rules say, with a fresh preview naming the change."""
     from harness_ls.agent.repo import run_watched
     from harness_ls.tools import parse_args
 
@@ -155,10 +173,11 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
     except InvalidInput as exc:
         await ctx.stream.append("tool.call", base, **ev)
         return await _result(ctx, ev, call.name, False, exc.one_line(), "invalid_args", 0.0)
-    decision = ctx.policy.decide(call.name, args)
-    reask = ctx.reask.get(call.id) or ctx.reask.pop(call_key(call.name, call.arguments), None)
-    if reask and decision.action == "allow":
-        decision = decision.model_copy(update={"action": "ask", "rule": f"resume: {reask}"})
+    key = identity(call.name, args, ctx.workspace)
+    decision, held = ctx.holds.apply(key, ctx.policy.decide(call.name, args))
+    if changed and decision.action == "allow":
+        decision = decision.model_copy(update={"action": "ask", "rule": f"changed: {changed}"})
+    note = changed or held
     await ctx.stream.append(
         "tool.call",
         {
@@ -171,13 +190,15 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         },
         **ev,
     )
-    preview = None
+    preview, expected = None, None
     try:
         if tool.kind != "read" or decision.action == "ask":
-            preview = tool.preview(ctx.tool_ctx, args)  # containment is checked here for writes
-            preview = _name_protected(preview, decision)
-        if reask and preview is not None:
-            preview = preview.model_copy(update={"summary": f"{reask} {preview.summary}"})
+            expected = write_target(ctx, tool, call.arguments)  # before the preview: a change after
+            preview = tool.preview(ctx.tool_ctx, args)  # it asks again; containment for writes
+            preview = name_protected(preview, decision)
+        if note and preview is not None:
+            sep = " " if note.endswith("?") else "; "
+            preview = preview.model_copy(update={"summary": f"{note}{sep}{preview.summary}"})
     except Refused as exc:
         return await _refused(ctx, ev, call.name, exc.one_line(), "containment")
     except HarnessError as exc:  # e.g. an edit whose `old` text is not in the file
@@ -198,27 +219,25 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
             workspace=str(ctx.workspace),
             spec_path=ctx.spec_path,
             spec_line=ctx.spec_line,
-            data=_approval_data(ctx, call_id, reask, decision),
+            data=approval_data(ctx, call_id, held, decision, changed),
         )
         if resolution.decision == "cancelled":
             raise asyncio.CancelledError("approval cancelled")
         if not resolution.approved:
+            ctx.holds.deny(key, ctx.owner)  # no allow rule runs it again in this run/session
             why = f"denied by {resolution.surface}" + (
                 f": {resolution.note}" if resolution.note else ""
             )
             return await _refused(ctx, ev, call.name, why, "user")
         if resolution.scope == "similar":
-            pattern = similar_pattern(ctx.policy, call.name, args)
-            ctx.policy.with_session_rule(call.name, pattern, "allow")
-            await ctx.stream.append(
-                "log",
-                {
-                    "level": "info",
-                    "code": "policy.session_rule",
-                    "message": f"allow {call.name} {pattern!r} for the rest of this {ctx.owner}",
-                },
-                **ev,
-            )
+            await approve_similar(ctx, call.name, args, ev)
+        if expected is not None and preview is not None and preview.path:
+            from harness_ls.tools.target import Guarded
+
+            tool = Guarded(tool, preview.path, expected)  # checked now, and right before it
+            if (why := tool.changed(ctx.tool_ctx)) is not None:  # writes (after the snapshot)
+                await _result(ctx, ev, call.name, False, f"{why}; not written", "target_changed", 0)
+                return CallOutcome(ok=False, content=f"{why}; not written", changed=why)
     kill_point("approved")
     started = time.perf_counter()
     try:
@@ -240,19 +259,9 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         ctx, ev, call.name, result.ok, result.output, result.error_code, _ms(started), result.data
     )
     kill_point("result")
+    if result.error_code == "target_changed":
+        outcome.changed = result.output.removesuffix("; not written")
     return outcome
-
-
-def _approval_data(
-    ctx: LoopContext, call_id: str, reask: str | None, decision: Any
-) -> dict[str, Any] | None:
-    data: dict[str, Any] = (
-        {"plan_step_id": ctx.step_id, "tool_call_id": call_id} if ctx.owner == "run" else {}
-    )
-    if reask:
-        data.update(interrupted=True, reason=reask)
-    data["policy"] = policy_record(decision)  # the parsed parts and the rule that asked
-    return data
 
 
 async def _result(
@@ -289,35 +298,6 @@ async def _refused(
 ) -> CallOutcome:
     await ctx.stream.append("tool.refused", {"name": tool, "reason": reason, "rule": rule}, **ev)
     return CallOutcome(ok=False, content=f"Refused: {reason}", refused=True)
-
-
-def policy_record(decision: Any) -> dict[str, Any]:
-    """What the event log keeps of a decision: the action, the deciding rule, each parsed part."""
-    if hasattr(decision, "record"):
-        return decision.record()
-    return {"action": getattr(decision, "action", None), "rule": getattr(decision, "rule", None)}
-
-
-def _name_protected(preview: Any, decision: Any) -> Any:
-    """An approval for a protected file says so in its summary, on every surface."""
-    protected = getattr(decision, "protected", None)
-    if not protected or preview is None or not hasattr(preview, "model_copy"):
-        return preview
-    note = f"protected file {protected}: {decision.rule}"
-    return preview.model_copy(update={"summary": f"{preview.summary} ({note})"})
-
-
-def similar_pattern(policy: Any, tool: str, args: Any) -> str:
-    """The pattern an "approve similar" answer allows: `pytest *` for shell, `src/**` for files."""
-    if hasattr(policy, "similar_pattern"):
-        return policy.similar_pattern(tool, args)
-    data = args.model_dump() if hasattr(args, "model_dump") else dict(args)
-    if data.get("command"):
-        head = str(data["command"]).split()[0]
-        return f"{head} *"
-    path = str(data.get("path") or "")
-    parent = path.rsplit("/", 1)[0] if "/" in path else ""
-    return f"{parent}/**" if parent else path or "*"
 
 
 def tool_schema(tool: Any) -> dict[str, Any]:

@@ -201,14 +201,17 @@ async def plan_phase(engine: Any, tests: list[Any]) -> list[PlanStep]:
     """A run's plan phase: the plan a resumed run already had, else the model's (when there is
     one), else the one derived from the spec; every step anchored on a spec line, all of them
     skipped offline. Emits the one `plan.updated` event; `engine` is the RunEngine."""
-    from harness_ls.agent.replay import interrupted_step
+    from harness_ls.agent.replay import interrupted_step, log_holds
 
     engine.phase = "plan"
     if engine.resume:
         store, run_id = engine.harness.store, engine.run_id
         events = list(store.reader("run", run_id).read())
         steps, done = plan_from_events(events)
-        engine.replay = interrupted_step(events, lambda ev: store.load_data("run", run_id, ev))
+        load = lambda ev: store.load_data("run", run_id, ev)  # noqa: E731
+        engine.replay = interrupted_step(events, load)
+        tools = getattr(engine, "tools", None) or {}
+        engine.holds = log_holds(events, engine.workspace, tools, "run", load)
         if steps:
             await engine.stream.append(
                 "plan.updated",

@@ -9,7 +9,8 @@ the model saw it. On resume:
   the normal gate, so it asks again as the policy says;
 - a call whose outcome is unknown (it was approved or allowed, then the host died before its
   result was written) is shown to the user and the model as "interrupted: effects unknown";
-  running it again needs an explicit approval even where a rule would allow it. Exceptions,
+  running it again needs an explicit approval even where a rule would allow it, and so does
+  every identical call for the rest of the run (agent/holds.py). Exceptions,
   both without effects to repeat: read-only tools are re-run; a `write_file` whose target
   already holds exactly the intended content (sha256) is not redone (an `edit` whose `old`
   text is gone and whose `new` text is present likewise).
@@ -26,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from harness_ls.agent.holds import REASK, UNKNOWN, CallHolds, holds_from_log, logged_identity
 from harness_ls.agent.ids import new_id
-from harness_ls.agent.loop import call_key, handle_call, run_loop
+from harness_ls.agent.loop import handle_call, run_loop
 from harness_ls.store.recover import INTERRUPTED, closing_events
 
 if TYPE_CHECKING:
@@ -35,8 +37,7 @@ if TYPE_CHECKING:
     from harness_ls.models import Message, ToolCall
 
 State = Literal["done", "unknown", "not_started", "unlogged"]
-UNKNOWN = "interrupted: effects unknown"
-REASK = "interrupted: effects unknown (the daemon stopped while this call ran); run it again?"
+__all__ = ["REASK", "UNKNOWN", "interrupted_step", "log_holds", "resume_loop"]
 
 
 @dataclass
@@ -206,11 +207,11 @@ async def _settle(ctx: LoopContext, rc: ReplayedCall) -> str:
     applied = already_applied(ctx.workspace, rc.call.name, rc.call.arguments)
     if applied is not None:
         return await _record_applied(ctx, rc.call, applied)
-    ctx.reask[rc.call.id] = REASK
-    try:
-        outcome = await handle_call(ctx, rc.call)
-    finally:
-        ctx.reask.pop(rc.call.id, None)
+    # held for the rest of the run: this attempt and every identical one ask, whatever the rules
+    ctx.holds.interrupted(
+        logged_identity(ctx.tools, rc.call.name, rc.call.arguments, ctx.workspace)
+    )
+    outcome = await handle_call(ctx, rc.call)
     if outcome.refused:
         return f"{UNKNOWN}; not run again. {outcome.content}"
     return f"{UNKNOWN} of the first attempt; run again with the user's approval:\n{outcome.content}"
@@ -271,30 +272,22 @@ async def _record_applied(ctx: LoopContext, call: ToolCall, why: str) -> str:
     return output
 
 
-def unknown_effect_calls(events: Iterable[Any], workspace: Path) -> dict[str, str]:
-    """Sessions: calls whose last attempt was interrupted with unknown effects, keyed like
-    `LoopContext.reask` (`name:arguments`); if the model asks for one again, it asks the user.
-
-    A session's turn is not resumed (the user sends a new message); the model sees the
-    interrupted result in its history and may call the same thing again. Reads and writes
-    whose target already holds the result are left out: nothing to repeat."""
-    calls: dict[str, tuple[str, dict[str, Any], str]] = {}  # call id -> (key, args, kind)
-    out: dict[str, str] = {}
-    for ev in events:
-        if ev.type == "tool.call" and ev.call_id:
-            args = ev.data.get("arguments") if isinstance(ev.data.get("arguments"), dict) else {}
-            name = str(ev.data.get("name") or "")
-            calls[ev.call_id] = (call_key(name, args), args, str(ev.data.get("kind") or ""))
-        elif ev.type == "tool.result" and ev.call_id in calls:
-            key, args, kind = calls[ev.call_id]
-            info = ev.data.get("data") or {}
-            if ev.data.get("error_code") != INTERRUPTED:
-                out.pop(key, None)  # it ran (again) to the end
-            elif info.get("started") and kind != "read":
-                name = key.split(":", 1)[0]
-                if already_applied(workspace, name, args) is None:
-                    out[key] = REASK
-    return out
+def log_holds(
+    events: Iterable[Any],
+    workspace: Path,
+    tools: dict[str, Any],
+    owner: str = "run",
+    load: Callable[[Any], dict[str, Any]] | None = None,
+) -> CallHolds:
+    """The holds a run's or session's log already implies (agent/holds.py): calls the user
+    denied, and calls interrupted with unknown effects — except reads and writes whose target
+    already holds the result, which have nothing to repeat. A session's turn is not resumed (the
+    user sends a new message): the model sees the interrupted result in its history and may ask
+    for the same call again, which then asks the user."""
+    return holds_from_log(
+        events, workspace, tools, owner=owner, load=load,
+        applied=lambda name, args: already_applied(workspace, name, args) is not None,
+    )  # fmt: skip
 
 
 async def close_open(stream: Any, reason: str, surface: str = "system") -> None:

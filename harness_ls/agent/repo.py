@@ -21,21 +21,11 @@ async def _warn(stream: Any, code: str, exc: BaseException, step_id: str | None 
 
 
 async def is_git_work_tree(ws: Path) -> bool:
-    """Whether `ws` is inside a git work tree (False when git is missing or says no)."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            "git",
-            "-C",
-            str(ws),
-            "rev-parse",
-            "--is-inside-work-tree",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        out, _ = await proc.communicate()
-    except OSError:
-        return False
-    return proc.returncode == 0 and out.strip() == b"true"
+    """Whether `ws` is inside a git work tree, as harness_ls.gitrun finds repositories (no git
+    process: a bare layout or a `.git` leading back into the workspace is not one)."""
+    from harness_ls.gitrun import repo_or_none
+
+    return await asyncio.to_thread(repo_or_none, ws) is not None
 
 
 PLAIN_DIR_NOTE = (

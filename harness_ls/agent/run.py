@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from harness_ls.agent import prompts
+from harness_ls.agent.holds import CallHolds, HeldPolicy
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.plan import PlanStep, plan_phase
 from harness_ls.agent.replay import StepReplay, close_open
@@ -105,6 +106,7 @@ class RunEngine:
         self.checkpointed = False
         self.next_checkpoint = 0
         self.replay: StepReplay | None = None  # the step a resumed run was in when it stopped
+        self.holds = CallHolds()  # denied / interrupted calls: ask for the whole run (resume too)
         self.started = time.monotonic()
         self.warnings: list[str] = []  # things the user must know although the run completed
 
@@ -183,7 +185,7 @@ class RunEngine:
         self.policy = Policy.load(
             self.workspace, self.harness.data_dir, mode=self.options.policy_mode
         )
-        for warning in self.policy.warnings:
+        for warning in [*self.policy.warnings, *getattr(resolved, "warnings", [])]:
             await self.stream.append(
                 "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
             )
@@ -255,7 +257,13 @@ class RunEngine:
         """The run's model (a remote worker's engine gets it relayed by the control plane)."""
         from harness_ls.models import resolve
 
-        return resolve("run", {"tools"}, self.model_name, workspace=self.workspace)
+        return resolve(
+            "run",
+            {"tools"},
+            self.model_name,
+            workspace=self.workspace,
+            data_dir=self.harness.data_dir,
+        )
 
     async def _plan(self, tests: list[Any]) -> list[PlanStep]:
         return await plan_phase(self, tests)
@@ -319,7 +327,7 @@ class RunEngine:
         self.verify_results = await run_verify(
             self.stream,
             self.tool_ctx,
-            self.policy,
+            HeldPolicy(self.policy, self.holds, self.workspace),
             tests,
             limit_s=self.options.verify_timeout,
             attempt=attempt,

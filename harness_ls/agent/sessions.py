@@ -21,7 +21,7 @@ from harness_ls.agent import prompts
 from harness_ls.agent.history import TRIM_AT, estimate_tokens, rebuild, trim
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import LoopContext, run_loop
-from harness_ls.agent.replay import close_open, unknown_effect_calls
+from harness_ls.agent.replay import close_open, log_holds
 from harness_ls.agent.repo import project_instructions
 from harness_ls.errors import Conflict, HarnessError, InvalidInput, Refused
 
@@ -213,6 +213,7 @@ class SessionManager:
             needs | {"tools"},
             meta.model or self.harness.model,
             workspace=Path(meta.workspace),
+            data_dir=self.harness.data_dir,
         )
 
     def _resolve_for(self, meta: Any, needs: set[str]) -> Any:
@@ -306,7 +307,7 @@ class SessionManager:
         ws = Path(meta.workspace)
         if live.policy is None:
             live.policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
-            for warning in live.policy.warnings:
+            for warning in [*live.policy.warnings, *getattr(resolved, "warnings", [])]:
                 await stream.append(
                     "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
                 )
@@ -344,7 +345,7 @@ class SessionManager:
             checkpoints=bool(self.harness.options.get("checkpoints", True)),
             max_turns=int(self.harness.options.get("max_turns", 30)),
             loop_limit=int(self.harness.options.get("loop_limit", 3)),
-            reask=unknown_effect_calls(events, ws),
+            holds=log_holds(events, ws, tools, "session", stream.load_data),
         )
         return ctx
 

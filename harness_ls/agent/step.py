@@ -46,6 +46,7 @@ async def execute_step(engine: Any, step: PlanStep, prompt: str, kind: str = "ex
         checkpoints=engine.options.checkpoints,
         max_turns=engine.options.max_turns,
         loop_limit=engine.options.loop_limit,
+        holds=engine.holds,
     )
     try:
         if replay is not None:  # go on from its last finished tool call

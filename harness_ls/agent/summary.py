@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness_ls.errors import HarnessError
 from harness_ls.usage import tokens_text
 
 
@@ -36,20 +37,16 @@ async def agent_changes(run: Any) -> list[str]:
 
 
 async def changed_files(workspace: Path) -> list[str]:
-    """`git status --porcelain` lines for the workspace (empty when git fails)."""
+    """`git status --porcelain` lines for the workspace (empty when git fails or there is no
+    repository), through harness_ls.gitrun: the repository's config never runs anything."""
+    from harness_ls.gitrun import workspace_git
+
     try:
-        proc = await asyncio.create_subprocess_exec(
-            "git",
-            "-C",
-            str(workspace),
-            "status",
-            "--porcelain",
-            "--untracked-files=all",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        out, _ = await proc.communicate()
-    except OSError:
+        git = await asyncio.to_thread(workspace_git, workspace)
+        code, out, _ = await git.arun("status", "--porcelain", "--untracked-files=all", limit_s=120)
+    except (OSError, TimeoutError, HarnessError):
+        return []
+    if code != 0:
         return []
     return [line for line in out.decode(errors="replace").splitlines() if line.strip()]
 

@@ -158,4 +158,7 @@ async def approve_test(engine: Any, test: Any, args: Any, decision: Any) -> str 
         raise asyncio.CancelledError("approval cancelled")
     if resolution.approved:
         return None
+    from harness_ls.agent.holds import identity
+
+    engine.holds.deny(identity("shell", args, engine.workspace))  # holds for the whole run
     return f"denied by {resolution.surface}" + (f": {resolution.note}" if resolution.note else "")

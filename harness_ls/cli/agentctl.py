@@ -268,13 +268,22 @@ def _policy(sub: Any) -> None:
     _globals(pol, top=False)
     pol_sub = pol.add_subparsers(dest="policy_command", metavar="POLICY_COMMAND", required=True)
     p = _add(pol_sub, "trust", _lazy("policy", "trust"),
-             "trust this exact .harness/policy.toml (its [allow] rules and mode then apply)",
-             "agentctl policy trust --workspace .")  # fmt: skip
+             "trust the exact content of this workspace's config files (.harness/policy.toml, "
+             "mcp.toml, models.toml, .env, .env.local): until then they may only narrow",
+             "agentctl policy trust --workspace .\n  agentctl policy trust --file .harness/models.toml\n"
+             "  agentctl policy trust --list")  # fmt: skip
     p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--file", action="append", metavar="NAME",
+                   help="only this config file, e.g. .harness/policy.toml (repeatable; default: "
+                   "every one present)")  # fmt: skip
+    p.add_argument("--list", action="store_true",
+                   help="list every trusted file (path, sha256, still current?) and exit")  # fmt: skip
     p = _add(pol_sub, "untrust", _lazy("policy", "untrust"),
-             "forget the trust: the workspace policy may only narrow again",
+             "forget the trust: the workspace's config files may only narrow again",
              "agentctl policy untrust --workspace .")  # fmt: skip
     p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--file", action="append", metavar="NAME",
+                   help="only this config file (repeatable; default: all of them)")  # fmt: skip
     p = _add(pol_sub, "show", _lazy("policy", "show"),
              "the effective mode and rules for a workspace, with their sources and trust",
              "agentctl policy show --workspace .")  # fmt: skip

@@ -78,22 +78,13 @@ def warn(message: str) -> None:
     print(f"agentd: warning: {message}", file=sys.stderr, flush=True)
 
 
-def load_env() -> None:
-    """.env.local then .env from the current dir (the real environment wins)."""
-    try:
-        from harness_ls.models import load_env as models_load_env
-    except ImportError:
-        models_load_env = None
-    if models_load_env is not None:
-        models_load_env(Path.cwd())
-        return
-    try:
-        from dotenv import load_dotenv
-    except ImportError:
-        return
-    for name in (".env.local", ".env"):
-        if Path(name).is_file():
-            load_dotenv(name, override=False)
+def load_env(data_dir: str | None = None) -> None:
+    """.env.local then .env from the current dir (the real environment wins); an untrusted file
+    may only set provider keys and HARNESS_MODEL (harness_ls/trust.py)."""
+    from harness_ls.config import data_dir as resolve_data_dir
+    from harness_ls.models import load_env as models_load_env
+
+    models_load_env(Path.cwd(), data_dir=resolve_data_dir(data_dir), server=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,7 +256,7 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    load_env()
+    load_env(args.data_dir)
     from harness_ls.secrets import seal_environ
 
     seal_environ()  # keys and token now live only in memory: commands cannot read them from us

@@ -43,15 +43,15 @@ class App:
             if models:
                 from harness_ls.models import load_env
 
-                load_env(Path.cwd())
+                load_env(Path.cwd(), data_dir=self.data_dir, server=False)
                 self._env_loaded = "models"
             elif not self._env_loaded:
-                from dotenv import dotenv_values
+                from harness_ls.trust import dotenv_values
 
-                merged: dict[str, str] = {}
-                for f in files:  # .env.local wins over .env
-                    if f.is_file():
-                        merged.update({k: v for k, v in dotenv_values(f).items() if v is not None})
+                # an untrusted .env may present a token, never re-point the daemon's URL
+                merged, warnings = dotenv_values(Path.cwd(), self.data_dir, server=False)
+                for warning in warnings:
+                    print(f"agentctl: warning: {warning}", file=sys.stderr)
                 for key, value in merged.items():
                     os.environ.setdefault(key, value)
                 self._env_loaded = "plain"

@@ -16,6 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness_ls.errors import HarnessError
+from harness_ls.gitrun import workspace_git
+
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 512 * 1024
 LIST_TIMEOUT_S = 10.0
@@ -72,27 +75,14 @@ def _secret_file(rel: str) -> bool:
 
 
 def _git_paths(root: Path, deadline: float) -> list[str] | None:
-    """Paths git would show (tracked + untracked-unignored), or None when not a git work tree."""
-    if not (root / ".git").exists():
-        try:
-            probe = subprocess.run(
-                ["git", "rev-parse", "--is-inside-work-tree"],
-                cwd=root,
-                capture_output=True,
-                timeout=5,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if probe.returncode != 0 or probe.stdout.strip() != b"true":
-            return None
+    """Paths git would show (tracked + untracked-unignored), or None when not a git work tree
+    (as harness_ls.gitrun finds repositories: its git never runs the repository's config)."""
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-            cwd=root,
-            capture_output=True,
+        out = workspace_git(root).run(
+            "ls-files", "-co", "--exclude-standard", "-z",
             timeout=max(1.0, deadline - time.monotonic()),
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired, HarnessError):
         return None
     if out.returncode != 0:
         return None

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness_ls.errors import HarnessError
+from harness_ls.gitrun import repo_or_none, workspace_git
 from harness_ls.private import private_dir
 
 from .bm25 import BM25, terms
@@ -59,8 +61,8 @@ class History:
 
 def _git(root: Path, *args: str, timeout: float = 10.0) -> str | None:
     try:
-        out = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired):
+        out = workspace_git(root).run(*args, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired, HarnessError):
         return None
     return os.fsdecode(out.stdout) if out.returncode == 0 else None
 
@@ -103,9 +105,10 @@ def load_history(
 
 
 def _head(root: Path) -> tuple[str, str]:
-    """(HEAD commit, git common dir) in one call; ("", "") without commits or git."""
-    out = (_git(root, "rev-parse", "--git-common-dir", "HEAD") or "").splitlines()
-    return (out[1], out[0]) if len(out) == 2 else ("", "")
+    """(HEAD commit, git common dir); ("", "") without commits or git."""
+    loc = repo_or_none(root)
+    out = (_git(root, "rev-parse", "HEAD") or "").split() if loc else []
+    return (out[0], str(loc.common_dir)) if loc and len(out) == 1 else ("", "")
 
 
 def _shallow_stamp(root: Path, common: str) -> list[int]:

@@ -6,13 +6,16 @@ import os
 import subprocess
 from pathlib import Path
 
+from harness_ls.errors import HarnessError
+from harness_ls.gitrun import workspace_git
+
 RECENT_COMMITS = 5
 
 
 def _git(root: Path, *args: str) -> str:
     try:
-        out = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
+        out = workspace_git(root).run(*args, timeout=5)
+    except (OSError, subprocess.TimeoutExpired, HarnessError):
         return ""
     return os.fsdecode(out.stdout) if out.returncode == 0 else ""
 

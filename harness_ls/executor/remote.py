@@ -50,7 +50,7 @@ class RayExecutor:
         from harness_ls.models import resolve
 
         backend = await self.backend()
-        resolved = resolve("run", {"tools"}, model, workspace=ws)
+        resolved = resolve("run", {"tools"}, model, workspace=ws, data_dir=self.harness.data_dir)
         remote = RemoteRun(self.harness, backend, run_id, ws, resolved=resolved, branch=branch)
         remote.hold = hold
         remote.open()
@@ -128,8 +128,9 @@ class RayExecutor:
 
             try:
                 remote.resolved = resolve(
-                    "run", {"tools"}, meta.model, workspace=Path(meta.workspace)
-                )
+                    "run", {"tools"}, meta.model, workspace=Path(meta.workspace),
+                    data_dir=self.harness.data_dir,
+                )  # fmt: skip
                 remote.open()
             except Exception:  # noqa: BLE001 - left to recovery (interrupted)
                 continue

@@ -10,7 +10,8 @@ Back: every event naming a tree (checkpoint.*) travels with a pack of the object
 plane does not have yet (`rev-list --objects new --not already-sent`), unpacked into the shadow
 repository before the event is appended, so the log never names an object that is missing here.
 
-Every git call goes through workspace/git.py's runner (`Repo.run`, `Shadow.run`); the user's
+Every git call goes through harness_ls.gitrun (`Repo.run` and `Shadow.run`; `own_git` on the
+worker's own checkout); the user's
 repository is only read (`bundle create` writes to a pipe).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -115,28 +117,40 @@ def _read(path: Path) -> str:
 
 
 def materialize(shipment: WorkspaceShipment, root: Path) -> Path:
-    """Worker side: a checkout under `root` standing on the shipped tree; returns the workspace."""
+    """Worker side: a checkout under `root` standing on the shipped tree; returns the workspace.
+    The checkout is ours (a clone made here), so git runs on it as on our own repositories."""
+    from harness_ls.gitrun import SafeGit, own_git, standalone
+
     p = shipment.payload
     checkout = root / "checkout"
     if shipment.bundle is not None and p.head:
         bundle = root / "base.bundle"
         bundle.write_bytes(shipment.bundle)
-        Repo(root, root, root, root).run("clone", "-q", "--no-checkout", str(bundle), str(checkout))
+        _ok(standalone().run("clone", "-q", "--no-checkout", str(bundle), str(checkout)), "clone")
         bundle.unlink()
-        repo = Repo(checkout, checkout / ".git", checkout / ".git", checkout / ".git" / "index")
-        repo.run("checkout", "-q", "--detach", p.head)
+        git = own_git(checkout / ".git", checkout)
+        _ok(git.run("checkout", "-q", "--detach", p.head), "checkout")
         if p.excludes:
             (checkout / ".git" / "info").mkdir(parents=True, exist_ok=True)
             (checkout / ".git" / "info" / "exclude").write_text(p.excludes)
     else:
         checkout.mkdir(parents=True)
-        repo = Repo(checkout, checkout, checkout, checkout)
+        git = SafeGit(cwd=checkout)
     workspace = checkout / p.prefix if p.prefix else checkout
     workspace.mkdir(parents=True, exist_ok=True)
     if shipment.patch:
         where = ["--directory", p.prefix] if p.prefix and p.head else []
-        repo.run("apply", "--binary", "--whitespace=nowarn", *where, "-", input=shipment.patch)
+        _ok(
+            git.run("apply", "--binary", "--whitespace=nowarn", *where, "-", input=shipment.patch),
+            "apply",
+        )
     return workspace
+
+
+def _ok(proc: Any, what: str) -> None:
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise InvalidInput(f"git {what} failed on the worker: {err[-1] if err else 'no message'}")
 
 
 class ObjectCourier:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .env import register_secret
 from .errors import BadRequest, StreamCut, json_object
 from .http import HttpSettings, open_stream, pooled_client, sse_events, stream_error
+from .keys import BoundKey, bind
 from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
 from .registry import BUILTIN_MODELS
 from .types import (
@@ -172,7 +172,7 @@ class AnthropicProvider(Streaming):
     def __init__(
         self,
         base_url: str | None = None,
-        api_key: str | None = None,
+        api_key: str | BoundKey | None = None,
         *,
         name: str = "anthropic",
         key_env: str | None = "ANTHROPIC_API_KEY",
@@ -181,11 +181,10 @@ class AnthropicProvider(Streaming):
     ) -> None:
         self.name = name
         self.base_url = (base_url or ANTHROPIC_URL).rstrip("/").removesuffix("/v1")
-        self.api_key = api_key
+        self.key = bind(api_key, self.base_url, key_env)  # sent to its own origins only
         self.key_env = key_env
         self.settings = settings or HttpSettings.from_env()
         self.extra_headers = dict(headers or {})
-        register_secret(api_key)
 
     def build_body(
         self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
@@ -225,14 +224,14 @@ class AnthropicProvider(Streaming):
         """Why this provider cannot take the part (None: it can); checked before sending."""
         return part_problem(part)
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, url: str) -> dict[str, str]:
         headers = {
             "anthropic-version": API_VERSION,
             "Accept": "text/event-stream",
             **self.extra_headers,
         }
-        if self.api_key:
-            headers["x-api-key"] = self.api_key
+        if self.key is not None:
+            headers["x-api-key"] = self.key.for_url(url, self.name)
         return headers
 
     async def stream(
@@ -243,12 +242,13 @@ class AnthropicProvider(Streaming):
         **opts: Any,
     ) -> AsyncIterator[StreamEvent]:
         body = self.build_body(model, messages, tools, **opts)
+        url = f"{self.base_url}/v1/messages"
         async with (
             pooled_client(self.base_url, self.settings) as client,
             open_stream(
                 client,
-                f"{self.base_url}/v1/messages",
-                headers=self._headers(),
+                url,
+                headers=self._headers(url),
                 body=body,
                 settings=self.settings,
                 provider=self.name,

@@ -7,10 +7,9 @@ values registered with `register_secret`, and anything shaped like a provider ke
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
-
-from dotenv import dotenv_values
 
 from harness_ls.secrets import (  # noqa: F401 - re-exported: models.mask_secrets is public
     MASK,
@@ -24,22 +23,30 @@ from harness_ls.secrets import (  # noqa: F401 - re-exported: models.mask_secret
     sealed,
 )
 
+log = logging.getLogger("harness_ls.env")
 _loaded_by_us: dict[str, str] = {}  # keys load_env set, so a later load_env may update them
 
 
-def load_env(cwd: Path | None = None) -> list[str]:
+def load_env(
+    cwd: Path | None = None, *, data_dir: Path | None = None, server: bool = True
+) -> list[str]:
     """Load `.env.local` then `.env` from `cwd`; real environment variables win.
 
     `.env.local` beats `.env` for the same name. Values this function set earlier may be
     updated by a later call (so a long-lived host can re-read the files); values that came
-    from the real environment are never touched. Returns the names set (never values).
+    from the real environment are never touched. Until the user trusts a file (by path and
+    sha256, harness_ls/trust.py) it may only set provider keys and HARNESS_MODEL: a cloned
+    repository must not re-point a base URL, the data dir or PATH/LD_PRELOAD (each ignored
+    name is logged as a warning). `server`: the caller serves runs (agentd, harness-ls), so the
+    file may not set its auth token either. Returns the names set (never values).
     """
+    from harness_ls.config import data_dir as default_data_dir
+    from harness_ls.trust import dotenv_values
+
     base = Path(cwd) if cwd is not None else Path.cwd()
-    merged: dict[str, str] = {}
-    for name in (".env", ".env.local"):  # later wins
-        path = base / name
-        if path.is_file():
-            merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    merged, warnings = dotenv_values(base, data_dir or default_data_dir(), server=server)
+    for warning in warnings:
+        log.warning("%s", warning)
     set_names: list[str] = []
     for key, value in merged.items():
         current = getenv(key)

@@ -6,9 +6,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .env import register_secret
 from .errors import BadRequest, StreamCut, json_object
 from .http import HttpSettings, open_stream, pooled_client, sse_events, stream_error
+from .keys import BoundKey, bind
 from .normalize import data_url, file_as_text, finish_reason, is_text_file, parse_tool_call
 from .types import (
     ContentPart,
@@ -152,7 +152,7 @@ class OpenAIProvider(Streaming):
     def __init__(
         self,
         base_url: str | None = None,
-        api_key: str | None = None,
+        api_key: str | BoundKey | None = None,
         *,
         name: str = "openai",
         key_env: str | None = "OPENAI_API_KEY",
@@ -161,11 +161,10 @@ class OpenAIProvider(Streaming):
     ) -> None:
         self.name = name
         self.base_url = (base_url or OPENAI_URL).rstrip("/")
-        self.api_key = api_key
+        self.key = bind(api_key, self.base_url, key_env)  # sent to its own origins only
         self.key_env = key_env
         self.settings = settings or HttpSettings.from_env()
         self.extra_headers = dict(headers or {})
-        register_secret(api_key)
 
     def build_body(
         self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
@@ -197,10 +196,10 @@ class OpenAIProvider(Streaming):
         """Why this provider cannot take the part (None: it can); checked before sending."""
         return part_problem(part)
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, url: str) -> dict[str, str]:
         headers = {"Accept": "text/event-stream", **self.extra_headers}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+        if self.key is not None:
+            headers["Authorization"] = f"Bearer {self.key.for_url(url, self.name)}"
         return headers
 
     async def stream(
@@ -223,12 +222,13 @@ class OpenAIProvider(Streaming):
                 yield ev
 
     async def _stream(self, body: dict[str, Any], model: str) -> AsyncIterator[StreamEvent]:
+        url = f"{self.base_url}/chat/completions"
         async with (
             pooled_client(self.base_url, self.settings) as client,
             open_stream(
                 client,
-                f"{self.base_url}/chat/completions",
-                headers=self._headers(),
+                url,
+                headers=self._headers(url),
                 body=body,
                 settings=self.settings,
                 provider=self.name,

@@ -3,6 +3,11 @@
 Later sources win: built-in < `<data_dir>/models.toml` < `<workspace>/.harness/models.toml`.
 A models.toml may declare `[[models]]`, `[defaults]` (purpose -> "provider:model") and
 `[providers.<name>]` (extra OpenAI-compatible or Anthropic-compatible endpoints).
+
+A workspace's models.toml comes with the repository, so until the user trusts its exact content
+(harness_ls/trust.py) it may only describe models and pick defaults among the user's providers:
+it never adds a provider nor sets what decides where a request goes or which key it carries
+(ROUTING). No models.toml may hand the harness's own secrets (HARNESS_*) to a provider.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from harness_ls.config import data_dir as default_data_dir
+from harness_ls.errors import InvalidInput
+from harness_ls.secrets import is_secret_name
+from harness_ls.trust import MODELS, ConfigFile, read_config
 
 from .errors import ModelConfigError
 
@@ -161,6 +169,7 @@ class Registry(BaseModel):
     defaults: dict[str, str] = {}  # purpose -> "provider:model"
     sources: list[str] = []  # files that contributed, for doctor output
     declared: list[str] = []  # qualified names declared in models.toml files
+    warnings: list[str] = []  # e.g. an untrusted workspace file tried to re-point a provider
 
     def find(self, provider: str | None, model_id: str) -> ModelInfo | None:
         for info in reversed(self.models):  # later entries (models.toml) win
@@ -179,11 +188,8 @@ class Registry(BaseModel):
         return sorted({m.qualified for m in self.models})
 
 
-def _toml_files(workspace: Path | None, data_dir: Path | None) -> list[Path]:
-    files = [(data_dir or default_data_dir()) / "models.toml"]
-    if workspace is not None:
-        files.append(Path(workspace) / ".harness" / "models.toml")
-    return [f for f in files if f.is_file()]
+# What decides where a request goes and which credential it carries: only the user sets these.
+ROUTING = ("kind", "base_url", "base_url_env", "default_base_url", "api_key_env")
 
 
 def _check_keys(raw: object, model: type[BaseModel]) -> None:
@@ -196,13 +202,69 @@ def _check_keys(raw: object, model: type[BaseModel]) -> None:
         )
 
 
-def _merge_file(reg: Registry, path: Path) -> None:
+def _parse(path: Path, text: str) -> dict:
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ModelConfigError(
             f"{path}: cannot read models.toml: {exc}", hint="fix the TOML syntax"
         ) from None
+
+
+def _narrowed(reg: Registry, doc: dict, file: ConfigFile) -> dict:
+    """An untrusted workspace models.toml without what would re-route a request or a key: no
+    new provider (nor its models and defaults), no ROUTING key of an existing one."""
+    providers = doc.get("providers", {})
+    if not isinstance(providers, dict):
+        return doc
+    kept: dict[str, object] = {}
+    ignored: list[str] = []
+    new = {name for name in providers if name not in reg.providers}
+    for name, raw in providers.items():
+        if name in new or not isinstance(raw, dict):
+            ignored.append(f"[providers.{name}] (a new provider)")
+            continue
+        ignored += [f"providers.{name}.{k}" for k in ROUTING if k in raw]
+        kept[name] = {k: v for k, v in raw.items() if k not in ROUTING}
+    out = {**doc, "providers": kept}
+    if new and isinstance(doc.get("models"), list):
+        out["models"] = [
+            m for m in doc["models"] if not (isinstance(m, dict) and m.get("provider") in new)
+        ]
+    if new and isinstance(doc.get("defaults"), dict):
+        out["defaults"] = {k: v for k, v in doc["defaults"].items()
+                           if str(v).partition(":")[0] not in new}  # fmt: skip
+    if ignored:
+        reg.warnings.append(
+            f"{file.path} is not trusted, so it may not say where requests go or which key they "
+            f"carry; ignored: {', '.join(ignored)}. " + file.untrusted_note()
+        )
+    return out
+
+
+def _check_routing(cfg: ProviderConfig) -> None:
+    """What no models.toml may do, trusted or not."""
+    if cfg.api_key_env and cfg.api_key_env.upper().startswith("HARNESS_"):
+        raise ValueError(
+            f"api_key_env = {cfg.api_key_env!r}: the harness's own secrets are never sent to a "
+            "model provider"
+        )
+    if cfg.base_url_env and is_secret_name(cfg.base_url_env):
+        raise ValueError(f"base_url_env = {cfg.base_url_env!r} names a secret, not a URL")
+    for label, url in (("base_url", cfg.base_url), ("default_base_url", cfg.default_base_url)):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"{label} must be an http(s) URL")
+
+
+def _merge_file(reg: Registry, path: Path, doc: dict | None = None) -> None:
+    if doc is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelConfigError(
+                f"{path}: cannot read models.toml: {exc}", hint="fix the TOML syntax"
+            ) from None
+        doc = _parse(path, text)
     where = ""
     try:
         shapes = {"providers": dict, "models": list, "defaults": dict}
@@ -220,6 +282,7 @@ def _merge_file(reg: Registry, path: Path) -> None:
             merged = (base.model_dump() if base else {"name": name}) | dict(raw)
             merged["name"] = name
             reg.providers[name] = ProviderConfig.model_validate(merged)
+            _check_routing(reg.providers[name])
         for n, raw in enumerate(doc.get("models", []), 1):
             where = f"[[models]] #{n}: "
             _check_keys(raw, ModelInfo)
@@ -247,12 +310,30 @@ def _merge_file(reg: Registry, path: Path) -> None:
     reg.sources.append(str(path))
 
 
-def load_registry(workspace: Path | None = None, *, data_dir: Path | None = None) -> Registry:
-    """Built-in models and providers, extended by models.toml in the data dir and workspace."""
+def load_registry(
+    workspace: Path | None = None, *, data_dir: Path | None = None, trusted_only: bool = False
+) -> Registry:
+    """Built-in models and providers, extended by models.toml in the data dir and workspace.
+    `trusted_only`: leave out a workspace file the user has not trusted (what the user's own
+    config says, e.g. which base URL each key is for)."""
     reg = Registry(
         models=list(BUILTIN_MODELS),
         providers={p.name: p.model_copy() for p in BUILTIN_PROVIDERS},
     )
-    for path in _toml_files(workspace, data_dir):
-        _merge_file(reg, path)
+    data = data_dir or default_data_dir()
+    user = data / "models.toml"
+    if user.is_file():
+        _merge_file(reg, user)
+    if workspace is None:
+        return reg
+    file = read_config(workspace, MODELS, data)
+    if file.problem:
+        reg.warnings.append(f"{file.path} ignored: {file.problem}")
+    if file.content is None or (trusted_only and not file.trusted):
+        return reg
+    try:
+        doc = _parse(file.path, file.text())
+    except InvalidInput as exc:
+        raise ModelConfigError(exc.message, hint="fix the file") from None
+    _merge_file(reg, file.path, doc if file.trusted else _narrowed(reg, doc, file))
     return reg

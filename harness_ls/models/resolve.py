@@ -22,6 +22,7 @@ from harness_ls.secrets import getenv
 from .anthropic import AnthropicProvider
 from .errors import ModelAuthError, ModelNotConfigured, ModelUnsuitable, UnknownModel
 from .http import is_loopback
+from .keys import BoundKey, origin
 from .openai import OpenAIProvider
 from .registry import (
     BUILTIN_MODELS,
@@ -51,6 +52,7 @@ class ResolvedModel:
     reason: str  # one line: why this model (or why offline), safe to show in events
     needs: frozenset[str] = field(default_factory=frozenset)
     hint: str | None = None  # offline: how to configure a model (for the model.unavailable event)
+    warnings: list[str] = field(default_factory=list)  # e.g. an untrusted models.toml ignored
 
     @property
     def name(self) -> str:
@@ -80,11 +82,26 @@ class ProviderStatus:
     reachable: bool  # usable when named explicitly
     missing: str  # what to set when not reachable / not configured
 
-    def build(self) -> Provider:
+    def build(self, origins: dict[str, frozenset[str]] | None = None) -> Provider:
+        """The provider, its key bound to the origins the user configured for that key
+        (`origins`, from `key_origins`), else to this provider's own base URL."""
         cls = AnthropicProvider if self.config.kind == "anthropic" else OpenAIProvider
-        return cls(
-            self.base_url, self.api_key, name=self.config.name, key_env=self.config.api_key_env
-        )
+        env = self.config.api_key_env
+        key: str | BoundKey | None = self.api_key
+        if key is not None and origins is not None:
+            key = BoundKey(key, env, origins.get(env or "", frozenset()))
+        return cls(self.base_url, key, name=self.config.name, key_env=env)
+
+
+def key_origins(workspace: Path | None, data_dir: Path | None) -> dict[str, frozenset[str]]:
+    """Key variable -> the origins the user's own config (environment, data-dir models.toml, a
+    trusted workspace models.toml) sends it to: the only places that key may go."""
+    out: dict[str, set[str]] = {}
+    for cfg in load_registry(workspace, data_dir=data_dir, trusted_only=True).providers.values():
+        where = origin(provider_status(cfg).base_url) if cfg.api_key_env else ""
+        if where:
+            out.setdefault(cfg.api_key_env or "", set()).add(where)
+    return {env: frozenset(found) for env, found in out.items()}
 
 
 def _ollama_url(raw: str) -> str:
@@ -202,7 +219,8 @@ def _suggest(reg: Registry, needs: frozenset[str]) -> str:
 
 
 def _named(name: str, purpose: str, needs: frozenset[str], reg: Registry,
-           workspace: Path | None, source: str) -> ResolvedModel:  # fmt: skip
+           workspace: Path | None, source: str,
+           origins: dict[str, frozenset[str]] | None = None) -> ResolvedModel:  # fmt: skip
     if name == "offline":
         return offline(f"chosen by {source}")
     if name.startswith("scripted:"):
@@ -234,10 +252,16 @@ def _named(name: str, purpose: str, needs: frozenset[str], reg: Registry,
             f"model {info.qualified} does not support {', '.join(missing)}, needed for a {purpose}{extra}",
             hint=f"pick a model that does, e.g. {_suggest(reg, needs)}",
         )
-    return ResolvedModel(info, status.build(), False, f"{info.qualified} ({source})", needs)
+    built = status.build(origins)
+    return ResolvedModel(info, built, False, f"{info.qualified} ({source})", needs)
 
 
-def _auto(purpose: str, needs: frozenset[str], reg: Registry) -> ResolvedModel:
+def _auto(
+    purpose: str,
+    needs: frozenset[str],
+    reg: Registry,
+    origins: dict[str, frozenset[str]] | None = None,
+) -> ResolvedModel:
     skipped: list[str] = []
     unsuitable: list[str] = []
     for cfg in reg.providers.values():
@@ -263,7 +287,7 @@ def _auto(purpose: str, needs: frozenset[str], reg: Registry) -> ResolvedModel:
             if not info.missing(needs):
                 via = cfg.api_key_env if st.api_key else cfg.base_url_env or cfg.name
                 reason = f"{info.qualified}: first configured provider ({via}) with a model for {_what(purpose, needs)}"
-                return ResolvedModel(info, st.build(), False, reason, needs)
+                return ResolvedModel(info, st.build(origins), False, reason, needs)
         unsuitable.append(cfg.name)
     if unsuitable:
         raise ModelUnsuitable(
@@ -285,14 +309,19 @@ def resolve(
     """Pick the model for `purpose` (run/session need tools) that has every capability in `needs`."""
     all_needs = _needs(purpose, needs)
     reg = load_registry(workspace, data_dir=data_dir)
+    origins = key_origins(workspace, data_dir)
+    resolved: ResolvedModel | None = None
     for value, source in (
         (explicit, "--model"),
         (os.environ.get("HARNESS_MODEL"), "HARNESS_MODEL"),
         (reg.defaults.get(purpose), f"models.toml [defaults] {purpose}"),
     ):
         if value and value.strip():
-            return _named(value.strip(), purpose, all_needs, reg, workspace, source)
-    return _auto(purpose, all_needs, reg)
+            resolved = _named(value.strip(), purpose, all_needs, reg, workspace, source, origins)
+            break
+    resolved = resolved or _auto(purpose, all_needs, reg, origins)
+    resolved.warnings = list(reg.warnings)
+    return resolved
 
 
 def describe(workspace: Path | None = None, *, data_dir: Path | None = None) -> dict[str, Any]:
@@ -312,4 +341,5 @@ def describe(workspace: Path | None = None, *, data_dir: Path | None = None) -> 
         "models": reg.names(),
         "sources": reg.sources,
         "defaults": reg.defaults,
+        "warnings": reg.warnings,
     }

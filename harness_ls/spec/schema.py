@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from harness_ls.errors import InvalidInput
 
 WORKSPACE_SCHEMA = Path(".harness") / "spec.schema.json"
+MAX_SCHEMA_BYTES = 1 << 20
 _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
@@ -223,6 +225,12 @@ def load_schema(workspace: str | os.PathLike[str] | None = None) -> SpecSchema:
         st = path.stat()
     except OSError:
         return base
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SCHEMA_BYTES:
+        # a FIFO or /dev/zero from a cloned repository must not hang or exhaust the server
+        raise SchemaError(
+            f"{path}: not a regular file of at most {MAX_SCHEMA_BYTES >> 20} MiB",
+            hint="replace it with the JSON schema extension, or remove it",
+        )
     key = (st.st_mtime_ns, st.st_size)
     cached = _ws_cache.get(str(path))
     if cached and cached[0] == key:

@@ -41,8 +41,8 @@ When the queue is empty the server answers `default` if given, else HTTP 400 say
 As a process (for CLI and end-to-end tests): ``python -m harness_ls.testing.fake_models
 --port 0 --script script.json [--kind anthropic] [--api-key K]`` prints its base URL as the
 first line of stdout and serves until terminated. The script is ``{"responses": [...],
-"default": {...}?}``. Over HTTP, ``GET /_fake/requests`` returns the received bodies and
-``POST /_fake/responses`` (a JSON list) queues more responses.
+"default": {...}?}``. Over HTTP, ``GET /_fake/requests`` returns the received bodies, ``GET /_fake/headers``
+the headers of every request on any other path, and ``POST /_fake/responses`` (a JSON list) queues more responses.
 """
 
 from __future__ import annotations
@@ -107,7 +107,9 @@ class FakeModelServer:
             Route("/v1/messages", self._anthropic, methods=["POST"]),
             Route("/v1/models", self._models, methods=["GET"]),
             Route("/_fake/requests", self._recorded, methods=["GET"]),
+            Route("/_fake/headers", self._recorded_headers, methods=["GET"]),
             Route("/_fake/responses", self._enqueue, methods=["POST"]),
+            Route("/{path:path}", self._elsewhere, methods=["GET", "POST", "PUT", "DELETE"]),
         ])  # fmt: skip
 
     # queue API
@@ -279,6 +281,19 @@ class FakeModelServer:
 
     async def _recorded(self, request: Request) -> Response:
         return JSONResponse(self.requests)
+
+    async def _elsewhere(self, request: Request) -> Response:
+        """Any other path: recorded too (its headers, with `:path`), then 404."""
+        with self._lock:
+            self.headers.append(
+                {":path": request.url.path, **{k.lower(): v for k, v in request.headers.items()}}
+            )
+        return JSONResponse({"error": {"message": "fake server: no such route"}}, status_code=404)
+
+    async def _recorded_headers(self, request: Request) -> Response:
+        """The headers of every model request received (lower-cased names), e.g. to prove
+        which credential reached which server."""
+        return JSONResponse(self.headers)
 
     async def _enqueue(self, request: Request) -> Response:
         items = json.loads(await request.body())

@@ -4,8 +4,12 @@ needs, that matches none of them, so the plain ranking leaves `ledger.py` withou
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+
+from harness_ls.gitrun import standalone, workspace_git
+
+IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
 
 SPEC_PATH = "specs/discount/spec.md"
 SPEC = """# Goal
@@ -28,12 +32,11 @@ def make_shop(ws: Path) -> Path:
     """A git repo at `ws` (one commit) with the scenario, the spec, scaffolding and a .env."""
 
     def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=ws, check=True, capture_output=True)
+        proc = workspace_git(ws).run(*args, env=IDENTITY)
+        assert proc.returncode == 0, proc.stderr
 
     (ws / "src" / "shop").mkdir(parents=True)
-    git("init", "-q", "-b", "main")
-    git("config", "user.email", "t@example.com")
-    git("config", "user.name", "Test")
+    assert standalone().run("init", "-q", "-b", "main", str(ws)).returncode == 0
     for k in range(1, 17):
         (ws / "src" / "shop" / f"pricing_{k}.py").write_text(
             f'def price_with_discount_{k}(cart):\n    """Apply the discount to the cart price."""\n'

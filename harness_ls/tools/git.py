@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 
 from harness_ls.errors import InvalidInput
+from harness_ls.gitrun import NoRepository, NotAGitRepo, SafeGit, workspace_git
 from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult, cut_middle
 from harness_ls.tools.paths import rel_posix, resolve_path
 
@@ -26,28 +27,9 @@ class GitDiffArgs(ToolArgs):
     include_untracked: bool = Field(True, description="Also show new files git does not track yet.")
 
 
-async def _git(workspace: Path, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        "git",
-        "-c",
-        "core.quotepath=off",
-        *args,
-        cwd=workspace,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=_git_env(),
-    )
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode("utf-8", errors="replace"), err.decode(errors="replace")
-
-
-def _git_env() -> dict[str, str]:
-    from harness_ls.tools.shell import scrub_env
-
-    env = scrub_env()
-    env["GIT_OPTIONAL_LOCKS"] = "0"
-    return env
+async def _git(git: SafeGit, *args: str) -> tuple[int, str, str]:
+    code, out, err = await git.arun(*args, limit_s=60)
+    return code, out.decode("utf-8", errors="replace"), err.decode(errors="replace")
 
 
 async def working_tree_diff(
@@ -55,22 +37,25 @@ async def working_tree_diff(
 ) -> str:
     """Unified diff of the working tree against HEAD (or the index before the first commit)."""
     rels = [rel_posix(workspace, resolve_path(workspace, p, for_write=False)) for p in paths or []]
-    code, _, err = await _git(workspace, "rev-parse", "--is-inside-work-tree")
-    if code != 0:
+    try:
+        git = await asyncio.to_thread(workspace_git, workspace)
+    except NoRepository:
         raise InvalidInput(
             f"{workspace} is not a git repository", hint="run `git init` there to see diffs"
-        )
-    has_head = (await _git(workspace, "rev-parse", "--verify", "-q", "HEAD"))[0] == 0
+        ) from None
+    except NotAGitRepo as exc:  # refused: a `.git` leading into the workspace, another owner
+        raise InvalidInput(f"no git diff: {exc.message}", hint=exc.hint) from None
+    has_head = (await _git(git, "rev-parse", "--verify", "-q", "HEAD"))[0] == 0
     base = ["diff", "--no-color", "--no-ext-diff", "--relative"]
     if has_head:
         base.append("HEAD")
-    code, out, err = await _git(workspace, *base, "--", *rels)
+    code, out, err = await _git(git, *base, "--", *rels)
     if code != 0:
         raise InvalidInput(f"git diff failed: {err.strip()}")
     parts = [out]
     if include_untracked:
         _, listing, _ = await _git(
-            workspace, "ls-files", "--others", "--exclude-standard", "-z", "--", *rels
+            git, "ls-files", "--others", "--exclude-standard", "-z", "--", *rels
         )
         for name in filter(None, listing.split("\0")):
             size = _size(workspace / name)
@@ -78,7 +63,7 @@ async def working_tree_diff(
                 parts.append(f"diff --git a/{name} b/{name}\nnew file ({size} bytes, not shown)\n")
                 continue
             _, extra, _ = await _git(
-                workspace, "diff", "--no-color", "--no-index", "--", "/dev/null", name
+                git, "diff", "--no-color", "--no-index", "--", "/dev/null", name
             )
             parts.append(extra)
     return "".join(parts)

@@ -76,17 +76,18 @@ def load_workspace_servers(
     """The `[mcp.servers.*]` of the workspace's `.harness/mcp.toml` — only once the user trusted
     that exact content (a cloned repository must not start programs on its own); else none and
     a warning naming the command that trusts it."""
-    from harness_ls.tools.trust import is_trusted
+    from harness_ls.trust import MCP, read_config
 
-    path = Path(workspace) / WORKSPACE_MCP
-    try:
-        content = path.read_bytes()
-    except OSError:
+    file = read_config(workspace, MCP, data_dir)
+    if file.problem:
+        return {}, f"{file.path} ignored: {file.problem}"
+    content, path = file.content, file.path
+    if content is None:
         return {}, None
-    if not is_trusted(data_dir, path, content):
+    if not file.trusted:
         return {}, (
-            f"{path} declares MCP servers but is not trusted, so they are not started. Review "
-            f"it, then run `agentctl policy trust --workspace {workspace}` to use them"
+            f"{file.path} declares MCP servers but is not trusted, so they are not started. "
+            + file.untrusted_note()
         )
     try:
         raw = tomllib.loads(content.decode("utf-8"))

@@ -31,7 +31,7 @@ from harness_ls.tools.shellpolicy import (
     protected_abs,
     protected_reason,
 )
-from harness_ls.tools.trust import is_trusted
+from harness_ls.trust import POLICY, read_config
 
 __all__ = ["ACTIONS", "MODES", "Action", "Decision", "PartDecision", "Policy", "Rule"]
 
@@ -112,13 +112,18 @@ class Policy:
             path = Path(data_dir) / "policy.toml"
             file_rules, user_mode = _load_file(path, str(path), workspace_file=False)
             rules += file_rules
-        ws_file = Path(workspace) / ".harness" / "policy.toml"
-        ws_rules, ws_mode = _load_file(ws_file, ".harness/policy.toml", workspace_file=True)
+        ws_file = read_config(workspace, POLICY, data_dir)  # read once: hashed = parsed
+        ws_rules: list[Rule] = []
+        ws_mode: str | None = None
+        if ws_file.content is not None:
+            ws_rules, ws_mode = _parse(ws_file.path, ws_file.text(), POLICY, workspace_file=True)
         base_mode = user_mode or "ask"
         widening = [r for r in ws_rules if r.action == "allow"]
         laxer = ws_mode is not None and MODES.index(ws_mode) > MODES.index(base_mode)
         warnings = []
-        if (widening or laxer) and not is_trusted(data_dir, ws_file, _read(ws_file)):
+        if ws_file.problem:
+            warnings.append(f"{ws_file.path} ignored: {ws_file.problem}")
+        if (widening or laxer) and not ws_file.trusted:
             ignored = [f"[allow] {r.key} {r.pattern!r}" for r in widening]
             if laxer:
                 ignored.append(f"mode = {ws_mode!r}")
@@ -126,8 +131,7 @@ class Policy:
             ws_rules = [r for r in ws_rules if r.action != "allow"]
             warnings.append(
                 f".harness/policy.toml in {workspace} widens your policy but is not trusted, so "
-                f"these are ignored: {', '.join(ignored)}. Review the file, then run "
-                f"`agentctl policy trust --workspace {workspace}` to use it"
+                f"these are ignored: {', '.join(ignored)}. " + ws_file.untrusted_note()
             )
         rules += ws_rules
         policy = cls(mode or ws_mode or user_mode or "ask", rules, workspace, data_dir)
@@ -279,13 +283,6 @@ def command_prefix(command: str) -> str:
     return " ".join(out)
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
-
-
 def _as_dict(args: Any) -> dict[str, Any]:
     if args is None:
         return {}
@@ -298,13 +295,21 @@ def _load_file(path: Path, shown: str, *, workspace_file: bool) -> tuple[list[Ru
     if not path.is_file():
         return [], None
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc}") from None
+    return _parse(path, text, shown, workspace_file=workspace_file)
+
+
+def _parse(
+    path: Path, text: str, shown: str, *, workspace_file: bool
+) -> tuple[list[Rule], str | None]:
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(
             f"{path}: not valid TOML: {exc}", hint="fix the file or remove it"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot be read: {exc}") from None
     rules: list[Rule] = []
     mode = None
     for top, value in doc.items():

@@ -89,11 +89,22 @@ def _read(path: Path, shown: str) -> tuple[Mode | None, bool | None]:
     return parse(doc, shown)
 
 
-def load(workspace: Path, data_dir: Path | None, *, trusted: bool = False) -> Settings:
-    """Effective settings for commands in `workspace`."""
+def load(workspace: Path, data_dir: Path | None, *, trusted: bool | None = None) -> Settings:
+    """Effective settings for commands in `workspace`. Whether the workspace file may widen is
+    decided on the very bytes parsed (`trusted` None), never on an earlier read of the file."""
+    from harness_ls.trust import POLICY, read_config
+
     user = _read(Path(data_dir) / "policy.toml", "policy.toml") if data_dir else (None, None)
-    ws = _read(Path(workspace) / ".harness" / "policy.toml", ".harness/policy.toml")
-    return merge(user, ws, trusted=trusted)
+    file = read_config(workspace, POLICY, data_dir)
+    ws: tuple[Mode | None, bool | None] = (None, None)
+    if file.content is not None:
+        try:
+            ws = parse(tomllib.loads(file.text()), POLICY)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(
+                f"{POLICY}: cannot be read: {exc}", hint="fix or remove the file"
+            ) from None
+    return merge(user, ws, trusted=file.trusted if trusted is None else trusted and file.trusted)
 
 
 @functools.cache

@@ -1,32 +1,21 @@
-"""A small, fast git runner for the workspace package (plain `git` subprocesses, no gitpython).
+"""The user's repository for the workspace package (`init`'s file listing, legacy refs in gc).
 
-Plumbing commands with an explicit environment are simpler and ~10x cheaper to start than
-gitpython's object layer, and they let checkpoints use a private index file (GIT_INDEX_FILE)
-without any risk of touching the user's. Every failure becomes a typed HarnessError naming the
-repository and what to do.
+Plain `git` subprocesses through harness_ls.gitrun (found by our own discovery, the repository's
+config never read, safe flags and environment): simpler and ~10x cheaper to start than
+gitpython's object layer. Every failure becomes a typed HarnessError naming the repository and
+what to do.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness_ls.errors import Conflict, HarnessError, InvalidInput
+from harness_ls.gitrun import NoRepository, NotAGitRepo, SafeGit, find_repo, repo_git
 
-# Variables a calling git hook or shell may have set that would redirect our commands.
-_STRIP = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_PREFIX",
-    "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_NAMESPACE",
-    "GIT_CEILING_DIRECTORIES",
-)
 IDENTITY = {
     "GIT_AUTHOR_NAME": "harness-ls",
     "GIT_AUTHOR_EMAIL": "harness-ls@localhost",
@@ -34,10 +23,6 @@ IDENTITY = {
     "GIT_COMMITTER_EMAIL": "harness-ls@localhost",
 }
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-
-class NotAGitRepo(InvalidInput):
-    code = "not_a_git_repo"
 
 
 class GitLocked(Conflict):
@@ -51,21 +36,6 @@ class GitError(HarnessError):
     status = 500
 
 
-def _base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _STRIP}
-    env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
-    return env
-
-
-def _git_binary() -> str:
-    found = shutil.which("git")
-    if not found:
-        raise InvalidInput(
-            "git is not installed", hint="install git (Debian: apt-get install -y git)"
-        )
-    return found
-
-
 @dataclass(frozen=True)
 class Repo:
     """A non-bare repository: its work tree root and git directories."""
@@ -74,6 +44,7 @@ class Repo:
     git_dir: Path
     common_dir: Path
     index_file: Path  # the user's index (per worktree); only ever read, never written
+    git: SafeGit | None = field(default=None, compare=False, repr=False)
 
     def run(
         self,
@@ -82,16 +53,9 @@ class Repo:
         input: bytes | None = None,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        full_env = _base_env()
-        if env:
-            full_env.update(env)
-        proc = subprocess.run(
-            [_git_binary(), "-c", "core.quotepath=off", *args],
-            cwd=self.root,
-            env=full_env,
-            input=input,
-            capture_output=True,
-        )
+        if self.git is None:  # a Repo built only to name a repository in an error
+            raise GitError(f"no git runner for {self.root}")
+        proc = self.git.run(*args, env=env, input=input)
         if check and proc.returncode != 0:
             raise git_failure(self, args, proc.stderr.decode(errors="replace"))
         return proc
@@ -146,35 +110,11 @@ def open_repo(workspace: str | os.PathLike[str]) -> Repo:
         raise InvalidInput(
             f"workspace {ws} is not a directory", hint="pass an existing project directory"
         )
-    proc = subprocess.run(
-        [
-            _git_binary(),
-            "rev-parse",
-            "--is-bare-repository",
-            "--show-toplevel",
-            "--absolute-git-dir",
-            "--git-common-dir",
-            "--git-path",
-            "index",
-        ],
-        cwd=ws,
-        env=_base_env(),
-        capture_output=True,
-    )
-    err = proc.stderr.decode(errors="replace")
-    if proc.returncode != 0 or proc.stdout.startswith(b"true"):
-        if "dubious ownership" in err:
-            raise NotAGitRepo(
-                f"git refuses {ws}: the repository is owned by another user",
-                hint=f"git config --global --add safe.directory {ws.resolve()}",
-            )
+    try:
+        loc = find_repo(ws)
+    except NoRepository:
         raise NotAGitRepo(
             f"{ws.resolve()} is not inside a git work tree",
             hint=f"run `git init` in {ws.resolve()} (and commit once) so changes can be checkpointed and reverted",
-        )
-    _bare, top, git_dir, common, index = proc.stdout.decode().splitlines()[:5]
-    common_path = Path(common) if os.path.isabs(common) else Path(ws, common)
-    index_path = Path(index) if os.path.isabs(index) else Path(ws, index)
-    return Repo(
-        Path(top).resolve(), Path(git_dir).resolve(), common_path.resolve(), index_path.resolve()
-    )
+        ) from None
+    return Repo(loc.work_tree, loc.git_dir, loc.common_dir, loc.git_dir / "index", repo_git(loc))

@@ -20,8 +20,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
+from harness_ls.gitrun import own_git, repo_at, standalone
 from harness_ls.private import private_dir, write_private
-from harness_ls.workspace.git import IDENTITY, Repo, _base_env, _git_binary, git_failure
+from harness_ls.workspace.git import IDENTITY, Repo, git_failure
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger new/changed files are left out of snapshots
 MANY_UNTRACKED = 20_000
@@ -75,20 +76,7 @@ class Shadow:
         input: bytes | None = None,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        full = _base_env()
-        full.update(GIT_DIR=str(self.git_dir), GIT_WORK_TREE=str(self.root))
-        full["GIT_LITERAL_PATHSPECS"] = "1"
-        if index:
-            full["GIT_INDEX_FILE"] = str(self.index_path(index))
-        if env:
-            full.update(env)
-        proc = subprocess.run(
-            [_git_binary(), "-c", "core.quotepath=off", *args],
-            cwd=self.root,
-            env=full,
-            input=input,
-            capture_output=True,
-        )
+        proc = own_git(self.git_dir, self.root).run(*args, env=self._env(index, env), input=input)
         if check and proc.returncode != 0:
             fake = Repo(self.root, self.git_dir, self.git_dir, self.git_dir / "index")
             raise git_failure(fake, args, proc.stderr.decode(errors="replace"))
@@ -99,28 +87,20 @@ class Shadow:
     ) -> tuple[bytes, bytes]:
         """The stdout of two read-only git commands run at the same time (one walk each, on
         two cores); a failure of either raises like `run`."""
-        full = _base_env()
-        full.update(GIT_DIR=str(self.git_dir), GIT_WORK_TREE=str(self.root))
-        full["GIT_LITERAL_PATHSPECS"] = "1"
-        if index:
-            full["GIT_INDEX_FILE"] = str(self.index_path(index))
-        procs = [
-            subprocess.Popen(
-                [_git_binary(), "-c", "core.quotepath=off", *args],
-                cwd=self.root,
-                env=full,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-            for args in (a, b)
-        ]
+        git, env = own_git(self.git_dir, self.root), self._env(index, None)
+        procs = [git.popen(*args, env=env) for args in (a, b)]
         outs = [p.communicate() for p in procs]  # the first never waits on the second
         for args, p, (_out, err) in zip((a, b), procs, outs, strict=True):
             if p.returncode != 0:
                 fake = Repo(self.root, self.git_dir, self.git_dir, self.git_dir / "index")
                 raise git_failure(fake, args, err.decode(errors="replace"))
         return outs[0][0], outs[1][0]
+
+    def _env(self, index: str | None, env: dict[str, str] | None) -> dict[str, str]:
+        full = {"GIT_LITERAL_PATHSPECS": "1"}
+        if index:
+            full["GIT_INDEX_FILE"] = str(self.index_path(index))
+        return {**full, **(env or {})}
 
     def out(self, *args: str, index: str | None = None, input: bytes | None = None) -> str:
         return (
@@ -186,23 +166,16 @@ class Shadow:
 
 
 def _user_excludes(root: Path) -> str:
-    """The user's `.git/info/exclude` (when the workspace is a git repository), else ""."""
-    git_path = root / ".git"
+    """The user's `.git/info/exclude` (when the workspace is a git repository's root), else "";
+    the repository as harness_ls.gitrun finds it (a `.git` leading back into the workspace is
+    not one)."""
+    loc = repo_at(root)
+    if loc is None:
+        return ""
     try:
-        if git_path.is_dir():
-            return (git_path / "info" / "exclude").read_text(errors="replace")
-        if git_path.is_file():  # a worktree or submodule: "gitdir: <path>"
-            line = git_path.read_text(errors="replace").strip()
-            if line.startswith("gitdir:"):
-                gd = Path(line[7:].strip())
-                gd = gd if gd.is_absolute() else root / gd
-                common = gd / "commondir"
-                if common.is_file():
-                    gd = (gd / common.read_text().strip()).resolve()
-                return (gd / "info" / "exclude").read_text(errors="replace")
+        return (loc.common_dir / "info" / "exclude").read_text(errors="replace")
     except OSError:
-        pass
-    return ""
+        return ""
 
 
 def open_shadow(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[str]) -> Shadow:
@@ -219,13 +192,9 @@ def open_shadow(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[s
         private_dir(git_dir.parent)
         tmp = git_dir.with_name(git_dir.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        proc = subprocess.run(
-            # --shared=0600: git creates every file owner-only whatever the umask (the
-            # snapshots hold the workspace's code; the data dir is private, see private.py)
-            [_git_binary(), "init", "-q", "--bare", "--shared=0600", str(tmp)],
-            env=_base_env(),
-            capture_output=True,
-        )
+        # --shared=0600: git creates every file owner-only whatever the umask (the
+        # snapshots hold the workspace's code; the data dir is private, see private.py)
+        proc = standalone().run("init", "-q", "--bare", "--shared=0600", str(tmp))
         if proc.returncode != 0:
             raise InvalidInput(
                 f"cannot create the checkpoint repository {git_dir}: "
@@ -238,9 +207,7 @@ def open_shadow(data_dir: str | os.PathLike[str], workspace: str | os.PathLike[s
             ("core.logAllRefUpdates", "false"), ("maintenance.auto", "false"),
             ("index.version", "4"),
         ):  # fmt: skip
-            subprocess.run(
-                [_git_binary(), "--git-dir", str(tmp), "config", key, value], env=_base_env()
-            )
+            own_git(tmp).run("config", key, value)
         private_dir(tmp / "indexes")
         write_private(tmp / "workspace", (str(root) + "\n").encode())
         try:
@@ -318,11 +285,11 @@ def snapshot(
             continue
         specs.append(rel)
     if specs:
-        whole = [":(top)", *(f":(exclude,literal,top){f.path}" for f in skipped)]
         # past MANY_PATHSPECS git matches each path against every spec: go whole-tree
-        proc = _add(shadow, index, whole if len(specs) > MANY_PATHSPECS else specs)
+        many = len(specs) > MANY_PATHSPECS
+        proc = _add_whole(shadow, index, skipped, specs) if many else _add(shadow, index, specs)
         if proc.returncode != 0 and b"did not match any file" in proc.stderr:
-            proc = _add(shadow, index, whole)  # a new file went away since it was listed
+            proc = _add_whole(shadow, index, skipped, specs)  # a new file went away meanwhile
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip()
             unreadable = [ln for ln in err.splitlines() if "unable to" in ln or "error:" in ln]
@@ -344,6 +311,23 @@ def snapshot(
                 f"submodules/nested repositories are recorded by commit only: {', '.join(submodules[:5])}"
             )
     return Snapshot(tree=tree, skipped=skipped, submodules=submodules, warnings=warnings)
+
+
+def _add_whole(
+    shadow: Shadow, index: str, skipped: list[SkippedFile], specs: list[str]
+) -> subprocess.CompletedProcess[bytes]:
+    """`add -A` of the whole tree but skipped files and nested repositories: on an unchanged
+    gitlink a whole-tree `add` starts `git status` inside it, where that repository's own
+    config applies (filter drivers, fsmonitor). A gitlink listed as changed is then added by
+    its literal path, which starts nothing."""
+    staged = shadow.run("ls-files", "-z", "-s", index=index).stdout
+    links = {
+        os.fsdecode(e.partition(b"\t")[2]) for e in staged.split(b"\0") if e.startswith(b"160000 ")
+    }
+    out = [*(f.path for f in skipped), *sorted(links)]
+    proc = _add(shadow, index, [":(top)", *(f":(exclude,literal,top){p}" for p in out)])
+    moved = [p for p in specs if p in links]
+    return _add(shadow, index, moved) if proc.returncode == 0 and moved else proc
 
 
 def _add(shadow: Shadow, index: str, specs: list[str]) -> subprocess.CompletedProcess[bytes]:

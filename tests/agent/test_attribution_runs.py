@@ -45,6 +45,11 @@ async def test_user_edits_during_approval_and_between_steps_are_never_claimed(
     (repo / "keep.txt").unlink()
     (repo / "greet.txt").write_text("hi from the user\n")
     await harness.answer_approval(first.id, "approve", "cli")
+    # what the user approved was a diff against "hi": greet.txt changed, so it asks again
+    again = await next_approval(harness, meta.id)
+    assert again.preview.summary.startswith("greet.txt was edited while the approval waited")
+    assert "-hi from the user" in again.preview.diff
+    await harness.answer_approval(again.id, "approve", "cli")
     second = await next_approval(harness, meta.id)
     # between the steps: more user edits
     (repo / "bin.dat").write_bytes(b"\x00\x02user-binary-edited")

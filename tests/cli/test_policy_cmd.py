@@ -79,3 +79,42 @@ def test_trust_without_a_policy_file_is_a_clear_usage_error(tmp_path):
     res = run(ws, "policy", "trust")
     assert res.returncode == 2 and "no .harness/policy.toml" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_trust_lists_each_file_with_its_hash_and_refuses_a_symlink(tmp_path):
+    """One trust for every workspace config file: `policy trust` trusts each one present (path and
+    full sha256 printed), refuses a symlinked one, `--file` picks one, `--list` says exactly what
+    is trusted and whether it is still the content trusted."""
+    import hashlib
+
+    ws = _repo(tmp_path)
+    (ws / ".harness").mkdir()
+    files = {".harness/policy.toml": '[allow]\nshell = ["make *"]\n',
+             ".harness/models.toml": '[defaults]\nrun = "openai:gpt-4.1"\n',
+             ".env.local": "OPENAI_BASE_URL=http://127.0.0.1:9/v1\n"}  # fmt: skip
+    for name, text in files.items():
+        (ws / name).write_text(text)
+    (tmp_path / "elsewhere.toml").write_text("[mcp.servers.x]\ncommand = ['x']\n")
+    (ws / ".harness" / "mcp.toml").symlink_to(tmp_path / "elsewhere.toml")
+    res = ok(run(ws, "policy", "trust"))
+    for name, text in files.items():
+        assert (
+            f"trusted {ws / name}  sha256 {hashlib.sha256(text.encode()).hexdigest()}" in res.stdout
+        )
+    assert f"not trusted {ws / '.harness/mcp.toml'}" in res.stdout and "symlink" in res.stdout
+    listed = json.loads(ok(run(ws, "policy", "trust", "--list", "--json")).stdout)["trusted"]
+    assert {r["path"]: r["state"] for r in listed} == {str(ws / n): "current" for n in files}
+    (ws / ".env.local").write_text("OPENAI_BASE_URL=http://evil.example/v1\n")
+    listed = ok(run(ws, "policy", "trust", "--list")).stdout
+    assert f"{ws / '.env.local'}  sha256 " in listed and listed.count("changed") == 1
+    ok(run(ws, "policy", "untrust", "--file", ".harness/models.toml"))
+    one = json.loads(ok(run(ws, "policy", "trust", "--file", ".env.local", "--json")).stdout)
+    assert [f["path"] for f in one["files"]] == [str(ws / ".env.local")] and one["refused"] == []
+    shown = json.loads(ok(run(ws, "policy", "show", "--json")).stdout)
+    states = {Path(f["path"]).name: f["trusted"] for f in shown["config_files"]}
+    assert states == {"policy.toml": True, "models.toml": False, "mcp.toml": False,
+                      ".env.local": True}  # fmt: skip
+    bad = run(ws, "policy", "trust", "--file", "README.md")
+    assert bad.returncode == 2 and "not a workspace config file" in bad.stderr
+    only_link = run(ws, "policy", "trust", "--file", ".harness/mcp.toml")
+    assert only_link.returncode == 2 and "symlink" in only_link.stdout

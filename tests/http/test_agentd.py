@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from harness_ls.cli import agentd
+from harness_ls.trust import trust_config
 
 AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
 
@@ -131,7 +132,19 @@ def test_listen_forms():
 
 
 def test_token_from_env_local_file_and_token_file(tmp_path):
+    """The daemon's token from a .env.local counts only once the user trusted that file: a
+    cloned repository must not choose who may drive the daemon (harness_ls/trust.py)."""
     (tmp_path / ".env.local").write_text("HARNESS_AUTH_TOKEN=from-env-local-0123456789\n")
+    proc = start(tmp_path, "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"))
+    try:
+        url = wait_url(proc)
+        known = {"Authorization": "Bearer from-env-local-0123456789"}
+        assert httpx.get(url + "/v1/health", headers=known).status_code == 401
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "is not trusted" in err and "HARNESS_AUTH_TOKEN" in err
+    trust_config(tmp_path / "d", tmp_path, ".env.local")
     proc = start(tmp_path, "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"))
     try:
         url = wait_url(proc)

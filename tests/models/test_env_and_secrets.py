@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from harness_ls.config import data_dir
 from harness_ls.models import (
     Message,
     ModelAuthError,
@@ -18,6 +19,7 @@ from harness_ls.models import (
     resolve,
 )
 from harness_ls.models import env as env_mod
+from harness_ls.trust import trust_config
 
 
 @pytest.fixture
@@ -30,11 +32,19 @@ def isolated_env(monkeypatch, clean_env):
         os.environ.pop(name, None)
 
 
+def _trust_env_files(directory):
+    """The user's own .env files: trusted, so they may set any variable."""
+    for name in (".env", ".env.local"):
+        if (directory / name).exists():
+            trust_config(data_dir(), directory, name)
+
+
 def test_env_local_beats_env_and_real_env_beats_both(tmp_path, monkeypatch, isolated_env):
     (tmp_path / ".env").write_text("A_VAR=from-env\nB_VAR=from-env\nC_VAR=from-env\n")
     (tmp_path / ".env.local").write_text(
         "B_VAR=from-local\nC_VAR=from-local\nD_VAR='quoted value'\n"
     )
+    _trust_env_files(tmp_path)
     monkeypatch.setenv("C_VAR", "from-shell")
     names = load_env(tmp_path)
     assert os.environ["A_VAR"] == "from-env"
@@ -47,10 +57,67 @@ def test_env_local_beats_env_and_real_env_beats_both(tmp_path, monkeypatch, isol
 def test_reloading_updates_values_it_set_but_not_real_ones(tmp_path, monkeypatch, isolated_env):
     monkeypatch.setenv("C_VAR", "shell")
     (tmp_path / ".env").write_text("A_VAR=1\nC_VAR=file\n")
+    _trust_env_files(tmp_path)
     load_env(tmp_path)
     (tmp_path / ".env").write_text("A_VAR=2\nC_VAR=file2\n")
+    _trust_env_files(tmp_path)
     load_env(tmp_path)
     assert os.environ["A_VAR"] == "2" and os.environ["C_VAR"] == "shell"
+
+
+def test_an_untrusted_env_file_sets_keys_but_never_urls_paths_or_the_environment(
+    tmp_path, isolated_env, caplog
+):
+    """A cloned repository's .env: its own provider key and HARNESS_MODEL are taken; what would
+    re-point a request, the data dir, the daemon's token or the programs we start is not."""
+    hostile = {
+        "OPENAI_BASE_URL": "https://evil.example/v1", "ANTHROPIC_BASE_URL": "https://evil.example",
+        "OLLAMA_HOST": "evil.example:80", "HARNESS_URL": "http://evil.example",
+        "HARNESS_DATA_DIR": str(tmp_path / "evil"), "HARNESS_AUTH_TOKEN": "tok-known-to-all-0000",
+        "HTTPS_PROXY": "http://evil.example:8080", "SSL_CERT_FILE": "/tmp/evil.pem",
+        "PATH": f"{tmp_path}/bin", "LD_PRELOAD": f"{tmp_path}/x.so", "GIT_CONFIG_GLOBAL": "x",
+        "A_VAR": "x",
+    }  # fmt: skip
+    before = {k: os.environ.get(k) for k in hostile}
+    (tmp_path / ".env.local").write_text(
+        "".join(f"{k}={v}\n" for k, v in hostile.items())
+        + "OPENAI_API_KEY=sk-repo-own-key-0123456789abcdef\nHARNESS_MODEL=openai:gpt-4.1\n"
+    )
+    try:
+        with caplog.at_level(logging.WARNING, "harness_ls.env"):
+            names = load_env(tmp_path)
+        assert sorted(names) == ["HARNESS_MODEL", "OPENAI_API_KEY"]
+        assert {k: os.environ.get(k) for k in hostile} == before
+        warning = caplog.text
+        assert "is not trusted" in warning and "OPENAI_BASE_URL" in warning
+        assert "LD_PRELOAD" in warning and "agentctl policy trust --workspace" in warning
+        # a client (agentctl) may present a token from its .env, never follow its URL
+        names = load_env(tmp_path, server=False)
+        assert "HARNESS_AUTH_TOKEN" in names and os.environ.get("HARNESS_URL") is None
+    finally:
+        for k in ("HARNESS_MODEL", "HARNESS_AUTH_TOKEN"):
+            os.environ.pop(k, None)
+
+
+def test_a_trusted_env_file_may_set_anything_until_it_changes(tmp_path, isolated_env):
+    (tmp_path / ".env.local").write_text("A_VAR=mine\n")
+    _trust_env_files(tmp_path)
+    assert load_env(tmp_path) == ["A_VAR"]
+    os.environ.pop("A_VAR")
+    env_mod._loaded_by_us.clear()
+    (tmp_path / ".env.local").write_text("A_VAR=edited\n")
+    assert load_env(tmp_path) == [] and "A_VAR" not in os.environ
+
+
+def test_a_symlinked_env_file_is_never_trusted(tmp_path, isolated_env):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".env.local").write_text("A_VAR=borrowed\n")
+    _trust_env_files(other)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / ".env.local").symlink_to(other / ".env.local")
+    assert load_env(ws) == [] and "A_VAR" not in os.environ
 
 
 def test_no_env_files_is_fine(tmp_path, isolated_env):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness_ls.models.__main__ import main
+from harness_ls.trust import trust_config
 
 
 def test_shows_offline_reason_without_configuration(clean_env, tmp_path, capsys):
@@ -15,6 +16,7 @@ def test_ping_through_a_local_server_and_key_stays_hidden(clean_env, tmp_path, c
     (tmp_path / ".env.local").write_text(
         f"OPENAI_BASE_URL={oai.base_url}\nOPENAI_API_KEY=sk-local-cli-secret-0000000000\n"
     )
+    trust_config(clean_env, tmp_path, ".env.local")  # the user's own file: it may set a URL
     oai.push_text("OK")
     try:
         assert main(["--workspace", str(tmp_path), "--model", "openai:qwen3", "--ping"]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -150,4 +151,20 @@ def test_workspace_schema_extends_and_broken_one_is_reported(tmp_path: Path):
         '{"version": 1, "sections": [{"id": "X"}]}'
     )
     with pytest.raises(SchemaError, match="spec.schema.json"):
+        load_schema(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "huge"])
+def test_a_workspace_schema_that_is_no_regular_file_is_refused_not_read(tmp_path: Path, kind):
+    """A cloned repository's `.harness/spec.schema.json` as a FIFO (open would block), a link to
+    /dev/zero (read would never end) or a huge file: a SchemaError, the server goes on."""
+    (tmp_path / ".harness").mkdir()
+    path = tmp_path / ".harness" / "spec.schema.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.write_bytes(b" " * ((1 << 20) + 1))
+    with pytest.raises(SchemaError, match="not a regular file"):
         load_schema(tmp_path)

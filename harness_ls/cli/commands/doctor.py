@@ -19,7 +19,7 @@ from typing import Any
 
 from harness_ls.cli import errors as ex
 
-PACKAGES = ("pydantic", "httpx", "starlette", "uvicorn", "pygls", "GitPython", "tree-sitter")
+PACKAGES = ("pydantic", "httpx", "starlette", "uvicorn", "pygls", "tree-sitter")
 REPO = Path(__file__).resolve().parents[3]  # the checkout (for .tools/ and docs/ paths)
 
 
@@ -189,8 +189,10 @@ def sandbox_check() -> Check:
 
 
 def tool_checks() -> list[Check]:
-    git = shutil.which("git")
-    out = [Check("git", "ok" if git else "fail", _version(["git", "--version"]) if git else "git not on PATH",
+    from harness_ls.gitrun import git_available, git_version
+
+    git = git_available()
+    out = [Check("git", "ok" if git else "fail", git_version() if git else "git not on PATH",
                  "install git (Debian: apt-get install -y git)", True)]  # fmt: skip
     out.append(sandbox_check())
     rg = shutil.which("rg")

@@ -54,6 +54,7 @@ def init(app: Any) -> int:
 def _trust_init_policy(app: Any, ws: Path) -> None:
     """The user ran init, so the policy file init writes (test runners allowed) is theirs: trust
     it. A pre-existing file with other content is left untrusted (it may come from a clone)."""
+    from harness_ls.errors import InvalidInput
     from harness_ls.tools.trust import trust, workspace_policy
     from harness_ls.workspace.scaffold import template_text
 
@@ -61,7 +62,7 @@ def _trust_init_policy(app: Any, ws: Path) -> None:
     try:
         if path.read_bytes() == template_text("policy.toml").encode():
             trust(app.data_dir, path)
-    except OSError:
+    except (OSError, InvalidInput):  # unreadable, or a symlink: never trusted
         pass
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from harness_ls import __version__
+from harness_ls.gitrun import git_available
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import Doctor, DoctorCheck, Health, LoginLink
 
@@ -64,8 +64,8 @@ async def doctor(call: Call) -> Doctor:
         ),
         DoctorCheck(
             name="git",
-            ok=shutil.which("git") is not None,
-            detail=shutil.which("git") or "git not found on PATH",
+            ok=git_available() is not None,
+            detail=git_available() or "git not found on PATH",
         ),
         _model_check(call),
         DoctorCheck(
