@@ -126,9 +126,11 @@ def materialize(shipment: WorkspaceShipment, root: Path) -> Path:
     if shipment.bundle is not None and p.head:
         bundle = root / "base.bundle"
         bundle.write_bytes(shipment.bundle)
-        _ok(standalone().run("clone", "-q", "--no-checkout", str(bundle), str(checkout)), "clone")
-        bundle.unlink()
+        # no transport (gitrun allows none): init, then unbundle the objects into it
+        _ok(standalone().run("init", "-q", str(checkout)), "init")
         git = own_git(checkout / ".git", checkout)
+        _ok(git.run("bundle", "unbundle", str(bundle)), "bundle unbundle")
+        bundle.unlink()
         _ok(git.run("checkout", "-q", "--detach", p.head), "checkout")
         if p.excludes:
             (checkout / ".git" / "info").mkdir(parents=True, exist_ok=True)
