@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -171,6 +172,19 @@ async def throughput(h, root: Path, n: int, delay: float, tag: str) -> float:
     return n / took
 
 
+async def scale(h: Any, lc: Any, root: Path, args: argparse.Namespace) -> None:
+    d = args.model_delay
+    one = await throughput(h, root, args.runs, d, "one")
+    print(f"{args.runs} concurrent runs ({d} s per model call), one node (2 slots): "
+          f"{one:.2f} runs/s", flush=True)  # fmt: skip
+    lc.add_node(num_cpus=2)
+    two = await throughput(h, root, args.runs, d, "two")
+    print(f"{args.runs} concurrent runs, two nodes (4 slots): {two:.2f} runs/s; "
+          f"ratio {two / one:.2f}x (goal ≥ 1.7x)", flush=True)  # fmt: skip
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+
+
 async def main(args: argparse.Namespace) -> None:
     from harness_ls.core import Harness
     from harness_ls.http.app import create_app
@@ -193,6 +207,9 @@ async def main(args: argparse.Namespace) -> None:
             h.options.update(verify_timeout=120.0)
             await h.start()
         sc = await start_server(create_app(h_ray, keepalive=15), "127.0.0.1", 0)
+        if args.throughput_only:
+            await scale(h_ray, lc, root, args)
+            return
         ov = await overhead(h_local, h_ray, root, args.samples, args.model_delay)
         med = {k: statistics.median(v) for k, v in ov.items()}
         print(f"first event: in-process median {med['in-process'] * 1000:.0f} ms, "
@@ -210,15 +227,7 @@ async def main(args: argparse.Namespace) -> None:
         if cancels:
             print(f"cancel → worker records run.cancelled: p50 {pct(cancels, 50):.0f} ms, "
                   f"max {max(cancels):.0f} ms over {len(cancels)} (goal ≤ 1000 ms)", flush=True)  # fmt: skip
-        one = await throughput(h_ray, root, args.runs, args.model_delay, "one")
-        print(f"{args.runs} concurrent runs, one node (2 slots): {one:.2f} runs/s", flush=True)
-        lc.add_node(num_cpus=2)
-        two = await throughput(h_ray, root, args.runs, args.model_delay, "two")
-        print(
-            f"{args.runs} concurrent runs, two nodes (4 slots): {two:.2f} runs/s; "
-            f"ratio {two / one:.2f}x (goal ≥ 1.7x)",
-            flush=True,
-        )
+        await scale(h_ray, lc, root, args)
         load = os.getloadavg()
         print(f"load average at end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
         await sc.stop()
@@ -234,4 +243,6 @@ if __name__ == "__main__":
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--samples", type=int, default=5)
     p.add_argument("--model-delay", type=float, default=0.3)
+    p.add_argument("--throughput-only", action="store_true",
+                   help="only the one-node vs two-node runs (e.g. with --model-delay 2)")  # fmt: skip
     asyncio.run(main(p.parse_args()))
