@@ -7,11 +7,12 @@ LISTEN ?= 127.0.0.1:8787
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: help setup runtime system-deps run test lint format build bench diagrams tools vsix clean
+.PHONY: help setup runtime system-deps run test test-long lint format build bench diagrams tools vsix clean
 
 help:
 	@echo "make run       install the runtime only and start agentd on $(LISTEN) (dashboard at http://$(LISTEN)/)"
 	@echo "make test      install system tools (apt, as root) + dev tools, run the whole suite (shuffled)"
+	@echo "make test-long the long variants (soak, fresh clone, 10x property and fuzz examples)"
 	@echo "make build     write bin/agentd, bin/agentctl, bin/harness-ls wrappers"
 	@echo "make lint      ruff check + format check"
 	@echo "make bench     run the benchmarks and print their figures"
@@ -50,6 +51,11 @@ tools:
 # rather than skips. pytest-randomly shuffles the order and prints its seed (-p no:randomly to stop).
 test: system-deps setup tools
 	HARNESS_REQUIRE_TOOLS=1 $(PY) -m pytest
+
+# The long variants (soak, fresh clone, 50k files) and the scaled property/fuzz/crash tests with
+# many more examples; CI runs it after `make test`.
+test-long: system-deps setup tools
+	HARNESS_LONG=1 HARNESS_REQUIRE_TOOLS=1 $(PY) -m pytest -m "slow or scaled"
 
 lint: setup
 	$(VENV)/bin/ruff check harness_ls tests benchmarks

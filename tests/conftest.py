@@ -55,6 +55,18 @@ def require_tool(found: str | None, what: str | None = None, how: str | None = N
     pytest.skip(msg)
 
 
+def require_capability(ok: bool, what: str, how: str) -> None:
+    """Stop the test when the machine lacks a capability it needs (root, a tmpfs mount, Landlock,
+    a second user): a failure under CI=true or `make test`, whose machine has them all, and a
+    skip naming `how` otherwise — so a capability can never be silently missing in CI."""
+    if ok:
+        return
+    msg = f"needs {what}: {how}"
+    if REQUIRE_TOOLS:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
 @pytest.fixture
 def require_bwrap() -> str:
     """A working bubblewrap (installed and allowed to create namespaces), or stop the test the

@@ -13,9 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REPO
+from tests.conftest import REPO, require_capability
 
 SCRIPT = REPO / "scripts" / "install-system-deps.sh"
 ALL = "chromium graphviz ripgrep nodejs npm bubblewrap emacs-nox elpa-eglot"
@@ -75,8 +73,8 @@ def test_nothing_missing_on_this_machine():
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="switching to a second user needs root (CI is root)")
 def test_non_root_stops_before_the_suite_with_the_command_to_run():
+    require_capability(os.geteuid() == 0, "root to switch to a second user", "run as root (CI is)")
     # a world-readable copy in a world-readable dir: pytest's tmp dirs are private to root
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)

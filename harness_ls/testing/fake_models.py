@@ -54,7 +54,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +312,24 @@ class FakeAnthropicServer(FakeModelServer):
     """`.base_url` is the root, as ANTHROPIC_BASE_URL expects."""
 
     path = ""
+
+
+@contextmanager
+def recorded_retries() -> Iterator[list[Any]]:
+    """The retry notices (models.http.RetryNotice) of the model calls made inside the block, in
+    the current task: tests assert the wait a provider chose instead of timing it."""
+    from harness_ls.models.http import retry_listener
+
+    notices: list[Any] = []
+
+    async def record(notice: Any) -> None:
+        notices.append(notice)
+
+    token = retry_listener.set(record)
+    try:
+        yield notices
+    finally:
+        retry_listener.reset(token)
 
 
 def load_server_script(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:

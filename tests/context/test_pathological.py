@@ -81,6 +81,7 @@ def test_tag_time_limit_bounds_a_cold_build(repo, data_dir, monkeypatch):
     assert any("time limit" in n for n in res.notes) and res.tokens <= 1000
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("HARNESS_LONG"), reason="long variant: HARNESS_LONG=1")
 @pytest.mark.timeout(300)
 def test_fifty_thousand_files_are_bounded(tmp_path, data_dir):

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from harness_ls.store.events import EVENT_TYPES
+from tests.conftest import require_capability
 from tests.e2e.helpers import (
     AGENTD,
     DOCS,
@@ -143,8 +143,9 @@ def test_a_run_started_on_a_full_disk_does_not_stay_running(tmp_path: Path):
     ws, ws2 = make_repo(tmp_path / "ws"), make_repo(tmp_path / "ws2")
     model = write_script(tmp_path / "s.json", PLAN, WRITE, BIG, BIG, BIG, DOCS)
     with small_disk(tmp_path) as (data, mode, _free):
-        if mode != "tmpfs":  # a size limit is per file: a new run's log starts empty again
-            pytest.skip("needs a full file system (tmpfs); RLIMIT_FSIZE cannot model it")
+        # a size limit is per file (a new run's log starts empty again): only a full tmpfs will do
+        require_capability(mode == "tmpfs", "a full file system (a tmpfs mount)",
+                           "run as root (CI does); RLIMIT_FSIZE cannot model it")  # fmt: skip
         d = start_agentd(tmp_path, data)
         try:
             api = Api(d.url)

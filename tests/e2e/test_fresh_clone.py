@@ -15,6 +15,7 @@ import time
 import httpx
 import pytest
 
+from tests.conftest import require_capability
 from tests.e2e.helpers import LONG, REPO, wait_for
 
 
@@ -26,8 +27,11 @@ def port_free(port: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not LONG, reason="installs a fresh venv from PyPI: set HARNESS_LONG=1")
 def test_fresh_clone_make_run_serves_the_dashboard(tmp_path):
-    if not port_free(8787):
-        pytest.skip("127.0.0.1:8787 is taken (README's `make run` serves there)")
+    require_capability(
+        port_free(8787),
+        "127.0.0.1:8787 free",
+        "stop what serves there (README's `make run` uses it)",
+    )
     clone = tmp_path / "harness-ls"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}

@@ -23,6 +23,7 @@ from harness_ls.store import RunStore
 from tests.e2e.helpers import LONG, SPEC, RawLsp, clean_env, frame, make_repo, start_agentd
 
 N = 10 if LONG else 1
+pytestmark = pytest.mark.scaled  # `make test-long` runs these with 10x the examples
 
 
 def fast(n: int) -> settings:

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from harness_ls.testing.lsp_client import RawLspClient
+from tests.conftest import require_capability
 from tests.e2e.helpers import (
     AGENTD,
     DOCS,
@@ -43,10 +44,17 @@ from tests.e2e.test_security import PUBLIC, all_routes
 
 AGENTCTL = [sys.executable, "-m", "harness_ls.cli.agentctl"]
 SYSTEM_PY = "/usr/bin/python3"
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("runuser") or not Path(SYSTEM_PY).exists(),
-    reason="needs root, runuser and /usr/bin/python3 to act as a second user",
-)
+
+
+@pytest.fixture(autouse=True)
+def _second_user() -> None:
+    """Every test here acts as user `nobody`: root, runuser and the system python are needed."""
+    require_capability(
+        os.geteuid() == 0 and bool(shutil.which("runuser")) and Path(SYSTEM_PY).exists(),
+        "root, runuser and /usr/bin/python3 to act as a second user",
+        "run as root on Debian (CI does)",
+    )
+
 
 # Runs as `nobody` with the system python: every route without credentials, then every path.
 PROBE = r"""

@@ -21,6 +21,7 @@ from harness_ls.gitrun import (
     workspace_git,
 )
 from harness_ls.testing.hostile_git import bare_layout_config, fired
+from tests.conftest import require_capability
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -155,8 +156,10 @@ def test_callers_git_environment_changes_nothing(tmp_path: Path, monkeypatch) ->
     assert listed == ["a.txt"]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand a repository to another user")
 def test_another_users_repository_is_refused_like_git_refuses_it(tmp_path: Path) -> None:
+    require_capability(
+        os.geteuid() == 0, "root to hand a repository to another user", "run as root (CI is)"
+    )
     ws = repo(tmp_path / "ws")
     subprocess.run(["chown", "-R", "65534:65534", str(ws)], check=True)
     with pytest.raises(NotAGitRepo, match="owned by another user") as err:

@@ -69,45 +69,46 @@ async def slow_server(harness):
     await sc.stop()
 
 
-def _closed_within(sock: socket.socket, seconds: float) -> float | None:
-    """Seconds until the server closed the connection (recv returns b"" or resets), else None."""
-    sock.settimeout(seconds)
-    started = time.monotonic()
+def _closed_by_server(sock: socket.socket, patience: float) -> bool:
+    """True when the server closed the connection (recv returns b"" or resets) before our own
+    patience ran out: with a 0.5 s header timeout, 30 s of patience only separates "the server
+    drops it" from "the server keeps it forever", whatever the load."""
+    sock.settimeout(patience)
     try:
         while True:
             if sock.recv(4096) == b"":
-                return time.monotonic() - started
+                return True
     except ConnectionResetError:
-        return time.monotonic() - started
+        return True
     except TimeoutError:
-        return None
+        return False
 
 
 @pytest.mark.parametrize(
     "sent", [b"", b"GET /v1/health HT", b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"]
 )
 async def test_half_open_connections_are_dropped(slow_server, sent):
-    def probe() -> float | None:
+    def probe() -> bool:
         with socket.create_connection(("127.0.0.1", slow_server.port), timeout=5) as sock:
             if sent:
                 sock.sendall(sent)
-            return _closed_within(sock, 5)
+            return _closed_by_server(sock, 30)
 
-    took = await asyncio.to_thread(probe)
-    assert took is not None and took < 3, f"connection still open after sending {sent!r}"
+    closed = await asyncio.to_thread(probe)
+    assert closed is True, f"connection still open after sending {sent!r}"
 
 
 async def test_keep_alive_connection_sending_half_a_second_request_is_dropped(slow_server):
-    def probe() -> tuple[bytes, float | None]:
+    def probe() -> tuple[bytes, bool]:
         with socket.create_connection(("127.0.0.1", slow_server.port), timeout=5) as sock:
             sock.sendall(b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             first = sock.recv(65536)
             sock.sendall(b"GET /nope HT")
-            return first, _closed_within(sock, 5)
+            return first, _closed_by_server(sock, 30)
 
-    first, took = await asyncio.to_thread(probe)
+    first, closed = await asyncio.to_thread(probe)
     assert first.startswith(b"HTTP/1.1 ")  # the first request was answered
-    assert took is not None and took < 3
+    assert closed is True
 
 
 async def test_a_slow_but_complete_request_and_a_long_stream_are_not_cut(slow_server, harness):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from harness_ls.models import (
@@ -23,6 +21,7 @@ from harness_ls.models import (
     ToolSpec,
     Usage,
 )
+from harness_ls.testing.fake_models import recorded_retries
 
 KEY = "sk-ant-test-key-123456"
 HI = [Message(role="user", content="hi")]
@@ -124,9 +123,9 @@ async def test_overloaded_529_is_retried(ant, fast):
 
 async def test_429_retry_after_is_honoured(ant, fast):
     ant.push_error(429, retry_after=1).push_text("later")
-    t0 = time.monotonic()
-    assert (await provider(ant, fast).complete("m", HI)).text == "later"
-    assert time.monotonic() - t0 >= 0.95
+    with recorded_retries() as notices:
+        assert (await provider(ant, fast).complete("m", HI)).text == "later"
+    assert [(n.retry_after_s, n.delay_s) for n in notices] == [(1.0, 1.0)]  # waited as asked
 
 
 async def test_prompt_too_long_is_context_overflow(ant, fast):

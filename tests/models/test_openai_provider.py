@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 
 import pytest
 
@@ -29,7 +28,7 @@ from harness_ls.models import (
     ToolSpec,
     Usage,
 )
-from harness_ls.testing.fake_models import FakeOpenAIServer
+from harness_ls.testing.fake_models import FakeOpenAIServer, recorded_retries
 
 HI = [Message(role="user", content="hi")]
 
@@ -114,10 +113,10 @@ async def test_image_audio_and_file_parts_map_to_openai_parts(oai, fast):
 
 async def test_429_waits_for_retry_after_then_succeeds(oai, fast):
     oai.push_error(429, "slow down", retry_after=1).push_text("after the wait")
-    t0 = time.monotonic()
-    done = await OpenAIProvider(oai.base_url, settings=fast).complete("m", HI)
+    with recorded_retries() as notices:
+        done = await OpenAIProvider(oai.base_url, settings=fast).complete("m", HI)
     assert done.text == "after the wait"
-    assert time.monotonic() - t0 >= 0.95
+    assert [(n.retry_after_s, n.delay_s) for n in notices] == [(1.0, 1.0)]  # waited as asked
     assert len(oai.requests) == 2
 
 

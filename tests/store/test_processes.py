@@ -16,7 +16,7 @@ import pytest
 
 from harness_ls.errors import StorageError
 from harness_ls.store import RunStore
-from tests.conftest import require_tool
+from tests.conftest import require_capability, require_tool
 
 PROC = Path(__file__).with_name("store_proc.py")
 LONG = os.environ.get("HARNESS_LONG") == "1"
@@ -78,6 +78,7 @@ def _read_acks(rfd: int) -> list[int]:
     return [int(x) for x in b"".join(chunks).split()]
 
 
+@pytest.mark.scaled
 def test_kill_9_never_loses_an_acknowledged_event(tmp_path: Path) -> None:
     """Fork a writer, kill -9 it at a random moment, reopen: every acked event is there, no torn
     line, seq gap-free. Repeated on the same run so recovery runs after every crash."""
@@ -194,9 +195,9 @@ def test_file_size_limit_gives_storage_error_and_no_half_line(tmp_path: Path) ->
     s.close_sync()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a tmpfs (CI runs as root)")
 def test_full_then_read_only_tmpfs(tmp_path: Path) -> None:
     """A real 64 KiB tmpfs (private mount namespace): ENOSPC, then EROFS, both named clearly."""
+    require_capability(os.geteuid() == 0, "root to mount a tmpfs", "run as root (CI does)")
     require_tool("unshare")
     mnt = tmp_path / "mnt"
     mnt.mkdir()
@@ -212,8 +213,8 @@ def test_full_then_read_only_tmpfs(tmp_path: Path) -> None:
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     lines = proc.stdout.splitlines()
-    if not lines or lines[0] != "mounted":
-        pytest.skip(f"cannot mount a private tmpfs here: {proc.stderr.strip()[:200]}")
+    mounted = bool(lines) and lines[0] == "mounted"
+    require_capability(mounted, "a private tmpfs mount", proc.stderr.strip()[:200])
     assert proc.returncode == 0, proc.stderr
     res = json.loads(lines[-1])
     assert res["full"]["code"] == "storage_error"

@@ -95,6 +95,7 @@ def tiny_ring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stream, "SYNC", lambda fd: None)  # ordering, not durability, is tested here
 
 
+@pytest.mark.scaled
 @settings(
     max_examples=int(
         os.environ.get("HARNESS_EXAMPLES", "400" if os.environ.get("HARNESS_LONG") else "60")

@@ -14,6 +14,7 @@ import pytest
 
 from harness_ls.errors import InvalidInput
 from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
+from tests.conftest import require_capability
 
 shell = TOOLS["shell"]
 needs_bwrap = pytest.mark.usefixtures("require_bwrap")  # a failure under CI / make test
@@ -152,16 +153,15 @@ def test_unavailable_sandbox_is_said_with_the_install_command(monkeypatch) -> No
     assert sandbox.warnings(sandbox.Settings("off")) == []
 
 
-needs_landlock = pytest.mark.skipif(sandbox.landlock() == 0, reason="no Landlock in this kernel")
-
-
 @pytest.fixture
 def landlock_only(monkeypatch):
     """bubblewrap unavailable, as on a machine without it: the Landlock fallback takes over."""
+    require_capability(
+        sandbox.landlock() > 0, "Landlock in the kernel", "a Linux kernel >= 5.13 with Landlock on"
+    )
     monkeypatch.setattr(sandbox, "bwrap", lambda: None)
 
 
-@needs_landlock
 async def test_landlock_fallback_limits_writes_network_and_children(
     landlock_only, repo: Path, tmp_path: Path
 ) -> None:
