@@ -221,8 +221,13 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
             )
     kill_point("approved")
     started = time.perf_counter()
+    # secret files the call names are shown to it only when someone approved this very call
+    # (or, for a read tool, a file rule allows it); otherwise the sandbox masks them
+    asked = decision.action == "ask" or tool.kind == "read"
+    granted = (getattr(decision, "secrets", None) or []) if asked else []
+    tool_ctx = ctx.tool_ctx.with_reveal(granted) if hasattr(ctx.tool_ctx, "with_reveal") else None
     try:
-        result = await run_watched(ctx, tool, args, ev)  # snapshots around mutating calls
+        result = await run_watched(ctx, tool, args, ev, tool_ctx)  # snapshots around mutations
     except LoopStopped:
         raise  # a tool saying the turn cannot go on (e.g. invalid spec limit)
     except Refused as exc:
@@ -299,12 +304,20 @@ def policy_record(decision: Any) -> dict[str, Any]:
 
 
 def _name_protected(preview: Any, decision: Any) -> Any:
-    """An approval for a protected file says so in its summary, on every surface."""
-    protected = getattr(decision, "protected", None)
-    if not protected or preview is None or not hasattr(preview, "model_copy"):
+    """An approval for a protected or secret file says so in its summary, on every surface."""
+    if preview is None or not hasattr(preview, "model_copy"):
         return preview
-    note = f"protected file {protected}: {decision.rule}"
-    return preview.model_copy(update={"summary": f"{preview.summary} ({note})"})
+    notes = []
+    protected = getattr(decision, "protected", None)
+    if protected:
+        notes.append(f"protected file {protected}: {decision.rule}")
+    secrets = getattr(decision, "secrets", None)
+    if secrets and decision.action == "ask":
+        notes.append(f"secret file{'s' if len(secrets) > 1 else ''} {', '.join(secrets)}: "
+                     "approving lets this call read it; its values stay masked")  # fmt: skip
+    if not notes:
+        return preview
+    return preview.model_copy(update={"summary": f"{preview.summary} ({'; '.join(notes)})"})
 
 
 def similar_pattern(policy: Any, tool: str, args: Any) -> str:

@@ -9,7 +9,7 @@ as an error the model can read), and `preview()` that says what an approval woul
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +33,24 @@ class ToolContext:
 
     def __post_init__(self) -> None:
         self.workspace = Path(os.path.realpath(self.workspace))
+
+    def secret_patterns(self) -> tuple[str, ...]:
+        """The user's extra secret-file patterns (from the sandbox settings, when loaded)."""
+        return tuple(getattr(self.extra.get("sandbox"), "secret_files", ()))
+
+    def may_read_secret(self, rel: str) -> bool:
+        """Whether this call was approved for the secret file `rel`, or a rule of the user's
+        allows reading it (`extra["reveal"]` and `extra["unmask"]`, set by the agent loop)."""
+        if rel in self.extra.get("reveal", ()):
+            return True
+        unmask = self.extra.get("unmask")
+        return bool(unmask and unmask(rel))
+
+    def with_reveal(self, paths: list[str] | tuple[str, ...]) -> ToolContext:
+        """This context for one call approved for the secret files `paths`."""
+        if not paths:
+            return self
+        return replace(self, extra={**self.extra, "reveal": frozenset(paths)})
 
 
 class ToolResult(BaseModel):

@@ -13,7 +13,8 @@ behind — `setsid` and double-forked ones are reparented to it, so none outlive
 - with ABI >= 4 and --no-network: no TCP connect or bind (UDP is not covered);
 - with ABI >= 6 and --scope: no abstract Unix socket outside the sandbox (D-Bus, X11...) and no
   signal to a process outside it (the daemon); Landlock also denies ptrace, and with it
-  `/proc/<pid>/{environ,mem,fd}`, of processes outside its domain.
+  `/proc/<pid>/{environ,mem,fd}`, of processes outside its domain;
+- run as root, the command gets no capabilities (the bounding set is emptied).
 Not covered by Landlock: connecting to a Unix socket by path, and in-place writes inside the
 workspace's `.git/` and `.harness/` (a subtree of a writable tree cannot be excluded); the shell
 tool checks and restores those after the call (tools/guard.py).
@@ -34,7 +35,7 @@ import sys
 _CREATE, _ADD_RULE, _RESTRICT = 444, 445, 446  # same numbers on x86_64 and aarch64
 _VERSION = 1
 _PATH_BENEATH = 1
-_PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER = 38, 36
+_PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER, _PR_CAPBSET_DROP = 38, 36, 24
 
 # LANDLOCK_ACCESS_FS_*: every right that changes the filesystem, and reading files
 _READ_FILE, _WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 2, 1 << 1, 1 << 4, 1 << 5
@@ -186,6 +187,20 @@ def _reap_all() -> None:
                 pass
 
 
+def _drop_capabilities() -> None:
+    """Run as root, the command would keep every capability (CAP_SYS_PTRACE alone gets it past
+    Landlock's ptrace check to other processes' /proc files): empty the bounding set, so what it
+    execs holds none — as under bubblewrap, which drops them too."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as fh:
+            last = int(fh.read())
+    except (OSError, ValueError):
+        last = 40
+    libc = _libc()
+    for cap in range(last + 1):
+        libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+
+
 def _which(name: str) -> str:
     if "/" in name:
         return name
@@ -226,6 +241,8 @@ def main(argv: list[str]) -> int:
             print(f"landlock: cannot run {cmd[0]}: {exc.strerror}", file=sys.stderr)
         return 127
     _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    if os.geteuid() == 0:
+        _drop_capabilities()
 
     def stop(signum: int, _frame: object) -> None:
         _reap_all()

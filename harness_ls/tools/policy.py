@@ -176,7 +176,10 @@ class Policy:
         if not is_secret_path(subject, self.secret_patterns):
             return decision
         decision = decision.model_copy(update={"secrets": [subject]})
-        explicit = any(r.action == "allow" and self._matches(r, subject) for r in applicable)
+        explicit = any(  # a file rule: "approve similar" never unlocks a secret file
+            r.action == "allow" and r.source != "session" and self._matches(r, subject)
+            for r in applicable
+        )
         if decision.action != "allow" or explicit:
             return decision
         return decision.model_copy(
