@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -271,6 +271,7 @@ class Boxed:
     kind: str  # "bwrap", "landlock", "none" or "off"
     guard: Guard | None = None
     masked: tuple[str, ...] = ()  # secret files the command sees empty (or cannot read)
+    env: dict[str, str] = field(default_factory=dict)  # environment changes the box needs
 
 
 def prepare(
@@ -350,9 +351,24 @@ def _landlocked(
     cmd.append("--scope")
     if not settings.network:
         cmd.append("--no-network")
+    env = {"HOME": _stand_in_home(tmp, home, tools)} if home else {}
     guard = None
     if writable:
         gits = bubblewrap.gitdirs(ws, scan)
         others = [os.path.join(ws, ".harness"), *(os.path.join(ws, r) for r in masked)]
         guard = Guard(ws, gits, others).take()
-    return Boxed([*cmd, "--", *argv], "landlock", guard, masked)
+    return Boxed([*cmd, "--", *argv], "landlock", guard, masked, env)
+
+
+def _stand_in_home(tmp: str, home: str, tools: list[str]) -> str:
+    """Landlock cannot show an empty $HOME over the real one, and reading a denied `~/.gitconfig`
+    is an error to git: the command gets a writable stand-in in its TMPDIR instead, with links to
+    the toolchain directories at their usual places (`~/.cargo/bin` -> the real one)."""
+    stand_in = os.path.join(tmp, "home")
+    os.makedirs(stand_in, exist_ok=True)
+    for real in tools:
+        link = os.path.join(stand_in, os.path.relpath(real, home))
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if not os.path.lexists(link):
+            os.symlink(real, link)
+    return stand_in

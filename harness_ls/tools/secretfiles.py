@@ -113,7 +113,7 @@ def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = (
 
 MIN_VALUE = 8  # shorter values ("true", "8080") would mask ordinary text
 MAX_VALUES_PER_FILE = 64
-_ASSIGN = re.compile(r"^(?:export\s+)?([A-Za-z_][\w.\-]*)\s*[=:]\s*(.*)$")
+_SECRETISH_KEY = ("pass", "secret", "token", "auth", "key", "cred", "private")
 _URL_PASSWORD = re.compile(r"://[^/\s:@]*:([^@\s/]+)@")
 _NETRC_PASSWORD = re.compile(r"\bpassword\s+(\S+)")
 
@@ -137,6 +137,16 @@ def _unquote(value: str) -> str:
     return value
 
 
+def _assignment(line: str) -> tuple[str, str] | None:
+    """`KEY=v`, `export KEY="v"`, `//host/:_authToken=v` (split at `=`), else `key: v`."""
+    line = line.removeprefix("export ").strip()
+    sep = "=" if "=" in line else ":" if ":" in line else None
+    if sep is None:
+        return None
+    key, _, value = line.partition(sep)
+    return (key.strip(), _unquote(value)) if key.strip() else None
+
+
 def values_in(text: str) -> list[str]:
     """The values in a secret file's text worth masking: assignments to secret-named keys,
     token-like values, passwords inside URLs and .netrc lines, and key material (PEM body lines).
@@ -144,14 +154,15 @@ def values_in(text: str) -> list[str]:
     found: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith(("#", ";", "//", "-----")):
+        if not line or line.startswith(("#", ";", "-----")):
             continue
         found += [m.group(1) for m in _URL_PASSWORD.finditer(line)]
         found += [m.group(1) for m in _NETRC_PASSWORD.finditer(line)]
-        m = _ASSIGN.match(line)
-        if m:
-            key, value = m.group(1), _unquote(m.group(2))
-            if is_secret_name(key) or _token_like(value) or "password" in key.lower():
+        pair = _assignment(line)
+        if pair and pair[1]:
+            key, value = pair
+            secretish = is_secret_name(key) or any(w in key.lower() for w in _SECRETISH_KEY)
+            if secretish or _token_like(value):
                 found.append(value)
         elif len(line) >= 16 and " " not in line:  # PEM / base64 body, a bare token
             found.append(line)

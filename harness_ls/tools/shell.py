@@ -195,6 +195,7 @@ class Shell(Tool):
             [*_shell(), args.command], workspace=ctx.workspace, tmpdir=tmp, settings=settings,
             data_dir=ctx.data_dir, env=env, reveal=frozenset(ctx.extra.get("reveal", ())),
         )  # fmt: skip
+        env.update(box.env)
         try:
             result = await self._exec(ctx, box.argv, env, timeout, settings.output_limit, started)
         finally:

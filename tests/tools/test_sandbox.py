@@ -163,7 +163,9 @@ def test_settings_load_from_both_files_and_policy_accepts_the_keys(tmp_path: Pat
         (ws / ".harness" / "policy.toml").write_text(bad + "\n")
         with pytest.raises(InvalidInput, match=what):
             sandbox.load(ws, data)
-    (ws / ".harness" / "policy.toml").write_text('secret_files = ["*.secret"]\n[allow]\nread = ["*"]\n')
+    (ws / ".harness" / "policy.toml").write_text(
+        'secret_files = ["*.secret"]\n[allow]\nread = ["*"]\n'
+    )
     assert Policy.load(ws, data).secret_patterns == ("*.secret",)
 
 

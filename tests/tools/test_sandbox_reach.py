@@ -29,6 +29,7 @@ PROBES = {
     "read workspace .env.local": "grep -q SECRETVALUE .env.local",
     "read workspace deploy/id_ed25519": "grep -q KEYDATA deploy/id_ed25519",
     "read ~/.ssh/id_rsa": "grep -q SSHKEY ~/.ssh/id_rsa",
+    "read the real home .ssh/id_rsa by path": "grep -q SSHKEY {home}/.ssh/id_rsa",
     "read ~/.aws/credentials": "grep -q AWSKEY ~/.aws/credentials",
     "read ~/.npmrc": "grep -q NPMTOKEN ~/.npmrc",
     "run toolchain ~/.cargo/bin/tool": "~/.cargo/bin/tool | grep -q tool-ran",
@@ -46,12 +47,17 @@ PROBES = {
     "read another process environ": "grep -q . /proc/{pid}/environ",
     "SSH_AUTH_SOCK / DBUS / XDG_RUNTIME_DIR in env": 'test -n "$SSH_AUTH_SOCK$DBUS_SESSION_BUS_ADDRESS$XDG_RUNTIME_DIR"',
 }  # fmt: skip
+# ~/.bashrc: $HOME is an empty stand-in (a tmpfs, or a dir in TMPDIR for Landlock), gone after
 CAN = {"read host file (/etc/passwd)", "read workspace file", "run toolchain ~/.cargo/bin/tool",
-       "write workspace file"}  # fmt: skip
+       "write workspace file", "write ~/.bashrc"}  # fmt: skip
 # Landlock cannot mediate connect() by path, nor exclude .git/ from a writable workspace (the write
-# happens, then the guard restores it and fails the call); $HOME is denied, not an empty tmpfs.
-LANDLOCK_CAN = CAN | {"connect Unix socket outside", "write .git/config", "write .harness/policy.toml"}
-BWRAP_CAN = CAN | {"write ~/.bashrc"}  # an empty tmpfs: written there, gone after the call
+# happens, then the guard restores it and fails the call).
+LANDLOCK_CAN = CAN | {
+    "connect Unix socket outside",
+    "write .git/config",
+    "write .harness/policy.toml",
+}
+BWRAP_CAN = CAN
 
 
 @pytest.fixture
@@ -89,7 +95,7 @@ def world(repo: Path, tmp_path: Path):
     other = subprocess.Popen(["sleep", "300"], env={"OTHER_SECRET": "x"})
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "SSH_AUTH_SOCK": str(sockdir / "s"),
            "DBUS_SESSION_BUS_ADDRESS": f"unix:abstract={abstract}", "XDG_RUNTIME_DIR": "/run/user/0"}  # fmt: skip
-    fmt = {"data": data, "outside": outside, "port": tcp.getsockname()[1], "sock": sockdir / "s",
+    fmt = {"home": home, "data": data, "outside": outside, "port": tcp.getsockname()[1], "sock": sockdir / "s",
            "abstract": abstract, "pid": other.pid, "py": "python3 -I -S -c"}  # fmt: skip
     try:
         yield {"repo": repo, "home": home, "data": data, "outside": outside, "env": env, "fmt": fmt}
