@@ -142,13 +142,39 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
-async def _pump(stream: asyncio.StreamReader, out: Capture) -> None:
-    """Read until EOF, or until the command printed more than allowed."""
-    while not out.full:
-        chunk = await stream.read(CHUNK)
-        if not chunk:
-            return
-        out.add(chunk)
+class _Drain:
+    """Reads the command's output pipe on the event loop into a Capture. Not asyncio's own
+    pipe: its `Process.wait()` waits for the pipe to close too, which a killed command's
+    background child (unsandboxed modes) may never do."""
+
+    def __init__(self, fd: int, out: Capture) -> None:
+        self.fd, self.out = fd, out
+        self.loop = asyncio.get_running_loop()
+        self.eof, self.full = asyncio.Event(), asyncio.Event()
+        os.set_blocking(fd, False)
+        self.loop.add_reader(fd, self._ready)
+
+    def _ready(self) -> None:
+        for _ in range(16):  # at most 1 MiB per wake-up: a flood cannot starve the loop
+            try:
+                chunk = os.read(self.fd, CHUNK)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.close()
+                self.eof.set()
+                return
+            self.out.add(chunk)
+            if self.out.full:
+                self.full.set()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            self.loop.remove_reader(self.fd)
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _size(n: int) -> str:
@@ -227,41 +253,49 @@ class Shell(Tool):
         started: float,
     ) -> ToolResult:
         # a pipe read here, not a file: nothing spools to disk however much the command prints;
-        # background children holding the pipe open are given DRAIN seconds, then left behind
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=ctx.workspace,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # background children holding the pipe open are given DRAIN seconds, then cut off
+        read_end, write_end = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=ctx.workspace,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=write_end,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
         out = Capture(ctx.output_cap, limit)
-        assert proc.stdout is not None
-        reader = asyncio.create_task(_pump(proc.stdout, out))
-        waiter = asyncio.create_task(proc.wait())
+        drain = _Drain(read_end, out)
+        waiter = asyncio.ensure_future(proc.wait())
+        flooded = asyncio.ensure_future(drain.full.wait())
         timed_out = False
         try:
             try:
                 async with asyncio.timeout(seconds):
-                    await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                    if not out.full:
-                        await waiter
+                    await asyncio.wait({waiter, flooded}, return_when=asyncio.FIRST_COMPLETED)
             except TimeoutError:
                 timed_out = True
             if timed_out or out.full:
                 await _stop(proc)
         except BaseException:
             await asyncio.shield(_stop(proc))
-            reader.cancel()
+            drain.close()
             raise
+        finally:
+            flooded.cancel()
         # the shell exited; children it left in the background must not outlive the call
         _kill_group(proc, signal.SIGKILL)
         try:
-            await asyncio.wait_for(asyncio.shield(reader), DRAIN)
+            await asyncio.wait_for(drain.eof.wait(), DRAIN)
         except TimeoutError:
-            reader.cancel()
+            pass
+        drain.close()
         await waiter
         output, cut = out.text()
         ms = round((time.monotonic() - started) * 1000, 1)

@@ -170,3 +170,14 @@ async def test_the_model_cannot_raise_its_timeout_past_the_users_cap(repo: Path)
     result = await asyncio.wait_for(shell.run(ctx, {"command": "sleep 30", "timeout": 3600}), 10)
     assert result.error_code == "timeout" and "timed out after 0.5s" in result.output
     assert result.output.startswith("(timeout capped at 0.5s by your policy)")
+
+
+async def test_an_escaped_background_child_does_not_hang_an_unsandboxed_call(repo: Path) -> None:
+    """With the sandbox off a `setsid` child leaves the process group and keeps the output
+    pipe open; the call still returns (after a short drain), with the shell's output."""
+    from harness_ls.tools import sandbox
+
+    ctx = ToolContext(workspace=repo, extra={"sandbox": sandbox.Settings("off")})
+    command = "setsid sh -c 'sleep 3; echo late' & echo started"
+    result = await asyncio.wait_for(shell.run(ctx, {"command": command}), 10)
+    assert result.ok and "started" in result.output and "late" not in result.output
