@@ -89,11 +89,14 @@ class Tool:
     description: ClassVar[str]
     kind: ClassVar[Kind]
     Args: ClassVar[type[BaseModel]]
+    scans_secrets: ClassVar[bool] = False  # True: _run looks at the secret-file scan itself
 
     async def run(self, ctx: ToolContext, args: BaseModel | dict[str, Any]) -> ToolResult:
         """Run the tool; expected failures (refused, invalid args, not found...) are results."""
         try:
             parsed = args if isinstance(args, self.Args) else parse_args(self, _as_dict(args))
+            if not self.scans_secrets:
+                register_workspace_secrets(ctx)
             return await self._run(ctx, parsed)
         except HarnessError as exc:
             return error_result(exc)
@@ -105,6 +108,7 @@ class Tool:
         apply, e.g. an edit whose `old` text is not in the file): report those to the model as a
         tool error instead of asking anyone."""
         parsed = args if isinstance(args, self.Args) else parse_args(self, _as_dict(args))
+        register_workspace_secrets(ctx)  # a preview (a diff of .env) is an event too
         try:
             return self._preview(ctx, parsed)
         except OSError as exc:
@@ -129,6 +133,17 @@ class Tool:
         schema = self.Args.model_json_schema()
         schema.pop("title", None)
         return {"name": self.name, "description": self.description, "parameters": schema}
+
+
+def register_workspace_secrets(ctx: ToolContext) -> None:
+    """Mask the values of the workspace's secret files from now on (a cached scan; whatever a
+    tool shows — a diff, an MCP answer, a preview — is masked before it is logged)."""
+    from harness_ls.tools.wsscan import scan
+
+    try:
+        scan(ctx.workspace, ctx.secret_patterns())
+    except OSError:
+        pass
 
 
 def _as_dict(args: Any) -> dict[str, Any]:

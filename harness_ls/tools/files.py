@@ -33,6 +33,7 @@ class ReadFile(Tool):
         "start_line/end_line (1-based, inclusive) to read other parts of long files."
     )
     Args = ReadFileArgs
+    scans_secrets = True
 
     async def _run(self, ctx: ToolContext, args: ReadFileArgs) -> ToolResult:
         real = resolve_path(ctx.workspace, args.path, for_write=False)

@@ -51,6 +51,7 @@ class Search(Tool):
         "'path:line: text' for each matching line, up to max_results."
     )
     Args = SearchArgs
+    scans_secrets = True
 
     def __init__(self, use_ripgrep: bool | None = None) -> None:
         self.use_ripgrep = use_ripgrep

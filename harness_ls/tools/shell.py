@@ -198,6 +198,7 @@ class Shell(Tool):
         "stdout/stderr (long output keeps the beginning and the end). Default timeout 120 s."
     )
     Args = ShellArgs
+    scans_secrets = True
 
     def _preview(self, ctx: ToolContext, args: ShellArgs) -> ActionPreview:
         timeout = effective_timeout(ctx, args, _settings(ctx))

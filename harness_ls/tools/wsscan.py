@@ -8,6 +8,8 @@ again, so a file created just after a walk is never missed.
 
 Skipped: `.git` internals (git metadata is protected as a whole), dependency and build trees that
 hold no user secrets (`node_modules`, virtualenvs, caches, `target`), and symlinked directories.
+Past MAX_DIRS directories (breadth first) the walk stops: deeper secret files are not masked.
+Revalidation costs about a `stat` per directory (~1 µs; a 3,000-directory tree ≈ 3–5 ms idle).
 Values in the secret files found are registered for masking (`harness_ls.secrets`).
 """
 
@@ -17,7 +19,7 @@ import os
 import stat
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +31,7 @@ SKIP_DIRS = frozenset(
      ".ruff_cache", ".pytest_cache", "target", ".gradle", ".next", ".cache", ".hg", ".svn"}
 )  # fmt: skip
 RACY_NS = 2_000_000_000  # mtimes this close to the walk are not trusted (coarse fs clocks)
-MAX_DIRS = 50_000  # beyond this the walk stops and says so (`complete = False`)
+MAX_DIRS = 20_000  # beyond this the walk stops and says so (`complete = False`)
 MAX_VALUE_FILE = 256 * 1024
 _CACHE_SIZE = 16
 
@@ -106,10 +108,10 @@ def forget(workspace: Path | str | None = None) -> None:
 def _revalidate(st: _State) -> None:
     now = time.time_ns()
     seen: set[str] = set()
-    todo = [""]
+    todo = deque([""])  # breadth first: past the cap, the shallow directories are covered
     st.complete = True
     while todo:
-        rel = todo.pop()
+        rel = todo.popleft()
         if rel in seen:
             continue
         seen.add(rel)
