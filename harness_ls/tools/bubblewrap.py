@@ -134,6 +134,13 @@ def _pointed_dirs(git_file: str) -> list[str]:
     return out
 
 
+def harness_dir(ws: str) -> list[str]:
+    """`.harness` as a real directory inside the workspace (through a symlink too: the harness
+    reads its settings through it), or nothing."""
+    real = os.path.realpath(os.path.join(ws, ".harness"))
+    return [real] if within(real, ws) and real != ws and os.path.isdir(real) else []
+
+
 def _hide(path: str) -> list[str]:
     return ["--tmpfs", path] if os.path.isdir(path) and not os.path.islink(path) else []
 
@@ -150,7 +157,7 @@ def argv_for(
     home: str | None,
     toolchains: list[str],
     scan: Scan,
-    reveal: frozenset[str],
+    masked: tuple[str, ...],
 ) -> list[str]:
     """The bwrap argv running `argv` (see the module docstring for what it mounts)."""
     cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
@@ -164,10 +171,10 @@ def argv_for(
         cmd += _hide(h)
     cmd += [a for path in resolver(hidden) for a in ("--ro-bind", path, path)]
     cmd += _toolchains(toolchains, ws, before)
-    masked = [s for s in unix_sockets() if not within(s, ws)]
     gone = [*hidden, "/dev", "/proc"]
-    masked = [s for s in masked if not any(within(s, h) for h in gone) and _is_socket(s)]
-    for sock in masked:
+    sockets = [s for s in unix_sockets() if not within(s, ws)]
+    sockets = [s for s in sockets if not any(within(s, h) for h in gone) and _is_socket(s)]
+    for sock in sockets:
         cmd += ["--ro-bind", empty_file(), sock]
     cmd += ["--bind" if writable else "--ro-bind", ws, ws]
     for h in after:
@@ -175,12 +182,9 @@ def argv_for(
     cmd += _toolchains(toolchains, ws, after)
     for path in gitdirs(ws, scan):
         cmd += ["--ro-bind", path, path]
-    harness = os.path.join(ws, ".harness")
-    if os.path.isdir(harness) and not os.path.islink(harness):
+    for harness in harness_dir(ws):
         cmd += ["--ro-bind", harness, harness]
-    for rel in scan.secrets:
-        if rel in reveal:
-            continue
+    for rel in masked:
         src = empty_dir() if rel in scan.secret_dirs else empty_file()
         cmd += ["--ro-bind", src, os.path.join(ws, rel)]
     cmd += ["--bind", tmp, tmp, "--setenv", "TMPDIR", tmp, "--chdir", ws]

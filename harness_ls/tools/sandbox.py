@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -282,10 +283,10 @@ def prepare(
     settings: Settings,
     data_dir: Path | None = None,
     env: dict[str, str] | None = None,
-    reveal: frozenset[str] = frozenset(),
+    reveal: Callable[[str], bool] | frozenset[str] = frozenset(),
 ) -> Boxed:
-    """`argv` under bwrap (else Landlock) per `settings`. `reveal`: secret files (workspace-
-    relative) this call was approved for, so they are not masked."""
+    """`argv` under bwrap (else Landlock) per `settings`. `reveal`: the secret files
+    (workspace-relative) this call may see — the ones it was approved for, or a rule allows."""
     if settings.mode == "off":
         return Boxed(argv, "off")
     exe = bwrap()
@@ -293,7 +294,8 @@ def prepare(
         return Boxed(argv, "none")
     ws = os.path.realpath(workspace)
     scan = wsscan.scan(ws, settings.secret_files)
-    masked = tuple(s for s in scan.secrets if s not in reveal)
+    visible = reveal if callable(reveal) else reveal.__contains__
+    masked = tuple(s for s in scan.secrets if not visible(s))
     home = bubblewrap.home_dir(env)
     tools = bubblewrap.toolchain_dirs(home, HOME_ALLOW, settings.home_allow) if home else []
     data = os.path.realpath(data_dir) if data_dir else None
@@ -301,7 +303,7 @@ def prepare(
         cmd = bubblewrap.argv_for(
             exe, argv, ws=ws, tmp=str(tmpdir), writable=settings.mode == "workspace-write",
             network=settings.network, data_dir=data, home=home, toolchains=tools, scan=scan,
-            reveal=reveal,
+            masked=masked,
         )  # fmt: skip
         if settings.network and landlock() >= 6:  # abstract sockets share the host's netns
             cmd = [*_helper(), "--scope", "--exec", "--", *cmd]
@@ -355,7 +357,7 @@ def _landlocked(
     guard = None
     if writable:
         gits = bubblewrap.gitdirs(ws, scan)
-        others = [os.path.join(ws, ".harness"), *(os.path.join(ws, r) for r in masked)]
+        others = [*bubblewrap.harness_dir(ws), *(os.path.join(ws, r) for r in masked)]
         guard = Guard(ws, gits, others).take()
     return Boxed([*cmd, "--", *argv], "landlock", guard, masked, env)
 

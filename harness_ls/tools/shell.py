@@ -220,7 +220,7 @@ class Shell(Tool):
         env["TMPDIR"] = str(tmp)
         box = sandbox.prepare(
             [*_shell(), args.command], workspace=ctx.workspace, tmpdir=tmp, settings=settings,
-            data_dir=ctx.data_dir, env=env, reveal=frozenset(ctx.extra.get("reveal", ())),
+            data_dir=ctx.data_dir, env=env, reveal=ctx.may_read_secret,
         )  # fmt: skip
         env.update(box.env)
         try:

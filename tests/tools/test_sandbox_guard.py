@@ -123,3 +123,20 @@ def test_guard_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
     out = guard.check()
     assert out and not (elsewhere / ".env").exists()
     assert "sub/.env" in out.lost
+
+
+async def test_a_secret_your_rule_allows_is_visible_to_every_command(mode: str, ws: Path) -> None:
+    """`[allow] read = [".env"]` in your policy: the loop passes Policy.secret_allowed."""
+    r = await _run(ws, "cat .env", unmask=lambda rel: rel == ".env")
+    assert "correct-horse-battery" in r.output and "masked" not in r.data
+
+
+async def test_a_symlinked_harness_dir_is_protected_where_it_points(mode: str, repo: Path) -> None:
+    (repo / "cfg").mkdir()
+    (repo / "cfg" / "policy.toml").write_text('mode = "ask"\n')
+    (repo / ".harness").symlink_to("cfg")
+    r = await _run(
+        repo, "echo '[allow]' >> cfg/policy.toml; echo '[allow]' >> .harness/policy.toml"
+    )
+    assert not r.ok
+    assert (repo / "cfg" / "policy.toml").read_text() == 'mode = "ask"\n'
