@@ -187,6 +187,9 @@ def argv_for(
     for rel in masked:
         src = empty_dir() if rel in scan.secret_dirs else empty_file()
         cmd += ["--ro-bind", src, os.path.join(ws, rel)]
+    for path in scan.outside:  # reached through a secret-named link in the workspace
+        if not any(within(path, h) for h in hidden) and os.path.isfile(path):
+            cmd += ["--ro-bind", empty_file(), path]
     cmd += ["--bind", tmp, tmp, "--setenv", "TMPDIR", tmp, "--chdir", ws]
     cmd += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not network:

@@ -49,8 +49,9 @@ def check_secret(ctx: ToolContext, shown: str, asked: str) -> None:
     either way (tools/wsscan.py)."""
     from harness_ls.tools.wsscan import scan
 
-    scan(ctx.workspace, ctx.secret_patterns())
-    if is_secret_path(shown, ctx.secret_patterns()) and not ctx.may_read_secret(shown):
+    known = scan(ctx.workspace, ctx.secret_patterns()).secrets  # also what a `.env` link reaches
+    secret = shown in known or is_secret_path(shown, ctx.secret_patterns())
+    if secret and not ctx.may_read_secret(shown):
         raise Refused(
             f"{shown} is a secret file; reading it needs your approval"
             + (f" ({asked!r} resolves to it)" if asked.strip("./") != shown else ""),

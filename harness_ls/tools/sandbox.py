@@ -344,7 +344,7 @@ def _landlocked(
     writable = settings.mode == "workspace-write"
     cmd = [*_helper(), "--write", tmp, *(["--write", ws] if writable else [])]
     deny = [p for p in (*bubblewrap.SHARED, tempfile.gettempdir(), home, data) if p]
-    deny += [os.path.join(ws, rel) for rel in masked]
+    deny += [os.path.join(ws, rel) for rel in masked] + list(scan.outside)
     allow = [ws, tmp, *tools, *bubblewrap.resolver(deny)]
     for path in dict.fromkeys(os.path.realpath(p) for p in deny):
         cmd += ["--deny-read", path]

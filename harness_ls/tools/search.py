@@ -90,12 +90,13 @@ def _without_secrets(ctx: ToolContext, hits: list) -> tuple[list, list[str]]:
     approved for one by name, or a rule of the user's allows reading it)."""
     from harness_ls.tools.wsscan import scan
 
-    scan(ctx.workspace, ctx.secret_patterns())  # their values are masked in any case
+    known = set(scan(ctx.workspace, ctx.secret_patterns()).secrets)  # values masked in any case
     extra = ctx.secret_patterns()
     keep, skipped = [], []
     for hit in hits:
         path = hit[0]
-        if is_secret_path(path, extra) and not ctx.may_read_secret(path):
+        secret = path in known or is_secret_path(path, extra)
+        if secret and not ctx.may_read_secret(path):
             if path not in skipped:
                 skipped.append(path)
             continue

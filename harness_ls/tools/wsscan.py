@@ -43,6 +43,7 @@ class _Dir:
     subdirs: list[str]
     secrets: list[str]  # secret files (and secret dirs) directly in this directory
     gits: list[str]  # `.git` entries (dirs or files) directly in this directory
+    outside: list[str]  # outside targets (absolute) of secret-named symlinks here
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Scan:
     secret_dirs: frozenset[str]
     gits: tuple[str, ...]  # every `.git` (dir or file) outside the skipped trees
     complete: bool = True
+    outside: tuple[str, ...] = ()  # absolute files outside the workspace a `.env` link reaches
 
 
 @dataclass
@@ -87,11 +89,12 @@ def scan(workspace: Path | str, extra: tuple[str, ...] = ()) -> Scan:
     st = _state(root, tuple(extra))
     with st.lock:
         _revalidate(st)
-        secrets = sorted(s for d in st.dirs.values() for s in d.secrets)
+        secrets = sorted({s for d in st.dirs.values() for s in d.secrets})
         gits = sorted(g for d in st.dirs.values() for g in d.gits)
+        outside = sorted({o for d in st.dirs.values() for o in d.outside})
         secret_dirs = frozenset(s for s in secrets if is_secret_dir(s, st.extra))
-        _register_values(st, [s for s in secrets if s not in secret_dirs])
-        return Scan(tuple(secrets), secret_dirs, tuple(gits), st.complete)
+        _register_values(st, [s for s in secrets if s not in secret_dirs] + outside)
+        return Scan(tuple(secrets), secret_dirs, tuple(gits), st.complete, tuple(outside))
 
 
 def forget(workspace: Path | str | None = None) -> None:
@@ -138,6 +141,7 @@ def _list(st: _State, rel: str, full: str, mtime: int, now: int) -> _Dir | None:
     subdirs: list[str] = []
     secrets: list[str] = []
     gits: list[str] = []
+    outside: list[str] = []
     try:
         with os.scandir(full) as it:
             entries = list(it)
@@ -159,9 +163,17 @@ def _list(st: _State, rel: str, full: str, mtime: int, now: int) -> _Dir | None:
                 secrets.append(child)
             elif e.name not in SKIP_DIRS and not skip_all:
                 subdirs.append(child)
-        elif is_secret_path(child, st.extra) and not e.is_symlink():
-            secrets.append(child)  # a secret-named symlink: its target is masked where it lives
-    return _Dir(mtime, now - mtime < RACY_NS, subdirs, secrets, gits)
+        elif is_secret_path(child, st.extra):
+            if not e.is_symlink():
+                secrets.append(child)
+                continue
+            real = os.path.realpath(os.path.join(full, e.name))  # `.env -> config/settings`:
+            if os.path.isfile(real):  # what it points to is the secret, masked where it lives
+                inside = real.startswith(st.root + os.sep)
+                (secrets if inside else outside).append(
+                    os.path.relpath(real, st.root) if inside else real
+                )
+    return _Dir(mtime, now - mtime < RACY_NS, subdirs, secrets, gits, outside)
 
 
 def _register_values(st: _State, files: list[str]) -> None:

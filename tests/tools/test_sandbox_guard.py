@@ -6,7 +6,9 @@ symlink, deleting the repository, a nested repository, a `.git` file's gitdir.""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,25 @@ async def test_a_symlinked_harness_dir_is_protected_where_it_points(mode: str, r
     )
     assert not r.ok
     assert (repo / "cfg" / "policy.toml").read_text() == 'mode = "ask"\n'
+
+
+async def test_a_secret_reached_through_a_dotenv_link_is_masked_inside_and_out(
+    mode: str, repo: Path, tmp_path: Path
+) -> None:
+    """`.env -> config/settings` and `.env.prod -> /srv/app/env`: the link's name says what the
+    target holds, so the target is masked where it lives (and read_file refuses it by name)."""
+    (repo / "config").mkdir()
+    (repo / "config" / "settings").write_text("API_TOKEN=inside-0123456789abcdef\n")
+    (repo / ".env").symlink_to("config/settings")
+    srv = Path(tempfile.mkdtemp(prefix=".srv-", dir=Path(__file__).parent))  # not under /tmp
+    try:
+        (srv / "env").write_text("API_TOKEN=outside-0123456789abcdef\n")
+        (repo / ".env.prod").symlink_to(srv / "env")
+        r = await _run(repo, f"cat .env config/settings .env.prod {srv}/env; echo end")
+        assert "inside-" not in r.output and "outside-" not in r.output, r.output
+        read = await TOOLS["read_file"].run(
+            ToolContext(workspace=repo), {"path": "config/settings"}
+        )
+        assert read.error_code == "refused"
+    finally:
+        shutil.rmtree(srv)
