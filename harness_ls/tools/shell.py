@@ -54,11 +54,17 @@ def is_session_var(name: str) -> bool:
     return name in SESSION_VARS or name.startswith(("DBUS_", "XDG_RUNTIME", "KRB5", "SSH_AUTH"))
 
 
-def scrub_env(base: dict[str, str] | None = None) -> dict[str, str]:
+def scrub_env(base: dict[str, str] | None = None, *, session: bool = False) -> dict[str, str]:
     """The child's environment: `base` (default os.environ) minus anything that looks like a
-    secret or a handle to the user's session (agents, buses, displays, credential files)."""
+    secret and, with `session` (every sandboxed command), the handles to the user's session
+    (agents, buses, displays, credential files). Your own hooks keep the session: a desktop
+    notification needs the bus."""
     src = os.environ if base is None else base
-    env = {k: v for k, v in src.items() if not is_secret_name(k) and not is_session_var(k)}
+    env = {
+        k: v
+        for k, v in src.items()
+        if not is_secret_name(k) and not (session and is_session_var(k))
+    }
     env.update(_QUIET_ENV)
     return env
 
@@ -216,7 +222,7 @@ class Shell(Tool):
         tmp = Path(
             os.path.realpath(tempfile.mkdtemp(prefix="harness-sh-"))
         )  # bwrap binds real paths
-        env = scrub_env(ctx.env)
+        env = scrub_env(ctx.env, session=True)
         env["TMPDIR"] = str(tmp)
         box = sandbox.prepare(
             [*_shell(), args.command], workspace=ctx.workspace, tmpdir=tmp, settings=settings,
