@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import time
 from functools import cache
 
 from harness_ls.tools.wsscan import Scan
@@ -66,14 +67,23 @@ def home_dir(env: dict[str, str] | None) -> str | None:
     return real if real != "/" and os.path.isdir(real) else None
 
 
+_toolchain_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[float, list[str]]] = {}
+TOOLCHAIN_TTL = 10.0  # seconds a looked-up list is reused (bound with --ro-bind-try: may vanish)
+
+
 def toolchain_dirs(home: str, defaults: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
     """Existing allow-listed directories under `home` (`~/x`, `x` or an absolute path in it)."""
+    key = (home, defaults, extra)
+    hit = _toolchain_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < TOOLCHAIN_TTL:
+        return hit[1]
     out: list[str] = []
     for entry in (*defaults, *extra):
         path = entry[2:] if entry.startswith("~/") else entry
         full = os.path.realpath(path if path.startswith("/") else os.path.join(home, path))
         if within(full, home) and full != home and os.path.isdir(full) and full not in out:
             out.append(full)
+    _toolchain_cache[key] = (time.monotonic(), out)
     return out
 
 
@@ -202,7 +212,7 @@ def _toolchains(dirs: list[str], ws: str, hides: list[str]) -> list[str]:
     out: list[str] = []
     for d in dirs:
         if not within(d, ws) and any(within(d, h) for h in hides):
-            out += ["--ro-bind", d, d]
+            out += ["--ro-bind-try", d, d]
     return out
 
 

@@ -38,6 +38,7 @@ _CACHE_SIZE = 16
 
 @dataclass
 class _Dir:
+    full: str
     mtime_ns: int
     racy: bool
     subdirs: list[str]
@@ -64,6 +65,7 @@ class _State:
     dirs: dict[str, _Dir] = field(default_factory=dict)
     values: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (size, mtime)
     complete: bool = True
+    result: Scan | None = None  # the last answer, while no directory changed
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -88,13 +90,15 @@ def scan(workspace: Path | str, extra: tuple[str, ...] = ()) -> Scan:
     root = os.path.realpath(workspace)
     st = _state(root, tuple(extra))
     with st.lock:
-        _revalidate(st)
-        secrets = sorted({s for d in st.dirs.values() for s in d.secrets})
-        gits = sorted(g for d in st.dirs.values() for g in d.gits)
-        outside = sorted({o for d in st.dirs.values() for o in d.outside})
-        secret_dirs = frozenset(s for s in secrets if is_secret_dir(s, st.extra))
-        _register_values(st, [s for s in secrets if s not in secret_dirs] + outside)
-        return Scan(tuple(secrets), secret_dirs, tuple(gits), st.complete, tuple(outside))
+        if _revalidate(st) or st.result is None:
+            secrets = sorted({s for d in st.dirs.values() for s in d.secrets})
+            gits = sorted(g for d in st.dirs.values() for g in d.gits)
+            outside = sorted({o for d in st.dirs.values() for o in d.outside})
+            secret_dirs = frozenset(s for s in secrets if is_secret_dir(s, st.extra))
+            st.result = Scan(tuple(secrets), secret_dirs, tuple(gits), st.complete, tuple(outside))
+        res = st.result
+        _register_values(st, [s for s in res.secrets if s not in res.secret_dirs] + [*res.outside])
+        return res
 
 
 def forget(workspace: Path | str | None = None) -> None:
@@ -108,33 +112,65 @@ def forget(workspace: Path | str | None = None) -> None:
             del _states[key]
 
 
-def _revalidate(st: _State) -> None:
+def _revalidate(st: _State) -> bool:
+    """Bring the cached walk up to date; True when anything was listed again."""
     now = time.time_ns()
-    seen: set[str] = set()
-    todo = deque([""])  # breadth first: past the cap, the shallow directories are covered
-    st.complete = True
+    if not st.dirs:
+        _walk(st, [""], now)
+        return True
+    changed = False
+    for rel in list(st.dirs):
+        known = st.dirs.get(rel)
+        if known is None:
+            continue  # dropped with its parent
+        try:
+            info = os.stat(known.full, follow_symlinks=False)
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISDIR(info.st_mode):
+            _drop(st, rel)
+            changed = True
+            continue
+        if not known.racy and known.mtime_ns == info.st_mtime_ns:
+            continue
+        changed = True
+        fresh = _list(st, rel, known.full, info.st_mtime_ns, now)
+        if fresh is None:
+            _drop(st, rel)
+            continue
+        st.dirs[rel] = fresh
+        for gone in set(known.subdirs) - set(fresh.subdirs):
+            _drop(st, gone)
+        _walk(st, [d for d in fresh.subdirs if d not in st.dirs], now)
+    return changed
+
+
+def _walk(st: _State, start: list[str], now: int) -> None:
+    """List new directories, breadth first: past the cap, the shallow ones are covered."""
+    todo = deque(start)
     while todo:
         rel = todo.popleft()
-        if rel in seen:
+        if rel in st.dirs:
             continue
-        seen.add(rel)
-        if len(seen) > MAX_DIRS:
+        if len(st.dirs) >= MAX_DIRS:
             st.complete = False
-            break
+            return
         full = os.path.join(st.root, rel) if rel else st.root
         try:
             mtime = os.stat(full, follow_symlinks=False).st_mtime_ns
         except OSError:
             continue
-        known = st.dirs.get(rel)
-        if known is None or known.racy or known.mtime_ns != mtime:
-            known = _list(st, rel, full, mtime, now)
-            if known is None:
-                continue
+        known = _list(st, rel, full, mtime, now)
+        if known is not None:
             st.dirs[rel] = known
-        todo += known.subdirs
-    for gone in [d for d in st.dirs if d not in seen]:
-        del st.dirs[gone]
+            todo += known.subdirs
+
+
+def _drop(st: _State, rel: str) -> None:
+    st.dirs.pop(rel, None)
+    prefix = rel + "/" if rel else ""
+    for key in [k for k in st.dirs if k.startswith(prefix)] if prefix else list(st.dirs):
+        del st.dirs[key]
 
 
 def _list(st: _State, rel: str, full: str, mtime: int, now: int) -> _Dir | None:
@@ -173,7 +209,7 @@ def _list(st: _State, rel: str, full: str, mtime: int, now: int) -> _Dir | None:
                 (secrets if inside else outside).append(
                     os.path.relpath(real, st.root) if inside else real
                 )
-    return _Dir(mtime, now - mtime < RACY_NS, subdirs, secrets, gits, outside)
+    return _Dir(full, mtime, now - mtime < RACY_NS, subdirs, secrets, gits, outside)
 
 
 def _register_values(st: _State, files: list[str]) -> None:
