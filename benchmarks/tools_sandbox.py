@@ -54,6 +54,7 @@ def scan_cost(root: Path, n: int) -> None:
     big = root / "big"
     for i in range(3000):
         (big / f"d{i % 50}" / f"e{i}").mkdir(parents=True, exist_ok=True)
+    time.sleep(wsscan.RACY_NS / 1e9 + 0.2)  # a tree just made is "racy": re-listed each call
     wsscan.scan(big)
     times = []
     for _ in range(n):
@@ -110,6 +111,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root:
         ws, data = workspace(Path(root), 300), Path(root) / "data"
         data.mkdir()
+        time.sleep(wsscan.RACY_NS / 1e9 + 0.2)  # as a repository is: not created this second
         if sandbox.bwrap():
             asyncio.run(tool_calls(ws, data, n, "bubblewrap"))
             raw_spawn(ws, n)
