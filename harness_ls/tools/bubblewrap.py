@@ -17,7 +17,9 @@ network; with `network = true` a Landlock scope (ABI 6+) closes them (tools/land
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -51,6 +53,7 @@ def _empty_file() -> str:
         pass
     os.mkdir(os.path.join(base, "dir"), 0o555)
     os.chmod(path, 0o444)
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
     return path
 
 
