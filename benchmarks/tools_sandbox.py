@@ -1,9 +1,13 @@
-"""Sandbox start-up overhead per shell call (issue 17 target: ≤ 15 ms p95).
+"""Sandbox start-up overhead per shell call (issue 17/31 target: ≤ 15 ms p95).
 
 Runs `true` through the real shell tool N times bare (sandbox = "off") and N times under
 bubblewrap (workspace-write, no network), interleaved so machine noise hits both alike, and prints
-p50/p95 of each and of the difference. Also times bwrap itself against a bare `bash -c true`
-without the tool around it, and the Landlock fallback (a Python helper process) the same way.
+p50/p95 of each and of the difference. The workspace is a git repository with `.harness/`, three
+secret files to mask and 300 directories, so the per-call work of issue 31 (the cached secret-file
+scan, the `.git`/`.harness` read-only binds, the masks, the socket list) is in the figure. Also:
+bubblewrap with `network = true` (a Landlock scope helper in front), bwrap itself against a bare
+`bash -c true`, the Landlock fallback (a Python helper process, plus the .git/.harness guard), and
+the secret-file scan's revalidation alone on a 3,000-directory tree.
 
 Usage: .venv/bin/python benchmarks/tools_sandbox.py [N]
 """
@@ -17,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness_ls.tools import TOOLS, ToolContext, sandbox
+from harness_ls.tools import TOOLS, ToolContext, sandbox, wsscan
 
 
 def pct(values: list[float], p: float) -> float:
@@ -30,10 +34,42 @@ def report(name: str, values: list[float]) -> None:
           f"p95={pct(values, 95):6.2f} ms  max={max(values):6.2f} ms")  # fmt: skip
 
 
-async def tool_calls(ws: Path, data: Path, n: int, label: str) -> None:
+def workspace(root: Path, dirs: int) -> Path:
+    ws = root / "ws"
+    ws.mkdir()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    (ws / ".harness").mkdir()
+    (ws / ".harness" / "policy.toml").write_text('mode = "ask"\n')
+    for rel in (".env", "app/.env.local", "deploy/id_ed25519"):
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text("API_TOKEN=tok-0123456789abcdef0123\n")
+    for i in range(dirs):
+        d = ws / f"pkg{i % 30}" / f"mod{i}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "a.py").write_text("x = 1\n")
+    return ws
+
+
+def scan_cost(root: Path, n: int) -> None:
+    big = root / "big"
+    for i in range(3000):
+        (big / f"d{i % 50}" / f"e{i}").mkdir(parents=True, exist_ok=True)
+    time.sleep(wsscan.RACY_NS / 1e9 + 0.2)  # a tree just made is "racy": re-listed each call
+    wsscan.scan(big)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        wsscan.scan(big)
+        times.append((time.perf_counter() - t) * 1000)
+    report("secret-file scan revalidation, 3,050 dirs", times)
+
+
+async def tool_calls(ws: Path, data: Path, n: int, label: str, **settings) -> None:
     shell = TOOLS["shell"]
     bare = ToolContext(workspace=ws, data_dir=data, extra={"sandbox": sandbox.Settings("off")})
-    boxed = ToolContext(workspace=ws, data_dir=data, extra={"sandbox": sandbox.Settings()})
+    boxed = ToolContext(
+        workspace=ws, data_dir=data, extra={"sandbox": sandbox.Settings(**settings)}
+    )
     times: dict[str, list[float]] = {"bare": [], "boxed": []}
     for _ in range(5):  # warm-up
         await shell.run(bare, {"command": "true"})
@@ -73,15 +109,18 @@ def main() -> None:
         print(f"no sandbox here: {sandbox.availability()[1]}")
         return
     with tempfile.TemporaryDirectory() as root:
-        ws, data = Path(root) / "ws", Path(root) / "data"
-        ws.mkdir()
+        ws, data = workspace(Path(root), 300), Path(root) / "data"
         data.mkdir()
+        time.sleep(wsscan.RACY_NS / 1e9 + 0.2)  # as a repository is: not created this second
         if sandbox.bwrap():
             asyncio.run(tool_calls(ws, data, n, "bubblewrap"))
             raw_spawn(ws, n)
+            if sandbox.landlock() >= 6:
+                asyncio.run(tool_calls(ws, data, n // 2, "bubblewrap, network on", network=True))
         if sandbox.landlock():
             sandbox.bwrap = lambda: None  # type: ignore[assignment] - measure the fallback too
-            asyncio.run(tool_calls(ws, data, n, "Landlock fallback"))
+            asyncio.run(tool_calls(ws, data, n // 2, "Landlock fallback"))
+        scan_cost(Path(root), n)
 
 
 if __name__ == "__main__":

@@ -64,12 +64,20 @@ def policy_record(decision: Any) -> dict[str, Any]:
 
 
 def name_protected(preview: Any, decision: Any) -> Any:
-    """An approval for a protected file says so in its summary, on every surface."""
-    protected = getattr(decision, "protected", None)
-    if not protected or preview is None or not hasattr(preview, "model_copy"):
+    """An approval for a protected or secret file says so in its summary, on every surface."""
+    if preview is None or not hasattr(preview, "model_copy"):
         return preview
-    note = f"protected file {protected}: {decision.rule}"
-    return preview.model_copy(update={"summary": f"{preview.summary} ({note})"})
+    notes = []
+    protected = getattr(decision, "protected", None)
+    if protected:
+        notes.append(f"protected file {protected}: {decision.rule}")
+    secrets = getattr(decision, "secrets", None)
+    if secrets and decision.action == "ask":
+        notes.append(f"secret file{'s' if len(secrets) > 1 else ''} {', '.join(secrets)}: "
+                     "approving lets this call read it; its values stay masked")  # fmt: skip
+    if not notes:
+        return preview
+    return preview.model_copy(update={"summary": f"{preview.summary} ({'; '.join(notes)})"})
 
 
 def similar_pattern(policy: Any, tool: str, args: Any) -> str:

@@ -240,8 +240,13 @@ async def _gate_and_run(
                 return CallOutcome(ok=False, content=f"{why}; not written", changed=why)
     kill_point("approved")
     started = time.perf_counter()
+    # secret files the call names are shown to it only when someone approved this very call
+    # (or, for a read tool, a file rule allows it); otherwise the sandbox masks them
+    asked = decision.action == "ask" or tool.kind == "read"
+    granted = (getattr(decision, "secrets", None) or []) if asked else []
+    tool_ctx = ctx.tool_ctx.with_reveal(granted) if hasattr(ctx.tool_ctx, "with_reveal") else None
     try:
-        result = await run_watched(ctx, tool, args, ev)  # snapshots around mutating calls
+        result = await run_watched(ctx, tool, args, ev, tool_ctx)  # snapshots around mutations
     except LoopStopped:
         raise  # a tool saying the turn cannot go on (e.g. invalid spec limit)
     except Refused as exc:

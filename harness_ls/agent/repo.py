@@ -155,15 +155,19 @@ def _data_dir(stream: Any) -> Path:
     return Path(stream.path).parent.parent.parent
 
 
-async def run_watched(ctx: Any, tool: Any, args: Any, ev: dict[str, Any]) -> Any:
-    """Run a tool; around a mutating call of a run or a chat session (unless checkpoints are
-    off), snapshot the work tree before and after (`checkpoint.before` / `checkpoint.delta`,
-    in the owner's log) so its changes, and only those, are the agent's."""
+async def run_watched(
+    ctx: Any, tool: Any, args: Any, ev: dict[str, Any], tool_ctx: Any = None
+) -> Any:
+    """Run a tool (with `tool_ctx`, default the loop's); around a mutating call of a run or a
+    chat session (unless checkpoints are off), snapshot the work tree before and after
+    (`checkpoint.before` / `checkpoint.delta`, in the owner's log) so its changes, and only
+    those, are the agent's."""
+    tool_ctx = tool_ctx if tool_ctx is not None else ctx.tool_ctx
     if tool.kind == "read" or not ctx.checkpoints:
-        return await tool.run(ctx.tool_ctx, args)
+        return await tool.run(tool_ctx, args)
     before = await _snap_before(ctx, tool.name, ev)
     try:
-        return await tool.run(ctx.tool_ctx, args)
+        return await tool.run(tool_ctx, args)
     finally:
         if before is not None:
             await asyncio.shield(_snap_after(ctx, before, ev, footprint(ctx.workspace, tool, args)))

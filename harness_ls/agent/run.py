@@ -200,7 +200,7 @@ class RunEngine:
             workspace=self.workspace,
             data_dir=self.harness.data_dir,
             shell_timeout=self.options.shell_timeout,
-            extra={"sandbox": boxed},
+            extra={"sandbox": boxed, "unmask": getattr(self.policy, "secret_allowed", None)},
         )
         tests = acceptance_commands(self.spec_text)
         self.tools: dict[str, Any] = dict(TOOLS)

@@ -333,7 +333,9 @@ class SessionManager:
             model=resolved.info.id,
             model_info=resolved.info,
             tool_ctx=ToolContext(
-                workspace=ws, data_dir=self.harness.data_dir, extra={"sandbox": live.sandbox}
+                workspace=ws,
+                data_dir=self.harness.data_dir,
+                extra={"sandbox": live.sandbox, "unmask": getattr(policy, "secret_allowed", None)},
             ),
             policy=policy,
             broker=self.harness.broker,

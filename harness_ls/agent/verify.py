@@ -75,6 +75,8 @@ async def run_one(
         if why_not is not None:
             return VerifyResult(**base, ok=False, refused=why_not)
     started = time.perf_counter()
+    if decision.action == "ask" and hasattr(tool_ctx, "with_reveal"):  # approved or clicked
+        tool_ctx = tool_ctx.with_reveal(getattr(decision, "secrets", None) or [])
     try:
         result = await shell.run(tool_ctx, args)
     except Refused as exc:

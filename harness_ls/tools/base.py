@@ -9,7 +9,7 @@ as an error the model can read), and `preview()` that says what an approval woul
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +33,24 @@ class ToolContext:
 
     def __post_init__(self) -> None:
         self.workspace = Path(os.path.realpath(self.workspace))
+
+    def secret_patterns(self) -> tuple[str, ...]:
+        """The user's extra secret-file patterns (from the sandbox settings, when loaded)."""
+        return tuple(getattr(self.extra.get("sandbox"), "secret_files", ()))
+
+    def may_read_secret(self, rel: str) -> bool:
+        """Whether this call was approved for the secret file `rel`, or a rule of the user's
+        allows reading it (`extra["reveal"]` and `extra["unmask"]`, set by the agent loop)."""
+        if rel in self.extra.get("reveal", ()):
+            return True
+        unmask = self.extra.get("unmask")
+        return bool(unmask and unmask(rel))
+
+    def with_reveal(self, paths: list[str] | tuple[str, ...]) -> ToolContext:
+        """This context for one call approved for the secret files `paths`."""
+        if not paths:
+            return self
+        return replace(self, extra={**self.extra, "reveal": frozenset(paths)})
 
 
 class ToolResult(BaseModel):
@@ -71,11 +89,14 @@ class Tool:
     description: ClassVar[str]
     kind: ClassVar[Kind]
     Args: ClassVar[type[BaseModel]]
+    scans_secrets: ClassVar[bool] = False  # True: _run looks at the secret-file scan itself
 
     async def run(self, ctx: ToolContext, args: BaseModel | dict[str, Any]) -> ToolResult:
         """Run the tool; expected failures (refused, invalid args, not found...) are results."""
         try:
             parsed = args if isinstance(args, self.Args) else parse_args(self, _as_dict(args))
+            if not self.scans_secrets:
+                register_workspace_secrets(ctx)
             return await self._run(ctx, parsed)
         except HarnessError as exc:
             return error_result(exc)
@@ -87,6 +108,7 @@ class Tool:
         apply, e.g. an edit whose `old` text is not in the file): report those to the model as a
         tool error instead of asking anyone."""
         parsed = args if isinstance(args, self.Args) else parse_args(self, _as_dict(args))
+        register_workspace_secrets(ctx)  # a preview (a diff of .env) is an event too
         try:
             return self._preview(ctx, parsed)
         except OSError as exc:
@@ -111,6 +133,17 @@ class Tool:
         schema = self.Args.model_json_schema()
         schema.pop("title", None)
         return {"name": self.name, "description": self.description, "parameters": schema}
+
+
+def register_workspace_secrets(ctx: ToolContext) -> None:
+    """Mask the values of the workspace's secret files from now on (a cached scan; whatever a
+    tool shows — a diff, an MCP answer, a preview — is masked before it is logged)."""
+    from harness_ls.tools.wsscan import scan
+
+    try:
+        scan(ctx.workspace, ctx.secret_patterns())
+    except OSError:
+        pass
 
 
 def _as_dict(args: Any) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from pydantic import Field
 
-from harness_ls.errors import InvalidInput
+from harness_ls.errors import InvalidInput, Refused
 from harness_ls.tools.base import ActionPreview, Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.ignore import GitIgnore
 from harness_ls.tools.paths import rel_posix, resolve_path
+from harness_ls.tools.secretfiles import is_secret_path
 from harness_ls.tools.textfile import changed_range, read_text, unified_diff, write_atomic
 
 READ_MAX_LINES = 2000
@@ -32,12 +33,30 @@ class ReadFile(Tool):
         "start_line/end_line (1-based, inclusive) to read other parts of long files."
     )
     Args = ReadFileArgs
+    scans_secrets = True
 
     async def _run(self, ctx: ToolContext, args: ReadFileArgs) -> ToolResult:
         real = resolve_path(ctx.workspace, args.path, for_write=False)
         shown = rel_posix(ctx.workspace, real)
+        check_secret(ctx, shown, args.path)
         text = await asyncio.to_thread(read_text, real, shown)
         return _slice(text, shown, args.start_line, args.end_line)
+
+
+def check_secret(ctx: ToolContext, shown: str, asked: str) -> None:
+    """Refuse a secret file this call was not approved for — reached through a symlink or a
+    path spelled differently from the one the policy saw. Its values are registered for masking
+    either way (tools/wsscan.py)."""
+    from harness_ls.tools.wsscan import scan
+
+    known = scan(ctx.workspace, ctx.secret_patterns()).secrets  # also what a `.env` link reaches
+    secret = shown in known or is_secret_path(shown, ctx.secret_patterns())
+    if secret and not ctx.may_read_secret(shown):
+        raise Refused(
+            f"{shown} is a secret file; reading it needs your approval"
+            + (f" ({asked!r} resolves to it)" if asked.strip("./") != shown else ""),
+            hint=f"ask for it by its own path ({shown}) so the approval names it",
+        )
 
 
 def _slice(text: str, shown: str, start: int | None, end: int | None) -> ToolResult:

@@ -21,6 +21,9 @@ from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
 from harness_ls.tools.globs import PathPattern
+from harness_ls.tools.sandbox import KEYS as SANDBOX_KEYS
+from harness_ls.tools.sandbox import secret_patterns
+from harness_ls.tools.secretfiles import is_secret_path, secrets_named
 from harness_ls.tools.shellparse import parse_command
 from harness_ls.tools.shellpolicy import (
     STRICTNESS,
@@ -62,6 +65,7 @@ class Decision(BaseModel):
     subject: str | None = None  # what was matched: the command or the workspace-relative path
     parts: list[PartDecision] = []  # shell: each simple command and the rule that decided it
     protected: str | None = None  # the protected file this call writes (named in the approval)
+    secrets: list[str] = []  # secret files the call names: an approval lets it read them
 
     def record(self, max_parts: int = 100) -> dict[str, Any]:
         """What events keep: bounded, so a 10,000-part command cannot bloat the log."""
@@ -71,6 +75,8 @@ class Decision(BaseModel):
             doc["parts_omitted"] = len(self.parts) - max_parts
         if not self.parts:
             doc.pop("parts", None)
+        if not self.secrets:
+            doc.pop("secrets", None)
         return doc
 
 
@@ -95,6 +101,7 @@ class Policy:
         self.data_dir = Path(data_dir) if data_dir else None
         self.warnings: list[str] = []  # e.g. an untrusted workspace file tried to widen the policy
         self._compiled: dict[str, PathPattern] = {}
+        self.secret_patterns: tuple[str, ...] = ()  # the policy files' extra `secret_files`
 
     @classmethod
     def load(
@@ -136,6 +143,7 @@ class Policy:
         rules += ws_rules
         policy = cls(mode or ws_mode or user_mode or "ask", rules, workspace, data_dir)
         policy.warnings = warnings
+        policy.secret_patterns = secret_patterns(workspace, data_dir)
         return policy
 
     def with_session_rule(self, tool: str, pattern: str, action: Action = "allow") -> None:
@@ -159,11 +167,41 @@ class Policy:
             action, rule, parts = decide_shell(
                 subject, self.mode, applicable, self.workspace, self.data_dir
             )
-            return Decision(action=action, rule=rule, subject=subject, parts=parts)
+            named = self._named_secrets(subject)
+            return Decision(action=action, rule=rule, subject=subject, parts=parts, secrets=named)
         decision = self._decide_path(kind, applicable, subject)
         if kind == "write":
             return self._guard_protected(decision, subject)
-        return decision
+        return self._guard_secret(decision, subject, applicable)
+
+    def _guard_secret(self, decision: Decision, subject: str, applicable: list[Rule]) -> Decision:
+        """Reading a secret file asks, naming it, unless an explicit `[allow] read` rule of yours
+        (or of a workspace policy you trust) covers it; the mode alone never allows it."""
+        if not is_secret_path(subject, self.secret_patterns):
+            return decision
+        decision = decision.model_copy(update={"secrets": [subject]})
+        explicit = any(  # a file rule: "approve similar" never unlocks a secret file
+            r.action == "allow" and r.source != "session" and self._matches(r, subject)
+            for r in applicable
+        )
+        if decision.action != "allow" or explicit:
+            return decision
+        return decision.model_copy(
+            update={"action": "ask", "rule": f"secret file {subject}: reading it always asks"}
+        )
+
+    def secret_allowed(self, rel: str) -> bool:
+        """Whether your rules let tools read this secret file unasked (the sandbox then shows
+        it to every command too)."""
+        return self.decide("read_file", {"path": rel}).action == "allow"
+
+    def _named_secrets(self, command: str) -> list[str]:
+        """Secret files a shell command names literally (an approval of it reveals them)."""
+        if self.workspace is None:
+            return []
+        parsed = parse_command(command)
+        words = [w for p in parsed.parts for w in (*p.argv[1:], *(r.target for r in p.redirects))]
+        return secrets_named(words, self.workspace.as_posix(), self.secret_patterns)
 
     def _decide_path(self, kind: str, applicable: list[Rule], subject: str) -> Decision:
         matched: dict[str, Rule] = {}
@@ -327,7 +365,7 @@ def _parse(
                 )
             mode = value
             continue
-        if top in ("sandbox", "network"):
+        if top in SANDBOX_KEYS:
             continue  # read by tools/sandbox.py
         if top not in ACTIONS or not isinstance(value, dict):
             raise InvalidInput(

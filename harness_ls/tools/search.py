@@ -21,6 +21,7 @@ from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.globs import PathPattern
 from harness_ls.tools.ignore import GitIgnore
 from harness_ls.tools.paths import rel_posix, resolve_path
+from harness_ls.tools.secretfiles import is_secret_path
 from harness_ls.tools.textfile import looks_binary
 
 MAX_LINE = 300
@@ -50,6 +51,7 @@ class Search(Tool):
         "'path:line: text' for each matching line, up to max_results."
     )
     Args = SearchArgs
+    scans_secrets = True
 
     def __init__(self, use_ripgrep: bool | None = None) -> None:
         self.use_ripgrep = use_ripgrep
@@ -69,12 +71,37 @@ class Search(Tool):
             regex = _compile(args)
             hits, truncated = await asyncio.to_thread(_python, ctx.workspace, real, regex, args)
             engine = "python"
+        hits, skipped = _without_secrets(ctx, hits)
         lines = [f"{p}:{n}: {_clip(t)}" for p, n, t in hits]
         out = "\n".join(lines) if lines else f"no matches for {args.pattern!r} in {shown}"
         if truncated:
             out += f"\n[stopped at {args.max_results} matches; narrow the pattern, path or glob]"
+        if skipped:
+            out += (f"\n[skipped matches in secret files: {', '.join(skipped)}; search one of them "
+                    "by its own path to ask for it]")  # fmt: skip
         data = {"matches": len(hits), "truncated": truncated, "engine": engine}
+        if skipped:
+            data["skipped_secret_files"] = skipped
         return ToolResult(ok=True, output=out, data=data)
+
+
+def _without_secrets(ctx: ToolContext, hits: list) -> tuple[list, list[str]]:
+    """Matches outside secret files, and the secret files left out (unless this call was
+    approved for one by name, or a rule of the user's allows reading it)."""
+    from harness_ls.tools.wsscan import scan
+
+    known = set(scan(ctx.workspace, ctx.secret_patterns()).secrets)  # values masked in any case
+    extra = ctx.secret_patterns()
+    keep, skipped = [], []
+    for hit in hits:
+        path = hit[0]
+        secret = path in known or is_secret_path(path, extra)
+        if secret and not ctx.may_read_secret(path):
+            if path not in skipped:
+                skipped.append(path)
+            continue
+        keep.append(hit)
+    return keep, skipped
 
 
 def _compile(args: SearchArgs) -> re.Pattern[str]:

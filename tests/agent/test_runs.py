@@ -350,6 +350,9 @@ async def test_secrets_in_tool_output_are_masked_in_events_and_for_the_model(
     name = model(PLAN, read, DONE, DOCS)
     harness.options.update(verify_attempts=0)
     meta = await harness.start_run(str(repo), "specs/greet/spec.md", model=name)
+    approval = await next_approval(harness, meta.id)  # a secret file: reading it asks, by name
+    assert approval.tool == "read_file" and "secret file .env.local" in approval.preview.summary
+    await harness.answer_approval(approval.id, "approve", "cli")
     await harness.wait_run(meta.id, 30)
     log = (harness.store.stream_dir("run", meta.id) / "events.ndjson").read_text()
     assert secret not in log and "OPENAI_API_KEY=" in log

@@ -117,16 +117,32 @@ async def test_the_data_dir_is_hidden(repo: Path, tmp_path: Path) -> None:
 
 
 def test_workspace_settings_may_only_narrow() -> None:
-    user = ("workspace-write", False)
-    assert sandbox.merge(user, ("read-only", None)) == sandbox.Settings("read-only", False)
-    lax = sandbox.merge(user, ("off", True))
+    user = {"sandbox": "workspace-write", "network": False}
+    assert sandbox.merge(user, {"sandbox": "read-only"}) == sandbox.Settings("read-only", False)
+    lax = sandbox.merge(user, {"sandbox": "off", "network": True})
     assert lax.mode == "workspace-write" and lax.network is False
     assert lax.ignored == ('sandbox = "off"', "network = true")
-    assert sandbox.merge(user, ("off", True), trusted=True) == sandbox.Settings("off", True)
-    assert sandbox.merge(("off", True), ("workspace-write", False)) == sandbox.Settings()
-    assert sandbox.merge((None, None), (None, None)) == sandbox.Settings()
+    trusted = sandbox.merge(user, {"sandbox": "off", "network": True}, trusted=True)
+    assert trusted == sandbox.Settings("off", True)
+    assert sandbox.merge({"sandbox": "off", "network": True},
+                         {"sandbox": "workspace-write", "network": False}) == sandbox.Settings()  # fmt: skip
+    assert sandbox.merge({}, {}) == sandbox.Settings()
     warnings = sandbox.warnings(lax)
     assert [w["code"] for w in warnings][-2:] == ["sandbox.widening_ignored"] * 2
+
+
+def test_limits_home_and_secret_patterns_narrow_unless_trusted() -> None:
+    user = {"output_limit_mb": 8, "timeout_max": 300, "home_allow": ("~/.config/tool",)}
+    ws = {"output_limit_mb": 64, "timeout_max": 60, "home_allow": ("~/.ssh",),
+          "secret_files": ("config/*.secret",)}  # fmt: skip
+    got = sandbox.merge(user, ws)
+    assert got.output_limit == 8 * 2**20 and got.timeout_max == 60  # lower: kept
+    assert got.home_allow == ("~/.config/tool",) and got.secret_files == ("config/*.secret",)
+    assert got.ignored == ("output_limit_mb = 64", "home_allow = ['~/.ssh']")
+    wide = sandbox.merge(user, ws, trusted=True)
+    assert wide.output_limit == 64 * 2**20 and wide.home_allow == ("~/.config/tool", "~/.ssh")
+    defaults = sandbox.Settings()
+    assert defaults.output_limit == 16 * 2**20 and defaults.timeout_max == 600
 
 
 def test_settings_load_from_both_files_and_policy_accepts_the_keys(tmp_path: Path) -> None:
@@ -143,6 +159,15 @@ def test_settings_load_from_both_files_and_policy_accepts_the_keys(tmp_path: Pat
     (ws / ".harness" / "policy.toml").write_text('network = "yes"\n')
     with pytest.raises(InvalidInput, match="true or false"):
         sandbox.load(ws, data)
+    for bad, what in (("output_limit_mb = -1", "positive"), ("timeout_max = true", "positive"),
+                      ("home_allow = [1]", "list of non-empty strings")):  # fmt: skip
+        (ws / ".harness" / "policy.toml").write_text(bad + "\n")
+        with pytest.raises(InvalidInput, match=what):
+            sandbox.load(ws, data)
+    (ws / ".harness" / "policy.toml").write_text(
+        'secret_files = ["*.secret"]\n[allow]\nread = ["*"]\n'
+    )
+    assert Policy.load(ws, data).secret_patterns == ("*.secret",)
 
 
 def test_unavailable_sandbox_is_said_with_the_install_command(monkeypatch) -> None:

@@ -127,3 +127,59 @@ def test_preview_shows_the_command(ctx: ToolContext) -> None:
 async def test_invalid_timeout_is_an_argument_error(ctx: ToolContext) -> None:
     result = await shell.run(ctx, {"command": "true", "timeout": -1})
     assert result.error_code == "invalid_args" and "timeout" in result.output
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["SSH_AUTH_SOCK", "SSH_AGENT_PID", "DBUS_SESSION_BUS_ADDRESS", "GPG_AGENT_INFO",
+     "XDG_RUNTIME_DIR", "KRB5CCNAME", "DISPLAY", "WAYLAND_DISPLAY", "DOCKER_HOST",
+     "GOOGLE_APPLICATION_CREDENTIALS", "VSCODE_IPC_HOOK_CLI", "GIT_ASKPASS"],
+)  # fmt: skip
+def test_handles_to_the_users_session_are_scrubbed(name: str) -> None:
+    assert name not in scrub_env({name: "/run/user/1000/x", "PATH": "/bin"}, session=True)
+    if not is_secret_name(name):
+        assert name in scrub_env({name: "/run/user/1000/x"})  # your hooks keep them
+
+
+async def test_unbounded_output_is_killed_at_the_limit_and_never_spooled(
+    repo: Path, tmp_path: Path
+) -> None:
+    """Row 7 of issue 31: `seq 1 99999999999` wrote 1.2 GiB into the host's temp dir."""
+    from harness_ls.tools import sandbox
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    ctx = ToolContext(workspace=repo, shell_timeout=60, env={**os.environ, "TMPDIR": str(spool)},
+                      extra={"sandbox": sandbox.Settings(output_limit=2 * 2**20)})  # fmt: skip
+    before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+    result = await asyncio.wait_for(shell.run(ctx, {"command": "seq 1 99999999999"}), 30)
+    assert result.error_code == "output_limit" and not result.ok
+    assert result.output.startswith("output truncated at 2 MiB (process group killed)")
+    assert result.data["truncated"] and result.data["output_bytes"] > 2 * 2**20
+    assert result.data["output_bytes"] < 8 * 2**20  # stopped near the limit, not at the end
+    assert len(result.output) < 40_000 and result.output.rstrip().split("\n")[1] == "1"
+    assert list(spool.iterdir()) == []
+    grew = set(os.listdir(os.environ.get("TMPDIR", "/tmp"))) - before
+    assert not [n for n in grew if n.startswith("tmp")], grew  # no spool file left behind
+
+
+async def test_the_model_cannot_raise_its_timeout_past_the_users_cap(repo: Path) -> None:
+    from harness_ls.tools import sandbox
+
+    ctx = ToolContext(workspace=repo, extra={"sandbox": sandbox.Settings(timeout_max=0.5)})
+    preview = shell.preview(ctx, {"command": "sleep 30", "timeout": 3600})
+    assert "(timeout 0.5s)" in preview.summary
+    result = await asyncio.wait_for(shell.run(ctx, {"command": "sleep 30", "timeout": 3600}), 10)
+    assert result.error_code == "timeout" and "timed out after 0.5s" in result.output
+    assert result.output.startswith("(timeout capped at 0.5s by your policy)")
+
+
+async def test_an_escaped_background_child_does_not_hang_an_unsandboxed_call(repo: Path) -> None:
+    """With the sandbox off a `setsid` child leaves the process group and keeps the output
+    pipe open; the call still returns (after a short drain), with the shell's output."""
+    from harness_ls.tools import sandbox
+
+    ctx = ToolContext(workspace=repo, extra={"sandbox": sandbox.Settings("off")})
+    command = "setsid sh -c 'sleep 3; echo late' & echo started"
+    result = await asyncio.wait_for(shell.run(ctx, {"command": command}), 10)
+    assert result.ok and "started" in result.output and "late" not in result.output
