@@ -181,6 +181,9 @@ def operand_paths(root: str, word: str) -> tuple[list[str], str | None]:
     for w in words:
         if has_glob(w):
             hits = expand_glob(root, w)
+            head, _, tail = w.rpartition("/")
+            if hits == [] and head and not has_glob(tail):  # a file to be made in a glob dir
+                hits = [os.path.join(d, tail) for d in expand_glob(root, head) or []]
             if hits is None:
                 return out, f"{w!r} matches too many files"
             out += hits or [resolve_in(root, w)]

@@ -8,7 +8,8 @@ consumed is checked:
   runs (an allowlist: an unknown option, an abbreviation or a combination not listed is not
   covered); a value given to such an option is fine;
 - an option of any other tool is not covered at all: write it in the pattern (`ruff check --fix *`);
-- an operand is covered unless it names a path outside the workspace, or (make) sets a variable;
+- an operand is covered unless it names a path outside the workspace, or (make) sets a variable
+  or names another target (other recipes run);
 - after `--`, a runner passes words to another program (npm, tox, go `-args`): options there are
   not covered either, unless the runner lists them (cargo test's libtest options).
 
@@ -35,6 +36,7 @@ class Runner:
     style: str = "gnu"  # "go": single-dash long options (`-run X`, `-v=true`)
     numeric: bool = False  # `git log -5`
     assignments_change: bool = False  # make: `NAME=value` operands override the Makefile
+    operands_run: bool = False  # make: an operand is another target, i.e. other recipes run
     after: Runner | None = None  # the options of what gets the words after `--` (None: unknown)
     sets: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
@@ -61,6 +63,7 @@ _MAKE = Runner(
     "no-builtin-rules no-builtin-variables print-directory no-print-directory no-keep-going "
     "no-silent warn-undefined-variables",
     long_optional="jobs load-average max-load output-sync debug", assignments_change=True,
+    operands_run=True,
 )  # fmt: skip
 _GO_TEST = Runner(
     style="go",
@@ -200,6 +203,8 @@ def uncovered(pattern: str, argv: tuple[str, ...], assigns: tuple[str, ...], roo
         if kind == "operand":
             if table is not None and table.assignments_change and _ASSIGN.match(word):
                 return f"{word!r}: sets a variable that changes what {argv[0]} runs"
+            if table is not None and table.operands_run:
+                return f"{word!r}: another {argv[0]} target runs other recipes"
             if root is not None and (why := _outside(root, word)):
                 return why
     return None

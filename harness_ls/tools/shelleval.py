@@ -127,8 +127,9 @@ def _expansion(node: Node, text: Text) -> str | None:
 
 
 def _test_command(node: Node, text: Text) -> str | None:
+    double = bool(node.children) and node.children[0].type == "[["  # `[` compares numbers only
     for sub in _walk(node):
-        if sub.type == "binary_expression":
+        if sub.type == "binary_expression" and double:
             ops = [c for c in sub.children if text(c) in _ARITH_OPS]
             operands = [c for c in sub.named_children if c.type != "test_operator"]
             if ops and not all(_NUMERIC.fullmatch(text(c)) for c in operands):
@@ -202,7 +203,7 @@ PLAIN_KINDS = frozenset({
 })  # fmt: skip
 PLAIN_TOKENS = frozenset({
     "&&", "||", ";", "|", "|&", '"', "'", "\n", ">", ">>", "<", ">&", "<&", "&>", "&>>", ">|",
-    "<<", "<<-", "<<<", "[[", "]]", "!", "(", ")", "==", "!=", "=~", "=", "-a", "-o",
+    "<<", "<<-", "<<<", "[[", "]]", "[", "]", "!", "(", ")", "==", "!=", "=~", "=", "-a", "-o",
 })  # fmt: skip
 
 

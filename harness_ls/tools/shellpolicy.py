@@ -194,12 +194,14 @@ def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
     if mode == "full-auto":
         return "allow", "mode full-auto: allowed unless denied"
     gap = None
-    for rule in _candidates(rules["allow"], cmd):  # as written: `/x/pytest` is not `pytest`
-        if glob_cmd(rule.pattern, cmd):
-            why = uncovered(rule.pattern, argv, part.assigns, ctx.root)
-            if why is None:
-                return "allow", rule.label()
-            gap = gap or f"{rule.label()} does not cover {why}"
+    texts = (" ".join((*part.assigns, cmd)), cmd) if part.assigns else (cmd,)
+    for text in texts:  # as written: `/x/pytest` is not `pytest`
+        for rule in _candidates(rules["allow"], text):
+            if glob_cmd(rule.pattern, text):
+                why = uncovered(rule.pattern, argv, part.assigns, ctx.root)
+                if why is None:
+                    return "allow", rule.label()
+                gap = gap or f"{rule.label()} does not cover {why}"
     why_not = None
     if ctx.root is not None and argv[0] in KNOWN_SAFE:
         why_not = unsafe_reason(part, ctx.root, ctx.data_dir)
