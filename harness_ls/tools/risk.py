@@ -18,7 +18,7 @@ from harness_ls.tools.safeprograms import seq_problem
 
 # options of known-safe or common commands that run, write or evaluate (shown, not decided)
 RUNS_OTHERS: dict[str, frozenset[str]] = {
-    "find": frozenset("-exec -execdir -ok -okdir -delete -fprint -fprint0 -fprintf -fls".split()),
+    "find": frozenset("-exec -execdir -ok -okdir -fprint -fprint0 -fprintf -fls".split()),
     "rg": frozenset("--pre --pre-glob --hostname-bin -z --search-zip".split()),
     "sed": frozenset("-i --in-place -f --file".split()),
     "sort": frozenset("-o --output --compress-program".split()),

@@ -9,7 +9,8 @@ consumed is checked:
   covered); a value given to such an option is fine;
 - an option of any other tool is not covered at all: write it in the pattern (`ruff check --fix *`);
 - an operand is covered unless it names a path outside the workspace, or (make) sets a variable
-  or names another target (other recipes run);
+  or names another target than the one the rule names (`make test *`: other recipes run;
+  `make *` allows any target);
 - after `--`, a runner passes words to another program (npm, tox, go `-args`): options there are
   not covered either, unless the runner lists them (cargo test's libtest options).
 
@@ -192,7 +193,9 @@ def uncovered(pattern: str, argv: tuple[str, ...], assigns: tuple[str, ...], roo
         if i in wild:
             return f"{words[i]!r}: a variable set for the command must be written in the rule"
     n, table = runner_for(argv)
-    for i, kind, name in classify(argv, n, table):
+    kinds = classify(argv, n, table)
+    named_target = any(k == "operand" and i + offset not in wild for i, k, _ in kinds)
+    for i, kind, name in kinds:
         if i + offset not in wild:
             continue
         word = argv[i]
@@ -203,7 +206,7 @@ def uncovered(pattern: str, argv: tuple[str, ...], assigns: tuple[str, ...], roo
         if kind == "operand":
             if table is not None and table.assignments_change and _ASSIGN.match(word):
                 return f"{word!r}: sets a variable that changes what {argv[0]} runs"
-            if table is not None and table.operands_run:
+            if table is not None and table.operands_run and named_target:
                 return f"{word!r}: another {argv[0]} target runs other recipes"
             if root is not None and (why := _outside(root, word)):
                 return why
