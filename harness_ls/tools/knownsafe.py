@@ -238,6 +238,8 @@ def unsafe_reason(part: SimpleCommand, root: str, data_dir: str | None = None) -
     if why:
         return why
     head = argv[0]
+    if head == "[[" and part.context in (*WRAPPERS, "find -exec"):
+        return "[[ is a shell keyword, not a program a wrapper can run"
     if head in ("test", "[", "[["):
         return _test(argv, root)
     if head == "find":

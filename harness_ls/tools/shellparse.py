@@ -133,8 +133,17 @@ class _Walker(Unwrapper):
             redirect_nodes = _redirects(node)
             own = tuple(self.redirect(r) for r in redirect_nodes)
             bodies = [c for c in node.named_children if not c.type.endswith("_redirect")]
+            extra = tuple(e for r in redirect_nodes for e in _redirect_split(r)[1])
             for child in bodies:
-                self.visit(child, ctx, redirs + own, bg)
+                if extra and child.type == "command":
+                    self.command(child, ctx, redirs + own, bg, extra)
+                    extra = ()
+                else:
+                    self.visit(child, ctx, redirs + own, bg)
+            if extra:  # words after a redirection of something that is not a simple command
+                why = "words after a redirection of a compound command"
+                self.add(SimpleCommand((self.span(list(extra)),), self.text(node), redirs + own,
+                                       ctx, bg, why, (True,)))  # fmt: skip
             if not bodies:  # `> file` alone still truncates the file
                 self.add(SimpleCommand((), self.text(node), redirs + own, ctx, bg, None))
             for r in redirect_nodes:
@@ -208,14 +217,21 @@ class _Walker(Unwrapper):
     def add(self, part: SimpleCommand) -> None:
         self.parts.append(part)
 
-    def command(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+    def command(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool,
+                extra: tuple[Node, ...] = ()) -> None:  # fmt: skip
+        """One simple command. Words are grouped as bash groups them: nodes that touch are one
+        word (`'r'\\m` is `rm`), and words tree-sitter hangs under a redirection
+        (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
         name = node.child_by_field_name("name")
-        words: list[Node] = [name] if name is not None else []
-        words += node.children_by_field_name("argument")
+        nodes: list[Node] = [name] if name is not None else []
+        nodes += node.children_by_field_name("argument")
         redirect_nodes = _redirects(node)
         own = tuple(self.redirect(r) for r in redirect_nodes)
         for r in redirect_nodes:
             self.nested(r, ctx, bg)
+            nodes += _redirect_split(r)[1]
+        nodes = sorted([*nodes, *extra], key=lambda n: n.start_byte)
+        groups = _adjacent(nodes)
         opaque, assigns = None, []
         for assign in (c for c in node.named_children if c.type == "variable_assignment"):
             var = assign.child_by_field_name("name")
@@ -223,31 +239,42 @@ class _Walker(Unwrapper):
             if var is not None and risky_var(self.text(var)):
                 opaque = f"sets {self.text(var)} for the command"
             self.nested(assign, ctx, bg)
-        literal = [self.literal(w) for w in words]
-        argv = tuple(self.text(w) if v is None else v for w, v in zip(words, literal, strict=True))
-        if name is not None and opaque is None:
-            opaque = self.name_opaque(name, literal[0])
+        literal = [self.group_literal(g) for g in groups]
+        argv = tuple(self.span(g) if v is None else v for g, v in zip(groups, literal, strict=True))
+        if name is not None and opaque is None and groups:
+            opaque = self.name_opaque(groups[0], literal[0])
         opaque = opaque or node_evaluates(node, self.text) or argv_evaluates(argv)
+        opaque = opaque or next((w for e in extra if (w := node_evaluates(e, self.text))), None)
+        words = [g[0] for g in groups]
         if argv:
             lits = tuple(v is not None for v in literal)
-            part = SimpleCommand(argv, self.text(node), redirs + own, ctx, bg, opaque, lits,
-                                 tuple(assigns))  # fmt: skip
+            text = self.text(node) if not extra else self.span([node, *extra])
+            part = SimpleCommand(argv, text, redirs + own, ctx, bg, opaque, lits, tuple(assigns))
             self.add(part)
             self.unwrap(part, words, literal, node, ctx, bg)
-        for w in words:
+        for w in nodes:
             self.nested(w, ctx, bg)
 
-    def name_opaque(self, name: Node, value: str | None) -> str | None:
+    def group_literal(self, group: list[Node]) -> str | None:
+        pieces = [self.literal(n) for n in group]
+        return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
+
+    def span(self, nodes: list[Node]) -> str:
+        return self.data[nodes[0].start_byte : nodes[-1].end_byte].decode("utf-8", "replace")
+
+    def name_opaque(self, group: list[Node], value: str | None) -> str | None:
+        shown = self.span(group)
         if value is None:
-            return f"the command name {self.text(name)!r} is only known when it runs"
-        subs = (
-            [name.children[0]]
-            if name.child_count == 1 and name.children[0].type == "word"
-            else _walk(name)
-        )
-        for sub in subs:
-            if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
-                return f"the command name {self.text(name)!r} is a glob or brace expansion"
+            return f"the command name {shown!r} is only known when it runs"
+        for name in group:
+            subs = (
+                [name.children[0]]
+                if name.child_count == 1 and name.children[0].type == "word"
+                else _walk(name)
+            )
+            for sub in subs:
+                if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
+                    return f"the command name {shown!r} is a glob or brace expansion"
         return None
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:
@@ -282,7 +309,6 @@ class _Walker(Unwrapper):
 
     def redirect(self, node: Node) -> Redirect:
         fd = node.child_by_field_name("descriptor")
-        dest = node.child_by_field_name("destination")
         op = next((c.type for c in node.children if not c.is_named), "")
         if node.type == "heredoc_redirect":
             start = next((c for c in node.children if c.type == "heredoc_start"), None)
@@ -290,9 +316,12 @@ class _Walker(Unwrapper):
         if node.type == "herestring_redirect":
             body = next((c for c in node.children if c.is_named), None)
             return Redirect("<<<", self.word(body) if body else "")
-        if dest is None:
-            dest = next((c for c in reversed(node.children) if c.is_named and c != fd), None)
-        return Redirect((self.text(fd) if fd else "") + op, self.word(dest) if dest else "")
+        target, _ = _redirect_split(node)
+        if not target:
+            return Redirect((self.text(fd) if fd else "") + op, "")
+        return Redirect(
+            (self.text(fd) if fd else "") + op, self.group_literal(target) or self.span(target)
+        )
 
     def heredoc_payloads(self, node: Node, ctx: str, bg: bool) -> None:
         """An unquoted here-doc runs backticks and evaluates `$((…))`, but the grammar leaves
@@ -357,6 +386,29 @@ class _Walker(Unwrapper):
 _TEST_WORDS = frozenset({"word", "string", "raw_string", "ansi_c_string", "number", "concatenation",
                          "regex", "extglob_pattern", "test_operator", "simple_expansion", "expansion",
                          "command_substitution", "arithmetic_expansion"})  # fmt: skip
+
+
+def _adjacent(nodes: list[Node]) -> list[list[Node]]:
+    """Nodes that touch (no blank between them) make one shell word."""
+    groups: list[list[Node]] = []
+    for n in nodes:
+        if groups and groups[-1][-1].end_byte == n.start_byte:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    return groups
+
+
+def _redirect_split(node: Node) -> tuple[list[Node], list[Node]]:
+    """(target nodes, argument nodes) of a file or here-string redirection: tree-sitter hangs the
+    words after `> file` under the redirection, bash gives them to the command."""
+    if node.type not in ("file_redirect", "herestring_redirect"):
+        return [], []
+    kids = [c for c in node.named_children if c.type != "file_descriptor"]
+    if not kids:
+        return [], []
+    groups = _adjacent(kids)
+    return groups[0], [n for g in groups[1:] for n in g]
 
 
 def _test_words(node: Node) -> list[Node]:
