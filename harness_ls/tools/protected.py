@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 
 GLOB_CHARS = frozenset("*?[")
+SECRET_READ = "reads the secret file"  # marks a path problem that is a secret read
 ENV_REASON = "an environment file that may hold secrets"
 MAX_EXPANSIONS = 256  # brace / glob results looked at per word; beyond that the word is unknown
 MAX_WALK = 20_000  # entries a recursive reader's tree is checked for secret files
@@ -283,7 +284,7 @@ def path_problem(root: str, word: str, *, read: bool, recursive: bool = False,
             return f"{word!r} is outside the workspace"
         rel = os.path.relpath(real, root)
         if read and (why := secret_reason(rel)):
-            return f"{word!r} may read {rel} ({why})"
+            return f"{word!r} {SECRET_READ} {rel} ({why})"
         if recursive and os.path.isdir(real) and (why := tree_problem(root, real, hidden)):
             return why
     return None
@@ -312,5 +313,5 @@ def tree_problem(root: str, top: str, hidden: bool = True) -> str | None:
                     stack.append(e.path)
                     continue
                 if why := secret_reason(rel):
-                    return f"searching it would read {rel} ({why})"
+                    return f"searching it {SECRET_READ} {rel} ({why})"
     return None

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from harness_ls.tools.knownsafe import KNOWN_SAFE, unsafe_reason
 from harness_ls.tools.protected import (
+    SECRET_READ,
     implicit_protected,
     protected_abs,
     protected_operand,
@@ -256,9 +257,14 @@ def redirect_problem(
 
 
 def _protected_args(part: SimpleCommand, ctx: _Context) -> str | None:
-    """An allowed command that is not a known-safe read and names a protected path asks."""
-    if ctx.root is not None and unsafe_reason(part, ctx.root, ctx.data_dir) is None:
-        return None  # reads only: `cat .git/config` does not write it
+    """An allowed command that is not a known-safe read and names a protected path asks; a
+    known-safe reader that would read a secret file (`grep -r x .` over `.env.local`) asks too."""
+    if ctx.root is not None:
+        why = unsafe_reason(part, ctx.root, ctx.data_dir)
+        if why is None:
+            return None  # reads only: `cat .git/config` does not write it
+        if SECRET_READ in why:
+            return f"{part.argv[0]}: {why}"
     data = Path(ctx.data_dir) if ctx.data_dir else None
     return protected_argument(part.argv[1:], Path(ctx.root) if ctx.root else None, data)
 

@@ -118,6 +118,10 @@ def known_command(draw) -> Piece:
         pieces = list(operands)
         for item in items:
             pieces.insert(draw(st.integers(0, len(pieces))), item)
+    if draw(st.integers(0, 3)) == 0:  # a redirection between words: `cat 2>/dev/null .env`
+        unsafe = draw(st.booleans())
+        redirect = draw(st.sampled_from(UNSAFE_REDIRECTS if unsafe else SAFE_REDIRECTS))
+        pieces.insert(draw(st.integers(0, len(pieces))), (redirect, not unsafe))
     text = " ".join([draw(quoted(name, False)), *(p[0] for p in pieces)])
     return text, all(p[1] for p in pieces)
 
