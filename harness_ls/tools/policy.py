@@ -10,7 +10,6 @@ See docs/policy.md.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 import shlex
@@ -27,6 +26,7 @@ from harness_ls.tools.protected import (
     protected_abs,
     protected_reason,
     real_path,
+    rel_to,
     resolve_in,
 )
 from harness_ls.tools.shellparse import parse_command
@@ -174,7 +174,7 @@ class Policy:
             return None
         root = real_path(str(self.workspace))
         real = resolve_in(root, subject)
-        shown = os.path.relpath(real, root) if inside(root, real) else real
+        shown = rel_to(root, real) if inside(root, real) else real
         return None if shown == posixpath.normpath(subject) else shown
 
     def _decide_path(self, kind: str, applicable: list[Rule], subject: str) -> Decision:

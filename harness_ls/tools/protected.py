@@ -15,6 +15,9 @@ import glob
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -64,21 +67,63 @@ def real_path(path: str) -> str:
     return os.path.realpath(path)
 
 
+_LINKS: ContextVar[dict[str, bool | str | None] | None] = ContextVar("harness_links", default=None)
+
+
+@contextmanager
+def stat_cache() -> Iterator[None]:
+    """Within one decision, each path is lstat-ed once (a command names `src/…` many times)."""
+    token = _LINKS.set({})
+    try:
+        yield
+    finally:
+        _LINKS.reset(token)
+
+
+def _is_link(path: str) -> bool | None:
+    """Whether `path` is a symlink (None: it does not exist)."""
+    cache = _LINKS.get()
+    if cache is not None and path in cache:
+        return cache[path]  # type: ignore[return-value]
+    try:
+        found: bool | None = stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        found = None
+    if cache is not None:
+        cache[path] = found
+    return found
+
+
 def resolve_in(root: str, value: str) -> str:
     """The real path `value` names (relative to the resolved workspace `root`), stat-ing only the
     components below the workspace: a symlink there means a full realpath."""
-    if ".." in value.split("/"):
+    cache = _LINKS.get()
+    key = f"\0{root}\0{value}"
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[return-value]
+    real = _resolve(root, value)
+    if cache is not None:
+        cache[key] = real  # type: ignore[assignment]
+    return real
+
+
+def _resolve(root: str, value: str) -> str:
+    parts = value.split("/")
+    if ".." in parts:
         return os.path.realpath(os.path.join(root, value))
-    joined = os.path.normpath(os.path.join(root, value))
+    if value and value[0] != "/" and "" not in parts and "." not in parts:
+        joined = f"{root}/{value}"  # already normal: no join/normpath needed
+    else:
+        joined = os.path.normpath(os.path.join(root, value))
     if joined != root and not joined.startswith(root + os.sep):
         return joined  # lexically outside: treated as outside, whatever links it goes through
     cur = root
     for comp in joined[len(root) + 1 :].split(os.sep) if joined != root else ():
         cur = f"{cur}{os.sep}{comp}"
-        try:
-            if stat.S_ISLNK(os.lstat(cur).st_mode):
-                return os.path.realpath(joined)
-        except OSError:
+        link = _is_link(cur)
+        if link:
+            return os.path.realpath(joined)
+        if link is None:
             return joined  # does not exist (yet): nothing below can be a link
     return joined
 
@@ -87,8 +132,15 @@ def inside(root: str, real: str) -> bool:
     return real == root or real.startswith(root + os.sep)
 
 
+def rel_to(root: str, real: str) -> str:
+    """`real` relative to `root` (both resolved, `real` inside): a slice, not os.path.relpath."""
+    return "." if real == root else real[len(root) + 1 :]
+
+
 def expand_braces(word: str, cap: int = MAX_EXPANSIONS) -> list[str] | None:
     """Bash brace expansion of a literal word (`a.{txt,bak}`, `x{1..3}`); None past `cap`."""
+    if "{" not in word:
+        return [word]
     out, todo = [], [word]
     while todo:
         cur = todo.pop()
@@ -170,10 +222,21 @@ def could_name_protected(pattern: str) -> str | None:
 
 def operand_paths(root: str, word: str) -> tuple[list[str], str | None]:
     """Every real path a literal word may name after brace and pathname expansion, plus why it
-    cannot be known before it runs (then the list is incomplete)."""
+    cannot be known before it runs (then the list is incomplete). Memoised per decision."""
+    cache = _LINKS.get()
+    key = f"\1{root}\0{word}"
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[return-value]
+    found = _operand_paths(root, word)
+    if cache is not None:
+        cache[key] = found  # type: ignore[assignment]
+    return found
+
+
+def _operand_paths(root: str, word: str) -> tuple[list[str], str | None]:
     if word.startswith("~"):
         return [], f"{word!r} is in a home directory"
-    if _EXTGLOB.search(word):
+    if "(" in word and _EXTGLOB.search(word):
         return [], f"{word!r} is an extended glob"
     words = expand_braces(word)
     if words is None:
@@ -188,8 +251,12 @@ def operand_paths(root: str, word: str) -> tuple[list[str], str | None]:
             if hits is None:
                 return out, f"{w!r} matches too many files"
             out += hits or [resolve_in(root, w)]
+        elif w.startswith("/"):
+            norm = os.path.normpath(w)
+            inner = inside(root, norm) and norm != root
+            out.append(resolve_in(root, rel_to(root, norm)) if inner else os.path.realpath(norm))
         else:
-            out.append(resolve_in(root, w) if not w.startswith("/") else os.path.normpath(w))
+            out.append(resolve_in(root, w))
     return out, None
 
 
@@ -207,7 +274,7 @@ def protected_operand(root: str | None, word: str, data_dir: Path | None) -> str
         if data and (real == data or real.startswith(data + os.sep)):
             return f"names the protected path {real} (the harness data dir)"
         if inside(root, real) and real != root:
-            rel = os.path.relpath(real, root)
+            rel = rel_to(root, real)
             why = protected_reason(rel)
             if why:
                 named.append(rel)
@@ -282,7 +349,7 @@ def path_problem(root: str, word: str, *, read: bool, recursive: bool = False,
     for real in paths:
         if not inside(root, real) or (data_dir and protected_abs(real, data_dir)):
             return f"{word!r} is outside the workspace"
-        rel = os.path.relpath(real, root)
+        rel = rel_to(root, real)
         if read and (why := secret_reason(rel)):
             return f"{word!r} {SECRET_READ} {rel} ({why})"
         if recursive and os.path.isdir(real) and (why := tree_problem(root, real, hidden)):
@@ -305,7 +372,7 @@ def tree_problem(root: str, top: str, hidden: bool = True) -> str | None:
                     return f"{os.path.relpath(top, root)} holds too many files to check for secrets"
                 if (not hidden and e.name.startswith(".")) or e.name == ".git":
                     continue
-                rel = os.path.relpath(e.path, root)
+                rel = rel_to(root, e.path)
                 if e.is_symlink():
                     if not inside(root, os.path.realpath(e.path)):
                         return f"{rel} links outside the workspace"

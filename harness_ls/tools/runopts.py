@@ -136,7 +136,7 @@ RUNNERS: dict[tuple[str, ...], Runner] = {
     ("git", "show"): _GIT_LOG, ("git", "status"): _GIT_STATUS,
 }  # fmt: skip
 _ASSIGN = re.compile(r"[A-Za-z_.][A-Za-z0-9_.-]*\s*(?:[:!?+]|::|:::)?=")
-_PATTERNS: dict[str, tuple[re.Pattern[str], bool]] = {}
+_PATTERNS: dict[str, tuple[re.Pattern[str], bool, list[str] | None]] = {}
 
 
 def runner_for(argv: tuple[str, ...]) -> tuple[int, Runner | None]:
@@ -152,14 +152,13 @@ def wild_words(pattern: str, words: list[str]) -> set[int] | None:
     """Indexes of the words a pattern's wildcards matched (None: no match; {-1}: any program)."""
     hit = _PATTERNS.get(pattern)
     if hit is None:
-        body = " ".join(pattern.split())
-        tail = body.endswith(" *")
-        core = body[:-2] if tail else body
-        rx = "".join("(.*)" if c == "*" else "(.)" if c == "?" else re.escape(c) for c in core)
-        rx += "(?: (.*))?" if tail else ""
-        first = body.split(" ", 1)[0]
-        hit = _PATTERNS[pattern] = (re.compile(rx, re.DOTALL), "*" in first or "?" in first)
-    rx, any_program = hit
+        hit = _PATTERNS[pattern] = _compile(pattern)
+    rx, any_program, prefix = hit
+    if prefix is not None:  # `pytest *`: literal words, then any words
+        n = len(prefix)
+        if words[:n] != prefix:
+            return None
+        return set(range(n, len(words)))
     text = " ".join(words)
     m = rx.fullmatch(text)
     if m is None:
@@ -174,6 +173,17 @@ def wild_words(pattern: str, words: list[str]) -> set[int] | None:
             wild.add(i)
         pos = end + 1
     return wild
+
+
+def _compile(pattern: str) -> tuple[re.Pattern[str], bool, list[str] | None]:
+    body = " ".join(pattern.split())
+    tail = body.endswith(" *")
+    core = body[:-2] if tail else body
+    rx = "".join("(.*)" if c == "*" else "(.)" if c == "?" else re.escape(c) for c in core)
+    rx += "(?: (.*))?" if tail else ""
+    first = body.split(" ", 1)[0]
+    simple = tail and not any(c in core for c in "*?")
+    return re.compile(rx, re.DOTALL), "*" in first or "?" in first, core.split(" ") if simple else None
 
 
 def uncovered(pattern: str, argv: tuple[str, ...], assigns: tuple[str, ...], root: str | None

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
-from tree_sitter import Node
+import tree_sitter_bash
+from tree_sitter import Language, Node, Query, QueryCursor
 
 _NUMERIC = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|\d+(?:#[0-9A-Za-z@_]+)?)")
 _ARITH_OPS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
@@ -67,29 +69,52 @@ def _index_is_literal(sub: Node, text: Text) -> bool:
     return inner in ("@", "*") or _NUMERIC.fullmatch(inner) is not None
 
 
+_CANDIDATES = ("arithmetic_expansion", "expansion", "subscript", "array", "test_command")
+
+
+def _check(sub: Node, text: Text) -> str | None:
+    """Why one candidate node evaluates text, or None (its own subtree only)."""
+    kind = sub.type
+    if kind == "arithmetic_expansion" and not _only_numbers(sub, text):
+        return f"evaluates arithmetic on variables ({_short(text(sub))})"
+    if kind == "expansion":
+        return _expansion(sub, text)
+    if kind == "subscript" and not _index_is_literal(sub, text):
+        return f"evaluates an array subscript ({_short(text(sub))})"
+    if kind == "array":
+        for el in sub.named_children:
+            first = el.children[0] if el.type == "concatenation" and el.children else None
+            if first is not None and text(first) == "[" and not _only_index(el, text):
+                return f"evaluates an array subscript ({_short(text(el))})"
+    if kind == "test_command":
+        return _test_command(sub, text)
+    return None
+
+
+class Evaluations:
+    """Every node of a tree that makes bash evaluate text, found once per parse by a tree-sitter
+    query (in C) and looked up by byte range for each part."""
+
+    def __init__(self, root: Node, text: Text) -> None:
+        self.found: list[tuple[int, int, str]] = []
+        for node in _captures(_queries()[1], root).get("c", []):
+            why = _check(node, text)
+            if why:
+                self.found.append((node.start_byte, node.end_byte, why))
+
+    def within(self, node: Node) -> str | None:
+        """The first evaluating construct inside `node` (substitutions included), or None."""
+        start, end = node.start_byte, node.end_byte
+        return next((why for s, e, why in self.found if start <= s and e <= end), None)
+
+
 def node_evaluates(node: Node, text: Text) -> str | None:
     """Why `node` (a word, an assignment, a statement) makes bash evaluate text, or None."""
     for sub in _walk(node):
-        kind = sub.type
-        if kind == "arithmetic_expansion" and not _only_numbers(sub, text):
-            return f"evaluates arithmetic on variables ({_short(text(sub))})"
-        if kind in _ARITH_SHELLS and (why := arith_header(sub, text)):
+        if sub.type in _CANDIDATES and (why := _check(sub, text)):
             return why
-        if kind == "expansion":
-            why = _expansion(sub, text)
-            if why:
-                return why
-        if kind == "subscript" and not _index_is_literal(sub, text):
-            return f"evaluates an array subscript ({_short(text(sub))})"
-        if kind == "array":
-            for el in sub.named_children:
-                first = el.children[0] if el.type == "concatenation" and el.children else None
-                if first is not None and text(first) == "[" and not _only_index(el, text):
-                    return f"evaluates an array subscript ({_short(text(el))})"
-        if kind == "test_command":
-            why = _test_command(sub, text)
-            if why:
-                return why
+        if sub.type in _ARITH_SHELLS and (why := arith_header(sub, text)):
+            return why
     return None
 
 
@@ -210,19 +235,46 @@ PLAIN_TOKENS = frozenset({
 def plain(root: Node, text: Text) -> str | None:
     """None when the whole tree uses only word-only commands joined by `;` `&&` `||` `|`, literal
     here-docs and redirections (no substitution, expansion, assignment, loop, function, subshell,
-    background job); else what it uses. Known-safe commands are auto-allowed only then."""
-    for node in _walk(root):
-        kind = node.type
-        if node.is_named:
-            if kind not in PLAIN_KINDS or node.is_missing:
-                return f"uses {kind.replace('_', ' ')}"
-            if kind == "heredoc_redirect" and not _quoted_heredoc(node, text):
-                body = next((c for c in node.children if c.type == "heredoc_body"), None)
-                if body is not None and any(ch in text(body) for ch in "$`\\"):
-                    return "a here-doc that expands text"
-        elif kind not in PLAIN_TOKENS and kind.strip() and kind not in _WORD_PUNCT:
-            return f"uses {kind!r}"
+    background job); else what it uses. Known-safe commands are auto-allowed only then. The kinds
+    not allowed are the grammar's own list minus PLAIN_KINDS / PLAIN_TOKENS, so a kind a newer
+    grammar adds is refused too."""
+    caps = _captures(_queries()[0], root)
+    bad = caps.get("bad")
+    if bad:
+        first = min(bad, key=lambda n: n.start_byte)
+        name = first.type.replace("_", " ") if first.is_named else repr(first.type)
+        return f"uses {name}"
+    for node in caps.get("heredoc", []):
+        if not _quoted_heredoc(node, text):
+            body = next((c for c in node.children if c.type == "heredoc_body"), None)
+            if body is not None and any(ch in text(body) for ch in "$`\\"):
+                return "a here-doc that expands text"
     return None
+
+
+@lru_cache(maxsize=1)
+def _queries() -> tuple[Query, Query]:
+    """(what a plain line may not use, candidates for evaluation) as compiled queries."""
+    lang = Language(tree_sitter_bash.language())
+    named, tokens = set(), set()
+    for i in range(lang.node_kind_count):
+        if lang.node_kind_is_visible(i):
+            kind = lang.node_kind_for_id(i)
+            (named if lang.node_kind_is_named(i) else tokens).add(kind)
+    bad = sorted(named - PLAIN_KINDS - {"ERROR"})
+    bad_tokens = sorted(t for t in tokens - PLAIN_TOKENS - _WORD_PUNCT if t.strip())
+    quoted = [
+        '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        for t in bad_tokens
+    ]
+    plain_q = Query(lang, "[" + " ".join(f"({k})" for k in bad) + " " + " ".join(quoted)
+                    + "] @bad (heredoc_redirect) @heredoc")  # fmt: skip
+    eval_q = Query(lang, "[" + " ".join(f"({k})" for k in _CANDIDATES) + "] @c")
+    return plain_q, eval_q
+
+
+def _captures(query: Query, node: Node) -> dict[str, list[Node]]:
+    return QueryCursor(query).captures(node)
 
 
 _WORD_PUNCT = frozenset({"{", "}", "$"})

@@ -19,7 +19,7 @@ from typing import Any
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from harness_ls.tools.shelleval import argv_evaluates, arith_header, node_evaluates, plain
+from harness_ls.tools.shelleval import Evaluations, argv_evaluates, arith_header, plain
 from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
 from harness_ls.tools.shellwords import risky_var, unescape
 
@@ -35,6 +35,7 @@ _CONTEXTS = {
     ">(": ">()",
 }
 _DYNAMIC = frozenset("$`")
+_SUBST_MARKS = frozenset("$`(")  # `$(…)`, backticks, `<(…)` / `>(…)`
 _HEREDOC_EVAL = re.compile(r"\$\(\(|\$\[|\$\{[^}]*[!@:\[]")
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
 
@@ -82,6 +83,7 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     data = source.encode("utf-8", "surrogatepass")
     tree = _parser().parse(data)
     walker = _Walker(data, depth)
+    walker.evals = Evaluations(tree.root_node, walker.text)
     walker.visit(tree.root_node, context, (), False)
     opaque = None
     if tree.root_node.has_error:
@@ -104,12 +106,17 @@ def _first_error(node: Node) -> Node | None:
 class _Walker(Unwrapper):
     def __init__(self, data: bytes, depth: int) -> None:
         self.data = data
+        self.ascii = data.isascii()
+        self.source = data.decode("ascii") if self.ascii else ""
         self.depth = depth
         self.parts: list[SimpleCommand] = []
         self.level = 0  # syntax-tree nesting, bounded so a hostile command cannot blow the stack
         self.too_deep = False
+        self.evals: Evaluations
 
     def text(self, node: Node) -> str:
+        if self.ascii:  # byte offsets are character offsets: slice the string, no decode
+            return self.source[node.start_byte : node.end_byte]
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def visit(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
@@ -191,7 +198,7 @@ class _Walker(Unwrapper):
             end = next((c.end_byte for c in kids if c.type == "))"), node.end_byte)
             text = self.data[node.start_byte : end].decode("utf-8", "replace")
         else:
-            why = node_evaluates(node, self.text)
+            why = self.evals.within(node)
             text = self.text(node).split("\n", 1)[0][:200]
         if why or header:
             self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
@@ -202,7 +209,7 @@ class _Walker(Unwrapper):
         top = _test_words(node)
         literal = [self.literal(w) if w.is_named else self.text(w) for w in top]
         argv = tuple(self.text(w) if v is None else v for w, v in zip(top, literal, strict=True))
-        why = node_evaluates(node, self.text)
+        why = self.evals.within(node)
         lits = tuple(v is not None for v in literal)
         self.add(SimpleCommand(argv, self.text(node), redirs, ctx, bg, why, lits))
         for w in top:
@@ -243,8 +250,8 @@ class _Walker(Unwrapper):
         argv = tuple(self.span(g) if v is None else v for g, v in zip(groups, literal, strict=True))
         if name is not None and opaque is None and groups:
             opaque = self.name_opaque(groups[0], literal[0])
-        opaque = opaque or node_evaluates(node, self.text) or argv_evaluates(argv)
-        opaque = opaque or next((w for e in extra if (w := node_evaluates(e, self.text))), None)
+        opaque = opaque or self.evals.within(node) or argv_evaluates(argv)
+        opaque = opaque or next((w for e in extra if (w := self.evals.within(e))), None)
         words = [g[0] for g in groups]
         if argv:
             lits = tuple(v is not None for v in literal)
@@ -256,13 +263,20 @@ class _Walker(Unwrapper):
             self.nested(w, ctx, bg)
 
     def group_literal(self, group: list[Node]) -> str | None:
+        if len(group) == 1:
+            return self.literal(group[0])
         pieces = [self.literal(n) for n in group]
         return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
 
     def span(self, nodes: list[Node]) -> str:
-        return self.data[nodes[0].start_byte : nodes[-1].end_byte].decode("utf-8", "replace")
+        start, end = nodes[0].start_byte, nodes[-1].end_byte
+        if self.ascii:
+            return self.source[start:end]
+        return self.data[start:end].decode("utf-8", "replace")
 
     def name_opaque(self, group: list[Node], value: str | None) -> str | None:
+        if value is not None and _GLOB.isdisjoint(value):
+            return None  # no glob character at all, quoted or not
         shown = self.span(group)
         if value is None:
             return f"the command name {shown!r} is only known when it runs"
@@ -279,7 +293,7 @@ class _Walker(Unwrapper):
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:
         """Commands inside a word: `$(…)`, backticks, `<(…)`."""
-        if node.type in _LEAF_WORDS:
+        if node.type in _LEAF_WORDS or _SUBST_MARKS.isdisjoint(self.text(node)):
             return
         for sub in _substitutions(node):
             self.visit(sub, ctx, (), bg)
@@ -293,13 +307,13 @@ class _Walker(Unwrapper):
                     opaque = f"sets {self.text(var)} for the commands after it"
             argv.append(self.word(child))
             self.nested(child, ctx, bg)
-        opaque = opaque or node_evaluates(node, self.text) or argv_evaluates(tuple(argv))
+        opaque = opaque or self.evals.within(node) or argv_evaluates(tuple(argv))
         lits = tuple(True for _ in argv)
         self.add(SimpleCommand(tuple(argv), self.text(node), redirs, ctx, bg, opaque, lits))
 
     def assignment(self, node: Node, ctx: str, bg: bool) -> None:
         var = node.child_by_field_name("name")
-        why = node_evaluates(node, self.text)
+        why = self.evals.within(node)
         if why is None and var is not None and risky_var(self.text(var).split("[", 1)[0]):
             why = f"sets {self.text(var)} for the commands after it"
         if why:

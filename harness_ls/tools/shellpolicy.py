@@ -25,7 +25,9 @@ from harness_ls.tools.protected import (
     protected_operand,
     protected_reason,
     real_path,
+    rel_to,
     resolve_in,
+    stat_cache,
 )
 from harness_ls.tools.runopts import uncovered
 from harness_ls.tools.shellparse import ParsedCommand, Redirect, SimpleCommand, parse_command
@@ -74,6 +76,13 @@ def decide_shell(
     data_dir: Path | None = None,
 ) -> tuple[Action, str, list[PartDecision]]:
     """(action, deciding rule, per-part decisions) for one shell command."""
+    with stat_cache():
+        return _decide_shell(command, mode, rules, workspace, data_dir)
+
+
+def _decide_shell(
+    command: str, mode: str, rules: list[Rule], workspace: Path | None, data_dir: Path | None
+) -> tuple[Action, str, list[PartDecision]]:
     parsed = parse_command(command)
     whole = " ".join(command.split())
     cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
@@ -251,7 +260,7 @@ def redirect_problem(
         return f"writes the protected path {real} ({why})"
     if real != root and not real.startswith(root + os.sep):
         return f"writes outside the workspace: {real}"
-    rel = os.path.relpath(real, root)
+    rel = rel_to(root, real)
     why = protected_reason(rel)
     return f"writes the protected file {rel} ({why})" if why else None
 
@@ -259,34 +268,36 @@ def redirect_problem(
 def _protected_args(part: SimpleCommand, ctx: _Context) -> str | None:
     """An allowed command that is not a known-safe read and names a protected path asks; a
     known-safe reader that would read a secret file (`grep -r x .` over `.env.local`) asks too."""
-    if ctx.root is not None:
+    if not part.argv:
+        return None
+    if ctx.root is not None and part.argv[0] in KNOWN_SAFE:
         why = unsafe_reason(part, ctx.root, ctx.data_dir)
         if why is None:
             return None  # reads only: `cat .git/config` does not write it
         if SECRET_READ in why:
             return f"{part.argv[0]}: {why}"
-    data = Path(ctx.data_dir) if ctx.data_dir else None
-    return protected_argument(part.argv[1:], Path(ctx.root) if ctx.root else None, data)
+    return protected_argument(part.argv[1:], ctx.root, ctx.data_dir)
 
 
 def protected_argument(
-    args: tuple[str, ...], workspace: Path | None, data_dir: Path | None
+    args: tuple[str, ...], workspace: Path | str | None, data_dir: Path | str | None
 ) -> str | None:
     """An argument naming a protected path (`cp x .harness/policy.toml`, `tee .env`,
     `cp x .gi?/config`, `h/policy.toml` with `h -> .harness`): a command that may write it asks,
     whatever allowed the command. Symlinks are resolved, globs and braces expanded."""
     root = real_path(str(workspace)) if workspace is not None else None
+    data = str(data_dir) if data_dir is not None else None
     for arg in args:
-        values = [arg]
-        if arg.startswith("-") and "=" in arg:
-            values = [arg.split("=", 1)[1]]
-        elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
-            values = [arg[2:]]  # `-o.git/config`: a value attached to a short option
-        elif arg.startswith("-"):
-            continue
-        for value in values:
-            if value and (why := protected_operand(root, value, data_dir)):
-                return why
+        value = arg
+        if arg.startswith("-"):
+            if "=" in arg:
+                value = arg.split("=", 1)[1]
+            elif not arg.startswith("--") and len(arg) > 2:
+                value = arg[2:]  # `-o.git/config`: a value attached to a short option
+            else:
+                continue
+        if value and (why := protected_operand(root, value, data)):
+            return why
     return None
 
 
