@@ -183,7 +183,11 @@ def _compile(pattern: str) -> tuple[re.Pattern[str], bool, list[str] | None]:
     rx += "(?: (.*))?" if tail else ""
     first = body.split(" ", 1)[0]
     simple = tail and not any(c in core for c in "*?")
-    return re.compile(rx, re.DOTALL), "*" in first or "?" in first, core.split(" ") if simple else None
+    return (
+        re.compile(rx, re.DOTALL),
+        "*" in first or "?" in first,
+        core.split(" ") if simple else None,
+    )
 
 
 def uncovered(pattern: str, argv: tuple[str, ...], assigns: tuple[str, ...], root: str | None

@@ -95,9 +95,9 @@ class Evaluations:
     """Every node of a tree that makes bash evaluate text, found once per parse by a tree-sitter
     query (in C) and looked up by byte range for each part."""
 
-    def __init__(self, root: Node, text: Text) -> None:
+    def __init__(self, caps: dict[str, list[Node]], text: Text) -> None:
         self.found: list[tuple[int, int, str]] = []
-        for node in _captures(_queries()[1], root).get("c", []):
+        for node in caps.get("c", []):
             why = _check(node, text)
             if why:
                 self.found.append((node.start_byte, node.end_byte, why))
@@ -232,13 +232,18 @@ PLAIN_TOKENS = frozenset({
 })  # fmt: skip
 
 
-def plain(root: Node, text: Text) -> str | None:
+def scan(root: Node) -> dict[str, list[Node]]:
+    """One query over the tree: what a plain line may not use (`bad`), here-docs (`heredoc`) and
+    the nodes that may evaluate text (`c`)."""
+    return QueryCursor(_query()).captures(root)
+
+
+def plain(caps: dict[str, list[Node]], text: Text) -> str | None:
     """None when the whole tree uses only word-only commands joined by `;` `&&` `||` `|`, literal
     here-docs and redirections (no substitution, expansion, assignment, loop, function, subshell,
     background job); else what it uses. Known-safe commands are auto-allowed only then. The kinds
     not allowed are the grammar's own list minus PLAIN_KINDS / PLAIN_TOKENS, so a kind a newer
     grammar adds is refused too."""
-    caps = _captures(_queries()[0], root)
     bad = caps.get("bad")
     if bad:
         first = min(bad, key=lambda n: n.start_byte)
@@ -253,8 +258,9 @@ def plain(root: Node, text: Text) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _queries() -> tuple[Query, Query]:
-    """(what a plain line may not use, candidates for evaluation) as compiled queries."""
+def _query() -> Query:
+    """The compiled scan query; the kinds a plain line may not use are the grammar's own kinds
+    minus PLAIN_KINDS / PLAIN_TOKENS."""
     lang = Language(tree_sitter_bash.language())
     named, tokens = set(), set()
     for i in range(lang.node_kind_count):
@@ -267,14 +273,9 @@ def _queries() -> tuple[Query, Query]:
         '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
         for t in bad_tokens
     ]
-    plain_q = Query(lang, "[" + " ".join(f"({k})" for k in bad) + " " + " ".join(quoted)
-                    + "] @bad (heredoc_redirect) @heredoc")  # fmt: skip
-    eval_q = Query(lang, "[" + " ".join(f"({k})" for k in _CANDIDATES) + "] @c")
-    return plain_q, eval_q
-
-
-def _captures(query: Query, node: Node) -> dict[str, list[Node]]:
-    return QueryCursor(query).captures(node)
+    return Query(lang, "[" + " ".join(f"({k})" for k in bad) + " " + " ".join(quoted) + "] @bad "
+                 "(heredoc_redirect) @heredoc "
+                 "[" + " ".join(f"({k})" for k in _CANDIDATES) + "] @c")  # fmt: skip
 
 
 _WORD_PUNCT = frozenset({"{", "}", "$"})

@@ -19,7 +19,7 @@ from typing import Any
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from harness_ls.tools.shelleval import Evaluations, argv_evaluates, arith_header, plain
+from harness_ls.tools.shelleval import Evaluations, argv_evaluates, arith_header, plain, scan
 from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
 from harness_ls.tools.shellwords import risky_var, unescape
 
@@ -83,14 +83,15 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     data = source.encode("utf-8", "surrogatepass")
     tree = _parser().parse(data)
     walker = _Walker(data, depth)
-    walker.evals = Evaluations(tree.root_node, walker.text)
+    caps = scan(tree.root_node)
+    walker.evals = Evaluations(caps, walker.text)
     walker.visit(tree.root_node, context, (), False)
     opaque = None
     if tree.root_node.has_error:
         bad = _first_error(tree.root_node)
         near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
         opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
-    shape = opaque or plain(tree.root_node, walker.text)
+    shape = opaque or plain(caps, walker.text)
     return ParsedCommand(source, tuple(walker.parts), opaque, shape)
 
 
