@@ -26,6 +26,7 @@ GLOB_CHARS = frozenset("*?[")
 SECRET_READ = "reads the secret file"  # marks a path problem that is a secret read
 ENV_REASON = "an environment file that may hold secrets"
 MAX_EXPANSIONS = 256  # brace / glob results looked at per word; beyond that the word is unknown
+MAX_LISTING = 256  # a directory larger than this is not listed; its names are lstat-ed one by one
 MAX_WALK = 20_000  # entries a recursive reader's tree is checked for secret files
 _PROBES = (".git", ".harness", ".env", ".env.local", ".envrc")
 _EXTGLOB = re.compile(r"[?*+@!]\(")
@@ -81,17 +82,44 @@ def stat_cache() -> Iterator[None]:
 
 
 def _is_link(path: str) -> bool | None:
-    """Whether `path` is a symlink (None: it does not exist)."""
+    """Whether `path` is a symlink (None: it does not exist). Within a decision a directory is
+    listed once (small ones) instead of one lstat per name looked up in it."""
     cache = _LINKS.get()
-    if cache is not None and path in cache:
+    if cache is None:
+        return _lstat_link(path)
+    if path in cache:
         return cache[path]  # type: ignore[return-value]
-    try:
-        found: bool | None = stat.S_ISLNK(os.lstat(path).st_mode)
-    except OSError:
-        found = None
-    if cache is not None:
-        cache[path] = found
+    parent, _, name = path.rpartition(os.sep)
+    listing = cache.get(f"\2{parent}")
+    if listing is None:
+        listing = cache[f"\2{parent}"] = _listing(parent)  # type: ignore[assignment]
+    found = _lstat_link(path) if listing is False else listing.get(name)  # type: ignore[union-attr]
+    cache[path] = found
     return found
+
+
+def _listing(directory: str) -> dict[str, bool] | bool:
+    """name -> is a symlink, for a directory of at most MAX_LISTING entries; False when it is
+    larger (or unreadable: then each name is lstat-ed)."""
+    out: dict[str, bool] = {}
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if len(out) >= MAX_LISTING:
+                    return False
+                out[entry.name] = entry.is_symlink()
+    except FileNotFoundError:
+        return {}
+    except OSError:
+        return False
+    return out
+
+
+def _lstat_link(path: str) -> bool | None:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return None
 
 
 def resolve_in(root: str, value: str) -> str:
@@ -195,6 +223,14 @@ def _sequence(m: re.Match[str]) -> list[str]:
     return [str(n) for n in islice(range(a, b + (1 if step > 0 else -1), step), MAX_EXPANSIONS + 1)]
 
 
+_NOT_PLAIN = frozenset("*?[{(~")
+
+
+def is_plain_path(word: str) -> bool:
+    """A relative word with no glob, brace, tilde or `..`: it names exactly one path."""
+    return bool(word) and word[0] != "/" and _NOT_PLAIN.isdisjoint(word) and ".." not in word
+
+
 def has_glob(word: str) -> bool:
     return not GLOB_CHARS.isdisjoint(word)
 
@@ -267,6 +303,16 @@ def protected_operand(root: str | None, word: str, data_dir: Path | None) -> str
         why = protected_reason(os.path.normpath(word)) if not word.startswith("/") else None
         return f"names the protected file {word} ({why})" if why else None
     data = real_path(str(data_dir)) if data_dir is not None else None
+    if is_plain_path(word):  # the common case: one relative path, resolved through links
+        real = resolve_in(root, word)
+        if data and (real == data or real.startswith(data + os.sep)):
+            return f"names the protected path {real} (the harness data dir)"
+        rel = rel_to(root, real) if real.startswith(root + os.sep) else None
+        why = protected_reason(rel) if rel else None
+        if why is None:
+            return None
+        via = "" if rel == word else f" {word!r} →"
+        return f"names the protected file{via} {rel} ({why})"
     paths, _unknown = operand_paths(root, word)
     named: list[str] = []
     reason = None

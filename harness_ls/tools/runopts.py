@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from harness_ls.tools.protected import inside, operand_paths
+from harness_ls.tools.protected import inside, is_plain_path, operand_paths, resolve_in
 
 
 @dataclass(frozen=True)
@@ -283,6 +283,9 @@ def _option(t: Runner | None, argv: tuple[str, ...], i: int) -> tuple[list, int]
 def _outside(root: str, word: str) -> str | None:
     if "://" in word or not word:
         return None
+    if is_plain_path(word):
+        real = resolve_in(root, word)
+        return None if inside(root, real) else f"{word!r}: reaches outside the workspace"
     paths, unknown = operand_paths(root, word)
     if unknown or any(not inside(root, p) for p in paths):
         return f"{word!r}: names a path outside the workspace"

@@ -104,6 +104,8 @@ class Evaluations:
 
     def within(self, node: Node) -> str | None:
         """The first evaluating construct inside `node` (substitutions included), or None."""
+        if not self.found:
+            return None
         start, end = node.start_byte, node.end_byte
         return next((why for s, e, why in self.found if start <= s and e <= end), None)
 
@@ -167,7 +169,7 @@ def _test_command(node: Node, text: Text) -> str | None:
 
 def argv_evaluates(argv: tuple[str, ...]) -> str | None:
     """Why a command line (after quote removal) makes a builtin evaluate text, or None."""
-    if not argv:
+    if not argv or argv[0] not in _EVAL_HEADS:
         return None
     head = argv[0]
     if head == "let" and not all(_NUMERIC.fullmatch(a) for a in argv[1:]):
@@ -199,6 +201,10 @@ def argv_evaluates(argv: tuple[str, ...]) -> str | None:
             if a in _NAME_OPS and "[" in argv[i + 1]:
                 return f"{head} {a} evaluates the array subscript in {_short(argv[i + 1])}"
     return None
+
+
+_EVAL_HEADS = frozenset({"let", "hash", "complete", "compgen", "printf", "test", "[", *_RUNS_TEXT,
+                         *DECLARATIONS, *NAME_BUILTINS})  # fmt: skip
 
 
 def _option_value(argv: tuple[str, ...], opt: str) -> str | None:

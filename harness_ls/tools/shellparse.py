@@ -235,10 +235,12 @@ class _Walker(Unwrapper):
         nodes += node.children_by_field_name("argument")
         redirect_nodes = _redirects(node)
         own = tuple(self.redirect(r) for r in redirect_nodes)
+        more = list(extra)
         for r in redirect_nodes:
             self.nested(r, ctx, bg)
-            nodes += _redirect_split(r)[1]
-        nodes = sorted([*nodes, *extra], key=lambda n: n.start_byte)
+            more += _redirect_split(r)[1]
+        if more:
+            nodes = sorted([*nodes, *more], key=lambda n: n.start_byte)
         groups = _adjacent(nodes)
         opaque, assigns = None, []
         for assign in (c for c in node.named_children if c.type == "variable_assignment"):
@@ -247,12 +249,13 @@ class _Walker(Unwrapper):
             if var is not None and risky_var(self.text(var)):
                 opaque = f"sets {self.text(var)} for the command"
             self.nested(assign, ctx, bg)
-        literal = [self.group_literal(g) for g in groups]
+        literal = [self.literal(g[0]) if len(g) == 1 else self.group_literal(g) for g in groups]
         argv = tuple(self.span(g) if v is None else v for g, v in zip(groups, literal, strict=True))
         if name is not None and opaque is None and groups:
             opaque = self.name_opaque(groups[0], literal[0])
         opaque = opaque or self.evals.within(node) or argv_evaluates(argv)
-        opaque = opaque or next((w for e in extra if (w := self.evals.within(e))), None)
+        if extra and opaque is None:
+            opaque = next((w for e in extra if (w := self.evals.within(e))), None)
         words = [g[0] for g in groups]
         if argv:
             lits = tuple(v is not None for v in literal)
@@ -406,11 +409,13 @@ _TEST_WORDS = frozenset({"word", "string", "raw_string", "ansi_c_string", "numbe
 def _adjacent(nodes: list[Node]) -> list[list[Node]]:
     """Nodes that touch (no blank between them) make one shell word."""
     groups: list[list[Node]] = []
+    end = -1
     for n in nodes:
-        if groups and groups[-1][-1].end_byte == n.start_byte:
+        if n.start_byte == end:
             groups[-1].append(n)
         else:
             groups.append([n])
+        end = n.end_byte
     return groups
 
 
