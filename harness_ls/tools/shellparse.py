@@ -114,6 +114,7 @@ class _Walker(Unwrapper):
         self.level = 0  # syntax-tree nesting, bounded so a hostile command cannot blow the stack
         self.too_deep = False
         self.evals: Evaluations
+        self.pending: dict[tuple[int, int], tuple[Node, ...]] = {}  # words a redirect took
 
     def text(self, node: Node) -> str:
         if self.ascii:  # byte offsets are character offsets: slice the string, no decode
@@ -136,18 +137,19 @@ class _Walker(Unwrapper):
     def dispatch(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kind = node.type
         if kind == "command":
-            self.command(node, ctx, redirs, bg)
+            extra = self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
+            self.command(node, ctx, redirs, bg, extra)
         elif kind == "redirected_statement":
             redirect_nodes = _redirects(node)
             own = tuple(self.redirect(r) for r in redirect_nodes)
             bodies = [c for c in node.named_children if not c.type.endswith("_redirect")]
             extra = tuple(e for r in redirect_nodes for e in _redirect_split(r)[1])
+            last = _last_command(bodies[-1]) if bodies and extra else None
+            if last is not None:  # `a && b 2>/dev/null x`: x is b's argument
+                self.pending[(last.start_byte, last.end_byte)] = extra
+                extra = ()
             for child in bodies:
-                if extra and child.type == "command":
-                    self.command(child, ctx, redirs + own, bg, extra)
-                    extra = ()
-                else:
-                    self.visit(child, ctx, redirs + own, bg)
+                self.visit(child, ctx, redirs + own, bg)
             if extra:  # words after a redirection of something that is not a simple command
                 why = "words after a redirection of a compound command"
                 self.add(SimpleCommand((self.span(list(extra)),), self.text(node), redirs + own,
@@ -417,6 +419,14 @@ def _adjacent(nodes: list[Node]) -> list[list[Node]]:
             groups.append([n])
         end = n.end_byte
     return groups
+
+
+def _last_command(node: Node) -> Node | None:
+    """The simple command bash gives the words after a statement's redirection to: the last one
+    of a list or pipeline."""
+    while node.type in ("list", "pipeline", "negated_command") and node.named_child_count:
+        node = node.named_children[-1]
+    return node if node.type == "command" else None
 
 
 def _redirect_split(node: Node) -> tuple[list[Node], list[Node]]:
