@@ -220,8 +220,11 @@ class _Walker(Unwrapper):
 
     def children(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kids = node.children
+        last = len(kids) - 1
         for i, child in enumerate(kids):
-            amp = i + 1 < len(kids) and kids[i + 1].type == "&"
+            if not child.is_named and not child.child_count:
+                continue  # an operator or keyword token: nothing runs in it
+            amp = i < last and kids[i + 1].type == "&"
             self.visit(child, "background" if amp and not ctx else ctx, redirs, bg or amp)
 
     def add(self, part: SimpleCommand) -> None:
