@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from harness_ls.tools import cmdsplit, risk
+from harness_ls.tools.protected import stat_cache
 from harness_ls.tools.reveal import (
     collapse_blank_runs,
     describe,
@@ -264,6 +265,11 @@ def _flag_list(codes: dict[str, list[str]]) -> list[RiskFlag]:
 
 def shell_view(command: str, workspace: str | os.PathLike[str] | None = None) -> ApprovalView:
     """The view of a shell command: every simple command, flags, counts and the revealed text."""
+    with stat_cache():  # risk flags resolve arguments through links: stat each path once
+        return _shell_view(command, workspace)
+
+
+def _shell_view(command: str, workspace: str | os.PathLike[str] | None) -> ApprovalView:
     ws = os.fspath(workspace) if workspace is not None else None
     parts = [p for p in cmdsplit.parts_of(command) if p.argv or p.text.strip() or p.redirects]
     codes: dict[str, list[str]] = {}
