@@ -110,7 +110,7 @@ def _listing(directory: str) -> dict[str, bool] | bool:
                 out[entry.name] = entry.is_symlink()
     except FileNotFoundError:
         return {}
-    except OSError:
+    except (OSError, ValueError):
         return False
     return out
 
@@ -118,7 +118,7 @@ def _listing(directory: str) -> dict[str, bool] | bool:
 def _lstat_link(path: str) -> bool | None:
     try:
         return stat.S_ISLNK(os.lstat(path).st_mode)
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 
@@ -136,6 +136,8 @@ def resolve_in(root: str, value: str) -> str:
 
 
 def _resolve(root: str, value: str) -> str:
+    if "\x00" in value:  # no such path can exist; the file tools refuse it by name
+        return os.path.normpath(os.path.join(root, value.replace("\x00", "")))
     parts = value.split("/")
     if ".." in parts:
         return os.path.realpath(os.path.join(root, value))

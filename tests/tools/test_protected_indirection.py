@@ -132,3 +132,13 @@ def test_the_approval_flags_a_command_reaching_a_protected_path(ws: Path) -> Non
     assert "evaluates" in [f.code for f in shell_view("(( x ))", ws).flags]
     assert "run_options" in [f.code for f in shell_view("make test --eval=x", ws).flags]
     assert "unbounded" in [f.code for f in shell_view("seq 1 99999999999", ws).flags]
+
+
+@pytest.mark.parametrize(
+    "tool", ["read_file", "write_file", "edit", "list_dir", "search", "git_diff"]
+)
+def test_a_nul_byte_in_a_path_is_decided_not_a_crash(ws: Path, tool: str) -> None:
+    """Resolving through links must not raise on a NUL byte: the file tool refuses it by name."""
+    path = "greet.txt\x00.txt"
+    args = {"path": path, "paths": [path], "content": "x", "old": "a", "new": "b", "pattern": "x"}
+    assert Policy("auto-edit", [], ws).decide(tool, args).action in ("allow", "ask")
