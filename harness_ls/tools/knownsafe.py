@@ -69,7 +69,7 @@ def _program(checker: Callable[[str], str | None]):
 def _widths(*names: str, limit: int = 1000):
     def check(opts: list[tuple[str, str | None]], ops: list[str]) -> str | None:
         for o, v in opts:
-            if o in names and v is not None and (not v.isdigit() or int(v) > limit):
+            if o in names and v is not None and (not v.isdecimal() or int(v) > limit):
                 return f"{o} {v}: a width above {limit}"
         return None
 

@@ -272,6 +272,8 @@ def operand_paths(root: str, word: str) -> tuple[list[str], str | None]:
 
 
 def _operand_paths(root: str, word: str) -> tuple[list[str], str | None]:
+    if "\x00" in word:
+        return [], f"{word!r} holds a NUL byte"
     if word.startswith("~"):
         return [], f"{word!r} is in a home directory"
     if "(" in word and _EXTGLOB.search(word):

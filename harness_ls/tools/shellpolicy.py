@@ -75,9 +75,14 @@ def decide_shell(
     workspace: Path | None,
     data_dir: Path | None = None,
 ) -> tuple[Action, str, list[PartDecision]]:
-    """(action, deciding rule, per-part decisions) for one shell command."""
-    with stat_cache():
-        return _decide_shell(command, mode, rules, workspace, data_dir)
+    """(action, deciding rule, per-part decisions) for one shell command. Fails closed: a
+    command the checks cannot handle asks (denied in read-only), naming why."""
+    try:
+        with stat_cache():
+            return _decide_shell(command, mode, rules, workspace, data_dir)
+    except (OSError, ValueError, RecursionError) as exc:
+        action: Action = "deny" if mode == "read-only" else "ask"
+        return action, f"cannot be decided before it runs ({type(exc).__name__}: {exc})", []
 
 
 def _decide_shell(
