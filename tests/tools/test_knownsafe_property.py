@@ -240,3 +240,18 @@ def test_plain_commands_the_table_calls_safe_are_allowed(
         assert decision.action == "allow", f"{command!r}\n{decision}"
     else:
         assert decision.action == "ask", f"{command!r}\n{decision}"
+
+
+_WORDS = st.sampled_from(["cat", "grep -r", "find .", "sed", "awk", "jq", "printf", "[[", "((", "$((",
+                          "${!", "${x@P}", "a[x]=", ".e*", "h/", "{a,b}", "~", "\x00", "2>/dev/null",
+                          "|", ";", "&&", "'", '"', "\\", "$'\\x00'", "<<<", "<<EOF\n", "\n", " ",
+                          "٣", "²", "-w", "-n", "99999999999", "*", "?", "[", "../"])  # fmt: skip
+
+
+@settings(max_examples=int(os.environ.get("PROP_N", "600")) // 2, deadline=None,
+          suppress_health_check=list(HealthCheck))  # fmt: skip
+@given(text=st.one_of(st.text(max_size=60), st.lists(_WORDS, max_size=12).map("".join)))
+def test_any_text_gets_a_decision_never_an_exception(workspace: Path, text: str) -> None:
+    for mode in ("ask", "full-auto"):
+        decision = Policy(mode, [], workspace).decide("shell", {"command": text})
+        assert decision.action in ("allow", "ask", "deny")
