@@ -1,8 +1,10 @@
 """Policy decision time for a shell command of 20 simple commands (issue 17 target: ≤ 1 ms).
 
-The full path a tool call takes: tree-sitter-bash parse, unwrapping (`bash -c`, `env`, `$(…)`),
-per-part rule matching against a realistic rule set (init's test runners plus user rules), the
-redirect checks against the workspace and the read-only inspection check (which stats paths).
+The full path a tool call takes: tree-sitter-bash parse (with the query that finds text bash would
+evaluate and non-plain syntax), unwrapping (`bash -c`, `env`, `$(…)`), per-part rule matching
+against a realistic rule set (init's test runners plus user rules) with the check of what each
+rule's `*` covers, protected arguments resolved through links, the redirect checks and the
+known-safe list (which stats paths).
 Every command is distinct, so the parse cache never answers; a second figure shows a repeat.
 Wall-clock and this thread's CPU time are both printed: on a shared 2-core machine the wall-clock
 p95 mostly measures other processes preempting this one.

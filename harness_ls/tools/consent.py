@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from harness_ls.tools import cmdsplit
+from harness_ls.tools import cmdsplit, risk
+from harness_ls.tools.protected import stat_cache
 from harness_ls.tools.reveal import (
     collapse_blank_runs,
     describe,
@@ -52,6 +53,16 @@ _LABELS: dict[str, tuple[Level, str]] = {
     "pipe_to_shell": ("danger", "pipes into a shell or interpreter"),
     "privilege": ("danger", "runs as another user (sudo/su/doas)"),
     "outside": ("danger", "writes outside the workspace"),
+    "evaluates": (
+        "danger",
+        "evaluates text as code (arithmetic, ${!x}, ${x@P}, printf -v, test -v)",
+    ),
+    "protected": (
+        "danger",
+        "reaches a protected path (.git, .harness, .env*), by a glob or link too",
+    ),
+    "run_options": ("warn", "options that make a tool run, write or load something else"),
+    "unbounded": ("warn", "prints without end (yes, a huge seq, /dev/zero)"),
     "network": ("warn", "uses the network"),
     "delete": ("warn", "deletes files"),
     "permissions": ("warn", "changes permissions or owners"),
@@ -162,7 +173,13 @@ def _part_flags(part: cmdsplit.Part, prev_joiner: str, workspace: str | None) ->
     if part.background or name in {"nohup", "setsid", "disown"} or "nohup" in all_names:
         flags.append("background")
     if part.opaque:
-        flags.append("opaque")
+        flags.append("evaluates" if risk.evaluates(part.reason) else "opaque")
+    if risk.run_changing(argv):
+        flags.append("run_options")
+    if risk.names_protected(argv, workspace):
+        flags.append("protected")
+    if risk.unbounded(argv):
+        flags.append("unbounded")
     if argv and (not argv[0].isascii() or not name.isascii()):
         flags.append("homoglyph")
     elif any(is_mixed_script(w) for w in argv):
@@ -248,6 +265,11 @@ def _flag_list(codes: dict[str, list[str]]) -> list[RiskFlag]:
 
 def shell_view(command: str, workspace: str | os.PathLike[str] | None = None) -> ApprovalView:
     """The view of a shell command: every simple command, flags, counts and the revealed text."""
+    with stat_cache():  # risk flags resolve arguments through links: stat each path once
+        return _shell_view(command, workspace)
+
+
+def _shell_view(command: str, workspace: str | os.PathLike[str] | None) -> ApprovalView:
     ws = os.fspath(workspace) if workspace is not None else None
     parts = [p for p in cmdsplit.parts_of(command) if p.argv or p.text.strip() or p.redirects]
     codes: dict[str, list[str]] = {}

@@ -21,19 +21,19 @@ from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
 from harness_ls.tools.globs import PathPattern
+from harness_ls.tools.protected import (
+    inside,
+    protected_abs,
+    protected_reason,
+    real_path,
+    rel_to,
+    resolve_in,
+)
 from harness_ls.tools.sandbox import KEYS as SANDBOX_KEYS
 from harness_ls.tools.sandbox import secret_patterns
 from harness_ls.tools.secretfiles import is_secret_path, secrets_named
 from harness_ls.tools.shellparse import parse_command
-from harness_ls.tools.shellpolicy import (
-    STRICTNESS,
-    Action,
-    PartDecision,
-    Rule,
-    decide_shell,
-    protected_abs,
-    protected_reason,
-)
+from harness_ls.tools.shellpolicy import STRICTNESS, Action, PartDecision, Rule, decide_shell
 from harness_ls.trust import POLICY, read_config
 
 __all__ = ["ACTIONS", "MODES", "Action", "Decision", "PartDecision", "Policy", "Rule"]
@@ -170,8 +170,14 @@ class Policy:
             named = self._named_secrets(subject)
             return Decision(action=action, rule=rule, subject=subject, parts=parts, secrets=named)
         decision = self._decide_path(kind, applicable, subject)
+        real = self._through_links(subject)
+        if real is not None:  # `h/policy.toml` with `h -> .harness`: rules see both names
+            other = self._decide_path(kind, applicable, real)
+            if STRICTNESS[other.action] > STRICTNESS[decision.action]:
+                rule = f"{other.rule} (via {subject} -> {real})"
+                decision = other.model_copy(update={"subject": subject, "rule": rule})
         if kind == "write":
-            return self._guard_protected(decision, subject)
+            return self._guard_protected(decision, subject, real)
         return self._guard_secret(decision, subject, applicable)
 
     def _guard_secret(self, decision: Decision, subject: str, applicable: list[Rule]) -> Decision:
@@ -203,6 +209,16 @@ class Policy:
         words = [w for p in parsed.parts for w in (*p.argv[1:], *(r.target for r in p.redirects))]
         return secrets_named(words, self.workspace.as_posix(), self.secret_patterns)
 
+    def _through_links(self, subject: str) -> str | None:
+        """What a workspace path names after symlinks, when that differs from the path itself
+        (workspace-relative, or absolute when a link leads out of the workspace)."""
+        if self.workspace is None or not subject or subject == ".":
+            return None
+        root = real_path(str(self.workspace))
+        real = resolve_in(root, subject)
+        shown = rel_to(root, real) if inside(root, real) else real
+        return None if shown == posixpath.normpath(subject) else shown
+
     def _decide_path(self, kind: str, applicable: list[Rule], subject: str) -> Decision:
         matched: dict[str, Rule] = {}
         for rule in applicable:
@@ -229,17 +245,24 @@ class Policy:
             subject=subject,
         )
 
-    def _guard_protected(self, decision: Decision, subject: str) -> Decision:
-        """Writes to protected paths ask in every mode, naming the file; a deny stays a deny."""
+    def _guard_protected(self, decision: Decision, subject: str, real: str | None) -> Decision:
+        """Writes to protected paths ask in every mode, naming the file (and, through a link, what
+        it reaches); a deny stays a deny."""
         why = protected_reason(subject)
+        if why is None and real is not None and not real.startswith("/"):
+            why = protected_reason(real)
         if why is None and self.workspace is not None:
-            why = protected_abs(str(self.workspace / subject), self.data_dir)
+            target = (
+                real if real and real.startswith("/") else str(self.workspace / (real or subject))
+            )
+            why = protected_abs(target, self.data_dir)
         if why is None or STRICTNESS[decision.action] >= STRICTNESS["ask"]:
             return decision.model_copy(update={"protected": subject if why else None})
+        named = f"{subject} (a link to {real})" if real else subject
         return decision.model_copy(
             update={
                 "action": "ask",
-                "rule": f"protected path {subject}: {why}; always asks",
+                "rule": f"protected path {named}: {why}; always asks",
                 "protected": subject,
             }
         )

@@ -185,16 +185,27 @@ def load(workspace: Path, data_dir: Path | None, *, trusted: bool | None = None)
 
 
 def secret_patterns(workspace: Path | None, data_dir: Path | None) -> tuple[str, ...]:
-    """The extra secret-file patterns of both policy files (adding one only narrows), for the
-    policy's read gate; bad files are reported where the sandbox settings are loaded."""
+    """The extra secret-file patterns of both policy files (adding one only narrows, so an
+    untrusted workspace file counts), for the policy's read gate; bad files are reported where the
+    sandbox settings are loaded. The workspace file is read the safe way (no FIFO, no giant)."""
+    from harness_ls.trust import POLICY, read_config
+
     out: list[str] = []
-    files = [Path(data_dir) / "policy.toml"] if data_dir else []
-    files += [Path(workspace) / ".harness" / "policy.toml"] if workspace else []
-    for path in files:
+    try:
+        out += (
+            _read(Path(data_dir) / "policy.toml", "policy.toml").get("secret_files", ())
+            if data_dir
+            else []
+        )
+    except InvalidInput:
+        pass
+    if workspace is not None:
         try:
-            out += _read(path, path.name).get("secret_files", ())
-        except InvalidInput:
-            continue
+            file = read_config(workspace, POLICY, data_dir)
+            if file.content is not None:
+                out += parse(tomllib.loads(file.text()), POLICY).get("secret_files", ())
+        except (InvalidInput, tomllib.TOMLDecodeError):
+            pass
     return tuple(dict.fromkeys(out))
 
 

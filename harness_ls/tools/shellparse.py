@@ -11,6 +11,7 @@ position, `eval "$x"`) is marked opaque with the reason; callers must not allow 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,24 +19,24 @@ from typing import Any
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from harness_ls.tools.shellwords import WRAPPERS, unescape, wrapped_start
+from harness_ls.tools.shelleval import Evaluations, argv_evaluates, arith_header, plain, scan
+from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
+from harness_ls.tools.shellwords import risky_var, unescape
+
+__all__ = ["SHELLS", "ParsedCommand", "Redirect", "SimpleCommand", "parse_command"]
 
 MAX_DEPTH = 8  # nested `bash -c` / `eval` payloads before giving up (opaque)
 MAX_NESTING = 120  # syntax-tree levels (subshells, `$(…)`, `&&` chains) before giving up (opaque)
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "rbash"})
-_STRING_RUNNERS = frozenset({"su", "runuser", "script", "flock"})  # `-c 'cmd'` runs a shell string
 _GLOB = frozenset("*?[{")
-_RISKY_VARS = frozenset(
-    {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_ENV", "ENV", "IFS", "SHELLOPTS",
-     "BASHOPTS", "PROMPT_COMMAND", "PS4"}
-)  # fmt: skip
 _CONTEXTS = {
     "$(": "$()",
     "`": "`",
     "<(": "<()",
     ">(": ">()",
 }
-_SHELL_VALUE_OPTS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+_DYNAMIC = frozenset("$`")
+_SUBST_MARKS = frozenset("$`(")  # `$(…)`, backticks, `<(…)` / `>(…)`
+_HEREDOC_EVAL = re.compile(r"\$\(\(|\$\[|\$\{[^}]*[!@:\[]")
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
 
 
@@ -53,6 +54,8 @@ class SimpleCommand:
     context: str  # "" top level, or "$()", "`", "<()", "subshell", "bash -c", "eval", "pipeline"...
     background: bool
     opaque: str | None  # why this part cannot be decided, else None
+    literal: tuple[bool, ...] = ()  # per argv word: known before it runs (no expansion)
+    assigns: tuple[str, ...] = ()  # variables set for this command (`FOO=1 cmd`)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class ParsedCommand:
     source: str
     parts: tuple[SimpleCommand, ...]
     opaque: str | None  # whole-command parse failure reason, else None
+    not_plain: str | None = None  # what it uses beyond word-only commands (shelleval.plain)
 
 
 @lru_cache(maxsize=1)
@@ -79,13 +83,16 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     data = source.encode("utf-8", "surrogatepass")
     tree = _parser().parse(data)
     walker = _Walker(data, depth)
+    caps = scan(tree.root_node)
+    walker.evals = Evaluations(caps, walker.text)
     walker.visit(tree.root_node, context, (), False)
     opaque = None
     if tree.root_node.has_error:
         bad = _first_error(tree.root_node)
         near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
         opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
-    return ParsedCommand(source, tuple(walker.parts), opaque)
+    shape = opaque or plain(caps, walker.text)
+    return ParsedCommand(source, tuple(walker.parts), opaque, shape)
 
 
 def _first_error(node: Node) -> Node | None:
@@ -97,15 +104,21 @@ def _first_error(node: Node) -> Node | None:
     return None
 
 
-class _Walker:
+class _Walker(Unwrapper):
     def __init__(self, data: bytes, depth: int) -> None:
         self.data = data
+        self.ascii = data.isascii()
+        self.source = data.decode("ascii") if self.ascii else ""
         self.depth = depth
         self.parts: list[SimpleCommand] = []
         self.level = 0  # syntax-tree nesting, bounded so a hostile command cannot blow the stack
         self.too_deep = False
+        self.evals: Evaluations
+        self.pending: dict[tuple[int, int], tuple[Node, ...]] = {}  # words a redirect took
 
     def text(self, node: Node) -> str:
+        if self.ascii:  # byte offsets are character offsets: slice the string, no decode
+            return self.source[node.start_byte : node.end_byte]
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def visit(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
@@ -124,17 +137,28 @@ class _Walker:
     def dispatch(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kind = node.type
         if kind == "command":
-            self.command(node, ctx, redirs, bg)
+            extra = self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
+            self.command(node, ctx, redirs, bg, extra)
         elif kind == "redirected_statement":
             redirect_nodes = _redirects(node)
             own = tuple(self.redirect(r) for r in redirect_nodes)
             bodies = [c for c in node.named_children if not c.type.endswith("_redirect")]
+            extra = tuple(e for r in redirect_nodes for e in _redirect_split(r)[1])
+            last = _last_command(bodies[-1]) if bodies and extra else None
+            if last is not None:  # `a && b 2>/dev/null x`: x is b's argument
+                self.pending[(last.start_byte, last.end_byte)] = extra
+                extra = ()
             for child in bodies:
                 self.visit(child, ctx, redirs + own, bg)
+            if extra:  # words after a redirection of something that is not a simple command
+                why = "words after a redirection of a compound command"
+                self.add(SimpleCommand((self.span(list(extra)),), self.text(node), redirs + own,
+                                       ctx, bg, why, (True,)))  # fmt: skip
             if not bodies:  # `> file` alone still truncates the file
                 self.add(SimpleCommand((), self.text(node), redirs + own, ctx, bg, None))
             for r in redirect_nodes:
                 self.nested(r, ctx, bg)
+                self.evaluating(r, ctx, bg)
             if any(r.type == "heredoc_redirect" for r in redirect_nodes):
                 self.heredoc_payloads(node, ctx, bg)
         elif kind in ("command_substitution", "process_substitution"):
@@ -150,59 +174,135 @@ class _Walker:
             self.declaration(node, ctx, redirs, bg)
         elif kind == "variable_assignment":
             self.assignment(node, ctx, bg)
+        elif kind == "test_command":
+            self.test_command(node, ctx, redirs, bg)
+        elif kind in ("arithmetic_expansion", "expansion", "compound_statement",
+                      "c_style_for_statement", "array", "subscript"):  # fmt: skip
+            if not self.evaluating(node, ctx, bg, whole=False):
+                self.children(node, ctx, redirs, bg)
+            else:
+                self.nested(node, ctx, bg)
+                for child in node.children:
+                    if child.type == "do_group":
+                        self.visit(child, ctx, redirs, bg)
         else:
             self.children(node, ctx, redirs, bg)
 
+    def evaluating(self, node: Node, ctx: str, bg: bool, whole: bool = True) -> bool:
+        """Add an opaque part when `node` makes bash evaluate text as code (shelleval); a
+        `(( … ))` / `for (( … ))` header is a part of its own (the loop body has parts)."""
+        header = not whole and node.type in ("compound_statement", "c_style_for_statement")
+        if header:
+            kids = node.children
+            if not kids or kids[0].type not in ("((", "for") or (
+                    kids[0].type == "for" and (len(kids) < 2 or kids[1].type != "((")):  # fmt: skip
+                return False
+            why = arith_header(node, self.text)
+            end = next((c.end_byte for c in kids if c.type == "))"), node.end_byte)
+            text = self.data[node.start_byte : end].decode("utf-8", "replace")
+        else:
+            why = self.evals.within(node)
+            text = self.text(node).split("\n", 1)[0][:200]
+        if why or header:
+            self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
+        return why is not None or header
+
+    def test_command(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        """`[[ … ]]` as a part of its own: its words, and opaque where it evaluates."""
+        top = _test_words(node)
+        literal = [self.literal(w) if w.is_named else self.text(w) for w in top]
+        argv = tuple(self.text(w) if v is None else v for w, v in zip(top, literal, strict=True))
+        why = self.evals.within(node)
+        lits = tuple(v is not None for v in literal)
+        self.add(SimpleCommand(argv, self.text(node), redirs, ctx, bg, why, lits))
+        for w in top:
+            self.nested(w, ctx, bg)
+
     def children(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kids = node.children
+        last = len(kids) - 1
         for i, child in enumerate(kids):
-            amp = i + 1 < len(kids) and kids[i + 1].type == "&"
+            if not child.is_named and not child.child_count:
+                continue  # an operator or keyword token: nothing runs in it
+            amp = i < last and kids[i + 1].type == "&"
             self.visit(child, "background" if amp and not ctx else ctx, redirs, bg or amp)
 
     def add(self, part: SimpleCommand) -> None:
         self.parts.append(part)
 
-    def command(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+    def command(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool,
+                extra: tuple[Node, ...] = ()) -> None:  # fmt: skip
+        """One simple command. Words are grouped as bash groups them: nodes that touch are one
+        word (`'r'\\m` is `rm`), and words tree-sitter hangs under a redirection
+        (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
         name = node.child_by_field_name("name")
-        words: list[Node] = [name] if name is not None else []
-        words += node.children_by_field_name("argument")
+        nodes: list[Node] = [name] if name is not None else []
+        nodes += node.children_by_field_name("argument")
         redirect_nodes = _redirects(node)
         own = tuple(self.redirect(r) for r in redirect_nodes)
+        more = list(extra)
         for r in redirect_nodes:
             self.nested(r, ctx, bg)
-        opaque = None
+            more += _redirect_split(r)[1]
+        if more:
+            nodes = sorted([*nodes, *more], key=lambda n: n.start_byte)
+        groups = _adjacent(nodes)
+        opaque, assigns = None, []
         for assign in (c for c in node.named_children if c.type == "variable_assignment"):
             var = assign.child_by_field_name("name")
-            if var is not None and self.text(var) in _RISKY_VARS:
+            assigns.append(self.text(assign))
+            if var is not None and risky_var(self.text(var)):
                 opaque = f"sets {self.text(var)} for the command"
             self.nested(assign, ctx, bg)
-        literal = [self.literal(w) for w in words]
-        argv = tuple(self.text(w) if v is None else v for w, v in zip(words, literal, strict=True))
-        if name is not None and opaque is None:
-            opaque = self.name_opaque(name, literal[0])
+        literal = [self.literal(g[0]) if len(g) == 1 else self.group_literal(g) for g in groups]
+        argv = tuple(self.span(g) if v is None else v for g, v in zip(groups, literal, strict=True))
+        if name is not None and opaque is None and groups:
+            opaque = self.name_opaque(groups[0], literal[0])
+        opaque = opaque or self.evals.within(node) or argv_evaluates(argv)
+        if extra and opaque is None:
+            opaque = next((w for e in extra if (w := self.evals.within(e))), None)
+        words = [g[0] for g in groups]
         if argv:
-            part = SimpleCommand(argv, self.text(node), redirs + own, ctx, bg, opaque)
+            lits = tuple(v is not None for v in literal)
+            text = self.text(node) if not extra else self.span([node, *extra])
+            part = SimpleCommand(argv, text, redirs + own, ctx, bg, opaque, lits, tuple(assigns))
             self.add(part)
             self.unwrap(part, words, literal, node, ctx, bg)
-        for w in words:
+        for w in nodes:
             self.nested(w, ctx, bg)
 
-    def name_opaque(self, name: Node, value: str | None) -> str | None:
+    def group_literal(self, group: list[Node]) -> str | None:
+        if len(group) == 1:
+            return self.literal(group[0])
+        pieces = [self.literal(n) for n in group]
+        return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
+
+    def span(self, nodes: list[Node]) -> str:
+        start, end = nodes[0].start_byte, nodes[-1].end_byte
+        if self.ascii:
+            return self.source[start:end]
+        return self.data[start:end].decode("utf-8", "replace")
+
+    def name_opaque(self, group: list[Node], value: str | None) -> str | None:
+        if value is not None and _GLOB.isdisjoint(value):
+            return None  # no glob character at all, quoted or not
+        shown = self.span(group)
         if value is None:
-            return f"the command name {self.text(name)!r} is only known when it runs"
-        subs = (
-            [name.children[0]]
-            if name.child_count == 1 and name.children[0].type == "word"
-            else _walk(name)
-        )
-        for sub in subs:
-            if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
-                return f"the command name {self.text(name)!r} is a glob or brace expansion"
+            return f"the command name {shown!r} is only known when it runs"
+        for name in group:
+            subs = (
+                [name.children[0]]
+                if name.child_count == 1 and name.children[0].type == "word"
+                else _walk(name)
+            )
+            for sub in subs:
+                if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
+                    return f"the command name {shown!r} is a glob or brace expansion"
         return None
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:
         """Commands inside a word: `$(…)`, backticks, `<(…)`."""
-        if node.type in _LEAF_WORDS:
+        if node.type in _LEAF_WORDS or _SUBST_MARKS.isdisjoint(self.text(node)):
             return
         for sub in _substitutions(node):
             self.visit(sub, ctx, (), bg)
@@ -212,22 +312,26 @@ class _Walker:
         for child in node.children:
             if child.type == "variable_assignment":
                 var = child.child_by_field_name("name")
-                if var is not None and self.text(var) in _RISKY_VARS:
+                if var is not None and risky_var(self.text(var)):
                     opaque = f"sets {self.text(var)} for the commands after it"
             argv.append(self.word(child))
             self.nested(child, ctx, bg)
-        self.add(SimpleCommand(tuple(argv), self.text(node), redirs, ctx, bg, opaque))
+        opaque = opaque or self.evals.within(node) or argv_evaluates(tuple(argv))
+        lits = tuple(True for _ in argv)
+        self.add(SimpleCommand(tuple(argv), self.text(node), redirs, ctx, bg, opaque, lits))
 
     def assignment(self, node: Node, ctx: str, bg: bool) -> None:
         var = node.child_by_field_name("name")
-        if var is not None and self.text(var) in _RISKY_VARS:
+        why = self.evals.within(node)
+        if why is None and var is not None and risky_var(self.text(var).split("[", 1)[0]):
             why = f"sets {self.text(var)} for the commands after it"
-            self.add(SimpleCommand((self.text(node),), self.text(node), (), ctx, bg, why))
+        if why:
+            text = self.text(node)
+            self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
         self.nested(node, ctx, bg)
 
     def redirect(self, node: Node) -> Redirect:
         fd = node.child_by_field_name("descriptor")
-        dest = node.child_by_field_name("destination")
         op = next((c.type for c in node.children if not c.is_named), "")
         if node.type == "heredoc_redirect":
             start = next((c for c in node.children if c.type == "heredoc_start"), None)
@@ -235,21 +339,27 @@ class _Walker:
         if node.type == "herestring_redirect":
             body = next((c for c in node.children if c.is_named), None)
             return Redirect("<<<", self.word(body) if body else "")
-        if dest is None:
-            dest = next((c for c in reversed(node.children) if c.is_named and c != fd), None)
-        return Redirect((self.text(fd) if fd else "") + op, self.word(dest) if dest else "")
+        target, _ = _redirect_split(node)
+        if not target:
+            return Redirect((self.text(fd) if fd else "") + op, "")
+        return Redirect(
+            (self.text(fd) if fd else "") + op, self.group_literal(target) or self.span(target)
+        )
 
     def heredoc_payloads(self, node: Node, ctx: str, bg: bool) -> None:
-        """Backticks in an unquoted here-doc run, but the grammar leaves them as text."""
+        """An unquoted here-doc runs backticks and evaluates `$((…))`, but the grammar leaves
+        backticks as text and misreads `$((…))` as a subshell: both make an opaque part."""
         for sub in _walk(node):
-            if sub.type == "heredoc_body" and "`" in self.text(sub):
-                start = (
-                    sub.parent.children[1] if sub.parent and sub.parent.child_count > 1 else None
-                )
-                if start is not None and start.type == "heredoc_start":
-                    if not self.text(start).startswith(("'", '"')):
-                        why = "backticks inside an unquoted here-doc"
-                        self.add(SimpleCommand(("<<",), self.text(sub), (), ctx, bg, why))
+            if sub.type != "heredoc_body" or sub.parent is None or sub.parent.child_count < 2:
+                continue
+            start, body = sub.parent.children[1], self.text(sub)
+            if start.type != "heredoc_start" or self.text(start).startswith(("'", '"')):
+                continue
+            why = "backticks inside an unquoted here-doc" if "`" in body else None
+            if why is None and _HEREDOC_EVAL.search(body):
+                why = "evaluates arithmetic or an expansion inside an unquoted here-doc"
+            if why:
+                self.add(SimpleCommand(("<<",), body, (), ctx, bg, why, (True,)))
 
     def word(self, node: Node) -> str:
         value = self.literal(node)
@@ -283,132 +393,68 @@ class _Walker:
             return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
         if kind == "variable_assignment":
             return self.text(node)
+        if kind == "test_operator" or (
+            kind in ("regex", "extglob_pattern") and not _DYNAMIC.intersection(self.text(node))
+        ):
+            return self.text(node)
         return None
-
-    def unwrap(
-        self,
-        part: SimpleCommand,
-        words: list[Node],
-        literal: list[str | None],
-        node: Node,
-        ctx: str,
-        bg: bool,
-    ) -> None:
-        """The command a wrapper, a shell `-c`, `eval` or `find -exec` runs, as a part of its own."""
-        argv = part.argv
-        head = argv[0].rsplit("/", 1)[-1]
-        if head == "eval":
-            if any(v is None for v in literal[1:]):
-                self.add(_derived(part, "eval", "eval of text only known when it runs"))
-            else:
-                self.payload(" ".join(argv[1:]), "eval", part, bg)
-        elif head in SHELLS:
-            self.shell(part, words, literal, node, bg)
-        elif head in ("find", "fd", "fdfind"):
-            self.find_exec(part, words, literal, node, ctx, bg)
-        elif head in _STRING_RUNNERS and (found := _flag_value(argv, literal)) is not None:
-            value = found
-            if value == "":
-                self.add(_derived(part, f"{head} -c", "command only known when it runs"))
-            else:
-                self.payload(value, f"{head} -c", part, bg)
-        elif head == "watch":
-            start = wrapped_start(head, argv)
-            if start < len(argv):  # watch hands its words to `sh -c`
-                if any(v is None for v in literal[start:]):
-                    self.add(_derived(part, "watch", "command only known when it runs"))
-                else:
-                    self.payload(" ".join(argv[start:]), "watch", part, bg)
-        elif head in WRAPPERS:
-            start = wrapped_start(head, argv)
-            if head == "command" and any(a in ("-v", "-V") for a in argv[1:start]):
-                return
-            if head == "env":
-                for i, a in enumerate(argv[1:start], 1):
-                    if a in ("-S", "--split-string") or a.startswith("--split-string="):
-                        text = a.split("=", 1)[1] if "=" in a else " ".join(argv[i + 1 :])
-                        self.payload(text, "env -S", part, bg)
-                        return
-            if start < len(argv):
-                inner = self.slice(words[start], node)
-                opaque = None if literal[start] is not None else "wrapped command name unknown"
-                rest = SimpleCommand(argv[start:], inner, part.redirects, head, bg, opaque)
-                self.add(rest)
-                self.unwrap(rest, words[start:], literal[start:], node, ctx, bg)
-
-    def shell(self, part: SimpleCommand, words: list[Node], literal: list[str | None],
-              node: Node, bg: bool) -> None:  # fmt: skip
-        argv = part.argv
-        i = 1
-        while i < len(argv):
-            a = argv[i]
-            if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
-                j = i + 1 if i + 1 < len(argv) and argv[i + 1] != "--" else i + 2
-                if j >= len(argv) or literal[j] is None:
-                    why = "shell payload only known when it runs"
-                    self.add(_derived(part, f"{argv[0]} -c", why))
-                else:
-                    self.payload(argv[j], f"{argv[0]} -c", part, bg)
-                return
-            if a in _SHELL_VALUE_OPTS:
-                i += 2
-                continue
-            if not a.startswith(("-", "+")):
-                return  # `bash script.sh`: runs a file, decided by rules on this part
-            i += 1
-        # no script and no -c: commands come from stdin
-        for r in part.redirects:
-            if r.op == "<<<":
-                self.payload(r.target, f"{argv[0]} <<<", part, bg)
-                return
-        heredoc = [r for r in part.redirects if r.op == "<<"]
-        why = "a shell reading commands from " + ("a here-doc" if heredoc else "its input")
-        self.add(_derived(part, argv[0], why))
-
-    def find_exec(self, part: SimpleCommand, words: list[Node], literal: list[str | None],
-                  node: Node, ctx: str, bg: bool) -> None:  # fmt: skip
-        """`find -exec/-execdir/-ok … ;`, `fd -x/-X …`: the command each match is handed to."""
-        argv = part.argv
-        i = 1
-        while i < len(argv):
-            if argv[i] in ("-exec", "-execdir", "-ok", "-okdir", "-x", "--exec", "-X",
-                           "--exec-batch"):  # fmt: skip
-                end = i + 1
-                while end < len(argv) and argv[end] not in (";", "+"):
-                    end += 1
-                if end > i + 1:
-                    text = self.slice(words[i + 1], node)
-                    opaque = None if literal[i + 1] is not None else "run command unknown"
-                    inner = SimpleCommand(argv[i + 1 : end], text, (), "find -exec", bg, opaque)
-                    self.add(inner)
-                    self.unwrap(inner, words[i + 1 : end], literal[i + 1 : end], node, ctx, bg)
-                i = end
-            i += 1
 
     def payload(self, text: str, ctx: str, part: SimpleCommand, bg: bool) -> None:
         inner = _parse(text, ctx, self.depth + 1)
         self.parts.extend(inner.parts)
         if inner.opaque:
-            self.add(_derived(part, ctx, f"{ctx} payload: {inner.opaque}"))
-
-    def slice(self, first: Node, node: Node) -> str:
-        return self.data[first.start_byte : node.end_byte].decode("utf-8", "replace")
+            self.add(derived(part, ctx, f"{ctx} payload: {inner.opaque}"))
 
 
-def _flag_value(argv: tuple[str, ...], literal: list[str | None]) -> str | None:
-    """The command string after `-c` / `--command[=]` ("" when it is not literal), else None."""
-    for i, a in enumerate(argv[1:], 1):
-        if a == "--command" or (a.startswith("-") and not a.startswith("--") and "c" in a[1:]):
-            if i + 1 >= len(argv) or literal[i + 1] is None:
-                return ""
-            return argv[i + 1]
-        if a.startswith("--command="):
-            return a.split("=", 1)[1] if literal[i] is not None else ""
-    return None
+_TEST_WORDS = frozenset({"word", "string", "raw_string", "ansi_c_string", "number", "concatenation",
+                         "regex", "extglob_pattern", "test_operator", "simple_expansion", "expansion",
+                         "command_substitution", "arithmetic_expansion"})  # fmt: skip
 
 
-def _derived(part: SimpleCommand, ctx: str, why: str) -> SimpleCommand:
-    return SimpleCommand(part.argv, part.text, part.redirects, ctx, part.background, why)
+def _adjacent(nodes: list[Node]) -> list[list[Node]]:
+    """Nodes that touch (no blank between them) make one shell word."""
+    groups: list[list[Node]] = []
+    end = -1
+    for n in nodes:
+        if n.start_byte == end:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+        end = n.end_byte
+    return groups
+
+
+def _last_command(node: Node) -> Node | None:
+    """The simple command bash gives the words after a statement's redirection to: the last one
+    of a list or pipeline."""
+    while node.type in ("list", "pipeline", "negated_command") and node.named_child_count:
+        node = node.named_children[-1]
+    return node if node.type == "command" else None
+
+
+def _redirect_split(node: Node) -> tuple[list[Node], list[Node]]:
+    """(target nodes, argument nodes) of a file or here-string redirection: tree-sitter hangs the
+    words after `> file` under the redirection, bash gives them to the command."""
+    if node.type not in ("file_redirect", "herestring_redirect"):
+        return [], []
+    kids = [c for c in node.named_children if c.type != "file_descriptor"]
+    if not kids:
+        return [], []
+    groups = _adjacent(kids)
+    return groups[0], [n for g in groups[1:] for n in g]
+
+
+def _test_words(node: Node) -> list[Node]:
+    """The words and operators of `[[ … ]]` in order (a word node is not split further)."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur is not node and (cur.type in _TEST_WORDS or (not cur.is_named and not cur.children)):
+            out.append(cur)
+            continue
+        stack.extend(reversed(cur.children))
+    return out
 
 
 def _redirects(node: Node) -> list[Node]:

@@ -11,15 +11,28 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import stat
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
-from harness_ls.tools.shellparse import Redirect, SimpleCommand, parse_command
+from harness_ls.tools.knownsafe import KNOWN_SAFE, unsafe_reason
+from harness_ls.tools.protected import (
+    SECRET_READ,
+    implicit_protected,
+    protected_abs,
+    protected_operand,
+    protected_reason,
+    real_path,
+    rel_to,
+    resolve_in,
+    stat_cache,
+)
+from harness_ls.tools.runopts import uncovered
+from harness_ls.tools.shellparse import ParsedCommand, Redirect, SimpleCommand, parse_command
+
+__all__ = ["KNOWN_SAFE", "SAFE_READS", "protected_abs", "protected_reason"]
 
 Action = Literal["allow", "ask", "deny"]
 STRICTNESS: dict[str, int] = {"allow": 0, "ask": 1, "deny": 2}
@@ -29,14 +42,7 @@ SHELL_DEFAULTS: dict[str, Action] = {
     "auto-edit": "ask",
     "full-auto": "allow",
 }
-# Inspection commands that cannot write, run other programs or reach the network. On workspace
-# files (and nothing else) they are reads, decided like read_file: the acceptance test
-# `grep -qx hello greet.txt` needs no approval, `cat ~/.ssh/id_rsa` or `cat .env` still asks.
-SAFE_READS = frozenset(
-    {"cat", "head", "tail", "wc", "ls", "grep", "egrep", "fgrep", "echo", "printf", "true",
-     "false", "pwd", "test", "[", "diff", "cmp", "stat", "file", "basename", "dirname", "nl",
-     "cut", "tr", "seq", "realpath", "readlink", "du", "tree", "sha256sum", "md5sum", "which"}
-)  # fmt: skip
+SAFE_READS = KNOWN_SAFE  # the exact list lives in tools/knownsafe.py
 _QUIET_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 _CWD_CHANGERS = frozenset({"cd", "pushd", "popd"})
 
@@ -62,32 +68,6 @@ class PartDecision(BaseModel):
     rule: str
 
 
-def protected_reason(rel: str) -> str | None:
-    """Why a workspace-relative path is protected from the agent, or None."""
-    if ".harness" not in rel and ".env" not in rel and ".git" not in rel.lower():
-        return None
-    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
-    if not parts:
-        return None
-    if parts[0] == ".harness":
-        return "the harness settings the agent obeys"
-    if any(p.lower() == ".git" for p in parts):
-        return "git metadata"
-    if parts[-1].startswith(".env"):
-        return "an environment file that may hold secrets"
-    return None
-
-
-def protected_abs(real: str, data_dir: Path | None) -> str | None:
-    """Why an absolute (resolved) path is protected: the data dir holds runs, trust and policy."""
-    if data_dir is None:
-        return None
-    root = os.path.realpath(data_dir)
-    if real == root or real.startswith(root + os.sep):
-        return "the harness data dir (runs, trust store and your policy)"
-    return None
-
-
 def decide_shell(
     command: str,
     mode: str,
@@ -95,16 +75,30 @@ def decide_shell(
     workspace: Path | None,
     data_dir: Path | None = None,
 ) -> tuple[Action, str, list[PartDecision]]:
-    """(action, deciding rule, per-part decisions) for one shell command."""
+    """(action, deciding rule, per-part decisions) for one shell command. Fails closed: a
+    command the checks cannot handle asks (denied in read-only), naming why."""
+    try:
+        with stat_cache():
+            return _decide_shell(command, mode, rules, workspace, data_dir)
+    except (OSError, ValueError, RecursionError) as exc:
+        action: Action = "deny" if mode == "read-only" else "ask"
+        return action, f"cannot be decided before it runs ({type(exc).__name__}: {exc})", []
+
+
+def _decide_shell(
+    command: str, mode: str, rules: list[Rule], workspace: Path | None, data_dir: Path | None
+) -> tuple[Action, str, list[PartDecision]]:
     parsed = parse_command(command)
     whole = " ".join(command.split())
     cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
     by_action = {a: _index([r for r in rules if r.action == a]) for a in ("allow", "ask", "deny")}
+    ctx = _Context(parsed, mode, by_action, real_path(str(workspace)) if workspace else None,
+                   str(data_dir) if data_dir is not None else None, cd)  # fmt: skip
     out: list[PartDecision] = []
     for part in parsed.parts:
-        action, rule = _decide_part(part, mode, by_action, workspace)
-        if action == "allow" and part.argv and part.argv[0] not in SAFE_READS:
-            why = protected_argument(part.argv[1:], workspace, data_dir)
+        action, rule = _decide_part(part, ctx)
+        if action == "allow" and not rule.startswith(_BUILTIN):
+            why = implicit_protected(part.argv) or _protected_args(part, ctx)
             if why is not None:
                 action, rule = "ask", why
         if action != "deny":
@@ -128,6 +122,19 @@ def decide_shell(
         return default, _mode_rule(mode, default), out
     worst = max(out, key=lambda p: STRICTNESS[p.action])
     return worst.action, worst.rule, out
+
+
+_BUILTIN = "built-in: "
+
+
+@dataclass(frozen=True)
+class _Context:
+    parsed: ParsedCommand
+    mode: str
+    rules: dict[str, _Index]
+    root: str | None  # the resolved workspace
+    data_dir: str | None
+    cd: bool  # a part changes directory: relative paths after it mean something else
 
 
 _FRAGMENT_SPLIT = re.compile(r"&&|\|\||\$\(|[;|&\n()`{}<>]")
@@ -178,10 +185,8 @@ def _candidates(index: _Index, command: str) -> list[Rule]:
     return sorted(hits + wild, key=lambda r: order[id(r)])  # first rule in file order wins
 
 
-def _decide_part(
-    part: SimpleCommand, mode: str, rules: dict[str, _Index], workspace: Path | None
-) -> tuple[Action, str]:
-    argv = part.argv
+def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
+    argv, mode, rules = part.argv, ctx.mode, ctx.rules
     if not argv:  # a bare redirection (`> file`), or a part too deep to look into
         if part.opaque and mode != "read-only":
             return "ask", f"cannot be decided before it runs: {part.opaque}"
@@ -189,6 +194,8 @@ def _decide_part(
     cmd = " ".join(argv)
     base = " ".join((posixpath.basename(argv[0]), *argv[1:])) if "/" in argv[0] else cmd
     forms = (cmd,) if base == cmd else (cmd, base)
+    if part.assigns:
+        forms += (" ".join((*part.assigns, cmd)),)
     for action in ("deny", "ask"):
         if action == "ask":
             if mode == "read-only":
@@ -201,13 +208,27 @@ def _decide_part(
                     return action, rule.label()
     if mode == "full-auto":
         return "allow", "mode full-auto: allowed unless denied"
-    for rule in _candidates(rules["allow"], cmd):  # as written: `/x/pytest` is not `pytest`
-        if glob_cmd(rule.pattern, cmd):
-            return "allow", rule.label()
-    if workspace is not None and is_safe_read(part, workspace):
-        return "allow", f"built-in: {argv[0]} only reads workspace files"
+    gap = None
+    texts = (" ".join((*part.assigns, cmd)), cmd) if part.assigns else (cmd,)
+    for text in texts:  # as written: `/x/pytest` is not `pytest`
+        for rule in _candidates(rules["allow"], text):
+            if glob_cmd(rule.pattern, text):
+                why = uncovered(rule.pattern, argv, part.assigns, ctx.root)
+                if why is None:
+                    return "allow", rule.label()
+                gap = gap or f"{rule.label()} does not cover {why}"
+    why_not = None
+    if ctx.root is not None and argv[0] in KNOWN_SAFE:
+        why_not = unsafe_reason(part, ctx.root, ctx.data_dir)
+        if why_not is None:
+            why_not = "it changes directory first" if ctx.cd else ctx.parsed.not_plain
+        if why_not is None:
+            return "allow", f"{_BUILTIN}{argv[0]} only reads workspace files (known safe)"
     default = SHELL_DEFAULTS[mode]
-    return default, _mode_rule(mode, default)
+    if gap and default == "ask":
+        return default, gap
+    rule = _mode_rule(mode, default)
+    return default, f"{rule} (not known safe: {why_not})" if why_not else rule
 
 
 def _mode_rule(mode: str, action: str) -> str:
@@ -237,96 +258,52 @@ def redirect_problem(
         return None if not target.startswith("/") else f"writes outside the workspace: {target}"
     if cd and not target.startswith("/"):
         return f"redirect to {target!r} after a cd: where it writes is only known when it runs"
-    root = _real(str(workspace))
-    real = _resolve(root, target)
+    root = real_path(str(workspace))
+    real = resolve_in(root, target)
     why = protected_abs(real, data_dir)
     if why:
         return f"writes the protected path {real} ({why})"
     if real != root and not real.startswith(root + os.sep):
         return f"writes outside the workspace: {real}"
-    rel = os.path.relpath(real, root)
+    rel = rel_to(root, real)
     why = protected_reason(rel)
     return f"writes the protected file {rel} ({why})" if why else None
 
 
+def _protected_args(part: SimpleCommand, ctx: _Context) -> str | None:
+    """An allowed command that is not a known-safe read and names a protected path asks; a
+    known-safe reader that would read a secret file (`grep -r x .` over `.env.local`) asks too."""
+    if not part.argv:
+        return None
+    if ctx.root is not None and part.argv[0] in KNOWN_SAFE:
+        why = unsafe_reason(part, ctx.root, ctx.data_dir)
+        if why is None:
+            return None  # reads only: `cat .git/config` does not write it
+        if SECRET_READ in why:
+            return f"{part.argv[0]}: {why}"
+    return protected_argument(part.argv[1:], ctx.root, ctx.data_dir)
+
+
 def protected_argument(
-    args: tuple[str, ...], workspace: Path | None, data_dir: Path | None
+    args: tuple[str, ...], workspace: Path | str | None, data_dir: Path | str | None
 ) -> str | None:
-    """An argument naming a protected path (`cp x .harness/policy.toml`, `tee .env`): a command
-    that may write it asks, whatever allowed the command (lexical check, no file system)."""
-    root = _real(str(workspace)) if workspace is not None else None
-    data = _real(str(data_dir)) if data_dir is not None else None
+    """An argument naming a protected path (`cp x .harness/policy.toml`, `tee .env`,
+    `cp x .gi?/config`, `h/policy.toml` with `h -> .harness`): a command that may write it asks,
+    whatever allowed the command. Symlinks are resolved, globs and braces expanded."""
+    root = real_path(str(workspace)) if workspace is not None else None
+    data = str(data_dir) if data_dir is not None else None
     for arg in args:
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
-        if not value or value.startswith("-"):
-            continue
-        if value.startswith("/"):
-            norm = os.path.normpath(value)
-            if data and (norm == data or norm.startswith(data + os.sep)):
-                return f"names the protected path {norm} (the harness data dir)"
-            if root is None or not norm.startswith(root + os.sep):
+        value = arg
+        if arg.startswith("-"):
+            if "=" in arg:
+                value = arg.split("=", 1)[1]
+            elif not arg.startswith("--") and len(arg) > 2:
+                value = arg[2:]  # `-o.git/config`: a value attached to a short option
+            else:
                 continue
-            value = norm[len(root) + 1 :]
-        why = protected_reason(posixpath.normpath(value))
-        if why is not None:
-            return f"names the protected file {value} ({why})"
+        if value and (why := protected_operand(root, value, data)):
+            return why
     return None
-
-
-def is_safe_read(part: SimpleCommand, workspace: Path) -> bool:
-    """An inspection command whose every path argument and redirection stays in the workspace."""
-    argv = part.argv
-    if part.opaque or not argv or argv[0] not in SAFE_READS:
-        return False
-    root = _real(str(workspace))
-    for r in part.redirects:
-        if ">" in r.op:
-            if r.target not in _QUIET_TARGETS and not (r.op.endswith("&") and r.target.isdigit()):
-                return False
-        elif r.op == "<" and not _inside(root, r.target):
-            return False
-    for arg in argv[1:]:
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
-        if value.startswith("-") or not value:
-            continue
-        if not _inside(root, value):
-            return False
-    return True
-
-
-def _inside(root: str, value: str) -> bool:
-    if any(c in value for c in "$`~") or "\x00" in value:
-        return False
-    real = _resolve(root, value)
-    if real != root and not real.startswith(root + os.sep):
-        return False
-    return (
-        protected_reason(os.path.relpath(real, root)) != "an environment file that may hold secrets"
-    )
-
-
-@lru_cache(maxsize=64)
-def _real(path: str) -> str:
-    return os.path.realpath(path)
-
-
-def _resolve(root: str, value: str) -> str:
-    """The real path `value` names (relative to the resolved workspace `root`), stat-ing only the
-    components below the workspace: a symlink there means a full realpath."""
-    if ".." in value.split("/"):
-        return os.path.realpath(os.path.join(root, value))
-    joined = os.path.normpath(os.path.join(root, value))
-    if joined != root and not joined.startswith(root + os.sep):
-        return joined  # lexically outside: treated as outside, whatever links it goes through
-    cur = root
-    for comp in joined[len(root) + 1 :].split(os.sep) if joined != root else ():
-        cur = f"{cur}{os.sep}{comp}"
-        try:
-            if stat.S_ISLNK(os.lstat(cur).st_mode):
-                return os.path.realpath(joined)
-        except OSError:
-            return joined  # does not exist (yet): nothing below can be a link
-    return joined
 
 
 def glob_cmd(pattern: str, command: str) -> bool:

@@ -98,3 +98,29 @@ def unescape(text: str, *, inside_quotes: bool) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+# Variables that change what a command runs or where it looks for code: set for a command (or
+# exported), they make it opaque — a rule about the command's words cannot see them.
+RISKY_VARS = frozenset(
+    {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_ENV", "ENV", "IFS", "SHELLOPTS",
+     "BASHOPTS", "PROMPT_COMMAND", "PS4", "GLOBIGNORE", "CDPATH", "PAGER", "MANPAGER", "LESSOPEN",
+     "LESSCLOSE", "EDITOR", "VISUAL", "BROWSER", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+     "PYTHONUSERBASE", "NODE_OPTIONS", "NODE_PATH", "PERL5OPT", "PERL5LIB", "RUBYOPT", "RUBYLIB",
+     "MAKEFLAGS", "MFLAGS", "GOFLAGS", "RUSTFLAGS", "RUSTC_WRAPPER", "RUSTC", "CARGO_HOME",
+     "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "SSH_ASKPASS",
+     "SUDO_ASKPASS", "TERMINFO", "HISTFILE"}
+)  # fmt: skip
+_RISKY_PREFIXES = ("GIT_", "LD_", "DYLD_", "BASH_FUNC_", "npm_config_", "NPM_CONFIG_", "CARGO_")
+_HARMLESS_GIT = frozenset(
+    {"GIT_TERMINAL_PROMPT", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE",
+     "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE", "GIT_MERGE_AUTOEDIT",
+     "GIT_OPTIONAL_LOCKS", "GIT_FLUSH"}
+)  # fmt: skip
+
+
+def risky_var(name: str) -> bool:
+    """Whether setting `name` can change which program or code a command runs."""
+    if name in RISKY_VARS:
+        return True
+    return name.startswith(_RISKY_PREFIXES) and name not in _HARMLESS_GIT

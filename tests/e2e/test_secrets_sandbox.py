@@ -189,8 +189,13 @@ def test_row6_under_full_auto_the_sandbox_alone_keeps_the_value(daemon, tmp_path
     _policy(daemon, 'mode = "full-auto"\n')
     ws = make_repo(tmp_path / "ws")
     (ws / ".env.local").write_text(f"STRIPE_SECRET_KEY={ENV_VALUE}\n")
-    _events, results = _run(daemon, ws, [_shell("cat .e*; grep -r sk_live . ; echo probe-done")])
+    # a program that computes the path itself: the text shows no secret file, so the policy
+    # (full-auto) lets it run; `cat .e*` or `grep -r` would ask even here (tools/protected.py)
+    probe_cmd = ("python3 -c \"import glob; [print(open(p).read()) for p in glob.glob('.e*')]\"; "
+                 "echo probe-done")  # fmt: skip
+    _events, results = _run(daemon, ws, [_shell(probe_cmd)])
     (probe,) = results
+    assert probe["type"] == "tool.result", probe
     assert "probe-done" in probe["output"] and probe["data"]["masked"] == [".env.local"]
     assert _leaks(daemon, (ENV_VALUE,)) == []
 

@@ -180,3 +180,51 @@ def test_empty_and_comment_only_commands_have_no_parts() -> None:
 def test_hostile_nesting_is_opaque_not_a_crash(source: str) -> None:
     parsed = parse_command(source)
     assert any(p.opaque for p in parsed.parts) or parsed.opaque
+
+
+@pytest.mark.parametrize(
+    ("source", "argv"),
+    [
+        ("'r'\\m -rf x", ("rm", "-rf", "x")),  # tree-sitter splits touching quotes: bash does not
+        ("cat '.'\\.\\/x", ("cat", "../x")),
+        ("cat 2>/dev/null .env", ("cat", ".env")),  # words after a redirection are arguments
+        ("cat < a.txt /etc/passwd", ("cat", "/etc/passwd")),
+        ("git 2>/dev/null push origin", ("git", "push", "origin")),
+        ("echo hi > '/tmp/'\\x y", ("echo", "hi", "y")),
+        ("grep x <<< lit .env", ("grep", "x", ".env")),
+        ("echo | cat 2>/dev/null .env", ("cat", ".env")),  # the last command of the pipeline
+        ("true && rm 2>/dev/null -rf x", ("rm", "-rf", "x")),
+    ],
+)
+def test_words_are_grouped_as_bash_groups_them(source: str, argv: tuple[str, ...]) -> None:
+    assert argv in _argvs(source)
+
+
+def test_a_redirect_target_split_by_the_grammar_is_one_word() -> None:
+    (part,) = parse_command("echo hi > '/tmp/'\\x y").parts
+    assert part.redirects == (Redirect(">", "/tmp/x"),)
+
+
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("printf -v x 'a[$(id)]'; test -v 'a[x]'", "array subscript"),
+        ("(( x ))", "arithmetic"),
+        ("echo ${!x}", "indirect"),
+        ("echo ${x@P}", "prompt"),
+        ("[[ x -eq 1 ]]", "arithmetic in [[ ]]"),
+        ("declare -i y=x", "declare -i"),
+        ("a[x]=1", "array subscript"),
+        ("let y=x", "let"),
+        ("for ((i=x; i<3; i++)); do :; done", "arithmetic"),
+    ],
+)
+def test_evaluating_constructs_are_opaque_parts(source: str, why: str) -> None:
+    reasons = [p.opaque or "" for p in parse_command(source).parts]
+    assert any(why in r for r in reasons), reasons
+
+
+def test_plain_is_the_exact_syntax_of_a_known_safe_line() -> None:
+    assert parse_command("cat a | grep b && ls; wc -l < a 2>/dev/null").not_plain is None
+    for source in ("x=1; ls", "(ls)", "ls &", "echo $x", "ls $(pwd)", "for f in a; do ls; done"):
+        assert parse_command(source).not_plain, source
