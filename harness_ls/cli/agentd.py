@@ -79,21 +79,11 @@ def warn(message: str) -> None:
 
 
 def load_env() -> None:
-    """.env.local then .env from the current dir (the real environment wins)."""
-    try:
-        from harness_ls.models import load_env as models_load_env
-    except ImportError:
-        models_load_env = None
-    if models_load_env is not None:
-        models_load_env(Path.cwd())
-        return
-    try:
-        from dotenv import load_dotenv
-    except ImportError:
-        return
-    for name in (".env.local", ".env"):
-        if Path(name).is_file():
-            load_dotenv(name, override=False)
+    """.env.local then .env from the current dir (the real environment wins): the one loader
+    every host uses (harness_ls.config.load_env)."""
+    from harness_ls.config import load_env as load
+
+    load(Path.cwd())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from harness_ls.models import (
     register_secret,
     resolve,
 )
-from harness_ls.models import env as env_mod
+from harness_ls import config as env_mod
 
 
 @pytest.fixture
