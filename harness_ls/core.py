@@ -158,6 +158,7 @@ class Harness:
                 f"run {busy[0]} is already running in {ws}",
                 hint="wait for it or cancel it first: two runs editing one tree would clash",
             )
+        resume_reason: str | None = None
         if resume:
             meta = self.get_run(resume)
             if resume in self._runs and not self._runs[resume].done():
@@ -170,6 +171,8 @@ class Harness:
                     hint="resume it with its own workspace",
                 )
             chosen = model or meta.model or self.model
+            # resumed with the model it started with, for the reason it was chosen then
+            resume_reason = None if model else meta.model_reason
         # An unusable explicit model (argument or HARNESS_MODEL) is the caller's error, not a
         # failed run; with nothing configured this resolves to offline and does not raise.
         from harness_ls.models import resolve
@@ -193,6 +196,7 @@ class Harness:
             model=chosen,
             options=options,
             resume=bool(resume),
+            resume_reason=resume_reason,
         )
         await engine.open()
         task = asyncio.create_task(engine.run(), name=f"run:{meta.id}")

@@ -65,11 +65,13 @@ def run_diff(
     step: int | None = None,
     *,
     stat: bool = False,
+    call: str | None = None,
 ) -> RunDiff:
-    """The agent's changes per call (whole run or step N) and the user's paths in between."""
+    """The agent's changes per call (whole run, step N, or one call) and the user's paths in
+    between."""
     changes = load_changes(data_dir, workspace, run_id, events)
     out = RunDiff(run_id=run_id, step=step, owner="session" if run_id.startswith("ses") else "run")
-    scope = changes.in_scope(step)
+    scope = changes.in_scope(step, call)
     if not changes.shadow_dir:
         return out
     shadow = changes.shadow()

@@ -373,7 +373,8 @@ function markPlan(st, stepId, status) {
 function reduceRun(st, ev) {
   const d = ev.data || {};
   switch (ev.type) {
-    case "plan.updated": st.plan = d.steps || []; break;
+    // a resumed run's plan marks finished steps "done": the same ✓ as a live step.completed
+    case "plan.updated": st.plan = (d.steps || []).map((p) => (p.status === "done" ? { ...p, status: "completed" } : p)); break;
     case "step.started": st.steps.set(ev.step_id, { title: d.title || d.phase, phase: d.phase, status: "running" }); markPlan(st, ev.step_id, "running"); break;
     case "step.completed": case "step.failed": {
       const s = st.steps.get(ev.step_id) || { title: d.title || d.phase };
