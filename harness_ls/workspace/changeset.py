@@ -38,6 +38,7 @@ class CallDelta(BaseModel):
     files: list[Entry] = []
     uncertain: list[str] = []  # changed during an unfinished call, owner unknown: left alone
     skipped: list[dict[str, Any]] = []
+    ignored: list[str] = []  # git-ignored paths a shell call wrote: not in any snapshot
 
 
 class StepMark(BaseModel):
@@ -106,6 +107,11 @@ class RunChanges(BaseModel):
             for f in c.files:
                 out.setdefault(f.path, []).append(f)
         return out
+
+    def ignored_paths(self) -> list[str]:
+        """Git-ignored paths shell calls wrote, which no snapshot holds (never reverted)."""
+        tracked = set(self.chains(self.calls))
+        return sorted({p for c in self.calls for p in c.ignored} - tracked)
 
     def agent_paths(self, *, include_bookkeeping: bool = True) -> list[str]:
         paths = sorted(self.chains(self.calls))
@@ -197,6 +203,7 @@ def load_changes(
                     complete=True,
                     files=[Entry(**f) for f in d.get("files") or []],
                     skipped=list(d.get("skipped") or []),
+                    ignored=list(d.get("ignored") or []),
                 )  # fmt: skip
             )
             continue
