@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from harness_ls import config as env_mod
 from harness_ls.models import (
     Message,
     ModelAuthError,
@@ -17,7 +18,6 @@ from harness_ls.models import (
     register_secret,
     resolve,
 )
-from harness_ls import config as env_mod
 
 
 @pytest.fixture
