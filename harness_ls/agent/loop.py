@@ -139,6 +139,13 @@ async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
     return outcome
 
 
+def approval_tool(tool: Any, name: str) -> str:
+    """The tool's name as approvals and rules say it: `mcp:server.tool` for an MCP tool (the
+    model sees `server__tool`, since function names may not hold dots)."""
+    qualified = getattr(tool, "qualified", None)
+    return f"mcp:{qualified}" if getattr(tool, "event_fields", {}).get("mcp_server") else name
+
+
 async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallOutcome:
     from harness_ls.agent.repo import run_watched
     from harness_ls.tools import parse_args
@@ -191,14 +198,17 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
         resolution = await ctx.broker.request(
             stream=ctx.stream,
             id=new_id("st") if ctx.owner == "run" else call_id,
-            tool=call.name,
+            tool=approval_tool(tool, call.name),
             preview=preview,
             run_id=ctx.owner_id if ctx.owner == "run" else None,
             session_id=ctx.owner_id if ctx.owner == "session" else None,
             workspace=str(ctx.workspace),
             spec_path=ctx.spec_path,
             spec_line=ctx.spec_line,
-            data=_approval_data(ctx, call_id, reask, decision),
+            data={
+                **(_approval_data(ctx, call_id, reask, decision) or {}),
+                "similar": similar_rule(ctx, call.name, args),
+            },
         )
         if resolution.decision == "cancelled":
             raise asyncio.CancelledError("approval cancelled")
@@ -215,7 +225,8 @@ async def _gate_and_run(ctx: LoopContext, call: ToolCall, call_id: str) -> CallO
                 {
                     "level": "info",
                     "code": "policy.session_rule",
-                    "message": f"allow {call.name} {pattern!r} for the rest of this {ctx.owner}",
+                    "message": f"rule added: {similar_rule(ctx, call.name, args)}",
+                    "rule": {"tool": call.name, "pattern": pattern, "action": "allow"},
                 },
                 **ev,
             )
@@ -305,6 +316,13 @@ def _name_protected(preview: Any, decision: Any) -> Any:
         return preview
     note = f"protected file {protected}: {decision.rule}"
     return preview.model_copy(update={"summary": f"{preview.summary} ({note})"})
+
+
+def similar_rule(ctx: LoopContext, tool: str, args: Any) -> str:
+    """What "approve similar" adds, in words, for the approval and the log alike."""
+    return (
+        f"allow {tool} {similar_pattern(ctx.policy, tool, args)!r} for the rest of this {ctx.owner}"
+    )
 
 
 def similar_pattern(policy: Any, tool: str, args: Any) -> str:
