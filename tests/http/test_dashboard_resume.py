@@ -5,6 +5,7 @@ plan says "done" where live steps say "completed", and both are the same mark.""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -37,7 +38,7 @@ async def test_a_resumed_runs_done_steps_show_as_done(browser, workspace, tmp_pa
             deadline = time.monotonic() + 30
             while not any(a["id"] != first["id"] for a in c.get("/v1/approvals").json()):
                 assert time.monotonic() < deadline, "no second approval"
-                time.sleep(0.1)
+                await asyncio.sleep(0.1)
         daemon.stop()  # interrupted while step 2 waits
         daemon.start()
         with daemon.api() as c:
@@ -48,7 +49,7 @@ async def test_a_resumed_runs_done_steps_show_as_done(browser, workspace, tmp_pa
             deadline = time.monotonic() + 60
             while c.get(f"/v1/runs/{rid}").json()["status"] != "completed":
                 assert time.monotonic() < deadline, c.get(f"/v1/runs/{rid}").json()
-                time.sleep(0.1)
+                await asyncio.sleep(0.1)
         ctx = await browser.new_context(viewport={"width": 390, "height": 844})
         page = await ctx.new_page()
         await page.goto(f"{daemon.url}/#/runs/{rid}")
