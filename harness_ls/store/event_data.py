@@ -99,6 +99,7 @@ class ApprovalRequested(EventData):
     view: dict[str, Any] | None = None  # tools.consent.ApprovalView: what every surface shows
     spec_path: str | None = None
     spec_line: int | None = None
+    similar: str | None = None  # what "approve similar" would add, in words
 
 
 class ApprovalResolved(EventData):
@@ -186,6 +187,7 @@ class CheckpointBefore(EventData):
     tree: str
     tool: str | None = None
     shadow: str | None = None
+    at: float | None = None  # when the snapshot began (Unix seconds)
 
 
 class CheckpointFile(EventData):
@@ -201,6 +203,7 @@ class CheckpointDelta(EventData):
     after: str
     tool: str | None = None
     files: list[CheckpointFile] = Field(default_factory=list)
+    ignored: list[str] = Field(default_factory=list)  # git-ignored paths a shell call wrote
 
 
 class DocsUpdated(EventData):
