@@ -173,12 +173,8 @@ class RunEngine:
         if resolved.is_offline:
             self.offline_reason = resolved.reason or "no model configured"
         reason = resolved.reason
-        if self.resume:
-            self.prior = await asyncio.to_thread(self._books)
-            self.next_checkpoint = self.prior.next_checkpoint
-            self.checkpointed = bool(self.prior.checkpoint_names)
-            if self.resume_reason and not resolved.is_offline:
-                reason = self.resume_reason  # the same model, for the reason it was chosen
+        if self.resume and self.resume_reason and not resolved.is_offline:
+            reason = self.resume_reason  # the same model, for the reason it was chosen
         await self.stream.append(
             "run.resumed" if self.resume else "run.started",
             {
@@ -191,6 +187,10 @@ class RunEngine:
                 "spec_path": self.spec_path,
             },
         )
+        if self.resume:  # after run.resumed: the run shows as running at once
+            self.prior = await asyncio.to_thread(self._books)
+            self.next_checkpoint = self.prior.next_checkpoint
+            self.checkpointed = bool(self.prior.checkpoint_names)
         await note_plain_dir(self.stream, self.workspace)
         self.policy = Policy.load(
             self.workspace, self.harness.data_dir, mode=self.options.policy_mode
