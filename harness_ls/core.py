@@ -126,19 +126,34 @@ class Harness:
         task.add_done_callback(lambda _t, rid=run_id: self._runs.pop(rid, None))
 
     async def _start_hooks(self) -> None:
-        from harness_ls.agent.hooks import HookRunner, load_hooks
+        """Watch events for the user's hooks; the config is re-read when it changes, so hooks
+        added while the host runs fire (and a broken config is said, not fatal)."""
+        from harness_ls.agent.hooks import HookRunner
         from harness_ls.store.observe import add_observer
 
-        try:
-            hooks = load_hooks(self.data_dir)
-        except HarnessError as exc:
-            import logging
+        self._hooks = HookRunner(self)
+        add_observer(self._hooks.observe)
 
-            logging.getLogger("harness_ls.hooks").warning("hooks disabled: %s", exc.one_line())
-            return
-        if hooks:
-            self._hooks = HookRunner(self, hooks)
-            add_observer(self._hooks.observe)
+    def loaded_integrations(self) -> dict[str, Any]:
+        """What this host has loaded from the user config right now — hooks (re-read when the
+        file changed) and MCP servers (read per run) — for `agentctl doctor` over the API."""
+        from harness_ls.tools.mcp import load_config
+
+        path = self.data_dir / "config.toml"
+        out: dict[str, Any] = {"config": str(path), "hooks": [], "hooks_error": None}
+        if self._hooks is not None:
+            out["hooks"] = [
+                {"on": sorted(h.on), "command": h.label()} for h in self._hooks.refresh()
+            ]
+            out["hooks_error"] = self._hooks.error
+        else:
+            out["hooks_error"] = "hooks are not watched by this host (not started)"
+        try:
+            out["mcp"] = sorted(load_config(self.data_dir).servers)
+            out["mcp_error"] = None
+        except HarnessError as exc:
+            out["mcp"], out["mcp_error"] = [], exc.one_line()
+        return out
 
     async def close(self) -> None:
         """Stop active runs as interrupted (resumable), then release the store."""
@@ -192,6 +207,7 @@ class Harness:
                 f"run {busy[0]} is already running in {ws}",
                 hint="wait for it or cancel it first: two runs editing one tree would clash",
             )
+        resume_reason: str | None = None
         if resume:
             meta = self.get_run(resume)
             ending = self._runs.get(resume)
@@ -208,6 +224,8 @@ class Harness:
                     hint="resume it with its own workspace",
                 )
             chosen = model or meta.model or self.model
+            # resumed with the model it started with, for the reason it was chosen then
+            resume_reason = None if model else meta.model_reason
         # An unusable explicit model (argument or HARNESS_MODEL) is the caller's error, not a
         # failed run; with nothing configured this resolves to offline and does not raise.
         from harness_ls.models import resolve
@@ -246,6 +264,7 @@ class Harness:
             model=chosen,
             options=options,
             resume=bool(resume),
+            resume_reason=resume_reason,
         )
         await engine.open()
         task = asyncio.create_task(engine.run(), name=f"run:{meta.id}")

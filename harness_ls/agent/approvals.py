@@ -55,6 +55,9 @@ class PendingApproval(BaseModel):
     surface: str | None = None
     note: str | None = None
     scope: Literal["once", "similar"] = "once"
+    # what "approve similar" adds, said before anyone picks it: "allow write_file '/src/*' for
+    # the rest of this run"
+    similar: str | None = None
     answered_at: str | None = None
 
     @property
@@ -128,6 +131,7 @@ class ApprovalBroker:
             workspace=workspace,
             spec_path=spec_path,
             spec_line=spec_line,
+            similar=(data or {}).get("similar"),
         )
         entry = _Entry(approval, asyncio.get_running_loop())
         with self._lock:

@@ -32,9 +32,17 @@ async def approve_similar(ctx: Any, name: str, args: Any, ev: dict[str, Any]) ->
         {
             "level": "info",
             "code": "policy.session_rule",
-            "message": f"allow {name} {pattern!r} for the rest of this {ctx.owner}",
+            "message": f"rule added: {similar_rule(ctx, name, args)}",
+            "rule": {"tool": name, "pattern": pattern, "action": "allow"},
         },
         **ev,
+    )
+
+
+def similar_rule(ctx: Any, tool: str, args: Any) -> str:
+    """What "approve similar" adds, in words, for the approval and the log alike."""
+    return (
+        f"allow {tool} {similar_pattern(ctx.policy, tool, args)!r} for the rest of this {ctx.owner}"
     )
 
 

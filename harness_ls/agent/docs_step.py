@@ -7,6 +7,8 @@ run ends "completed with warnings" instead of silently linking PNGs that do not 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -79,11 +81,18 @@ def relink_docs(workspace: Path, paths: list[str]) -> list[str]:
 
 
 async def render(
-    stream: Any, workspace: Path, step_id: str | None, *, checkpoints: bool = True
+    stream: Any,
+    workspace: Path,
+    step_id: str | None,
+    *,
+    checkpoints: bool = True,
+    only: set[str] | None = None,
 ) -> Any:
-    """Render stale diagrams (the `make diagrams` renderer); None when there is nothing to do."""
+    """Render the stale diagrams among `only` (source names the run changed; the `make diagrams`
+    renderer); None when there is nothing to do. A diagram the run did not touch — say the one
+    `agentctl init` scaffolded, on a machine without mmdc — is not the run's business."""
     folder = workspace / DIAGRAMS_DIR
-    if not folder.is_dir():
+    if not folder.is_dir() or only is not None and not only:
         return None
     from harness_ls.agent.repo import harness_write
     from harness_ls.workspace.diagrams import render_diagrams
@@ -94,7 +103,7 @@ async def render(
             workspace,
             "render_diagrams",
             step_id,
-            partial(render_diagrams, root=workspace),
+            partial(render_diagrams, root=workspace, only=only),
             folder,
             checkpoints=checkpoints,
         )
@@ -123,9 +132,12 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
     ws: Path = engine.workspace
     stream = engine.stream
     out = DocsOutcome()
-    before = set(await changed_files(ws))
+    before = await fingerprint(ws, await changed_files(ws))
     out.text = await engine._execute_step(step, prompts.DOCS, kind="docs")
-    result = await render(stream, ws, step.id, checkpoints=engine.options.checkpoints)
+    after = await fingerprint(ws, await changed_files(ws))
+    changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    touched = diagram_names(changed) | await asyncio.to_thread(run_diagrams, engine)
+    result = await render(stream, ws, step.id, checkpoints=engine.options.checkpoints, only=touched)
     for attempt in range(1, MAX_DIAGRAM_FIXES + 1):
         if result is None or not result.failed or result.missing:
             break
@@ -133,7 +145,9 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
             await _log(stream, "diagrams.failed", f"{name}: {error}", step.id)
         fix = PlanStep(id=new_id("st"), title=f"Fix diagram syntax (attempt {attempt})")
         await engine._execute_step(fix, fix_prompt(result.failed, attempt), kind="docs")
-        result = await render(stream, ws, fix.id, checkpoints=engine.options.checkpoints)
+        result = await render(
+            stream, ws, fix.id, checkpoints=engine.options.checkpoints, only=touched
+        )
     if result is not None:
         out.diagrams = [
             (DIAGRAMS_DIR / Path(n).with_suffix(".png").name).as_posix() for n in result.rendered
@@ -148,7 +162,10 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
             await _log(stream, "diagrams.failed", f"{name}: {error}", step.id)
             first = error.splitlines()[0] if error else "render failed"
             out.warnings.append(f"diagram docs/diagrams/{name} does not render: {first}")
-    out.paths = sorted(line[3:] for line in set(await changed_files(ws)) - before)
+    # compared by content, not by `git status` lines: a file that already had uncommitted
+    # edits shows the same status line before and after the docs step changed it again
+    after = await fingerprint(ws, await changed_files(ws))
+    out.paths = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
     from harness_ls.agent.repo import harness_write
 
     out.links_fixed = await harness_write(
@@ -162,6 +179,59 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
         checkpoints=engine.options.checkpoints,
     )
     return out
+
+
+def status_paths(lines: list[str]) -> list[str]:
+    """Paths of `git status --porcelain` lines (a rename counts as its new path)."""
+    out = []
+    for line in lines:
+        path = line[3:]
+        if " -> " in path:
+            path = path.split(" -> ", 1)[1]
+        out.append(path.strip('"'))
+    return out
+
+
+async def fingerprint(workspace: Path, lines: list[str]) -> dict[str, str | None]:
+    """path -> sha256 of its content (None: absent) for the paths git reports as changed."""
+
+    def build() -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for rel in status_paths(lines):
+            try:
+                out[rel] = hashlib.sha256((workspace / rel).read_bytes()).hexdigest()
+            except IsADirectoryError:
+                continue
+            except OSError:
+                out[rel] = None
+        return out
+
+    return await asyncio.to_thread(build)
+
+
+def diagram_names(paths: list[str]) -> set[str]:
+    """Diagram source names (`flow.mmd`) among workspace-relative paths."""
+    base = DIAGRAMS_DIR.as_posix() + "/"
+    return {
+        p[len(base) :]
+        for p in paths
+        if p.startswith(base) and "/" not in p[len(base) :] and Path(p).suffix in (".mmd", ".dac")
+    }
+
+
+def run_diagrams(engine: Any) -> set[str]:
+    """Diagram sources the run's tool calls changed, from its checkpoint deltas (all segments)."""
+    try:
+        events = engine.harness.store.reader("run", engine.run_id).read()
+        paths = [
+            f.get("path", "")
+            for ev in events
+            if ev.type == "checkpoint.delta" and isinstance(ev.data, dict)
+            for f in ev.data.get("files") or []
+        ]
+    except Exception:  # noqa: BLE001 - no log to read: the docs step's own changes decide
+        return set()
+    return diagram_names(paths)
 
 
 async def docs_phase(engine: Any) -> None:

@@ -180,6 +180,15 @@ async def run_hook(hook: Hook, doc: dict[str, Any], cwd: Path) -> str | None:
     return None
 
 
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """What changes when the file does: (mtime ns, size, inode); zeros when it is absent."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0, 0)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -190,17 +199,42 @@ def _kill_group(pid: int) -> None:
 class HookRunner:
     """Watches this process's events for one data dir and runs the matching hooks.
 
+    The config is re-read whenever it changed on disk (checked on every event a hook could
+    listen to), so hooks added or fixed while a daemon runs fire from the next event on — as
+    MCP servers are re-read per run. A config that does not parse disables hooks until it is
+    fixed, and says so (`error`, shown by `agentctl doctor` through the daemon).
+
     Events may be published from store threads: the runner hops to its own loop. Failures are
     recorded on the triggering stream (reopened when it is already closed, e.g. after
     `run.completed`), so they show wherever the run is watched.
     """
 
-    def __init__(self, harness: Any, hooks: list[Hook]) -> None:
+    def __init__(self, harness: Any, hooks: list[Hook] | None = None) -> None:
         self.harness = harness
-        self.hooks = hooks
+        self.hooks: list[Hook] = list(hooks or [])
+        self.error: str | None = None
+        self._stamp: tuple[int, int, int] | None = (
+            None if hooks is None else _stamp(config_path(harness.data_dir))
+        )
         self.root = str(Path(harness.data_dir).resolve()) + os.sep
         self.loop = asyncio.get_running_loop()
         self.tasks: set[asyncio.Task[None]] = set()
+        if hooks is None:
+            self.refresh()
+
+    def refresh(self) -> list[Hook]:
+        """The hooks of the config as it is now (re-parsed only when the file changed)."""
+        path = config_path(self.harness.data_dir)
+        stamp = _stamp(path)
+        if stamp == self._stamp:
+            return self.hooks
+        self._stamp = stamp
+        try:
+            self.hooks, self.error = load_hooks(self.harness.data_dir), None
+        except InvalidInput as exc:
+            self.hooks, self.error = [], exc.one_line()
+            log.warning("hooks disabled: %s", self.error)
+        return self.hooks
 
     def observe(self, key: str, ev: Any) -> None:
         if not key.startswith(self.root):
@@ -208,7 +242,7 @@ class HookRunner:
         name = hook_event(ev)
         if name is None:
             return
-        matching = [h for h in self.hooks if name in h.on]
+        matching = [h for h in self.refresh() if name in h.on]
         if matching:
             self.loop.call_soon_threadsafe(self._spawn, name, ev, matching)
 

@@ -21,6 +21,7 @@ from harness_ls.agent.asking import (
     approve_similar,
     name_protected,
     policy_record,
+    similar_rule,
     write_target,
 )
 from harness_ls.agent.holds import CallHolds, identity
@@ -153,6 +154,13 @@ async def handle_call(ctx: LoopContext, call: ToolCall) -> CallOutcome:
     return outcome
 
 
+def approval_tool(tool: Any, name: str) -> str:
+    """The tool's name as approvals and rules say it: `mcp:server.tool` for an MCP tool (the
+    model sees `server__tool`, since function names may not hold dots)."""
+    qualified = getattr(tool, "qualified", None)
+    return f"mcp:{qualified}" if getattr(tool, "event_fields", {}).get("mcp_server") else name
+
+
 async def _gate_and_run(
     ctx: LoopContext, call: ToolCall, call_id: str, changed: str | None = None
 ) -> CallOutcome:
@@ -212,14 +220,17 @@ async def _gate_and_run(
         resolution = await ctx.broker.request(
             stream=ctx.stream,
             id=new_id("st") if ctx.owner == "run" else call_id,
-            tool=call.name,
+            tool=approval_tool(tool, call.name),
             preview=preview,
             run_id=ctx.owner_id if ctx.owner == "run" else None,
             session_id=ctx.owner_id if ctx.owner == "session" else None,
             workspace=str(ctx.workspace),
             spec_path=ctx.spec_path,
             spec_line=ctx.spec_line,
-            data=approval_data(ctx, call_id, held, decision, changed),
+            data={
+                **(approval_data(ctx, call_id, held, decision, changed) or {}),
+                "similar": similar_rule(ctx, call.name, args),
+            },
         )
         if resolution.decision == "cancelled":
             raise asyncio.CancelledError("approval cancelled")

@@ -165,12 +165,13 @@ async def run_watched(
     tool_ctx = tool_ctx if tool_ctx is not None else ctx.tool_ctx
     if tool.kind == "read" or not ctx.checkpoints:
         return await tool.run(tool_ctx, args)
-    before = await _snap_before(ctx, tool.name, ev)
+    paths = footprint(ctx.workspace, tool, args)
+    before = await _snap_before(ctx, tool.name, ev, paths)
     try:
         return await tool.run(tool_ctx, args)
     finally:
         if before is not None:
-            await asyncio.shield(_snap_after(ctx, before, ev, footprint(ctx.workspace, tool, args)))
+            await asyncio.shield(_snap_after(ctx, before, ev, paths))
 
 
 def footprint(workspace: Path, tool: Any, args: Any) -> list[str] | None:
@@ -218,12 +219,14 @@ async def harness_write(
             await asyncio.shield(_snap_after(ctx, before, ev))
 
 
-async def _snap_before(ctx: Any, name: str, ev: dict[str, Any]) -> dict[str, Any] | None:
+async def _snap_before(
+    ctx: Any, name: str, ev: dict[str, Any], paths: list[str] | None = None
+) -> dict[str, Any] | None:
     from harness_ls.workspace.checkpoints import call_before
 
     try:
         data = await asyncio.to_thread(
-            call_before, _data_dir(ctx.stream), ctx.workspace, ctx.owner_id
+            partial(call_before, paths=paths), _data_dir(ctx.stream), ctx.workspace, ctx.owner_id
         )
     except Exception as exc:  # noqa: BLE001 - the call still runs; its changes go unattributed
         await _warn(ctx.stream, "checkpoint.failed", exc, ev.get("step_id"))

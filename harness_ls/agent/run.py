@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from harness_ls.agent import prompts
+from harness_ls.agent.books import Books, books_of
 from harness_ls.agent.holds import CallHolds, HeldPolicy
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.plan import PlanStep, plan_phase
@@ -85,6 +86,7 @@ class RunEngine:
         model: str | None,
         options: RunOptions,
         resume: bool = False,
+        resume_reason: str | None = None,
     ) -> None:
         self.harness = harness
         self.run_id = run_id
@@ -94,6 +96,8 @@ class RunEngine:
         self.model_name = model
         self.options = options
         self.resume = resume
+        self.resume_reason = resume_reason  # why the run's model was chosen when it started
+        self.prior = Books()  # what earlier segments of a resumed run spent (agent/books.py)
         self.stream: Any = None
         self.usage = Usage()
         self.tool_calls = 0
@@ -104,7 +108,7 @@ class RunEngine:
         self.resolved: Any = None
         self.context = ""
         self.checkpointed = False
-        self.next_checkpoint = 0
+        self.next_checkpoint = 1  # step numbers start at 1, as attach shows them
         self.replay: StepReplay | None = None  # the step a resumed run was in when it stopped
         self.holds = CallHolds()  # denied / interrupted calls: ask for the whole run (resume too)
         self.started = time.monotonic()
@@ -169,6 +173,9 @@ class RunEngine:
         self.resolved = resolved
         if resolved.is_offline:
             self.offline_reason = resolved.reason or "no model configured"
+        reason = resolved.reason
+        if self.resume and self.resume_reason and not resolved.is_offline:
+            reason = self.resume_reason  # the same model, for the reason it was chosen
         await self.stream.append(
             "run.resumed" if self.resume else "run.started",
             {
@@ -176,11 +183,15 @@ class RunEngine:
                 "provider": resolved.info.provider,
                 "model_id": resolved.info.id,
                 "offline": resolved.is_offline,
-                "reason": resolved.reason,
+                "reason": reason,
                 "workspace": str(self.workspace),
                 "spec_path": self.spec_path,
             },
         )
+        if self.resume:  # after run.resumed: the run shows as running at once
+            self.prior = await asyncio.to_thread(self._books)
+            self.next_checkpoint = self.prior.next_checkpoint
+            self.checkpointed = bool(self.prior.checkpoint_names)
         await note_plain_dir(self.stream, self.workspace)
         self.policy = Policy.load(
             self.workspace, self.harness.data_dir, mode=self.options.policy_mode
@@ -307,15 +318,22 @@ class RunEngine:
         ]
 
     async def _checkpoint(self, step: PlanStep) -> None:
-        """Checkpoint n before step n (plan steps by their index, then fix/docs steps)."""
+        """Checkpoint n before step n: plan steps by their number (1-based, as attach shows
+        them), then fix/docs steps. A name is never reused: a resumed plan step keeps the mark
+        its first segment took, later steps continue after every name earlier segments used."""
         if not self.options.checkpoints:
             return
-        n = next((i for i, s in enumerate(self.steps) if s.id == step.id), None)
+        n = next((i for i, s in enumerate(self.steps, 1) if s.id == step.id), None)
+        if n is not None and str(n) in self.prior.checkpoint_names:
+            return  # the step started before the interruption: its "before" mark stands
         if n is None:
-            n = max(self.next_checkpoint, len(self.steps))
-        self.next_checkpoint = n + 1
+            n = max(self.next_checkpoint, len(self.steps) + 1)
+        self.next_checkpoint = max(self.next_checkpoint, n + 1)
         if await take_checkpoint(self.stream, self.workspace, self.run_id, n, step.id, step.title):
             self.checkpointed = True
+
+    def _books(self) -> Books:
+        return books_of(self.harness.store.reader("run", self.run_id).read())
 
     async def _finalize(self) -> None:
         if self.checkpointed:
@@ -344,8 +362,12 @@ class RunEngine:
         await write_summary(self, outcome)
 
     def _totals(self) -> dict[str, Any]:
+        """The run's totals: this segment's plus every earlier one's (a resumed run is one)."""
+        usage = Usage()
+        usage.add(self.prior.usage)
+        usage.add(self.usage)
         return {
-            "usage": self.usage.as_dict(),
-            "tool_calls": self.tool_calls,
-            "duration_ms": ms_since(self.started),
+            "usage": usage.as_dict(),
+            "tool_calls": self.prior.tool_calls + self.tool_calls,
+            "duration_ms": round(self.prior.duration_ms + ms_since(self.started), 1),
         }

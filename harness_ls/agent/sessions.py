@@ -257,7 +257,7 @@ class SessionManager:
                 {
                     **ids,
                     "ok": True,
-                    "model": ctx.model,
+                    "model": getattr(ctx.model_info, "qualified", ctx.model),
                     "text": text[:2000],
                     "usage": ctx.usage.as_dict(),
                     "tool_calls": ctx.tool_calls,

@@ -28,6 +28,8 @@ async def agent_changes(run: Any) -> list[str]:
             if first == last and chain[0].before_mode == chain[-1].after_mode:
                 continue  # changed and changed back
             out.append(f"{'A' if first is None else 'D' if last is None else 'M'} {path}")
+        out += [f"? {p} — ignored by git, not tracked (a shell command wrote it; diff and "
+                f"revert do not cover it)" for p in changes.ignored_paths()]  # fmt: skip
         return out
 
     try:
@@ -89,7 +91,10 @@ def render_summary(
     if warnings:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in warnings]
     lines += ["", "## Changed files", ""]
-    lines += [f"- `{c}`" for c in changes] or ["The agent changed no files."]
+    lines += [
+        f"- `{c.split(' — ', 1)[0]}` — {c.split(' — ', 1)[1]}" if " — " in c else f"- `{c}`"
+        for c in changes
+    ] or ["The agent changed no files."]
     if offline_reason:
         lines += [
             "",
@@ -114,9 +119,7 @@ async def write_summary(run: Any, outcome: str) -> None:
         steps=run.steps,
         verify=run.verify_results,
         changes=await agent_changes(run),
-        usage=run.usage.as_dict(),
-        duration_s=time.monotonic() - run.started,
-        tool_calls=run.tool_calls,
+        **_books(run),
         warnings=getattr(run, "warnings", None),
     )
     path = run.harness.store.artifacts_dir(run.run_id) / "summary.md"
@@ -130,6 +133,22 @@ async def write_summary(run: Any, outcome: str) -> None:
             "mime": "text/markdown",
         },
     )
+
+
+def _books(run: Any) -> dict[str, Any]:
+    """Usage, duration and tool calls of the whole run (every segment of a resumed one)."""
+    totals = run._totals() if hasattr(run, "_totals") else None
+    if totals is None:
+        return {
+            "usage": run.usage.as_dict(),
+            "duration_s": time.monotonic() - run.started,
+            "tool_calls": run.tool_calls,
+        }
+    return {
+        "usage": totals["usage"],
+        "duration_s": totals["duration_ms"] / 1000,
+        "tool_calls": totals["tool_calls"],
+    }
 
 
 def failing(results: list[Any]) -> bool:

@@ -62,30 +62,41 @@ async def model_turn(
     """One model call, retried when the answer breaks off mid-stream (overload, a cut
     connection): the partial answer is marked discarded and nothing of it reaches a tool.
 
-    Retries before the stream starts happen in the provider; both kinds are recorded as
-    `model.retry` events as they happen, so every surface can say "retrying (2/4) after 429".
+    Retries before the stream starts happen in the provider, mid-stream ones here; both draw on
+    one `RetryBudget` (HARNESS_MODEL_RETRIES for the whole call, never nested) and are recorded
+    as `model.retry` events as they happen, so every surface can say "retrying (2/4) after 429".
     """
     from harness_ls.models import ProviderError
-    from harness_ls.models.http import HttpSettings, wait_to_retry
+    from harness_ls.models.http import HttpSettings, RetryBudget, retry_budget, wait_to_retry
 
     settings = getattr(ctx.provider, "settings", None) or HttpSettings.from_env()
-    with retries_recorded(ctx.stream, ctx.step_id):
-        attempt = 0
-        while True:
-            partial: list[str] = []
-            try:
-                return await _stream_turn(ctx, messages, specs, partial)
-            except ProviderError as exc:
-                if partial:
-                    await ctx.stream.append(
-                        "message.discarded",
-                        {"chars": sum(map(len, partial)), "reason": exc.one_line()},
-                        step_id=ctx.step_id,
-                    )
-                if not exc.retryable or attempt >= settings.max_retries:
-                    raise
-                await wait_to_retry(settings, attempt, exc, phase="stream")
-                attempt += 1
+    budget = RetryBudget(settings.max_retries)  # one allowance for the whole call
+    token = retry_budget.set(budget)
+    try:
+        with retries_recorded(ctx.stream, ctx.step_id):
+            while True:
+                partial: list[str] = []
+                try:
+                    return await _stream_turn(ctx, messages, specs, partial)
+                except ProviderError as exc:
+                    if partial:
+                        await ctx.stream.append(
+                            "message.discarded",
+                            {"chars": sum(map(len, partial)), "reason": exc.one_line()},
+                            step_id=ctx.step_id,
+                        )
+                    if getattr(exc, "before_stream", False) or not exc.retryable:
+                        raise  # the request layer already spent the budget (or it cannot pass)
+                    if not budget.left:
+                        if budget.used:
+                            raise type(exc)(
+                                f"{exc.message} (after {budget.used + 1} attempts)", hint=exc.hint
+                            ) from None
+                        raise
+                    await wait_to_retry(settings, budget.used, exc, phase="stream")
+                    budget.used += 1
+    finally:
+        retry_budget.reset(token)
 
 
 @contextmanager

@@ -206,9 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _add(sub, "diff", _lazy("local", "diff"),
              "exactly what the agent changed, per step and tool call (never your edits)",
-             "agentctl diff run_01H... --step 0 --stat")  # fmt: skip
+             "agentctl diff run_01H... --step 1 --stat")  # fmt: skip
     p.add_argument("run_id", help="a run id, or a chat session id (ses_...)")
-    p.add_argument("--step", type=int, help="only step N")
+    step = p.add_mutually_exclusive_group()
+    step.add_argument("--step", type=int, help="only step N (numbered from 1, as attach shows)")
+    step.add_argument("--call", metavar="TOOL_CALL_ID", help="only that tool call (call_...)")
     p.add_argument("--stat", action="store_true", help="file names and line counts only")
     p.add_argument("--workspace", help="the work tree (default: the run's workspace)")
 
@@ -216,7 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
              "undo the agent's changes; files you changed since are kept and reported",
              "agentctl revert run_01H... --dry-run")  # fmt: skip
     p.add_argument("run_id", help="a run id, or a chat session id (ses_...)")
-    p.add_argument("--step", type=int, help="only undo step N")
+    step = p.add_mutually_exclusive_group()
+    step.add_argument("--step", type=int, help="only undo step N (numbered from 1)")
+    step.add_argument("--call", metavar="TOOL_CALL_ID",
+                      help="only undo that tool call (its id from `agentctl diff`)")  # fmt: skip
     p.add_argument("--workspace", help="the work tree (default: the run's workspace)")
     p.add_argument("--dry-run", action="store_true", help="show what would change")
     p.add_argument("--force", action="store_true",

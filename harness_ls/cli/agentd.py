@@ -79,12 +79,13 @@ def warn(message: str) -> None:
 
 
 def load_env(data_dir: str | None = None) -> None:
-    """.env.local then .env from the current dir (the real environment wins); an untrusted file
-    may only set provider keys and HARNESS_MODEL (harness_ls/trust.py)."""
+    """.env.local then .env from the current dir (the real environment wins): the one loader
+    every host uses (harness_ls.config.load_env); an untrusted file may only set provider keys
+    and HARNESS_MODEL, and each refusal is a warning on stderr."""
     from harness_ls.config import data_dir as resolve_data_dir
-    from harness_ls.models import load_env as models_load_env
+    from harness_ls.config import load_env as load
 
-    models_load_env(Path.cwd(), data_dir=resolve_data_dir(data_dir), server=True)
+    load(Path.cwd(), data_dir=resolve_data_dir(data_dir), server=True, warn=warn)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,31 +30,17 @@ class App:
 
     # ---- environment ----------------------------------------------------------------------
     def load_env(self, *, models: bool = False) -> None:
-        """.env.local then .env from the current dir (the real environment wins).
-
-        Client commands only need HARNESS_URL / HARNESS_AUTH_TOKEN from them, read with
-        python-dotenv; commands that resolve a model (`models=True`) use the models loader,
-        which also registers the secrets for masking.
-        """
-        files = [Path.cwd() / n for n in (".env", ".env.local")]
-        if self._env_loaded == "models" or not any(f.is_file() for f in files):
+        """.env.local then .env from the current dir (the real environment wins), with the one
+        loader every host uses (harness_ls.config.load_env): HARNESS_URL, HARNESS_AUTH_TOKEN,
+        model keys and HARNESS_MODEL for the local commands that resolve a model. `models` is
+        kept for callers; every command now loads the same way."""
+        if self._env_loaded:
             return
+        self._env_loaded = "loaded"
         try:
-            if models:
-                from harness_ls.models import load_env
+            from harness_ls.config import load_env
 
-                load_env(Path.cwd(), data_dir=self.data_dir, server=False)
-                self._env_loaded = "models"
-            elif not self._env_loaded:
-                from harness_ls.trust import dotenv_values
-
-                # an untrusted .env may present a token, never re-point the daemon's URL
-                merged, warnings = dotenv_values(Path.cwd(), self.data_dir, server=False)
-                for warning in warnings:
-                    print(f"agentctl: warning: {warning}", file=sys.stderr)
-                for key, value in merged.items():
-                    os.environ.setdefault(key, value)
-                self._env_loaded = "plain"
+            load_env(Path.cwd(), data_dir=self.data_dir, server=False, warn=_warn)
         except Exception:  # noqa: BLE001 - a broken .env must not stop the CLI; doctor reports it
             if debug():
                 traceback.print_exc()
@@ -163,3 +149,7 @@ def run_command(args: Any) -> int:
     finally:
         if app is not None:
             app.close()
+
+
+def _warn(message: str) -> None:
+    print(f"agentctl: warning: {message}", file=sys.stderr)

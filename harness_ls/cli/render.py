@@ -330,9 +330,7 @@ class EventPrinter:
             self.line(self.s.diff(diff.rstrip("\n"), indent="      "))
 
     def on_tool_refused(self, ev: dict, d: dict) -> None:
-        self.line(
-            f"    {self.s.bad} refused: {short(d.get('reason'))} {self.s.dim(d.get('rule') or '')}"
-        )
+        self.line(f"    {self.s.bad} refused: {short(d.get('reason'))}{refusal_rule(d)}")
 
     def on_approval_requested(self, ev: dict, d: dict) -> None:
         from harness_ls.cli.approval_text import approval_lines
@@ -355,7 +353,9 @@ class EventPrinter:
 
     def on_log(self, ev: dict, d: dict) -> None:
         level = d.get("level", "info")
-        if level in ("warning", "error"):
+        if d.get("code") == "policy.session_rule":  # what "approve similar" now lets through
+            self.line(f"  {self.s.ok} {short(d.get('message'), 400)}")
+        elif level in ("warning", "error"):
             mark = self.s.warn if level == "warning" else self.s.bad
             self.line(f"  {mark} {short(d.get('message'), 400)}")
 
@@ -443,3 +443,10 @@ class EventPrinter:
                 f"  history trimmed to fit the model ({d.get('dropped')} message(s) dropped)"
             )
         )
+
+
+def refusal_rule(d: dict) -> str:
+    """The rule that refused, apart from the reason (" (rule: containment)"); a user's "no" is
+    already said by the reason ("denied by cli: not now")."""
+    rule = str(d.get("rule") or "")
+    return "" if rule in ("", "user") or rule in str(d.get("reason") or "") else f" (rule: {rule})"

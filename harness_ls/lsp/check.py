@@ -63,6 +63,7 @@ def run_check(paths: list[str], *, fix: bool = False, workspace: str | None = No
         print(f"harness-ls: no spec files found under {' '.join(paths)}", file=sys.stderr)
         return 2
     status = 0
+    fixed_files = 0
     for path in files:
         try:
             text = _read(path)
@@ -73,11 +74,21 @@ def run_check(paths: list[str], *, fix: bool = False, workspace: str | None = No
         if fix:
             fixed = fix_all(text, schema)
             if fixed != text:
+                before = len(validate(text, schema))
                 path.write_text(fixed, encoding="utf-8", newline="")
                 text = fixed
+                gone = before - len(validate(text, schema))
+                print(f"{path}: fixed {gone} problem{'s' if gone != 1 else ''}")
+                fixed_files += 1
         problems = validate(text, schema)
         for problem in problems:
             print(problem.location(str(path)))
         if any(p.severity == Severity.error for p in problems):
             status = max(status, 1)
+    if fix:  # say what happened, also when there was nothing to do
+        n = len(files)
+        print(
+            f"{n} spec file{'s' if n != 1 else ''} checked, {fixed_files} fixed"
+            + ("" if status else "; no errors left")
+        )
     return status

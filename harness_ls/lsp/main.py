@@ -63,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(log_level: str = "WARNING") -> int:
+    from harness_ls.config import load_env
     from harness_ls.secrets import seal_environ
 
+    load_env()  # .env.local / .env of the directory the editor started us in, as every host
     seal_environ()  # keys and token now live only in memory: commands cannot read them from us
     lsp_out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)

@@ -129,6 +129,10 @@ def create_server() -> HarnessLanguageServer:
     @server.feature(t.INITIALIZE)
     def on_initialize(ls: HarnessLanguageServer, params: t.InitializeParams) -> None:
         ls.set_roots(params)
+        from harness_ls.config import load_env
+
+        for root in ls.specs.roots[:1]:  # the workspace's .env.local, as agentd reads its cwd's
+            load_env(root)
         if params.initialization_options is not None:
             ls.apply_settings(params.initialization_options)
 

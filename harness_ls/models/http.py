@@ -274,6 +274,25 @@ class RetryNotice:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+@dataclass
+class RetryBudget:
+    """The retries one model call may spend, shared by every layer that retries it: the
+    request (refused before any byte of an answer) and the turn (an answer broken mid-stream).
+    One budget per call, so retries never nest (HARNESS_MODEL_RETRIES is the whole allowance)."""
+
+    max_retries: int
+    used: int = 0
+
+    @property
+    def left(self) -> bool:
+        return self.used < self.max_retries
+
+
+# Set by whoever drives a model call (agent/turn.py) for the length of the call; open_stream
+# makes its own when none is set (a plain provider call).
+retry_budget: ContextVar[RetryBudget | None] = ContextVar("retry_budget", default=None)
+
+
 RetryListener = Callable[[RetryNotice], Awaitable[None]]
 # Set by whoever drives a model call (the agent loop) to record retries as they happen; the
 # providers stay free of any event log.
@@ -339,7 +358,7 @@ async def open_stream(
     """
     import httpx
 
-    attempt = 0
+    budget = retry_budget.get() or RetryBudget(settings.max_retries)
     while True:
         wait: float | None = None
         status: int | None = None
@@ -381,17 +400,26 @@ async def open_stream(
                 resp.status_code, raw, provider=provider, model=model, key_env=key_env, url=url
             )
             wait = retry_after(resp.headers)
-        if not err.retryable or attempt >= settings.max_retries:
-            if attempt:
-                raise type(err)(f"{err.message} (after {attempt + 1} attempts)", hint=err.hint)
-            raise err
+        if not err.retryable or not budget.left:
+            if budget.used:
+                err = type(err)(f"{err.message} (after {budget.used + 1} attempts)", hint=err.hint)
+            raise before_stream(err)
         if wait is not None and wait > settings.max_retry_after:
-            raise type(err)(
-                f"{err.message} (the server asks to wait {wait:.0f} s)",
-                hint="try again later, or raise HARNESS_MODEL_MAX_WAIT",
+            raise before_stream(
+                type(err)(
+                    f"{err.message} (the server asks to wait {wait:.0f} s)",
+                    hint="try again later, or raise HARNESS_MODEL_MAX_WAIT",
+                )
             )
-        await wait_to_retry(settings, attempt, err, wait=wait, status=status, request_id=rid)
-        attempt += 1
+        await wait_to_retry(settings, budget.used, err, wait=wait, status=status, request_id=rid)
+        budget.used += 1
+
+
+def before_stream(err: ProviderError) -> ProviderError:
+    """Mark an error raised before any answer arrived: its retries are spent (or pointless), so
+    the turn must not retry it again as if a stream had broken."""
+    err.before_stream = True  # type: ignore[attr-defined]
+    return err
 
 
 async def sse_events(resp: httpx.Response, provider: str) -> AsyncIterator[tuple[str, str]]:

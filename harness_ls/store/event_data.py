@@ -111,6 +111,7 @@ class ApprovalRequested(EventData):
     view: dict[str, Any] | None = None  # tools.consent.ApprovalView: what every surface shows
     spec_path: str | None = None
     spec_line: int | None = None
+    similar: str | None = None  # what "approve similar" would add, in words
 
 
 class ApprovalResolved(EventData):
@@ -198,6 +199,7 @@ class CheckpointBefore(EventData):
     tree: str
     tool: str | None = None
     shadow: str | None = None
+    at: float | None = None  # when the snapshot began (Unix seconds)
 
 
 class CheckpointFile(EventData):
@@ -213,6 +215,7 @@ class CheckpointDelta(EventData):
     after: str
     tool: str | None = None
     files: list[CheckpointFile] = Field(default_factory=list)
+    ignored: list[str] = Field(default_factory=list)  # git-ignored paths a shell call wrote
 
 
 class DocsUpdated(EventData):

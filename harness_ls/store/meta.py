@@ -111,6 +111,8 @@ def apply_event(meta: RunMeta | SessionMeta, ev: Event) -> bool:
     if t == "session.created":
         _identity(meta, ev)
         meta.mode = str(d.get("mode") or "chat")
+    if t == "turn.completed" and d.get("model"):
+        meta.model = str(d["model"])  # the model the last turn used (chosen automatically too)
     if t in _SESSION_STATUS and not (meta.status == "closed" and t != "turn.started"):
         meta.status = _SESSION_STATUS[t]  # type: ignore[assignment]
     return meta.status != before or t == "session.created"

@@ -95,7 +95,7 @@ class CommandPart(BaseModel):
 class ApprovalView(BaseModel):
     """Everything a surface needs to show an approval; every string is already safe to display."""
 
-    kind: Literal["shell", "write", "other"]
+    kind: Literal["shell", "write", "mcp", "other"]
     title: str
     counts: str
     commands: int = 0
@@ -382,6 +382,13 @@ def view_of(preview: Any, workspace: str | os.PathLike[str] | None = None) -> Ap
     """Build the view from an ActionPreview (or its JSON form, e.g. from an older event)."""
     get = preview.get if isinstance(preview, dict) else lambda k: getattr(preview, k, None)
     command = get("command")
+    if get("kind") == "mcp":  # a tool of an MCP server, called with JSON: not a shell command
+        body = str(command or get("summary") or "")
+        hidden, warning = _hidden(body)
+        return ApprovalView(
+            kind="mcp", title=reveal(str(get("summary") or "")), counts="an MCP tool call",
+            chars=len(body), hidden=hidden, warning=warning, body=reveal(body),
+        )  # fmt: skip
     if command is not None:
         return shell_view(str(command), workspace)
     if get("diff") is not None or get("kind") == "write":

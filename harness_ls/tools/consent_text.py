@@ -55,7 +55,8 @@ def text_lines(view: ApprovalView, *, max_body_lines: int | None = None) -> list
             n += 1
             out.append(("part", f"  {n}. {p.text}{' ' + p.joiner if p.joiner else ''}"))
     if view.body:
-        out.append(("label", "will run:" if view.kind == "shell" else "change:"))
+        label = {"shell": "will run:", "mcp": "will call:"}.get(view.kind, "change:")
+        out.append(("label", label))
         body = view.body.split("\n")
         if view.kind != "shell" and body and body[-1] == "":
             body.pop()

@@ -38,6 +38,7 @@ class CallDelta(BaseModel):
     files: list[Entry] = []
     uncertain: list[str] = []  # changed during an unfinished call, owner unknown: left alone
     skipped: list[dict[str, Any]] = []
+    ignored: list[str] = []  # git-ignored paths a shell call wrote: not in any snapshot
 
 
 class StepMark(BaseModel):
@@ -64,10 +65,10 @@ class RunChanges(BaseModel):
             if m.name == str(step):
                 return m.step_id
         order = list(dict.fromkeys(c.step_id for c in self.calls))
-        if 0 <= step < len(order):
-            return order[step]
+        if 1 <= step <= len(order):
+            return order[step - 1]  # steps count from 1, as `agentctl attach` shows them
         have = [m.name for m in self.marks if m.name != FINAL] or [
-            str(i) for i in range(len(order))
+            str(i) for i in range(1, len(order) + 1)
         ]
         raise NotFound(
             f"run {self.run_id} has no step {step}",
@@ -79,9 +80,21 @@ class RunChanges(BaseModel):
             if m.step_id == step_id and m.name != FINAL:
                 return m.name
         order = list(dict.fromkeys(c.step_id for c in self.calls))
-        return str(order.index(step_id)) if step_id in order else "?"
+        return str(order.index(step_id) + 1) if step_id in order else "?"
 
-    def in_scope(self, step: int | None) -> list[CallDelta]:
+    def in_scope(self, step: int | None, call: str | None = None) -> list[CallDelta]:
+        """The calls of the whole run, of step N, or the one tool call `call` (its id)."""
+        if call is not None:
+            found = [c for c in self.calls if c.call_id == call]
+            if not found:
+                ids = [c.call_id for c in self.calls if c.files or c.uncertain]
+                raise NotFound(
+                    f"{self.run_id} has no mutating tool call {call}",
+                    hint="ids of the calls that changed files: "
+                    + (", ".join(ids[-10:]) or "none")
+                    + " (`agentctl diff` lists them)",
+                )
+            return found
         if step is None:
             return list(self.calls)
         sid = self.step_id(step)
@@ -94,6 +107,11 @@ class RunChanges(BaseModel):
             for f in c.files:
                 out.setdefault(f.path, []).append(f)
         return out
+
+    def ignored_paths(self) -> list[str]:
+        """Git-ignored paths shell calls wrote, which no snapshot holds (never reverted)."""
+        tracked = set(self.chains(self.calls))
+        return sorted({p for c in self.calls for p in c.ignored} - tracked)
 
     def agent_paths(self, *, include_bookkeeping: bool = True) -> list[str]:
         paths = sorted(self.chains(self.calls))
@@ -112,7 +130,8 @@ class RunChanges(BaseModel):
             if prev is not None:
                 trees.append((prev, c.before))
             prev = c.after
-        end = next((m.tree for m in self.marks if m.name == FINAL), None)
+        # the last `final`: a run failed, then resumed, marked the end of each segment
+        end = next((m.tree for m in reversed(self.marks) if m.name == FINAL), None)
         if end is None and self.calls and self.calls[-1].after is not None:
             end = self.live or live_tree(shadow, self.run_id)
         if prev is not None and end is not None:
@@ -184,6 +203,7 @@ def load_changes(
                     complete=True,
                     files=[Entry(**f) for f in d.get("files") or []],
                     skipped=list(d.get("skipped") or []),
+                    ignored=list(d.get("ignored") or []),
                 )  # fmt: skip
             )
             continue

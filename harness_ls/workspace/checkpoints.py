@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from typing import Any
 
 from harness_ls.errors import InvalidInput
@@ -60,11 +61,16 @@ def call_before(
     run_id: str,
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    paths: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The `checkpoint.before` payload: the tree just before a mutating tool call."""
+    """The `checkpoint.before` payload: the tree just before a mutating tool call. `paths`:
+    the call's own targets (a write/edit), taken even when git ignores them, so what the call
+    does to them is the agent's delta (and revertable) like any other file."""
     shadow = open_shadow(data_dir, workspace)
-    snap = snapshot(shadow, check_run_id(run_id), max_file_bytes=max_file_bytes)
+    at = time.time()
+    snap = snapshot(shadow, check_run_id(run_id), max_file_bytes=max_file_bytes, force=paths)
     return {
+        "at": round(at, 3),
         "tree": snap.tree,
         "shadow": str(shadow.git_dir),
         "skipped": [s.path for s in snap.skipped],
@@ -89,16 +95,42 @@ def call_after(
     index = check_run_id(run_id)
     snap = (
         snapshot_paths(shadow, index, paths, max_file_bytes=max_file_bytes) if paths else None
-    ) or snapshot(shadow, index, max_file_bytes=max_file_bytes)
+    ) or snapshot(
+        shadow,
+        index,
+        max_file_bytes=max_file_bytes,
+        force=paths,
+        ignored_since=None if paths else _since(before),
+    )
     files = shadow.changes(before["tree"], snap.tree)
     was_skipped = set(before.get("skipped") or [])
+    out_of_tree = _not_data_dir(snap.ignored, data_dir, shadow.root)
     return {
+        **({"ignored": out_of_tree} if out_of_tree else {}),
         "before": before["tree"],
         "after": snap.tree,
         "files": [f.model_dump() for f in files],
         "skipped": [s.model_dump() for s in snap.skipped if s.path not in was_skipped],
         "warnings": [w for w in snap.warnings if w not in (before.get("warnings") or [])],
     }
+
+
+def _since(before: dict[str, Any]) -> float | None:
+    """When the call started (its before-snapshot began; a little early: the file clock is coarse)."""
+    at = before.get("at")
+    return float(at) - 0.05 if isinstance(at, int | float) else None
+
+
+def _not_data_dir(paths: list[str], data_dir: str | os.PathLike[str], root: Any) -> list[str]:
+    """Ignored paths, less the harness's own data dir when it lies in the workspace."""
+    data = os.path.realpath(data_dir)
+    keep = []
+    for rel in paths:
+        full = os.path.realpath(os.path.join(root, rel.rstrip("/")))
+        if full == data or full.startswith(data + os.sep) or data.startswith(full + os.sep):
+            continue
+        keep.append(rel)
+    return keep
 
 
 def step_checkpoint(

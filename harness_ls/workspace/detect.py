@@ -295,6 +295,34 @@ def detect_project(root: Path, files: list[str]) -> ProjectFacts:
         if extra in fileset:
             facts.manifests.append(extra)
             facts.commands.append(Command(kind=kind, command=cmd, source=extra))
+    if not any("pytest" in c.command for c in facts.commands):
+        if source := pytest_source(root, fileset):
+            if source in fileset:
+                facts.manifests.append(source)
+            facts.commands.append(Command(kind="test", command="pytest", source=source))
     if (root / ".editorconfig").exists():
         facts.conventions.append("Follow .editorconfig (indentation, final newline).")
     return facts
+
+
+def pytest_source(root: Path, files: set[str]) -> str | None:
+    """Why pytest is this project's test runner without a pyproject saying so: a pytest.ini,
+    a `[tool:pytest]` setup.cfg, a conftest.py, or test_*.py / *_test.py under tests/."""
+    for name in ("pytest.ini", "conftest.py"):
+        if name in files:
+            return name
+    if "setup.cfg" in files:
+        try:
+            if "[tool:pytest]" in (root / "setup.cfg").read_text(encoding="utf-8"):
+                return "setup.cfg"
+        except (OSError, UnicodeDecodeError):
+            pass
+    for f in files:
+        name = f.rsplit("/", 1)[-1]
+        if (
+            f.startswith(("tests/", "test/"))
+            and name.endswith(".py")
+            and (name.startswith("test_") or name.endswith("_test.py"))
+        ):
+            return f.split("/", 1)[0] + "/"
+    return None

@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -219,9 +220,14 @@ def _run(cmd: list[str], cwd: Path) -> tuple[bool, str]:
     return proc.returncode == 0, (proc.stderr or proc.stdout).strip()
 
 
+_FRAME = re.compile(r"^\s*at\s|\((?:https?|file|node):[^()]*:\d+:\d+\)\s*$")
+
+
 def _first_error(text: str) -> str:
-    """mmdc prints a JS stack after the parse error; keep the part a person needs."""
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("at ")]
+    """mmdc prints a JS stack after the parse error (frames with "at ", and the first one bare:
+    `Parser.parseError (https://mermaid-cli-intercept.invalid/…:1523:21)`); keep the part a
+    person (or the model) needs: the message, without any frame."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not _FRAME.search(ln)]
     return "\n".join(lines[:6])
 
 
@@ -265,15 +271,25 @@ def render_dac(items: list[Path]) -> dict[str, str]:
 
 
 def render_diagrams(
-    diagrams_dir: Path, *, root: Path | None = None, force: bool = False, check: bool = False
+    diagrams_dir: Path,
+    *,
+    root: Path | None = None,
+    force: bool = False,
+    check: bool = False,
+    only: set[str] | None = None,
 ) -> RenderResult:
-    """Render stale sources in `diagrams_dir` and update the manifest (check=True only reports)."""
+    """Render stale sources in `diagrams_dir` and update the manifest (check=True only reports).
+    `only`: source names to consider (a run renders what it changed, not every stale source).
+    The manifest is written only when an entry changed."""
     diagrams_dir = diagrams_dir.resolve()
     if not diagrams_dir.is_dir():
         raise FileNotFoundError(f"no diagrams directory at {diagrams_dir}")
     root = (root or find_root(diagrams_dir)).resolve()
     manifest = load_manifest(diagrams_dir)
+    saved = dict(manifest)
     all_sources = sources(diagrams_dir)
+    if only is not None:
+        all_sources = [s for s in all_sources if s.name in only]
     result = RenderResult()
     todo = [s for s in all_sources if force or not is_fresh(s, manifest.get(s.name))]
     result.up_to_date = [s.name for s in all_sources if s not in todo]
@@ -298,8 +314,10 @@ def render_diagrams(
                 "output_sha256": sha256_file(out),
             }
             result.rendered.append(src.name)
-    names = {s.name for s in all_sources}
-    save_manifest(diagrams_dir, {k: v for k, v in manifest.items() if k in names})
+    names = {s.name for s in sources(diagrams_dir)}
+    kept = {k: v for k, v in manifest.items() if k in names}
+    if kept != saved:
+        save_manifest(diagrams_dir, kept)
     return result
 
 

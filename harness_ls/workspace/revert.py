@@ -39,6 +39,7 @@ class FileOutcome(BaseModel):
 class RevertReport(BaseModel):
     run_id: str
     step: int | None
+    call: str | None = None
     ok: bool  # no conflicts left
     applied: bool  # files were written
     dry_run: bool = False
@@ -56,8 +57,17 @@ class RevertReport(BaseModel):
 
     def summary(self) -> str:
         what = f"run {self.run_id}" + (f" step {self.step}" if self.step is not None else "")
+        what += f" call {self.call}" if self.call else ""
         if not self.files:
             return f"nothing to revert: the agent changed no files in {what}"
+        if not self.applied and not self.dry_run and self.conflicts:
+            lines = [f"nothing to revert in {what} without --force:"]
+            lines += [f"  {f.action:9} {f.path} — {f.detail}" for f in self.files]
+            lines.append(
+                f"{len(self.conflicts)} conflict(s) kept as you left them; "
+                "retry with --force to overwrite them with the pre-agent content"
+            )
+            return "\n".join(lines)
         if self.noop and not self.conflicts:
             lines = [f"nothing to revert: the agent's changes in {what} are already undone"]
             lines += [
@@ -87,7 +97,7 @@ def _state(sha: str | None, mode: str | None) -> State:
 
 
 def plan_path(
-    chain: list[Entry], later: bool, cur: State, force: bool
+    chain: list[Entry], later: bool, cur: State, force: bool, one_call: bool = False
 ) -> tuple[FileOutcome, State]:
     """What to do with one path: (outcome, target state to write or None to delete)."""
     path = chain[0].path
@@ -111,7 +121,9 @@ def plan_path(
             return FileOutcome(path=path, action="deleted", detail="created by the agent"), None
         return FileOutcome(path=path, action="restored", detail=note.strip(" ()")), target
     why = (
-        "the agent changed it again in a later step; revert the whole run instead"
+        "the agent changed it again in a later call; revert that call first, or the whole run"
+        if later and one_call
+        else "the agent changed it again in a later step; revert the whole run instead"
         if later
         else "you deleted it after the agent changed it"
         if cur is None
@@ -174,11 +186,15 @@ def revert(
     *,
     force: bool = False,
     dry_run: bool = False,
+    call: str | None = None,
 ) -> RevertReport:
-    """Undo the agent's changes of the run (or step N); see the module docstring."""
+    """Undo the agent's changes of the run (or step N, or the one tool call `call`); see the
+    module docstring: the same three-way rules at every scope."""
     changes = load_changes(data_dir, workspace, run_id, events)
-    report = RevertReport(run_id=run_id, step=step, ok=True, applied=False, dry_run=dry_run)
-    scope = changes.in_scope(step)
+    report = RevertReport(
+        run_id=run_id, step=step, call=call, ok=True, applied=False, dry_run=dry_run
+    )
+    scope = changes.in_scope(step, call)
     chains = changes.chains(scope)
     ids = {c.call_id for c in scope}
     after_scope = False
@@ -194,8 +210,9 @@ def revert(
         return report
     report.shadow = changes.shadow_dir
     tree, current = _current(changes, sorted(chains)) if chains else ("", {})
+    partial = step is not None or call is not None
     planned = [
-        plan_path(chains[p], step is not None and p in later_paths, current.get(p), force)
+        plan_path(chains[p], partial and p in later_paths, current.get(p), force, call is not None)
         for p in sorted(chains)
     ]
     report.files = [o for o, _ in planned]
@@ -211,7 +228,7 @@ def revert(
     ]  # fmt: skip
     report.ok = not report.conflicts
     writes = [(o, t) for o, t in planned if o.action in ("restored", "deleted", "forced")]
-    if dry_run or not (writes or report.conflicts):
+    if dry_run or not writes:  # nothing to write: no pre-revert ref (a standing conflict stays)
         return report
     shadow = changes.shadow()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

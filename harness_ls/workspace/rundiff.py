@@ -33,6 +33,7 @@ class RunDiff(BaseModel):
     step: int | None
     calls: list[CallDiff] = []
     user_paths: list[str] = []  # changed by someone else during the run: not the agent's
+    ignored: list[str] = []  # git-ignored paths shell calls wrote: listed, not tracked
     owner: str = "run"  # or "session": a chat session has no plan steps
 
     def render(self, stat: bool = False) -> str:
@@ -47,6 +48,13 @@ class RunDiff(BaseModel):
             lines.append(c.text.rstrip("\n") if c.text.strip() else "   (no diff recorded)")
             if c.uncertain:
                 lines.append("   owner unknown, not claimed: " + ", ".join(c.uncertain))
+        if self.ignored:
+            lines.append("")
+            lines.append(
+                "ignored by git, not tracked — written by a shell command; diff and revert do "
+                "not cover them:"
+            )
+            lines += [f"  {p}" for p in self.ignored]
         if self.user_paths:
             lines.append("")
             lines.append(
@@ -65,11 +73,13 @@ def run_diff(
     step: int | None = None,
     *,
     stat: bool = False,
+    call: str | None = None,
 ) -> RunDiff:
-    """The agent's changes per call (whole run or step N) and the user's paths in between."""
+    """The agent's changes per call (whole run, step N, or one call) and the user's paths in
+    between."""
     changes = load_changes(data_dir, workspace, run_id, events)
     out = RunDiff(run_id=run_id, step=step, owner="session" if run_id.startswith("ses") else "run")
-    scope = changes.in_scope(step)
+    scope = changes.in_scope(step, call)
     if not changes.shadow_dir:
         return out
     shadow = changes.shadow()
@@ -94,6 +104,10 @@ def run_diff(
                 uncertain=c.uncertain,
             )  # fmt: skip
         )
+    out.ignored = sorted(
+        {p for c in scope for p in c.ignored}
+        - {p for c in scope for p in (f.path for f in c.files)}
+    )
     agent = set(changes.agent_paths())
     out.user_paths = [p for p in changes.user_paths() if p not in agent]
     return out

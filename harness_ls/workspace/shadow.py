@@ -3,7 +3,8 @@
 `git --git-dir=<data>/checkpoints/<key>.git --work-tree=<workspace>` with a private index per
 run: the user's repository (branch, HEAD, index, stash, refs, reflog, objects) is never read
 for writing, and a workspace that is not a git repository can be snapshotted too. Untracked
-files are included; `.gitignore`d files (and the user's `.git/info/exclude`) are left out, as
+files are included; `.gitignore`d files (and the user's `.git/info/exclude`) are left out —
+except a write/edit call's own target, which is taken (`force`) and followed from then on — as
 are files bigger than `max_file_bytes` (reported, never hashed). The index persists between
 snapshots, so a warm snapshot only stats the tree (git's index cache) instead of re-hashing it.
 """
@@ -42,6 +43,7 @@ class Snapshot(BaseModel):
     skipped: list[SkippedFile] = []
     submodules: list[str] = []
     warnings: list[str] = []
+    ignored: list[str] = []  # git-ignored paths changed since `ignored_since` (not in the tree)
 
 
 class Entry(BaseModel):
@@ -83,18 +85,22 @@ class Shadow:
         return proc
 
     def run_both(
-        self, a: tuple[str, ...], b: tuple[str, ...], *, index: str | None = None
-    ) -> tuple[bytes, bytes]:
-        """The stdout of two read-only git commands run at the same time (one walk each, on
-        two cores); a failure of either raises like `run`."""
+        self,
+        a: tuple[str, ...],
+        b: tuple[str, ...],
+        *more: tuple[str, ...],
+        index: str | None = None,
+    ) -> tuple[bytes, ...]:
+        """The stdout of read-only git commands run at the same time (one walk each, on two
+        cores); a failure of any raises like `run`."""
         git, env = own_git(self.git_dir, self.root), self._env(index, None)
-        procs = [git.popen(*args, env=env) for args in (a, b)]
+        procs = [git.popen(*args, env=env) for args in (a, b, *more)]
         outs = [p.communicate() for p in procs]  # the first never waits on the second
-        for args, p, (_out, err) in zip((a, b), procs, outs, strict=True):
+        for args, p, (_out, err) in zip((a, b, *more), procs, outs, strict=True):
             if p.returncode != 0:
                 fake = Repo(self.root, self.git_dir, self.git_dir, self.git_dir / "index")
                 raise git_failure(fake, args, err.decode(errors="replace"))
-        return outs[0][0], outs[1][0]
+        return tuple(out for out, _err in outs)
 
     def _env(self, index: str | None, env: dict[str, str] | None) -> dict[str, str]:
         full = {"GIT_LITERAL_PATHSPECS": "1"}
@@ -242,10 +248,16 @@ def snapshot(
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     seed: str | None = None,
+    force: list[str] | None = None,
+    ignored_since: float | None = None,
 ) -> Snapshot:
     """Write the work tree as a tree in the shadow repo using the private index `index`.
 
     `seed` names another index to start from (a copy), so a one-off snapshot is warm too.
+    `force`: workspace-relative paths taken even when git ignores them (a write/edit call's
+    target: once in the index, later snapshots follow it like any tracked file).
+    `ignored_since`: also list the ignored paths modified since that time (a shell call's
+    writes into ignored places, which the tree cannot hold), in `Snapshot.ignored`.
     """
     path = shadow.index_path(index)
     private_dir(path.parent)
@@ -255,9 +267,11 @@ def snapshot(
     # Two listings, run side by side: tracked paths whose stat differs from the index
     # (`diff-files`), and new paths (`ls-files -o`). Only those are handed to `add`, so an
     # unchanged tree costs no `add` at all, and only new files are size-checked before hashing.
-    dirty, listed = shadow.run_both(
+    extra = [("ls-files", "-z", "-o", "-i", "--exclude-standard", "--directory")]
+    dirty, listed, *ignored_raw = shadow.run_both(
         ("diff-files", "--name-only", "-z", "--no-renames"),
         ("ls-files", "-z", "-o", "--exclude-standard"),
+        *(extra if ignored_since is not None else []),
         index=index,
     )
     skipped: list[SkippedFile] = []
@@ -284,10 +298,18 @@ def snapshot(
             )
             continue
         specs.append(rel)
-    if specs:
+    forced = [f for f in force or [] if os.path.lexists(shadow.root / f)]
+    if specs or forced:
         # past MANY_PATHSPECS git matches each path against every spec: go whole-tree
         many = len(specs) > MANY_PATHSPECS
-        proc = _add_whole(shadow, index, skipped, specs) if many else _add(shadow, index, specs)
+        if many and forced:
+            _add(shadow, index, forced, force=True)
+        # -f is harmless on listed paths: they are tracked or not ignored
+        proc = (
+            _add_whole(shadow, index, skipped, specs)
+            if many
+            else _add(shadow, index, specs + forced, force=bool(forced))
+        )
         if proc.returncode != 0 and b"did not match any file" in proc.stderr:
             proc = _add_whole(shadow, index, skipped, specs)  # a new file went away meanwhile
         if proc.returncode != 0:
@@ -310,7 +332,10 @@ def snapshot(
             warnings.append(
                 f"submodules/nested repositories are recorded by commit only: {', '.join(submodules[:5])}"
             )
-    return Snapshot(tree=tree, skipped=skipped, submodules=submodules, warnings=warnings)
+    ignored = _since(shadow, ignored_raw[0], ignored_since) if ignored_raw else []
+    return Snapshot(
+        tree=tree, skipped=skipped, submodules=submodules, warnings=warnings, ignored=ignored
+    )
 
 
 def _add_whole(
@@ -330,11 +355,34 @@ def _add_whole(
     return _add(shadow, index, moved) if proc.returncode == 0 and moved else proc
 
 
-def _add(shadow: Shadow, index: str, specs: list[str]) -> subprocess.CompletedProcess[bytes]:
-    """`git add -A` of `specs` (literal paths, or the whole-tree form with magic pathspecs)."""
+IGNORED_CAP = 50  # ignored paths listed per call
+
+
+def _since(shadow: Shadow, raw: bytes, since: float | None) -> list[str]:
+    """The ignored entries (files, or directories git lists whole) modified at or after `since`."""
+    out: list[str] = []
+    for e in filter(None, raw.split(b"\0")):
+        rel = os.fsdecode(e)
+        try:
+            st = os.lstat(shadow.root / rel)
+        except OSError:
+            continue
+        if since is not None and st.st_mtime >= since:
+            out.append(rel)
+            if len(out) >= IGNORED_CAP:
+                break
+    return out
+
+
+def _add(
+    shadow: Shadow, index: str, specs: list[str], *, force: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    """`git add -A` of `specs` (literal paths, or the whole-tree form with magic pathspecs);
+    `force` takes ignored paths too (only ever with literal paths)."""
     magic = specs[:1] == [":(top)"]
     return shadow.run(
-        "-c", "advice.addEmbeddedRepo=false", "add", "-A", "--ignore-errors",
+        "-c", "advice.addEmbeddedRepo=false", "add", "-A", *(["-f"] if force else []),
+        "--ignore-errors",
         "--pathspec-from-file=-", "--pathspec-file-nul",
         index=index, env={"GIT_LITERAL_PATHSPECS": "0"} if magic else None,
         input="\0".join(specs).encode(), check=False,
@@ -372,9 +420,9 @@ def snapshot_paths(
             )
             continue
         specs.append(rel)
-    if specs:
+    if specs:  # -f: a call's own target counts even where git ignores it
         proc = shadow.run(
-            "add", "-A", "--ignore-errors", "--pathspec-from-file=-", "--pathspec-file-nul",
+            "add", "-A", "-f", "--ignore-errors", "--pathspec-from-file=-", "--pathspec-file-nul",
             index=index, input="\0".join(specs).encode(), check=False,
         )  # fmt: skip
         if proc.returncode != 0:

@@ -70,7 +70,7 @@ async def test_user_edits_during_approval_and_between_steps_are_never_claimed(
         assert user_file not in changed
 
     d = run_diff(harness.data_dir, repo, meta.id, evs)
-    assert [(c.step, c.paths) for c in d.calls] == [("0", ["greet.txt"]), ("1", ["agent.txt"])]
+    assert [(c.step, c.paths) for c in d.calls] == [("1", ["greet.txt"]), ("2", ["agent.txt"])]
     assert "-hi from the user" in d.calls[0].text and "+hello" in d.calls[0].text
     assert d.user_paths == ["NOTES.txt", "bin.dat", "keep.txt"]
     from harness_ls.http.routes.runs import _agent_diff

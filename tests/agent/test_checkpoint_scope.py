@@ -108,7 +108,7 @@ async def test_a_chat_sessions_writes_are_attributed_and_the_users_edits_between
     assert shown.returncode == 0, shown.stderr
     assert "notes.txt" in shown.stdout and "mine.txt" in shown.stdout  # listed as the user's
     assert "during the session — not the agent's" in shown.stdout and "### step" not in shown.stdout
-    stepped = agentctl(harness.data_dir, tmp_path, "diff", "--step", "0", meta.id)
+    stepped = agentctl(harness.data_dir, tmp_path, "diff", "--step", "1", meta.id)
     assert stepped.returncode == 2 and "no plan steps" in stepped.stderr
     missing = agentctl(harness.data_dir, tmp_path, "diff", "ses_nope")
     assert missing.returncode == 5 and "no session 'ses_nope'" in missing.stderr

@@ -73,7 +73,11 @@ async def test_mcp_time_tool_asks_then_runs_and_the_model_gets_its_answer(tmp_pa
         srv.push_text("No docs needed.")
         meta = await h.start_run(str(repo), "specs/greet/spec.md", model="openai:gpt-4.1")
         approval = await next_approval(h, meta.id, within=60)
-        assert approval.tool == "time__get_current_time"
+        assert approval.tool == "mcp:time.get_current_time"  # as docs/mcp.md names it
+        from harness_ls.tools.consent import view_of
+
+        view = view_of(approval.preview)
+        assert view.kind == "mcp" and not view.parts  # not rendered as a shell command
         assert approval.preview.summary == 'mcp:time.get_current_time {"timezone": "UTC"}'
         await h.answer_approval(approval.id, "approve", "cli")
         final = await h.wait_run(meta.id, 60)

@@ -49,13 +49,13 @@ async def test_full_run_edits_asks_is_approved_and_verifies_green(harness, repo,
     # checkpoints: one before the step (and the docs step), a final one, plus one delta per
     # mutating tool call; the step's diff is that call's delta
     checkpoints = [e.data for e in evs if e.type == "checkpoint.created"]
-    assert [c["name"] for c in checkpoints] == ["0", "1", "final"]
+    assert [c["name"] for c in checkpoints] == ["1", "2", "final"]
     deltas = [e for e in evs if e.type == "checkpoint.delta" and e.data["files"]]
     assert [[f["path"] for f in d.data["files"]] for d in deltas] == [["greet.txt"]]
     from harness_ls.workspace import run_diff
 
-    step0 = run_diff(harness.data_dir, repo, meta.id, evs, 0)
-    assert [c.paths for c in step0.calls] == [["greet.txt"]] and "+hello" in step0.calls[0].text
+    step1 = run_diff(harness.data_dir, repo, meta.id, evs, 1)
+    assert [c.paths for c in step1.calls] == [["greet.txt"]] and "+hello" in step1.calls[0].text
     assert git(repo, "status", "--porcelain") == " M greet.txt\n?? AGENTS.md\n"  # index untouched
 
 

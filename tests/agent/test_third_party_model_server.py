@@ -78,3 +78,31 @@ async def test_session_with_an_ogg_then_text_turns_against_llm_mock_api(harness,
     ]
     assert [e.data["name"] for e in evs if e.type == "attachment.skipped"] == ["voice.ogg"]
     assert len(mock_server.history.all) == 2
+
+
+async def test_a_503_from_llm_mock_api_is_retried_once_per_budget_not_nested(
+    harness, repo, mock_server
+):
+    """Issue 32 item 2 against a server we did not write: every model call after the plan is
+    refused with 503. The execute call makes exactly 1 + HARNESS_MODEL_RETRIES (3) requests."""
+    from llm_mock_api.types.reply import ErrorReply
+
+    seen: list[int] = []
+
+    def resolve(_request):
+        seen.append(1)
+        if len(seen) == 1:
+            return '{"steps": [{"title": "Write hello into greet.txt"}]}'
+        return ReplyObject(error=ErrorReply(status=503, message="overloaded", type="server_error"))
+
+    mock_server.when(lambda _req: True).reply(resolve)
+    meta = await harness.start_run(str(repo), "specs/greet/spec.md", model="openai:gpt-4.1")
+    final = await harness.wait_run(meta.id, 60)
+    assert final.status == "failed"
+    assert len(seen) == 1 + 4, len(seen)
+    retry = [e.data for e in events(harness, meta.id) if e.type == "model.retry"]
+    assert [(r["attempt"], r["phase"], r.get("status")) for r in retry] == [
+        (1, "request", 503),
+        (2, "request", 503),
+        (3, "request", 503),
+    ]

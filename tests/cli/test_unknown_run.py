@@ -11,7 +11,7 @@ RID = "run_01ABCDEFGHJKMNPQRSTVWXYZ99"
     "argv",
     [
         ("diff", RID),
-        ("diff", "--stat", "--step", "0", RID),
+        ("diff", "--stat", "--step", "1", RID),
         ("revert", RID),
         ("revert", "--dry-run", RID),
         ("attach", RID),

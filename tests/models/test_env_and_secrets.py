@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from harness_ls import config as env_mod
 from harness_ls.config import data_dir
 from harness_ls.models import (
     Message,
@@ -18,7 +19,6 @@ from harness_ls.models import (
     register_secret,
     resolve,
 )
-from harness_ls.models import env as env_mod
 from harness_ls.trust import trust_config
 
 

@@ -347,14 +347,15 @@ def test_a_file_the_user_saves_during_a_write_call_stays_theirs(ws, data):
     assert (ws / "a.txt").read_text() == "user, during the call\n"
 
 
-def test_a_write_call_to_an_ignored_or_too_big_file_claims_nothing(ws, data):
+def test_a_write_call_to_an_ignored_file_is_claimed_and_a_too_big_one_is_not(ws, data):
+    """Issue 32: an ignored file the agent writes is its change (revert can undo it)."""
     run = SimRun(data, ws, max_file_bytes=1000)
     run.start_step(0)
     ignored = run.call(write("debug.log", "agent log\n"), "write_file", "debug.log")
     big = run.call(write("big.txt", "x" * 5000), "write_file", "big.txt")
     run.finish()
     deltas = {e.call_id: e.data for e in run.events if e.type == "checkpoint.delta"}
-    assert deltas[ignored]["files"] == []
+    assert [f["path"] for f in deltas[ignored]["files"]] == ["debug.log"]
     assert deltas[big]["files"] == []
     assert [s["path"] for s in deltas[big]["skipped"]] == ["big.txt"]
 

@@ -282,6 +282,18 @@ def integration_checks(data_dir: Path) -> list[Check]:
     return out
 
 
+def daemon_integrations(report: dict[str, Any] | None) -> list[Check]:
+    """Hooks and MCP servers as the running daemon loaded them (its /v1/doctor), which is what
+    fires — not only what the config file here says."""
+    out: list[Check] = []
+    for c in (report or {}).get("checks", []):
+        if c.get("name") in ("hooks", "mcp"):
+            out.append(Check(f"daemon {c['name']}", "ok" if c.get("ok") else "warn",
+                             str(c.get("detail") or ""),
+                             "" if c.get("ok") else "fix the daemon's config.toml (docs/hooks.md, docs/mcp.md)"))  # fmt: skip
+    return out
+
+
 def doctor(app: Any) -> int:
     app.load_env(models=True)
     checks = python_checks()
@@ -292,6 +304,7 @@ def doctor(app: Any) -> int:
     checks += model_check(app, report)
     checks += tool_checks()
     checks += integration_checks(app.data_dir)
+    checks += daemon_integrations(report)
     checks += editor_hints()
     failed = [c for c in checks if c.status == "fail" and c.required]
     if app.json:

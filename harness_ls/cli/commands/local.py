@@ -200,11 +200,13 @@ def diff(app: Any) -> int:
 
     a = app.args
     ws, events = _run_log(app, a.run_id, a.workspace, a.step)
-    result = run_diff(app.data_dir, ws, a.run_id, events, a.step, stat=a.stat)
+    call = getattr(a, "call", None)
+    result = run_diff(app.data_dir, ws, a.run_id, events, a.step, stat=a.stat, call=call)
     if app.json:
         app.emit_json({**result.model_dump(mode="json"), "workspace": str(ws)})
         return ex.OK
     what = f"{_kind(a.run_id)} {a.run_id}" + (f" step {a.step}" if a.step is not None else "")
+    what += f" call {call}" if call else ""
     if not any(c.paths for c in result.calls):
         app.note(f"the agent changed no files in {what}")
     text = result.render(stat=a.stat)
@@ -220,8 +222,9 @@ def revert(app: Any) -> int:
     ws, events = _run_log(app, a.run_id, a.workspace, a.step)
     _refuse_live_run(app, a.run_id, a.dry_run)
     report = run_revert(
-        app.data_dir, ws, a.run_id, events, a.step, force=a.force, dry_run=a.dry_run
-    )
+        app.data_dir, ws, a.run_id, events, a.step, force=a.force, dry_run=a.dry_run,
+        call=getattr(a, "call", None),
+    )  # fmt: skip
     if app.json:
         app.emit_json(report.model_dump(mode="json"))
     else:

@@ -113,6 +113,9 @@ def answer(app: Any, url: str, what: str) -> int:
         word = "denied" if a.deny else "approved"
         mark = app.style.bad if a.deny else app.style.ok
         app.out(f"{mark} {word} {what}")
+        rule = result.get("similar") if isinstance(result, dict) else None
+        if a.similar and rule:
+            app.out(f"  rule added: {rule}")
     return ex.OK
 
 

@@ -76,6 +76,7 @@ async def doctor(call: Call) -> Doctor:
             else "--no-auth: no token (loopback only)",
         ),
     ]
+    checks += _integration_checks(call)
     pending = getattr(call.harness, "pending_approvals", None)
     if pending is not None:
         checks.append(DoctorCheck(name="approvals", ok=True, detail=f"{len(pending())} pending"))
@@ -87,6 +88,31 @@ async def doctor(call: Call) -> Doctor:
         allowed_hosts=list(call.settings.allowed_hosts),
         checks=checks,
     )
+
+
+def _integration_checks(call: Call) -> list[DoctorCheck]:
+    """Hooks and MCP servers as this daemon loaded them (not as a client reads the file)."""
+    loaded = getattr(call.harness, "loaded_integrations", None)
+    if loaded is None:
+        return []
+    info = loaded()
+    hooks = info.get("hooks") or []
+    if info.get("hooks_error"):
+        hook_check = DoctorCheck(name="hooks", ok=False, detail=str(info["hooks_error"]))
+    else:
+        names = "; ".join(f"{'/'.join(h['on'])}: {h['command']}" for h in hooks)
+        detail = f"{len(hooks)} loaded from {info['config']}" + (f" ({names})" if names else "")
+        hook_check = DoctorCheck(name="hooks", ok=True, detail=detail)
+    if info.get("mcp_error"):
+        mcp_check = DoctorCheck(name="mcp", ok=False, detail=str(info["mcp_error"]))
+    else:
+        servers = info.get("mcp") or []
+        mcp_check = DoctorCheck(
+            name="mcp",
+            ok=True,
+            detail=f"{len(servers)} server(s) per run: {', '.join(servers) or '-'}",
+        )
+    return [hook_check, mcp_check]
 
 
 async def login_link(call: Call) -> LoginLink:

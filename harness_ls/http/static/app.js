@@ -205,7 +205,7 @@ function viewBlock(v) {
     flags.length ? h("ul", { class: "flags" }, flags) : null,
     v.path ? h("div", { class: "muted mono" }, `will change ${v.path}`) : null,
     v.kind === "shell" && parts.length > 1 ? h("div", {}, h("label", {}, "each simple command on its own line"), h("ol", { class: "parts" }, parts)) : null,
-    v.body ? h("div", {}, h("label", {}, v.kind === "shell" ? "will run (all of it)" : "change (all of it)"),
+    v.body ? h("div", {}, h("label", {}, { shell: "will run (all of it)", mcp: "will call (an MCP tool)" }[v.kind] || "change (all of it)"),
       v.kind === "write" ? diffBlock(v.body) : h("pre", { class: "command full" }, v.body)) : null);
 }
 
@@ -247,7 +247,8 @@ function approvalCard(a, onDone) {
     a.view ? viewBlock(a.view) : previewBlock(a.preview),
     end, gate,
     h("div", { class: "actions" }, buttons.slice(0, 2)),
-    h("details", {}, h("summary", {}, "more"), note, similar),
+    h("details", {}, h("summary", {}, "more"), note, similar,
+      a.similar ? h("p", { class: "muted similar-rule" }, "Approve similar adds: " + revealText(a.similar)) : null),
     status);
   const seen = new IntersectionObserver((entries) => {
     if (!entries.some((e) => e.isIntersecting)) return;
@@ -388,7 +389,8 @@ function markPlan(st, stepId, status) {
 function reduceRun(st, ev) {
   const d = ev.data || {};
   switch (ev.type) {
-    case "plan.updated": st.plan = d.steps || []; break;
+    // a resumed run's plan marks finished steps "done": the same ✓ as a live step.completed
+    case "plan.updated": st.plan = (d.steps || []).map((p) => (p.status === "done" ? { ...p, status: "completed" } : p)); break;
     case "step.started": st.steps.set(ev.step_id, { title: d.title || d.phase, phase: d.phase, status: "running" }); markPlan(st, ev.step_id, "running"); break;
     case "step.completed": case "step.failed": {
       const s = st.steps.get(ev.step_id) || { title: d.title || d.phase };
@@ -418,7 +420,7 @@ function reduceRun(st, ev) {
     case "approval.requested":
       st.approvals.set(d.approval_id || ev.step_id || ev.call_id, {
         id: d.approval_id || ev.step_id || ev.call_id, run_id: ev.run_id, session_id: ev.session_id, tool: d.tool,
-        preview: d.preview, view: d.view, spec_path: d.spec_path, spec_line: d.spec_line, requested_at: ev.ts, status: "pending" });
+        preview: d.preview, view: d.view, similar: d.similar, spec_path: d.spec_path, spec_line: d.spec_line, requested_at: ev.ts, status: "pending" });
       if (st.status === "running" || st.status === "created") st.status = "waiting_approval";
       break;
     case "approval.resolved": {
