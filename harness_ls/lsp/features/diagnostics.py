@@ -73,6 +73,14 @@ async def compute(ls: HarnessLanguageServer, uri: str) -> SpecState | None:
 LARGE = 256 * 1024
 
 
+def _noted(ls: HarnessLanguageServer, state: SpecState | None) -> SpecState | None:
+    if state is not None:
+        from harness_ls.lsp.features import lenses
+
+        lenses.note_state(ls, state)
+    return state
+
+
 def publish(ls: HarnessLanguageServer, uri: str, state: SpecState | None) -> None:
     if ls.uses_pull_diagnostics:
         return
@@ -93,8 +101,9 @@ def schedule(ls: HarnessLanguageServer, uri: str) -> None:
     doc = ls.workspace.get_text_document(uri)
     delay = ls.settings.debounce_ms / 1000
     if len(doc.source) <= LARGE and not delay:
+        state = _noted(ls, ls.specs.get(uri, doc.version, doc.source))
         if not ls.uses_pull_diagnostics:
-            publish(ls, uri, ls.specs.get(uri, doc.version, doc.source))
+            publish(ls, uri, state)
         return
     if ls.uses_pull_diagnostics:
         return  # the client will pull; compute() runs off the loop then
@@ -104,7 +113,7 @@ def schedule(ls: HarnessLanguageServer, uri: str) -> None:
 
     async def later() -> None:
         await asyncio.sleep(max(delay, 0.15 if len(doc.source) > LARGE else 0))
-        state = await compute(ls, uri)
+        state = _noted(ls, await compute(ls, uri))
         publish(ls, uri, state)
 
     ls.pending[uri] = asyncio.ensure_future(later())
@@ -144,6 +153,9 @@ def register(server: HarnessLanguageServer) -> None:
     def did_close(ls: HarnessLanguageServer, params: t.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.specs.forget(uri)
+        from harness_ls.lsp.features.lenses import LensKeys
+
+        ls.parts.get(LensKeys, LensKeys).pop(uri, None)
         task = ls.pending.pop(uri, None)
         if task:
             task.cancel()
@@ -160,7 +172,7 @@ def register(server: HarnessLanguageServer) -> None:
     )
     async def pull(ls: HarnessLanguageServer, params: t.DocumentDiagnosticParams):
         uri = params.text_document.uri
-        state = await compute(ls, uri)
+        state = _noted(ls, await compute(ls, uri))
         items = diagnostics_for(ls, state) if state else []
         from harness_ls.lsp.features import approvals
 
