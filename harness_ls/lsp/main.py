@@ -74,12 +74,13 @@ def serve(log_level: str = "WARNING") -> int:
         level=getattr(logging, str(log_level).upper(), logging.WARNING),
         format="harness-ls %(levelname)s %(name)s: %(message)s",
     )
-    from harness_ls.lsp.frames import FrameError, StrictFrames
+    from harness_ls.lsp.frames import FrameError
     from harness_ls.lsp.server import create_server
+    from harness_ls.lsp.stdio import start_stdio
 
     server = create_server()
     try:
-        server.start_io(StrictFrames(sys.stdin.buffer), lsp_out)  # type: ignore[arg-type]
+        start_stdio(server, sys.stdin.buffer, lsp_out)
     except FrameError as exc:
         why = f"harness-ls: malformed LSP input from the client: {exc}; exiting so the editor can restart the server"
         print(why, file=sys.stderr, flush=True)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
@@ -31,6 +32,26 @@ class HarnessProtocol(LanguageServerProtocol):
     only their arguments, and a run's progress should use the client's token when it sent one."""
 
     last_work_done_token: str | int | None = None
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: t.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, Any]:
+        """pygls' didChange with the edit applied by lsp/sync.py (C-speed offsets, LSP lines)."""
+        from harness_ls.lsp.sync import apply_change
+
+        uri = params.text_document.uri
+        docs = self.workspace.text_documents
+        doc = docs.get(uri) or docs.get(unquote(uri))
+        if doc is None:  # never opened: pygls' own path (it logs and ignores)
+            return (yield from super().lsp_text_document__did_change(params))
+        enc = self.workspace.position_encoding
+        enc = str(getattr(enc, "value", enc) or "utf-16")
+        for change in params.content_changes:
+            doc._source = apply_change(doc.source, change, enc)
+        doc.version = params.text_document.version
+        if (handler := self.fm.features.get(t.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
 
     @lsp_method(t.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(

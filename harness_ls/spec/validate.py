@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harness_ls.spec.model import Fix, Problem, Range, Severity, TextEdit
 from harness_ls.spec.parse import Heading, ParsedSpec, is_list_item, parse_spec
@@ -34,6 +35,7 @@ _SPACES = re.compile(r"\s+")
 _SLASH = re.compile(r"\s*/\s*")
 
 
+@lru_cache(maxsize=4096)
 def normalize(heading: str) -> str:
     """Case-folded heading text with spacing and trailing punctuation made uniform."""
     h = _SPACES.sub(" ", heading.strip()).rstrip(":").strip()
@@ -64,7 +66,9 @@ def _heading_range(h: Heading) -> Range:
     return Range.of(h.line, h.text_start, h.line, h.text_end)
 
 
+@lru_cache(maxsize=4096)
 def _similar(a: str, b: str) -> bool:
+    """Near-miss headings (pure, and asked again on every keystroke: cached)."""
     if not a or not b:
         return False
     if min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
@@ -77,10 +81,7 @@ def _classify(parsed: ParsedSpec, schema: SpecSchema) -> tuple[dict[str, Match],
     best: dict[str, Match] = {}
     duplicates: list[Match] = []
     rank = {"exact": 0, "level": 1, "near": 2}
-    wanted = [
-        (s, s.heading.strip(), normalize(s.heading), {normalize(a) for a in s.aliases})
-        for s in schema.sections
-    ]
+    wanted = _wanted(schema)
     for idx, h in enumerate(parsed.headings):
         text = _SPACES.sub(" ", h.text)
         norm = normalize(h.text)
@@ -104,6 +105,24 @@ def _classify(parsed: ParsedSpec, schema: SpecSchema) -> tuple[dict[str, Match],
                 duplicates.append(Match(section, idx, kind))
             break
     return best, duplicates
+
+
+_WANTED: dict[int, tuple[SpecSchema, list]] = {}
+
+
+def _wanted(schema: SpecSchema) -> list:
+    """(section, exact heading, normalized heading, normalized aliases) per section, per schema."""
+    hit = _WANTED.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    wanted = [
+        (s, s.heading.strip(), normalize(s.heading), {normalize(a) for a in s.aliases})
+        for s in schema.sections
+    ]
+    if len(_WANTED) > 64:
+        _WANTED.clear()
+    _WANTED[id(schema)] = (schema, wanted)
+    return wanted
 
 
 def _canonical_heading(section: SectionSpec) -> str:
@@ -309,7 +328,7 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
         )
         return out
     if rules.min_test_items:
-        items = _count_test_items(parsed, body)
+        items = _count_test_items(parsed, body, rules.min_test_items)
         if items < rules.min_test_items:
             last = body.stop - 1
             while last > body.start and not lines[last].strip():
@@ -346,7 +365,8 @@ def _fence_open_at(parsed: ParsedSpec, line: int) -> str | None:
     return None
 
 
-def _count_test_items(parsed: ParsedSpec, body: range) -> int:
+def _count_test_items(parsed: ParsedSpec, body: range, enough: int) -> int:
+    """Test items in `body`, counted up to `enough` (all the rule needs to know)."""
     fenced: set[int] = set()
     count = 0
     for f in parsed.fences:
@@ -355,6 +375,8 @@ def _count_test_items(parsed: ParsedSpec, body: range) -> int:
             if f.content.strip():
                 count += 1
     for i in body:
+        if count >= enough:
+            break
         if i not in fenced and is_list_item(parsed.lines[i]):
             count += 1
     return count
