@@ -33,6 +33,16 @@ class HarnessProtocol(LanguageServerProtocol):
 
     last_work_done_token: str | int | None = None
 
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Keystroke messages structured by hand (lsp/wire.py), the rest by pygls."""
+        if "jsonrpc" in data and "method" in data:
+            from harness_ls.lsp.wire import structure
+
+            fast = structure(data)
+            if fast is not None:
+                return fast
+        return super().structure_message(data)
+
     @lsp_method(t.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(
         self, params: t.DidChangeTextDocumentParams
