@@ -9,6 +9,7 @@ restarts the server on a clean stream.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import BinaryIO
 
@@ -71,61 +72,66 @@ class FdStream:
         return data
 
 
-class StrictFrames:
-    """Reads whole frames from stdin: `message()` is one frame's body (bytes), None at a clean
-    end of input, FrameError on anything else. The body's JSON is checked where it is parsed
-    (lsp/stdio.py), once."""
+class Headers:
+    """The header lines of one message, checked one by one; `line()` returns the body length
+    once the blank line ends them."""
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self._in = stream
+    def __init__(self) -> None:
+        self.length: int | None = None
+        self.started = False
 
-    def _header_line(self, first: bool) -> bytes | None:
-        line = self._in.readline(MAX_HEADER_LINE)
-        if not line:
-            if first:
-                return None  # a clean end of input between messages
-            raise FrameError("the input ended inside a message header")
+    def line(self, line: bytes) -> int | None:
+        self.started = True
         if not line.endswith(b"\r\n"):
             if len(line) >= MAX_HEADER_LINE:
                 raise FrameError(f"a header line longer than {MAX_HEADER_LINE} bytes")
             raise FrameError(f"a header line not ending in CRLF: {_shown(line)}")
-        return line
+        if line == b"\r\n":
+            if self.length is None:
+                raise FrameError("a message without a Content-Length header")
+            if self.length == 0:
+                raise FrameError("a message with an empty body (Content-Length: 0)")
+            return self.length
+        name, sep, value = line[:-2].partition(b":")
+        if not sep or not name.strip():
+            raise FrameError(f"not a header line: {_shown(line)}")
+        if name.strip().lower() != b"content-length":
+            return None  # Content-Type and the like
+        value = value.strip()
+        if not value.isdigit():  # bytes.isdigit is ASCII only: no sign, no spaces, no "²"
+            raise FrameError(f"Content-Length {_shown(value)} is not a non-negative integer")
+        n = int(value)
+        if n > MAX_BODY:
+            raise FrameError(f"Content-Length {n} is over the {MAX_BODY}-byte limit")
+        if self.length is not None and self.length != n:
+            raise FrameError("two different Content-Length headers in one message")
+        self.length = n
+        return None
 
-    def _length(self) -> int | None:
-        """The Content-Length of the next message's headers; None at a clean end of input."""
-        length: int | None = None
-        first = True
-        while True:
-            line = self._header_line(first)
-            if line is None:
-                return None
-            first = False
-            if line == b"\r\n":
-                if length is None:
-                    raise FrameError("a message without a Content-Length header")
-                if length == 0:
-                    raise FrameError("a message with an empty body (Content-Length: 0)")
-                return length
-            name, sep, value = line[:-2].partition(b":")
-            if not sep or not name.strip():
-                raise FrameError(f"not a header line: {_shown(line)}")
-            if name.strip().lower() != b"content-length":
-                continue  # Content-Type and the like
-            value = value.strip()
-            if not value.isdigit():  # bytes.isdigit is ASCII only: no sign, no spaces, no "²"
-                raise FrameError(f"Content-Length {_shown(value)} is not a non-negative integer")
-            n = int(value)
-            if n > MAX_BODY:
-                raise FrameError(f"Content-Length {n} is over the {MAX_BODY}-byte limit")
-            if length is not None and length != n:
-                raise FrameError("two different Content-Length headers in one message")
-            length = n
+    def ended(self) -> None:
+        """The input ended here: fine between messages, broken inside one."""
+        if self.started:
+            raise FrameError("the input ended inside a message header")
+
+
+class StrictFrames:
+    """Reads whole frames from a blocking stream: `message()` is one frame's body (bytes), None
+    at a clean end of input, FrameError on anything else. The body's JSON is checked where it is
+    parsed (lsp/stdio.py), once."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._in = stream
 
     def message(self) -> bytes | None:
-        """The next frame's body, or None when the input ended cleanly between frames."""
-        n = self._length()
-        if n is None:
-            return None
+        headers = Headers()
+        while True:
+            line = self._in.readline(MAX_HEADER_LINE)
+            if not line:
+                headers.ended()
+                return None
+            n = headers.line(line)
+            if n is not None:
+                break
         chunks, got = [], 0
         while got < n:
             chunk = self._in.read(n - got)
@@ -134,6 +140,36 @@ class StrictFrames:
             chunks.append(chunk)
             got += len(chunk)
         return b"".join(chunks)
+
+
+class AsyncFrames:
+    """The same frames from an asyncio StreamReader (a pipe the event loop watches itself: no
+    reader thread, one wake-up per message). Make the reader with limit=MAX_HEADER_LINE."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._in = reader
+
+    async def message(self) -> bytes | None:
+        headers = Headers()
+        while True:
+            try:
+                line = await self._in.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:
+                if exc.partial:
+                    headers.line(exc.partial)  # raises: no CRLF
+                headers.ended()
+                return None
+            except asyncio.LimitOverrunError:
+                raise FrameError(f"a header line longer than {MAX_HEADER_LINE} bytes") from None
+            n = headers.line(line)
+            if n is not None:
+                break
+        try:
+            return await self._in.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            raise FrameError(
+                f"the input ended after {len(exc.partial)} of {n} body bytes"
+            ) from None
 
 
 def not_json(body: bytes) -> FrameError:

@@ -1,10 +1,12 @@
-"""The stdio loop: pygls' protocol, fed one whole frame per thread hand-off.
+"""The stdio loop: pygls' protocol, fed whole frames by the event loop itself.
 
 pygls' `start_io` reads each header line and each body through `run_in_executor`: three or four
 thread round trips per message, each a wake-up of the event loop — the larger part of a
-keystroke's latency once validation is fast. Here one reader thread reads whole frames
-(frames.py, strict) and hands each body to the loop once; the loop parses it (a body that is not
-JSON is a broken stream: FrameError, as before) and gives it to pygls' protocol unchanged.
+keystroke's latency once validation is fast, and more under load. Here the event loop watches
+the input pipe (asyncio's pipe transport) and reads whole frames (frames.py, strict): one
+wake-up per message; a reader thread only when the input is not a pipe. The loop parses each
+body (one that is not JSON is a broken stream: FrameError, as before) and gives it to pygls'
+protocol unchanged.
 """
 
 from __future__ import annotations
@@ -12,10 +14,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from harness_ls.lsp.frames import FdStream, FrameError, StrictFrames, not_json
+from harness_ls.lsp.frames import (
+    MAX_HEADER_LINE,
+    AsyncFrames,
+    FdStream,
+    FrameError,
+    StrictFrames,
+    not_json,
+)
 
 if TYPE_CHECKING:
     from pygls.server import JsonRPCServer
@@ -52,19 +63,40 @@ def _pump(frames: StrictFrames, loop: asyncio.AbstractEventLoop, inbox: asyncio.
             pass
 
 
-async def _serve(server: JsonRPCServer, frames: StrictFrames, stop: threading.Event) -> None:
+async def _frames(fd: int) -> Callable[[], Awaitable[bytes | None]]:
+    """How to get the next body: the event loop watching the pipe itself when it can (one
+    wake-up per message), else a reader thread (a regular file as input)."""
     loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[Any] = asyncio.Queue()
-    threading.Thread(
-        target=_pump, args=(frames, loop, inbox), name="lsp-stdin", daemon=True
-    ).start()
+    reader = asyncio.StreamReader(limit=MAX_HEADER_LINE)
+    try:
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader),
+            os.fdopen(fd, "rb", buffering=0, closefd=False),
+        )
+        return AsyncFrames(reader).message
+    except (ValueError, OSError):
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+        frames = StrictFrames(FdStream(fd))  # type: ignore[arg-type]
+        threading.Thread(
+            target=_pump, args=(frames, loop, inbox), name="lsp-stdin", daemon=True
+        ).start()
+
+        async def next_body() -> bytes | None:
+            item = await inbox.get()
+            if isinstance(item, BaseException):
+                raise item
+            return item
+
+        return next_body
+
+
+async def _serve(server: JsonRPCServer, fd: int, stop: threading.Event) -> None:
+    next_body = await _frames(fd)
     protocol = server.protocol
     while not stop.is_set():
-        body = await inbox.get()
+        body = await next_body()
         if body is None:
             return
-        if isinstance(body, BaseException):
-            raise body
         try:
             message = json.loads(body, object_hook=protocol.structure_message)
         except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError
@@ -80,13 +112,13 @@ async def _serve(server: JsonRPCServer, frames: StrictFrames, stop: threading.Ev
             server._report_server_error(exc, type(exc))
 
 
-def start_stdio(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """Serve LSP on stdio until the input ends or `exit`; FrameError escapes (the host exits)."""
+def start_stdio(server: JsonRPCServer, fd: int, stdout: BinaryIO) -> None:
+    """Serve LSP read from file descriptor `fd` until the input ends or `exit`; FrameError
+    escapes (the host exits)."""
     stop = server._stop_event = threading.Event()
     server.protocol.set_writer(_Writer(stdout))
     try:
-        frames = StrictFrames(FdStream(stdin.fileno()))  # type: ignore[arg-type]
-        asyncio.run(_serve(server, frames, stop))
+        asyncio.run(_serve(server, fd, stop))
     except BrokenPipeError:
         log.error("Connection to the client is lost! Shutting down the server.")
     except (KeyboardInterrupt, SystemExit):
