@@ -189,6 +189,27 @@ def keystrokes(
     return out
 
 
+BASE_SETUP = "from pygls.lsp.server import LanguageServer; LanguageServer('empty', '1')"
+OUR_SETUP = (
+    "import sys; sys.argv = ['harness-ls']; import harness_ls.lsp.main; "
+    "from harness_ls.lsp.server import create_server; create_server()"
+)
+
+
+def startup_cpu(runs: int = 9) -> tuple[float, float]:
+    """CPU seconds (user + sys) of a process that imports and builds each server, no I/O:
+    unlike wall time it barely moves with the machine's load. Medians of alternating runs."""
+    import subprocess
+
+    cpu: list[list[float]] = [[], []]
+    for _ in range(runs):
+        for i, code in enumerate((BASE_SETUP, OUR_SETUP)):
+            proc = subprocess.Popen([sys.executable, "-c", code])
+            _, _, usage = os.wait4(proc.pid, 0)
+            cpu[i].append(usage.ru_utime + usage.ru_stime)
+    return statistics.median(cpu[0]), statistics.median(cpu[1])
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
@@ -225,6 +246,12 @@ def main() -> None:
             f"  {name:26s} {med:6.0f} ms = {med / base_start:.2f}x empty pygls"
             f"  (best {min(ms):.0f}); RSS {rss:.1f} MB = {rss / base_rss:.2f}x"
         )
+
+    base_cpu, our_cpu = startup_cpu()
+    print(
+        f"  start-up CPU (imports + server built, median of 9): harness-ls {our_cpu * 1000:.0f} ms,"
+        f" empty pygls {base_cpu * 1000:.0f} ms = {our_cpu / base_cpu:.2f}x (load-independent view)"
+    )
 
     fd = first_diagnostics([ours, lint_only, empty, rumdl_server], root, uri, text)
     print(
