@@ -94,8 +94,11 @@ class HarnessLanguageServer(LanguageServer):
         return td is not None and td.diagnostic is not None
 
     def log_info(self, message: str, kind: t.MessageType = t.MessageType.Info) -> None:
-        try:
-            self.window_log_message(t.LogMessageParams(type=kind, message=message))
+        try:  # in wire form: no cattrs code generation before the first diagnostics
+            params = {"type": int(kind), "message": message}
+            self.protocol._send_data(
+                {"jsonrpc": "2.0", "method": t.WINDOW_LOG_MESSAGE, "params": params}
+            )
         except Exception:  # before initialize or after the client went away
             log.info(message)
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from harness_ls.lsp.server import HarnessLanguageServer
 
 log = logging.getLogger("harness_ls.lsp.runs")
+SIDECAR_DELAY = 0.2  # seconds after `initialized`
 SPEC_INVALID = -32001
 RUN_ERROR = -32002
 
@@ -148,8 +149,13 @@ def register(server: HarnessLanguageServer) -> None:
     lenses.register(server)
 
     async def start_sidecar(ls: HarnessLanguageServer) -> None:
+        """Bind the dashboard a moment after `initialized`: an editor opens its first file
+        right after it, and those first diagnostics should not wait for the sidecar's ~10 ms
+        of imports and files."""
         if ls.settings.sidecar.enabled:
-            asyncio.ensure_future(runtime(ls).start_sidecar())
+            asyncio.get_running_loop().call_later(
+                SIDECAR_DELAY, lambda: asyncio.ensure_future(runtime(ls).start_sidecar())
+            )
 
     async def close_runtime(ls: HarnessLanguageServer) -> None:
         await runtime(ls).close()
