@@ -92,7 +92,8 @@ def _atx_content(body: str, level: int) -> str:
 # A line that ends a paragraph (blank; or indent <= 3 and a setext underline, a fence opening,
 # an hr or an ATX heading): a paragraph's other lines are skipped in one regex search.
 _PARA_STOP = re.compile(
-    r"\n(?:[ \t]*$| {0,3}(?:(=+|-+)[ \t]*$|`{3,}[^`\n]*$|~{3,}|([-*_])(?:[ \t]*\2){2,}[ \t]*$"
+    r"\n(?=[ \t]*$|[ ]{0,3}(?:[=`~#]|-[- \t]*$|\*[* \t]*$|_[_ \t]*$))"  # cheap pre-check
+    r"(?:[ \t]*$| {0,3}(?:(=+|-+)[ \t]*$|`{3,}[^`\n]*$|~{3,}|([-*_])(?:[ \t]*\2){2,}[ \t]*$"
     r"|#{1,6}(?:[ \t]|$)))",
     re.M,
 )
