@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The system tools the test suite drives for real (Chromium for the dashboard and diagrams, Graphviz,
 # ripgrep, Node/npm for mermaid-cli and the VS Code extension, bubblewrap for the shell sandbox, and
-# Emacs + eglot for the push-only editor test). `make test` and `.ci/run` both call this script, so
-# a fresh machine needs the same two commands as CI.
+# Emacs + eglot + markdown-mode for the push-only editor test). `make test` and `.ci/run` both call
+# this script, so a fresh machine needs the same two commands as CI.
 #
 # What it does: detects which tools are missing; installs them with apt-get when running as root
 # (one `apt-get update`, then one install); otherwise stops with the exact command to run, before
@@ -11,8 +11,9 @@
 #   --dry-run   only report: print the missing packages and the command that would install them,
 #               exit 0 when nothing is missing and 3 when something is (nothing is installed).
 #
-# Detection looks tools up on PATH (and eglot in $HARNESS_ELPA_DIR, default Debian's elpa dir), so
-# `PATH=/some/dir scripts/install-system-deps.sh --dry-run` shows what a bare machine would get.
+# Detection looks tools up on PATH (and eglot, markdown-mode in $HARNESS_ELPA_DIR, default Debian's
+# elpa dir), so `PATH=/some/dir scripts/install-system-deps.sh --dry-run` shows what a bare machine
+# would get.
 set -euo pipefail
 
 dry_run=0
@@ -26,6 +27,7 @@ esac
 elpa_dir="${HARNESS_ELPA_DIR:-/usr/share/emacs/site-lisp/elpa}"
 have() { command -v "$1" >/dev/null 2>&1; }
 have_eglot() { compgen -G "$elpa_dir/eglot-*" >/dev/null 2>&1; }
+have_markdown_mode() { compgen -G "$elpa_dir/markdown-mode-*" >/dev/null 2>&1; }
 
 # tool check -> Debian package(s); one line each, in install order.
 missing=()
@@ -37,6 +39,7 @@ have npm || missing+=(npm)
 have bwrap || missing+=(bubblewrap)
 have emacs || missing+=(emacs-nox)
 have_eglot || missing+=(elpa-eglot)
+have_markdown_mode || missing+=(elpa-markdown-mode)
 
 if [ ${#missing[@]} -eq 0 ]; then
   [ $dry_run -eq 1 ] && echo "install-system-deps: nothing missing"

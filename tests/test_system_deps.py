@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.conftest import REPO, require_capability
 
 SCRIPT = REPO / "scripts" / "install-system-deps.sh"
-ALL = "chromium graphviz ripgrep nodejs npm bubblewrap emacs-nox elpa-eglot"
+ALL = "chromium graphviz ripgrep nodejs npm bubblewrap emacs-nox elpa-eglot elpa-markdown-mode"
 
 
 def bare_path(tmp_path: Path, *tools: str) -> str:
@@ -58,6 +58,7 @@ def test_dry_run_on_a_bare_machine_names_every_package(tmp_path):
 def test_dry_run_lists_only_what_is_missing(tmp_path):
     elpa = tmp_path / "elpa"
     (elpa / "eglot-1.9").mkdir(parents=True)
+    (elpa / "markdown-mode-2.5").mkdir()
     proc = run(bare_path(tmp_path, "rg", "dot"), "--dry-run", elpa=str(elpa))
     assert proc.returncode == 3
     assert proc.stdout.splitlines()[0] == (

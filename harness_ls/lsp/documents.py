@@ -68,6 +68,9 @@ class SpecDocuments:
     roots: list[Path] = field(default_factory=list)
     globs: list[str] = field(default_factory=list)
     _cache: dict[str, SpecState] = field(default_factory=dict)
+    _is_spec: dict[tuple[str, tuple[str, ...], tuple[Path, ...]], bool] = field(
+        default_factory=dict
+    )
 
     def root_for(self, path: Path) -> Path | None:
         best = None
@@ -81,6 +84,17 @@ class SpecDocuments:
         return best
 
     def is_spec(self, uri: str) -> bool:
+        """Whether `uri` matches a spec glob (asked on every keystroke: remembered per uri,
+        globs and roots)."""
+        key = (uri, tuple(self.globs), tuple(self.roots))
+        found = self._is_spec.get(key)
+        if found is None:
+            if len(self._is_spec) > 4096:
+                self._is_spec.clear()
+            found = self._is_spec[key] = self._match(uri)
+        return found
+
+    def _match(self, uri: str) -> bool:
         fs = to_fs_path(uri)
         if not fs:
             return False

@@ -1,24 +1,30 @@
 """`harness-ls`: the language server on stdio, plus `harness-ls check PATH...` for CI/pre-commit.
 
 stdout is sacred: before the server starts, the real stdout fd is duplicated for LSP frames and
-fd 1 is pointed at stderr, so a stray print() or a child process can never corrupt the stream.
+fd 1 is pointed at stderr, so a stray print() or a child process can never corrupt the stream;
+likewise stdin moves to a private fd and fd 0 reads /dev/null, so nothing can consume LSP input.
 Imports stay lazy so `--version` and `check` are quick and the server's cold start is small.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from harness_ls import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 EXIT_PROTOCOL = 1  # the client broke the LSP framing: exit so the editor restarts us
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(
         prog="harness-ls",
         description="Language server for harness-ls specs (LSP on stdio), and a spec checker.",
@@ -54,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given in ([], ["--stdio"]):  # what editors run: serve without loading argparse
+        return serve(os.environ.get("HARNESS_LOG_LEVEL", "WARNING"))
     args = _parser().parse_args(argv)
     if args.command == "check":
         from harness_ls.lsp.check import run_check
@@ -71,17 +80,22 @@ def serve(log_level: str = "WARNING") -> int:
     lsp_out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    lsp_in = os.dup(0)  # and stdin: no child process can read (steal) LSP input from fd 0
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     logging.basicConfig(
         stream=sys.stderr,
         level=getattr(logging, str(log_level).upper(), logging.WARNING),
         format="harness-ls %(levelname)s %(name)s: %(message)s",
     )
-    from harness_ls.lsp.frames import FrameError, StrictFrames
+    from harness_ls.lsp.frames import FrameError
     from harness_ls.lsp.server import create_server
+    from harness_ls.lsp.stdio import start_stdio
 
     server = create_server()
     try:
-        server.start_io(StrictFrames(sys.stdin.buffer), lsp_out)  # type: ignore[arg-type]
+        start_stdio(server, lsp_in, lsp_out)
     except FrameError as exc:
         why = f"harness-ls: malformed LSP input from the client: {exc}; exiting so the editor can restart the server"
         print(why, file=sys.stderr, flush=True)

@@ -30,7 +30,8 @@ class RunView:
     spec_name: str
     token: str | int | None = None
     state: str = "running"
-    step: str = ""
+    step: str = ""  # what happens now ("waiting for approval: …", a step's title)
+    message: str = ""  # the whole progress line ("execute: step 1/3 — …")
     percentage: int = 0
     steps_total: int = 0
     steps_done: int = 0

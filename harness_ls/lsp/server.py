@@ -8,10 +8,12 @@ linting session starts fast.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
@@ -26,11 +28,54 @@ from harness_ls.lsp.settings import Settings, parse_settings
 log = logging.getLogger("harness_ls.lsp")
 
 
+KEYSTROKES = (t.DidChangeTextDocumentNotification, t.DidOpenTextDocumentNotification)
+
+
 class HarnessProtocol(LanguageServerProtocol):
     """Remembers the workDoneToken of the executeCommand being dispatched: pygls hands commands
     only their arguments, and a run's progress should use the client's token when it sent one."""
 
     last_work_done_token: str | int | None = None
+
+    def handle_message(self, message: Any) -> None:
+        """pygls' dispatch, less its runtime-checked Protocol isinstance calls (~40 µs a
+        message) for the keystroke notifications, whose type is known."""
+        if type(message) in KEYSTROKES and message.jsonrpc == "2.0" and not self._shutdown:
+            contextvars.copy_context().run(
+                self._handle_notification, message.method, message.params
+            )
+            return
+        super().handle_message(message)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Keystroke messages structured by hand (lsp/wire.py), the rest by pygls."""
+        if "jsonrpc" in data and "method" in data:
+            from harness_ls.lsp.wire import structure
+
+            fast = structure(data)
+            if fast is not None:
+                return fast
+        return super().structure_message(data)
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: t.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, Any]:
+        """pygls' didChange with the edit applied by lsp/sync.py (C-speed offsets, LSP lines)."""
+        from harness_ls.lsp.sync import apply_change
+
+        uri = params.text_document.uri
+        docs = self.workspace.text_documents
+        doc = docs.get(uri) or docs.get(unquote(uri))
+        if doc is None:  # never opened: pygls' own path (it logs and ignores)
+            return (yield from super().lsp_text_document__did_change(params))
+        enc = self.workspace.position_encoding
+        enc = str(getattr(enc, "value", enc) or "utf-16")
+        for change in params.content_changes:
+            doc._source = apply_change(doc.source, change, enc)
+        doc.version = params.text_document.version
+        if (handler := self.fm.features.get(t.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
 
     @lsp_method(t.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(
@@ -63,8 +108,11 @@ class HarnessLanguageServer(LanguageServer):
         return td is not None and td.diagnostic is not None
 
     def log_info(self, message: str, kind: t.MessageType = t.MessageType.Info) -> None:
-        try:
-            self.window_log_message(t.LogMessageParams(type=kind, message=message))
+        try:  # in wire form: no cattrs code generation before the first diagnostics
+            params = {"type": int(kind), "message": message}
+            self.protocol._send_data(
+                {"jsonrpc": "2.0", "method": t.WINDOW_LOG_MESSAGE, "params": params}
+            )
         except Exception:  # before initialize or after the client went away
             log.info(message)
 

@@ -1,10 +1,12 @@
-"""Block-level parse of a spec with markdown-it-py: headings, fences and line maps.
+"""Block-level parse of a spec: headings, fences and line maps.
 
-Only the block rules that decide what is a heading run (ATX and setext headings, fenced and
-indented code, HTML blocks, thematic breaks); inline parsing and list/blockquote nesting are off
-because they cost most of the parse time and never turn a line into a top-level heading. Setext
-headings whose text starts with a list or quote marker are dropped to match CommonMark's lazy
-continuation there. Lines are split the LSP way (\\n, \\r\\n, \\r).
+The block rules are markdown-it-py's that decide what is a heading (ATX and setext headings,
+fenced and indented code, thematic breaks; HTML off); inline parsing and list/blockquote nesting
+are off because they cost most of the parse time and never turn a line into a top-level heading.
+scan.py runs those rules as one pass over the lines (~30x faster: a keystroke re-parses the
+document); markdown-it itself is the reference the tests hold it to. Setext headings whose text
+starts with a list or quote marker are dropped to match CommonMark's lazy continuation there.
+Lines are split the LSP way (\\n, \\r\\n, \\r).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from harness_ls.spec.scan import blocks
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -97,8 +101,22 @@ def _atx_columns(line: str) -> tuple[int, int, int]:
     return m.start(3), m.start(3) + len(m.group(3)), marker_end
 
 
-def parse_spec(text: str) -> ParsedSpec:
-    """Parse once per document version; everything else reads the result."""
+def markdown_blocks(src: str) -> list[tuple]:
+    """The reference: scan.blocks' tuples from markdown-it-py's tokens (tests compare the two)."""
+    out: list[tuple] = []
+    tokens = _md().parse(src)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.map:
+            content = tokens[i + 1].content if i + 1 < len(tokens) else ""
+            out.append(("heading", *tok.map, content, int(tok.tag[1]), tok.markup))
+        elif tok.type == "fence" and tok.map:
+            out.append(("fence", *tok.map, tok.info, tok.content, tok.markup))
+    return out
+
+
+def parse_spec(text: str, reference: bool = False) -> ParsedSpec:
+    """Parse once per document version; everything else reads the result. The line scanner
+    (scan.py) finds what markdown-it would; `reference=True` asks markdown-it itself."""
     src = text
     if "\r" in src:
         src = src.replace("\r\n", "\n").replace("\r", "\n")
@@ -106,17 +124,11 @@ def parse_spec(text: str) -> ParsedSpec:
         src = src.replace("\0", "\ufffd")
     lines = src.split("\n")
     out = ParsedSpec(text=text, lines=lines)
-    tokens = _md().parse(src)
-    i = 0
-    n = len(tokens)
-    while i < n:
-        tok = tokens[i]
-        t = tok.type
-        if t == "heading_open" and tok.map:
-            start, end = tok.map
-            content = tokens[i + 1].content if i + 1 < n else ""
-            level = int(tok.tag[1])
-            if tok.markup in ("=", "-"):
+    found = markdown_blocks(src) if reference else blocks(src, lines)
+    for block in found:
+        if block[0] == "heading":
+            _, start, end, content, level, markup = block
+            if markup in ("=", "-"):
                 first = lines[start]
                 if not _CONTAINER_START.match(first):
                     stripped = first.strip()
@@ -129,27 +141,19 @@ def parse_spec(text: str) -> ParsedSpec:
             else:
                 ts, te, me = _atx_columns(lines[start])
                 out.headings.append(Heading(level, content.strip(), start, end, False, ts, te, me))
-            i += 3
             continue
-        if t == "fence" and tok.map:
-            start, end = tok.map
-            closing = lines[end - 1] if end - 1 > start else ""
-            m = _FENCE_OPEN.match(lines[start])
-            marker = m.group(1) if m else tok.markup
-            c = closing.strip()
-            closed = (
-                end - 1 > start
-                and len(c) >= len(marker)
-                and c == marker[0] * len(c)
-                and len(closing) - len(closing.lstrip(" ")) < 4
-            )
-            out.fences.append(
-                Fence(start, end, tok.info.strip(), tok.content, start + 1, closed, marker)
-            )
-        elif t == "html_block" and tok.map and tok.map[1] >= len(lines):
-            if tok.content.lstrip().startswith("<!--") and "-->" not in tok.content:
-                out.html_comment_open_at_end = True
-        i += 1
+        _, start, end, info, content, markup = block
+        closing = lines[end - 1] if end - 1 > start else ""
+        m = _FENCE_OPEN.match(lines[start])
+        marker = m.group(1) if m else markup
+        c = closing.strip()
+        closed = (
+            end - 1 > start
+            and len(c) >= len(marker)
+            and c == marker[0] * len(c)
+            and len(closing) - len(closing.lstrip(" ")) < 4
+        )
+        out.fences.append(Fence(start, end, info.strip(), content, start + 1, closed, marker))
     return out
 
 

@@ -6,10 +6,7 @@ plain text edits that the LSP, `harness-ls check --fix` and the runtime all appl
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
-
+from harness_ls.spec.headings import Match, classify, normalize
 from harness_ls.spec.model import Fix, Problem, Range, Severity, TextEdit
 from harness_ls.spec.parse import Heading, ParsedSpec, is_list_item, parse_spec
 from harness_ls.spec.schema import SectionSpec, SpecSchema, builtin_schema
@@ -30,22 +27,6 @@ CODES: dict[str, tuple[str, Severity]] = {
     "HLS011": ("binary-content", Severity.error),
 }
 
-_SPACES = re.compile(r"\s+")
-_SLASH = re.compile(r"\s*/\s*")
-
-
-def normalize(heading: str) -> str:
-    """Case-folded heading text with spacing and trailing punctuation made uniform."""
-    h = _SPACES.sub(" ", heading.strip()).rstrip(":").strip()
-    return _SLASH.sub(" / ", h).casefold()
-
-
-@dataclass(slots=True)
-class Match:
-    section: SectionSpec
-    index: int  # index into parsed.headings
-    kind: str  # "exact" | "level" | "near"
-
 
 def _problem(code: str, message: str, rng: Range, fixes: list[Fix] | None = None, section=None):
     name, severity = CODES[code]
@@ -62,48 +43,6 @@ def _problem(code: str, message: str, rng: Range, fixes: list[Fix] | None = None
 
 def _heading_range(h: Heading) -> Range:
     return Range.of(h.line, h.text_start, h.line, h.text_end)
-
-
-def _similar(a: str, b: str) -> bool:
-    if not a or not b:
-        return False
-    if min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
-        return True
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
-
-
-def _classify(parsed: ParsedSpec, schema: SpecSchema) -> tuple[dict[str, Match], list[Match]]:
-    """Best heading per section (exact > wrong level > near miss) and later exact duplicates."""
-    best: dict[str, Match] = {}
-    duplicates: list[Match] = []
-    rank = {"exact": 0, "level": 1, "near": 2}
-    wanted = [
-        (s, s.heading.strip(), normalize(s.heading), {normalize(a) for a in s.aliases})
-        for s in schema.sections
-    ]
-    for idx, h in enumerate(parsed.headings):
-        text = _SPACES.sub(" ", h.text)
-        norm = normalize(h.text)
-        for section, exact_text, norm_heading, aliases in wanted:
-            if text == exact_text and h.level == section.level:
-                kind = "exact"
-            elif text == exact_text or (norm == norm_heading and h.level != section.level):
-                kind = "level" if text == exact_text else "near"
-            elif (
-                norm == norm_heading
-                or norm in aliases
-                or (h.level <= section.level + 1 and _similar(norm, norm_heading))
-            ):
-                kind = "near"
-            else:
-                continue
-            cur = best.get(section.id)
-            if cur is None or rank[kind] < rank[cur.kind]:
-                best[section.id] = Match(section, idx, kind)
-            elif kind == "exact" and cur.kind == "exact":
-                duplicates.append(Match(section, idx, kind))
-            break
-    return best, duplicates
 
 
 def _canonical_heading(section: SectionSpec) -> str:
@@ -309,7 +248,7 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
         )
         return out
     if rules.min_test_items:
-        items = _count_test_items(parsed, body)
+        items = _count_test_items(parsed, body, rules.min_test_items)
         if items < rules.min_test_items:
             last = body.stop - 1
             while last > body.start and not lines[last].strip():
@@ -346,7 +285,8 @@ def _fence_open_at(parsed: ParsedSpec, line: int) -> str | None:
     return None
 
 
-def _count_test_items(parsed: ParsedSpec, body: range) -> int:
+def _count_test_items(parsed: ParsedSpec, body: range, enough: int) -> int:
+    """Test items in `body`, counted up to `enough` (all the rule needs to know)."""
     fenced: set[int] = set()
     count = 0
     for f in parsed.fences:
@@ -355,6 +295,8 @@ def _count_test_items(parsed: ParsedSpec, body: range) -> int:
             if f.content.strip():
                 count += 1
     for i in body:
+        if count >= enough:
+            break
         if i not in fenced and is_list_item(parsed.lines[i]):
             count += 1
     return count
@@ -388,7 +330,7 @@ def validate(
                 [Fix(title="Insert the spec template", edits=[edit], preferred=True)],
             )
         ]
-    present, duplicates = _classify(parsed, schema)
+    present, duplicates = classify(parsed, schema)
     problems: list[Problem] = []
     for m in present.values():
         h = parsed.headings[m.index]

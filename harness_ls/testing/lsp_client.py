@@ -34,8 +34,10 @@ class RawLspClient:
                     break
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":")[1])
-            msg = json.loads(out.read(length))
-            self.inbox.put((time.perf_counter(), msg))
+            body = out.read(length)
+            if len(body) < length:  # the server was killed mid-message
+                return
+            self.inbox.put((time.perf_counter(), json.loads(body)))
 
     def _write(self, msg: dict[str, Any]) -> None:
         body = json.dumps(msg).encode()

@@ -1,25 +1,33 @@
-;;; Emacs 28 + eglot 1.9 in --batch, a real push-only LSP client: diagnostics while typing, a
-;;; quick fix, a run, an approval seen as a flymake diagnostic on the spec line and approved
-;;; with a code action.  Usage:
-;;; emacs --batch -Q -l eglot_run_and_approve.el PYTHON SPEC SCRIPT OUT
-(dolist (d (file-expand-wildcards "/usr/share/emacs/site-lisp/elpa/*"))
-  (add-to-list 'load-path d))
-(require 'eglot)
-(require 'json)
+;;; Emacs 28 + eglot 1.9 in --batch, a real push-only LSP client, configured by the recipe of
+;;; docs/editors/other.md loaded verbatim: opening the spec starts eglot, diagnostics while
+;;; typing, a quick fix, a run (each step told by window/showMessage), an approval seen as a
+;;; flymake diagnostic on the spec line and approved with a code action.  Usage:
+;;; emacs --batch -Q -l eglot_run_and_approve.el RECIPE WITH-MARKDOWN-MODE(1|0) SPEC OUT
 (require 'cl-lib)
+(require 'json)
 
-(defvar t-python (nth 0 command-line-args-left))
-(defvar t-spec (nth 1 command-line-args-left))
-(defvar t-script (nth 2 command-line-args-left))
+(defvar t-recipe (nth 0 command-line-args-left))
+(defvar t-markdown (equal (nth 1 command-line-args-left) "1"))
+(defvar t-spec (nth 2 command-line-args-left))
 (defvar t-out (nth 3 command-line-args-left))
 (setq command-line-args-left nil)
 (defvar t-result nil)
+(defvar t-shown nil)
+
+;; What Debian's startup does (-Q skips it): activate the packages in its elpa dir, each one's
+;; load-path and autoloads. Without WITH-MARKDOWN-MODE, as if elpa-markdown-mode were not there.
+(dolist (d (file-expand-wildcards "/usr/share/emacs/site-lisp/elpa/*"))
+  (unless (and (not t-markdown) (string-match-p "/markdown-mode-" d))
+    (add-to-list 'load-path d)
+    (dolist (a (file-expand-wildcards (expand-file-name "*-autoloads.el" d)))
+      (load a nil t))))
 
 (defun t-note (key value) (push (cons key value) t-result))
 
 (defun t-finish (ok why)
   (t-note 'ok (if ok t :json-false))
   (t-note 'why why)
+  (t-note 'shown (vconcat (reverse t-shown)))
   (with-temp-file t-out (insert (json-encode t-result)))
   (kill-emacs 0))
 
@@ -46,17 +54,17 @@
 
 (condition-case err
     (progn
+      (load t-recipe nil t)             ; docs/editors/other.md's block, verbatim
+      ;; every window/showMessage the server sends, as eglot receives it
+      (cl-defmethod eglot-handle-notification :before
+        (_server (_method (eql window/showMessage)) &key _type message)
+        (push message t-shown))
       (find-file t-spec)
-      (text-mode)
-      (flymake-mode 1)
-      (eglot '(text-mode) (project-current nil (file-name-directory t-spec)) 'eglot-lsp-server
-             (list t-python "-m" "harness_ls"
-                   :initializationOptions
-                   `(:harness (:model ,(concat "scripted:" t-script)
-                               :sidecar (:enabled :json-false))))
-             "markdown")
+      (t-note 'mode (symbol-name major-mode))
+      (run-hooks 'post-command-hook)    ; the end of the find-file command: eglot-ensure connects
       (unless (t-wait (lambda () (eglot-current-server)) 30)
-        (t-finish nil "eglot did not connect"))
+        (t-finish nil "eglot did not start"))
+      (flymake-start)
       ;; 1. type a mistake: "# Goal" becomes "## Goal"; a diagnostic arrives by push
       (goto-char (point-min))
       (insert "#")
@@ -74,9 +82,8 @@
       (unless (t-wait (lambda () (null (t-diags))) 20)
         (t-finish nil "diagnostics did not clear after the quick fix"))
       (save-buffer)
-      ;; 3. run the spec; the approval shows on the spec line of the plan step
-      (eglot-execute-command (eglot-current-server) 'harness.runSpec
-                             (vector (eglot--path-to-uri t-spec)))
+      ;; 3. run the spec with the recipe's command; the approval shows on the plan step's line
+      (harness-run-spec)
       (let ((a (t-wait (lambda () (flymake-start) (car (t-diags "Approval needed"))) 60)))
         (unless a (t-finish nil "no approval diagnostic"))
         (t-note 'approval (flymake-diagnostic-text a))
@@ -86,7 +93,7 @@
                                               (not (string-match-p "similar" title))))))
       (t-note 'cleared (if (t-wait (lambda () (flymake-start) (null (t-diags "Approval needed"))) 60)
                            t :json-false))
-      ;; 5. the approved write lands while the editor is still attached
+      ;; 5. the approved write lands, and the run's end is told
       (let ((greet (expand-file-name "greet.txt" (project-root (project-current)))))
         (t-note 'written
                 (if (t-wait (lambda ()
@@ -95,5 +102,6 @@
                                 (equal (buffer-string) "hello\n")))
                             60)
                     t :json-false)))
+      (t-wait (lambda () (cl-some (lambda (m) (string-match-p "completed" m)) t-shown)) 60)
       (t-finish t "done"))
   (error (t-finish nil (format "error: %S" err))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -111,3 +112,30 @@ def test_stdout_has_only_frames_even_with_garbage_input(tmp_path):
     assert {1, 2, 3, 4} <= ids, (ids, err[-2000:])
     assert any(f.get("method") == "textDocument/publishDiagnostics" for f in frames)
     assert b"Traceback" not in out
+
+
+def test_stdin_is_private_too_fd_0_reads_dev_null(tmp_path):
+    """LSP input moves to a private descriptor: anything the server starts that reads fd 0 gets
+    end of input, never the editor's next message."""
+    from harness_ls.testing.lsp_client import RawLspClient
+
+    client = RawLspClient([sys.executable, "-m", "harness_ls"])
+    try:
+        client.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": tmp_path.as_uri(),
+                "capabilities": {},
+                "initializationOptions": {"harness": {"sidecar": {"enabled": False}}},
+            },
+        )
+        fd0 = os.readlink(f"/proc/{client.proc.pid}/fd/0")
+        pipes = [
+            os.readlink(f"/proc/{client.proc.pid}/fd/{fd}")
+            for fd in os.listdir(f"/proc/{client.proc.pid}/fd")
+        ]
+    finally:
+        client.kill()
+    assert fd0 == "/dev/null"
+    assert any(p.startswith("pipe:") for p in pipes)  # the input, on its private descriptor

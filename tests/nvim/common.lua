@@ -20,10 +20,25 @@ function M.record_progress(result)
     callback = function(ev)
       local v = ev.data.params.value
       if type(v) == "table" then
-        table.insert(result.progress, { kind = v.kind, title = v.title, message = v.message })
+        table.insert(
+          result.progress,
+          { kind = v.kind, title = v.title, message = v.message, percentage = v.percentage }
+        )
       end
     end,
   })
+end
+
+--- Record what the doc's config echoes (its LspProgress lines) into result.echoed.
+function M.record_echo(result)
+  result.echoed = result.echoed or {}
+  local echo = vim.api.nvim_echo
+  vim.api.nvim_echo = function(chunks, history, opts)
+    local text = ""
+    for _, chunk in ipairs(chunks) do text = text .. chunk[1] end
+    table.insert(result.echoed, text)
+    return echo(chunks, history, opts)
+  end
 end
 
 --- Load the doc's config, open `spec`, wait for harness_ls and run the spec.

@@ -9,6 +9,7 @@ local function finish(ok, why)
   common.finish(result, out, ok, why)
 end
 common.record_progress(result)
+common.record_echo(result)
 
 local spec_buf, client = common.open_and_run(config, spec)
 if not spec_buf then

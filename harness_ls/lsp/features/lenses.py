@@ -11,6 +11,7 @@ from harness_ls.spec import Severity
 from harness_ls.spec.validate import normalize
 
 if TYPE_CHECKING:
+    from harness_ls.lsp.documents import SpecState
     from harness_ls.lsp.server import HarnessLanguageServer
 
 
@@ -18,13 +19,9 @@ def _line_range(line: int) -> t.Range:
     return t.Range(start=t.Position(line=line, character=0), end=t.Position(line=line, character=0))
 
 
-def lenses_for(ls: HarnessLanguageServer, uri: str) -> list[t.CodeLens]:
-    from harness_ls.lsp.runtime import runtime
-
-    state = ls.spec_state(uri)
-    if state is None:
-        return []
-    schema, _ = ls.specs.schema_for(uri)
+def _anchors(ls: HarnessLanguageServer, state: SpecState) -> tuple[int, int | None]:
+    """The lines of `# Goal` (0 when missing) and `# Acceptance tests` (None when missing)."""
+    schema, _ = ls.specs.schema_for(state.uri)
     ids = {normalize(s.heading): s.id for s in schema.sections}
     goal_line = acceptance_line = None
     for h in state.parsed.headings:
@@ -33,7 +30,22 @@ def lenses_for(ls: HarnessLanguageServer, uri: str) -> list[t.CodeLens]:
             goal_line = h.line
         elif sid == "acceptance" and acceptance_line is None:
             acceptance_line = h.line
-    goal_line = 0 if goal_line is None else goal_line
+    return (0 if goal_line is None else goal_line), acceptance_line
+
+
+def lens_key(ls: HarnessLanguageServer, state: SpecState) -> tuple[int, int, int | None]:
+    """What the lint lenses depend on: the error count and the lines they sit on."""
+    errors = sum(1 for p in state.problems if p.severity == Severity.error)
+    return (errors, *_anchors(ls, state))
+
+
+def lenses_for(ls: HarnessLanguageServer, uri: str) -> list[t.CodeLens]:
+    from harness_ls.lsp.runtime import runtime
+
+    state = ls.spec_state(uri)
+    if state is None:
+        return []
+    goal_line, acceptance_line = _anchors(ls, state)
     out: list[t.CodeLens] = []
     rt = runtime(ls)
     view = rt.run_for_spec(uri)
@@ -95,6 +107,23 @@ def lenses_for(ls: HarnessLanguageServer, uri: str) -> list[t.CodeLens]:
             )
         )
     return out
+
+
+class LensKeys(dict):
+    """uri -> the lens_key its lenses were last computed from (a part of the server)."""
+
+
+def note_state(ls: HarnessLanguageServer, state: SpecState) -> None:
+    """A new parse of a spec: when it changes what the lenses say or where they sit ("fix 3
+    errors first" after a fix-all), ask the client to fetch them again."""
+    caps = ls.client_capabilities.workspace if ls.client_capabilities else None
+    if not (caps and caps.code_lens and caps.code_lens.refresh_support):
+        return
+    keys = ls.parts.get(LensKeys, LensKeys)
+    key = lens_key(ls, state)
+    if keys.get(state.uri, key) != key:
+        refresh(ls)
+    keys[state.uri] = key
 
 
 def refresh(ls: HarnessLanguageServer) -> None:

@@ -1,7 +1,6 @@
-"""Following a run in the editor: `$/progress` begin / report / end, `harness/runStatus`
-notifications, lens refreshes, and the end message; cancelling the progress cancels the run.
-
-percentage = completed plan steps / plan steps; the message names the phase and the step.
+"""Following a run in the editor: `$/progress` begin / report / end (or `window/showMessage`
+for clients without progress), `harness/runStatus` notifications, lens refreshes, and the end
+message; cancelling the progress cancels the run. What is said is run_progress.py's.
 """
 
 from __future__ import annotations
@@ -9,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
 from harness_ls.lsp.features import lenses
 from harness_ls.lsp.features.run_end import client_shows_run_ends, end_message
+from harness_ls.lsp.features.run_progress import RunProgress
 from harness_ls.lsp.runtime import RunView, runtime
 
 if TYPE_CHECKING:
@@ -45,22 +45,11 @@ async def progress_token(ls: HarnessLanguageServer) -> str | int | None:
     return token
 
 
-def _step_title(data: dict[str, Any]) -> str:
-    return str(data.get("title") or data.get("name") or data.get("phase") or "step")
-
-
-def _progress_message(view: RunView, phase: str) -> str:
-    if phase == "execute" and view.steps_total:
-        n = min(view.steps_done + 1, view.steps_total)
-        return f"execute: step {n}/{view.steps_total} — {view.step}"
-    return f"{phase}: {view.step}" if view.step else phase
-
-
 async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
-    """Map the run's events to $/progress begin / report / end and lens refreshes.
-
-    percentage = completed plan steps / plan steps; the message names the phase and the step.
-    """
+    """Tell the editor each change of the run's state once (run_progress.py): `$/progress`
+    reports on the run's token, or — for a client without `window.workDoneProgress` (eglot 1.9)
+    — a `window/showMessage` at each phase, step and approval; `harness/runStatus` and a lens
+    refresh either way. The end closes the progress with the outcome."""
     rt = runtime(ls)
     harness = rt.harness
     assert harness is not None
@@ -82,56 +71,36 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
                 lambda f: f.cancelled() and asyncio.ensure_future(cancel_quietly(ls, view.run_id))
             )
     outcome = "ended"
-    phase = "plan"
     offline = False
-    plan_ids: set[str] = set()
+    tracker = RunProgress()
     try:
         async for event in harness.store.reader("run", view.run_id).subscribe(0):
             data = event.data or {}
             if event.type in ("run.started", "run.resumed"):
                 offline = bool(data.get("offline"))
-                view.step = "planning"
-            elif event.type == "plan.updated":
-                steps = data.get("steps") or []
-                plan_ids = {str(s.get("id")) for s in steps if isinstance(s, dict)}
-                view.steps_total = len(steps)
-                view.steps_done = len(data.get("completed") or [])
-                view.step = "plan ready"
-            elif event.type == "step.started":
-                phase = str(data.get("phase") or "execute")
-                view.step = _step_title(data)
-            elif event.type == "step.completed":
-                if event.step_id in plan_ids:
-                    view.steps_done += 1
-            elif event.type == "approval.requested":
-                view.state = "waiting_approval"
-                shown = (data.get("view") or {}).get("title") or data.get("tool")
-                view.step = f"waiting for approval: {shown}"  # the approval view's title
-            elif event.type == "approval.resolved":
-                view.state = "running"
-            elif event.type == "model.unavailable":
-                phase, view.step = "execute", "skipped (no model configured)"
-            elif event.type == "verify.started":
-                phase, view.step = "verify", "running acceptance tests"
-            elif event.type == "docs.updated":
-                phase, view.step = "docs", "documentation updated"
-            elif event.type in TERMINAL:
+            if event.type in TERMINAL:
                 view.state = TERMINAL[event.type]
                 outcome = end_message(view.state, data, offline, view)
                 break
-            else:
+            if event.type == "approval.requested":
+                view.state = "waiting_approval"
+            elif event.type == "approval.resolved" and view.state == "waiting_approval":
+                view.state = "running"
+            now = tracker.apply(event.type, data, event.step_id)
+            if now is None:
                 continue
-            if view.steps_total:
-                view.percentage = min(100, int(100 * view.steps_done / view.steps_total))
+            view.step, view.message, view.percentage = tracker.step, now.message, now.percentage
+            view.steps_total, view.steps_done = len(tracker.plan), len(tracker.done)
             if token is not None:
                 progress.report(
                     token,
                     t.WorkDoneProgressReport(
-                        message=_progress_message(view, phase),
-                        percentage=view.percentage,
-                        cancellable=True,
+                        message=now.message, percentage=now.percentage, cancellable=True
                     ),
                 )
+            elif now.boundary:
+                say = f"harness: {view.spec_name} — {now.message} ({now.percentage}%)"
+                ls.show_message(say, t.MessageType.Info)
             _notify_status(ls, view)
             lenses.refresh(ls)
     finally:
@@ -158,6 +127,7 @@ def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
                 "specUri": view.spec_uri,
                 "state": view.state,
                 "step": view.step,
+                "message": view.message,
                 "pendingApprovals": runtime(ls).pending_count(view.run_id),
                 "percentage": view.percentage,
                 "outcome": view.outcome,

@@ -19,15 +19,22 @@ from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerError
 from pygls.uris import to_fs_path
 
 from harness_ls.lsp.features import approvals, lenses
-from harness_ls.lsp.features.run_follow import TERMINAL, cancel_quietly, follow, progress_token
-from harness_ls.lsp.runtime import RunView, runtime
 
 if TYPE_CHECKING:
+    from harness_ls.lsp.runtime import EditorRuntime
     from harness_ls.lsp.server import HarnessLanguageServer
 
 log = logging.getLogger("harness_ls.lsp.runs")
+SIDECAR_DELAY = 0.2  # seconds after `initialized`
 SPEC_INVALID = -32001
 RUN_ERROR = -32002
+
+
+def runtime(ls: HarnessLanguageServer) -> EditorRuntime:
+    """The editor's run state (lsp/runtime.py), loaded with the first run command, not at start."""
+    from harness_ls.lsp.runtime import runtime as of
+
+    return of(ls)
 
 
 def _one_string(args: tuple[Any, ...], name: str, command: str) -> str:
@@ -97,6 +104,9 @@ async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
             else RUN_ERROR
         )
         raise _error(ls, exc, code) from None
+    from harness_ls.lsp.features.run_follow import follow, progress_token
+    from harness_ls.lsp.runtime import RunView
+
     if token is None:
         token = await progress_token(ls)
     name = path.parent.name if path.name == "spec.md" else path.stem
@@ -139,8 +149,13 @@ def register(server: HarnessLanguageServer) -> None:
     lenses.register(server)
 
     async def start_sidecar(ls: HarnessLanguageServer) -> None:
+        """Bind the dashboard a moment after `initialized`: an editor opens its first file
+        right after it, and those first diagnostics should not wait for the sidecar's ~10 ms
+        of imports and files."""
         if ls.settings.sidecar.enabled:
-            asyncio.ensure_future(runtime(ls).start_sidecar())
+            asyncio.get_running_loop().call_later(
+                SIDECAR_DELAY, lambda: asyncio.ensure_future(runtime(ls).start_sidecar())
+            )
 
     async def close_runtime(ls: HarnessLanguageServer) -> None:
         await runtime(ls).close()
@@ -152,6 +167,8 @@ def register(server: HarnessLanguageServer) -> None:
     def on_progress_cancel(
         ls: HarnessLanguageServer, params: t.WorkDoneProgressCancelParams
     ) -> None:
+        from harness_ls.lsp.features.run_follow import TERMINAL, cancel_quietly
+
         for view in runtime(ls).runs.values():
             if view.token == params.token and view.state not in TERMINAL.values():
                 asyncio.ensure_future(cancel_quietly(ls, view.run_id))
