@@ -47,8 +47,22 @@ def test_fresh_clone_make_run_serves_the_dashboard(tmp_path):
 
         t0 = time.monotonic()
         wait_for(up, 900, every=1, what="`make run` to serve the dashboard")
-        print(f"\nfresh clone → dashboard in {time.monotonic() - t0:.0f} s")
+        took = time.monotonic() - t0
+        load = os.getloadavg()[0]
+        size = subprocess.run(["du", "-sm", str(clone / ".venv")], capture_output=True, text=True)
+        print(f"\nfresh clone → dashboard in {took:.1f} s (load average {load:.1f}); runtime venv "
+              f"{size.stdout.split()[0]} MB")  # fmt: skip
         assert "<html" in httpx.get("http://127.0.0.1:8787/", timeout=5).text.lower()
+        # README's next step, `make build`: the wrappers, with the runtime only (no test tools)
+        built = subprocess.run(["make", "build"], cwd=clone, env=env, capture_output=True,
+                               text=True, timeout=600)  # fmt: skip
+        assert built.returncode == 0, built.stdout + built.stderr
+        version = subprocess.run([str(clone / "bin" / "agentctl"), "--version"], env=env,
+                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert version.stdout.startswith("agentctl "), version
+        site = next((clone / ".venv" / "lib").glob("python3*/site-packages"))
+        dev_only = [n for n in ("pytest", "playwright", "ruff", "hypothesis") if (site / n).exists()]
+        assert dev_only == [], f"`make build` installed the dev extras: {dev_only}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
