@@ -61,7 +61,9 @@ def test_fresh_clone_make_run_serves_the_dashboard(tmp_path):
                                  capture_output=True, text=True, timeout=60)  # fmt: skip
         assert version.stdout.startswith("agentctl "), version
         site = next((clone / ".venv" / "lib").glob("python3*/site-packages"))
-        dev_only = [n for n in ("pytest", "playwright", "ruff", "hypothesis") if (site / n).exists()]
+        dev_only = [
+            n for n in ("pytest", "playwright", "ruff", "hypothesis") if (site / n).exists()
+        ]
         assert dev_only == [], f"`make build` installed the dev extras: {dev_only}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
