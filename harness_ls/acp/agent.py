@@ -1,9 +1,10 @@
 """The ACP agent: an editor speaking the Agent Client Protocol (Zed, JetBrains, Neovim and Emacs
 clients) drives harness sessions and runs with native UI.
 
-A thin host over the harness's HTTP API (`agentctl acp` finds the daemon and its token like every
-agentctl command), so an ACP session is a normal harness session: in the event log, on the
-dashboard, and its approvals can be answered from any surface — the first answer wins. Mapping:
+A thin host over the harness's HTTP API (a running daemon's, or the private host `agentctl acp`
+starts in its own process when there is none), so an ACP session is a normal harness session: in
+the event log, on the dashboard, and its approvals can be answered from any surface — the first
+answer wins. Mapping:
 
 - `session/new` (cwd = workspace) → a chat session; `session/prompt` → a message, its events
   streamed back as `session/update` (agent text, tool calls with status and diffs);
@@ -11,7 +12,9 @@ dashboard, and its approvals can be answered from any surface — the first answ
 - an approval → `session/request_permission` (allow once / allow always = "approve similar" /
   reject); when another surface answers first, the tool call is updated and the editor's
   late answer is ignored;
-- `session/cancel` → cancels the turn or the run.
+- `session/cancel` → cancels the turn or the run;
+- a run that fails or is interrupted, a turn the harness cannot complete → a JSON-RPC error on
+  the prompt (ACP v1 has no "error" stop reason; `end_turn` would say all went well).
 """
 
 from __future__ import annotations

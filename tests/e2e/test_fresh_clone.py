@@ -15,6 +15,7 @@ import time
 import httpx
 import pytest
 
+from harness_ls.testing.owner import owner_data_dir
 from tests.e2e.helpers import LONG, REPO, wait_for
 
 
@@ -24,6 +25,7 @@ def port_free(port: int) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # pip under load: the figure is printed, not asserted
 @pytest.mark.skipif(not LONG, reason="installs a fresh venv from PyPI: set HARNESS_LONG=1")
 def test_fresh_clone_make_run_serves_the_dashboard(tmp_path):
     if not port_free(8787):
@@ -33,6 +35,9 @@ def test_fresh_clone_make_run_serves_the_dashboard(tmp_path):
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
     keep["PATH"] = ":".join(p for p in keep.get("PATH", "").split(":") if ".venv" not in p)
     env = {**keep, "HOME": str(tmp_path / "home"), "HARNESS_DATA_DIR": str(tmp_path / "data")}
+    owner_data_dir(tmp_path / "data")  # auth is always on: the test asks as the owner (token file)
+    # a warm pip cache (this machine's), as README's figure says; a private HOME otherwise
+    env["PIP_CACHE_DIR"] = os.environ.get("PIP_CACHE_DIR") or os.path.expanduser("~/.cache/pip")
     log = (tmp_path / "make-run.log").open("wb")
     proc = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)  # fmt: skip

@@ -594,7 +594,7 @@ async function sessionView(id) {
     } catch (err) { status.textContent = err.message; }
     file.value = "";
   });
-  view.replaceChildren(h("h1", {}, meta.title || "Session"), h("div", { class: "row" }, pill(meta.status), h("span", { class: "muted mono" }, meta.id)),
+  view.replaceChildren(h("h1", {}, revealText(meta.title || "Session")), h("div", { class: "row" }, pill(meta.status), h("span", { class: "muted mono" }, meta.id)),
     log, approvals,
     h("div", { class: "composer" }, text, h("div", { class: "row" }, file, cancel, h("button", { class: "primary", type: "button", onclick: send, id: "send" }, "Send")), status));
   let live = null;
