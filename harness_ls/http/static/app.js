@@ -456,14 +456,14 @@ function reduceRun(st, ev) {
 function toolTarget(t) {
   const a = t.args || {};
   if (a.command) return `$ ${String(a.command).split("\n")[0]}`;
-  if (a.path) return revealText(a.path);
-  if (a.query || a.pattern) return revealText(a.query || a.pattern);
+  if (a.path) return String(a.path);
+  if (a.query || a.pattern) return String(a.query || a.pattern);
   return "";
 }
 function toolBlock(t) {
   const target = toolTarget(t);
   return h("details", { class: "card tool" },
-    h("summary", {}, h("strong", {}, t.tool || "tool"), target ? h("span", { class: "mono target", title: target }, revealText(target)) : null,
+    h("summary", {}, h("strong", {}, t.tool || "tool"), target ? h("span", { class: "mono target", title: revealText(target) }, revealText(target)) : null,
       pill(t.status === "ok" ? "ok" : t.status === "called" ? "running" : t.status === "refused" ? "refused" : "failed")),
     t.args ? h("pre", {}, JSON.stringify(t.args, null, 2)) : null,
     t.diff ? diffBlock(t.diff) : null,
