@@ -1,9 +1,10 @@
 """The ACP agent: an editor speaking the Agent Client Protocol (Zed, JetBrains, Neovim and Emacs
 clients) drives harness sessions and runs with native UI.
 
-A thin host over the harness's HTTP API (`agentctl acp` finds the daemon and its token like every
-agentctl command), so an ACP session is a normal harness session: in the event log, on the
-dashboard, and its approvals can be answered from any surface — the first answer wins. Mapping:
+A thin host over the harness's HTTP API (a running daemon's, or the private host `agentctl acp`
+starts in its own process when there is none), so an ACP session is a normal harness session: in
+the event log, on the dashboard, and its approvals can be answered from any surface — the first
+answer wins. Mapping:
 
 - `session/new` (cwd = workspace) → a chat session; `session/prompt` → a message, its events
   streamed back as `session/update` (agent text, tool calls with status and diffs);
@@ -11,7 +12,9 @@ dashboard, and its approvals can be answered from any surface — the first answ
 - an approval → `session/request_permission` (allow once / allow always = "approve similar" /
   reject); when another surface answers first, the tool call is updated and the editor's
   late answer is ignored;
-- `session/cancel` → cancels the turn or the run.
+- `session/cancel` → cancels the turn or the run;
+- a run that fails or is interrupted, a turn the harness cannot complete → a JSON-RPC error on
+  the prompt (ACP v1 has no "error" stop reason; `end_turn` would say all went well).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
-from harness_ls.acp.translate import Translator
+from acp import RequestError
+
+from harness_ls.acp.translate import Translator, approval_call_id
 
 log = logging.getLogger("harness_ls.acp")
 
@@ -39,11 +44,18 @@ class Api(Protocol):
 
 
 class ApiError(Exception):
-    """An HTTP API error with the server's message (e.g. "already answered")."""
+    """An HTTP API error with the server's message (e.g. "already answered"); status 0 when the
+    harness could not be reached at all."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def as_request_error(exc: ApiError, what: str) -> RequestError:
+    """What the editor shows: our message, not "Internal error: All connection attempts failed"."""
+    code = -32602 if 400 <= exc.status < 500 and exc.status not in (401, 403) else -32603
+    return RequestError(code, f"{what}: {exc}", {"status": exc.status})
 
 
 class HarnessAcpAgent:
@@ -73,7 +85,10 @@ class HarnessAcpAgent:
     async def new_session(self, cwd: str, **_: Any) -> Any:
         from acp import NewSessionResponse
 
-        meta = await self.api.post("/v1/sessions", {"workspace": cwd, "mode": "chat"})
+        try:
+            meta = await self.api.post("/v1/sessions", {"workspace": cwd, "mode": "chat"})
+        except ApiError as exc:
+            raise as_request_error(exc, "cannot start a session") from None
         self.workspaces[meta["id"]] = cwd
         return NewSessionResponse(session_id=meta["id"])
 
@@ -81,10 +96,13 @@ class HarnessAcpAgent:
         from acp import PromptResponse
 
         text = "\n".join(_block_text(b) for b in prompt).strip()
-        if text.startswith("/run"):
-            reason = await self._run(session_id, text[4:].strip())
-        else:
-            reason = await self._turn(session_id, text)
+        try:
+            if text.startswith("/run"):
+                reason = await self._run(session_id, text[4:].strip())
+            else:
+                reason = await self._turn(session_id, text)
+        except ApiError as exc:
+            raise as_request_error(exc, "the harness refused the prompt") from None
         return PromptResponse(stop_reason=reason)
 
     async def cancel(self, session_id: str, **_: Any) -> None:
@@ -102,11 +120,18 @@ class HarnessAcpAgent:
         sent = await self.api.post(f"/v1/sessions/{session_id}/messages", {"text": text or "…"})
         turn_id = sent.get("turn_id")
         tr = Translator()
+        unavailable: dict[str, Any] = {}
         async for ev in self.api.events(f"/v1/sessions/{session_id}/events", after):
             await self._show(session_id, tr, ev)
-            d = ev.get("data") or {}
-            if ev.get("type") in TURN_END and d.get("turn_id", turn_id) == turn_id:
-                return "cancelled" if ev.get("type") == "turn.cancelled" else "end_turn"
+            t, d = ev.get("type"), ev.get("data") or {}
+            if t == "model.unavailable":
+                unavailable = d
+            if t in TURN_END and d.get("turn_id", turn_id) == turn_id:
+                if t == "turn.cancelled":
+                    return "cancelled"
+                if t == "turn.completed" and d.get("ok") is False:
+                    raise turn_failed(session_id, d, unavailable)
+                return "end_turn"
         return "end_turn"
 
     async def _run(self, session_id: str, spec: str) -> str:
@@ -114,15 +139,11 @@ class HarnessAcpAgent:
 
         workspace = self.workspaces.get(session_id) or "."
         if not spec:
-            await self._send(
-                session_id, update_agent_message_text("usage: /run specs/<name>/spec.md")
-            )
-            return "end_turn"
+            raise RequestError(-32602, "usage: /run specs/<name>/spec.md", {"hint": "name a spec"})
         try:
             meta = await self.api.post("/v1/runs", {"workspace": workspace, "spec": spec})
         except ApiError as exc:
-            await self._send(session_id, update_agent_message_text(f"cannot start the run: {exc}"))
-            return "end_turn"
+            raise as_request_error(exc, "cannot start the run") from None
         run_id = meta["id"]
         self.active_run[session_id] = run_id
         await self._send(session_id, update_agent_message_text(f"run {run_id} started\n"))
@@ -130,8 +151,13 @@ class HarnessAcpAgent:
         try:
             async for ev in self.api.events(f"/v1/runs/{run_id}/events", 0):
                 await self._show(session_id, tr, ev)
-                if ev.get("type") in RUN_END:
-                    return "cancelled" if ev.get("type") == "run.cancelled" else "end_turn"
+                t = ev.get("type")
+                if t in RUN_END:
+                    if t == "run.cancelled":
+                        return "cancelled"
+                    if t in ("run.failed", "run.interrupted"):
+                        raise run_failed(run_id, t, ev.get("data") or {})
+                    return "end_turn"
         finally:
             self.active_run.pop(session_id, None)
         return "end_turn"
@@ -164,7 +190,8 @@ class HarnessAcpAgent:
             PermissionOption(option_id="allow_always", name="Allow similar", kind="allow_always"),
             PermissionOption(option_id="reject_once", name="Reject", kind="reject_once"),
         ]
-        call_id = ev.get("call_id") or aid
+        # the call the client was shown as `tool_call` (tr.updates started one if it had not)
+        call_id = approval_call_id(ev)
         # the same approval view as the dashboard, the CLI and the LSP (tools/consent_text.py)
         view = as_view(d)
         tool_call = ToolCallUpdate(
@@ -173,9 +200,15 @@ class HarnessAcpAgent:
             status="pending",
             content=[tool_content(text_block(plain(view)))],
         )
-        response = await self.conn.request_permission(
-            session_id=session_id, tool_call=tool_call, options=options
-        )
+        try:
+            response = await self.conn.request_permission(
+                session_id=session_id, tool_call=tool_call, options=options
+            )
+        except (RequestError, ConnectionError) as exc:  # the editor could not ask: others can
+            log.warning("permission request %s failed in the client: %s", aid, exc)
+            await self._note(session_id, f"the editor could not show approval {aid} ({exc}); "
+                             f"answer it on the dashboard or with `agentctl approvals`")  # fmt: skip
+            return
         outcome = response.outcome
         chosen = getattr(outcome, "option_id", None) if outcome.outcome == "selected" else None
         body: dict[str, Any] = {
@@ -192,6 +225,38 @@ class HarnessAcpAgent:
 
     async def _send(self, session_id: str, update: Any) -> None:
         await self.conn.session_update(session_id=session_id, update=update)
+
+    async def _note(self, session_id: str, text: str) -> None:
+        from acp import update_agent_message_text
+
+        try:
+            await self._send(session_id, update_agent_message_text(f"\n[{text}]\n"))
+        except (RequestError, ConnectionError):
+            pass
+
+
+def run_failed(run_id: str, kind: str, d: dict[str, Any]) -> RequestError:
+    """A run that failed or was interrupted ends the prompt with a JSON-RPC error: ACP v1 has no
+    "error" stop reason, and `end_turn` would tell the client all went well."""
+    what = "failed" if kind == "run.failed" else "was interrupted"
+    why = d.get("outcome") or d.get("error") or d.get("reason") or what
+    hint = "see the run on the dashboard, or `agentctl attach " + run_id + "`"
+    if kind == "run.interrupted":
+        hint = f"resume it with `agentctl run --resume {run_id} --workspace <dir>`"
+    data = {"run_id": run_id, "status": kind.split(".")[1], "outcome": why, "hint": hint}
+    return RequestError(-32603, f"run {run_id} {what}: {why}", data)
+
+
+def turn_failed(session_id: str, d: dict[str, Any], unavailable: dict[str, Any]) -> RequestError:
+    """A turn the harness could not complete (no model, a provider error) as a JSON-RPC error."""
+    if unavailable:
+        message = str(unavailable.get("message") or "no model to answer")
+        hint = unavailable.get("hint")
+    else:
+        message = str(d.get("error") or d.get("outcome") or "the turn failed")
+        hint = None
+    data = {"session_id": session_id, "turn_id": d.get("turn_id"), "hint": hint}
+    return RequestError(-32603, message + (f" ({hint})" if hint else ""), data)
 
 
 def _block_text(block: Any) -> str:

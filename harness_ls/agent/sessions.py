@@ -57,6 +57,7 @@ class SessionManager:
         spec_path: str | None = None,
         model: str | None = None,
         title: str | None = None,
+        surface: str | None = None,
     ) -> Any:
         from harness_ls.common import workspace_dir
 
@@ -73,6 +74,7 @@ class SessionManager:
             spec_path=rel,
             model=model,
             title=title,
+            surface=surface,
         )
 
     async def post_message(

@@ -58,8 +58,10 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
     g = parser.add_argument_group("global options")
     g.add_argument("--url", default=d(None), help="daemon URL (default: $HARNESS_URL, "
                    "then the endpoint file of a running host, then http://127.0.0.1:8787)")  # fmt: skip
-    g.add_argument("--token", default=d(None), help="auth token (default: $HARNESS_AUTH_TOKEN, "
+    g.add_argument("--token-file", default=d(None), metavar="FILE",
+                   help="read the auth token from FILE's first line (default: $HARNESS_AUTH_TOKEN, "
                    "then <data dir>/auth/token, which the daemon creates)")  # fmt: skip
+    g.add_argument("--token", default=d(None), help=argparse.SUPPRESS)  # refused: see app.py
     g.add_argument("--json", action="store_true", default=d(False),
                    help="machine output: one JSON document (NDJSON events when following)")  # fmt: skip
     g.add_argument("--no-color", action="store_true", default=d(False),

@@ -56,12 +56,12 @@ class App:
         return self.token_source()[0]
 
     def token_source(self) -> tuple[str | None, str]:
-        """(token, where from): --token, HARNESS_AUTH_TOKEN, else `<data_dir>/auth/token` —
+        """(token, where from): --token-file, HARNESS_AUTH_TOKEN, else `<data_dir>/auth/token` —
         the file the daemon generated, readable by its owner only."""
         self.load_env()
-        raw = (getattr(self.args, "token", None) or "").strip()
-        if raw:
-            return raw, "--token"
+        token_file = getattr(self.args, "token_file", None)
+        if token_file:
+            return read_token_file(Path(token_file).expanduser()), f"--token-file {token_file}"
         from harness_ls.auth_token import client_token
 
         return client_token(self.data_dir)
@@ -100,6 +100,45 @@ def debug() -> bool:
     return os.environ.get("HARNESS_DEBUG", "") not in ("", "0", "false")
 
 
+def read_token_file(path: Path) -> str:
+    """The first line of a token file; CliError saying what is wrong with it otherwise."""
+    import stat
+
+    try:
+        lines = path.read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise CliError(f"cannot read --token-file {path}: {why}", exit_code=ex.USAGE,
+                       hint="put the token on its first line (chmod 600)", code="usage") from None  # fmt: skip
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise CliError(f"--token-file {path} is empty", exit_code=ex.USAGE,
+                       hint="put the token on its first line", code="usage")  # fmt: skip
+    try:
+        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            print(f"agentctl: warning: {path} is readable by other users; run `chmod 600 {path}`",
+                  file=sys.stderr, flush=True)  # fmt: skip
+    except OSError:
+        pass
+    return token
+
+
+def refuse_token_argument(args: Any) -> None:
+    """`--token T` is refused for every command: a command line is public on this machine
+    (/proc/<pid>/cmdline, `ps`), and an editor's `agentctl acp` would show it for hours."""
+    if getattr(args, "token", None) is None:
+        return
+    raise CliError(
+        "--token puts the token on the command line, where every user of this machine can "
+        "read it (ps, /proc/<pid>/cmdline)",
+        exit_code=ex.USAGE,
+        hint="use --token-file FILE (first line, chmod 600) or set HARNESS_AUTH_TOKEN (also read "
+        "from .env.local); as the daemon's own user you need neither: agentctl reads "
+        "<data dir>/auth/token",
+        code="token_on_command_line",
+    )
+
+
 def report_error(app: App | None, err: CliError) -> int:
     style = app.style if app is not None else Style(False)
     if app is not None and app.json:
@@ -116,6 +155,7 @@ def run_command(args: Any) -> int:
     app: App | None = None
     try:
         app = App(args)
+        refuse_token_argument(args)
         return int(args.handler(app) or 0)
     except CliError as err:
         if debug():

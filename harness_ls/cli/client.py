@@ -116,14 +116,14 @@ class Client:
                 return CliError(
                     f"token rejected by {self.target.url}",
                     exit_code=ex.TOKEN_REJECTED,
-                    hint="check --token / HARNESS_AUTH_TOKEN / <data dir>/auth/token against the "
+                    hint="check --token-file / HARNESS_AUTH_TOKEN / <data dir>/auth/token against the "
                     "daemon's token (a daemon of another user, or another --data-dir?)",
                     code="token_rejected",
                 )
             return CliError(
                 f"the daemon at {self.target.url} requires a token",
                 exit_code=ex.TOKEN_REJECTED,
-                hint="pass --token or set HARNESS_AUTH_TOKEN (the daemon's owner finds it in "
+                hint="pass --token-file or set HARNESS_AUTH_TOKEN (the daemon's owner finds it in "
                 "<data dir>/auth/token)",
                 code="token_required",
             )

@@ -232,6 +232,7 @@ class SessionCreated(EventData):
     spec_path: str | None = None
     model: str | None = None
     title: str | None = None
+    surface: str | None = None
 
 
 class UserMessage(EventData):

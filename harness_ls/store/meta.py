@@ -50,6 +50,19 @@ class SessionMeta(_Meta):
     kind: Literal["session"] = "session"
     status: SessionStatus = "idle"
     mode: str = "chat"
+    surface: str | None = None  # where it was started: acp, cli, editor, dashboard, http
+
+
+TITLE_CHARS = 80  # a session without a title is listed by its first message, cut to this
+
+
+def first_message_title(content: Any) -> str | None:
+    if isinstance(content, list):  # content parts: their text
+        content = " ".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+    line = next((x.strip() for x in str(content or "").splitlines() if x.strip()), "")
+    if not line:
+        return None
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 _RUN_STATUS = {
@@ -111,8 +124,12 @@ def apply_event(meta: RunMeta | SessionMeta, ev: Event) -> bool:
     if t == "session.created":
         _identity(meta, ev)
         meta.mode = str(d.get("mode") or "chat")
+        meta.surface = d.get("surface")
     if t == "turn.completed" and d.get("model"):
         meta.model = str(d["model"])  # the model the last turn used (chosen automatically too)
+    if t == "user.message" and not meta.title:
+        meta.title = first_message_title(d.get("content"))
+        return meta.title is not None
     if t in _SESSION_STATUS and not (meta.status == "closed" and t != "turn.started"):
         meta.status = _SESSION_STATUS[t]  # type: ignore[assignment]
     return meta.status != before or t == "session.created"
@@ -128,7 +145,9 @@ def _identity(meta: RunMeta | SessionMeta, ev: Event) -> None:
 
 
 _RELEVANT = (
-    _RUN_STATUS.keys() | _SESSION_STATUS.keys() | {"approval.requested", "approval.resolved"}
+    _RUN_STATUS.keys()
+    | _SESSION_STATUS.keys()
+    | {"approval.requested", "approval.resolved", "user.message"}
 )
 
 

@@ -128,6 +128,7 @@ class RunStore:
         spec_path: str | None = None,
         model: str | None = None,
         title: str | None = None,
+        surface: str | None = None,
     ) -> SessionMeta:
         session_id, d = self._new_dir("session", "session", "attachments")
         data = {
@@ -136,6 +137,7 @@ class RunStore:
             "spec_path": spec_path,
             "model": model,
             "title": title,
+            "surface": surface,
         }
         meta = self._create(d, "session", session_id, "session.created", data)
         assert isinstance(meta, SessionMeta)

@@ -56,15 +56,20 @@ def test_token_required_rejected_and_accepted(daemon, tmp_path):
         plain = daemon.env(HARNESS_DATA_DIR=str(data))  # finds it through its endpoint file
         none = daemon.cli("list", cwd=tmp_path, env=plain)
         assert none.returncode == 4 and "requires a token" in none.stderr
-        wrong = daemon.cli("list", "--token", "wrong-token-0123456789", cwd=tmp_path, env=plain)
+        wrong_file, good_file = tmp_path / "wrong-token", tmp_path / "token"
+        wrong_file.write_text("wrong-token-0123456789\n")
+        good_file.write_text(TOKEN + "\n")
+        for f in (wrong_file, good_file):
+            f.chmod(0o600)
+        wrong = daemon.cli("list", "--token-file", str(wrong_file), cwd=tmp_path, env=plain)
         assert wrong.returncode == 4 and "token rejected" in wrong.stderr
         ok(daemon.cli("list", cwd=tmp_path, env=env))
-        ok(daemon.cli("list", "--token", TOKEN, "--json", cwd=tmp_path, env=plain))
+        ok(daemon.cli("list", "--token-file", str(good_file), "--json", cwd=tmp_path, env=plain))
         project = tmp_path / "project"
         project.mkdir()
         (project / ".env.local").write_text(f"HARNESS_AUTH_TOKEN={TOKEN}\n")
         ok(daemon.cli("list", cwd=project, env=plain))  # the token from .env.local
-        doc = daemon.cli("doctor", "--token", "wrong-token-0123456789", cwd=tmp_path, env=plain)
+        doc = daemon.cli("doctor", "--token-file", str(wrong_file), cwd=tmp_path, env=plain)
         assert doc.returncode == 1 and "✗ token" in doc.stdout and "token rejected" in doc.stdout
         assert TOKEN not in doc.stdout + doc.stderr
     finally:

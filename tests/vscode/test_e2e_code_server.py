@@ -57,12 +57,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _server_command() -> str:
-    explicit = os.environ.get("HARNESS_LS_COMMAND")
-    if explicit:
-        return explicit
-    local = REPO / ".venv" / "bin" / "harness-ls"
-    return str(local) if local.exists() else (shutil.which("harness-ls") or "harness-ls")
+def fresh_machine_path() -> str:
+    """PATH as on a fresh Debian machine: node (code-server runs on it) and /usr/bin:/bin, where
+    the system python3 is — no harness-ls, none of our venvs, no pyenv shims."""
+    node = Path(shutil.which("node") or "/usr/bin/node").resolve().parent
+    path = f"{node}:/usr/bin:/bin"
+    assert shutil.which("harness-ls", path=path) is None, "harness-ls must not be on the e2e PATH"
+    return path
+
+
+def bundled_python(user_data: Path) -> Path:
+    """The venv python of the server the extension installed from its .vsix on first start."""
+    found = sorted(user_data.glob(f"User/globalStorage/{EXTENSION_ID}/server-*/bin/python"))
+    assert found, "the bundled server was not installed into the extension's storage"
+    return found[-1]
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -89,7 +97,8 @@ def _harness_log(user_data: Path) -> str:
 def code_server(
     tmp_path: Path, settings: dict[str, object] | None = None, path_env: str | None = None
 ) -> Iterator[dict]:
-    """A code-server with the .vsix installed, a workspace holding a broken spec, own HOME."""
+    """A code-server with only the .vsix installed (its bundled server: no harness-ls on PATH,
+    no venv of ours), a workspace holding a broken spec, own HOME."""
     for what, path, how in (
         ("code-server", CODE_SERVER, "bash vscode-client/scripts/e2e-setup.sh"),
         ("the .vsix", VSIX, "bash vscode-client/scripts/ci.sh"),
@@ -103,7 +112,6 @@ def code_server(
         d.mkdir(parents=True)
     (ws / "specs" / "login" / "spec.md").write_text(BROKEN_SPEC)
     user_settings: dict[str, object] = {
-        "harness.server.command": _server_command(),
         "harness.sidecar.enabled": False,
         "harness.trace.server": "messages",
         "workbench.startupEditor": "none",
@@ -124,8 +132,12 @@ def code_server(
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "XDG_CACHE_HOME": str(home / ".cache"),
     }
-    if path_env is not None:
-        env["PATH"] = path_env
+    env["PATH"] = path_env if path_env is not None else fresh_machine_path()
+    # The extension host gets exactly this PATH: VS Code's server would otherwise replace it with
+    # a login shell's (resolveShellEnv), which it skips when VSCODE_CLI is set.
+    env["VSCODE_CLI"] = "1"
+    for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "HARNESS_LS_COMMAND"):
+        env.pop(name, None)
     common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     t0 = time.monotonic()
     subprocess.run(
@@ -307,6 +319,8 @@ def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(tmp_path: Path)
         page.locator(".statusbar").get_by_text("Harness").first.wait_for(timeout=10_000)
         log_text = _harness_log(vscode["user_data"])
         assert "harness-ls" in log_text and "is running" in log_text, log_text[-2000:]
+        assert "(found via bundled)" in log_text, log_text[-2000:]  # the .vsix's own server
+        assert "Bundled server: ready in" in log_text and "offline" in log_text, log_text[-2000:]
         if shots_dir:
             page.screenshot(path=str(Path(shots_dir) / "vscode-diagnostics.png"))
 
@@ -341,17 +355,21 @@ def test_spec_diagnostic_in_problems_panel_and_quick_fix_applies(tmp_path: Path)
 
 
 def test_missing_server_explains_and_opens_the_install_docs(tmp_path: Path) -> None:
-    # Default command, a PATH without harness-ls or a Python that has harness_ls, no .venv.
-    bare_path = f"{Path(shutil.which('node') or '/usr/bin/node').parent}:/bin"
+    # Default command and no Python at all on PATH (only node, which code-server runs on): the
+    # bundled server cannot be set up, and the message says why and what to install.
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "node").symlink_to(Path(shutil.which("node") or "/usr/bin/node").resolve())
     with (
-        code_server(tmp_path, {"harness.server.command": "harness-ls"}, bare_path) as vscode,
+        code_server(tmp_path, {"harness.server.command": "harness-ls"}, str(bare)) as vscode,
         browser_page(vscode["url"]) as page,
     ):
         open_spec(page)
-        toast = page.locator(".notifications-toasts").get_by_text("harness-ls was not found")
+        toast = page.locator(".notifications-toasts").get_by_text("needs Python 3.11")
         toast.first.wait_for(timeout=45_000)
         text = page.locator(".notifications-toasts").first.inner_text()
-        assert "pipx install harness-ls" in text and "harness.server.command" in text, text
+        assert "harness.server.command" in text and "python3 (not found)" in text, text
+        assert "pipx" not in text, text  # there is no harness-ls on PyPI
         page.locator(".statusbar").get_by_text("Harness: not installed").first.wait_for(
             timeout=10_000
         )
@@ -731,7 +749,8 @@ def test_hover_typing_quick_fix_approval_native_diff_then_settings_and_restart(
             marker = tmp_path / "wrapper-started"
             wrapper = tmp_path / "harness-ls-wrapper"
             wrapper.write_text(
-                f'#!/bin/sh\necho started >> {marker}\nexec {_server_command()} "$@"\n'
+                f"#!/bin/sh\necho started >> {marker}\n"
+                f'exec {bundled_python(vscode["user_data"])} -m harness_ls "$@"\n'
             )
             wrapper.chmod(0o755)
             # edit User settings (JSON) in the editor and save, as a user does (the Settings UI

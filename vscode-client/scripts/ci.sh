@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build, check, test and package the VS Code extension (vscode-client/dist/harness-ls.vsix).
 # Called by .ci/run and `make vsix`. Steps: npm ci, tsc --noEmit, eslint, esbuild bundle, node:test
-# unit tests, vsce package, protocol test against the real harness-ls, and - with
+# unit tests, the server bundle (scripts/bundle_server.py: wheels into bundled/), vsce package,
+# protocol tests (the bundle installed as on first start; the real harness-ls), and - with
 # HARNESS_E2E_VSCODE=1 - the end-to-end test in a real VS Code (code-server + chromium).
 # Env: HARNESS_LS_COMMAND (server for the protocol test; default: the repo's .venv/bin/harness-ls,
 # else whatever the extension's launcher finds), PYTHON (for the e2e; default the repo's .venv).
@@ -39,7 +40,16 @@ step "esbuild bundle" node scripts/build.mjs
 rm -rf out
 step "compile tests" npx --no-install tsc -p tsconfig.test.json
 step "unit tests" node --test out/test/unit/
+# The server goes inside the .vsix: harness-ls's wheel and its runtime dependencies' wheels
+# (scripts/bundle_server.py), installed into a venv on first start; no PyPI package needed.
+bundle_py="${PYTHON:-}"
+if [ -z "$bundle_py" ]; then
+  if [ -x "$repo/.venv/bin/python" ]; then bundle_py="$repo/.venv/bin/python"; else bundle_py="python3"; fi
+fi
+step "bundle the server" "$bundle_py" scripts/bundle_server.py
 step "vsce package" npx --no-install vsce package --no-dependencies --allow-missing-repository -o dist/harness-ls.vsix
+vsix_kb=$(( $(stat -c %s dist/harness-ls.vsix) / 1024 ))
+echo "ci.sh: dist/harness-ls.vsix is ${vsix_kb} KiB"
 
 if [ -z "${HARNESS_LS_COMMAND:-}" ] && [ -x "$repo/.venv/bin/harness-ls" ]; then
   export HARNESS_LS_COMMAND="$repo/.venv/bin/harness-ls"

@@ -21,7 +21,8 @@ import type { ShowDocumentResult } from "vscode-languageclient/node";
 import { commandContextKeys, errorText, serverAlreadyToldUser } from "./commandArgs";
 import { nodeProbes } from "./probes";
 import { pythonInterpreter } from "./python";
-import { resolveServerCommand, type Resolution } from "./serverCommand";
+import { ensureBundledServer, readBundle, type SetupResult } from "./bundledSetup";
+import { isDefaultCommand, resolveServerCommand, type Resolution } from "./serverCommand";
 import {
   configurationItem,
   configurationPayload,
@@ -155,17 +156,26 @@ export class HarnessServer implements vscode.Disposable {
     this.setState("starting");
     this.settings = readHarnessSettings();
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
-    const resolution = await resolveServerCommand(
-      {
-        configured: this.settings.serverCommand,
-        args: this.settings.serverArgs,
-        workspaceFolders: folders.map((f) => f.uri.fsPath),
-        pythonCommand: await pythonInterpreter(folders[0]?.uri, this.log),
-        env: process.env,
-        platform: process.platform,
-      },
-      nodeProbes,
-    );
+    const pythonCommand = await pythonInterpreter(folders[0]?.uri, this.log);
+    const bundled = isDefaultCommand(this.settings.serverCommand) ? await this.bundledServer(pythonCommand) : undefined;
+    const resolution: Resolution = bundled?.ok
+      ? { ok: true, server: { command: bundled.command, args: [...bundled.args, ...this.settings.serverArgs], source: "bundled" }, tried: [] }
+      : await resolveServerCommand(
+          {
+            configured: this.settings.serverCommand,
+            args: this.settings.serverArgs,
+            workspaceFolders: folders.map((f) => f.uri.fsPath),
+            pythonCommand,
+            env: process.env,
+            platform: process.platform,
+          },
+          nodeProbes,
+        );
+    if (!resolution.ok && bundled !== undefined && !bundled.ok) {
+      // the bundle is the way this extension is meant to run: say why it could not
+      resolution.message = bundled.message;
+      resolution.tried = [...bundled.tried, ...resolution.tried];
+    }
     if (!resolution.ok) {
       this.log.error(resolution.message);
       this.setState("notFound");
@@ -248,6 +258,36 @@ export class HarnessServer implements vscode.Disposable {
         void this.restart();
       }
     }
+  }
+
+  /** The server bundled in the .vsix (installed on first start), or undefined without a bundle. */
+  private async bundledServer(pythonCommand: string[] | undefined): Promise<SetupResult | undefined> {
+    const bundle = await readBundle(this.context.extensionPath);
+    if (bundle === undefined) {
+      return undefined;
+    }
+    let result: SetupResult;
+    try {
+      result = await ensureBundledServer({
+        bundle,
+        storage: this.context.globalStorageUri.fsPath,
+        pythonFromExtension: pythonCommand,
+        platform: process.platform,
+        log: this.log,
+        withProgress: async (title, task) =>
+          await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => task()),
+      });
+    } catch (error) {
+      // the storage cannot be written (read-only home, disk full): say so, then try the others
+      const where = this.context.globalStorageUri.fsPath;
+      result = { ok: false, message: `could not set up the bundled harness-ls in ${where}: ${errorText(error)}`, tried: [`bundled harness-ls in ${where}`] };
+    }
+    if (!result.ok) {
+      this.log.error(`Bundled server: ${result.message}`);
+    } else if (result.fresh) {
+      this.log.info(`Bundled server: installed ${bundle.manifest.requirement} with ${result.python}.`);
+    }
+    return result;
   }
 
   private async doStop(): Promise<void> {

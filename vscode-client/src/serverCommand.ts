@@ -2,8 +2,10 @@
  * Which process to start as the language server.
  *
  * Pure apart from the injected probes, so the search order is unit-tested without VS Code:
- * an explicit `harness.server.command` wins and never falls back (the user asked for it);
- * the default name `harness-ls` is looked up on PATH, then in the workspace's virtualenv, then
+ * an explicit `harness.server.command` wins and never falls back (the user asked for it); with
+ * the default, the server bundled in the .vsix comes first (server.ts, bundledServer.ts), and
+ * only without one (a development build) or when it cannot be set up is the default name
+ * `harness-ls` looked up on PATH, then in the workspace's virtualenv, then
  * run as `python -m harness_ls` with the Python extension's interpreter when that has the module,
  * and finally with `python3` from PATH (a `pip install --user` whose scripts dir is not on PATH).
  */
@@ -12,7 +14,7 @@ import * as path from "node:path";
 export const DEFAULT_SERVER_COMMAND = "harness-ls";
 export const PYTHON_MODULE = "harness_ls";
 
-export type ServerSource = "setting" | "path" | "workspace-venv" | "python-extension" | "python-path";
+export type ServerSource = "setting" | "bundled" | "path" | "workspace-venv" | "python-extension" | "python-path";
 
 export interface ServerCommand {
   command: string;
@@ -125,10 +127,17 @@ export function workspaceVenvCandidates(input: ServerCommandInput): string[] {
 export function notFoundMessage(tried: string[]): string {
   return (
     // Plain text: VS Code notifications do not render Markdown.
-    "harness-ls was not found. Install it with 'pipx install harness-ls' (or 'pip install harness-ls' " +
-    "in your project's environment), or set harness.server.command to its path. Tried: " +
+    "harness-ls was not found. This build of the extension has no bundled server: install the " +
+    ".vsix from 'make vsix' (it carries one), or install harness-ls from a checkout ('pip install -e .') " +
+    "and set harness.server.command to its path. Tried: " +
     tried.join("; ")
   );
+}
+
+/** Is `configured` the default, i.e. "find a server for me" (bundled first)? */
+export function isDefaultCommand(configured: string): boolean {
+  const c = configured.trim();
+  return c === "" || c === DEFAULT_SERVER_COMMAND;
 }
 
 /** Decide how to start the server; never throws for "not installed", returns a message instead. */

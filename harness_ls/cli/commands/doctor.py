@@ -126,7 +126,7 @@ def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
         msg = "token rejected" if app.token else "the daemon requires a token and none was found"
         return [
             Check("daemon", "ok", f"reachable at {target.url} (from {target.source})"),
-            Check("token", "fail", msg, "pass --token or set HARNESS_AUTH_TOKEN to the daemon's token", True),
+            Check("token", "fail", msg, "use --token-file or set HARNESS_AUTH_TOKEN to the daemon's token", True),
         ], None  # fmt: skip
     if health.status_code != 200:
         return [Check("daemon", "fail", f"{target.url} answered HTTP {health.status_code}; is it harness-ls?",

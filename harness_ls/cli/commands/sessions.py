@@ -166,10 +166,14 @@ def list_sessions(app: Any) -> int:
         app.out("no sessions")
         app.note("start one with: agentctl session new --workspace .")
         return ex.OK
+    from harness_ls.cli.render import visible  # titles are first messages: no raw ESC/bidi
+
+    sessions = visible(sessions)
     rows = [[s["id"], s.get("status", ""), age(s.get("created_at")),
-             s.get("mode") or (s.get("extra") or {}).get("mode") or "", s.get("title") or s.get("spec_path") or ""]
+             s.get("mode") or (s.get("extra") or {}).get("mode") or "", s.get("surface") or "",
+             s.get("title") or s.get("spec_path") or ""]
             for s in sessions]  # fmt: skip
-    app.out(table(["SESSION", "STATUS", "CREATED", "MODE", "TITLE"], rows))
+    app.out(table(["SESSION", "STATUS", "CREATED", "MODE", "FROM", "TITLE"], rows))
     return ex.OK
 
 

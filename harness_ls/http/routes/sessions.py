@@ -31,7 +31,12 @@ async def list_sessions(call: Call) -> Any:
 async def create_session(call: Call) -> Any:
     b: SessionCreate = call.body
     return await call.harness.create_session(
-        b.workspace, mode=b.mode, model=b.model, title=b.title, spec_path=b.spec_path
+        b.workspace,
+        mode=b.mode,
+        model=b.model,
+        title=b.title,
+        spec_path=b.spec_path,
+        surface=surface_of(call.request),
     )
 
 

@@ -60,8 +60,10 @@ async function api(path, opts = {}) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(opts.json);
   }
-  const res = await fetch(path, init);
+  let res;
+  try { res = await fetch(path, init); } catch (err) { if (liveStreams === 0) setConn("offline"); throw err; }
   if (res.status === 401) { toLogin(); throw new ApiError(401, null); }
+  if (liveStreams === 0) setConn("connected"); // a view with no live stream: this answer says so
   const text = await res.text();
   const body = text ? JSON.parse(text) : null;
   if (!res.ok) throw new ApiError(res.status, body);
@@ -80,7 +82,8 @@ let lastEventAt = null;
 let liveStreams = 0;
 function setConn(state) {
   conn.dataset.state = state;
-  const last = lastEventAt ? ` · last event ${new Date(lastEventAt).toLocaleTimeString()}` : "";
+  // "last event" only while a live stream is open: on a list it would be some other page's
+  const last = lastEventAt && liveStreams > 0 ? ` · last event ${new Date(lastEventAt).toLocaleTimeString()}` : "";
   conn.textContent = state + last;
   conn.title = `live connection: ${state}${last}`;
 }
@@ -380,6 +383,24 @@ function tokensText(u) {
   if (u.input_tokens == null && u.output_tokens == null) return u.model_calls ? "tokens n/a" : "";
   return `${u.unreported_calls ? "≥ " : ""}${u.input_tokens || 0}→${u.output_tokens || 0} tokens`;
 }
+// Under the "tokens" label: the same figure without the word ("1200→80 in→out", "n/a").
+function tokensValue(u) {
+  const text = tokensText(u);
+  if (text === "tokens n/a") return "n/a (the model reported no usage)";
+  return text.replace(/ tokens$/, " in→out");
+}
+
+// "openai:gpt-4.1" and, apart, why — without saying the model twice: a reason that starts with
+// the model's name (models/resolve.py) or repeats its path (scripted) keeps only its source.
+function modelWhy(model, reason) {
+  let why = String(reason || "").trim();
+  const m = String(model || "");
+  if (m && why.startsWith(m)) why = why.slice(m.length).replace(/^[\s:]+/, "");
+  const id = m.includes(":") ? m.slice(m.indexOf(":") + 1) : m;
+  const tail = why.match(/\(([^()]*)\)$/);
+  if (tail && (why === tail[0] || (id && why.includes(id)))) why = tail[1];
+  return why && why !== m ? `from ${why}` : "";
+}
 
 // Plan steps go ○ → ▸ → ✓/✗ live, from the step events of the same id.
 function markPlan(st, stepId, status) {
@@ -449,9 +470,19 @@ function reduceRun(st, ev) {
   }
 }
 
+// What a tool call was about, for its card's one line: the file, the command, the query.
+function toolTarget(t) {
+  const a = t.args || {};
+  if (a.command) return `$ ${String(a.command).split("\n")[0]}`;
+  if (a.path) return String(a.path);
+  if (a.query || a.pattern) return String(a.query || a.pattern);
+  return "";
+}
 function toolBlock(t) {
+  const target = toolTarget(t);
   return h("details", { class: "card tool" },
-    h("summary", {}, h("strong", {}, t.tool || "tool"), " ", pill(t.status === "ok" ? "ok" : t.status === "called" ? "running" : "bad")),
+    h("summary", {}, h("strong", {}, t.tool || "tool"), target ? h("span", { class: "mono target", title: revealText(target) }, revealText(target)) : null,
+      pill(t.status === "ok" ? "ok" : t.status === "called" ? "running" : t.status === "refused" ? "refused" : "failed")),
     t.args ? h("pre", {}, JSON.stringify(t.args, null, 2)) : null,
     t.diff ? diffBlock(t.diff) : null,
     t.output ? h("pre", {}, t.output) : null);
@@ -485,13 +516,14 @@ async function runView(id) {
       } }, "Resume");
     head.replaceChildren(
       h("h1", {}, meta.title || meta.spec_path || meta.id),
-      h("div", { class: "row" }, h("span", { id: "run-status", dataset: { status: st.status } }, pill(st.status)),
-        st.outcome ? h("span", { id: "run-outcome", class: `muted outcome ${st.status}` }, st.outcome) : null),
+      h("div", { class: "status-block" }, h("span", { id: "run-status", dataset: { status: st.status } }, pill(st.status)),
+        st.outcome ? h("p", { id: "run-outcome", class: `outcome ${st.status}` }, st.outcome) : null),
       h("dl", { class: "kv" }, h("dt", {}, "run"), h("dd", { class: "mono" }, meta.id), h("dt", {}, "spec"), h("dd", {}, meta.spec_path || ""),
-        h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"), h("dd", {}, meta.model || "default", meta.model_reason ? h("span", { class: "muted" }, ` (${meta.model_reason})`) : null),
+        h("dt", {}, "workspace"), h("dd", {}, meta.workspace || ""), h("dt", {}, "model"),
+        h("dd", { id: "run-model" }, meta.model || "default", modelWhy(meta.model, meta.model_reason) ? h("span", { class: "muted" }, ` · ${modelWhy(meta.model, meta.model_reason)}`) : null),
         h("dt", {}, "node"), h("dd", { id: "run-node", class: "mono" }, st.node || meta.node || "local (in agentd)"),
         attemptOf(meta) ? h("dt", {}, "attempt") : null, attemptOf(meta),
-        st.usage ? h("dt", {}, "tokens") : null, st.usage ? h("dd", {}, tokensText(st.usage)) : null),
+        st.usage && tokensText(st.usage) ? h("dt", {}, "tokens") : null, st.usage && tokensText(st.usage) ? h("dd", { id: "run-tokens" }, tokensValue(st.usage)) : null),
       h("div", { class: "actions" }, cancel, resume, h("a", { class: "button", href: `v1/runs/${id}/export` }, "Export zip")));
     for (const a of st.approvals.values()) {
       let card = cards.get(a.id);
@@ -522,14 +554,24 @@ async function runView(id) {
   current = () => stream.stop();
 }
 
+// Where a session was started (recorded at creation, `surface`): the editor's ACP panel, agentctl, ...
+const SURFACES = { acp: "ACP", cli: "CLI", editor: "editor", dashboard: "dashboard", http: "API" };
+const shortSession = (id) => String(id || "").replace(/^(ses|session)_/, "").slice(0, 8);
+function sessionRow(s) {
+  const surface = s.surface ? (SURFACES[s.surface] || s.surface) : null;
+  const title = s.title || (s.mode === "spec" && s.spec_path ? `spec: ${s.spec_path}` : "(no message yet)");
+  return h("li", { dataset: { sessionId: s.id, surface: s.surface || "" } }, h("a", { href: `#/sessions/${s.id}` },
+    h("span", { class: "title" }, revealText(title)), pill(s.status),
+    h("span", { class: "muted mono meta" }, [surface, s.mode === "spec" ? "spec mode" : null, shortSession(s.id),
+      ago(s.updated_at || s.created_at)].filter(Boolean).join(" · "))));
+}
+
 async function sessionsView() {
   const list = await api("v1/sessions?limit=100");
   const ws = h("input", { placeholder: "/path/to/workspace", required: true });
   const msg = h("p", {});
   view.replaceChildren(h("h1", {}, "Sessions"),
-    list.length ? h("ul", { class: "list card" }, list.map((s) => h("li", {}, h("a", { href: `#/sessions/${s.id}` },
-      h("span", { class: "title" }, s.title || s.id), pill(s.status), h("span", { class: "muted" }, ago(s.updated_at || s.created_at))))))
-      : h("p", { class: "muted" }, "No sessions yet."),
+    list.length ? h("ul", { class: "list card" }, list.map(sessionRow)) : h("p", { class: "muted" }, "No sessions yet."),
     h("details", { class: "card" }, h("summary", {}, "New session"), h("form", {
       onsubmit: async (e) => {
         e.preventDefault();
@@ -572,7 +614,7 @@ async function sessionView(id) {
     } catch (err) { status.textContent = err.message; }
     file.value = "";
   });
-  view.replaceChildren(h("h1", {}, meta.title || "Session"), h("div", { class: "row" }, pill(meta.status), h("span", { class: "muted mono" }, meta.id)),
+  view.replaceChildren(h("h1", {}, revealText(meta.title || "Session")), h("div", { class: "row" }, pill(meta.status), h("span", { class: "muted mono" }, meta.id)),
     log, approvals,
     h("div", { class: "composer" }, text, h("div", { class: "row" }, file, cancel, h("button", { class: "primary", type: "button", onclick: send, id: "send" }, "Send")), status));
   let live = null;
