@@ -175,14 +175,17 @@ def _write_saved(path: Path, stamp: list[Any], files: list, docs: list) -> None:
 
 
 def similar_commit_files(
-    hist: History, words: list[str], peak: dict[str, float] | None = None
+    hist: History,
+    words: list[str],
+    peak: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """file -> credit from the past commits whose messages best match the task's words, summed
     over those commits and split among each commit's files. `peak`, if given, receives each
     file's best single-commit similarity (relative to the best match overall, not split)."""
     if hist.messages is None or not words:
         return {}
-    scores = hist.messages.scores(words)
+    scores = hist.messages.scores(words, weights)
     top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SIMILAR_COMMITS]
     best = scores[top[0]] if top else 0.0
     out: dict[str, float] = {}
