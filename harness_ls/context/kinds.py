@@ -48,7 +48,7 @@ def dir_kind(rel: str) -> str | None:
     parts = rel.lower().split("/")
     go_file = rel.endswith(".go")
     for raw in parts[:-1]:
-        name = raw.lstrip("_.")
+        name = raw.strip("_.")
         if name in TEST_DIRS:
             return TEST
         if name.startswith(EXAMPLE_DIR_PREFIXES) or name in EXAMPLE_DIRS or name in VENDORED_DIRS:

@@ -22,6 +22,7 @@ from .history import History
 from .kinds import TEST, excluded, kind_of
 from .tags import IDENT_RE
 from .task import TaskText, read_task
+from .weights import BIAS, WEIGHTS, WEIGHTS_NO_HISTORY
 
 MAX_DEFINERS = 30  # a name defined in more files than this links nothing
 PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]+(?:/[\w.-]+)+")
@@ -228,19 +229,6 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
     return hints
 
 
-# Learned on the train split of benchmarks/context_recall.py (9 repos, 360 commits; see
-# docs/context.md): `python benchmarks/context_recall.py --learn ...` averages coordinate searches
-# over bootstrap resamples of the tasks, maximising mean(top-1) + mean(top-5 recall) of the
-# truth files; the result is pasted here.
-WEIGHTS: dict[str, float] = {
-    "path": 2.0, "stem": 0.85, "symbol": 2.35, "word_def": 0.57, "uses": 1.5, "bm25": 2.5,
-    "bm25_path": 0.45, "bm25_def": 0.45, "bm25_rank": 0.15, "bm25_abs": -0.33,
-    "bm25_path_abs": 0.07, "pagerank": 0.38, "similar": 0.7, "similar_max": 0.68, "cochange": 0.4,
-    "recent": 0.97, "churn": 0.53, "prior": 0.03, "size": 0.0, "test": -4.0, "prose": -4.0,
-    "prose_doc_task": 1.0, "changelog": -4.0, "example": -4.0, "other": -4.0, "decl": -1.2,
-    "decl_types_task": 0.0,
-}  # fmt: skip
-BIAS = -2.0
 
 
 @dataclass
@@ -270,7 +258,10 @@ def rank_files(
 ) -> Ranking:
     """Score every file for the task: a learned linear mix of the features, squashed to (0, 1).
     Hidden files (spec, scaffolding, lockfiles, generated, `hide`) score 0 and are never shown."""
-    w = WEIGHTS if weights is None else weights
+    if weights is not None:
+        w = weights
+    else:  # without history its features are all zero: weights learned for that case
+        w = WEIGHTS if history is not None and not history.empty else WEIGHTS_NO_HISTORY
     hints = task_hints(graph, task)
     feats = compute(graph, hints, task, recent, history, pagerank_fn=pagerank)
     raw = linear(feats, w, len(graph.files))
