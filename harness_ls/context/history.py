@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_COMMITS = 2000
 HISTORY_VERSION = 1  # of the saved log's form
 MAX_COMMIT_FILES = 30
+MIN_COMMITS = 2  # a single usable commit says nothing about which files change together
 SIMILAR_COMMITS = 20  # best-matching past commits whose files get credit
 _MEMORY: dict[str, History] = {}
 _MEMORY_MAX = 16
@@ -88,6 +89,8 @@ def load_history(
         files, docs = _from_git(root, max_commits)
         if path:
             _write_saved(path, stamp, files, docs)
+    if len(files) < MIN_COMMITS:  # one commit (a fresh `git init` of a tree) is no history
+        files, docs = [], []
     hist = History(head=head, files=files)
     for idx, touched in enumerate(files):
         for f in touched:

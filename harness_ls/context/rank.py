@@ -229,8 +229,6 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
     return hints
 
 
-
-
 @dataclass
 class Ranking:
     """Score per file (graph order, > 0 unless hidden), the hints and features behind it."""

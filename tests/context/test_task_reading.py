@@ -69,7 +69,9 @@ def test_an_acceptance_test_line_never_lifts_a_config_file(repo, data_dir, comma
 
 def test_a_test_command_may_point_at_its_test_file_but_at_nothing_else(repo, data_dir):
     root = repo(PY)
-    task = spec("Count wide characters right", "- `python -m pytest tests/test_cells.py src/term -q`")
+    task = spec(
+        "Count wide characters right", "- `python -m pytest tests/test_cells.py src/term -q`"
+    )
     graph = build_graph(load_index(root, data_dir))
     hints = task_hints(graph, task)
     assert {graph.files[i] for i in hints.paths} == {"tests/test_cells.py"}
@@ -84,7 +86,7 @@ def test_the_spec_headings_match_no_function(repo, data_dir):
 
 GO = {
     "users.go": "package chi\n\nfunc ListUsers() []string { return nil }\n",
-    "github.go": "package chi\n\nfunc Hub() string { return \"\" }\n",
+    "github.go": 'package chi\n\nfunc Hub() string { return "" }\n',
     "mux.go": "package chi\n\ntype Mux struct{}\n\nfunc (m *Mux) Route(pattern string) {}\n",
     "tree.go": "package chi\n\nfunc findRoute(path string) string { return path }\n",
     "_examples/users/main.go": "package main\n\nfunc main() { ListUsers() }\n",
@@ -201,3 +203,24 @@ def test_a_body_that_mentions_the_changelog_ranks_the_code_first(repo, data_dir)
 )
 def test_example_fixture_and_vendored_dirs_are_known_by_structure(rel, kind):
     assert kind_of(rel) == kind
+
+
+def test_without_history_the_ranking_uses_the_weights_learned_without_it(repo, tmp_path):
+    from harness_ls.context.history import load_history
+    from harness_ls.context.weights import WEIGHTS, WEIGHTS_NO_HISTORY
+
+    root = repo(PY)
+    graph = build_graph(load_index(root, tmp_path / "data"))
+    task = spec("Count zero-width joiners in cell_len")
+    single = load_history(root)  # one commit of every file: no usable history
+    assert single.empty and single.note
+    assert rank_files(graph, task, {}, single).weights == WEIGHTS_NO_HISTORY
+    assert rank_files(graph, task, {}, None).weights == WEIGHTS_NO_HISTORY
+    from .conftest import git, write
+
+    for n in range(3):
+        write(root, {"src/term/cells.py": PY["src/term/cells.py"] + f"# {n}\n"})
+        git(root, "commit", "-qam", f"cells: change {n}")
+    history = load_history(root)
+    assert not history.empty
+    assert rank_files(graph, task, {}, history).weights == WEIGHTS
