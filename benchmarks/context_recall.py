@@ -5,8 +5,9 @@ last N commits that modified 1-3 source files become tasks (benchmarks/context_t
 commit message in the spec template, given as a run gives it; truth = those files), each run on
 the commit's parent tree twice: **with history** (the clone at the parent) and **without** (the
 same tree as a fresh single-commit `git init`). Reported per repo, for ours (`build_context(...,
-8000)`, exactly what the agent sees) and for a BM25 baseline (files ranked by BM25 of the task
-over whole file contents; whole files packed into the budget):
+8000)`, exactly what the agent sees) and for a BM25 baseline (files ranked by BM25 of the Goal's
+words, trailers and spec scaffolding left out, over whole file contents; whole files packed into
+the budget):
   top1     share of tasks whose first-ranked file is a truth file
   top5     mean share of truth files among the first five ranked files
   content  mean share of truth files whose content the agent sees (ours: in an excerpt;
@@ -31,6 +32,7 @@ import hashlib
 import json
 import pickle
 import statistics
+import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -55,6 +57,7 @@ from harness_ls.context.cache import load_index
 from harness_ls.context.history import load_history
 from harness_ls.context.rank import build_graph, rank_files
 from harness_ls.context.recent import recent_files
+from harness_ls.context.task import read_task
 
 MODES = ("hist", "nohist")
 
@@ -107,14 +110,27 @@ def run_repo(repo: Path, args: argparse.Namespace) -> tuple[dict, dict[str, list
         task, truth = run_task(as_spec(c.message, lang)), set(c.truth)
         keys = {m: (m, c.sha, WEIGHTS_KEY, args.budget) for m in MODES}
         fkeys = {m: ("f", m, c.sha, FEATURE_KEY) for m in MODES}
-        bkey = ("bm25", c.sha, args.budget)
+        bkey = ("bm25-goal", c.sha, args.budget)
         todo = [m for m in args.modes if keys[m] not in cache or fkeys[m] not in cache]
+        if args.fit_only:  # the cached features only: no checkout, no build
+            feats = {m: v + [(name, cache[fkeys[m]])] if fkeys[m] in cache else v
+                     for m, v in feats.items()}  # fmt: skip
+            continue
+        if ("broken", c.sha) in cache:
+            continue
         if todo or bkey not in cache:
-            checkout(clone, f"{c.sha}^")
+            try:
+                checkout(clone, f"{c.sha}^")
+            except subprocess.CalledProcessError:  # a snapshot lacks its blobs of 4 MiB and more
+                print(
+                    f"  skipped {name} {c.sha[:8]}: the tree cannot be checked out", file=sys.stderr
+                )
+                cache[("broken", c.sha)] = True
+                continue
         if bkey not in cache:
             index = load_index(clone, data)
             mapped = [f for f in index.tags if not index.tags[f].skip]
-            ranked = bm25_rank(clone, mapped, task)
+            ranked = bm25_rank(clone, mapped, read_task(task).goal)  # the Goal's words only
             cache[bkey] = scores(ranked, bm25_packed(clone, ranked, args.budget), truth)
         for m in todo:
             with without_history(clone) if m == "nohist" else nullcontext(clone):
@@ -131,7 +147,11 @@ def run_repo(repo: Path, args: argparse.Namespace) -> tuple[dict, dict[str, list
                 print(f"  miss {m} {name} {c.sha[:8]} {c.message.splitlines()[0][:60]!r}\n"
                       f"       truth {sorted(truth)} top5 {cache[keys[m]][4]}")  # fmt: skip
         base.append(cache[bkey])
+        if todo:  # a stopped run keeps what it computed
+            cache_path.write_bytes(pickle.dumps(cache))
     cache_path.write_bytes(pickle.dumps(cache))
+    if args.fit_only:
+        return {}, feats
     out = {m: _row(rows[m], base) for m in args.modes}
     for m in out:
         out[m]["lang"] = lang
@@ -161,18 +181,33 @@ def pooled(rows: dict[str, dict]) -> dict:
     return out
 
 
-def table(title: str, rows: dict[str, dict], markdown: bool) -> None:
+def table(title: str, rows: dict[str, dict]) -> None:
     print(f"\n{title}")
     for name, r in rows.items():
         o, b = r["ours"], r["bm25"]
-        if markdown:
-            print(f"| {name} | {r['lang']} | {r['tasks']} | {o['top1']:.0%} | {o['top5']:.0%} | "
-                  f"{o['content']:.0%} | {o['sec']:.2f} | {b['top1']:.0%} / {b['top5']:.0%} / "
-                  f"{b['content']:.0%} |")  # fmt: skip
-        else:
-            print(f"{name:<22} {r['tasks']:>4} | {o['top1']:5.0%} {o['top5']:5.0%} "
-                  f"{o['content']:5.0%} {o['sec']:5.2f} | bm25 {b['top1']:4.0%} {b['top5']:4.0%}"
-                  f" {b['content']:4.0%}")  # fmt: skip
+        print(
+            f"{name:<28} {r['tasks']:>4} | {o['top1']:5.0%} {o['top5']:5.0%} {o['content']:5.0%}"
+            f" {o['sec']:5.2f} | bm25 {b['top1']:4.0%} {b['top5']:4.0%} {b['content']:4.0%}"
+        )
+
+
+def markdown(report: dict) -> None:
+    """README rows: per repo, with history, without, BM25 (the same tasks, no history needed)."""
+
+    def cell(r: dict, method: str = "ours") -> str:
+        o = r[method]
+        return f"{o['top1']:.0%} / {o['top5']:.0%} / {o['content']:.0%}"
+
+    hist, nohist = report.get("hist", {}), report.get("nohist", {})
+    print("\n| split | repo | lang | tasks | with history | without history | sec | BM25 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for split in ("train", "heldout"):
+        for name, r in hist.get(split, {}).items():
+            n = nohist.get(split, {}).get(name)
+            bold = "**" if name == "ALL" else ""
+            print(f"| {split} | {bold}{name}{bold} | {r['lang']} | {r['tasks']} | {bold}{cell(r)}"
+                  f"{bold} | {bold}{cell(n) if n else '-'}{bold} | {r['ours']['sec']:.2f} | "
+                  f"{cell(r, 'bm25')} |")  # fmt: skip
 
 
 def _repos(args: argparse.Namespace) -> None:
@@ -199,6 +234,8 @@ def main() -> int:
     ap.add_argument("--scratch", type=Path, default=Path("/work/scratch/context"))
     ap.add_argument("--learn", action="store_true", help="fit the weights on the train split")
     ap.add_argument("--cv", action="store_true", help="with --learn: leave-one-repo-out")
+    ap.add_argument("--fit-only", action="store_true",
+                    help="with --learn: fit on the cached features, build nothing")  # fmt: skip
     ap.add_argument("--verbose", action="store_true", help="print train tasks missed at top-1")
     ap.add_argument("--markdown", action="store_true", help="print README table rows")
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -215,13 +252,15 @@ def main() -> int:
             row, feats = run_repo(repo.resolve(), args)
             for m in row:
                 report.setdefault(m, {}).setdefault(split, {})[label(repo)] = row[m]
-                if split == "train":
-                    train_feats[m] += feats[m]
+            for m in feats if split == "train" else ():
+                train_feats[m] += feats[m]
             print(f"{split} {label(repo)}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     for m in args.modes:
         for split, rows in report.get(m, {}).items():
             rows["ALL"] = pooled(rows)
-            table(f"{split}, {m} (budget {args.budget} tokens)", rows, args.markdown)
+            table(f"{split}, {m} (budget {args.budget} tokens)", rows)
+    if args.markdown:
+        markdown(report)
     if args.learn:
         for m in args.modes:
             start = weights.WEIGHTS if m == "hist" else weights.WEIGHTS_NO_HISTORY
