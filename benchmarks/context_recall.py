@@ -97,7 +97,8 @@ def run_repo(repo: Path, args: argparse.Namespace) -> tuple[dict, dict[str, list
     """Per mode: our figures and the baseline's; and the compacted feature rows per task."""
     scratch = args.scratch
     name = label(repo).replace("/", "+")
-    clone = scratch_clone(repo, scratch / "ws", name)
+    # fit-only reads the clone's log and nothing else: it never touches a clone another run uses
+    clone = scratch / "ws" / name if args.fit_only else scratch_clone(repo, scratch / "ws", name)
     cache_path = scratch / "cache" / f"{name}.pkl"
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     cache = pickle.loads(cache_path.read_bytes()) if cache_path.exists() else {}

@@ -76,11 +76,12 @@ class Commit:
     truth: list[str]
 
 
-def pick_commits(clone: Path, n: int, skip: int = 0) -> list[Commit]:
-    """The last n usable commits (after the newest `skip` usable ones), oldest first."""
+def pick_commits(clone: Path, n: int, skip: int = 0, tip: str = "origin/HEAD") -> list[Commit]:
+    """The last n usable commits below `tip` (the source repo's HEAD, not the clone's, which
+    the last task left at some parent), after the newest `skip` usable ones; oldest first."""
     out: list[Commit] = []
     log = git(clone, "log", "--no-merges", "--no-renames", "-n", str((n + skip) * 15),
-              "--name-status", "--format=%x00%H", "HEAD")  # fmt: skip
+              "--name-status", "--format=%x00%H", tip)  # fmt: skip
     seen = 0
     for block in log.split("\0"):
         lines = [x for x in block.splitlines() if x.strip()]
