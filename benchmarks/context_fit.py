@@ -176,17 +176,24 @@ def metrics(tasks: list, weights: dict[str, float]) -> tuple[float, float]:
     return top1 / n, top5 / n
 
 
-def leave_one_repo_out(tasks: list[tuple[str, list]], start: dict[str, float]) -> dict:
+def leave_one_repo_out(
+    tasks: list[tuple[str, list]], start: dict[str, float], folds: int = 0
+) -> dict:
     """Generalisation estimate of the learning itself: for each train repo, fit the weights on
-    the other repos and score that repo's (repo, compacted task) pairs with them."""
+    the other repos and score that repo's (repo, compacted task) pairs with them. `folds` > 0
+    leaves repos out in that many groups instead (fewer fits: a cheaper, harsher estimate)."""
     by: dict[str, list] = {}
     for repo, rows in tasks:
         by.setdefault(repo, []).append(rows)
     out: dict[str, tuple[float, float]] = {}
-    for repo, mine in by.items():
-        w = fit([c for r, cs in by.items() if r != repo for c in cs], start, bags=LORO_BAGS)
-        out[repo] = metrics(mine, w)
-        print(f"  leave out {repo}: top-1 {out[repo][0]:.0%} top-5 {out[repo][1]:.0%}", flush=True)
+    names = sorted(by)
+    groups = [names[k::folds] for k in range(folds)] if folds else [[r] for r in names]
+    for group in groups:
+        w = fit([c for r, cs in by.items() if r not in group for c in cs], start, bags=LORO_BAGS)
+        for repo in group:
+            out[repo] = metrics(by[repo], w)
+            print(f"  left out {repo}: top-1 {out[repo][0]:.0%} top-5 {out[repo][1]:.0%}",
+                  flush=True)  # fmt: skip
     n = sum(len(v) for v in by.values()) or 1
     out["ALL"] = tuple(sum(out[r][k] * len(by[r]) for r in by) / n for k in (0, 1))
     print("leave-one-repo-out (top-1, top-5):", json.dumps({k: [round(x, 3) for x in v]

@@ -235,6 +235,8 @@ def main() -> int:
     ap.add_argument("--scratch", type=Path, default=Path("/work/scratch/context"))
     ap.add_argument("--learn", action="store_true", help="fit the weights on the train split")
     ap.add_argument("--cv", action="store_true", help="with --learn: leave-one-repo-out")
+    ap.add_argument("--cv-folds", type=int, default=0,
+                    help="with --cv: leave repos out in this many groups (0: one at a time)")  # fmt: skip
     ap.add_argument("--fit-only", action="store_true",
                     help="with --learn: fit on the cached features, build nothing")  # fmt: skip
     ap.add_argument("--verbose", action="store_true", help="print train tasks missed at top-1")
@@ -267,7 +269,9 @@ def main() -> int:
             start = weights.WEIGHTS if m == "hist" else weights.WEIGHTS_NO_HISTORY
             tasks = [rows for _, rows in train_feats[m]]
             if args.cv:
-                report.setdefault("cv", {})[m] = leave_one_repo_out(train_feats[m], start)
+                report.setdefault("cv", {})[m] = leave_one_repo_out(
+                    train_feats[m], start, args.cv_folds
+                )
             w = learn(tasks, start)
             name = "WEIGHTS" if m == "hist" else "WEIGHTS_NO_HISTORY"
             print(f"\nlearned {name} =", json.dumps(w))
