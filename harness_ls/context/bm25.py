@@ -59,18 +59,24 @@ class BM25:
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
         }
 
-    def ceiling(self, query: list[str]) -> float:
+    def ceiling(self, query: list[str], weights: dict[str, float] | None = None) -> float:
         """The most any document could score for the query (every known term, tf -> infinity):
         a fixed scale, so a match on one common word stays small however the others score."""
-        return sum(self.idf.get(t, 0.0) for t in dict.fromkeys(query)) * (self.k1 + 1)
+        w = weights or {}
+        return sum(self.idf.get(t, 0.0) * w.get(t, 1.0) for t in dict.fromkeys(query)) * (
+            self.k1 + 1
+        )
 
-    def scores(self, query: list[str]) -> list[float]:
+    def scores(self, query: list[str], weights: dict[str, float] | None = None) -> list[float]:
+        """Score per document; `weights` scales each query term (default 1)."""
         out = [0.0] * len(self.lens)
         k1, b, avg = self.k1, self.b, self.avg or 1.0
+        w = weights or {}
         for t in dict.fromkeys(query):
             idf = self.idf.get(t)
             if idf is None:
                 continue
+            idf *= w.get(t, 1.0)
             for i, f in self.postings[t]:
                 norm = k1 * (1 - b + b * self.lens[i] / avg)
                 out[i] += idf * f * (k1 + 1) / (f + norm)

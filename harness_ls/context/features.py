@@ -25,8 +25,9 @@ Every feature is a number in [0, 1] per file (sparse: most files have none of mo
   prior       in-weight in the reference graph (task-free centrality)
   size        log(lines) over the largest file's (big files hold more change sites)
   test, prose, prose_doc_task, example, other   the file's kind (0/1); prose splits on whether
-              the task is about documentation
-  decl        a TypeScript declaration file (`.d.ts`)
+              the task's subject is about documentation (task.py)
+  decl, decl_types_task   a type declaration file (`.d.ts`, `.pyi`) on a task that is not /
+              is about types (then it is the code to change)
   changelog   a changelog, release notes or authors file (on top of prose): history features
               favour it, since most commits touch it
 rank.py combines them linearly with weights learned on real histories.
@@ -38,13 +39,14 @@ import math
 from dataclasses import dataclass, field
 
 from .history import History, churn, cochange, similar_commit_files
-from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_changelog, is_doc_task
+from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_changelog, is_decl
+from .task import is_doc_task, is_types_task
 
 FEATURES = (
     "path", "stem", "symbol", "word_def", "uses", "bm25", "bm25_path", "bm25_def", "bm25_rank",
     "bm25_abs", "bm25_path_abs", "pagerank", "similar", "similar_max", "cochange", "recent",
     "churn", "prior", "size", "test", "prose", "prose_doc_task", "changelog", "example", "other",
-    "decl",
+    "decl", "decl_types_task",
 )  # fmt: skip
 DIRECT = ("path", "stem", "symbol", "word_def", "bm25", "bm25_path")
 # Restart distribution of the PageRank and seeds of co-change: a fixed mix of the direct
@@ -62,6 +64,7 @@ MAX_USERS = 20
 class TaskFeatures:
     values: dict[str, dict[int, float]] = field(default_factory=dict)  # feature -> file -> value
     doc_task: bool = False
+    types_task: bool = False
     notes: list[str] = field(default_factory=list)
 
     def row(self, i: int) -> dict[str, float]:
@@ -107,16 +110,17 @@ def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
                 uses[i] = min(1.0, uses.get(i, 0.0) + len(users) ** -0.5)
     out["uses"] = uses
     if words:
-        hints.word_scores = graph.docs.scores(words)
+        tw = hints.term_weights
+        hints.word_scores = graph.docs.scores(words, tw)
         out["bm25"] = _normalise(dict(enumerate(hints.word_scores)))
         ranked = sorted(out["bm25"], key=lambda i: -out["bm25"][i])[:RANKED]
         out["bm25_rank"] = {i: 1.0 / (1 + r) for r, i in enumerate(ranked)}
-        path_scores = graph.path_docs.scores(words)
-        out["bm25_def"] = _normalise(dict(enumerate(graph.def_docs.scores(words))))
+        path_scores = graph.path_docs.scores(words, tw)
+        out["bm25_def"] = _normalise(dict(enumerate(graph.def_docs.scores(words, tw))))
         out["bm25_path"] = _normalise(dict(enumerate(path_scores)))
         for key, docs, raw in (("bm25_abs", graph.docs, hints.word_scores),
                                ("bm25_path_abs", graph.path_docs, path_scores)):  # fmt: skip
-            top = docs.ceiling(words)
+            top = docs.ceiling(words, tw)
             out[key] = {i: min(1.0, v / top) for i, v in enumerate(raw) if v > 0} if top else {}
     return out
 
@@ -132,7 +136,9 @@ def compute(
 ) -> TaskFeatures:
     """All features of every file for one task (graph order)."""
     words = hints.words
-    feats = TaskFeatures(doc_task=is_doc_task(task))
+    feats = TaskFeatures(
+        doc_task=is_doc_task(hints.text.subject), types_task=is_types_task(hints.text)
+    )
     vals = _direct(graph, hints, words)
     seed: dict[int, float] = {}
     for k, mix in SEED_MIX.items():
@@ -155,7 +161,7 @@ def compute(
         vals[k] = {}
     if hist is not None and not hist.empty:
         peak: dict[str, float] = {}
-        sim = similar_commit_files(hist, words, peak)
+        sim = similar_commit_files(hist, words, peak, hints.term_weights)
         vals["similar"] = _normalise({graph.pos[f]: v for f, v in sim.items() if f in graph.pos})
         vals["similar_max"] = {graph.pos[f]: v for f, v in peak.items() if f in graph.pos}
         best = sorted(seed, key=lambda i: -seed[i])[:COCHANGE_SEEDS]
@@ -179,7 +185,8 @@ def compute(
             vals[prose_key][i] = 1.0
         elif kind in kinds:
             vals[kinds[kind]][i] = 1.0
-    vals["decl"] = {i: 1.0 for i, f in enumerate(graph.files) if f.endswith(".d.ts")}
+    decl = {i: 1.0 for i, f in enumerate(graph.files) if is_decl(f)}
+    vals["decl"], vals["decl_types_task"] = ({}, decl) if feats.types_task else (decl, {})
     vals["changelog"] = {i: 1.0 for i, f in enumerate(graph.files) if is_changelog(f)}
     feats.values = vals
     return feats

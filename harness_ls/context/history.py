@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 MAX_COMMITS = 2000
 HISTORY_VERSION = 1  # of the saved log's form
 MAX_COMMIT_FILES = 30
+MIN_COMMITS = 2  # a single usable commit says nothing about which files change together
 SIMILAR_COMMITS = 20  # best-matching past commits whose files get credit
 _MEMORY: dict[str, History] = {}
 _MEMORY_MAX = 16
@@ -90,6 +91,8 @@ def load_history(
         files, docs = _from_git(root, max_commits)
         if path:
             _write_saved(path, stamp, files, docs)
+    if len(files) < MIN_COMMITS:  # one commit (a fresh `git init` of a tree) is no history
+        files, docs = [], []
     hist = History(head=head, files=files)
     for idx, touched in enumerate(files):
         for f in touched:
@@ -178,14 +181,17 @@ def _write_saved(path: Path, stamp: list[Any], files: list, docs: list) -> None:
 
 
 def similar_commit_files(
-    hist: History, words: list[str], peak: dict[str, float] | None = None
+    hist: History,
+    words: list[str],
+    peak: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """file -> credit from the past commits whose messages best match the task's words, summed
     over those commits and split among each commit's files. `peak`, if given, receives each
     file's best single-commit similarity (relative to the best match overall, not split)."""
     if hist.messages is None or not words:
         return {}
-    scores = hist.messages.scores(words)
+    scores = hist.messages.scores(words, weights)
     top = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:SIMILAR_COMMITS]
     best = scores[top[0]] if top else 0.0
     out: dict[str, float] = {}

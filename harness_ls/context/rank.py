@@ -19,8 +19,10 @@ from .bm25 import BM25, terms
 from .cache import RepoIndex
 from .features import MAX_USERS, TaskFeatures, compute, linear, squash
 from .history import History
-from .kinds import excluded, kind_of
+from .kinds import TEST, excluded, kind_of
 from .tags import IDENT_RE
+from .task import TaskText, read_task
+from .weights import BIAS, WEIGHTS, WEIGHTS_NO_HISTORY
 
 MAX_DEFINERS = 30  # a name defined in more files than this links nothing
 PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]+(?:/[\w.-]+)+")
@@ -180,11 +182,13 @@ class TaskHints:
     words: list[str] = field(default_factory=list)
     word_scores: list[float] = field(default_factory=list)  # BM25 per file (graph order)
     scoped: dict[str, set[int]] = field(default_factory=dict)  # member -> files of its owner
+    term_weights: dict[str, float] = field(default_factory=dict)  # goal 1, other sections less
+    text: TaskText = field(default_factory=TaskText)
 
 
-def task_hints(graph: RepoGraph, task: str) -> TaskHints:
-    hints = TaskHints()
-    for m in PATH_RE.findall(task):
+def _mentioned_paths(graph: RepoGraph, text: str) -> set[int]:
+    out: set[int] = set()
+    for m in PATH_RE.findall(text):
         mention = m.strip("./").lower()
         if not mention:
             continue
@@ -199,32 +203,30 @@ def task_hints(graph: RepoGraph, task: str) -> TaskHints:
                 or f.lower().startswith(mention + "/")
             ][:50]
         if len(matched) <= 10:
-            hints.paths.update(matched)
-    quoted = set(IDENT_RE.findall(" ".join(BACKTICK_RE.findall(task) + CALL_RE.findall(task))))
-    for dotted in DOTTED_RE.findall(task):  # Broker.answer, obj.run(): code, and scoped
+            out.update(matched)
+    return out
+
+
+def task_hints(graph: RepoGraph, task: str) -> TaskHints:
+    """What the task's own words point at (task.py drops the spec's scaffolding first); its
+    acceptance-test commands may point at test files, nothing else."""
+    hints = TaskHints(text=read_task(task))
+    text = hints.text.text
+    hints.paths = _mentioned_paths(graph, text)
+    for cmd in hints.text.commands:
+        hints.paths.update(i for i in _mentioned_paths(graph, cmd) if graph.kinds[i] == TEST)
+    quoted = set(IDENT_RE.findall(" ".join(BACKTICK_RE.findall(text) + CALL_RE.findall(text))))
+    for dotted in DOTTED_RE.findall(text):  # Broker.answer, obj.run(): code, and scoped
         parts = IDENT_RE.findall(dotted)
         quoted.update(parts)
         for owner, member in zip(parts, parts[1:], strict=False):
             if owner in graph.definers and member in graph.definers:
                 hints.scoped.setdefault(member, set()).update(graph.definers[owner])
-    hints.code_words = {w for w in IDENT_RE.findall(task) if w in quoted or _code_like(w)}
+    hints.code_words = {w for w in IDENT_RE.findall(text) if w in quoted or _code_like(w)}
     hints.idents = {w for w in hints.code_words if w in graph.definers}
-    hints.words = terms(task)
+    hints.words = terms(text)
+    hints.term_weights = hints.text.term_weights()
     return hints
-
-
-# Learned on the train split of benchmarks/context_recall.py (9 repos, 360 commits; see
-# docs/context.md): `python benchmarks/context_recall.py --learn ...` averages coordinate searches
-# over bootstrap resamples of the tasks, maximising mean(top-1) + mean(top-5 recall) of the
-# truth files; the result is pasted here.
-WEIGHTS: dict[str, float] = {
-    "path": 2.0, "stem": 0.85, "symbol": 2.35, "word_def": 0.57, "uses": 1.5, "bm25": 2.5,
-    "bm25_path": 0.45, "bm25_def": 0.45, "bm25_rank": 0.15, "bm25_abs": -0.33,
-    "bm25_path_abs": 0.07, "pagerank": 0.38, "similar": 0.7, "similar_max": 0.68, "cochange": 0.4,
-    "recent": 0.97, "churn": 0.53, "prior": 0.03, "size": 0.0, "test": -4.0, "prose": -4.0,
-    "prose_doc_task": 1.0, "changelog": -4.0, "example": -4.0, "other": -4.0, "decl": -1.2,
-}  # fmt: skip
-BIAS = -2.0
 
 
 @dataclass
@@ -254,7 +256,10 @@ def rank_files(
 ) -> Ranking:
     """Score every file for the task: a learned linear mix of the features, squashed to (0, 1).
     Hidden files (spec, scaffolding, lockfiles, generated, `hide`) score 0 and are never shown."""
-    w = WEIGHTS if weights is None else weights
+    if weights is not None:
+        w = weights
+    else:  # without history its features are all zero: weights learned for that case
+        w = WEIGHTS if history is not None and not history.empty else WEIGHTS_NO_HISTORY
     hints = task_hints(graph, task)
     feats = compute(graph, hints, task, recent, history, pagerank_fn=pagerank)
     raw = linear(feats, w, len(graph.files))

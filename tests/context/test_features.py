@@ -9,8 +9,8 @@ from harness_ls.context import build_context
 from harness_ls.context.cache import load_index
 from harness_ls.context.features import squash
 from harness_ls.context.history import churn, load_history
-from harness_ls.context.kinds import is_doc_task
 from harness_ls.context.rank import BIAS, build_graph, rank_files
+from harness_ls.context.task import is_doc_task
 
 from .conftest import git, write
 from .test_relevance import SRC
