@@ -298,7 +298,11 @@ def snapshot(
             )
             continue
         specs.append(rel)
-    forced = [f for f in force or [] if os.path.lexists(shadow.root / f)]
+    forced = [
+        f
+        for f in force or []
+        if os.path.lexists(shadow.root / f) and not _in_nested_repo(shadow.root, f)
+    ]  # fmt: skip - a nested repository's files are recorded by its commit (a gitlink) only
     if specs or forced:
         # past MANY_PATHSPECS git matches each path against every spec: go whole-tree
         many = len(specs) > MANY_PATHSPECS
@@ -353,6 +357,13 @@ def _add_whole(
     proc = _add(shadow, index, [":(top)", *(f":(exclude,literal,top){p}" for p in out)])
     moved = [p for p in specs if p in links]
     return _add(shadow, index, moved) if proc.returncode == 0 and moved else proc
+
+
+def _in_nested_repo(root: Path, rel: str) -> bool:
+    """Whether a workspace-relative path lies inside a nested repository (an ancestor directory,
+    below the root, holding a `.git`): git refuses to add it to the outer index."""
+    parts = Path(rel).parts[:-1]
+    return any(os.path.lexists(root.joinpath(*parts[: i + 1], ".git")) for i in range(len(parts)))
 
 
 IGNORED_CAP = 50  # ignored paths listed per call
