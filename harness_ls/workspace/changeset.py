@@ -122,26 +122,32 @@ class RunChanges(BaseModel):
 
     def user_paths(self) -> list[str]:
         """Paths that changed between the agent's calls (or after them): the user's."""
+        return sorted(self.user_changes())
+
+    def user_changes(self, since: int = 0) -> dict[str, list[int]]:
+        """path -> the windows in which someone other than the agent changed it. Window i ends
+        at call i's before-snapshot (window 0 starts at the run's first mark); window
+        len(calls) runs from the last call's after-snapshot to the end (or the live tree).
+        Windows before `since` are not looked at (each is one tree diff, none when unchanged)."""
         shadow = self.shadow()
-        trees: list[tuple[str, str | None]] = []
-        start = next((m.tree for m in self.marks), None)
-        prev = start
-        for c in self.calls:
+        windows: list[tuple[int, str, str | None]] = []
+        prev = next((m.tree for m in self.marks), None)
+        for i, c in enumerate(self.calls):
             if prev is not None:
-                trees.append((prev, c.before))
+                windows.append((i, prev, c.before))
             prev = c.after
         # the last `final`: a run failed, then resumed, marked the end of each segment
         end = next((m.tree for m in reversed(self.marks) if m.name == FINAL), None)
         if end is None and self.calls and self.calls[-1].after is not None:
             end = self.live or live_tree(shadow, self.run_id)
         if prev is not None and end is not None:
-            trees.append((prev, end))
-        seen: dict[str, None] = {}
-        for a, b in trees:
-            if b is not None and a != b:
+            windows.append((len(self.calls), prev, end))
+        seen: dict[str, list[int]] = {}
+        for i, a, b in windows:
+            if i >= since and b is not None and a != b:
                 for e in shadow.changes(a, b):
-                    seen[e.path] = None
-        return sorted(seen)
+                    seen.setdefault(e.path, []).append(i)
+        return seen
 
 
 def _data(ev: Any) -> dict[str, Any]:

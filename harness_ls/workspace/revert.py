@@ -97,16 +97,25 @@ def _state(sha: str | None, mode: str | None) -> State:
 
 
 def plan_path(
-    chain: list[Entry], later: bool, cur: State, force: bool, one_call: bool = False
+    chain: list[Entry],
+    later: bool,
+    cur: State,
+    force: bool,
+    one_call: bool = False,
+    user: frozenset[int] = frozenset(),
 ) -> tuple[FileOutcome, State]:
-    """What to do with one path: (outcome, target state to write or None to delete)."""
+    """What to do with one path: (outcome, target state to write or None to delete).
+    `user`: the chain positions j before which someone else changed the path (between the
+    agent's calls j-1 and j, even when it ended up as the agent had left it: re-created, then
+    deleted again); position len(chain) means after the agent's last call — theirs, kept."""
     path = chain[0].path
     start = 0
     for j in range(1, len(chain)):
-        if _state(chain[j].before, chain[j].before_mode) != _state(
+        if j in user or _state(chain[j].before, chain[j].before_mode) != _state(
             chain[j - 1].after, chain[j - 1].after_mode
         ):
             start = j  # the user changed it between two agent calls: their version is the target
+    user_after = len(chain) in user
     target = _state(chain[start].before, chain[start].before_mode)
     last = _state(chain[-1].after, chain[-1].after_mode)
     if GITLINK in (chain[0].before_mode, chain[-1].after_mode):
@@ -116,7 +125,7 @@ def plan_path(
         return FileOutcome(
             path=path, action="unchanged", detail="already as before the agent"
         ), None
-    if cur == last and not later:
+    if cur == last and not later and not user_after:
         if target is None:
             return FileOutcome(path=path, action="deleted", detail="created by the agent"), None
         return FileOutcome(path=path, action="restored", detail=note.strip(" ()")), target
@@ -134,6 +143,29 @@ def plan_path(
             path=path, action="forced", detail=why + "; overwritten (--force)"
         ), target
     return FileOutcome(path=path, action="conflict", detail=why + "; kept as is"), None
+
+
+def _user_between(
+    changes: RunChanges, chains: dict[str, list[Entry]], ids: set[str]
+) -> dict[str, frozenset[int]]:
+    """path -> the chain positions j before which someone else changed it (see plan_path)."""
+    at: dict[str, list[int]] = {}  # path -> the call index of each of its chain entries
+    for i, c in enumerate(changes.calls):
+        if c.call_id in ids:
+            for f in c.files:
+                at.setdefault(f.path, []).append(i)
+    if not at:
+        return {}
+    windows = changes.user_changes(since=min(v[0] for v in at.values()) + 1)
+    out: dict[str, frozenset[int]] = {}
+    for p, idx in at.items():
+        hits = windows.get(p, ())
+        marks = {j for j in range(1, len(idx)) if any(idx[j - 1] < w <= idx[j] for w in hits)}
+        if any(w > idx[-1] for w in hits):
+            marks.add(len(idx))
+        if marks:
+            out[p] = frozenset(marks)
+    return out
 
 
 def _current(changes: RunChanges, paths: list[str]) -> tuple[str, dict[str, State]]:
@@ -211,10 +243,12 @@ def revert(
     report.shadow = changes.shadow_dir
     tree, current = _current(changes, sorted(chains)) if chains else ("", {})
     partial = step is not None or call is not None
+    user = _user_between(changes, chains, ids)
     planned = [
-        plan_path(chains[p], partial and p in later_paths, current.get(p), force, call is not None)
+        plan_path(chains[p], partial and p in later_paths, current.get(p), force,
+                  call is not None, user.get(p, frozenset()))
         for p in sorted(chains)
-    ]
+    ]  # fmt: skip
     report.files = [o for o, _ in planned]
     report.files += [
         FileOutcome(path=p, action="skipped", detail=f"{s.get('reason', 'too large')}: not "

@@ -405,3 +405,25 @@ def test_a_new_file_that_vanishes_between_listing_and_add_does_not_fail_the_snap
     snap = sh.snapshot(repo, "run_sim")
     names = repo.out("ls-tree", "--name-only", snap.tree).split("\n")
     assert names == [".gitignore", "a.txt"] and snap.warnings == []
+
+
+def test_a_file_the_user_recreates_and_deletes_after_the_agent_deleted_it_stays_deleted(tmp_path):
+    """The agent deletes a.txt; the user re-creates it (seen by the next call's snapshot), then
+    deletes it again. Its end state equals what the agent left, but the user touched it last:
+    revert keeps it as the user left it, and says so."""
+    ws = make_repo(tmp_path / "ws")
+    run = SimRun(tmp_path / "data", ws)
+    run.start_step(0)
+    run.call(lambda w: (w / "a.txt").unlink(), "shell")
+    (ws / "a.txt").write_text("mine\n")
+    run.call(lambda w: (w / "b.txt").write_text("agent\n"), "write_file", "b.txt")
+    (ws / "a.txt").unlink()
+    run.finish()
+    report = revert(tmp_path / "data", ws, run.run_id, run.events)
+    by = {f.path: f for f in report.files}
+    assert not (ws / "a.txt").exists()
+    assert (by["a.txt"].action, by["a.txt"].detail) == (
+        "conflict",
+        "you deleted it after the agent changed it; kept as is",
+    )
+    assert by["b.txt"].action == "deleted" and not (ws / "b.txt").exists()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from harness_ls.workspace import revert
@@ -43,6 +43,9 @@ def put(ws: Path, rel: str, text: str | None) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(op, min_size=1, max_size=12))
+# the user re-creates a file the agent deleted, then deletes it again: the user's, kept as is
+@example([("agent_delete", "a.txt", 0), ("user_write", "a.txt", 0), ("agent_write", "b.txt", 0),
+          ("user_delete", "a.txt", 0)])  # fmt: skip
 def test_revert_keeps_user_paths_and_restores_agent_only_paths(ops):
     with tempfile.TemporaryDirectory() as t:
         ws = make_repo(Path(t) / "ws", commit=False)
