@@ -47,6 +47,7 @@ DEFAULT_PATTERNS_DOC = (
 )
 
 
+@lru_cache(maxsize=4096)
 def _default(name: str) -> bool:
     low = name.lower()
     if low in SECRET_NAMES:
@@ -70,12 +71,17 @@ def _compiled(extra: tuple[str, ...]) -> tuple[PathPattern, ...]:
 def is_secret_path(rel: str, extra: Iterable[str] = ()) -> bool:
     """Whether the workspace-relative posix path `rel` names a secret file (defaults, or one of
     the `extra` gitignore-style patterns, which also cover everything under a named directory)."""
+    return _is_secret(rel, tuple(extra))
+
+
+@lru_cache(maxsize=4096)
+def _is_secret(rel: str, extra: tuple[str, ...]) -> bool:
+    """is_secret_path, cached: the policy asks it for every word of every shell command."""
     rel = rel.replace("\\", "/").strip("/")
     if not rel or rel == ".":
         return False
     if _default(rel.rsplit("/", 1)[-1]):
         return True
-    extra = tuple(extra)
     return bool(extra) and any(p.matches_or_within(rel) for p in _compiled(extra))
 
 
@@ -87,6 +93,9 @@ def is_secret_dir(rel: str, extra: Iterable[str] = ()) -> bool:
     )
 
 
+_UNKNOWN = re.compile(r"[*?\[$`]")  # a glob or an expansion: not a literal path
+
+
 def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = ()) -> list[str]:
     """The secret files among shell words (`cat .env`, `--env-file=.env.prod`, `> a/.npmrc`),
     as workspace-relative paths; lexical only, never a glob or a variable."""
@@ -95,7 +104,7 @@ def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = (
     found: list[str] = []
     for word in words:
         value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
-        if not value or any(c in value for c in "*?[$`"):
+        if not value or _UNKNOWN.search(value):
             continue
         if value.startswith("/"):
             if not value.startswith(root):
