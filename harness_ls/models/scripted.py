@@ -26,7 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import errors as E
+import harness_ls.models.errors as E
+
 from .errors import ModelConfigError, ModelNotConfigured, ProviderError, ScriptExhausted
 from .types import (
     Completion,

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import harness_ls.store.log as logfile
 from harness_ls.config import data_dir
 from harness_ls.errors import HarnessError, InvalidInput, NotFound
 from harness_ls.private import private_dir
-from harness_ls.store import log as logfile
 from harness_ls.store.events import Event
 from harness_ls.store.export import build_zip
 from harness_ls.store.ids import check_id, new_id

@@ -26,10 +26,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+import harness_ls.store.log as logfile
+import harness_ls.store.sync_pool as sync_pool
 from harness_ls.errors import Conflict, StorageError
 from harness_ls.private import open_private
-from harness_ls.store import log as logfile
-from harness_ls.store import sync_pool
 from harness_ls.store.encode import encode_line, encode_masked, offload
 from harness_ls.store.events import (
     Event,

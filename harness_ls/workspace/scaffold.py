@@ -16,7 +16,6 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
-from harness_ls.workspace import diagrams
 from harness_ls.workspace.agents_md import (
     render_agents_md,
     render_specs_readme,
@@ -138,7 +137,7 @@ def plan_files(root: Path, facts: ProjectFacts, *, with_schema: bool) -> list[Pl
         ),
         PlannedFile(
             path="scripts/render-diagrams",
-            content=Path(diagrams.__file__).read_bytes(),
+            content=Path(__file__).with_name("diagrams.py").read_bytes(),
             executable=True,
         ),
         PlannedFile(path=".harness/policy.toml", content=template_text("policy.toml").encode()),
