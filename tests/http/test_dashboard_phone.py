@@ -200,6 +200,7 @@ async def test_phone_cockpit_fits_and_says_each_thing_once(cockpit, browser, vie
     # the failed run: its reason is a paragraph under the badge, the width of the page
     await page.goto(f"{d.url}/#/runs/{ids['failed']}")
     await page.wait_for_selector("#run-status[data-status='failed']")
+    await page.wait_for_selector("#run-outcome")  # drawn with the status; wait for both
     status = await page.locator("#run-status").bounding_box()
     box = await page.locator("#run-outcome").bounding_box()
     assert box["y"] >= status["y"] + status["height"] - 1 and box["width"] > 0.8 * (w - 24), box
