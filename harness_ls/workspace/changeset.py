@@ -2,7 +2,11 @@
 
 Each mutating tool call left `checkpoint.before` (tree before) and `checkpoint.delta` (tree after
 and the paths it changed). The agent owns exactly the union of those deltas; every other change
-(between calls, while waiting for an approval, after the run) is the user's. A call whose
+(between calls, while waiting for an approval, after the run) is the user's: the log's snapshots
+outside the calls — after-snapshots and step marks — bound the user's windows (`Gap`), and a path
+that changed in one is the user's from then on, even when it ends as the agent left it (a deletion
+looks the same whoever made it), so revert never mistakes the user's last word for the agent's. A
+call whose
 after-snapshot is missing (the process died mid-call) is resolved conservatively against the next
 snapshot: a write/edit claims only the path it named, a shell call claims nothing and its paths
 are reported as uncertain — never deleted.
@@ -41,6 +45,16 @@ class CallDelta(BaseModel):
     ignored: list[str] = []  # git-ignored paths a shell call wrote: not in any snapshot
 
 
+class Gap(BaseModel):
+    """A window of the user's: between two snapshots with no tool call running. `window`: i
+    when it ends at or before call i's before-snapshot (after call i-1), len(calls) after the
+    last call (index into `RunChanges.calls`)."""
+
+    window: int
+    a: str
+    b: str | None  # None: the live tree (the log ends outside a call and without `final`)
+
+
 class StepMark(BaseModel):
     name: str  # "0", "1", ... or "final"
     step_id: str | None
@@ -54,6 +68,7 @@ class RunChanges(BaseModel):
     calls: list[CallDelta] = []
     marks: list[StepMark] = []
     live: str | None = None  # the live tree, when something had to be resolved against it
+    gaps: list[Gap] = []
 
     def shadow(self) -> Shadow:
         if not self.shadow_dir:
@@ -125,29 +140,50 @@ class RunChanges(BaseModel):
         return sorted(self.user_changes())
 
     def user_changes(self, since: int = 0) -> dict[str, list[int]]:
-        """path -> the windows in which someone other than the agent changed it. Window i ends
-        at call i's before-snapshot (window 0 starts at the run's first mark); window
-        len(calls) runs from the last call's after-snapshot to the end (or the live tree).
-        Windows before `since` are not looked at (each is one tree diff, none when unchanged)."""
+        """path -> the windows (`Gap.window`) in which someone other than the agent changed it:
+        a net change between two snapshots, a step mark being one. Windows before `since` are
+        not looked at; the rest take one `diff-tree` in all."""
+        gaps = [g for g in self.gaps if g.window >= since]
+        if not gaps:
+            return {}
         shadow = self.shadow()
-        windows: list[tuple[int, str, str | None]] = []
-        prev = next((m.tree for m in self.marks), None)
-        for i, c in enumerate(self.calls):
-            if prev is not None:
-                windows.append((i, prev, c.before))
-            prev = c.after
-        # the last `final`: a run failed, then resumed, marked the end of each segment
-        end = next((m.tree for m in reversed(self.marks) if m.name == FINAL), None)
-        if end is None and self.calls and self.calls[-1].after is not None:
-            end = self.live or live_tree(shadow, self.run_id)
-        if prev is not None and end is not None:
-            windows.append((len(self.calls), prev, end))
+        if any(g.b is None for g in gaps):
+            self.live = self.live or live_tree(shadow, self.run_id)
+        pairs = [(g.a, g.b or self.live or g.a) for g in gaps]
         seen: dict[str, list[int]] = {}
-        for i, a, b in windows:
-            if i >= since and b is not None and a != b:
-                for e in shadow.changes(a, b):
-                    seen.setdefault(e.path, []).append(i)
+        for g, entries in zip(gaps, shadow.changes_many(pairs), strict=True):
+            for e in entries:
+                seen.setdefault(e.path, []).append(g.window)
         return seen
+
+
+def user_gaps(snaps: list[tuple[str, str, str]]) -> list[Gap]:
+    """The user's windows from the log's snapshots in order — (kind, call id or mark name,
+    tree), kind "before" | "after" | "mark": from an after-snapshot or a mark to the next
+    snapshot. A call with no after-snapshot (it crashed) ends at the next snapshot, which its
+    delta is resolved against: no window there. Past the last snapshot: up to the live tree,
+    unless the log ends with `final` (what the user does after the run is judged against the
+    work tree) or holds no call."""
+    gaps: list[Gap] = []
+    start: str | None = None  # where the current window began; None inside a call
+    open_call: str | None = None
+    n = 0  # calls begun so far
+    ended = False  # the last snapshot so far is `final`
+    for kind, name, tree in snaps:
+        if kind == "after":
+            if name == open_call:
+                open_call, start, ended = None, tree, False
+            continue  # an after-snapshot of no open call (never logged so): not a window
+        if open_call is None and start is not None:
+            gaps.append(Gap(window=n, a=start, b=tree))
+        if kind == "before":
+            n, open_call, start = n + 1, name, None
+        else:  # a step mark ends an unfinished call and starts a window
+            open_call, start = None, tree
+        ended = kind == "mark" and name == FINAL
+    if n and open_call is None and start is not None and not ended:
+        gaps.append(Gap(window=n, a=start, b=None))
+    return gaps
 
 
 def _data(ev: Any) -> dict[str, Any]:
@@ -166,6 +202,7 @@ def load_changes(
     call_args: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     timeline: list[tuple[str, str]] = []  # (call id or "", tree) of every snapshot, in log order
+    snaps: list[tuple[str, str, str]] = []  # (kind, call id or mark name, tree), in log order
     marks: list[StepMark] = []
     shadow_dir: str | None = None
     for ev in events:
@@ -176,16 +213,21 @@ def load_changes(
             befores[ev.call_id] = (ev, d)
             order.append(ev.call_id)
             timeline.append((ev.call_id, d.get("tree") or ""))
+            snaps.append(("before", ev.call_id, d.get("tree") or ""))
             shadow_dir = d.get("shadow") or shadow_dir
         elif ev.type == "checkpoint.delta" and ev.call_id:
             deltas[ev.call_id] = d
+            if d.get("after"):
+                snaps.append(("after", ev.call_id, d["after"]))
         elif ev.type == "checkpoint.created" and d.get("tree"):
             marks.append(StepMark(name=str(d.get("name")), step_id=ev.step_id, tree=d["tree"]))
             timeline.append(("", d["tree"]))
+            snaps.append(("mark", str(d.get("name")), d["tree"]))
             shadow_dir = d.get("shadow") or shadow_dir
     changes = RunChanges(
-        run_id=run_id, workspace=str(workspace), shadow_dir=shadow_dir, marks=marks
-    )
+        run_id=run_id, workspace=str(workspace), shadow_dir=shadow_dir, marks=marks,
+        gaps=user_gaps(snaps),
+    )  # fmt: skip
     if shadow_dir and not Path(shadow_dir).is_dir():
         here = shadow_dir_of(data_dir, workspace)
         if not here.is_dir():

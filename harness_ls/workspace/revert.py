@@ -127,7 +127,8 @@ def plan_path(
         ), None
     if cur == last and not later and not user_after:
         if target is None:
-            return FileOutcome(path=path, action="deleted", detail="created by the agent"), None
+            made = "created by the agent" + (" after you deleted it" if start else "")
+            return FileOutcome(path=path, action="deleted", detail=made), None
         return FileOutcome(path=path, action="restored", detail=note.strip(" ()")), target
     why = (
         "the agent changed it again in a later call; revert that call first, or the whole run"

@@ -153,22 +153,41 @@ class Shadow:
         if a == b:
             return []
         raw = self.run("diff-tree", "-r", "-z", "--no-renames", a, b).stdout
-        parts = raw.split(b"\0")
-        out: list[Entry] = []
-        for meta, path in zip(parts[0::2], parts[1::2], strict=False):
-            if not meta.startswith(b":"):
-                continue
-            a_mode, b_mode, a_sha, b_sha, _status = meta[1:].decode().split(" ")
-            out.append(
-                Entry(
-                    path=os.fsdecode(path),
-                    before=None if a_sha == ZERO else a_sha,
-                    after=None if b_sha == ZERO else b_sha,
-                    before_mode=None if a_mode == "000000" else a_mode,
-                    after_mode=None if b_mode == "000000" else b_mode,
-                )
+        return _entries(raw, 0, len(raw))[0]
+
+    def changes_many(self, pairs: list[tuple[str, str]]) -> list[list[Entry]]:
+        """`changes` of many tree pairs in one `diff-tree --stdin` (a run's user intervals)."""
+        todo = [(a, b) for a, b in pairs if a != b]
+        found: dict[tuple[str, str], list[Entry]] = {}
+        if todo:
+            req = "".join(f"{a} {b}\n" for a, b in todo).encode()
+            raw = self.run("diff-tree", "-r", "-z", "--no-renames", "--stdin", input=req).stdout
+            pos = 0
+            for key in todo:  # each pair: its "<a> <b>\n" header, then its records
+                nl = raw.index(b"\n", pos)
+                found[key], pos = _entries(raw, nl + 1, len(raw))
+        return [found.get((a, b), []) for a, b in pairs]
+
+
+def _entries(raw: bytes, pos: int, end: int) -> tuple[list[Entry], int]:
+    """`diff-tree -r -z` records from `pos` up to the next non-record (a `--stdin` header):
+    the entries and where they stop."""
+    out: list[Entry] = []
+    while pos < end and raw[pos : pos + 1] == b":":
+        meta_end = raw.index(b"\0", pos)
+        path_end = raw.index(b"\0", meta_end + 1)
+        a_mode, b_mode, a_sha, b_sha, _status = raw[pos + 1 : meta_end].decode().split(" ")
+        out.append(
+            Entry(
+                path=os.fsdecode(raw[meta_end + 1 : path_end]),
+                before=None if a_sha == ZERO else a_sha,
+                after=None if b_sha == ZERO else b_sha,
+                before_mode=None if a_mode == "000000" else a_mode,
+                after_mode=None if b_mode == "000000" else b_mode,
             )
-        return out
+        )
+        pos = path_end + 1
+    return out, pos
 
 
 def _user_excludes(root: Path) -> str:

@@ -46,6 +46,12 @@ def put(ws: Path, rel: str, text: str | None) -> None:
 # the user re-creates a file the agent deleted, then deletes it again: the user's, kept as is
 @example([("agent_delete", "a.txt", 0), ("user_write", "a.txt", 0), ("agent_write", "b.txt", 0),
           ("user_delete", "a.txt", 0)])  # fmt: skip
+# the same with only a step mark between the re-creation and the delete: the mark saw the file
+@example([("agent_delete", "a.txt", 0), ("user_write", "a.txt", 0), ("step", "b.txt", 0),
+          ("user_delete", "a.txt", 0)])  # fmt: skip
+# ...and with the agent writing a.txt again after it: revert goes back to the user's deletion
+@example([("agent_delete", "a.txt", 0), ("user_write", "a.txt", 0), ("agent_write", "b.txt", 1),
+          ("user_delete", "a.txt", 0), ("agent_write", "a.txt", 0)])  # fmt: skip
 def test_revert_keeps_user_paths_and_restores_agent_only_paths(ops):
     with tempfile.TemporaryDirectory() as t:
         ws = make_repo(Path(t) / "ws", commit=False)
