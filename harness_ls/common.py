@@ -1,7 +1,7 @@
 """Small helpers shared by the agent runtime, the core facade and the hosts.
 
 A leaf module (it imports only errors.py and the standard library), so that agent/ can use them
-without importing core.py, which imports agent/: layering goes one way (tests/test_layers.py).
+without importing core/, which imports agent/: layering goes one way (tests/test_layers.py).
 """
 
 from __future__ import annotations

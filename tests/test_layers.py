@@ -26,7 +26,6 @@ RANKS = {
     "agent": 1,
     "executor": 1.5,  # runs beyond this process (Ray): uses agent/, reached only through core
     "core": 2,
-    "core_views": 2,  # host-facing re-exports of approval text and patch apply (issue 33)
     **dict.fromkeys({"lsp", "http", "cli", "acp", "__main__"}, 3),
     "testing": 4,  # fakes and fixtures for tests and benchmarks: may use anything
 }

@@ -181,7 +181,7 @@ class HarnessAcpAgent:
         from acp import text_block, tool_content
         from acp.schema import PermissionOption, ToolCallUpdate
 
-        from harness_ls.core_views import as_view, plain, safe
+        from harness_ls.core.views import as_view, plain, safe
 
         d = ev.get("data") or {}
         aid = d.get("approval_id") or ev.get("call_id")

@@ -21,11 +21,11 @@ _STEP_STATUS = {"done": "completed", "completed": "completed", "failed": "comple
 
 def tool_title(name: str, args: dict[str, Any]) -> str:
     if name == "shell":  # every command named, hidden characters revealed, never a prefix
-        from harness_ls.core_views import shell_view
+        from harness_ls.core.views import shell_view
 
         return f"shell: {shell_view(str(args.get('command', ''))).title}"
     if args.get("path"):
-        from harness_ls.core_views import reveal
+        from harness_ls.core.views import reveal
 
         return f"{name} {reveal(str(args['path']))}"
     if "__" in name:  # an MCP tool: server__tool
@@ -54,7 +54,7 @@ def approval_call_id(ev: dict[str, Any]) -> str:
 
 
 def _verify_title(command: str) -> str:
-    from harness_ls.core_views import shell_view
+    from harness_ls.core.views import shell_view
 
     return f"acceptance test: {shell_view(command).title}"
 
@@ -149,7 +149,7 @@ class Translator:
         """A `tool_call` for an approval whose call the client has not seen yet."""
         from acp import start_tool_call
 
-        from harness_ls.core_views import as_view, safe
+        from harness_ls.core.views import as_view, safe
 
         d = ev.get("data") or {}
         call = approval_call_id(ev)

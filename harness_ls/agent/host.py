@@ -1,6 +1,6 @@
 """What the agent runtime needs from the object that hosts it (core.Harness implements it).
 
-agent/ sits below core.py: run engines and session managers get their host as this small typed
+agent/ sits below core/: run engines and session managers get their host as this small typed
 Protocol instead of importing core.Harness, so the dependency goes one way (tests/test_layers.py).
 """
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 async def run(ls: HarnessLanguageServer, spec: Path, workspace: Path) -> dict[str, Any]:
     from harness_ls.config import data_dir
-    from harness_ls.core_views import Policy, ToolContext, run_one
+    from harness_ls.core.views import Policy, ToolContext, run_one
 
     uri = spec.as_uri()
     text = (

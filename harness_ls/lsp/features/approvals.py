@@ -85,7 +85,7 @@ def message(approval: Any, *, max_body_lines: int | None = MAX_DIFF_LINES) -> st
     """The approval view as text (tools.consent_text): the same parts and flags as the CLI."""
     # lazy: harness_ls.tools (and pydantic) load only when there is an approval to show,
     # not in a lint-only session (cold start, RSS: benchmarks/lsp_latency.py)
-    from harness_ls.core_views import as_view, safe, text_lines
+    from harness_ls.core.views import as_view, safe, text_lines
 
     view = as_view(approval)
     lines = [f"Approval needed ({safe(approval.tool)}): {view.title}"]
@@ -256,7 +256,7 @@ def diff_sides(approval: Any) -> dict[str, Any] | None:
     """Before / after texts of a proposed write, for clients with a two-sided diff view (VS
     Code's `harness-diff:` documents). None when there is no diff or it no longer applies (the
     file changed since, the diff was cut): the patch file of show_diff is the fallback."""
-    from harness_ls.core_views import apply_unified_diff
+    from harness_ls.core.views import apply_unified_diff
 
     diff, path = _attr(approval.preview, "diff"), _attr(approval.preview, "path")
     if not diff or not path or not approval.workspace:
