@@ -21,8 +21,8 @@ from harness_ls.errors import InvalidInput
 from harness_ls.workspace.changeset import load_changes
 from harness_ls.workspace.checkpoints import REF_PREFIX, live_tree
 from harness_ls.workspace.git import IDENTITY, open_repo
-from harness_ls.workspace.revert import FileOutcome, _write
-from harness_ls.workspace.shadow import GITLINK, Entry
+from harness_ls.workspace.revert import FileOutcome, write_state
+from harness_ls.workspace.shadow import GITLINK, Entry, Shadow
 
 State = tuple[str, str] | None
 
@@ -103,16 +103,27 @@ def apply_to_worktree(
     chains = changes.chains(changes.calls)
     if not chains:
         return report
-    shadow = changes.shadow()
-    tree = live_tree(shadow, run_id)
+    return apply_chains(changes.shadow(), run_id, chains, report)
+
+
+def current_states(shadow: Shadow, tree: str, paths: Iterable[str]) -> dict[str, State]:
+    """(blob, mode) of each path in `tree` (None: absent), from one `ls-tree`."""
+    current: dict[str, State] = dict.fromkeys(paths)
     raw = shadow.run("ls-tree", "-r", "-z", "--full-tree", tree).stdout
-    current: dict[str, State] = dict.fromkeys(chains)
     for rec in filter(None, raw.split(b"\0")):
         meta, _, p = rec.partition(b"\t")
         path = os.fsdecode(p)
         if path in current:
             mode, _kind, sha = meta.decode().split(" ")
             current[path] = (sha, mode)
+    return current
+
+
+def apply_chains(
+    shadow: Shadow, run_id: str, chains: dict[str, list[Entry]], report: ApplyReport
+) -> ApplyReport:
+    """Plan every chain forward against the work tree as it is now, then write what may be."""
+    current = current_states(shadow, live_tree(shadow, run_id), chains)
     planned = [plan_forward(chains[p], current[p]) for p in sorted(chains)]
     report.files = [o for o, _, _ in planned]
     report.ok = not report.conflicts
@@ -120,7 +131,9 @@ def apply_to_worktree(
     blobs = dict(zip((p for _, p in wanted), shadow.blobs(wanted), strict=True))
     for outcome, target, write in planned:
         if write:
-            _write(shadow.root, outcome.path, blobs.get(outcome.path), target[1] if target else "")
+            write_state(
+                shadow.root, outcome.path, blobs.get(outcome.path), target[1] if target else ""
+            )
     return report
 
 

@@ -22,12 +22,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness_ls.errors import Conflict, InvalidInput, NotFound
-from harness_ls.executor.apply import ApplyReport, plan_forward
+from harness_ls.executor.apply import ApplyReport, apply_chains
 from harness_ls.executor.transfer import materialize, pack_workspace
 from harness_ls.private import private_dir, write_private
 from harness_ls.store.ids import check_id, new_id
-from harness_ls.workspace.checkpoints import REF_PREFIX, live_tree
-from harness_ls.workspace.revert import _write
+from harness_ls.workspace.checkpoints import REF_PREFIX
 from harness_ls.workspace.shadow import Shadow, open_shadow
 
 MAX_ATTEMPTS = 8
@@ -272,24 +271,7 @@ def _apply_tree(
     entries = home.changes(start, final)
     if not entries:
         return report
-    now = live_tree(home, run_id)
-    current = {e.path: None for e in entries}
-    raw = home.run("ls-tree", "-r", "-z", "--full-tree", now).stdout
-    for rec in filter(None, raw.split(b"\0")):
-        meta, _, p = rec.partition(b"\t")
-        path = os.fsdecode(p)
-        if path in current:
-            mode, _kind, sha = meta.decode().split(" ")
-            current[path] = (sha, mode)
-    planned = [plan_forward([e], current[e.path]) for e in entries]
-    report.files = [o for o, _, _ in planned]
-    report.ok = not report.conflicts
-    wanted = [(t[0], o.path) for o, t, w in planned if w and t is not None]
-    blobs = dict(zip((p for _, p in wanted), home.blobs(wanted), strict=True))
-    for outcome, target, write in planned:
-        if write:
-            _write(home.root, outcome.path, blobs.get(outcome.path), target[1] if target else "")
-    return report
+    return apply_chains(home, run_id, {e.path: [e] for e in entries}, report)
 
 
 def _trust_like(data_dir: Path, original: Path, checkout: Path) -> None:

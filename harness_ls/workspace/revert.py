@@ -185,7 +185,7 @@ def _current(changes: RunChanges, paths: list[str]) -> tuple[str, dict[str, Stat
     return tree, out
 
 
-def _write(root: Path, rel: str, data: bytes | None, mode: str) -> None:
+def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
     target = root / rel
     parent = target.parent
     real_parent = os.path.realpath(parent) if parent.exists() else str(parent)
@@ -273,8 +273,8 @@ def revert(
     blobs = dict(zip((p for _, p in wanted), shadow.blobs(wanted), strict=True))
     for outcome, target in writes:
         if target is None:
-            _write(shadow.root, outcome.path, None, "")
+            write_state(shadow.root, outcome.path, None, "")
         else:
-            _write(shadow.root, outcome.path, blobs[outcome.path], target[1])
+            write_state(shadow.root, outcome.path, blobs[outcome.path], target[1])
     report.applied = bool(writes)
     return report
