@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .errors import BadRequest, StreamCut, json_object
-from .http import HttpSettings, open_stream, pooled_client, sse_events, stream_error
-from .keys import BoundKey, bind
+from .errors import BadRequest
+from .http import HttpSettings, sse_events, stream_error
+from .keys import BoundKey
 from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
 from .registry import BUILTIN_MODELS
 from .types import (
@@ -21,6 +21,7 @@ from .types import (
     ToolSpec,
     Usage,
 )
+from .wire import HttpProvider
 
 ANTHROPIC_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -168,7 +169,7 @@ class _StreamState:
         return [Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens), done]
 
 
-class AnthropicProvider(Streaming):
+class AnthropicProvider(HttpProvider, Streaming):
     def __init__(
         self,
         base_url: str | None = None,
@@ -179,12 +180,14 @@ class AnthropicProvider(Streaming):
         settings: HttpSettings | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.name = name
-        self.base_url = (base_url or ANTHROPIC_URL).rstrip("/").removesuffix("/v1")
-        self.key = bind(api_key, self.base_url, key_env)  # sent to its own origins only
-        self.key_env = key_env
-        self.settings = settings or HttpSettings.from_env()
-        self.extra_headers = dict(headers or {})
+        self._setup(
+            name,
+            (base_url or ANTHROPIC_URL).rstrip("/").removesuffix("/v1"),
+            api_key,
+            key_env,
+            settings,
+            headers,
+        )
 
     def build_body(
         self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
@@ -243,19 +246,7 @@ class AnthropicProvider(Streaming):
     ) -> AsyncIterator[StreamEvent]:
         body = self.build_body(model, messages, tools, **opts)
         url = f"{self.base_url}/v1/messages"
-        async with (
-            pooled_client(self.base_url, self.settings) as client,
-            open_stream(
-                client,
-                url,
-                headers=self._headers(url),
-                body=body,
-                settings=self.settings,
-                provider=self.name,
-                model=model,
-                key_env=self.key_env,
-            ) as resp,
-        ):
+        async with self._open(url, body, model) as resp:
             state = _StreamState(self.name, model)
             async for _event, data in sse_events(resp, self.name):
                 for ev in state.feed(self._json(data)):
@@ -263,14 +254,8 @@ class AnthropicProvider(Streaming):
                 if state.stopped:
                     break
             if not state.stopped:
-                raise StreamCut(
-                    f"{self.name}: the stream ended before the answer was complete",
-                    hint="the answer is incomplete; retry the step",
-                )
+                raise self._cut()
             final = state.finish_events()
         # the response is closed (its connection back in the pool) before Done is seen
         for ev in final:
             yield ev
-
-    def _json(self, data: str | bytes) -> dict[str, Any]:
-        return json_object(self.name, data)

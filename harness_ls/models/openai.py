@@ -6,9 +6,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .errors import BadRequest, StreamCut, json_object
-from .http import HttpSettings, open_stream, pooled_client, sse_events, stream_error
-from .keys import BoundKey, bind
+from .errors import BadRequest
+from .http import HttpSettings, sse_events, stream_error
+from .keys import BoundKey
 from .normalize import data_url, file_as_text, finish_reason, is_text_file, parse_tool_call
 from .types import (
     ContentPart,
@@ -21,6 +21,7 @@ from .types import (
     ToolSpec,
     Usage,
 )
+from .wire import HttpProvider
 
 OPENAI_URL = "https://api.openai.com/v1"
 _PASSTHROUGH = ("temperature", "top_p", "stop", "seed", "reasoning_effort", "parallel_tool_calls")
@@ -146,7 +147,7 @@ class _StreamState:
         return out
 
 
-class OpenAIProvider(Streaming):
+class OpenAIProvider(HttpProvider, Streaming):
     """Chat Completions with streaming. A loopback base URL needs no API key."""
 
     def __init__(
@@ -159,12 +160,7 @@ class OpenAIProvider(Streaming):
         settings: HttpSettings | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.name = name
-        self.base_url = (base_url or OPENAI_URL).rstrip("/")
-        self.key = bind(api_key, self.base_url, key_env)  # sent to its own origins only
-        self.key_env = key_env
-        self.settings = settings or HttpSettings.from_env()
-        self.extra_headers = dict(headers or {})
+        self._setup(name, (base_url or OPENAI_URL).rstrip("/"), api_key, key_env, settings, headers)
 
     def build_body(
         self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
@@ -223,19 +219,7 @@ class OpenAIProvider(Streaming):
 
     async def _stream(self, body: dict[str, Any], model: str) -> AsyncIterator[StreamEvent]:
         url = f"{self.base_url}/chat/completions"
-        async with (
-            pooled_client(self.base_url, self.settings) as client,
-            open_stream(
-                client,
-                url,
-                headers=self._headers(url),
-                body=body,
-                settings=self.settings,
-                provider=self.name,
-                model=model,
-                key_env=self.key_env,
-            ) as resp,
-        ):
+        async with self._open(url, body, model) as resp:
             state = _StreamState(self.name, model)
             ctype = resp.headers.get("content-type", "")
             if "event-stream" not in ctype and "json" in ctype:
@@ -253,14 +237,8 @@ class OpenAIProvider(Streaming):
                     for ev in state.feed(self._json(data)):
                         yield ev
                 if not done and state.finish is None:
-                    raise StreamCut(
-                        f"{self.name}: the stream ended before the answer was complete",
-                        hint="the answer is incomplete; retry the step",
-                    )
+                    raise self._cut()
             final = state.finish_events()
         # the response is closed (its connection back in the pool) before Done is seen
         for ev in final:
             yield ev
-
-    def _json(self, data: str | bytes) -> dict[str, Any]:
-        return json_object(self.name, data)
