@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .errors import BadRequest
-from .http import HttpSettings, sse_events, stream_error
-from .keys import BoundKey
+from .http import sse_events, stream_error
 from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
 from .registry import BUILTIN_MODELS
 from .types import (
@@ -170,24 +169,13 @@ class _StreamState:
 
 
 class AnthropicProvider(HttpProvider, Streaming):
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | BoundKey | None = None,
-        *,
-        name: str = "anthropic",
-        key_env: str | None = "ANTHROPIC_API_KEY",
-        settings: HttpSettings | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self._setup(
-            name,
-            (base_url or ANTHROPIC_URL).rstrip("/").removesuffix("/v1"),
-            api_key,
-            key_env,
-            settings,
-            headers,
-        )
+    default_name = "anthropic"
+    default_url = ANTHROPIC_URL
+    default_key_env = "ANTHROPIC_API_KEY"
+
+    @staticmethod
+    def normalize_url(url: str) -> str:
+        return url.rstrip("/").removesuffix("/v1")
 
     def build_body(
         self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
@@ -237,14 +225,7 @@ class AnthropicProvider(HttpProvider, Streaming):
             headers["x-api-key"] = self.key.for_url(url, self.name)
         return headers
 
-    async def stream(
-        self,
-        model: str,
-        messages: list[Message],
-        tools: list[ToolSpec] | None = None,
-        **opts: Any,
-    ) -> AsyncIterator[StreamEvent]:
-        body = self.build_body(model, messages, tools, **opts)
+    async def _stream(self, body: dict[str, Any], model: str) -> AsyncIterator[StreamEvent]:
         url = f"{self.base_url}/v1/messages"
         async with self._open(url, body, model) as resp:
             state = _StreamState(self.name, model)

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .errors import BadRequest
-from .http import HttpSettings, sse_events, stream_error
-from .keys import BoundKey
+from .http import sse_events, stream_error
 from .normalize import data_url, file_as_text, finish_reason, is_text_file, parse_tool_call
 from .types import (
     ContentPart,
@@ -150,17 +149,9 @@ class _StreamState:
 class OpenAIProvider(HttpProvider, Streaming):
     """Chat Completions with streaming. A loopback base URL needs no API key."""
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | BoundKey | None = None,
-        *,
-        name: str = "openai",
-        key_env: str | None = "OPENAI_API_KEY",
-        settings: HttpSettings | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self._setup(name, (base_url or OPENAI_URL).rstrip("/"), api_key, key_env, settings, headers)
+    default_name = "openai"
+    default_url = OPENAI_URL
+    default_key_env = "OPENAI_API_KEY"
 
     def build_body(
         self, model: str, messages: list[Message], tools: list[ToolSpec] | None, **opts: Any
@@ -198,26 +189,19 @@ class OpenAIProvider(HttpProvider, Streaming):
             headers["Authorization"] = f"Bearer {self.key.for_url(url, self.name)}"
         return headers
 
-    async def stream(
-        self,
-        model: str,
-        messages: list[Message],
-        tools: list[ToolSpec] | None = None,
-        **opts: Any,
-    ) -> AsyncIterator[StreamEvent]:
-        body = self.build_body(model, messages, tools, **opts)
+    async def _stream(self, body: dict[str, Any], model: str) -> AsyncIterator[StreamEvent]:
         try:
-            async for ev in self._stream(body, model):
+            async for ev in self._once(body, model):
                 yield ev
         except BadRequest as exc:
             # a few older servers reject stream_options; they get one retry without it
             if "stream_options" not in exc.message or "stream_options" not in body:
                 raise
             del body["stream_options"]
-            async for ev in self._stream(body, model):
+            async for ev in self._once(body, model):
                 yield ev
 
-    async def _stream(self, body: dict[str, Any], model: str) -> AsyncIterator[StreamEvent]:
+    async def _once(self, body: dict[str, Any], model: str) -> AsyncIterator[StreamEvent]:
         url = f"{self.base_url}/chat/completions"
         async with self._open(url, body, model) as resp:
             state = _StreamState(self.name, model)
