@@ -79,7 +79,7 @@ bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 diagrams: setup tools
-	$(PY) -m harness_ls.workspace.render_diagrams docs/diagrams
+	$(PY) -m harness_ls.diagrams docs/diagrams
 
 vsix:
 	bash vscode-client/scripts/ci.sh

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness_ls.workspace import diagrams
+from harness_ls.diagrams import render as diagrams
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,17 @@ PKG = Path(harness_ls.__file__).parent
 
 # Rank of each top-level part of harness_ls (a subpackage or a top-level module). A part may
 # import parts of its own rank or lower; parts of the same rank must not form a cycle.
-LEAF = {"spec", "store", "models", "tools", "context", "workspace", "gitrun"}
+LEAF = {
+    "spec",
+    "store",
+    "models",
+    "tools",
+    "context",
+    "workspace",
+    "gitrun",
+    "scaffold",
+    "diagrams",
+}
 LEAF_MODULES = {"__init__", "errors", "secrets", "config", "common", "endpoints", "usage", "private",
                 "auth_token", "trust"}  # fmt: skip
 RANKS = {

@@ -45,7 +45,7 @@ def relink(text: str, doc: Path, workspace: Path) -> tuple[str, list[str]]:
     A link counts as a diagram link when a `docs/diagrams/<name>.mmd|.dac` source exists for
     its file name; other images are left alone. Returns (text, ["old -> new", ...]).
     """
-    from harness_ls.workspace.diagrams import markdown_image
+    from harness_ls.diagrams import markdown_image
 
     diagrams = workspace / DIAGRAMS_DIR
     changes: list[str] = []
@@ -95,7 +95,7 @@ async def render(
     if not folder.is_dir() or only is not None and not only:
         return None
     from harness_ls.agent.repo import harness_write
-    from harness_ls.workspace.diagrams import render_diagrams
+    from harness_ls.diagrams import render_diagrams
 
     try:
         result = await harness_write(

@@ -1,6 +1,6 @@
-"""Workspace: `init` scaffolding, per-tool-call snapshots, diff / revert / gc, diagrams.
+"""Workspace: per-tool-call snapshots in a shadow repository, and a run's diff / revert / gc.
 
-Core functions with no host imports; the CLI (`agentctl init/diff/revert/checkpoints gc`), the
+Core functions with no host imports; the CLI (`agentctl diff/revert/checkpoints gc`), the
 HTTP route `/v1/runs/{id}/diff` and the runtime call these directly. Snapshots live in a shadow
 repository under the data dir (shadow.py); diff and revert are recomputed from a run's events.
 """
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from harness_ls.workspace.changeset import RunChanges, load_changes
 from harness_ls.workspace.checkpoints import call_after, call_before, step_checkpoint
-from harness_ls.workspace.diagrams import RenderResult, markdown_image, render_diagrams, tool_paths
 from harness_ls.workspace.gc import GcReport, delete_run, gc
 from harness_ls.workspace.git import GitError, GitLocked, NotAGitRepo
 from harness_ls.workspace.revert import FileOutcome, RevertReport, revert
 from harness_ls.workspace.rundiff import RunDiff, combined_diff, run_diff
-from harness_ls.workspace.scaffold import InitReport, init
 from harness_ls.workspace.shadow import SkippedFile
 
 __all__ = [
@@ -22,9 +20,7 @@ __all__ = [
     "GcReport",
     "GitError",
     "GitLocked",
-    "InitReport",
     "NotAGitRepo",
-    "RenderResult",
     "RevertReport",
     "RunChanges",
     "RunDiff",
@@ -34,12 +30,8 @@ __all__ = [
     "combined_diff",
     "delete_run",
     "gc",
-    "init",
     "load_changes",
-    "markdown_image",
-    "render_diagrams",
     "revert",
     "run_diff",
     "step_checkpoint",
-    "tool_paths",
 ]

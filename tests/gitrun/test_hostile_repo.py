@@ -20,9 +20,10 @@ from harness_ls.agent.summary import changed_files
 from harness_ls.context import build_context
 from harness_ls.errors import InvalidInput
 from harness_ls.gitrun import workspace_git
+from harness_ls.scaffold import init
 from harness_ls.testing.hostile_git import fired, make_hostile_repo
 from harness_ls.tools.git import working_tree_diff
-from harness_ls.workspace import gc, init, revert, run_diff
+from harness_ls.workspace import gc, revert, run_diff
 from harness_ls.workspace.checkpoints import FINAL, call_after, call_before, step_checkpoint
 from harness_ls.workspace.shadow import MANY_PATHSPECS
 

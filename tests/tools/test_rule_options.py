@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from harness_ls.scaffold import template_text
 from harness_ls.tools.policy import Policy, Rule
 from harness_ls.tools.runopts import runner_for, uncovered
-from harness_ls.workspace.agents_md import template_text
 
 INIT_RULES = tomllib.loads(template_text("policy.toml"))["allow"]["shell"]
 

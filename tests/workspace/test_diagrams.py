@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness_ls.workspace import diagrams
+from harness_ls.diagrams import render as diagrams
 from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def test_scripts_render_diagrams_is_the_same_renderer():
 def test_check_mode_reports_stale_with_exit_4(tmp_path):
     (tmp_path / "a.mmd").write_text("graph TD\n  A-->B\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "harness_ls.workspace.render_diagrams", str(tmp_path), "--check"],
+        [sys.executable, "-m", "harness_ls.diagrams", str(tmp_path), "--check"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -199,7 +199,7 @@ def tool_checks() -> list[Check]:
     out.append(Check("ripgrep", "ok" if rg else "warn", _version(["rg", "--version"]) if rg else "rg not on PATH",
                      "apt-get install -y ripgrep (the search tool is much faster with it)"))  # fmt: skip
     try:
-        from harness_ls.workspace import tool_paths
+        from harness_ls.diagrams import tool_paths
 
         paths = tool_paths(Path.cwd())
         if not paths.get("mmdc"):

@@ -33,7 +33,7 @@ def _rel(path: str | Path) -> str:
 
 
 def init(app: Any) -> int:
-    from harness_ls.workspace import init as scaffold
+    from harness_ls.scaffold import init as scaffold
 
     a = app.args
     ws = _dir(a.workspace)
@@ -55,8 +55,8 @@ def _trust_init_policy(app: Any, ws: Path) -> None:
     """The user ran init, so the policy file init writes (test runners allowed) is theirs: trust
     it. A pre-existing file with other content is left untrusted (it may come from a clone)."""
     from harness_ls.errors import InvalidInput
+    from harness_ls.scaffold import template_text
     from harness_ls.tools.trust import trust, workspace_policy
-    from harness_ls.workspace.scaffold import template_text
 
     path = workspace_policy(ws)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from harness_ls.workspace.detect import ProjectFacts
+from harness_ls.scaffold.detect import ProjectFacts
 
 KIND_ORDER = ["install", "build", "test", "lint", "format", "typecheck", "run", "docs", "other"]
 
@@ -24,7 +24,7 @@ class SpecSection:
 
 def template_text(name: str) -> str:
     return (
-        resources.files("harness_ls.workspace")
+        resources.files("harness_ls.scaffold")
         .joinpath("templates", name)
         .read_text(encoding="utf-8")
     )

@@ -11,18 +11,19 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
-from harness_ls.workspace.agents_md import (
+from harness_ls.scaffold.agents_md import (
     render_agents_md,
     render_specs_readme,
     spec_sections,
     template_text,
 )
-from harness_ls.workspace.detect import ProjectFacts, detect_project
+from harness_ls.scaffold.detect import ProjectFacts, detect_project
 from harness_ls.workspace.git import open_repo
 
 BACKUP_DIR = Path(".harness") / "backups"
@@ -137,7 +138,7 @@ def plan_files(root: Path, facts: ProjectFacts, *, with_schema: bool) -> list[Pl
         ),
         PlannedFile(
             path="scripts/render-diagrams",
-            content=Path(__file__).with_name("diagrams.py").read_bytes(),
+            content=resources.files("harness_ls.diagrams").joinpath("render.py").read_bytes(),
             executable=True,
         ),
         PlannedFile(path=".harness/policy.toml", content=template_text("policy.toml").encode()),
