@@ -26,7 +26,8 @@ from pydantic import BaseModel
 
 from harness_ls.errors import HarnessError, InvalidInput
 from harness_ls.workspace.git import EMPTY_TREE, Repo, open_repo
-from harness_ls.workspace.shadow import Shadow, open_shadow, snapshot
+from harness_ls.workspace.shadow import Shadow, open_shadow
+from harness_ls.workspace.snapshot import snapshot
 
 # Never shipped to a worker: the usual homes of keys and credentials (see docs/scale-out.md).
 SECRET_FILE = re.compile(

@@ -103,7 +103,8 @@ class WorkerRun:
         ws = await asyncio.to_thread(materialize, shipment, self.root)
         t_checkout = time.perf_counter() - t0
         _trust_if_same(data, ws, job.trusted_policy)
-        from harness_ls.workspace.shadow import open_shadow, snapshot
+        from harness_ls.workspace.shadow import open_shadow
+        from harness_ls.workspace.snapshot import snapshot
 
         shadow = await asyncio.to_thread(open_shadow, data, ws)
         tree = (await asyncio.to_thread(snapshot, shadow, job.run_id)).tree

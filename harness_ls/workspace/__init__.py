@@ -13,7 +13,7 @@ from harness_ls.workspace.gc import GcReport, delete_run, gc
 from harness_ls.workspace.git import GitError, GitLocked, NotAGitRepo
 from harness_ls.workspace.revert import FileOutcome, RevertReport, revert
 from harness_ls.workspace.rundiff import RunDiff, combined_diff, run_diff
-from harness_ls.workspace.shadow import SkippedFile
+from harness_ls.workspace.snapshot import SkippedFile
 
 __all__ = [
     "FileOutcome",

@@ -18,13 +18,11 @@ import time
 from typing import Any
 
 from harness_ls.errors import InvalidInput
-from harness_ls.workspace.shadow import (
+from harness_ls.workspace.shadow import Entry, Shadow, open_shadow
+from harness_ls.workspace.snapshot import (
     DEFAULT_MAX_FILE_BYTES,
-    Entry,
-    Shadow,
     SkippedFile,
     Snapshot,
-    open_shadow,
     snapshot,
     snapshot_paths,
 )

@@ -25,7 +25,7 @@ from harness_ls.testing.hostile_git import fired, make_hostile_repo
 from harness_ls.tools.git import working_tree_diff
 from harness_ls.workspace import gc, revert, run_diff
 from harness_ls.workspace.checkpoints import FINAL, call_after, call_before, step_checkpoint
-from harness_ls.workspace.shadow import MANY_PATHSPECS
+from harness_ls.workspace.snapshot import MANY_PATHSPECS
 
 
 @pytest.fixture

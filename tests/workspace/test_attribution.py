@@ -390,9 +390,10 @@ def test_a_new_file_that_vanishes_between_listing_and_add_does_not_fail_the_snap
     cache, an editor's swap file): `add` of that path finds nothing, the snapshot retries
     whole-tree instead of failing, and the file is simply not in the tree."""
     from harness_ls.workspace import shadow as sh
+    from harness_ls.workspace.snapshot import snapshot
 
     repo = sh.open_shadow(data, ws)
-    sh.snapshot(repo, "run_sim")
+    snapshot(repo, "run_sim")
     (ws / "swap.tmp").write_text("x\n")
     listed = sh.Shadow.run_both
 
@@ -402,7 +403,7 @@ def test_a_new_file_that_vanishes_between_listing_and_add_does_not_fail_the_snap
         return out
 
     monkeypatch.setattr(sh.Shadow, "run_both", racy)
-    snap = sh.snapshot(repo, "run_sim")
+    snap = snapshot(repo, "run_sim")
     names = repo.out("ls-tree", "--name-only", snap.tree).split("\n")
     assert names == [".gitignore", "a.txt"] and snap.warnings == []
 

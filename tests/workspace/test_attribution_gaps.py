@@ -124,7 +124,8 @@ def test_user_intervals_count_step_marks_and_the_diff_lists_their_paths(ws, data
 def test_changes_of_many_tree_pairs_in_one_git_call_match_one_by_one(ws, data):
     """`Shadow.changes_many` parses `diff-tree --stdin`: names with a newline, a colon or
     spaces, an unchanged pair, a deletion and a mode change come out as `changes` gives them."""
-    from harness_ls.workspace.shadow import open_shadow, snapshot
+    from harness_ls.workspace.shadow import open_shadow
+    from harness_ls.workspace.snapshot import snapshot
 
     repo = open_shadow(data, ws)
     t0 = snapshot(repo, "run_sim").tree

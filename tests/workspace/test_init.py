@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from harness_ls.diagrams import render as diagrams
 from harness_ls.errors import InvalidInput
 from harness_ls.scaffold import init
 from harness_ls.scaffold.detect import detect_project, read_makefile, read_package_json
-from harness_ls.diagrams import render as diagrams
 from harness_ls.workspace.git import NotAGitRepo
 
 REPO = Path(__file__).resolve().parents[2]
