@@ -21,7 +21,7 @@ from pathlib import Path
 from acp import spawn_agent_process
 
 AGENTCTL = [sys.executable, "-m", "harness_ls.cli.agentctl"]
-AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
+AGENTD = [sys.executable, "-m", "harness_ls.http.agentd"]
 
 
 class Quiet:

@@ -28,7 +28,7 @@ from harness_ls.testing.greet import WRITE_SAYING as WRITE  # noqa: F401
 from harness_ls.testing.greet import clean_env as base_env  # noqa: F401
 
 AGENTCTL = [sys.executable, "-m", "harness_ls.cli.agentctl"]
-AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
+AGENTD = [sys.executable, "-m", "harness_ls.http.agentd"]
 FAKE = [sys.executable, "-m", "harness_ls.testing.fake_models"]
 REPO = Path(__file__).resolve().parents[2]
 

@@ -25,7 +25,7 @@ from harness_ls.testing.greet import DOCS, DONE, PLAN, SPEC, clean_env  # noqa: 
 from harness_ls.testing.greet import WRITE_SAYING as WRITE  # noqa: F401
 from harness_ls.testing.owner import install, owner_data_dir
 
-AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
+AGENTD = [sys.executable, "-m", "harness_ls.http.agentd"]
 HARNESS_LS = [sys.executable, "-m", "harness_ls"]
 FAKE = [sys.executable, "-m", "harness_ls.testing.fake_models"]
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from harness_ls.testing.greet import DOCS, DONE, PLAN, clean_env
 
 from .conftest import make_repo, script
 
-AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
+AGENTD = [sys.executable, "-m", "harness_ls.http.agentd"]
 AGENTCTL = [sys.executable, "-m", "harness_ls.cli.agentctl"]
 SPEC = "specs/greet/spec.md"
 TOKEN = "tok-" + "Q7xv93LmZp0sNw4R" * 2

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness_ls.cli import agentd
+from harness_ls.http import agentd
 from harness_ls.trust import trust_config
 
-AGENTD = [sys.executable, "-m", "harness_ls.cli.agentd"]
+AGENTD = [sys.executable, "-m", "harness_ls.http.agentd"]
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
