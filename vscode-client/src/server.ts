@@ -28,6 +28,7 @@ import {
   configurationPayload,
   documentSelector,
   type HarnessSettings,
+  narrowedPolicyMode,
   readSettings,
   SECTION,
   type ServerSettings,
@@ -329,5 +330,8 @@ const RUN_NOTIFICATIONS: StaticFeature = {
 
 export function readHarnessSettings(): HarnessSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return readSettings((key) => config.get(key));
+  // policyMode: the repository's own settings may only narrow the user's (settings.ts)
+  return readSettings((key) =>
+    key === "policyMode" ? narrowedPolicyMode(config.inspect("policyMode")) : config.get(key),
+  );
 }

@@ -33,6 +33,40 @@ export interface ServerSettings {
   approvalPrompt: ApprovalPrompt;
 }
 
+/** Policy modes from the strictest to the widest. */
+export const POLICY_MODES = ["read-only", "ask", "auto-edit", "full-auto"] as const;
+
+/** What `WorkspaceConfiguration.inspect` reports for one setting. */
+export interface InspectedSetting {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+function mode(value: unknown): string | undefined {
+  return typeof value === "string" && (POLICY_MODES as readonly string[]).includes(value.trim())
+    ? value.trim()
+    : undefined;
+}
+
+/**
+ * The policy mode to use: the user's own (global) setting, or the default "ask"; a workspace or
+ * folder value (it comes with the repository, in .vscode/settings.json) counts only when it is
+ * stricter. A cloned repository must not turn approvals off for the user who opens it.
+ */
+export function narrowedPolicyMode(inspected: InspectedSetting | undefined): string {
+  const user = mode(inspected?.globalValue) ?? mode(inspected?.defaultValue) ?? "ask";
+  let chosen = user;
+  for (const repo of [inspected?.workspaceValue, inspected?.workspaceFolderValue]) {
+    const m = mode(repo);
+    if (m !== undefined && POLICY_MODES.indexOf(m as never) < POLICY_MODES.indexOf(chosen as never)) {
+      chosen = m;
+    }
+  }
+  return chosen;
+}
+
 /** Reads one key below `harness.` (e.g. "sidecar.port"); returns undefined when unset. */
 export type SettingGetter = (key: string) => unknown;
 

@@ -6,6 +6,7 @@ import {
   configurationPayload,
   DEFAULT_SPEC_GLOBS,
   documentSelector,
+  narrowedPolicyMode,
   readSettings,
   toServerSettings,
 } from "../../src/settings";
@@ -108,5 +109,33 @@ describe("documentSelector", () => {
       { scheme: "file", pattern: "**/docs/*.spec.md" },
       { scheme: "file", pattern: "/abs/x.md" },
     ]);
+  });
+});
+
+describe("narrowedPolicyMode", () => {
+  test("the user's setting, or ask by default", () => {
+    assert.equal(narrowedPolicyMode(undefined), "ask");
+    assert.equal(narrowedPolicyMode({ defaultValue: "ask" }), "ask");
+    assert.equal(narrowedPolicyMode({ defaultValue: "ask", globalValue: "auto-edit" }), "auto-edit");
+  });
+
+  test("a repository's .vscode/settings.json cannot widen it", () => {
+    assert.equal(narrowedPolicyMode({ defaultValue: "ask", workspaceValue: "full-auto" }), "ask");
+    assert.equal(
+      narrowedPolicyMode({ defaultValue: "ask", globalValue: "auto-edit", workspaceFolderValue: "full-auto" }),
+      "auto-edit",
+    );
+  });
+
+  test("but may narrow it", () => {
+    assert.equal(narrowedPolicyMode({ globalValue: "full-auto", workspaceValue: "ask" }), "ask");
+    assert.equal(
+      narrowedPolicyMode({ globalValue: "auto-edit", workspaceValue: "ask", workspaceFolderValue: "read-only" }),
+      "read-only",
+    );
+  });
+
+  test("unknown values are ignored", () => {
+    assert.equal(narrowedPolicyMode({ globalValue: "yolo", workspaceValue: "bogus" }), "ask");
   });
 });
