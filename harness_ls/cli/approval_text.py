@@ -1,4 +1,4 @@
-"""An approval in the terminal: the shared approval view (tools.consent_text), painted.
+"""An approval in the terminal: the shared approval view (core.views), painted.
 
 The same lines the editor shows, with colours by meaning; every string is already revealed, so
 no control character from a model reaches the terminal raw.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness_ls.cli.render import Style
-from harness_ls.tools.consent_text import as_view, safe, text_lines
+from harness_ls.cli.style import Style
+from harness_ls.core.views import as_view, safe, text_lines
 
 _PAINT: dict[str, tuple[str, ...]] = {
     "counts": ("dim",),

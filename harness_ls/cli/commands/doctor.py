@@ -148,22 +148,21 @@ def daemon_checks(app: Any) -> tuple[list[Check], dict[str, Any] | None]:
 
 
 def model_check(app: Any, daemon: dict[str, Any] | None) -> list[Check]:
-    from harness_ls.models import describe, resolve
+    from harness_ls.core.doctor import model_facts
 
     keys = [n for n in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
                         "OLLAMA_HOST", "HARNESS_MODEL") if os.environ.get(n, "").strip()]  # fmt: skip
     out = []
     try:
-        configured = [p["name"] for p in describe(Path.cwd())["providers"] if p["configured"]]
-        resolved = resolve("run", workspace=Path.cwd())
+        facts = model_facts(Path.cwd())
         seen = f"set: {', '.join(keys)}" if keys else "no model keys set"
-        if resolved.is_offline:
-            out.append(Check("model", "warn", f"{seen}; runs would be offline ({resolved.reason})",
+        if facts.offline:
+            out.append(Check("model", "warn", f"{seen}; runs would be offline ({facts.reason})",
                              "set OPENAI_API_KEY or ANTHROPIC_API_KEY (or OPENAI_BASE_URL for a local "
                              "server) in .env.local; see docs/models.md"))  # fmt: skip
         else:
-            out.append(Check("model", "ok", f"{seen}; providers {', '.join(configured) or '-'}; "
-                             f"runs would use {resolved.info.provider}/{resolved.info.id}"))  # fmt: skip
+            out.append(Check("model", "ok", f"{seen}; providers {', '.join(facts.configured) or '-'}; "
+                             f"runs would use {facts.provider}/{facts.model}"))  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - a doctor reports, it never fails
         msg = getattr(exc, "message", None) or str(exc)
         out.append(Check("model", "fail", msg.splitlines()[0][:300],
@@ -179,37 +178,27 @@ def model_check(app: Any, daemon: dict[str, Any] | None) -> list[Check]:
 
 def sandbox_check() -> Check:
     """Whether shell commands would run boxed here (never pretend: say how to get it)."""
-    from harness_ls.tools import sandbox
+    from harness_ls.core.doctor import sandbox_facts
 
-    ok, detail = sandbox.availability()
-    fix = sandbox.INSTALL_HINT if not ok else ""
+    box = sandbox_facts()
+    ok, detail = box.available, box.detail
+    fix = box.install_hint if not ok else ""
     if not ok and shutil.which("bwrap") and not os.environ.get("HARNESS_BWRAP"):
         fix = "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
     return Check("sandbox", "ok" if ok else "warn", detail, fix)
 
 
 def tool_checks() -> list[Check]:
-    from harness_ls.gitrun import git_available, git_version
+    from harness_ls.core.doctor import diagram_tool_paths, git_facts
 
-    git = git_available()
-    out = [Check("git", "ok" if git else "fail", git_version() if git else "git not on PATH",
+    git = git_facts()
+    out = [Check("git", "ok" if git.available else "fail", git.version if git.available else "git not on PATH",
                  "install git (Debian: apt-get install -y git)", True)]  # fmt: skip
     out.append(sandbox_check())
     rg = shutil.which("rg")
     out.append(Check("ripgrep", "ok" if rg else "warn", _version(["rg", "--version"]) if rg else "rg not on PATH",
                      "apt-get install -y ripgrep (the search tool is much faster with it)"))  # fmt: skip
-    try:
-        from harness_ls.diagrams import tool_paths
-
-        paths = tool_paths(Path.cwd())
-        if not paths.get("mmdc"):
-            paths["mmdc"] = tool_paths(REPO).get("mmdc")
-    except Exception:  # noqa: BLE001
-        paths = {
-            "mmdc": shutil.which("mmdc"),
-            "chromium": shutil.which("chromium"),
-            "awsdac": shutil.which("awsdac"),
-        }
+    paths = diagram_tool_paths(Path.cwd(), REPO)
     fixes = {
         "mmdc": f"cd {REPO} && make tools (installs @mermaid-js/mermaid-cli into .tools/)",
         "chromium": "apt-get install -y chromium (or set PUPPETEER_EXECUTABLE_PATH)",
@@ -254,14 +243,14 @@ def editor_hints() -> list[Check]:
 def integration_checks(data_dir: Path) -> list[Check]:
     """MCP servers and hooks of the user config: parsed, and their commands found (not started:
     `agentctl mcp list` starts them)."""
-    from harness_ls.agent.hooks import load_hooks
+    from harness_ls.core.doctor import hooks as load_hooks
+    from harness_ls.core.doctor import mcp_servers
     from harness_ls.errors import HarnessError
-    from harness_ls.tools.mcp import load_config
 
     out: list[Check] = []
     fix = f"edit {data_dir / 'config.toml'} (docs/mcp.md, docs/hooks.md)"
     try:
-        servers = load_config(data_dir).servers.values()
+        servers = mcp_servers(data_dir)
     except HarnessError as exc:
         return [Check("mcp", "warn", exc.one_line(), fix)]
     for srv in servers:

@@ -33,13 +33,13 @@ def _rel(path: str | Path) -> str:
 
 
 def init(app: Any) -> int:
-    from harness_ls.scaffold import init as scaffold
+    from harness_ls.core.local import init_workspace
 
     a = app.args
     ws = _dir(a.workspace)
-    report = scaffold(ws, force=a.force, dry_run=a.dry_run, with_schema=a.with_schema)
-    if not a.dry_run:
-        _trust_init_policy(app, ws)
+    report = init_workspace(
+        ws, app.data_dir, force=a.force, dry_run=a.dry_run, with_schema=a.with_schema
+    )
     if app.json:
         app.emit_json(report.model_dump(mode="json"))
         return ex.OK
@@ -49,21 +49,6 @@ def init(app: Any) -> int:
             'next: agentctl spec new <name>   (or: agentctl spec prompt --prompt "..." <name>)'
         )
     return ex.OK
-
-
-def _trust_init_policy(app: Any, ws: Path) -> None:
-    """The user ran init, so the policy file init writes (test runners allowed) is theirs: trust
-    it. A pre-existing file with other content is left untrusted (it may come from a clone)."""
-    from harness_ls.errors import InvalidInput
-    from harness_ls.scaffold import template_text
-    from harness_ls.tools.trust import trust, workspace_policy
-
-    path = workspace_policy(ws)
-    try:
-        if path.read_bytes() == template_text("policy.toml").encode():
-            trust(app.data_dir, path)
-    except (OSError, InvalidInput):  # unreadable, or a symlink: never trusted
-        pass
 
 
 def spec_new(app: Any) -> int:
@@ -288,26 +273,14 @@ def _explain_text(result: Any) -> str:
 
 
 def _localize(app: Any, ws: Path, task: str, exclude: list[str]) -> dict[str, Any]:
-    """`--localize`: the run's localization pass here (agent/localize.py), as its event data;
+    """`--localize`: the run's localization pass here (core.context), as its event data;
     without a model, or with a map too small to choose from, a note and the plain ranking."""
     import asyncio
 
-    from harness_ls.agent.localize import MIN_FILES, localize
-    from harness_ls.models import resolve
+    from harness_ls.core.context import localize_files
 
     app.load_env(models=True)
-    resolved = resolve("run", {"tools"}, app.args.model, workspace=ws, data_dir=app.data_dir)
-    if resolved.is_offline:
-        why = f"no model to localize with ({resolved.reason}); using the plain ranking"
-        data: dict[str, Any] = {"picked": [], "fallback": True, "note": why}
-    else:
-        loc = asyncio.run(localize(resolved, ws, task, app.data_dir, exclude))
-        data = loc.event_data() if loc is not None else {
-            "picked": [], "fallback": True,
-            "note": f"fewer than {MIN_FILES} files in the map: nothing to pick from; "
-                    "using the plain ranking",
-        }  # fmt: skip
-        data["model"] = resolved.name
+    data = asyncio.run(localize_files(ws, task, app.data_dir, exclude, app.args.model))
     if not app.json:
         picked = ", ".join(data["picked"])
         app.note(f"localized by {data.get('model')}: {picked}" if picked else data["note"])
@@ -317,7 +290,7 @@ def _localize(app: Any, ws: Path, task: str, exclude: list[str]) -> dict[str, An
 
 
 def context(app: Any) -> int:
-    from harness_ls.context import build_context
+    from harness_ls.core.context import build_context
 
     a = app.args
     ws = _dir(a.workspace)

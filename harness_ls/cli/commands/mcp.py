@@ -12,36 +12,14 @@ from harness_ls.cli.errors import CliError
 from harness_ls.errors import HarnessError
 
 
-async def _probe(data_dir: Path, workspace: Path) -> list[dict[str, Any]]:
-    from harness_ls.tools.mcp import McpHub, McpUnavailable
-
-    hub = McpHub(data_dir)
-    out: list[dict[str, Any]] = []
-    try:
-        for server in hub.config().servers.values():
-            row: dict[str, Any] = {
-                "name": server.name,
-                "transport": server.transport,
-                "target": server.url or " ".join(server.argv(workspace)),
-            }
-            try:
-                conn = await hub.connection(server, workspace)
-            except McpUnavailable as exc:
-                row.update(status="unavailable", error=exc.one_line(), tools=[])
-            else:
-                row.update(status="ok", tools=[f"{server.name}.{t.name}" for t in conn.tools])
-            out.append(row)
-    finally:
-        await hub.close()
-    return out
-
-
 def list_servers(app: Any) -> int:
     ws = Path(app.args.workspace).expanduser().resolve()
     if not ws.is_dir():
         raise CliError(f"workspace {app.args.workspace} is not a directory", exit_code=ex.USAGE)
+    from harness_ls.core.mcp import probe_servers
+
     try:
-        rows = asyncio.run(_probe(app.data_dir, ws))
+        rows = asyncio.run(probe_servers(app.data_dir, ws))
     except HarnessError as exc:  # a broken [mcp] config: the message names file and entry
         raise CliError(exc.message, exit_code=ex.USAGE, hint=exc.hint) from None
     if app.json:

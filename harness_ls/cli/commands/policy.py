@@ -120,11 +120,11 @@ def untrust(app: Any) -> int:
 
 def show(app: Any) -> int:
     """The effective policy for a workspace: mode, every rule with its source, trust state."""
-    from harness_ls.tools import Policy
+    from harness_ls.core.policy import effective_policy
     from harness_ls.trust import POLICY, read_all
 
     ws = _workspace(app.args.workspace)
-    policy = Policy.load(ws, app.data_dir, app.args.mode)
+    policy = effective_policy(ws, app.data_dir, app.args.mode)
     files = read_all(ws, app.data_dir)
     ws_policy = next(f for f in files if f.name == POLICY)
     doc = {

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_ls.cli import errors as ex
+from harness_ls.cli.commands.answers import answer
 from harness_ls.cli.errors import CliError
 from harness_ls.cli.follow import Detached, follow
 from harness_ls.cli.render import problem_lines
@@ -97,28 +98,6 @@ def _attach(app: Any, run_id: str) -> int:
     return ex.OK if last.get("type") == "run.completed" else ex.FAILED
 
 
-def answer(app: Any, url: str, what: str) -> int:
-    a = app.args
-    body: dict[str, Any] = {"decision": "deny" if a.deny else "approve"}
-    if a.note:
-        body["note"] = a.note
-    if a.similar:
-        if a.deny:
-            raise CliError("--similar only applies to approvals", exit_code=ex.USAGE)
-        body["scope"] = "similar"
-    result = app.client().post(url, json=body)
-    if app.json:
-        app.emit_json(result)
-    else:
-        word = "denied" if a.deny else "approved"
-        mark = app.style.bad if a.deny else app.style.ok
-        app.out(f"{mark} {word} {what}")
-        rule = result.get("similar") if isinstance(result, dict) else None
-        if a.similar and rule:
-            app.out(f"  rule added: {rule}")
-    return ex.OK
-
-
 def approve(app: Any) -> int:
     a = app.args
     return answer(app, f"/v1/runs/{a.run_id}/approvals/{a.step}", f"{a.step} ({a.run_id})")
@@ -134,7 +113,7 @@ def approvals(app: Any) -> int:
         return ex.OK
     from harness_ls.cli.approval_text import approval_lines
     from harness_ls.cli.render import answer_command
-    from harness_ls.tools.consent_text import safe
+    from harness_ls.core.views import safe
 
     for p in pending:
         owner = safe(p.get("run_id") or p.get("session_id") or "")

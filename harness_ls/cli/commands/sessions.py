@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_ls.cli import errors as ex
-from harness_ls.cli.commands.runs import answer
+from harness_ls.cli.commands.answers import answer
 from harness_ls.cli.errors import CliError
 from harness_ls.cli.follow import Detached, follow
 from harness_ls.cli.tables import age, table

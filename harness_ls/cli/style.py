@@ -1,0 +1,96 @@
+"""Terminal colours and symbols: off for NO_COLOR, --no-color, pipes and TERM=dumb.
+
+A leaf of cli/, so the event printer and the approval painter share it without importing each other.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
+         "bold": "1", "dim": "2"}  # fmt: skip
+
+
+class Style:
+    def __init__(self, color: bool, unicode: bool = True) -> None:
+        self.color = color
+        self.unicode = unicode
+
+    @classmethod
+    def detect(cls, *, no_color: bool = False, stream: TextIO | None = None) -> Style:
+        stream = stream or sys.stdout
+        forced = os.environ.get("FORCE_COLOR", "") not in ("", "0")
+        color = not no_color and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+        color = color and (forced or _isatty(stream))
+        encoding = (getattr(stream, "encoding", None) or "").lower()
+        return cls(color, unicode="utf" in encoding)
+
+    def paint(self, text: str, *names: str) -> str:
+        if not self.color or not text:
+            return text
+        codes = ";".join(CODES[n] for n in names)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+    def red(self, t: str) -> str:
+        return self.paint(t, "red")
+
+    def green(self, t: str) -> str:
+        return self.paint(t, "green")
+
+    def yellow(self, t: str) -> str:
+        return self.paint(t, "yellow")
+
+    def cyan(self, t: str) -> str:
+        return self.paint(t, "cyan")
+
+    def bold(self, t: str) -> str:
+        return self.paint(t, "bold")
+
+    def dim(self, t: str) -> str:
+        return self.paint(t, "dim")
+
+    # symbols with ASCII fallbacks
+    @property
+    def ok(self) -> str:
+        return self.green("✓" if self.unicode else "ok")
+
+    @property
+    def bad(self) -> str:
+        return self.red("✗" if self.unicode else "x")
+
+    @property
+    def warn(self) -> str:
+        return self.yellow("!")
+
+    @property
+    def arrow(self) -> str:
+        return self.cyan("→" if self.unicode else "->")
+
+    @property
+    def bullet(self) -> str:
+        return self.bold("●" if self.unicode else "*")
+
+    def diff(self, text: str, indent: str = "") -> str:
+        out = []
+        for line in text.splitlines():
+            if line.startswith(("+++", "---")):
+                line = self.bold(line)
+            elif line.startswith("+"):
+                line = self.green(line)
+            elif line.startswith("-"):
+                line = self.red(line)
+            elif line.startswith("@@"):
+                line = self.cyan(line)
+            elif line.startswith("diff --git"):
+                line = self.bold(line)
+            out.append(indent + line)
+        return "\n".join(out)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
