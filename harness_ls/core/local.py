@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness_ls.errors import InvalidInput
+from harness_ls.scaffold import InitReport, template_text
 from harness_ls.scaffold import init as scaffold
-from harness_ls.scaffold import template_text
 from harness_ls.tools.trust import trust, workspace_policy
-from harness_ls.workspace import InitReport
 
 
 def init_workspace(
