@@ -146,9 +146,6 @@ KNOWN_CIRCLES = {
             for m in ("consent", "knownsafe", "policy", "sandbox", "shell", "shellpolicy")
         }
     ),
-    frozenset(
-        f"harness_ls.agent.{m}" for m in ("localize", "loop", "plan", "replay", "repo", "turn")
-    ),
     frozenset({"harness_ls.cli.approval_text", "harness_ls.cli.render"}),
     frozenset({"harness_ls.cli.commands.runs", "harness_ls.cli.commands.sessions"}),
 }

@@ -63,7 +63,7 @@ class LoopContext:
     spec_path: str | None = None
     spec_line: int | None = None
     step_id: str | None = None  # plan step the events belong to (runs)
-    checkpoints: bool = True  # snapshot around mutating calls (agent/repo.py run_watched)
+    checkpoints: bool = True  # snapshot around mutating calls (agent/checkpoints.py run_watched)
     max_turns: int = 30
     model_info: Any = None  # models.ModelInfo: prices for the cost in model.usage
     loop_limit: int = 3
@@ -166,7 +166,7 @@ async def _gate_and_run(
 ) -> CallOutcome:
     """One attempt at a call. `changed`: an earlier attempt's approved target changed before it
     ran, so this one asks whatever the rules say, with a fresh preview naming the change."""
-    from harness_ls.agent.repo import run_watched
+    from harness_ls.agent.checkpoints import run_watched
     from harness_ls.tools import parse_args
 
     ev = {"step_id": ctx.step_id, "call_id": call_id}

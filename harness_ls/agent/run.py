@@ -24,17 +24,12 @@ from pydantic import BaseModel
 
 from harness_ls.agent import prompts
 from harness_ls.agent.books import Books, books_of
+from harness_ls.agent.checkpoints import finalize_checkpoints, take_checkpoint
 from harness_ls.agent.holds import CallHolds, HeldPolicy
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.plan import PlanStep, plan_phase
 from harness_ls.agent.replay import StepReplay, close_open
-from harness_ls.agent.repo import (
-    finalize_checkpoints,
-    note_plain_dir,
-    project_instructions,
-    run_context,
-    take_checkpoint,
-)
+from harness_ls.agent.repo import note_plain_dir, project_instructions, run_context
 from harness_ls.agent.step import execute_step, ms_since
 from harness_ls.agent.summary import failing, outcome_text, write_summary
 from harness_ls.agent.turn import Usage
