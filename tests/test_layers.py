@@ -132,7 +132,7 @@ def test_agent_host_protocol_matches_the_harness(tmp_path):
     from harness_ls.core import Harness
 
     harness = Harness(tmp_path)
-    wanted = set(AgentHost.__annotations__) | {"store", "broker"}
+    wanted = set(AgentHost.__annotations__) | {"store", "broker", "options"}
     assert {name for name in wanted if not hasattr(harness, name)} == set()
 
 

@@ -20,13 +20,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from harness_ls.agent import prompts
 from harness_ls.agent.books import Books, books_of
 from harness_ls.agent.checkpoints import finalize_checkpoints, take_checkpoint
 from harness_ls.agent.holds import CallHolds, HeldPolicy
 from harness_ls.agent.ids import new_id
+from harness_ls.agent.options import RunOptions
 from harness_ls.agent.plan import PlanStep, plan_phase
 from harness_ls.agent.replay import StepReplay, close_open
 from harness_ls.agent.repo import note_plain_dir, project_instructions, run_context
@@ -46,20 +45,6 @@ OFFLINE_HINT = (
     "(in the environment or .env.local), or HARNESS_MODEL=<provider>:<model> for a local "
     "OpenAI-compatible server (Ollama, vLLM, llama.cpp), then run the spec again"
 )
-
-
-class RunOptions(BaseModel):
-    max_turns: int = 30  # model turns per step
-    verify_attempts: int = 2  # fix rounds after a failing verify
-    loop_limit: int = 3  # same failing tool call this many times → stop
-    shell_timeout: float = 120.0
-    verify_timeout: float = 600.0
-    policy_mode: str | None = None
-    docs: bool = True
-    plan_with_model: bool = True
-    checkpoints: bool = True  # git snapshot before each step + a final one (workspace/)
-    context_tokens: int = 4000  # repo map + excerpts in the prompts; 0 = none
-    localize: bool | None = None  # model picks files first; None: [context] localize (on)
 
 
 class RunFailed(HarnessError):
