@@ -75,7 +75,7 @@ def main() -> None:
             kind = "write" if i % 2 else "shell"
             rel = f"pkg{i % 50}/mod{i}.py"
             c0, t0 = cpu_ms(), time.perf_counter()
-            footprint = [rel] if kind == "write" else None  # as agent/repo.py passes it
+            footprint = [rel] if kind == "write" else None  # as agent/checkpoints.py passes it
             before = call_before(data, ws, "bench", paths=footprint)
             t1 = time.perf_counter()
             (ws / rel).write_text(f"# call {i}\n")

@@ -94,7 +94,7 @@ async def render(
     folder = workspace / DIAGRAMS_DIR
     if not folder.is_dir() or only is not None and not only:
         return None
-    from harness_ls.agent.repo import harness_write
+    from harness_ls.agent.checkpoints import harness_write
     from harness_ls.diagrams import render_diagrams
 
     try:
@@ -166,7 +166,7 @@ async def run_docs_step(engine: Any, step: Any) -> DocsOutcome:
     # edits shows the same status line before and after the docs step changed it again
     after = await fingerprint(ws, await changed_files(ws))
     out.paths = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
-    from harness_ls.agent.repo import harness_write
+    from harness_ls.agent.checkpoints import harness_write
 
     out.links_fixed = await harness_write(
         stream,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from harness_ls.agent.approvals import ApprovalBroker
+    from harness_ls.agent.options import RunOptions
     from harness_ls.store import RunStore
 
 
@@ -20,12 +21,15 @@ class AgentHost(Protocol):
     data_dir: Path
     model: str | None
     policy_mode: str | None
-    # Run/session tuning (max_turns, verify_attempts, loop_limit, ...).
-    options: dict[str, Any]
     # Runs that died because their log could not be written: run id -> reason.
     unrecorded_failures: dict[str, str]
     # `await hook(path, text) -> bool`: apply a spec rewrite to an open editor buffer, or None.
     spec_write_hook: Any
+
+    @property
+    def options(self) -> RunOptions:
+        """Run/session tuning (max_turns, verify_attempts, loop_limit, ...; agent/options.py)."""
+        ...
 
     @property
     def store(self) -> RunStore: ...

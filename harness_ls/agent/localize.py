@@ -9,7 +9,7 @@ workspace), at most MAX_PICKS of them; a malformed answer, a model error or a ti
 to the plain ranking with a note. Never fails the run. Recorded as `context.localized`.
 
 On by default when the run has a model; off with `[context] localize = false` in the user's
-`<data dir>/config.toml` or `Harness.options["localize"] = False`. Skipped (no request) when the
+`<data dir>/config.toml` or `Harness.options.localize = False`. Skipped (no request) when the
 map has fewer than MIN_FILES files: the excerpts already cover nearly every file then.
 """
 
@@ -76,7 +76,7 @@ class Localization:
 
 
 def enabled(data_dir: Path | None, option: bool | None) -> bool:
-    """`option` (Harness.options["localize"]) wins; else `[context] localize` of the user
+    """`option` (Harness.options.localize) wins; else `[context] localize` of the user
     config; else on. An unreadable config leaves it on (hooks and MCP report that file)."""
     if option is not None:
         return bool(option)

@@ -27,6 +27,7 @@ from harness_ls.agent.asking import (
 from harness_ls.agent.holds import CallHolds, identity
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.killpoint import kill_point
+from harness_ls.agent.options import DEFAULTS
 from harness_ls.agent.turn import Usage, model_turn
 from harness_ls.errors import HarnessError, InvalidInput, Refused
 
@@ -63,10 +64,10 @@ class LoopContext:
     spec_path: str | None = None
     spec_line: int | None = None
     step_id: str | None = None  # plan step the events belong to (runs)
-    checkpoints: bool = True  # snapshot around mutating calls (agent/repo.py run_watched)
-    max_turns: int = 30
+    checkpoints: bool = True  # snapshot around mutating calls (agent/checkpoints.py run_watched)
+    max_turns: int = DEFAULTS.max_turns
     model_info: Any = None  # models.ModelInfo: prices for the cost in model.usage
-    loop_limit: int = 3
+    loop_limit: int = DEFAULTS.loop_limit
     usage: Usage = field(default_factory=Usage)
     tool_calls: int = 0
     failures: dict[str, int] = field(default_factory=dict)
@@ -166,7 +167,7 @@ async def _gate_and_run(
 ) -> CallOutcome:
     """One attempt at a call. `changed`: an earlier attempt's approved target changed before it
     ran, so this one asks whatever the rules say, with a fresh preview naming the change."""
-    from harness_ls.agent.repo import run_watched
+    from harness_ls.agent.checkpoints import run_watched
     from harness_ls.tools import parse_args
 
     ev = {"step_id": ctx.step_id, "call_id": call_id}

@@ -20,21 +20,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from harness_ls.agent import prompts
 from harness_ls.agent.books import Books, books_of
+from harness_ls.agent.checkpoints import finalize_checkpoints, take_checkpoint
 from harness_ls.agent.holds import CallHolds, HeldPolicy
 from harness_ls.agent.ids import new_id
+from harness_ls.agent.options import RunOptions
 from harness_ls.agent.plan import PlanStep, plan_phase
-from harness_ls.agent.replay import StepReplay, close_open
-from harness_ls.agent.repo import (
-    finalize_checkpoints,
-    note_plain_dir,
-    project_instructions,
-    run_context,
-    take_checkpoint,
-)
+from harness_ls.agent.replay import StepReplay
+from harness_ls.agent.repo import note_plain_dir, project_instructions, run_context
+from harness_ls.agent.runhandle import RunHandle
 from harness_ls.agent.step import execute_step, ms_since
 from harness_ls.agent.summary import failing, outcome_text, write_summary
 from harness_ls.agent.turn import Usage
@@ -53,26 +48,12 @@ OFFLINE_HINT = (
 )
 
 
-class RunOptions(BaseModel):
-    max_turns: int = 30  # model turns per step
-    verify_attempts: int = 2  # fix rounds after a failing verify
-    loop_limit: int = 3  # same failing tool call this many times → stop
-    shell_timeout: float = 120.0
-    verify_timeout: float = 600.0
-    policy_mode: str | None = None
-    docs: bool = True
-    plan_with_model: bool = True
-    checkpoints: bool = True  # git snapshot before each step + a final one (workspace/)
-    context_tokens: int = 4000  # repo map + excerpts in the prompts; 0 = none
-    localize: bool | None = None  # model picks files first; None: [context] localize (on)
-
-
 class RunFailed(HarnessError):
     code = "run_failed"
     status = 500
 
 
-class RunEngine:
+class RunEngine(RunHandle):
     """Drives one run; created by `Harness.start_run`, run as an asyncio task."""
 
     def __init__(
@@ -88,9 +69,7 @@ class RunEngine:
         resume: bool = False,
         resume_reason: str | None = None,
     ) -> None:
-        self.harness = harness
-        self.run_id = run_id
-        self.workspace = workspace
+        super().__init__(harness, run_id, workspace)
         self.spec_path = spec_path
         self.spec_text = spec_text
         self.model_name = model
@@ -98,7 +77,6 @@ class RunEngine:
         self.resume = resume
         self.resume_reason = resume_reason  # why the run's model was chosen when it started
         self.prior = Books()  # what earlier segments of a resumed run spent (agent/books.py)
-        self.stream: Any = None
         self.usage = Usage()
         self.tool_calls = 0
         self.steps: list[PlanStep] = []
@@ -116,7 +94,7 @@ class RunEngine:
 
     async def open(self) -> None:
         """Take the writer lock on the run's stream (errors surface to the caller of start_run)."""
-        self.stream = self.harness.store.stream("run", self.run_id)
+        self.open_stream()
 
     async def run(self) -> None:
         try:
@@ -134,17 +112,12 @@ class RunEngine:
         except asyncio.CancelledError as exc:
             self.harness.broker.cancel_for(self.run_id)
             await self._finalize()
-            stopped = "shutdown" in exc.args
-            await close_open(self.stream, "daemon stopped" if stopped else "run cancelled")
-            if stopped:
-                await self.stream.append(
-                    "run.interrupted",
-                    {"reason": "the harness stopped", "phase": self.phase, "resumable": True},
-                )
+            if "shutdown" in exc.args:
+                data = {"reason": "the harness stopped", "phase": self.phase, "resumable": True}
+                await self.end_with("run.interrupted", data, "daemon stopped")
             else:
-                await self.stream.append(
-                    "run.cancelled", {"reason": "cancelled", "phase": self.phase}
-                )
+                data = {"reason": "cancelled", "phase": self.phase}
+                await self.end_with("run.cancelled", data, "run cancelled")
         except Exception as exc:  # noqa: BLE001 - every failure becomes run.failed with a reason
             await self._fail(exc)
         finally:

@@ -346,9 +346,9 @@ class SessionManager:
             workspace=ws,
             tools=tools,
             spec_path=meta.spec_path,
-            checkpoints=bool(self.harness.options.get("checkpoints", True)),
-            max_turns=int(self.harness.options.get("max_turns", 30)),
-            loop_limit=int(self.harness.options.get("loop_limit", 3)),
+            checkpoints=self.harness.options.checkpoints,
+            max_turns=self.harness.options.max_turns,
+            loop_limit=self.harness.options.loop_limit,
             holds=log_holds(events, ws, tools, "session", stream.load_data),
         )
         return ctx

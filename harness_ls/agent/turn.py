@@ -10,10 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from harness_ls.agent.loop import LoopContext
     from harness_ls.models import Message, ToolCall
     from harness_ls.store import EventStream
 
@@ -56,8 +55,20 @@ class Usage:
         return out
 
 
+class TurnContext(Protocol):
+    """What a turn needs of its caller (loop.LoopContext provides it): typed here, not
+    imported, so turn.py stays below loop.py."""
+
+    provider: Any
+    model: str
+    model_info: Any
+    stream: Any
+    step_id: str | None
+    usage: Usage
+
+
 async def model_turn(
-    ctx: LoopContext, messages: list[Message], specs: list[Any]
+    ctx: TurnContext, messages: list[Message], specs: list[Any]
 ) -> tuple[str, list[ToolCall]]:
     """One model call, retried when the answer breaks off mid-stream (overload, a cut
     connection): the partial answer is marked discarded and nothing of it reaches a tool.
@@ -116,7 +127,7 @@ def retries_recorded(stream: EventStream, step_id: str | None) -> Iterator[None]
 
 
 async def _stream_turn(
-    ctx: LoopContext, messages: list[Message], specs: list[Any], partial: list[str]
+    ctx: TurnContext, messages: list[Message], specs: list[Any], partial: list[str]
 ) -> tuple[str, list[ToolCall]]:
     """One streamed model call: `message.delta` events as text arrives, then `message` + usage.
 
@@ -166,7 +177,7 @@ async def _stream_turn(
     return full, calls
 
 
-def usage_data(ctx: LoopContext, usage: Any, started: float) -> dict[str, Any]:
+def usage_data(ctx: TurnContext, usage: Any, started: float) -> dict[str, Any]:
     """The `model.usage` event: tokens are null (not 0) when the server reported none."""
     data: dict[str, Any] = {
         "model": ctx.model,

@@ -18,6 +18,7 @@ from harness_ls.errors import Conflict, HarnessError, InvalidInput
 
 if TYPE_CHECKING:
     from harness_ls.agent.approvals import ApprovalBroker, ApprovalChange, PendingApproval
+    from harness_ls.agent.options import RunOptions
     from harness_ls.agent.sessions import SessionManager
     from harness_ls.store import RunMeta, RunStore
 
@@ -54,12 +55,20 @@ class Harness:
         # Set by harness-ls: `await hook(path, text) -> bool` applies a spec-mode rewrite to the
         # editor's open buffer (True) instead of replacing the file on disk.
         self.spec_write_hook: Any = None
-        # Run/session tuning (max_turns, verify_attempts, loop_limit, ...) for hosts and tests.
-        self.options: dict[str, Any] = {}
+        self._options: RunOptions | None = None
         # Runs that died because their log could not be written (full disk): run id -> reason.
         self.unrecorded_failures: dict[str, str] = {}
 
     # ---- shared parts (lazy) --------------------------------------------------------------
+    @property
+    def options(self) -> RunOptions:
+        """Run/session tuning (agent/options.py) for hosts and tests; lazy, as pydantic is."""
+        if self._options is None:
+            from harness_ls.agent.options import RunOptions
+
+            self._options = RunOptions()
+        return self._options
+
     @property
     def store(self) -> RunStore:
         if self._store is None:
@@ -191,7 +200,7 @@ class Harness:
         `spec` is a path (relative to the workspace or absolute) or the spec text itself.
         `branch` (Ray executor): the result goes to `harness/<run_id>`, not the work tree.
         """
-        from harness_ls.agent.run import RunEngine, RunOptions
+        from harness_ls.agent.run import RunEngine
 
         ws = await check_workspace(workspace)
         spec_path, spec_text = read_spec(ws, spec)
@@ -246,7 +255,7 @@ class Harness:
                 model=chosen,
                 extra=extra or None,
             )
-        options = RunOptions(**{"policy_mode": self.policy_mode, **self.options})
+        options = self.options.for_run(self.policy_mode)
         if self.executor is not None:
             task = await self.executor.launch(
                 meta.id, ws, spec_path, spec_text, chosen, options.model_dump(),

@@ -17,7 +17,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from harness_ls.agent.replay import close_open
+from harness_ls.agent.runhandle import RunHandle
 from harness_ls.executor.apply import apply_to_branch, apply_to_worktree
 from harness_ls.executor.relay import error_dict
 from harness_ls.executor.transfer import receive_objects
@@ -51,17 +51,15 @@ class ApprovalStream:
         return await self.stream.append(type, data, **ids)
 
 
-class RemoteRun:
+class RemoteRun(RunHandle):
     """One run executing as a worker, seen from agentd."""
 
     def __init__(
         self, harness: Any, backend: Any, run_id: str, workspace: Path, *, resolved: Any = None,
         branch: bool = False, head: str | None = None, start_tree: str | None = None,
     ) -> None:  # fmt: skip
-        self.harness = harness
+        super().__init__(harness, run_id, workspace)
         self.backend = backend
-        self.run_id = run_id
-        self.workspace = workspace
         self.resolved = resolved
         self.branch = branch
         self.head = head
@@ -69,7 +67,6 @@ class RemoteRun:
         self.actor: Any = None
         self.node: str | None = None
         self.node_id: str | None = None
-        self.stream: Any = None
         self.seen: set[str] = set()
         self.resolved_answers: dict[str, dict[str, Any]] = {}
         self.ended = False
@@ -84,7 +81,7 @@ class RemoteRun:
     # ---- opening ----------------------------------------------------------------------------
     def open(self) -> None:
         """Take the run's writer and learn what the log already holds (ids, approvals)."""
-        self.stream = self.harness.store.stream("run", self.run_id)
+        self.open_stream()
         requested: set[str] = set()
         for ev in self.stream.read():
             self.seen.add(ev.id)
@@ -335,8 +332,7 @@ class RemoteRun:
         self.ended = True
         self.harness.broker.cancel_for(self.run_id)
         with contextlib.suppress(Exception):
-            await close_open(self.stream, data.get("reason", "stopped"))
-            await self.stream.append(type, data)
+            await self.end_with(type, data, data.get("reason", "stopped"))
 
     async def _detach(self) -> None:
         """agentd stops: leave the worker running; nothing about its approvals is recorded."""

@@ -87,7 +87,7 @@ class RelayStream:
     ) -> None:
         self.id = run_id
         self.dir = data_dir / "runs" / run_id
-        self.path = self.dir / "events.ndjson"  # agent/repo.py finds the data dir from it
+        self.path = self.dir / "events.ndjson"  # agent/checkpoints.py finds the data dir from it
         self.outbox = outbox
         self.events: list[Event] = list(prior)
         self._pack = pack

@@ -51,7 +51,7 @@ class WorkerHost:
         self.data_dir = data_dir
         self.model = job.model
         self.policy_mode = job.options.get("policy_mode")
-        self.options = dict(job.options)
+        self.options = RunOptions(**job.options)
         self.unrecorded_failures: dict[str, str] = {}
         self.spec_write_hook = None
         self.mcp = None  # MCP servers run beside agentd, not on workers (docs/scale-out.md)
@@ -117,7 +117,7 @@ class WorkerRun:
         engine = RemoteRunEngine(
             harness=host, run_id=job.run_id, workspace=ws, spec_path=job.spec_path,
             spec_text=job.spec_text, model=job.model,
-            options=RunOptions(**job.options), resume=job.resume,
+            options=host.options.model_copy(), resume=job.resume,
         )  # fmt: skip
         engine.relayed = _relayed_model(job, self.provider)
         await engine.open()

@@ -199,7 +199,7 @@ def test_footprint_is_the_written_file_only_for_file_tools(tmp_path):
     (shell, MCP, a path the tool refuses) gets a full walk of the work tree."""
     from types import SimpleNamespace
 
-    from harness_ls.agent.repo import footprint
+    from harness_ls.agent.checkpoints import footprint
 
     ws = tmp_path / "ws"
     (ws / "src").mkdir(parents=True)

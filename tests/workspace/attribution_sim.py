@@ -63,7 +63,7 @@ class SimRun:
         self._ev("checkpoint.before", {**before, "tool": tool}, cid)
         fn(self.ws)
         if not crash:
-            # a file tool's footprint is its path (as the runtime's repo.footprint gives it)
+            # a file tool's footprint is its path (as the runtime's checkpoints.footprint gives it)
             paths = [path] if path and tool in FILE_TOOLS else None
             after = call_after(self.data, self.ws, self.run_id, before, paths=paths, **self.kw)
             self._ev("checkpoint.delta", {**after, "tool": tool}, cid)
