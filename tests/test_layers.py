@@ -140,13 +140,6 @@ def test_agent_host_protocol_matches_the_harness(tmp_path):
 KNOWN_CIRCLES = {
     frozenset({"harness_ls.lsp.parts", "harness_ls.lsp.server"}),
     frozenset(
-        {"harness_ls.tools"}
-        | {
-            f"harness_ls.tools.{m}"
-            for m in ("consent", "knownsafe", "policy", "sandbox", "shell", "shellpolicy")
-        }
-    ),
-    frozenset(
         f"harness_ls.agent.{m}" for m in ("localize", "loop", "plan", "replay", "repo", "turn")
     ),
     frozenset({"harness_ls.cli.approval_text", "harness_ls.cli.render"}),
