@@ -96,6 +96,13 @@ def is_secret_dir(rel: str, extra: Iterable[str] = ()) -> bool:
 _UNKNOWN = re.compile(r"[*?\[$`]")  # a glob or an expansion: not a literal path
 
 
+def _is_normal(value: str) -> bool:
+    """Whether normpath would leave `value` as it is (no empty, `.` or `..` component): the
+    common case, checked without normpath's cost for every word of every shell command."""
+    parts = value.split("/")
+    return "" not in parts and "." not in parts and ".." not in parts
+
+
 def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = ()) -> list[str]:
     """The secret files among shell words (`cat .env`, `--env-file=.env.prod`, `> a/.npmrc`),
     as workspace-relative paths; lexical only, never a glob or a variable."""
@@ -110,10 +117,10 @@ def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = (
             if not value.startswith(root):
                 continue
             value = value[len(root) :]
-        rel = posixpath.normpath(value)
+        rel = value if _is_normal(value) else posixpath.normpath(value)
         if rel.startswith("../") or rel in ("..", "."):
             continue
-        if is_secret_path(rel, extra) and rel not in found:
+        if _is_secret(rel, extra) and rel not in found:
             found.append(rel)
     return found
 
