@@ -108,8 +108,8 @@ def _decide_shell(
                 if why is not None:
                     action, rule = "ask", why
                     break
-        out.append(PartDecision.model_construct(text=part.text, argv=list(part.argv),
-                                                context=part.context, action=action, rule=rule))  # fmt: skip
+        out.append(PartDecision(text=part.text, argv=list(part.argv), context=part.context,
+                                action=action, rule=rule))  # fmt: skip
     if parsed.opaque:
         action = "deny" if mode == "read-only" else "ask"
         out.append(PartDecision(text=command, argv=[], action=action, rule=parsed.opaque))
