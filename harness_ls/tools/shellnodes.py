@@ -70,6 +70,26 @@ def test_words(node: Node) -> list[Node]:
     return out
 
 
+def command_fields(node: Node) -> tuple[list[Node], list[Node], list[Node]]:
+    """(name and argument nodes, redirections as `redirects` gives them, variable assignments)
+    of a simple command, in source order, from one pass over its children (the hot path: each
+    field lookup would walk the children again)."""
+    words: list[Node] = []
+    redirs: list[Node] = []
+    assigns: list[Node] = []
+    for i, child in enumerate(node.children):
+        field = node.field_name_for_child(i)
+        if field == "name" or field == "argument":
+            words.append(child)
+        elif field == "redirect":
+            redirs.append(child)
+            if child.type == "heredoc_redirect":
+                redirs += [c for c in child.children if c.type.endswith("_redirect")]
+        if child.type == "variable_assignment":
+            assigns.append(child)
+    return words, redirs, assigns
+
+
 def redirects(node: Node) -> list[Node]:
     """Redirections of a statement; one after a here-doc start hangs under the here-doc node."""
     out = []

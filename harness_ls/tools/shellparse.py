@@ -21,6 +21,7 @@ from tree_sitter import Language, Node, Parser
 from harness_ls.tools.shelleval import Evaluations, argv_evaluates, arith_header, plain, scan
 from harness_ls.tools.shellnodes import (
     adjacent,
+    command_fields,
     first_error,
     last_command,
     redirect_split,
@@ -235,10 +236,8 @@ class _Walker(Unwrapper):
         """One simple command. Words are grouped as bash groups them: nodes that touch are one
         word (`'r'\\m` is `rm`), and words tree-sitter hangs under a redirection
         (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
-        name = node.child_by_field_name("name")
-        nodes: list[Node] = [name] if name is not None else []
-        nodes += node.children_by_field_name("argument")
-        redirect_nodes = redirects(node)
+        nodes, redirect_nodes, assign_nodes = command_fields(node)
+        name = node.child_by_field_name("name") if nodes else None
         own = tuple(self.redirect(r) for r in redirect_nodes)
         more = list(extra)
         for r in redirect_nodes:
@@ -248,7 +247,7 @@ class _Walker(Unwrapper):
             nodes = sorted([*nodes, *more], key=lambda n: n.start_byte)
         groups = adjacent(nodes)
         opaque, assigns = None, []
-        for assign in (c for c in node.named_children if c.type == "variable_assignment"):
+        for assign in assign_nodes:
             var = assign.child_by_field_name("name")
             assigns.append(self.text(assign))
             if var is not None and risky_var(self.text(var)):
