@@ -223,7 +223,7 @@ class _Walker(Unwrapper):
         kids = node.children
         last = len(kids) - 1
         for i, child in enumerate(kids):
-            if not child.is_named and not child.child_count:
+            if not child.child_count and not child.is_named:  # child_count is the cheap test
                 continue  # an operator or keyword token: nothing runs in it
             amp = i < last and kids[i + 1].type == "&"
             self.visit(child, "background" if amp and not ctx else ctx, redirs, bg or amp)
