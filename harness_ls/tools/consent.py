@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from harness_ls.tools import cmdsplit, risk
+import harness_ls.tools.cmdsplit as cmdsplit
+import harness_ls.tools.risk as risk
 from harness_ls.tools.protected import stat_cache
 from harness_ls.tools.reveal import (
     collapse_blank_runs,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from harness_ls.tools import safeprograms as sp
+import harness_ls.tools.safeprograms as sp
 from harness_ls.tools.protected import path_problem
 from harness_ls.tools.shellparse import SimpleCommand
 from harness_ls.tools.shellwords import WRAPPERS, wrapped_start

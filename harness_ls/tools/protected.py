@@ -15,12 +15,13 @@ import glob
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from harness_ls.tools.secretfiles import is_secret_path
 
@@ -74,7 +75,7 @@ def real_path(path: str) -> str:
     return os.path.realpath(path)
 
 
-_LINKS: ContextVar[dict[str, bool | str | None] | None] = ContextVar("harness_links", default=None)
+_LINKS: ContextVar[dict[str, Any] | None] = ContextVar("harness_links", default=None)
 
 
 @contextmanager
@@ -94,12 +95,12 @@ def _is_link(path: str) -> bool | None:
     if cache is None:
         return _lstat_link(path)
     if path in cache:
-        return cache[path]  # type: ignore[return-value]
+        return cache[path]
     parent, _, name = path.rpartition(os.sep)
     listing = cache.get(f"\2{parent}")
     if listing is None:
-        listing = cache[f"\2{parent}"] = _listing(parent)  # type: ignore[assignment]
-    found = _lstat_link(path) if listing is False else listing.get(name)  # type: ignore[union-attr]
+        listing = cache[f"\2{parent}"] = _listing(parent)
+    found = _lstat_link(path) if listing is False else listing.get(name)
     cache[path] = found
     return found
 
@@ -128,17 +129,21 @@ def _lstat_link(path: str) -> bool | None:
         return None
 
 
+def _memo(key: str, compute: Callable[[str, str], Any], root: str, value: str) -> Any:
+    """`compute(root, value)`, remembered under `key` for the rest of this decision
+    (stat_cache), so a path a command names many times is resolved once."""
+    cache = _LINKS.get()
+    if cache is None:
+        return compute(root, value)
+    if key not in cache:
+        cache[key] = compute(root, value)
+    return cache[key]
+
+
 def resolve_in(root: str, value: str) -> str:
     """The real path `value` names (relative to the resolved workspace `root`), stat-ing only the
     components below the workspace: a symlink there means a full realpath."""
-    cache = _LINKS.get()
-    key = f"\0{root}\0{value}"
-    if cache is not None and key in cache:
-        return cache[key]  # type: ignore[return-value]
-    real = _resolve(root, value)
-    if cache is not None:
-        cache[key] = real  # type: ignore[assignment]
-    return real
+    return _memo(f"\0{root}\0{value}", _resolve, root, value)
 
 
 def _resolve(root: str, value: str) -> str:
@@ -267,14 +272,7 @@ def could_name_protected(pattern: str) -> str | None:
 def operand_paths(root: str, word: str) -> tuple[list[str], str | None]:
     """Every real path a literal word may name after brace and pathname expansion, plus why it
     cannot be known before it runs (then the list is incomplete). Memoised per decision."""
-    cache = _LINKS.get()
-    key = f"\1{root}\0{word}"
-    if cache is not None and key in cache:
-        return cache[key]  # type: ignore[return-value]
-    found = _operand_paths(root, word)
-    if cache is not None:
-        cache[key] = found  # type: ignore[assignment]
-    return found
+    return _memo(f"\1{root}\0{word}", _operand_paths, root, word)
 
 
 def _operand_paths(root: str, word: str) -> tuple[list[str], str | None]:

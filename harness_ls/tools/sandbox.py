@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import harness_ls.tools.bubblewrap as bubblewrap
+import harness_ls.tools.wsscan as wsscan
 from harness_ls.errors import InvalidInput
-from harness_ls.tools import bubblewrap, wsscan
 from harness_ls.tools.guard import Guard
 
 Mode = Literal["workspace-write", "read-only", "off"]

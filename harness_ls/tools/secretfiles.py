@@ -96,6 +96,13 @@ def is_secret_dir(rel: str, extra: Iterable[str] = ()) -> bool:
 _UNKNOWN = re.compile(r"[*?\[$`]")  # a glob or an expansion: not a literal path
 
 
+def _is_normal(value: str) -> bool:
+    """Whether normpath would leave `value` as it is (no empty, `.` or `..` component): the
+    common case, checked without normpath's cost for every word of every shell command."""
+    parts = value.split("/")
+    return "" not in parts and "." not in parts and ".." not in parts
+
+
 def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = ()) -> list[str]:
     """The secret files among shell words (`cat .env`, `--env-file=.env.prod`, `> a/.npmrc`),
     as workspace-relative paths; lexical only, never a glob or a variable."""
@@ -103,19 +110,27 @@ def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = (
     root = workspace.rstrip("/") + "/"
     found: list[str] = []
     for word in words:
-        value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
-        if not value or _UNKNOWN.search(value):
-            continue
-        if value.startswith("/"):
-            if not value.startswith(root):
-                continue
-            value = value[len(root) :]
-        rel = posixpath.normpath(value)
-        if rel.startswith("../") or rel in ("..", "."):
-            continue
-        if is_secret_path(rel, extra) and rel not in found:
+        rel = _secret_in(word, root, extra)
+        if rel is not None and rel not in found:
             found.append(rel)
     return found
+
+
+@lru_cache(maxsize=4096)
+def _secret_in(word: str, root: str, extra: tuple[str, ...]) -> str | None:
+    """The secret file one shell word names (workspace-relative), else None; cached because
+    the same words (`-q`, `README.md`, `src/…`) recur across commands. Pure: lexical only."""
+    value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
+    if not value or _UNKNOWN.search(value):
+        return None
+    if value.startswith("/"):
+        if not value.startswith(root):
+            return None
+        value = value[len(root) :]
+    rel = value if _is_normal(value) else posixpath.normpath(value)
+    if rel.startswith("../") or rel in ("..", "."):
+        return None
+    return rel if _is_secret(rel, extra) else None
 
 
 # --- values to mask -----------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from pydantic import Field
 
+import harness_ls.tools.sandbox as sandbox
 from harness_ls.secrets import is_secret_name
-from harness_ls.tools import sandbox
 from harness_ls.tools.base import ActionPreview, Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.consent import shell_view
 

@@ -252,7 +252,9 @@ def plain(caps: dict[str, list[Node]], text: Text) -> str | None:
     grammar adds is refused too."""
     bad = caps.get("bad")
     if bad:
-        first = min(bad, key=lambda n: n.start_byte)
+        # outermost first at a shared start (`` `x` `` is a substitution, not its '`' token):
+        # the captures' order for nodes starting together is not stable across calls
+        first = min(bad, key=lambda n: (n.start_byte, -n.end_byte, not n.is_named, n.type))
         name = first.type.replace("_", " ") if first.is_named else repr(first.type)
         return f"uses {name}"
     for node in caps.get("heredoc", []):

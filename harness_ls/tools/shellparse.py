@@ -14,12 +14,22 @@ import codecs
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
 from harness_ls.tools.shelleval import Evaluations, argv_evaluates, arith_header, plain, scan
+from harness_ls.tools.shellnodes import (
+    adjacent,
+    command_fields,
+    first_error,
+    last_command,
+    redirect_split,
+    redirects,
+    substitutions,
+    test_words,
+    walk,
+)
 from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
 from harness_ls.tools.shellwords import risky_var, unescape
 
@@ -88,20 +98,11 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     walker.visit(tree.root_node, context, (), False)
     opaque = None
     if tree.root_node.has_error:
-        bad = _first_error(tree.root_node)
+        bad = first_error(tree.root_node)
         near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
         opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
     shape = opaque or plain(caps, walker.text)
     return ParsedCommand(source, tuple(walker.parts), opaque, shape)
-
-
-def _first_error(node: Node) -> Node | None:
-    if node.type == "ERROR" or node.is_missing:
-        return node
-    for child in node.children:
-        if child.has_error:
-            return _first_error(child)
-    return None
 
 
 class _Walker(Unwrapper):
@@ -140,11 +141,11 @@ class _Walker(Unwrapper):
             extra = self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
             self.command(node, ctx, redirs, bg, extra)
         elif kind == "redirected_statement":
-            redirect_nodes = _redirects(node)
+            redirect_nodes = redirects(node)
             own = tuple(self.redirect(r) for r in redirect_nodes)
             bodies = [c for c in node.named_children if not c.type.endswith("_redirect")]
-            extra = tuple(e for r in redirect_nodes for e in _redirect_split(r)[1])
-            last = _last_command(bodies[-1]) if bodies and extra else None
+            extra = tuple(e for r in redirect_nodes for e in redirect_split(r)[1])
+            last = last_command(bodies[-1]) if bodies and extra else None
             if last is not None:  # `a && b 2>/dev/null x`: x is b's argument
                 self.pending[(last.start_byte, last.end_byte)] = extra
                 extra = ()
@@ -209,7 +210,7 @@ class _Walker(Unwrapper):
 
     def test_command(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         """`[[ … ]]` as a part of its own: its words, and opaque where it evaluates."""
-        top = _test_words(node)
+        top = test_words(node)
         literal = [self.literal(w) if w.is_named else self.text(w) for w in top]
         argv = tuple(self.text(w) if v is None else v for w, v in zip(top, literal, strict=True))
         why = self.evals.within(node)
@@ -222,7 +223,7 @@ class _Walker(Unwrapper):
         kids = node.children
         last = len(kids) - 1
         for i, child in enumerate(kids):
-            if not child.is_named and not child.child_count:
+            if not child.child_count and not child.is_named:  # child_count is the cheap test
                 continue  # an operator or keyword token: nothing runs in it
             amp = i < last and kids[i + 1].type == "&"
             self.visit(child, "background" if amp and not ctx else ctx, redirs, bg or amp)
@@ -235,20 +236,18 @@ class _Walker(Unwrapper):
         """One simple command. Words are grouped as bash groups them: nodes that touch are one
         word (`'r'\\m` is `rm`), and words tree-sitter hangs under a redirection
         (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
-        name = node.child_by_field_name("name")
-        nodes: list[Node] = [name] if name is not None else []
-        nodes += node.children_by_field_name("argument")
-        redirect_nodes = _redirects(node)
+        nodes, redirect_nodes, assign_nodes = command_fields(node)
+        name = node.child_by_field_name("name") if nodes else None
         own = tuple(self.redirect(r) for r in redirect_nodes)
         more = list(extra)
         for r in redirect_nodes:
             self.nested(r, ctx, bg)
-            more += _redirect_split(r)[1]
+            more += redirect_split(r)[1]
         if more:
             nodes = sorted([*nodes, *more], key=lambda n: n.start_byte)
-        groups = _adjacent(nodes)
+        groups = adjacent(nodes)
         opaque, assigns = None, []
-        for assign in (c for c in node.named_children if c.type == "variable_assignment"):
+        for assign in assign_nodes:
             var = assign.child_by_field_name("name")
             assigns.append(self.text(assign))
             if var is not None and risky_var(self.text(var)):
@@ -293,7 +292,7 @@ class _Walker(Unwrapper):
             subs = (
                 [name.children[0]]
                 if name.child_count == 1 and name.children[0].type == "word"
-                else _walk(name)
+                else walk(name)
             )
             for sub in subs:
                 if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
@@ -304,7 +303,7 @@ class _Walker(Unwrapper):
         """Commands inside a word: `$(…)`, backticks, `<(…)`."""
         if node.type in _LEAF_WORDS or _SUBST_MARKS.isdisjoint(self.text(node)):
             return
-        for sub in _substitutions(node):
+        for sub in substitutions(node):
             self.visit(sub, ctx, (), bg)
 
     def declaration(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
@@ -339,7 +338,7 @@ class _Walker(Unwrapper):
         if node.type == "herestring_redirect":
             body = next((c for c in node.children if c.is_named), None)
             return Redirect("<<<", self.word(body) if body else "")
-        target, _ = _redirect_split(node)
+        target, _ = redirect_split(node)
         if not target:
             return Redirect((self.text(fd) if fd else "") + op, "")
         return Redirect(
@@ -349,7 +348,7 @@ class _Walker(Unwrapper):
     def heredoc_payloads(self, node: Node, ctx: str, bg: bool) -> None:
         """An unquoted here-doc runs backticks and evaluates `$((…))`, but the grammar leaves
         backticks as text and misreads `$((…))` as a subshell: both make an opaque part."""
-        for sub in _walk(node):
+        for sub in walk(node):
             if sub.type != "heredoc_body" or sub.parent is None or sub.parent.child_count < 2:
                 continue
             start, body = sub.parent.children[1], self.text(sub)
@@ -404,83 +403,3 @@ class _Walker(Unwrapper):
         self.parts.extend(inner.parts)
         if inner.opaque:
             self.add(derived(part, ctx, f"{ctx} payload: {inner.opaque}"))
-
-
-_TEST_WORDS = frozenset({"word", "string", "raw_string", "ansi_c_string", "number", "concatenation",
-                         "regex", "extglob_pattern", "test_operator", "simple_expansion", "expansion",
-                         "command_substitution", "arithmetic_expansion"})  # fmt: skip
-
-
-def _adjacent(nodes: list[Node]) -> list[list[Node]]:
-    """Nodes that touch (no blank between them) make one shell word."""
-    groups: list[list[Node]] = []
-    end = -1
-    for n in nodes:
-        if n.start_byte == end:
-            groups[-1].append(n)
-        else:
-            groups.append([n])
-        end = n.end_byte
-    return groups
-
-
-def _last_command(node: Node) -> Node | None:
-    """The simple command bash gives the words after a statement's redirection to: the last one
-    of a list or pipeline."""
-    while node.type in ("list", "pipeline", "negated_command") and node.named_child_count:
-        node = node.named_children[-1]
-    return node if node.type == "command" else None
-
-
-def _redirect_split(node: Node) -> tuple[list[Node], list[Node]]:
-    """(target nodes, argument nodes) of a file or here-string redirection: tree-sitter hangs the
-    words after `> file` under the redirection, bash gives them to the command."""
-    if node.type not in ("file_redirect", "herestring_redirect"):
-        return [], []
-    kids = [c for c in node.named_children if c.type != "file_descriptor"]
-    if not kids:
-        return [], []
-    groups = _adjacent(kids)
-    return groups[0], [n for g in groups[1:] for n in g]
-
-
-def _test_words(node: Node) -> list[Node]:
-    """The words and operators of `[[ … ]]` in order (a word node is not split further)."""
-    out: list[Node] = []
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if cur is not node and (cur.type in _TEST_WORDS or (not cur.is_named and not cur.children)):
-            out.append(cur)
-            continue
-        stack.extend(reversed(cur.children))
-    return out
-
-
-def _redirects(node: Node) -> list[Node]:
-    """Redirections of a statement; one after a here-doc start hangs under the here-doc node."""
-    out = []
-    for r in node.children_by_field_name("redirect"):
-        out.append(r)
-        if r.type == "heredoc_redirect":
-            out += [c for c in r.children if c.type.endswith("_redirect")]
-    return out
-
-
-def _substitutions(node: Node) -> Any:
-    """`$(…)`, backticks and `<(…)` inside a word, outermost only (inner ones are found later)."""
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if cur.type in ("command_substitution", "process_substitution"):
-            yield cur
-            continue
-        stack.extend(reversed(cur.children))
-
-
-def _walk(node: Node) -> Any:
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        yield cur
-        stack.extend(reversed(cur.children))

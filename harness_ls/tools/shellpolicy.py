@@ -12,6 +12,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -91,7 +92,7 @@ def _decide_shell(
     parsed = parse_command(command)
     whole = " ".join(command.split())
     cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
-    by_action = {a: _index([r for r in rules if r.action == a]) for a in ("allow", "ask", "deny")}
+    by_action = _by_action(tuple(rules))
     ctx = _Context(parsed, mode, by_action, real_path(str(workspace)) if workspace else None,
                    str(data_dir) if data_dir is not None else None, cd)  # fmt: skip
     out: list[PartDecision] = []
@@ -158,6 +159,12 @@ def _deny_in_fragments(command: str, deny: _Index) -> list[PartDecision]:
 
 
 _Index = tuple[dict[str, list[Rule]], list[Rule], dict[int, int]]
+
+
+@lru_cache(maxsize=64)
+def _by_action(rules: tuple[Rule, ...]) -> dict[str, _Index]:
+    """The rules indexed per action, once per rule set (rules are frozen, so this is pure)."""
+    return {a: _index([r for r in rules if r.action == a]) for a in ("allow", "ask", "deny")}
 
 
 def _index(rules: list[Rule]) -> _Index:
