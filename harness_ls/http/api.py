@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from harness_ls.agent.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
+from harness_ls.core.attachments import MAX_UPLOAD_BYTES as MAX_ATTACHMENT_BYTES
 from harness_ls.errors import HarnessError, InvalidInput
 from harness_ls.http.errors import (
     JSONBody,

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from harness_ls.agent.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
+from harness_ls.core.attachments import MAX_UPLOAD_BYTES as MAX_ATTACHMENT_BYTES
 from harness_ls.errors import HarnessError, NotFound
 from harness_ls.http import openapi
 from harness_ls.http.api import Endpoint, Settings, adapt

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_ls import __version__
-from harness_ls.gitrun import git_available
+from harness_ls.core.system import git_fact, model_fact
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import Doctor, DoctorCheck, Health, LoginLink
 
@@ -27,22 +27,8 @@ async def health(call: Call) -> Health:
 
 
 def _model_check(call: Call) -> DoctorCheck:
-    try:
-        from harness_ls.models import resolve
-
-        resolved = resolve("run", explicit=getattr(call.harness, "model", None))
-        info = resolved.info
-        if resolved.is_offline:
-            return DoctorCheck(
-                name="model",
-                ok=False,
-                detail=f"{resolved.reason} (runs plan offline; set a provider key in .env.local)",
-            )
-        return DoctorCheck(name="model", ok=True, detail=f"{info.provider}/{info.id}")
-    except ImportError:
-        return DoctorCheck(name="model", ok=False, detail="model registry not available")
-    except Exception as exc:  # noqa: BLE001 - a doctor reports, it never fails
-        return DoctorCheck(name="model", ok=False, detail=str(exc).splitlines()[0][:300])
+    fact = model_fact(getattr(call.harness, "model", None))
+    return DoctorCheck(name="model", ok=fact.ok, detail=fact.detail)
 
 
 def _writable(path: str) -> bool:
@@ -62,11 +48,7 @@ async def doctor(call: Call) -> Doctor:
             ok=writable,
             detail=f"{data_dir} ({'writable' if writable else 'not writable'})",
         ),
-        DoctorCheck(
-            name="git",
-            ok=git_available() is not None,
-            detail=git_available() or "git not found on PATH",
-        ),
+        DoctorCheck(name="git", **git_fact().model_dump()),
         _model_check(call),
         DoctorCheck(
             name="auth",
