@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,6 +21,7 @@ from harness_ls.http import openapi
 from harness_ls.http.api import Endpoint, Settings, adapt
 from harness_ls.http.errors import MethodNotAllowed, error_response
 from harness_ls.http.guards import SecurityGuard
+from harness_ls.http.host import HarnessHost
 from harness_ls.http.logins import Logins
 from harness_ls.http.routes import (
     approvals,
@@ -80,7 +80,7 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    harness: Any,
+    harness: HarnessHost,
     *,
     token: str | None = None,
     allowed_hosts: Iterable[str] = (),

@@ -27,7 +27,7 @@ async def health(call: Call) -> Health:
 
 
 def _model_check(call: Call) -> DoctorCheck:
-    fact = model_fact(getattr(call.harness, "model", None))
+    fact = model_fact(call.harness.model)
     return DoctorCheck(name="model", ok=fact.ok, detail=fact.detail)
 
 
@@ -40,7 +40,7 @@ def _writable(path: str) -> bool:
 
 
 async def doctor(call: Call) -> Doctor:
-    data_dir = str(getattr(call.harness, "data_dir", "") or getattr(call.harness.store, "root", ""))
+    data_dir = str(call.harness.data_dir)
     writable = await asyncio.to_thread(_writable, data_dir)
     checks = [
         DoctorCheck(
@@ -59,9 +59,8 @@ async def doctor(call: Call) -> Doctor:
         ),
     ]
     checks += _integration_checks(call)
-    pending = getattr(call.harness, "pending_approvals", None)
-    if pending is not None:
-        checks.append(DoctorCheck(name="approvals", ok=True, detail=f"{len(pending())} pending"))
+    pending = len(call.harness.pending_approvals())
+    checks.append(DoctorCheck(name="approvals", ok=True, detail=f"{pending} pending"))
     return Doctor(
         version=__version__,
         python=sys.version.split()[0],
@@ -74,10 +73,7 @@ async def doctor(call: Call) -> Doctor:
 
 def _integration_checks(call: Call) -> list[DoctorCheck]:
     """Hooks and MCP servers as this daemon loaded them (not as a client reads the file)."""
-    loaded = getattr(call.harness, "loaded_integrations", None)
-    if loaded is None:
-        return []
-    info = loaded()
+    info = call.harness.loaded_integrations()
     hooks = info.get("hooks") or []
     if info.get("hooks_error"):
         hook_check = DoctorCheck(name="hooks", ok=False, detail=str(info["hooks_error"]))
