@@ -199,15 +199,16 @@ def diff(app: Any) -> int:
     ws, events = _run_log(app, a.run_id, a.workspace, a.step)
     call = getattr(a, "call", None)
     result = changes.call_diffs(app.data_dir, ws, a.run_id, events, a.step, stat=a.stat, call=call)
-    whole = changes.agent_diff(app.data_dir, a.run_id, ws, events)
-    fallback = whole.source == "events" and a.step is None and call is None
     if app.json:
+        whole = changes.agent_diff(app.data_dir, a.run_id, ws, events)
         app.emit_json({**result.model_dump(mode="json"), "workspace": str(ws),
                        "diff": whole.diff, "source": whole.source})  # fmt: skip
         return ex.OK
-    if fallback and whole.diff.strip():
-        app.out(app.style.diff(whole.diff.rstrip("\n")))
-        return ex.OK
+    if not changes.has_checkpoints(events) and a.step is None and call is None:
+        text = changes.events_diff(events)  # no checkpoints: the diff the daemon shows too
+        if text.strip():
+            app.out(app.style.diff(text.rstrip("\n")))
+            return ex.OK
     what = f"{_kind(a.run_id)} {a.run_id}" + (f" step {a.step}" if a.step is not None else "")
     what += f" call {call}" if call else ""
     if not any(c.paths for c in result.calls):
