@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from harness_ls.agent.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
+from harness_ls.core.attachments import MAX_UPLOAD_BYTES as MAX_ATTACHMENT_BYTES
 from harness_ls.errors import HarnessError, InvalidInput
 from harness_ls.http.errors import (
     JSONBody,
@@ -24,6 +24,7 @@ from harness_ls.http.errors import (
     error_response,
     validation_problem,
 )
+from harness_ls.http.host import HarnessHost
 
 Kind = Literal["json", "sse", "file", "text"]
 
@@ -49,7 +50,7 @@ class Call:
     """What a handler gets: the harness, the parsed path/query/body, and the raw request."""
 
     request: Request
-    harness: Any
+    harness: HarnessHost
     settings: Settings
     params: dict[str, str]
     query: Any = None
@@ -159,7 +160,7 @@ def to_jsonable(value: Any) -> Any:
 
 
 def adapt(
-    endpoint: Endpoint, harness: Any, settings: Settings
+    endpoint: Endpoint, harness: HarnessHost, settings: Settings
 ) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: parse inputs, call, serialise, and map typed errors to JSON."""
 

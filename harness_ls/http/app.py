@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from harness_ls.agent.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
+from harness_ls.core.attachments import MAX_UPLOAD_BYTES as MAX_ATTACHMENT_BYTES
 from harness_ls.errors import HarnessError, NotFound
 from harness_ls.http import openapi
 from harness_ls.http.api import Endpoint, Settings, adapt
 from harness_ls.http.errors import MethodNotAllowed, error_response
 from harness_ls.http.guards import SecurityGuard
+from harness_ls.http.host import HarnessHost
 from harness_ls.http.logins import Logins
 from harness_ls.http.routes import (
     approvals,
@@ -80,7 +80,7 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    harness: Any,
+    harness: HarnessHost,
     *,
     token: str | None = None,
     allowed_hosts: Iterable[str] = (),

@@ -4,7 +4,7 @@ Listing reads and validates every meta.json (~1 ms for 50 runs); the dashboard a
 it. The cache key is a fingerprint of the data dir taken with plain `os.scandir`/`os.stat`
 (~0.1 ms): every stream's meta.json (mtime, size) and, for streams written by this process,
 the live writer's last seq — the two places a listing's content comes from. Anything unusual
-(no live-hub API, an unreadable dir) just means no caching; `MAX_AGE` bounds staleness even if
+(an unreadable dir) just means no caching; `MAX_AGE` bounds staleness even if
 the store's layout ever changes under us.
 """
 
@@ -15,18 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness_ls.core.live import live_seq
+
 MAX_AGE = 2.0  # seconds; a safety net, not the invalidation mechanism
 _DIRS = {"run": "runs", "session": "sessions"}
 
-try:
-    from harness_ls.store.live import live_hub
-except ImportError:  # pragma: no cover - older store
-    live_hub = None  # type: ignore[assignment]
-
 
 def fingerprint(root: str, kind: str) -> tuple | None:
-    if live_hub is None:
-        return None
     base = os.path.join(root, _DIRS[kind])
     items = []
     try:
@@ -39,8 +34,7 @@ def fingerprint(root: str, kind: str) -> tuple | None:
                     sig: tuple = (st.st_mtime_ns, st.st_size)
                 except OSError:
                     sig = ()
-                hub = live_hub(e.path + "/events.ndjson")
-                items.append((e.name, sig, hub.last_seq if hub is not None else -1))
+                items.append((e.name, sig, live_seq(e.path + "/events.ndjson")))
     except FileNotFoundError:
         return ()
     except OSError:

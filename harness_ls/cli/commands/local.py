@@ -128,8 +128,9 @@ def spec_prompt(app: Any) -> int:
 
 
 def _kind(owner_id: str) -> str:
-    """ "session" for a chat session's id (ses_...), else "run": both are checkpointed alike."""
-    return "session" if owner_id.startswith("ses") else "run"
+    from harness_ls.core.changes import kind_of
+
+    return kind_of(owner_id)
 
 
 def _run_log(
@@ -137,14 +138,13 @@ def _run_log(
 ) -> tuple[Path, list[Any]]:
     """The run's (or chat session's) workspace (or --workspace) and its events, read from the
     local data dir."""
+    from harness_ls.core import changes
     from harness_ls.errors import InvalidInput, NotFound
-    from harness_ls.store import RunStore
-    from harness_ls.workspace.changeset import full_events
 
     kind = _kind(run_id)
-    store = RunStore(app.data_dir)
+    store = changes.store_of(app.data_dir)
     try:
-        meta = store.get(kind, run_id)
+        meta = changes.log_meta(store, run_id)
     except (NotFound, InvalidInput):
         raise CliError(f"no {kind} '{run_id}'", exit_code=ex.NOT_FOUND,
                        hint=f"list them with `agentctl {'session list' if kind == 'session' else 'runs'}`; diff and revert read the {kind}'s log "
@@ -156,40 +156,44 @@ def _run_log(
     if not ws.is_dir():
         raise CliError(f"the {kind}'s workspace {ws} is gone", exit_code=ex.USAGE,
                        hint="pass --workspace with where the work tree is now")  # fmt: skip
-    return ws, full_events(store.reader(kind, run_id))
+    return ws, changes.log_events(store, run_id)
 
 
 def _refuse_live_run(app: Any, run_id: str, dry_run: bool) -> None:
-    """A run still writing would race the revert: ask to cancel it first. (A run whose process
-    died holds no writer lock: its log is final and reverting it is safe.) A chat session is
-    refused only while a turn runs: between turns nothing of the agent's is writing."""
-    from harness_ls.store import RunStore
-    from harness_ls.store.lock import is_locked
+    """A run still writing would race the revert: ask to cancel it first (core.changes decides
+    what is live)."""
+    from harness_ls.core import changes
 
-    store = RunStore(app.data_dir)
-    if _kind(run_id) == "session":
-        if not dry_run and store.get("session", run_id).status == "running":
-            raise CliError(f"session {run_id} has a turn running; not reverting under it",
-                           exit_code=ex.CONFLICT,
-                           hint=f"wait for the turn (agentctl attach {run_id}) or cancel it, then revert")  # fmt: skip
+    status = None if dry_run else changes.live_status(changes.store_of(app.data_dir), run_id)
+    if status is None:
         return
-    status = store.get("run", run_id).status
-    alive = is_locked(store.stream_dir("run", run_id) / ".lock")
-    if not dry_run and alive and status in ("created", "running", "waiting_approval"):
-        raise CliError(f"run {run_id} is still {status.replace('_', ' ')}; not reverting under it",
-                       exit_code=ex.CONFLICT, hint=f"agentctl cancel {run_id}, then revert")  # fmt: skip
+    if _kind(run_id) == "session":
+        raise CliError(f"session {run_id} has a turn running; not reverting under it",
+                       exit_code=ex.CONFLICT,
+                       hint=f"wait for the turn (agentctl attach {run_id}) or cancel it, then revert")  # fmt: skip
+    raise CliError(f"run {run_id} is still {status.replace('_', ' ')}; not reverting under it",
+                   exit_code=ex.CONFLICT, hint=f"agentctl cancel {run_id}, then revert")  # fmt: skip
 
 
 def diff(app: Any) -> int:
-    from harness_ls.workspace import run_diff
+    """Per call with checkpoints; the whole-run diff (`diff`, `source`) is the one the daemon's
+    /v1/runs/{id}/diff gives, and is what a run without checkpoints shows."""
+    from harness_ls.core import changes
 
     a = app.args
     ws, events = _run_log(app, a.run_id, a.workspace, a.step)
     call = getattr(a, "call", None)
-    result = run_diff(app.data_dir, ws, a.run_id, events, a.step, stat=a.stat, call=call)
+    result = changes.call_diffs(app.data_dir, ws, a.run_id, events, a.step, stat=a.stat, call=call)
     if app.json:
-        app.emit_json({**result.model_dump(mode="json"), "workspace": str(ws)})
+        whole = changes.agent_diff(app.data_dir, a.run_id, ws, events)
+        app.emit_json({**result.model_dump(mode="json"), "workspace": str(ws),
+                       "diff": whole.diff, "source": whole.source})  # fmt: skip
         return ex.OK
+    if not changes.has_checkpoints(events) and a.step is None and call is None:
+        text = changes.events_diff(events)  # no checkpoints: the diff the daemon shows too
+        if text.strip():
+            app.out(app.style.diff(text.rstrip("\n")))
+            return ex.OK
     what = f"{_kind(a.run_id)} {a.run_id}" + (f" step {a.step}" if a.step is not None else "")
     what += f" call {call}" if call else ""
     if not any(c.paths for c in result.calls):
@@ -201,12 +205,12 @@ def diff(app: Any) -> int:
 
 
 def revert(app: Any) -> int:
-    from harness_ls.workspace import revert as run_revert
+    from harness_ls.core import changes
 
     a = app.args
     ws, events = _run_log(app, a.run_id, a.workspace, a.step)
     _refuse_live_run(app, a.run_id, a.dry_run)
-    report = run_revert(
+    report = changes.revert_changes(
         app.data_dir, ws, a.run_id, events, a.step, force=a.force, dry_run=a.dry_run,
         call=getattr(a, "call", None),
     )  # fmt: skip
@@ -217,39 +221,12 @@ def revert(app: Any) -> int:
     return ex.OK if report.ok else ex.CONFLICT
 
 
-def _log_pins(store: Any, ws: Path) -> dict[str, set[str]]:
-    """The snapshot trees each run's and session's log in this workspace names (kept by gc)."""
-    from harness_ls.workspace.changeset import full_events
-    from harness_ls.workspace.gc import log_trees
-
-    pins: dict[str, set[str]] = {}
-    for kind in ("run", "session"):
-        for meta in store.list(kind):
-            if Path(meta.workspace or "").resolve() == ws.resolve():
-                pins[meta.id] = log_trees(full_events(store.reader(kind, meta.id)))
-    return pins
-
-
 def checkpoints_gc(app: Any) -> int:
-    from harness_ls.workspace import gc
+    from harness_ls.core import changes
 
     a = app.args
     ws = _dir(a.workspace)
-    keep: set[str] = set()
-    pins: dict[str, set[str]] | None = None
-    busy = False
-    try:
-        from harness_ls.store import RunStore
-
-        store = RunStore(app.data_dir)
-        for status in ("created", "running", "waiting_approval"):
-            keep |= {m.id for m in store.list("run", status=status)}
-        busy = bool(keep) or bool(store.list("session", status="running"))
-        pins = _log_pins(store, ws)
-    except Exception:  # noqa: BLE001 - no local store: only age decides, and nothing is pruned
-        pass
-    report = gc(ws, a.older_than, keep=keep, dry_run=a.dry_run, data_dir=app.data_dir,
-                pins=pins, prune="1.hour.ago" if busy else "now")  # fmt: skip
+    report = changes.gc_checkpoints(app.data_dir, ws, a.older_than, dry_run=a.dry_run)
     if app.json:
         app.emit_json(report.model_dump(mode="json"))
         return ex.OK

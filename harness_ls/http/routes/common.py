@@ -41,7 +41,7 @@ def cached_list(call: Call, kind: str, status: str | None, limit: int) -> Respon
             return dumps(to_jsonable(harness.list_runs(status, limit)))
         return dumps(to_jsonable(store.list(kind, status=status, limit=limit)))
 
-    overlay = tuple(sorted(getattr(harness, "unrecorded_failures", {}).items()))
+    overlay = tuple(sorted(harness.unrecorded_failures.items()))
     root = str(getattr(store, "root", "") or "")
     body = (
         cache_for(call.request.app.state, root).get(kind, status, limit, render, overlay)

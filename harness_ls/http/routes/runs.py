@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import FileResponse
 
-from harness_ls.errors import HarnessError
+from harness_ls.core.changes import run_agent_diff
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import Diff, EventsQuery, RunCreate, RunListQuery
 from harness_ls.http.routes.common import cached_list, event_stream, meta_model, zip_response
@@ -49,55 +49,12 @@ async def run_events(call: Call) -> Any:
 
 
 async def run_diff(call: Call) -> Diff:
-    """The agent's change set: from the per-call checkpoints in the run's log (only the agent's
-    files, without harness bookkeeping), else the diffs its events carry (approved previews and
-    tool results), so a run without checkpoints still shows one."""
+    """The agent's change set (core.changes: the same diff `agentctl diff` shows): from the
+    per-call checkpoints in the run's log, else the diffs its events carry."""
     run_id = call.params["run_id"]
-    meta = call.harness.store.get("run", run_id)
-    producer = getattr(call.harness, "run_diff", None)
-    if producer is not None:
-        out = producer(run_id)
-        if asyncio.iscoroutine(out):
-            out = await out
-        return Diff(run_id=run_id, diff=out or "", source="harness")
-    try:
-        text = await asyncio.to_thread(_agent_diff, call.harness, meta.workspace, run_id)
-        if text is not None:
-            return Diff(run_id=run_id, diff=text, source="checkpoints")
-    except (ImportError, HarnessError):
-        pass
-    return Diff(run_id=run_id, diff=events_diff(call.harness.store, run_id), source="events")
-
-
-def _agent_diff(harness: Any, workspace: str, run_id: str) -> str | None:
-    from harness_ls.workspace import combined_diff, load_changes
-    from harness_ls.workspace.changeset import full_events
-
-    events = full_events(harness.store.reader("run", run_id))
-    if not any(e.type == "checkpoint.before" for e in events):
-        return None
-    return combined_diff(load_changes(harness.data_dir, workspace, run_id, events))
-
-
-def events_diff(store: Any, run_id: str) -> str:
-    """Diffs of approved writes (approval previews) and of tool results, in order."""
-    previews: dict[str, str] = {}
-    parts: list[str] = []
-    for ev in store.reader("run", run_id).read():
-        data = ev.data or {}
-        if ev.type == "approval.requested":
-            diff = (data.get("preview") or {}).get("diff")
-            if isinstance(diff, str):
-                previews[data.get("approval_id") or ev.step_id or ""] = diff
-        elif ev.type == "approval.resolved" and data.get("decision") == "approve":
-            diff = previews.pop(data.get("approval_id") or ev.step_id or "", None)
-            if diff:
-                parts.append(diff if diff.endswith("\n") else diff + "\n")
-        elif ev.type == "tool.result":
-            diff = (data.get("data") or {}).get("diff")
-            if isinstance(diff, str) and diff not in parts:
-                parts.append(diff if diff.endswith("\n") else diff + "\n")
-    return "".join(parts)
+    call.harness.store.get("run", run_id)  # 404 before any work
+    out = await asyncio.to_thread(run_agent_diff, call.harness.store, call.harness.data_dir, run_id)
+    return Diff(run_id=run_id, diff=out.diff, source=out.source)
 
 
 ENDPOINTS = [

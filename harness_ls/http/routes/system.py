@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_ls import __version__
-from harness_ls.gitrun import git_available
+from harness_ls.core.system import git_fact, model_fact
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import Doctor, DoctorCheck, Health, LoginLink
 
@@ -27,22 +27,8 @@ async def health(call: Call) -> Health:
 
 
 def _model_check(call: Call) -> DoctorCheck:
-    try:
-        from harness_ls.models import resolve
-
-        resolved = resolve("run", explicit=getattr(call.harness, "model", None))
-        info = resolved.info
-        if resolved.is_offline:
-            return DoctorCheck(
-                name="model",
-                ok=False,
-                detail=f"{resolved.reason} (runs plan offline; set a provider key in .env.local)",
-            )
-        return DoctorCheck(name="model", ok=True, detail=f"{info.provider}/{info.id}")
-    except ImportError:
-        return DoctorCheck(name="model", ok=False, detail="model registry not available")
-    except Exception as exc:  # noqa: BLE001 - a doctor reports, it never fails
-        return DoctorCheck(name="model", ok=False, detail=str(exc).splitlines()[0][:300])
+    fact = model_fact(call.harness.model)
+    return DoctorCheck(name="model", ok=fact.ok, detail=fact.detail)
 
 
 def _writable(path: str) -> bool:
@@ -54,7 +40,7 @@ def _writable(path: str) -> bool:
 
 
 async def doctor(call: Call) -> Doctor:
-    data_dir = str(getattr(call.harness, "data_dir", "") or getattr(call.harness.store, "root", ""))
+    data_dir = str(call.harness.data_dir)
     writable = await asyncio.to_thread(_writable, data_dir)
     checks = [
         DoctorCheck(
@@ -62,11 +48,7 @@ async def doctor(call: Call) -> Doctor:
             ok=writable,
             detail=f"{data_dir} ({'writable' if writable else 'not writable'})",
         ),
-        DoctorCheck(
-            name="git",
-            ok=git_available() is not None,
-            detail=git_available() or "git not found on PATH",
-        ),
+        DoctorCheck(name="git", **git_fact().model_dump()),
         _model_check(call),
         DoctorCheck(
             name="auth",
@@ -77,9 +59,8 @@ async def doctor(call: Call) -> Doctor:
         ),
     ]
     checks += _integration_checks(call)
-    pending = getattr(call.harness, "pending_approvals", None)
-    if pending is not None:
-        checks.append(DoctorCheck(name="approvals", ok=True, detail=f"{len(pending())} pending"))
+    pending = len(call.harness.pending_approvals())
+    checks.append(DoctorCheck(name="approvals", ok=True, detail=f"{pending} pending"))
     return Doctor(
         version=__version__,
         python=sys.version.split()[0],
@@ -92,10 +73,7 @@ async def doctor(call: Call) -> Doctor:
 
 def _integration_checks(call: Call) -> list[DoctorCheck]:
     """Hooks and MCP servers as this daemon loaded them (not as a client reads the file)."""
-    loaded = getattr(call.harness, "loaded_integrations", None)
-    if loaded is None:
-        return []
-    info = loaded()
+    info = call.harness.loaded_integrations()
     hooks = info.get("hooks") or []
     if info.get("hooks_error"):
         hook_check = DoctorCheck(name="hooks", ok=False, detail=str(info["hooks_error"]))
