@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -99,6 +99,8 @@ class HarnessLanguageServer(LanguageServer):
         self.diagnostic_providers: list[DiagnosticProvider] = []
         self.code_action_providers: list[CodeActionProvider] = []
         self.initialized_hooks: list[Any] = []  # async callables run after `initialized`
+        # callables run after every settings change (runs.register: the Harness follows them)
+        self.settings_hooks: list[Callable[[HarnessLanguageServer], None]] = []
         self.shutdown_hooks: list[Any] = []
 
     # -- helpers used by features -------------------------------------------------------
@@ -133,6 +135,8 @@ class HarnessLanguageServer(LanguageServer):
         self.settings = settings
         self.specs.globs = list(settings.spec_globs)
         self.specs.invalidate_all()
+        for hook in self.settings_hooks:
+            hook(self)
 
     def set_roots(self, params: t.InitializeParams) -> None:
         roots: list[Path] = []
