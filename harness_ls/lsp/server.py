@@ -22,11 +22,16 @@ from pygls.uris import to_fs_path
 
 from harness_ls import __version__
 from harness_ls.lsp.documents import SpecDocuments, SpecState
-from harness_ls.lsp.parts import CodeActionProvider, DiagnosticProvider, Parts
+from harness_ls.lsp.parts import Parts
 from harness_ls.lsp.settings import Settings, parse_settings
 
 log = logging.getLogger("harness_ls.lsp")
 
+
+# (server, uri) -> extra diagnostics published with the lint diagnostics (push clients).
+DiagnosticProvider = Callable[["HarnessLanguageServer", str], list[t.Diagnostic]]
+# (server, params) -> extra code actions offered with the spec quick fixes.
+CodeActionProvider = Callable[["HarnessLanguageServer", t.CodeActionParams], list[t.CodeAction]]
 
 KEYSTROKES = (t.DidChangeTextDocumentNotification, t.DidOpenTextDocumentNotification)
 
