@@ -134,9 +134,9 @@ export function shouldNotify(request: ApprovalRequest, visibleUris: string[], en
   return !visibleUris.some((uri) => sameUri(uri, spec));
 }
 
-/** Text of the notification; the server's summary may already start with "Approval needed". */
+/** Text of the notification: "(tool): title" as parseApprovalRequest composed it, or a bare title. */
 export function approvalMessage(request: ApprovalRequest): string {
-  const what = request.summary.replace(/^approval needed:?\s*/i, "");
+  const what = request.summary;
   const run = request.runId ? ` · run ${request.runId}` : "";
   return `Harness: approval needed ${what.startsWith("(") ? "" : "for "}${what}${run}`;
 }
