@@ -146,12 +146,6 @@ def test_agent_host_protocol_matches_the_harness(tmp_path):
     assert {name for name in wanted if not hasattr(harness, name)} == set()
 
 
-# Circles of files left to break (issue 33); any NEW circle fails. Remove entries as they go.
-KNOWN_CIRCLES = {
-    frozenset({"harness_ls.lsp.parts", "harness_ls.lsp.server"}),
-}
-
-
 def _file_graph() -> dict[str, set[str]]:
     """Module -> modules it imports (module- and function-level; `from pkg import x` is pkg.x if a module)."""
     mods = {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
@@ -209,7 +203,7 @@ def _circles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
 
 
 def test_no_circle_of_files():
-    new = [sorted(c) for c in _circles(_file_graph()) if c not in KNOWN_CIRCLES]
+    new = [sorted(c) for c in _circles(_file_graph())]
     assert not new, (
         "circles of files (import the concrete submodule, or move the shared helper to a leaf):\n"
         + "\n".join(" <-> ".join(c) for c in new)

@@ -2,25 +2,16 @@
 
 A feature that keeps per-server state registers it by class (`parts.get(EditorRuntime, make)`),
 and a feature that adds diagnostics or code actions to what another feature publishes appends a
-provider to a typed list on the server, so each contribution is wired explicitly at registration.
+provider to a typed list on the server (server.py's DiagnosticProvider / CodeActionProvider), so
+each contribution is wired explicitly at registration. A leaf: it knows nothing of the server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from lsprotocol import types as t
-
-    from harness_ls.lsp.server import HarnessLanguageServer
+from typing import Any, TypeVar
 
 T = TypeVar("T")
-
-# (server, uri) -> extra diagnostics published with the lint diagnostics (push clients).
-DiagnosticProvider = Callable[["HarnessLanguageServer", str], "list[t.Diagnostic]"]
-# (server, params) -> extra code actions offered with the spec quick fixes.
-CodeActionProvider = Callable[["HarnessLanguageServer", "t.CodeActionParams"], "list[t.CodeAction]"]
 
 
 class Parts:

@@ -67,6 +67,15 @@ class EditorRuntime:
                 self.watcher = asyncio.ensure_future(approvals.watch(self.ls, self.harness))
             return self.harness
 
+    def follow_settings(self) -> None:
+        """The settings changed: runs started from now on use the new policy mode and model
+        (the Harness copied them when it was created)."""
+        if self.harness is None:
+            return  # created later, from the settings in force then
+        s = self.ls.settings
+        self.harness.policy_mode = s.policy_mode
+        self.harness.model = s.model
+
     async def start_sidecar(self) -> None:
         """Listen for the HTTP/SSE app in-process (a busy port falls back to an ephemeral one);
         the app and the agent core load on the first connection (lsp/sidecar.py)."""
@@ -167,9 +176,13 @@ class EditorRuntime:
         return None
 
     def pending_count(self, run_id: str) -> int:
+        return len(self.pending_ids(run_id))
+
+    def pending_ids(self, run_id: str) -> list[str]:
+        """Ids of the run's pending approvals (harness/runStatus' pendingApprovalIds)."""
         if self.harness is None or self.harness._broker is None:
-            return 0
-        return sum(1 for a in self.harness.pending_approvals() if a.run_id == run_id)
+            return []
+        return [a.id for a in self.harness.pending_approvals() if a.run_id == run_id]
 
 
 # harness_ls.store.meta's RUN_IN_FLIGHT / SESSION_IN_FLIGHT (tests/lsp/test_lazy_sidecar.py checks

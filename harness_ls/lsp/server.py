@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,11 +22,16 @@ from pygls.uris import to_fs_path
 
 from harness_ls import __version__
 from harness_ls.lsp.documents import SpecDocuments, SpecState
-from harness_ls.lsp.parts import CodeActionProvider, DiagnosticProvider, Parts
+from harness_ls.lsp.parts import Parts
 from harness_ls.lsp.settings import Settings, parse_settings
 
 log = logging.getLogger("harness_ls.lsp")
 
+
+# (server, uri) -> extra diagnostics published with the lint diagnostics (push clients).
+DiagnosticProvider = Callable[["HarnessLanguageServer", str], list[t.Diagnostic]]
+# (server, params) -> extra code actions offered with the spec quick fixes.
+CodeActionProvider = Callable[["HarnessLanguageServer", t.CodeActionParams], list[t.CodeAction]]
 
 KEYSTROKES = (t.DidChangeTextDocumentNotification, t.DidOpenTextDocumentNotification)
 
@@ -99,6 +104,8 @@ class HarnessLanguageServer(LanguageServer):
         self.diagnostic_providers: list[DiagnosticProvider] = []
         self.code_action_providers: list[CodeActionProvider] = []
         self.initialized_hooks: list[Any] = []  # async callables run after `initialized`
+        # callables run after every settings change (runs.register: the Harness follows them)
+        self.settings_hooks: list[Callable[[HarnessLanguageServer], None]] = []
         self.shutdown_hooks: list[Any] = []
 
     # -- helpers used by features -------------------------------------------------------
@@ -133,6 +140,8 @@ class HarnessLanguageServer(LanguageServer):
         self.settings = settings
         self.specs.globs = list(settings.spec_globs)
         self.specs.invalidate_all()
+        for hook in self.settings_hooks:
+            hook(self)
 
     def set_roots(self, params: t.InitializeParams) -> None:
         roots: list[Path] = []

@@ -34,6 +34,7 @@ step() {
 }
 
 step "npm ci" npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+step "approval types current" python3 scripts/gen_approval_types.py --check
 step "tsc --noEmit" npx --no-install tsc --noEmit -p .
 step "eslint" npx --no-install eslint --max-warnings 0 .
 step "esbuild bundle" node scripts/build.mjs

@@ -1,8 +1,11 @@
 /**
  * Pending approvals the client knows of, from `harness/approvalRequested` notifications, pruned
- * by `harness/runStatus` (its pendingApprovals count or id list) and by answers. Used for the
- * Approve/Deny pickers in the palette and for the "spec not visible → notify" decision. Pure.
+ * by `harness/approvalResolved`, by `harness/runStatus` (its pendingApprovalIds) and by answers.
+ * Used for the Approve/Deny pickers in the palette and for the "spec not visible → notify"
+ * decision. The wire types come from specs-schema/approval-protocol.schema.json
+ * (approvalProtocol.ts, generated); nothing here parses rendered text. Pure.
  */
+import type { ApprovalRequested, ApprovalResolved, Decision } from "./approvalProtocol";
 
 export interface ApprovalRequest {
   id: string;
@@ -11,21 +14,45 @@ export interface ApprovalRequest {
   specUri?: string;
 }
 
-/** Validate a notification payload; undefined when it has no usable id. */
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+/**
+ * Validate a `harness/approvalRequested` payload; undefined when it has no usable id. Reads the
+ * schema's names first (approval_id, run_id, spec_uri), then the older id / runId / specUri.
+ */
 export function parseApprovalRequest(params: unknown): ApprovalRequest | undefined {
   if (params === null || typeof params !== "object") {
     return undefined;
   }
-  const p = params as Record<string, unknown>;
-  if (typeof p.id !== "string" || p.id === "") {
+  const p = params as Partial<Record<keyof ApprovalRequested, unknown>>;
+  const id = text(p.approval_id) ?? text(p.id);
+  if (id === undefined) {
     return undefined;
   }
-  return {
-    id: p.id,
-    runId: typeof p.runId === "string" ? p.runId : undefined,
-    summary: typeof p.summary === "string" && p.summary.trim() !== "" ? p.summary.trim() : `approval ${p.id}`,
-    specUri: typeof p.specUri === "string" ? p.specUri : undefined,
-  };
+  const runId = text(p.run_id) ?? text(p.runId);
+  const specUri = text(p.spec_uri) ?? text(p.specUri);
+  const tool = text(p.tool);
+  const title = text(p.title) ?? text(p.summary);
+  const summary = tool !== undefined && title !== undefined ? `(${tool}): ${title}` : (title ?? `approval ${id}`);
+  return { id, runId, summary, specUri };
+}
+
+const DECISIONS: readonly Decision[] = ["approve", "deny", "cancelled"];
+
+/** Validate a `harness/approvalResolved` payload; undefined without an approval_id or decision. */
+export function parseApprovalResolved(params: unknown): Pick<ApprovalResolved, "approval_id" | "run_id" | "decision"> | undefined {
+  if (params === null || typeof params !== "object") {
+    return undefined;
+  }
+  const p = params as Partial<Record<keyof ApprovalResolved, unknown>>;
+  const id = text(p.approval_id);
+  const decision = DECISIONS.find((d) => d === p.decision);
+  if (id === undefined || decision === undefined) {
+    return undefined;
+  }
+  return { approval_id: id, run_id: text(p.run_id) ?? null, decision };
 }
 
 export class PendingApprovals {
@@ -107,9 +134,9 @@ export function shouldNotify(request: ApprovalRequest, visibleUris: string[], en
   return !visibleUris.some((uri) => sameUri(uri, spec));
 }
 
-/** Text of the notification; the server's summary may already start with "Approval needed". */
+/** Text of the notification: "(tool): title" as parseApprovalRequest composed it, or a bare title. */
 export function approvalMessage(request: ApprovalRequest): string {
-  const what = request.summary.replace(/^approval needed:?\s*/i, "");
+  const what = request.summary;
   const run = request.runId ? ` · run ${request.runId}` : "";
   return `Harness: approval needed ${what.startsWith("(") ? "" : "for "}${what}${run}`;
 }

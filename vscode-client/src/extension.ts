@@ -9,6 +9,7 @@ import {
   approvalPickItem,
   type ApprovalRequest,
   parseApprovalRequest,
+  parseApprovalResolved,
   PendingApprovals,
   shouldNotify,
 } from "./approvals";
@@ -18,7 +19,7 @@ import { DiffDocuments } from "./diffView";
 import { HarnessServer, TOKEN_KEY } from "./server";
 import { documentSelector, RESTART_KEYS, SECTION } from "./settings";
 import { RunNotifications } from "./runProgress";
-import { readPending, RunBoard, type RunStatusParams, TERMINAL_STATES, statusView } from "./status";
+import { pendingOf, RunBoard, type RunStatusParams, TERMINAL_STATES, statusView } from "./status";
 
 let server: HarnessServer | undefined;
 
@@ -107,7 +108,16 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
       }
       board.update(status);
       runNotes.update(status);
-      approvals.syncRun(status.runId, readPending(status.pendingApprovals), TERMINAL_STATES.has(status.state));
+      approvals.syncRun(status.runId, pendingOf(status), TERMINAL_STATES.has(status.state));
+      refresh();
+    },
+    onApprovalResolved: (params) => {
+      const resolved = parseApprovalResolved(params);
+      if (resolved === undefined) {
+        log.warn(`Ignoring harness/approvalResolved without an approval_id: ${JSON.stringify(params)}`);
+        return;
+      }
+      approvals.remove(resolved.approval_id);
       refresh();
     },
     onApprovalRequested: (params) => {

@@ -1,6 +1,6 @@
 /** Pure helpers of the run notifications (runProgress.ts); no vscode import, unit-tested. */
 
-import { readPending, type RunStatusParams } from "./status";
+import { pendingOf, type RunStatusParams } from "./status";
 
 /** The line shown when a run ends: the server's outcome when it sent one, else the state. */
 export function endMessage(status: RunStatusParams & { outcome?: unknown }): string {
@@ -23,5 +23,5 @@ export function increment(previous: number, percentage: unknown): number {
  * the Approve / Deny buttons; the progress stays in the status bar meanwhile.
  */
 export function waitsForApproval(status: RunStatusParams): boolean {
-  return status.state === "waiting_approval" || readPending(status.pendingApprovals).count > 0;
+  return status.state === "waiting_approval" || pendingOf(status).count > 0;
 }

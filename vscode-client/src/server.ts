@@ -42,6 +42,7 @@ export const TOKEN_KEY = "harness.token";
 export interface ServerHooks {
   onRunStatus(params: unknown): void;
   onApprovalRequested(params: unknown): void;
+  onApprovalResolved(params: unknown): void;
   /** Fill in a missing argument for a server command (palette / menu use); undefined cancels. */
   prepareArguments(command: string, args: unknown[]): Promise<unknown[] | undefined>;
   /** Run a server command in the editor instead (true when done, e.g. Show diff's native view). */
@@ -239,6 +240,7 @@ export class HarnessServer implements vscode.Disposable {
     });
     client.onNotification("harness/runStatus", (params: unknown) => this.hooks.onRunStatus(params));
     client.onNotification("harness/approvalRequested", (params: unknown) => this.hooks.onApprovalRequested(params));
+    client.onNotification("harness/approvalResolved", (params: unknown) => this.hooks.onApprovalResolved(params));
     this.client = client;
     try {
       await client.start();

@@ -5,6 +5,7 @@
  * `pendingApprovals` are read liberally (a title, a number, `{index, total, title}`; a count or a
  * list) so a richer server payload never breaks the status bar. Pure, unit-tested.
  */
+import type { RunStatusApprovals } from "./approvalProtocol";
 
 export const TERMINAL_STATES = new Set(["completed", "failed", "cancelled", "interrupted"]);
 
@@ -16,6 +17,8 @@ export interface RunStatusParams {
   state: string;
   step?: unknown;
   pendingApprovals?: unknown;
+  /** The run's pending approval ids (specs-schema/approval-protocol.schema.json). */
+  pendingApprovalIds?: RunStatusApprovals["pendingApprovalIds"];
 }
 
 export interface RunEntry {
@@ -83,6 +86,18 @@ export function readPending(value: unknown): { count: number; ids?: string[] } {
   return { count: 0 };
 }
 
+/**
+ * The run's pending approvals: its `pendingApprovalIds` (the schema's, authoritative) when the
+ * server sends them, else whatever `pendingApprovals` holds (an older server's count).
+ */
+export function pendingOf(params: Pick<RunStatusParams, "pendingApprovals" | "pendingApprovalIds">): {
+  count: number;
+  ids?: string[];
+} {
+  const ids: unknown = params.pendingApprovalIds;
+  return Array.isArray(ids) ? readPending(ids) : readPending(params.pendingApprovals);
+}
+
 /** Live runs keyed by id; a terminal state removes the run and is remembered as the last outcome. */
 export class RunBoard {
   private readonly runs = new Map<string, RunEntry>();
@@ -98,7 +113,7 @@ export class RunBoard {
       this.lastOutcome = { runId: params.runId, state };
       return undefined;
     }
-    const pending = readPending(params.pendingApprovals);
+    const pending = pendingOf(params);
     const entry: RunEntry = {
       runId: params.runId,
       specUri: params.specUri ?? this.runs.get(params.runId)?.specUri,

@@ -85,10 +85,11 @@ def message(approval: Any, *, max_body_lines: int | None = MAX_DIFF_LINES) -> st
     """The approval view as text (tools.consent_text): the same parts and flags as the CLI."""
     # lazy: harness_ls.tools (and pydantic) load only when there is an approval to show,
     # not in a lint-only session (cold start, RSS: benchmarks/lsp_latency.py)
-    from harness_ls.core.views import as_view, safe, text_lines
+    from harness_ls.core.views import as_view, text_lines
+    from harness_ls.lsp.features.approval_wire import headline
 
     view = as_view(approval)
-    lines = [f"Approval needed ({safe(approval.tool)}): {view.title}"]
+    lines = [f"Approval needed {headline(approval)}"]
     lines += [text for _, text in text_lines(view, max_body_lines=max_body_lines)]
     lines.append(f"id {approval.id}: use the Approve / Deny code actions, or `agentctl approve`")
     return "\n".join(lines)
@@ -122,7 +123,9 @@ def fenced(body: str) -> str:
     return f"{fence}text\n{body}\n{fence}"
 
 
-def approval_diagnostics(ls: HarnessLanguageServer, uri: str) -> list[t.Diagnostic]:
+def placed(ls: HarnessLanguageServer, uri: str) -> list[tuple[Any, int, int]]:
+    """(approval, start, end) for each pending approval shown on `uri` (none when this client's
+    channel is not diagnostics)."""
     from harness_ls.lsp.runtime import runtime
 
     rt = runtime(ls)
@@ -132,23 +135,31 @@ def approval_diagnostics(ls: HarnessLanguageServer, uri: str) -> list[t.Diagnost
     for approval in rt.harness.pending_approvals():
         for where_uri, start, end in anchors(approval):
             if where_uri == uri:
-                out.append(_diagnostic(approval, start, end))
+                out.append((approval, start, end))
     return out
 
 
+def approval_diagnostics(ls: HarnessLanguageServer, uri: str) -> list[t.Diagnostic]:
+    return [_diagnostic(approval, start, end) for approval, start, end in placed(ls, uri)]
+
+
+def _range(start: int, end: int) -> t.Range:
+    return t.Range(
+        start=t.Position(line=start, character=0), end=t.Position(line=end + 1, character=0)
+    )
+
+
 def _diagnostic(approval: Any, start: int, end: int) -> t.Diagnostic:
+    from harness_ls.lsp.features.approval_wire import ids
+
     return t.Diagnostic(
-        range=t.Range(
-            start=t.Position(line=start, character=0),
-            end=t.Position(line=end + 1, character=0),
-        ),
+        range=_range(start, end),
         message=message(approval),
         severity=t.DiagnosticSeverity.Warning,
         source=SOURCE,
         code="approval",
         data={
-            "approval_id": approval.id,
-            "run_id": approval.run_id,
+            **ids(approval),
             "session_id": approval.session_id,
             "has_diff": bool(_attr(approval.preview, "diff")),
         },
@@ -187,20 +198,23 @@ def refresh(ls: HarnessLanguageServer, uris: set[str]) -> None:
 
 
 def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[t.CodeAction]:
-    uri = params.text_document.uri
+    """Approve / Deny / Approve similar (/ Show diff) for the approvals in range: titles from the
+    approval itself, `data` and the command argument from its id (approval_wire.py)."""
+    from harness_ls.lsp.features.approval_wire import action_data, headline
+
     out: list[t.CodeAction] = []
     rng = params.range
-    for diag in approval_diagnostics(ls, uri):
-        if diag.range.start.line > rng.end.line or diag.range.end.line < rng.start.line:
+    for approval, start, end in placed(ls, params.text_document.uri):
+        if start > rng.end.line or end + 1 < rng.start.line:
             continue
-        aid = diag.data["approval_id"]
-        first = diag.message.splitlines()[0].removeprefix("Approval needed ")
+        diag = _diagnostic(approval, start, end)
+        first = headline(approval)
         choices = [
             (f"Approve {first}", "harness.approve", True),
             (f"Deny {first}", "harness.deny", False),
             ("Approve similar for this run", "harness.approveSimilar", False),
         ]
-        if diag.data.get("has_diff"):
+        if _attr(approval.preview, "diff"):
             choices.append(("Show diff", "harness.showDiff", False))
         for title, cmd, preferred in choices:
             out.append(
@@ -209,7 +223,8 @@ def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[
                     kind=t.CodeActionKind.QuickFix,
                     diagnostics=[diag],
                     is_preferred=preferred or None,
-                    command=t.Command(title=title, command=cmd, arguments=[aid]),
+                    data=action_data(approval),
+                    command=t.Command(title=title, command=cmd, arguments=[approval.id]),
                 )
             )
     return out
@@ -334,7 +349,9 @@ async def watch(ls: HarnessLanguageServer, harness: Harness) -> None:
             if change.kind == "requested" and approval.status == "pending":
                 if "message" in channels(ls):
                     asyncio.ensure_future(ask_with_message(ls, harness, approval))
-                _notify_requested(ls, approval)
+                _notify(ls, "requested", approval)
+            elif approval.status != "pending":
+                _notify(ls, "resolved", approval)
     except asyncio.CancelledError:
         raise
     except Exception:  # keep the server alive; log why approvals stopped updating
@@ -342,18 +359,14 @@ async def watch(ls: HarnessLanguageServer, harness: Harness) -> None:
         ls.log_info("harness-ls: approval updates stopped (see stderr)", t.MessageType.Error)
 
 
-def _notify_requested(ls: HarnessLanguageServer, approval: Any) -> None:
+def _notify(ls: HarnessLanguageServer, kind: str, approval: Any) -> None:
+    """harness/approvalRequested or harness/approvalResolved, as the schema says."""
+    from harness_ls.lsp.features import approval_wire as wire
+
     try:
-        ls.protocol.notify(
-            "harness/approvalRequested",
-            {
-                "id": approval.id,
-                "runId": approval.run_id,
-                "summary": message(approval).splitlines()[0],
-                "specUri": (Path(approval.workspace) / approval.spec_path).as_uri()
-                if approval.workspace and approval.spec_path
-                else None,
-            },
-        )
-    except Exception:
-        pass
+        if kind == "requested":
+            ls.protocol.notify(wire.REQUESTED, wire.requested(approval))
+        else:
+            ls.protocol.notify(wire.RESOLVED, wire.resolved(approval))
+    except Exception:  # the client went away
+        log.info("approval notification failed", exc_info=True)

@@ -119,6 +119,9 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
 
 
 def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
+    """harness/runStatus; its approval part is specs-schema/approval-protocol.schema.json's
+    RunStatusApprovals (the ids, so a client knows which approvals are no longer pending)."""
+    pending = runtime(ls).pending_ids(view.run_id)
     try:
         ls.protocol.notify(
             "harness/runStatus",
@@ -128,7 +131,8 @@ def _notify_status(ls: HarnessLanguageServer, view: RunView) -> None:
                 "state": view.state,
                 "step": view.step,
                 "message": view.message,
-                "pendingApprovals": runtime(ls).pending_count(view.run_id),
+                "pendingApprovals": len(pending),
+                "pendingApprovalIds": pending,
                 "percentage": view.percentage,
                 "outcome": view.outcome,
             },

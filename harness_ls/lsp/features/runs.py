@@ -19,6 +19,7 @@ from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerError
 from pygls.uris import to_fs_path
 
 from harness_ls.lsp.features import approvals, lenses
+from harness_ls.lsp.features.approval_wire import headline
 
 if TYPE_CHECKING:
     from harness_ls.lsp.runtime import EditorRuntime
@@ -137,6 +138,16 @@ async def answer(
     return {"ok": True, "id": done.id, "decision": done.decision}
 
 
+def follow_settings(ls: HarnessLanguageServer) -> None:
+    """A settings change reaches the running Harness (its policy mode and model), so a run
+    started afterwards uses what the acceptance-test lens already uses."""
+    from harness_ls.lsp.runtime import EditorRuntime
+
+    rt = ls.parts.find(EditorRuntime)
+    if rt is not None:
+        rt.follow_settings()
+
+
 def register(server: HarnessLanguageServer) -> None:
     # Command handlers carry no annotations: pygls resolves them at call time, and the server
     # type is only imported for type checking.
@@ -146,6 +157,7 @@ def register(server: HarnessLanguageServer) -> None:
     # publishDiagnostics as the spec problems (issue 20), every client gets Approve / Deny.
     server.diagnostic_providers.append(approvals.approval_diagnostics)
     server.code_action_providers.append(approvals.code_actions)
+    server.settings_hooks.append(follow_settings)
     lenses.register(server)
 
     async def start_sidecar(ls: HarnessLanguageServer) -> None:
@@ -255,7 +267,7 @@ def register(server: HarnessLanguageServer) -> None:
             raise _error(ls, exc) from None
         pending = [a for a in harness.pending_approvals() if a.run_id == run_id]
         lines = [f"run {meta.id}: {meta.status}" + (f" — {meta.outcome}" if meta.outcome else "")]
-        lines += [f"  pending {a.id}: {approvals.message(a).splitlines()[0]}" for a in pending]
+        lines += [f"  pending {a.id}: Approval needed {headline(a)}" for a in pending]
         ls.show_message("\n".join(lines), t.MessageType.Info)
         return {"runId": meta.id, "status": meta.status, "pending": [a.id for a in pending]}
 

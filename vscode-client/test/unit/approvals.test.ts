@@ -67,7 +67,7 @@ describe("texts", () => {
     const req = { id: "st_1", runId: "run_1", summary: "write src/a.py", specUri: spec };
     assert.equal(approvalMessage(req), "Harness: approval needed for write src/a.py · run run_1");
     assert.equal(
-      approvalMessage({ id: "s", summary: "Approval needed (write_file): write greet.txt" }),
+      approvalMessage({ id: "s", summary: "(write_file): write greet.txt" }),
       "Harness: approval needed (write_file): write greet.txt",
     );
     assert.deepEqual(approvalPickItem(req), {
