@@ -125,18 +125,9 @@ def run_agent_diff(store: Any, data_dir: PathLike, run_id: str) -> RunDiff:
     return agent_diff(data_dir, run_id, meta.workspace, log_events(store, run_id))
 
 
-def call_diffs(
-    data_dir: PathLike,
-    workspace: PathLike,
-    run_id: str,
-    events: Iterable[Any],
-    step: int | None = None,
-    *,
-    stat: bool = False,
-    call: str | None = None,
-) -> CallDiffs:
-    """The agent's changes per call (whole run, step N, or one call), and the user's paths."""
-    return _call_diffs(data_dir, workspace, run_id, events, step, stat=stat, call=call)
+# The agent's changes per call (whole run, step N, or one call) and the user's paths: the
+# workspace's own function, exposed as the verb hosts call.
+call_diffs = _call_diffs
 
 
 def live_status(store: Any, owner_id: str) -> str | None:
@@ -151,22 +142,8 @@ def live_status(store: Any, owner_id: str) -> str | None:
     return status if alive and status in LIVE_STATUSES else None
 
 
-def revert_changes(
-    data_dir: PathLike,
-    workspace: PathLike,
-    run_id: str,
-    events: Iterable[Any],
-    step: int | None = None,
-    *,
-    force: bool = False,
-    dry_run: bool = False,
-    call: str | None = None,
-) -> RevertReport:
-    """Undo the agent's changes (whole run, step N or one call); the caller checks
-    `live_status` first."""
-    return revert(
-        data_dir, workspace, run_id, events, step, force=force, dry_run=dry_run, call=call
-    )
+# Undo the agent's changes (whole run, step N or one call); the caller checks `live_status` first.
+revert_changes = revert
 
 
 def log_pins(store: Any, ws: Path) -> dict[str, set[str]]:
