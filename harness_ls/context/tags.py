@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain
 from typing import Any
 
+from .bm25 import ident_terms as _ident_terms
 from .bm25 import terms
 from .kinds import generated_text
 from .languages import grammar, language_for
@@ -125,13 +125,6 @@ def extract(rel_path: str, data: bytes) -> FileTags:
         named += [term] * min(body[term], WORD_REPEAT)
     tags.words = " ".join(named)
     return tags
-
-
-@lru_cache(maxsize=1 << 17)
-def _ident_terms(ident: str) -> tuple[str, ...]:
-    """Search terms of one identifier: the same names recur in most files of a repo, and
-    splitting each again cost a quarter of a cold build."""
-    return tuple(terms(ident))
 
 
 def _signature(lines: list[str], row: int) -> str:
