@@ -81,6 +81,7 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     inbound: dict[str, int] = {}
     out_edges: list[list[tuple[int, float]]] = []
     users: dict[str, list[int]] = {}
+    weight_of: dict[str, float] = {}
     for i, rel in enumerate(files):
         acc: dict[int, float] = {}
         for name, count in index.tags[rel].refs.items():
@@ -90,7 +91,10 @@ def build_graph(index: RepoIndex) -> RepoGraph:
             if not defs or len(defs) > MAX_DEFINERS:
                 continue
             inbound[name] = inbound.get(name, 0) + 1
-            w = math.sqrt(count) * _name_weight(name) / len(defs)
+            nw = weight_of.get(name)
+            if nw is None:  # names recur across files: weigh each once
+                nw = weight_of[name] = _name_weight(name)
+            w = math.sqrt(count) * nw / len(defs)
             for j in defs:
                 if j != i:
                     acc[j] = acc.get(j, 0.0) + w

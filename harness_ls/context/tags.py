@@ -169,7 +169,10 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
         if (name, row) in seen:
             continue
         seen.add((name, row))
-        defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], _signature(lines, row)])
+        head = lines[row].strip() if row < len(lines) else ""
+        if "(" in head or len(head) > MAX_SIG_CHARS:  # most heads are one short line
+            head = _signature(lines, row)
+        defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], head])
         if len(defs) >= MAX_DEFS_PER_FILE:
             break
     defs.sort(key=lambda d: d[1])
