@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 _WORD_RE = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 STOP_WORDS = frozenset(
@@ -26,15 +27,26 @@ STOP_WORDS = frozenset(
 
 def terms(text: str) -> list[str]:
     """Lowercased word parts (camelCase and snake_case split), stop words and 1-letter dropped."""
-    out = []
-    for raw in _WORD_RE.findall(text):
-        w = raw.lower()
-        if len(w) < 2 or w in STOP_WORDS:
-            continue
-        if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        out.append(w)
-    return out
+    return [w for w in map(_term, _WORD_RE.findall(text)) if w]
+
+
+@lru_cache(maxsize=1 << 16)
+def _term(raw: str) -> str:
+    """One word part as a search term ("" when dropped): the same parts recur across a repo's
+    paths and names, so each is normalised once (term splitting was a third of the graph build)."""
+    w = raw.lower()
+    if len(w) < 2 or w in STOP_WORDS:
+        return ""
+    if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    return w
+
+
+@lru_cache(maxsize=1 << 17)
+def ident_terms(ident: str) -> tuple[str, ...]:
+    """Search terms of one identifier: the same names recur in most files of a repo, and
+    splitting each again cost a quarter of a cold build."""
+    return tuple(terms(ident))
 
 
 class BM25:

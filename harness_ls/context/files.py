@@ -14,6 +14,7 @@ import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from harness_ls.errors import HarnessError
@@ -72,6 +73,20 @@ _SECRET_FILE = re.compile(
 def _secret_file(rel: str) -> bool:
     """Files that usually hold credentials never reach a model's context (.env, keys, .netrc)."""
     return bool(_SECRET_FILE.search(rel)) and not rel.endswith((".env.example", ".env.sample"))
+
+
+@lru_cache(maxsize=1 << 16)
+def _path_skip(rel: str) -> str:
+    """Why a path is never mapped, from its name alone ("" if it may be): cached, as a daemon
+    lists the same paths on every build and these checks cost a fifth of the listing."""
+    if _vendored(rel):
+        return "vendored or lock file"
+    if _secret_file(rel):
+        return "secrets file"
+    dot = rel.rfind(".")
+    if dot > rel.rfind("/") and rel[dot:].lower() in BINARY_EXT:
+        return "binary"
+    return ""
 
 
 def _git_paths(root: Path, deadline: float) -> list[str] | None:
@@ -134,15 +149,9 @@ def list_files(
                 f"repository has more files than the cap ({max_files}); the rest are not mapped"
             )
             break
-        if _vendored(rel):
-            listing.skip("vendored or lock file", rel)
-            continue
-        if _secret_file(rel):
-            listing.skip("secrets file", rel)
-            continue
-        dot = rel.rfind(".")
-        if dot > rel.rfind("/") and rel[dot:].lower() in BINARY_EXT:
-            listing.skip("binary", rel)
+        reason = _path_skip(rel)
+        if reason:
+            listing.skip(reason, rel)
             continue
         try:
             st = os.lstat(prefix + rel)

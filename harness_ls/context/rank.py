@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .bm25 import BM25, terms
+from .bm25 import BM25, ident_terms, terms
 from .cache import RepoIndex
 from .features import MAX_USERS, TaskFeatures, compute, linear, squash
 from .history import History
@@ -81,6 +81,7 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     inbound: dict[str, int] = {}
     out_edges: list[list[tuple[int, float]]] = []
     users: dict[str, list[int]] = {}
+    weight_of: dict[str, float] = {}
     for i, rel in enumerate(files):
         acc: dict[int, float] = {}
         for name, count in index.tags[rel].refs.items():
@@ -90,7 +91,10 @@ def build_graph(index: RepoIndex) -> RepoGraph:
             if not defs or len(defs) > MAX_DEFINERS:
                 continue
             inbound[name] = inbound.get(name, 0) + 1
-            w = math.sqrt(count) * _name_weight(name) / len(defs)
+            nw = weight_of.get(name)
+            if nw is None:  # names recur across files: weigh each once
+                nw = weight_of[name] = _name_weight(name)
+            w = math.sqrt(count) * nw / len(defs)
             for j in defs:
                 if j != i:
                     acc[j] = acc.get(j, 0.0) + w
@@ -104,8 +108,10 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     prior = [p / top for p in prior]
     graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames, prior)
     graph.path_docs = BM25(terms(f) for f in files)
+    # terms of names joined by spaces are the concatenation of each name's (cached) terms
     graph.def_docs = BM25(
-        terms(" ".join(d[0] for d in index.tags[f].defs if d[3] != "heading")) for f in files
+        [t for d in index.tags[f].defs if d[3] != "heading" for t in ident_terms(d[0])]
+        for f in files
     )
     top_lines = math.log1p(max((index.tags[f].lines for f in files), default=0)) or 1.0
     graph.sizes = [math.log1p(index.tags[f].lines) / top_lines for f in files]

@@ -56,6 +56,7 @@ def map_entries(
     """Candidate map lines, best first; a file's own entry always precedes its definitions."""
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], graph.files[i]))[:MAX_MAP_FILES]
     out: list[Entry] = []
+    seen: dict[tuple[str, str], float] = {}
     rank = 0
     for i in order:
         tags = index.tags[graph.files[i]]
@@ -67,7 +68,13 @@ def map_entries(
         s = (rank + 1) ** -RANK_DECAY
         rank += 1
         out.append(Entry(-s, i, 0))
-        weights = sorted(((_def_weight(graph, hints, d), d[1]) for d in tags.defs), reverse=True)
+        pairs = []
+        for d in tags.defs:
+            w = seen.get((d[0], d[3]))
+            if w is None:  # names recur across files: weigh each (name, kind) once
+                w = seen[d[0], d[3]] = _def_weight(graph, hints, d)
+            pairs.append((w, d[1]))
+        weights = sorted(pairs, reverse=True)
         for k, (w, line) in enumerate(weights):  # each further definition is worth less
             out.append(Entry(-s * w * (1.0 if w > 0.99 else (k + 1) ** -DEF_DECAY), i, line))
     out.sort()

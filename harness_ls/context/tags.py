@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain
 from typing import Any
 
+from .bm25 import ident_terms as _ident_terms
 from .bm25 import terms
 from .kinds import generated_text
 from .languages import grammar, language_for
@@ -127,13 +127,6 @@ def extract(rel_path: str, data: bytes) -> FileTags:
     return tags
 
 
-@lru_cache(maxsize=1 << 17)
-def _ident_terms(ident: str) -> tuple[str, ...]:
-    """Search terms of one identifier: the same names recur in most files of a repo, and
-    splitting each again cost a quarter of a cold build."""
-    return tuple(terms(ident))
-
-
 def _signature(lines: list[str], row: int) -> str:
     """The definition's head: its first line, continued while brackets stay open."""
     out = lines[row].strip() if row < len(lines) else ""
@@ -176,7 +169,10 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
         if (name, row) in seen:
             continue
         seen.add((name, row))
-        defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], _signature(lines, row)])
+        head = lines[row].strip() if row < len(lines) else ""
+        if "(" in head or len(head) > MAX_SIG_CHARS:  # most heads are one short line
+            head = _signature(lines, row)
+        defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], head])
         if len(defs) >= MAX_DEFS_PER_FILE:
             break
     defs.sort(key=lambda d: d[1])
