@@ -148,29 +148,28 @@ def follow_settings(ls: HarnessLanguageServer) -> None:
         rt.follow_settings()
 
 
-def register(server: HarnessLanguageServer) -> None:
-    # Command handlers carry no annotations: pygls resolves them at call time, and the server
-    # type is only imported for type checking.
-    from harness_ls.lsp.features import acceptance
+async def start_sidecar(ls: HarnessLanguageServer) -> None:
+    """Bind the dashboard a moment after `initialized`: an editor opens its first file right
+    after it, and those first diagnostics should not wait for the sidecar's ~10 ms of imports."""
+    if ls.settings.sidecar.enabled:
+        asyncio.get_running_loop().call_later(
+            SIDECAR_DELAY, lambda: asyncio.ensure_future(runtime(ls).start_sidecar())
+        )
 
+
+async def close_runtime(ls: HarnessLanguageServer) -> None:
+    await runtime(ls).close()
+
+
+def register(server: HarnessLanguageServer) -> None:
+    """Hooks, providers and commands of runs and approvals on the server (a feature's lifecycle:
+    the sidecar starts after `initialized`, the runtime closes on shutdown)."""
     # Approvals ride along with the lint results: push clients get their diagnostics in the same
     # publishDiagnostics as the spec problems (issue 20), every client gets Approve / Deny.
     server.diagnostic_providers.append(approvals.approval_diagnostics)
     server.code_action_providers.append(approvals.code_actions)
     server.settings_hooks.append(follow_settings)
     lenses.register(server)
-
-    async def start_sidecar(ls: HarnessLanguageServer) -> None:
-        """Bind the dashboard a moment after `initialized`: an editor opens its first file
-        right after it, and those first diagnostics should not wait for the sidecar's ~10 ms
-        of imports and files."""
-        if ls.settings.sidecar.enabled:
-            asyncio.get_running_loop().call_later(
-                SIDECAR_DELAY, lambda: asyncio.ensure_future(runtime(ls).start_sidecar())
-            )
-
-    async def close_runtime(ls: HarnessLanguageServer) -> None:
-        await runtime(ls).close()
 
     server.initialized_hooks.append(start_sidecar)
     server.shutdown_hooks.append(close_runtime)
@@ -185,125 +184,146 @@ def register(server: HarnessLanguageServer) -> None:
             if view.token == params.token and view.state not in TERMINAL.values():
                 asyncio.ensure_future(cancel_quietly(ls, view.run_id))
 
-    @server.command("harness.runSpec")
-    async def cmd_run_spec(ls, *args):
-        return await run_spec(ls, *args)
+    # Command handlers carry no annotations: pygls resolves them at call time (the first
+    # parameter, `ls`, gets the server), and the server type is only imported for type checking.
+    for name, handler in COMMANDS.items():
+        server.command(name)(handler)
 
-    @server.command("harness.approve")
-    async def cmd_approve(ls, *args):
-        return await answer(ls, "approve", args, "harness.approve")
 
-    @server.command("harness.deny")
-    async def cmd_deny(ls, *args):
-        return await answer(ls, "deny", args, "harness.deny")
+async def cmd_run_spec(ls, *args):
+    return await run_spec(ls, *args)
 
-    @server.command("harness.approveSimilar")
-    async def cmd_approve_similar(ls, *args):
-        return await answer(ls, "approve", args, "harness.approveSimilar", scope="similar")
 
-    @server.command("harness.showDiff")
-    async def cmd_show_diff(ls, *args):
-        aid = _one_string(args, "approval id", "harness.showDiff")
-        harness = await runtime(ls).ensure_harness()
-        return {"uri": await approvals.show_diff(ls, harness, aid)}
+async def cmd_approve(ls, *args):
+    return await answer(ls, "approve", args, "harness.approve")
 
-    @server.command("harness.diffContents")
-    async def cmd_diff_contents(ls, *args):
-        """Both sides of a pending write (for a native diff view); None when only the patch
-        can be shown (harness.showDiff)."""
-        aid = _one_string(args, "approval id", "harness.diffContents")
-        harness = await runtime(ls).ensure_harness()
-        approval = next((a for a in harness.pending_approvals() if a.id == aid), None)
-        if approval is None:
-            raise JsonRpcServerError(f"approval {aid} is no longer pending", RUN_ERROR)
-        return approvals.diff_sides(approval)
 
-    @server.command("harness.cancelRun")
-    async def cmd_cancel(ls, *args):
-        run_id = _one_string(args, "run id", "harness.cancelRun")
-        rt = runtime(ls)
-        harness = await rt.ensure_harness()
-        if run_id in rt.runs:
-            rt.runs[run_id].cancelled_here = True
+async def cmd_deny(ls, *args):
+    return await answer(ls, "deny", args, "harness.deny")
+
+
+async def cmd_approve_similar(ls, *args):
+    return await answer(ls, "approve", args, "harness.approveSimilar", scope="similar")
+
+
+async def cmd_show_diff(ls, *args):
+    aid = _one_string(args, "approval id", "harness.showDiff")
+    harness = await runtime(ls).ensure_harness()
+    return {"uri": await approvals.show_diff(ls, harness, aid)}
+
+
+async def cmd_diff_contents(ls, *args):
+    """Both sides of a pending write (for a native diff view); None when only the patch
+    can be shown (harness.showDiff)."""
+    aid = _one_string(args, "approval id", "harness.diffContents")
+    harness = await runtime(ls).ensure_harness()
+    approval = next((a for a in harness.pending_approvals() if a.id == aid), None)
+    if approval is None:
+        raise JsonRpcServerError(f"approval {aid} is no longer pending", RUN_ERROR)
+    return approvals.diff_sides(approval)
+
+
+async def cmd_cancel(ls, *args):
+    run_id = _one_string(args, "run id", "harness.cancelRun")
+    rt = runtime(ls)
+    harness = await rt.ensure_harness()
+    if run_id in rt.runs:
+        rt.runs[run_id].cancelled_here = True
+    try:
+        meta = await harness.cancel_run(run_id)
+    except Exception as exc:
+        raise _error(ls, exc) from None
+    return {"runId": meta.id, "status": meta.status}
+
+
+async def cmd_dashboard(ls, *args):
+    rt = runtime(ls)
+    if rt.sidecar is None:
+        await rt.start_sidecar()
+    if rt.sidecar is None:
+        raise _error(
+            ls,
+            RuntimeError(
+                f"the dashboard sidecar is not running: {rt.sidecar_error or 'disabled in settings'}"
+            ),
+        )
+    sidecar = rt.sidecar
+    if hasattr(sidecar, "load"):  # lazy (lsp/sidecar.py): a login link needs the real app
         try:
-            meta = await harness.cancel_run(run_id)
+            sidecar = await sidecar.load()
         except Exception as exc:
-            raise _error(ls, exc) from None
-        return {"runId": meta.id, "status": meta.status}
+            msg = f"the dashboard sidecar failed to start: {exc}"
+            raise _error(ls, RuntimeError(msg)) from exc
+    url = dashboard_link(sidecar, args[0] if args and isinstance(args[0], str) else "")
+    try:
+        await ls.window_show_document_async(t.ShowDocumentParams(uri=url, external=True))
+    except Exception as exc:
+        log.info("showDocument failed: %s", exc)
+    return {"url": url}
 
-    @server.command("harness.openDashboard")
-    async def cmd_dashboard(ls, *args):
-        rt = runtime(ls)
-        if rt.sidecar is None:
-            await rt.start_sidecar()
-        if rt.sidecar is None:
-            raise _error(
-                ls,
-                RuntimeError(
-                    f"the dashboard sidecar is not running: {rt.sidecar_error or 'disabled in settings'}"
-                ),
-            )
-        sidecar = rt.sidecar
-        if hasattr(sidecar, "load"):  # lazy (lsp/sidecar.py): a login link needs the real app
-            try:
-                sidecar = await sidecar.load()
-            except Exception as exc:
-                msg = f"the dashboard sidecar failed to start: {exc}"
-                raise _error(ls, RuntimeError(msg)) from exc
-        url = dashboard_link(sidecar, args[0] if args and isinstance(args[0], str) else "")
-        try:
-            await ls.window_show_document_async(t.ShowDocumentParams(uri=url, external=True))
-        except Exception as exc:
-            log.info("showDocument failed: %s", exc)
-        return {"url": url}
 
-    @server.command("harness.showRun")
-    async def cmd_show_run(ls, *args):
-        run_id = _one_string(args, "run id", "harness.showRun")
-        harness = await runtime(ls).ensure_harness()
-        try:
-            meta = harness.get_run(run_id)
-        except Exception as exc:
-            raise _error(ls, exc) from None
-        pending = [a for a in harness.pending_approvals() if a.run_id == run_id]
-        lines = [f"run {meta.id}: {meta.status}" + (f" — {meta.outcome}" if meta.outcome else "")]
-        lines += [f"  pending {a.id}: Approval needed {headline(a)}" for a in pending]
-        ls.show_message("\n".join(lines), t.MessageType.Info)
-        return {"runId": meta.id, "status": meta.status, "pending": [a.id for a in pending]}
+async def cmd_show_run(ls, *args):
+    run_id = _one_string(args, "run id", "harness.showRun")
+    harness = await runtime(ls).ensure_harness()
+    try:
+        meta = harness.get_run(run_id)
+    except Exception as exc:
+        raise _error(ls, exc) from None
+    pending = [a for a in harness.pending_approvals() if a.run_id == run_id]
+    lines = [f"run {meta.id}: {meta.status}" + (f" — {meta.outcome}" if meta.outcome else "")]
+    lines += [f"  pending {a.id}: Approval needed {headline(a)}" for a in pending]
+    ls.show_message("\n".join(lines), t.MessageType.Info)
+    return {"runId": meta.id, "status": meta.status, "pending": [a.id for a in pending]}
 
-    @server.command("harness.newSpec")
-    async def cmd_new_spec(ls, *args):
-        name = _one_string(args, "spec name", "harness.newSpec")
-        if not ls.specs.roots:
-            raise _error(
-                ls,
-                RuntimeError(
-                    "open a workspace folder first: new specs go into <workspace>/specs/<name>/spec.md"
-                ),
-            )
-        harness = await runtime(ls).ensure_harness()
-        try:
-            path = harness.new_spec(str(ls.specs.roots[0]), name)
-        except Exception as exc:
-            raise _error(ls, exc) from None
-        try:
-            await ls.window_show_document_async(
-                t.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
-            )
-        except Exception as exc:
-            log.info("showDocument failed: %s", exc)
-        return {"path": str(path), "uri": path.as_uri()}
 
-    @server.command("harness.runAcceptanceTests")
-    async def cmd_acceptance(ls, *args):
-        uri = _one_string(args, "uri", "harness.runAcceptanceTests")
-        fs = to_fs_path(uri)
-        if not fs:
-            raise JsonRpcInvalidParams(
-                f"harness.runAcceptanceTests expects a file:// uri, got {uri!r}"
-            )
-        path = Path(fs)
-        return await acceptance.run(ls, path, _workspace_for(ls, path))
+async def cmd_new_spec(ls, *args):
+    name = _one_string(args, "spec name", "harness.newSpec")
+    if not ls.specs.roots:
+        raise _error(
+            ls,
+            RuntimeError(
+                "open a workspace folder first: new specs go into <workspace>/specs/<name>/spec.md"
+            ),
+        )
+    harness = await runtime(ls).ensure_harness()
+    try:
+        path = harness.new_spec(str(ls.specs.roots[0]), name)
+    except Exception as exc:
+        raise _error(ls, exc) from None
+    try:
+        await ls.window_show_document_async(
+            t.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
+        )
+    except Exception as exc:
+        log.info("showDocument failed: %s", exc)
+    return {"path": str(path), "uri": path.as_uri()}
+
+
+async def cmd_acceptance(ls, *args):
+    from harness_ls.lsp.features import acceptance
+
+    uri = _one_string(args, "uri", "harness.runAcceptanceTests")
+    fs = to_fs_path(uri)
+    if not fs:
+        raise JsonRpcInvalidParams(f"harness.runAcceptanceTests expects a file:// uri, got {uri!r}")
+    path = Path(fs)
+    return await acceptance.run(ls, path, _workspace_for(ls, path))
+
+
+# Commands the server offers (workspace/executeCommand): module-level handlers, one table.
+COMMANDS = {
+    "harness.runSpec": cmd_run_spec,
+    "harness.approve": cmd_approve,
+    "harness.deny": cmd_deny,
+    "harness.approveSimilar": cmd_approve_similar,
+    "harness.showDiff": cmd_show_diff,
+    "harness.diffContents": cmd_diff_contents,
+    "harness.cancelRun": cmd_cancel,
+    "harness.openDashboard": cmd_dashboard,
+    "harness.showRun": cmd_show_run,
+    "harness.newSpec": cmd_new_spec,
+    "harness.runAcceptanceTests": cmd_acceptance,
+}
 
 
 def dashboard_link(sidecar: Any, run_id: str = "") -> str:
