@@ -101,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     _globals(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    _setup_commands(sub)
+    _run_commands(sub)
+    _host_commands(sub)
+    _change_commands(sub)
+    _tool_commands(sub)
+
+    _policy(sub)
+    _sessions(sub)
+    return parser
+
+
+def _setup_commands(sub: Any) -> None:
+    """Init and spec: scaffolding and writing specs."""
     p = _add(sub, "init", _lazy("local", "init"), "scaffold this git repo for spec-driven work",
              "agentctl init --dry-run")  # fmt: skip
     p.add_argument("--workspace", default=".", help="the repo (default: .)")
@@ -127,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", default=".")
     p.add_argument("--model", help="model to use (default: HARNESS_MODEL / the resolver)")
 
+
+def _run_commands(sub: Any) -> None:
+    """Runs: start, attempts, follow, answer, export, list, cancel."""
     p = _add(sub, "run", _lazy("runs", "run"), "start a run from a spec; prints the run id",
              "agentctl run --workspace . --spec specs/health/spec.md --follow")  # fmt: skip
     p.add_argument("--workspace", default=".", help="the git repo (default: .)")
@@ -197,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "cancel", _lazy("runs", "cancel"), "cancel a run", "agentctl cancel run_01H...")
     p.add_argument("run_id")
 
+
+def _host_commands(sub: Any) -> None:
+    """The host itself: doctor and the dashboard link."""
     p = _add(sub, "doctor", _lazy("doctor", "doctor"), "check the setup; each line has a fix",
              "agentctl doctor")  # fmt: skip
 
@@ -206,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--print", action="store_true", dest="print_only",
                    help="print the one-time link instead of opening a browser")  # fmt: skip
 
+
+def _change_commands(sub: Any) -> None:
+    """What the agent changed: diff, revert, checkpoints."""
     p = _add(sub, "diff", _lazy("local", "diff"),
              "exactly what the agent changed, per step and tool call (never your edits)",
              "agentctl diff run_01H... --step 1 --stat")  # fmt: skip
@@ -238,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--older-than", default="14d", help='age like "14d", "12h", "0s" (default 14d)')
     p.add_argument("--dry-run", action="store_true")
 
+
+def _tool_commands(sub: Any) -> None:
+    """Context, MCP servers and the ACP host."""
     p = _add(sub, "context", _lazy("local", "context"),
              "print the ranked repo map + excerpts the agent would see",
              "agentctl context --workspace . --spec specs/x/spec.md --budget 8000")  # fmt: skip
@@ -263,10 +288,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add(sub, "acp", _lazy("acp", "serve"),
          "speak the Agent Client Protocol on stdio (for Zed and other ACP editors)",
          "agentctl acp   # in Zed: agent_servers.harness.command")  # fmt: skip
-
-    _policy(sub)
-    _sessions(sub)
-    return parser
 
 
 def _policy(sub: Any) -> None:
