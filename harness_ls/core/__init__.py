@@ -12,8 +12,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from harness_ls.common import problem_dict, spec_target, workspace_dir, write_atomic
+from harness_ls.common import spec_target, write_atomic
 from harness_ls.config import data_dir as resolve_data_dir
+from harness_ls.core.inputs import (
+    check_workspace,
+    ensure_valid_spec,
+    read_spec,
+    resolved,
+)
 from harness_ls.errors import Conflict, HarnessError, InvalidInput
 
 if TYPE_CHECKING:
@@ -227,7 +233,7 @@ class Harness:
                 raise Conflict(f"run {resume} is still running", hint="cancel it first or wait")
             if meta.status == "completed":
                 raise Conflict(f"run {resume} already completed; nothing to resume")
-            if _resolved(meta.workspace) != ws:
+            if resolved(meta.workspace) != ws:
                 raise InvalidInput(
                     f"run {resume} belongs to workspace {meta.workspace}, not {ws}",
                     hint="resume it with its own workspace",
@@ -344,7 +350,7 @@ class Harness:
 
     def _workspace_of(self, run_id: str) -> Path | None:
         try:
-            return _resolved(self.get_run(run_id).workspace)
+            return resolved(self.get_run(run_id).workspace)
         except HarnessError:
             return None
 
@@ -429,68 +435,3 @@ class Harness:
         return await spec_from_prompt(
             self, workspace, name, prompt, overwrite=overwrite, model=model or self.model
         )
-
-
-# ---- helpers (pure or nearly) ---------------------------------------------------------------
-async def check_workspace(workspace: str) -> Path:
-    """The resolved workspace; InvalidInput when missing or not a dir. A plain directory (not
-    a git work tree) is accepted: checkpoints live in the shadow repo, not the user's git, and
-    the run says which git-based extras it goes without (agent/repo.py `note_plain_dir`)."""
-    return workspace_dir(workspace)
-
-
-def _resolved(path: str) -> Path:
-    return Path(path).resolve()
-
-
-def read_spec(ws: Path, spec: str) -> tuple[str, str]:
-    """(spec_path as given relative to the workspace when inside it, spec text)."""
-    if not spec or not spec.strip():
-        raise InvalidInput("spec is required", hint="pass a path like specs/<name>/spec.md")
-    if "\n" in spec:
-        return "<inline>", spec
-    path = Path(spec).expanduser()
-    if not path.is_absolute():
-        path = ws / path
-    if not path.is_file():
-        raise InvalidInput(
-            f"spec {spec} not found" + ("" if path.exists() else f" (looked at {path})"),
-            hint="create one with `agentctl spec new <name>`",
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read spec {spec}: {exc}") from exc
-    resolved = path.resolve()
-    shown = str(resolved.relative_to(ws)) if resolved.is_relative_to(ws) else str(resolved)
-    return shown, text
-
-
-def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.md") -> None:
-    """InvalidInput with the validator's problems as details when the spec has errors."""
-    from harness_ls.spec import validate
-
-    schema = None
-    if ws is not None:
-        try:
-            from harness_ls.spec import load_schema
-
-            schema = load_schema(ws)
-        except (ImportError, HarnessError):
-            schema = None
-    problems = validate(text, schema) if schema is not None else validate(text)
-    errors = [p for p in problems if str(getattr(p, "severity", "error")) == "error"]
-    if errors:
-        first = errors[0]
-        raise InvalidInput(
-            f"spec {spec_path} has {len(errors)} problem(s); first: {first.message}",
-            hint="fix the problems shown in the editor or by `harness-ls check`",
-            details=[problem_dict(p) for p in problems],
-        )
-
-
-def find_run_problem(exc: BaseException) -> str:
-    """A one-line reason for run.failed from any exception."""
-    if isinstance(exc, HarnessError):
-        return exc.one_line()
-    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,66 @@
+"""The checks a run's inputs pass before anything starts: the workspace, the spec (found, read,
+valid). Pure or nearly; the Harness calls them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness_ls.common import problem_dict, workspace_dir
+from harness_ls.errors import HarnessError, InvalidInput
+
+
+async def check_workspace(workspace: str) -> Path:
+    """The resolved workspace; InvalidInput when missing or not a dir. A plain directory (not
+    a git work tree) is accepted: checkpoints live in the shadow repo, not the user's git, and
+    the run says which git-based extras it goes without (agent/repo.py `note_plain_dir`)."""
+    return workspace_dir(workspace)
+
+
+def resolved(path: str) -> Path:
+    return Path(path).resolve()
+
+
+def read_spec(ws: Path, spec: str) -> tuple[str, str]:
+    """(spec_path as given relative to the workspace when inside it, spec text)."""
+    if not spec or not spec.strip():
+        raise InvalidInput("spec is required", hint="pass a path like specs/<name>/spec.md")
+    if "\n" in spec:
+        return "<inline>", spec
+    path = Path(spec).expanduser()
+    if not path.is_absolute():
+        path = ws / path
+    if not path.is_file():
+        raise InvalidInput(
+            f"spec {spec} not found" + ("" if path.exists() else f" (looked at {path})"),
+            hint="create one with `agentctl spec new <name>`",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read spec {spec}: {exc}") from exc
+    resolved = path.resolve()
+    shown = str(resolved.relative_to(ws)) if resolved.is_relative_to(ws) else str(resolved)
+    return shown, text
+
+
+def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.md") -> None:
+    """InvalidInput with the validator's problems as details when the spec has errors."""
+    from harness_ls.spec import validate
+
+    schema = None
+    if ws is not None:
+        try:
+            from harness_ls.spec import load_schema
+
+            schema = load_schema(ws)
+        except (ImportError, HarnessError):
+            schema = None
+    problems = validate(text, schema) if schema is not None else validate(text)
+    errors = [p for p in problems if str(getattr(p, "severity", "error")) == "error"]
+    if errors:
+        first = errors[0]
+        raise InvalidInput(
+            f"spec {spec_path} has {len(errors)} problem(s); first: {first.message}",
+            hint="fix the problems shown in the editor or by `harness-ls check`",
+            details=[problem_dict(p) for p in problems],
+        )
