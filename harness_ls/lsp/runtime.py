@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from harness_ls.core import Harness
     from harness_ls.lsp.server import HarnessLanguageServer
 
+from harness_ls.lsp.tasks import spawn
+
 log = logging.getLogger("harness_ls.lsp.runtime")
 
 
@@ -64,7 +66,7 @@ class EditorRuntime:
                 await self.harness.start()
                 from harness_ls.lsp.features import approvals
 
-                self.watcher = asyncio.ensure_future(approvals.watch(self.ls, self.harness))
+                self.watcher = spawn(approvals.watch(self.ls, self.harness), "watch approvals")
             return self.harness
 
     def follow_settings(self) -> None:

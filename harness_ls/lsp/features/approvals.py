@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from harness_ls.core import Harness
     from harness_ls.lsp.server import HarnessLanguageServer
 
+from harness_ls.lsp.tasks import spawn
+
 log = logging.getLogger("harness_ls.lsp.approvals")
 SOURCE = "harness"
 MAX_DIFF_LINES = 40
@@ -348,7 +350,7 @@ async def watch(ls: HarnessLanguageServer, harness: Harness) -> None:
             lenses.refresh(ls)
             if change.kind == "requested" and approval.status == "pending":
                 if "message" in channels(ls):
-                    asyncio.ensure_future(ask_with_message(ls, harness, approval))
+                    spawn(ask_with_message(ls, harness, approval), f"ask about {approval.id}")
                 _notify(ls, "requested", approval)
             elif approval.status != "pending":
                 _notify(ls, "resolved", approval)

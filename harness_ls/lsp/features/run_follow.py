@@ -5,7 +5,6 @@ message; cancelling the progress cancels the run. What is said is run_progress.p
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from typing import TYPE_CHECKING
@@ -19,6 +18,8 @@ from harness_ls.lsp.runtime import RunView, runtime
 
 if TYPE_CHECKING:
     from harness_ls.lsp.server import HarnessLanguageServer
+
+from harness_ls.lsp.tasks import spawn
 
 log = logging.getLogger("harness_ls.lsp.runs")
 TERMINAL = {
@@ -68,7 +69,10 @@ async def follow(ls: HarnessLanguageServer, view: RunView) -> None:
         fut = progress.tokens.get(token)
         if fut is not None:
             fut.add_done_callback(
-                lambda f: f.cancelled() and asyncio.ensure_future(cancel_quietly(ls, view.run_id))
+                lambda f: (
+                    f.cancelled()
+                    and spawn(cancel_quietly(ls, view.run_id), f"cancel {view.run_id}")
+                )
             )
     outcome = "ended"
     offline = False

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from harness_ls.lsp.runtime import EditorRuntime
     from harness_ls.lsp.server import HarnessLanguageServer
 
+from harness_ls.lsp.tasks import spawn
+
 log = logging.getLogger("harness_ls.lsp.runs")
 SIDECAR_DELAY = 0.2  # seconds after `initialized`
 SPEC_INVALID = -32001
@@ -113,7 +115,7 @@ async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
     name = path.parent.name if path.name == "spec.md" else path.stem
     view = RunView(run_id=meta.id, spec_uri=uri, spec_name=name, token=token)
     rt.runs[meta.id] = view
-    view.task = asyncio.ensure_future(follow(ls, view))
+    view.task = spawn(follow(ls, view), f"follow {view.run_id}")
     lenses.refresh(ls)
     dashboard = f"{rt.sidecar.url}/#/runs/{meta.id}" if rt.sidecar else None
     return {"runId": meta.id, "status": meta.status, "dashboard": dashboard}
@@ -153,7 +155,7 @@ async def start_sidecar(ls: HarnessLanguageServer) -> None:
     after it, and those first diagnostics should not wait for the sidecar's ~10 ms of imports."""
     if ls.settings.sidecar.enabled:
         asyncio.get_running_loop().call_later(
-            SIDECAR_DELAY, lambda: asyncio.ensure_future(runtime(ls).start_sidecar())
+            SIDECAR_DELAY, lambda: spawn(runtime(ls).start_sidecar(), "start the dashboard sidecar")
         )
 
 
@@ -182,7 +184,7 @@ def register(server: HarnessLanguageServer) -> None:
 
         for view in runtime(ls).runs.values():
             if view.token == params.token and view.state not in TERMINAL.values():
-                asyncio.ensure_future(cancel_quietly(ls, view.run_id))
+                spawn(cancel_quietly(ls, view.run_id), f"cancel {view.run_id}")
 
     # Command handlers carry no annotations: pygls resolves them at call time (the first
     # parameter, `ls`, gets the server), and the server type is only imported for type checking.
