@@ -73,9 +73,11 @@ async def test_user_edits_during_approval_and_between_steps_are_never_claimed(
     assert [(c.step, c.paths) for c in d.calls] == [("1", ["greet.txt"]), ("2", ["agent.txt"])]
     assert "-hi from the user" in d.calls[0].text and "+hello" in d.calls[0].text
     assert d.user_paths == ["NOTES.txt", "bin.dat", "keep.txt"]
-    from harness_ls.http.routes.runs import _agent_diff
+    from harness_ls.core.changes import run_agent_diff
 
-    dashboard = _agent_diff(harness, str(repo), meta.id)
+    shown = run_agent_diff(harness.store, harness.data_dir, meta.id)  # the daemon's and CLI's
+    assert shown.source == "checkpoints"
+    dashboard = shown.diff
     assert "greet.txt" in dashboard and "NOTES.txt" not in dashboard and "bin.dat" not in dashboard
 
     status_before = git(repo, "status", "--porcelain")

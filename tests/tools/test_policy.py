@@ -177,7 +177,7 @@ def test_workspace_file_cannot_choose_full_auto(ws: Path) -> None:
 
 
 def test_workspace_template_from_agentctl_init_loads(tmp_path: Path) -> None:
-    template = Path(__file__).parents[2] / "harness_ls" / "workspace" / "templates" / "policy.toml"
+    template = Path(__file__).parents[2] / "harness_ls" / "scaffold" / "templates" / "policy.toml"
     (tmp_path / ".harness").mkdir()
     (tmp_path / ".harness" / "policy.toml").write_text(template.read_text())
     policy = Policy.load(tmp_path, None, None)
