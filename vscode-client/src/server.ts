@@ -33,6 +33,8 @@ import {
   SECTION,
   type ServerSettings,
   toServerSettings,
+  USER_ONLY,
+  userValue,
 } from "./settings";
 import type { ServerState } from "./status";
 
@@ -332,8 +334,15 @@ const RUN_NOTIFICATIONS: StaticFeature = {
 
 export function readHarnessSettings(): HarnessSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  // policyMode: the repository's own settings may only narrow the user's (settings.ts)
-  return readSettings((key) =>
-    key === "policyMode" ? narrowedPolicyMode(config.inspect("policyMode")) : config.get(key),
-  );
+  // A repository's own settings (.vscode/settings.json) never choose the server command and
+  // may only narrow the policy mode (settings.ts).
+  return readSettings((key) => {
+    if (key === "policyMode") {
+      return narrowedPolicyMode(config.inspect("policyMode"));
+    }
+    if ((USER_ONLY as readonly string[]).includes(key)) {
+      return userValue(config.inspect(key));
+    }
+    return config.get(key);
+  });
 }

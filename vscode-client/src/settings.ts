@@ -67,6 +67,14 @@ export function narrowedPolicyMode(inspected: InspectedSetting | undefined): str
   return chosen;
 }
 
+/** Settings that decide what runs: only the user's own value (or the default) counts. */
+export const USER_ONLY = ["server.command", "server.args"] as const;
+
+/** The user's (global) value or the default; a workspace or folder value is ignored. */
+export function userValue(inspected: InspectedSetting | undefined): unknown {
+  return inspected?.globalValue !== undefined ? inspected.globalValue : inspected?.defaultValue;
+}
+
 /** Reads one key below `harness.` (e.g. "sidecar.port"); returns undefined when unset. */
 export type SettingGetter = (key: string) => unknown;
 

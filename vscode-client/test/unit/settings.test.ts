@@ -9,6 +9,7 @@ import {
   narrowedPolicyMode,
   readSettings,
   toServerSettings,
+  userValue,
 } from "../../src/settings";
 
 const getter = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -137,5 +138,17 @@ describe("narrowedPolicyMode", () => {
 
   test("unknown values are ignored", () => {
     assert.equal(narrowedPolicyMode({ globalValue: "yolo", workspaceValue: "bogus" }), "ask");
+  });
+});
+
+describe("userValue (server.command, server.args)", () => {
+  test("the user's value or the default; a repository's value never counts", () => {
+    assert.equal(userValue({ defaultValue: "harness-ls", workspaceValue: "./evil.sh" }), "harness-ls");
+    assert.equal(
+      userValue({ defaultValue: "harness-ls", globalValue: "/opt/h/bin/harness-ls", workspaceFolderValue: "x" }),
+      "/opt/h/bin/harness-ls",
+    );
+    assert.deepEqual(userValue({ defaultValue: [], workspaceValue: ["--evil"] }), []);
+    assert.equal(userValue(undefined), undefined);
   });
 });
