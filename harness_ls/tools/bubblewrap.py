@@ -9,7 +9,9 @@ Mounts, in order (a later mount covers an earlier one):
    an empty file, so `connect()` finds nothing;
 4. the workspace (writable, or read-only in `read-only` mode), then its `.git` entries (every
    repository's, a `.git` file's gitdir and common dir when inside the workspace) and
-   `.harness/` read-only, then an empty file over each secret file not revealed for this call;
+   `.harness/` and the editor settings that exist (`.vscode/`, `.nvim.lua`…) read-only, then an
+   empty file over each secret file not revealed for this call (editor settings that do not
+   exist yet are watched by tools/guard.py instead: a mount point would show up in the editor);
 5. the private TMPDIR.
 Abstract Unix sockets live in the network namespace: `--unshare-net` takes them away with the
 network; with `network = true` a Landlock scope (ABI 6+) closes them (tools/landlock.py).
@@ -25,6 +27,7 @@ import tempfile
 import time
 from functools import cache
 
+from harness_ls.tools.protected import EDITOR_DIRS, EDITOR_FILES
 from harness_ls.tools.wsscan import Scan
 
 SHARED = ("/tmp", "/var/tmp", "/run")  # host places other processes leave sockets and files in
@@ -154,6 +157,21 @@ def harness_dir(ws: str) -> list[str]:
     return [real] if within(real, ws) and real != ws and os.path.isdir(real) else []
 
 
+def editor_settings(ws: str) -> tuple[list[str], list[str]]:
+    """(editor settings in the workspace: their real paths, bound read-only; the names that do
+    not exist, for the guard). An editor applies them outside the sandbox with no prompt."""
+    present, absent = [], []
+    for name in (*EDITOR_DIRS, *EDITOR_FILES):
+        path = os.path.join(ws, name)
+        if not os.path.lexists(path):
+            absent.append(path)
+            continue
+        real = os.path.realpath(path)
+        if within(real, ws) and real != ws and os.path.exists(real) and real not in present:
+            present.append(real)
+    return present, absent
+
+
 def _hide(path: str) -> list[str]:
     return ["--tmpfs", path] if os.path.isdir(path) and not os.path.islink(path) else []
 
@@ -195,7 +213,7 @@ def argv_for(
     cmd += _toolchains(toolchains, ws, after)
     for path in gitdirs(ws, scan):
         cmd += ["--ro-bind", path, path]
-    for harness in harness_dir(ws):
+    for harness in [*harness_dir(ws), *editor_settings(ws)[0]]:
         cmd += ["--ro-bind", harness, harness]
     for rel in masked:
         src = empty_dir() if rel in scan.secret_dirs else empty_file()

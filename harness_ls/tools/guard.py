@@ -3,7 +3,8 @@
 Landlock can only grant access: writing new files at the workspace root needs a rule on the root,
 and that rule covers `.git/` and `.harness/` beneath it. So in that mode the shell tool takes a
 snapshot of the protected paths before the call and compares after it (bubblewrap mounts them
-read-only instead and needs none of this):
+read-only instead; under it the guard only watches editor settings that do not exist yet —
+`.vscode/`, `.nvim.lua`… — since a mount point would appear in the user's editor):
 
 - **restored**: what makes git run programs or redirects it — `.git/config`, `config.worktree`,
   `hooks/`, `info/`, `commondir`, `gitdir`, `objects/info/alternates`, a `.git` *file*, the same
@@ -14,7 +15,9 @@ read-only instead and needs none of this):
   git in another terminal may change it during the call, and rolling that back would lose your
   work. Object files are not watched at all (immutable, and too many to stat per call).
 
-The call then fails with `protected_changed`, naming each path. The guard runs after every
+The call then fails with `protected_changed`, naming each path. What the call wrote there is
+not lost (the user may have saved a setting meanwhile): each changed file is copied to a private
+directory the message names before it is put back. The guard runs after every
 process of the call is dead (the Landlock helper reaps them), so nothing races the restore, and it
 never follows a symlink the command planted: changed entries are removed, then recreated.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import tempfile
 from dataclasses import dataclass, field
 
 MAX_FILE = 8 * 1024 * 1024  # larger protected files are reported, not restored
@@ -62,6 +66,7 @@ class Outcome:
     restored: list[str] = field(default_factory=list)
     reported: list[str] = field(default_factory=list)  # changed, not rolled back
     lost: list[str] = field(default_factory=list)  # changed, but no copy to restore from
+    kept: str = ""  # where the changed files were copied before they were undone
 
     def __bool__(self) -> bool:
         return bool(self.restored or self.reported or self.lost)
@@ -74,6 +79,8 @@ class Outcome:
             parts.append(f"could not restore {_names(self.lost)}")
         if self.reported:
             parts.append(f"changed git state {_names(self.reported)} (left as it is)")
+        if self.kept:
+            parts.append(f"what it wrote is kept in {self.kept}")
         return (
             "the command changed protected paths, which the sandbox keeps read-only: "
             + "; ".join(parts)
@@ -160,6 +167,7 @@ class Guard:
                 out.reported.append(self._rel(path))
         # git state is put back only where it was deleted: a change may be the user's own git
         fix = [p for p in changed if not self._state(p) or (p in self.before and p not in now)]
+        out.kept = _keep(self.ws, [p for p in fix if p in now and now[p].kind == "f"])
         for path in sorted(fix, key=lambda p: p.count("/"), reverse=True):
             if path in now and not _parent_is_real(self.ws, path):
                 continue
@@ -236,6 +244,24 @@ def _parent_is_real(ws: str, path: str) -> bool:
         except OSError:
             return False
     return True
+
+
+def _keep(ws: str, files: list[str]) -> str:
+    """Copy regular files about to be undone into a new private directory (their paths kept
+    relative to the workspace); returns it, or "" when there was nothing to keep."""
+    if not files:
+        return ""
+    keep = tempfile.mkdtemp(prefix="harness-kept-")  # 0700
+    for path in files:
+        dest = os.path.join(keep, os.path.relpath(path, ws))
+        try:
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as src, open(dest, "wb") as out:
+                out.write(src.read(MAX_FILE))  # a bigger file is kept cut at MAX_FILE
+        except OSError:
+            continue
+    return keep
 
 
 def _remove(path: str) -> None:

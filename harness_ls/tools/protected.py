@@ -32,13 +32,19 @@ SECRET_FILE = "a secret file (keys, credentials, tokens)"
 MAX_EXPANSIONS = 256  # brace / glob results looked at per word; beyond that the word is unknown
 MAX_LISTING = 256  # a directory larger than this is not listed; its names are lstat-ed one by one
 MAX_WALK = 20_000  # entries a recursive reader's tree is checked for secret files
-_PROBES = (".git", ".harness", ".env", ".env.local", ".envrc")
+_PROBES = (".git", ".harness", ".env", ".env.local", ".envrc", ".vscode")
+# Editor settings an editor applies outside the sandbox with no prompt of its own (interpreter
+# and server paths, tasks, terminal environments): read-only to the agent like `.git/config`.
+EDITOR_DIRS = (".vscode", ".idea", ".zed", ".helix")
+EDITOR_FILES = (".nvim.lua", ".nvimrc", ".exrc", ".dir-locals.el")
+EDITOR_REASON = "editor settings: your editor runs the programs they name, outside the sandbox"
+_MARKERS = re.compile(r"\.(?:harness|env|git|vscode|idea|zed|helix|nvim|exrc|dir-locals)", re.I)
 _EXTGLOB = re.compile(r"[?*+@!]\(")
 
 
 def protected_reason(rel: str) -> str | None:
     """Why a workspace-relative path is protected from the agent, or None (lexical)."""
-    if ".harness" not in rel and ".env" not in rel and ".git" not in rel.lower():
+    if _MARKERS.search(rel) is None:
         return None
     parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts:
@@ -49,6 +55,8 @@ def protected_reason(rel: str) -> str | None:
         return "git metadata"
     if parts[-1].startswith(".env"):
         return ENV_REASON
+    if parts[0] in EDITOR_DIRS or (len(parts) == 1 and parts[0] in EDITOR_FILES):
+        return EDITOR_REASON
     return None
 
 

@@ -330,7 +330,9 @@ def prepare(
         )  # fmt: skip
         if settings.network and landlock() >= 6:  # abstract sockets share the host's netns
             cmd = [*_helper(), "--scope", "--exec", "--", *cmd]
-        return Boxed(cmd, "bwrap", masked=masked)
+        absent = bubblewrap.editor_settings(ws)[1] if settings.mode == "workspace-write" else []
+        guard = Guard(ws, [], absent).take() if absent else None
+        return Boxed(cmd, "bwrap", guard, masked=masked)
     return _landlocked(argv, ws, str(tmpdir), settings, data, home, tools, scan, masked)
 
 
@@ -380,7 +382,9 @@ def _landlocked(
     guard = None
     if writable:
         gits = bubblewrap.gitdirs(ws, scan)
+        present, absent = bubblewrap.editor_settings(ws)
         others = [*bubblewrap.harness_dir(ws), *(os.path.join(ws, r) for r in masked)]
+        others += [*present, *absent]
         guard = Guard(ws, gits, others).take()
     return Boxed([*cmd, "--", *argv], "landlock", guard, masked, env)
 

@@ -164,7 +164,7 @@ class _Walker(Unwrapper):
                 self.heredoc_payloads(node, ctx, bg)
         elif kind in ("command_substitution", "process_substitution"):
             inner = _CONTEXTS.get(node.children[0].type, "$()") if node.children else "$()"
-            self.children(node, inner, (), bg)
+            self.substitution(node, inner, bg)
         elif kind == "subshell":
             self.children(node, "subshell", redirs, bg)
         elif kind == "pipeline":
@@ -188,6 +188,22 @@ class _Walker(Unwrapper):
                         self.visit(child, ctx, redirs, bg)
         else:
             self.children(node, ctx, redirs, bg)
+
+    def substitution(self, node: Node, ctx: str, bg: bool) -> None:
+        """`$(…)` / `<(…)`. `$(< file)` and `$(> file)` hold a redirection and no command: bash
+        still opens the file (reads it, or truncates it), so that is a part of its own."""
+        bare = [c for c in node.named_children if c.type.endswith("_redirect")]
+        if not bare:
+            self.children(node, ctx, (), bg)
+            return
+        own = tuple(self.redirect(r) for r in bare)
+        self.add(SimpleCommand((), self.text(node), own, ctx, bg, None))
+        for child in node.children:
+            if child in bare:
+                self.nested(child, ctx, bg)
+                self.evaluating(child, ctx, bg)
+            elif child.child_count or child.is_named:
+                self.visit(child, ctx, (), bg)
 
     def evaluating(self, node: Node, ctx: str, bg: bool, whole: bool = True) -> bool:
         """Add an opaque part when `node` makes bash evaluate text as code (shelleval); a

@@ -22,6 +22,7 @@ from harness_ls.tools.knownsafe import KNOWN_SAFE, unsafe_reason
 from harness_ls.tools.protected import (
     SECRET_READ,
     implicit_protected,
+    path_problem,
     protected_abs,
     protected_operand,
     protected_reason,
@@ -104,7 +105,7 @@ def _decide_shell(
                 action, rule = "ask", why
         if action != "deny":
             for r in part.redirects:
-                why = redirect_problem(r, workspace, data_dir, cd)
+                why = redirect_problem(r, workspace, data_dir, cd) or secret_redirect(r, ctx.root)
                 if why is not None:
                     action, rule = "ask", why
                     break
@@ -194,7 +195,7 @@ def _candidates(index: _Index, command: str) -> list[Rule]:
 
 def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
     argv, mode, rules = part.argv, ctx.mode, ctx.rules
-    if not argv:  # a bare redirection (`> file`), or a part too deep to look into
+    if not argv:  # a bare redirection (`> file`, `$(< file)`), or a part too deep to look into
         if part.opaque and mode != "read-only":
             return "ask", f"cannot be decided before it runs: {part.opaque}"
         return SHELL_DEFAULTS[mode], _mode_rule(mode, SHELL_DEFAULTS[mode])
@@ -275,6 +276,15 @@ def redirect_problem(
     rel = rel_to(root, real)
     why = protected_reason(rel)
     return f"writes the protected file {rel} ({why})" if why else None
+
+
+def secret_redirect(r: Redirect, root: str | None) -> str | None:
+    """An input redirection from a secret file (`$(< .env)`, `x < id_rsa`) asks in every mode,
+    whatever the command: bash reads the file, not the program."""
+    if root is None or "<" not in r.op or r.op in ("<<", "<<<", "<<-") or r.op.endswith("&"):
+        return None
+    why = path_problem(root, r.target, read=True)
+    return f"redirect from {why}" if why and SECRET_READ in why else None
 
 
 def _protected_args(part: SimpleCommand, ctx: _Context) -> str | None:

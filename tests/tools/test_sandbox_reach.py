@@ -39,6 +39,8 @@ PROBES = {
     "write workspace file": "echo x > new.txt",
     "write .git/config": "printf '[core]\\n\\tfsmonitor = touch {outside}/pwned\\n' >> .git/config",
     "write .harness/policy.toml": "echo '[allow]' >> .harness/policy.toml",
+    "write .vscode/settings.json": "echo '{{}}' > .vscode/settings.json",
+    "create .idea/workspace.xml": "mkdir .idea && echo x > .idea/workspace.xml",
     "write outside the workspace": "echo x > {outside}/escaped.txt",
     "write ~/.bashrc": "echo x >> ~/.bashrc",
     "connect TCP 127.0.0.1": "exec 3<>/dev/tcp/127.0.0.1/{port}",
@@ -49,14 +51,16 @@ PROBES = {
     "SSH_AUTH_SOCK / DBUS / XDG_RUNTIME_DIR in env": 'test -n "$SSH_AUTH_SOCK$DBUS_SESSION_BUS_ADDRESS$XDG_RUNTIME_DIR"',
 }  # fmt: skip
 # ~/.bashrc: $HOME is an empty stand-in (a tmpfs, or a dir in TMPDIR for Landlock), gone after
+# .idea/ did not exist: a mount point would show up in the user's editor, so the guard undoes it
 CAN = {"read host file (/etc/passwd)", "read workspace file", "run toolchain ~/.cargo/bin/tool",
-       "write workspace file", "write ~/.bashrc"}  # fmt: skip
+       "write workspace file", "write ~/.bashrc", "create .idea/workspace.xml"}  # fmt: skip
 # Landlock cannot mediate connect() by path, nor exclude .git/ from a writable workspace (the write
 # happens, then the guard restores it and fails the call).
 LANDLOCK_CAN = CAN | {
     "connect Unix socket outside",
     "write .git/config",
     "write .harness/policy.toml",
+    "write .vscode/settings.json",
 }
 BWRAP_CAN = CAN
 
@@ -82,6 +86,8 @@ def world(repo: Path, tmp_path: Path):
     (repo / "deploy" / "id_ed25519").write_text("KEYDATA\n")
     (repo / ".harness").mkdir()
     (repo / ".harness" / "policy.toml").write_text('mode = "ask"\n')
+    (repo / ".vscode").mkdir()
+    (repo / ".vscode" / "settings.json").write_text('{"editor.tabSize": 4}\n')
     tcp = socket.socket()
     tcp.bind(("127.0.0.1", 0))
     tcp.listen(4)
@@ -137,6 +143,8 @@ def _host_unchanged(world: dict) -> None:
     assert sorted(p.name for p in outside.iterdir()) == ["host-tmp.txt"]
     assert (world["home"] / ".bashrc").read_text() == "# mine\n"
     assert (repo / ".env.local").read_text().startswith("API=SECRETVALUE")
+    assert (repo / ".vscode" / "settings.json").read_text() == '{"editor.tabSize": 4}\n'
+    assert not (repo / ".idea").exists()
 
 
 def _table(seen: dict[str, bool]) -> str:
@@ -149,6 +157,7 @@ async def test_what_a_command_reaches_under_bubblewrap(world) -> None:
     assert result.data["sandbox"] == "bwrap"
     assert {n for n, ok in seen.items() if ok} == BWRAP_CAN, _table(seen)
     assert result.data["masked"] == [".env.local", "deploy/id_ed25519"]
+    assert result.error_code == "protected_changed" and ".idea" in result.output
     _host_unchanged(world)
 
 
