@@ -41,7 +41,7 @@ from .tags import FileTags
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 6  # 6: two marshal sections + saved graph (<= 5 was one JSON file)
+CACHE_VERSION = 7  # 7: words counted; 6: two marshal sections + saved graph (<= 5: JSON)
 MAGIC = b"harness-ls context tags\n"
 TAG_TIME_LIMIT_S = 60.0
 MEMORY_WORKSPACES = 8  # in-process indexes kept (one per workspace)
@@ -167,7 +167,7 @@ def _save(path: Path, gen: str, tags: dict[str, tuple[int, int, FileTags]]) -> b
 def _from_light(e: Light) -> FileTags:
     if len(e) != 8 or not isinstance(e[5], list):
         raise ValueError("malformed cache entry")
-    return FileTags(e[2], e[3], e[4], e[5], {}, e[6], e[7], "")
+    return FileTags(e[2], e[3], e[4], e[5], {}, e[6], e[7], {})
 
 
 def _filler(

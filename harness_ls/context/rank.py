@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .bm25 import BM25, ident_terms, terms
@@ -66,14 +67,14 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     files = sorted(index.tags)
     pos = {f: i for i, f in enumerate(files)}
     definers: dict[str, list[int]] = {}
-    docs: list[list[str]] = []
+    docs: list[dict[str, int]] = []
     basenames: dict[str, list[int]] = {}
     for i, rel in enumerate(files):
         t = index.tags[rel]
         for d in t.defs:
             if d[3] != "heading":
                 definers.setdefault(d[0], []).append(i)
-        docs.append(t.words.split() if t.words else terms(rel))
+        docs.append(t.words or Counter(terms(rel)))
         basenames.setdefault(rel.rsplit("/", 1)[-1].lower(), []).append(i)
     for name, idx in definers.items():
         if len(idx) > 1:

@@ -59,7 +59,9 @@ class FileTags:
     refs: dict[str, int] = field(default_factory=dict)
     outline: bool = False  # defs come from the plain outline, not tree-sitter
     lossy: bool = False  # invalid UTF-8 decoded with replacement characters
-    words: str = ""  # search terms of the path and definition names, space-separated
+    # search terms of the path, definition names and identifiers -> how often (a BM25 document,
+    # kept counted: the graph build used to split and count a joined string again)
+    words: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> list[Any]:
         return [
@@ -76,10 +78,10 @@ def looks_binary(head: bytes) -> bool:
     return b"\x00" in head[:8192]
 
 
-def looks_minified(text: str, name: str) -> bool:
+def looks_minified(text: str, name: str, newlines: int | None = None) -> bool:
     if ".min." in name:
         return True
-    lines = text.count("\n") + 1
+    lines = (text.count("\n") if newlines is None else newlines) + 1
     if len(text) / lines > MINIFIED_AVG_LINE:
         return True
     return len(text) > MINIFIED_MAX_LINE and max(map(len, text.splitlines())) > MINIFIED_MAX_LINE
@@ -93,38 +95,46 @@ def decode(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", errors="replace"), True
 
 
+def _path_words(rel_path: str) -> dict[str, int]:
+    return dict(Counter(terms(rel_path)))
+
+
 def extract(rel_path: str, data: bytes) -> FileTags:
     """Tags of one file's bytes."""
     if looks_binary(data):
-        return FileTags(skip="binary", words=" ".join(terms(rel_path)))
+        return FileTags(skip="binary", words=_path_words(rel_path))
     text, lossy = decode(data)
-    if looks_minified(text, rel_path):
-        return FileTags(skip="minified", lossy=lossy, words=" ".join(terms(rel_path)))
+    newlines = text.count("\n")
+    if looks_minified(text, rel_path, newlines):
+        return FileTags(skip="minified", lossy=lossy, words=_path_words(rel_path))
     if generated_text(text[:600]):
-        return FileTags(skip="generated", lossy=lossy, words=" ".join(terms(rel_path)))
+        return FileTags(skip="generated", lossy=lossy, words=_path_words(rel_path))
     lang = language_for(rel_path)
     tags = _tree_sitter_tags(lang, data, text) if lang else None
     if tags is None:
         tags = _outline_tags(rel_path, text)
-    tags.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    tags.lines = newlines + (0 if text.endswith("\n") or not text else 1)
     tags.lossy = lossy
     tags.refs = _references(text, tags.defs)
+    tags.words = _words(rel_path, tags.defs, tags.refs)
+    return tags
+
+
+def _words(rel_path: str, defs: list[list[Any]], refs: dict[str, int]) -> dict[str, int]:
+    """Term counts of the path (twice), the definition names, and the identifiers used, each
+    body term at most WORD_REPEAT times (frequent words saturate). Each identifier's count can
+    be capped first (min(sum, k) == min(sum of min(c, k), k)), so Counter's C loop counts."""
     path_terms = terms(rel_path)
-    named = path_terms + path_terms  # terms of a joined text are the concatenation of its parts'
-    for d in tags.defs:
-        named.extend(_ident_terms(d[0]))
-    # Each body term counts at most WORD_REPEAT times (frequent words saturate), so each
-    # identifier's count can be capped first (min(sum, k) == min(sum of min(c, k), k)), and the
-    # terms counted by Counter's C loop instead of one Python step per term.
+    words = Counter(path_terms + path_terms)
+    words.update(chain.from_iterable(_ident_terms(d[0]) for d in defs))
     body = Counter(
         chain.from_iterable(
-            _ident_terms(ident) * min(count, WORD_REPEAT) for ident, count in tags.refs.items()
+            _ident_terms(ident) * min(count, WORD_REPEAT) for ident, count in refs.items()
         )
     )
-    for term in sorted(body):
-        named += [term] * min(body[term], WORD_REPEAT)
-    tags.words = " ".join(named)
-    return tags
+    for term, count in body.items():
+        words[term] += count if count < WORD_REPEAT else WORD_REPEAT
+    return dict(words)
 
 
 def _signature(lines: list[str], row: int) -> str:
@@ -151,6 +161,7 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
     except Exception:  # a grammar that rejects input must not fail the whole build
         return None
     lines = text.splitlines()
+    nlines = len(lines)
     defs: list[list[Any]] = []
     seen: set[tuple[str, int]] = set()
     kinds = gram.kinds
@@ -169,8 +180,9 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
         if (name, row) in seen:
             continue
         seen.add((name, row))
-        head = lines[row].strip() if row < len(lines) else ""
-        if "(" in head or len(head) > MAX_SIG_CHARS:  # most heads are one short line
+        head = lines[row].strip() if row < nlines else ""
+        # most heads are one short line, their brackets closed (then _signature keeps it)
+        if len(head) > MAX_SIG_CHARS or ("(" in head and head.count("(") > head.count(")")):
             head = _signature(lines, row)
         defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], head])
         if len(defs) >= MAX_DEFS_PER_FILE:
