@@ -9,9 +9,10 @@ classified instead of parsed.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from .bm25 import ident_terms as _ident_terms
@@ -46,6 +47,8 @@ HEADING_RE = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
 TOML_SECTION_RE = re.compile(r"^\[\[?([^\]]+)\]\]?\s*$")
 YAML_KEY_RE = re.compile(r"^([A-Za-z_][\w.-]*):(?:\s|$)")
 MARKDOWN_EXT = (".md", ".markdown", ".rst", ".txt", ".adoc")
+_LINE = itemgetter(1)
+_COUNT = itemgetter(1)
 
 
 @dataclass
@@ -96,7 +99,9 @@ def decode(data: bytes) -> tuple[str, bool]:
 
 
 def _path_words(rel_path: str) -> dict[str, int]:
-    return dict(Counter(terms(rel_path)))
+    words: dict[str, int] = {}
+    _count_elements(words, terms(rel_path))
+    return words
 
 
 def extract(rel_path: str, data: bytes) -> FileTags:
@@ -125,16 +130,20 @@ def _words(rel_path: str, defs: list[list[Any]], refs: dict[str, int]) -> dict[s
     body term at most WORD_REPEAT times (frequent words saturate). Each identifier's count can
     be capped first (min(sum, k) == min(sum of min(c, k), k)), so Counter's C loop counts."""
     path_terms = terms(rel_path)
-    words = Counter(path_terms + path_terms)
-    words.update(chain.from_iterable(_ident_terms(d[0]) for d in defs))
-    body = Counter(
+    words: dict[str, int] = {}
+    _count_elements(words, path_terms + path_terms)
+    _count_elements(words, chain.from_iterable([_ident_terms(d[0]) for d in defs]))
+    body: dict[str, int] = {}
+    _count_elements(
+        body,
         chain.from_iterable(
-            _ident_terms(ident) * min(count, WORD_REPEAT) for ident, count in refs.items()
-        )
+            [_ident_terms(ident) * min(count, WORD_REPEAT) for ident, count in refs.items()]
+        ),
     )
+    get = words.get
     for term, count in body.items():
-        words[term] += count if count < WORD_REPEAT else WORD_REPEAT
-    return dict(words)
+        words[term] = get(term, 0) + (count if count < WORD_REPEAT else WORD_REPEAT)
+    return words
 
 
 def _signature(lines: list[str], row: int) -> str:
@@ -175,7 +184,11 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
             if kind is None:
                 continue
         node = caps[kind][0]
-        name = names[0].text.decode("utf-8", errors="replace")
+        raw = names[0].text
+        try:
+            name = raw.decode()
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", errors="replace")
         row = node.start_point[0]
         if (name, row) in seen:
             continue
@@ -187,7 +200,7 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
         defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], head])
         if len(defs) >= MAX_DEFS_PER_FILE:
             break
-    defs.sort(key=lambda d: d[1])
+    defs.sort(key=_LINE)
     return FileTags(lang=lang, defs=defs)
 
 
@@ -216,13 +229,16 @@ def _outline_tags(rel_path: str, text: str) -> FileTags:
 
 def _references(text: str, defs: list[list[Any]]) -> dict[str, int]:
     """Identifiers the file uses (minus its own definitions' names), most frequent first."""
-    counts = Counter(IDENT_RE.findall(text))
+    counts: dict[str, int] = {}
+    _count_elements(counts, IDENT_RE.findall(text))  # Counter's C loop, without a Counter
     for d in defs:
-        name = d[0]
-        if name in counts:
-            counts[name] -= 1
-            if counts[name] <= 0:
-                del counts[name]
+        c = counts.get(d[0])
+        if c is not None:
+            if c > 1:
+                counts[d[0]] = c - 1
+            else:
+                del counts[d[0]]
     for word in STOP_IDENTS.intersection(counts):
         del counts[word]
-    return dict(counts.most_common(MAX_REFS_PER_FILE))
+    # Counter.most_common(n): the n first of a stable sort by count, descending
+    return dict(sorted(counts.items(), key=_COUNT, reverse=True)[:MAX_REFS_PER_FILE])
