@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, _count_elements  # type: ignore[attr-defined]
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 
 from .bm25 import BM25, ident_terms, terms
 from .cache import RepoIndex
