@@ -8,6 +8,7 @@ classified instead of parsed.
 
 from __future__ import annotations
 
+import marshal
 import re
 from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
 from dataclasses import dataclass, field
@@ -75,6 +76,35 @@ class FileTags:
     @classmethod
     def from_json(cls, raw: list[Any]) -> FileTags:
         return cls(*raw)
+
+    @classmethod
+    def cached(
+        cls, lang: str | None, skip: str | None, lines: int, blob: bytes, outline: bool, lossy: bool
+    ) -> FileTags:
+        """Tags from the cache whose definitions stay a marshal blob until first read: a warm
+        build shows the definitions of a few hundred files, not of all of them."""
+        tags = cls.__new__(cls)
+        tags.__dict__.update(
+            lang=lang, skip=skip, lines=lines, refs={}, outline=outline, lossy=lossy, words={}
+        )
+        tags.__dict__["_defs_blob"] = blob
+        return tags
+
+    def defs_blob(self) -> bytes:
+        """The definitions as the cache stores them (the blob itself when never decoded)."""
+        blob = self.__dict__.get("_defs_blob")
+        return blob if blob is not None else marshal.dumps(self.defs)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for attributes not set
+        blob = self.__dict__.pop("_defs_blob", None) if name == "defs" else None
+        if blob is None:
+            raise AttributeError(name)
+        try:
+            defs = marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            defs = None
+        self.defs = defs if isinstance(defs, list) else []
+        return self.defs
 
 
 def looks_binary(head: bytes) -> bool:

@@ -15,6 +15,7 @@ from harness_ls.context.tags import (
     MAX_REFS_PER_FILE,
     STOP_IDENTS,
     WORD_REPEAT,
+    FileTags,
     _references,
     _words,
     extract,
@@ -93,3 +94,14 @@ def test_definers_list_each_file_once_ascending_in_first_seen_name_order():
     assert graph.definers == {"run": [0], "Worker": [0, 1], "main": [1]}
     assert list(graph.lower_definers) == ["worker", "main"]  # names of 4+ letters only
     assert graph.docs.lens[0] == sum(index.tags["a.py"].words.values())
+
+
+def test_cached_definitions_decode_on_first_read_and_equal_the_fresh_tags():
+    fresh = extract("m.py", b"class Store:\n    def put(self, key):\n        return key\n")
+    blob = fresh.defs_blob()
+    cached = FileTags.cached(fresh.lang, fresh.skip, fresh.lines, blob, fresh.outline, False)
+    assert cached.defs_blob() is blob  # an untouched entry is rewritten as it was read
+    assert "defs" not in cached.__dict__
+    assert cached.defs == fresh.defs and [d[0] for d in cached.defs] == ["Store", "put"]
+    garbled = FileTags.cached("python", None, 3, b"\x00garbage", False, False)
+    assert garbled.defs == []  # a damaged blob shows no definitions, never a traceback
