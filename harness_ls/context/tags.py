@@ -92,8 +92,11 @@ class FileTags:
 
     def defs_blob(self) -> bytes:
         """The definitions as the cache stores them (the blob itself when never decoded)."""
-        blob = self.__dict__.get("_defs_blob")
-        return blob if blob is not None else marshal.dumps(self.defs)
+        if "defs" not in self.__dict__:  # set definitions (a re-parse) win over a blob
+            blob = self.__dict__.get("_defs_blob")
+            if blob is not None:
+                return blob
+        return marshal.dumps(self.defs)
 
     def __getattr__(self, name: str) -> Any:  # only reached for attributes not set
         blob = self.__dict__.pop("_defs_blob", None) if name == "defs" else None

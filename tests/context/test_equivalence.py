@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import marshal
 from collections import Counter
 from itertools import chain
 
@@ -103,5 +104,8 @@ def test_cached_definitions_decode_on_first_read_and_equal_the_fresh_tags():
     assert cached.defs_blob() is blob  # an untouched entry is rewritten as it was read
     assert "defs" not in cached.__dict__
     assert cached.defs == fresh.defs and [d[0] for d in cached.defs] == ["Store", "put"]
+    reparsed = FileTags.cached(fresh.lang, fresh.skip, fresh.lines, blob, fresh.outline, False)
+    reparsed.__dict__.update(extract("m.py", b"def other():\n    pass\n").__dict__)  # _filler
+    assert marshal.loads(reparsed.defs_blob()) == reparsed.defs and reparsed.defs[0][0] == "other"
     garbled = FileTags.cached("python", None, 3, b"\x00garbage", False, False)
     assert garbled.defs == []  # a damaged blob shows no definitions, never a traceback
