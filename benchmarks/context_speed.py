@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/context_speed.py [--files 5000] [--repo PATH] [--workers N] [--cold N]
 Targets (issue 21): cold <= 2 s, warm <= 300 ms (from the disk cache and in a running daemon)
-on a 2-core machine. The generated repo has a git history (--commits) so the history features
+on a 2-core machine; issue 36 asks for cold <= 1 s and warm <= 200 ms (also printed). The generated repo has a git history (--commits) so the history features
 are timed too. Cold CPU counts the forked parse children and git; `--workers 1` keeps the parse
 in one process (what a one-core machine gets). Wall figures depend on the machine's load, so
 the load average is printed before and after.
@@ -175,6 +175,10 @@ def main() -> int:
         print(f"load average after run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         ok = cold <= 2 and warm_disk <= 0.3 and warm_mem <= 0.3
         print("targets (cold <= 2 s, warm <= 300 ms disk and daemon):", "met" if ok else "NOT met")
+        ok36 = cold <= 1 and warm_disk <= 0.2 and warm_mem <= 0.2
+        print(
+            "issue 36 (cold <= 1 s, warm <= 200 ms disk and daemon):", "met" if ok36 else "NOT met"
+        )
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

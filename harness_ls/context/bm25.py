@@ -53,18 +53,27 @@ class BM25:
     """Okapi BM25 over documents given as term lists (k1=1.2, b=0.75), with postings so a
     query only touches the documents that contain its terms."""
 
-    def __init__(self, docs: Iterable[list[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self, docs: Iterable[list[str] | dict[str, int]], *, k1: float = 1.2, b: float = 0.75
+    ) -> None:
+        """`docs`: each a list of terms, or already counted (term -> how often)."""
         self.k1, self.b = k1, b
-        self.postings: dict[str, list[tuple[int, int]]] = {}
+        postings: dict[str, list[tuple[int, int]]] = {}
+        self.postings = postings
         self.lens: list[int] = []
         for i, doc in enumerate(docs):
-            self.lens.append(len(doc))
-            for term, tf in Counter(doc).items():
-                bucket = self.postings.get(term)
+            if isinstance(doc, dict):
+                tf = doc
+                self.lens.append(sum(doc.values()))
+            else:
+                tf = Counter(doc)
+                self.lens.append(len(doc))
+            for term, f in tf.items():
+                bucket = postings.get(term)
                 if bucket is None:
-                    self.postings[term] = [(i, tf)]
+                    postings[term] = [(i, f)]
                 else:
-                    bucket.append((i, tf))
+                    bucket.append((i, f))
         n = len(self.lens)
         self.avg = (sum(self.lens) / n) if n else 1.0
         self.idf = {

@@ -41,12 +41,12 @@ from .tags import FileTags
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 6  # 6: two marshal sections + saved graph (<= 5 was one JSON file)
+CACHE_VERSION = 8  # 8: definitions as per-file blobs; 7: words counted; 6: two sections
 MAGIC = b"harness-ls context tags\n"
 TAG_TIME_LIMIT_S = 60.0
 MEMORY_WORKSPACES = 8  # in-process indexes kept (one per workspace)
 
-Light = tuple  # (size, mtime_ns, lang, skip, lines, defs, outline, lossy)
+Light = tuple  # (size, mtime_ns, lang, skip, lines, marshalled defs, outline, lossy)
 Heavy = tuple  # (refs, words)
 
 
@@ -157,7 +157,7 @@ def _load(path: Path) -> tuple[dict[str, Light], str, Callable[[], dict[str, Hea
 def _save(path: Path, gen: str, tags: dict[str, tuple[int, int, FileTags]]) -> bool:
     light, heavy = {}, {}
     for rel, (size, mtime, t) in tags.items():
-        light[rel] = (size, mtime, t.lang, t.skip, t.lines, t.defs, t.outline, t.lossy)
+        light[rel] = (size, mtime, t.lang, t.skip, t.lines, t.defs_blob(), t.outline, t.lossy)
         heavy[rel] = (t.refs, t.words)
     first = marshal.dumps({"key": _cache_key(), "generation": gen, "files": light})
     second = marshal.dumps((gen, heavy))
@@ -165,9 +165,9 @@ def _save(path: Path, gen: str, tags: dict[str, tuple[int, int, FileTags]]) -> b
 
 
 def _from_light(e: Light) -> FileTags:
-    if len(e) != 8 or not isinstance(e[5], list):
+    if len(e) != 8 or not isinstance(e[5], bytes):
         raise ValueError("malformed cache entry")
-    return FileTags(e[2], e[3], e[4], e[5], {}, e[6], e[7], "")
+    return FileTags.cached(e[2], e[3], e[4], e[5], e[6], e[7])
 
 
 def _filler(

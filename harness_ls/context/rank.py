@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter, _count_elements  # type: ignore[attr-defined]
 from dataclasses import dataclass, field
+from itertools import chain
 
 from .bm25 import BM25, ident_terms, terms
 from .cache import RepoIndex
@@ -60,46 +62,91 @@ def _name_weight(name: str) -> float:
     return 1.0
 
 
-def build_graph(index: RepoIndex) -> RepoGraph:
-    if index.graph is not None:
-        return index.graph
-    files = sorted(index.tags)
-    pos = {f: i for i, f in enumerate(files)}
+def _definers(files: list[str], index: RepoIndex) -> dict[str, list[int]]:
+    """Name -> the files defining it, ascending, each once (headings define nothing). Names in
+    first-seen order: lower_definers, and so the features' tie order, follow it."""
     definers: dict[str, list[int]] = {}
-    docs: list[list[str]] = []
-    basenames: dict[str, list[int]] = {}
+    get = definers.get
     for i, rel in enumerate(files):
-        t = index.tags[rel]
-        for d in t.defs:
-            if d[3] != "heading":
-                definers.setdefault(d[0], []).append(i)
-        docs.append(t.words.split() if t.words else terms(rel))
-        basenames.setdefault(rel.rsplit("/", 1)[-1].lower(), []).append(i)
-    for name, idx in definers.items():
-        if len(idx) > 1:
-            definers[name] = sorted(set(idx))
+        defs = index.tags[rel].defs
+        if not defs:
+            continue
+        for name in dict.fromkeys([d[0] for d in defs if d[3] != "heading"]):
+            idx = get(name)
+            if idx is None:
+                definers[name] = [i]
+            else:
+                idx.append(i)
+    return definers
+
+
+_SQRT = [math.sqrt(k) for k in range(1024)]  # reference counts are small: one lookup each
+
+
+def _edges(
+    files: list[str], index: RepoIndex, definers: dict[str, list[int]]
+) -> tuple[list[list[tuple[int, float]]], dict[str, int], dict[str, list[int]]]:
+    """Out-edges per file (normalised), name -> files referencing it (linked names only), and
+    name -> its users (names of 4+ letters: the task's 3-letter names are never looked up)."""
     inbound: dict[str, int] = {}
     out_edges: list[list[tuple[int, float]]] = []
     users: dict[str, list[int]] = {}
-    weight_of: dict[str, float] = {}
+    link: dict[str, tuple[list[int], float, int] | None] = {}  # per name, worked out once
     for i, rel in enumerate(files):
         acc: dict[int, float] = {}
         for name, count in index.tags[rel].refs.items():
-            if len(name) >= 4:  # the task's names of 3 letters are never looked up
-                users.setdefault(name, []).append(i)
-            defs = definers.get(name)
-            if not defs or len(defs) > MAX_DEFINERS:
+            if len(name) >= 4:
+                u = users.get(name)
+                if u is None:
+                    users[name] = [i]
+                else:
+                    u.append(i)
+            if name in link:
+                e = link[name]
+            else:
+                defs = definers.get(name)
+                ok = defs and len(defs) <= MAX_DEFINERS
+                e = link[name] = (defs, _name_weight(name), len(defs)) if ok else None  # type: ignore[arg-type]
+            if e is None:
                 continue
             inbound[name] = inbound.get(name, 0) + 1
-            nw = weight_of.get(name)
-            if nw is None:  # names recur across files: weigh each once
-                nw = weight_of[name] = _name_weight(name)
-            w = math.sqrt(count) * nw / len(defs)
+            defs, nw, n = e
+            w = (_SQRT[count] if count < 1024 else math.sqrt(count)) * nw / n
+            if n == 1:
+                j = defs[0]
+                if j != i:
+                    acc[j] = acc.get(j, 0.0) + w
+                continue
             for j in defs:
                 if j != i:
                     acc[j] = acc.get(j, 0.0) + w
         total = sum(acc.values())
         out_edges.append([(j, w / total) for j, w in acc.items()] if total else [])
+    return out_edges, inbound, users
+
+
+def build_graph(index: RepoIndex) -> RepoGraph:
+    if index.graph is not None:
+        return index.graph
+    files = sorted(index.tags)
+    pos = {f: i for i, f in enumerate(files)}
+    docs: list[dict[str, int]] = []
+    def_docs: list[dict[str, int]] = []
+    basenames: dict[str, list[int]] = {}
+    for i, rel in enumerate(files):
+        t = index.tags[rel]
+        docs.append(t.words or Counter(terms(rel)))
+        # terms of names joined by spaces are the concatenation of each name's (cached) terms
+        counted: dict[str, int] = {}
+        if t.defs:
+            _count_elements(
+                counted,
+                chain.from_iterable([ident_terms(d[0]) for d in t.defs if d[3] != "heading"]),
+            )
+        def_docs.append(counted)
+        basenames.setdefault(rel.rsplit("/", 1)[-1].lower(), []).append(i)
+    definers = _definers(files, index)
+    out_edges, inbound, users = _edges(files, index, definers)
     prior = [0.0] * len(files)
     for out in out_edges:
         for j, w in out:
@@ -108,11 +155,7 @@ def build_graph(index: RepoIndex) -> RepoGraph:
     prior = [p / top for p in prior]
     graph = RepoGraph(files, pos, definers, out_edges, inbound, BM25(docs), basenames, prior)
     graph.path_docs = BM25(terms(f) for f in files)
-    # terms of names joined by spaces are the concatenation of each name's (cached) terms
-    graph.def_docs = BM25(
-        [t for d in index.tags[f].defs if d[3] != "heading" for t in ident_terms(d[0])]
-        for f in files
-    )
+    graph.def_docs = BM25(def_docs)
     top_lines = math.log1p(max((index.tags[f].lines for f in files), default=0)) or 1.0
     graph.sizes = [math.log1p(index.tags[f].lines) / top_lines for f in files]
     graph.users = {k: tuple(v) for k, v in users.items() if len(v) <= MAX_USERS}

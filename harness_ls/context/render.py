@@ -25,6 +25,7 @@ EXCERPT_FILES = 10  # files that get change-site excerpts
 EXCERPT_DECAY = 1.0  # the r-th file's blocks weigh (r + 1) ** -EXCERPT_DECAY
 SITE_LINES = 40  # a longer matching definition is shown as a window around its best hit
 HEAD_LINES = 20
+_DEF_DECAY_TABLE = [(k + 1) ** -DEF_DECAY for k in range(512)]  # the same floats, looked up
 
 
 class Entry(NamedTuple):
@@ -55,9 +56,10 @@ def map_entries(
 ) -> list[Entry]:
     """Candidate map lines, best first; a file's own entry always precedes its definitions."""
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], graph.files[i]))[:MAX_MAP_FILES]
-    out: list[Entry] = []
+    rows: list[tuple[float, int, int]] = []  # Entry's fields: plain tuples sort the same
     seen: dict[tuple[str, str], float] = {}
     rank = 0
+    decay = _DEF_DECAY_TABLE
     for i in order:
         tags = index.tags[graph.files[i]]
         if tags.skip or scores[i] <= 0:
@@ -67,18 +69,20 @@ def map_entries(
         # key definitions, then goes broad (paths of the next files) before going deep.
         s = (rank + 1) ** -RANK_DECAY
         rank += 1
-        out.append(Entry(-s, i, 0))
+        rows.append((-s, i, 0))
         pairs = []
         for d in tags.defs:
-            w = seen.get((d[0], d[3]))
+            key = (d[0], d[3])
+            w = seen.get(key)
             if w is None:  # names recur across files: weigh each (name, kind) once
-                w = seen[d[0], d[3]] = _def_weight(graph, hints, d)
+                w = seen[key] = _def_weight(graph, hints, d)
             pairs.append((w, d[1]))
-        weights = sorted(pairs, reverse=True)
-        for k, (w, line) in enumerate(weights):  # each further definition is worth less
-            out.append(Entry(-s * w * (1.0 if w > 0.99 else (k + 1) ** -DEF_DECAY), i, line))
-    out.sort()
-    return out
+        pairs.sort(reverse=True)
+        for k, (w, line) in enumerate(pairs):  # each further definition is worth less
+            f = 1.0 if w > 0.99 else decay[k] if k < len(decay) else (k + 1) ** -DEF_DECAY
+            rows.append((-s * w * f, i, line))
+    rows.sort()
+    return list(map(Entry._make, rows))
 
 
 def render_map(index: RepoIndex, graph: RepoGraph, entries: list[Entry]) -> tuple[str, list[str]]:

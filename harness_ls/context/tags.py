@@ -8,10 +8,12 @@ classified instead of parsed.
 
 from __future__ import annotations
 
+import marshal
 import re
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from .bm25 import ident_terms as _ident_terms
@@ -46,6 +48,8 @@ HEADING_RE = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
 TOML_SECTION_RE = re.compile(r"^\[\[?([^\]]+)\]\]?\s*$")
 YAML_KEY_RE = re.compile(r"^([A-Za-z_][\w.-]*):(?:\s|$)")
 MARKDOWN_EXT = (".md", ".markdown", ".rst", ".txt", ".adoc")
+_LINE = itemgetter(1)
+_COUNT = itemgetter(1)
 
 
 @dataclass
@@ -59,7 +63,9 @@ class FileTags:
     refs: dict[str, int] = field(default_factory=dict)
     outline: bool = False  # defs come from the plain outline, not tree-sitter
     lossy: bool = False  # invalid UTF-8 decoded with replacement characters
-    words: str = ""  # search terms of the path and definition names, space-separated
+    # search terms of the path, definition names and identifiers -> how often (a BM25 document,
+    # kept counted: the graph build used to split and count a joined string again)
+    words: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> list[Any]:
         return [
@@ -71,15 +77,47 @@ class FileTags:
     def from_json(cls, raw: list[Any]) -> FileTags:
         return cls(*raw)
 
+    @classmethod
+    def cached(
+        cls, lang: str | None, skip: str | None, lines: int, blob: bytes, outline: bool, lossy: bool
+    ) -> FileTags:
+        """Tags from the cache whose definitions stay a marshal blob until first read: a warm
+        build shows the definitions of a few hundred files, not of all of them."""
+        tags = cls.__new__(cls)
+        tags.__dict__.update(
+            lang=lang, skip=skip, lines=lines, refs={}, outline=outline, lossy=lossy, words={}
+        )
+        tags.__dict__["_defs_blob"] = blob
+        return tags
+
+    def defs_blob(self) -> bytes:
+        """The definitions as the cache stores them (the blob itself when never decoded)."""
+        if "defs" not in self.__dict__:  # set definitions (a re-parse) win over a blob
+            blob = self.__dict__.get("_defs_blob")
+            if blob is not None:
+                return blob
+        return marshal.dumps(self.defs)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for attributes not set
+        blob = self.__dict__.pop("_defs_blob", None) if name == "defs" else None
+        if blob is None:
+            raise AttributeError(name)
+        try:
+            defs = marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            defs = None
+        self.defs = defs if isinstance(defs, list) else []
+        return self.defs
+
 
 def looks_binary(head: bytes) -> bool:
     return b"\x00" in head[:8192]
 
 
-def looks_minified(text: str, name: str) -> bool:
+def looks_minified(text: str, name: str, newlines: int | None = None) -> bool:
     if ".min." in name:
         return True
-    lines = text.count("\n") + 1
+    lines = (text.count("\n") if newlines is None else newlines) + 1
     if len(text) / lines > MINIFIED_AVG_LINE:
         return True
     return len(text) > MINIFIED_MAX_LINE and max(map(len, text.splitlines())) > MINIFIED_MAX_LINE
@@ -93,38 +131,52 @@ def decode(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", errors="replace"), True
 
 
+def _path_words(rel_path: str) -> dict[str, int]:
+    words: dict[str, int] = {}
+    _count_elements(words, terms(rel_path))
+    return words
+
+
 def extract(rel_path: str, data: bytes) -> FileTags:
     """Tags of one file's bytes."""
     if looks_binary(data):
-        return FileTags(skip="binary", words=" ".join(terms(rel_path)))
+        return FileTags(skip="binary", words=_path_words(rel_path))
     text, lossy = decode(data)
-    if looks_minified(text, rel_path):
-        return FileTags(skip="minified", lossy=lossy, words=" ".join(terms(rel_path)))
+    newlines = text.count("\n")
+    if looks_minified(text, rel_path, newlines):
+        return FileTags(skip="minified", lossy=lossy, words=_path_words(rel_path))
     if generated_text(text[:600]):
-        return FileTags(skip="generated", lossy=lossy, words=" ".join(terms(rel_path)))
+        return FileTags(skip="generated", lossy=lossy, words=_path_words(rel_path))
     lang = language_for(rel_path)
     tags = _tree_sitter_tags(lang, data, text) if lang else None
     if tags is None:
         tags = _outline_tags(rel_path, text)
-    tags.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    tags.lines = newlines + (0 if text.endswith("\n") or not text else 1)
     tags.lossy = lossy
     tags.refs = _references(text, tags.defs)
-    path_terms = terms(rel_path)
-    named = path_terms + path_terms  # terms of a joined text are the concatenation of its parts'
-    for d in tags.defs:
-        named.extend(_ident_terms(d[0]))
-    # Each body term counts at most WORD_REPEAT times (frequent words saturate), so each
-    # identifier's count can be capped first (min(sum, k) == min(sum of min(c, k), k)), and the
-    # terms counted by Counter's C loop instead of one Python step per term.
-    body = Counter(
-        chain.from_iterable(
-            _ident_terms(ident) * min(count, WORD_REPEAT) for ident, count in tags.refs.items()
-        )
-    )
-    for term in sorted(body):
-        named += [term] * min(body[term], WORD_REPEAT)
-    tags.words = " ".join(named)
+    tags.words = _words(rel_path, tags.defs, tags.refs)
     return tags
+
+
+def _words(rel_path: str, defs: list[list[Any]], refs: dict[str, int]) -> dict[str, int]:
+    """Term counts of the path (twice), the definition names, and the identifiers used, each
+    body term at most WORD_REPEAT times (frequent words saturate). Each identifier's count can
+    be capped first (min(sum, k) == min(sum of min(c, k), k)), so Counter's C loop counts."""
+    path_terms = terms(rel_path)
+    words: dict[str, int] = {}
+    _count_elements(words, path_terms + path_terms)
+    _count_elements(words, chain.from_iterable([_ident_terms(d[0]) for d in defs]))
+    body: dict[str, int] = {}
+    _count_elements(
+        body,
+        chain.from_iterable(
+            [_ident_terms(ident) * min(count, WORD_REPEAT) for ident, count in refs.items()]
+        ),
+    )
+    get = words.get
+    for term, count in body.items():
+        words[term] = get(term, 0) + (count if count < WORD_REPEAT else WORD_REPEAT)
+    return words
 
 
 def _signature(lines: list[str], row: int) -> str:
@@ -151,6 +203,7 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
     except Exception:  # a grammar that rejects input must not fail the whole build
         return None
     lines = text.splitlines()
+    nlines = len(lines)
     defs: list[list[Any]] = []
     seen: set[tuple[str, int]] = set()
     kinds = gram.kinds
@@ -164,18 +217,23 @@ def _tree_sitter_tags(lang: str, data: bytes, text: str) -> FileTags | None:
             if kind is None:
                 continue
         node = caps[kind][0]
-        name = names[0].text.decode("utf-8", errors="replace")
+        raw = names[0].text
+        try:
+            name = raw.decode()
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", errors="replace")
         row = node.start_point[0]
         if (name, row) in seen:
             continue
         seen.add((name, row))
-        head = lines[row].strip() if row < len(lines) else ""
-        if "(" in head or len(head) > MAX_SIG_CHARS:  # most heads are one short line
+        head = lines[row].strip() if row < nlines else ""
+        # most heads are one short line, their brackets closed (then _signature keeps it)
+        if len(head) > MAX_SIG_CHARS or ("(" in head and head.count("(") > head.count(")")):
             head = _signature(lines, row)
         defs.append([name, row + 1, node.end_point[0] + 1, kind[11:], head])
         if len(defs) >= MAX_DEFS_PER_FILE:
             break
-    defs.sort(key=lambda d: d[1])
+    defs.sort(key=_LINE)
     return FileTags(lang=lang, defs=defs)
 
 
@@ -204,13 +262,16 @@ def _outline_tags(rel_path: str, text: str) -> FileTags:
 
 def _references(text: str, defs: list[list[Any]]) -> dict[str, int]:
     """Identifiers the file uses (minus its own definitions' names), most frequent first."""
-    counts = Counter(IDENT_RE.findall(text))
+    counts: dict[str, int] = {}
+    _count_elements(counts, IDENT_RE.findall(text))  # Counter's C loop, without a Counter
     for d in defs:
-        name = d[0]
-        if name in counts:
-            counts[name] -= 1
-            if counts[name] <= 0:
-                del counts[name]
+        c = counts.get(d[0])
+        if c is not None:
+            if c > 1:
+                counts[d[0]] = c - 1
+            else:
+                del counts[d[0]]
     for word in STOP_IDENTS.intersection(counts):
         del counts[word]
-    return dict(counts.most_common(MAX_REFS_PER_FILE))
+    # Counter.most_common(n): the n first of a stable sort by count, descending
+    return dict(sorted(counts.items(), key=_COUNT, reverse=True)[:MAX_REFS_PER_FILE])
