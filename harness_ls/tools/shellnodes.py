@@ -70,24 +70,33 @@ def test_words(node: Node) -> list[Node]:
     return out
 
 
-def command_fields(node: Node) -> tuple[list[Node], list[Node], list[Node]]:
-    """(name and argument nodes, redirections as `redirects` gives them, variable assignments)
-    of a simple command, in source order, from one pass over its children (the hot path: each
-    field lookup would walk the children again)."""
+def command_fields(node: Node) -> tuple[list[Node], list[Node], list[Node], bool]:
+    """(name and argument nodes, redirections as `redirects` gives them, variable assignments,
+    whether a child is the `name` field) of a simple command, in source order, from one pass
+    over its children (the hot path: each field lookup would walk the children again)."""
     words: list[Node] = []
     redirs: list[Node] = []
     assigns: list[Node] = []
+    named = False
+    field_name = node.field_name_for_child
     for i, child in enumerate(node.children):
-        field = node.field_name_for_child(i)
-        if field == "name" or field == "argument":
+        field = field_name(i)
+        if field is None:
+            if child.type == "variable_assignment":
+                assigns.append(child)
+            continue
+        if field == "argument":
             words.append(child)
+        elif field == "name":
+            words.append(child)
+            named = True
         elif field == "redirect":
             redirs.append(child)
             if child.type == "heredoc_redirect":
                 redirs += [c for c in child.children if c.type.endswith("_redirect")]
         if child.type == "variable_assignment":
             assigns.append(child)
-    return words, redirs, assigns
+    return words, redirs, assigns, named
 
 
 def redirects(node: Node) -> list[Node]:

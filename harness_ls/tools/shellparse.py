@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,7 +57,7 @@ class Redirect:
     target: str  # literal where possible, else the source text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SimpleCommand:
     argv: tuple[str, ...]  # words after quote removal (source text where not literal)
     text: str  # the exact source slice of this simple command
@@ -66,6 +67,16 @@ class SimpleCommand:
     opaque: str | None  # why this part cannot be decided, else None
     literal: tuple[bool, ...] = ()  # per argv word: known before it runs (no expansion)
     assigns: tuple[str, ...] = ()  # variables set for this command (`FOO=1 cmd`)
+
+    def __init__(self, argv: tuple[str, ...], text: str, redirects: tuple[Redirect, ...],
+                 context: str, background: bool, opaque: str | None,
+                 literal: tuple[bool, ...] = (), assigns: tuple[str, ...] = ()) -> None:  # fmt: skip
+        """The generated frozen __init__ sets each field through object.__setattr__; one is
+        made per simple command on the hot path, so the fields go straight into __dict__."""
+        d = self.__dict__
+        d["argv"], d["text"], d["redirects"], d["context"] = argv, text, redirects, context
+        d["background"], d["opaque"] = background, opaque
+        d["literal"], d["assigns"] = literal, assigns
 
 
 @dataclass(frozen=True)
@@ -116,24 +127,28 @@ class _Walker(Unwrapper):
         self.too_deep = False
         self.evals: Evaluations
         self.pending: dict[tuple[int, int], tuple[Node, ...]] = {}  # words a redirect took
+        self.text: Callable[[Node], str] = self._ascii_text if self.ascii else self._utf8_text
 
-    def text(self, node: Node) -> str:
-        if self.ascii:  # byte offsets are character offsets: slice the string, no decode
-            return self.source[node.start_byte : node.end_byte]
+    def _ascii_text(self, node: Node) -> str:
+        return self.source[node.start_byte : node.end_byte]  # byte offsets are char offsets
+
+    def _utf8_text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def visit(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        # no try/finally: an exception ends the whole parse, so the level needs no restoring
         self.level += 1
-        try:
-            if self.level > MAX_NESTING:
-                if not self.too_deep:
-                    self.too_deep = True
-                    why = f"nested more than {MAX_NESTING} levels deep"
-                    self.add(SimpleCommand((), self.text(node)[:200], (), ctx, bg, why))
-                return
+        if self.level > MAX_NESTING:
+            if not self.too_deep:
+                self.too_deep = True
+                why = f"nested more than {MAX_NESTING} levels deep"
+                self.add(SimpleCommand((), self.text(node)[:200], (), ctx, bg, why))
+        elif node.type == "command":  # the common case, without dispatch's call
+            extra = self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
+            self.command(node, ctx, redirs, bg, extra)
+        else:
             self.dispatch(node, ctx, redirs, bg)
-        finally:
-            self.level -= 1
+        self.level -= 1
 
     def dispatch(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kind = node.type
@@ -238,11 +253,14 @@ class _Walker(Unwrapper):
     def children(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kids = node.children
         last = len(kids) - 1
+        visit = self.visit
         for i, child in enumerate(kids):
             if not child.child_count and not child.is_named:  # child_count is the cheap test
                 continue  # an operator or keyword token: nothing runs in it
-            amp = i < last and kids[i + 1].type == "&"
-            self.visit(child, "background" if amp and not ctx else ctx, redirs, bg or amp)
+            if i < last and kids[i + 1].type == "&":
+                visit(child, ctx or "background", redirs, True)
+            else:
+                visit(child, ctx, redirs, bg)
 
     def add(self, part: SimpleCommand) -> None:
         self.parts.append(part)
@@ -252,39 +270,46 @@ class _Walker(Unwrapper):
         """One simple command. Words are grouped as bash groups them: nodes that touch are one
         word (`'r'\\m` is `rm`), and words tree-sitter hangs under a redirection
         (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
-        nodes, redirect_nodes, assign_nodes = command_fields(node)
-        name = node.child_by_field_name("name") if nodes else None
-        own = tuple(self.redirect(r) for r in redirect_nodes)
-        more = list(extra)
-        for r in redirect_nodes:
-            self.nested(r, ctx, bg)
-            more += redirect_split(r)[1]
+        nodes, redirect_nodes, assign_nodes, named = command_fields(node)
+        has_name = bool(nodes) and (named or node.child_by_field_name("name") is not None)
+        text = self.text
+        own: tuple[Redirect, ...] = ()
+        more: list[Node] | tuple[Node, ...] = extra
+        if redirect_nodes:
+            own = tuple(self.redirect(r) for r in redirect_nodes)
+            more = list(extra)
+            for r in redirect_nodes:
+                self.nested(r, ctx, bg)
+                more += redirect_split(r)[1]
         if more:
             nodes = sorted([*nodes, *more], key=lambda n: n.start_byte)
         groups = adjacent(nodes)
         opaque, assigns = None, []
         for assign in assign_nodes:
             var = assign.child_by_field_name("name")
-            assigns.append(self.text(assign))
-            if var is not None and risky_var(self.text(var)):
-                opaque = f"sets {self.text(var)} for the command"
+            assigns.append(text(assign))
+            if var is not None and risky_var(text(var)):
+                opaque = f"sets {text(var)} for the command"
             self.nested(assign, ctx, bg)
-        literal = [self.literal(g[0]) if len(g) == 1 else self.group_literal(g) for g in groups]
-        argv = tuple(self.span(g) if v is None else v for g, v in zip(groups, literal, strict=True))
-        if name is not None and opaque is None and groups:
+        lit = self.literal
+        literal = [lit(g[0]) if len(g) == 1 else self.group_literal(g) for g in groups]
+        span = self.span
+        argv = tuple([span(g) if v is None else v for g, v in zip(groups, literal, strict=True)])
+        if has_name and opaque is None and groups:
             opaque = self.name_opaque(groups[0], literal[0])
         opaque = opaque or self.evals.within(node) or argv_evaluates(argv)
         if extra and opaque is None:
             opaque = next((w for e in extra if (w := self.evals.within(e))), None)
         words = [g[0] for g in groups]
         if argv:
-            lits = tuple(v is not None for v in literal)
-            text = self.text(node) if not extra else self.span([node, *extra])
-            part = SimpleCommand(argv, text, redirs + own, ctx, bg, opaque, lits, tuple(assigns))
-            self.add(part)
+            lits = tuple([v is not None for v in literal])
+            shown = text(node) if not extra else span([node, *extra])
+            part = SimpleCommand(argv, shown, redirs + own, ctx, bg, opaque, lits, tuple(assigns))
+            self.parts.append(part)
             self.unwrap(part, words, literal, node, ctx, bg)
         for w in nodes:
-            self.nested(w, ctx, bg)
+            if w.type not in _LEAF_WORDS:
+                self.nested(w, ctx, bg)
 
     def group_literal(self, group: list[Node]) -> str | None:
         if len(group) == 1:
@@ -383,10 +408,11 @@ class _Walker(Unwrapper):
     def literal(self, node: Node) -> str | None:
         """The word after quote removal, or None when it expands at run time."""
         kind = node.type
+        if kind == "word" or kind == "number":
+            raw = self.text(node)
+            return raw if "\\" not in raw else unescape(raw, inside_quotes=False)
         if kind == "command_name":
             return self.literal(node.children[0]) if node.child_count == 1 else None
-        if kind in ("word", "number"):
-            return unescape(self.text(node), inside_quotes=False)
         if kind == "raw_string":
             return self.text(node)[1:-1]
         if kind == "ansi_c_string":

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from harness_ls.tools.knownsafe import KNOWN_SAFE, unsafe_reason
 from harness_ls.tools.protected import (
@@ -96,7 +96,7 @@ def _decide_shell(
     by_action = _by_action(tuple(rules))
     ctx = _Context(parsed, mode, by_action, real_path(str(workspace)) if workspace else None,
                    str(data_dir) if data_dir is not None else None, cd)  # fmt: skip
-    out: list[PartDecision] = []
+    rows: list[dict[str, object]] = []  # validated in one call at the end (_PARTS)
     for part in parsed.parts:
         action, rule = _decide_part(part, ctx)
         if action == "allow" and not rule.startswith(_BUILTIN):
@@ -109,16 +109,17 @@ def _decide_shell(
                 if why is not None:
                     action, rule = "ask", why
                     break
-        out.append(PartDecision(text=part.text, argv=list(part.argv), context=part.context,
-                                action=action, rule=rule))  # fmt: skip
+        rows.append({"text": part.text, "argv": list(part.argv), "context": part.context,
+                     "action": action, "rule": rule})  # fmt: skip
     if parsed.opaque:
         action = "deny" if mode == "read-only" else "ask"
-        out.append(PartDecision(text=command, argv=[], action=action, rule=parsed.opaque))
-        out += _deny_in_fragments(command, by_action["deny"])
+        rows.append({"text": command, "argv": [], "action": action, "rule": parsed.opaque})
+        rows += _deny_in_fragments(command, by_action["deny"])
     for rule in rules:  # a deny/ask rule written for the whole line still applies to it
         if rule.action != "allow" and glob_cmd(rule.pattern, whole):
-            out.append(PartDecision(text=command, argv=[], action=rule.action, rule=rule.label()))
+            rows.append({"text": command, "argv": [], "action": rule.action, "rule": rule.label()})
             break
+    out = _PARTS.validate_python(rows)
     if not out:
         default = SHELL_DEFAULTS[mode]
         return default, _mode_rule(mode, default), out
@@ -127,6 +128,8 @@ def _decide_shell(
 
 
 _BUILTIN = "built-in: "
+# every part of a decision validated in one call: a PartDecision(...) per part costs ~2 us
+_PARTS: TypeAdapter[list[PartDecision]] = TypeAdapter(list[PartDecision])
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ _FRAGMENT_SPLIT = re.compile(r"&&|\|\||\$\(|[;|&\n()`{}<>]")
 _QUOTES = str.maketrans("", "", "'\"\\")
 
 
-def _deny_in_fragments(command: str, deny: _Index) -> list[PartDecision]:
+def _deny_in_fragments(command: str, deny: _Index) -> list[dict[str, object]]:
     """For text bash cannot parse, the parse may have lost parts: a deny rule matching any
     separator-split fragment from any word on (quotes dropped, so wrappers like `env rm` count
     too) still denies, so a syntax error hides nothing."""
@@ -154,8 +157,8 @@ def _deny_in_fragments(command: str, deny: _Index) -> list[PartDecision]:
             for fragment in {" ".join(words[i:]), " ".join(tail)}:
                 for rule in _candidates(deny, fragment):
                     if glob_cmd(rule.pattern, fragment):
-                        return [PartDecision(text=raw.strip(), argv=[], action="deny",
-                                             rule=rule.label())]  # fmt: skip
+                        return [{"text": raw.strip(), "argv": [], "action": "deny",
+                                 "rule": rule.label()}]  # fmt: skip
     return []
 
 
@@ -185,6 +188,8 @@ def _index(rules: list[Rule]) -> _Index:
 
 def _candidates(index: _Index, command: str) -> list[Rule]:
     by_word, wild, order = index
+    if not by_word:
+        return wild
     hits = by_word.get(command.split(" ", 1)[0])
     if not hits:
         return wild
