@@ -49,6 +49,7 @@ _DYNAMIC = frozenset("$`")
 _SUBST_MARKS = frozenset("$`(")  # `$(…)`, backticks, `<(…)` / `>(…)`
 _HEREDOC_EVAL = re.compile(r"\$\(\(|\$\[|\$\{[^}]*[!@:\[]")
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
+_PLAIN_ARGS = frozenset({"word", "number", "raw_string"})  # literal without a decode step
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,8 @@ class _Walker(Unwrapper):
         """One simple command. Words are grouped as bash groups them: nodes that touch are one
         word (`'r'\\m` is `rm`), and words tree-sitter hangs under a redirection
         (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
+        if not extra and self.words_only(node, ctx, redirs, bg):
+            return
         nodes, redirect_nodes, assign_nodes, named = command_fields(node)
         has_name = bool(nodes) and (named or node.child_by_field_name("name") is not None)
         text = self.text
@@ -310,6 +313,45 @@ class _Walker(Unwrapper):
         for w in nodes:
             if w.type not in _LEAF_WORDS:
                 self.nested(w, ctx, bg)
+
+    def words_only(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> bool:
+        """The common shape in one pass over the children: a plain name and plain words, one
+        node each, none touching, no redirection or assignment. Adds the part `command` would
+        add and returns True; False (nothing added) for any other shape."""
+        kids = node.children
+        if not kids:
+            return False
+        field, text = node.field_name_for_child, self.text
+        argv: list[str] = []
+        end = -1
+        for i, kid in enumerate(kids):
+            kind = kid.type
+            if i == 0:
+                if kind != "command_name" or kid.child_count != 1 or field(0) != "name":
+                    return False
+                kid = kid.children[0]
+                kind = kid.type
+                if kind != "word":
+                    return False
+            elif kind not in _PLAIN_ARGS or field(i) != "argument":
+                return False
+            if kid.start_byte == end:
+                return False  # touching nodes make one word
+            end = kid.end_byte
+            raw = text(kid)
+            if kind == "raw_string":
+                argv.append(raw[1:-1])
+            else:
+                argv.append(raw if "\\" not in raw else unescape(raw, inside_quotes=False))
+        words = tuple(argv)
+        name = kids[0]
+        opaque = None if _GLOB.isdisjoint(words[0]) else self.name_opaque([name], words[0])
+        opaque = opaque or self.evals.within(node) or argv_evaluates(words)
+        part = SimpleCommand(words, text(node), redirs, ctx, bg, opaque, (True,) * len(words))
+        self.parts.append(part)
+        self.unwrap(part, list(kids), argv, node, ctx, bg)
+        self.nested(name, ctx, bg)  # the arguments are leaf words: nothing runs inside them
+        return True
 
     def group_literal(self, group: list[Node]) -> str | None:
         if len(group) == 1:

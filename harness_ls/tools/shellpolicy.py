@@ -92,8 +92,12 @@ def _decide_shell(
 ) -> tuple[Action, str, list[PartDecision]]:
     parsed = parse_command(command)
     whole = " ".join(command.split())
-    cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
-    by_action = _by_action(tuple(rules))
+    cd = False
+    for p in parsed.parts:
+        if p.argv and p.argv[0] in _CWD_CHANGERS:
+            cd = True
+            break
+    by_action = _rules_index(rules)
     ctx = _Context(parsed, mode, by_action, real_path(str(workspace)) if workspace else None,
                    str(data_dir) if data_dir is not None else None, cd)  # fmt: skip
     rows: list[dict[str, object]] = []  # validated in one call at the end (_PARTS)
@@ -163,6 +167,23 @@ def _deny_in_fragments(command: str, deny: _Index) -> list[dict[str, object]]:
 
 
 _Index = tuple[dict[str, list[Rule]], list[Rule], dict[int, int]]
+
+
+_INDEXES: dict[tuple[int, ...], tuple[tuple[Rule, ...], dict[str, _Index]]] = {}
+
+
+def _rules_index(rules: list[Rule]) -> dict[str, _Index]:
+    """_by_action, looked up by the rules' identities: hashing each rule (a dataclass hash in
+    Python) on every call costs more than the rest of a small decision. The entry keeps the
+    rules alive, so an id in a key cannot be reused by another object while it is cached."""
+    key = tuple(map(id, rules))
+    hit = _INDEXES.get(key)
+    if hit is None:
+        if len(_INDEXES) >= 64:
+            _INDEXES.clear()
+        frozen = tuple(rules)
+        hit = _INDEXES[key] = (frozen, _by_action(frozen))
+    return hit[1]
 
 
 @lru_cache(maxsize=64)
