@@ -50,7 +50,7 @@ def redirect_split(node: Node) -> tuple[list[Node], list[Node]]:
     words after `> file` under the redirection, bash gives them to the command."""
     if node.type not in ("file_redirect", "herestring_redirect"):
         return [], []
-    kids = [c for c in node.named_children if c.type != "file_descriptor"]
+    kids = [c for c in node.children if c.is_named and c.type != "file_descriptor"]
     if not kids:
         return [], []
     groups = adjacent(kids)

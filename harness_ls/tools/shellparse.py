@@ -113,7 +113,8 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
         bad = first_error(tree.root_node)
         near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
         opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
-    shape = opaque or plain(caps, walker.text)
+    # a payload's shape is not used (payload() keeps its parts and opaque): only the top's
+    shape = opaque or (plain(caps, walker.text) if depth == 0 else None)
     return ParsedCommand(source, tuple(walker.parts), opaque, shape)
 
 
@@ -158,9 +159,10 @@ class _Walker(Unwrapper):
             self.command(node, ctx, redirs, bg, extra)
         elif kind == "redirected_statement":
             redirect_nodes = redirects(node)
-            own = tuple(self.redirect(r) for r in redirect_nodes)
-            bodies = [c for c in node.named_children if not c.type.endswith("_redirect")]
-            extra = tuple(e for r in redirect_nodes for e in redirect_split(r)[1])
+            splits = [redirect_split(r) for r in redirect_nodes]
+            own = tuple(self.redirect(r, sp) for r, sp in zip(redirect_nodes, splits, strict=True))
+            bodies = [c for c in node.children if c.is_named and not c.type.endswith("_redirect")]
+            extra = tuple(e for sp in splits for e in sp[1])
             last = last_command(bodies[-1]) if bodies and extra else None
             if last is not None:  # `a && b 2>/dev/null x`: x is b's argument
                 self.pending[(last.start_byte, last.end_byte)] = extra
@@ -235,6 +237,8 @@ class _Walker(Unwrapper):
             text = self.data[node.start_byte : end].decode("utf-8", "replace")
         else:
             why = self.evals.within(node)
+            if why is None:
+                return False
             text = self.text(node).split("\n", 1)[0][:200]
         if why or header:
             self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
@@ -322,6 +326,7 @@ class _Walker(Unwrapper):
         if not kids:
             return False
         field, text = node.field_name_for_child, self.text
+        src = self.source if self.ascii else None
         argv: list[str] = []
         end = -1
         for i, kid in enumerate(kids):
@@ -333,12 +338,13 @@ class _Walker(Unwrapper):
                 kind = kid.type
                 if kind != "word":
                     return False
-            elif kind not in _PLAIN_ARGS or field(i) != "argument":
-                return False
-            if kid.start_byte == end:
+            elif kind not in _PLAIN_ARGS or field(i) != "argument" or kid.child_count:
+                return False  # (a `number` may hold `10#$(…)`: the general path decides it)
+            start = kid.start_byte
+            if start == end:
                 return False  # touching nodes make one word
             end = kid.end_byte
-            raw = text(kid)
+            raw = src[start:end] if src is not None else text(kid)
             if kind == "raw_string":
                 argv.append(raw[1:-1])
             else:
@@ -350,8 +356,7 @@ class _Walker(Unwrapper):
         part = SimpleCommand(words, text(node), redirs, ctx, bg, opaque, (True,) * len(words))
         self.parts.append(part)
         self.unwrap(part, list(kids), argv, node, ctx, bg)
-        self.nested(name, ctx, bg)  # the arguments are leaf words: nothing runs inside them
-        return True
+        return True  # every word is a leaf (the name's too): nothing runs inside them
 
     def group_literal(self, group: list[Node]) -> str | None:
         if len(group) == 1:
@@ -412,7 +417,7 @@ class _Walker(Unwrapper):
             self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
         self.nested(node, ctx, bg)
 
-    def redirect(self, node: Node) -> Redirect:
+    def redirect(self, node: Node, split: tuple[list[Node], list[Node]] | None = None) -> Redirect:
         fd = node.child_by_field_name("descriptor")
         op = next((c.type for c in node.children if not c.is_named), "")
         if node.type == "heredoc_redirect":
@@ -421,7 +426,7 @@ class _Walker(Unwrapper):
         if node.type == "herestring_redirect":
             body = next((c for c in node.children if c.is_named), None)
             return Redirect("<<<", self.word(body) if body else "")
-        target, _ = redirect_split(node)
+        target = (split or redirect_split(node))[0]
         if not target:
             return Redirect((self.text(fd) if fd else "") + op, "")
         return Redirect(
