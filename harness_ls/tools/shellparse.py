@@ -10,7 +10,6 @@ position, `eval "$x"`) is marked opaque with the reason; callers must not allow 
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,20 +31,19 @@ from harness_ls.tools.shellnodes import (
     walk,
 )
 from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
+from harness_ls.tools.shellwordnodes import GLOB, Words
 from harness_ls.tools.shellwords import risky_var, unescape
 
 __all__ = ["SHELLS", "ParsedCommand", "Redirect", "SimpleCommand", "parse_command"]
 
 MAX_DEPTH = 8  # nested `bash -c` / `eval` payloads before giving up (opaque)
 MAX_NESTING = 120  # syntax-tree levels (subshells, `$(…)`, `&&` chains) before giving up (opaque)
-_GLOB = frozenset("*?[{")
 _CONTEXTS = {
     "$(": "$()",
     "`": "`",
     "<(": "<()",
     ">(": ">()",
 }
-_DYNAMIC = frozenset("$`")
 _SUBST_MARKS = frozenset("$`(")  # `$(…)`, backticks, `<(…)` / `>(…)`
 _HEREDOC_EVAL = re.compile(r"\$\(\(|\$\[|\$\{[^}]*[!@:\[]")
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
@@ -118,7 +116,7 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     return ParsedCommand(source, tuple(walker.parts), opaque, shape)
 
 
-class _Walker(Unwrapper):
+class _Walker(Unwrapper, Words):
     def __init__(self, data: bytes, depth: int) -> None:
         self.data = data
         self.ascii = data.isascii()
@@ -351,41 +349,12 @@ class _Walker(Unwrapper):
                 argv.append(raw if "\\" not in raw else unescape(raw, inside_quotes=False))
         words = tuple(argv)
         name = kids[0]
-        opaque = None if _GLOB.isdisjoint(words[0]) else self.name_opaque([name], words[0])
+        opaque = None if GLOB.isdisjoint(words[0]) else self.name_opaque([name], words[0])
         opaque = opaque or self.evals.within(node) or argv_evaluates(words)
         part = SimpleCommand(words, text(node), redirs, ctx, bg, opaque, (True,) * len(words))
         self.parts.append(part)
         self.unwrap(part, list(kids), argv, node, ctx, bg)
         return True  # every word is a leaf (the name's too): nothing runs inside them
-
-    def group_literal(self, group: list[Node]) -> str | None:
-        if len(group) == 1:
-            return self.literal(group[0])
-        pieces = [self.literal(n) for n in group]
-        return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
-
-    def span(self, nodes: list[Node]) -> str:
-        start, end = nodes[0].start_byte, nodes[-1].end_byte
-        if self.ascii:
-            return self.source[start:end]
-        return self.data[start:end].decode("utf-8", "replace")
-
-    def name_opaque(self, group: list[Node], value: str | None) -> str | None:
-        if value is not None and _GLOB.isdisjoint(value):
-            return None  # no glob character at all, quoted or not
-        shown = self.span(group)
-        if value is None:
-            return f"the command name {shown!r} is only known when it runs"
-        for name in group:
-            subs = (
-                [name.children[0]]
-                if name.child_count == 1 and name.children[0].type == "word"
-                else walk(name)
-            )
-            for sub in subs:
-                if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
-                    return f"the command name {shown!r} is a glob or brace expansion"
-        return None
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:
         """Commands inside a word: `$(…)`, backticks, `<(…)`."""
@@ -447,45 +416,6 @@ class _Walker(Unwrapper):
                 why = "evaluates arithmetic or an expansion inside an unquoted here-doc"
             if why:
                 self.add(SimpleCommand(("<<",), body, (), ctx, bg, why, (True,)))
-
-    def word(self, node: Node) -> str:
-        value = self.literal(node)
-        return self.text(node) if value is None else value
-
-    def literal(self, node: Node) -> str | None:
-        """The word after quote removal, or None when it expands at run time."""
-        kind = node.type
-        if kind == "word" or kind == "number":
-            raw = self.text(node)
-            return raw if "\\" not in raw else unescape(raw, inside_quotes=False)
-        if kind == "command_name":
-            return self.literal(node.children[0]) if node.child_count == 1 else None
-        if kind == "raw_string":
-            return self.text(node)[1:-1]
-        if kind == "ansi_c_string":
-            try:
-                raw = self.text(node)[2:-1]
-                return codecs.decode(raw.encode("latin-1", "backslashreplace"), "unicode_escape")
-            except (UnicodeDecodeError, ValueError):
-                return None
-        if kind in ("string", "translated_string"):
-            out = []
-            for child in node.children:
-                if child.type == "string_content":
-                    out.append(unescape(self.text(child), inside_quotes=True))
-                elif child.is_named:
-                    return None
-            return "".join(out)
-        if kind == "concatenation":
-            pieces = [self.literal(c) for c in node.children]
-            return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
-        if kind == "variable_assignment":
-            return self.text(node)
-        if kind == "test_operator" or (
-            kind in ("regex", "extglob_pattern") and not _DYNAMIC.intersection(self.text(node))
-        ):
-            return self.text(node)
-        return None
 
     def payload(self, text: str, ctx: str, part: SimpleCommand, bg: bool) -> None:
         inner = _parse(text, ctx, self.depth + 1)
