@@ -143,11 +143,17 @@ class _Walker(Unwrapper, Words):
                 self.too_deep = True
                 why = f"nested more than {MAX_NESTING} levels deep"
                 self.add(SimpleCommand((), self.text(node)[:200], (), ctx, bg, why))
-        elif node.type == "command":  # the common case, without dispatch's call
-            extra = self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
-            self.command(node, ctx, redirs, bg, extra)
         else:
-            self.dispatch(node, ctx, redirs, bg)
+            kind = node.type  # the common kinds first, without dispatch's chain of tests
+            if kind == "command":
+                extra = (
+                    self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
+                )
+                self.command(node, ctx, redirs, bg, extra)
+            elif kind == "list" or kind == "program":  # dispatch's last branch
+                self.children(node, ctx, redirs, bg)
+            else:
+                self.dispatch(node, ctx, redirs, bg)
         self.level -= 1
 
     def dispatch(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
