@@ -47,6 +47,7 @@ SHELL_DEFAULTS: dict[str, Action] = {
 SAFE_READS = KNOWN_SAFE  # the exact list lives in tools/knownsafe.py
 _QUIET_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 _CWD_CHANGERS = frozenset({"cd", "pushd", "popd"})
+_DEV_FD = re.compile(r"/dev/fd/\d+")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _decide_shell(
                 if why is not None:
                     action, rule = "ask", why
                     break
-        rows.append({"text": part.text, "argv": list(part.argv), "context": part.context,
+        rows.append({"text": part.text, "argv": part.argv, "context": part.context,
                      "action": action, "rule": rule})  # fmt: skip
     if parsed.opaque:
         action = "deny" if mode == "read-only" else "ask"
@@ -219,6 +220,17 @@ def _candidates(index: _Index, command: str) -> list[Rule]:
     return sorted(hits + wild, key=lambda r: order[id(r)])  # first rule in file order wins
 
 
+def _first_match(index: _Index, forms: tuple[str, ...]) -> Rule | None:
+    """The first rule of `index` whose pattern matches one of the forms, in form order."""
+    if not index[0] and not index[1]:
+        return None  # no rule of this action at all
+    for form in forms:
+        for rule in _candidates(index, form):
+            if glob_cmd(rule.pattern, form):
+                return rule
+    return None
+
+
 def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
     argv, mode, rules = part.argv, ctx.mode, ctx.rules
     if not argv:  # a bare redirection (`> file`, `$(< file)`), or a part too deep to look into
@@ -230,16 +242,14 @@ def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
     forms = (cmd,) if base == cmd else (cmd, base)
     if part.assigns:
         forms += (" ".join((*part.assigns, cmd)),)
-    for action in ("deny", "ask"):
-        if action == "ask":
-            if mode == "read-only":
-                return "deny", _mode_rule(mode, "deny")
-            if part.opaque:
-                return "ask", f"cannot be decided before it runs: {part.opaque}"
-        for form in forms:
-            for rule in _candidates(rules[action], form):
-                if glob_cmd(rule.pattern, form):
-                    return action, rule.label()
+    if hit := _first_match(rules["deny"], forms):
+        return "deny", hit.label()
+    if mode == "read-only":
+        return "deny", _mode_rule(mode, "deny")
+    if part.opaque:
+        return "ask", f"cannot be decided before it runs: {part.opaque}"
+    if hit := _first_match(rules["ask"], forms):
+        return "ask", hit.label()
     if mode == "full-auto":
         return "allow", "mode full-auto: allowed unless denied"
     gap = None
@@ -284,7 +294,7 @@ def redirect_problem(
     target = r.target
     if r.op.endswith("&") and (target.isdigit() or target == "-"):
         return None  # 2>&1: duplicates a descriptor, writes no file
-    if target in _QUIET_TARGETS or re.fullmatch(r"/dev/fd/\d+", target):
+    if target in _QUIET_TARGETS or _DEV_FD.fullmatch(target):
         return None
     if any(c in target for c in "$`*?[") or target.startswith("~"):
         return f"redirect to {target!r}: where it writes is only known when it runs"
