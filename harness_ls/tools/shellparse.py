@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter_bash
@@ -30,6 +29,7 @@ from harness_ls.tools.shellnodes import (
     test_words,
     walk,
 )
+from harness_ls.tools.shellparts import ParsedCommand, Redirect, SimpleCommand
 from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
 from harness_ls.tools.shellwordnodes import GLOB, Words
 from harness_ls.tools.shellwords import risky_var, unescape
@@ -48,42 +48,6 @@ _SUBST_MARKS = frozenset("$`(")  # `$(…)`, backticks, `<(…)` / `>(…)`
 _HEREDOC_EVAL = re.compile(r"\$\(\(|\$\[|\$\{[^}]*[!@:\[]")
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
 _PLAIN_ARGS = frozenset({"word", "number", "raw_string"})  # literal without a decode step
-
-
-@dataclass(frozen=True)
-class Redirect:
-    op: str  # ">", ">>", "<", "2>", "&>", "<<" (here-doc), "<<<", ">&" ...
-    target: str  # literal where possible, else the source text
-
-
-@dataclass(frozen=True, init=False)
-class SimpleCommand:
-    argv: tuple[str, ...]  # words after quote removal (source text where not literal)
-    text: str  # the exact source slice of this simple command
-    redirects: tuple[Redirect, ...]
-    context: str  # "" top level, or "$()", "`", "<()", "subshell", "bash -c", "eval", "pipeline"...
-    background: bool
-    opaque: str | None  # why this part cannot be decided, else None
-    literal: tuple[bool, ...] = ()  # per argv word: known before it runs (no expansion)
-    assigns: tuple[str, ...] = ()  # variables set for this command (`FOO=1 cmd`)
-
-    def __init__(self, argv: tuple[str, ...], text: str, redirects: tuple[Redirect, ...],
-                 context: str, background: bool, opaque: str | None,
-                 literal: tuple[bool, ...] = (), assigns: tuple[str, ...] = ()) -> None:  # fmt: skip
-        """The generated frozen __init__ sets each field through object.__setattr__; one is
-        made per simple command on the hot path, so the fields go straight into __dict__."""
-        d = self.__dict__
-        d["argv"], d["text"], d["redirects"], d["context"] = argv, text, redirects, context
-        d["background"], d["opaque"] = background, opaque
-        d["literal"], d["assigns"] = literal, assigns
-
-
-@dataclass(frozen=True)
-class ParsedCommand:
-    source: str
-    parts: tuple[SimpleCommand, ...]
-    opaque: str | None  # whole-command parse failure reason, else None
-    not_plain: str | None = None  # what it uses beyond word-only commands (shelleval.plain)
 
 
 @lru_cache(maxsize=1)
