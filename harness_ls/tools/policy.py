@@ -206,7 +206,11 @@ class Policy:
         if self.workspace is None:
             return []
         parsed = parse_command(command)
-        words = [w for p in parsed.parts for w in (*p.argv[1:], *(r.target for r in p.redirects))]
+        words: list[str] = []
+        for p in parsed.parts:  # a loop, not a nested comprehension: this runs on every call
+            words += p.argv[1:]
+            if p.redirects:
+                words += [r.target for r in p.redirects]
         return secrets_named(words, self.workspace.as_posix(), self.secret_patterns)
 
     def _through_links(self, subject: str) -> str | None:

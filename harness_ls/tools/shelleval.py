@@ -101,6 +101,9 @@ class Evaluations:
             why = _check(node, text)
             if why:
                 self.found.append((node.start_byte, node.end_byte, why))
+        # document order, outermost first: the query's capture order is not stable across calls
+        # for a tree with errors, and `within` names the first one
+        self.found.sort(key=lambda f: (f[0], -f[1]))
 
     def within(self, node: Node) -> str | None:
         """The first evaluating construct inside `node` (substitutions included), or None."""

@@ -50,7 +50,7 @@ def redirect_split(node: Node) -> tuple[list[Node], list[Node]]:
     words after `> file` under the redirection, bash gives them to the command."""
     if node.type not in ("file_redirect", "herestring_redirect"):
         return [], []
-    kids = [c for c in node.named_children if c.type != "file_descriptor"]
+    kids = [c for c in node.children if c.is_named and c.type != "file_descriptor"]
     if not kids:
         return [], []
     groups = adjacent(kids)
@@ -70,24 +70,33 @@ def test_words(node: Node) -> list[Node]:
     return out
 
 
-def command_fields(node: Node) -> tuple[list[Node], list[Node], list[Node]]:
-    """(name and argument nodes, redirections as `redirects` gives them, variable assignments)
-    of a simple command, in source order, from one pass over its children (the hot path: each
-    field lookup would walk the children again)."""
+def command_fields(node: Node) -> tuple[list[Node], list[Node], list[Node], bool]:
+    """(name and argument nodes, redirections as `redirects` gives them, variable assignments,
+    whether a child is the `name` field) of a simple command, in source order, from one pass
+    over its children (the hot path: each field lookup would walk the children again)."""
     words: list[Node] = []
     redirs: list[Node] = []
     assigns: list[Node] = []
+    named = False
+    field_name = node.field_name_for_child
     for i, child in enumerate(node.children):
-        field = node.field_name_for_child(i)
-        if field == "name" or field == "argument":
+        field = field_name(i)
+        if field is None:
+            if child.type == "variable_assignment":
+                assigns.append(child)
+            continue
+        if field == "argument":
             words.append(child)
+        elif field == "name":
+            words.append(child)
+            named = True
         elif field == "redirect":
             redirs.append(child)
             if child.type == "heredoc_redirect":
                 redirs += [c for c in child.children if c.type.endswith("_redirect")]
         if child.type == "variable_assignment":
             assigns.append(child)
-    return words, redirs, assigns
+    return words, redirs, assigns, named
 
 
 def redirects(node: Node) -> list[Node]:

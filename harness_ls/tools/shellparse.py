@@ -10,9 +10,8 @@ position, `eval "$x"`) is marked opaque with the reason; callers must not allow 
 
 from __future__ import annotations
 
-import codecs
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 
 import tree_sitter_bash
@@ -30,50 +29,25 @@ from harness_ls.tools.shellnodes import (
     test_words,
     walk,
 )
+from harness_ls.tools.shellparts import ParsedCommand, Redirect, SimpleCommand
 from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
+from harness_ls.tools.shellwordnodes import GLOB, Words
 from harness_ls.tools.shellwords import risky_var, unescape
 
 __all__ = ["SHELLS", "ParsedCommand", "Redirect", "SimpleCommand", "parse_command"]
 
 MAX_DEPTH = 8  # nested `bash -c` / `eval` payloads before giving up (opaque)
 MAX_NESTING = 120  # syntax-tree levels (subshells, `$(…)`, `&&` chains) before giving up (opaque)
-_GLOB = frozenset("*?[{")
 _CONTEXTS = {
     "$(": "$()",
     "`": "`",
     "<(": "<()",
     ">(": ">()",
 }
-_DYNAMIC = frozenset("$`")
 _SUBST_MARKS = frozenset("$`(")  # `$(…)`, backticks, `<(…)` / `>(…)`
 _HEREDOC_EVAL = re.compile(r"\$\(\(|\$\[|\$\{[^}]*[!@:\[]")
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
-
-
-@dataclass(frozen=True)
-class Redirect:
-    op: str  # ">", ">>", "<", "2>", "&>", "<<" (here-doc), "<<<", ">&" ...
-    target: str  # literal where possible, else the source text
-
-
-@dataclass(frozen=True)
-class SimpleCommand:
-    argv: tuple[str, ...]  # words after quote removal (source text where not literal)
-    text: str  # the exact source slice of this simple command
-    redirects: tuple[Redirect, ...]
-    context: str  # "" top level, or "$()", "`", "<()", "subshell", "bash -c", "eval", "pipeline"...
-    background: bool
-    opaque: str | None  # why this part cannot be decided, else None
-    literal: tuple[bool, ...] = ()  # per argv word: known before it runs (no expansion)
-    assigns: tuple[str, ...] = ()  # variables set for this command (`FOO=1 cmd`)
-
-
-@dataclass(frozen=True)
-class ParsedCommand:
-    source: str
-    parts: tuple[SimpleCommand, ...]
-    opaque: str | None  # whole-command parse failure reason, else None
-    not_plain: str | None = None  # what it uses beyond word-only commands (shelleval.plain)
+_PLAIN_ARGS = frozenset({"word", "number", "raw_string"})  # literal without a decode step
 
 
 @lru_cache(maxsize=1)
@@ -101,11 +75,12 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
         bad = first_error(tree.root_node)
         near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
         opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
-    shape = opaque or plain(caps, walker.text)
+    # a payload's shape is not used (payload() keeps its parts and opaque): only the top's
+    shape = opaque or (plain(caps, walker.text) if depth == 0 else None)
     return ParsedCommand(source, tuple(walker.parts), opaque, shape)
 
 
-class _Walker(Unwrapper):
+class _Walker(Unwrapper, Words):
     def __init__(self, data: bytes, depth: int) -> None:
         self.data = data
         self.ascii = data.isascii()
@@ -116,24 +91,34 @@ class _Walker(Unwrapper):
         self.too_deep = False
         self.evals: Evaluations
         self.pending: dict[tuple[int, int], tuple[Node, ...]] = {}  # words a redirect took
+        self.text: Callable[[Node], str] = self._ascii_text if self.ascii else self._utf8_text
 
-    def text(self, node: Node) -> str:
-        if self.ascii:  # byte offsets are character offsets: slice the string, no decode
-            return self.source[node.start_byte : node.end_byte]
+    def _ascii_text(self, node: Node) -> str:
+        return self.source[node.start_byte : node.end_byte]  # byte offsets are char offsets
+
+    def _utf8_text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def visit(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
+        # no try/finally: an exception ends the whole parse, so the level needs no restoring
         self.level += 1
-        try:
-            if self.level > MAX_NESTING:
-                if not self.too_deep:
-                    self.too_deep = True
-                    why = f"nested more than {MAX_NESTING} levels deep"
-                    self.add(SimpleCommand((), self.text(node)[:200], (), ctx, bg, why))
-                return
-            self.dispatch(node, ctx, redirs, bg)
-        finally:
-            self.level -= 1
+        if self.level > MAX_NESTING:
+            if not self.too_deep:
+                self.too_deep = True
+                why = f"nested more than {MAX_NESTING} levels deep"
+                self.add(SimpleCommand((), self.text(node)[:200], (), ctx, bg, why))
+        else:
+            kind = node.type  # the common kinds first, without dispatch's chain of tests
+            if kind == "command":
+                extra = (
+                    self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
+                )
+                self.command(node, ctx, redirs, bg, extra)
+            elif kind == "list" or kind == "program":  # dispatch's last branch
+                self.children(node, ctx, redirs, bg)
+            else:
+                self.dispatch(node, ctx, redirs, bg)
+        self.level -= 1
 
     def dispatch(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kind = node.type
@@ -142,9 +127,10 @@ class _Walker(Unwrapper):
             self.command(node, ctx, redirs, bg, extra)
         elif kind == "redirected_statement":
             redirect_nodes = redirects(node)
-            own = tuple(self.redirect(r) for r in redirect_nodes)
-            bodies = [c for c in node.named_children if not c.type.endswith("_redirect")]
-            extra = tuple(e for r in redirect_nodes for e in redirect_split(r)[1])
+            splits = [redirect_split(r) for r in redirect_nodes]
+            own = tuple(self.redirect(r, sp) for r, sp in zip(redirect_nodes, splits, strict=True))
+            bodies = [c for c in node.children if c.is_named and not c.type.endswith("_redirect")]
+            extra = tuple(e for sp in splits for e in sp[1])
             last = last_command(bodies[-1]) if bodies and extra else None
             if last is not None:  # `a && b 2>/dev/null x`: x is b's argument
                 self.pending[(last.start_byte, last.end_byte)] = extra
@@ -219,6 +205,8 @@ class _Walker(Unwrapper):
             text = self.data[node.start_byte : end].decode("utf-8", "replace")
         else:
             why = self.evals.within(node)
+            if why is None:
+                return False
             text = self.text(node).split("\n", 1)[0][:200]
         if why or header:
             self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
@@ -238,11 +226,14 @@ class _Walker(Unwrapper):
     def children(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> None:
         kids = node.children
         last = len(kids) - 1
+        visit = self.visit
         for i, child in enumerate(kids):
             if not child.child_count and not child.is_named:  # child_count is the cheap test
                 continue  # an operator or keyword token: nothing runs in it
-            amp = i < last and kids[i + 1].type == "&"
-            self.visit(child, "background" if amp and not ctx else ctx, redirs, bg or amp)
+            if i < last and kids[i + 1].type == "&":
+                visit(child, ctx or "background", redirs, True)
+            else:
+                visit(child, ctx, redirs, bg)
 
     def add(self, part: SimpleCommand) -> None:
         self.parts.append(part)
@@ -252,68 +243,88 @@ class _Walker(Unwrapper):
         """One simple command. Words are grouped as bash groups them: nodes that touch are one
         word (`'r'\\m` is `rm`), and words tree-sitter hangs under a redirection
         (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
-        nodes, redirect_nodes, assign_nodes = command_fields(node)
-        name = node.child_by_field_name("name") if nodes else None
-        own = tuple(self.redirect(r) for r in redirect_nodes)
-        more = list(extra)
-        for r in redirect_nodes:
-            self.nested(r, ctx, bg)
-            more += redirect_split(r)[1]
+        if not extra and self.words_only(node, ctx, redirs, bg):
+            return
+        nodes, redirect_nodes, assign_nodes, named = command_fields(node)
+        has_name = bool(nodes) and (named or node.child_by_field_name("name") is not None)
+        text = self.text
+        own: tuple[Redirect, ...] = ()
+        more: list[Node] | tuple[Node, ...] = extra
+        if redirect_nodes:
+            own = tuple(self.redirect(r) for r in redirect_nodes)
+            more = list(extra)
+            for r in redirect_nodes:
+                self.nested(r, ctx, bg)
+                more += redirect_split(r)[1]
         if more:
             nodes = sorted([*nodes, *more], key=lambda n: n.start_byte)
         groups = adjacent(nodes)
         opaque, assigns = None, []
         for assign in assign_nodes:
             var = assign.child_by_field_name("name")
-            assigns.append(self.text(assign))
-            if var is not None and risky_var(self.text(var)):
-                opaque = f"sets {self.text(var)} for the command"
+            assigns.append(text(assign))
+            if var is not None and risky_var(text(var)):
+                opaque = f"sets {text(var)} for the command"
             self.nested(assign, ctx, bg)
-        literal = [self.literal(g[0]) if len(g) == 1 else self.group_literal(g) for g in groups]
-        argv = tuple(self.span(g) if v is None else v for g, v in zip(groups, literal, strict=True))
-        if name is not None and opaque is None and groups:
+        lit = self.literal
+        literal = [lit(g[0]) if len(g) == 1 else self.group_literal(g) for g in groups]
+        span = self.span
+        argv = tuple([span(g) if v is None else v for g, v in zip(groups, literal, strict=True)])
+        if has_name and opaque is None and groups:
             opaque = self.name_opaque(groups[0], literal[0])
         opaque = opaque or self.evals.within(node) or argv_evaluates(argv)
         if extra and opaque is None:
             opaque = next((w for e in extra if (w := self.evals.within(e))), None)
         words = [g[0] for g in groups]
         if argv:
-            lits = tuple(v is not None for v in literal)
-            text = self.text(node) if not extra else self.span([node, *extra])
-            part = SimpleCommand(argv, text, redirs + own, ctx, bg, opaque, lits, tuple(assigns))
-            self.add(part)
+            lits = tuple([v is not None for v in literal])
+            shown = text(node) if not extra else span([node, *extra])
+            part = SimpleCommand(argv, shown, redirs + own, ctx, bg, opaque, lits, tuple(assigns))
+            self.parts.append(part)
             self.unwrap(part, words, literal, node, ctx, bg)
         for w in nodes:
-            self.nested(w, ctx, bg)
+            if w.type not in _LEAF_WORDS:
+                self.nested(w, ctx, bg)
 
-    def group_literal(self, group: list[Node]) -> str | None:
-        if len(group) == 1:
-            return self.literal(group[0])
-        pieces = [self.literal(n) for n in group]
-        return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
-
-    def span(self, nodes: list[Node]) -> str:
-        start, end = nodes[0].start_byte, nodes[-1].end_byte
-        if self.ascii:
-            return self.source[start:end]
-        return self.data[start:end].decode("utf-8", "replace")
-
-    def name_opaque(self, group: list[Node], value: str | None) -> str | None:
-        if value is not None and _GLOB.isdisjoint(value):
-            return None  # no glob character at all, quoted or not
-        shown = self.span(group)
-        if value is None:
-            return f"the command name {shown!r} is only known when it runs"
-        for name in group:
-            subs = (
-                [name.children[0]]
-                if name.child_count == 1 and name.children[0].type == "word"
-                else walk(name)
-            )
-            for sub in subs:
-                if sub.type == "word" and not _GLOB.isdisjoint(self.text(sub)):
-                    return f"the command name {shown!r} is a glob or brace expansion"
-        return None
+    def words_only(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> bool:
+        """The common shape in one pass over the children: a plain name and plain words, one
+        node each, none touching, no redirection or assignment. Adds the part `command` would
+        add and returns True; False (nothing added) for any other shape."""
+        kids = node.children
+        if not kids:
+            return False
+        field, text = node.field_name_for_child, self.text
+        src = self.source if self.ascii else None
+        argv: list[str] = []
+        end = -1
+        for i, kid in enumerate(kids):
+            kind = kid.type
+            if i == 0:
+                if kind != "command_name" or kid.child_count != 1 or field(0) != "name":
+                    return False
+                kid = kid.children[0]
+                kind = kid.type
+                if kind != "word":
+                    return False
+            elif kind not in _PLAIN_ARGS or field(i) != "argument" or kid.child_count:
+                return False  # (a `number` may hold `10#$(…)`: the general path decides it)
+            start = kid.start_byte
+            if start == end:
+                return False  # touching nodes make one word
+            end = kid.end_byte
+            raw = src[start:end] if src is not None else text(kid)
+            if kind == "raw_string":
+                argv.append(raw[1:-1])
+            else:
+                argv.append(raw if "\\" not in raw else unescape(raw, inside_quotes=False))
+        words = tuple(argv)
+        name = kids[0]
+        opaque = None if GLOB.isdisjoint(words[0]) else self.name_opaque([name], words[0])
+        opaque = opaque or self.evals.within(node) or argv_evaluates(words)
+        part = SimpleCommand(words, text(node), redirs, ctx, bg, opaque, (True,) * len(words))
+        self.parts.append(part)
+        self.unwrap(part, list(kids), argv, node, ctx, bg)
+        return True  # every word is a leaf (the name's too): nothing runs inside them
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:
         """Commands inside a word: `$(…)`, backticks, `<(…)`."""
@@ -345,7 +356,7 @@ class _Walker(Unwrapper):
             self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
         self.nested(node, ctx, bg)
 
-    def redirect(self, node: Node) -> Redirect:
+    def redirect(self, node: Node, split: tuple[list[Node], list[Node]] | None = None) -> Redirect:
         fd = node.child_by_field_name("descriptor")
         op = next((c.type for c in node.children if not c.is_named), "")
         if node.type == "heredoc_redirect":
@@ -354,7 +365,7 @@ class _Walker(Unwrapper):
         if node.type == "herestring_redirect":
             body = next((c for c in node.children if c.is_named), None)
             return Redirect("<<<", self.word(body) if body else "")
-        target, _ = redirect_split(node)
+        target = (split or redirect_split(node))[0]
         if not target:
             return Redirect((self.text(fd) if fd else "") + op, "")
         return Redirect(
@@ -375,44 +386,6 @@ class _Walker(Unwrapper):
                 why = "evaluates arithmetic or an expansion inside an unquoted here-doc"
             if why:
                 self.add(SimpleCommand(("<<",), body, (), ctx, bg, why, (True,)))
-
-    def word(self, node: Node) -> str:
-        value = self.literal(node)
-        return self.text(node) if value is None else value
-
-    def literal(self, node: Node) -> str | None:
-        """The word after quote removal, or None when it expands at run time."""
-        kind = node.type
-        if kind == "command_name":
-            return self.literal(node.children[0]) if node.child_count == 1 else None
-        if kind in ("word", "number"):
-            return unescape(self.text(node), inside_quotes=False)
-        if kind == "raw_string":
-            return self.text(node)[1:-1]
-        if kind == "ansi_c_string":
-            try:
-                raw = self.text(node)[2:-1]
-                return codecs.decode(raw.encode("latin-1", "backslashreplace"), "unicode_escape")
-            except (UnicodeDecodeError, ValueError):
-                return None
-        if kind in ("string", "translated_string"):
-            out = []
-            for child in node.children:
-                if child.type == "string_content":
-                    out.append(unescape(self.text(child), inside_quotes=True))
-                elif child.is_named:
-                    return None
-            return "".join(out)
-        if kind == "concatenation":
-            pieces = [self.literal(c) for c in node.children]
-            return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
-        if kind == "variable_assignment":
-            return self.text(node)
-        if kind == "test_operator" or (
-            kind in ("regex", "extglob_pattern") and not _DYNAMIC.intersection(self.text(node))
-        ):
-            return self.text(node)
-        return None
 
     def payload(self, text: str, ctx: str, part: SimpleCommand, bg: bool) -> None:
         inner = _parse(text, ctx, self.depth + 1)

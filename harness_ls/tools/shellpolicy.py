@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from harness_ls.tools.knownsafe import KNOWN_SAFE, unsafe_reason
 from harness_ls.tools.protected import (
@@ -47,6 +47,7 @@ SHELL_DEFAULTS: dict[str, Action] = {
 SAFE_READS = KNOWN_SAFE  # the exact list lives in tools/knownsafe.py
 _QUIET_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 _CWD_CHANGERS = frozenset({"cd", "pushd", "popd"})
+_DEV_FD = re.compile(r"/dev/fd/\d+")
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,15 @@ def _decide_shell(
 ) -> tuple[Action, str, list[PartDecision]]:
     parsed = parse_command(command)
     whole = " ".join(command.split())
-    cd = any(p.argv and p.argv[0] in _CWD_CHANGERS for p in parsed.parts)
-    by_action = _by_action(tuple(rules))
+    cd = False
+    for p in parsed.parts:
+        if p.argv and p.argv[0] in _CWD_CHANGERS:
+            cd = True
+            break
+    by_action = _rules_index(rules)
     ctx = _Context(parsed, mode, by_action, real_path(str(workspace)) if workspace else None,
                    str(data_dir) if data_dir is not None else None, cd)  # fmt: skip
-    out: list[PartDecision] = []
+    rows: list[dict[str, object]] = []  # validated in one call at the end (_PARTS)
     for part in parsed.parts:
         action, rule = _decide_part(part, ctx)
         if action == "allow" and not rule.startswith(_BUILTIN):
@@ -109,16 +114,17 @@ def _decide_shell(
                 if why is not None:
                     action, rule = "ask", why
                     break
-        out.append(PartDecision(text=part.text, argv=list(part.argv), context=part.context,
-                                action=action, rule=rule))  # fmt: skip
+        rows.append({"text": part.text, "argv": part.argv, "context": part.context,
+                     "action": action, "rule": rule})  # fmt: skip
     if parsed.opaque:
         action = "deny" if mode == "read-only" else "ask"
-        out.append(PartDecision(text=command, argv=[], action=action, rule=parsed.opaque))
-        out += _deny_in_fragments(command, by_action["deny"])
+        rows.append({"text": command, "argv": [], "action": action, "rule": parsed.opaque})
+        rows += _deny_in_fragments(command, by_action["deny"])
     for rule in rules:  # a deny/ask rule written for the whole line still applies to it
         if rule.action != "allow" and glob_cmd(rule.pattern, whole):
-            out.append(PartDecision(text=command, argv=[], action=rule.action, rule=rule.label()))
+            rows.append({"text": command, "argv": [], "action": rule.action, "rule": rule.label()})
             break
+    out = _PARTS.validate_python(rows)
     if not out:
         default = SHELL_DEFAULTS[mode]
         return default, _mode_rule(mode, default), out
@@ -127,6 +133,8 @@ def _decide_shell(
 
 
 _BUILTIN = "built-in: "
+# every part of a decision validated in one call: a PartDecision(...) per part costs ~2 us
+_PARTS: TypeAdapter[list[PartDecision]] = TypeAdapter(list[PartDecision])
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ _FRAGMENT_SPLIT = re.compile(r"&&|\|\||\$\(|[;|&\n()`{}<>]")
 _QUOTES = str.maketrans("", "", "'\"\\")
 
 
-def _deny_in_fragments(command: str, deny: _Index) -> list[PartDecision]:
+def _deny_in_fragments(command: str, deny: _Index) -> list[dict[str, object]]:
     """For text bash cannot parse, the parse may have lost parts: a deny rule matching any
     separator-split fragment from any word on (quotes dropped, so wrappers like `env rm` count
     too) still denies, so a syntax error hides nothing."""
@@ -154,12 +162,29 @@ def _deny_in_fragments(command: str, deny: _Index) -> list[PartDecision]:
             for fragment in {" ".join(words[i:]), " ".join(tail)}:
                 for rule in _candidates(deny, fragment):
                     if glob_cmd(rule.pattern, fragment):
-                        return [PartDecision(text=raw.strip(), argv=[], action="deny",
-                                             rule=rule.label())]  # fmt: skip
+                        return [{"text": raw.strip(), "argv": [], "action": "deny",
+                                 "rule": rule.label()}]  # fmt: skip
     return []
 
 
 _Index = tuple[dict[str, list[Rule]], list[Rule], dict[int, int]]
+
+
+_INDEXES: dict[tuple[int, ...], tuple[tuple[Rule, ...], dict[str, _Index]]] = {}
+
+
+def _rules_index(rules: list[Rule]) -> dict[str, _Index]:
+    """_by_action, looked up by the rules' identities: hashing each rule (a dataclass hash in
+    Python) on every call costs more than the rest of a small decision. The entry keeps the
+    rules alive, so an id in a key cannot be reused by another object while it is cached."""
+    key = tuple(map(id, rules))
+    hit = _INDEXES.get(key)
+    if hit is None:
+        if len(_INDEXES) >= 64:
+            _INDEXES.clear()
+        frozen = tuple(rules)
+        hit = _INDEXES[key] = (frozen, _by_action(frozen))
+    return hit[1]
 
 
 @lru_cache(maxsize=64)
@@ -185,12 +210,25 @@ def _index(rules: list[Rule]) -> _Index:
 
 def _candidates(index: _Index, command: str) -> list[Rule]:
     by_word, wild, order = index
+    if not by_word:
+        return wild
     hits = by_word.get(command.split(" ", 1)[0])
     if not hits:
         return wild
     if not wild:
         return hits
     return sorted(hits + wild, key=lambda r: order[id(r)])  # first rule in file order wins
+
+
+def _first_match(index: _Index, forms: tuple[str, ...]) -> Rule | None:
+    """The first rule of `index` whose pattern matches one of the forms, in form order."""
+    if not index[0] and not index[1]:
+        return None  # no rule of this action at all
+    for form in forms:
+        for rule in _candidates(index, form):
+            if glob_cmd(rule.pattern, form):
+                return rule
+    return None
 
 
 def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
@@ -204,16 +242,14 @@ def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
     forms = (cmd,) if base == cmd else (cmd, base)
     if part.assigns:
         forms += (" ".join((*part.assigns, cmd)),)
-    for action in ("deny", "ask"):
-        if action == "ask":
-            if mode == "read-only":
-                return "deny", _mode_rule(mode, "deny")
-            if part.opaque:
-                return "ask", f"cannot be decided before it runs: {part.opaque}"
-        for form in forms:
-            for rule in _candidates(rules[action], form):
-                if glob_cmd(rule.pattern, form):
-                    return action, rule.label()
+    if hit := _first_match(rules["deny"], forms):
+        return "deny", hit.label()
+    if mode == "read-only":
+        return "deny", _mode_rule(mode, "deny")
+    if part.opaque:
+        return "ask", f"cannot be decided before it runs: {part.opaque}"
+    if hit := _first_match(rules["ask"], forms):
+        return "ask", hit.label()
     if mode == "full-auto":
         return "allow", "mode full-auto: allowed unless denied"
     gap = None
@@ -258,7 +294,7 @@ def redirect_problem(
     target = r.target
     if r.op.endswith("&") and (target.isdigit() or target == "-"):
         return None  # 2>&1: duplicates a descriptor, writes no file
-    if target in _QUIET_TARGETS or re.fullmatch(r"/dev/fd/\d+", target):
+    if target in _QUIET_TARGETS or _DEV_FD.fullmatch(target):
         return None
     if any(c in target for c in "$`*?[") or target.startswith("~"):
         return f"redirect to {target!r}: where it writes is only known when it runs"
