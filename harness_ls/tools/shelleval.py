@@ -17,6 +17,8 @@ from functools import lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Query, QueryCursor
 
+from harness_ls.tools.shellhidden import LITERAL_KINDS
+
 _NUMERIC = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|\d+(?:#[0-9A-Za-z@_]+)?)")
 _ARITH_OPS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
 _NAME_OPS = frozenset({"-v", "-R"})
@@ -50,7 +52,9 @@ def _walk(node: Node) -> Iterator[Node]:
 def _only_numbers(node: Node, text: Text) -> bool:
     """True when an arithmetic body holds numbers and operators only (`$((1+2))`)."""
     for sub in _walk(node):
-        if (sub is node and sub.type == "arithmetic_expansion") or sub.type == "number":
+        if (sub is node and sub.type == "arithmetic_expansion") or (
+            sub.type == "number" and not sub.child_count
+        ):
             continue
         if not sub.is_named:
             continue
@@ -132,7 +136,9 @@ def arith_header(node: Node, text: Text) -> str | None:
     for c in kids:
         if c.type == "do_group":
             break
-        if c.is_named and not (c.type == "number" or _only_numbers(c, text)):
+        if c.is_named and not (
+            (c.type == "number" and not c.child_count) or _only_numbers(c, text)
+        ):
             return f"evaluates arithmetic on variables ({_short(text(node).split(chr(10))[0])})"
     return None
 
@@ -286,12 +292,20 @@ def _query() -> Query:
     ]
     return Query(lang, "[" + " ".join(f"({k})" for k in bad) + " " + " ".join(quoted) + "] @bad "
                  "(heredoc_redirect) @heredoc "
-                 "[" + " ".join(f"({k})" for k in _CANDIDATES) + "] @c")  # fmt: skip
+                 "[" + " ".join(f"({k})" for k in _CANDIDATES) + "] @c "
+                 "[" + " ".join(f"({k})" for k in LITERAL_KINDS) + "] @lit")  # fmt: skip
 
 
 _WORD_PUNCT = frozenset({"{", "}", "$"})
 
 
 def _quoted_heredoc(redirect: Node, text: Text) -> bool:
+    """`<<'EOF'`, `<<"EOF"`, `<<\\EOF`, `<<E"OF"`: any quoting in the delimiter keeps the body
+    literal."""
     start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
-    return start is not None and text(start).startswith(("'", '"'))
+    return start is not None and any(q in text(start) for q in "'\"\\")
+
+
+def quoted_body(body: Node, text: Text) -> bool:
+    """A here-doc body bash keeps literal (its redirection's delimiter is quoted)."""
+    return body.parent is not None and _quoted_heredoc(body.parent, text)

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from harness_ls.tools.shelleval import Evaluations, argv_evaluates, arith_header, plain, scan
+from harness_ls.tools.shelleval import (
+    Evaluations,
+    argv_evaluates,
+    arith_header,
+    plain,
+    quoted_body,
+    scan,
+)
+from harness_ls.tools.shellhidden import hidden_substitution, might_hide
 from harness_ls.tools.shellnodes import (
     adjacent,
     command_fields,
@@ -70,6 +78,13 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     caps = scan(tree.root_node)
     walker.evals = Evaluations(caps, walker.text)
     walker.visit(tree.root_node, context, (), False)
+    if might_hide(data):
+        quoted = partial(quoted_body, text=walker.text)
+        why = hidden_substitution(data, caps.get("lit", []), walker.seen, walker.spans, quoted)
+        if why:
+            walker.add(
+                SimpleCommand((source[:200],), source[:200], (), context, False, why, (True,))
+            )
     opaque = None
     if tree.root_node.has_error:
         bad = first_error(tree.root_node)
@@ -91,6 +106,8 @@ class _Walker(Unwrapper, Words):
         self.too_deep = False
         self.evals: Evaluations
         self.pending: dict[tuple[int, int], tuple[Node, ...]] = {}  # words a redirect took
+        self.seen: set[int] = set()  # first and last byte of each substitution visited
+        self.spans: list[tuple[int, int]] = []
         self.text: Callable[[Node], str] = self._ascii_text if self.ascii else self._utf8_text
 
     def _ascii_text(self, node: Node) -> str:
@@ -149,6 +166,8 @@ class _Walker(Unwrapper, Words):
             if any(r.type == "heredoc_redirect" for r in redirect_nodes):
                 self.heredoc_payloads(node, ctx, bg)
         elif kind in ("command_substitution", "process_substitution"):
+            self.seen.update((node.start_byte, node.end_byte - 1))
+            self.spans.append((node.start_byte, node.end_byte))
             inner = _CONTEXTS.get(node.children[0].type, "$()") if node.children else "$()"
             self.substitution(node, inner, bg)
         elif kind == "subshell":
@@ -283,7 +302,7 @@ class _Walker(Unwrapper, Words):
             self.parts.append(part)
             self.unwrap(part, words, literal, node, ctx, bg)
         for w in nodes:
-            if w.type not in _LEAF_WORDS:
+            if w.type not in _LEAF_WORDS or w.child_count:  # `10#$(…)` is a number holding one
                 self.nested(w, ctx, bg)
 
     def words_only(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool) -> bool:
@@ -328,7 +347,9 @@ class _Walker(Unwrapper, Words):
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:
         """Commands inside a word: `$(…)`, backticks, `<(…)`."""
-        if node.type in _LEAF_WORDS or _SUBST_MARKS.isdisjoint(self.text(node)):
+        if (node.type in _LEAF_WORDS and not node.child_count) or _SUBST_MARKS.isdisjoint(
+            self.text(node)
+        ):
             return
         for sub in substitutions(node):
             self.visit(sub, ctx, (), bg)

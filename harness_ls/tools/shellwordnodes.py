@@ -64,6 +64,8 @@ class Words:
         """The word after quote removal, or None when it expands at run time."""
         kind = node.type
         if kind == "word" or kind == "number":
+            if node.child_count:  # `10#$(…)`, `2#${x}`: a number holding an expansion
+                return None
             raw = self.text(node)
             return raw if "\\" not in raw else unescape(raw, inside_quotes=False)
         if kind == "command_name":

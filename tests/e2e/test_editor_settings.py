@@ -9,6 +9,7 @@ real bubblewrap, every approval denied.
   it wrote is kept aside, not lost).
 - `$(> file)` and `$(< file)` hold no command, yet bash truncates or reads the file: writing
   `.git/config` that way and reading `.env` that way ask.
+- A substitution the grammar leaves as text (`${y:-`cmd`}`) asks even in full-auto.
 """
 
 from __future__ import annotations
@@ -125,3 +126,18 @@ def test_editor_settings_stay_the_users_in_full_auto(daemon, tmp_path: Path) -> 
     assert (ws / ".vscode" / "settings.json").read_text() == SETTINGS
     assert not (ws / ".idea").exists()
     assert (ws / ".git" / "config").read_text() == config
+
+
+def test_a_substitution_hidden_in_an_expansion_asks_in_full_auto(daemon, tmp_path: Path) -> None:
+    """`${y:-`cmd`}` and `${y#<(cmd)}`: the grammar leaves the command as text, bash runs it."""
+    ws = make_repo(tmp_path / "ws")
+    final, events, asked = _run(
+        daemon, ws,
+        {"tool_calls": [_shell("echo ${y:-`touch pwned1`}")]},
+        {"tool_calls": [_shell("echo ${y#<(touch pwned2)}")]},
+    )  # fmt: skip
+    assert final["status"] in TERMINAL
+    assert len(asked) == 2, [json.dumps(a) for a in asked]
+    assert [a["tool"] for a in asked] == ["shell", "shell"]  # full-auto asked: opaque
+    assert _results(events) == []
+    assert not (ws / "pwned1").exists() and not (ws / "pwned2").exists()
