@@ -240,6 +240,39 @@ class Api:
         )
 
 
+@dataclass
+class Denied:
+    """A run whose every approval was denied: its id, final meta, events and what it asked."""
+
+    run_id: str
+    final: dict[str, Any]
+    events: list[dict[str, Any]]
+    asked: list[dict[str, Any]]
+
+
+def run_denying(daemon: Proc, token: str, ws: Path, *turns: dict[str, Any],
+                plan: str = "Do the thing", model: str = "openai:gpt-4o-mini") -> Denied:  # fmt: skip
+    """Start a run whose (fake) model answers with `plan`, then `turns`, then "done" and the
+    docs step; deny every approval until the run ends."""
+    plan_text = json.dumps({"steps": [{"title": plan}]})
+    queue(daemon.extra["fake"].url, {"text": plan_text}, *turns, {"text": "done"}, DOCS)
+    api = Api(daemon.url, token)
+    rid = api.start_run(ws, model)["id"]
+    asked: list[dict[str, Any]] = []
+
+    def step() -> dict[str, Any] | None:
+        for a in api.approvals(rid):
+            asked.append(a)
+            api.approve(rid, a["id"], "deny")
+        m = api.run(rid)
+        return m if m["status"] in TERMINAL else None
+
+    final = wait_for(step, 120, every=0.1, what=f"run {rid} to end")
+    events = api.events(rid)
+    api.close()
+    return Denied(rid, final, events, asked)
+
+
 @pytest.fixture
 def e2e_root(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path

@@ -21,20 +21,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import (
-    DOCS,
-    TERMINAL,
-    Api,
-    clean_env,
-    make_repo,
-    queue,
-    start_agentd,
-    start_fake,
-    wait_for,
-)
+from tests.e2e.helpers import TERMINAL, clean_env, make_repo, run_denying, start_agentd, start_fake
 
 TOKEN = "tok-e2e-editor-settings-5e4d3c2b1a"
-PLAN = {"text": '{"steps": [{"title": "Do the thing"}]}'}
 SETTINGS = '{"editor.tabSize": 4}\n'
 EVIL = '{"python.defaultInterpreterPath": "/tmp/evil"}'
 
@@ -64,22 +53,8 @@ def _py(code: str) -> dict[str, Any]:
 
 
 def _run(daemon, ws: Path, *turns: dict[str, Any]) -> tuple[dict, list[dict], list[dict]]:
-    queue(daemon.extra["fake"].url, PLAN, *turns, {"text": "done"}, DOCS)
-    api = Api(daemon.url, TOKEN)
-    rid = api.start_run(ws, "openai:gpt-4o-mini")["id"]
-    asked: list[dict] = []
-
-    def step() -> dict | None:
-        for a in api.approvals(rid):
-            asked.append(a)
-            api.approve(rid, a["id"], "deny")
-        m = api.run(rid)
-        return m if m["status"] in TERMINAL else None
-
-    final = wait_for(step, 120, every=0.1, what=f"run {rid} to end")
-    events = api.events(rid)
-    api.close()
-    return final, events, asked
+    r = run_denying(daemon, TOKEN, ws, *turns)
+    return r.final, r.events, r.asked
 
 
 def _results(events: list[dict]) -> list[dict]:

@@ -27,19 +27,15 @@ import pytest
 from harness_ls.gitrun import workspace_git
 from harness_ls.testing.hostile_git import bare_layout_config, fired, make_hostile_repo
 from tests.e2e.helpers import (
-    DOCS,
     SPEC,
     TERMINAL,
-    Api,
     clean_env,
-    queue,
+    run_denying,
     start_agentd,
     start_fake,
-    wait_for,
 )
 
 TOKEN = "tok-e2e-hostile-git-7c6b5a4d3e2f"
-PLAN = {"text": '{"steps": [{"title": "Do the thing"}]}'}
 AGENTCTL = [sys.executable, "-m", "harness_ls.cli.agentctl"]
 
 
@@ -65,22 +61,8 @@ def _call(name: str, **arguments: Any) -> dict[str, Any]:
 
 def _run(daemon, ws: Path, *turns: dict[str, Any]) -> tuple[str, dict, list[dict], list[dict]]:
     """Start a run with the model's answers queued; deny every approval until it ends."""
-    queue(daemon.extra["fake"].url, PLAN, *turns, {"text": "done"}, DOCS)
-    api = Api(daemon.url, TOKEN)
-    rid = api.start_run(ws, "openai:gpt-4o-mini")["id"]
-    asked: list[dict] = []
-
-    def step() -> dict | None:
-        for a in api.approvals(rid):
-            asked.append(a)
-            api.approve(rid, a["id"], "deny")
-        m = api.run(rid)
-        return m if m["status"] in TERMINAL else None
-
-    final = wait_for(step, 120, every=0.1, what=f"run {rid} to end")
-    events = api.events(rid)
-    api.close()
-    return rid, final, events, asked
+    r = run_denying(daemon, TOKEN, ws, *turns)
+    return r.run_id, r.final, r.events, r.asked
 
 
 def _results(events: list[dict]) -> dict[str, dict]:
