@@ -189,6 +189,7 @@ def argv_for(
     toolchains: list[str],
     scan: Scan,
     masked: tuple[str, ...],
+    editors: tuple[str, ...] | list[str] = (),
 ) -> list[str]:
     """The bwrap argv running `argv` (see the module docstring for what it mounts)."""
     cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
@@ -213,7 +214,7 @@ def argv_for(
     cmd += _toolchains(toolchains, ws, after)
     for path in gitdirs(ws, scan):
         cmd += ["--ro-bind", path, path]
-    for harness in [*harness_dir(ws), *editor_settings(ws)[0]]:
+    for harness in [*harness_dir(ws), *editors]:  # editors: editor_settings(ws)[0]
         cmd += ["--ro-bind", harness, harness]
     for rel in masked:
         src = empty_dir() if rel in scan.secret_dirs else empty_file()

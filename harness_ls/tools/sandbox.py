@@ -323,15 +323,16 @@ def prepare(
     tools = bubblewrap.toolchain_dirs(home, HOME_ALLOW, settings.home_allow) if home else []
     data = os.path.realpath(data_dir) if data_dir else None
     if exe is not None:
+        present, absent = bubblewrap.editor_settings(ws)  # once: the mounts and guard agree
         cmd = bubblewrap.argv_for(
             exe, argv, ws=ws, tmp=str(tmpdir), writable=settings.mode == "workspace-write",
             network=settings.network, data_dir=data, home=home, toolchains=tools, scan=scan,
-            masked=masked,
+            masked=masked, editors=present,
         )  # fmt: skip
         if settings.network and landlock() >= 6:  # abstract sockets share the host's netns
             cmd = [*_helper(), "--scope", "--exec", "--", *cmd]
-        absent = bubblewrap.editor_settings(ws)[1] if settings.mode == "workspace-write" else []
-        guard = Guard(ws, [], absent).take() if absent else None
+        writable = settings.mode == "workspace-write"
+        guard = Guard(ws, [], absent).take() if absent and writable else None
         return Boxed(cmd, "bwrap", guard, masked=masked)
     return _landlocked(argv, ws, str(tmpdir), settings, data, home, tools, scan, masked)
 
