@@ -210,8 +210,8 @@ def excerpt_candidates(
     top_files: int = EXCERPT_FILES,
 ) -> list[Excerpt]:
     """Change sites in the top-ranked files, valued by marginal worth: a file's rank weight times
-    how strongly the block matches, times BLOCK_DECAY for each further block of the same file (so the budget
-    covers the top files' best sites before going deep into one)."""
+    how strongly the block matches, times BLOCK_DECAY for each further block of the same file
+    (so the budget covers the top files' best sites before going deep into one)."""
     pattern = _task_pattern(hints)
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], graph.files[i]))
     out: list[Excerpt] = []

@@ -25,6 +25,7 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Sequence
 from functools import cache
 
 from harness_ls.tools.protected import EDITOR_DIRS, EDITOR_FILES
@@ -189,7 +190,7 @@ def argv_for(
     toolchains: list[str],
     scan: Scan,
     masked: tuple[str, ...],
-    editors: tuple[str, ...] | list[str] = (),
+    editors: Sequence[str] = (),  # editor_settings(ws)[0]: bound read-only
 ) -> list[str]:
     """The bwrap argv running `argv` (see the module docstring for what it mounts)."""
     cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
@@ -214,7 +215,7 @@ def argv_for(
     cmd += _toolchains(toolchains, ws, after)
     for path in gitdirs(ws, scan):
         cmd += ["--ro-bind", path, path]
-    for harness in [*harness_dir(ws), *editors]:  # editors: editor_settings(ws)[0]
+    for harness in [*harness_dir(ws), *editors]:
         cmd += ["--ro-bind", harness, harness]
     for rel in masked:
         src = empty_dir() if rel in scan.secret_dirs else empty_file()

@@ -110,7 +110,7 @@ def _decide_shell(
                 action, rule = "ask", why
         if action != "deny":
             for r in part.redirects:
-                why = redirect_problem(r, workspace, data_dir, cd) or secret_redirect(r, ctx.root)
+                why = redirect_problem(r, ctx.root, data_dir, cd)
                 if why is not None:
                     action, rule = "ask", why
                     break
@@ -284,13 +284,12 @@ def _mode_rule(mode: str, action: str) -> str:
     return f"mode {mode}: shell commands {verb} by default"
 
 
-def redirect_problem(
-    r: Redirect, workspace: Path | None, data_dir: Path | None, cd: bool
-) -> str | None:
-    """Why a redirection must be asked about (it writes outside the workspace or a protected
-    file, or where is only known at run time), or None."""
+def redirect_problem(r: Redirect, root: str | None, data_dir: Path | None, cd: bool) -> str | None:
+    """Why a redirection must be asked about, whatever the command: it writes outside the
+    workspace (`root`, resolved) or a protected file, or where is only known at run time; or it
+    reads a secret file (`$(< .env)`: bash reads it, not the program). None otherwise."""
     if ">" not in r.op:
-        return None
+        return _secret_read(r, root)
     target = r.target
     if r.op.endswith("&") and (target.isdigit() or target == "-"):
         return None  # 2>&1: duplicates a descriptor, writes no file
@@ -298,11 +297,10 @@ def redirect_problem(
         return None
     if any(c in target for c in "$`*?[") or target.startswith("~"):
         return f"redirect to {target!r}: where it writes is only known when it runs"
-    if workspace is None:
+    if root is None:
         return None if not target.startswith("/") else f"writes outside the workspace: {target}"
     if cd and not target.startswith("/"):
         return f"redirect to {target!r} after a cd: where it writes is only known when it runs"
-    root = real_path(str(workspace))
     real = resolve_in(root, target)
     why = protected_abs(real, data_dir)
     if why:
@@ -314,9 +312,8 @@ def redirect_problem(
     return f"writes the protected file {rel} ({why})" if why else None
 
 
-def secret_redirect(r: Redirect, root: str | None) -> str | None:
-    """An input redirection from a secret file (`$(< .env)`, `x < id_rsa`) asks in every mode,
-    whatever the command: bash reads the file, not the program."""
+def _secret_read(r: Redirect, root: str | None) -> str | None:
+    """An input redirection from a secret file (`$(< .env)`, `x < id_rsa`)."""
     if root is None or "<" not in r.op or r.op in ("<<", "<<<", "<<-") or r.op.endswith("&"):
         return None
     why = path_problem(root, r.target, read=True)
