@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,25 @@ class Api:
             every=0.1,
             what=f"run {run_id} to reach {statuses}",
         )
+
+
+@contextmanager
+def scripted_agentd(root: Path, token: str, mode: str) -> Iterator[Proc]:
+    """agentd in policy `mode` whose `openai` provider is a fake server the test scripts
+    (`extra`: root, data, fake, env); both stopped on exit."""
+    data = root / "data"
+    fake = start_fake(root, default={"text": "nothing more"})
+    env = clean_env(root / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=token,
+                    OPENAI_API_KEY=f"sk-fake-{root.name}", OPENAI_BASE_URL=fake.url)  # fmt: skip
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "policy.toml").write_text(f'mode = "{mode}"\n')
+    d = start_agentd(root, data, env=env)
+    d.extra.update(root=root, data=data, fake=fake, env=env)
+    try:
+        yield d
+    finally:
+        d.stop()
+        fake.stop()
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import TERMINAL, clean_env, make_repo, run_denying, start_agentd, start_fake
+from tests.e2e.helpers import TERMINAL, make_repo, run_denying, scripted_agentd
 
 TOKEN = "tok-e2e-editor-settings-5e4d3c2b1a"
 SETTINGS = '{"editor.tabSize": 4}\n'
@@ -30,18 +30,8 @@ EVIL = '{"python.defaultInterpreterPath": "/tmp/evil"}'
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    root = tmp_path_factory.mktemp("editor-settings")
-    data = root / "data"
-    fake = start_fake(root, default={"text": "nothing more"})
-    env = clean_env(root / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=TOKEN,
-                    OPENAI_API_KEY="sk-fake-editor-settings", OPENAI_BASE_URL=fake.url)  # fmt: skip
-    data.mkdir(parents=True, exist_ok=True)
-    (data / "policy.toml").write_text('mode = "full-auto"\n')
-    d = start_agentd(root, data, env=env)
-    d.extra.update(fake=fake)
-    yield d
-    d.stop()
-    fake.stop()
+    with scripted_agentd(tmp_path_factory.mktemp("editor-settings"), TOKEN, "full-auto") as d:
+        yield d
 
 
 def _shell(command: str) -> dict[str, Any]:

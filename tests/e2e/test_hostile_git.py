@@ -29,10 +29,8 @@ from harness_ls.testing.hostile_git import bare_layout_config, fired, make_hosti
 from tests.e2e.helpers import (
     SPEC,
     TERMINAL,
-    clean_env,
     run_denying,
-    start_agentd,
-    start_fake,
+    scripted_agentd,
 )
 
 TOKEN = "tok-e2e-hostile-git-7c6b5a4d3e2f"
@@ -41,18 +39,8 @@ AGENTCTL = [sys.executable, "-m", "harness_ls.cli.agentctl"]
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile-git")
-    data = root / "data"
-    fake = start_fake(root, default={"text": "nothing more"})
-    env = clean_env(root / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=TOKEN,
-                    OPENAI_API_KEY="sk-fake-hostile-git", OPENAI_BASE_URL=fake.url)  # fmt: skip
-    data.mkdir(parents=True, exist_ok=True)
-    (data / "policy.toml").write_text('mode = "auto-edit"\n')
-    d = start_agentd(root, data, env=env)
-    d.extra.update(root=root, data=data, fake=fake, env=env)
-    yield d
-    d.stop()
-    fake.stop()
+    with scripted_agentd(tmp_path_factory.mktemp("hostile-git"), TOKEN, "auto-edit") as d:
+        yield d
 
 
 def _call(name: str, **arguments: Any) -> dict[str, Any]:
