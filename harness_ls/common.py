@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness_ls.errors import InvalidInput
+from harness_ls.errors import InvalidInput, Refused
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -40,13 +40,22 @@ def problem_dict(problem: Any) -> dict[str, Any]:
 
 
 def spec_target(ws: Path, name: str) -> Path:
-    """specs/<name>/spec.md in the workspace; InvalidInput for a name that could escape it."""
+    """specs/<name>/spec.md in the workspace; InvalidInput for a name that could escape it,
+    Refused when a link (a cloned repository's `specs -> ../..`) would take the write outside."""
     if not _NAME.match(name or ""):
         raise InvalidInput(
             f"spec name {name!r} is not valid",
             hint="use letters, digits, '.', '_' or '-' (e.g. add-login)",
         )
-    return ws / "specs" / name / "spec.md"
+    target = ws / "specs" / name / "spec.md"
+    root = ws.resolve()
+    if not target.parent.resolve().is_relative_to(root):
+        raise Refused(
+            f"{target.relative_to(ws)} leads outside the workspace {root} through a symbolic link "
+            f"(to {target.parent.resolve()})",
+            hint="remove the link (specs/ or specs/<name>/ must be folders of the workspace)",
+        )
+    return target
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -23,7 +23,7 @@ from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import LoopContext, run_loop
 from harness_ls.agent.replay import close_open, log_holds
 from harness_ls.agent.repo import project_instructions
-from harness_ls.errors import Conflict, HarnessError, InvalidInput, Refused
+from harness_ls.errors import Conflict, HarnessError, InvalidInput
 
 if TYPE_CHECKING:
     from harness_ls.agent.host import AgentHost as Harness
@@ -358,7 +358,8 @@ class SessionManager:
 
         ws = Path(meta.workspace)
         if _mode(meta) == "spec":
-            path = ws / meta.spec_path
+            # checked again: a link may have replaced the file since the session began
+            path = ws / _spec_rel(ws, meta.spec_path)
             current = await asyncio.to_thread(_read_or_empty, path)
             system = prompts.SPEC_SYSTEM.format(
                 spec_path=meta.spec_path, spec_text=current or "(the file does not exist yet)"
@@ -412,13 +413,9 @@ def _mode(meta: Any) -> str:
 def _spec_rel(ws: Path, spec_path: str | None) -> str:
     if not spec_path:
         raise InvalidInput("spec mode needs a spec path", hint="pass --spec specs/<name>/spec.md")
-    path = Path(spec_path)
-    path = (path if path.is_absolute() else ws / path).resolve()
-    if not path.is_relative_to(ws) or ".git" in path.relative_to(ws).parts:
-        raise Refused(f"spec path {spec_path} is outside the workspace {ws}")
-    if path.exists() and not path.is_file():
-        raise InvalidInput(f"spec path {spec_path} is not a file")
-    return path.relative_to(ws).as_posix()
+    from harness_ls.agent.specfile import session_spec_rel
+
+    return session_spec_rel(ws, spec_path)
 
 
 def _read_or_empty(path: Path) -> str:

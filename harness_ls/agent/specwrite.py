@@ -125,6 +125,14 @@ class WriteSpecTool:
                 f"write_spec again with the complete spec:\n{describe(errors)}",
                 error_code="invalid_spec",
             )
+        from harness_ls.agent.specfile import session_spec_rel
+
+        rel = self.spec_path.relative_to(self.workspace).as_posix()
+        try:  # again right before the write: a link may have replaced the file or a folder
+            session_spec_rel(self.workspace, rel)
+        except HarnessError as exc:
+            return ToolResult(ok=False, output=f"The spec was NOT written: {exc.one_line()}",
+                              error_code=exc.code)  # fmt: skip
         where = await replace_spec(self.harness, self.spec_path, text)
         await self.stream.append(
             "spec.written",

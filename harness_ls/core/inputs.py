@@ -21,26 +21,15 @@ def resolved(path: str) -> Path:
 
 
 def read_spec(ws: Path, spec: str) -> tuple[str, str]:
-    """(spec_path as given relative to the workspace when inside it, spec text)."""
+    """(spec path relative to the workspace, spec text): inline text, or a file inside the
+    workspace that is no secret file (agent/specfile.py says why)."""
     if not spec or not spec.strip():
         raise InvalidInput("spec is required", hint="pass a path like specs/<name>/spec.md")
     if "\n" in spec:
         return "<inline>", spec
-    path = Path(spec).expanduser()
-    if not path.is_absolute():
-        path = ws / path
-    if not path.is_file():
-        raise InvalidInput(
-            f"spec {spec} not found" + ("" if path.exists() else f" (looked at {path})"),
-            hint="create one with `agentctl spec new <name>`",
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read spec {spec}: {exc}") from exc
-    resolved = path.resolve()
-    shown = str(resolved.relative_to(ws)) if resolved.is_relative_to(ws) else str(resolved)
-    return shown, text
+    from harness_ls.agent.specfile import read_spec_file
+
+    return read_spec_file(ws, spec)
 
 
 def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.md") -> None:

@@ -29,7 +29,12 @@ DOCS = {"text": "Nothing to document."}
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """A child process environment without the developer's keys: PATH, locale, a private HOME."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
+    # PYTHONPATH too: hosts started from a git worktree run its code, not the editable install
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
+    }
     home.mkdir(parents=True, exist_ok=True)
     if extra.get("HARNESS_DATA_DIR"):  # the test calls hosts on it as their owner
         from harness_ls.testing.owner import owner_data_dir
