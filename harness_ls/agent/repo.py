@@ -6,10 +6,15 @@ run; tree-sitter work runs in a thread. Checkpoints live in checkpoints.py.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from harness_ls.agent.checkpoints import warn
+
+log = logging.getLogger(__name__)
 
 
 async def is_git_work_tree(ws: Path) -> bool:
@@ -111,14 +116,43 @@ INSTRUCTIONS_CAP = 16_000  # characters
 
 
 def project_instructions(workspace: Path) -> str:
-    """The workspace's AGENTS.md (how to build, test, style), for the system prompt; "" if none."""
+    """The workspace's AGENTS.md (how to build, test, style), for the system prompt; "" if none.
+
+    Read outside every tool, so only as a tool would read it unasked: a regular file whose real
+    path is inside the workspace and no secret file (a cloned repository's `AGENTS.md -> .env`
+    put the keys in the prompt), opened non-blocking and read up to the cap (`-> /dev/zero`
+    filled memory, `-> /dev/stdin` or a FIFO hung the host). Anything else is skipped with a
+    warning on the host's log naming the file and why."""
     for name in INSTRUCTION_FILES:
-        path = workspace / name
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace").strip()
-        except OSError:
-            continue
+        text, why = _instructions_text(workspace, name)
+        if why is not None:
+            log.warning("%s in %s not read: %s", name, workspace, why)
         if text:
             cut = "\n[… cut]" if len(text) > INSTRUCTIONS_CAP else ""
             return f"Project instructions ({name}):\n{text[:INSTRUCTIONS_CAP]}{cut}"
     return ""
+
+
+def _instructions_text(workspace: Path, name: str) -> tuple[str, str | None]:
+    """(the file's text, stripped; why it was not read or None)."""
+    from harness_ls.tools.protected import secret_reason
+
+    path = workspace / name
+    if not os.path.lexists(path):
+        return "", None
+    root = workspace.resolve()
+    real = path.resolve()
+    if not real.is_relative_to(root):
+        return "", f"it leads outside the workspace (to {real})"
+    why = secret_reason(real.relative_to(root).as_posix())
+    if why is not None:
+        return "", f"it is {real.relative_to(root)}, {why}"
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return "", f"cannot open it: {exc.strerror}"
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "", "it is not a regular file"
+        data = fh.read(INSTRUCTIONS_CAP * 4 + 1)
+    return data.decode("utf-8", errors="replace").strip(), None
