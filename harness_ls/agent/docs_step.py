@@ -103,7 +103,8 @@ async def render(
             workspace,
             "render_diagrams",
             step_id,
-            partial(render_diagrams, root=workspace, only=only),
+            # never a renderer from the workspace: the agent can change it, and it runs unsandboxed
+            partial(render_diagrams, root=workspace, only=only, confine=workspace),
             folder,
             checkpoints=checkpoints,
         )

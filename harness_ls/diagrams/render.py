@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -128,16 +129,33 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def find_mmdc(root: Path) -> str | None:
-    """$MMDC, then PATH (skipping PyPI's unrelated `mmdc` package), then project-local installs."""
+def find_mmdc(root: Path, confine: Path | None = None) -> str | None:
+    """$MMDC, then PATH (skipping PyPI's unrelated `mmdc` package), then project-local installs.
+    With `confine` (a run's workspace), nothing whose real path is inside it: the agent can
+    change those files, and the renderer runs outside the sandbox."""
     if os.environ.get("MMDC"):
         return os.environ["MMDC"]
     candidates = [shutil.which("mmdc")]
     candidates += [str(root / d / "node_modules" / ".bin" / "mmdc") for d in (".tools", ".")]
     for c in candidates:
-        if c and os.access(c, os.X_OK) and not _is_pypi_mmdc(c):
+        if c and os.access(c, os.X_OK) and not _is_pypi_mmdc(c) and _outside(c, confine):
             return c
     return None
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file itself, not a link to one (nor a FIFO or device)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _outside(path: str, confine: Path | None) -> bool:
+    """Whether a tool's real path (and so the code it runs) is outside `confine`."""
+    if confine is None:
+        return True
+    return not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(confine))
 
 
 def _is_pypi_mmdc(path: str) -> bool:
@@ -166,12 +184,24 @@ def tool_paths(root: Path) -> dict[str, str | None]:
     return {"mmdc": find_mmdc(root), "chromium": find_chromium(), "awsdac": shutil.which("awsdac")}
 
 
-def missing_tools(root: Path, needed: list[Path]) -> list[MissingTool]:
+def missing_tools(root: Path, needed: list[Path], confine: Path | None = None) -> list[MissingTool]:
     """What is not installed for these sources, each with the exact install command."""
     out: list[MissingTool] = []
     mmd = [s.name for s in needed if s.suffix == ".mmd"]
     dac = [s.name for s in needed if s.suffix == ".dac"]
-    if mmd and not find_mmdc(root):
+    if mmd and not find_mmdc(root, confine) and find_mmdc(root):
+        out.append(
+            MissingTool(
+                "mmdc",
+                mmd,
+                f"the only mmdc is inside the workspace ({find_mmdc(root)}), where the agent "
+                "can change it, so a run does not start it: it would run outside the sandbox.\n"
+                f"Install it outside the workspace (npm install -g {MMDC_PACKAGE}) or set "
+                "MMDC=/path/to/mmdc; `make diagrams` (scripts/render-diagrams) still uses the "
+                "project's copy when you run it yourself.",
+            )
+        )
+    elif mmd and not find_mmdc(root):
         node = (
             ""
             if shutil.which("npm")
@@ -231,9 +261,9 @@ def _first_error(text: str) -> str:
     return "\n".join(lines[:6])
 
 
-def render_mermaid(root: Path, items: list[Path]) -> dict[str, str]:
+def render_mermaid(root: Path, items: list[Path], confine: Path | None = None) -> dict[str, str]:
     """Render Mermaid sources to PNG next to them; returns {source name: error} for failures."""
-    mmdc, chromium = find_mmdc(root), find_chromium()
+    mmdc, chromium = find_mmdc(root, confine), find_chromium()
     assert mmdc and chromium, "call missing_tools() first"
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="render-diagrams-") as t:
@@ -277,32 +307,48 @@ def render_diagrams(
     force: bool = False,
     check: bool = False,
     only: set[str] | None = None,
+    confine: Path | None = None,
 ) -> RenderResult:
     """Render stale sources in `diagrams_dir` and update the manifest (check=True only reports).
     `only`: source names to consider (a run renders what it changed, not every stale source).
+    `confine`: a run's workspace, where the agent writes while this runs outside the sandbox: no
+    renderer installed inside it is started (find_mmdc), no source that is a link (to your
+    ~/.ssh/id_rsa, whose text a parse error would quote to the model) is read, and a diagrams
+    folder leading out of it is refused.
     The manifest is written only when an entry changed."""
     diagrams_dir = diagrams_dir.resolve()
     if not diagrams_dir.is_dir():
         raise FileNotFoundError(f"no diagrams directory at {diagrams_dir}")
     root = (root or find_root(diagrams_dir)).resolve()
+    if confine is not None and _outside(str(diagrams_dir), confine):
+        raise ValueError(
+            f"{diagrams_dir} is outside the workspace {confine} (a link): diagrams not rendered"
+        )
     manifest = load_manifest(diagrams_dir)
     saved = dict(manifest)
     all_sources = sources(diagrams_dir)
     if only is not None:
         all_sources = [s for s in all_sources if s.name in only]
     result = RenderResult()
+    if confine is not None:  # read outside the sandbox: a link could reach any file of yours
+        for src in [s for s in all_sources if not _plain_file(s)]:
+            result.failed[src.name] = (
+                "not rendered: it is a symbolic link or not a regular file; a run renders only "
+                "regular files in the diagrams folder (replace the link with the file)"
+            )
+            all_sources.remove(src)
     todo = [s for s in all_sources if force or not is_fresh(s, manifest.get(s.name))]
     result.up_to_date = [s.name for s in all_sources if s not in todo]
     if check:
         result.stale = [s.name for s in todo]
         return result
-    result.missing = missing_tools(root, todo)
+    result.missing = missing_tools(root, todo, confine)
     blocked = {name for m in result.missing for name in m.needed_for}
     runnable = [s for s in todo if s.name not in blocked]
     mmd = [s for s in runnable if s.suffix == ".mmd"]
     dac = [s for s in runnable if s.suffix == ".dac"]
     if mmd:
-        result.failed.update(render_mermaid(root, mmd))
+        result.failed.update(render_mermaid(root, mmd, confine))
     if dac:
         result.failed.update(render_dac(dac))
     for src in runnable:

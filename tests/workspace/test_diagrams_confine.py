@@ -1,0 +1,99 @@
+"""The renderer a run starts runs outside the sandbox, on files the agent writes: with `confine`
+(the run's workspace) it starts no renderer installed inside it, reads no source that is a link,
+and refuses a diagrams folder that leads out. A fake `mmdc` (a real script) stands in for
+mermaid-cli: like mmdc on a parse error, it quotes its input on stderr and fails.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from harness_ls.diagrams import render as diagrams
+
+SECRET = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-SECRET-KEY-MATERIAL\n"
+
+
+def _script(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """A workspace with docs/diagrams, an outside 'home' with a key, a quoting mmdc on PATH."""
+    ws = tmp_path / "ws"
+    (ws / "docs" / "diagrams").mkdir(parents=True)
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text(SECRET)
+    calls = tmp_path / "mmdc-calls"
+    bin_dir = tmp_path / "bin"
+    # mmdc -p cfg ... -i INPUT -o OUT: log the call, print the input as a parse error, fail
+    _script(bin_dir / "mmdc", f'echo "$@" >> {calls}\nwhile [ "$1" != -i ]; do shift; done\n'
+                              'echo "Parse error on line 1:" >&2; cat "$2" >&2; exit 1\n')  # fmt: skip
+    monkeypatch.delenv("MMDC", raising=False)
+    monkeypatch.setenv("PUPPETEER_EXECUTABLE_PATH", "/bin/true")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    return {"ws": ws, "home": home, "calls": calls, "bin": bin_dir}
+
+
+def test_a_source_that_links_to_a_file_of_yours_is_never_read(env: dict[str, Path]) -> None:
+    ws, folder = env["ws"], env["ws"] / "docs" / "diagrams"
+    os.symlink(env["home"] / ".ssh" / "id_rsa", folder / "key.mmd")
+    (folder / "flow.mmd").write_text("graph TD\n  A-->B\n")
+
+    # the trap: without confine (your own `make diagrams`) the parse error quotes the key
+    plain = diagrams.render_diagrams(folder, root=ws, only={"key.mmd"})
+    assert "SECRET-KEY-MATERIAL" in plain.failed["key.mmd"]
+    env["calls"].unlink()
+
+    result = diagrams.render_diagrams(folder, root=ws, only={"key.mmd", "flow.mmd"}, confine=ws)
+    assert result.failed["key.mmd"] == (
+        "not rendered: it is a symbolic link or not a regular file; a run renders only "
+        "regular files in the diagrams folder (replace the link with the file)"
+    )
+    assert "SECRET" not in repr(result)
+    assert "key.mmd" not in env["calls"].read_text()  # mmdc was started for flow.mmd only
+    assert "flow.mmd" in result.failed  # (the fake mmdc fails everything)
+
+
+def test_a_renderer_installed_in_the_workspace_is_never_started(env: dict[str, Path]) -> None:
+    ws, folder = env["ws"], env["ws"] / "docs" / "diagrams"
+    (env["bin"] / "mmdc").unlink()  # no mmdc outside the workspace
+    marker = env["home"] / "escaped"
+    local = _script(ws / ".tools" / "node_modules" / ".bin" / "mmdc", f"touch {marker}\n")
+    (folder / "flow.mmd").write_text("graph TD\n  A-->B\n")
+
+    result = diagrams.render_diagrams(folder, root=ws, only={"flow.mmd"}, confine=ws)
+    assert not marker.exists()
+    [missing] = result.missing
+    assert missing.message().startswith(
+        "mmdc not found (needed for flow.mmd).\n"
+        f"the only mmdc is inside the workspace ({local}), where the agent can change it, "
+        "so a run does not start it: it would run outside the sandbox.\n"
+    )
+    assert result.rendered == [] and result.failed == {}
+
+    diagrams.render_diagrams(folder, root=ws, only={"flow.mmd"})  # your own `make diagrams`
+    assert marker.exists()  # ... does use the project's copy
+
+
+def test_a_diagrams_folder_leading_out_of_the_workspace_is_refused(env: dict[str, Path]) -> None:
+    ws = env["ws"]
+    (ws / "docs" / "diagrams").rmdir()
+    outside = env["home"] / "diagrams"
+    outside.mkdir()
+    (outside / "flow.mmd").write_text("graph TD\n  A-->B\n")
+    os.symlink(outside, ws / "docs" / "diagrams")
+    with pytest.raises(ValueError) as err:
+        diagrams.render_diagrams(ws / "docs" / "diagrams", root=ws, confine=ws)
+    assert str(err.value) == (
+        f"{outside} is outside the workspace {ws} (a link): diagrams not rendered"
+    )
+    assert sorted(p.name for p in outside.iterdir()) == ["flow.mmd"]
