@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -68,7 +69,9 @@ def relink_docs(workspace: Path, paths: list[str]) -> list[str]:
     out: list[str] = []
     for rel in paths:
         doc = workspace / rel
-        if doc.suffix.lower() not in (".md", ".markdown") or not doc.is_file():
+        # a link is left alone: following it would copy its target (any file of yours, when the
+        # agent made the link) into the workspace
+        if doc.suffix.lower() not in (".md", ".markdown") or doc.is_symlink() or not doc.is_file():
             continue
         text = doc.read_text(encoding="utf-8", errors="replace")
         new, changes = relink(text, doc, workspace)
@@ -194,17 +197,27 @@ def status_paths(lines: list[str]) -> list[str]:
 
 
 async def fingerprint(workspace: Path, lines: list[str]) -> dict[str, str | None]:
-    """path -> sha256 of its content (None: absent) for the paths git reports as changed."""
+    """path -> sha256 of its content (None: absent) for the paths git reports as changed.
+
+    As git sees them: a link is its target's name, never what it points at (`zero -> /dev/zero`
+    filled the daemon's memory, a link to a FIFO hung the run); only regular files are read."""
 
     def build() -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for rel in status_paths(lines):
+            path = workspace / rel
             try:
-                out[rel] = hashlib.sha256((workspace / rel).read_bytes()).hexdigest()
-            except IsADirectoryError:
-                continue
+                mode = path.lstat().st_mode
+                if stat.S_ISLNK(mode):
+                    data = b"link:" + os.fsencode(os.readlink(path))
+                elif stat.S_ISREG(mode):
+                    data = path.read_bytes()
+                else:
+                    continue
             except OSError:
                 out[rel] = None
+                continue
+            out[rel] = hashlib.sha256(data).hexdigest()
         return out
 
     return await asyncio.to_thread(build)

@@ -61,3 +61,30 @@ def test_the_docs_step_never_starts_a_renderer_from_the_workspace(daemon, tmp_pa
         f"the only mmdc is inside the workspace ({mmdc}), where the agent can change it, "
         "so a run does not start it: it would run outside the sandbox.\n"
     )
+
+
+@pytest.mark.parametrize("target", ["plain", "fifo", "/dev/zero"])
+def test_the_docs_step_reads_no_link_it_finds_among_the_changed_files(
+    daemon, tmp_path: Path, target: str
+) -> None:
+    """The docs step fingerprints the changed files outside the sandbox: an untracked link to a
+    FIFO hung the run there (on ac122d8), one to /dev/zero would fill the daemon's memory. A
+    Markdown file that is a link (`notes.md` -> a file of yours) is never relinked, which would
+    copy its target into the workspace (a guard: this model cannot make links, so it held)."""
+    ws = make_repo(tmp_path / "ws")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.mkfifo(outside / "fifo")
+    (outside / "plain").write_text("a file of yours\n")
+    os.symlink(target if target.startswith("/") else outside / target, ws / "untracked")
+    (ws / "docs" / "diagrams").mkdir(parents=True)
+    (ws / "docs" / "diagrams" / "flow.mmd").write_text("graph TD\n  A-->B\n")
+    notes = outside / "notes.md"
+    notes.write_text("private\n![flow](elsewhere/flow.png)\n")
+    greet = {"name": "write_file", "arguments": {"path": "greet.txt", "content": "hello\n"}}
+    link = {"name": "write_file", "arguments": {"path": "README.md", "content": "# readme\n"}}
+    os.symlink(notes, ws / "notes.md")
+    r = run_denying(daemon, TOKEN, ws, {"tool_calls": [greet, link]})
+    assert r.final["status"] == "completed", r.final["outcome"]
+    assert (ws / "notes.md").is_symlink()
+    assert notes.read_text() == "private\n![flow](elsewhere/flow.png)\n"
