@@ -8,7 +8,9 @@ Nothing here runs the project's tools.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -252,10 +254,7 @@ def detect_project(root: Path, files: list[str]) -> ProjectFacts:
     )
 
     def read(name: str) -> str | None:
-        try:
-            return (root / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
+        return read_manifest(root / name)
 
     for name in ("GNUmakefile", "Makefile", "makefile"):
         if (text := read(name)) is not None:
@@ -313,7 +312,7 @@ def pytest_source(root: Path, files: set[str]) -> str | None:
             return name
     if "setup.cfg" in files:
         try:
-            if "[tool:pytest]" in (root / "setup.cfg").read_text(encoding="utf-8"):
+            if "[tool:pytest]" in (read_manifest(root / "setup.cfg") or ""):
                 return "setup.cfg"
         except (OSError, UnicodeDecodeError):
             pass
@@ -326,3 +325,25 @@ def pytest_source(root: Path, files: set[str]) -> str | None:
         ):
             return f.split("/", 1)[0] + "/"
     return None
+
+
+MAX_MANIFEST_BYTES = 1 << 20
+
+
+def read_manifest(path: Path) -> str | None:
+    """A project file's text, or None: only a regular file, opened non-blocking, at most 1 MiB —
+    a cloned repository's `Makefile -> /dev/zero` filled agentctl's memory, a FIFO hung it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = fh.read(MAX_MANIFEST_BYTES + 1)
+    if len(data) > MAX_MANIFEST_BYTES:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

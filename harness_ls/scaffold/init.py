@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from harness_ls.errors import InvalidInput
+from harness_ls.errors import InvalidInput, Refused
 from harness_ls.scaffold.agents_md import (
     render_agents_md,
     render_specs_readme,
@@ -172,6 +172,27 @@ def _write(target: Path, f: PlannedFile) -> None:
     os.replace(tmp, target)
 
 
+def _refuse_links_out(ws: Path, rels: list[str]) -> None:
+    """Refused, before anything is written, when a folder init writes into leads out of the
+    workspace (a cloned repository's `scripts -> ~/.local/bin`) or `.gitignore`, which init
+    appends to, is a link or no regular file (`-> ~/.bashrc`, `-> /dev/zero`)."""
+    for rel in rels:
+        parent = (ws / rel).parent.resolve()
+        if not parent.is_relative_to(ws):
+            raise Refused(
+                f"init writes {rel}, but {Path(rel).parent} leads outside the workspace "
+                f"(to {parent}) through a symbolic link",
+                hint="remove or replace the link, then run init again",
+            )
+    ignore = ws / ".gitignore"
+    hint = "replace it with a regular file, then run init again"
+    if ignore.is_symlink():
+        where = os.path.realpath(ignore)
+        raise Refused(f"init appends to .gitignore, but it is a link to {where}", hint=hint)
+    if ignore.exists() and not ignore.is_file():
+        raise Refused("init appends to .gitignore, but it is not a regular file", hint=hint)
+
+
 def _gitignore_additions(workspace: Path) -> list[str]:
     path = workspace / ".gitignore"
     have = (
@@ -200,7 +221,10 @@ def init(
     if note := _makefile_note(ws):
         report.notes.append(note)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for f in plan_files(ws, facts, with_schema=with_schema):
+    planned = plan_files(ws, facts, with_schema=with_schema)
+    backups = [(BACKUP_DIR / stamp / f.path).as_posix() for f in planned] if force else []
+    _refuse_links_out(ws, [f.path for f in planned] + backups)
+    for f in planned:
         target = ws / f.path
         if target.is_dir():
             raise InvalidInput(
