@@ -18,6 +18,7 @@ from typing import Any
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
 from harness_ls.cli.render import Style
+from harness_ls.cli.style import for_terminal
 
 
 class App:
@@ -88,12 +89,12 @@ class App:
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str), flush=True)
 
     def out(self, text: str = "") -> None:
-        print(text, flush=True)
+        print(for_terminal(text, sys.stdout), flush=True)
 
     def note(self, text: str) -> None:
         """Guidance for a person (stderr, so stdout stays the machine-usable result)."""
         if not self.json:
-            print(self.style.dim(text), file=sys.stderr, flush=True)
+            print(for_terminal(self.style.dim(text), sys.stderr), file=sys.stderr, flush=True)
 
 
 def debug() -> bool:
@@ -147,7 +148,7 @@ def report_error(app: App | None, err: CliError) -> int:
     lines += [f"  {line}" for line in err.lines]
     if err.hint:
         lines.append(f"  {style.dim('hint:')} {err.hint}")
-    print("\n".join(lines), file=sys.stderr, flush=True)
+    print(for_terminal("\n".join(lines), sys.stderr), file=sys.stderr, flush=True)
     return err.exit_code
 
 

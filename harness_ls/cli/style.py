@@ -6,11 +6,36 @@ A leaf of cli/, so the event printer and the approval painter share it without i
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, TextIO
 
 CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
          "bold": "1", "dim": "2"}  # fmt: skip
+
+
+# exactly the sequences `Style.paint` writes (a colour, bold or dim, and the reset): the only
+# escape sequences `for_terminal` lets through
+OWN_SGR = re.compile(r"\x1b\[(?:0|(?:3[1-6]|1|2)(?:;(?:3[1-6]|1|2))*)m")
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def for_terminal(text: str, stream: Any) -> str:
+    """`text` as a terminal may receive it: on a terminal, control and bidi characters other
+    than our own colours are made visible (`⟨ESC⟩]52;…` — a model's OSC 52 would otherwise write
+    your clipboard, `ESC[2J` clear the screen, `ESC[8m` hide a line of a diff); piped output
+    (`agentctl diff > x.patch`) stays byte for byte."""
+    if not _HIDDEN.search(text) or not _isatty(stream):
+        return text
+    from harness_ls.core.views import reveal
+
+    kinds = frozenset({"control", "bidi"})
+    out, at = [], 0
+    for m in OWN_SGR.finditer(text):
+        out += [reveal(text[at : m.start()], keep_tabs=True, kinds=kinds), m.group()]
+        at = m.end()
+    out.append(reveal(text[at:], keep_tabs=True, kinds=kinds))
+    return "".join(out)
 
 
 class Style:
