@@ -188,8 +188,10 @@ def _current(changes: RunChanges, paths: list[str]) -> tuple[str, dict[str, Stat
 def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
     target = root / rel
     parent = target.parent
-    real_parent = os.path.realpath(parent) if parent.exists() else str(parent)
-    if os.path.commonpath([real_parent, str(root)]) != str(root):
+    # realpath also resolves a link among the ancestors of a folder that does not exist yet
+    # (`src -> /elsewhere` made after `src/x/y.py` was deleted): mkdir would follow it
+    real_parent, real_root = os.path.realpath(parent), os.path.realpath(root)
+    if os.path.commonpath([real_parent, real_root]) != real_root:
         raise Refused(f"refusing to write {rel}: its directory leads outside {root}")
     if data is None:
         target.unlink(missing_ok=True)

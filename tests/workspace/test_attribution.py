@@ -428,3 +428,32 @@ def test_a_file_the_user_recreates_and_deletes_after_the_agent_deleted_it_stays_
         "you deleted it after the agent changed it; kept as is",
     )
     assert by["b.txt"].action == "deleted" and not (ws / "b.txt").exists()
+
+
+def test_revert_never_writes_through_a_link_the_agent_made_in_place_of_a_folder(tmp_path, ws, data):
+    """Step 0 deletes src/x/y.py; step 1 replaces src/ with a link out of the workspace (full-auto
+    or an approved `ln -s`). Reverting step 0 alone restores y.py under src/x/, which does not
+    exist: the check on its folder saw no link, and mkdir followed src (fails on ac122d8)."""
+    from harness_ls.errors import Refused
+
+    write("src/x/y.py", "print('mine')\n")(ws)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "src")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+
+    def relink(w: Path) -> None:
+        import shutil
+
+        shutil.rmtree(w / "src")
+        os.symlink(outside, w / "src")
+
+    run = SimRun(data, ws)
+    run.start_step(0)
+    run.call(rm("src/x/y.py"), "shell", "src/x/y.py")
+    run.start_step(1)
+    run.call(relink, "shell", "src")
+    run.finish()
+    with pytest.raises(Refused, match="refusing to write src/x/y.py: its directory leads outside"):
+        do_revert(data, ws, run, step=0)
+    assert list(outside.iterdir()) == []
