@@ -30,6 +30,7 @@ import copy
 import fnmatch
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -117,13 +118,11 @@ class McpConnection:
 
             client = create_mcp_http_client(headers=self.cfg.headers or None)
             return _owned(client, streamable_http_client(self.cfg.url, http_client=client))
-        import os
-
         from mcp import StdioServerParameters, stdio_client
 
         argv = self.cfg.argv(self.workspace)
         params = StdioServerParameters(
-            command=argv[0], args=argv[1:], env=self.cfg.env or None, cwd=str(self.workspace)
+            command=argv[0], args=argv[1:], env=self.cfg.env or None, cwd=str(server_cwd())
         )
         return stdio_client(params, errlog=open(os.devnull, "w"))  # noqa: SIM115 - closed at exit
 
@@ -352,3 +351,18 @@ class McpPolicy:
                 self.session_allow.append(pattern)
             return
         self.inner.with_session_rule(tool, pattern, action)
+
+
+def server_cwd() -> Path:
+    """Where a stdio MCP server starts: your home (else `/`), never the workspace. The server
+    runs unsandboxed, and launchers read the directory they start in: `npx` runs a repository's
+    `node_modules/.bin/<name>` and obeys its `.npmrc` registry, `python -m` imports its
+    `<module>/`, uv reads its `uv.toml` — a cloned repository (or the agent, which writes there)
+    would pick the code. `{workspace}` in the command still names the workspace."""
+    home = Path.home() if "HOME" in os.environ else None
+    try:
+        if home is not None and home.is_dir() and home.stat().st_uid == os.getuid():
+            return home
+    except (OSError, RuntimeError):
+        pass
+    return Path("/")
