@@ -27,13 +27,25 @@ def read_text(real: Path, shown: str) -> str:
         raise NotFound(f"{shown} does not exist", hint=_suggest(real, shown))
     if real.is_dir():
         raise InvalidInput(f"{shown} is a directory", hint="use list_dir to see its entries")
-    size = real.stat().st_size
-    if size > MAX_TEXT_BYTES:
-        raise InvalidInput(
-            f"{shown} is too large to load ({size} bytes, limit {MAX_TEXT_BYTES})",
-            hint="use search to find the part you need, or shell tools such as head/sed",
-        )
-    data = real.read_bytes()
+    # opened non-blocking and checked on the open file: a FIFO blocked a worker thread for good
+    # (a few of them wedge every thread of the daemon), a device never ends
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise InvalidInput(f"cannot open {shown}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidInput(
+                f"{shown} is not a regular file (a FIFO, socket or device)",
+                hint="only text files can be read or edited",
+            )
+        if st.st_size > MAX_TEXT_BYTES:
+            raise InvalidInput(
+                f"{shown} is too large to load ({st.st_size} bytes, limit {MAX_TEXT_BYTES})",
+                hint="use search to find the part you need, or shell tools such as head/sed",
+            )
+        data = fh.read(MAX_TEXT_BYTES + 1)
     if looks_binary(data):
         raise InvalidInput(
             f"{shown} is a binary file ({len(data)} bytes)",
