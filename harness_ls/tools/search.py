@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 from pathlib import Path
 
 from pydantic import Field
@@ -62,6 +63,11 @@ class Search(Tool):
         if not real.exists():
             raise InvalidInput(
                 f"{shown} does not exist", hint="search '.' or list_dir to find the path"
+            )
+        if not (real.is_dir() or real.is_file()):  # a FIFO would block the search for good
+            raise InvalidInput(
+                f"{shown} is not a regular file (a FIFO, socket or device)",
+                hint="search a folder or a text file",
             )
         rg = shutil.which("rg") if self.use_ripgrep in (None, True) else None
         if rg:  # ripgrep's regex dialect differs a little from Python's: let it judge the pattern
@@ -219,12 +225,15 @@ def _files(ignore: GitIgnore, start: str):
 
 
 def _grep(path: Path, regex: re.Pattern[str]):
-    try:
-        if path.is_symlink() or os.path.getsize(path) > MAX_FILE_BYTES:
-            return
-        data = path.read_bytes()
+    try:  # only regular files, opened non-blocking: a FIFO met in the walk would block forever
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return
+        data = fh.read(MAX_FILE_BYTES + 1)
     if looks_binary(data):
         return
     text = data.decode("utf-8", errors="replace")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -72,3 +73,18 @@ async def test_long_lines_are_clipped(search: Search, ctx: ToolContext, repo: Pa
     (repo / "wide.txt").write_text("needle" + "x" * 5000 + "\n")
     result = await search.run(ctx, {"pattern": "needle"})
     assert len(result.output) < 400 and result.output.endswith("[...]")
+
+
+async def test_a_fifo_in_the_tree_is_skipped_and_one_named_is_an_error(
+    search: Search, ctx: ToolContext, repo: Path
+) -> None:
+    """Reading a FIFO blocks until a writer comes: the walk skipped nothing (the Python engine
+    hung on ac122d8), and a FIFO named as the path hung either engine."""
+    os.mkfifo(repo / "pipe")
+    result = await asyncio.wait_for(search.run(ctx, {"pattern": "hi '"}), 30)
+    assert result.ok and result.output == "src/app.py:2:     return 'hi ' + name"
+    named = await asyncio.wait_for(search.run(ctx, {"pattern": "x", "path": "pipe"}), 30)
+    assert not named.ok
+    assert named.output == (
+        "pipe is not a regular file (a FIFO, socket or device) (search a folder or a text file)"
+    )
