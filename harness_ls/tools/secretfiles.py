@@ -130,7 +130,8 @@ def _secret_in(word: str, root: str, extra: tuple[str, ...]) -> str | None:
     rel = value if _is_normal(value) else posixpath.normpath(value)
     if rel.startswith("../") or rel in ("..", "."):
         return None
-    return rel if _is_secret(rel, extra) else None
+    # uncached: this result is cached per word already, and a second cache's miss costs more
+    return rel if _is_secret.__wrapped__(rel, extra) else None
 
 
 # --- values to mask -----------------------------------------------------------------------------
