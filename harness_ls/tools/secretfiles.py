@@ -56,6 +56,8 @@ def _default(name: str) -> bool:
         return False
     if low.endswith(SECRET_SUFFIXES) or _SSH_KEY.fullmatch(low):
         return True
+    if not low.startswith(_PREFIXED):
+        return False
     for prefix in _PREFIXED:  # .env.local, credentials.json, secrets_prod.yaml
         if low.startswith(prefix) and low[len(prefix)] in "._-":
             dot = low.rfind(".")
