@@ -206,11 +206,11 @@ class Policy:
         if self.workspace is None:
             return []
         parsed = parse_command(command)
-        words: list[str] = []
+        words: dict[str, None] = {}  # each word once, first-seen order: a wrapper's words recur
         for p in parsed.parts:  # a loop, not a nested comprehension: this runs on every call
-            words += p.argv[1:]
+            words.update(dict.fromkeys(p.argv[1:]))
             if p.redirects:
-                words += [r.target for r in p.redirects]
+                words.update(dict.fromkeys([r.target for r in p.redirects]))
         return secrets_named(words, self.workspace.as_posix(), self.secret_patterns)
 
     def _through_links(self, subject: str) -> str | None:

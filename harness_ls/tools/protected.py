@@ -151,7 +151,14 @@ def _memo(key: str, compute: Callable[[str, str], Any], root: str, value: str) -
 def resolve_in(root: str, value: str) -> str:
     """The real path `value` names (relative to the resolved workspace `root`), stat-ing only the
     components below the workspace: a symlink there means a full realpath."""
-    return _memo(f"\0{root}\0{value}", _resolve, root, value)
+    cache = _LINKS.get()  # _memo, inlined: this runs for every path word of every command
+    if cache is None:
+        return _resolve(root, value)
+    key = f"\0{root}\0{value}"
+    real = cache.get(key)  # never None once computed: _resolve always returns a path
+    if real is None:
+        real = cache[key] = _resolve(root, value)
+    return real
 
 
 def _resolve(root: str, value: str) -> str:
@@ -161,13 +168,15 @@ def _resolve(root: str, value: str) -> str:
     if ".." in parts:
         return os.path.realpath(os.path.join(root, value))
     if value and value[0] != "/" and "" not in parts and "." not in parts:
-        joined = f"{root}/{value}"  # already normal: no join/normpath needed
+        joined = f"{root}/{value}"  # already normal: no join/normpath needed; inside the root,
+        comps = parts  # and its components below the root are the value's own
     else:
         joined = os.path.normpath(os.path.join(root, value))
-    if joined != root and not joined.startswith(root + os.sep):
-        return joined  # lexically outside: treated as outside, whatever links it goes through
+        if joined != root and not joined.startswith(root + os.sep):
+            return joined  # lexically outside: treated as outside, whatever links it goes through
+        comps = joined[len(root) + 1 :].split(os.sep) if joined != root else []
     cur = root
-    for comp in joined[len(root) + 1 :].split(os.sep) if joined != root else ():
+    for comp in comps:
         cur = f"{cur}{os.sep}{comp}"
         link = _is_link(cur)
         if link:

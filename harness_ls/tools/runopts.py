@@ -208,7 +208,7 @@ def uncovered(pattern: str, argv: tuple[str, ...], assigns: tuple[str, ...], roo
             return f"{words[i]!r}: a variable set for the command must be written in the rule"
     n, table = runner_for(argv)
     kinds = classify(argv, n, table)
-    named_target = any(k == "operand" and i + offset not in wild for i, k, _ in kinds)
+    named_target: bool | None = None  # computed when first needed (a runner whose operands run)
     for i, kind, name in kinds:
         if i + offset not in wild:
             continue
@@ -220,8 +220,13 @@ def uncovered(pattern: str, argv: tuple[str, ...], assigns: tuple[str, ...], roo
         if kind == "operand":
             if table is not None and table.assignments_change and _ASSIGN.match(word):
                 return f"{word!r}: sets a variable that changes what {argv[0]} runs"
-            if table is not None and table.operands_run and named_target:
-                return f"{word!r}: another {argv[0]} target runs other recipes"
+            if table is not None and table.operands_run:
+                if named_target is None:
+                    named_target = any(
+                        k == "operand" and j + offset not in wild for j, k, _ in kinds
+                    )
+                if named_target:
+                    return f"{word!r}: another {argv[0]} target runs other recipes"
             if root is not None and (why := _outside(root, word)):
                 return why
     return None

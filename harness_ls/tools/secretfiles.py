@@ -56,6 +56,8 @@ def _default(name: str) -> bool:
         return False
     if low.endswith(SECRET_SUFFIXES) or _SSH_KEY.fullmatch(low):
         return True
+    if not low.startswith(_PREFIXED):
+        return False
     for prefix in _PREFIXED:  # .env.local, credentials.json, secrets_prod.yaml
         if low.startswith(prefix) and low[len(prefix)] in "._-":
             dot = low.rfind(".")
@@ -130,7 +132,8 @@ def _secret_in(word: str, root: str, extra: tuple[str, ...]) -> str | None:
     rel = value if _is_normal(value) else posixpath.normpath(value)
     if rel.startswith("../") or rel in ("..", "."):
         return None
-    return rel if _is_secret(rel, extra) else None
+    # uncached: this result is cached per word already, and a second cache's miss costs more
+    return rel if _is_secret.__wrapped__(rel, extra) else None
 
 
 # --- values to mask -----------------------------------------------------------------------------

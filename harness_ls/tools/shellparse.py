@@ -314,18 +314,19 @@ class _Walker(Unwrapper, Words):
             return False
         field, text = node.field_name_for_child, self.text
         src = self.source if self.ascii else None
-        argv: list[str] = []
-        end = -1
-        for i, kid in enumerate(kids):
+        name = kids[0]  # the name: a command_name holding one word, no child of its own
+        if name.type != "command_name" or name.child_count != 1 or field(0) != "name":
+            return False
+        kid = name.children[0]
+        if kid.type != "word":
+            return False
+        end = kid.end_byte
+        raw = src[kid.start_byte : end] if src is not None else text(kid)
+        argv = [raw if "\\" not in raw else unescape(raw, inside_quotes=False)]
+        for i in range(1, len(kids)):
+            kid = kids[i]
             kind = kid.type
-            if i == 0:
-                if kind != "command_name" or kid.child_count != 1 or field(0) != "name":
-                    return False
-                kid = kid.children[0]
-                kind = kid.type
-                if kind != "word":
-                    return False
-            elif kind not in _PLAIN_ARGS or field(i) != "argument" or kid.child_count:
+            if kind not in _PLAIN_ARGS or field(i) != "argument" or kid.child_count:
                 return False  # (a `number` may hold `10#$(…)`: the general path decides it)
             start = kid.start_byte
             if start == end:
@@ -337,7 +338,6 @@ class _Walker(Unwrapper, Words):
             else:
                 argv.append(raw if "\\" not in raw else unescape(raw, inside_quotes=False))
         words = tuple(argv)
-        name = kids[0]
         opaque = None if GLOB.isdisjoint(words[0]) else self.name_opaque([name], words[0])
         opaque = opaque or self.evals.within(node) or argv_evaluates(words)
         part = SimpleCommand(words, text(node), redirs, ctx, bg, opaque, (True,) * len(words))

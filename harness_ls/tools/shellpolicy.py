@@ -128,7 +128,12 @@ def _decide_shell(
     if not out:
         default = SHELL_DEFAULTS[mode]
         return default, _mode_rule(mode, default), out
-    worst = max(out, key=lambda p: STRICTNESS[p.action])
+    worst, level = out[0], STRICTNESS[out[0].action]  # the first strictest part, as max() gives
+    for p in out:
+        if level == 2:
+            break  # a deny: nothing is stricter
+        if STRICTNESS[p.action] > level:
+            worst, level = p, STRICTNESS[p.action]
     return worst.action, worst.rule, out
 
 
@@ -222,10 +227,14 @@ def _candidates(index: _Index, command: str) -> list[Rule]:
 
 def _first_match(index: _Index, forms: tuple[str, ...]) -> Rule | None:
     """The first rule of `index` whose pattern matches one of the forms, in form order."""
-    if not index[0] and not index[1]:
+    by_word, wild, _ = index
+    if not by_word and not wild:
         return None  # no rule of this action at all
     for form in forms:
-        for rule in _candidates(index, form):
+        # _candidates, with its common answers inline: one rule list, or none
+        hits = by_word.get(form.split(" ", 1)[0]) if by_word else None
+        rules = wild if not hits else hits if not wild else _candidates(index, form)
+        for rule in rules:
             if glob_cmd(rule.pattern, form):
                 return rule
     return None
