@@ -312,6 +312,8 @@ class RemoteRun(RunHandle):
         lost = self.backend.is_lost(exc)
         self.lost = lost
         what = self.backend.describe_loss(exc) if lost else f"worker error: {type(exc).__name__}"
+        if lost and what == "worker lost" and self.node_id and _unsure(self.backend, exc):
+            what = await _node_fate(self.backend, self.node_id, what)
         where = f" {self.node}" if self.node else ""
         detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
         log.warning("run %s: %s%s: %s", self.run_id, what, where, detail)
@@ -356,6 +358,31 @@ class RemoteRun(RunHandle):
 
 
 _CLEANUPS: set[asyncio.Task[None]] = set()
+
+
+NODE_FATE_WAIT = 15.0  # s: past Ray's default health-check window for a node that went away
+
+
+def _unsure(backend: Any, exc: BaseException) -> bool:
+    check = getattr(backend, "unsure", None)
+    return bool(check and check(exc))
+
+
+async def _node_fate(backend: Any, node_id: str, what: str) -> str:
+    """ "node lost" once the cluster marks the worker's node dead, within NODE_FATE_WAIT; else
+    `what`. An unreachable actor is reported before its node's missed heartbeats are counted,
+    and the cause tells the user whether the machine or only the worker went away."""
+    deadline = asyncio.get_running_loop().time() + NODE_FATE_WAIT
+    while True:
+        try:
+            alive = await asyncio.to_thread(backend.node_alive, node_id)
+        except Exception:  # noqa: BLE001 - the cluster cannot say: keep what the error said
+            return what
+        if alive is not True:
+            return "node lost"
+        if asyncio.get_running_loop().time() >= deadline:
+            return what
+        await asyncio.sleep(0.25)
 
 
 async def _retire(backend: Any, actor: Any, lost: bool) -> None:

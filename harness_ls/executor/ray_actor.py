@@ -131,6 +131,19 @@ class RayBackend:
             return "node lost"
         return "worker lost"
 
+    @staticmethod
+    def unsure(exc: BaseException) -> bool:
+        """Ray only says the actor is unreachable for now (its connection closed): the node may
+        be dying and not yet marked dead, so the cause is decided by the node's fate."""
+        return isinstance(exc, ray.exceptions.ActorUnavailableError)
+
+    def node_alive(self, node_id: str) -> bool | None:
+        """Whether the cluster still counts the node alive (None: not known to it)."""
+        for n in ray.nodes():
+            if n.get("NodeID") == node_id:
+                return bool(n.get("Alive"))
+        return None
+
     def nodes(self) -> list[dict[str, Any]]:
         return [
             {"node_id": n["NodeID"], "ip": n.get("NodeManagerAddress"), "alive": n.get("Alive")}
