@@ -16,7 +16,8 @@ async def add_mcp_tools(
     """(tools, policy) with the MCP servers' tools added; unchanged when none is configured."""
     from harness_ls.tools.mcp import McpPolicy
 
-    hub = harness.mcp
+    for_workspace = getattr(harness, "mcp_for", None)  # a Ray worker has no hub at all
+    hub = for_workspace(workspace) if for_workspace else harness.mcp
     if hub is None:
         return tools, policy
     try:

@@ -115,6 +115,17 @@ class Harness:
             self._mcp = McpHub(self.data_dir)
         return self._mcp
 
+    def mcp_for(self, workspace: Path) -> Any:
+        """The hub for a run in `workspace`: also when only the workspace's `.harness/mcp.toml`
+        declares servers (whether they start is decided by its trust, in tools/mcp_config.py);
+        a user who trusted that file must not need an `[mcp]` of their own."""
+        hub = self.mcp
+        if hub is None and (Path(workspace) / ".harness" / "mcp.toml").is_file():
+            from harness_ls.tools.mcp import McpHub
+
+            hub = self._mcp = McpHub(self.data_dir)
+        return hub
+
     async def start(self) -> list[str]:
         """Mark runs/sessions left in flight by a previous process as interrupted, and start
         the user's hooks (a bad hooks config is logged, never fatal)."""

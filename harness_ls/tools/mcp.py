@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness_ls.errors import HarnessError
 from harness_ls.tools.base import ActionPreview, Kind, Tool, ToolContext, ToolResult, cut_middle
+from harness_ls.tools.mcp_box import ServerBox, box_server
 from harness_ls.tools.mcp_config import (  # noqa: F401 - re-exported
     DEFAULT_CALL_TIMEOUT,
     SEP,
@@ -65,9 +66,11 @@ class McpConnection:
     """One running server. The SDK's context managers live in a holder task (anyio needs them
     entered and exited in one task); calls from any task go through the session it opened."""
 
-    def __init__(self, cfg: ServerConfig, workspace: Path) -> None:
+    def __init__(self, cfg: ServerConfig, workspace: Path, data_dir: Path | None = None) -> None:
         self.cfg = cfg
         self.workspace = workspace
+        self.data_dir = data_dir
+        self.box: ServerBox | None = None
         self.session: Any = None
         self.tools: list[Any] = []
         self.error: str | None = None
@@ -121,8 +124,13 @@ class McpConnection:
         from mcp import StdioServerParameters, stdio_client
 
         argv = self.cfg.argv(self.workspace)
+        env = dict(self.cfg.env)
+        if self.cfg.sandboxed:
+            self.box = box_server(argv, self.workspace, self.data_dir)
+            argv = self.box.argv
+            env.update(self.box.env)
         params = StdioServerParameters(
-            command=argv[0], args=argv[1:], env=self.cfg.env or None, cwd=str(server_cwd())
+            command=argv[0], args=argv[1:], env=env or None, cwd=str(server_cwd())
         )
         return stdio_client(params, errlog=open(os.devnull, "w"))  # noqa: SIM115 - closed at exit
 
@@ -160,6 +168,8 @@ class McpConnection:
                 self._task.cancel()
                 with contextlib.suppress(BaseException):
                     await self._task
+        if self.box is not None:
+            self.box.cleanup()
 
 
 @contextlib.asynccontextmanager
@@ -195,7 +205,7 @@ class McpHub:
                 return conn
             if conn is not None:
                 await conn.close()
-            conn = McpConnection(cfg, workspace)
+            conn = McpConnection(cfg, workspace, self.data_dir)
             self._conns[key] = conn
         await conn.start()
         return conn

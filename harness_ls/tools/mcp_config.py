@@ -5,7 +5,7 @@ name the file and the entry. See tools/mcp.py for what is done with them."""
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ class ServerConfig:
     env: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_CALL_TIMEOUT
+    sandboxed: bool = False  # declared by the workspace: runs in the agent's sandbox
 
     @property
     def transport(self) -> str:
@@ -97,7 +98,10 @@ def load_workspace_servers(
     if not isinstance(servers, dict):
         return {}, f"{path}: [mcp.servers] must be a table of servers"
     try:
-        return {name: _server(path, name, entry) for name, entry in servers.items()}, None
+        return {
+            name: replace(_server(path, name, entry), sandboxed=True)
+            for name, entry in servers.items()
+        }, None
     except InvalidInput as exc:
         return {}, exc.one_line()
 

@@ -187,6 +187,11 @@ async def test_a_server_that_cannot_start_is_a_warning_and_the_run_goes_on(tmp_p
 async def test_workspace_mcp_servers_start_only_once_trusted(tmp_path, repo, srv):
     (repo / ".harness").mkdir(exist_ok=True)
     (repo / ".harness" / "mcp.toml").write_text(servers(t=TEST_SERVER))
+    # A workspace's server runs in the sandbox, where this test's venv may be out of sight (CI
+    # clones under the host's /tmp, which the box hides): this test is about trust, so the
+    # sandbox is off here; tests/e2e/test_mcp_sandbox.py starts one in the box.
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "policy.toml").write_text('sandbox = "off"\n')
     h = await harness_with(tmp_path, '[mcp]\nallow = ["t.*"]\n')
     try:
         srv.push(PLAN, call("t__echo", text="untrusted"))
