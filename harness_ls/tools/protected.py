@@ -23,13 +23,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from harness_ls.tools.braces import MAX_EXPANSIONS, expand_braces
 from harness_ls.tools.secretfiles import is_secret_path
 
 GLOB_CHARS = frozenset("*?[")
 SECRET_READ = "reads the secret file"  # marks a path problem that is a secret read
 ENV_REASON = "an environment file that may hold secrets"
 SECRET_FILE = "a secret file (keys, credentials, tokens)"
-MAX_EXPANSIONS = 256  # brace / glob results looked at per word; beyond that the word is unknown
 MAX_LISTING = 256  # a directory larger than this is not listed; its names are lstat-ed one by one
 MAX_WALK = 20_000  # entries a recursive reader's tree is checked for secret files
 _PROBES = (".git", ".harness", ".env", ".env.local", ".envrc", ".vscode")
@@ -193,64 +193,6 @@ def inside(root: str, real: str) -> bool:
 def rel_to(root: str, real: str) -> str:
     """`real` relative to `root` (both resolved, `real` inside): a slice, not os.path.relpath."""
     return "." if real == root else real[len(root) + 1 :]
-
-
-def expand_braces(word: str, cap: int = MAX_EXPANSIONS) -> list[str] | None:
-    """Bash brace expansion of a literal word (`a.{txt,bak}`, `x{1..3}`); None past `cap`."""
-    if "{" not in word:
-        return [word]
-    out, todo = [], [word]
-    while todo:
-        cur = todo.pop()
-        m = _first_brace(cur)
-        if m is None:
-            out.append(cur)
-        else:
-            start, end, items = m
-            todo += [cur[:start] + item + cur[end:] for item in reversed(items)]
-        if len(out) + len(todo) > cap:
-            return None
-    return out
-
-
-_SEQ = re.compile(r"(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?|([A-Za-z])\.\.([A-Za-z])")
-
-
-def _first_brace(word: str) -> tuple[int, int, list[str]] | None:
-    """The first expandable `{…}`: (start, end, alternatives)."""
-    for start, ch in enumerate(word):
-        if ch != "{" or (start and word[start - 1] == "$"):
-            continue
-        depth, items, last = 0, [], start + 1
-        for i in range(start + 1, len(word)):
-            c = word[i]
-            if c == "{":
-                depth += 1
-            elif c == "}" and depth:
-                depth -= 1
-            elif c == "," and not depth:
-                items.append(word[last:i])
-                last = i + 1
-            elif c == "}":
-                body = word[start + 1 : i]
-                if items:
-                    return start, i + 1, [*items, word[last:i]]
-                seq = _SEQ.fullmatch(body)
-                if seq is None:
-                    break
-                return start, i + 1, _sequence(seq)
-    return None
-
-
-def _sequence(m: re.Match[str]) -> list[str]:
-    if m.group(4):
-        a, b = ord(m.group(4)), ord(m.group(5))
-        step = 1 if b >= a else -1
-        return [chr(c) for c in range(a, b + step, step)][: MAX_EXPANSIONS + 1]
-    a, b = int(m.group(1)), int(m.group(2))
-    inc = abs(int(m.group(3) or 1)) or 1
-    step = inc if b >= a else -inc
-    return [str(n) for n in islice(range(a, b + (1 if step > 0 else -1), step), MAX_EXPANSIONS + 1)]
 
 
 _NOT_PLAIN = frozenset("*?[{(~")

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from harness_ls.tools.braces import expand_braces
 from harness_ls.tools.consent import shell_view
 from harness_ls.tools.policy import Policy, Rule
-from harness_ls.tools.protected import expand_braces, protected_operand
+from harness_ls.tools.protected import protected_operand
 
 
 @pytest.fixture
