@@ -31,6 +31,7 @@ import os
 import signal
 import stat
 import sys
+import time
 
 _CREATE, _ADD_RULE, _RESTRICT = 444, 445, 446  # same numbers on x86_64 and aarch64
 _VERSION = 1
@@ -158,33 +159,57 @@ def restrict(
     os.close(ruleset)
 
 
-def _children() -> list[int]:
+def _children(pid: int | str = "self") -> list[int]:
     pids: list[int] = []
-    for task in os.listdir("/proc/self/task"):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return pids
+    for task in tasks:
         try:
-            with open(f"/proc/self/task/{task}/children") as fh:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
                 pids += [int(p) for p in fh.read().split()]
         except OSError:
             pass
     return pids
 
 
+def _descendants() -> list[int]:
+    """Every process below us, parents before children."""
+    out, todo = [], _children()
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += _children(pid)
+    return out
+
+
+REAP_FOR = 10.0  # seconds to keep killing what a fork loop keeps making
+
+
 def _reap_all() -> None:
-    """Kill and reap every descendant still around (they are all our children by now)."""
-    for _ in range(100):
-        left = _children()
-        if not left:
+    """Kill and reap every descendant still around. The whole tree is killed in each pass, not
+    only our children: killing one level at a time let a chain deeper than the passes outlive
+    the call. What is forked between a listing and its kill is caught by the next pass (its
+    parent died, so it is reparented to us, the subreaper)."""
+    deadline = time.monotonic() + REAP_FOR
+    while time.monotonic() < deadline:
+        tree = _descendants()
+        if not tree:
             return
-        for pid in left:
+        for pid in tree:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for pid in left:
+        while True:  # reap every child that is gone; the rest are caught by the next pass
             try:
-                os.waitpid(pid, 0)
+                pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                pass
+                break
+            if pid == 0:
+                time.sleep(0.005)
+                break
 
 
 def _drop_capabilities() -> None:
