@@ -5,7 +5,7 @@ Run as `python landlock.py [--write DIR]... [--deny-read P]... [--allow-read P].
 child subreaper, runs CMD and, when CMD ends or it is told to stop, kills every descendant left
 behind — `setsid` and double-forked ones are reparented to it, so none outlives the call.
 
-- writes: only beneath the --write dirs and /dev;
+- writes: only beneath the --write dirs, to character devices and `/dev/pts` (not `/dev/shm`);
 - reads (and exec): everywhere except the --deny-read paths, with --allow-read islands inside
   them (a workspace in $HOME). Landlock can only grant, so a directory on the way to a denied path
   is split: each of its entries gets its own rule. An entry created there during the call has no
@@ -147,8 +147,10 @@ def restrict(
             os.close(fd)
 
     if write:
-        for path in [*writable, "/dev"]:
+        for path in writable:
             add(path, write, strict=True)
+        for path in dev_writes():
+            add(path, write, strict=False)
     if read:
         for path in read_grants(deny_read or [], [*(allow_read or []), *writable, "/dev"]):
             add(path, read, strict=False)
@@ -157,6 +159,26 @@ def restrict(
     if libc.syscall(_RESTRICT, ruleset, 0) < 0:
         raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
     os.close(ruleset)
+
+
+def dev_writes() -> list[str]:
+    """What of /dev a command may write: the character devices (`/dev/null`, `/dev/tty`…) and
+    the terminals in `/dev/pts`. Not /dev itself and not `/dev/shm` or `/dev/mqueue`: files made
+    there outlived the call outside the workspace (other programs' shared memory lives there too)
+    and filled the host's RAM."""
+    out = ["/dev/pts"] if os.path.isdir("/dev/pts") else []
+    try:
+        names = sorted(os.listdir("/dev"))
+    except OSError:
+        return out
+    for name in names:
+        path = os.path.join("/dev", name)
+        try:
+            if stat.S_ISCHR(os.lstat(path).st_mode):
+                out.append(path)
+        except OSError:
+            pass
+    return out
 
 
 def _children(pid: int | str = "self") -> list[int]:
