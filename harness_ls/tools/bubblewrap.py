@@ -180,6 +180,21 @@ TMPFS_BYTES = 256 * 1024 * 1024  # /tmp, /var/tmp, $HOME: where tools write scra
 STAND_IN_BYTES = 16 * 1024 * 1024  # /run, the data dir, /dev/shm: there only to hide the host's
 
 
+# Processes (threads included) a call may have at once: a fork bomb stops there instead of
+# taking the machine. RLIMIT_NPROC counts per user *namespace* (Linux 5.14+), and an unprivileged
+# bwrap is in its own, so only the call's processes count. Root is exempt by the kernel.
+PROCESS_LIMIT = 2048
+
+
+def _limited(argv: list[str]) -> list[str]:
+    """`argv` started by a bash that first lowers RLIMIT_NPROC (soft and hard: the command cannot
+    raise it again). Only bash is used for it: without bash the command runs unlimited."""
+    bash = argv[0] if os.path.basename(argv[0]) == "bash" else shutil.which("bash")
+    if bash is None:
+        return argv
+    return [bash, "-c", f'ulimit -u {PROCESS_LIMIT} 2>/dev/null; exec "$@"', "bash", *argv]
+
+
 def _tmpfs(path: str, size: int) -> list[str]:
     return ["--size", str(size), "--tmpfs", path]
 
@@ -243,7 +258,7 @@ def argv_for(
     cmd += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not network:
         cmd.append("--unshare-net")
-    return [*cmd, "--die-with-parent", "--new-session", "--", *argv]
+    return [*cmd, "--die-with-parent", "--new-session", "--", *_limited(argv)]
 
 
 def _toolchains(dirs: list[str], ws: str, hides: list[str]) -> list[str]:

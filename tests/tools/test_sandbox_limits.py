@@ -1,4 +1,5 @@
-"""What a command writes outside the workspace neither stays nor fills the host's memory.
+"""What a command writes outside the workspace neither stays nor fills the host's memory, and a
+fork bomb stops at a process limit.
 
 Under bubblewrap every stand-in tmpfs (`/tmp`, `/var/tmp`, `$HOME`, `/run`, the data dir) and
 bwrap's own `/dev` were uncapped: each could take half the machine's RAM (12 GiB on the 24 GiB
@@ -11,6 +12,8 @@ writes only a few MiB.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -81,3 +84,34 @@ def test_landlock_still_writes_devices_and_terminals(path: str) -> None:
     from harness_ls.tools.landlock import dev_writes
 
     assert path in dev_writes() and "/dev/shm" not in dev_writes() and "/dev" not in dev_writes()
+
+
+def _as_nobody() -> list[str]:
+    runuser = shutil.which("runuser")
+    require_capability(os.geteuid() == 0 and runuser is not None, "root with runuser",
+                       "run as root (CI does): the test needs a second, unprivileged user")  # fmt: skip
+    return [runuser, "-u", "nobody", "--"]
+
+
+@needs_bwrap
+def test_a_fork_bomb_stops_at_the_process_limit(repo: Path, monkeypatch) -> None:
+    """The kernel exempts root from RLIMIT_NPROC, so the limit is shown for `nobody` (as which
+    bwrap runs unprivileged, in its own user namespace, like for any normal user)."""
+    monkeypatch.setattr(bubblewrap, "PROCESS_LIMIT", 32)
+    box = sandbox.prepare(["bash", "-c", "true"], workspace=repo, tmpdir=repo.parent,
+                          settings=sandbox.Settings())  # fmt: skip
+    assert box.argv[-3:] == ["bash", "-c", "true"] and "ulimit -u 32" in box.argv[-5], box.argv
+    bomb = "for i in {1..100}; do sleep 5 & done; echo started; jobs -p"
+
+    def run(limit: int) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setattr(bubblewrap, "PROCESS_LIMIT", limit)
+        cmd = [*_as_nobody(), sandbox.bwrap() or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
+               "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--",
+               *bubblewrap._limited(["bash", "-c", bomb])]  # fmt: skip
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd="/")
+
+    free = run(10_000)  # the same loop without the limit in the way: 100 sleeps
+    assert len(free.stdout.split("started\n", 1)[1].split()) == 100, free
+    capped = run(32)  # the shell gives up when fork keeps failing (the sleeps die with it)
+    assert "started" not in capped.stdout and capped.returncode != 0, capped
+    assert "fork: retry: Resource temporarily unavailable" in capped.stderr, capped.stderr
