@@ -1,0 +1,48 @@
+"""write_file (and edit: the same write) never writes through a folder swapped for a link while they write.
+
+The daemon writes outside the sandbox. It resolved the path (a real folder inside the workspace)
+and then made the temp file and renamed it *by name*: a process swapping `sub` for a link out of
+the workspace in a loop (a command of another session on the same workspace) won the race and
+the file landed outside (on 23d097e). Now every folder is opened without following links
+(harness_ls/nofollow.py); a swap at the wrong moment fails that write with `refused`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from harness_ls.tools import TOOLS, ToolContext
+
+SWAPPER = """
+while :; do
+  mv sub subd 2>/dev/null; ln -s "$1" sub 2>/dev/null
+  rm -f sub 2>/dev/null; mv subd sub 2>/dev/null
+done
+"""
+
+
+async def test_a_folder_swapped_for_a_link_never_takes_the_write_outside(tmp_path: Path) -> None:
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    (ws / "sub").mkdir()
+    (ws / "sub" / "f.txt").write_text("a\n")
+    ctx = ToolContext(workspace=ws)
+    swapper = await asyncio.create_subprocess_exec(
+        "bash", "-c", SWAPPER, "bash", str(outside), cwd=ws
+    )
+    results = {"ok": 0, "refused": 0, "other": 0}
+    try:
+        deadline = time.monotonic() + 8
+        i = 0
+        while time.monotonic() < deadline and i < 3000:
+            i += 1
+            r = await TOOLS["write_file"].run(ctx, {"path": f"sub/w{i % 7}.txt", "content": "x"})
+            results["ok" if r.ok else r.error_code if r.error_code == "refused" else "other"] += 1
+    finally:
+        swapper.kill()
+        await swapper.wait()
+    assert list(outside.iterdir()) == [], (results, sorted(p.name for p in outside.iterdir()))
+    assert results["ok"] > 0, results
