@@ -3,23 +3,25 @@
 The daemon writes outside the sandbox. It resolved the path (a real folder inside the workspace)
 and then made the temp file and renamed it *by name*: a process swapping `sub` for a link out of
 the workspace in a loop (a command of another session on the same workspace) won the race and
-the file landed outside (on 23d097e). Now every folder is opened without following links
+the file landed outside (on 23d097e: hundreds of temp files and renamed files). Now every folder is opened without following links
 (harness_ls/nofollow.py); a swap at the wrong moment fails that write with `refused`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 
 from harness_ls.tools import TOOLS, ToolContext
 
+# `sub` (a folder) and `swap` (a link out of the workspace) change places, atomically, for good
 SWAPPER = """
-while :; do
-  mv sub subd 2>/dev/null; ln -s "$1" sub 2>/dev/null
-  rm -f sub 2>/dev/null; mv subd sub 2>/dev/null
-done
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+while True:  # renameat2(AT_FDCWD, "sub", AT_FDCWD, "swap", RENAME_EXCHANGE)
+    libc.renameat2(-100, b"sub", -100, b"swap", 2)
 """
 
 
@@ -30,9 +32,8 @@ async def test_a_folder_swapped_for_a_link_never_takes_the_write_outside(tmp_pat
     (ws / "sub").mkdir()
     (ws / "sub" / "f.txt").write_text("a\n")
     ctx = ToolContext(workspace=ws)
-    swapper = await asyncio.create_subprocess_exec(
-        "bash", "-c", SWAPPER, "bash", str(outside), cwd=ws
-    )
+    (ws / "swap").symlink_to(outside)
+    swapper = await asyncio.create_subprocess_exec(sys.executable, "-c", SWAPPER, cwd=ws)
     results = {"ok": 0, "refused": 0, "other": 0}
     try:
         deadline = time.monotonic() + 8
@@ -44,5 +45,8 @@ async def test_a_folder_swapped_for_a_link_never_takes_the_write_outside(tmp_pat
     finally:
         swapper.kill()
         await swapper.wait()
+        links = [p for p in tmp_path.rglob("*") if p.is_symlink()]
+        for link in links:  # no link loop for pytest's clean-up to walk
+            link.unlink()
     assert list(outside.iterdir()) == [], (results, sorted(p.name for p in outside.iterdir()))
     assert results["ok"] > 0, results
