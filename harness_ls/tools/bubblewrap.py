@@ -184,15 +184,19 @@ STAND_IN_BYTES = 16 * 1024 * 1024  # /run, the data dir, /dev/shm: there only to
 # taking the machine. RLIMIT_NPROC counts per user *namespace* (Linux 5.14+), and an unprivileged
 # bwrap is in its own, so only the call's processes count. Root is exempt by the kernel.
 PROCESS_LIMIT = 2048
+# The command and everything it starts are the OOM killer's first choice: a memory hog is killed,
+# not the daemon (raising one's own score needs no privilege).
+OOM_FIRST = 1000
 
 
 def _limited(argv: list[str]) -> list[str]:
     """`argv` started by a bash that first lowers RLIMIT_NPROC (soft and hard: the command cannot
-    raise it again). Only bash is used for it: without bash the command runs unlimited."""
+    raise it again) and makes itself the OOM killer's first choice. Only bash is used for it: without bash the command runs unlimited."""
     bash = argv[0] if os.path.basename(argv[0]) == "bash" else shutil.which("bash")
     if bash is None:
         return argv
-    return [bash, "-c", f'ulimit -u {PROCESS_LIMIT} 2>/dev/null; exec "$@"', "bash", *argv]
+    first = f"ulimit -u {PROCESS_LIMIT} 2>/dev/null; echo {OOM_FIRST} > /proc/self/oom_score_adj"
+    return [bash, "-c", f'{first} 2>/dev/null; exec "$@"', "bash", *argv]
 
 
 def _tmpfs(path: str, size: int) -> list[str]:

@@ -161,6 +161,16 @@ def restrict(
     os.close(ruleset)
 
 
+def _oom_first() -> None:
+    """The command (and what it starts) is the OOM killer's first choice, not the daemon; done
+    before restricting, which denies writes to /proc."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
+
+
 def dev_writes() -> list[str]:
     """What of /dev a command may write: the character devices (`/dev/null`, `/dev/tty`…) and
     the terminals in `/dev/pts`. Not /dev itself and not `/dev/shm` or `/dev/mqueue`: files made
@@ -280,6 +290,7 @@ def main(argv: list[str]) -> int:
               "[--no-network] [--scope] [--exec] -- CMD...", file=sys.stderr)  # fmt: skip
         return 2
     cmd[0] = _which(cmd[0])  # before restricting: the lookup may import from a denied prefix
+    _oom_first()
     restrict(writable, network, deny_read=deny, allow_read=allow, scope=scope)
     if just_exec:
         try:

@@ -106,3 +106,13 @@ async def test_a_timed_out_call_leaves_no_chain_behind(mode: str, repo: Path):
         assert _alive(token) == [], f"a process outlived the timed-out call under {mode}"
     finally:
         _kill(_alive(token))
+
+
+async def test_the_command_is_the_oom_killers_first_choice(mode: str, repo: Path) -> None:
+    """A memory hog inside is killed before the daemon (whose score stays as it was)."""
+    r = await shell.run(
+        ctx_for(repo),
+        {"command": "cat /proc/self/oom_score_adj; sh -c 'cat /proc/self/oom_score_adj'"},
+    )
+    assert r.output.split("\n")[1:] == ["1000", "1000"], r.output
+    assert Path("/proc/self/oom_score_adj").read_text().strip() != "1000"
