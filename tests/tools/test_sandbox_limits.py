@@ -115,3 +115,19 @@ def test_a_fork_bomb_stops_at_the_process_limit(repo: Path, monkeypatch) -> None
     capped = run(32)  # the shell gives up when fork keeps failing (the sleeps die with it)
     assert "started" not in capped.stdout and capped.returncode != 0, capped
     assert "fork: retry: Resource temporarily unavailable" in capped.stderr, capped.stderr
+
+
+async def test_a_command_filling_the_disk_is_killed_at_the_floor(repo: Path, monkeypatch) -> None:
+    """The floor is put 64 MiB under the free space now, so the test writes about that much."""
+    from harness_ls.tools import shell as shell_mod
+
+    st = os.statvfs(repo)
+    monkeypatch.setattr(shell_mod, "DISK_FLOOR", st.f_bavail * st.f_frsize - 64 * MIB)
+    cmd = "for i in $(seq 64); do head -c 8388608 /dev/zero >> big; sleep 0.05; done; echo done"
+    r = await shell.run(ctx_for(repo), {"command": cmd, "timeout": 60})
+    size = (repo / "big").stat().st_size
+    (repo / "big").unlink()
+    assert r.error_code == "disk_low" and not r.ok, r.output
+    assert r.output.startswith("killed: less than ") and f"disk of {repo}" in r.output, r.output
+    assert "free space there" in r.output and "done" not in r.output, r.output
+    assert r.data["exit_code"] is None and 64 * MIB <= size < 200 * MIB, (r.data, size)
