@@ -64,6 +64,21 @@ def _step(fd: int, part: str, create: bool) -> int:
     return os.open(part, _DIR, dir_fd=fd)
 
 
+def open_file(path: str, flags: int) -> int:
+    """`os.open` of the absolute, already-resolved `path` with no link followed on the way nor
+    at the end (LinkOnTheWay, or ELOOP for the file itself)."""
+    folder, name = os.path.split(path)
+    dfd = open_dir(folder)
+    try:
+        return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LinkOnTheWay(exc.errno, f"{name!r} in {folder} is a link") from None
+        raise
+    finally:
+        os.close(dfd)
+
+
 def replace_in(folder: str, name: str, data: bytes, mode: int) -> None:
     """Write `data` to `folder/name` through a temp file and a rename, both relative to the
     folder's descriptor (a link at `name` itself is replaced, never followed)."""

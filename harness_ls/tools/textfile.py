@@ -29,8 +29,15 @@ def read_text(real: Path, shown: str) -> str:
         raise InvalidInput(f"{shown} is a directory", hint="use list_dir to see its entries")
     # opened non-blocking and checked on the open file: a FIFO blocked a worker thread for good
     # (a few of them wedge every thread of the daemon), a device never ends
+    # and no link followed: a folder swapped for a link after `real` was resolved would read a
+    # file outside the workspace (harness_ls/nofollow.py)
     try:
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = nofollow.open_file(os.fspath(real), os.O_RDONLY | os.O_NONBLOCK)
+    except nofollow.LinkOnTheWay as exc:
+        raise Refused(
+            f"not read: {exc.strerror} (it changed after the path was checked)",
+            hint="read a path whose folders are real folders inside the workspace",
+        ) from None
     except OSError as exc:
         raise InvalidInput(f"cannot open {shown}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as fh:

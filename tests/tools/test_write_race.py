@@ -50,3 +50,32 @@ async def test_a_folder_swapped_for_a_link_never_takes_the_write_outside(tmp_pat
             link.unlink()
     assert list(outside.iterdir()) == [], (results, sorted(p.name for p in outside.iterdir()))
     assert results["ok"] > 0, results
+
+
+async def test_read_file_never_reads_through_a_folder_swapped_for_a_link(tmp_path: Path) -> None:
+    """The same race for reads: the file outside (a key in your home) reached the model."""
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    (ws / "sub").mkdir()
+    (ws / "sub" / "notes.txt").write_text("inside\n")
+    (outside / "notes.txt").write_text("OUTSIDE-KEY\n")
+    (ws / "swap").symlink_to(outside)
+    ctx = ToolContext(workspace=ws)
+    swapper = await asyncio.create_subprocess_exec(sys.executable, "-c", SWAPPER, cwd=ws)
+    seen = {"inside": 0, "refused or missing": 0}
+    try:
+        deadline = time.monotonic() + 8
+        for _ in range(3000):
+            if time.monotonic() > deadline:
+                break
+            r = await TOOLS["read_file"].run(ctx, {"path": "sub/notes.txt"})
+            assert "OUTSIDE-KEY" not in r.output, seen
+            seen["inside" if r.ok else "refused or missing"] += 1
+    finally:
+        swapper.kill()
+        await swapper.wait()
+        (ws / "swap").unlink(missing_ok=True)
+        if (ws / "sub").is_symlink():
+            (ws / "sub").unlink()
+    assert seen["inside"] > 0, seen
