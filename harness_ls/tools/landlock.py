@@ -216,7 +216,7 @@ def _descendants() -> list[int]:
     return out
 
 
-REAP_FOR = 10.0  # seconds to keep killing what a fork loop keeps making
+REAP_FOR = 1.5  # seconds to keep killing what a fork loop makes; under shell.KILL_GRACE (2 s)
 
 
 def _reap_all() -> None:
