@@ -41,6 +41,13 @@ class InvalidInput(HarnessError):
     status = 422
 
 
+class QuotaExceeded(HarnessError):
+    """Storing this would pass a size quota (attachments per session or per data dir)."""
+
+    code = "quota_exceeded"
+    status = 413
+
+
 class Conflict(HarnessError):
     """The action clashes with current state (e.g. an approval already answered)."""
 

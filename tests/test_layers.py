@@ -30,7 +30,7 @@ LEAF = {
     "diagrams",
 }
 LEAF_MODULES = {"__init__", "errors", "secrets", "config", "common", "endpoints", "usage", "private",
-                "auth_token", "trust"}  # fmt: skip
+                "nofollow", "auth_token", "trust"}  # fmt: skip
 RANKS = {
     **dict.fromkeys(LEAF | LEAF_MODULES, 0),
     "agent": 1,

@@ -9,14 +9,24 @@ becomes audio input, and text-like files are inlined (capped).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
-from harness_ls.errors import InvalidInput, NotFound, Refused
+from harness_ls.errors import InvalidInput, NotFound, QuotaExceeded, Refused
 from harness_ls.private import private_dir, write_private
 
 MAX_BYTES = 20 * 1024 * 1024  # the one upload limit: API, store, CLI messages and docs
+# Quotas (MiB; agentd reads the variables at each upload): without them an authenticated client
+# could fill the disk holding the data dir with 20 MiB uploads, one after the other.
+SESSION_QUOTA_ENV, TOTAL_QUOTA_ENV = (
+    "HARNESS_ATTACHMENTS_SESSION_MB",
+    "HARNESS_ATTACHMENTS_TOTAL_MB",
+)
+SESSION_QUOTA_MB, TOTAL_QUOTA_MB = 200, 2048
+_quota_lock = threading.Lock()  # two uploads at once must not both fit in the last room
 MAX_INLINE_TEXT = 100_000  # characters of a text attachment sent inline
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAGIC: list[tuple[bytes, int, str]] = [
@@ -108,6 +118,61 @@ def check_mime(data: bytes, name: str, declared: str | None) -> str:
     return sniffed
 
 
+def _quota(env: str, default: int) -> int:
+    raw = os.environ.get(env, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = default  # a bad value must not lift the quota
+    return int(max(value, 0) * (1 << 20))
+
+
+def _used(folder: Path) -> int:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    total = 0
+    for entry in entries:
+        try:
+            total += entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            pass
+    return total
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB"
+
+
+def check_quota(directory: Path, size: int) -> None:
+    """QuotaExceeded (413) when `size` more bytes would pass the session's quota or the data
+    dir's (every session's attachments: `directory` is `<data>/sessions/<id>/attachments`)."""
+    session_limit = _quota(SESSION_QUOTA_ENV, SESSION_QUOTA_MB)
+    session = _used(directory)
+    if session + size > session_limit:
+        raise QuotaExceeded(
+            f"this session's attachments would take {_mib(session + size)}; the limit per "
+            f"session is {_mib(session_limit)} ({SESSION_QUOTA_ENV})",
+            hint=f"start a new session for more files, or restart agentd with {SESSION_QUOTA_ENV} "
+            "set higher",
+        )
+    sessions = directory.parent.parent
+    total_limit = _quota(TOTAL_QUOTA_ENV, TOTAL_QUOTA_MB)
+    try:
+        folders = [Path(e.path) / "attachments" for e in os.scandir(sessions) if e.is_dir()]
+    except OSError:
+        folders = [directory]
+    total = sum(_used(f) for f in folders)
+    if total + size > total_limit:
+        raise QuotaExceeded(
+            f"attachments of all sessions would take {_mib(total + size)}; the limit for the "
+            f"data dir is {_mib(total_limit)} ({TOTAL_QUOTA_ENV})",
+            hint=f"delete old sessions' attachments under {sessions}/<id>/attachments, or "
+            f"restart agentd with {TOTAL_QUOTA_ENV} set higher",
+        )
+
+
 def safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip()
     cleaned = _SAFE.sub("_", base).strip("._") or "attachment"
@@ -138,9 +203,11 @@ def store_attachment(
             hint="attach a smaller file or an excerpt",
         )
     final_mime = check_mime(data, name, mime)
-    private_dir(directory)
-    target = unique_path(directory, safe_name(name))
-    write_private(target, data)
+    with _quota_lock:
+        check_quota(directory, len(data))
+        private_dir(directory)
+        target = unique_path(directory, safe_name(name))
+        write_private(target, data)
     return {
         "ref": f"attachments/{target.name}",
         "name": target.name,

@@ -173,8 +173,40 @@ def editor_settings(ws: str) -> tuple[list[str], list[str]]:
     return present, absent
 
 
-def _hide(path: str) -> list[str]:
-    return ["--tmpfs", path] if os.path.isdir(path) and not os.path.islink(path) else []
+# Every tmpfs is capped: uncapped, each took up to half the machine's RAM (12 GiB of 24 on the
+# test machine, five of them plus bwrap's /dev), so one command could push the host into the OOM
+# killer, which may pick the daemon. Writes past the cap fail "No space left on device".
+TMPFS_BYTES = 256 * 1024 * 1024  # /tmp, /var/tmp, $HOME: where tools write scratch files
+STAND_IN_BYTES = 16 * 1024 * 1024  # /run, the data dir, /dev/shm: there only to hide the host's
+
+
+# Processes (threads included) a call may have at once: a fork bomb stops there instead of
+# taking the machine. RLIMIT_NPROC counts per user *namespace* (Linux 5.14+), and an unprivileged
+# bwrap is in its own, so only the call's processes count. Root is exempt by the kernel.
+PROCESS_LIMIT = 2048
+# The command and everything it starts are the OOM killer's first choice: a memory hog is killed,
+# not the daemon (raising one's own score needs no privilege).
+OOM_FIRST = 1000
+
+
+def _limited(argv: list[str]) -> list[str]:
+    """`argv` started by a bash that first lowers RLIMIT_NPROC (soft and hard: the command cannot
+    raise it again) and makes itself the OOM killer's first choice. Only bash is used for it: without bash the command runs unlimited."""
+    bash = argv[0] if os.path.basename(argv[0]) == "bash" else shutil.which("bash")
+    if bash is None:
+        return argv
+    first = f"ulimit -u {PROCESS_LIMIT} 2>/dev/null; echo {OOM_FIRST} > /proc/self/oom_score_adj"
+    return [bash, "-c", f'{first} 2>/dev/null; exec "$@"', "bash", *argv]
+
+
+def _tmpfs(path: str, size: int) -> list[str]:
+    return ["--size", str(size), "--tmpfs", path]
+
+
+def _hide(path: str, scratch: Sequence[str]) -> list[str]:
+    if not os.path.isdir(path) or os.path.islink(path):
+        return []
+    return _tmpfs(path, TMPFS_BYTES if path in scratch else STAND_IN_BYTES)
 
 
 def argv_for(
@@ -194,14 +226,17 @@ def argv_for(
 ) -> list[str]:
     """The bwrap argv running `argv` (see the module docstring for what it mounts)."""
     cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    # bwrap's /dev is an uncapped tmpfs: read-only but its /dev/shm, which is capped
+    cmd += [*_tmpfs("/dev/shm", STAND_IN_BYTES), "--remount-ro", "/dev"]
     hidden = [p for p in SHARED if not os.path.islink(p)]
     hidden += [home] if home else []
     if data_dir and os.path.isdir(data_dir):
         hidden.append(data_dir)
     before = [h for h in hidden if not within(h, ws) or h == ws]  # the workspace goes on top
+    scratch = ("/tmp", "/var/tmp", *([home] if home else []))
     after = [h for h in hidden if h not in before]
     for h in before:
-        cmd += _hide(h)
+        cmd += _hide(h, scratch)
     cmd += [a for path in resolver(hidden) for a in ("--ro-bind", path, path)]
     cmd += _toolchains(toolchains, ws, before)
     gone = [*hidden, "/dev", "/proc"]
@@ -211,7 +246,7 @@ def argv_for(
         cmd += ["--ro-bind", empty_file(), sock]
     cmd += ["--bind" if writable else "--ro-bind", ws, ws]
     for h in after:
-        cmd += _hide(h)
+        cmd += _hide(h, scratch)
     cmd += _toolchains(toolchains, ws, after)
     for path in gitdirs(ws, scan):
         cmd += ["--ro-bind", path, path]
@@ -227,7 +262,7 @@ def argv_for(
     cmd += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not network:
         cmd.append("--unshare-net")
-    return [*cmd, "--die-with-parent", "--new-session", "--", *argv]
+    return [*cmd, "--die-with-parent", "--new-session", "--", *_limited(argv)]
 
 
 def _toolchains(dirs: list[str], ws: str, hides: list[str]) -> list[str]:

@@ -5,7 +5,7 @@ Run as `python landlock.py [--write DIR]... [--deny-read P]... [--allow-read P].
 child subreaper, runs CMD and, when CMD ends or it is told to stop, kills every descendant left
 behind — `setsid` and double-forked ones are reparented to it, so none outlives the call.
 
-- writes: only beneath the --write dirs and /dev;
+- writes: only beneath the --write dirs, to character devices and `/dev/pts` (not `/dev/shm`);
 - reads (and exec): everywhere except the --deny-read paths, with --allow-read islands inside
   them (a workspace in $HOME). Landlock can only grant, so a directory on the way to a denied path
   is split: each of its entries gets its own rule. An entry created there during the call has no
@@ -31,6 +31,7 @@ import os
 import signal
 import stat
 import sys
+import time
 
 _CREATE, _ADD_RULE, _RESTRICT = 444, 445, 446  # same numbers on x86_64 and aarch64
 _VERSION = 1
@@ -146,8 +147,10 @@ def restrict(
             os.close(fd)
 
     if write:
-        for path in [*writable, "/dev"]:
+        for path in writable:
             add(path, write, strict=True)
+        for path in dev_writes():
+            add(path, write, strict=False)
     if read:
         for path in read_grants(deny_read or [], [*(allow_read or []), *writable, "/dev"]):
             add(path, read, strict=False)
@@ -158,33 +161,87 @@ def restrict(
     os.close(ruleset)
 
 
-def _children() -> list[int]:
-    pids: list[int] = []
-    for task in os.listdir("/proc/self/task"):
+def _oom_first() -> None:
+    """The command (and what it starts) is the OOM killer's first choice, not the daemon; done
+    before restricting, which denies writes to /proc."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
+
+
+def dev_writes() -> list[str]:
+    """What of /dev a command may write: the character devices (`/dev/null`, `/dev/tty`…) and
+    the terminals in `/dev/pts`. Not /dev itself and not `/dev/shm` or `/dev/mqueue`: files made
+    there outlived the call outside the workspace (other programs' shared memory lives there too)
+    and filled the host's RAM."""
+    out = ["/dev/pts"] if os.path.isdir("/dev/pts") else []
+    try:
+        names = sorted(os.listdir("/dev"))
+    except OSError:
+        return out
+    for name in names:
+        path = os.path.join("/dev", name)
         try:
-            with open(f"/proc/self/task/{task}/children") as fh:
+            if stat.S_ISCHR(os.lstat(path).st_mode):
+                out.append(path)
+        except OSError:
+            pass
+    return out
+
+
+def _children(pid: int | str = "self") -> list[int]:
+    pids: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return pids
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
                 pids += [int(p) for p in fh.read().split()]
         except OSError:
             pass
     return pids
 
 
+def _descendants() -> list[int]:
+    """Every process below us, parents before children."""
+    out, todo = [], _children()
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += _children(pid)
+    return out
+
+
+REAP_FOR = 1.5  # seconds to keep killing what a fork loop makes; under shell.KILL_GRACE (2 s)
+
+
 def _reap_all() -> None:
-    """Kill and reap every descendant still around (they are all our children by now)."""
-    for _ in range(100):
-        left = _children()
-        if not left:
+    """Kill and reap every descendant still around. The whole tree is killed in each pass, not
+    only our children: killing one level at a time let a chain deeper than the passes outlive
+    the call. What is forked between a listing and its kill is caught by the next pass (its
+    parent died, so it is reparented to us, the subreaper)."""
+    deadline = time.monotonic() + REAP_FOR
+    while time.monotonic() < deadline:
+        tree = _descendants()
+        if not tree:
             return
-        for pid in left:
+        for pid in tree:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for pid in left:
+        while True:  # reap every child that is gone; the rest are caught by the next pass
             try:
-                os.waitpid(pid, 0)
+                pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                pass
+                break
+            if pid == 0:
+                time.sleep(0.005)
+                break
 
 
 def _drop_capabilities() -> None:
@@ -233,6 +290,7 @@ def main(argv: list[str]) -> int:
               "[--no-network] [--scope] [--exec] -- CMD...", file=sys.stderr)  # fmt: skip
         return 2
     cmd[0] = _which(cmd[0])  # before restricting: the lookup may import from a denied prefix
+    _oom_first()
     restrict(writable, network, deny_read=deny, allow_read=allow, scope=scope)
     if just_exec:
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+import harness_ls.nofollow as nofollow
 from harness_ls.errors import InvalidInput
 from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.globs import PathPattern
@@ -201,6 +202,7 @@ def _python(
     glob = PathPattern(args.glob) if args.glob else None
     hits: list[tuple[str, int, str]] = []
     start = rel_posix(workspace, real)
+    root = os.path.realpath(workspace)  # files are opened from it with no link followed
     if real.is_file():
         files = [start]
     else:
@@ -208,7 +210,7 @@ def _python(
     for rel in files:
         if glob and not glob.matches(rel):
             continue
-        for n, line in _grep(workspace / rel, regex):
+        for n, line in _grep(Path(root) / rel, regex):
             hits.append((rel, n, line))
             if len(hits) >= args.max_results:
                 return hits, True
@@ -226,7 +228,8 @@ def _files(ignore: GitIgnore, start: str):
 
 def _grep(path: Path, regex: re.Pattern[str]):
     try:  # only regular files, opened non-blocking: a FIFO met in the walk would block forever
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        # no link followed on the way either: a folder swapped for one mid-walk reads outside
+        fd = nofollow.open_file(os.fspath(path), os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return
     with os.fdopen(fd, "rb") as fh:

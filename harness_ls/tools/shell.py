@@ -183,6 +183,32 @@ class _Drain:
             self.fd = -1
 
 
+DISK_FLOOR = 512 * 1024 * 1024  # free bytes a command may not take its disks below
+DISK_EVERY = 0.25  # seconds between looks
+
+
+async def _disk_low(paths: tuple[str, ...]) -> str:
+    """Returns the first of `paths` whose filesystem has less than DISK_FLOOR free (and was
+    above it when the call started: a disk already low is not the command's doing). A full disk
+    would take the daemon's event logs and your other programs with it."""
+    watched = [p for p in paths if _free(p) > DISK_FLOOR]
+    while watched:
+        await asyncio.sleep(DISK_EVERY)
+        for path in watched:
+            if _free(path) < DISK_FLOOR:
+                return path
+    await asyncio.Event().wait()  # nothing to watch: never done
+    return ""
+
+
+def _free(path: str) -> int:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return 0
+    return st.f_bavail * st.f_frsize
+
+
 def _size(n: int) -> str:
     return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n} bytes"
 
@@ -230,7 +256,8 @@ class Shell(Tool):
         )  # fmt: skip
         env.update(box.env)
         try:
-            result = await self._exec(ctx, box.argv, env, timeout, settings.output_limit, started)
+            result = await self._exec(ctx, box.argv, env, timeout, settings.output_limit, started,
+                                      disks=(str(ctx.workspace), str(tmp)))  # fmt: skip
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
             changed = box.guard.check() if box.guard is not None else None
@@ -258,6 +285,7 @@ class Shell(Tool):
         seconds: float,
         limit: int,
         started: float,
+        disks: tuple[str, ...] = (),
     ) -> ToolResult:
         # a pipe read here, not a file: nothing spools to disk however much the command prints;
         # background children holding the pipe open are given DRAIN seconds, then cut off
@@ -281,14 +309,15 @@ class Shell(Tool):
         drain = _Drain(read_end, out)
         waiter = asyncio.ensure_future(proc.wait())
         flooded = asyncio.ensure_future(drain.full.wait())
+        low = asyncio.ensure_future(_disk_low(disks))
         timed_out = False
         try:
             try:
                 async with asyncio.timeout(seconds):
-                    await asyncio.wait({waiter, flooded}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait({waiter, flooded, low}, return_when=asyncio.FIRST_COMPLETED)
             except TimeoutError:
                 timed_out = True
-            if timed_out or out.full:
+            if timed_out or out.full or low.done():
                 await _stop(proc)
         except BaseException:
             await asyncio.shield(_stop(proc))
@@ -296,6 +325,8 @@ class Shell(Tool):
             raise
         finally:
             flooded.cancel()
+            low.cancel()
+        disk = low.result() if low.done() and not low.cancelled() else None
         # the shell exited; children it left in the background must not outlive the call
         _kill_group(proc, signal.SIGKILL)
         try:
@@ -308,7 +339,7 @@ class Shell(Tool):
         ms = round((time.monotonic() - started) * 1000, 1)
         code = proc.returncode
         data = {
-            "exit_code": None if timed_out or out.full else code,
+            "exit_code": None if timed_out or out.full or disk else code,
             "timed_out": timed_out,
             "duration_ms": ms,
             "output_bytes": out.total,
@@ -320,6 +351,11 @@ class Shell(Tool):
                     "printed more than your policy's output_limit_mb allows")  # fmt: skip
             return ToolResult(ok=False, output=f"{head}\n{output}".rstrip(), data=data,
                               error_code="output_limit")  # fmt: skip
+        if disk and not timed_out:
+            head = (f"killed: less than {_size(DISK_FLOOR)} left on the disk of {disk} "
+                    "(process group killed): free space there, then run it again")  # fmt: skip
+            return ToolResult(ok=False, output=f"{head}\n{output}".rstrip(), data=data,
+                              error_code="disk_low")  # fmt: skip
         if timed_out:
             head = f"timed out after {seconds:g}s (process group killed)"
             return ToolResult(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
-from harness_ls.errors import InvalidInput, NotFound
+import harness_ls.nofollow as nofollow
+from harness_ls.errors import InvalidInput, NotFound, Refused
 from harness_ls.private import process_umask
 from harness_ls.tools.base import LineRange
 
@@ -29,8 +29,15 @@ def read_text(real: Path, shown: str) -> str:
         raise InvalidInput(f"{shown} is a directory", hint="use list_dir to see its entries")
     # opened non-blocking and checked on the open file: a FIFO blocked a worker thread for good
     # (a few of them wedge every thread of the daemon), a device never ends
+    # and no link followed: a folder swapped for a link after `real` was resolved would read a
+    # file outside the workspace (harness_ls/nofollow.py)
     try:
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = nofollow.open_file(os.fspath(real), os.O_RDONLY | os.O_NONBLOCK)
+    except nofollow.LinkOnTheWay as exc:
+        raise Refused(
+            f"not read: {exc.strerror} (it changed after the path was checked)",
+            hint="read a path whose folders are real folders inside the workspace",
+        ) from None
     except OSError as exc:
         raise InvalidInput(f"cannot open {shown}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as fh:
@@ -76,29 +83,20 @@ def write_atomic(real: Path, text: str) -> bool:
     """Write via a temp file + rename in the same directory; returns True when the file is new.
 
     Readers never see a half-written file, and a crash leaves the old content. The mode of an
-    existing file is kept.
+    existing file is kept. No link is followed on the way (harness_ls/nofollow.py): a folder
+    swapped for a link after `real` was resolved fails the write, naming it.
     """
-    real.parent.mkdir(parents=True, exist_ok=True)
-    existed = real.exists()
-    mode = stat.S_IMODE(real.stat().st_mode) if existed else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+    folder, name = os.path.split(os.fspath(real))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            os.chmod(tmp, 0o666 & ~process_umask())
-        os.replace(tmp, real)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return not existed
+        mode = nofollow.mode_of(folder, name)
+        nofollow.replace_in(folder, name, text.encode("utf-8"),
+                            0o666 & ~process_umask() if mode is None else mode)  # fmt: skip
+    except nofollow.LinkOnTheWay as exc:
+        raise Refused(
+            f"not written: {exc.strerror} (it changed after the path was checked)",
+            hint="write to a path whose folders are real folders inside the workspace",
+        ) from None
+    return mode is None
 
 
 def unified_diff(old: str, new: str, shown: str, *, is_new: bool = False) -> str:

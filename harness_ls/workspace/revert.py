@@ -13,7 +13,6 @@ agent never touched are never read for writing. Before any write, the current tr
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+import harness_ls.nofollow as nofollow
 from harness_ls.errors import Refused
 from harness_ls.workspace.changeset import RunChanges, load_changes
 from harness_ls.workspace.checkpoints import REF_PREFIX, live_tree
@@ -194,22 +194,38 @@ def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
     if os.path.commonpath([real_parent, real_root]) != real_root:
         raise Refused(f"refusing to write {rel}: its directory leads outside {root}")
     if data is None:
-        target.unlink(missing_ok=True)
+        try:
+            dfd = nofollow.open_dir(real_parent)
+        except (FileNotFoundError, nofollow.LinkOnTheWay):
+            return  # nothing there to delete, or the folder is a link now: nothing of ours
+        try:
+            os.unlink(target.name, dir_fd=dfd)
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(dfd)
         while parent != root and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
         return
-    parent.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink() or mode == "120000":
-        target.unlink(missing_ok=True)
-    if mode == "120000":
-        os.symlink(os.fsdecode(data), target)
-        return
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.harness-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o755 if mode == "100755" else 0o644)
-    os.replace(tmp, target)
+    try:  # by descriptors from here on: a folder swapped for a link now is not followed
+        if mode != "120000":
+            nofollow.replace_in(real_parent, target.name, data,
+                                0o755 if mode == "100755" else 0o644)  # fmt: skip
+            return
+        dfd = nofollow.open_dir(real_parent, create=True)
+        try:
+            try:
+                os.unlink(target.name, dir_fd=dfd)
+            except FileNotFoundError:
+                pass
+            os.symlink(os.fsdecode(data), target.name, dir_fd=dfd)
+        finally:
+            os.close(dfd)
+    except nofollow.LinkOnTheWay as exc:
+        raise Refused(f"refusing to write {rel}: {exc.strerror} (it changed during the revert)",
+                      hint="make the folder a real folder inside the workspace and revert again"
+                      ) from None  # fmt: skip
 
 
 def revert(
