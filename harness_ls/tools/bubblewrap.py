@@ -196,6 +196,10 @@ def _limited(argv: list[str]) -> list[str]:
     if bash is None:
         return argv
     first = f"ulimit -u {PROCESS_LIMIT} 2>/dev/null; echo {OOM_FIRST} > /proc/self/oom_score_adj"
+    if len(argv) == 3 and argv[0] == bash and argv[1] == "-c":  # the shell tool's own bash -c:
+        # the limits go in front of its script, on its first line (error line numbers stay):
+        # one bash start instead of two, 2-3 ms of every call
+        return [bash, "-c", f"{first} 2>/dev/null; {argv[2]}"]
     return [bash, "-c", f'{first} 2>/dev/null; exec "$@"', "bash", *argv]
 
 

@@ -100,7 +100,12 @@ def test_a_fork_bomb_stops_at_the_process_limit(repo: Path, monkeypatch) -> None
     monkeypatch.setattr(bubblewrap, "PROCESS_LIMIT", 32)
     box = sandbox.prepare(["bash", "-c", "true"], workspace=repo, tmpdir=repo.parent,
                           settings=sandbox.Settings())  # fmt: skip
-    assert box.argv[-3:] == ["bash", "-c", "true"] and "ulimit -u 32" in box.argv[-5], box.argv
+    # the shell tool's `bash -c SCRIPT` gets the limits in front of its script (one bash start)
+    assert box.argv[-3:-1] == ["bash", "-c"] and box.argv[-4] == "--", box.argv
+    assert box.argv[-1].startswith("ulimit -u 32 ") and box.argv[-1].endswith("; true"), box.argv
+    other = sandbox.prepare(["python3", "-c", "pass"], workspace=repo, tmpdir=repo.parent,
+                            settings=sandbox.Settings())  # fmt: skip
+    assert other.argv[-3:] == ["python3", "-c", "pass"] and "ulimit -u 32" in other.argv[-5]
     bomb = "for i in {1..100}; do sleep 5 & done; echo started; jobs -p"
 
     def run(limit: int) -> subprocess.CompletedProcess[str]:
