@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness_ls.errors import InvalidInput
+from harness_ls.private import private_dir
 from harness_ls.secrets import is_secret_name
 
 TRUST_FILE = "trusted-policies.json"
@@ -215,7 +216,7 @@ def untrust_config(data_dir: Path, workspace: Path | str, name: str) -> bool:
 
 def _write(data_dir: Path, files: dict[str, str]) -> None:
     """Atomic, owner-only: nobody else may read or forge what the user trusted."""
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(data_dir))  # the first trust may be the first write to a new data dir
     target = _store(data_dir)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -12,6 +12,7 @@ from harness_ls import __version__
 from harness_ls.core.system import git_fact, model_fact
 from harness_ls.http.api import Call, Endpoint
 from harness_ls.http.models import Doctor, DoctorCheck, Health, LoginLink
+from harness_ls.private import private_dir
 
 
 async def health(call: Call) -> Health:
@@ -33,7 +34,7 @@ def _model_check(call: Call) -> DoctorCheck:
 
 def _writable(path: str) -> bool:
     try:
-        Path(path).mkdir(parents=True, exist_ok=True)
+        private_dir(Path(path))  # never a 0755 data dir: it holds the token and runs
     except OSError:
         return False
     return os.access(path, os.W_OK)
