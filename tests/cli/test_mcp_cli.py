@@ -44,3 +44,46 @@ def test_no_servers_says_how_to_add_one(tmp_path):
     out = agentctl(tmp_path, "mcp", "list")
     assert out.returncode == 0 and out.stdout.strip() == "no MCP servers configured"
     assert "[mcp.servers.<name>]" in out.stderr
+
+
+def test_mcp_list_shows_the_workspace_servers_a_run_would_start(tmp_path):
+    """A workspace's `.harness/mcp.toml`: listed but not started until trusted, then started in
+    the command sandbox as a run starts it; a user server of the same name wins, as in a run."""
+    from tests.e2e.test_mcp_sandbox import SERVER
+
+    python3 = "/usr/bin/python3"
+    data, ws = tmp_path / "data", tmp_path / "ws"
+    data.mkdir()
+    (ws / ".harness").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    (ws / "srv.py").write_text(f"HOST_TMP = {str(tmp_path / 'escaped')!r}\n" + SERVER)
+    command = json.dumps([python3, "{workspace}/srv.py"])
+    (ws / ".harness" / "mcp.toml").write_text(f"[mcp.servers.probe]\ncommand = {command}\n")
+    args = ("mcp", "list", "--workspace", str(ws))
+
+    untrusted = agentctl(data, *args, "--json")
+    assert untrusted.returncode == 0, untrusted.stderr
+    [row] = json.loads(untrusted.stdout)
+    assert row["name"] == ".harness/mcp.toml" and row["status"] == "not_started"
+    assert "not trusted" in row["error"] and "agentctl policy trust" in row["error"]
+    assert not (ws / "probe.json").exists()  # nothing of the workspace ran
+
+    trust = agentctl(data, "policy", "trust", "--workspace", str(ws))
+    assert trust.returncode == 0, trust.stderr
+    trusted = agentctl(data, *args, "--json")
+    assert trusted.returncode == 0, trusted.stderr
+    [row] = json.loads(trusted.stdout)
+    assert (row["name"], row["source"], row["sandboxed"], row["status"], row["tools"]) == (
+        "probe", "workspace", True, "ok", ["probe.probe"])  # fmt: skip
+    tried = json.loads((ws / "probe.json").read_text())
+    assert tried["git_config"] == "OSError"  # in the box: .git/ is read-only
+    human = agentctl(data, *args, "--no-color")
+    assert "probe (workspace, in the sandbox; stdio:" in human.stdout, human.stdout
+
+    (data / "config.toml").write_text(
+        f"[mcp.servers.probe]\ncommand = {json.dumps([sys.executable, '-m', 'mcp_server_time'])}\n"
+    )
+    both = {(r["name"], r["source"]): r for r in json.loads(agentctl(data, *args, "--json").stdout)}
+    assert both[("probe", "user")]["tools"] == ["probe.get_current_time", "probe.convert_time"]
+    assert both[("probe", "workspace")]["status"] == "not_started"
+    assert "your own server of that name is used instead" in both[("probe", "workspace")]["error"]

@@ -1,5 +1,6 @@
-"""`agentctl mcp list`: the MCP servers of the user config, started here, with their tools and
-status (no daemon needed) — the quickest way to see why a server's tools do not show up."""
+"""`agentctl mcp list`: the MCP servers a run in the workspace would get (your config's, and the
+workspace's trusted `.harness/mcp.toml`, boxed), started here, with their tools and status (no
+daemon needed) — the quickest way to see why a server's tools do not show up."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def list_servers(app: Any) -> int:
         raise CliError(exc.message, exit_code=ex.USAGE, hint=exc.hint) from None
     if app.json:
         app.emit_json(rows)
-        return ex.OK if all(r["status"] == "ok" for r in rows) else ex.FAILED
+        return _exit(rows)
     if not rows:
         app.out("no MCP servers configured")
         app.note(f"declare them under [mcp.servers.<name>] in {app.data_dir / 'config.toml'} "
@@ -32,10 +33,19 @@ def list_servers(app: Any) -> int:
         return ex.OK
     s = app.style
     for r in rows:
-        mark = s.ok if r["status"] == "ok" else s.bad
-        app.out(f"{mark} {s.bold(r['name'])} ({r['transport']}: {r['target']})")
+        mark = {"ok": s.ok, "unavailable": s.bad}.get(r["status"], s.warn)
+        if r["status"] == "not_started":
+            app.out(f"{mark} {s.bold(r['name'])} (workspace, not started)")
+        else:
+            where = f"{r['source']}, in the sandbox" if r["sandboxed"] else r["source"]
+            app.out(f"{mark} {s.bold(r['name'])} ({where}; {r['transport']}: {r['target']})")
         if r["status"] != "ok":
             app.out(f"    {r['error']}")
         for tool in r["tools"]:
             app.out(f"    mcp:{tool}")
-    return ex.OK if all(r["status"] == "ok" for r in rows) else ex.FAILED
+    return _exit(rows)
+
+
+def _exit(rows: list[dict[str, Any]]) -> int:
+    """Failed only when a server that should start did not (an untrusted file is not an error)."""
+    return ex.FAILED if any(r["status"] == "unavailable" for r in rows) else ex.OK
