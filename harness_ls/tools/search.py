@@ -73,6 +73,8 @@ class Search(Tool):
         rg = shutil.which("rg") if self.use_ripgrep in (None, True) else None
         if rg:  # ripgrep's regex dialect differs a little from Python's: let it judge the pattern
             hits, truncated = await _ripgrep(rg, ctx.workspace, shown, args)
+            # ripgrep opens by name: only lines read again by descriptors, with no link followed
+            hits = await asyncio.to_thread(_confirmed, ctx.workspace, hits)
             engine = "ripgrep"
         else:
             regex = _compile(args)
@@ -147,7 +149,7 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
         stderr=asyncio.subprocess.PIPE,
         limit=8 * 1024 * 1024,
     )
-    hits: list[tuple[str, int, str]] = []
+    hits: list[tuple[str, int, str, bytes]] = []
     truncated = False
     assert proc.stdout is not None and proc.stderr is not None
     errors = asyncio.create_task(proc.stderr.read())  # drained alongside so rg never blocks on it
@@ -156,8 +158,8 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
             if not raw.startswith(b'{"type":"match"'):
                 continue
             event = json.loads(raw)["data"]
-            path = _text(event["path"])
-            hits.append((Path(path).as_posix(), event["line_number"], _text(event["lines"])))
+            path = Path(os.fsdecode(_raw(event["path"]))).as_posix()
+            hits.append((path, event["line_number"], _text(event["lines"]), _raw(event["lines"])))
             if len(hits) >= args.max_results:
                 truncated = True
                 break
@@ -187,12 +189,54 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
     return hits, truncated
 
 
+def _confirmed(workspace: Path, hits: list) -> list:
+    """The ripgrep matches whose line is, right now, that line of a regular file reached from the
+    workspace's real path with no link followed (nofollow.open_file, as the Python engine reads).
+
+    ripgrep walks and opens by name: a folder or file swapped for a link between its directory
+    listing and its open (a command of another session on the same workspace) made it read a
+    file outside the workspace, or a secret file under an innocent name, and report its lines
+    under a workspace path. A line that cannot be confirmed is dropped, so no byte is reported
+    that the workspace's own file does not hold.
+    """
+    root = os.path.realpath(workspace)
+    files: dict[str, list[bytes] | None] = {}
+    kept = []
+    for rel, n, text, raw in hits:
+        if rel not in files:
+            files[rel] = _lines_of(root, rel)
+        lines = files[rel]
+        if lines is not None and 0 < n <= len(lines) and lines[n - 1] == raw.removesuffix(b"\n"):
+            kept.append((rel, n, text))
+    return kept
+
+
+def _lines_of(root: str, rel: str) -> list[bytes] | None:
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return None
+    try:
+        fd = nofollow.open_file(os.path.join(root, *parts), os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return None
+        data = fh.read(MAX_FILE_BYTES + 1)
+    return data.split(b"\n")
+
+
 def _text(obj: dict) -> str:
+    return _raw(obj).decode("utf-8", errors="replace")
+
+
+def _raw(obj: dict) -> bytes:
     if "text" in obj:
-        return obj["text"]
+        return obj["text"].encode("utf-8", errors="surrogateescape")
     import base64
 
-    return base64.b64decode(obj.get("bytes", "")).decode("utf-8", errors="replace")
+    return base64.b64decode(obj.get("bytes", ""))
 
 
 def _python(
