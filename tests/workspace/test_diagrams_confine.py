@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,28 @@ def test_a_diagrams_folder_leading_out_of_the_workspace_is_refused(env: dict[str
         f"{outside} is outside the workspace {ws} (a link): diagrams not rendered"
     )
     assert sorted(p.name for p in outside.iterdir()) == ["flow.mmd"]
+
+
+@pytest.mark.parametrize("planted", [diagrams.MANIFEST + ".tmp", "flow.png"])
+def test_a_link_planted_where_the_renderer_writes_is_never_written_through(
+    env: dict[str, Path], planted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest went through `.hashes.json.tmp` by name, and a PNG rendered on another
+    filesystem was copied onto `flow.png` by name (shutil.move): a link planted there (by a
+    cloned repository, or the agent) had a run's render overwrite a file of yours (b139fd5)."""
+    ws, folder = env["ws"], env["ws"] / "docs" / "diagrams"
+    if os.stat("/dev/shm").st_dev == os.stat(ws).st_dev:
+        pytest.skip("needs a temp dir on another filesystem than the workspace")
+    monkeypatch.setattr(tempfile, "tempdir", "/dev/shm")  # as when /tmp is a tmpfs of its own
+    # a renderer that works: writes a PNG-ish file at -o
+    _script(env["bin"] / "mmdc", 'while [ "$1" != -o ]; do shift; done\nprintf PNG > "$2"\n')
+    (folder / "flow.mmd").write_text("graph TD\n  A-->B\n")
+    victim = env["home"] / ".bashrc"
+    victim.write_text("# yours\n")
+    os.symlink(victim, folder / planted)
+    result = diagrams.render_diagrams(folder, root=ws, only={"flow.mmd"}, confine=ws)
+    assert (result.rendered, result.failed) == (["flow.mmd"], {})
+    assert victim.read_text() == "# yours\n"
+    assert not (folder / "flow.png").is_symlink()
+    assert (folder / "flow.png").read_bytes() == b"PNG"
+    assert diagrams.load_manifest(folder)["flow.mmd"]["output"] == "flow.png"
