@@ -42,8 +42,9 @@ def _parse(text: str) -> list[_Rule]:
 class GitIgnore:
     """Ignore rules for one workspace; directory rule files are read lazily and cached."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, hidden: str | None = None) -> None:
         self.root = Path(os.path.realpath(root))
+        self._hidden = hidden  # a folder no walk enters (the data dir, when the workspace holds it)
         self._cache: dict[str, list[_Rule]] = {}
         exclude = self.root / ".git" / "info" / "exclude"
         self._exclude = _parse(_read(exclude)) if exclude.is_file() else []
@@ -60,6 +61,8 @@ class GitIgnore:
 
     def _own(self, rel: str, is_dir: bool) -> bool | None:
         """Verdict of the rule files alone for `rel` (ancestors not considered); None = no rule."""
+        if rel == self._hidden:
+            return True
         verdict: bool | None = None
         parts = rel.split("/")
         for depth in range(len(parts)):

@@ -22,7 +22,7 @@ from harness_ls.errors import InvalidInput
 from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.globs import PathPattern
 from harness_ls.tools.ignore import GitIgnore
-from harness_ls.tools.paths import rel_posix, resolve_path
+from harness_ls.tools.paths import data_dir_rel, refuse_data_dir, rel_posix, resolve_path
 from harness_ls.tools.secretfiles import is_secret_path
 from harness_ls.tools.textfile import looks_binary
 
@@ -60,6 +60,8 @@ class Search(Tool):
 
     async def _run(self, ctx: ToolContext, args: SearchArgs) -> ToolResult:
         real = resolve_path(ctx.workspace, args.path, for_write=False)
+        refuse_data_dir(ctx.workspace, real, ctx.data_dir)
+        hidden = data_dir_rel(ctx.workspace, ctx.data_dir)
         shown = rel_posix(ctx.workspace, real)
         if not real.exists():
             raise InvalidInput(
@@ -74,11 +76,13 @@ class Search(Tool):
         if rg:  # ripgrep's regex dialect differs a little from Python's: let it judge the pattern
             hits, truncated = await _ripgrep(rg, ctx.workspace, shown, args)
             # ripgrep opens by name: only lines read again by descriptors, with no link followed
-            hits = await asyncio.to_thread(_confirmed, ctx.workspace, hits)
+            hits = await asyncio.to_thread(_confirmed, ctx.workspace, hits, hidden)
             engine = "ripgrep"
         else:
             regex = _compile(args)
-            hits, truncated = await asyncio.to_thread(_python, ctx.workspace, real, regex, args)
+            hits, truncated = await asyncio.to_thread(
+                _python, ctx.workspace, real, regex, args, hidden
+            )
             engine = "python"
         hits, skipped = _without_secrets(ctx, hits)
         lines = [f"{p}:{n}: {_clip(t)}" for p, n, t in hits]
@@ -189,7 +193,7 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
     return hits, truncated
 
 
-def _confirmed(workspace: Path, hits: list) -> list:
+def _confirmed(workspace: Path, hits: list, hidden: str | None = None) -> list:
     """The ripgrep matches whose line is, right now, that line of a regular file reached from the
     workspace's real path with no link followed (nofollow.open_file, as the Python engine reads).
 
@@ -203,6 +207,8 @@ def _confirmed(workspace: Path, hits: list) -> list:
     files: dict[str, list[bytes] | None] = {}
     kept = []
     for rel, n, text, raw in hits:
+        if hidden is not None and (hidden == "." or rel.startswith(hidden + "/")):
+            continue  # the data dir: the tools never read it
         if rel not in files:
             files[rel] = _lines_of(root, rel)
         lines = files[rel]
@@ -240,9 +246,13 @@ def _raw(obj: dict) -> bytes:
 
 
 def _python(
-    workspace: Path, real: Path, regex: re.Pattern[str], args: SearchArgs
+    workspace: Path,
+    real: Path,
+    regex: re.Pattern[str],
+    args: SearchArgs,
+    hidden: str | None = None,
 ) -> tuple[list, bool]:
-    ignore = GitIgnore(workspace)
+    ignore = GitIgnore(workspace, hidden)
     glob = PathPattern(args.glob) if args.glob else None
     hits: list[tuple[str, int, str]] = []
     start = rel_posix(workspace, real)
