@@ -28,6 +28,7 @@ from harness_ls.tools.textfile import looks_binary
 
 MAX_LINE = 300
 MAX_FILE_BYTES = 2_000_000
+RG_TIME_LIMIT = 120.0  # seconds a ripgrep search may take before it is killed
 
 
 class SearchArgs(ToolArgs):
@@ -158,15 +159,24 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
     assert proc.stdout is not None and proc.stderr is not None
     errors = asyncio.create_task(proc.stderr.read())  # drained alongside so rg never blocks on it
     try:
-        async for raw in proc.stdout:
-            if not raw.startswith(b'{"type":"match"'):
-                continue
-            event = json.loads(raw)["data"]
-            path = Path(os.fsdecode(_raw(event["path"]))).as_posix()
-            hits.append((path, event["line_number"], _text(event["lines"]), _raw(event["lines"])))
-            if len(hits) >= args.max_results:
-                truncated = True
-                break
+        # ripgrep opens by name and blocks for good on a FIFO swapped in for a listed file
+        async with asyncio.timeout(RG_TIME_LIMIT):
+            async for raw in proc.stdout:
+                if not raw.startswith(b'{"type":"match"'):
+                    continue
+                event = json.loads(raw)["data"]
+                path = Path(os.fsdecode(_raw(event["path"]))).as_posix()
+                lines = event["lines"]
+                hits.append((path, event["line_number"], _text(lines), _raw(lines)))
+                if len(hits) >= args.max_results:
+                    truncated = True
+                    break
+    except TimeoutError:
+        raise InvalidInput(
+            f"search stopped after {RG_TIME_LIMIT:g} s without finishing (a file that never "
+            "ends, such as a FIFO, or a very large tree)",
+            hint="narrow the path or glob",
+        ) from None
     finally:
         # stopped early (enough matches, or cancelled): os.kill, not proc.kill(), which polls
         # first and may reap the child under asyncio's watcher (it then reports exit code 255)

@@ -11,6 +11,7 @@ reads); a line the workspace's own file does not hold is dropped.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 import time
@@ -82,3 +83,36 @@ async def test_a_file_swapped_for_a_link_to_a_secret_file_is_not_reported(tmp_pa
     leaked = [o for o in outputs if "API_KEYX" in o or "sk-live" in o]
     assert leaked == [], (len(leaked), len(outputs), leaked[:3])
     assert any("sub/notes.txt:1: inside KEYX" in o for o in outputs)
+
+
+async def test_a_file_swapped_for_a_link_to_a_fifo_does_not_hang_the_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ripgrep follows the link it opens by name and blocks on the FIFO for good (the call, and
+    the run, never ended on b139fd5); it is now killed at its time limit and the call says so."""
+    import harness_ls.tools.search as search
+
+    monkeypatch.setattr(search, "RG_TIME_LIMIT", 1.0, raising=False)
+    ws = tmp_path / "ws"
+    (ws / "sub").mkdir(parents=True)
+    os.mkfifo(tmp_path / "fifo")
+    for i in range(20):
+        (ws / "sub" / f"n{i}.txt").write_text("inside KEYX\n")
+    (ws / "sub" / "swap").symlink_to(tmp_path / "fifo")
+    ctx = ToolContext(workspace=ws)
+    swapper = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SWAPPER, "sub/n7.txt", "sub/swap", cwd=ws
+    )
+    stopped = 0
+    try:
+        for _ in range(40):
+            r = await asyncio.wait_for(
+                TOOLS["search"].run(ctx, {"pattern": "KEYX", "path": "sub"}), 10
+            )
+            stopped += r.error_code is not None and "stopped after 1 s" in r.output
+            if stopped:
+                break
+    finally:
+        swapper.kill()
+        await swapper.wait()
+    assert stopped == 1
