@@ -116,3 +116,24 @@ async def test_a_file_swapped_for_a_link_to_a_fifo_does_not_hang_the_search(
         swapper.kill()
         await swapper.wait()
     assert stopped == 1
+
+
+async def test_a_gitignore_that_is_a_link_is_not_read(tmp_path: Path) -> None:
+    """The tools' own ignore rules (list_dir, the Python search) read `.gitignore` files outside
+    the sandbox: a `.gitignore` link was followed to any file of yours (its lines then decided
+    what is listed: an oracle of its content) or, swapped to a FIFO, blocked for good. Read as
+    git reads them since 2.32: never through a link, regular files only, non-blocking."""
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    (outside / "rules").write_text("secret-guess.txt\n")
+    (ws / "secret-guess.txt").write_text("x\n")
+    (ws / ".gitignore").symlink_to(outside / "rules")
+    os.mkfifo(tmp_path / "fifo")
+    (ws / "sub").mkdir()
+    (ws / "sub" / ".gitignore").symlink_to(tmp_path / "fifo")
+    r = await asyncio.wait_for(
+        TOOLS["list_dir"].run(ToolContext(workspace=ws), {"path": ".", "depth": 2}), 10
+    )
+    assert r.ok, r.output
+    assert r.output.splitlines() == [".gitignore", "secret-guess.txt", "sub/", "sub/.gitignore"]
