@@ -19,7 +19,10 @@ from typing import Any
 
 import harness_ls.nofollow as nofollow
 
-MAX_DOC_BYTES = 8 * 1024 * 1024  # a Markdown file larger than this is not relinked
+MAX_DOC_BYTES = 8 * 1024 * 1024
+MAX_HASHED_BYTES = (
+    16 * 1024 * 1024
+)  # a larger changed file is compared by size and mtime  # a Markdown file larger than this is not relinked
 MAX_DIAGRAM_FIXES = 2  # model rounds to repair a diagram that fails to render
 DIAGRAMS_DIR = Path("docs") / "diagrams"
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<path>[^)\s]+\.png)\)")
@@ -233,27 +236,41 @@ async def fingerprint(workspace: Path, lines: list[str]) -> dict[str, str | None
     """path -> sha256 of its content (None: absent) for the paths git reports as changed.
 
     As git sees them: a link is its target's name, never what it points at (`zero -> /dev/zero`
-    filled the daemon's memory, a link to a FIFO hung the run); only regular files are read."""
+    filled the daemon's memory, a link to a FIFO hung the run); only regular files are read,
+    opened with no link followed and non-blocking (one swapped in after the lstat is not
+    followed), and a file over MAX_HASHED_BYTES by its size and mtime: a 50 GiB sparse file
+    the agent made (`truncate -s 50G x`, no disk used) was read whole into the daemon's memory."""
 
     def build() -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for rel in status_paths(lines):
             path = workspace / rel
             try:
-                mode = path.lstat().st_mode
-                if stat.S_ISLNK(mode):
+                if stat.S_ISLNK(path.lstat().st_mode):
                     data = b"link:" + os.fsencode(os.readlink(path))
-                elif stat.S_ISREG(mode):
-                    data = path.read_bytes()
                 else:
-                    continue
+                    data = _content_key(path)
             except OSError:
                 out[rel] = None
                 continue
-            out[rel] = hashlib.sha256(data).hexdigest()
+            if data is not None:
+                out[rel] = hashlib.sha256(data).hexdigest()
         return out
 
     return await asyncio.to_thread(build)
+
+
+def _content_key(path: Path) -> bytes | None:
+    """A regular file's bytes (its size and mtime when larger than MAX_HASHED_BYTES); None for
+    anything else."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    with os.fdopen(os.open(path, flags), "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > MAX_HASHED_BYTES:
+            return f"big:{st.st_size}:{st.st_mtime_ns}".encode()
+        return fh.read(MAX_HASHED_BYTES + 1)
 
 
 def diagram_names(paths: list[str]) -> set[str]:
