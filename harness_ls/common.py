@@ -61,11 +61,11 @@ def spec_target(ws: Path, name: str) -> Path:
 def write_atomic(path: Path, text: str, *, root: Path | None = None) -> None:
     """Write via a temp file + rename so readers never see half a file.
 
-    With `root` (the workspace `path` was checked in), the folders below root's real path are
-    opened by descriptors with no link followed (harness_ls/nofollow.py): a folder swapped for
-    a link after the check (a spec session's `specs/x/`, while a command of another session
-    runs) fails the write with LinkOnTheWay instead of taking it out of the workspace. An
-    existing file's mode is kept."""
+    With `root` (the workspace `path` was checked in), the folder's real path must be inside
+    root's, and it is then opened by descriptors with no link followed (harness_ls/nofollow.py):
+    a folder swapped for a link out of the workspace after the check (a spec session's
+    `specs/x/`, while a command of another session runs) is refused, or fails the write with
+    LinkOnTheWay, instead of taking it outside. An existing file's mode is kept."""
     if root is None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -82,10 +82,9 @@ def write_atomic(path: Path, text: str, *, root: Path | None = None) -> None:
     from harness_ls import nofollow
     from harness_ls.private import process_umask
 
-    rel = os.path.relpath(os.path.abspath(path.parent), os.path.abspath(root))
-    if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
-        raise Refused(f"{path} is not inside {root}")
-    folder = os.path.normpath(os.path.join(os.path.realpath(root), rel))
+    top, folder = os.path.realpath(root), os.path.realpath(path.parent)
+    if folder != top and not folder.startswith(top + os.sep):
+        raise Refused(f"{path} leads outside the workspace {top} (to {folder})")
     mode = nofollow.mode_of(folder, path.name)
     mode = 0o666 & ~process_umask() if mode is None else mode
     nofollow.replace_in(folder, path.name, text.encode("utf-8"), mode)

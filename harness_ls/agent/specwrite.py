@@ -136,8 +136,9 @@ class WriteSpecTool:
                               error_code=exc.code)  # fmt: skip
         try:
             where = await replace_spec(self.harness, self.spec_path, text, self.workspace)
-        except OSError as exc:  # a folder on the way became a link after the check: not followed
-            return ToolResult(ok=False, output=f"The spec was NOT written: {exc}",
+        except (OSError, HarnessError) as exc:  # a folder became a link after the check
+            why = exc.one_line() if isinstance(exc, HarnessError) else str(exc)
+            return ToolResult(ok=False, output=f"The spec was NOT written: {why}",
                               error_code="refused")  # fmt: skip
         await self.stream.append(
             "spec.written",
