@@ -167,12 +167,15 @@ def _listed_files(workspace: Path) -> list[str]:
     return names
 
 
-def _write(target: Path, f: PlannedFile) -> None:
+def _write(ws: Path, target: Path, f: PlannedFile) -> None:
     """By descriptors from the folder's real path, no link followed, through a fresh temp file:
     a `.<name>.init-tmp` link a cloned repository shipped had init overwrite (and chmod +x) the
     file it leads to."""
     mode = 0o755 if f.executable else 0o644
-    nofollow.replace_in(os.path.realpath(target.parent), target.name, f.content, mode)
+    folder = os.path.realpath(target.parent)
+    if not Path(folder).is_relative_to(ws):  # checked before anything was written; changed since
+        raise Refused(f"init writes {target.name} into {folder}, outside the workspace {ws}")
+    nofollow.replace_in(folder, target.name, f.content, mode)
 
 
 def _refuse_links_out(ws: Path, rels: list[str]) -> None:
@@ -250,7 +253,7 @@ def init(
         if not target.exists() and not target.is_symlink():
             report.created.append(f.path)
             if not dry_run:
-                _write(target, f)
+                _write(ws, target, f)
             continue
         if not force:
             report.skipped.append(f.path)
@@ -264,7 +267,7 @@ def init(
         if not dry_run:
             (ws / backup).parent.mkdir(parents=True, exist_ok=True)
             os.replace(target, ws / backup)
-            _write(target, f)
+            _write(ws, target, f)
     if missing := _gitignore_additions(ws):
         report.updated.append(".gitignore")
         if not dry_run:
