@@ -123,3 +123,31 @@ def test_a_link_planted_where_the_renderer_writes_is_never_written_through(
     assert not (folder / "flow.png").is_symlink()
     assert (folder / "flow.png").read_bytes() == b"PNG"
     assert diagrams.load_manifest(folder)["flow.mmd"]["output"] == "flow.png"
+
+
+def test_a_source_swapped_for_a_link_after_the_check_is_never_read(env: dict[str, Path]) -> None:
+    """The source is checked to be a regular file, then mmdc (outside the sandbox) opened it by
+    name: a source swapped for a link to your key in between had the key quoted in the parse
+    error, which goes to the model (b139fd5). mmdc now gets a private copy read by descriptors."""
+    import subprocess
+    import sys
+    import time
+
+    ws, folder = env["ws"], env["ws"] / "docs" / "diagrams"
+    (folder / "flow.mmd").write_text("graph TD\n  A-->\n")
+    os.symlink(env["home"] / ".ssh" / "id_rsa", folder / "swap")
+    swapper = subprocess.Popen([sys.executable, "-c", (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "while True: libc.renameat2(-100, b'flow.mmd', -100, b'swap', 2)\n")], cwd=folder)  # fmt: skip
+    errors: list[str] = []
+    try:
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline and len(errors) < 400:
+            result = diagrams.render_diagrams(folder, root=ws, only={"flow.mmd"}, confine=ws)
+            errors += result.failed.values()
+    finally:
+        swapper.kill()
+        swapper.wait()
+    leaked = [e for e in errors if "SECRET-KEY-MATERIAL" in e]
+    assert leaked == [], (len(leaked), len(errors))
+    assert any("A-->" in e for e in errors)  # the real source was rendered (and quoted)
