@@ -58,16 +58,33 @@ def spec_target(ws: Path, name: str) -> Path:
     return target
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file + rename so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_atomic(path: Path, text: str, *, root: Path | None = None) -> None:
+    """Write via a temp file + rename so readers never see half a file.
+
+    With `root` (the workspace `path` was checked in), the folder's real path must be inside
+    root's, and it is then opened by descriptors with no link followed (harness_ls/nofollow.py):
+    a folder swapped for a link out of the workspace after the check (a spec session's
+    `specs/x/`, while a command of another session runs) is refused, or fails the write with
+    LinkOnTheWay, instead of taking it outside. An existing file's mode is kept."""
+    if root is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return
+    from harness_ls import nofollow
+    from harness_ls.private import process_umask
+
+    top, folder = os.path.realpath(root), os.path.realpath(path.parent)
+    if folder != top and not folder.startswith(top + os.sep):
+        raise Refused(f"{path} leads outside the workspace {top} (to {folder})")
+    mode = nofollow.mode_of(folder, path.name)
+    mode = 0o666 & ~process_umask() if mode is None else mode
+    nofollow.replace_in(folder, path.name, text.encode("utf-8"), mode)

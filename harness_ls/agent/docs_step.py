@@ -17,6 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import harness_ls.nofollow as nofollow
+
+MAX_DOC_BYTES = 8 * 1024 * 1024
+MAX_HASHED_BYTES = (
+    16 * 1024 * 1024
+)  # a larger changed file is compared by size and mtime  # a Markdown file larger than this is not relinked
 MAX_DIAGRAM_FIXES = 2  # model rounds to repair a diagram that fails to render
 DIAGRAMS_DIR = Path("docs") / "diagrams"
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<path>[^)\s]+\.png)\)")
@@ -65,22 +71,52 @@ def relink(text: str, doc: Path, workspace: Path) -> tuple[str, list[str]]:
 
 
 def relink_docs(workspace: Path, paths: list[str]) -> list[str]:
-    """Rewrite diagram image links in the changed Markdown files; returns "doc: old -> new"."""
+    """Rewrite diagram image links in the changed Markdown files; returns "doc: old -> new".
+
+    Read and written by descriptors from the workspace's real path, no link followed on the way
+    nor at the file (`nofollow`): the temp file was made by name, so a `.<doc>.harness-tmp` link
+    a cloned repository shipped (or the agent made) took the model's Markdown to `~/.bashrc` or
+    into `.harness/`; a folder swapped for a link mid-step would do the same. A Markdown link
+    is left alone too: following it would copy its target into the workspace."""
+    root = os.path.realpath(workspace)
     out: list[str] = []
     for rel in paths:
-        doc = workspace / rel
-        # a link is left alone: following it would copy its target (any file of yours, when the
-        # agent made the link) into the workspace
-        if doc.suffix.lower() not in (".md", ".markdown") or doc.is_symlink() or not doc.is_file():
+        parts = rel.split("/")
+        if Path(rel).suffix.lower() not in (".md", ".markdown") or _unsafe(parts):
             continue
-        text = doc.read_text(encoding="utf-8", errors="replace")
-        new, changes = relink(text, doc, workspace)
+        folder = os.path.join(root, *parts[:-1])
+        read = _read_doc(folder, parts[-1])
+        if read is None:
+            continue
+        text, mode = read
+        new, changes = relink(text, workspace / rel, workspace)
         if changes:
-            tmp = doc.with_name(f".{doc.name}.harness-tmp")
-            tmp.write_text(new, encoding="utf-8")
-            os.replace(tmp, doc)
+            try:
+                nofollow.replace_in(folder, parts[-1], new.encode("utf-8"), mode)
+            except OSError:  # a link on the way now: nothing written, nothing to report
+                continue
             out += [f"{rel}: {c}" for c in changes]
     return out
+
+
+def _unsafe(parts: list[str]) -> bool:
+    return any(p in ("", ".", "..") or p.lower() in (".git", ".harness") for p in parts)
+
+
+def _read_doc(folder: str, name: str) -> tuple[str, int] | None:
+    """A regular file's text and mode, reached with no link followed; None otherwise."""
+    try:
+        fd = nofollow.open_file(os.path.join(folder, name), os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_DOC_BYTES:
+            return None
+        data = fh.read(MAX_DOC_BYTES + 1)
+    if len(data) > MAX_DOC_BYTES:
+        return None
+    return data.decode("utf-8", errors="replace"), stat.S_IMODE(st.st_mode)
 
 
 async def render(
@@ -200,27 +236,41 @@ async def fingerprint(workspace: Path, lines: list[str]) -> dict[str, str | None
     """path -> sha256 of its content (None: absent) for the paths git reports as changed.
 
     As git sees them: a link is its target's name, never what it points at (`zero -> /dev/zero`
-    filled the daemon's memory, a link to a FIFO hung the run); only regular files are read."""
+    filled the daemon's memory, a link to a FIFO hung the run); only regular files are read,
+    opened with no link followed and non-blocking (one swapped in after the lstat is not
+    followed), and a file over MAX_HASHED_BYTES by its size and mtime: a 50 GiB sparse file
+    the agent made (`truncate -s 50G x`, no disk used) was read whole into the daemon's memory."""
 
     def build() -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for rel in status_paths(lines):
             path = workspace / rel
             try:
-                mode = path.lstat().st_mode
-                if stat.S_ISLNK(mode):
+                if stat.S_ISLNK(path.lstat().st_mode):
                     data = b"link:" + os.fsencode(os.readlink(path))
-                elif stat.S_ISREG(mode):
-                    data = path.read_bytes()
                 else:
-                    continue
+                    data = _content_key(path)
             except OSError:
                 out[rel] = None
                 continue
-            out[rel] = hashlib.sha256(data).hexdigest()
+            if data is not None:
+                out[rel] = hashlib.sha256(data).hexdigest()
         return out
 
     return await asyncio.to_thread(build)
+
+
+def _content_key(path: Path) -> bytes | None:
+    """A regular file's bytes (its size and mtime when larger than MAX_HASHED_BYTES); None for
+    anything else."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    with os.fdopen(os.open(path, flags), "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > MAX_HASHED_BYTES:
+            return f"big:{st.st_size}:{st.st_mtime_ns}".encode()
+        return fh.read(MAX_HASHED_BYTES + 1)
 
 
 def diagram_names(paths: list[str]) -> set[str]:

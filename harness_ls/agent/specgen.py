@@ -7,6 +7,7 @@ spec. Offline: the template with the prompt under `# Goal`, and the result says 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -79,7 +80,7 @@ async def spec_from_prompt(
     resolved = resolve("spec", set(), model, workspace=ws)
     if resolved.is_offline:
         text = template_with_goal(template, prompt)
-        await asyncio.to_thread(write_atomic, target, text)
+        await asyncio.to_thread(partial(write_atomic, target, text, root=ws))
         return SpecResult(
             path=str(target),
             offline=True,
@@ -98,7 +99,7 @@ async def spec_from_prompt(
         text = strip_fence(completion.text)
         errors, problems = spec_problems(text, ws)
         if not errors:
-            await asyncio.to_thread(write_atomic, target, text)
+            await asyncio.to_thread(partial(write_atomic, target, text, root=ws))
             return SpecResult(
                 path=str(target),
                 offline=False,

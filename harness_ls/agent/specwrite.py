@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -59,7 +60,7 @@ def problems_json(problems: list[Any]) -> list[dict[str, Any]]:
     return [problem_dict(p) for p in problems]
 
 
-async def replace_spec(harness: Any, path: Path, text: str) -> str:
+async def replace_spec(harness: Any, path: Path, text: str, root: Path | None = None) -> str:
     """Apply through the editor when it has the file open, else atomically on disk."""
     hook = getattr(harness, "spec_write_hook", None)
     if hook is not None:
@@ -70,7 +71,7 @@ async def replace_spec(harness: Any, path: Path, text: str) -> str:
             pass
     from harness_ls.common import write_atomic
 
-    await asyncio.to_thread(write_atomic, path, text)
+    await asyncio.to_thread(partial(write_atomic, path, text, root=root))
     return "disk"
 
 
@@ -133,7 +134,12 @@ class WriteSpecTool:
         except HarnessError as exc:
             return ToolResult(ok=False, output=f"The spec was NOT written: {exc.one_line()}",
                               error_code=exc.code)  # fmt: skip
-        where = await replace_spec(self.harness, self.spec_path, text)
+        try:
+            where = await replace_spec(self.harness, self.spec_path, text, self.workspace)
+        except (OSError, HarnessError) as exc:  # a folder became a link after the check
+            why = exc.one_line() if isinstance(exc, HarnessError) else str(exc)
+            return ToolResult(ok=False, output=f"The spec was NOT written: {why}",
+                              error_code="refused")  # fmt: skip
         await self.stream.append(
             "spec.written",
             {"path": str(self.spec_path), "bytes": len(text.encode()), "via": where, "text": text},

@@ -210,7 +210,8 @@ def load_index(
 
     `full=False` leaves the cached files' references and search words unloaded until
     `index.require_full()` (the caller has the graph already)."""
-    listing = list_files(root) if max_files is None else list_files(root, max_files=max_files)
+    limit = {} if max_files is None else {"max_files": max_files}
+    listing = list_files(root, data_dir=data_dir, **limit)
     fp = _fingerprint(listing.files)
     mem = _MEMORY.get(str(root))
     if mem and mem[0] == fp + _cache_key():

@@ -105,6 +105,16 @@ def _git_paths(root: Path, deadline: float) -> list[str] | None:
     return sorted({os.fsdecode(p) for p in raw if p})
 
 
+def _inside(root: Path, data_dir: Path | None) -> str | None:
+    """The data dir relative to `root` ("" when it is root itself), None when not inside."""
+    if data_dir is None:
+        return None
+    top, data = os.path.realpath(root), os.path.realpath(data_dir)
+    if data == top:
+        return ""
+    return Path(os.path.relpath(data, top)).as_posix() if data.startswith(top + os.sep) else None
+
+
 def _walk_paths(root: Path, listing: FileListing, deadline: float) -> list[str]:
     """A bounded walk that never follows symlinked dirs (so loops cannot hang it)."""
     out: list[str] = []
@@ -133,15 +143,23 @@ def _walk_paths(root: Path, listing: FileListing, deadline: float) -> list[str]:
 
 
 def list_files(
-    root: Path, *, max_files: int = MAX_FILES, time_limit: float = LIST_TIMEOUT_S
+    root: Path,
+    *,
+    max_files: int = MAX_FILES,
+    time_limit: float = LIST_TIMEOUT_S,
+    data_dir: Path | None = None,
 ) -> FileListing:
-    """Files to map under `root`, stat'ed, with vendored/binary/huge/symlinked ones skipped."""
+    """Files to map under `root`, stat'ed, with vendored/binary/huge/symlinked ones skipped,
+    and nothing of the data dir when `root` holds it (other runs' logs: other projects' code;
+    `git ls-files -co` lists it when it is neither tracked nor ignored)."""
     deadline = time.monotonic() + time_limit
     listing = FileListing()
     paths = _git_paths(root, deadline)
     listing.is_git = paths is not None
     if paths is None:
         paths = _walk_paths(root, listing, deadline)
+    if (hidden := _inside(root, data_dir)) is not None:
+        paths = [p for p in paths if hidden != "" and not (p + "/").startswith(hidden + "/")]
     prefix = str(root) + os.sep  # plain strings: pathlib joins cost more than the lstat
     for rel in paths:
         if len(listing.files) >= max_files:

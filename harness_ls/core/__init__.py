@@ -429,7 +429,7 @@ class Harness:
                 hint="pick another name or edit the existing spec",
             )
         text = render_template(name)
-        write_atomic(target, text)
+        write_atomic(target, text, root=ws)
         return target
 
     async def spec_from_prompt(

@@ -95,9 +95,66 @@ def save_manifest(diagrams_dir: Path, entries: dict[str, dict[str, str]]) -> Non
         "diagrams": dict(sorted(entries.items())),
     }
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    tmp = diagrams_dir / (MANIFEST + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, diagrams_dir / MANIFEST)
+    _write_in(diagrams_dir, MANIFEST, text.encode("utf-8"))
+
+
+def _place(png: Path, out: Path) -> None:
+    _write_in(out.parent, out.name, png.read_bytes())
+    png.unlink()
+
+
+def _open_dir(folder: Path) -> int:
+    """A descriptor of `folder`'s real path, each folder opened from `/` with no link followed."""
+    dirs = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open("/", dirs)
+    try:
+        for part in [p for p in str(folder.resolve()).split("/") if p]:
+            nxt = os.open(part, dirs, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_source(src: Path) -> str:
+    """A source's text by descriptors, no link followed, non-blocking, regular files only: mmdc
+    opened it by name, so one swapped for a link to your key after the check was read, and the
+    parse error quoted it (to the model, in a run)."""
+    fd = _open_dir(src.parent)
+    try:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        with os.fdopen(os.open(src.name, flags, dir_fd=fd), "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise OSError(f"{src.name} is not a regular file")
+            return fh.read().decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
+
+
+def _write_in(folder: Path, name: str, data: bytes) -> None:
+    """Write `folder/name` by descriptors (a run renders outside the sandbox, in a folder the
+    agent writes): each folder opened from `/` with no link followed, a fresh temp file renamed
+    over `name` relative to the last one. A link planted at the output (`flow.png -> ~/x`) or
+    at a temp name (`.hashes.json.tmp`), or a folder swapped for one, is never written through
+    (by name, both overwrote a file of yours)."""
+    fd = _open_dir(folder)
+    try:
+        tmp = f".{name}.{os.urandom(6).hex()}.tmp"
+        new = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            with os.fdopen(os.open(tmp, new, 0o644, dir_fd=fd), "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            try:
+                os.unlink(tmp, dir_fd=fd)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(fd)
 
 
 def sources(diagrams_dir: Path) -> list[Path]:
@@ -269,23 +326,32 @@ def render_mermaid(root: Path, items: list[Path], confine: Path | None = None) -
     with tempfile.TemporaryDirectory(prefix="render-diagrams-") as t:
         tmp = Path(t)
         base = [mmdc, "-p", str(_puppeteer_config(tmp, chromium)), "-b", "white", "-s", "2", "-q"]
+        texts: dict[Path, str] = {}  # mmdc reads private copies, never the folder by name
+        for src in items:
+            try:  # a run's render (confine) follows no link; your own `make diagrams` does
+                texts[src] = _read_source(src) if confine else src.read_text(encoding="utf-8")
+            except OSError:
+                failed[src.name] = "not rendered: it is a symbolic link or not a regular file"
+        items = [s for s in items if s in texts]
+        (tmp / "src").mkdir()
         if len(items) > 1:  # one chromium launch for all: a Markdown input with every diagram
             md = tmp / "all.md"
             md.write_text(
-                "".join(f"```mermaid\n{s.read_text(encoding='utf-8')}\n```\n\n" for s in items),
-                encoding="utf-8",
+                "".join(f"```mermaid\n{texts[s]}\n```\n\n" for s in items), encoding="utf-8"
             )
             ok, _ = _run([*base, "-i", str(md), "-o", str(tmp / "out.md"), "-e", "png"], tmp)
             pngs = [tmp / f"out-{i}.png" for i in range(1, len(items) + 1)]
             if ok and all(p.exists() for p in pngs):
                 for src, png in zip(items, pngs, strict=True):
-                    shutil.move(str(png), output_for(src))
+                    _place(png, output_for(src))
                 return failed
         for src in items:  # single diagram, or the batch failed: find the broken one(s)
             tmp_png = tmp / (src.stem + ".png")
-            ok, err = _run([*base, "-i", str(src), "-o", str(tmp_png)], tmp)
+            copy = tmp / "src" / src.name
+            copy.write_text(texts[src], encoding="utf-8")
+            ok, err = _run([*base, "-i", str(copy), "-o", str(tmp_png)], tmp)
             if ok and tmp_png.exists():
-                shutil.move(str(tmp_png), output_for(src))
+                _place(tmp_png, output_for(src))
             else:
                 failed[src.name] = _first_error(err) or "mmdc failed without a message"
     return failed
@@ -293,10 +359,14 @@ def render_mermaid(root: Path, items: list[Path], confine: Path | None = None) -
 
 def render_dac(items: list[Path]) -> dict[str, str]:
     failed: dict[str, str] = {}
-    for src in items:
-        ok, err = _run(["awsdac", str(src), "-o", str(output_for(src))], src.parent)
-        if not ok or not output_for(src).exists():
-            failed[src.name] = _first_error(err) or "awsdac failed without a message"
+    with tempfile.TemporaryDirectory(prefix="render-diagrams-") as t:
+        for src in items:  # into a private folder first: awsdac would follow a link at the output
+            png = Path(t) / (src.stem + ".png")
+            ok, err = _run(["awsdac", str(src), "-o", str(png)], src.parent)
+            if ok and png.exists():
+                _place(png, output_for(src))
+            else:
+                failed[src.name] = _first_error(err) or "awsdac failed without a message"
     return failed
 
 

@@ -6,15 +6,20 @@ cannot be read or the workspace schema is broken. Every failure is one line, nev
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from pathlib import Path
 
+import harness_ls.nofollow as nofollow
 from harness_ls.spec import SchemaError, Severity, fix_all, load_schema, validate
 
 MAX_BYTES = 32 * 1024 * 1024
 
 
 def _expand(paths: list[str]) -> list[Path]:
+    """The named files, and the spec files under named folders — not the links among those: a
+    cloned repository's `specs/x/spec.md -> ~/.bashrc` (or a FIFO) is nobody's spec."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -22,10 +27,18 @@ def _expand(paths: list[str]) -> list[Path]:
             found = sorted({*p.glob("specs/**/spec.md"), *p.glob("**/*.spec.md")})
             if not found and p.name == "specs":
                 found = sorted(p.glob("**/spec.md"))
-            out.extend(found)
+            out.extend(f for f in found if not f.is_symlink())
         else:
             out.append(p)
     return out
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write the fixed spec by descriptors, no link followed, through a temp file renamed in
+    its own folder (the file's mode kept)."""
+    folder = os.path.realpath(path.parent)
+    mode = nofollow.mode_of(folder, path.name)
+    nofollow.replace_in(folder, path.name, text.encode("utf-8"), 0o644 if mode is None else mode)
 
 
 def _read(path: Path) -> str:
@@ -42,7 +55,14 @@ def _read(path: Path) -> str:
         raise ValueError(
             f"file is {size // (1024 * 1024)} MB; specs over {MAX_BYTES // (1024 * 1024)} MB are not checked"
         )
-    data = path.read_bytes()
+    try:  # non-blocking, a regular file only: a FIFO hung the hook for good
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ValueError(exc.strerror or str(exc)) from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        data = fh.read(MAX_BYTES + 1)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -74,8 +94,12 @@ def run_check(paths: list[str], *, fix: bool = False, workspace: str | None = No
         if fix:
             fixed = fix_all(text, schema)
             if fixed != text:
+                if path.is_symlink():
+                    print(f"{path}: error: a symbolic link: not fixed (fix {path.resolve()})")
+                    status = max(status, 2)
+                    continue
                 before = len(validate(text, schema))
-                path.write_text(fixed, encoding="utf-8", newline="")
+                _replace(path, fixed)
                 text = fixed
                 gone = before - len(validate(text, schema))
                 print(f"{path}: fixed {gone} problem{'s' if gone != 1 else ''}")

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel
 
+import harness_ls.nofollow as nofollow
 from harness_ls.errors import InvalidInput, Refused
 from harness_ls.scaffold.agents_md import (
     render_agents_md,
@@ -29,6 +31,7 @@ from harness_ls.workspace.git import open_repo
 BACKUP_DIR = Path(".harness") / "backups"
 GITIGNORE_LINES = [".tools/", ".harness/backups/"]
 MAX_LISTED_FILES = 50_000
+MAX_GITIGNORE = 4 * 1024 * 1024  # a larger .gitignore is refused, never cut
 
 
 class PlannedFile(BaseModel):
@@ -164,12 +167,15 @@ def _listed_files(workspace: Path) -> list[str]:
     return names
 
 
-def _write(target: Path, f: PlannedFile) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.init-tmp")
-    tmp.write_bytes(f.content)
-    os.chmod(tmp, 0o755 if f.executable else 0o644)
-    os.replace(tmp, target)
+def _write(ws: Path, target: Path, f: PlannedFile) -> None:
+    """By descriptors from the folder's real path, no link followed, through a fresh temp file:
+    a `.<name>.init-tmp` link a cloned repository shipped had init overwrite (and chmod +x) the
+    file it leads to."""
+    mode = 0o755 if f.executable else 0o644
+    folder = os.path.realpath(target.parent)
+    if not Path(folder).is_relative_to(ws):  # checked before anything was written; changed since
+        raise Refused(f"init writes {target.name} into {folder}, outside the workspace {ws}")
+    nofollow.replace_in(folder, target.name, f.content, mode)
 
 
 def _refuse_links_out(ws: Path, rels: list[str]) -> None:
@@ -193,13 +199,26 @@ def _refuse_links_out(ws: Path, rels: list[str]) -> None:
         raise Refused("init appends to .gitignore, but it is not a regular file", hint=hint)
 
 
+def _read_gitignore(ws: Path) -> str:
+    """.gitignore's text read with no link followed ("" when missing); a link or no regular
+    file (checked before anything was written) is refused here too, in case it changed."""
+    try:
+        fd = nofollow.open_file(os.path.join(ws, ".gitignore"), os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise Refused(f"init appends to .gitignore, but cannot read it: {exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused("init appends to .gitignore, but it is not a regular file")
+        data = fh.read(MAX_GITIGNORE + 1)
+    if len(data) > MAX_GITIGNORE:
+        raise Refused("init appends to .gitignore, but it is larger than 4 MiB")
+    return data.decode("utf-8", errors="replace")
+
+
 def _gitignore_additions(workspace: Path) -> list[str]:
-    path = workspace / ".gitignore"
-    have = (
-        set(path.read_text(encoding="utf-8", errors="replace").split("\n"))
-        if path.exists()
-        else set()
-    )
+    have = set(_read_gitignore(workspace).split("\n"))
     return [line for line in GITIGNORE_LINES if line not in have and "/" + line not in have]
 
 
@@ -234,7 +253,7 @@ def init(
         if not target.exists() and not target.is_symlink():
             report.created.append(f.path)
             if not dry_run:
-                _write(target, f)
+                _write(ws, target, f)
             continue
         if not force:
             report.skipped.append(f.path)
@@ -248,15 +267,16 @@ def init(
         if not dry_run:
             (ws / backup).parent.mkdir(parents=True, exist_ok=True)
             os.replace(target, ws / backup)
-            _write(target, f)
+            _write(ws, target, f)
     if missing := _gitignore_additions(ws):
         report.updated.append(".gitignore")
         if not dry_run:
-            path = ws / ".gitignore"
-            old = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+            old = _read_gitignore(ws)
             sep = "" if not old or old.endswith("\n") else "\n"
             block = (
                 "# harness-ls: local tool installs and init backups\n" + "\n".join(missing) + "\n"
             )
-            path.write_text(old + sep + ("\n" if old else "") + block, encoding="utf-8")
+            text = old + sep + ("\n" if old else "") + block
+            mode = nofollow.mode_of(str(ws), ".gitignore") or 0o644
+            nofollow.replace_in(str(ws), ".gitignore", text.encode("utf-8"), mode)
     return report

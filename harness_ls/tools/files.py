@@ -10,7 +10,7 @@ from pydantic import Field
 from harness_ls.errors import InvalidInput, Refused
 from harness_ls.tools.base import ActionPreview, Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.ignore import GitIgnore
-from harness_ls.tools.paths import rel_posix, resolve_path
+from harness_ls.tools.paths import data_dir_rel, refuse_data_dir, rel_posix, resolve_path
 from harness_ls.tools.secretfiles import is_secret_path
 from harness_ls.tools.textfile import changed_range, read_text, unified_diff, write_atomic
 
@@ -37,6 +37,7 @@ class ReadFile(Tool):
 
     async def _run(self, ctx: ToolContext, args: ReadFileArgs) -> ToolResult:
         real = resolve_path(ctx.workspace, args.path, for_write=False)
+        refuse_data_dir(ctx.workspace, real, ctx.data_dir)
         shown = rel_posix(ctx.workspace, real)
         check_secret(ctx, shown, args.path)
         text = await asyncio.to_thread(read_text, real, shown)
@@ -114,16 +115,18 @@ class ListDir(Tool):
 
     async def _run(self, ctx: ToolContext, args: ListDirArgs) -> ToolResult:
         real = resolve_path(ctx.workspace, args.path, for_write=False)
-        return await asyncio.to_thread(_list, ctx.workspace, real, args)
+        refuse_data_dir(ctx.workspace, real, ctx.data_dir)
+        hidden = data_dir_rel(ctx.workspace, ctx.data_dir)
+        return await asyncio.to_thread(_list, ctx.workspace, real, args, hidden)
 
 
-def _list(workspace: Path, real: Path, args: ListDirArgs) -> ToolResult:
+def _list(workspace: Path, real: Path, args: ListDirArgs, hidden: str | None) -> ToolResult:
     shown = rel_posix(workspace, real)
     if not real.exists():
         raise InvalidInput(f"{shown} does not exist", hint="list the parent directory first")
     if not real.is_dir():
         raise InvalidInput(f"{shown} is a file, not a directory", hint="use read_file to read it")
-    ignore = GitIgnore(workspace)
+    ignore = GitIgnore(workspace, hidden)
     start = "" if shown == "." else shown
     if start and ignore.ignored(start, is_dir=True):
         note = (

@@ -10,7 +10,7 @@ from pydantic import Field
 from harness_ls.errors import InvalidInput
 from harness_ls.gitrun import NoRepository, NotAGitRepo, SafeGit, workspace_git
 from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult, cut_middle
-from harness_ls.tools.paths import rel_posix, resolve_path
+from harness_ls.tools.paths import data_dir_rel, refuse_data_dir, rel_posix, resolve_path
 
 UNTRACKED_MAX_BYTES = 1_000_000
 
@@ -33,10 +33,20 @@ async def _git(git: SafeGit, *args: str) -> tuple[int, str, str]:
 
 
 async def working_tree_diff(
-    workspace: Path, paths: list[str] | None = None, *, include_untracked: bool = True
+    workspace: Path,
+    paths: list[str] | None = None,
+    *,
+    include_untracked: bool = True,
+    data_dir: Path | None = None,
 ) -> str:
-    """Unified diff of the working tree against HEAD (or the index before the first commit)."""
-    rels = [rel_posix(workspace, resolve_path(workspace, p, for_write=False)) for p in paths or []]
+    """Unified diff of the working tree against HEAD (or the index before the first commit).
+    The data dir, when the workspace holds it, is left out (tools never read it)."""
+    reals = [resolve_path(workspace, p, for_write=False) for p in paths or []]
+    for real in reals:
+        refuse_data_dir(workspace, real, data_dir)
+    rels = [rel_posix(workspace, real) for real in reals]
+    if (hidden := data_dir_rel(workspace, data_dir)) is not None:
+        rels.append(f":(top,exclude){hidden}")
     try:
         git = await asyncio.to_thread(workspace_git, workspace)
     except NoRepository:
@@ -80,8 +90,9 @@ class GitDiff(Tool):
 
     async def _run(self, ctx: ToolContext, args: GitDiffArgs) -> ToolResult:
         diff = await working_tree_diff(
-            ctx.workspace, args.paths, include_untracked=args.include_untracked
-        )
+            ctx.workspace, args.paths, include_untracked=args.include_untracked,
+            data_dir=ctx.data_dir,
+        )  # fmt: skip
         files = diff.count("\ndiff --git ") + (1 if diff.startswith("diff --git ") else 0)
         out, cut = cut_middle(diff, ctx.output_cap)
         return ToolResult(

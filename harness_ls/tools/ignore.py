@@ -8,12 +8,15 @@ matching rule wins, `!` re-includes, and nothing inside an ignored directory com
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import harness_ls.nofollow as nofollow
 from harness_ls.tools.globs import PathPattern
 
 ALWAYS_SKIP = frozenset({".git"})
+MAX_RULES_BYTES = 1024 * 1024
 
 
 class _Rule:
@@ -42,17 +45,18 @@ def _parse(text: str) -> list[_Rule]:
 class GitIgnore:
     """Ignore rules for one workspace; directory rule files are read lazily and cached."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, hidden: str | None = None) -> None:
         self.root = Path(os.path.realpath(root))
+        self._hidden = hidden  # a folder no walk enters (the data dir, when the workspace holds it)
         self._cache: dict[str, list[_Rule]] = {}
         exclude = self.root / ".git" / "info" / "exclude"
-        self._exclude = _parse(_read(exclude)) if exclude.is_file() else []
+        self._exclude = _parse(_read(exclude, follow=True))  # in .git/: no agent plants a link
 
     def _rules(self, base: str) -> list[_Rule]:
         rules = self._cache.get(base)
         if rules is None:
             file = self.root / base / ".gitignore" if base else self.root / ".gitignore"
-            rules = _parse(_read(file)) if file.is_file() else []
+            rules = _parse(_read(file))
             if not base:
                 rules = self._exclude + rules
             self._cache[base] = rules
@@ -60,6 +64,8 @@ class GitIgnore:
 
     def _own(self, rel: str, is_dir: bool) -> bool | None:
         """Verdict of the rule files alone for `rel` (ancestors not considered); None = no rule."""
+        if rel == self._hidden:
+            return True
         verdict: bool | None = None
         parts = rel.split("/")
         for depth in range(len(parts)):
@@ -99,8 +105,16 @@ class GitIgnore:
             yield rel_dir, dirnames, files
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, *, follow: bool = False) -> str:
+    """A rule file's text: read as git reads one since 2.32 — never through a link (a
+    `.gitignore -> ~/x` would read a file of yours, `-> /proc/kcore` forever), non-blocking, a
+    regular file only, at most 1 MiB; anything else has no rules."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(path, flags) if follow else nofollow.open_file(os.fspath(path), flags)
     except OSError:
         return ""
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return fh.read(MAX_RULES_BYTES).decode("utf-8", errors="replace")

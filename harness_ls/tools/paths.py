@@ -46,6 +46,33 @@ def resolve_path(workspace: Path, path: str, *, for_write: bool) -> Path:
     return Path(real)
 
 
+def data_dir_rel(workspace: Path, data_dir: Path | str | None) -> str | None:
+    """The data dir's workspace-relative posix path when the workspace holds it (a home folder
+    as the workspace), else None."""
+    if data_dir is None:
+        return None
+    root, data = os.path.realpath(workspace), os.path.realpath(data_dir)
+    if data == root:
+        return "."
+    return Path(os.path.relpath(data, root)).as_posix() if data.startswith(root + os.sep) else None
+
+
+def refuse_data_dir(workspace: Path, real: Path, data_dir: Path | str | None) -> None:
+    """Refused when the resolved `real` is the data dir or inside it: other runs' logs (other
+    projects' code), the trust store, the token. Commands never see it (the sandbox hides it);
+    the tools, which run in the daemon, do not read it either."""
+    rel = data_dir_rel(workspace, data_dir)
+    if rel is None:
+        return
+    shown = rel_posix(workspace, real)
+    if rel == "." or shown == rel or shown.startswith(rel + "/"):
+        raise Refused(
+            f"{shown} is in harness-ls's data dir ({os.path.realpath(data_dir or '')}); "
+            "tools never read it",
+            hint="work on the project's own files",
+        )
+
+
 def _through_symlink(root: str, joined: str) -> bool:
     normal = os.path.normpath(joined)
     return normal == root or normal.startswith(root + os.sep)

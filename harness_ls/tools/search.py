@@ -22,12 +22,13 @@ from harness_ls.errors import InvalidInput
 from harness_ls.tools.base import Tool, ToolArgs, ToolContext, ToolResult
 from harness_ls.tools.globs import PathPattern
 from harness_ls.tools.ignore import GitIgnore
-from harness_ls.tools.paths import rel_posix, resolve_path
+from harness_ls.tools.paths import data_dir_rel, refuse_data_dir, rel_posix, resolve_path
 from harness_ls.tools.secretfiles import is_secret_path
 from harness_ls.tools.textfile import looks_binary
 
 MAX_LINE = 300
 MAX_FILE_BYTES = 2_000_000
+RG_TIME_LIMIT = 120.0  # seconds a ripgrep search may take before it is killed
 
 
 class SearchArgs(ToolArgs):
@@ -60,6 +61,8 @@ class Search(Tool):
 
     async def _run(self, ctx: ToolContext, args: SearchArgs) -> ToolResult:
         real = resolve_path(ctx.workspace, args.path, for_write=False)
+        refuse_data_dir(ctx.workspace, real, ctx.data_dir)
+        hidden = data_dir_rel(ctx.workspace, ctx.data_dir)
         shown = rel_posix(ctx.workspace, real)
         if not real.exists():
             raise InvalidInput(
@@ -73,10 +76,14 @@ class Search(Tool):
         rg = shutil.which("rg") if self.use_ripgrep in (None, True) else None
         if rg:  # ripgrep's regex dialect differs a little from Python's: let it judge the pattern
             hits, truncated = await _ripgrep(rg, ctx.workspace, shown, args)
+            # ripgrep opens by name: only lines read again by descriptors, with no link followed
+            hits = await asyncio.to_thread(_confirmed, ctx.workspace, hits, hidden)
             engine = "ripgrep"
         else:
             regex = _compile(args)
-            hits, truncated = await asyncio.to_thread(_python, ctx.workspace, real, regex, args)
+            hits, truncated = await asyncio.to_thread(
+                _python, ctx.workspace, real, regex, args, hidden
+            )
             engine = "python"
         hits, skipped = _without_secrets(ctx, hits)
         lines = [f"{p}:{n}: {_clip(t)}" for p, n, t in hits]
@@ -147,20 +154,29 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
         stderr=asyncio.subprocess.PIPE,
         limit=8 * 1024 * 1024,
     )
-    hits: list[tuple[str, int, str]] = []
+    hits: list[tuple[str, int, str, bytes]] = []
     truncated = False
     assert proc.stdout is not None and proc.stderr is not None
     errors = asyncio.create_task(proc.stderr.read())  # drained alongside so rg never blocks on it
     try:
-        async for raw in proc.stdout:
-            if not raw.startswith(b'{"type":"match"'):
-                continue
-            event = json.loads(raw)["data"]
-            path = _text(event["path"])
-            hits.append((Path(path).as_posix(), event["line_number"], _text(event["lines"])))
-            if len(hits) >= args.max_results:
-                truncated = True
-                break
+        # ripgrep opens by name and blocks for good on a FIFO swapped in for a listed file
+        async with asyncio.timeout(RG_TIME_LIMIT):
+            async for raw in proc.stdout:
+                if not raw.startswith(b'{"type":"match"'):
+                    continue
+                event = json.loads(raw)["data"]
+                path = Path(os.fsdecode(_raw(event["path"]))).as_posix()
+                lines = event["lines"]
+                hits.append((path, event["line_number"], _text(lines), _raw(lines)))
+                if len(hits) >= args.max_results:
+                    truncated = True
+                    break
+    except TimeoutError:
+        raise InvalidInput(
+            f"search stopped after {RG_TIME_LIMIT:g} s without finishing (a file that never "
+            "ends, such as a FIFO, or a very large tree)",
+            hint="narrow the path or glob",
+        ) from None
     finally:
         # stopped early (enough matches, or cancelled): os.kill, not proc.kill(), which polls
         # first and may reap the child under asyncio's watcher (it then reports exit code 255)
@@ -187,18 +203,66 @@ async def _ripgrep(rg: str, workspace: Path, shown: str, args: SearchArgs) -> tu
     return hits, truncated
 
 
+def _confirmed(workspace: Path, hits: list, hidden: str | None = None) -> list:
+    """The ripgrep matches whose line is, right now, that line of a regular file reached from the
+    workspace's real path with no link followed (nofollow.open_file, as the Python engine reads).
+
+    ripgrep walks and opens by name: a folder or file swapped for a link between its directory
+    listing and its open (a command of another session on the same workspace) made it read a
+    file outside the workspace, or a secret file under an innocent name, and report its lines
+    under a workspace path. A line that cannot be confirmed is dropped, so no byte is reported
+    that the workspace's own file does not hold.
+    """
+    root = os.path.realpath(workspace)
+    files: dict[str, list[bytes] | None] = {}
+    kept = []
+    for rel, n, text, raw in hits:
+        if hidden is not None and (hidden == "." or rel.startswith(hidden + "/")):
+            continue  # the data dir: the tools never read it
+        if rel not in files:
+            files[rel] = _lines_of(root, rel)
+        lines = files[rel]
+        if lines is not None and 0 < n <= len(lines) and lines[n - 1] == raw.removesuffix(b"\n"):
+            kept.append((rel, n, text))
+    return kept
+
+
+def _lines_of(root: str, rel: str) -> list[bytes] | None:
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return None
+    try:
+        fd = nofollow.open_file(os.path.join(root, *parts), os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return None
+        data = fh.read(MAX_FILE_BYTES + 1)
+    return data.split(b"\n")
+
+
 def _text(obj: dict) -> str:
+    return _raw(obj).decode("utf-8", errors="replace")
+
+
+def _raw(obj: dict) -> bytes:
     if "text" in obj:
-        return obj["text"]
+        return obj["text"].encode("utf-8", errors="surrogateescape")
     import base64
 
-    return base64.b64decode(obj.get("bytes", "")).decode("utf-8", errors="replace")
+    return base64.b64decode(obj.get("bytes", ""))
 
 
 def _python(
-    workspace: Path, real: Path, regex: re.Pattern[str], args: SearchArgs
+    workspace: Path,
+    real: Path,
+    regex: re.Pattern[str],
+    args: SearchArgs,
+    hidden: str | None = None,
 ) -> tuple[list, bool]:
-    ignore = GitIgnore(workspace)
+    ignore = GitIgnore(workspace, hidden)
     glob = PathPattern(args.glob) if args.glob else None
     hits: list[tuple[str, int, str]] = []
     start = rel_posix(workspace, real)

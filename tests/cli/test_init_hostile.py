@@ -62,3 +62,25 @@ def test_init_reads_no_project_file_that_is_a_device(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert (ws / "AGENTS.md").is_file()
     assert os.readlink(ws / "Makefile") == "/dev/zero"
+
+
+@pytest.mark.parametrize("planted", ["scripts/.render-diagrams.init-tmp", ".AGENTS.md.init-tmp"])
+def test_init_never_writes_through_a_link_at_its_temp_file(tmp_path: Path, planted: str) -> None:
+    """init wrote each file to `.<name>.init-tmp` by name, then chmod-ed and renamed it: a cloned
+    repository shipping that name as a link to a file of yours had init overwrite it (and make
+    it executable, for scripts/render-diagrams) — fails on b139fd5. Files are now written by
+    descriptors through a fresh temp file, no link followed."""
+    ws, outside = _repo(tmp_path)
+    victim = outside / "git"
+    victim.write_text('#!/bin/sh\nexec /usr/bin/git "$@"\n')
+    victim.chmod(0o644)
+    (ws / planted).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(victim, ws / planted)
+    r = run(ws, "init")
+    assert r.returncode == 0, r.stderr
+    assert victim.read_text() == '#!/bin/sh\nexec /usr/bin/git "$@"\n'
+    assert victim.stat().st_mode & 0o777 == 0o644
+    assert (ws / planted).is_symlink()  # left alone
+    target = ws / planted.replace(".init-tmp", "").replace("/.", "/").removeprefix(".")
+    assert target.is_file() and not target.is_symlink()
+    assert os.access(target, os.X_OK) == target.name.startswith("render")

@@ -79,3 +79,36 @@ def test_version():
         timeout=30,
     )
     assert r.stdout.startswith("harness-ls ")
+
+
+def test_check_fix_on_a_cloned_repository_never_writes_or_hangs_through_its_links(tmp_path):
+    """`harness-ls check --fix .` (a pre-commit hook, CI) on a cloned repository: a planted
+    `specs/evil/spec.md -> ~/.bashrc` had the fix written into your ~/.bashrc, and a
+    `specs/wait/spec.md -> a FIFO` hung the hook for good (b139fd5). Links a directory walk
+    finds are not checked; a file is read non-blocking (regular files only) and fixed through
+    a temp file renamed in its own folder, never through a link."""
+    import os
+
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    home.mkdir()
+    bashrc = home / ".bashrc"
+    bashrc.write_text("## Goal\nexport PS1='$ '\n# Acceptance Tests\n- `true`\n# Constraints\n")
+    os.mkfifo(home / "fifo")
+    for name, target in (("evil", bashrc), ("wait", home / "fifo")):
+        (ws / "specs" / name).mkdir(parents=True)
+        (ws / "specs" / name / "spec.md").symlink_to(target)
+    good = ws / "specs" / "good" / "spec.md"
+    good.parent.mkdir(parents=True)
+    good.write_text("## Goal\nx\n# Acceptance Tests\n- `true`\n# Constraints\n- y\n")
+    before = bashrc.read_text()
+    r = check("--fix", str(ws))
+    assert "Traceback" not in r.stdout + r.stderr
+    assert bashrc.read_text() == before
+    assert f"{good}: fixed" in r.stdout
+    assert "evil" not in r.stdout and "wait" not in r.stdout
+    r = check("--fix", str(ws / "specs" / "wait" / "spec.md"), str(ws / "specs/evil/spec.md"))
+    assert bashrc.read_text() == before
+    assert r.returncode == 2, r.stdout
+    lines = r.stdout.splitlines()
+    assert f"{ws}/specs/wait/spec.md: error: not a regular file" in lines
+    assert f"{ws}/specs/evil/spec.md: error: a symbolic link: not fixed (fix {bashrc})" in lines

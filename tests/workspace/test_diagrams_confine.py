@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,56 @@ def test_a_diagrams_folder_leading_out_of_the_workspace_is_refused(env: dict[str
         f"{outside} is outside the workspace {ws} (a link): diagrams not rendered"
     )
     assert sorted(p.name for p in outside.iterdir()) == ["flow.mmd"]
+
+
+@pytest.mark.parametrize("planted", [diagrams.MANIFEST + ".tmp", "flow.png"])
+def test_a_link_planted_where_the_renderer_writes_is_never_written_through(
+    env: dict[str, Path], planted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest went through `.hashes.json.tmp` by name, and a PNG rendered on another
+    filesystem was copied onto `flow.png` by name (shutil.move): a link planted there (by a
+    cloned repository, or the agent) had a run's render overwrite a file of yours (b139fd5)."""
+    ws, folder = env["ws"], env["ws"] / "docs" / "diagrams"
+    if os.stat("/dev/shm").st_dev == os.stat(ws).st_dev:
+        pytest.skip("needs a temp dir on another filesystem than the workspace")
+    monkeypatch.setattr(tempfile, "tempdir", "/dev/shm")  # as when /tmp is a tmpfs of its own
+    # a renderer that works: writes a PNG-ish file at -o
+    _script(env["bin"] / "mmdc", 'while [ "$1" != -o ]; do shift; done\nprintf PNG > "$2"\n')
+    (folder / "flow.mmd").write_text("graph TD\n  A-->B\n")
+    victim = env["home"] / ".bashrc"
+    victim.write_text("# yours\n")
+    os.symlink(victim, folder / planted)
+    result = diagrams.render_diagrams(folder, root=ws, only={"flow.mmd"}, confine=ws)
+    assert (result.rendered, result.failed) == (["flow.mmd"], {})
+    assert victim.read_text() == "# yours\n"
+    assert not (folder / "flow.png").is_symlink()
+    assert (folder / "flow.png").read_bytes() == b"PNG"
+    assert diagrams.load_manifest(folder)["flow.mmd"]["output"] == "flow.png"
+
+
+def test_a_source_swapped_for_a_link_after_the_check_is_never_read(env: dict[str, Path]) -> None:
+    """The source is checked to be a regular file, then mmdc (outside the sandbox) opened it by
+    name: a source swapped for a link to your key in between had the key quoted in the parse
+    error, which goes to the model (b139fd5). mmdc now gets a private copy read by descriptors."""
+    import subprocess
+    import sys
+    import time
+
+    ws, folder = env["ws"], env["ws"] / "docs" / "diagrams"
+    (folder / "flow.mmd").write_text("graph TD\n  A-->\n")
+    os.symlink(env["home"] / ".ssh" / "id_rsa", folder / "swap")
+    swapper = subprocess.Popen([sys.executable, "-c", (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "while True: libc.renameat2(-100, b'flow.mmd', -100, b'swap', 2)\n")], cwd=folder)  # fmt: skip
+    errors: list[str] = []
+    try:
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline and len(errors) < 400:
+            result = diagrams.render_diagrams(folder, root=ws, only={"flow.mmd"}, confine=ws)
+            errors += result.failed.values()
+    finally:
+        swapper.kill()
+        swapper.wait()
+    leaked = [e for e in errors if "SECRET-KEY-MATERIAL" in e]
+    assert leaked == [], (len(leaked), len(errors))
+    assert any("A-->" in e for e in errors)  # the real source was rendered (and quoted)
