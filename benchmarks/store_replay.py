@@ -37,11 +37,11 @@ async def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         store = RunStore(Path(tmp))
-        from harness_ls.store import stream as stream_mod
+        from harness_ls.store import commit
 
-        sync, stream_mod.SYNC = stream_mod.SYNC, lambda fd: None  # building only; not measured
+        sync, commit.SYNC = commit.SYNC, lambda fd: None  # building only; not measured
         run_id = await build(store, args.events)
-        stream_mod.SYNC = sync
+        commit.SYNC = sync
         reader = store.reader("run", run_id)
         size = reader.path.stat().st_size
         print(

@@ -6,6 +6,7 @@ rebuilt from the log for every turn, so a session continues after a daemon resta
 longer than the model's context are trimmed from the oldest turn (`context.trimmed`). Tool calls
 are gated exactly like runs, with `call_<ulid>` approval ids. In spec mode the agent may only
 read the workspace and replace the spec through `write_spec` (validated, repaired, atomic).
+What a turn runs with (model, policy, tools, prompt) is agent/session_turn.py.
 """
 
 from __future__ import annotations
@@ -13,16 +14,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness_ls.agent import attachments as att
-from harness_ls.agent import prompts
-from harness_ls.agent.history import TRIM_AT, estimate_tokens, rebuild, trim
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import LoopContext, run_loop
-from harness_ls.agent.replay import close_open, log_holds
-from harness_ls.agent.repo import project_instructions
+from harness_ls.agent.replay import close_open
+from harness_ls.agent.session_turn import spec_rel, turn_context, turn_messages
 from harness_ls.errors import Conflict, HarnessError, InvalidInput
 
 if TYPE_CHECKING:
@@ -66,7 +64,7 @@ class SessionManager:
             raise InvalidInput(f"mode must be 'chat' or 'spec', not {mode!r}")
         rel = None
         if mode == "spec":
-            rel = _spec_rel(ws, spec_path)
+            rel = spec_rel(ws, spec_path)
         return await asyncio.to_thread(
             self.harness.store.create_session,
             workspace=str(ws),
@@ -206,28 +204,6 @@ class SessionManager:
             )
         return out
 
-    def _resolve(self, meta: Any, needs: set[str]) -> Any:
-        from harness_ls.models import resolve
-
-        purpose = "spec" if _mode(meta) == "spec" else "session"
-        return resolve(
-            purpose,
-            needs | {"tools"},
-            meta.model or self.harness.model,
-            workspace=Path(meta.workspace),
-            data_dir=self.harness.data_dir,
-        )
-
-    def _resolve_for(self, meta: Any, needs: set[str]) -> Any:
-        """The model for a turn: one that takes the attachments when there is one; otherwise
-        the session's model anyway (the attachments it cannot take are left out with a note)."""
-        from harness_ls.models import ModelUnsuitable
-
-        try:
-            return self._resolve(meta, needs)
-        except ModelUnsuitable:
-            return self._resolve(meta, set())
-
     async def _work(self, live: _Live) -> None:
         while not live.queue.empty():
             turn, turn_id = live.queue.get_nowait()
@@ -248,11 +224,11 @@ class SessionManager:
         ctx: LoopContext | None = None
         try:
             meta = self.harness.store.get("session", live.session_id)
-            ctx = await self._context(meta, live)
+            ctx = await turn_context(self.harness, meta, live)
             if ctx is None:
                 await stream.append("turn.completed", {**ids, "ok": False, "outcome": "no model"})
                 return
-            messages = await self._messages(meta, stream, ctx)
+            messages = await turn_messages(self.harness, meta, stream, ctx)
             text = await run_loop(ctx, messages)
             await stream.append(
                 "turn.completed",
@@ -285,141 +261,3 @@ class SessionManager:
                 "turn.completed",
                 {**ids, "ok": False, "error": reason, "usage": ctx.usage.as_dict() if ctx else {}},
             )
-
-    async def _context(self, meta: Any, live: _Live) -> LoopContext | None:
-        from harness_ls.tools import TOOLS, Policy, ToolContext, sandbox
-        from harness_ls.tools.trust import workspace_trusted
-
-        stream = live.stream
-        events = list(stream.read())
-        last_user = next((e for e in reversed(events) if e.type == "user.message"), None)
-        mimes = [a["mime"] for a in (last_user.data.get("attachments", []) if last_user else [])]
-        resolved = self._resolve_for(meta, att.needs_for(mimes))
-        if resolved.is_offline:
-            await stream.append(
-                "model.unavailable",
-                {
-                    "reason": resolved.reason,
-                    "message": f"no model to answer: {resolved.reason}",
-                    "hint": getattr(resolved, "hint", None)
-                    or "set OPENAI_API_KEY or ANTHROPIC_API_KEY, or HARNESS_MODEL=<provider>:<model>",
-                },
-            )
-            return None
-        ws = Path(meta.workspace)
-        if live.policy is None:
-            live.policy = Policy.load(ws, self.harness.data_dir, mode=self.harness.policy_mode)
-            for warning in [*live.policy.warnings, *getattr(resolved, "warnings", [])]:
-                await stream.append(
-                    "log", {"level": "warning", "code": "policy.untrusted", "message": warning}
-                )
-            trusted = workspace_trusted(ws, self.harness.data_dir)
-            live.sandbox = sandbox.load(ws, self.harness.data_dir, trusted=trusted)
-            for warning in sandbox.warnings(live.sandbox):  # once per session and process
-                await stream.append("log", warning)
-        policy = live.policy
-        tools: dict[str, Any] = dict(TOOLS)
-        if _mode(meta) == "spec":
-            from harness_ls.agent.specwrite import SPEC_MODE_TOOLS, SpecModePolicy, WriteSpecTool
-
-            tools = {n: t for n, t in TOOLS.items() if n in SPEC_MODE_TOOLS}
-            tools["write_spec"] = WriteSpecTool(self.harness, stream, ws, ws / meta.spec_path)
-            policy = SpecModePolicy(policy)
-        else:  # spec mode keeps its small tool set; chat gets the user's MCP servers too
-            from harness_ls.agent.mcp_tools import add_mcp_tools
-
-            tools, policy = await add_mcp_tools(self.harness, ws, stream, tools, policy)
-        ctx = LoopContext(
-            stream=stream,
-            provider=resolved.provider,
-            model=resolved.info.id,
-            model_info=resolved.info,
-            tool_ctx=ToolContext(
-                workspace=ws,
-                data_dir=self.harness.data_dir,
-                extra={"sandbox": live.sandbox, "unmask": getattr(policy, "secret_allowed", None)},
-            ),
-            policy=policy,
-            broker=self.harness.broker,
-            owner="session",
-            owner_id=meta.id,
-            workspace=ws,
-            tools=tools,
-            spec_path=meta.spec_path,
-            checkpoints=self.harness.options.checkpoints,
-            max_turns=self.harness.options.max_turns,
-            loop_limit=self.harness.options.loop_limit,
-            holds=log_holds(events, ws, tools, "session", stream.load_data),
-        )
-        return ctx
-
-    async def _messages(self, meta: Any, stream: Any, ctx: LoopContext) -> list[Any]:
-        from harness_ls.models import Message
-
-        ws = Path(meta.workspace)
-        if _mode(meta) == "spec":
-            # checked again: a link may have replaced the file since the session began
-            path = ws / _spec_rel(ws, meta.spec_path)
-            current = await asyncio.to_thread(_read_or_empty, path)
-            system = prompts.SPEC_SYSTEM.format(
-                spec_path=meta.spec_path, spec_text=current or "(the file does not exist yet)"
-            )
-        else:
-            system = prompts.CHAT_SYSTEM.format(workspace=ws)
-            if rules := await asyncio.to_thread(project_instructions, ws):
-                system += "\n\n" + rules
-        directory = self.harness.store.attachments_dir(meta.id)
-        turns = rebuild(
-            stream.read(),
-            lambda ref, mime: att.content_part(att.resolve_ref(directory, ref), mime),
-            stream.load_data,
-        )
-        window = int(getattr(ctx.model_info, "context_window", 0) or 128_000)
-        budget = int(window * TRIM_AT) - estimate_tokens([Message(role="system", content=system)])
-        kept, dropped = trim(turns, max(budget, 1000))
-        if dropped:
-            await stream.append(
-                "context.trimmed",
-                {
-                    "dropped": dropped,
-                    "tokens_before": sum(estimate_tokens(t) for t in turns),
-                    "tokens_after": sum(estimate_tokens(t) for t in kept),
-                    "kept_turns": len(kept),
-                    "context_window": window,
-                    "summary": f"dropped the {dropped} oldest turn(s) to fit the model's context",
-                },
-            )
-        messages = [Message(role="system", content=system)] + [m for t in kept for m in t]
-        dropped = att.fit_to_model(messages, ctx.model_info, ctx.provider)
-        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
-        for d in dropped:
-            if d["message"] == last_user:  # said once, in the turn it was sent with
-                await stream.append(
-                    "attachment.skipped",
-                    {
-                        "name": d["name"],
-                        "mime": d["mime"],
-                        "reason": d["reason"],
-                        "model": getattr(ctx.model_info, "qualified", ctx.model),
-                    },
-                )
-        return messages
-
-
-def _mode(meta: Any) -> str:
-    return getattr(meta, "mode", None) or (getattr(meta, "extra", None) or {}).get("mode") or "chat"
-
-
-def _spec_rel(ws: Path, spec_path: str | None) -> str:
-    if not spec_path:
-        raise InvalidInput("spec mode needs a spec path", hint="pass --spec specs/<name>/spec.md")
-    from harness_ls.agent.specfile import session_spec_rel
-
-    return session_spec_rel(ws, spec_path)
-
-
-def _read_or_empty(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ""

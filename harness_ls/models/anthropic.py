@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .errors import BadRequest
-from .http import sse_events, stream_error
+from .http import sse_events
+from .http_errors import stream_error
 from .normalize import file_as_text, finish_reason, is_text_file, parse_tool_call
 from .registry import BUILTIN_MODELS
 from .types import (

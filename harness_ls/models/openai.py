@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .errors import BadRequest
-from .http import sse_events, stream_error
+from .http import sse_events
+from .http_errors import stream_error
 from .normalize import data_url, file_as_text, finish_reason, is_text_file, parse_tool_call
 from .types import (
     ContentPart,

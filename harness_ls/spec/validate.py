@@ -2,6 +2,7 @@
 
 Each problem has a stable code (`HLS0xx`), a range, and — where the repair is obvious — fixes as
 plain text edits that the LSP, `harness-ls check --fix` and the runtime all apply the same way.
+Where those edits put their text is spec/placement.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,17 @@ from __future__ import annotations
 from harness_ls.spec.headings import Match, classify, normalize
 from harness_ls.spec.model import Fix, Problem, Range, Severity, TextEdit
 from harness_ls.spec.parse import Heading, ParsedSpec, is_list_item, parse_spec
-from harness_ls.spec.schema import SectionSpec, SpecSchema, builtin_schema
+from harness_ls.spec.placement import (
+    append_edit,
+    canonical_heading,
+    closers,
+    end_anchor,
+    fence_open_at,
+    fix_heading,
+    insert_point,
+    section_block,
+)
+from harness_ls.spec.schema import SpecSchema, builtin_schema
 from harness_ls.spec.template import render_template
 
 # code -> (name, severity); names are stable and documented in docs/spec-problems.md
@@ -45,87 +56,18 @@ def _heading_range(h: Heading) -> Range:
     return Range.of(h.line, h.text_start, h.line, h.text_end)
 
 
-def _canonical_heading(section: SectionSpec) -> str:
-    return f"{'#' * section.level} {section.heading}"
-
-
-def _fix_heading(parsed: ParsedSpec, h: Heading, section: SectionSpec, title: str) -> Fix:
-    line = parsed.lines[h.line]
-    if h.setext:
-        edits = [
-            TextEdit(
-                range=Range.of(h.line, 0, h.end_line - 1, len(parsed.lines[h.end_line - 1])),
-                new_text=_canonical_heading(section),
-            )
-        ]
-    else:
-        edits = [
-            TextEdit(
-                range=Range.of(h.line, 0, h.line, len(line)), new_text=_canonical_heading(section)
-            )
-        ]
-    return Fix(title=title, edits=edits, preferred=True)
-
-
-def _insert_point(
-    parsed: ParsedSpec, schema: SpecSchema, section: SectionSpec, present: dict[str, Match]
-) -> int | None:
-    """The line before which a missing section goes: before the next present section in schema order."""
-    order = [s.id for s in schema.sections]
-    pos = order.index(section.id)
-    for later in order[pos + 1 :]:
-        m = present.get(later)
-        if m is not None:
-            return parsed.headings[m.index].line
-    return None  # append at end
-
-
-def _append_edit(parsed: ParsedSpec, block: str) -> TextEdit:
-    """Append `block` at the end, closing an unterminated fence or comment first."""
-    last = len(parsed.lines) - 1
-    end_col = len(parsed.lines[last])
-    prefix = ""
-    fence = parsed.open_fence_at_end
-    if fence is not None:
-        prefix = ("\n" if end_col else "") + fence.marker + "\n"
-    elif parsed.html_comment_open_at_end:
-        prefix = ("\n" if end_col else "") + "-->\n"
-    elif end_col:
-        prefix = "\n"
-    body = prefix
-    if parsed.lines[last].strip() or prefix:
-        body += "\n"
-    elif last > 0 and parsed.lines[last - 1].strip():
-        body += "\n"
-    return TextEdit(range=Range.of(last, end_col, last, end_col), new_text=body + block)
-
-
-def _section_block(section: SectionSpec) -> str:
-    placeholder = section.placeholder or "TODO"
-    return f"{_canonical_heading(section)}\n\n{placeholder}\n"
-
-
-def _end_anchor(parsed: ParsedSpec) -> Range:
-    """Where a section appended at the end is reported: the last non-blank line, so the
-    problem sits next to where its fix inserts the heading (and every editor shows that line)."""
-    last = next((i for i in range(len(parsed.lines) - 1, -1, -1) if parsed.lines[i].strip()), 0)
-    line = parsed.lines[last]
-    start = len(line) - len(line.lstrip())
-    return Range.of(last, start, last, len(line.rstrip()))
-
-
 def _missing(parsed, schema, section, present) -> Problem:
-    at = _insert_point(parsed, schema, section, present)
+    at = insert_point(parsed, schema, section, present)
     if at is None:
-        edit = _append_edit(parsed, _section_block(section))
+        edit = append_edit(parsed, section_block(section))
     else:
-        edit = TextEdit(range=Range.of(at, 0, at, 0), new_text=_section_block(section) + "\n")
-    anchor = Range.of(at, 0, at, 0) if at is not None else _end_anchor(parsed)
+        edit = TextEdit(range=Range.of(at, 0, at, 0), new_text=section_block(section) + "\n")
+    anchor = Range.of(at, 0, at, 0) if at is not None else end_anchor(parsed)
     return _problem(
         "HLS001",
-        f"Missing required heading '{_canonical_heading(section)}'",
+        f"Missing required heading '{canonical_heading(section)}'",
         anchor,
-        [Fix(title=f"Add '{_canonical_heading(section)}' section", edits=[edit], preferred=True)],
+        [Fix(title=f"Add '{canonical_heading(section)}' section", edits=[edit], preferred=True)],
         section.id,
     )
 
@@ -150,7 +92,7 @@ def _order_problems(
                 break
         block = "\n".join(parsed.lines[start:end]).rstrip("\n") + "\n"
         if end == len(parsed.lines):  # the end of the text closed what the section left open
-            block += _closers(parsed, start)
+            block += closers(parsed, start)
         delete = TextEdit(
             range=Range.of(start, 0, end, 0)
             if end < len(parsed.lines)
@@ -158,7 +100,7 @@ def _order_problems(
             new_text="",
         )
         if target is None:
-            insert = _append_edit(parsed, block)
+            insert = append_edit(parsed, block)
         else:
             insert = TextEdit(range=Range.of(target, 0, target, 0), new_text=block + "\n")
         problems.append(
@@ -178,19 +120,6 @@ def _order_problems(
             )
         )
     return problems
-
-
-def _closers(parsed: ParsedSpec, start: int) -> str:
-    """What a last section moved off the end needs to stay the same markdown: the closing
-    marker of a fence (or HTML comment) it opened and the end of the text closed, else that
-    fence would swallow every heading after its new place."""
-    out = ""
-    fence = parsed.open_fence_at_end
-    if fence is not None and fence.line >= start:
-        out += fence.marker + "\n"
-    if parsed.html_comment_open_at_end:
-        out += "-->\n"
-    return out
 
 
 def _lis(seq: list[int]) -> set[int]:
@@ -254,7 +183,7 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
             while last > body.start and not lines[last].strip():
                 last -= 1
             col = len(lines[last])
-            fence = _fence_open_at(parsed, last)
+            fence = fence_open_at(parsed, last)
             prefix = f"\n{fence}\n" if fence else "\n"
             edit = TextEdit(
                 range=Range.of(last, col, last, col),
@@ -276,13 +205,6 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
                 )
             )
     return out
-
-
-def _fence_open_at(parsed: ParsedSpec, line: int) -> str | None:
-    for f in parsed.fences:
-        if f.line <= line < f.end_line and not f.closed:
-            return f.marker
-    return None
 
 
 def _count_test_items(parsed: ParsedSpec, body: range, enough: int) -> int:
@@ -325,7 +247,7 @@ def validate(
             _problem(
                 "HLS010",
                 "The spec is empty: it needs "
-                + ", ".join(f"'{_canonical_heading(s)}'" for s in schema.required),
+                + ", ".join(f"'{canonical_heading(s)}'" for s in schema.required),
                 Range.line(0),
                 [Fix(title="Insert the spec template", edits=[edit], preferred=True)],
             )
@@ -338,11 +260,11 @@ def validate(
             problems.append(
                 _problem(
                     "HLS003",
-                    f"'{h.text}' should be a level-{m.section.level} heading ('{_canonical_heading(m.section)}'), found level {h.level}",
+                    f"'{h.text}' should be a level-{m.section.level} heading ('{canonical_heading(m.section)}'), found level {h.level}",
                     _heading_range(h),
                     [
-                        _fix_heading(
-                            parsed, h, m.section, f"Change to '{_canonical_heading(m.section)}'"
+                        fix_heading(
+                            parsed, h, m.section, f"Change to '{canonical_heading(m.section)}'"
                         )
                     ],
                     m.section.id,
@@ -352,11 +274,11 @@ def validate(
             problems.append(
                 _problem(
                     "HLS005",
-                    f"Heading '{h.text}' looks like '{m.section.heading}': use the exact heading '{_canonical_heading(m.section)}'",
+                    f"Heading '{h.text}' looks like '{m.section.heading}': use the exact heading '{canonical_heading(m.section)}'",
                     _heading_range(h),
                     [
-                        _fix_heading(
-                            parsed, h, m.section, f"Rename to '{_canonical_heading(m.section)}'"
+                        fix_heading(
+                            parsed, h, m.section, f"Rename to '{canonical_heading(m.section)}'"
                         )
                     ],
                     m.section.id,
@@ -373,7 +295,7 @@ def validate(
         problems.append(
             _problem(
                 "HLS002",
-                f"Duplicate heading '{_canonical_heading(d.section)}' (first on line {parsed.headings[present[d.section.id].index].line + 1})",
+                f"Duplicate heading '{canonical_heading(d.section)}' (first on line {parsed.headings[present[d.section.id].index].line + 1})",
                 _heading_range(h),
                 [
                     Fix(

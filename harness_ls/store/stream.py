@@ -10,6 +10,8 @@ Write policy (also in docs/events.md):
   `BATCH_DELAY` seconds of chatty events; never an acknowledged durable one.
 - a line longer than `MAX_LINE` has its data moved to `artifacts/events/<seq>-<type>.json`
   and replaced by a preview plus `{"$artifact": {...}}` (see `load_data`).
+
+How pending lines reach the disk (one write per batch, fsync, group commit) is store/commit.py.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from typing import Any
 from pydantic import BaseModel
 
 import harness_ls.store.log as logfile
-import harness_ls.store.sync_pool as sync_pool
 from harness_ls.errors import Conflict, StorageError
 from harness_ls.private import open_private
+from harness_ls.store.commit import GroupCommit
 from harness_ls.store.encode import encode_line, encode_masked, offload
 from harness_ls.store.events import (
     Event,
@@ -60,10 +62,9 @@ BATCH_DELAY = 0.1
 MAX_LINE = 256 * 1024
 PREVIEW_CHARS = 2000
 META_EVERY = 1.0  # seconds between meta.json refreshes when only seq/updated_at changed
-SYNC = os.fdatasync  # the durability barrier (tests about ordering only may swap it)
 
 
-class EventStream:
+class EventStream(GroupCommit):
     """One stream's log. Writers come from `RunStore.stream`, readers from `RunStore.reader`."""
 
     def __init__(self, kind: str, id_: str, dir_: Path, *, writable: bool) -> None:
@@ -258,31 +259,6 @@ class EventStream:
             self._meta_dirty = True
         return ev
 
-    async def _sync_through(self, end: int) -> None:
-        """Wait until bytes up to `end` are fsync'd, sharing in-flight syncs (group commit)."""
-        loop = asyncio.get_running_loop()
-        while self._synced < end:
-            task = self._sync_task
-            if task is not None and not task.done() and task.get_loop() is not loop:
-                with self._tlock:  # appends from two event loops: sync inline, rarely needed
-                    self._write_pending(sync=True)
-                return
-            if task is None or task.done():
-                task = self._sync_task = asyncio.ensure_future(self._sync_once())
-            await asyncio.shield(task)
-
-    async def _sync_once(self) -> None:
-        target = self._offset
-        fd = self._fd
-        if fd is None:
-            raise Conflict(f"{self.kind} {self.id} stream is closed", hint="reopen it")
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(sync_pool.pool(), SYNC, fd)
-        except OSError as exc:
-            raise storage_error(self.path, exc) from None
-        self._synced = max(self._synced, target)
-
     def _offload(self, ev: Event, durable: bool) -> dict[str, Any]:
         """Store an oversize event's data as an artifact; return a preview that references it."""
         return offload(self.dir, ev, durable=durable, preview_chars=PREVIEW_CHARS)
@@ -293,45 +269,6 @@ class EventStream:
         if not isinstance(ref, dict) or "path" not in ref:
             return ev.data
         return json.loads((self.dir / str(ref["path"])).read_bytes())
-
-    def _write_pending(self, *, sync: bool) -> None:
-        """Write all pending lines in one go (caller holds _tlock); all or nothing on disk."""
-        if self._pending:
-            buf = b"".join(self._pending)
-            start = self._offset
-            assert self._fd is not None
-            try:
-                view = memoryview(buf)
-                while view:
-                    n = os.write(self._fd, view)
-                    view = view[n:]
-            except OSError as exc:
-                try:
-                    os.ftruncate(self._fd, start)  # never leave a half-written line
-                except OSError:
-                    pass
-                raise storage_error(self.path, exc) from None
-            self._offset = start + len(buf)
-            self._pending.clear()
-            self._pending_bytes = 0
-        if sync and self._fd is not None:
-            try:
-                SYNC(self._fd)
-            except OSError as exc:
-                raise storage_error(self.path, exc) from None
-            self._synced = self._offset
-
-    def _try_write_pending(self) -> None:
-        try:
-            self._write_pending(sync=False)
-        except StorageError:
-            pass  # kept pending; the next durable append reports the error
-
-    def _flush_os(self) -> None:
-        """Make batched events visible to file readers (no fsync)."""
-        with self._tlock:
-            if self._pending and not self._closed:
-                self._try_write_pending()
 
     def _arm_timer(self) -> None:
         if self._timer is None:
@@ -349,11 +286,6 @@ class EventStream:
             self._try_write_pending()
             if self._pending:
                 self._arm_timer()
-
-    def flush_pending_sync(self) -> None:
-        """Write and fsync batched events now (the process is exiting; see sync_pool)."""
-        with self._tlock:
-            self._write_pending(sync=True)
 
     async def flush(self) -> None:
         """Write and fsync everything appended so far (e.g. before handing the log to a reader)."""

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness_ls.store import RunStore, stream
+from harness_ls.store import RunStore, commit, stream
 
 Op = tuple
 ops_strategy = st.lists(
@@ -92,7 +92,7 @@ async def scenario(root: Path, ops: list[Op]) -> None:
 def tiny_ring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stream, "RING_CAPACITY", 4)
     monkeypatch.setattr(stream, "BATCH_EVENTS", 3)
-    monkeypatch.setattr(stream, "SYNC", lambda fd: None)  # ordering, not durability, is tested here
+    monkeypatch.setattr(commit, "SYNC", lambda fd: None)  # ordering, not durability, is tested here
 
 
 @pytest.mark.scaled
