@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 _WORD_RE = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|[0-9]+")
@@ -59,7 +59,7 @@ class BM25:
         """`docs`: each a list of terms, or already counted (term -> how often)."""
         self.k1, self.b = k1, b
         postings: dict[str, list[tuple[int, int]]] = {}
-        self.postings = postings
+        self.postings: Mapping[str, list[tuple[int, int]]] = postings
         self.lens: list[int] = []
         for i, doc in enumerate(docs):
             if isinstance(doc, dict):
@@ -76,8 +76,8 @@ class BM25:
                     bucket.append((i, f))
         n = len(self.lens)
         self.avg = (sum(self.lens) / n) if n else 1.0
-        self.idf = {
-            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
+        self.idf: Mapping[str, float] = {
+            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
         }
 
     def ceiling(self, query: list[str], weights: dict[str, float] | None = None) -> float:

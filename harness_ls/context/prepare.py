@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 
 from .cache import RepoIndex, load_graph, save_graph
 from .history import History, load_history
+from .lazymap import LazyMap
 from .rank import RepoGraph, build_graph
 from .recent import recent_files
 
@@ -57,11 +59,28 @@ def graph_code_key() -> str:
     return h.hexdigest()
 
 
+LOOKUP_TABLES = ("definers", "lower_definers", "users", "basenames")  # only looked up by name
+BM25_FIELDS = ("docs", "path_docs", "def_docs")
+
+
+def for_disk(graph: RepoGraph) -> RepoGraph:
+    """The graph as saved: a copy whose large lookup-only tables (name -> files, BM25 term ->
+    postings and idf) are LazyMaps, so a new process decodes only the entries the task looks up."""
+    out = copy.copy(graph)
+    for name in LOOKUP_TABLES:
+        setattr(out, name, LazyMap(getattr(graph, name)))
+    for name in BM25_FIELDS:
+        docs = copy.copy(getattr(graph, name))
+        docs.postings, docs.idf = LazyMap(docs.postings), LazyMap(docs.idf)
+        setattr(out, name, docs)
+    return out
+
+
 def repo_graph(index: RepoIndex, ddir: Path) -> RepoGraph:
     """The ranking graph: in memory, else saved next to the tags, else built (and saved)."""
     if index.graph is None:
         index.graph = load_graph(index, ddir, graph_code_key())
     if index.graph is None:
         index.require_full()  # references and words: only the graph build reads them
-        save_graph(index, ddir, graph_code_key(), build_graph(index))
+        save_graph(index, ddir, graph_code_key(), for_disk(build_graph(index)))
     return build_graph(index)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, _count_elements  # type: ignore[attr-defined]
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -32,24 +33,25 @@ PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]
 
 @dataclass
 class RepoGraph:
-    """Task-independent structure of a repo index, built once per index fingerprint."""
+    """Task-independent structure of a repo index, built once per index fingerprint. The name
+    tables are only looked up, never iterated on a build (the saved copy's are LazyMaps)."""
 
     files: list[str]
     pos: dict[str, int]
-    definers: dict[str, list[int]]
+    definers: Mapping[str, list[int]]
     out_edges: list[list[tuple[int, float]]]  # normalized weights
     inbound: dict[str, int]  # name -> number of other files referencing it
     docs: BM25
-    basenames: dict[str, list[int]] = field(default_factory=dict)
+    basenames: Mapping[str, list[int]] = field(default_factory=dict)
     prior: list[float] = field(default_factory=list)  # in-weight, in [0, 1]: task-free importance
     path_docs: BM25 | None = None  # path terms only
     stems: list[tuple[str, ...]] = field(default_factory=list)  # file name terms, no extension
-    lower_definers: dict[str, list[int]] = field(default_factory=dict)
+    lower_definers: Mapping[str, list[int]] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)  # kinds.kind_of per file
     hidden: list[str | None] = field(default_factory=list)  # why never shown (kinds.excluded)
     def_docs: BM25 | None = None  # terms of the names each file defines, nothing else
     sizes: list[float] = field(default_factory=list)  # log lines over the largest file's
-    users: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its few users
+    users: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its few users
 
 
 def _name_weight(name: str) -> float:
@@ -164,9 +166,11 @@ def build_graph(index: RepoIndex) -> RepoGraph:
         graph.stems.append(tuple(terms(base.rsplit(".", 1)[0] if "." in base[1:] else base)))
         graph.kinds.append(kind_of(f))
         graph.hidden.append(excluded(f))
+    lower: dict[str, list[int]] = {}
     for name, idx in definers.items():
         if len(name) >= 4:
-            graph.lower_definers.setdefault(name.lower(), []).extend(idx)
+            lower.setdefault(name.lower(), []).extend(idx)
+    graph.lower_definers = lower
     index.graph = graph
     return graph
 
