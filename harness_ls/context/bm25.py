@@ -76,6 +76,8 @@ class BM25:
                     bucket.append((i, f))
         n = len(self.lens)
         self.avg = (sum(self.lens) / n) if n else 1.0
+        avg = self.avg or 1.0  # each document's length normalisation, once (not per posting)
+        self.norms = [k1 * (1 - b + b * length / avg) for length in self.lens]
         self.idf: Mapping[str, float] = {
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
         }
@@ -91,7 +93,8 @@ class BM25:
     def scores(self, query: list[str], weights: dict[str, float] | None = None) -> list[float]:
         """Score per document; `weights` scales each query term (default 1)."""
         out = [0.0] * len(self.lens)
-        k1, b, avg = self.k1, self.b, self.avg or 1.0
+        k = self.k1 + 1
+        norms = self.norms
         w = weights or {}
         for t in dict.fromkeys(query):
             idf = self.idf.get(t)
@@ -99,6 +102,5 @@ class BM25:
                 continue
             idf *= w.get(t, 1.0)
             for i, f in self.postings[t]:
-                norm = k1 * (1 - b + b * self.lens[i] / avg)
-                out[i] += idf * f * (k1 + 1) / (f + norm)
+                out[i] += idf * f * k / (f + norms[i])
         return out

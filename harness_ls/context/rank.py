@@ -20,7 +20,7 @@ from itertools import chain
 
 from .bm25 import BM25, ident_terms, terms
 from .cache import RepoIndex
-from .features import MAX_USERS, TaskFeatures, compute, linear, squash
+from .features import MAX_USERS, TaskFeatures, compute, linear, static_values
 from .history import History
 from .kinds import TEST, excluded, kind_of
 from .tags import IDENT_RE
@@ -52,6 +52,8 @@ class RepoGraph:
     def_docs: BM25 | None = None  # terms of the names each file defines, nothing else
     sizes: list[float] = field(default_factory=list)  # log lines over the largest file's
     users: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its few users
+    static: dict[str, dict[int, float]] = field(default_factory=dict)  # features.static_values
+    tiebreak: list[float] = field(default_factory=list)  # 1e-9 * (prior + 0.01): ties by prior
 
 
 def _name_weight(name: str) -> float:
@@ -171,6 +173,8 @@ def build_graph(index: RepoIndex) -> RepoGraph:
         if len(name) >= 4:
             lower.setdefault(name.lower(), []).extend(idx)
     graph.lower_definers = lower
+    graph.tiebreak = [1e-9 * (p + 0.01) for p in prior]
+    static_values(graph)
     index.graph = graph
     return graph
 
@@ -316,8 +320,17 @@ def rank_files(
     hints = task_hints(graph, task)
     feats = compute(graph, hints, task, recent, history, pagerank_fn=pagerank)
     raw = linear(feats, w, len(graph.files))
-    scores = [squash(BIAS + x) + 1e-9 * (graph.prior[i] + 0.01) for i, x in enumerate(raw)]
+    tiebreak = graph.tiebreak or [1e-9 * (p + 0.01) for p in graph.prior]
+    exp = math.exp  # features.squash, inline: one call less per file
+    scores = [
+        1.0 / (1.0 + exp(-max(-50.0, min(50.0, BIAS + x)))) + t
+        for x, t in zip(raw, tiebreak, strict=True)
+    ]
     for i, why in enumerate(graph.hidden):
-        if why or graph.files[i] in hide:
+        if why:
+            scores[i] = 0.0
+    for rel in hide:
+        i = graph.pos.get(rel)
+        if i is not None:
             scores[i] = 0.0
     return Ranking(scores, hints, feats, dict(w))

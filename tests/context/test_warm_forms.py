@@ -3,10 +3,12 @@ forms they replace: the ranking reads them, so any drift would change what the a
 
 from __future__ import annotations
 
+import math
 import pickle
 from pathlib import Path
 
 from harness_ls.context import prepare
+from harness_ls.context.bm25 import BM25
 from harness_ls.context.cache import RepoIndex
 from harness_ls.context.lazymap import PER_BUCKET, LazyMap
 from harness_ls.context.rank import build_graph
@@ -60,3 +62,27 @@ def test_the_saved_graph_is_the_built_graph_with_lazy_lookup_tables():
         assert back.scores(["worker", "app"]) == docs.scores(["worker", "app"])
     assert saved.out_edges == graph.out_edges and saved.files == graph.files
     assert not isinstance(graph.definers, LazyMap)  # the in-process graph keeps plain dicts
+
+
+def _plain_bm25(docs: list[list[str]], query: list[str], weights: dict[str, float]) -> list[float]:
+    k1, b = 1.2, 0.75
+    avg = sum(map(len, docs)) / len(docs)
+    out = [0.0] * len(docs)
+    for t in dict.fromkeys(query):
+        having = [i for i, d in enumerate(docs) if t in d]
+        if not having:
+            continue
+        idf = math.log(1 + (len(docs) - len(having) + 0.5) / (len(having) + 0.5))
+        idf *= weights.get(t, 1.0)
+        for i in having:
+            f = docs[i].count(t)
+            norm = k1 * (1 - b + b * len(docs[i]) / avg)
+            out[i] += idf * f * (k1 + 1) / (f + norm)
+    return out
+
+
+def test_bm25_with_norms_worked_out_once_scores_bit_for_bit_as_the_formula():
+    docs = [["order", "parse"] * k + ["cache"] * (k % 3) for k in range(1, 40)] + [["user"]]
+    query = ["order", "cache", "user", "absent", "order"]
+    weights = {"cache": 0.5}
+    assert BM25(docs).scores(query, weights) == _plain_bm25(docs, query, weights)
