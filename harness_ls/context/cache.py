@@ -164,9 +164,10 @@ def _save(path: Path, gen: str, tags: dict[str, tuple[int, int, FileTags]]) -> b
     return _write(path, [MAGIC, len(first).to_bytes(8, "little"), first, second])
 
 
-def _from_light(e: Light) -> FileTags:
+def _from_light(e: Light) -> FileTags | None:
+    """The tags of a cache entry (definitions still a blob), or None when it is malformed."""
     if len(e) != 8 or not isinstance(e[5], bytes):
-        raise ValueError("malformed cache entry")
+        return None
     return FileTags.cached(e[2], e[3], e[4], e[5], e[6], e[7])
 
 
@@ -197,10 +198,8 @@ _MEMORY: dict[str, tuple[str, RepoIndex]] = {}
 
 
 def _fingerprint(files: list[SourceFile]) -> str:
-    h = hashlib.sha1()
-    for f in files:
-        h.update(f"{f.rel}\0{f.size}\0{f.mtime_ns}\n".encode())
-    return h.hexdigest()
+    lines = [f"{rel}\0{size}\0{mtime}\n" for rel, size, mtime in files]
+    return hashlib.sha1("".join(lines).encode()).hexdigest()  # one update: the same digest
 
 
 def load_index(
@@ -223,36 +222,41 @@ def load_index(
     path = cache_path(data_dir, root) if data_dir else None
     cached, gen, heavy = _load(path) if path else ({}, "", dict)
     index = RepoIndex(root=root, listing=listing, fingerprint=fp)
-    kept: dict[str, tuple[int, int, FileTags]] = {}
+    hit_tags: dict[str, FileTags] = {}
     hits: list[SourceFile] = []
     todo: list[SourceFile] = []
     for f in listing.files:
         hit = cached.get(f.rel)
-        if isinstance(hit, tuple) and hit[:2] == (f.size, f.mtime_ns):
-            try:
-                kept[f.rel] = (f.size, f.mtime_ns, _from_light(hit))
+        if isinstance(hit, tuple) and hit[:2] == f[1:]:  # (size, mtime_ns) unchanged
+            tags = _from_light(hit)
+            if tags is not None:
+                hit_tags[f.rel] = tags
                 hits.append(f)
                 continue
-            except (ValueError, TypeError, IndexError):
-                pass
         todo.append(f)
-    index.pending = _filler(root, {r: e[2] for r, e in kept.items()}, hits, heavy)
+    index.pending = _filler(root, hit_tags, hits, heavy)
     late = 0
     deadline = time.monotonic() + TAG_TIME_LIMIT_S
     fresh: dict[str, FileTags] = {}
+    parsed: list[tuple[SourceFile, FileTags]] = []
     for f, tags in zip(todo, parse_files(root, todo, deadline), strict=True):
         if tags is None:
             late += 1
             tags = FileTags(skip="not parsed (time limit)")
         elif tags.skip != "unreadable":
-            kept[f.rel] = (f.size, f.mtime_ns, tags)
-            index.parsed += 1
+            parsed.append((f, tags))
         fresh[f.rel] = tags
-    index.tags = {f.rel: fresh[f.rel] if f.rel in fresh else kept[f.rel][2] for f in listing.files}
+    index.parsed = len(parsed)
+    if fresh:  # in listing order, re-parsed files in their place
+        index.tags = {f.rel: fresh.get(f.rel) or hit_tags[f.rel] for f in listing.files}
+    else:  # a fully warm build: every file's tags came from the cache, in listing order
+        index.tags = hit_tags
     if late:
         index.notes.append(f"{late} files not parsed: tag extraction time limit reached")
-    if path and (index.parsed or len(kept) != len(cached)):
+    if path and (index.parsed or len(hits) != len(cached)):
         index.require_full()  # the rewrite needs every file's references
+        kept = {f.rel: (f.size, f.mtime_ns, hit_tags[f.rel]) for f in hits}
+        kept.update((f.rel, (f.size, f.mtime_ns, tags)) for f, tags in parsed)
         gen = uuid.uuid4().hex
         if not _save(path, gen, kept):
             gen = ""
