@@ -66,6 +66,7 @@ class RepoIndex:
     graph: Any = None  # rank.RepoGraph, built once per index
     generation: str = ""  # id of the on-disk tags this index equals ("" when it has none)
     pending: Callable[[], None] | None = None  # fills in refs/words of cached files
+    memo: dict[str, Any] = field(default_factory=dict)  # task-free work of the map, by kind
 
     def require_full(self) -> None:
         """Load the references and search words the graph needs (no-op when present)."""
