@@ -6,6 +6,9 @@ import gc
 import threading
 import time
 from dataclasses import dataclass
+from heapq import nsmallest
+from itertools import count
+from operator import neg
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -167,8 +170,8 @@ def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: 
     if len(task) < 40:
         return
     squeezed = " ".join(task.split())
-    order = sorted(range(len(ranking.scores)), key=lambda i: -ranking.scores[i])
-    for i in order[:SPEC_CHECK_FILES]:
+    by_score = zip(map(neg, ranking.scores), count())  # ties: the lower index first
+    for _, i in nsmallest(SPEC_CHECK_FILES, by_score):
         rel = graph.files[i]
         if ranking.scores[i] <= 0 or index.tags[rel].skip:
             continue

@@ -37,6 +37,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from heapq import nsmallest
+from itertools import count
+from operator import neg
 
 from .history import History, churn, cochange, similar_commit_files
 from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_changelog, is_decl
@@ -74,6 +77,13 @@ class TaskFeatures:
 def _normalise(raw: dict[int, float]) -> dict[int, float]:
     best = max(raw.values(), default=0.0)
     return {i: v / best for i, v in raw.items() if v > 0} if best > 0 else {}
+
+
+def _top(values: dict[int, float], k: int) -> list[int]:
+    """sorted(values, key=lambda i: -values[i])[:k]: the k largest, ties in insertion order,
+    compared in C (no key call per file)."""
+    keys = list(values)
+    return [keys[pos] for _, pos in nsmallest(k, zip(map(neg, values.values()), count()))]
 
 
 def _normalise_list(raw: list[float]) -> dict[int, float]:
@@ -140,7 +150,7 @@ def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
         tw = hints.term_weights
         hints.word_scores = graph.docs.scores(words, tw)
         out["bm25"] = _normalise_list(hints.word_scores)
-        ranked = sorted(out["bm25"], key=lambda i: -out["bm25"][i])[:RANKED]
+        ranked = _top(out["bm25"], RANKED)
         out["bm25_rank"] = {i: 1.0 / (1 + r) for r, i in enumerate(ranked)}
         path_scores = graph.path_docs.scores(words, tw)
         out["bm25_def"] = _normalise_list(graph.def_docs.scores(words, tw))
@@ -171,7 +181,7 @@ def compute(
     for k, mix in SEED_MIX.items():
         for i, v in vals[k].items():
             seed[i] = seed.get(i, 0.0) + mix * v
-    top = sorted(seed, key=lambda i: -seed[i])[:PPR_SEEDS]
+    top = _top(seed, PPR_SEEDS)
     seeds = {i: seed[i] for i in top}
     rec = {graph.pos[r]: w for r, w in recent.items() if r in graph.pos}
     vals["recent"] = _normalise(rec)
@@ -191,7 +201,7 @@ def compute(
         sim = similar_commit_files(hist, words, peak, hints.term_weights)
         vals["similar"] = _normalise({graph.pos[f]: v for f, v in sim.items() if f in graph.pos})
         vals["similar_max"] = {graph.pos[f]: v for f, v in peak.items() if f in graph.pos}
-        best = sorted(seed, key=lambda i: -seed[i])[:COCHANGE_SEEDS]
+        best = _top(seed, COCHANGE_SEEDS)
         total = sum(seed[i] for i in best)
         if total > 0:
             co = cochange(hist, {graph.files[i]: seed[i] / total for i in best})

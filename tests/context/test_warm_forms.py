@@ -10,8 +10,10 @@ from pathlib import Path
 from harness_ls.context import prepare
 from harness_ls.context.bm25 import BM25
 from harness_ls.context.cache import RepoIndex
+from harness_ls.context.features import _top
 from harness_ls.context.lazymap import PER_BUCKET, LazyMap
 from harness_ls.context.rank import build_graph
+from harness_ls.context.render import rank_order
 from harness_ls.context.tags import FileTags
 
 
@@ -86,3 +88,16 @@ def test_bm25_with_norms_worked_out_once_scores_bit_for_bit_as_the_formula():
     query = ["order", "cache", "user", "absent", "order"]
     weights = {"cache": 0.5}
     assert BM25(docs).scores(query, weights) == _plain_bm25(docs, query, weights)
+
+
+def test_top_is_the_stable_sort_it_replaces_ties_in_insertion_order():
+    values = {7: 0.5, 3: 0.9, 9: 0.5, 1: 0.0, 4: 0.9, 8: 0.5, 2: 0.1}
+    for k in range(len(values) + 2):
+        assert _top(values, k) == sorted(values, key=lambda i: -values[i])[:k]
+
+
+def test_rank_order_is_score_then_path():
+    graph = build_graph(_index())
+    for scores in ([0.5, 0.5], [0.1, 0.7], [0.0, 0.0]):
+        want = sorted(range(2), key=lambda i: (-scores[i], graph.files[i]))
+        assert rank_order(graph, scores) == want
