@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from ..config import data_dir as default_data_dir
 from ..errors import InvalidInput, NotFound
 from .cache import RepoIndex, load_index
+from .history import History
 from .prepare import Background, git_features, repo_graph
 from .rank import Ranking, RepoGraph, rank_files
 from .render import (
@@ -32,6 +33,7 @@ _BUILD_LOCK = threading.Lock()
 MIN_BUDGET = 64
 MAX_BUDGET = 200_000
 EXCERPT_SHARE = 0.6
+RANKINGS_KEPT = 4  # per index: the last rankings, for builds repeating their inputs
 SPEC_CHECK_FILES = 30  # top files checked for being the task's own text (the spec)
 MAP_HEADER = "## Repository map (files ranked for this task; `line: definition`)"
 EXCERPT_HEADER = "## Relevant excerpts"
@@ -184,6 +186,30 @@ def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: 
             ranking.scores[i] = 0.0
 
 
+def _ranking(
+    index: RepoIndex,
+    graph: RepoGraph,
+    task: str,
+    recent: dict[str, float],
+    history: History | None,
+    hide: set[str],
+) -> Ranking:
+    """rank_files, or a copy of the ranking this index already made from the same inputs: a
+    run ranks its task twice (the localization pass, then its context), and a ranking is a
+    function of the graph, the task, the hidden paths, the recent files and the history."""
+    kept: list[tuple[str, frozenset[str], dict[str, float], History | None, Ranking]]
+    kept = index.memo.setdefault("rankings", [])
+    key = frozenset(hide)
+    for k_task, k_hide, k_recent, k_history, done in kept:
+        if k_task == task and k_hide == key and k_recent == recent and k_history is history:
+            return Ranking(list(done.scores), done.hints, done.features, dict(done.weights))
+    ranking = rank_files(graph, task, recent, history, hide=hide)
+    kept.append((task, key, dict(recent), history, ranking))
+    del kept[:-RANKINGS_KEPT]
+    scores = list(ranking.scores)  # the build changes its copy (spec check, preferred files)
+    return Ranking(scores, ranking.hints, ranking.features, dict(ranking.weights))
+
+
 def _prefer(graph: RepoGraph, ranking: Ranking, prefer: list[str]) -> None:
     """Lift the preferred files above every other, in their order; a file the ranking hid
     (score 0: spec, scaffolding, excluded, quoted in the task) or that is not indexed stays out."""
@@ -210,7 +236,7 @@ def _build(
     recent, history = git.result() if git else ({}, None)
     if not index.listing.is_git:
         recent, history = {}, None
-    ranking = rank_files(graph, task, recent, history, hide=opts.exclude)
+    ranking = _ranking(index, graph, task, recent, history, opts.exclude)
     _quoted_in_task(index, graph, ranking, task)
     _prefer(graph, ranking, opts.prefer)
     scores, hints = ranking.scores, ranking.hints

@@ -7,9 +7,10 @@ import math
 import pickle
 from pathlib import Path
 
-from harness_ls.context import prepare
+from harness_ls.context import build, prepare
 from harness_ls.context.bm25 import BM25
-from harness_ls.context.cache import RepoIndex
+from harness_ls.context.build import build_context
+from harness_ls.context.cache import RepoIndex, clear_memory
 from harness_ls.context.features import _top
 from harness_ls.context.lazymap import PER_BUCKET, LazyMap
 from harness_ls.context.rank import build_graph
@@ -101,3 +102,37 @@ def test_rank_order_is_score_then_path():
     for scores in ([0.5, 0.5], [0.1, 0.7], [0.0, 0.0]):
         want = sorted(range(2), key=lambda i: (-scores[i], graph.files[i]))
         assert rank_order(graph, scores) == want
+
+
+def _files(n: int) -> dict[str, str]:
+    return {
+        f"app/mod_{i}.py": f"def handler_{i}(order):\n    return parse_order_{(i + 1) % n}(order)\n"
+        f"\n\ndef parse_order_{i}(order):\n    return order\n"
+        for i in range(n)
+    }
+
+
+def test_a_repeated_build_reuses_the_ranking_and_a_preference_never_leaks(
+    repo, data_dir, monkeypatch
+):
+    root = repo(_files(12))
+    task = "fix parse_order_3 and handler_7"
+    calls: list[str] = []
+    real = build.rank_files
+
+    def counting(graph, task, *args, **kwargs):
+        calls.append(task)
+        return real(graph, task, *args, **kwargs)
+
+    monkeypatch.setattr(build, "rank_files", counting)
+    first = build_context(root, task, 2000, data_dir=data_dir)
+    preferred = build_context(root, task, 2000, data_dir=data_dir, prefer=["app/mod_11.py"])
+    again = build_context(root, task, 2000, data_dir=data_dir)
+    assert calls == [task]  # one ranking for three builds of the same inputs
+    assert preferred.files[0] == "app/mod_11.py" and again.text == first.text
+    hidden = build_context(root, task, 2000, data_dir=data_dir, exclude=["app/mod_3.py"])
+    other = build_context(root, "handler_5", 2000, data_dir=data_dir)
+    assert calls == [task, task, "handler_5"]  # another hidden set, another task: ranked
+    assert "app/mod_3.py" not in hidden.files and other.files[0] == "app/mod_5.py"
+    clear_memory()
+    assert build_context(root, task, 2000, data_dir=data_dir).text == first.text
