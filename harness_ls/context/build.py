@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field
 
 from ..config import data_dir as default_data_dir
 from ..errors import InvalidInput, NotFound
-from .cache import RepoIndex, load_index
+from .background import Background
+from .cache import RepoIndex
 from .history import History
-from .prepare import Background, git_features, repo_graph
+from .prepare import git_features, repo_graph, repo_index
 from .rank import Ranking, RepoGraph, rank_files
 from .render import (
     entry_costs,
@@ -230,7 +231,7 @@ def _build(
 ) -> ContextResult:
     ddir = default_data_dir(data_dir)
     git = Background(git_features, root, ddir) if opts.use_git else None  # overlaps the parse
-    index = load_index(root, ddir, max_files=opts.max_files, full=False)
+    index = repo_index(root, ddir, opts.max_files)
     graph = repo_graph(index, ddir)
     t_index = time.perf_counter()
     recent, history = git.result() if git else ({}, None)

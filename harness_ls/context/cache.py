@@ -34,6 +34,7 @@ from typing import Any
 
 from harness_ls.private import private_dir
 
+from .background import Background
 from .files import FileListing, SourceFile, list_files
 from .languages import installed
 from .parse import parse_files
@@ -203,13 +204,34 @@ def _fingerprint(files: list[SourceFile]) -> str:
     return hashlib.sha1("".join(lines).encode()).hexdigest()  # one update: the same digest
 
 
+def _read_caches(
+    path: Path, data_dir: Path, root: Path, graph_key: str | None
+) -> tuple[tuple[dict[str, Light], str, Callable[[], dict[str, Heavy]]], Any]:
+    """The tags file's first section and, given the graph code's key, the graph saved for it."""
+    loaded = _load(path)
+    gen = loaded[1]
+    return loaded, _graph_at(data_dir, root, gen, graph_key) if gen and graph_key else None
+
+
 def load_index(
-    root: Path, data_dir: Path | None, *, max_files: int | None = None, full: bool = True
+    root: Path,
+    data_dir: Path | None,
+    *,
+    max_files: int | None = None,
+    full: bool = True,
+    graph_key: str | None = None,
 ) -> RepoIndex:
     """Tags for every mapped file of `root`, re-extracting only files whose size/mtime changed.
 
     `full=False` leaves the cached files' references and search words unloaded until
-    `index.require_full()` (the caller has the graph already)."""
+    `index.require_full()` (the caller has the graph already). With `graph_key` (the graph
+    code's), the first build of `root` in this process also reads the saved graph, and both
+    files are read on a thread while git lists the files; the graph is kept only if the index
+    is the generation it was saved for."""
+    path = cache_path(data_dir, root) if data_dir else None
+    early = None
+    if path and data_dir and str(root) not in _MEMORY:
+        early = Background(_read_caches, path, data_dir, root, graph_key)
     listing = list_files(root) if max_files is None else list_files(root, max_files=max_files)
     fp = _fingerprint(listing.files)
     mem = _MEMORY.get(str(root))
@@ -220,8 +242,12 @@ def load_index(
             index.require_full()
         return index
 
-    path = cache_path(data_dir, root) if data_dir else None
-    cached, gen, heavy = _load(path) if path else ({}, "", dict)
+    graph = None
+    if early is not None:
+        (cached, gen, heavy), graph = early.result()
+    else:
+        cached, gen, heavy = _load(path) if path else ({}, "", dict)
+    loaded_gen = gen
     index = RepoIndex(root=root, listing=listing, fingerprint=fp)
     hit_tags: dict[str, FileTags] = {}
     hits: list[SourceFile] = []
@@ -264,6 +290,8 @@ def load_index(
         with contextlib.suppress(OSError):  # the JSON cache of versions <= 5: dead weight
             path.with_suffix(".json").unlink()
     index.generation = gen if not late else ""
+    if graph is not None and index.generation == loaded_gen:  # not rewritten: still its graph
+        index.graph = graph
     if full:
         index.require_full()
     if len(_MEMORY) >= MEMORY_WORKSPACES and str(root) not in _MEMORY:
@@ -276,13 +304,17 @@ def load_graph(index: RepoIndex, data_dir: Path | None, code_key: str) -> Any:
     """The graph saved for exactly this index generation and graph code, or None."""
     if not data_dir or not index.generation:
         return None
-    blob = _read_private(graph_path(data_dir, index.root))
+    return _graph_at(data_dir, index.root, index.generation, code_key)
+
+
+def _graph_at(data_dir: Path, root: Path, generation: str, code_key: str) -> Any:
+    blob = _read_private(graph_path(data_dir, root))
     try:
         raw = pickle.loads(blob) if blob else None
     except Exception as exc:  # truncated, garbled, or classes that changed since
         log.info("context graph cache ignored (%s): rebuilding", type(exc).__name__)
         return None
-    want = (_cache_key(), index.generation, code_key)
+    want = (_cache_key(), generation, code_key)
     if not isinstance(raw, tuple) or len(raw) != 2 or raw[0] != want:
         return None
     return raw[1]

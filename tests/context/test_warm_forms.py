@@ -10,7 +10,7 @@ from pathlib import Path
 from harness_ls.context import build, prepare
 from harness_ls.context.bm25 import BM25
 from harness_ls.context.build import build_context
-from harness_ls.context.cache import RepoIndex, clear_memory
+from harness_ls.context.cache import RepoIndex, clear_memory, load_index
 from harness_ls.context.features import _top
 from harness_ls.context.lazymap import PER_BUCKET, LazyMap
 from harness_ls.context.rank import build_graph
@@ -136,3 +136,20 @@ def test_a_repeated_build_reuses_the_ranking_and_a_preference_never_leaks(
     assert "app/mod_3.py" not in hidden.files and other.files[0] == "app/mod_5.py"
     clear_memory()
     assert build_context(root, task, 2000, data_dir=data_dir).text == first.text
+
+
+def test_a_first_build_reads_the_saved_graph_with_the_tags_and_drops_it_after_an_edit(
+    repo, data_dir
+):
+    root = repo(_files(12)).resolve()
+    build_context(root, "fix parse_order_3", 2000, data_dir=data_dir)  # saves tags and graph
+    clear_memory()
+    index = load_index(root, data_dir, full=False, graph_key=prepare.graph_code_key())
+    assert index.graph is not None and index.parsed == 0
+    clear_memory()
+    (root / "app" / "mod_3.py").write_text("def parse_order_3(order):\n    return None\n")
+    index = load_index(root, data_dir, full=False, graph_key=prepare.graph_code_key())
+    assert index.graph is None and index.parsed == 1  # rewritten: its saved graph is stale
+    clear_memory()
+    index = load_index(root, data_dir, full=False, graph_key="other code")
+    assert index.graph is None and index.parsed == 0
