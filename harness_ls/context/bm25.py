@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 _WORD_RE = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|[0-9]+")
@@ -59,7 +59,7 @@ class BM25:
         """`docs`: each a list of terms, or already counted (term -> how often)."""
         self.k1, self.b = k1, b
         postings: dict[str, list[tuple[int, int]]] = {}
-        self.postings = postings
+        self.postings: Mapping[str, list[tuple[int, int]]] = postings
         self.lens: list[int] = []
         for i, doc in enumerate(docs):
             if isinstance(doc, dict):
@@ -76,8 +76,10 @@ class BM25:
                     bucket.append((i, f))
         n = len(self.lens)
         self.avg = (sum(self.lens) / n) if n else 1.0
-        self.idf = {
-            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
+        avg = self.avg or 1.0  # each document's length normalisation, once (not per posting)
+        self.norms = [k1 * (1 - b + b * length / avg) for length in self.lens]
+        self.idf: Mapping[str, float] = {
+            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
         }
 
     def ceiling(self, query: list[str], weights: dict[str, float] | None = None) -> float:
@@ -91,7 +93,8 @@ class BM25:
     def scores(self, query: list[str], weights: dict[str, float] | None = None) -> list[float]:
         """Score per document; `weights` scales each query term (default 1)."""
         out = [0.0] * len(self.lens)
-        k1, b, avg = self.k1, self.b, self.avg or 1.0
+        k = self.k1 + 1
+        norms = self.norms
         w = weights or {}
         for t in dict.fromkeys(query):
             idf = self.idf.get(t)
@@ -99,6 +102,5 @@ class BM25:
                 continue
             idf *= w.get(t, 1.0)
             for i, f in self.postings[t]:
-                norm = k1 * (1 - b + b * self.lens[i] / avg)
-                out[i] += idf * f * (k1 + 1) / (f + norm)
+                out[i] += idf * f * k / (f + norms[i])
         return out

@@ -6,14 +6,19 @@ import gc
 import threading
 import time
 from dataclasses import dataclass
+from heapq import nsmallest
+from itertools import count
+from operator import neg
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from ..config import data_dir as default_data_dir
 from ..errors import InvalidInput, NotFound
-from .cache import RepoIndex, load_index
-from .prepare import Background, git_features, repo_graph
+from .background import Background
+from .cache import RepoIndex
+from .history import History
+from .prepare import git_features, repo_graph, repo_index
 from .rank import Ranking, RepoGraph, rank_files
 from .render import (
     entry_costs,
@@ -29,6 +34,7 @@ _BUILD_LOCK = threading.Lock()
 MIN_BUDGET = 64
 MAX_BUDGET = 200_000
 EXCERPT_SHARE = 0.6
+RANKINGS_KEPT = 4  # per index: the last rankings, for builds repeating their inputs
 SPEC_CHECK_FILES = 30  # top files checked for being the task's own text (the spec)
 MAP_HEADER = "## Repository map (files ranked for this task; `line: definition`)"
 EXCERPT_HEADER = "## Relevant excerpts"
@@ -167,8 +173,8 @@ def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: 
     if len(task) < 40:
         return
     squeezed = " ".join(task.split())
-    order = sorted(range(len(ranking.scores)), key=lambda i: -ranking.scores[i])
-    for i in order[:SPEC_CHECK_FILES]:
+    by_score = zip(map(neg, ranking.scores), count())  # ties: the lower index first
+    for _, i in nsmallest(SPEC_CHECK_FILES, by_score):
         rel = graph.files[i]
         if ranking.scores[i] <= 0 or index.tags[rel].skip:
             continue
@@ -179,6 +185,30 @@ def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: 
         body = " ".join(text.split())
         if len(body) >= 40 and body in squeezed:
             ranking.scores[i] = 0.0
+
+
+def _ranking(
+    index: RepoIndex,
+    graph: RepoGraph,
+    task: str,
+    recent: dict[str, float],
+    history: History | None,
+    hide: set[str],
+) -> Ranking:
+    """rank_files, or a copy of the ranking this index already made from the same inputs: a
+    run ranks its task twice (the localization pass, then its context), and a ranking is a
+    function of the graph, the task, the hidden paths, the recent files and the history."""
+    kept: list[tuple[str, frozenset[str], dict[str, float], History | None, Ranking]]
+    kept = index.memo.setdefault("rankings", [])
+    key = frozenset(hide)
+    for k_task, k_hide, k_recent, k_history, done in kept:
+        if k_task == task and k_hide == key and k_recent == recent and k_history is history:
+            return Ranking(list(done.scores), done.hints, done.features, dict(done.weights))
+    ranking = rank_files(graph, task, recent, history, hide=hide)
+    kept.append((task, key, dict(recent), history, ranking))
+    del kept[:-RANKINGS_KEPT]
+    scores = list(ranking.scores)  # the build changes its copy (spec check, preferred files)
+    return Ranking(scores, ranking.hints, ranking.features, dict(ranking.weights))
 
 
 def _prefer(graph: RepoGraph, ranking: Ranking, prefer: list[str]) -> None:
@@ -201,13 +231,13 @@ def _build(
 ) -> ContextResult:
     ddir = default_data_dir(data_dir)
     git = Background(git_features, root, ddir) if opts.use_git else None  # overlaps the parse
-    index = load_index(root, ddir, max_files=opts.max_files, full=False)
+    index = repo_index(root, ddir, opts.max_files)
     graph = repo_graph(index, ddir)
     t_index = time.perf_counter()
     recent, history = git.result() if git else ({}, None)
     if not index.listing.is_git:
         recent, history = {}, None
-    ranking = rank_files(graph, task, recent, history, hide=opts.exclude)
+    ranking = _ranking(index, graph, task, recent, history, opts.exclude)
     _quoted_in_task(index, graph, ranking, task)
     _prefer(graph, ranking, opts.prefer)
     scores, hints = ranking.scores, ranking.hints

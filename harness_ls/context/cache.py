@@ -34,6 +34,7 @@ from typing import Any
 
 from harness_ls.private import private_dir
 
+from .background import Background
 from .files import FileListing, SourceFile, list_files
 from .languages import installed
 from .parse import parse_files
@@ -66,6 +67,7 @@ class RepoIndex:
     graph: Any = None  # rank.RepoGraph, built once per index
     generation: str = ""  # id of the on-disk tags this index equals ("" when it has none)
     pending: Callable[[], None] | None = None  # fills in refs/words of cached files
+    memo: dict[str, Any] = field(default_factory=dict)  # task-free work of the map, by kind
 
     def require_full(self) -> None:
         """Load the references and search words the graph needs (no-op when present)."""
@@ -164,9 +166,10 @@ def _save(path: Path, gen: str, tags: dict[str, tuple[int, int, FileTags]]) -> b
     return _write(path, [MAGIC, len(first).to_bytes(8, "little"), first, second])
 
 
-def _from_light(e: Light) -> FileTags:
+def _from_light(e: Light) -> FileTags | None:
+    """The tags of a cache entry (definitions still a blob), or None when it is malformed."""
     if len(e) != 8 or not isinstance(e[5], bytes):
-        raise ValueError("malformed cache entry")
+        return None
     return FileTags.cached(e[2], e[3], e[4], e[5], e[6], e[7])
 
 
@@ -197,19 +200,38 @@ _MEMORY: dict[str, tuple[str, RepoIndex]] = {}
 
 
 def _fingerprint(files: list[SourceFile]) -> str:
-    h = hashlib.sha1()
-    for f in files:
-        h.update(f"{f.rel}\0{f.size}\0{f.mtime_ns}\n".encode())
-    return h.hexdigest()
+    lines = [f"{rel}\0{size}\0{mtime}\n" for rel, size, mtime in files]
+    return hashlib.sha1("".join(lines).encode()).hexdigest()  # one update: the same digest
+
+
+def _read_caches(
+    path: Path, data_dir: Path, root: Path, graph_key: str | None
+) -> tuple[tuple[dict[str, Light], str, Callable[[], dict[str, Heavy]]], Any]:
+    """The tags file's first section and, given the graph code's key, the graph saved for it."""
+    loaded = _load(path)
+    gen = loaded[1]
+    return loaded, _graph_at(data_dir, root, gen, graph_key) if gen and graph_key else None
 
 
 def load_index(
-    root: Path, data_dir: Path | None, *, max_files: int | None = None, full: bool = True
+    root: Path,
+    data_dir: Path | None,
+    *,
+    max_files: int | None = None,
+    full: bool = True,
+    graph_key: str | None = None,
 ) -> RepoIndex:
     """Tags for every mapped file of `root`, re-extracting only files whose size/mtime changed.
 
     `full=False` leaves the cached files' references and search words unloaded until
-    `index.require_full()` (the caller has the graph already)."""
+    `index.require_full()` (the caller has the graph already). With `graph_key` (the graph
+    code's), the first build of `root` in this process also reads the saved graph, and both
+    files are read on a thread while git lists the files; the graph is kept only if the index
+    is the generation it was saved for."""
+    path = cache_path(data_dir, root) if data_dir else None
+    early = None
+    if path and data_dir and str(root) not in _MEMORY:
+        early = Background(_read_caches, path, data_dir, root, graph_key)
     limit = {} if max_files is None else {"max_files": max_files}
     listing = list_files(root, data_dir=data_dir, **limit)
     fp = _fingerprint(listing.files)
@@ -221,45 +243,56 @@ def load_index(
             index.require_full()
         return index
 
-    path = cache_path(data_dir, root) if data_dir else None
-    cached, gen, heavy = _load(path) if path else ({}, "", dict)
+    graph = None
+    if early is not None:
+        (cached, gen, heavy), graph = early.result()
+    else:
+        cached, gen, heavy = _load(path) if path else ({}, "", dict)
+    loaded_gen = gen
     index = RepoIndex(root=root, listing=listing, fingerprint=fp)
-    kept: dict[str, tuple[int, int, FileTags]] = {}
+    hit_tags: dict[str, FileTags] = {}
     hits: list[SourceFile] = []
     todo: list[SourceFile] = []
     for f in listing.files:
         hit = cached.get(f.rel)
-        if isinstance(hit, tuple) and hit[:2] == (f.size, f.mtime_ns):
-            try:
-                kept[f.rel] = (f.size, f.mtime_ns, _from_light(hit))
+        if isinstance(hit, tuple) and hit[:2] == f[1:]:  # (size, mtime_ns) unchanged
+            tags = _from_light(hit)
+            if tags is not None:
+                hit_tags[f.rel] = tags
                 hits.append(f)
                 continue
-            except (ValueError, TypeError, IndexError):
-                pass
         todo.append(f)
-    index.pending = _filler(root, {r: e[2] for r, e in kept.items()}, hits, heavy)
+    index.pending = _filler(root, hit_tags, hits, heavy)
     late = 0
     deadline = time.monotonic() + TAG_TIME_LIMIT_S
     fresh: dict[str, FileTags] = {}
+    parsed: list[tuple[SourceFile, FileTags]] = []
     for f, tags in zip(todo, parse_files(root, todo, deadline), strict=True):
         if tags is None:
             late += 1
             tags = FileTags(skip="not parsed (time limit)")
         elif tags.skip != "unreadable":
-            kept[f.rel] = (f.size, f.mtime_ns, tags)
-            index.parsed += 1
+            parsed.append((f, tags))
         fresh[f.rel] = tags
-    index.tags = {f.rel: fresh[f.rel] if f.rel in fresh else kept[f.rel][2] for f in listing.files}
+    index.parsed = len(parsed)
+    if fresh:  # in listing order, re-parsed files in their place
+        index.tags = {f.rel: fresh.get(f.rel) or hit_tags[f.rel] for f in listing.files}
+    else:  # a fully warm build: every file's tags came from the cache, in listing order
+        index.tags = hit_tags
     if late:
         index.notes.append(f"{late} files not parsed: tag extraction time limit reached")
-    if path and (index.parsed or len(kept) != len(cached)):
+    if path and (index.parsed or len(hits) != len(cached)):
         index.require_full()  # the rewrite needs every file's references
+        kept = {f.rel: (f.size, f.mtime_ns, hit_tags[f.rel]) for f in hits}
+        kept.update((f.rel, (f.size, f.mtime_ns, tags)) for f, tags in parsed)
         gen = uuid.uuid4().hex
         if not _save(path, gen, kept):
             gen = ""
         with contextlib.suppress(OSError):  # the JSON cache of versions <= 5: dead weight
             path.with_suffix(".json").unlink()
     index.generation = gen if not late else ""
+    if graph is not None and index.generation == loaded_gen:  # not rewritten: still its graph
+        index.graph = graph
     if full:
         index.require_full()
     if len(_MEMORY) >= MEMORY_WORKSPACES and str(root) not in _MEMORY:
@@ -272,13 +305,17 @@ def load_graph(index: RepoIndex, data_dir: Path | None, code_key: str) -> Any:
     """The graph saved for exactly this index generation and graph code, or None."""
     if not data_dir or not index.generation:
         return None
-    blob = _read_private(graph_path(data_dir, index.root))
+    return _graph_at(data_dir, index.root, index.generation, code_key)
+
+
+def _graph_at(data_dir: Path, root: Path, generation: str, code_key: str) -> Any:
+    blob = _read_private(graph_path(data_dir, root))
     try:
         raw = pickle.loads(blob) if blob else None
     except Exception as exc:  # truncated, garbled, or classes that changed since
         log.info("context graph cache ignored (%s): rebuilding", type(exc).__name__)
         return None
-    want = (_cache_key(), index.generation, code_key)
+    want = (_cache_key(), generation, code_key)
     if not isinstance(raw, tuple) or len(raw) != 2 or raw[0] != want:
         return None
     return raw[1]

@@ -37,6 +37,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from heapq import nsmallest
+from itertools import count
+from operator import neg
 
 from .history import History, churn, cochange, similar_commit_files
 from .kinds import EXAMPLE, OTHER, PROSE, TEST, is_changelog, is_decl
@@ -76,15 +79,49 @@ def _normalise(raw: dict[int, float]) -> dict[int, float]:
     return {i: v / best for i, v in raw.items() if v > 0} if best > 0 else {}
 
 
+def _top(values: dict[int, float], k: int) -> list[int]:
+    """sorted(values, key=lambda i: -values[i])[:k]: the k largest, ties in insertion order,
+    compared in C (no key call per file)."""
+    keys = list(values)
+    return [keys[pos] for _, pos in nsmallest(k, zip(map(neg, values.values()), count()))]
+
+
+def _normalise_list(raw: list[float]) -> dict[int, float]:
+    """_normalise(dict(enumerate(raw))) without the intermediate dict."""
+    best = max(raw, default=0.0)
+    return {i: v / best for i, v in enumerate(raw) if v > 0} if best > 0 else {}
+
+
+def static_values(graph) -> dict[str, dict[int, float]]:
+    """The task-free features (prior, size, kinds, declaration files, changelogs), worked out
+    once per graph and saved with it; `compute` copies them for every task."""
+    if graph.static:
+        return graph.static
+    kinds: dict[str, dict[int, float]] = {TEST: {}, PROSE: {}, EXAMPLE: {}, OTHER: {}}
+    for i, kind in enumerate(graph.kinds):
+        if kind in kinds:
+            kinds[kind][i] = 1.0
+    graph.static = {
+        "prior": {i: p for i, p in enumerate(graph.prior) if p > 0},
+        "size": {i: v for i, v in enumerate(graph.sizes) if v > 0},
+        "test": kinds[TEST],
+        "prose": kinds[PROSE],
+        "example": kinds[EXAMPLE],
+        "other": kinds[OTHER],
+        "decl": {i: 1.0 for i, f in enumerate(graph.files) if is_decl(f)},
+        "changelog": {i: 1.0 for i, f in enumerate(graph.files) if is_changelog(f)},
+    }
+    return graph.static
+
+
 def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {
         k: {} for k in DIRECT + ("uses", "bm25_def", "bm25_rank", "bm25_abs", "bm25_path_abs")
     }
     out["path"] = {i: 1.0 for i in hints.paths}
     word_set = set(words)
-    for i, stem in enumerate(graph.stems):
-        if stem and all(t in word_set for t in stem):
-            out["stem"][i] = 1.0
+    has_all = word_set.issuperset
+    out["stem"] = {i: 1.0 for i, stem in enumerate(graph.stems) if stem and has_all(stem)}
     sym: dict[int, float] = {}
     for name in hints.idents:
         defs = graph.definers[name]
@@ -112,12 +149,12 @@ def _direct(graph, hints, words: list[str]) -> dict[str, dict[int, float]]:
     if words:
         tw = hints.term_weights
         hints.word_scores = graph.docs.scores(words, tw)
-        out["bm25"] = _normalise(dict(enumerate(hints.word_scores)))
-        ranked = sorted(out["bm25"], key=lambda i: -out["bm25"][i])[:RANKED]
+        out["bm25"] = _normalise_list(hints.word_scores)
+        ranked = _top(out["bm25"], RANKED)
         out["bm25_rank"] = {i: 1.0 / (1 + r) for r, i in enumerate(ranked)}
         path_scores = graph.path_docs.scores(words, tw)
-        out["bm25_def"] = _normalise(dict(enumerate(graph.def_docs.scores(words, tw))))
-        out["bm25_path"] = _normalise(dict(enumerate(path_scores)))
+        out["bm25_def"] = _normalise_list(graph.def_docs.scores(words, tw))
+        out["bm25_path"] = _normalise_list(path_scores)
         for key, docs, raw in (("bm25_abs", graph.docs, hints.word_scores),
                                ("bm25_path_abs", graph.path_docs, path_scores)):  # fmt: skip
             top = docs.ceiling(words, tw)
@@ -144,7 +181,7 @@ def compute(
     for k, mix in SEED_MIX.items():
         for i, v in vals[k].items():
             seed[i] = seed.get(i, 0.0) + mix * v
-    top = sorted(seed, key=lambda i: -seed[i])[:PPR_SEEDS]
+    top = _top(seed, PPR_SEEDS)
     seeds = {i: seed[i] for i in top}
     rec = {graph.pos[r]: w for r, w in recent.items() if r in graph.pos}
     vals["recent"] = _normalise(rec)
@@ -164,7 +201,7 @@ def compute(
         sim = similar_commit_files(hist, words, peak, hints.term_weights)
         vals["similar"] = _normalise({graph.pos[f]: v for f, v in sim.items() if f in graph.pos})
         vals["similar_max"] = {graph.pos[f]: v for f, v in peak.items() if f in graph.pos}
-        best = sorted(seed, key=lambda i: -seed[i])[:COCHANGE_SEEDS]
+        best = _top(seed, COCHANGE_SEEDS)
         total = sum(seed[i] for i in best)
         if total > 0:
             co = cochange(hist, {graph.files[i]: seed[i] / total for i in best})
@@ -174,20 +211,14 @@ def compute(
         vals["churn"] = {graph.pos[f]: v for f, v in churn(hist).items() if f in graph.pos and v}
     elif hist is not None and hist.note:
         feats.notes.append(hist.note)
-    vals["prior"] = {i: p for i, p in enumerate(graph.prior) if p > 0}
-    vals["size"] = {i: v for i, v in enumerate(graph.sizes) if v > 0}
-    kinds = {TEST: "test", EXAMPLE: "example", OTHER: "other"}
+    st = static_values(graph)  # copies: a task's values are its own
+    vals["prior"], vals["size"] = dict(st["prior"]), dict(st["size"])
     for k in ("test", "prose", "prose_doc_task", "example", "other"):
-        vals[k] = {}
-    prose_key = "prose_doc_task" if feats.doc_task else "prose"
-    for i, kind in enumerate(graph.kinds):
-        if kind == PROSE:
-            vals[prose_key][i] = 1.0
-        elif kind in kinds:
-            vals[kinds[kind]][i] = 1.0
-    decl = {i: 1.0 for i, f in enumerate(graph.files) if is_decl(f)}
+        vals[k] = {} if k.startswith("prose") else dict(st[k])
+    vals["prose_doc_task" if feats.doc_task else "prose"] = dict(st["prose"])
+    decl = dict(st["decl"])
     vals["decl"], vals["decl_types_task"] = ({}, decl) if feats.types_task else (decl, {})
-    vals["changelog"] = {i: 1.0 for i, f in enumerate(graph.files) if is_changelog(f)}
+    vals["changelog"] = dict(st["changelog"])
     feats.values = vals
     return feats
 

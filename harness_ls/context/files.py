@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from harness_ls.errors import HarnessError
 from harness_ls.gitrun import workspace_git
@@ -41,8 +42,9 @@ BINARY_EXT = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):
+    """One listed file (a tuple: a listing makes thousands, every build)."""
+
     rel: str  # POSIX path relative to the workspace
     size: int
     mtime_ns: int
@@ -101,8 +103,9 @@ def _git_paths(root: Path, deadline: float) -> list[str] | None:
         return None
     if out.returncode != 0:
         return None
-    raw = out.stdout.split(b"\0")
-    return sorted({os.fsdecode(p) for p in raw if p})
+    paths = set(os.fsdecode(out.stdout).split("\0"))  # NUL never ends a multi-byte character
+    paths.discard("")
+    return sorted(paths)
 
 
 def _inside(root: Path, data_dir: Path | None) -> str | None:
@@ -161,6 +164,7 @@ def list_files(
     if (hidden := _inside(root, data_dir)) is not None:
         paths = [p for p in paths if hidden != "" and not (p + "/").startswith(hidden + "/")]
     prefix = str(root) + os.sep  # plain strings: pathlib joins cost more than the lstat
+    append = listing.files.append
     for rel in paths:
         if len(listing.files) >= max_files:
             listing.notes.append(
@@ -183,7 +187,7 @@ def list_files(
         if st.st_size > MAX_FILE_BYTES:
             listing.skip(f"huge (> {MAX_FILE_BYTES // 1024} KB)", rel)
             continue
-        listing.files.append(SourceFile(rel, st.st_size, st.st_mtime_ns))
+        append(SourceFile(rel, st.st_size, st.st_mtime_ns))
         if time.monotonic() > deadline:
             listing.notes.append("file listing stopped early (time limit reached)")
             break

@@ -8,44 +8,20 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
-import threading
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from .cache import RepoIndex, load_graph, save_graph
+from .cache import RepoIndex, load_graph, load_index, save_graph
 from .history import History, load_history
+from .lazymap import LazyMap
 from .rank import RepoGraph, build_graph
 from .recent import recent_files
 
 
 def git_features(root: Path, ddir: Path) -> tuple[dict[str, float], History]:
     return recent_files(root), load_history(root, data_dir=ddir)
-
-
-class Background:
-    """One call run on a daemon thread: git's wall time (a few subprocesses, `git log` of up to
-    2000 commits) overlaps the tag parse instead of following it."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._out: list[Any] = []
-        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        try:
-            self._out.append((True, fn(*args)))
-        except BaseException as exc:  # re-raised in the caller's thread by result()
-            self._out.append((False, exc))
-
-    def result(self) -> Any:
-        self._thread.join()
-        ok, value = self._out[0]
-        if not ok:
-            raise value
-        return value
 
 
 @cache
@@ -57,11 +33,33 @@ def graph_code_key() -> str:
     return h.hexdigest()
 
 
+LOOKUP_TABLES = ("definers", "lower_definers", "users", "basenames")  # only looked up by name
+BM25_FIELDS = ("docs", "path_docs", "def_docs")
+
+
+def for_disk(graph: RepoGraph) -> RepoGraph:
+    """The graph as saved: a copy whose large lookup-only tables (name -> files, BM25 term ->
+    postings and idf) are LazyMaps, so a new process decodes only the entries the task looks up."""
+    out = copy.copy(graph)
+    for name in LOOKUP_TABLES:
+        setattr(out, name, LazyMap(getattr(graph, name)))
+    for name in BM25_FIELDS:
+        docs = copy.copy(getattr(graph, name))
+        docs.postings, docs.idf = LazyMap(docs.postings), LazyMap(docs.idf)
+        setattr(out, name, docs)
+    return out
+
+
+def repo_index(root: Path, ddir: Path, max_files: int | None) -> RepoIndex:
+    """The tags index without references; a first build here reads the saved graph with it."""
+    return load_index(root, ddir, max_files=max_files, full=False, graph_key=graph_code_key())
+
+
 def repo_graph(index: RepoIndex, ddir: Path) -> RepoGraph:
     """The ranking graph: in memory, else saved next to the tags, else built (and saved)."""
     if index.graph is None:
         index.graph = load_graph(index, ddir, graph_code_key())
     if index.graph is None:
         index.require_full()  # references and words: only the graph build reads them
-        save_graph(index, ddir, graph_code_key(), build_graph(index))
+        save_graph(index, ddir, graph_code_key(), for_disk(build_graph(index)))
     return build_graph(index)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, _count_elements  # type: ignore[attr-defined]
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 
 from .bm25 import BM25, ident_terms, terms
 from .cache import RepoIndex
-from .features import MAX_USERS, TaskFeatures, compute, linear, squash
+from .features import MAX_USERS, TaskFeatures, compute, linear, static_values
 from .history import History
 from .kinds import TEST, excluded, kind_of
 from .tags import IDENT_RE
@@ -32,24 +33,27 @@ PATH_RE = re.compile(r"[\w.@+-]*[\w-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,8}\b|[\w.-]
 
 @dataclass
 class RepoGraph:
-    """Task-independent structure of a repo index, built once per index fingerprint."""
+    """Task-independent structure of a repo index, built once per index fingerprint. The name
+    tables are only looked up, never iterated on a build (the saved copy's are LazyMaps)."""
 
     files: list[str]
     pos: dict[str, int]
-    definers: dict[str, list[int]]
+    definers: Mapping[str, list[int]]
     out_edges: list[list[tuple[int, float]]]  # normalized weights
     inbound: dict[str, int]  # name -> number of other files referencing it
     docs: BM25
-    basenames: dict[str, list[int]] = field(default_factory=dict)
+    basenames: Mapping[str, list[int]] = field(default_factory=dict)
     prior: list[float] = field(default_factory=list)  # in-weight, in [0, 1]: task-free importance
     path_docs: BM25 | None = None  # path terms only
     stems: list[tuple[str, ...]] = field(default_factory=list)  # file name terms, no extension
-    lower_definers: dict[str, list[int]] = field(default_factory=dict)
+    lower_definers: Mapping[str, list[int]] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)  # kinds.kind_of per file
     hidden: list[str | None] = field(default_factory=list)  # why never shown (kinds.excluded)
     def_docs: BM25 | None = None  # terms of the names each file defines, nothing else
     sizes: list[float] = field(default_factory=list)  # log lines over the largest file's
-    users: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its few users
+    users: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its few users
+    static: dict[str, dict[int, float]] = field(default_factory=dict)  # features.static_values
+    tiebreak: list[float] = field(default_factory=list)  # 1e-9 * (prior + 0.01): ties by prior
 
 
 def _name_weight(name: str) -> float:
@@ -164,9 +168,13 @@ def build_graph(index: RepoIndex) -> RepoGraph:
         graph.stems.append(tuple(terms(base.rsplit(".", 1)[0] if "." in base[1:] else base)))
         graph.kinds.append(kind_of(f))
         graph.hidden.append(excluded(f))
+    lower: dict[str, list[int]] = {}
     for name, idx in definers.items():
         if len(name) >= 4:
-            graph.lower_definers.setdefault(name.lower(), []).extend(idx)
+            lower.setdefault(name.lower(), []).extend(idx)
+    graph.lower_definers = lower
+    graph.tiebreak = [1e-9 * (p + 0.01) for p in prior]
+    static_values(graph)
     index.graph = graph
     return graph
 
@@ -312,8 +320,17 @@ def rank_files(
     hints = task_hints(graph, task)
     feats = compute(graph, hints, task, recent, history, pagerank_fn=pagerank)
     raw = linear(feats, w, len(graph.files))
-    scores = [squash(BIAS + x) + 1e-9 * (graph.prior[i] + 0.01) for i, x in enumerate(raw)]
+    tiebreak = graph.tiebreak or [1e-9 * (p + 0.01) for p in graph.prior]
+    exp = math.exp  # features.squash, inline: one call less per file
+    scores = [
+        1.0 / (1.0 + exp(-max(-50.0, min(50.0, BIAS + x)))) + t
+        for x, t in zip(raw, tiebreak, strict=True)
+    ]
     for i, why in enumerate(graph.hidden):
-        if why or graph.files[i] in hide:
+        if why:
+            scores[i] = 0.0
+    for rel in hide:
+        i = graph.pos.get(rel)
+        if i is not None:
             scores[i] = 0.0
     return Ranking(scores, hints, feats, dict(w))

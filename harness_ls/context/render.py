@@ -6,8 +6,8 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import neg
 from pathlib import Path
-from typing import NamedTuple
 
 from .cache import RepoIndex
 from .languages import FENCE_NAMES, language_for
@@ -31,16 +31,9 @@ HEAD_LINES = 20
 _DEF_DECAY_TABLE = [(k + 1) ** -DEF_DECAY for k in range(512)]  # the same floats, looked up
 
 
-class Entry(NamedTuple):
-    """One map line. Tuples sort natively (fast): by -score, then file, then line."""
-
-    neg_score: float
-    file: int
-    line: int  # 0 = the file's own entry (its path line)
-
-    @property
-    def score(self) -> float:
-        return -self.neg_score
+# One map line: (-score, file index, line; 0 = the file's own entry, its path line). Plain
+# tuples sort natively (fast): by -score, then file, then line.
+Entry = tuple[float, int, int]
 
 
 def _def_weight(graph: RepoGraph, hints: TaskHints, d: list) -> float:
@@ -54,15 +47,45 @@ def _def_weight(graph: RepoGraph, hints: TaskHints, d: list) -> float:
     return w * (0.5 if name.startswith("_") else 1.0)
 
 
+def rank_order(graph: RepoGraph, scores: list[float]) -> list[int]:
+    """File indexes by score, best first, ties by path (tuples compared in C, no key calls)."""
+    keyed = zip(map(neg, scores), graph.files, range(len(scores)), strict=True)
+    return [i for _, _, i in sorted(keyed)]
+
+
+def _def_rows(
+    graph: RepoGraph, hints: TaskHints, defs: list, seen: dict[tuple[str, str], float]
+) -> list[tuple[float, float, int]]:
+    """(weight, decay, line) of a file's definitions, best first: each further one is worth less."""
+    pairs = []
+    for d in defs:
+        key = (d[0], d[3])
+        w = seen.get(key)
+        if w is None:  # names recur across files: weigh each (name, kind) once
+            w = seen[key] = _def_weight(graph, hints, d)
+        pairs.append((w, d[1]))
+    pairs.sort(reverse=True)
+    decay = _DEF_DECAY_TABLE
+    return [
+        (w, 1.0 if w > 0.99 else decay[k] if k < len(decay) else (k + 1) ** -DEF_DECAY, line)
+        for k, (w, line) in enumerate(pairs)
+    ]
+
+
 def map_entries(
     index: RepoIndex, graph: RepoGraph, scores: list[float], hints: TaskHints
 ) -> list[Entry]:
-    """Candidate map lines, best first; a file's own entry always precedes its definitions."""
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], graph.files[i]))[:MAX_MAP_FILES]
-    rows: list[tuple[float, int, int]] = []  # Entry's fields: plain tuples sort the same
+    """Candidate map lines, best first; a file's own entry always precedes its definitions.
+
+    A file's definition rows depend on the task only through the names it mentions, so the
+    rows of a file defining none of them are kept with the index (a daemon reuses them)."""
+    order = rank_order(graph, scores)[:MAX_MAP_FILES]
+    rows: list[Entry] = []
     seen: dict[tuple[str, str], float] = {}
+    memo: dict[int, tuple[frozenset[str], list[tuple[float, float, int]]]]
+    memo = index.memo.setdefault("def_rows", {})
+    idents = hints.idents
     rank = 0
-    decay = _DEF_DECAY_TABLE
     for i in order:
         tags = index.tags[graph.files[i]]
         if tags.skip or scores[i] <= 0:
@@ -73,28 +96,29 @@ def map_entries(
         s = (rank + 1) ** -RANK_DECAY
         rank += 1
         rows.append((-s, i, 0))
-        pairs = []
-        for d in tags.defs:
-            key = (d[0], d[3])
-            w = seen.get(key)
-            if w is None:  # names recur across files: weigh each (name, kind) once
-                w = seen[key] = _def_weight(graph, hints, d)
-            pairs.append((w, d[1]))
-        pairs.sort(reverse=True)
-        for k, (w, line) in enumerate(pairs):  # each further definition is worth less
-            f = 1.0 if w > 0.99 else decay[k] if k < len(decay) else (k + 1) ** -DEF_DECAY
-            rows.append((-s * w * f, i, line))
+        hit = memo.get(i)
+        if hit is not None and idents.isdisjoint(hit[0]):
+            defs_rows = hit[1]
+        else:
+            defs = tags.defs
+            defs_rows = _def_rows(graph, hints, defs, seen)
+            if hit is None:
+                names = frozenset([d[0] for d in defs])
+                if idents.isdisjoint(names):
+                    memo[i] = (names, defs_rows)
+        ns = -s
+        rows += [(ns * w * f, i, line) for w, f, line in defs_rows]
     rows.sort()
-    return list(map(Entry._make, rows))
+    return rows
 
 
 def render_map(index: RepoIndex, graph: RepoGraph, entries: list[Entry]) -> tuple[str, list[str]]:
     """Map text for the chosen entries, files in rank order, definitions in line order."""
     by_file: dict[int, list[int]] = {}
-    for e in entries:
-        lines = by_file.setdefault(e.file, [])
-        if e.line:
-            lines.append(e.line)
+    for _, i, line in entries:
+        lines = by_file.setdefault(i, [])
+        if line:
+            lines.append(line)
     chunks: list[str] = []
     files: list[str] = []
     for i, lines in by_file.items():
@@ -112,15 +136,15 @@ def render_map(index: RepoIndex, graph: RepoGraph, entries: list[Entry]) -> tupl
 def entry_costs(index: RepoIndex, graph: RepoGraph, entries: list[Entry]) -> Iterator[int]:
     """Tokens each entry adds to the map (its line plus the newline), lazily, in entry order."""
     sigs: dict[int, dict[int, str]] = {}
-    for e in entries:
-        rel = graph.files[e.file]
-        if not e.line:
+    for _, i, line in entries:
+        rel = graph.files[i]
+        if not line:
             yield count_tokens(rel + ":") + 1
             continue
-        by_line = sigs.get(e.file)
+        by_line = sigs.get(i)
         if by_line is None:
-            by_line = sigs[e.file] = {d[1]: d[4] for d in reversed(index.tags[rel].defs)}
-        yield count_tokens(f"  {e.line}: {by_line.get(e.line, '')}") + 1
+            by_line = sigs[i] = {d[1]: d[4] for d in reversed(index.tags[rel].defs)}
+        yield count_tokens(f"  {line}: {by_line.get(line, '')}") + 1
 
 
 # --- excerpts -------------------------------------------------------------------------------
@@ -213,7 +237,7 @@ def excerpt_candidates(
     how strongly the block matches, times BLOCK_DECAY for each further block of the same file
     (so the budget covers the top files' best sites before going deep into one)."""
     pattern = _task_pattern(hints)
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], graph.files[i]))
+    order = rank_order(graph, scores)
     out: list[Excerpt] = []
     rank = 0
     for i in order:

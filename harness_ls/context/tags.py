@@ -84,10 +84,10 @@ class FileTags:
         """Tags from the cache whose definitions stay a marshal blob until first read: a warm
         build shows the definitions of a few hundred files, not of all of them."""
         tags = cls.__new__(cls)
-        tags.__dict__.update(
-            lang=lang, skip=skip, lines=lines, refs={}, outline=outline, lossy=lossy, words={}
-        )
-        tags.__dict__["_defs_blob"] = blob
+        tags.__dict__ = {
+            "lang": lang, "skip": skip, "lines": lines, "refs": {}, "outline": outline,
+            "lossy": lossy, "words": {}, "_defs_blob": blob,
+        }  # fmt: skip
         return tags
 
     def defs_blob(self) -> bytes:

@@ -11,7 +11,6 @@ shows.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import subprocess
 from dataclasses import dataclass
@@ -113,6 +112,8 @@ class SafeGit:
         limit_s: float | None = DEFAULT_TIMEOUT,
     ) -> tuple[int, bytes, bytes]:
         """(exit code, stdout, stderr) without blocking the event loop; killed on timeout."""
+        import asyncio  # here: the synchronous callers (a context build) skip its ~40 ms import
+
         proc = await asyncio.create_subprocess_exec(
             *self.argv(*args),
             cwd=self.where() or "/",
