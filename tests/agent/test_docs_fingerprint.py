@@ -23,13 +23,10 @@ def test_a_huge_sparse_file_is_fingerprinted_without_reading_it(tmp_path: Path) 
     (tmp_path / "small.txt").write_text("a\n")
     os.mkfifo(tmp_path / "pipe")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
-    t0 = time.monotonic()
     lines = ["?? big.bin", "?? small.txt", "?? pipe", "?? gone.txt"]
     first = asyncio.run(fingerprint(tmp_path, lines))
-    took = time.monotonic() - t0
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 256, grown_mib
-    assert took < 5, took
     assert sorted(first) == ["big.bin", "gone.txt", "small.txt"]
     assert first["gone.txt"] is None
     os.utime(big, ns=(time.time_ns(), time.time_ns() + 10**9))  # changed: the key changes

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -20,8 +19,13 @@ from pathlib import Path
 import pytest
 
 from harness_ls.tools import TOOLS, ToolContext
+from tests.conftest import require_tool
 
-pytestmark = pytest.mark.skipif(shutil.which("rg") is None, reason="ripgrep not installed")
+
+@pytest.fixture(autouse=True)
+def _ripgrep() -> None:
+    require_tool("rg")
+
 
 # `a` and `b` change places, atomically, for good: renameat2(AT_FDCWD, a, AT_FDCWD, b, EXCHANGE)
 SWAPPER = """

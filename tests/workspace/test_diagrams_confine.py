@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness_ls.diagrams import render as diagrams
+from tests.conftest import require_capability
 
 SECRET = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-SECRET-KEY-MATERIAL\n"
 
@@ -108,8 +109,11 @@ def test_a_link_planted_where_the_renderer_writes_is_never_written_through(
     filesystem was copied onto `flow.png` by name (shutil.move): a link planted there (by a
     cloned repository, or the agent) had a run's render overwrite a file of yours (b139fd5)."""
     ws, folder = env["ws"], env["ws"] / "docs" / "diagrams"
-    if os.stat("/dev/shm").st_dev == os.stat(ws).st_dev:
-        pytest.skip("needs a temp dir on another filesystem than the workspace")
+    require_capability(
+        os.stat("/dev/shm").st_dev != os.stat(ws).st_dev,
+        "a temp dir on another filesystem than the workspace",
+        "run with the workspace outside /dev/shm (a tmpfs of its own)",
+    )
     monkeypatch.setattr(tempfile, "tempdir", "/dev/shm")  # as when /tmp is a tmpfs of its own
     # a renderer that works: writes a PNG-ish file at -o
     _script(env["bin"] / "mmdc", 'while [ "$1" != -o ]; do shift; done\nprintf PNG > "$2"\n')
