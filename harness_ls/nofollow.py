@@ -79,6 +79,21 @@ def open_file(path: str, flags: int) -> int:
         os.close(dfd)
 
 
+def read_regular(path: str, cap: int) -> tuple[bytes, int] | None:
+    """A regular file's bytes and st_mode, reached with no link followed, opened non-blocking (a
+    FIFO swapped in never hangs); None when it is not reachable so, not regular, or over `cap`."""
+    try:
+        fd = open_file(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
+            return None
+        data = fh.read(cap + 1)
+    return (data, st.st_mode) if len(data) <= cap else None
+
+
 def replace_in(folder: str, name: str, data: bytes, mode: int) -> None:
     """Write `data` to `folder/name` through a temp file and a rename, both relative to the
     folder's descriptor (a link at `name` itself is replaced, never followed)."""

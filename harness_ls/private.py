@@ -102,3 +102,14 @@ def process_umask() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0o022
+
+
+def data_dir_rel(workspace: Path, data_dir: Path | str | None) -> str | None:
+    """The data dir's workspace-relative posix path when the workspace holds it (a home folder
+    as the workspace), else None."""
+    if data_dir is None:
+        return None
+    root, data = os.path.realpath(workspace), os.path.realpath(data_dir)
+    if data == root:
+        return "."
+    return Path(os.path.relpath(data, root)).as_posix() if data.startswith(root + os.sep) else None

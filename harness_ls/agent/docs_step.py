@@ -105,18 +105,10 @@ def _unsafe(parts: list[str]) -> bool:
 
 def _read_doc(folder: str, name: str) -> tuple[str, int] | None:
     """A regular file's text and mode, reached with no link followed; None otherwise."""
-    try:
-        fd = nofollow.open_file(os.path.join(folder, name), os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
+    got = nofollow.read_regular(os.path.join(folder, name), MAX_DOC_BYTES)
+    if got is None:
         return None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_DOC_BYTES:
-            return None
-        data = fh.read(MAX_DOC_BYTES + 1)
-    if len(data) > MAX_DOC_BYTES:
-        return None
-    return data.decode("utf-8", errors="replace"), stat.S_IMODE(st.st_mode)
+    return got[0].decode("utf-8", errors="replace"), stat.S_IMODE(got[1])
 
 
 async def render(

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from harness_ls.errors import HarnessError
 from harness_ls.gitrun import workspace_git
+from harness_ls.private import data_dir_rel
 
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 512 * 1024
@@ -108,16 +109,6 @@ def _git_paths(root: Path, deadline: float) -> list[str] | None:
     return sorted(paths)
 
 
-def _inside(root: Path, data_dir: Path | None) -> str | None:
-    """The data dir relative to `root` ("" when it is root itself), None when not inside."""
-    if data_dir is None:
-        return None
-    top, data = os.path.realpath(root), os.path.realpath(data_dir)
-    if data == top:
-        return ""
-    return Path(os.path.relpath(data, top)).as_posix() if data.startswith(top + os.sep) else None
-
-
 def _walk_paths(root: Path, listing: FileListing, deadline: float) -> list[str]:
     """A bounded walk that never follows symlinked dirs (so loops cannot hang it)."""
     out: list[str] = []
@@ -161,8 +152,8 @@ def list_files(
     listing.is_git = paths is not None
     if paths is None:
         paths = _walk_paths(root, listing, deadline)
-    if (hidden := _inside(root, data_dir)) is not None:
-        paths = [p for p in paths if hidden != "" and not (p + "/").startswith(hidden + "/")]
+    if (hidden := data_dir_rel(root, data_dir)) is not None:
+        paths = [p for p in paths if hidden != "." and not (p + "/").startswith(hidden + "/")]
     prefix = str(root) + os.sep  # plain strings: pathlib joins cost more than the lstat
     append = listing.files.append
     for rel in paths:

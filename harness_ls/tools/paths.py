@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from harness_ls.errors import Refused
+from harness_ls.private import data_dir_rel
 
 
 def resolve_path(workspace: Path, path: str, *, for_write: bool) -> Path:
@@ -44,17 +45,6 @@ def resolve_path(workspace: Path, path: str, *, for_write: bool) -> Path:
                 hint="change the working tree; git metadata is managed by git itself",
             )
     return Path(real)
-
-
-def data_dir_rel(workspace: Path, data_dir: Path | str | None) -> str | None:
-    """The data dir's workspace-relative posix path when the workspace holds it (a home folder
-    as the workspace), else None."""
-    if data_dir is None:
-        return None
-    root, data = os.path.realpath(workspace), os.path.realpath(data_dir)
-    if data == root:
-        return "."
-    return Path(os.path.relpath(data, root)).as_posix() if data.startswith(root + os.sep) else None
 
 
 def refuse_data_dir(workspace: Path, real: Path, data_dir: Path | str | None) -> None:

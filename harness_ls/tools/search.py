@@ -231,15 +231,10 @@ def _lines_of(root: str, rel: str) -> list[bytes] | None:
     parts = rel.split("/")
     if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
         return None
-    try:
-        fd = nofollow.open_file(os.path.join(root, *parts), os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
+    got = nofollow.read_regular(os.path.join(root, *parts), MAX_FILE_BYTES)
+    if got is None:
         return None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-            return None
-        data = fh.read(MAX_FILE_BYTES + 1)
+    data = got[0]
     return data.split(b"\n")
 
 
