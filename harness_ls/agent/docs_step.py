@@ -19,10 +19,8 @@ from typing import Any
 
 import harness_ls.nofollow as nofollow
 
-MAX_DOC_BYTES = 8 * 1024 * 1024
-MAX_HASHED_BYTES = (
-    16 * 1024 * 1024
-)  # a larger changed file is compared by size and mtime  # a Markdown file larger than this is not relinked
+MAX_DOC_BYTES = 8 * 1024 * 1024  # a Markdown file larger than this is not relinked
+MAX_HASHED_BYTES = 16 * 1024 * 1024  # a larger changed file is compared by size and mtime
 MAX_DIAGRAM_FIXES = 2  # model rounds to repair a diagram that fails to render
 DIAGRAMS_DIR = Path("docs") / "diagrams"
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<path>[^)\s]+\.png)\)")
