@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness_ls.diagrams import render as diagrams
+from harness_ls.diagrams import render_io as dio
 from tests.conftest import require_capability
 
 SECRET = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-SECRET-KEY-MATERIAL\n"
@@ -57,8 +58,8 @@ def test_a_source_that_links_to_a_file_of_yours_is_never_read(env: dict[str, Pat
 
     result = diagrams.render_diagrams(folder, root=ws, only={"key.mmd", "flow.mmd"}, confine=ws)
     assert result.failed["key.mmd"] == (
-        "not rendered: it is a symbolic link or not a regular file; a run renders only "
-        "regular files in the diagrams folder (replace the link with the file)"
+        "not rendered: it is a symbolic link; a run renders only regular files in the diagrams "
+        "folder (replace the link with the file)"
     )
     assert "SECRET" not in repr(result)
     assert "key.mmd" not in env["calls"].read_text()  # mmdc was started for flow.mmd only
@@ -101,7 +102,7 @@ def test_a_diagrams_folder_leading_out_of_the_workspace_is_refused(env: dict[str
     assert sorted(p.name for p in outside.iterdir()) == ["flow.mmd"]
 
 
-@pytest.mark.parametrize("planted", [diagrams.MANIFEST + ".tmp", "flow.png"])
+@pytest.mark.parametrize("planted", [dio.MANIFEST + ".tmp", "flow.png"])
 def test_a_link_planted_where_the_renderer_writes_is_never_written_through(
     env: dict[str, Path], planted: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,7 +127,7 @@ def test_a_link_planted_where_the_renderer_writes_is_never_written_through(
     assert victim.read_text() == "# yours\n"
     assert not (folder / "flow.png").is_symlink()
     assert (folder / "flow.png").read_bytes() == b"PNG"
-    assert diagrams.load_manifest(folder)["flow.mmd"]["output"] == "flow.png"
+    assert dio.load_manifest(folder)["flow.mmd"]["output"] == "flow.png"
 
 
 def test_a_source_swapped_for_a_link_after_the_check_is_never_read(env: dict[str, Path]) -> None:
