@@ -123,7 +123,14 @@ def missing_tools(root: Path, needed: list[Path], confine: Path | None = None) -
                 "mmdc drives a system Chromium: apt-get install -y chromium (or set PUPPETEER_EXECUTABLE_PATH to a Chrome/Chromium binary).",
             )
         )
-    if dac and not find_awsdac(confine):
+    if dac and not find_awsdac(confine) and find_awsdac():
+        inside = (
+            f"the only awsdac on PATH is inside the workspace ({find_awsdac()}), where the agent "
+            "can change it, so a run does not start it: it would run outside the sandbox.\n"
+            "Install it outside the workspace or put another folder first on PATH."
+        )
+        out.append(MissingTool("awsdac", dac, inside))
+    elif dac and not find_awsdac():
         out.append(
             MissingTool(
                 "awsdac",
