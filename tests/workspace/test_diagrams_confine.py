@@ -216,7 +216,7 @@ def test_a_source_swapped_for_a_fifo_never_blocks_the_render(env: dict[str, Path
     errors: set[str] = set()
     try:
         for _ in range(300):  # each call returns (a blocking open never did)
-            result = diagrams.render_diagrams(folder, root=ws, confine=ws, force=True)
+            result = diagrams.render_diagrams(folder, root=ws, confine=ws)
             errors |= set(result.failed.values())
     finally:
         swapper.kill()
