@@ -6,6 +6,7 @@ path). A fake `mmdc` (a real script that writes a PNG-ish file at `-o`) stands i
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import stat
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness_ls.diagrams import render
 from harness_ls.scaffold import init
+from harness_ls.scaffold.init import RENDERER_FILES
 from tests.conftest import require_tool
 
 
@@ -85,3 +88,25 @@ def test_the_script_without_a_module_next_to_it_says_which_and_how(tmp_path: Pat
         f"render-diagrams: {ws / 'scripts/render_diagrams_io.py'} is missing: run `agentctl "
         "init` again (it writes the script and the files next to it)\n"
     )
+
+
+def _imported_top_names(tree: ast.Module) -> set[str]:
+    """Top-level modules imported, leaving out the branch taken inside the package only."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "__package__":
+            node.body = []  # `import harness_ls.diagrams.render_io as dio`: the package's way
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_shipped_renderer_file_imports_only_the_standard_library():
+    package = Path(render.__file__).parent
+    for shipped, _dest in RENDERER_FILES:
+        tree = ast.parse((package / shipped).read_text(encoding="utf-8"))
+        outside = _imported_top_names(tree) - set(sys.stdlib_module_names) - {"__future__"}
+        assert outside == set(), shipped
