@@ -3,7 +3,8 @@
 Writes AGENTS.md, specs/README.md, docs/diagrams/architecture.mmd, scripts/render-diagrams (and
 the two modules it loads from its folder), .harness/policy.toml and (asked for)
 .harness/spec.schema.json. Idempotent: existing files are skipped; `force` overwrites them after
-copying the old file to `.harness/backups/<time>/`; `dry_run` only plans. Works without a daemon: plain files and one `git ls-files`.
+copying the old file to `.harness/backups/<time>/`; `dry_run` only plans. Works without a
+daemon: plain files and one `git ls-files`.
 """
 
 from __future__ import annotations
