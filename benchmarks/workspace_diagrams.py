@@ -13,14 +13,15 @@ import time
 from pathlib import Path
 
 from harness_ls.diagrams import render as diagrams
+from harness_ls.diagrams import render_tools as tools
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    mmdc = diagrams.find_mmdc(REPO)
-    if not mmdc or not diagrams.find_chromium():
-        print("mmdc or chromium missing:", diagrams.MMDC_INSTALL)
+    mmdc = tools.find_mmdc(REPO)
+    if not mmdc or not tools.find_chromium():
+        print("mmdc or chromium missing:", tools.MMDC_INSTALL)
         return 3
     os.environ["MMDC"] = mmdc
     sources = diagrams.sources(REPO / "docs" / "diagrams")

@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import harness_ls.nofollow as nofollow
 from harness_ls.agent.holds import REASK, UNKNOWN, CallHolds, holds_from_log, logged_identity
 from harness_ls.agent.ids import new_id
 from harness_ls.agent.loop import handle_call, run_loop
 from harness_ls.store.recover import INTERRUPTED, closing_events
+from harness_ls.tools.textfile import MAX_TEXT_BYTES
 
 if TYPE_CHECKING:
     from harness_ls.agent.loop import LoopContext
@@ -224,19 +226,25 @@ def already_applied(workspace: Path, tool: str, args: dict[str, Any]) -> str | N
         return None
     root = workspace.resolve()
     target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
-        return None
-    try:
-        raw = target.read_bytes()
-    except OSError:
+    if not target.is_relative_to(root):
         return None
     if tool == "write_file":
         content = args.get("content")
-        if isinstance(content, str) and raw == content.encode():
-            return f"{path} already has the intended content (sha256 {_sha(raw)[:12]})"
+        if not isinstance(content, str):
+            return None
+        want = content.encode()
+        # capped at the intended size (a larger file is refused on its size, unread), no link
+        # followed, non-blocking: a FIFO or a huge sparse file planted at the path of an
+        # interrupted write hung the resume or filled memory (the whole file was read)
+        got = nofollow.read_regular(str(target), len(want))
+        if got is not None and got[0] == want:
+            return f"{path} already has the intended content (sha256 {_sha(want)[:12]})"
+        return None
+    got = nofollow.read_regular(str(target), MAX_TEXT_BYTES)  # the edit tool's own limit
+    if got is None:
         return None
     old, new = args.get("old"), args.get("new")
-    text = raw.decode("utf-8", errors="replace")
+    text = got[0].decode("utf-8", errors="replace")
     if isinstance(old, str) and isinstance(new, str) and old and old not in text and new in text:
         return f"{path} already holds the edit (old text gone, new text present)"
     return None

@@ -2,8 +2,10 @@
 """Render docs/diagrams/*.mmd (Mermaid) and *.dac (AWS diagram-as-code) sources to PNG.
 
 Standard library only: `agentctl init` copies this very file to `scripts/render-diagrams` in
-scaffolded repos, so it must run without harness-ls installed. Only sources whose content hash
-differs from `docs/diagrams/.hashes.json` are re-rendered; all stale Mermaid diagrams render in
+scaffolded repos, and next to it its file IO (render_io.py) as `scripts/render_diagrams_io.py`
+and its tool lookup (render_tools.py) as `scripts/render_diagrams_tools.py`, so it must run
+without harness-ls installed. Only sources whose content hash differs from
+`docs/diagrams/.hashes.json` are re-rendered; all stale Mermaid diagrams render in
 one chromium launch (a generated Markdown file holding them all), falling back to one launch per
 diagram only to find which source is broken.
 
@@ -20,39 +22,45 @@ Exit status: 0 all diagrams up to date or rendered; 1 a diagram failed to render
 from __future__ import annotations
 
 import argparse
-import hashlib
+import importlib.util
 import json
 import os
 import re
-import shutil
-import stat
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
-MANIFEST = ".hashes.json"
+
+def _sibling(*names: str) -> ModuleType:
+    """The first of `<name>.py` next to this file (scripts/render_diagrams_io.py, or render_io.py
+    in the package), loaded by its path: PYTHONSAFEPATH or `python -I` leave the script's folder
+    off sys.path, and no other module of that name is wanted."""
+    here = Path(os.path.realpath(__file__)).parent
+    path = next((here / f"{n}.py" for n in names if (here / f"{n}.py").is_file()), None)
+    spec = importlib.util.spec_from_file_location(path.stem, path) if path else None
+    if path is None or spec is None or spec.loader is None:
+        print(f"render-diagrams: {here / names[0]}.py is missing: run `agentctl init` again "
+              "(it writes the script and the files next to it)", file=sys.stderr)  # fmt: skip
+        raise SystemExit(3)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if __package__:  # harness_ls.diagrams.render
+    import harness_ls.diagrams.render_io as dio
+    import harness_ls.diagrams.render_tools as tools
+else:  # scripts/render-diagrams, run as a file
+    dio = _sibling("render_diagrams_io", "render_io")
+    tools = _sibling("render_diagrams_tools", "render_tools")
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING_TOOL, EXIT_STALE = 0, 1, 2, 3, 4
-MMDC_PACKAGE = "@mermaid-js/mermaid-cli@11"
-MMDC_INSTALL = (
-    f"PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix .tools --no-audit --no-fund {MMDC_PACKAGE}"
-)
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SOURCE_TOOLS = {".mmd": "mmdc", ".dac": "awsdac"}
 RENDER_TIMEOUT = 180.0
-
-
-@dataclass
-class MissingTool:
-    """A tool a source needs that is not installed, with the exact way to install it."""
-
-    tool: str
-    needed_for: list[str]
-    install: str
-
-    def message(self) -> str:
-        return f"{self.tool} not found (needed for {', '.join(self.needed_for)}).\n{self.install}"
 
 
 @dataclass
@@ -61,7 +69,7 @@ class RenderResult:
     up_to_date: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # with check=True: what would render
     failed: dict[str, str] = field(default_factory=dict)  # source -> error text
-    missing: list[MissingTool] = field(default_factory=list)
+    missing: list[tools.MissingTool] = field(default_factory=list)
 
     @property
     def exit_status(self) -> int:
@@ -74,89 +82,6 @@ class RenderResult:
         return EXIT_OK
 
 
-def sha256_file(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def load_manifest(diagrams_dir: Path) -> dict[str, dict[str, str]]:
-    """The `diagrams` table of the manifest: source name -> {source, output, output_sha256}."""
-    try:
-        data = json.loads((diagrams_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    entries = data.get("diagrams") if isinstance(data, dict) else None
-    return entries if isinstance(entries, dict) else {}
-
-
-def save_manifest(diagrams_dir: Path, entries: dict[str, dict[str, str]]) -> None:
-    data = {
-        "version": 1,
-        "note": "written by scripts/render-diagrams; a source is re-rendered when its hash differs",
-        "diagrams": dict(sorted(entries.items())),
-    }
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    _write_in(diagrams_dir, MANIFEST, text.encode("utf-8"))
-
-
-def _place(png: Path, out: Path) -> None:
-    _write_in(out.parent, out.name, png.read_bytes())
-    png.unlink()
-
-
-def _open_dir(folder: Path) -> int:
-    """A descriptor of `folder`'s real path, each folder opened from `/` with no link followed."""
-    dirs = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open("/", dirs)
-    try:
-        for part in [p for p in str(folder.resolve()).split("/") if p]:
-            nxt = os.open(part, dirs, dir_fd=fd)
-            os.close(fd)
-            fd = nxt
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _read_source(src: Path) -> str:
-    """A source's text by descriptors, no link followed, non-blocking, regular files only: mmdc
-    opened it by name, so one swapped for a link to your key after the check was read, and the
-    parse error quoted it (to the model, in a run)."""
-    fd = _open_dir(src.parent)
-    try:
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-        with os.fdopen(os.open(src.name, flags, dir_fd=fd), "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise OSError(f"{src.name} is not a regular file")
-            return fh.read().decode("utf-8", errors="replace")
-    finally:
-        os.close(fd)
-
-
-def _write_in(folder: Path, name: str, data: bytes) -> None:
-    """Write `folder/name` by descriptors (a run renders outside the sandbox, in a folder the
-    agent writes): each folder opened from `/` with no link followed, a fresh temp file renamed
-    over `name` relative to the last one. A link planted at the output (`flow.png -> ~/x`) or
-    at a temp name (`.hashes.json.tmp`), or a folder swapped for one, is never written through
-    (by name, both overwrote a file of yours)."""
-    fd = _open_dir(folder)
-    try:
-        tmp = f".{name}.{os.urandom(6).hex()}.tmp"
-        new = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            with os.fdopen(os.open(tmp, new, 0o644, dir_fd=fd), "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
-        except BaseException:
-            try:
-                os.unlink(tmp, dir_fd=fd)
-            except OSError:
-                pass
-            raise
-    finally:
-        os.close(fd)
-
-
 def sources(diagrams_dir: Path) -> list[Path]:
     return sorted(p for p in diagrams_dir.iterdir() if p.suffix in SOURCE_TOOLS and p.is_file())
 
@@ -165,16 +90,18 @@ def output_for(source: Path) -> Path:
     return source.with_suffix(".png")
 
 
-def is_fresh(source: Path, entry: dict[str, str] | None) -> bool:
+def is_fresh(source: Path, entry: dict[str, str] | None, *, follow: bool = True) -> bool:
     """Fresh = the manifest records this source's hash and the PNG it produced is unchanged."""
-    if not entry or entry.get("source") != sha256_file(source):
+    try:
+        if not entry or entry.get("source") != dio.sha256_file(source, follow=follow):
+            return False
+        return entry.get("output_sha256") == dio.sha256_file(output_for(source), follow=follow)
+    except OSError:  # missing, a link, a FIFO, huge: not fresh (the output is re-rendered)
         return False
-    out = output_for(source)
-    return out.exists() and entry.get("output_sha256") == sha256_file(out)
 
 
 def stale_sources(diagrams_dir: Path) -> list[Path]:
-    manifest = load_manifest(diagrams_dir)
+    manifest = dio.load_manifest(diagrams_dir)
     return [s for s in sources(diagrams_dir) if not is_fresh(s, manifest.get(s.name))]
 
 
@@ -184,110 +111,6 @@ def find_root(start: Path) -> Path:
         if (d / ".git").exists():
             return d
     return start
-
-
-def find_mmdc(root: Path, confine: Path | None = None) -> str | None:
-    """$MMDC, then PATH (skipping PyPI's unrelated `mmdc` package), then project-local installs.
-    With `confine` (a run's workspace), nothing whose real path is inside it: the agent can
-    change those files, and the renderer runs outside the sandbox."""
-    if os.environ.get("MMDC"):
-        return os.environ["MMDC"]
-    candidates = [shutil.which("mmdc")]
-    candidates += [str(root / d / "node_modules" / ".bin" / "mmdc") for d in (".tools", ".")]
-    for c in candidates:
-        if c and os.access(c, os.X_OK) and not _is_pypi_mmdc(c) and _outside(c, confine):
-            return c
-    return None
-
-
-def _plain_file(path: Path) -> bool:
-    """A regular file itself, not a link to one (nor a FIFO or device)."""
-    try:
-        return stat.S_ISREG(path.lstat().st_mode)
-    except OSError:
-        return False
-
-
-def _outside(path: str, confine: Path | None) -> bool:
-    """Whether a tool's real path (and so the code it runs) is outside `confine`."""
-    if confine is None:
-        return True
-    return not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(confine))
-
-
-def _is_pypi_mmdc(path: str) -> bool:
-    """PyPI's deprecated `mmdc` installs a Python script of the same name; npm's is a node link."""
-    try:
-        with open(os.path.realpath(path), "rb") as f:
-            head = f.read(200)
-    except OSError:
-        return False
-    return head.startswith(b"#!") and b"python" in head.split(b"\n", 1)[0]
-
-
-def find_chromium() -> str | None:
-    env = os.environ.get("PUPPETEER_EXECUTABLE_PATH")
-    if env and os.access(env, os.X_OK):
-        return env
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def tool_paths(root: Path) -> dict[str, str | None]:
-    """Where each diagram tool was found (None: missing), for `agentctl doctor`."""
-    return {"mmdc": find_mmdc(root), "chromium": find_chromium(), "awsdac": shutil.which("awsdac")}
-
-
-def missing_tools(root: Path, needed: list[Path], confine: Path | None = None) -> list[MissingTool]:
-    """What is not installed for these sources, each with the exact install command."""
-    out: list[MissingTool] = []
-    mmd = [s.name for s in needed if s.suffix == ".mmd"]
-    dac = [s.name for s in needed if s.suffix == ".dac"]
-    if mmd and not find_mmdc(root, confine) and find_mmdc(root):
-        out.append(
-            MissingTool(
-                "mmdc",
-                mmd,
-                f"the only mmdc is inside the workspace ({find_mmdc(root)}), where the agent "
-                "can change it, so a run does not start it: it would run outside the sandbox.\n"
-                f"Install it outside the workspace (npm install -g {MMDC_PACKAGE}) or set "
-                "MMDC=/path/to/mmdc; `make diagrams` (scripts/render-diagrams) still uses the "
-                "project's copy when you run it yourself.",
-            )
-        )
-    elif mmd and not find_mmdc(root):
-        node = (
-            ""
-            if shutil.which("npm")
-            else "First install Node.js >= 18 with npm (Debian: apt-get install -y nodejs npm).\n"
-        )
-        out.append(
-            MissingTool(
-                "mmdc",
-                mmd,
-                f"{node}Install it into the project (git-ignored .tools/):\n  cd {root} && {MMDC_INSTALL}\nor put an `mmdc` on PATH, or set MMDC=/path/to/mmdc.",
-            )
-        )
-    if mmd and not find_chromium():
-        out.append(
-            MissingTool(
-                "chromium",
-                mmd,
-                "mmdc drives a system Chromium: apt-get install -y chromium (or set PUPPETEER_EXECUTABLE_PATH to a Chrome/Chromium binary).",
-            )
-        )
-    if dac and not shutil.which("awsdac"):
-        out.append(
-            MissingTool(
-                "awsdac",
-                dac,
-                "Install AWS diagram-as-code (Go): go install github.com/awslabs/diagram-as-code/cmd/awsdac@latest and put $(go env GOPATH)/bin on PATH.",
-            )
-        )
-    return out
 
 
 def _puppeteer_config(tmp: Path, chromium: str) -> Path:
@@ -320,7 +143,7 @@ def _first_error(text: str) -> str:
 
 def render_mermaid(root: Path, items: list[Path], confine: Path | None = None) -> dict[str, str]:
     """Render Mermaid sources to PNG next to them; returns {source name: error} for failures."""
-    mmdc, chromium = find_mmdc(root, confine), find_chromium()
+    mmdc, chromium = tools.find_mmdc(root, confine), tools.find_chromium()
     assert mmdc and chromium, "call missing_tools() first"
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="render-diagrams-") as t:
@@ -329,9 +152,9 @@ def render_mermaid(root: Path, items: list[Path], confine: Path | None = None) -
         texts: dict[Path, str] = {}  # mmdc reads private copies, never the folder by name
         for src in items:
             try:  # a run's render (confine) follows no link; your own `make diagrams` does
-                texts[src] = _read_source(src) if confine else src.read_text(encoding="utf-8")
-            except OSError:
-                failed[src.name] = "not rendered: it is a symbolic link or not a regular file"
+                texts[src] = dio.read_source(src, follow=confine is None)
+            except OSError as exc:
+                failed[src.name] = f"not rendered: {exc}"
         items = [s for s in items if s in texts]
         (tmp / "src").mkdir()
         if len(items) > 1:  # one chromium launch for all: a Markdown input with every diagram
@@ -343,7 +166,7 @@ def render_mermaid(root: Path, items: list[Path], confine: Path | None = None) -
             pngs = [tmp / f"out-{i}.png" for i in range(1, len(items) + 1)]
             if ok and all(p.exists() for p in pngs):
                 for src, png in zip(items, pngs, strict=True):
-                    _place(png, output_for(src))
+                    dio.place(png, output_for(src))
                 return failed
         for src in items:  # single diagram, or the batch failed: find the broken one(s)
             tmp_png = tmp / (src.stem + ".png")
@@ -351,20 +174,30 @@ def render_mermaid(root: Path, items: list[Path], confine: Path | None = None) -
             copy.write_text(texts[src], encoding="utf-8")
             ok, err = _run([*base, "-i", str(copy), "-o", str(tmp_png)], tmp)
             if ok and tmp_png.exists():
-                _place(tmp_png, output_for(src))
+                dio.place(tmp_png, output_for(src))
             else:
                 failed[src.name] = _first_error(err) or "mmdc failed without a message"
     return failed
 
 
-def render_dac(items: list[Path]) -> dict[str, str]:
+def render_dac(items: list[Path], confine: Path | None = None) -> dict[str, str]:
+    """Render AWS diagram-as-code sources, each from a private copy read by descriptors (awsdac
+    opened the source by name: one swapped for a link to your key after the check was read)
+    into a private folder (awsdac would follow a link at the output); {source name: error}."""
+    awsdac = tools.find_awsdac(confine)
+    assert awsdac, "call missing_tools() first"
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="render-diagrams-") as t:
-        for src in items:  # into a private folder first: awsdac would follow a link at the output
+        for src in items:
             png = Path(t) / (src.stem + ".png")
-            ok, err = _run(["awsdac", str(src), "-o", str(png)], src.parent)
+            try:
+                copy = dio.private_copy(src, Path(t), follow=confine is None)
+            except OSError as exc:
+                failed[src.name] = f"not rendered: {exc}"
+                continue
+            ok, err = _run([awsdac, str(copy), "-o", str(png)], src.parent)
             if ok and png.exists():
-                _place(png, output_for(src))
+                dio.place(png, output_for(src))
             else:
                 failed[src.name] = _first_error(err) or "awsdac failed without a message"
     return failed
@@ -390,29 +223,27 @@ def render_diagrams(
     if not diagrams_dir.is_dir():
         raise FileNotFoundError(f"no diagrams directory at {diagrams_dir}")
     root = (root or find_root(diagrams_dir)).resolve()
-    if confine is not None and _outside(str(diagrams_dir), confine):
+    if confine is not None and tools.outside(str(diagrams_dir), confine):
         raise ValueError(
             f"{diagrams_dir} is outside the workspace {confine} (a link): diagrams not rendered"
         )
-    manifest = load_manifest(diagrams_dir)
+    manifest = dio.load_manifest(diagrams_dir)
     saved = dict(manifest)
     all_sources = sources(diagrams_dir)
     if only is not None:
         all_sources = [s for s in all_sources if s.name in only]
     result = RenderResult()
-    if confine is not None:  # read outside the sandbox: a link could reach any file of yours
-        for src in [s for s in all_sources if not _plain_file(s)]:
-            result.failed[src.name] = (
-                "not rendered: it is a symbolic link or not a regular file; a run renders only "
-                "regular files in the diagrams folder (replace the link with the file)"
-            )
+    follow = confine is None  # a run's render reads outside the sandbox: no link followed
+    for src in list(all_sources):  # links (in a run), FIFOs, huge files: never read
+        if problem := dio.source_problem(src, follow=follow):
+            result.failed[src.name] = f"not rendered: {problem}"
             all_sources.remove(src)
-    todo = [s for s in all_sources if force or not is_fresh(s, manifest.get(s.name))]
+    todo = [s for s in all_sources if force or not is_fresh(s, manifest.get(s.name), follow=follow)]
     result.up_to_date = [s.name for s in all_sources if s not in todo]
     if check:
         result.stale = [s.name for s in todo]
         return result
-    result.missing = missing_tools(root, todo, confine)
+    result.missing = tools.missing_tools(root, todo, confine)
     blocked = {name for m in result.missing for name in m.needed_for}
     runnable = [s for s in todo if s.name not in blocked]
     mmd = [s for s in runnable if s.suffix == ".mmd"]
@@ -420,20 +251,24 @@ def render_diagrams(
     if mmd:
         result.failed.update(render_mermaid(root, mmd, confine))
     if dac:
-        result.failed.update(render_dac(dac))
-    for src in runnable:
-        if src.name not in result.failed:
-            out = output_for(src)
+        result.failed.update(render_dac(dac, confine))
+    for src in [s for s in runnable if s.name not in result.failed]:
+        out = output_for(src)
+        try:
+            source_hash = dio.sha256_file(src, dio.MAX_SOURCE, follow=follow)
             manifest[src.name] = {
-                "source": sha256_file(src),
+                "source": source_hash,
                 "output": out.name,
-                "output_sha256": sha256_file(out),
+                "output_sha256": dio.sha256_file(out, follow=follow),
             }
-            result.rendered.append(src.name)
+        except OSError as exc:  # changed while it rendered
+            result.failed[src.name] = f"rendered, not recorded: {exc}"
+            continue
+        result.rendered.append(src.name)
     names = {s.name for s in sources(diagrams_dir)}
     kept = {k: v for k, v in manifest.items() if k in names}
     if kept != saved:
-        save_manifest(diagrams_dir, kept)
+        dio.save_manifest(diagrams_dir, kept)
     return result
 
 

@@ -1,9 +1,10 @@
 """`agentctl init`: prepare a git repository for spec-driven work.
 
-Writes AGENTS.md, specs/README.md, docs/diagrams/architecture.mmd, scripts/render-diagrams,
-.harness/policy.toml and (asked for) .harness/spec.schema.json. Idempotent: existing files are
-skipped; `force` overwrites them after copying the old file to `.harness/backups/<time>/`;
-`dry_run` only plans. Works without a daemon: plain files and one `git ls-files`.
+Writes AGENTS.md, specs/README.md, docs/diagrams/architecture.mmd, scripts/render-diagrams (and
+the two modules it loads from its folder), .harness/policy.toml and (asked for)
+.harness/spec.schema.json. Idempotent: existing files are skipped; `force` overwrites them after
+copying the old file to `.harness/backups/<time>/`; `dry_run` only plans. Works without a
+daemon: plain files and one `git ls-files`.
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ def _schema_files() -> list[tuple[str, bytes]]:
     )
 
 
+SCRIPT = "scripts/render-diagrams"
+RENDERER_FILES = [  # package file -> scaffolded path (render.py loads its siblings by these names)
+    ("render.py", SCRIPT),
+    ("render_io.py", "scripts/render_diagrams_io.py"),
+    ("render_tools.py", "scripts/render_diagrams_tools.py"),
+]
+
 MAKEFILE = """# Written by `agentctl init` (harness-ls). `make diagrams` renders docs/diagrams/*.mmd to PNG.
 .PHONY: diagrams
 diagrams:
@@ -126,6 +134,15 @@ def _makefile_note(root: Path) -> str | None:
     return None
 
 
+def _renderer_files() -> list[PlannedFile]:
+    """The diagram renderer, byte for byte: the script and the modules it loads from its folder."""
+    here = resources.files("harness_ls.diagrams")
+    return [
+        PlannedFile(path=dest, content=here.joinpath(src).read_bytes(), executable=dest == SCRIPT)
+        for src, dest in RENDERER_FILES
+    ]
+
+
 def plan_files(root: Path, facts: ProjectFacts, *, with_schema: bool) -> list[PlannedFile]:
     """Every file init writes, with its content (pure apart from reading packaged templates)."""
     sections = spec_sections()
@@ -139,11 +156,7 @@ def plan_files(root: Path, facts: ProjectFacts, *, with_schema: bool) -> list[Pl
             path="docs/diagrams/architecture.mmd",
             content=template_text("architecture.mmd").encode(),
         ),
-        PlannedFile(
-            path="scripts/render-diagrams",
-            content=resources.files("harness_ls.diagrams").joinpath("render.py").read_bytes(),
-            executable=True,
-        ),
+        *_renderer_files(),
         PlannedFile(path=".harness/policy.toml", content=template_text("policy.toml").encode()),
     ]
     if not _has_makefile(root):

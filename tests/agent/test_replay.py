@@ -5,11 +5,14 @@ Events are written through a real RunStore stream and read back, as a resumed ru
 
 from __future__ import annotations
 
+import os
+import resource
 from pathlib import Path
 
 from harness_ls.agent.replay import already_applied, interrupted_step
 from harness_ls.store import RunStore
 from harness_ls.store.recover import closing_events
+from harness_ls.tools.textfile import MAX_TEXT_BYTES
 
 
 def _msg(*calls: tuple[str, str, dict]) -> dict:
@@ -135,3 +138,44 @@ def test_a_write_whose_target_already_holds_the_content_is_not_redone(tmp_path: 
     assert already_applied(tmp_path, "edit", {"path": "f.txt", "old": "old", "new": "new"})
     assert already_applied(tmp_path, "edit", {"path": "f.txt", "old": "ne", "new": "new"}) is None
     assert already_applied(tmp_path, "shell", {"command": "true"}) is None
+
+
+def test_an_interrupted_write_is_checked_without_reading_a_huge_file_whole(tmp_path: Path):
+    """On crash-resume the target of an interrupted write was read whole (`read_bytes`): a huge
+    sparse file at that path (`truncate -s 50G`, no disk used) went into the daemon's memory.
+    A write compares by size first; an edit reads at most the edit tool's own limit."""
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as fh:
+        fh.write(b"new\n")
+        fh.truncate(2 * 1024**3)  # 2 GiB, no disk used
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    assert already_applied(tmp_path, "write_file", {"path": "big.txt", "content": "new\n"}) is None
+    assert already_applied(tmp_path, "edit", {"path": "big.txt", "old": "x", "new": "new"}) is None
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 256, grown_mib
+
+
+def test_an_edit_over_the_edit_tools_limit_is_not_taken_as_applied(tmp_path: Path):
+    """The edit tool refuses files over MAX_TEXT_BYTES, so such a file never held its edit."""
+    (tmp_path / "f.txt").write_bytes(b"new\n" + b"a" * MAX_TEXT_BYTES)
+    assert already_applied(tmp_path, "edit", {"path": "f.txt", "old": "x", "new": "new"}) is None
+    (tmp_path / "f.txt").write_bytes(b"new\n")
+    assert already_applied(tmp_path, "edit", {"path": "f.txt", "old": "x", "new": "new"}) == (
+        "f.txt already holds the edit (old text gone, new text present)"
+    )
+
+
+def test_a_fifo_at_an_interrupted_write_never_blocks_the_resume(tmp_path: Path):
+    os.mkfifo(tmp_path / "pipe")
+    assert already_applied(tmp_path, "write_file", {"path": "pipe", "content": ""}) is None
+    assert already_applied(tmp_path, "edit", {"path": "pipe", "old": "a", "new": "b"}) is None
+
+
+def test_a_link_at_an_interrupted_write_leading_out_is_not_read(tmp_path: Path):
+    ws, outside = tmp_path / "ws", tmp_path / "home"
+    ws.mkdir()
+    outside.mkdir()
+    (outside / "key").write_text("new\n")
+    os.symlink(outside / "key", ws / "f.txt")
+    assert already_applied(ws, "write_file", {"path": "f.txt", "content": "new\n"}) is None
+    assert already_applied(ws, "edit", {"path": "f.txt", "old": "x", "new": "new"}) is None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from harness_ls.diagrams.render import find_chromium
+from harness_ls.diagrams.render_tools import find_chromium
 from tests.conftest import require_tool
 from tests.e2e.helpers import git, make_repo, run_denying, scripted_agentd
 

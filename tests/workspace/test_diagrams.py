@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness_ls.diagrams import render as diagrams
+from harness_ls.diagrams import render_io as dio
+from harness_ls.diagrams import render_tools as tools
 from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,25 +21,25 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _mmdc() -> str:
-    found = diagrams.find_mmdc(REPO)
-    require_tool(found, "mmdc", diagrams.MMDC_INSTALL + " (in the repo root)")
-    require_tool(diagrams.find_chromium(), "chromium", "apt-get install -y chromium")
+    found = tools.find_mmdc(REPO)
+    require_tool(found, "mmdc", tools.MMDC_INSTALL + " (in the repo root)")
+    require_tool(tools.find_chromium(), "chromium", "apt-get install -y chromium")
     return found  # type: ignore[return-value]
 
 
 def test_every_committed_diagram_png_matches_the_hash_of_its_source():
-    manifest = diagrams.load_manifest(DIAGRAMS)
+    manifest = dio.load_manifest(DIAGRAMS)
     sources = diagrams.sources(DIAGRAMS)
     assert {s.name for s in sources} >= {"components.mmd", "run-states.mmd", "approval-flow.mmd"}
     for src in sources:
         entry = manifest.get(src.name)
         assert entry, f"{src.name} has no entry in .hashes.json: run scripts/render-diagrams"
-        assert entry["source"] == diagrams.sha256_file(src), (
+        assert entry["source"] == dio.sha256_file(src), (
             f"{src.name} changed since its PNG was rendered: run scripts/render-diagrams"
         )
         png = DIAGRAMS / entry["output"]
         assert png.read_bytes().startswith(PNG_MAGIC)
-        assert entry["output_sha256"] == diagrams.sha256_file(png), f"{png.name} edited by hand"
+        assert entry["output_sha256"] == dio.sha256_file(png), f"{png.name} edited by hand"
 
 
 def test_architecture_doc_embeds_every_rendered_diagram():
@@ -49,6 +51,12 @@ def test_architecture_doc_embeds_every_rendered_diagram():
 def test_scripts_render_diagrams_is_the_same_renderer():
     script = REPO / "scripts" / "render-diagrams"
     assert script.read_bytes() == Path(diagrams.__file__).read_bytes()
+    assert (REPO / "scripts" / "render_diagrams_io.py").read_bytes() == Path(
+        dio.__file__
+    ).read_bytes()
+    assert (REPO / "scripts" / "render_diagrams_tools.py").read_bytes() == Path(
+        tools.__file__
+    ).read_bytes()
     assert os.access(script, os.X_OK)
 
 
@@ -141,7 +149,7 @@ def test_broken_diagram_reports_parse_error_and_others_still_render(tmp_path, mm
     assert result.exit_status == diagrams.EXIT_FAILED
     assert result.rendered == ["good.mmd"]
     assert "Parse error" in result.failed["bad.mmd"]
-    assert "bad.mmd" not in diagrams.load_manifest(tmp_path)
+    assert "bad.mmd" not in dio.load_manifest(tmp_path)
     assert not (tmp_path / "bad.png").exists()
 
 

@@ -22,6 +22,8 @@ SCAFFOLD = [
     "specs/README.md",
     "docs/diagrams/architecture.mmd",
     "scripts/render-diagrams",
+    "scripts/render_diagrams_io.py",
+    "scripts/render_diagrams_tools.py",
     ".harness/policy.toml",
     "Makefile",  # only when the repo has none: `make diagrams`
 ]
@@ -75,8 +77,15 @@ def test_init_on_an_empty_repo_creates_everything(tmp_path):
     assert not report.skipped and not report.dry_run
     for rel in SCAFFOLD:
         assert (ws / rel).is_file(), rel
+    package = Path(diagrams.__file__).parent
+    for shipped, copy in [
+        ("render.py", "scripts/render-diagrams"),
+        ("render_io.py", "scripts/render_diagrams_io.py"),
+        ("render_tools.py", "scripts/render_diagrams_tools.py"),
+    ]:
+        assert (ws / copy).read_bytes() == (package / shipped).read_bytes(), copy
     assert os.access(ws / "scripts/render-diagrams", os.X_OK)
-    assert (ws / "scripts/render-diagrams").read_bytes() == Path(diagrams.__file__).read_bytes()
+    assert (ws / "scripts/render_diagrams_io.py").stat().st_mode & 0o777 == 0o644
     assert not (ws / ".harness/spec.schema.json").exists()
     agents = (ws / "AGENTS.md").read_text()
     assert "No build or test commands were found" in agents and "specs/<name>/spec.md" in agents
