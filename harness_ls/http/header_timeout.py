@@ -1,10 +1,17 @@
-"""Drop connections that never finish a request head (slowloris, half-open sockets).
+"""Drop connections that never finish a request head (slowloris, half-open sockets), or whose
+head never ends (memory).
 
 uvicorn times out idle keep-alive connections only *after* a response; a client that connects and
 sends nothing, or half a request line, holds a connection (and a file descriptor) forever. This
 wraps uvicorn's HTTP protocol (httptools or h11, whichever it picked) with one timer per
 connection: armed while we wait for a request head, disarmed once the head is parsed (the body and
-a long SSE response are not limited), re-armed after each response.
+a long SSE response are not limited here: bodies have their own deadline, `api.read_limited`),
+re-armed after each response.
+
+httptools sets no limit on a head's size: before any auth, one connection streaming header lines
+for the 10 s the timer allows grew agentd by 900 MB. While a head is awaited the bytes received
+are counted; past `MAX_HEAD_BYTES` the connection gets a 431 and is closed, so at most one read
+(256 KiB) more than the limit is ever parsed.
 """
 
 from __future__ import annotations
@@ -15,12 +22,16 @@ from typing import Any
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 DEFAULT_HEADER_TIMEOUT = 10.0
+MAX_HEAD_BYTES = 64 * 1024  # request line + headers; browsers and tunnels stay far below it
+
+_TOO_LARGE = b'{"error":{"code":"header_too_large","message":"request head exceeds %d bytes"}}'
 
 
 class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     _head_timer: asyncio.TimerHandle | None = None
     _head_cycle: Any = None
+    _head_bytes: int = 0
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -29,6 +40,11 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         self._check()
+        if self._head_timer is None or self.transport.is_closing():
+            return
+        self._head_bytes += len(data)  # still no complete head: all of it is head
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse_head()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -42,6 +58,7 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
 
     def _arm(self) -> None:
         self._disarm()
+        self._head_bytes = 0
         self._head_timer = self.loop.call_later(self.header_timeout, self._expired)
 
     def _disarm(self) -> None:
@@ -55,6 +72,15 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         if cycle is not None and cycle is not self._head_cycle:
             self._head_cycle = cycle
             self._disarm()
+
+    def _refuse_head(self) -> None:
+        self._disarm()
+        body = _TOO_LARGE % MAX_HEAD_BYTES
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        self.transport.close()
 
     def _expired(self) -> None:
         self._head_timer = None

@@ -1,0 +1,75 @@
+"""A real agentd against clients that send no token and never finish a request head.
+
+httptools sets no limit on a head's size and the token is checked only once the head is parsed,
+so any local process could stream header lines at agentd for the 10 s the header timer allows:
+on eafb02f one connection doing that for 8 s grew agentd from 49 MB to 950 MB, and nothing
+limits the number of connections. Now each connection gets a 431 past 64 KiB of head.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+from tests.e2e.helpers import Api, clean_env, start_agentd
+
+TOKEN = "tok-e2e-request-bounds-7c6b5a49382716"
+PER_CONNECTION = 32 << 20  # what each connection tries to send: 32 MiB of header lines
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):  # the peak: a growth that was freed again still counts
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def _stream_headers(port: int, out: list[tuple[int, bytes]]) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"GET /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        lines = b"".join(b"X-%d: a\r\n" % i for i in range(8000))
+        sent = 0
+        try:
+            while sent < PER_CONNECTION:
+                sock.sendall(lines)
+                sent += len(lines)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        sock.settimeout(30)
+        got = b""
+        try:
+            while chunk := sock.recv(65536):
+                got += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+        out.append((sent, got.split(b"\r\n", 1)[0]))
+
+
+def test_endless_request_heads_without_a_token_neither_grow_agentd_nor_stop_it(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=TOKEN)
+    daemon = start_agentd(tmp_path, data, env=env)
+    try:
+        port = int(daemon.url.rsplit(":", 1)[1])
+        api = Api(daemon.url, TOKEN)
+        assert api.get("/v1/health")["pid"] == daemon.proc.pid
+        before = _rss_kib(daemon.proc.pid)
+        results: list[tuple[int, bytes]] = []
+        threads = [threading.Thread(target=_stream_headers, args=(port, results)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert len(results) == 4
+        for sent, status in results:
+            assert sent < PER_CONNECTION, "agentd kept reading an endless head"
+            assert status == b"HTTP/1.1 431 Request Header Fields Too Large"
+        grown_mib = (_rss_kib(daemon.proc.pid) - before) // 1024
+        assert grown_mib < 64, f"agentd grew by {grown_mib} MiB"
+        assert api.get("/v1/health")["pid"] == daemon.proc.pid  # still serving its owner
+        api.close()
+    finally:
+        daemon.stop()
