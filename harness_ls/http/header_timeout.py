@@ -12,17 +12,26 @@ httptools sets no limit on a head's size: before any auth, one connection stream
 for the 10 s the timer allows grew agentd by 900 MB. While a head is awaited the bytes received
 are counted; past `MAX_HEAD_BYTES` the connection gets a 431 and is closed, so at most one read
 (256 KiB) more than the limit is ever parsed.
+
+Nor does anything limit how many connections a client opens: two local processes connecting
+10,500 times each took agentd to its 20,000 descriptors (`accept` failed with EMFILE, and with it
+every file a run opens). At most `MAX_IDLE` connections of one server may sit *unanswered* —
+waiting for a head, or sending a body (`/login` is public) — and past that the one idle the
+longest is closed. A client that sends its request at once is never the longest idle; a
+connection is no longer counted once a GET's head is parsed (a long SSE stream is not idle).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 DEFAULT_HEADER_TIMEOUT = 10.0
 MAX_HEAD_BYTES = 64 * 1024  # request line + headers; browsers and tunnels stay far below it
+MAX_IDLE = 512  # unanswered connections per server; the longest idle goes first
 
 _TOO_LARGE = b'{"error":{"code":"header_too_large","message":"request head exceeds %d bytes"}}'
 
@@ -32,6 +41,8 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
     _head_timer: asyncio.TimerHandle | None = None
     _head_cycle: Any = None
     _head_bytes: int = 0
+    max_idle: int = MAX_IDLE
+    idle: OrderedDict[HeaderTimeoutProtocol, None]  # per server class (see `protocol`)
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -54,12 +65,23 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self.idle.pop(self, None)
         super().connection_lost(exc)
 
     def _arm(self) -> None:
         self._disarm()
         self._head_bytes = 0
         self._head_timer = self.loop.call_later(self.header_timeout, self._expired)
+        self.idle[self] = None
+        self.idle.move_to_end(self)
+        while len(self.idle) > self.max_idle:
+            oldest, _ = self.idle.popitem(last=False)
+            oldest._evict()
+
+    def _evict(self) -> None:
+        self._disarm()
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
@@ -72,6 +94,8 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         if cycle is not None and cycle is not self._head_cycle:
             self._head_cycle = cycle
             self._disarm()
+            if self.scope.get("method") in ("GET", "HEAD"):
+                self.idle.pop(self, None)  # answered at once, or a stream: not idle
 
     def _refuse_head(self) -> None:
         self._disarm()
@@ -88,8 +112,8 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
             self.transport.close()
 
 
-def protocol(header_timeout: float) -> type[asyncio.Protocol]:
-    """The protocol class for uvicorn.Config(http=...) with this header timeout (seconds)."""
-    return type(
-        "HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout}
-    )
+def protocol(header_timeout: float, max_idle: int = MAX_IDLE) -> type[asyncio.Protocol]:
+    """The protocol class for uvicorn.Config(http=...) with this header timeout (seconds); its
+    connections share one count of unanswered connections."""
+    attrs = {"header_timeout": header_timeout, "max_idle": max_idle, "idle": OrderedDict()}
+    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), attrs)

@@ -8,11 +8,16 @@ limits the number of connections. Now each connection gets a 431 past 64 KiB of 
 
 from __future__ import annotations
 
+import os
+import resource
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
-from tests.e2e.helpers import Api, clean_env, start_agentd
+from harness_ls.http.header_timeout import MAX_IDLE
+from tests.e2e.helpers import Api, clean_env, make_repo, start_agentd
 
 TOKEN = "tok-e2e-request-bounds-7c6b5a49382716"
 PER_CONNECTION = 32 << 20  # what each connection tries to send: 32 MiB of header lines
@@ -72,4 +77,64 @@ def test_endless_request_heads_without_a_token_neither_grow_agentd_nor_stop_it(
         assert api.get("/v1/health")["pid"] == daemon.proc.pid  # still serving its owner
         api.close()
     finally:
+        daemon.stop()
+
+
+HOLDER = """
+import socket, sys, time
+socks = []
+for _ in range(int(sys.argv[2])):
+    try:
+        socks.append(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+    except OSError:
+        break
+print(len(socks), flush=True)
+time.sleep(300)
+"""
+
+
+def _fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_a_flood_of_idle_connections_cannot_take_agentds_descriptors(tmp_path: Path) -> None:
+    """Two local processes connect 10,500 times each and send nothing: on eafb02f agentd reached
+    its 20,000 descriptors (accept failed with EMFILE, and so would every file a run opens)."""
+    data = tmp_path / "data"
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=TOKEN)
+    daemon = start_agentd(tmp_path, data, env=env)
+    holders: list[subprocess.Popen] = []
+    try:
+        port = daemon.url.rsplit(":", 1)[1]
+        api = Api(daemon.url, TOKEN)
+        session = api.post("/v1/sessions", {"workspace": str(make_repo(tmp_path / "ws"))})
+        stream = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
+        stream.sendall(
+            f"GET /v1/sessions/{session['id']}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {TOKEN}\r\n\r\n".encode()
+        )
+        assert stream.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        per_holder = min(10_500, limit - 100)
+        for _ in range(2):
+            holders.append(subprocess.Popen(
+                [sys.executable, "-c", HOLDER, port, str(per_holder)],
+                stdout=subprocess.PIPE, text=True,
+            ))  # fmt: skip
+        held = [int(h.stdout.readline()) for h in holders if h.stdout is not None]
+        assert sum(held) > MAX_IDLE * 4, held  # the flood happened
+        peak = max(_fds(daemon.proc.pid) for _ in range(40))
+        assert peak < MAX_IDLE + 200, f"agentd holds {peak} descriptors"
+        assert api.get("/v1/health")["pid"] == daemon.proc.pid  # the owner still gets in
+        stream.setblocking(False)
+        try:
+            assert stream.recv(65536) != b"", "the owner's event stream was closed"
+        except BlockingIOError:
+            pass  # open, nothing new: the stream was not taken for an idle connection
+        stream.close()
+        api.close()
+    finally:
+        for h in holders:
+            h.kill()
+            h.wait(10)
         daemon.stop()
