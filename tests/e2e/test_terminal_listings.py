@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import DOCS, Api, make_repo, queue, scripted_agentd
+from tests.e2e.helpers import DOCS, Api, make_repo, queue, run_denying, scripted_agentd
 from tests.e2e.test_terminal_output import AGENTCTL, _on_a_terminal
 
 TOKEN = "tok-e2e-listings-5e6f7a8b9c0d"
@@ -23,7 +23,7 @@ FORGED = "r-20260101-000000-forged  completed  1s ago  deploy-prod  offline  loc
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    with scripted_agentd(tmp_path_factory.mktemp("listings"), TOKEN, "ask") as d:
+    with scripted_agentd(tmp_path_factory.mktemp("listings"), TOKEN, "auto-edit") as d:
         yield d
 
 
@@ -54,3 +54,21 @@ def test_a_spec_folder_name_cannot_add_a_row_to_agentctl_list(daemon, tmp_path: 
         assert [row.split()[0] for row in rows[1:]] == [x["id"] for x in listed], out
         ours = next(row for row in rows if row.startswith(run_id))
         assert f"fix{marker}r-20260101-000000-forged" in ours
+
+
+def test_a_models_colour_codes_cannot_recolour_agentctl_diff(daemon, tmp_path: Path) -> None:
+    """`for_terminal` lets agentctl's own colour codes through, and a model's `ESC[31m` is the
+    same bytes: on eafb02f an added line painted itself red (a deleted line's colour) and
+    `ESC[0m` ended agentctl's green. A coloured diff now reveals the file bytes before painting."""
+    ws = make_repo(tmp_path / "ws")
+    evil = "ok \x1b[31mrm -rf ~\x1b[0m\n"
+    write = {"name": "write_file", "arguments": {"path": "notes.txt", "content": evil}}
+    r = run_denying(daemon, TOKEN, ws, {"tool_calls": [write]})
+    assert (ws / "notes.txt").read_text() == evil
+
+    shown = _on_a_terminal(daemon, ws, "diff", r.run_id)
+    assert "\x1b[32m+ok ⟨ESC⟩[31mrm -rf ~⟨ESC⟩[0m\x1b[0m" in shown, repr(shown)
+    assert "\x1b[31mrm" not in shown
+    piped = subprocess.run([*AGENTCTL, "diff", r.run_id], cwd=ws, env=daemon.extra["env"],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert "+" + evil.rstrip("\n") in piped.stdout.splitlines()  # a patch keeps its bytes
