@@ -32,6 +32,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 DEFAULT_HEADER_TIMEOUT = 10.0
 MAX_HEAD_BYTES = 64 * 1024  # request line + headers; browsers and tunnels stay far below it
 MAX_IDLE = 512  # unanswered connections per server; the longest idle goes first
+MAX_PIPELINED = 16  # requests queued behind the one being answered (browsers send none)
 
 _TOO_LARGE = b'{"error":{"code":"header_too_large","message":"request head exceeds %d bytes"}}'
 
@@ -57,11 +58,33 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         if self._head_bytes > MAX_HEAD_BYTES:
             self._refuse_head()
 
+    def on_headers_complete(self) -> None:
+        """httptools parses every request a read holds and queues those behind the one being
+        answered: 50 connections pipelining GETs they never read the answers to grew agentd by
+        1.5 GB in 18 s, and on. Past `MAX_PIPELINED` the parse stops and the connection goes."""
+        if len(getattr(self, "pipeline", ())) >= MAX_PIPELINED:
+            import httptools
+
+            self._evict()
+            raise httptools.HttpParserError("too many pipelined requests")
+        super().on_headers_complete()
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm()
             self._check()  # a pipelined request may already be parsed
+
+    def pause_writing(self) -> None:
+        """Our answers pile up unread: the connection makes no progress, so it counts as idle
+        (a client that never reads would otherwise hold it, and its buffers, for good)."""
+        super().pause_writing()
+        self._idle()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._head_timer is None:
+            self.idle.pop(self, None)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -72,6 +95,9 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         self._disarm()
         self._head_bytes = 0
         self._head_timer = self.loop.call_later(self.header_timeout, self._expired)
+        self._idle()
+
+    def _idle(self) -> None:
         self.idle[self] = None
         self.idle.move_to_end(self)
         while len(self.idle) > self.max_idle:
@@ -80,8 +106,7 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
 
     def _evict(self) -> None:
         self._disarm()
-        if not self.transport.is_closing():
-            self.transport.close()
+        self.transport.abort()  # close() would wait to flush what a stalled client never reads
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
@@ -94,7 +119,7 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         if cycle is not None and cycle is not self._head_cycle:
             self._head_cycle = cycle
             self._disarm()
-            if self.scope.get("method") in ("GET", "HEAD"):
+            if self.scope.get("method") in ("GET", "HEAD") and not self.flow.write_paused:
                 self.idle.pop(self, None)  # answered at once, or a stream: not idle
 
     def _refuse_head(self) -> None:

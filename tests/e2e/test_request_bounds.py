@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from harness_ls.http.header_timeout import MAX_IDLE
-from tests.e2e.helpers import Api, clean_env, make_repo, start_agentd
+from tests.e2e.helpers import Api, clean_env, make_repo, start_agentd, wait_for
 
 TOKEN = "tok-e2e-request-bounds-7c6b5a49382716"
 PER_CONNECTION = 32 << 20  # what each connection tries to send: 32 MiB of header lines
@@ -137,4 +137,49 @@ def test_a_flood_of_idle_connections_cannot_take_agentds_descriptors(tmp_path: P
         for h in holders:
             h.kill()
             h.wait(10)
+        daemon.stop()
+
+
+def _closed(sock: socket.socket) -> bool:
+    try:
+        while sock.recv(1 << 20):
+            pass  # answers sent before the close
+        return True
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_pipelined_requests_whose_answers_are_never_read_cannot_grow_agentd(
+    tmp_path: Path,
+) -> None:
+    """20 connections each pipeline GETs (no token) and never read an answer: on eafb02f
+    httptools queued every request of each read and agentd grew by 1.5 GB in 18 s, and on."""
+    data = tmp_path / "data"
+    env = clean_env(tmp_path / "home", HARNESS_DATA_DIR=str(data), HARNESS_AUTH_TOKEN=TOKEN)
+    daemon = start_agentd(tmp_path, data, env=env)
+    socks: list[socket.socket] = []
+    try:
+        port = int(daemon.url.rsplit(":", 1)[1])
+        before = _rss_kib(daemon.proc.pid)
+        burst = b"GET /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 1000
+        for _ in range(20):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.setblocking(False)
+            try:
+                for _ in range(100):  # up to 3.8 MiB, as far as the buffers take it
+                    sock.send(burst)
+            except (BlockingIOError, ConnectionResetError, BrokenPipeError):
+                pass
+            socks.append(sock)
+        wait_for(lambda: all(_closed(s) for s in socks), 60, what="agentd to drop them all")
+        grown_mib = (_rss_kib(daemon.proc.pid) - before) // 1024
+        assert grown_mib < 100, f"agentd grew by {grown_mib} MiB"
+        api = Api(daemon.url, TOKEN)
+        assert api.get("/v1/health")["pid"] == daemon.proc.pid
+        api.close()
+    finally:
+        for s in socks:
+            s.close()
         daemon.stop()
