@@ -75,17 +75,6 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
             self._arm()
             self._check()  # a pipelined request may already be parsed
 
-    def pause_writing(self) -> None:
-        """Our answers pile up unread: the connection makes no progress, so it counts as idle
-        (a client that never reads would otherwise hold it, and its buffers, for good)."""
-        super().pause_writing()
-        self._idle()
-
-    def resume_writing(self) -> None:
-        super().resume_writing()
-        if self._head_timer is None:
-            self.idle.pop(self, None)
-
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         self.idle.pop(self, None)
@@ -119,7 +108,7 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         if cycle is not None and cycle is not self._head_cycle:
             self._head_cycle = cycle
             self._disarm()
-            if self.scope.get("method") in ("GET", "HEAD") and not self.flow.write_paused:
+            if self.scope.get("method") in ("GET", "HEAD"):
                 self.idle.pop(self, None)  # answered at once, or a stream: not idle
 
     def _refuse_head(self) -> None:
