@@ -27,7 +27,7 @@ def daemon(tmp_path_factory):
         yield d
 
 
-@pytest.mark.parametrize("brk", ["\r", "\x0b"])
+@pytest.mark.parametrize("brk", ["\r", "\x0b", "\x1b[32m"])
 def test_a_spec_folder_name_cannot_add_a_row_to_agentctl_list(daemon, tmp_path: Path, brk):
     name = f"fix{brk}{FORGED}"
     ws = make_repo(tmp_path / "ws", name=name)
@@ -39,7 +39,7 @@ def test_a_spec_folder_name_cannot_add_a_row_to_agentctl_list(daemon, tmp_path: 
     api.close()
     assert final["title"] == name  # the title holds the break; the listing must not
 
-    marker = "⟨CR⟩" if brk == "\r" else "⟨VT⟩"
+    marker = {"\r": "⟨CR⟩", "\x0b": "⟨VT⟩", "\x1b[32m": "⟨ESC⟩[32m"}[brk]
     env = daemon.extra["env"]
     as_json = subprocess.run([*AGENTCTL, "list", "--json"], cwd=ws, env=env,
                              capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
