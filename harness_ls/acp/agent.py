@@ -92,9 +92,22 @@ class HarnessAcpAgent:
         self.workspaces[meta["id"]] = cwd
         return NewSessionResponse(session_id=meta["id"])
 
+    def _known(self, session_id: str) -> str:
+        """`session_id` if this connection created it, else a -32602. The id becomes part of
+        API paths: `../runs/<id>` in a `session/cancel` cancelled any run of the daemon, and
+        `../x` sent a prompt's requests to whatever route the client named."""
+        if not isinstance(session_id, str) or session_id not in self.workspaces:
+            raise RequestError(
+                -32602,
+                f"unknown session {str(session_id)[:80]!r}",
+                {"hint": "use a sessionId that session/new returned on this connection"},
+            )
+        return session_id
+
     async def prompt(self, session_id: str, prompt: list[Any], **_: Any) -> Any:
         from acp import PromptResponse
 
+        session_id = self._known(session_id)
         text = "\n".join(_block_text(b) for b in prompt).strip()
         try:
             if text.startswith("/run"):
@@ -106,6 +119,9 @@ class HarnessAcpAgent:
         return PromptResponse(stop_reason=reason)
 
     async def cancel(self, session_id: str, **_: Any) -> None:
+        if session_id not in self.workspaces:
+            log.info("cancel of unknown session %r ignored", str(session_id)[:80])
+            return
         run_id = self.active_run.get(session_id)
         path = f"/v1/runs/{run_id}/cancel" if run_id else f"/v1/sessions/{session_id}/cancel"
         try:

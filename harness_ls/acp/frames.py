@@ -5,7 +5,10 @@ line that is not JSON (the client never hears why its request got no answer), di
 is JSON but not an object (`[]`, `"x"`, `1`, `null`: "Internal error", connection gone), and
 buffers a line of any length. This transport answers each of those with a JSON-RPC error the
 client can show (id null, as the spec says when the id cannot be read) and reads on; a line over
-`max_line` bytes is discarded as it streams in, so memory stays bounded.
+`max_line` bytes is discarded as it streams in, so memory stays bounded. A frame nested deeper
+than `MAX_DEPTH` (at 5,000 levels `json.loads` raised RecursionError and the host died without a
+word) and a number JSON cannot carry (`1e999`, `NaN`, `Infinity`: "Internal error" deep in the
+library) are parse errors too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 log = logging.getLogger("harness_ls.acp.frames")
 
 MAX_LINE = 50 * 1024 * 1024  # the acp package's default buffer: room for embedded files
+MAX_DEPTH = 64  # an ACP message nests a handful of levels; deeper only strains every encoder
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 
@@ -30,16 +34,51 @@ def error_frame(code: int, message: str, id_: Any = None) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": id_, "error": {"code": code, "message": message}}
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotJson(f"number {text[:40]} is out of range")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise _NotJson(f"{name} is not JSON")
+
+
+def _depth(value: Any, stop: int) -> int:
+    """Depth of nested lists/dicts, counted without recursion; stops counting at `stop`."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if deepest >= stop:
+                return deepest
+            todo += [(v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
+
+
 def check_frame(line: bytes) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(message to hand on, None) or (None, error response to send back). Pure."""
+    too_deep = error_frame(
+        PARSE_ERROR, f"Parse error: the line is nested more than {MAX_DEPTH} levels deep"
+    )
     try:
-        doc = json.loads(line)
+        doc = json.loads(line, parse_float=_finite, parse_constant=_constant)
+    except RecursionError:
+        return None, too_deep
     except (ValueError, UnicodeDecodeError) as exc:
-        why = f"{type(exc).__name__}: {exc}"[:200]
+        why = str(exc) if isinstance(exc, _NotJson) else f"{type(exc).__name__}: {exc}"
         return None, error_frame(
             PARSE_ERROR,
-            f"Parse error: the line is not JSON ({why}); send one JSON-RPC object per line",
+            f"Parse error: the line is not JSON ({why[:200]}); send one JSON-RPC object per line",
         )
+    if _depth(doc, MAX_DEPTH + 1) > MAX_DEPTH:
+        return None, too_deep
     if not isinstance(doc, dict):
         kind = _KINDS.get(type(doc), type(doc).__name__)
         if isinstance(doc, list) and doc:

@@ -6,6 +6,19 @@ import re
 from datetime import UTC, datetime
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# a line break inside a cell would start a row of its own: a cloned repository's
+# `specs/fix\nr-… completed …/spec.md` listed a run that does not exist
+_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+_NAMES = {"\n": "LF", "\r": "CR", "\x0b": "VT", "\x0c": "FF"}
+
+
+def one_line(text: str) -> str:
+    """`text` with every line break shown as a marker (`⟨LF⟩`), so a cell stays one row."""
+    return _BREAKS.sub(lambda m: "".join(_marker(c) for c in m.group()), text)
+
+
+def _marker(ch: str) -> str:
+    return f"⟨{_NAMES[ch]}⟩" if ch in _NAMES else f"⟨U+{ord(ch):04X}⟩"
 
 
 def visible_len(text: str) -> int:
@@ -13,7 +26,8 @@ def visible_len(text: str) -> int:
 
 
 def table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> str:
-    cells = [[str(c) if visible_len(str(c)) <= max_width else str(c)[: max_width - 1] + "…"
+    rows = [[one_line(str(c)) for c in row] for row in rows]
+    cells = [[c if visible_len(c) <= max_width else c[: max_width - 1] + "…"
               for c in row] for row in rows]  # fmt: skip
     widths = [max([len(h)] + [visible_len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]

@@ -6,6 +6,7 @@ Routes modules export `ENDPOINTS`; `create_app` turns them into Starlette routes
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from harness_ls.errors import HarnessError, InvalidInput
 from harness_ls.http.errors import (
     JSONBody,
     PayloadTooLarge,
+    RequestTimeout,
     UnsupportedMediaType,
     error_response,
     validation_problem,
@@ -38,6 +40,7 @@ class Settings:
     keepalive: float = 15.0
     retry_ms: int = 2000
     max_json_bytes: int = 1 << 20
+    body_seconds: float = 30.0  # a JSON or login body must arrive whole within this (slowloris)
     max_upload_bytes: int = MAX_ATTACHMENT_BYTES  # one limit for API, store, CLI and docs
     kind: str = "agentd"
     started_at: str = ""
@@ -75,8 +78,16 @@ class Endpoint:
     multipart: bool = False
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """Read the body, refusing early on Content-Length and again while streaming (no trust)."""
+BODY_SECONDS = 30.0
+
+
+async def read_limited(request: Request, limit: int, seconds: float = BODY_SECONDS) -> bytes:
+    """Read the body, refusing early on Content-Length and again while streaming (no trust).
+
+    The whole body must arrive within `seconds`: the header timer stops once a head is parsed,
+    and a client trickling one byte of an 8 KiB `/login` form every few seconds — no token
+    needed — otherwise held its connection (a descriptor and a task) for hours.
+    """
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(
@@ -85,22 +96,33 @@ async def read_limited(request: Request, limit: int) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body exceeds {limit} bytes", hint="send a smaller body")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(
+                        f"request body exceeds {limit} bytes", hint="send a smaller body"
+                    )
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"request body did not arrive within {seconds:g} s ({size} bytes received)",
+            hint="send the whole body at once",
+        ) from None
     return b"".join(chunks)
 
 
-async def parse_json_body(request: Request, model: type[BaseModel], limit: int) -> BaseModel:
+async def parse_json_body(
+    request: Request, model: type[BaseModel], limit: int, seconds: float = BODY_SECONDS
+) -> BaseModel:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise UnsupportedMediaType(
             f"expected Content-Type application/json, got {ctype or 'none'}",
             hint="send a JSON body with 'Content-Type: application/json'",
         )
-    raw = await read_limited(request, limit)
+    raw = await read_limited(request, limit, seconds)
     try:
         data = json.loads(raw or b"null")
     except ValueError as exc:
@@ -170,7 +192,9 @@ def adapt(
             if endpoint.query is not None:
                 call.query = parse_query(request, endpoint.query)
             if endpoint.body is not None:
-                call.body = await parse_json_body(request, endpoint.body, settings.max_json_bytes)
+                call.body = await parse_json_body(
+                    request, endpoint.body, settings.max_json_bytes, settings.body_seconds
+                )
             result = await endpoint.handler(call)
         except HarnessError as exc:
             return error_response(exc)

@@ -88,6 +88,7 @@ def create_app(
     retry_ms: int = 2000,
     max_upload_bytes: int = MAX_ATTACHMENT_BYTES,
     max_json_bytes: int = 1 << 20,
+    body_seconds: float = 30.0,
     kind: str = "agentd",
     logins: Logins | None = None,
 ) -> Starlette:
@@ -105,6 +106,7 @@ def create_app(
         keepalive=keepalive,
         retry_ms=retry_ms,
         max_json_bytes=max_json_bytes,
+        body_seconds=body_seconds,
         max_upload_bytes=max_upload_bytes,
         kind=kind,
         logins=logins,

@@ -100,7 +100,7 @@ async def login(request: Request) -> Response:
     settings = request.app.state.settings
     token: str | None = settings.token
     logins: Logins = settings.logins
-    raw = await read_limited(request, 8192)
+    raw = await read_limited(request, 8192, settings.body_seconds)
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     target = safe_next(form.get("next"))
     if token is None:

@@ -42,6 +42,13 @@ class MisdirectedRequest(HarnessError):
     status = 421
 
 
+class RequestTimeout(HarnessError):
+    """A body that did not arrive in time (a slowloris trickle holds a connection otherwise)."""
+
+    code = "request_timeout"
+    status = 408
+
+
 class Forbidden(HarnessError):
     code = "forbidden"
     status = 403
@@ -65,6 +72,8 @@ def error_response(exc: HarnessError, headers: dict[str, str] | None = None) -> 
     hdrs = {"cache-control": "no-store"}
     if exc.status == 401:
         hdrs["www-authenticate"] = 'Bearer realm="harness-ls"'
+    if exc.status == 408:
+        hdrs["connection"] = "close"  # the rest of a trickled body is not waited for
     hdrs.update(headers or {})
     return JSONBody(body, status_code=exc.status, headers=hdrs)
 

@@ -3,7 +3,9 @@
 Run as `python landlock.py [--write DIR]... [--deny-read P]... [--allow-read P]... [--no-network]
 [--scope] [--exec] -- CMD...`: it restricts itself with an unprivileged Landlock ruleset, becomes a
 child subreaper, runs CMD and, when CMD ends or it is told to stop, kills every descendant left
-behind — `setsid` and double-forked ones are reparented to it, so none outlives the call.
+behind — `setsid` and double-forked ones are reparented to it, so none outlives the call. It
+does the same when the daemon that started it dies (a parent-death signal, as bubblewrap's
+`--die-with-parent`).
 
 - writes: only beneath the --write dirs, to character devices and `/dev/pts` (not `/dev/shm`);
 - reads (and exec): everywhere except the --deny-read paths, with --allow-read islands inside
@@ -37,6 +39,7 @@ _CREATE, _ADD_RULE, _RESTRICT = 444, 445, 446  # same numbers on x86_64 and aarc
 _VERSION = 1
 _PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER, _PR_CAPBSET_DROP = 38, 36, 24
+_PR_SET_PDEATHSIG = 1
 
 # LANDLOCK_ACCESS_FS_*: every right that changes the filesystem, and reading files
 _READ_FILE, _WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 2, 1 << 1, 1 << 4, 1 << 5
@@ -268,7 +271,17 @@ def _which(name: str) -> str:
     return name
 
 
+def _end_with_parent(parent: int, stop: object) -> None:
+    """SIGTERM us (so `stop` reaps the tree) when the daemon that started us dies: it cannot end
+    a call once it is gone, and a helper waiting for its command let `sleep 1000 &` outlive a
+    `kill -9` of agentd and race the restarted daemon's writes (bubblewrap: --die-with-parent)."""
+    _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the prctl took effect
+        stop(signal.SIGTERM, None)  # type: ignore[operator]
+
+
 def main(argv: list[str]) -> int:
+    parent = os.getppid()
     writable: list[str] = []
     deny: list[str] = []
     allow: list[str] = []
@@ -308,6 +321,7 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    _end_with_parent(parent, stop)
     child = os.fork()  # fork + exec, not subprocess: the helper's start-up is the overhead
     if child == 0:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

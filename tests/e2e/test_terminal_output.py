@@ -63,8 +63,8 @@ def test_model_bytes_reach_a_terminal_only_made_visible(daemon, tmp_path: Path) 
     assert (ws / "notes.txt").read_text() == EVIL
 
     shown = _on_a_terminal(daemon, ws, "diff", r.run_id)
-    # (a reset is one of agentctl's own sequences: it passes, and only ends a colour)
-    assert "+ok ⟨ESC⟩]52;c;ZXZpbA==⟨BEL⟩ ⟨ESC⟩[2J ⟨ESC⟩[8mhidden\x1b[0m ⟨U+202E⟩evil" in shown
+    # (the model's reset too: a coloured diff reveals the file bytes before painting them)
+    assert "+ok ⟨ESC⟩]52;c;ZXZpbA==⟨BEL⟩ ⟨ESC⟩[2J ⟨ESC⟩[8mhidden⟨ESC⟩[0m ⟨U+202E⟩evil" in shown
     assert not any(raw in shown for raw in RAW), repr(shown)
     assert "\x1b[32m" in shown  # agentctl's own colours stay
 

@@ -51,6 +51,9 @@ def show(app: Any) -> int:
         if not views:
             app.out("no attempts; start some with: agentctl run --spec SPEC --attempts 3")
             return ex.OK
+        from harness_ls.cli.render import visible  # spec paths a repo named: no raw ESC
+
+        views = visible(views)
         rows = [[v["group"]["id"], _state(v), str(len(v["rows"])),
                  str(sum(r["passed"] for r in v["rows"])), v["group"]["spec_path"]]
                 for v in views]  # fmt: skip

@@ -153,6 +153,9 @@ def list_runs(app: Any) -> int:
         app.out("no runs" + (f" with status {a.status}" if a.status else ""))
         app.note("start one with: agentctl run --workspace . --spec specs/<name>/spec.md")
         return ex.OK
+    from harness_ls.cli.render import visible  # titles are spec folders a repo named: no raw ESC
+
+    runs = visible(runs)
     rows = [[r["id"], _status(app, r.get("status", "")), age(r.get("created_at")),
              r.get("title") or r.get("spec_path") or "", r.get("model") or "offline",
              r.get("node") or "local", r.get("outcome") or ""] for r in runs]  # fmt: skip

@@ -48,8 +48,8 @@ class RunProgress:
         """What happens now, without the phase: the step's title, the test's command, or
         "waiting for approval: …" (harness/runStatus' `step`, the lens, the end message)."""
         if self.waiting:
-            return f"waiting for approval: {next(reversed(self.waiting.values()))}"
-        return self.detail
+            return _shown(f"waiting for approval: {next(reversed(self.waiting.values()))}")
+        return _shown(self.detail)
 
     @property
     def message(self) -> str:
@@ -155,6 +155,15 @@ class RunProgress:
             return None
         self.last = now
         return now
+
+
+def _shown(message: str) -> str:
+    """A model's plan-step title, a test's command or an MCP tool's name, with control and bidi
+    characters made visible: editors put this line into a terminal's status line (Helix, Neovim
+    plugins) or a notification, where `ESC]52;…` would write the clipboard and U+202E reorder."""
+    from harness_ls.core.views import visible
+
+    return str(visible(message))
 
 
 # events that start a phase or a step, or make the run wait for the user: what a client without
