@@ -105,10 +105,23 @@ def _is_normal(value: str) -> bool:
     return "" not in parts and "." not in parts and ".." not in parts
 
 
+# Every default secret name (_default) holds one of these, lowered: one search over all of a
+# command's words rules most commands out at once (a superset: a hit is then checked word by word;
+# lowering the joined words lowers each word as _default does, and normpath, the `--x=` split and
+# the last component keep a substring of the word).
+_MAYBE_SECRET = re.compile(
+    "|".join(re.escape(s) for s in sorted({*SECRET_NAMES, *SECRET_SUFFIXES, *_PREFIXED, "id_"}))
+)
+
+
 def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = ()) -> list[str]:
     """The secret files among shell words (`cat .env`, `--env-file=.env.prod`, `> a/.npmrc`),
     as workspace-relative paths; lexical only, never a glob or a variable."""
     extra = tuple(extra)
+    if not extra:
+        words = list(words)
+        if _MAYBE_SECRET.search("\n".join(words).lower()) is None:
+            return []  # no word holds a piece a default secret name needs
     root = workspace.rstrip("/") + "/"
     found: list[str] = []
     for word in words:
