@@ -109,9 +109,16 @@ def _is_normal(value: str) -> bool:
 # command's words rules most commands out at once (a superset: a hit is then checked word by word;
 # lowering the joined words lowers each word as _default does, and normpath, the `--x=` split and
 # the last component keep a substring of the word).
-_MAYBE_SECRET = re.compile(
-    "|".join(re.escape(s) for s in sorted({*SECRET_NAMES, *SECRET_SUFFIXES, *_PREFIXED, "id_"}))
-)
+def _pieces_rx(pieces: set[str]) -> re.Pattern[str]:
+    """A search for any of `pieces`: only the pieces no other one is part of (`.env` finds
+    `.envrc`), the dotted ones behind one `\\.` (the scan stops at dots, not at every letter)."""
+    kept = sorted(p for p in pieces if not any(q != p and q in p for q in pieces))
+    dotted = "|".join(re.escape(p[1:]) for p in kept if p.startswith("."))
+    rest = "|".join(re.escape(p) for p in kept if not p.startswith("."))
+    return re.compile(rf"\.(?:{dotted})|{rest}")
+
+
+_MAYBE_SECRET = _pieces_rx({*SECRET_NAMES, *SECRET_SUFFIXES, *_PREFIXED, "id_"})
 
 
 def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = ()) -> list[str]:
