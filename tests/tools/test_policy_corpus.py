@@ -8,7 +8,8 @@ with its own rule, named secrets — plus the parse (parts with argv, redirectio
 opacity, literal flags, assignments; the whole-line opacity and shape) and "approve similar"'s
 pattern. A speed-up that changes any of them, for any command, fails here: what a hostile model
 can get allowed must not move when the code only gets faster. Paths of the temporary workspace
-are written as <WS>, <DATA> and <ROOT>.
+are written as <WS>, <DATA> and <ROOT>. A new tree-sitter-bash may parse some commands
+differently: then rebuild the corpus and review every changed decision before committing it.
 """
 
 from __future__ import annotations
