@@ -73,7 +73,10 @@ def _compiled(extra: tuple[str, ...]) -> tuple[PathPattern, ...]:
 def is_secret_path(rel: str, extra: Iterable[str] = ()) -> bool:
     """Whether the workspace-relative posix path `rel` names a secret file (defaults, or one of
     the `extra` gitignore-style patterns, which also cover everything under a named directory)."""
-    return _is_secret(rel, tuple(extra))
+    extra = tuple(extra)
+    if not extra and _MAYBE_SECRET.search(rel.lower()) is None:
+        return False  # no piece of a default secret name: no cache entry needed
+    return _is_secret(rel, extra)
 
 
 @lru_cache(maxsize=4096)

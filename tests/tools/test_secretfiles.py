@@ -157,7 +157,9 @@ _WORD_PIECES = [*SECRET, *NOT_SECRET, "--env-file=", "-f=", "/ws/", "../", "./",
 
 @given(st.lists(st.lists(st.sampled_from(_WORD_PIECES), max_size=4).map("".join), max_size=8))
 def test_the_one_search_before_the_word_checks_drops_no_secret(words: list[str]) -> None:
-    """secrets_named's search over all the words (taken without extra patterns) names exactly
+    """secrets_named's (and is_secret_path's) search (taken without extra patterns) names exactly
     what the word-by-word check names (taken when there are extra patterns: one that never
     matches leaves the defaults alone)."""
     assert secrets_named(words, "/ws") == secrets_named(words, "/ws", ["/no-such-name-xyz"])
+    for word in words:
+        assert is_secret_path(word) == is_secret_path(word, ["/no-such-name-xyz"]), word
