@@ -73,7 +73,10 @@ def _compiled(extra: tuple[str, ...]) -> tuple[PathPattern, ...]:
 def is_secret_path(rel: str, extra: Iterable[str] = ()) -> bool:
     """Whether the workspace-relative posix path `rel` names a secret file (defaults, or one of
     the `extra` gitignore-style patterns, which also cover everything under a named directory)."""
-    return _is_secret(rel, tuple(extra))
+    extra = tuple(extra)
+    if not extra and _MAYBE_SECRET.search(rel.lower()) is None:
+        return False  # no piece of a default secret name: no cache entry needed
+    return _is_secret(rel, extra)
 
 
 @lru_cache(maxsize=4096)
@@ -105,10 +108,30 @@ def _is_normal(value: str) -> bool:
     return "" not in parts and "." not in parts and ".." not in parts
 
 
+# Every default secret name (_default) holds one of these, lowered: one search over all of a
+# command's words rules most commands out at once (a superset: a hit is then checked word by word;
+# lowering the joined words lowers each word as _default does, and normpath, the `--x=` split and
+# the last component keep a substring of the word).
+def _pieces_rx(pieces: set[str]) -> re.Pattern[str]:
+    """A search for any of `pieces`: only the pieces no other one is part of (`.env` finds
+    `.envrc`), the dotted ones behind one `\\.` (the scan stops at dots, not at every letter)."""
+    kept = sorted(p for p in pieces if not any(q != p and q in p for q in pieces))
+    dotted = "|".join(re.escape(p[1:]) for p in kept if p.startswith("."))
+    rest = "|".join(re.escape(p) for p in kept if not p.startswith("."))
+    return re.compile(rf"\.(?:{dotted})|{rest}")
+
+
+_MAYBE_SECRET = _pieces_rx({*SECRET_NAMES, *SECRET_SUFFIXES, *_PREFIXED, "id_"})
+
+
 def secrets_named(words: Iterable[str], workspace: str, extra: Iterable[str] = ()) -> list[str]:
     """The secret files among shell words (`cat .env`, `--env-file=.env.prod`, `> a/.npmrc`),
     as workspace-relative paths; lexical only, never a glob or a variable."""
     extra = tuple(extra)
+    if not extra:
+        words = list(words)
+        if _MAYBE_SECRET.search("\n".join(words).lower()) is None:
+            return []  # no word holds a piece a default secret name needs
     root = workspace.rstrip("/") + "/"
     found: list[str] = []
     for word in words:

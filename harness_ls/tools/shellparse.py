@@ -10,7 +10,6 @@ position, `eval "$x"`) is marked opaque with the reason; callers must not allow 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache, partial
 
@@ -35,9 +34,9 @@ from harness_ls.tools.shellnodes import (
     redirects,
     substitutions,
     test_words,
-    walk,
 )
 from harness_ls.tools.shellparts import ParsedCommand, Redirect, SimpleCommand
+from harness_ls.tools.shellredirs import Redirections
 from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
 from harness_ls.tools.shellwordnodes import GLOB, Words
 from harness_ls.tools.shellwords import risky_var, unescape
@@ -53,7 +52,6 @@ _CONTEXTS = {
     ">(": ">()",
 }
 _SUBST_MARKS = frozenset("$`(")  # `$(…)`, backticks, `<(…)` / `>(…)`
-_HEREDOC_EVAL = re.compile(r"\$\(\(|\$\[|\$\{[^}]*[!@:\[]")
 _LEAF_WORDS = frozenset({"word", "number", "raw_string", "ansi_c_string"})
 _PLAIN_ARGS = frozenset({"word", "number", "raw_string"})  # literal without a decode step
 
@@ -95,7 +93,7 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     return ParsedCommand(source, tuple(walker.parts), opaque, shape)
 
 
-class _Walker(Unwrapper, Words):
+class _Walker(Unwrapper, Words, Redirections):
     def __init__(self, data: bytes, depth: int) -> None:
         self.data = data
         self.ascii = data.isascii()
@@ -376,37 +374,6 @@ class _Walker(Unwrapper, Words):
             text = self.text(node)
             self.add(SimpleCommand((text,), text, (), ctx, bg, why, (True,)))
         self.nested(node, ctx, bg)
-
-    def redirect(self, node: Node, split: tuple[list[Node], list[Node]] | None = None) -> Redirect:
-        fd = node.child_by_field_name("descriptor")
-        op = next((c.type for c in node.children if not c.is_named), "")
-        if node.type == "heredoc_redirect":
-            start = next((c for c in node.children if c.type == "heredoc_start"), None)
-            return Redirect("<<", self.text(start).strip("'\"") if start else "")
-        if node.type == "herestring_redirect":
-            body = next((c for c in node.children if c.is_named), None)
-            return Redirect("<<<", self.word(body) if body else "")
-        target = (split or redirect_split(node))[0]
-        if not target:
-            return Redirect((self.text(fd) if fd else "") + op, "")
-        return Redirect(
-            (self.text(fd) if fd else "") + op, self.group_literal(target) or self.span(target)
-        )
-
-    def heredoc_payloads(self, node: Node, ctx: str, bg: bool) -> None:
-        """An unquoted here-doc runs backticks and evaluates `$((…))`, but the grammar leaves
-        backticks as text and misreads `$((…))` as a subshell: both make an opaque part."""
-        for sub in walk(node):
-            if sub.type != "heredoc_body" or sub.parent is None or sub.parent.child_count < 2:
-                continue
-            start, body = sub.parent.children[1], self.text(sub)
-            if start.type != "heredoc_start" or self.text(start).startswith(("'", '"')):
-                continue
-            why = "backticks inside an unquoted here-doc" if "`" in body else None
-            if why is None and _HEREDOC_EVAL.search(body):
-                why = "evaluates arithmetic or an expansion inside an unquoted here-doc"
-            if why:
-                self.add(SimpleCommand(("<<",), body, (), ctx, bg, why, (True,)))
 
     def payload(self, text: str, ctx: str, part: SimpleCommand, bg: bool) -> None:
         inner = _parse(text, ctx, self.depth + 1)

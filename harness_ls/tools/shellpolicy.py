@@ -217,7 +217,7 @@ def _candidates(index: _Index, command: str) -> list[Rule]:
     by_word, wild, order = index
     if not by_word:
         return wild
-    hits = by_word.get(command.split(" ", 1)[0])
+    hits = by_word.get(command.partition(" ")[0])
     if not hits:
         return wild
     if not wild:
@@ -232,7 +232,7 @@ def _first_match(index: _Index, forms: tuple[str, ...]) -> Rule | None:
         return None  # no rule of this action at all
     for form in forms:
         # _candidates, with its common answers inline: one rule list, or none
-        hits = by_word.get(form.split(" ", 1)[0]) if by_word else None
+        hits = by_word.get(form.partition(" ")[0]) if by_word else None
         rules = wild if not hits else hits if not wild else _candidates(index, form)
         for rule in rules:
             if glob_cmd(rule.pattern, form):

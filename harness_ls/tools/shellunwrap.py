@@ -8,7 +8,6 @@ when it runs is an opaque part.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness_ls.tools.shellwords import WRAPPERS, risky_var, wrapped_start
@@ -21,9 +20,15 @@ _STRING_RUNNERS = frozenset({"su", "runuser", "script", "flock"})  # `-c 'cmd'` 
 _SHELL_VALUE_OPTS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-x", "--exec", "-X", "--exec-batch"})
 
+# every head unwrap() looks at; any other part runs nothing it names
+_HEADS = frozenset({"eval", "trap", "find", "fd", "fdfind", "watch", *SHELLS, *_STRING_RUNNERS,
+                    *WRAPPERS})  # fmt: skip
+
 
 def derived(part: Any, ctx: str, why: str) -> Any:
-    return replace(part, context=ctx, opaque=why)
+    """`part` in context `ctx`, opaque for `why` (dataclasses.replace, without its generic cost)."""
+    return type(part)(part.argv, part.text, part.redirects, ctx, part.background, why,
+                      part.literal, part.assigns)  # fmt: skip
 
 
 class Unwrapper:
@@ -41,7 +46,9 @@ class Unwrapper:
     def unwrap(self, part: Any, words: list[Node], literal: list[str | None], node: Node,
                ctx: str, bg: bool) -> None:  # fmt: skip
         argv = part.argv
-        head = argv[0].rsplit("/", 1)[-1]
+        head = argv[0].rsplit("/", 1)[-1] if "/" in argv[0] else argv[0]
+        if head not in _HEADS:
+            return  # most parts: nothing below applies
         if head in ("eval", "trap"):
             self.run_text(part, head, literal, bg)
         elif head in SHELLS:
@@ -100,8 +107,8 @@ class Unwrapper:
                 opaque = f"sets {next(v for v in risky if risky_var(v))} for the command"
             inner = self.slice(words[start], node)
             lits = tuple(v is not None for v in literal[start:])
-            rest = replace(part, argv=argv[start:], text=inner, context=head, opaque=opaque,
-                           literal=lits, assigns=())  # fmt: skip
+            rest = type(part)(argv[start:], inner, part.redirects, head, part.background, opaque,
+                              lits, ())  # fmt: skip
             self.add(rest)
             self.unwrap(rest, words[start:], literal[start:], node, ctx, bg)
 
@@ -147,9 +154,8 @@ class Unwrapper:
                     text = self.slice(words[i + 1], node)
                     opaque = None if literal[i + 1] is not None else "run command unknown"
                     lits = tuple(v is not None for v in literal[i + 1 : end])
-                    inner = replace(part, argv=argv[i + 1 : end], text=text, redirects=(),
-                                    context="find -exec", opaque=opaque, literal=lits,
-                                    assigns=())  # fmt: skip
+                    inner = type(part)(argv[i + 1 : end], text, (), "find -exec", part.background,
+                                       opaque, lits, ())  # fmt: skip
                     self.add(inner)
                     self.unwrap(inner, words[i + 1 : end], literal[i + 1 : end], node, ctx, bg)
                 i = end

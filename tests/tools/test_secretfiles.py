@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness_ls.secrets import mask_secrets
 from harness_ls.tools import TOOLS, Policy, ToolContext, wsscan
@@ -147,3 +149,17 @@ async def test_search_skips_secret_files_unless_approved(secret_ws: Path) -> Non
     asked = _ctx(secret_ws).with_reveal([".env.local"])
     r = await search.run(asked, {"pattern": "HOST", "path": ".env.local"})
     assert ".env.local:2: HOST=db" in r.output
+
+
+_WORD_PIECES = [*SECRET, *NOT_SECRET, "--env-file=", "-f=", "/ws/", "../", "./", "a/", "x", "=",
+                ".", "K", "\u212a", "\u0130d_rsa", "ID_", "_NETRC", ".Key", "\\", "*", "$"]  # fmt: skip
+
+
+@given(st.lists(st.lists(st.sampled_from(_WORD_PIECES), max_size=4).map("".join), max_size=8))
+def test_the_one_search_before_the_word_checks_drops_no_secret(words: list[str]) -> None:
+    """secrets_named's (and is_secret_path's) search (taken without extra patterns) names exactly
+    what the word-by-word check names (taken when there are extra patterns: one that never
+    matches leaves the defaults alone)."""
+    assert secrets_named(words, "/ws") == secrets_named(words, "/ws", ["/no-such-name-xyz"])
+    for word in words:
+        assert is_secret_path(word) == is_secret_path(word, ["/no-such-name-xyz"]), word
