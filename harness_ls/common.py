@@ -88,3 +88,17 @@ def write_atomic(path: Path, text: str, *, root: Path | None = None) -> None:
     mode = nofollow.mode_of(folder, path.name)
     mode = 0o666 & ~process_umask() if mode is None else mode
     nofollow.replace_in(folder, path.name, text.encode("utf-8"), mode)
+
+
+def nesting_depth(value: Any, stop: int) -> int:
+    """Depth of nested lists/dicts, counted without recursion (a hostile frame or body nested
+    thousands deep would blow Python's stack); stops counting at `stop`."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if deepest >= stop:
+                return deepest
+            todo += [(v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest

@@ -19,6 +19,8 @@ import json
 import logging
 from typing import Any
 
+from harness_ls.common import nesting_depth
+
 log = logging.getLogger("harness_ls.acp.frames")
 
 MAX_LINE = 50 * 1024 * 1024  # the acp package's default buffer: room for embedded files
@@ -49,19 +51,6 @@ def _constant(name: str) -> float:
     raise _NotJson(f"{name} is not JSON")
 
 
-def _depth(value: Any, stop: int) -> int:
-    """Depth of nested lists/dicts, counted without recursion; stops counting at `stop`."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if deepest >= stop:
-                return deepest
-            todo += [(v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)]
-    return deepest
-
-
 def check_frame(line: bytes) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(message to hand on, None) or (None, error response to send back). Pure."""
     too_deep = error_frame(
@@ -77,7 +66,7 @@ def check_frame(line: bytes) -> tuple[dict[str, Any] | None, dict[str, Any] | No
             PARSE_ERROR,
             f"Parse error: the line is not JSON ({why[:200]}); send one JSON-RPC object per line",
         )
-    if _depth(doc, MAX_DEPTH + 1) > MAX_DEPTH:
+    if nesting_depth(doc, MAX_DEPTH + 1) > MAX_DEPTH:
         return None, too_deep
     if not isinstance(doc, dict):
         kind = _KINDS.get(type(doc), type(doc).__name__)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from harness_ls.common import nesting_depth
 from harness_ls.core.attachments import MAX_UPLOAD_BYTES as MAX_ATTACHMENT_BYTES
 from harness_ls.errors import HarnessError, InvalidInput
 from harness_ls.http.errors import (
@@ -133,7 +134,7 @@ async def parse_json_body(
         raise too_deep() from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object", hint="send a JSON object")
-    if nesting_depth(data) > MAX_JSON_DEPTH:
+    if nesting_depth(data, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH:
         raise too_deep()
     try:
         return model.model_validate(data)
@@ -149,19 +150,6 @@ def too_deep() -> InvalidInput:
         f"request body is nested more than {MAX_JSON_DEPTH} levels deep",
         hint="send a flatter JSON object",
     )
-
-
-def nesting_depth(value: Any, stop: int = MAX_JSON_DEPTH + 1) -> int:
-    """Depth of nested lists/dicts, counted without recursion; stops counting at `stop`."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if deepest >= stop:
-                return deepest
-            todo += [(v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)]
-    return deepest
 
 
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
