@@ -7,6 +7,7 @@ Where those edits put their text is spec/placement.py.
 
 from __future__ import annotations
 
+from harness_ls.spec.edits import line_break_of, with_line_break
 from harness_ls.spec.headings import Match, classify, normalize
 from harness_ls.spec.model import Fix, Problem, Range, Severity, TextEdit
 from harness_ls.spec.parse import Heading, ParsedSpec, is_list_item, parse_spec
@@ -227,7 +228,18 @@ def _count_test_items(parsed: ParsedSpec, body: range, enough: int) -> int:
 def validate(
     text: str, schema: SpecSchema | None = None, parsed: ParsedSpec | None = None
 ) -> list[Problem]:
-    """All problems of a spec, sorted by position. Never raises on any text."""
+    """All problems of a spec, sorted by position. Never raises on any text. The fixes' text
+    uses the spec's own line break, so a quick fix keeps a CRLF file CRLF."""
+    problems = _validate(text, schema, parsed)
+    eol = line_break_of(text)
+    if eol != "\n":
+        for problem in problems:
+            for fix in problem.fixes:
+                fix.edits = [with_line_break(e, eol) for e in fix.edits]
+    return problems
+
+
+def _validate(text: str, schema: SpecSchema | None, parsed: ParsedSpec | None) -> list[Problem]:
     schema = schema or builtin_schema()
     if "\0" in text:
         line = text[: text.index("\0")].count("\n")
