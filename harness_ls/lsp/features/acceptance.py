@@ -23,10 +23,10 @@ async def run(ls: HarnessLanguageServer, spec: Path, workspace: Path) -> dict[st
     from harness_ls.config import data_dir
     from harness_ls.core.views import Policy, ToolContext, run_one
 
-    uri = spec.as_uri()
+    uri = ls.open_uri(spec.as_uri())
     text = (
         ls.workspace.get_text_document(uri).source
-        if uri in ls.workspace.text_documents
+        if uri is not None
         else spec.read_text(encoding="utf-8")
     )
     tests = acceptance_commands(text)

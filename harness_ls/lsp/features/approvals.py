@@ -104,9 +104,11 @@ def hover(ls: HarnessLanguageServer, uri: str, line: int) -> t.Hover | None:
     rt = runtime(ls)
     if rt.harness is None:
         return None
-    texts = []
+    from harness_ls.lsp.documents import uri_key
+
+    texts, key = [], uri_key(uri)
     for approval in rt.harness.pending_approvals():
-        if any(u == uri and a <= line <= b for u, a, b in anchors(approval)):
+        if any(uri_key(u) == key and a <= line <= b for u, a, b in anchors(approval)):
             texts.append(message(approval, max_body_lines=None))
     if not texts:
         return None
@@ -133,10 +135,12 @@ def placed(ls: HarnessLanguageServer, uri: str) -> list[tuple[Any, int, int]]:
     rt = runtime(ls)
     if rt.harness is None or "diagnostic" not in channels(ls):
         return []
-    out = []
+    from harness_ls.lsp.documents import uri_key
+
+    out, key = [], uri_key(uri)
     for approval in rt.harness.pending_approvals():
         for where_uri, start, end in anchors(approval):
-            if where_uri == uri:
+            if uri_key(where_uri) == key:
                 out.append((approval, start, end))
     return out
 
@@ -174,6 +178,7 @@ def publish(ls: HarnessLanguageServer, uri: str) -> None:
 
     if by_pull(ls):
         return  # refresh() asks the client to pull; the pull handler adds approvals
+    uri = ls.open_uri(uri) or uri  # an open document: under the uri the client knows it by
     if (
         not ls.uses_pull_diagnostics
         and ls.specs.is_spec(uri)
