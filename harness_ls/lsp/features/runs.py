@@ -55,8 +55,13 @@ def _workspace_for(ls: HarnessLanguageServer, path: Path) -> Path:
     for parent in path.parents:
         if (parent / ".git").exists():
             return parent
-    raise JsonRpcServerError(
-        f"{path} is not inside a workspace folder or a git repository", RUN_ERROR
+    # shown, as every error in the server range is (the VS Code extension leaves those to us)
+    raise _error(
+        ls,
+        RuntimeError(
+            f"{path} is not inside a workspace folder or a git repository: open its project "
+            "folder in the editor, or run `git init` there"
+        ),
     )
 
 
