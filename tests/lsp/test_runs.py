@@ -280,3 +280,15 @@ async def test_a_spec_outside_every_workspace_says_why_it_cannot_run(client, tmp
         (t.MessageType.Error, why),
         (t.MessageType.Error, why),
     ]
+
+
+async def test_a_spec_saved_with_a_byte_order_mark_runs(client):
+    """The spec on disk starts with a UTF-8 BOM; the editor's buffer does not (Neovim and VS Code
+    keep it out). The run was refused ("Missing required heading '# Goal'") and the editor was
+    told that unsaved changes would be left out, though there were none."""
+    spec = client.ws / "specs" / "greet" / "spec.md"
+    spec.write_bytes(b"\xef\xbb\xbf" + SPEC.encode())
+    result = await run_spec(client)
+    assert result["runId"].startswith("run_") and result["status"] == "created"
+    # the warning would have come before the answer (the server sends it first)
+    assert [m.message for m in client.messages if "unsaved" in m.message] == []

@@ -16,6 +16,7 @@ from harness_ls.spec import (
     render_template,
     validate,
 )
+from harness_ls.spec.model import Range
 from harness_ls.spec.schema import SchemaError, builtin_schema_path
 from harness_ls.testing.specs import GOOD_SPEC
 
@@ -108,6 +109,15 @@ def test_content_before_first_heading_is_a_hint():
 def test_crlf_and_binary():
     assert validate(GOOD_SPEC.replace("\n", "\r\n")) == []
     assert codes("# Goal\x00\n") == ["HLS011"]
+
+
+def test_a_byte_order_mark_hides_no_heading():
+    """Notepad and other Windows editors save UTF-8 with a BOM: `harness-ls check` read past it,
+    but the validator saw '\ufeff# Goal' as text, so runs refused the spec ("Missing required
+    heading '# Goal'") that the check and the editor called valid."""
+    assert validate("\ufeff" + GOOD_SPEC) == []
+    (problem,) = validate("\ufeff" + GOOD_SPEC.replace("# Goal", "## Goal"))
+    assert (problem.code, problem.range) == ("HLS003", Range.of(0, 4, 0, 8))  # columns kept
 
 
 def test_fix_all_repairs_a_messy_spec():

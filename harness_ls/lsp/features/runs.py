@@ -92,7 +92,9 @@ async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
             msg = f"Not running {path.name}: the spec has {len(errors)} error(s): {listing}{more}"
             ls.show_message(msg, t.MessageType.Error)
             raise JsonRpcServerError(msg, SPEC_INVALID)
-        if path.exists() and path.read_text(encoding="utf-8", errors="replace") != state.text:
+        saved = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+        # a byte order mark on disk is no change: editors keep it out of the buffer
+        if saved is not None and saved.lstrip("\ufeff") != state.text.lstrip("\ufeff"):
             ls.show_message(
                 "harness: running the saved spec; unsaved changes are not included",
                 t.MessageType.Warning,
