@@ -166,6 +166,17 @@ class HarnessLanguageServer(LanguageServer):
             roots.append(Path(params.root_path))
         self.specs.roots = roots
 
+    def change_roots(self, event: t.WorkspaceFoldersChangeEvent) -> None:
+        """A folder added to (or removed from) the workspace after start: a spec in it runs
+        there and follows its `.harness/spec.schema.json`, as one in a folder from the start."""
+        gone = {Path(fs) for f in event.removed or [] if (fs := to_fs_path(f.uri))}
+        roots = [root for root in self.specs.roots if root not in gone]
+        for folder in event.added or []:
+            fs = to_fs_path(folder.uri)
+            if fs and Path(fs) not in roots:
+                roots.append(Path(fs))
+        self.specs.roots = roots
+
 
 async def pull_configuration(ls: HarnessLanguageServer) -> None:
     """Read the `harness` section with workspace/configuration when the client supports it."""
@@ -219,6 +230,11 @@ def create_server() -> HarnessLanguageServer:
                 await hook(ls)
             except Exception:  # shutting down: report, never hang the client
                 log.exception("shutdown hook failed")
+
+    @server.feature(t.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def on_folders(ls: HarnessLanguageServer, params: t.DidChangeWorkspaceFoldersParams) -> None:
+        ls.change_roots(params.event)
+        diagnostics.refresh_all(ls)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(

@@ -276,3 +276,27 @@ async def test_wrong_settings_are_reported_and_ignored(nvim_client):
     )
     msg = await nvim_client.wait_for_notification(t.WINDOW_SHOW_MESSAGE)
     assert "policyMode" in msg.message and "yolo" in msg.message
+
+
+async def test_a_folder_added_after_start_is_a_workspace(nvim_client, tmp_path_factory):
+    """VS Code's "Add Folder to Workspace" (workspace/didChangeWorkspaceFolders): the server
+    kept the folders it started with, so a spec in the new folder (no git repository) could
+    not run: "... is not inside a workspace folder or a git repository"."""
+    second = tmp_path_factory.mktemp("second")
+    spec = second / "specs" / "hello" / "spec.md"
+    spec.parent.mkdir(parents=True)
+    spec.write_text(GOOD.replace("`pytest -q`", "`test -f specs/hello/spec.md`"))
+    nvim_client.workspace_did_change_workspace_folders(
+        t.DidChangeWorkspaceFoldersParams(
+            event=t.WorkspaceFoldersChangeEvent(
+                added=[t.WorkspaceFolder(uri=second.as_uri(), name="second")], removed=[]
+            )
+        )
+    )
+    _open(nvim_client, spec.as_uri(), spec.read_text())
+    assert await _pull(nvim_client, spec.as_uri()) == []
+    result = await nvim_client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runAcceptanceTests", arguments=[spec.as_uri()])
+    )
+    assert (result["passed"], result["failed"]) == (1, 0)  # run in the new folder
+    assert [r["command"] for r in result["results"]] == ["test -f specs/hello/spec.md"]
