@@ -32,6 +32,7 @@ class Target:
     url: str
     source: str  # "--url", "HARNESS_URL", "endpoint file <path>", "default"
     kind: str | None = None  # from the endpoint file: agentd | harness-ls
+    pid: int | None = None  # from the endpoint file: the host's process
     looked: list[str] = field(default_factory=list)
 
 
@@ -70,7 +71,12 @@ def other_hosts(first: Target, data_dir: Path) -> list[Target]:
     except OSError:
         return []
     return [
-        Target(str(i["url"]).rstrip("/"), f"endpoint file {i.get('path')}", kind=i.get("kind"))
+        Target(
+            str(i["url"]).rstrip("/"),
+            f"endpoint file {i.get('path')}",
+            kind=i.get("kind"),
+            pid=int(i["pid"]),
+        )
         for i in live
         if str(i["url"]).rstrip("/") != first.url
     ]

@@ -48,7 +48,7 @@ def test_approvals_of_a_run_held_by_an_older_host_are_listed_and_answered(worksp
         return subprocess.run([*AGENTCTL, *args], cwd=workspace, env=env, capture_output=True,
                               text=True, timeout=60)  # fmt: skip
 
-    owner, _ = _agentd(env, tmp_path)
+    owner, owner_url = _agentd(env, tmp_path)
     newer = None
     try:
         model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
@@ -72,6 +72,20 @@ def test_approvals_of_a_run_held_by_an_older_host_are_listed_and_answered(worksp
         assert (workspace / "greet.txt").read_text() == "hello\n"
         unknown = cli("approve", "--step", "st_nope", run_id)
         assert unknown.returncode == 5 and "no pending approval 'st_nope'" in unknown.stderr
+
+        # cancel: the newer host answered "run ... is already being written by process N"
+        again = script(tmp_path, PLAN, WRITE, DONE, DOCS)
+        second = subprocess.run(
+            [*AGENTCTL, "--url", owner_url, "run", "--workspace", ".", "--spec",
+             "specs/greet/spec.md", "--model", again],
+            cwd=workspace, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        run2 = ok(second).stdout.strip()
+        while not [a for a in json.loads(ok(cli("approvals", "--json")).stdout)
+                   if a["run_id"] == run2]:  # fmt: skip
+            assert time.monotonic() < deadline + 60, "the second run never asked"
+            time.sleep(0.1)
+        assert ok(cli("cancel", run2)).stdout.strip() == f"✓ {run2} cancelled"
     finally:
         for proc in (newer, owner):
             if proc is not None:
