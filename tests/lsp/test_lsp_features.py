@@ -145,6 +145,31 @@ async def test_completion_offers_missing_headings(nvim_client):
     assert "# Goal" not in labels
 
 
+async def test_no_heading_completion_in_a_fenced_block(nvim_client):
+    """`#` is the completion's trigger character: typing a shell comment in an acceptance test's
+    fenced block popped up "# Goal", "# Constraints / nuances"... and Enter replaced the comment."""
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    text = GOOD + "\n```sh\n# start the server first\nmake serve\n```\n\n```\n#"
+    _open(nvim_client, uri, text)
+    lines = text.split("\n")
+    for line in (lines.index("# start the server first"), len(lines) - 1):  # closed, open fence
+        result = await nvim_client.text_document_completion_async(
+            t.CompletionParams(
+                text_document=t.TextDocumentIdentifier(uri=uri),
+                position=t.Position(line=line, character=1),
+            )
+        )
+        assert result is None, (line, result)
+    _open(nvim_client, uri, GOOD + "\n#", version=2)  # after the fence: a heading again
+    result = await nvim_client.text_document_completion_async(
+        t.CompletionParams(
+            text_document=t.TextDocumentIdentifier(uri=uri),
+            position=t.Position(line=len(GOOD.split("\n")), character=1),
+        )
+    )
+    assert [i.label for i in result.items] == ["# Context", "# Notes", "# Out of scope"]
+
+
 async def test_empty_spec_completion_offers_template(nvim_client):
     uri = (nvim_client.root / "specs/login/spec.md").as_uri()
     _open(nvim_client, uri, "")
