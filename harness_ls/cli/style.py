@@ -98,13 +98,6 @@ class Style:
         return self.bold("●" if self.unicode else "*")
 
     def diff(self, text: str, indent: str = "") -> str:
-        """Colour a diff by line kind. Coloured, the file bytes in it are revealed first: a
-        model's own colour codes (`+⟨ESC⟩[31mrm -rf ~`) match agentctl's, so `for_terminal`
-        cannot tell them apart afterwards, and an added line would pass for a deleted one."""
-        if self.color and _HIDDEN.search(text):
-            from harness_ls.core.views import reveal
-
-            text = reveal(text, keep_tabs=True, kinds=frozenset({"control", "bidi"}))
         out = []
         for line in text.splitlines():
             if line.startswith(("+++", "---")):
