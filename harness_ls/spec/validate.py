@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "HLS009": ("unknown-section", Severity.warning),
     "HLS010": ("empty-spec", Severity.error),
     "HLS011": ("binary-content", Severity.error),
+    "HLS012": ("placeholder-text", Severity.warning),
 }
 
 
@@ -177,6 +178,7 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
             )
         )
         return out
+    out.extend(_placeholder_problem(section, lines, body))
     if rules.min_test_items:
         items = _count_test_items(parsed, body, rules.min_test_items)
         if items < rules.min_test_items:
@@ -206,6 +208,30 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
                 )
             )
     return out
+
+
+def _placeholder_problem(section, lines: list[str], body: range) -> list[Problem]:
+    """The section still says what the template (or the empty-section fix) put there: `spec
+    new` then `run` gave the agent "Describe the outcome this change must achieve." as its goal.
+    Not for a placeholder that is a runnable test (`pytest -q` may well be the test)."""
+    placeholder = section.placeholder.strip()
+    if not placeholder or "`" in placeholder:
+        return []
+    filled = [i for i in body if lines[i].strip()]
+    if "\n".join(lines[i].strip() for i in filled) != placeholder:
+        return []
+    first = lines[filled[0]]
+    return [
+        _problem(
+            "HLS012",
+            f"'{section.heading}' still holds the template's placeholder: write what this spec "
+            "needs here",
+            Range.of(
+                filled[0], len(first) - len(first.lstrip()), filled[-1], len(lines[filled[-1]])
+            ),
+            section=section.id,
+        )
+    ]
 
 
 def _count_test_items(parsed: ParsedSpec, body: range, enough: int) -> int:
