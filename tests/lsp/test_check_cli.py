@@ -121,6 +121,12 @@ def test_fix_keeps_a_crlf_spec_crlf(tmp_path):
     spec.write_bytes(b"## Goal\r\n\r\nDo it.\r\n\r\n# Constraints\r\n\r\n")
     r = check("--fix", str(spec))
     assert r.returncode == 0, r.stdout
+    assert r.stdout.splitlines() == [  # the 4 fixed; the inserted placeholder is left to write
+        f"{spec}: fixed 4 problems",
+        f"{spec}:7:1: warning HLS012 'Constraints / nuances' still holds the template's "
+        "placeholder: write what this spec needs here",
+        "1 spec file checked, 1 fixed; no errors left",
+    ]
     assert spec.read_bytes() == (
         b"# Goal\r\n\r\nDo it.\r\n\r\n# Constraints / nuances\r\n\r\n"
         b"- List the limits the agent must respect.\r\n\r\n"
