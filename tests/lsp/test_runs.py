@@ -292,3 +292,38 @@ async def test_a_spec_saved_with_a_byte_order_mark_runs(client):
     assert result["runId"].startswith("run_") and result["status"] == "created"
     # the warning would have come before the answer (the server sends it first)
     assert [m.message for m in client.messages if "unsaved" in m.message] == []
+
+
+async def test_a_name_spec_md_file_is_named_by_its_name(client, _isolated_data_dir):
+    """docs/farewell.spec.md (the `**/*.spec.md` glob): its acceptance tests were reported as
+    "docs: 0/1 ...", its run titled "farewell.spec"."""
+    loose = client.ws / "docs" / "farewell.spec.md"
+    loose.parent.mkdir()
+    loose.write_text(SPEC)
+    result = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runAcceptanceTests", arguments=[loose.as_uri()])
+    )
+    assert (result["passed"], result["failed"]) == (0, 1)
+    assert [m.message for m in client.messages if "acceptance tests passed" in m.message] == [
+        "farewell: 0/1 acceptance tests passed — failing: line 11 `grep -qx hello greet.txt`"
+    ]
+    started = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runSpec", arguments=[loose.as_uri()])
+    )
+
+    def begun() -> list[str]:
+        return [
+            r.title
+            for reports in client.progress_reports.values()
+            for r in reports
+            if getattr(r, "kind", "") == "begin" and "farewell" in (r.title or "")
+        ]
+
+    await wait_for(lambda: "harness: farewell" in begun())
+    titles = begun()
+    assert titles == ["acceptance tests: farewell", "harness: farewell"]
+    endpoint = await wait_for(lambda: list((_isolated_data_dir / "endpoints").glob("*.json")))
+    url = json.loads(endpoint[0].read_text())["url"]
+    async with httpx.AsyncClient() as http:
+        run = (await http.get(f"{url}/v1/runs/{started['runId']}")).json()
+    assert run["title"] == "farewell"

@@ -40,6 +40,13 @@ def runtime(ls: HarnessLanguageServer) -> EditorRuntime:
     return of(ls)
 
 
+def spec_name(path: Path) -> str:
+    """specs/<name>/spec.md and <dir>/<name>.spec.md are both the spec <name> (as run titles)."""
+    if path.name.lower() == "spec.md" and path.parent.name:
+        return path.parent.name
+    return path.name[: -len(".spec.md")] if path.name.lower().endswith(".spec.md") else path.stem
+
+
 def _one_string(args: tuple[Any, ...], name: str, command: str) -> str:
     if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
         raise JsonRpcInvalidParams(
@@ -119,7 +126,7 @@ async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
 
     if token is None:
         token = await progress_token(ls)
-    name = path.parent.name if path.name == "spec.md" else path.stem
+    name = spec_name(path)
     view = RunView(run_id=meta.id, spec_uri=uri, spec_name=name, token=token)
     rt.runs[meta.id] = view
     view.task = spawn(follow(ls, view), f"follow {view.run_id}")
