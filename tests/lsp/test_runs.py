@@ -327,3 +327,28 @@ async def test_a_name_spec_md_file_is_named_by_its_name(client, _isolated_data_d
     async with httpx.AsyncClient() as http:
         run = (await http.get(f"{url}/v1/runs/{started['runId']}")).json()
     assert run["title"] == "farewell"
+
+
+async def test_running_a_spec_never_saved_says_save_it_first(client):
+    """A new spec buffer (`:e specs/hello/spec.md`, not written yet): the run was refused with
+    "spec specs/hello/spec.md not found ... (create one with `agentctl spec new <name>`)"."""
+    new = client.ws / "specs" / "hello" / "spec.md"
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(
+                uri=new.as_uri(), language_id="markdown", version=1, text=SPEC
+            )
+        )
+    )
+    with pytest.raises(Exception) as raised:
+        await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command="harness.runSpec", arguments=[new.as_uri()])
+        )
+    why = (
+        "specs/hello/spec.md is not saved yet: save it, then run it again (a run reads the spec"
+        " from disk)"
+    )
+    assert (raised.value.code, raised.value.message) == (-32002, why)
+    assert [(m.type, m.message) for m in client.messages if "saved" in m.message] == [
+        (t.MessageType.Error, why)
+    ]

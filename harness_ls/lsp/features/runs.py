@@ -47,6 +47,10 @@ def spec_name(path: Path) -> str:
     return path.name[: -len(".spec.md")] if path.name.lower().endswith(".spec.md") else path.stem
 
 
+def _shown(path: Path, ws: Path) -> str:
+    return str(path.relative_to(ws)) if path.is_relative_to(ws) else str(path)
+
+
 def _one_string(args: tuple[Any, ...], name: str, command: str) -> str:
     if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
         raise JsonRpcInvalidParams(
@@ -99,9 +103,17 @@ async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
             msg = f"Not running {path.name}: the spec has {len(errors)} error(s): {listing}{more}"
             ls.show_message(msg, t.MessageType.Error)
             raise JsonRpcServerError(msg, SPEC_INVALID)
-        saved = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+        if not path.exists():  # a new buffer: "not found ... agentctl spec new" said the core
+            raise _error(
+                ls,
+                RuntimeError(
+                    f"{_shown(path, ws)} is not saved yet: save it, then run it again "
+                    "(a run reads the spec from disk)"
+                ),
+            )
+        saved = path.read_text(encoding="utf-8", errors="replace")
         # a byte order mark on disk is no change: editors keep it out of the buffer
-        if saved is not None and saved.lstrip("\ufeff") != state.text.lstrip("\ufeff"):
+        if saved.lstrip("\ufeff") != state.text.lstrip("\ufeff"):
             ls.show_message(
                 "harness: running the saved spec; unsaved changes are not included",
                 t.MessageType.Warning,
