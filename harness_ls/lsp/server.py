@@ -199,7 +199,15 @@ async def pull_configuration(ls: HarnessLanguageServer) -> None:
 
 def create_server() -> HarnessLanguageServer:
     # runs: commands, progress, lenses, approvals; it loads the agent core only when first used
-    from harness_ls.lsp.features import code_actions, completion, diagnostics, hover, runs, symbols
+    from harness_ls.lsp.features import (
+        code_actions,
+        completion,
+        diagnostics,
+        folding,
+        hover,
+        runs,
+        symbols,
+    )
 
     server = HarnessLanguageServer()
 
@@ -247,6 +255,6 @@ def create_server() -> HarnessLanguageServer:
             await pull_configuration(ls)
         diagnostics.refresh_all(ls)
 
-    for feature in (diagnostics, code_actions, completion, symbols, hover, runs):
+    for feature in (diagnostics, code_actions, completion, symbols, folding, hover, runs):
         feature.register(server)
     return server

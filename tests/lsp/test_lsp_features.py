@@ -329,3 +329,29 @@ async def test_a_folder_added_after_start_is_a_workspace(nvim_client, tmp_path_f
     )
     assert (result["passed"], result["failed"]) == (1, 0)  # run in the new folder
     assert [r["command"] for r in result["results"]] == ["test -f specs/hello/spec.md"]
+
+
+async def test_sections_and_fenced_blocks_fold(nvim_client):
+    """`vim.lsp.foldexpr()` / VS Code folding: textDocument/foldingRange was "Method Not Found"."""
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    text = GOOD + "\n```sh\n# start the server\nmake serve\n```\n\n## Notes 📝\n\none\ntwo\n\n\n"
+    _open(nvim_client, uri, text)
+    result = await nvim_client.text_document_folding_range_async(
+        t.FoldingRangeParams(text_document=t.TextDocumentIdentifier(uri=uri))
+    )
+    got = [(r.start_line, r.end_line, r.kind) for r in result]
+    region = t.FoldingRangeKind.Region
+    assert got == [
+        (0, 2, region),  # Goal: heading to its last non-blank line
+        (4, 6, region),  # Constraints / nuances
+        (8, 20, region),  # Acceptance tests, with the fence and its ## Notes
+        (12, 15, region),  # the fenced block
+        (17, 20, region),  # ## Notes
+    ]
+    other = (nvim_client.root / "README.md").as_uri()
+    _open(nvim_client, other, text)
+    assert (
+        await nvim_client.text_document_folding_range_async(
+            t.FoldingRangeParams(text_document=t.TextDocumentIdentifier(uri=other))
+        )
+    ) is None
