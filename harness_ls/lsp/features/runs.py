@@ -248,7 +248,9 @@ async def cmd_diff_contents(ls, *args):
     approval = next((a for a in harness.pending_approvals() if a.id == aid), None)
     if approval is None:
         raise JsonRpcServerError(f"approval {aid} is no longer pending", RUN_ERROR)
-    return approvals.diff_sides(approval)
+    from harness_ls.lsp.features.approval_diff import diff_sides
+
+    return diff_sides(approval)
 
 
 async def cmd_cancel(ls, *args):
