@@ -80,6 +80,13 @@ class App:
             self._client = Client(self.target(), self.token)
         return self._client
 
+    def other_clients(self) -> list[Any]:
+        """Clients of the other live hosts (cli/client.py other_hosts), for what one host alone
+        cannot answer: the approvals pending in each. The caller closes them."""
+        from harness_ls.cli.client import Client, other_hosts
+
+        return [Client(t, self.token) for t in other_hosts(self.client().target, self.data_dir)]
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -32,6 +32,7 @@ class Target:
     url: str
     source: str  # "--url", "HARNESS_URL", "endpoint file <path>", "default"
     kind: str | None = None  # from the endpoint file: agentd | harness-ls
+    pid: int | None = None  # from the endpoint file: the host's process
     looked: list[str] = field(default_factory=list)
 
 
@@ -56,6 +57,29 @@ def discover(url: str | None, data_dir: Path) -> Target:
             kind=info.get("kind"),
         )
     return Target(DEFAULT_URL, "default", looked=[f"no live endpoint file in {folder}"])
+
+
+def other_hosts(first: Target, data_dir: Path) -> list[Target]:
+    """The other live hosts of this data dir (newest first) when `first` came from an endpoint
+    file: agentd and each editor's harness-ls hold the pending approvals of their own runs."""
+    if not first.source.startswith("endpoint file"):
+        return []  # --url / HARNESS_URL name the one host to talk to
+    from harness_ls.endpoints import live_endpoints
+
+    try:
+        live = live_endpoints(data_dir)
+    except OSError:
+        return []
+    return [
+        Target(
+            str(i["url"]).rstrip("/"),
+            f"endpoint file {i.get('path')}",
+            kind=i.get("kind"),
+            pid=int(i["pid"]),
+        )
+        for i in live
+        if str(i["url"]).rstrip("/") != first.url
+    ]
 
 
 def transport_args(url: str) -> dict[str, Any]:

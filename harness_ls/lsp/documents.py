@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from pygls.uris import to_fs_path
 
@@ -48,6 +49,12 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
 
 def matches_any(rel_path: str, globs: list[str]) -> bool:
     return any(_glob_regex(g).match(rel_path) for g in globs)
+
+
+def uri_key(uri: str) -> str:
+    """What a file uri names, for comparing uris: clients escape them differently (Neovim
+    leaves `+ ( ) @ , ; = :` as they are, Path.as_uri() and VS Code escape them)."""
+    return unquote(uri) if uri.startswith("file:") else uri
 
 
 @dataclass(slots=True)

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 EXIT_PROTOCOL = 1  # the client broke the LSP framing: exit so the editor restarts us
+TTY_NOTE = (
+    "harness-ls is a language server: it speaks LSP on stdin/stdout to an editor, which starts "
+    "it (docs/editors/). Lint from a terminal with `harness-ls check specs/`; `harness-ls --help`"
+    " for more. Ctrl-C quits."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +80,8 @@ def serve(log_level: str = "WARNING") -> int:
     from harness_ls.config import load_env
     from harness_ls.secrets import seal_environ
 
+    if os.isatty(0):  # a person at a terminal, not an editor: say what this is (on stderr)
+        print(TTY_NOTE, file=sys.stderr, flush=True)
     load_env()  # .env.local / .env of the directory the editor started us in, as every host
     seal_environ()  # keys and token now live only in memory: commands cannot read them from us
     lsp_out = os.fdopen(os.dup(1), "wb", buffering=0)

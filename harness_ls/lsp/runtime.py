@@ -148,8 +148,8 @@ class EditorRuntime:
         from harness_ls.spec.model import Range
         from harness_ls.spec.parse import split_lines
 
-        uri = path.as_uri()
-        if uri not in self.ls.workspace.text_documents:
+        uri = self.ls.open_uri(path.as_uri())
+        if uri is None:
             return False
         doc = self.ls.workspace.get_text_document(uri)
         lines = split_lines(doc.source)

@@ -21,7 +21,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from harness_ls import __version__
-from harness_ls.lsp.documents import SpecDocuments, SpecState
+from harness_ls.lsp.documents import SpecDocuments, SpecState, uri_key
 from harness_ls.lsp.parts import Parts
 from harness_ls.lsp.settings import Settings, parse_settings
 
@@ -126,6 +126,15 @@ class HarnessLanguageServer(LanguageServer):
     def show_message(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
         self.window_show_message(t.ShowMessageParams(type=kind, message=message))
 
+    def open_uri(self, uri: str) -> str | None:
+        """The client's own uri for the open document `uri` names (a uri the server built with
+        Path.as_uri() may be escaped differently), or None when that file is not open."""
+        docs = self.workspace.text_documents
+        if uri in docs:
+            return uri
+        key = uri_key(uri)
+        return next((u for u in docs if uri_key(u) == key), None)
+
     def spec_state(self, uri: str) -> SpecState | None:
         """The cached parse + problems of an open spec, or None for other documents."""
         if not self.specs.is_spec(uri):
@@ -157,6 +166,17 @@ class HarnessLanguageServer(LanguageServer):
             roots.append(Path(params.root_path))
         self.specs.roots = roots
 
+    def change_roots(self, event: t.WorkspaceFoldersChangeEvent) -> None:
+        """A folder added to (or removed from) the workspace after start: a spec in it runs
+        there and follows its `.harness/spec.schema.json`, as one in a folder from the start."""
+        gone = {Path(fs) for f in event.removed or [] if (fs := to_fs_path(f.uri))}
+        roots = [root for root in self.specs.roots if root not in gone]
+        for folder in event.added or []:
+            fs = to_fs_path(folder.uri)
+            if fs and Path(fs) not in roots:
+                roots.append(Path(fs))
+        self.specs.roots = roots
+
 
 async def pull_configuration(ls: HarnessLanguageServer) -> None:
     """Read the `harness` section with workspace/configuration when the client supports it."""
@@ -179,7 +199,15 @@ async def pull_configuration(ls: HarnessLanguageServer) -> None:
 
 def create_server() -> HarnessLanguageServer:
     # runs: commands, progress, lenses, approvals; it loads the agent core only when first used
-    from harness_ls.lsp.features import code_actions, completion, diagnostics, hover, runs, symbols
+    from harness_ls.lsp.features import (
+        code_actions,
+        completion,
+        diagnostics,
+        folding,
+        hover,
+        runs,
+        symbols,
+    )
 
     server = HarnessLanguageServer()
 
@@ -211,6 +239,11 @@ def create_server() -> HarnessLanguageServer:
             except Exception:  # shutting down: report, never hang the client
                 log.exception("shutdown hook failed")
 
+    @server.feature(t.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def on_folders(ls: HarnessLanguageServer, params: t.DidChangeWorkspaceFoldersParams) -> None:
+        ls.change_roots(params.event)
+        diagnostics.refresh_all(ls)
+
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(
         ls: HarnessLanguageServer, params: t.DidChangeConfigurationParams
@@ -222,6 +255,6 @@ def create_server() -> HarnessLanguageServer:
             await pull_configuration(ls)
         diagnostics.refresh_all(ls)
 
-    for feature in (diagnostics, code_actions, completion, symbols, hover, runs):
+    for feature in (diagnostics, code_actions, completion, symbols, folding, hover, runs):
         feature.register(server)
     return server

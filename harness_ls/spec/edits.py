@@ -56,3 +56,16 @@ def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
         pos = max(pos, end)
     out.append(text[pos:])
     return "".join(out)
+
+
+def line_break_of(text: str) -> str:
+    """The line break `text` uses: that of its first line ("\\n" when it has none)."""
+    i = text.find("\n")
+    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+
+
+def with_line_break(edit: TextEdit, eol: str) -> TextEdit:
+    """`edit` with its inserted line breaks written as `eol`."""
+    if "\n" not in edit.new_text:
+        return edit
+    return TextEdit(edit.range, edit.new_text.replace("\r\n", "\n").replace("\n", eol))

@@ -118,6 +118,8 @@ def parse_spec(text: str, reference: bool = False) -> ParsedSpec:
     """Parse once per document version; everything else reads the result. The line scanner
     (scan.py) finds what markdown-it would; `reference=True` asks markdown-it itself."""
     src = text
+    if src.startswith("\ufeff"):  # a byte order mark (Windows editors) hid the first heading;
+        src = " " + src[1:]  # a space keeps every column where it was
     if "\r" in src:
         src = src.replace("\r\n", "\n").replace("\r", "\n")
     if "\0" in src:

@@ -7,6 +7,7 @@ Where those edits put their text is spec/placement.py.
 
 from __future__ import annotations
 
+from harness_ls.spec.edits import line_break_of, with_line_break
 from harness_ls.spec.headings import Match, classify, normalize
 from harness_ls.spec.model import Fix, Problem, Range, Severity, TextEdit
 from harness_ls.spec.parse import Heading, ParsedSpec, is_list_item, parse_spec
@@ -36,6 +37,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "HLS009": ("unknown-section", Severity.warning),
     "HLS010": ("empty-spec", Severity.error),
     "HLS011": ("binary-content", Severity.error),
+    "HLS012": ("placeholder-text", Severity.warning),
 }
 
 
@@ -176,6 +178,7 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
             )
         )
         return out
+    out.extend(_placeholder_problem(section, lines, body))
     if rules.min_test_items:
         items = _count_test_items(parsed, body, rules.min_test_items)
         if items < rules.min_test_items:
@@ -207,6 +210,30 @@ def _content_problems(parsed: ParsedSpec, m: Match) -> list[Problem]:
     return out
 
 
+def _placeholder_problem(section, lines: list[str], body: range) -> list[Problem]:
+    """The section still says what the template (or the empty-section fix) put there: `spec
+    new` then `run` gave the agent "Describe the outcome this change must achieve." as its goal.
+    Not for a placeholder that is a runnable test (`pytest -q` may well be the test)."""
+    placeholder = section.placeholder.strip()
+    if not placeholder or "`" in placeholder:
+        return []
+    filled = [i for i in body if lines[i].strip()]
+    if "\n".join(lines[i].strip() for i in filled) != placeholder:
+        return []
+    first = lines[filled[0]]
+    return [
+        _problem(
+            "HLS012",
+            f"'{section.heading}' still holds the template's placeholder: write what this spec "
+            "needs here",
+            Range.of(
+                filled[0], len(first) - len(first.lstrip()), filled[-1], len(lines[filled[-1]])
+            ),
+            section=section.id,
+        )
+    ]
+
+
 def _count_test_items(parsed: ParsedSpec, body: range, enough: int) -> int:
     """Test items in `body`, counted up to `enough` (all the rule needs to know)."""
     fenced: set[int] = set()
@@ -227,7 +254,18 @@ def _count_test_items(parsed: ParsedSpec, body: range, enough: int) -> int:
 def validate(
     text: str, schema: SpecSchema | None = None, parsed: ParsedSpec | None = None
 ) -> list[Problem]:
-    """All problems of a spec, sorted by position. Never raises on any text."""
+    """All problems of a spec, sorted by position. Never raises on any text. The fixes' text
+    uses the spec's own line break, so a quick fix keeps a CRLF file CRLF."""
+    problems = _validate(text, schema, parsed)
+    eol = line_break_of(text)
+    if eol != "\n":
+        for problem in problems:
+            for fix in problem.fixes:
+                fix.edits = [with_line_break(e, eol) for e in fix.edits]
+    return problems
+
+
+def _validate(text: str, schema: SpecSchema | None, parsed: ParsedSpec | None) -> list[Problem]:
     schema = schema or builtin_schema()
     if "\0" in text:
         line = text[: text.index("\0")].count("\n")

@@ -331,8 +331,11 @@ class RunStore:
 
 
 def _title_from(spec_path: str) -> str:
+    """specs/<name>/spec.md and <dir>/<name>.spec.md are both the spec <name>."""
     p = Path(spec_path)
-    return p.parent.name if p.stem.lower() == "spec" and p.parent.name else p.stem
+    if p.stem.lower() == "spec" and p.parent.name:
+        return p.parent.name
+    return p.stem[: -len(".spec")] if p.stem.lower().endswith(".spec") else p.stem
 
 
 def _age(ts: str, now: datetime) -> float:

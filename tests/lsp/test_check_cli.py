@@ -112,3 +112,23 @@ def test_check_fix_on_a_cloned_repository_never_writes_or_hangs_through_its_link
     lines = r.stdout.splitlines()
     assert f"{ws}/specs/wait/spec.md: error: not a regular file" in lines
     assert f"{ws}/specs/evil/spec.md: error: a symbolic link: not fixed (fix {bashrc})" in lines
+
+
+def test_fix_keeps_a_crlf_spec_crlf(tmp_path):
+    """A Windows checkout's spec: what --fix inserts (a placeholder, a heading, a section) uses
+    the file's CRLF, never a mix of CRLF and LF lines."""
+    spec = tmp_path / "x.spec.md"
+    spec.write_bytes(b"## Goal\r\n\r\nDo it.\r\n\r\n# Constraints\r\n\r\n")
+    r = check("--fix", str(spec))
+    assert r.returncode == 0, r.stdout
+    assert r.stdout.splitlines() == [  # the 4 fixed; the inserted placeholder is left to write
+        f"{spec}: fixed 4 problems",
+        f"{spec}:7:1: warning HLS012 'Constraints / nuances' still holds the template's "
+        "placeholder: write what this spec needs here",
+        "1 spec file checked, 1 fixed; no errors left",
+    ]
+    assert spec.read_bytes() == (
+        b"# Goal\r\n\r\nDo it.\r\n\r\n# Constraints / nuances\r\n\r\n"
+        b"- List the limits the agent must respect.\r\n\r\n"
+        b"# Acceptance tests\r\n\r\n- `pytest -q`\r\n"
+    )

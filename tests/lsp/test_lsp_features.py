@@ -128,7 +128,7 @@ async def test_fix_all_source_action(vscode_client):
     )
     assert len(actions) == 1 and actions[0].kind == "source.fixAll.harness"
     fixed = _apply_lsp_edits(text, actions[0].edit.changes[uri])
-    assert validate(fixed) == []
+    assert [p.code for p in validate(fixed)] == ["HLS012"]  # the inserted placeholder: a warning
 
 
 async def test_completion_offers_missing_headings(nvim_client):
@@ -145,6 +145,31 @@ async def test_completion_offers_missing_headings(nvim_client):
     assert "# Goal" not in labels
 
 
+async def test_no_heading_completion_in_a_fenced_block(nvim_client):
+    """`#` is the completion's trigger character: typing a shell comment in an acceptance test's
+    fenced block popped up "# Goal", "# Constraints / nuances"... and Enter replaced the comment."""
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    text = GOOD + "\n```sh\n# start the server first\nmake serve\n```\n\n```\n#"
+    _open(nvim_client, uri, text)
+    lines = text.split("\n")
+    for line in (lines.index("# start the server first"), len(lines) - 1):  # closed, open fence
+        result = await nvim_client.text_document_completion_async(
+            t.CompletionParams(
+                text_document=t.TextDocumentIdentifier(uri=uri),
+                position=t.Position(line=line, character=1),
+            )
+        )
+        assert result is None, (line, result)
+    _open(nvim_client, uri, GOOD + "\n#", version=2)  # after the fence: a heading again
+    result = await nvim_client.text_document_completion_async(
+        t.CompletionParams(
+            text_document=t.TextDocumentIdentifier(uri=uri),
+            position=t.Position(line=len(GOOD.split("\n")), character=1),
+        )
+    )
+    assert [i.label for i in result.items] == ["# Context", "# Notes", "# Out of scope"]
+
+
 async def test_empty_spec_completion_offers_template(nvim_client):
     uri = (nvim_client.root / "specs/login/spec.md").as_uri()
     _open(nvim_client, uri, "")
@@ -154,7 +179,11 @@ async def test_empty_spec_completion_offers_template(nvim_client):
             position=t.Position(line=0, character=0),
         )
     )
-    assert validate(result.items[0].text_edit.new_text) == []
+    problems = validate(result.items[0].text_edit.new_text)  # no error; placeholders to fill in
+    assert [(p.code, p.section) for p in problems] == [
+        ("HLS012", "goal"),
+        ("HLS012", "constraints"),
+    ]
 
 
 async def test_symbols_and_hover(vscode_client):
@@ -276,3 +305,53 @@ async def test_wrong_settings_are_reported_and_ignored(nvim_client):
     )
     msg = await nvim_client.wait_for_notification(t.WINDOW_SHOW_MESSAGE)
     assert "policyMode" in msg.message and "yolo" in msg.message
+
+
+async def test_a_folder_added_after_start_is_a_workspace(nvim_client, tmp_path_factory):
+    """VS Code's "Add Folder to Workspace" (workspace/didChangeWorkspaceFolders): the server
+    kept the folders it started with, so a spec in the new folder (no git repository) could
+    not run: "... is not inside a workspace folder or a git repository"."""
+    second = tmp_path_factory.mktemp("second")
+    spec = second / "specs" / "hello" / "spec.md"
+    spec.parent.mkdir(parents=True)
+    spec.write_text(GOOD.replace("`pytest -q`", "`test -f specs/hello/spec.md`"))
+    nvim_client.workspace_did_change_workspace_folders(
+        t.DidChangeWorkspaceFoldersParams(
+            event=t.WorkspaceFoldersChangeEvent(
+                added=[t.WorkspaceFolder(uri=second.as_uri(), name="second")], removed=[]
+            )
+        )
+    )
+    _open(nvim_client, spec.as_uri(), spec.read_text())
+    assert await _pull(nvim_client, spec.as_uri()) == []
+    result = await nvim_client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runAcceptanceTests", arguments=[spec.as_uri()])
+    )
+    assert (result["passed"], result["failed"]) == (1, 0)  # run in the new folder
+    assert [r["command"] for r in result["results"]] == ["test -f specs/hello/spec.md"]
+
+
+async def test_sections_and_fenced_blocks_fold(nvim_client):
+    """`vim.lsp.foldexpr()` / VS Code folding: textDocument/foldingRange was "Method Not Found"."""
+    uri = (nvim_client.root / "specs/login/spec.md").as_uri()
+    text = GOOD + "\n```sh\n# start the server\nmake serve\n```\n\n## Notes 📝\n\none\ntwo\n\n\n"
+    _open(nvim_client, uri, text)
+    result = await nvim_client.text_document_folding_range_async(
+        t.FoldingRangeParams(text_document=t.TextDocumentIdentifier(uri=uri))
+    )
+    got = [(r.start_line, r.end_line, r.kind) for r in result]
+    region = t.FoldingRangeKind.Region
+    assert got == [
+        (0, 2, region),  # Goal: heading to its last non-blank line
+        (4, 6, region),  # Constraints / nuances
+        (8, 20, region),  # Acceptance tests, with the fence and its ## Notes
+        (12, 15, region),  # the fenced block
+        (17, 20, region),  # ## Notes
+    ]
+    other = (nvim_client.root / "README.md").as_uri()
+    _open(nvim_client, other, text)
+    assert (
+        await nvim_client.text_document_folding_range_async(
+            t.FoldingRangeParams(text_document=t.TextDocumentIdentifier(uri=other))
+        )
+    ) is None

@@ -249,3 +249,106 @@ async def test_spec_session_rewrite_goes_through_the_open_buffer(
     assert (
         "bonjour" not in (client.ws / "specs" / "greet" / "spec.md").read_text()
     )  # the buffer, not the disk
+
+
+async def test_a_spec_outside_every_workspace_says_why_it_cannot_run(client, tmp_path):
+    """A `*.spec.md` in a folder that is neither a workspace folder nor in a git repository: the
+    error said so only in the response, whose server-range code tells the VS Code extension
+    that the server showed it already — so VS Code showed nothing at all."""
+    loose = tmp_path / "loose" / "notes.spec.md"
+    loose.parent.mkdir()
+    loose.write_text(SPEC)
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(
+                uri=loose.as_uri(), language_id="markdown", version=1, text=SPEC
+            )
+        )
+    )
+    why = (
+        f"{loose} is not inside a workspace folder or a git repository: open its project "
+        "folder in the editor, or run `git init` there"
+    )
+    for command in ("harness.runSpec", "harness.runAcceptanceTests"):
+        with pytest.raises(Exception) as raised:
+            await client.workspace_execute_command_async(
+                t.ExecuteCommandParams(command=command, arguments=[loose.as_uri()])
+            )
+        assert raised.value.code == -32002
+        assert str(raised.value.message) == why
+    assert [(m.type, m.message) for m in client.messages if "workspace folder" in m.message] == [
+        (t.MessageType.Error, why),
+        (t.MessageType.Error, why),
+    ]
+
+
+async def test_a_spec_saved_with_a_byte_order_mark_runs(client):
+    """The spec on disk starts with a UTF-8 BOM; the editor's buffer does not (Neovim and VS Code
+    keep it out). The run was refused ("Missing required heading '# Goal'") and the editor was
+    told that unsaved changes would be left out, though there were none."""
+    spec = client.ws / "specs" / "greet" / "spec.md"
+    spec.write_bytes(b"\xef\xbb\xbf" + SPEC.encode())
+    result = await run_spec(client)
+    assert result["runId"].startswith("run_") and result["status"] == "created"
+    # the warning would have come before the answer (the server sends it first)
+    assert [m.message for m in client.messages if "unsaved" in m.message] == []
+
+
+async def test_a_name_spec_md_file_is_named_by_its_name(client, _isolated_data_dir):
+    """docs/farewell.spec.md (the `**/*.spec.md` glob): its acceptance tests were reported as
+    "docs: 0/1 ...", its run titled "farewell.spec"."""
+    loose = client.ws / "docs" / "farewell.spec.md"
+    loose.parent.mkdir()
+    loose.write_text(SPEC)
+    result = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runAcceptanceTests", arguments=[loose.as_uri()])
+    )
+    assert (result["passed"], result["failed"]) == (0, 1)
+    assert [m.message for m in client.messages if "acceptance tests passed" in m.message] == [
+        "farewell: 0/1 acceptance tests passed — failing: line 11 `grep -qx hello greet.txt`"
+    ]
+    started = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.runSpec", arguments=[loose.as_uri()])
+    )
+
+    def begun() -> list[str]:
+        return [
+            r.title
+            for reports in client.progress_reports.values()
+            for r in reports
+            if getattr(r, "kind", "") == "begin" and "farewell" in (r.title or "")
+        ]
+
+    await wait_for(lambda: "harness: farewell" in begun())
+    titles = begun()
+    assert titles == ["acceptance tests: farewell", "harness: farewell"]
+    endpoint = await wait_for(lambda: list((_isolated_data_dir / "endpoints").glob("*.json")))
+    url = json.loads(endpoint[0].read_text())["url"]
+    async with httpx.AsyncClient() as http:
+        run = (await http.get(f"{url}/v1/runs/{started['runId']}")).json()
+    assert run["title"] == "farewell"
+
+
+async def test_running_a_spec_never_saved_says_save_it_first(client):
+    """A new spec buffer (`:e specs/hello/spec.md`, not written yet): the run was refused with
+    "spec specs/hello/spec.md not found ... (create one with `agentctl spec new <name>`)"."""
+    new = client.ws / "specs" / "hello" / "spec.md"
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(
+                uri=new.as_uri(), language_id="markdown", version=1, text=SPEC
+            )
+        )
+    )
+    with pytest.raises(Exception) as raised:
+        await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command="harness.runSpec", arguments=[new.as_uri()])
+        )
+    why = (
+        "specs/hello/spec.md is not saved yet: save it, then run it again (a run reads the spec"
+        " from disk)"
+    )
+    assert (raised.value.code, raised.value.message) == (-32002, why)
+    assert [(m.type, m.message) for m in client.messages if "saved" in m.message] == [
+        (t.MessageType.Error, why)
+    ]

@@ -139,3 +139,27 @@ def test_stdin_is_private_too_fd_0_reads_dev_null(tmp_path):
         client.kill()
     assert fd0 == "/dev/null"
     assert any(p.startswith("pipe:") for p in pipes)  # the input, on its private descriptor
+
+
+def test_a_person_at_a_terminal_is_told_what_this_is_on_stderr():
+    """`harness-ls` typed in a terminal waited silently, and a line typed into it ended with
+    "malformed LSP input from the client": now a note on stderr says what it is and what to run.
+    An editor (stdin a pipe) gets no note; stdout stays frames only either way."""
+    import pty
+
+    from harness_ls.lsp.main import TTY_NOTE
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "harness_ls"], stdin=terminal,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    os.close(terminal)
+    try:
+        assert proc.stderr.readline().decode().rstrip("\n") == TTY_NOTE
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+        os.close(controller)
+    assert out == b""
+    piped = subprocess.run([sys.executable, "-m", "harness_ls"], input=b"", capture_output=True,
+                           timeout=60)  # fmt: skip
+    assert TTY_NOTE.encode() not in piped.stderr and piped.stdout == b""

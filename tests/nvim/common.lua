@@ -45,7 +45,7 @@ end
 --- Returns spec_buf, client; or nil, why.
 function M.open_and_run(config, spec)
   dofile(config)
-  vim.cmd("edit " .. spec)
+  vim.cmd.edit(vim.fn.fnameescape(spec))
   local spec_buf = vim.api.nvim_get_current_buf()
   local attached = function()
     return #vim.lsp.get_clients({ bufnr = spec_buf, name = "harness_ls" }) > 0

@@ -11,7 +11,7 @@ local function finish(ok, why)
 end
 
 dofile(config)
-vim.cmd("edit " .. spec)
+vim.cmd.edit(vim.fn.fnameescape(spec))
 local buf = vim.api.nvim_get_current_buf()
 if not vim.wait(15000, function() return #vim.lsp.get_clients({ bufnr = buf, name = "harness_ls" }) > 0 end, 50) then
   return finish(false, "harness_ls did not attach")

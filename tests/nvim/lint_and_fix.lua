@@ -17,7 +17,7 @@ vim.lsp.config("harness_ls", {
 })
 vim.lsp.enable("harness_ls")
 
-vim.cmd("edit " .. spec)
+vim.cmd.edit(vim.fn.fnameescape(spec))
 
 local function diags()
   return vim.diagnostic.get(0)

@@ -34,7 +34,11 @@ vim.wait(10000, function()
   end
   return result.spec_approval_line ~= nil
 end, 50)
-vim.cmd("edit " .. target)
+vim.cmd.edit(vim.fn.fnameescape(target))
+-- the doc config's root_dir attaches on the next tick, as a person's keypress would come later
+vim.wait(10000, function()
+  return #vim.lsp.get_clients({ bufnr = 0, name = "harness_ls" }) > 0
+end, 20)
 local d = approval()
 vim.api.nvim_win_set_cursor(0, { d.lnum + 1, 0 })
 vim.lsp.buf.code_action({

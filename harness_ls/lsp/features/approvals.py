@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from harness_ls.core import Harness
     from harness_ls.lsp.server import HarnessLanguageServer
 
+from harness_ls.lsp.features import approval_diff
 from harness_ls.lsp.tasks import spawn
 
 log = logging.getLogger("harness_ls.lsp.approvals")
@@ -104,9 +105,11 @@ def hover(ls: HarnessLanguageServer, uri: str, line: int) -> t.Hover | None:
     rt = runtime(ls)
     if rt.harness is None:
         return None
-    texts = []
+    from harness_ls.lsp.documents import uri_key
+
+    texts, key = [], uri_key(uri)
     for approval in rt.harness.pending_approvals():
-        if any(u == uri and a <= line <= b for u, a, b in anchors(approval)):
+        if any(uri_key(u) == key and a <= line <= b for u, a, b in anchors(approval)):
             texts.append(message(approval, max_body_lines=None))
     if not texts:
         return None
@@ -133,10 +136,12 @@ def placed(ls: HarnessLanguageServer, uri: str) -> list[tuple[Any, int, int]]:
     rt = runtime(ls)
     if rt.harness is None or "diagnostic" not in channels(ls):
         return []
-    out = []
+    from harness_ls.lsp.documents import uri_key
+
+    out, key = [], uri_key(uri)
     for approval in rt.harness.pending_approvals():
         for where_uri, start, end in anchors(approval):
-            if where_uri == uri:
+            if uri_key(where_uri) == key:
                 out.append((approval, start, end))
     return out
 
@@ -174,6 +179,7 @@ def publish(ls: HarnessLanguageServer, uri: str) -> None:
 
     if by_pull(ls):
         return  # refresh() asks the client to pull; the pull handler adds approvals
+    uri = ls.open_uri(uri) or uri  # an open document: under the uri the client knows it by
     if (
         not ls.uses_pull_diagnostics
         and ls.specs.is_spec(uri)
@@ -200,15 +206,19 @@ def refresh(ls: HarnessLanguageServer, uris: set[str]) -> None:
 
 
 def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[t.CodeAction]:
-    """Approve / Deny / Approve similar (/ Show diff) for the approvals in range: titles from the
-    approval itself, `data` and the command argument from its id (approval_wire.py)."""
+    """Approve / Deny / Approve similar (/ Show diff) for the approvals in range, and anywhere in
+    the proposed change show_diff opened: titles from the approval itself, `data` and the
+    command argument from its id (approval_wire.py)."""
     from harness_ls.lsp.features.approval_wire import action_data, headline
 
     out: list[t.CodeAction] = []
     rng = params.range
-    for approval, start, end in placed(ls, params.text_document.uri):
-        if start > rng.end.line or end + 1 < rng.start.line:
-            continue
+    uri = params.text_document.uri
+    found = [
+        (a, s, e) for a, s, e in placed(ls, uri) if s <= rng.end.line and e + 1 >= rng.start.line
+    ]
+    in_diff = approval_diff.in_diff(ls, uri)
+    for approval, start, end in found + [(a, 0, 0) for a in in_diff]:
         diag = _diagnostic(approval, start, end)
         first = headline(approval)
         choices = [
@@ -216,7 +226,7 @@ def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[
             (f"Deny {first}", "harness.deny", False),
             ("Approve similar for this run", "harness.approveSimilar", False),
         ]
-        if _attr(approval.preview, "diff"):
+        if _attr(approval.preview, "diff") and approval not in in_diff:
             choices.append(("Show diff", "harness.showDiff", False))
         for title, cmd, preferred in choices:
             out.append(
@@ -232,27 +242,13 @@ def code_actions(ls: HarnessLanguageServer, params: t.CodeActionParams) -> list[
     return out
 
 
-def diff_file(data_dir: Path, approval: Any) -> Path | None:
-    """Write the proposed change to a real file under the data dir (every client can open a
-    file; not every client can show a virtual document). None when there is no diff."""
-    diff = _attr(approval.preview, "diff")
-    if not diff:
-        return None
-    folder = data_dir / "diffs"
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in approval.id)
-    path = folder / f"{safe}.diff"
-    path.write_text(diff if diff.endswith("\n") else diff + "\n", encoding="utf-8")
-    return path
-
-
 async def show_diff(ls: HarnessLanguageServer, harness: Harness, approval_id: str) -> str | None:
     """Open the proposed change with window/showDocument; the file's uri, or None (no diff)."""
     approval = next((a for a in harness.pending_approvals() if a.id == approval_id), None)
     if approval is None:
         ls.show_message(f"approval {approval_id} is no longer pending", t.MessageType.Info)
         return None
-    path = diff_file(harness.data_dir, approval)
+    path = approval_diff.diff_file(harness.data_dir, approval)
     if path is None:
         ls.show_message(f"approval {approval_id} has no diff to show", t.MessageType.Info)
         return None
@@ -264,32 +260,6 @@ async def show_diff(ls: HarnessLanguageServer, harness: Harness, approval_id: st
         log.info("showDocument failed: %s", exc)
         ls.show_message(f"the proposed change is in {path}", t.MessageType.Info)
     return path.as_uri()
-
-
-MAX_SIDE_BYTES = 2_000_000  # a bigger file is shown as the patch only
-
-
-def diff_sides(approval: Any) -> dict[str, Any] | None:
-    """Before / after texts of a proposed write, for clients with a two-sided diff view (VS
-    Code's `harness-diff:` documents). None when there is no diff or it no longer applies (the
-    file changed since, the diff was cut): the patch file of show_diff is the fallback."""
-    from harness_ls.core.views import apply_unified_diff
-
-    diff, path = _attr(approval.preview, "diff"), _attr(approval.preview, "path")
-    if not diff or not path or not approval.workspace:
-        return None
-    target = Path(approval.workspace) / path
-    try:
-        exists = target.is_file()
-        if exists and target.stat().st_size > MAX_SIDE_BYTES:
-            return None
-        before = target.read_text(encoding="utf-8") if exists else ""
-    except (OSError, UnicodeDecodeError):
-        return None
-    after = apply_unified_diff(before, diff)
-    if after is None:
-        return None
-    return {"id": approval.id, "path": path, "isNew": not exists, "before": before, "after": after}
 
 
 def prompt_text(approval: Any) -> str:

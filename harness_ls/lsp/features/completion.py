@@ -41,6 +41,8 @@ def register(server: HarnessLanguageServer) -> None:
             return t.CompletionList(is_incomplete=False, items=items)
         if not line.lstrip().startswith("#"):
             return None
+        if any(f.line < line_no < f.end_line for f in state.parsed.fences):
+            return None  # a comment in a fenced command block, where `#` is no heading
         present = {(h.level, h.text) for h in state.parsed.headings if h.line != line_no}
         for order, section in enumerate(schema.sections):
             if (section.level, section.heading) in present:

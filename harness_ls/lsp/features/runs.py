@@ -40,6 +40,17 @@ def runtime(ls: HarnessLanguageServer) -> EditorRuntime:
     return of(ls)
 
 
+def spec_name(path: Path) -> str:
+    """specs/<name>/spec.md and <dir>/<name>.spec.md are both the spec <name> (as run titles)."""
+    if path.name.lower() == "spec.md" and path.parent.name:
+        return path.parent.name
+    return path.name[: -len(".spec.md")] if path.name.lower().endswith(".spec.md") else path.stem
+
+
+def _shown(path: Path, ws: Path) -> str:
+    return str(path.relative_to(ws)) if path.is_relative_to(ws) else str(path)
+
+
 def _one_string(args: tuple[Any, ...], name: str, command: str) -> str:
     if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
         raise JsonRpcInvalidParams(
@@ -55,8 +66,13 @@ def _workspace_for(ls: HarnessLanguageServer, path: Path) -> Path:
     for parent in path.parents:
         if (parent / ".git").exists():
             return parent
-    raise JsonRpcServerError(
-        f"{path} is not inside a workspace folder or a git repository", RUN_ERROR
+    # shown, as every error in the server range is (the VS Code extension leaves those to us)
+    raise _error(
+        ls,
+        RuntimeError(
+            f"{path} is not inside a workspace folder or a git repository: open its project "
+            "folder in the editor, or run `git init` there"
+        ),
     )
 
 
@@ -87,7 +103,17 @@ async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
             msg = f"Not running {path.name}: the spec has {len(errors)} error(s): {listing}{more}"
             ls.show_message(msg, t.MessageType.Error)
             raise JsonRpcServerError(msg, SPEC_INVALID)
-        if path.exists() and path.read_text(encoding="utf-8", errors="replace") != state.text:
+        if not path.exists():  # a new buffer: "not found ... agentctl spec new" said the core
+            raise _error(
+                ls,
+                RuntimeError(
+                    f"{_shown(path, ws)} is not saved yet: save it, then run it again "
+                    "(a run reads the spec from disk)"
+                ),
+            )
+        saved = path.read_text(encoding="utf-8", errors="replace")
+        # a byte order mark on disk is no change: editors keep it out of the buffer
+        if saved.lstrip("\ufeff") != state.text.lstrip("\ufeff"):
             ls.show_message(
                 "harness: running the saved spec; unsaved changes are not included",
                 t.MessageType.Warning,
@@ -112,7 +138,7 @@ async def run_spec(ls: HarnessLanguageServer, *args: Any) -> dict[str, Any]:
 
     if token is None:
         token = await progress_token(ls)
-    name = path.parent.name if path.name == "spec.md" else path.stem
+    name = spec_name(path)
     view = RunView(run_id=meta.id, spec_uri=uri, spec_name=name, token=token)
     rt.runs[meta.id] = view
     view.task = spawn(follow(ls, view), f"follow {view.run_id}")
@@ -222,7 +248,9 @@ async def cmd_diff_contents(ls, *args):
     approval = next((a for a in harness.pending_approvals() if a.id == aid), None)
     if approval is None:
         raise JsonRpcServerError(f"approval {aid} is no longer pending", RUN_ERROR)
-    return approvals.diff_sides(approval)
+    from harness_ls.lsp.features.approval_diff import diff_sides
+
+    return diff_sides(approval)
 
 
 async def cmd_cancel(ls, *args):
