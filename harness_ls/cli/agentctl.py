@@ -50,6 +50,9 @@ environment: HARNESS_URL, HARNESS_AUTH_TOKEN, HARNESS_DATA_DIR, NO_COLOR, HARNES
 {EXIT_CODES_HELP}"""
 
 
+WS_HELP = "the repo (default: the git repo holding this folder, else the folder itself)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentctl",
@@ -76,7 +79,7 @@ def _setup_commands(sub: Any) -> None:
     """Init and spec: scaffolding and writing specs."""
     p = add_command(sub, "init", lazy("local", "init"), "scaffold this git repo for spec-driven work",
                     "agentctl init --dry-run")  # fmt: skip
-    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--force", action="store_true", help="overwrite existing files (with a backup)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     p.add_argument(
@@ -89,7 +92,7 @@ def _setup_commands(sub: Any) -> None:
     p = add_command(spec_sub, "new", lazy("local", "spec_new"), "write specs/<name>/spec.md from the template",
                     "agentctl spec new login")  # fmt: skip
     p.add_argument("name")
-    p.add_argument("--workspace", default=".")
+    p.add_argument("--workspace", help=WS_HELP)
     p = add_command(spec_sub, "prompt", lazy("local", "spec_prompt"),
                     "generate specs/<name>/spec.md from a prompt with the resolved model (offline: template)",
                     'agentctl spec prompt --prompt "Add a /health endpoint that returns ok" health')  # fmt: skip
@@ -97,7 +100,7 @@ def _setup_commands(sub: Any) -> None:
     p.add_argument("--prompt", help="what the spec is about")
     p.add_argument("--prompt-file", help="read the prompt from a file ('-' = stdin)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing spec")
-    p.add_argument("--workspace", default=".")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--model", help="model to use (default: HARNESS_MODEL / the resolver)")
 
 
@@ -105,8 +108,10 @@ def _run_commands(sub: Any) -> None:
     """Runs: start, attempts, follow, answer, export, list, cancel."""
     p = add_command(sub, "run", lazy("runs", "run"), "start a run from a spec; prints the run id",
                     "agentctl run --workspace . --spec specs/health/spec.md --follow")  # fmt: skip
-    p.add_argument("--workspace", default=".", help="the git repo (default: .)")
-    p.add_argument("--spec", help="spec path, relative to the workspace")
+    p.add_argument("--workspace", help=WS_HELP)
+    p.add_argument(
+        "--spec", help="spec path, relative to the workspace (or to this folder inside it)"
+    )
     p.add_argument("--model", help="model id, e.g. gpt-4.1 or scripted:answers.json")
     p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run")
     p.add_argument(
@@ -218,7 +223,7 @@ def _change_commands(sub: Any) -> None:
     cp_sub = cp.add_subparsers(dest="cp_command", metavar="CHECKPOINTS_COMMAND", required=True)
     p = add_command(cp_sub, "gc", lazy("local", "checkpoints_gc"), "delete checkpoint refs of old runs",
                     "agentctl checkpoints gc --older-than 7d --dry-run")  # fmt: skip
-    p.add_argument("--workspace", default=".")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--older-than", default="14d", help='age like "14d", "12h", "0s" (default 14d)')
     p.add_argument("--dry-run", action="store_true")
 
@@ -228,7 +233,7 @@ def _tool_commands(sub: Any) -> None:
     p = add_command(sub, "context", lazy("local", "context"),
                     "print the ranked repo map + excerpts the agent would see",
                     "agentctl context --workspace . --spec specs/x/spec.md --budget 8000")  # fmt: skip
-    p.add_argument("--workspace", default=".")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--spec", help="use this spec as the task")
     p.add_argument("--task", help="task text (instead of --spec)")
     p.add_argument("--budget", type=int, default=8000, help="token budget (default 8000)")
@@ -245,7 +250,7 @@ def _tool_commands(sub: Any) -> None:
     p = add_command(mcp_sub, "list", lazy("mcp", "list_servers"),
                     "start the configured MCP servers here and list their tools and status",
                     "agentctl mcp list --workspace .")  # fmt: skip
-    p.add_argument("--workspace", default=".", help="fills {workspace} in server commands")
+    p.add_argument("--workspace", help="fills {workspace} in server commands; " + WS_HELP)
 
     add_command(sub, "acp", lazy("acp", "serve"),
                 "speak the Agent Client Protocol on stdio (for Zed and other ACP editors)",
@@ -262,7 +267,7 @@ def _policy(sub: Any) -> None:
              "mcp.toml, models.toml, .env, .env.local): until then they may only narrow",
              "agentctl policy trust --workspace .\n  agentctl policy trust --file .harness/models.toml\n"
              "  agentctl policy trust --list")  # fmt: skip
-    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--file", action="append", metavar="NAME",
                    help="only this config file, e.g. .harness/policy.toml (repeatable; default: "
                    "every one present)")  # fmt: skip
@@ -271,13 +276,13 @@ def _policy(sub: Any) -> None:
     p = add_command(pol_sub, "untrust", lazy("policy", "untrust"),
              "forget the trust: the workspace's config files may only narrow again",
              "agentctl policy untrust --workspace .")  # fmt: skip
-    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--file", action="append", metavar="NAME",
                    help="only this config file (repeatable; default: all of them)")  # fmt: skip
     p = add_command(pol_sub, "show", lazy("policy", "show"),
              "the effective mode and rules for a workspace, with their sources and trust",
              "agentctl policy show --workspace .")  # fmt: skip
-    p.add_argument("--workspace", default=".", help="the repo (default: .)")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--mode", default=None, help="as if run with this mode")
 
 
@@ -287,7 +292,7 @@ def _sessions(sub: Any) -> None:
     ss = s.add_subparsers(dest="session_command", metavar="SESSION_COMMAND", required=True)
     p = add_command(ss, "new", lazy("sessions", "new"), "start a session; prints its id",
              "agentctl session new --workspace . --mode spec --spec specs/health/spec.md")  # fmt: skip
-    p.add_argument("--workspace", default=".")
+    p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--mode", choices=["chat", "spec"], default=None, help="chat (default) or spec")
     p.add_argument("--spec", help="the spec a spec-mode session edits")
     p.add_argument("--model")

@@ -14,14 +14,12 @@ from typing import Any
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
 from harness_ls.cli.render import problem_lines
+from harness_ls.cli.workspace import spec_arg, workspace_arg
 from harness_ls.errors import HarnessError
 
 
-def _dir(raw: str) -> Path:
-    path = Path(raw).expanduser()
-    if not path.is_dir():
-        raise CliError(f"workspace {raw} is not a directory", exit_code=ex.USAGE)
-    return path.resolve()
+def _dir(raw: str | None) -> Path:
+    return workspace_arg(raw)
 
 
 def _rel(path: str | Path) -> str:
@@ -275,7 +273,7 @@ def context(app: Any) -> int:
         raise CliError("give either --spec or --task, not both", exit_code=ex.USAGE)
     task, exclude = a.task or "", []
     if a.spec:
-        spec = Path(a.spec).expanduser()
+        spec = Path(spec_arg(a.spec, ws)).expanduser()
         spec = spec if spec.is_absolute() else ws / spec
         if not spec.is_file():
             raise CliError(f"spec file {a.spec} not found (looked at {spec})", exit_code=ex.USAGE,

@@ -5,18 +5,16 @@ daemon needed) — the quickest way to see why a server's tools do not show up."
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
+from harness_ls.cli.workspace import workspace_arg
 from harness_ls.errors import HarnessError
 
 
 def list_servers(app: Any) -> int:
-    ws = Path(app.args.workspace).expanduser().resolve()
-    if not ws.is_dir():
-        raise CliError(f"workspace {app.args.workspace} is not a directory", exit_code=ex.USAGE)
+    ws = workspace_arg(app.args.workspace)
     from harness_ls.core.mcp import probe_servers
 
     try:

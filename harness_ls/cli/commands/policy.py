@@ -14,6 +14,7 @@ from typing import Any
 
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
+from harness_ls.cli.workspace import workspace_arg
 
 _WHAT = {
     ".harness/policy.toml": "[allow] rules and mode",
@@ -24,11 +25,8 @@ _WHAT = {
 }
 
 
-def _workspace(raw: str) -> Path:
-    path = Path(raw).expanduser()
-    if not path.is_dir():
-        raise CliError(f"workspace {raw} is not a directory", exit_code=ex.USAGE)
-    return path.resolve()
+def _workspace(raw: str | None) -> Path:
+    return workspace_arg(raw)
 
 
 def _names(app: Any) -> list[str]:

@@ -11,15 +11,13 @@ from harness_ls.cli.errors import CliError
 from harness_ls.cli.follow import Detached, follow
 from harness_ls.cli.render import problem_lines
 from harness_ls.cli.tables import age, table
+from harness_ls.cli.workspace import spec_arg, workspace_arg
 
 TERMINAL = frozenset({"run.completed", "run.failed", "run.cancelled", "run.interrupted"})
 
 
-def _workspace(raw: str) -> Path:
-    ws = Path(raw).expanduser().resolve()
-    if not ws.is_dir():
-        raise CliError(f"workspace {raw} is not a directory", exit_code=ex.USAGE)
-    return ws
+def _workspace(raw: str | None) -> Path:
+    return workspace_arg(raw)
 
 
 def run(app: Any) -> int:
@@ -33,6 +31,8 @@ def run(app: Any) -> int:
     if not spec:
         raise CliError("--spec is required", exit_code=ex.USAGE,
                        hint="e.g. agentctl run --workspace . --spec specs/login/spec.md")  # fmt: skip
+    if spec != "<inline>" and not a.resume:
+        spec = spec_arg(spec, ws)
     path = Path(spec).expanduser()
     full = path if path.is_absolute() else ws / path
     if spec != "<inline>" and not full.is_file():

@@ -12,15 +12,16 @@ from harness_ls.cli.commands.answers import answer
 from harness_ls.cli.errors import CliError
 from harness_ls.cli.follow import Detached, follow
 from harness_ls.cli.tables import age, table
+from harness_ls.cli.workspace import spec_arg, workspace_arg
 
 TURN_END = frozenset({"turn.completed", "turn.cancelled"})
 
 
 def new(app: Any) -> int:
     a = app.args
-    ws = Path(a.workspace).expanduser().resolve()
-    if not ws.is_dir():
-        raise CliError(f"workspace {a.workspace} is not a directory", exit_code=ex.USAGE)
+    ws = workspace_arg(a.workspace)
+    if a.spec:
+        a.spec = spec_arg(a.spec, ws)
     mode = a.mode or ("spec" if a.spec else "chat")
     if mode == "spec" and not a.spec:
         raise CliError("--mode spec needs --spec PATH", exit_code=ex.USAGE,
