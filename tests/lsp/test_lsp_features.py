@@ -28,6 +28,19 @@ async def _pull(client, uri: str) -> list[t.Diagnostic]:
     return list(report.items)
 
 
+def _fix_edits(action: t.CodeAction, uri: str, version: int | None) -> list[t.TextEdit]:
+    """The edits of a quick fix: tied to the document version they were made for when the client
+    announced `documentChanges` (VS Code: a stale fix is then refused, not misapplied), plain
+    `changes` otherwise (`version` None: Neovim does not announce it)."""
+    if version is None:
+        assert action.edit.document_changes is None
+        return action.edit.changes[uri]
+    assert action.edit.changes is None
+    [change] = action.edit.document_changes
+    assert (change.text_document.uri, change.text_document.version) == (uri, version)
+    return change.edits
+
+
 def _apply_lsp_edits(text: str, edits) -> str:
     """Apply LSP TextEdits (utf-16 or utf-8 positions are ASCII here) to text."""
     return apply_edits(
@@ -102,7 +115,7 @@ async def test_quick_fixes_make_the_spec_valid(nvim_client):
         )
         preferred = [a for a in actions if a.is_preferred]
         assert preferred, actions
-        text = _apply_lsp_edits(text, preferred[0].edit.changes[uri])
+        text = _apply_lsp_edits(text, _fix_edits(preferred[0], uri, None))
         nvim_client.text_document_did_change(
             t.DidChangeTextDocumentParams(
                 text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=_ + 2),
@@ -127,8 +140,26 @@ async def test_fix_all_source_action(vscode_client):
         )
     )
     assert len(actions) == 1 and actions[0].kind == "source.fixAll.harness"
-    fixed = _apply_lsp_edits(text, actions[0].edit.changes[uri])
+    fixed = _apply_lsp_edits(text, _fix_edits(actions[0], uri, 1))
     assert [p.code for p in validate(fixed)] == ["HLS012"]  # the inserted placeholder: a warning
+
+
+async def test_a_client_without_document_changes_gets_plain_changes(push_client):
+    uri = (push_client.root / "specs/login/spec.md").as_uri()
+    text = "# Goals\nx\n# Acceptance Tests\n- `make test`\n"
+    _open(push_client, uri, text, version=7)
+    actions = await push_client.text_document_code_action_async(
+        t.CodeActionParams(
+            text_document=t.TextDocumentIdentifier(uri=uri),
+            range=t.Range(
+                start=t.Position(line=0, character=0), end=t.Position(line=0, character=0)
+            ),
+            context=t.CodeActionContext(diagnostics=[], only=["source.fixAll.harness"]),
+        )
+    )
+    assert [a.edit.document_changes for a in actions] == [None]
+    fixed = _apply_lsp_edits(text, actions[0].edit.changes[uri])
+    assert [p.code for p in validate(fixed)] == ["HLS012"]
 
 
 async def test_completion_offers_missing_headings(nvim_client):

@@ -23,6 +23,19 @@ def _edits(lines: list[str], edits: list[TextEdit], enc: str) -> list[t.TextEdit
     ]
 
 
+def _workspace_edit(
+    ls: HarnessLanguageServer, uri: str, version: int | None, edits: list[t.TextEdit]
+) -> t.WorkspaceEdit:
+    """Edits tied to the document version they were computed for, when the client can check it:
+    a quick fix picked after the text changed is then refused instead of landing on other text."""
+    ws = ls.client_capabilities.workspace
+    versioned = ws and ws.workspace_edit and ws.workspace_edit.document_changes
+    if not versioned or version is None:
+        return t.WorkspaceEdit(changes={uri: edits})
+    doc = t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+    return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(text_document=doc, edits=edits)])
+
+
 def _overlaps(problem: Problem, start_line: int, end_line: int) -> bool:
     return problem.range.start.line <= end_line and problem.range.end.line >= start_line
 
@@ -64,8 +77,8 @@ def register(server: HarnessLanguageServer) -> None:
                             kind=t.CodeActionKind.QuickFix,
                             diagnostics=[diag],
                             is_preferred=fix.preferred or None,
-                            edit=t.WorkspaceEdit(
-                                changes={uri: _edits(state.lines, fix.edits, enc)}
+                            edit=_workspace_edit(
+                                ls, uri, state.version, _edits(state.lines, fix.edits, enc)
                             ),
                         )
                     )
@@ -77,7 +90,9 @@ def register(server: HarnessLanguageServer) -> None:
                     t.CodeAction(
                         title="Fix all spec problems (harness-ls)",
                         kind=FIX_ALL,
-                        edit=t.WorkspaceEdit(changes={uri: _edits(state.lines, [edit], enc)}),
+                        edit=_workspace_edit(
+                            ls, uri, state.version, _edits(state.lines, [edit], enc)
+                        ),
                     )
                 )
         return actions or None
