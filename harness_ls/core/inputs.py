@@ -4,6 +4,7 @@ valid). Pure or nearly; the Harness calls them."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from harness_ls.common import problem_dict, workspace_dir
 from harness_ls.errors import HarnessError, InvalidInput
@@ -32,8 +33,8 @@ def read_spec(ws: Path, spec: str) -> tuple[str, str]:
     return read_spec_file(ws, spec)
 
 
-def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.md") -> None:
-    """InvalidInput with the validator's problems as details when the spec has errors."""
+def _problems(text: str, ws: Path | None) -> list[Any]:
+    """The validator's problems, with the workspace's own schema when it has one."""
     from harness_ls.spec import validate
 
     schema = None
@@ -44,7 +45,12 @@ def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.
             schema = load_schema(ws)
         except (ImportError, HarnessError):
             schema = None
-    problems = validate(text, schema) if schema is not None else validate(text)
+    return validate(text, schema) if schema is not None else validate(text)
+
+
+def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.md") -> None:
+    """InvalidInput with the validator's problems as details when the spec has errors."""
+    problems = _problems(text, ws)
     errors = [p for p in problems if str(getattr(p, "severity", "error")) == "error"]
     if errors:
         first = errors[0]
@@ -53,3 +59,13 @@ def ensure_valid_spec(text: str, ws: Path | None = None, spec_path: str = "spec.
             hint="fix the problems shown in the editor or by `harness-ls check`",
             details=[problem_dict(p) for p in problems],
         )
+
+
+def spec_warnings(ws: Path, spec: str) -> list[dict[str, Any]]:
+    """The warnings of a spec a run was started with (`agentctl run` shows them: a run goes on
+    with a spec still holding the template's placeholder, so say so); [] when unreadable."""
+    try:
+        _, text = read_spec(ws, spec)
+    except HarnessError:
+        return []
+    return [problem_dict(p) for p in _problems(text, ws) if str(p.severity) == "warning"]

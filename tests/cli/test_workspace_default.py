@@ -82,3 +82,18 @@ def test_spec_new_from_a_subfolder_writes_into_the_repo(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert (ws / "specs" / "login" / "spec.md").is_file()
     assert not (ws / "src" / "pkg" / "specs").exists()
+
+
+def test_run_shows_the_specs_warnings_and_goes_on(daemon, workspace, tmp_path) -> None:
+    ok(daemon.cli("spec", "new", "login", cwd=workspace))
+    model = script(tmp_path, PLAN, WRITE, DONE, DOCS)
+    started = ok(daemon.cli("run", "--spec", "specs/login/spec.md", "--model", model,
+                            cwd=workspace))  # fmt: skip
+    run_id = started.stdout.strip()
+    assert run_id.startswith("run_") and "\n" not in run_id
+    warned = [line for line in started.stderr.splitlines() if " warning HLS012 " in line]
+    assert warned and all(line.startswith("specs/login/spec.md:") for line in warned), (
+        started.stderr
+    )
+    assert "the run goes on; `harness-ls check specs/login/spec.md` lists them" in started.stderr
+    ok(daemon.cli("cancel", run_id, cwd=workspace))

@@ -58,6 +58,8 @@ def run(app: Any) -> int:
             err.message = f"spec {spec} is not valid ({len(lines)} problem(s))"
         raise
     run_id = meta["id"]
+    if spec != "<inline>" and not a.resume:
+        _note_warnings(app, ws, spec)
     if not a.follow:
         if app.json:
             app.emit_json(meta)
@@ -68,6 +70,18 @@ def run(app: Any) -> int:
     if not app.json:
         app.out(run_id)
     return _attach(app, run_id)
+
+
+def _note_warnings(app: Any, ws: Path, spec: str) -> None:
+    """The spec's warnings on stderr (the run goes on): `spec new` then `run` sent the agent the
+    template's placeholder text with nothing said."""
+    from harness_ls.core.inputs import spec_warnings
+
+    lines = problem_lines(spec, spec_warnings(ws, spec))
+    for line in lines:
+        app.note(line)
+    if lines:
+        app.note(f"the run goes on; `harness-ls check {spec}` lists them, the editor shows them")
 
 
 def attach(app: Any) -> int:
