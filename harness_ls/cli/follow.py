@@ -20,6 +20,7 @@ import httpx
 from harness_ls.cli import errors as ex
 from harness_ls.cli.errors import CliError
 from harness_ls.cli.render import EventPrinter
+from harness_ls.cli.style import for_terminal
 
 RETRY_FOR = 30.0  # seconds of failed reconnects before giving up
 POLL = 0.5
@@ -127,7 +128,7 @@ def ask(app: Any, ev: dict[str, Any], printer: EventPrinter) -> None:
         return
     s = app.style
     question = f"  {s.yellow('approve?')} [y]es / [n]o / [a]pprove similar / [Enter] leave it › "
-    sys.stdout.write(question)
+    sys.stdout.write(for_terminal(question, sys.stdout))
     sys.stdout.flush()
     last_check = time.monotonic()
     while True:

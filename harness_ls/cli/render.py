@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from harness_ls.cli.style import Style
+from harness_ls.cli.style import Style, for_terminal
 from harness_ls.core.views import visible
 from harness_ls.usage import tokens_text
 
@@ -70,13 +70,18 @@ def problem_lines(spec: str, details: Any) -> list[str]:
     return out
 
 
+def _stdout(text: str) -> None:
+    sys.stdout.write(for_terminal(text, sys.stdout))
+    sys.stdout.flush()
+
+
 class EventPrinter:
     """Prints events as they come; keeps just enough state to join streamed text."""
 
     def __init__(self, style: Style, write: Callable[[str], None] | None = None, *,
                  quiet: bool = False) -> None:  # fmt: skip
         self.s = style
-        self.write = write or (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
+        self.write = write or _stdout
         self.quiet = quiet
         self.streaming = False  # inside a run of message.delta text
         self.streamed_since_message = False

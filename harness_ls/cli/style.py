@@ -14,28 +14,37 @@ CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "3
          "bold": "1", "dim": "2"}  # fmt: skip
 
 
-# exactly the sequences `Style.paint` writes (a colour, bold or dim, and the reset): the only
-# escape sequences `for_terminal` lets through
-OWN_SGR = re.compile(r"\x1b\[(?:0|(?:3[1-6]|1|2)(?:;(?:3[1-6]|1|2))*)m")
+# `Style.paint` writes its colours as markers only this process knows (private-use characters
+# and a random nonce); `for_terminal` turns them into escape sequences after making every other
+# control character visible. So no text from a model, a file or a run — whatever bytes it holds,
+# our own colour codes included — can colour, move or hide anything on your terminal, wherever
+# it is printed.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_NONCE = "".join(chr(0xE100 + b) for b in os.urandom(8))
+PAINTED = re.compile(f"{_OPEN}{_NONCE}([0-9;]+){_CLOSE}")
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
 _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def for_terminal(text: str, stream: Any) -> str:
-    """`text` as a terminal may receive it: on a terminal, control and bidi characters other
-    than our own colours are made visible (`⟨ESC⟩]52;…` — a model's OSC 52 would otherwise write
-    your clipboard, `ESC[2J` clear the screen, `ESC[8m` hide a line of a diff); piped output
-    (`agentctl diff > x.patch`) stays byte for byte."""
-    if not _HIDDEN.search(text) or not _isatty(stream):
-        return text
-    from harness_ls.core.views import reveal
+    """`text` as a terminal may receive it: on a terminal, control and bidi characters are made
+    visible (`⟨ESC⟩]52;…` — a model's OSC 52 would otherwise write your clipboard, `ESC[2J` clear
+    the screen, `ESC[8m` hide a line of a diff, `ESC[31m` paint an added line as a deleted one),
+    then our own colours are written; piped output (`agentctl diff > x.patch`) keeps every byte."""
+    if _isatty(stream) and _HIDDEN.search(text):
+        from harness_ls.core.views import reveal
 
-    kinds = frozenset({"control", "bidi"})
-    out, at = [], 0
-    for m in OWN_SGR.finditer(text):
-        out += [reveal(text[at : m.start()], keep_tabs=True, kinds=kinds), m.group()]
-        at = m.end()
-    out.append(reveal(text[at:], keep_tabs=True, kinds=kinds))
-    return "".join(out)
+        text = reveal(text, keep_tabs=True, kinds=frozenset({"control", "bidi"}))
+    return PAINTED.sub(_sgr, text) if _OPEN in text else text
+
+
+def _sgr(m: re.Match[str]) -> str:
+    return f"\x1b[{m.group(1)}m"
+
+
+def visible_len(text: str) -> int:
+    """Width of painted text as shown (colour markers and escape sequences take no column)."""
+    return len(_SGR.sub("", PAINTED.sub("", text)))
 
 
 class Style:
@@ -56,7 +65,7 @@ class Style:
         if not self.color or not text:
             return text
         codes = ";".join(CODES[n] for n in names)
-        return f"\x1b[{codes}m{text}\x1b[0m"
+        return f"{_OPEN}{_NONCE}{codes}{_CLOSE}{text}{_OPEN}{_NONCE}0{_CLOSE}"
 
     def red(self, t: str) -> str:
         return self.paint(t, "red")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+from harness_ls.cli.style import visible_len
+
 # a line break inside a cell would start a row of its own: a cloned repository's
 # `specs/fix\nr-… completed …/spec.md` listed a run that does not exist
 _BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
@@ -19,10 +20,6 @@ def one_line(text: str) -> str:
 
 def _marker(ch: str) -> str:
     return f"⟨{_NAMES[ch]}⟩" if ch in _NAMES else f"⟨U+{ord(ch):04X}⟩"
-
-
-def visible_len(text: str) -> int:
-    return len(_ANSI.sub("", text))
 
 
 def table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> str:

@@ -122,3 +122,33 @@ def test_an_invalid_spec_draft_shows_every_problem():
         "    specs/x/spec.md:1:1: error missing-section no # Acceptance tests\n",
         "    specs/x/spec.md:3:5: warning empty-section # Goal is empty\n",
     ]
+
+
+def test_only_our_own_colours_reach_a_terminal_whatever_the_text_holds():
+    """Text from a model or a file holding agentctl's very colour codes (`ESC[31m`, `ESC[0m`)
+    is shown, not obeyed; a forged colour marker without this process's nonce stays inert."""
+    from harness_ls.cli.style import for_terminal
+
+    s = Style(True)
+    hostile = "+ok \x1b[31m- deleted?\x1b[0m \ue00031\ue001"
+    shown = for_terminal(s.green(hostile), Tty())
+    assert shown == "\x1b[32m+ok ⟨ESC⟩[31m- deleted?⟨ESC⟩[0m \ue00031\ue001\x1b[0m"
+    piped = for_terminal(s.green(hostile), io.StringIO())  # FORCE_COLOR into a pipe
+    assert piped == f"\x1b[32m{hostile}\x1b[0m"
+    assert for_terminal(hostile, io.StringIO()) == hostile  # uncoloured pipe: every byte kept
+
+
+def test_the_event_printer_writes_through_the_terminal_filter(monkeypatch):
+    out = Tty()
+    monkeypatch.setattr("sys.stdout", out)
+    p = EventPrinter(Style(True))
+    p(
+        {
+            "run_id": "run_1",
+            "type": "message",
+            "data": {"role": "assistant", "content": "hi \x1b]52;c;eA==\x07"},
+        }
+    )
+    text = out.getvalue()
+    assert "\x1b]52" not in text and "⟨ESC⟩]52" in text
+    assert "\ue000" not in text  # every colour marker became an escape sequence
