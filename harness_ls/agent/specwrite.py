@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from harness_ls.agent.loop import LoopStopped
-from harness_ls.errors import HarnessError
+from harness_ls.errors import HarnessError, Refused
 
 MAX_INVALID_SPECS = 3  # invalid write_spec calls per turn before the turn stops
 _FENCED = re.compile(r"^\s*```(?:markdown|md)?\s*\n(.*?)\n```\s*$", re.S)
@@ -61,14 +61,23 @@ def problems_json(problems: list[Any]) -> list[dict[str, Any]]:
 
 
 async def replace_spec(harness: Any, path: Path, text: str, root: Path | None = None) -> str:
-    """Apply through the editor when it has the file open, else atomically on disk."""
+    """Apply through the editor when it has the file open, else atomically on disk. When the
+    editor has it open but refuses the change (the user typed meanwhile: the buffer's version
+    moved), nothing is written: a disk write under an open buffer would race the user's save."""
     hook = getattr(harness, "spec_write_hook", None)
     if hook is not None:
         try:
-            if await hook(path, text):
-                return "editor"
-        except Exception:  # noqa: BLE001 - fall back to the disk write
-            pass
+            applied = await hook(path, text)
+        except Exception:  # noqa: BLE001 - the editor is gone or broken: the disk write
+            applied = None
+        if applied:
+            return "editor"
+        if applied is False:
+            raise Refused(
+                "the editor has the spec open and did not apply the change (it was being edited "
+                "there); nothing was written",
+                hint="the spec stays as it is in the editor; ask again once it is saved",
+            )
     from harness_ls.common import write_atomic
 
     await asyncio.to_thread(partial(write_atomic, path, text, root=root))

@@ -139,9 +139,10 @@ class EditorRuntime:
             with contextlib.suppress(Exception):
                 await self.harness.close()
 
-    async def apply_spec_rewrite(self, path: Path, text: str) -> bool:
+    async def apply_spec_rewrite(self, path: Path, text: str) -> bool | None:
         """A spec-mode session rewrote `path`: when the editor has it open, change the buffer
-        with workspace/applyEdit (the user saves) instead of racing the buffer on disk."""
+        with workspace/applyEdit (the user saves) instead of racing the buffer on disk. None when
+        it is not open (the caller writes the file), False when the editor refused the edit."""
         from lsprotocol import types as t
 
         from harness_ls.lsp.positions import encoding_of, to_client_range
@@ -150,7 +151,7 @@ class EditorRuntime:
 
         uri = self.ls.open_uri(path.as_uri())
         if uri is None:
-            return False
+            return None
         doc = self.ls.workspace.get_text_document(uri)
         lines = split_lines(doc.source)
         whole = to_client_range(

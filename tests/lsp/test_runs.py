@@ -251,6 +251,53 @@ async def test_spec_session_rewrite_goes_through_the_open_buffer(
     )  # the buffer, not the disk
 
 
+async def test_a_spec_session_rewrite_the_editor_refuses_is_not_written_to_disk(
+    client, _isolated_data_dir, tmp_path
+):
+    """The editor refused the edit (the user typed meanwhile): the rewrite was written to disk
+    under the open buffer instead, racing the user's next save. Now nothing is written, and the
+    model is told why."""
+    edits: list[t.ApplyWorkspaceEditParams] = []
+
+    @client.feature(t.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: t.ApplyWorkspaceEditParams):
+        edits.append(params)
+        return t.ApplyWorkspaceEditResult(applied=False, failure_reason="document changed")
+
+    spec_file = client.ws / "specs" / "greet" / "spec.md"
+    before = spec_file.read_bytes()
+    new_spec = SPEC.replace("hello instead of hi", "bonjour instead of hi")
+    script = tmp_path / "spec-session.json"
+    script.write_text(json.dumps({"responses": [
+        {"tool_calls": [{"name": "write_spec", "arguments": {"content": new_spec}}]},
+        {"text": "The editor is busy."},
+    ]}))  # fmt: skip
+    endpoint = await wait_for(lambda: list((_isolated_data_dir / "endpoints").glob("*.json")))
+    url = json.loads(endpoint[0].read_text())["url"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{url}/v1/sessions", json={"workspace": str(client.ws), "mode": "spec",
+                                                         "spec_path": "specs/greet/spec.md", "model": f"scripted:{script}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        r = await http.post(f"{url}/v1/sessions/{sid}/messages", json={"text": "Say bonjour"})
+        assert r.status_code in (200, 201, 202), r.text
+        await wait_for(lambda: edits)
+
+        async def log() -> str:
+            r = await http.get(f"{url}/v1/sessions/{sid}/events", params={"follow": "false"})
+            return r.text
+
+        text = ""
+        for _ in range(600):
+            text = await log()
+            if "turn.completed" in text:
+                break
+            await asyncio.sleep(0.05)
+    assert "turn.completed" in text
+    assert "did not apply the change" in text and "spec.written" not in text
+    assert spec_file.read_bytes() == before
+
+
 async def test_a_spec_outside_every_workspace_says_why_it_cannot_run(client, tmp_path):
     """A `*.spec.md` in a folder that is neither a workspace folder nor in a git repository: the
     error said so only in the response, whose server-range code tells the VS Code extension
