@@ -386,3 +386,37 @@ async def test_sections_and_fenced_blocks_fold(nvim_client):
             t.FoldingRangeParams(text_document=t.TextDocumentIdentifier(uri=other))
         )
     ) is None
+
+
+async def test_new_spec_goes_into_the_folder_the_user_is_in(nvim_client, tmp_path_factory):
+    """`harness.newSpec(name, uri)`: with two folders open the spec went into the first one,
+    whichever folder the user was working in."""
+    second = tmp_path_factory.mktemp("second")
+    nvim_client.workspace_did_change_workspace_folders(
+        t.DidChangeWorkspaceFoldersParams(
+            event=t.WorkspaceFoldersChangeEvent(
+                added=[t.WorkspaceFolder(uri=second.as_uri(), name="second")], removed=[]
+            )
+        )
+    )
+    inside = (second / "src" / "app.py").as_uri()
+    made = await nvim_client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.newSpec", arguments=["notes", inside])
+    )
+    assert made["path"] == str(second / "specs" / "notes" / "spec.md")
+    first = await nvim_client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="harness.newSpec", arguments=["plain"])
+    )
+    assert first["path"] == str(nvim_client.root / "specs" / "plain" / "spec.md")
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    try:
+        await nvim_client.workspace_execute_command_async(
+            t.ExecuteCommandParams(
+                command="harness.newSpec", arguments=["lost", elsewhere.as_uri()]
+            )
+        )
+    except Exception as exc:  # noqa: BLE001 - the JSON-RPC error the client got
+        assert f"{elsewhere} is in no workspace folder: open its folder first" in str(exc)
+    else:
+        raise AssertionError("a uri outside every folder was accepted")
+    assert not (elsewhere / "specs").exists()

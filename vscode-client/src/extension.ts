@@ -244,6 +244,24 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
     return picked?.id;
   };
 
+  /**
+   * The workspace folder a new spec goes into (the server takes it as a second argument): the
+   * active editor's folder, else nothing with one folder open (the server uses it), else the
+   * user picks one; null when they cancel the pick.
+   */
+  const folderForNewSpec = async (): Promise<string | undefined | null> => {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    const folder = active !== undefined ? vscode.workspace.getWorkspaceFolder(active) : undefined;
+    if (folder !== undefined && folder.uri.scheme === "file") {
+      return folder.uri.toString();
+    }
+    if ((vscode.workspace.workspaceFolders ?? []).length <= 1) {
+      return undefined;
+    }
+    const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: "Folder for the new spec" });
+    return picked === undefined ? null : picked.uri.toString();
+  };
+
   const prepareArguments = async (command: string, rawArgs: unknown[]): Promise<unknown[] | undefined> => {
     const args = rawArgs.map((a) => (a instanceof vscode.Uri ? a.toString() : a));
     if (hasUsableArgument(command, args)) {
@@ -268,14 +286,22 @@ export function activate(context: vscode.ExtensionContext): HarnessExtensionApi 
       case "runId":
         value = await pickRun(command === "harness.cancelRun" ? "cancel" : "show", command === "harness.showRun");
         break;
-      case "specName":
+      case "specName": {
         value = await vscode.window.showInputBox({
           prompt: "Name of the new spec (creates specs/<name>/spec.md)",
           placeHolder: "add-login",
           validateInput: validateSpecName,
         });
         value = value?.trim();
-        break;
+        if (value === undefined) {
+          return undefined;
+        }
+        const folder = await folderForNewSpec();
+        if (folder === null) {
+          return undefined;
+        }
+        return folder === undefined ? [value] : [value, folder];
+      }
       default:
         return args;
     }

@@ -306,8 +306,9 @@ async def cmd_show_run(ls, *args):
     return {"runId": meta.id, "status": meta.status, "pending": [a.id for a in pending]}
 
 
-async def cmd_new_spec(ls, *args):
-    name = _one_string(args, "spec name", "harness.newSpec")
+def _new_spec_root(ls: HarnessLanguageServer, args: tuple[Any, ...]) -> Path:
+    """Where `harness.newSpec(name[, uri])` writes: the workspace folder holding `uri` (the file
+    or folder the user is in: with two folders open, not always the first), else the first."""
     if not ls.specs.roots:
         raise _error(
             ls,
@@ -315,9 +316,26 @@ async def cmd_new_spec(ls, *args):
                 "open a workspace folder first: new specs go into <workspace>/specs/<name>/spec.md"
             ),
         )
+    if len(args) < 2 or args[1] is None:
+        return ls.specs.roots[0]
+    uri = args[1]
+    fs = to_fs_path(uri) if isinstance(uri, str) and uri.startswith("file:") else None
+    if len(args) > 2 or not fs:
+        raise JsonRpcInvalidParams(
+            f"harness.newSpec expects (name[, file:// uri of a file or folder]), got {list(args)!r}"
+        )
+    root = ls.specs.root_for(Path(fs))
+    if root is None:
+        raise _error(ls, RuntimeError(f"{fs} is in no workspace folder: open its folder first"))
+    return root
+
+
+async def cmd_new_spec(ls, *args):
+    name = _one_string(args[:1], "spec name", "harness.newSpec")
+    root = _new_spec_root(ls, args)
     harness = await runtime(ls).ensure_harness()
     try:
-        path = harness.new_spec(str(ls.specs.roots[0]), name)
+        path = harness.new_spec(str(root), name)
     except Exception as exc:
         raise _error(ls, exc) from None
     try:
