@@ -3,7 +3,7 @@ is run_follow.py).
 
 Commands (all listed in `executeCommandProvider`): harness.runSpec(uri), harness.approve(id),
 harness.deny(id), harness.approveSimilar(id), harness.showDiff(id), harness.diffContents(id), harness.cancelRun(run_id), harness.openDashboard
-([run_id]), harness.newSpec(name), harness.showRun(run_id), harness.runAcceptanceTests(uri).
+([run_id]), harness.newSpec(name[, uri]), harness.showRun(run_id), harness.runAcceptanceTests(uri).
 Handlers check their arguments and answer wrong ones with a clear JSON-RPC error.
 """
 
