@@ -55,10 +55,18 @@ def _require_emacs(markdown: bool) -> None:
         )
 
 
-@pytest.mark.parametrize("markdown", [False, True], ids=["stock", "markdown-mode"])
-def test_eglot_recipe_lints_fixes_runs_and_approves(markdown, tmp_path, _isolated_data_dir):
+@pytest.mark.parametrize(
+    ("markdown", "folder"),
+    [(False, ""), (True, ""), (False, "c++ (v2)")],
+    ids=["stock", "markdown-mode", "unescaped-uri-folder"],
+)
+def test_eglot_recipe_lints_fixes_runs_and_approves(markdown, folder, tmp_path, _isolated_data_dir):
+    """`unescaped-uri-folder`: eglot, like Neovim, writes `+ ( )` unescaped in its uris; the
+    server matched approvals by the exact uri string and eglot said "No code actions here"."""
     _require_emacs(markdown)
-    ws = make_repo(tmp_path)
+    parent = tmp_path / folder if folder else tmp_path
+    parent.mkdir(exist_ok=True)
+    ws = make_repo(parent)
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"responses": [PLAN, WRITE, DONE, DOCS]}))
     out = tmp_path / "out.json"
