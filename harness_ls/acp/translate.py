@@ -28,10 +28,18 @@ def tool_title(name: str, args: dict[str, Any]) -> str:
         from harness_ls.core.views import reveal
 
         return f"{name} {reveal(str(args['path']))}"
-    if "__" in name:  # an MCP tool: server__tool
+    if "__" in name:  # an MCP tool: server__tool (the name an MCP server chose)
         server, _, tool = name.partition("__")
-        return f"mcp:{server}.{tool}"
-    return name
+        return _shown(f"mcp:{server}.{tool}")
+    return _shown(name)
+
+
+def _shown(text: str) -> str:
+    """A model's step title or a tool name as an editor may show it: control and bidi characters
+    (and line breaks: a plan entry is one line) made visible, as on every other surface."""
+    from harness_ls.core.views import visible
+
+    return str(visible(text)).replace("\n", "⟨LF⟩")
 
 
 def plan_entries(steps: list[dict[str, Any]]) -> list[Any]:
@@ -39,7 +47,7 @@ def plan_entries(steps: list[dict[str, Any]]) -> list[Any]:
 
     return [
         plan_entry(
-            str(s.get("title") or "step"),
+            _shown(str(s.get("title") or "step")),
             status=_STEP_STATUS.get(str(s.get("status") or ""), "pending"),  # type: ignore[arg-type]
         )
         for s in steps
