@@ -164,7 +164,10 @@ def _deny_in_fragments(command: str, deny: _Index) -> list[dict[str, object]]:
         words = raw.translate(_QUOTES).split()
         for i in range(len(words)):
             tail = [posixpath.basename(words[i]) or words[i], *words[i + 1 :]]
-            for fragment in {" ".join(words[i:]), " ".join(tail)}:
+            as_written, base = " ".join(words[i:]), " ".join(tail)
+            # as written first, then by basename: a tuple, so the order (and which rule is
+            # named) does not depend on the hash seed as a set's would
+            for fragment in (as_written,) if base == as_written else (as_written, base):
                 for rule in _candidates(deny, fragment):
                     if glob_cmd(rule.pattern, fragment):
                         return [{"text": raw.strip(), "argv": [], "action": "deny",
