@@ -323,7 +323,10 @@ _GIT_REMOTE_WRITES = frozenset({"add", "set-url", "rename", "rm", "remove", "set
 def implicit_protected(argv: tuple[str, ...]) -> str | None:
     """Why a command writes a protected path it does not name (`git config core.fsmonitor x`
     writes .git/config), or None."""
-    if not argv or os.path.basename(argv[0]) != "git":
+    if not argv:
+        return None
+    head = argv[0]  # os.path.basename(head) == "git", without the call (this runs per part)
+    if head != "git" and not head.endswith("/git"):
         return None
     i = 1
     while i < len(argv) and argv[i].startswith("-"):

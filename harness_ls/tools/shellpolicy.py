@@ -58,7 +58,12 @@ class Rule:
     source: str  # "<file> [allow]", "session" or "built-in"
 
     def label(self) -> str:
-        return f"{self.source} {self.key} {self.pattern!r}"
+        # made once per rule, kept beside the fields (not one of them: eq, hash and repr
+        # ignore it); a decision names a rule for many of its parts
+        got = self.__dict__.get("_label")
+        if got is None:
+            got = self.__dict__["_label"] = f"{self.source} {self.key} {self.pattern!r}"
+        return got
 
 
 class PartDecision(BaseModel):
@@ -288,12 +293,22 @@ def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
 
 
 def _mode_rule(mode: str, action: str) -> str:
+    got = _MODE_RULES.get((mode, action))
+    if got is None:  # made once per (mode, action): a decision names one for many parts
+        got = _MODE_RULES[(mode, action)] = _make_mode_rule(mode, action)
+    return got
+
+
+def _make_mode_rule(mode: str, action: str) -> str:
     if mode == "read-only":
         return "mode read-only: shell commands are denied"
     if mode == "full-auto":
         return "mode full-auto: allowed unless denied"
     verb = {"allow": "allowed", "ask": "ask", "deny": "denied"}[action]
     return f"mode {mode}: shell commands {verb} by default"
+
+
+_MODE_RULES: dict[tuple[str, str], str] = {}
 
 
 def redirect_problem(r: Redirect, root: str | None, data_dir: Path | None, cd: bool) -> str | None:
