@@ -72,11 +72,11 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     if depth > MAX_DEPTH:
         return ParsedCommand(source, (), f"nested more than {MAX_DEPTH} levels deep")
     data = source.encode("utf-8", "surrogatepass")
-    tree = _parser().parse(data)
+    root = _parser().parse(data).root_node  # one Node object: each root_node read makes one
     walker = _Walker(data, depth)
-    caps = scan(tree.root_node)
+    caps = scan(root)
     walker.evals = Evaluations(caps, walker.text)
-    walker.visit(tree.root_node, context, (), False)
+    walker.visit(root, context, (), False)
     if might_hide(data):
         quoted = partial(quoted_body, text=walker.text)
         why = hidden_substitution(data, caps.get("lit", []), walker.seen, walker.spans, quoted)
@@ -85,8 +85,8 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
                 SimpleCommand((source[:200],), source[:200], (), context, False, why, (True,))
             )
     opaque = None
-    if tree.root_node.has_error:
-        bad = first_error(tree.root_node)
+    if root.has_error:
+        bad = first_error(root)
         near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
         opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
     # a payload's shape is not used (payload() keeps its parts and opaque): only the top's
@@ -197,7 +197,7 @@ class _Walker(Unwrapper, Words, Redirections):
     def substitution(self, node: Node, ctx: str, bg: bool) -> None:
         """`$(…)` / `<(…)`. `$(< file)` and `$(> file)` hold a redirection and no command: bash
         still opens the file (reads it, or truncates it), so that is a part of its own."""
-        bare = [c for c in node.named_children if c.type.endswith("_redirect")]
+        bare = [c for c in node.children if c.is_named and c.type.endswith("_redirect")]
         if not bare:
             self.children(node, ctx, (), bg)
             return
@@ -322,7 +322,7 @@ class _Walker(Unwrapper, Words, Redirections):
         name = kids[0]  # the name: a command_name holding one word, no child of its own
         if name.type != "command_name" or name.child_count != 1 or field(0) != "name":
             return False
-        kid = name.children[0]
+        kid = name.child(0)  # not .children[0]: that builds the list (a Node per child, ~1 us)
         if kid.type != "word":
             return False
         end = kid.end_byte
