@@ -58,8 +58,7 @@ class Rule:
     source: str  # "<file> [allow]", "session" or "built-in"
 
     def label(self) -> str:
-        # made once per rule, kept beside the fields (not one of them: eq, hash and repr
-        # ignore it); a decision names a rule for many of its parts
+        # made once, kept beside the fields (eq, hash and repr ignore it): parts repeat rules
         got = self.__dict__.get("_label")
         if got is None:
             got = self.__dict__["_label"] = f"{self.source} {self.key} {self.pattern!r}"
@@ -170,8 +169,7 @@ def _deny_in_fragments(command: str, deny: _Index) -> list[dict[str, object]]:
         for i in range(len(words)):
             tail = [posixpath.basename(words[i]) or words[i], *words[i + 1 :]]
             as_written, base = " ".join(words[i:]), " ".join(tail)
-            # as written first, then by basename: a tuple, so the order (and which rule is
-            # named) does not depend on the hash seed as a set's would
+            # as written, then by basename: a tuple (a set's order, so the rule named, varies)
             for fragment in (as_written,) if base == as_written else (as_written, base):
                 for rule in _candidates(deny, fragment):
                     if glob_cmd(rule.pattern, fragment):
