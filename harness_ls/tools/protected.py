@@ -270,12 +270,13 @@ def protected_operand(root: str | None, word: str, data_dir: Path | None) -> str
         why = protected_reason(os.path.normpath(word)) if not word.startswith("/") else None
         return f"names the protected file {word} ({why})" if why else None
     data = real_path(str(data_dir)) if data_dir is not None else None
-    if is_plain_path(word):  # the common case: one relative path, resolved through links
+    # the common case (is_plain_path, inline: runs per argument): one path, through links
+    if word and word[0] != "/" and _NOT_PLAIN.isdisjoint(word) and ".." not in word:
         real = resolve_in(root, word)
         if data and (real == data or real.startswith(data + os.sep)):
             return f"names the protected path {real} (the harness data dir)"
-        rel = rel_to(root, real) if real.startswith(root + os.sep) else None
-        why = protected_reason(rel) if rel else None
+        rel = real[len(root) + 1 :] if real.startswith(root + os.sep) else None  # rel_to
+        why = protected_reason(rel) if rel and _MARKERS.search(rel) else None  # its first test
         if why is None:
             return None
         via = "" if rel == word else f" {word!r} →"
@@ -323,7 +324,10 @@ _GIT_REMOTE_WRITES = frozenset({"add", "set-url", "rename", "rm", "remove", "set
 def implicit_protected(argv: tuple[str, ...]) -> str | None:
     """Why a command writes a protected path it does not name (`git config core.fsmonitor x`
     writes .git/config), or None."""
-    if not argv or os.path.basename(argv[0]) != "git":
+    if not argv:
+        return None
+    head = argv[0]  # os.path.basename(head) == "git", without the call (this runs per part)
+    if head != "git" and not head.endswith("/git"):
         return None
     i = 1
     while i < len(argv) and argv[i].startswith("-"):

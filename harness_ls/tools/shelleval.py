@@ -214,6 +214,7 @@ def argv_evaluates(argv: tuple[str, ...]) -> str | None:
 
 _EVAL_HEADS = frozenset({"let", "hash", "complete", "compgen", "printf", "test", "[", *_RUNS_TEXT,
                          *DECLARATIONS, *NAME_BUILTINS})  # fmt: skip
+EVAL_HEADS = _EVAL_HEADS  # argv_evaluates is None for any other first word
 
 
 def _option_value(argv: tuple[str, ...], opt: str) -> str | None:
@@ -263,7 +264,15 @@ def plain(caps: dict[str, list[Node]], text: Text) -> str | None:
     if bad:
         # outermost first at a shared start (`` `x` `` is a substitution, not its '`' token):
         # the captures' order for nodes starting together is not stable across calls
-        first = min(bad, key=lambda n: (n.start_byte, -n.end_byte, not n.is_named, n.type))
+        # (the key's other fields only for the nodes at the first start: same node as a min
+        # over the whole key, fewer lookups)
+        starts = [n.start_byte for n in bad]
+        lo = min(starts)
+        tied = [n for n, s in zip(bad, starts, strict=True) if s == lo]
+        first = (
+            tied[0] if len(tied) == 1
+            else min(tied, key=lambda n: (-n.end_byte, not n.is_named, n.type))
+        )  # fmt: skip
         name = first.type.replace("_", " ") if first.is_named else repr(first.type)
         return f"uses {name}"
     for node in caps.get("heredoc", []):

@@ -17,6 +17,7 @@ import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
 from harness_ls.tools.shelleval import (
+    EVAL_HEADS,
     Evaluations,
     argv_evaluates,
     arith_header,
@@ -37,7 +38,7 @@ from harness_ls.tools.shellnodes import (
 )
 from harness_ls.tools.shellparts import ParsedCommand, Redirect, SimpleCommand
 from harness_ls.tools.shellredirs import Redirections
-from harness_ls.tools.shellunwrap import SHELLS, Unwrapper, derived
+from harness_ls.tools.shellunwrap import SHELLS, UNWRAP_HEADS, Unwrapper, derived
 from harness_ls.tools.shellwordnodes import GLOB, Words
 from harness_ls.tools.shellwords import risky_var, unescape
 
@@ -71,11 +72,11 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
     if depth > MAX_DEPTH:
         return ParsedCommand(source, (), f"nested more than {MAX_DEPTH} levels deep")
     data = source.encode("utf-8", "surrogatepass")
-    tree = _parser().parse(data)
+    root = _parser().parse(data).root_node  # one Node object: each root_node read makes one
     walker = _Walker(data, depth)
-    caps = scan(tree.root_node)
+    caps = scan(root)
     walker.evals = Evaluations(caps, walker.text)
-    walker.visit(tree.root_node, context, (), False)
+    walker.visit(root, context, (), False)
     if might_hide(data):
         quoted = partial(quoted_body, text=walker.text)
         why = hidden_substitution(data, caps.get("lit", []), walker.seen, walker.spans, quoted)
@@ -84,8 +85,8 @@ def _parse(source: str, context: str, depth: int) -> ParsedCommand:
                 SimpleCommand((source[:200],), source[:200], (), context, False, why, (True,))
             )
     opaque = None
-    if tree.root_node.has_error:
-        bad = first_error(tree.root_node)
+    if root.has_error:
+        bad = first_error(root)
         near = data[bad.start_byte : bad.start_byte + 40].decode("utf-8", "replace") if bad else ""
         opaque = f"bash could not parse the command (near {near!r})" if near else "unparsable"
     # a payload's shape is not used (payload() keeps its parts and opaque): only the top's
@@ -128,7 +129,8 @@ class _Walker(Unwrapper, Words, Redirections):
                 extra = (
                     self.pending.pop((node.start_byte, node.end_byte), ()) if self.pending else ()
                 )
-                self.command(node, ctx, redirs, bg, extra)
+                if extra or not self.words_only(node, ctx, redirs, bg):  # command(), one call less
+                    self.general(node, ctx, redirs, bg, extra)
             elif kind == "list" or kind == "program":  # dispatch's last branch
                 self.children(node, ctx, redirs, bg)
             else:
@@ -195,7 +197,7 @@ class _Walker(Unwrapper, Words, Redirections):
     def substitution(self, node: Node, ctx: str, bg: bool) -> None:
         """`$(…)` / `<(…)`. `$(< file)` and `$(> file)` hold a redirection and no command: bash
         still opens the file (reads it, or truncates it), so that is a part of its own."""
-        bare = [c for c in node.named_children if c.type.endswith("_redirect")]
+        bare = [c for c in node.children if c.is_named and c.type.endswith("_redirect")]
         if not bare:
             self.children(node, ctx, (), bg)
             return
@@ -262,6 +264,11 @@ class _Walker(Unwrapper, Words, Redirections):
         (`cat 2>/dev/null .env`) are arguments (`extra`, from the enclosing statement too)."""
         if not extra and self.words_only(node, ctx, redirs, bg):
             return
+        self.general(node, ctx, redirs, bg, extra)
+
+    def general(self, node: Node, ctx: str, redirs: tuple[Redirect, ...], bg: bool,
+                extra: tuple[Node, ...]) -> None:  # fmt: skip
+        """command() for any shape words_only does not take."""
         nodes, redirect_nodes, assign_nodes, named = command_fields(node)
         has_name = bool(nodes) and (named or node.child_by_field_name("name") is not None)
         text = self.text
@@ -315,7 +322,7 @@ class _Walker(Unwrapper, Words, Redirections):
         name = kids[0]  # the name: a command_name holding one word, no child of its own
         if name.type != "command_name" or name.child_count != 1 or field(0) != "name":
             return False
-        kid = name.children[0]
+        kid = name.child(0)  # not .children[0]: that builds the list (a Node per child, ~1 us)
         if kid.type != "word":
             return False
         end = kid.end_byte
@@ -336,11 +343,17 @@ class _Walker(Unwrapper, Words, Redirections):
             else:
                 argv.append(raw if "\\" not in raw else unescape(raw, inside_quotes=False))
         words = tuple(argv)
-        opaque = None if GLOB.isdisjoint(words[0]) else self.name_opaque([name], words[0])
-        opaque = opaque or self.evals.within(node) or argv_evaluates(words)
-        part = SimpleCommand(words, text(node), redirs, ctx, bg, opaque, (True,) * len(words))
+        head = words[0]
+        opaque = None if GLOB.isdisjoint(head) else self.name_opaque([name], head)
+        if not opaque:  # `opaque or within(node) or argv_evaluates(words)`, minus the calls
+            opaque = self.evals.within(node) if self.evals.found else None  # that say None
+            if not opaque:
+                opaque = argv_evaluates(words) if head in EVAL_HEADS else None
+        shown = src[node.start_byte : node.end_byte] if src is not None else text(node)
+        part = SimpleCommand(words, shown, redirs, ctx, bg, opaque, (True,) * len(words))
         self.parts.append(part)
-        self.unwrap(part, list(kids), argv, node, ctx, bg)
+        if head in UNWRAP_HEADS or "/" in head:  # unwrap does nothing for any other
+            self.unwrap(part, list(kids), argv, node, ctx, bg)
         return True  # every word is a leaf (the name's too): nothing runs inside them
 
     def nested(self, node: Node, ctx: str, bg: bool) -> None:

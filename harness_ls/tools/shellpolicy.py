@@ -58,7 +58,11 @@ class Rule:
     source: str  # "<file> [allow]", "session" or "built-in"
 
     def label(self) -> str:
-        return f"{self.source} {self.key} {self.pattern!r}"
+        # made once, kept beside the fields (eq, hash and repr ignore it): parts repeat rules
+        got = self.__dict__.get("_label")
+        if got is None:
+            got = self.__dict__["_label"] = f"{self.source} {self.key} {self.pattern!r}"
+        return got
 
 
 class PartDecision(BaseModel):
@@ -164,7 +168,9 @@ def _deny_in_fragments(command: str, deny: _Index) -> list[dict[str, object]]:
         words = raw.translate(_QUOTES).split()
         for i in range(len(words)):
             tail = [posixpath.basename(words[i]) or words[i], *words[i + 1 :]]
-            for fragment in {" ".join(words[i:]), " ".join(tail)}:
+            as_written, base = " ".join(words[i:]), " ".join(tail)
+            # as written, then by basename: a tuple (a set's order, so the rule named, varies)
+            for fragment in (as_written,) if base == as_written else (as_written, base):
                 for rule in _candidates(deny, fragment):
                     if glob_cmd(rule.pattern, fragment):
                         return [{"text": raw.strip(), "argv": [], "action": "deny",
@@ -285,12 +291,22 @@ def _decide_part(part: SimpleCommand, ctx: _Context) -> tuple[Action, str]:
 
 
 def _mode_rule(mode: str, action: str) -> str:
+    got = _MODE_RULES.get((mode, action))
+    if got is None:  # made once per (mode, action): a decision names one for many parts
+        got = _MODE_RULES[(mode, action)] = _make_mode_rule(mode, action)
+    return got
+
+
+def _make_mode_rule(mode: str, action: str) -> str:
     if mode == "read-only":
         return "mode read-only: shell commands are denied"
     if mode == "full-auto":
         return "mode full-auto: allowed unless denied"
     verb = {"allow": "allowed", "ask": "ask", "deny": "denied"}[action]
     return f"mode {mode}: shell commands {verb} by default"
+
+
+_MODE_RULES: dict[tuple[str, str], str] = {}
 
 
 def redirect_problem(r: Redirect, root: str | None, data_dir: Path | None, cd: bool) -> str | None:

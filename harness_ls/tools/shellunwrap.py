@@ -23,6 +23,7 @@ _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-x", "--exec", "-
 # every head unwrap() looks at; any other part runs nothing it names
 _HEADS = frozenset({"eval", "trap", "find", "fd", "fdfind", "watch", *SHELLS, *_STRING_RUNNERS,
                     *WRAPPERS})  # fmt: skip
+UNWRAP_HEADS = _HEADS  # a part whose program (basename) is not one of these unwraps to nothing
 
 
 def derived(part: Any, ctx: str, why: str) -> Any:

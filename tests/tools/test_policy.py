@@ -295,3 +295,14 @@ def test_unknown_mode(tmp_path: Path) -> None:
 def test_rules_can_be_built_in_code() -> None:
     policy = Policy("ask", [Rule("allow", "shell", "make *", "test")])
     assert policy.decide("shell", {"command": "make check"}).rule == "test shell 'make *'"
+
+
+def test_a_rule_label_kept_after_its_first_use_leaves_equality_hash_and_repr_alone() -> None:
+    used, fresh = (
+        Rule("deny", "shell", "rm *", "user [deny]"),
+        Rule("deny", "shell", "rm *", "user [deny]"),
+    )
+    assert used.label() == "user [deny] shell 'rm *'"
+    assert used.label() is used.label()
+    assert used == fresh and hash(used) == hash(fresh) and repr(used) == repr(fresh)
+    assert used != Rule("deny", "shell", "rm -r *", "user [deny]")

@@ -18,6 +18,8 @@ import hashlib
 import json
 import lzma
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -171,3 +173,31 @@ def test_one_recorded_decision_names_every_field(corpus: list[dict[str, Any]]) -
     assert sum(1 for e in corpus if e["ask"]["secrets"]) > 50
     assert sum(1 for e in corpus if e["bare"]["action"] == "allow") > 300
     assert sum(1 for e in corpus if e["parse"][0]) > 100  # whole-line parse failures
+
+
+_FRAGMENTS = """
+from harness_ls.tools.policy import Policy, Rule
+rules = [Rule("deny", "shell", "rm *", "base"), Rule("deny", "shell", "/usr/bin/rm *", "written")]
+d = Policy("ask", rules).decide("shell", {"command": "echo 'x; /usr/bin/rm -rf x"})
+print(d.action, d.rule)
+"""
+
+
+def test_unparsable_command_names_the_same_deny_rule_under_every_hash_seed() -> None:
+    """A fragment of text bash cannot parse is matched as written, then by the program's
+    basename: the same rule decides whatever the hash seed (a set's order would not)."""
+    root = Path(__file__).resolve().parents[2]
+    got = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        run = subprocess.run(
+            [sys.executable, "-c", _FRAGMENTS],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        got.add(run.stdout)
+    assert got == {"deny written shell '/usr/bin/rm *'\n"}
