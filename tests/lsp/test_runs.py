@@ -217,62 +217,24 @@ async def test_code_lenses_offer_run_and_acceptance_tests(client):
     assert result["passed"] == 0 and result["failed"] == 1  # greet.txt still says hi
 
 
-async def test_spec_session_rewrite_goes_through_the_open_buffer(
-    client, _isolated_data_dir, tmp_path
-):
+async def _spec_session_says_bonjour(client, data_dir: Path, tmp_path: Path, applied: bool):
+    """A spec-mode session whose scripted model rewrites the open spec once; the editor answers
+    the applyEdit with `applied`. (edits the client got, the session's event log as SSE text)."""
     edits: list[t.ApplyWorkspaceEditParams] = []
 
     @client.feature(t.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: t.ApplyWorkspaceEditParams):
         edits.append(params)
-        return t.ApplyWorkspaceEditResult(applied=True)
+        reason = None if applied else "document changed"
+        return t.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)
 
     new_spec = SPEC.replace("hello instead of hi", "bonjour instead of hi")
     script = tmp_path / "spec-session.json"
     script.write_text(json.dumps({"responses": [
         {"tool_calls": [{"name": "write_spec", "arguments": {"content": new_spec}}]},
-        {"text": "Updated the goal."},
+        {"text": "Done."},
     ]}))  # fmt: skip
-    endpoint = await wait_for(lambda: list((_isolated_data_dir / "endpoints").glob("*.json")))
-    url = json.loads(endpoint[0].read_text())["url"]
-    async with httpx.AsyncClient(timeout=30) as http:
-        r = await http.post(f"{url}/v1/sessions", json={"workspace": str(client.ws), "mode": "spec",
-                                                         "spec_path": "specs/greet/spec.md", "model": f"scripted:{script}"})  # fmt: skip
-        assert r.status_code == 201, r.text
-        sid = r.json()["id"]
-        r = await http.post(f"{url}/v1/sessions/{sid}/messages", json={"text": "Say bonjour"})
-        assert r.status_code in (200, 201, 202), r.text
-    await wait_for(lambda: edits)
-    change = edits[0].edit.document_changes[0]
-    assert change.text_document.uri == client.spec_uri
-    assert "bonjour" in change.edits[0].new_text
-    assert (
-        "bonjour" not in (client.ws / "specs" / "greet" / "spec.md").read_text()
-    )  # the buffer, not the disk
-
-
-async def test_a_spec_session_rewrite_the_editor_refuses_is_not_written_to_disk(
-    client, _isolated_data_dir, tmp_path
-):
-    """The editor refused the edit (the user typed meanwhile): the rewrite was written to disk
-    under the open buffer instead, racing the user's next save. Now nothing is written, and the
-    model is told why."""
-    edits: list[t.ApplyWorkspaceEditParams] = []
-
-    @client.feature(t.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: t.ApplyWorkspaceEditParams):
-        edits.append(params)
-        return t.ApplyWorkspaceEditResult(applied=False, failure_reason="document changed")
-
-    spec_file = client.ws / "specs" / "greet" / "spec.md"
-    before = spec_file.read_bytes()
-    new_spec = SPEC.replace("hello instead of hi", "bonjour instead of hi")
-    script = tmp_path / "spec-session.json"
-    script.write_text(json.dumps({"responses": [
-        {"tool_calls": [{"name": "write_spec", "arguments": {"content": new_spec}}]},
-        {"text": "The editor is busy."},
-    ]}))  # fmt: skip
-    endpoint = await wait_for(lambda: list((_isolated_data_dir / "endpoints").glob("*.json")))
+    endpoint = await wait_for(lambda: list((data_dir / "endpoints").glob("*.json")))
     url = json.loads(endpoint[0].read_text())["url"]
     async with httpx.AsyncClient(timeout=30) as http:
         r = await http.post(f"{url}/v1/sessions", json={"workspace": str(client.ws), "mode": "spec",
@@ -282,19 +244,41 @@ async def test_a_spec_session_rewrite_the_editor_refuses_is_not_written_to_disk(
         r = await http.post(f"{url}/v1/sessions/{sid}/messages", json={"text": "Say bonjour"})
         assert r.status_code in (200, 201, 202), r.text
         await wait_for(lambda: edits)
-
-        async def log() -> str:
-            r = await http.get(f"{url}/v1/sessions/{sid}/events", params={"follow": "false"})
-            return r.text
-
         text = ""
         for _ in range(600):
-            text = await log()
+            r = await http.get(f"{url}/v1/sessions/{sid}/events", params={"follow": "false"})
+            text = r.text
             if "turn.completed" in text:
                 break
             await asyncio.sleep(0.05)
-    assert "turn.completed" in text
-    assert "did not apply the change" in text and "spec.written" not in text
+    return edits, text
+
+
+async def test_spec_session_rewrite_goes_through_the_open_buffer(
+    client, _isolated_data_dir, tmp_path
+):
+    spec_file = client.ws / "specs" / "greet" / "spec.md"
+    before = spec_file.read_bytes()
+    edits, log = await _spec_session_says_bonjour(client, _isolated_data_dir, tmp_path, True)
+    change = edits[0].edit.document_changes[0]
+    assert change.text_document.uri == client.spec_uri
+    assert "bonjour" in change.edits[0].new_text
+    assert "turn.completed" in log and "spec.written" in log
+    assert spec_file.read_bytes() == before  # the buffer, not the disk
+
+
+async def test_a_spec_session_rewrite_the_editor_refuses_is_not_written_to_disk(
+    client, _isolated_data_dir, tmp_path
+):
+    """The editor refused the edit (the user typed meanwhile): the rewrite was written to disk
+    under the open buffer instead, racing the user's next save. Now nothing is written, and the
+    model is told why."""
+    spec_file = client.ws / "specs" / "greet" / "spec.md"
+    before = spec_file.read_bytes()
+    edits, log = await _spec_session_says_bonjour(client, _isolated_data_dir, tmp_path, False)
+    assert len(edits) == 1
+    assert "turn.completed" in log
+    assert "did not apply the change" in log and "spec.written" not in log
     assert spec_file.read_bytes() == before
 
 
