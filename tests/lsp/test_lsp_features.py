@@ -126,11 +126,12 @@ async def test_quick_fixes_make_the_spec_valid(nvim_client):
     assert validate(text) == []
 
 
-async def test_fix_all_source_action(vscode_client):
-    uri = (vscode_client.root / "specs/login/spec.md").as_uri()
+async def _fix_all(client, version: int) -> tuple[str, str, t.CodeAction]:
+    """(uri, text, the one fix-all action) for a spec with two fixable problems."""
+    uri = (client.root / "specs/login/spec.md").as_uri()
     text = "# Goals\nx\n# Acceptance Tests\n- `make test`\n"
-    _open(vscode_client, uri, text)
-    actions = await vscode_client.text_document_code_action_async(
+    _open(client, uri, text, version=version)
+    actions = await client.text_document_code_action_async(
         t.CodeActionParams(
             text_document=t.TextDocumentIdentifier(uri=uri),
             range=t.Range(
@@ -140,25 +141,18 @@ async def test_fix_all_source_action(vscode_client):
         )
     )
     assert len(actions) == 1 and actions[0].kind == "source.fixAll.harness"
-    fixed = _apply_lsp_edits(text, _fix_edits(actions[0], uri, 1))
+    return uri, text, actions[0]
+
+
+async def test_fix_all_source_action(vscode_client):
+    uri, text, action = await _fix_all(vscode_client, 1)
+    fixed = _apply_lsp_edits(text, _fix_edits(action, uri, 1))
     assert [p.code for p in validate(fixed)] == ["HLS012"]  # the inserted placeholder: a warning
 
 
 async def test_a_client_without_document_changes_gets_plain_changes(push_client):
-    uri = (push_client.root / "specs/login/spec.md").as_uri()
-    text = "# Goals\nx\n# Acceptance Tests\n- `make test`\n"
-    _open(push_client, uri, text, version=7)
-    actions = await push_client.text_document_code_action_async(
-        t.CodeActionParams(
-            text_document=t.TextDocumentIdentifier(uri=uri),
-            range=t.Range(
-                start=t.Position(line=0, character=0), end=t.Position(line=0, character=0)
-            ),
-            context=t.CodeActionContext(diagnostics=[], only=["source.fixAll.harness"]),
-        )
-    )
-    assert [a.edit.document_changes for a in actions] == [None]
-    fixed = _apply_lsp_edits(text, actions[0].edit.changes[uri])
+    uri, text, action = await _fix_all(push_client, 7)
+    fixed = _apply_lsp_edits(text, _fix_edits(action, uri, None))
     assert [p.code for p in validate(fixed)] == ["HLS012"]
 
 
