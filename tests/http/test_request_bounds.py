@@ -139,3 +139,44 @@ async def test_a_login_form_sent_at_once_still_logs_in(strict_server):
         assert r.status_code == 303
         assert r.headers["location"] == "./"
         assert "harness_session=" in r.headers["set-cookie"]
+
+
+async def test_an_upload_that_trickles_in_gets_408(strict_server, workspace):
+    """A token holder's multipart upload had no deadline at all: one byte every 0.1 s of a
+    declared 20 MiB held a connection and a task for weeks. It now must arrive within 20 body
+    deadlines (10 s here, 600 s by default)."""
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=strict_server.url, timeout=10, headers=auth) as c:
+        r = await c.post("/v1/sessions", json={"workspace": str(workspace)})
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+
+    def probe() -> bytes:
+        with socket.create_connection(("127.0.0.1", strict_server.port), timeout=30) as sock:
+            sock.sendall(
+                f"POST /v1/sessions/{sid}/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {TOKEN}\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+                '--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'.encode()
+            )
+            sock.settimeout(0.1)
+            got = b""
+            for _ in range(300):  # at most 30 s of trickling
+                try:
+                    sock.sendall(b"a")
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                try:
+                    chunk = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                got += chunk
+                if not chunk or b"\r\n\r\n" in got:
+                    break
+            return got + _answer(sock, 30)
+
+    raw = await asyncio.to_thread(probe)
+    status, error = _status_and_error(raw)
+    assert status == "HTTP/1.1 408 Request Timeout"
+    assert error["code"] == "request_timeout"
+    assert error["message"] == "upload did not arrive within 10 s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -9,7 +10,7 @@ from starlette.requests import Request
 
 from harness_ls.errors import InvalidInput
 from harness_ls.http.api import Call, Endpoint
-from harness_ls.http.errors import PayloadTooLarge, UnsupportedMediaType
+from harness_ls.http.errors import PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 from harness_ls.http.models import EventsQuery, MessagePost, SessionCreate, SessionListQuery
 from harness_ls.http.routes.common import (
     cached_list,
@@ -62,6 +63,11 @@ async def cancel_turn(call: Call) -> Any:
     return await call.harness.cancel_turn(sid)
 
 
+# an upload must arrive whole within this many body deadlines (600 s by default: 20 MiB needs
+# ≈ 35 KB/s); a token holder trickling bytes otherwise held a connection and a task for good
+UPLOAD_FACTOR = 20
+
+
 def _limited(request: Request, limit: int) -> Request:
     """A request whose body reader raises 413 as soon as more than `limit` bytes arrive."""
     received = 0
@@ -94,10 +100,17 @@ async def add_attachment(call: Call) -> Any:
             f"upload is {declared} bytes, the limit is {limit} bytes ({limit / (1 << 20):g} MiB)",
             hint="attach a smaller file or an excerpt",
         )
+    seconds = call.settings.body_seconds * UPLOAD_FACTOR
     try:
-        form = await _limited(request, limit + 64 * 1024).form(
-            max_files=1, max_fields=4, max_part_size=limit
-        )
+        async with asyncio.timeout(seconds):
+            form = await _limited(request, limit + 64 * 1024).form(
+                max_files=1, max_fields=4, max_part_size=limit
+            )
+    except TimeoutError:
+        raise RequestTimeout(
+            f"upload did not arrive within {seconds:g} s",
+            hint="attach a smaller file, or send it over a faster link",
+        ) from None
     except HTTPException as exc:
         if "maximum size" in str(exc.detail):
             raise PayloadTooLarge(
