@@ -24,6 +24,7 @@ import harness_ls.nofollow as nofollow
 from harness_ls.errors import Refused
 from harness_ls.workspace.changeset import RunChanges, load_changes
 from harness_ls.workspace.checkpoints import REF_PREFIX, live_tree
+from harness_ls.workspace.safepath import unwritable
 from harness_ls.workspace.shadow import GITLINK, Entry
 
 Action = Literal["restored", "deleted", "unchanged", "conflict", "forced", "skipped"]
@@ -109,6 +110,9 @@ def plan_path(
     agent's calls j-1 and j, even when it ended up as the agent had left it: re-created, then
     deleted again); position len(chain) means after the agent's last call — theirs, kept."""
     path = chain[0].path
+    bad = unwritable(path)
+    if bad:
+        return FileOutcome(path=path, action="skipped", detail=f"{bad}; not reverted"), None
     start = 0
     for j in range(1, len(chain)):
         if j in user or _state(chain[j].before, chain[j].before_mode) != _state(
@@ -186,6 +190,9 @@ def _current(changes: RunChanges, paths: list[str]) -> tuple[str, dict[str, Stat
 
 
 def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
+    bad = unwritable(rel)
+    if bad:
+        raise Refused(f"refusing to write {rel}: {bad}")
     target = root / rel
     parent = target.parent
     # realpath also resolves a link among the ancestors of a folder that does not exist yet

