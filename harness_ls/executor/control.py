@@ -14,15 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from harness_ls.agent.runhandle import RunHandle
+from harness_ls.errors import InvalidInput
 from harness_ls.executor.apply import apply_to_branch, apply_to_worktree
 from harness_ls.executor.relay import error_dict
 from harness_ls.executor.transfer import receive_objects
 from harness_ls.workspace.changeset import full_events
-from harness_ls.workspace.shadow import open_shadow
+from harness_ls.workspace.checkpoints import REF_PREFIX
+from harness_ls.workspace.shadow import object_id, open_shadow
 
 log = logging.getLogger("harness_ls.executor")
 
@@ -49,6 +52,12 @@ class ApprovalStream:
                 return None
             self.requested.add(data.get("approval_id"))
         return await self.stream.append(type, data, **ids)
+
+
+def _checkpoint_name(name: object) -> str:
+    if not isinstance(name, str | int) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(name)):
+        raise InvalidInput(f"a worker's checkpoint name {str(name)[:80]!r} is not a step name")
+    return str(name)
 
 
 class RemoteRun(RunHandle):
@@ -220,7 +229,12 @@ class RemoteRun(RunHandle):
         elif t.startswith("checkpoint."):
             shadow = open_shadow(self.harness.data_dir, self.workspace)
             data["shadow"] = str(shadow.git_dir)
+            for key in ("tree", "after"):  # a worker's ids: git objects, never options
+                if data.get(key):
+                    object_id(data[key], key)
             if t == "checkpoint.created" and data.get("tree") and data.get("ref"):
+                # the ref is ours to name: a worker's would move another run's (or HEAD)
+                data["ref"] = f"{REF_PREFIX}/{self.run_id}/{_checkpoint_name(data.get('name'))}"
                 data["commit"] = shadow.commit(
                     data["tree"], f"{data.get('message', '')}\n", data["ref"]
                 )

@@ -135,3 +135,58 @@ def test_revert_and_apply_never_write_git_metadata_harness_settings_or_outside(
         write_state(ws, rel, b"[core]\n\tfsmonitor = touch /tmp/pwned\n", "100644")
     assert (ws / ".git" / "config").read_bytes() == before
     assert (ws / ".harness" / "policy.toml").read_text() == "mode = 'ask'\n"
+
+
+@pytest.mark.parametrize("key", ["tree", "after"])
+def test_a_workers_checkpoint_ids_never_become_git_options(ws: Path, tmp_path: Path, key) -> None:
+    """A worker's `checkpoint.*` event names its trees; a "tree" of `--output=<file>` made the
+    host's `diff-tree` (revert, apply, diff) truncate that file (fails on d0bf429)."""
+    from types import SimpleNamespace
+
+    from harness_ls.errors import InvalidInput
+    from harness_ls.executor.control import RemoteRun
+
+    victim = tmp_path / "bashrc"
+    victim.write_text("mine\n")
+    shadow = open_shadow(tmp_path / "data", ws)
+    start = snapshot(shadow, "t").tree
+    with pytest.raises(InvalidInput):
+        shadow.changes(f"--output={victim}", start)
+    with pytest.raises(InvalidInput):
+        shadow.changes_many([(start, f"--output={victim}")])
+    assert victim.read_text() == "mine\n"
+
+    remote = RemoteRun.__new__(RemoteRun)
+    remote.harness, remote.workspace = SimpleNamespace(data_dir=tmp_path / "data"), ws
+    remote.run_id = "run_1"
+    bad = {"name": "final", "tree": start, "ref": "refs/harness/run_1/final"}
+    bad[key] = f"--output={victim}"
+    with pytest.raises(InvalidInput):
+        remote._localize("checkpoint.created", bad)
+    assert victim.read_text() == "mine\n"
+
+
+def test_a_workers_checkpoint_ref_is_named_by_the_host(ws: Path, tmp_path: Path) -> None:
+    """The ref a worker's `checkpoint.created` named was updated as given: another run's refs,
+    the shadow's HEAD (fails on d0bf429)."""
+    from types import SimpleNamespace
+
+    from harness_ls.errors import InvalidInput
+    from harness_ls.executor.control import RemoteRun
+
+    shadow = open_shadow(tmp_path / "data", ws)
+    tree = snapshot(shadow, "t").tree
+    other = shadow.commit(tree, "the other run\n", "refs/harness/run_0/final")
+    remote = RemoteRun.__new__(RemoteRun)
+    remote.harness, remote.workspace = SimpleNamespace(data_dir=tmp_path / "data"), ws
+    remote.run_id = "run_1"
+    data = remote._localize(
+        "checkpoint.created", {"name": "final", "tree": tree, "ref": "refs/harness/run_0/final"}
+    )
+    assert data["ref"] == "refs/harness/run_1/final"
+    assert shadow.out("rev-parse", "refs/harness/run_0/final") == other
+    for name in ("../../HEAD", "a/b", "", None):
+        with pytest.raises(InvalidInput):
+            remote._localize("checkpoint.created", {"name": name, "tree": tree, "ref": "x"})
+    with pytest.raises(InvalidInput):
+        shadow.commit(tree, "x\n", "HEAD")

@@ -272,12 +272,13 @@ def context(app: Any) -> int:
         raise CliError("give either --spec or --task, not both", exit_code=ex.USAGE)
     task, exclude = a.task or "", []
     if a.spec:
-        from harness_ls.agent.specfile import read_spec_file
+        from harness_ls.core.inputs import read_spec
 
         # read as a run reads its spec (`--localize` sends it to the model): a regular file of at
         # most 1 MiB inside the workspace, no secret file (a cloned repo's spec -> ../../.env)
-        rel, task = read_spec_file(ws.resolve(), spec_arg(a.spec, ws))
-        exclude.append(rel)  # the agent has its spec: never show it again
+        rel, task = read_spec(ws.resolve(), spec_arg(a.spec, ws))
+        if rel != "<inline>":
+            exclude.append(rel)  # the agent has its spec: never show it again
     explain = bool(getattr(a, "explain", False))
     loc = _localize(app, ws, task, exclude) if getattr(a, "localize", False) else None
     prefer = (loc or {}).get("picked") or None
