@@ -25,6 +25,7 @@ from harness_ls.workspace.git import IDENTITY, open_repo
 from harness_ls.workspace.revert import FileOutcome, write_state
 from harness_ls.workspace.safepath import unwritable
 from harness_ls.workspace.shadow import GITLINK, Entry, Shadow
+from harness_ls.workspace.snapshot import DEFAULT_MAX_FILE_BYTES
 
 State = tuple[str, str] | None
 
@@ -50,7 +51,10 @@ class ApplyReport(BaseModel):
         text = f"applied {applied} file(s) to the work tree"
         held = [f.path for f in self.files if f.action == "skipped" and "never applied" in f.detail]
         if held:
-            text += f"; {len(held)} protected path(s) not applied: {', '.join(held[:5])}"
+            text += (
+                f"; {len(held)} path(s) not applied (protected, or larger than a snapshot "
+                f"holds): {', '.join(held[:5])}"
+            )
         if self.conflicts:
             names = ", ".join(f.path for f in self.conflicts[:5])
             text += (
@@ -141,6 +145,7 @@ def apply_chains(
     """Plan every chain forward against the work tree as it is now, then write what may be."""
     current = current_states(shadow, live_tree(shadow, run_id), chains)
     planned = [plan_forward(chains[p], current[p]) for p in sorted(chains)]
+    _refuse_huge(shadow, planned)
     report.files = [o for o, _, _ in planned]
     report.ok = not report.conflicts
     wanted = [(t[0], o.path) for o, t, w in planned if w and t is not None]
@@ -151,6 +156,24 @@ def apply_chains(
                 shadow.root, outcome.path, blobs.get(outcome.path), target[1] if target else ""
             )
     return report
+
+
+def _refuse_huge(shadow: Shadow, planned: list[tuple[FileOutcome, State, bool]]) -> None:
+    """A worker's blob larger than a snapshot may hold (a few MB of packed zeros inflate to
+    gigabytes) is never read into memory nor written: the path is reported instead."""
+    todo = [(i, t[0]) for i, (_o, t, w) in enumerate(planned) if w and t is not None]
+    for (i, _sha), size in zip(todo, shadow.sizes([s for _, s in todo]), strict=True):
+        if size > DEFAULT_MAX_FILE_BYTES:
+            outcome = planned[i][0]
+            limit = DEFAULT_MAX_FILE_BYTES >> 20
+            planned[i] = (
+                outcome.model_copy(
+                    update={"action": "skipped", "detail": f"{size} bytes, over the {limit} MiB "
+                            "a snapshot holds: a remote run's version is never applied"}
+                ),
+                None,
+                False,
+            )  # fmt: skip
 
 
 def apply_to_branch(

@@ -125,6 +125,14 @@ class Shadow:
         self.run("update-ref", ref, commit)
         return commit
 
+    def sizes(self, shas: list[str]) -> list[int]:
+        """Each object's size in bytes (-1: missing), from one `cat-file --batch-check`."""
+        if not shas:
+            return []
+        req = "".join(object_id(s) + "\n" for s in shas).encode()
+        raw = self.run("cat-file", "--batch-check=%(objectsize)", input=req).stdout.decode()
+        return [int(x) if x.isdigit() else -1 for x in raw.splitlines()]
+
     def blobs(self, items: list[tuple[str, str]]) -> list[bytes]:
         """Blob contents as they belong in the work tree (smudge/eol applied), in one call."""
         if not items:

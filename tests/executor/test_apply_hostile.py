@@ -120,12 +120,23 @@ def test_a_workers_tree_never_writes_protected_paths_or_outside(ws: Path, tmp_pa
     assert not (tmp_path / "outside.txt").exists()
     assert (ws / ".harness" / "policy.toml").read_text() == "mode = 'ask'\n"
     assert (ws / ".vscode" / "settings.json").read_text() == "{}\n"
-    assert "12 protected path(s) not applied: ../outside.txt, .GIT/config" in report.summary()
+    assert (
+        "12 path(s) not applied (protected, or larger than a snapshot holds): ../outside.txt"
+        in report.summary()
+    )
 
 
 @pytest.mark.parametrize(
     "rel",
-    [".git/config", "x/.Git/hooks/pre-commit", ".harness/mcp.toml", "../x", "a/./b", "/etc/x"],
+    [
+        ".git/config",
+        "x/.Git/hooks/pre-commit",
+        ".harness/mcp.toml",
+        "../x",
+        "a/./b",
+        "/etc/x",
+        "a\nb",
+    ],
 )
 def test_revert_and_apply_never_write_git_metadata_harness_settings_or_outside(
     ws: Path, rel: str
@@ -190,3 +201,31 @@ def test_a_workers_checkpoint_ref_is_named_by_the_host(ws: Path, tmp_path: Path)
             remote._localize("checkpoint.created", {"name": name, "tree": tree, "ref": "x"})
     with pytest.raises(InvalidInput):
         shadow.commit(tree, "x\n", "HEAD")
+
+
+def test_a_workers_huge_blob_is_neither_read_nor_written(ws: Path, tmp_path: Path) -> None:
+    """60 MiB of zeros pack into a few kB: applied, the blob was read whole into the daemon's
+    memory and written into the work tree (fails on d0bf429)."""
+    from harness_ls.workspace.snapshot import DEFAULT_MAX_FILE_BYTES
+
+    data = tmp_path / "data"
+    shadow = open_shadow(data, ws)
+    start = snapshot(shadow, "t").tree
+    w = Worker(tmp_path / "worker")
+    big = w.blob(b"\0" * (DEFAULT_MAX_FILE_BYTES + 1))
+    final = w.tree({
+        "a.txt": ("100644", w.blob(b"a\n")),
+        "bomb.bin": ("100644", big),
+        "ok.txt": ("100644", w.blob(b"ok\n")),
+        ".harness": ("40000", w.tree({"policy.toml": ("100644", w.blob(b"mode = 'ask'\n"))})),
+        ".vscode": ("40000", w.tree({"settings.json": ("100644", w.blob(b"{}\n"))})),
+    })  # fmt: skip
+    pack = w.pack(final)
+    assert len(pack) < 1 << 20
+    receive_objects(data, ws, pack)
+    entries = shadow.changes(start, final)
+    report = apply_chains(shadow, "r1", {e.path: [e] for e in entries}, ApplyReport(run_id="r1"))
+    assert {o.path: o.action for o in report.files} == {"bomb.bin": "skipped", "ok.txt": "restored"}
+    size = DEFAULT_MAX_FILE_BYTES + 1
+    assert report.files[0].detail.startswith(f"{size} bytes, over the 50 MiB")
+    assert not (ws / "bomb.bin").exists() and (ws / "ok.txt").read_text() == "ok\n"
