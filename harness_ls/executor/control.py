@@ -205,7 +205,9 @@ class RemoteRun(RunHandle):
         if msg.get("artifact") is not None:
             await asyncio.to_thread(self._store_artifact, ev["data"]["path"], msg["artifact"])
         t = ev["type"]
-        data = await asyncio.to_thread(self._localize, t, dict(ev["data"]))
+        data = dict(ev["data"])
+        data.pop("$artifact", None)  # the store's own reference to a file: never a worker's
+        data = await asyncio.to_thread(self._localize, t, data)
         if t in HOME and not self.hold:
             await self._bring_home()
         await self.stream.append(
