@@ -18,22 +18,17 @@ repository is only read (`bundle create` writes to a pipe).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from harness_ls.errors import HarnessError, InvalidInput
+from harness_ls.tools.secretfiles import is_secret_path
 from harness_ls.workspace.git import EMPTY_TREE, Repo, open_repo
 from harness_ls.workspace.shadow import Shadow, open_shadow
 from harness_ls.workspace.snapshot import snapshot
 
-# Never shipped to a worker: the usual homes of keys and credentials (see docs/scale-out.md).
-SECRET_FILE = re.compile(
-    r"(^|/)(\.env(\.(?!example$|sample$|template$)[^/]+)?|\.netrc|\.npmrc|\.pypirc|"
-    r"id_(rsa|dsa|ecdsa|ed25519)|[^/]+\.(pem|key|p12|pfx))$"
-)
 SENT_WINDOW = 4  # trees a pack excludes: the last ones sent (older duplicates are harmless)
 
 
@@ -65,7 +60,9 @@ def _user_repo(ws: Path) -> Repo | None:
 def shippable_tree(shadow: Shadow, index: str, tree: str) -> tuple[str, list[str]]:
     """`tree` without secret files: (tree, the paths left out)."""
     raw = shadow.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree).stdout
-    secret = [p for p in (os.fsdecode(x) for x in raw.split(b"\0") if x) if SECRET_FILE.search(p)]
+    # never shipped: the secret files every other layer keeps from the model (tools/secretfiles.py;
+    # a list of its own here shipped `.envrc`, `credentials`, `.git-credentials`, `prod.env`)
+    secret = [p for p in (os.fsdecode(x) for x in raw.split(b"\0") if x) if is_secret_path(p)]
     if not secret:
         return tree, []
     tmp = f"{index}.ship"
