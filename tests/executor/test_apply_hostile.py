@@ -229,3 +229,17 @@ def test_a_workers_huge_blob_is_neither_read_nor_written(ws: Path, tmp_path: Pat
     size = DEFAULT_MAX_FILE_BYTES + 1
     assert report.files[0].detail.startswith(f"{size} bytes, over the 50 MiB")
     assert not (ws / "bomb.bin").exists() and (ws / "ok.txt").read_text() == "ok\n"
+
+
+@pytest.mark.parametrize("rel", [".harness/policy.toml", ".git/config", "sub/.GIT/hooks/x"])
+def test_revert_plans_no_write_to_git_metadata_or_harness_settings(rel: str) -> None:
+    """A checkpoint chain naming `.harness/` or a `.git` (a worker's log, a hand-edited one) is
+    reported, never planned as a write (fails on d0bf429: planned as `restored`)."""
+    from harness_ls.workspace.revert import plan_path
+    from harness_ls.workspace.shadow import Entry
+
+    a, b = "1" * 40, "2" * 40
+    chain = [Entry(path=rel, before=a, after=b, before_mode="100644", after_mode="100644")]
+    outcome, target = plan_path(chain, False, (b, "100644"), force=True)
+    assert (outcome.action, target) == ("skipped", None)
+    assert outcome.detail.endswith("(never written by revert or apply); not reverted")
