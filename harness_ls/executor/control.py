@@ -32,6 +32,8 @@ log = logging.getLogger("harness_ls.executor")
 PULL_WAIT = 1.0  # seconds one long poll may wait for news
 QUEUED_NOTE_AFTER = 2.0  # seconds without a node before the run says it is waiting for one
 CANCEL_GRACE = 15.0  # after this the worker is killed and the cancel recorded here
+WORKER_ARTIFACT = "artifacts/summary.md"  # the one artifact a worker's run copies home
+MAX_WORKER_ARTIFACT = 4 << 20
 HOME = ("run.completed", "run.failed", "run.cancelled")  # ends after which the result comes home
 
 
@@ -215,9 +217,18 @@ class RemoteRun(RunHandle):
         )
         self.seen.add(ev["id"])
 
-    def _store_artifact(self, rel: str, content: bytes) -> None:
+    def _store_artifact(self, rel: object, content: object) -> None:
+        """A worker's copy of an artifact it wrote: only the run summary, of bounded size (the
+        run's own `spec.md`, which exports carry, or a 1 GiB file are not a worker's to write)."""
         from harness_ls.common import write_atomic
 
+        if rel != WORKER_ARTIFACT or not isinstance(content, bytes):
+            log.warning("run %s: a worker's artifact %r was not stored", self.run_id, rel)
+            return
+        if len(content) > MAX_WORKER_ARTIFACT:
+            log.warning("run %s: a worker's %s of %d bytes was not stored", self.run_id, rel,
+                        len(content))  # fmt: skip
+            return
         target = self.harness.store.artifacts_dir(self.run_id) / Path(rel).name
         write_atomic(target, content.decode("utf-8", errors="replace"))
 

@@ -243,3 +243,31 @@ def test_revert_plans_no_write_to_git_metadata_or_harness_settings(rel: str) -> 
     outcome, target = plan_path(chain, False, (b, "100644"), force=True)
     assert (outcome.action, target) == ("skipped", None)
     assert outcome.detail.endswith("(never written by revert or apply); not reverted")
+
+
+@pytest.mark.parametrize(
+    ("rel", "size", "stored"),
+    [
+        ("artifacts/summary.md", 100, True),
+        ("artifacts/spec.md", 100, False),
+        ("artifacts/x/../../events.ndjson", 100, False),
+        ("artifacts/summary.md", (4 << 20) + 1, False),
+    ],
+)
+def test_a_worker_copies_home_only_its_summary(tmp_path: Path, rel, size, stored) -> None:
+    """A worker's `artifact.written` wrote any name of its choice into the run's artifacts (the
+    run's `spec.md`, which exports carry) and any size (fails on d0bf429)."""
+    from types import SimpleNamespace
+
+    from harness_ls.executor.control import RemoteRun
+
+    arts = tmp_path / "artifacts"
+    arts.mkdir()
+    (arts / "spec.md").write_text("the user's spec\n")
+    remote = RemoteRun.__new__(RemoteRun)
+    remote.harness = SimpleNamespace(store=SimpleNamespace(artifacts_dir=lambda _id: arts))
+    remote.run_id = "run_1"
+    remote._store_artifact(rel, b"s" * size)
+    names = sorted(p.name for p in arts.iterdir())
+    assert names == (["spec.md", "summary.md"] if stored else ["spec.md"])
+    assert (arts / "spec.md").read_text() == "the user's spec\n"
