@@ -14,26 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 from harness_ls.agent.runhandle import RunHandle
-from harness_ls.errors import InvalidInput
+from harness_ls.executor import inbound
 from harness_ls.executor.apply import apply_to_branch, apply_to_worktree
 from harness_ls.executor.relay import error_dict
 from harness_ls.executor.transfer import receive_objects
 from harness_ls.workspace.changeset import full_events
-from harness_ls.workspace.checkpoints import REF_PREFIX
-from harness_ls.workspace.shadow import object_id, open_shadow
+from harness_ls.workspace.shadow import open_shadow
 
 log = logging.getLogger("harness_ls.executor")
 
 PULL_WAIT = 1.0  # seconds one long poll may wait for news
 QUEUED_NOTE_AFTER = 2.0  # seconds without a node before the run says it is waiting for one
 CANCEL_GRACE = 15.0  # after this the worker is killed and the cancel recorded here
-WORKER_ARTIFACT = "artifacts/summary.md"  # the one artifact a worker's run copies home
-MAX_WORKER_ARTIFACT = 4 << 20
 HOME = ("run.completed", "run.failed", "run.cancelled")  # ends after which the result comes home
 
 
@@ -54,12 +50,6 @@ class ApprovalStream:
                 return None
             self.requested.add(data.get("approval_id"))
         return await self.stream.append(type, data, **ids)
-
-
-def _checkpoint_name(name: object) -> str:
-    if not isinstance(name, str | int) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(name)):
-        raise InvalidInput(f"a worker's checkpoint name {str(name)[:80]!r} is not a step name")
-    return str(name)
 
 
 class RemoteRun(RunHandle):
@@ -207,9 +197,7 @@ class RemoteRun(RunHandle):
         if msg.get("artifact") is not None:
             await asyncio.to_thread(self._store_artifact, ev["data"]["path"], msg["artifact"])
         t = ev["type"]
-        data = dict(ev["data"])
-        data.pop("$artifact", None)  # the store's own reference to a file: never a worker's
-        data = await asyncio.to_thread(self._localize, t, data)
+        data = await asyncio.to_thread(self._localize, t, inbound.event_data(t, ev["data"]))
         if t in HOME and not self.hold:
             await self._bring_home()
         await self.stream.append(
@@ -218,18 +206,14 @@ class RemoteRun(RunHandle):
         self.seen.add(ev["id"])
 
     def _store_artifact(self, rel: object, content: object) -> None:
-        """A worker's copy of an artifact it wrote: only the run summary, of bounded size (the
-        run's own `spec.md`, which exports carry, or a 1 GiB file are not a worker's to write)."""
+        """A worker's copy of an artifact it wrote (inbound.artifact_refusal says which)."""
         from harness_ls.common import write_atomic
 
-        if rel != WORKER_ARTIFACT or not isinstance(content, bytes):
-            log.warning("run %s: a worker's artifact %r was not stored", self.run_id, rel)
+        why = inbound.artifact_refusal(rel, content)
+        if why is not None or not isinstance(content, bytes):
+            log.warning("run %s: a worker's artifact was not stored: %s", self.run_id, why)
             return
-        if len(content) > MAX_WORKER_ARTIFACT:
-            log.warning("run %s: a worker's %s of %d bytes was not stored", self.run_id, rel,
-                        len(content))  # fmt: skip
-            return
-        target = self.harness.store.artifacts_dir(self.run_id) / Path(rel).name
+        target = self.harness.store.artifacts_dir(self.run_id) / Path(str(rel)).name
         write_atomic(target, content.decode("utf-8", errors="replace"))
 
     def _localize(self, t: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -242,12 +226,8 @@ class RemoteRun(RunHandle):
         elif t.startswith("checkpoint."):
             shadow = open_shadow(self.harness.data_dir, self.workspace)
             data["shadow"] = str(shadow.git_dir)
-            for key in ("tree", "after"):  # a worker's ids: git objects, never options
-                if data.get(key):
-                    object_id(data[key], key)
             if t == "checkpoint.created" and data.get("tree") and data.get("ref"):
-                # the ref is ours to name: a worker's would move another run's (or HEAD)
-                data["ref"] = f"{REF_PREFIX}/{self.run_id}/{_checkpoint_name(data.get('name'))}"
+                data["ref"] = inbound.checkpoint_ref(self.run_id, data.get("name"))
                 data["commit"] = shadow.commit(
                     data["tree"], f"{data.get('message', '')}\n", data["ref"]
                 )

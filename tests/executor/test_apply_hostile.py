@@ -155,6 +155,7 @@ def test_a_workers_checkpoint_ids_never_become_git_options(ws: Path, tmp_path: P
     from types import SimpleNamespace
 
     from harness_ls.errors import InvalidInput
+    from harness_ls.executor import inbound
     from harness_ls.executor.control import RemoteRun
 
     victim = tmp_path / "bashrc"
@@ -173,7 +174,11 @@ def test_a_workers_checkpoint_ids_never_become_git_options(ws: Path, tmp_path: P
     bad = {"name": "final", "tree": start, "ref": "refs/harness/run_1/final"}
     bad[key] = f"--output={victim}"
     with pytest.raises(InvalidInput):
-        remote._localize("checkpoint.created", bad)
+        remote._localize("checkpoint.created", inbound.event_data("checkpoint.created", bad))
+    with pytest.raises(InvalidInput):
+        inbound.event_data("checkpoint.delta", bad)
+    creds = {"$artifact": {"path": str(victim)}, "ok": True}  # the store would follow it
+    assert inbound.event_data("tool.result", creds) == {"ok": True}
     assert victim.read_text() == "mine\n"
 
 
