@@ -191,12 +191,19 @@ class RemoteRun(RunHandle):
         ev = msg["event"]
         if ev["id"] in self.seen:
             return  # delivered again (a retried pull, a re-attach): written once
-        data_dir = self.harness.data_dir
-        if msg.get("pack"):
-            await asyncio.to_thread(receive_objects, data_dir, self.workspace, msg["pack"])
-        if msg.get("artifact") is not None:
-            await asyncio.to_thread(self._store_artifact, ev["data"]["path"], msg["artifact"])
         t = ev["type"]
+        if t in inbound.HOST_ONLY:  # forged: agentd records these itself
+            log.warning("run %s: a worker's %s event was dropped", self.run_id, t)
+            self.seen.add(ev["id"])
+            return
+        if msg.get("pack"):
+            await asyncio.to_thread(
+                receive_objects, self.harness.data_dir, self.workspace, msg["pack"]
+            )
+        if msg.get("artifact") is not None:
+            arts = self.harness.store.artifacts_dir(self.run_id)
+            path = ev["data"].get("path")
+            await asyncio.to_thread(inbound.store_artifact, arts, path, msg["artifact"])
         data = await asyncio.to_thread(self._localize, t, inbound.event_data(t, ev["data"]))
         if t in HOME and not self.hold:
             await self._bring_home()
@@ -204,17 +211,6 @@ class RemoteRun(RunHandle):
             t, data, step_id=ev.get("step_id"), call_id=ev.get("call_id"), event_id=ev["id"]
         )
         self.seen.add(ev["id"])
-
-    def _store_artifact(self, rel: object, content: object) -> None:
-        """A worker's copy of an artifact it wrote (inbound.artifact_refusal says which)."""
-        from harness_ls.common import write_atomic
-
-        why = inbound.artifact_refusal(rel, content)
-        if why is not None or not isinstance(content, bytes):
-            log.warning("run %s: a worker's artifact was not stored: %s", self.run_id, why)
-            return
-        target = self.harness.store.artifacts_dir(self.run_id) / Path(str(rel)).name
-        write_atomic(target, content.decode("utf-8", errors="replace"))
 
     def _localize(self, t: str, data: dict[str, Any]) -> dict[str, Any]:
         """Worker paths → this machine's; where it ran on run.started/resumed."""

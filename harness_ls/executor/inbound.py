@@ -4,7 +4,9 @@ checked exactly here before the run's log, the shadow repository or the data dir
 
 from __future__ import annotations
 
+import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from harness_ls.errors import InvalidInput
@@ -14,7 +16,11 @@ from harness_ls.workspace.shadow import object_id
 WORKER_ARTIFACT = "artifacts/summary.md"  # the one artifact a worker's run copies home
 MAX_WORKER_ARTIFACT = 4 << 20
 TREE_KEYS = ("tree", "after")
+# Recorded by agentd itself (its broker asks you; it applies the result): one sent by a worker is
+# forged — "approved by you" in the log, or an approval your hooks would notify you of.
+HOST_ONLY = frozenset({"approval.requested", "approval.resolved", "run.applied"})
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+log = logging.getLogger("harness_ls.executor")
 
 
 def event_data(t: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -46,3 +52,15 @@ def artifact_refusal(rel: object, content: object) -> str | None:
     if len(content) > MAX_WORKER_ARTIFACT:
         return f"{len(content)} bytes, over {MAX_WORKER_ARTIFACT >> 20} MiB"
     return None
+
+
+def store_artifact(artifacts: Path, rel: object, content: object) -> bool:
+    """Store a worker's copy of an artifact it wrote under the run's `artifacts`, when it may."""
+    from harness_ls.common import write_atomic
+
+    why = artifact_refusal(rel, content)
+    if why is not None or not isinstance(content, bytes):
+        log.warning("a worker's artifact was not stored in %s: %s", artifacts, why)
+        return False
+    write_atomic(artifacts / Path(WORKER_ARTIFACT).name, content.decode("utf-8", errors="replace"))
+    return True
