@@ -75,6 +75,17 @@ def _secret_file(rel: str) -> bool:
     return is_secret_path(rel)
 
 
+def _extra_secrets(root: Path, data_dir: Path | None) -> tuple[str, ...]:
+    """The `secret_files` patterns of your and the workspace's policy (a pattern only narrows),
+    so a file you declared secret is kept from the map as the tools keep it from the model."""
+    from harness_ls.tools.sandbox import secret_patterns
+
+    try:
+        return secret_patterns(root, data_dir)
+    except (OSError, ValueError, HarnessError):
+        return ()
+
+
 @lru_cache(maxsize=1 << 16)
 def _path_skip(rel: str) -> str:
     """Why a path is never mapped, from its name alone ("" if it may be): cached, as a daemon
@@ -151,6 +162,7 @@ def list_files(
         paths = _walk_paths(root, listing, deadline)
     if (hidden := data_dir_rel(root, data_dir)) is not None:
         paths = [p for p in paths if hidden != "." and not (p + "/").startswith(hidden + "/")]
+    extra = _extra_secrets(root, data_dir)
     prefix = str(root) + os.sep  # plain strings: pathlib joins cost more than the lstat
     append = listing.files.append
     for rel in paths:
@@ -159,7 +171,7 @@ def list_files(
                 f"repository has more files than the cap ({max_files}); the rest are not mapped"
             )
             break
-        reason = _path_skip(rel)
+        reason = _path_skip(rel) or (extra and is_secret_path(rel, extra) and "secrets file")
         if reason:
             listing.skip(reason, rel)
             continue

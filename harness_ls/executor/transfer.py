@@ -57,12 +57,16 @@ def _user_repo(ws: Path) -> Repo | None:
         return None
 
 
-def shippable_tree(shadow: Shadow, index: str, tree: str) -> tuple[str, list[str]]:
-    """`tree` without secret files: (tree, the paths left out)."""
+def shippable_tree(
+    shadow: Shadow, index: str, tree: str, extra: tuple[str, ...] = ()
+) -> tuple[str, list[str]]:
+    """`tree` without secret files (`extra`: your policies' `secret_files`): (tree, left out)."""
     raw = shadow.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree).stdout
     # never shipped: the secret files every other layer keeps from the model (tools/secretfiles.py;
     # a list of its own here shipped `.envrc`, `credentials`, `.git-credentials`, `prod.env`)
-    secret = [p for p in (os.fsdecode(x) for x in raw.split(b"\0") if x) if is_secret_path(p)]
+    secret = [
+        p for p in (os.fsdecode(x) for x in raw.split(b"\0") if x) if is_secret_path(p, extra)
+    ]
     if not secret:
         return tree, []
     tmp = f"{index}.ship"
@@ -82,7 +86,9 @@ def pack_workspace(
     shadow = open_shadow(data_dir, workspace)
     if tree is None:
         tree = snapshot(shadow, index).tree
-    tree, left_out = shippable_tree(shadow, index, tree)
+    from harness_ls.tools.sandbox import secret_patterns
+
+    tree, left_out = shippable_tree(shadow, index, tree, secret_patterns(workspace, data_dir))
     repo = _user_repo(workspace)
     head = repo.head() if repo is not None else None
     payload = WorkspacePayload(tree=tree, left_out=left_out)

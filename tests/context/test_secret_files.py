@@ -43,3 +43,28 @@ def test_no_secret_file_is_shipped_to_a_worker(repo, data_dir) -> None:
     for body in SECRETS.values():
         assert body.encode() not in shipment.patch and body.encode() not in (shipment.bundle or b"")
     assert b".env.example" in shipment.patch
+
+
+def test_a_file_your_policy_declares_secret_stays_out_of_the_map(repo, data_dir) -> None:
+    """`secret_files = [...]` in policy.toml kept a file from the tools but not from the map
+    (fails on d0bf429: its lines were excerpted)."""
+    root = repo({"src/app.py": "def use_vault():\n    return vault_token\n"})
+    (root / "config").mkdir()
+    (root / "config" / "prod.secret").write_text("vault_token = vaultVALUE7\n")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "policy.toml").write_text('secret_files = ["config/*.secret"]\n')
+    res = build_context(root, "use_vault vault_token", 4000, data_dir=data_dir)
+    assert res.files == ["src/app.py"] and "vaultVALUE7" not in res.text
+
+
+def test_a_file_your_policy_declares_secret_is_not_shipped(repo, data_dir) -> None:
+    from harness_ls.executor.transfer import pack_workspace
+
+    root = repo({"src/app.py": "x = 1\n"})
+    (root / "config").mkdir()
+    (root / "config" / "prod.secret").write_text("vault_token = vaultVALUE8\n")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "policy.toml").write_text('secret_files = ["config/*.secret"]\n')
+    shipment = pack_workspace(data_dir, root, "ship")
+    assert shipment.payload.left_out == ["config/prod.secret"]
+    assert b"vaultVALUE8" not in shipment.patch
