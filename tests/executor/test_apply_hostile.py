@@ -292,3 +292,26 @@ async def test_a_workers_approval_or_apply_events_are_dropped(forged: str) -> No
     data = {"approval_id": "s1", "decision": "approve", "surface": "dashboard", "ok": True}
     await remote._event({"event": {"id": "ev_1", "type": forged, "data": data}})
     assert logged == [] and remote.seen == {"ev_1"}
+
+
+def test_a_workers_huge_text_blob_diffs_as_binary(ws: Path, tmp_path: Path) -> None:
+    """`agentctl diff` of a remote run whose worker sent 60 MB of text (kilobytes packed): the
+    whole text was read into the daemon's memory (fails on d0bf429: 78 MB of diff)."""
+    from harness_ls.workspace.changeset import CallDelta, RunChanges
+    from harness_ls.workspace.rundiff import combined_diff
+    from harness_ls.workspace.shadow import Entry
+
+    data = tmp_path / "data"
+    shadow = open_shadow(data, ws)
+    start = snapshot(shadow, "t").tree
+    w = Worker(tmp_path / "worker")
+    big = w.blob(b"line\n" * 13_000_000)
+    final = w.tree({"a.txt": ("100644", w.blob(b"a\n")), "big.txt": ("100644", big)})
+    receive_objects(data, ws, w.pack(final))
+    entry = Entry(path="big.txt", before=None, after=big, before_mode=None, after_mode="100644")
+    call = CallDelta(call_id="c1", step_id=None, tool="shell", before=start, after=final,
+                     complete=True, files=[entry])  # fmt: skip
+    changes = RunChanges(run_id="r1", workspace=str(ws), shadow_dir=str(shadow.git_dir),
+                         calls=[call])  # fmt: skip
+    text = combined_diff(changes)
+    assert "Binary files /dev/null and b/big.txt differ" in text and len(text) < 1000
