@@ -183,10 +183,12 @@ def receive_objects(data_dir: Path, workspace: Path, pack: bytes) -> None:
     if not pack:
         return
     shadow = open_shadow(data_dir, workspace)
+    # --strict: git's fsck on every object (a worker is another trust zone: a tree entry named
+    # `.git`, `..` or holding a `/` is refused here, before any later step reads it)
     if len(pack) < 1 << 20:
-        shadow.run("unpack-objects", "-q", input=pack)
+        shadow.run("unpack-objects", "-q", "--strict", input=pack)
     else:
-        shadow.run("index-pack", "-q", "--stdin", input=pack)
+        shadow.run("index-pack", "-q", "--strict", "--stdin", input=pack)
 
 
 def check_tree(shadow: Shadow, tree: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness_ls.errors import Refused
+from harness_ls.errors import HarnessError, Refused
 from harness_ls.executor.apply import ApplyReport, apply_chains
 from harness_ls.executor.transfer import receive_objects
 from harness_ls.workspace.revert import write_state
@@ -91,7 +91,10 @@ def test_a_workers_tree_never_writes_protected_paths_or_outside(ws: Path, tmp_pa
         "..": ("40000", up),
         "docs": ("40000", w.tree({"..": ("40000", w.tree({"..": ("40000", up)}))})),
     })  # fmt: skip
-    receive_objects(data, ws, w.pack(final))  # as a worker's checkpoint pack arrives
+    pack = w.pack(final)
+    with pytest.raises(HarnessError, match="unpack-objects"):
+        receive_objects(data, ws, pack)  # git's fsck refuses `.git`, `..` entries on arrival
+    shadow.run("unpack-objects", "-q", input=pack)  # past that layer: the apply holds alone
     entries = shadow.changes(start, final)
     report = apply_chains(shadow, "r1", {e.path: [e] for e in entries}, ApplyReport(run_id="r1"))
 
