@@ -189,6 +189,24 @@ def _current(changes: RunChanges, paths: list[str]) -> tuple[str, dict[str, Stat
     return tree, out
 
 
+def _remove_empty_folders(real_root: str, rel_dir: str) -> None:
+    """Remove the folders of `rel_dir` that are now empty, deepest first, by descriptors: a folder
+    swapped for a link meanwhile is not followed (by name, an empty folder out of the workspace
+    was removed), and the first one that is not an empty folder ends the walk."""
+    parts = [] if rel_dir == "." else rel_dir.split(os.sep)
+    for depth in range(len(parts), 0, -1):
+        try:
+            dfd = nofollow.open_dir(os.path.join(real_root, *parts[: depth - 1]))
+        except (OSError, nofollow.LinkOnTheWay):
+            return
+        try:
+            os.rmdir(parts[depth - 1], dir_fd=dfd)  # a link: ENOTDIR; not empty: ENOTEMPTY
+        except OSError:
+            return
+        finally:
+            os.close(dfd)
+
+
 def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
     bad = unwritable(rel)
     if bad:
@@ -211,9 +229,7 @@ def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
             pass
         finally:
             os.close(dfd)
-        while parent != root and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
+        _remove_empty_folders(real_root, os.path.relpath(real_parent, real_root))
         return
     try:  # by descriptors from here on: a folder swapped for a link now is not followed
         if mode != "120000":
