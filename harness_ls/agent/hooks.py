@@ -134,7 +134,7 @@ def payload(name: str, ev: Any) -> dict[str, Any]:
         message = f"run {owner} {name.split('.')[1]}: {d.get('outcome') or d.get('error') or ''}"
     out: dict[str, Any] = {
         "hook": name,
-        "message": message.strip(),
+        "message": _one_line(message.strip()),
         "event": ev.model_dump(mode="json"),
     }
     if name == "approval.requested":
@@ -145,6 +145,15 @@ def payload(name: str, ev: Any) -> dict[str, Any]:
             else f"agentctl session approve --call {aid} {owner}"
         )
     return out
+
+
+def _one_line(text: str) -> str:
+    """The message as a phone or desktop notification shows it: model text (a path, an MCP tool
+    name, an error) must not hide or reorder what it says with control or bidi characters, nor
+    add lines of its own ("approved by you"); they become markers, as on every other surface."""
+    from harness_ls.tools.reveal import reveal
+
+    return reveal(text).replace("\n", "⟨LF⟩")
 
 
 async def run_hook(hook: Hook, doc: dict[str, Any], cwd: Path) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from pydantic import BaseModel, Field
 
 from ..config import data_dir as default_data_dir
 from ..errors import InvalidInput, NotFound
+from ..nofollow import read_regular
 from .background import Background
 from .cache import RepoIndex
+from .files import MAX_FILE_BYTES
 from .history import History
 from .prepare import git_features, repo_graph, repo_index
 from .rank import Ranking, RepoGraph, rank_files
@@ -178,11 +181,10 @@ def _quoted_in_task(index: RepoIndex, graph: RepoGraph, ranking: Ranking, task: 
         rel = graph.files[i]
         if ranking.scores[i] <= 0 or index.tags[rel].skip:
             continue
-        try:
-            text = (index.root / rel).read_text("utf-8", errors="replace")
-        except OSError:
+        got = read_regular(os.path.join(index.root, rel), MAX_FILE_BYTES)  # no link, FIFO, device
+        if got is None:
             continue
-        body = " ".join(text.split())
+        body = " ".join(got[0].decode("utf-8", errors="replace").split())
         if len(body) >= 40 and body in squeezed:
             ranking.scores[i] = 0.0
 

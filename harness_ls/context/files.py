@@ -9,7 +9,6 @@ file cap and a deadline and say so in a note rather than hanging on a 50k-file t
 from __future__ import annotations
 
 import os
-import re
 import stat
 import subprocess
 import time
@@ -21,6 +20,7 @@ from typing import NamedTuple
 from harness_ls.errors import HarnessError
 from harness_ls.gitrun import workspace_git
 from harness_ls.private import data_dir_rel
+from harness_ls.tools.secretfiles import is_secret_path
 
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 512 * 1024
@@ -68,14 +68,22 @@ def _vendored(rel: str) -> bool:
     return any(p in SKIP_DIRS for p in parts[:-1]) or parts[-1] in SKIP_NAMES
 
 
-_SECRET_FILE = re.compile(
-    r"(^|/)(\.env(\..*)?|.*\.(pem|key|p12|pfx)|id_(rsa|dsa|ecdsa|ed25519)|\.netrc|\.npmrc|\.pypirc)$"
-)
-
-
 def _secret_file(rel: str) -> bool:
-    """Files that usually hold credentials never reach a model's context (.env, keys, .netrc)."""
-    return bool(_SECRET_FILE.search(rel)) and not rel.endswith((".env.example", ".env.sample"))
+    """Files that may hold credentials never reach a model's context: the one list every other
+    layer uses (tools/secretfiles.py) — a list of its own here let `.envrc`, `credentials`,
+    `.git-credentials`, `.pgpass` and `prod.env` into the map and their lines into the excerpts."""
+    return is_secret_path(rel)
+
+
+def _extra_secrets(root: Path, data_dir: Path | None) -> tuple[str, ...]:
+    """The `secret_files` patterns of your and the workspace's policy (a pattern only narrows),
+    so a file you declared secret is kept from the map as the tools keep it from the model."""
+    from harness_ls.tools.sandbox import secret_patterns
+
+    try:
+        return secret_patterns(root, data_dir)
+    except (OSError, ValueError, HarnessError):
+        return ()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -154,6 +162,7 @@ def list_files(
         paths = _walk_paths(root, listing, deadline)
     if (hidden := data_dir_rel(root, data_dir)) is not None:
         paths = [p for p in paths if hidden != "." and not (p + "/").startswith(hidden + "/")]
+    extra = _extra_secrets(root, data_dir)
     prefix = str(root) + os.sep  # plain strings: pathlib joins cost more than the lstat
     append = listing.files.append
     for rel in paths:
@@ -162,7 +171,7 @@ def list_files(
                 f"repository has more files than the cap ({max_files}); the rest are not mapped"
             )
             break
-        reason = _path_skip(rel)
+        reason = _path_skip(rel) or (extra and is_secret_path(rel, extra) and "secrets file")
         if reason:
             listing.skip(reason, rel)
             continue

@@ -20,7 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from .files import SourceFile
+from harness_ls.nofollow import read_regular
+
+from .files import MAX_FILE_BYTES, SourceFile
 from .languages import grammar, language_for
 from .tags import FileTags, extract
 
@@ -42,12 +44,12 @@ def parse_one(root: Path, f: SourceFile, deadline: float) -> FileTags | None:
     """Tags of one file; None once the deadline has passed (the caller notes it)."""
     if time.monotonic() > deadline:
         return None
-    try:
-        with open(os.path.join(root, f.rel), "rb") as fh:
-            data = fh.read(f.size + 1)
-    except OSError:
+    # no link followed, non-blocking, regular files only: a file swapped since the listing for a
+    # link out of the workspace (or to `.env`) or for a FIFO is neither read nor waited on
+    got = read_regular(os.path.join(root, f.rel), MAX_FILE_BYTES)
+    if got is None:
         return FileTags(skip="unreadable")
-    return extract(f.rel, data)
+    return extract(f.rel, got[0])
 
 
 def parse_files(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import neg
 from pathlib import Path
 
+from harness_ls.nofollow import read_regular
+
 from .cache import RepoIndex
+from .files import MAX_FILE_BYTES
 from .languages import FENCE_NAMES, language_for
 from .rank import RepoGraph, TaskHints
 from .tokens import count_tokens
@@ -159,10 +163,9 @@ class Excerpt:
 
 
 def _read_lines(root: Path, rel: str) -> list[str]:
-    try:
-        return (root / rel).read_bytes().decode("utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
+    # as parse_one reads: no link followed, non-blocking, regular files of at most the map's cap
+    got = read_regular(os.path.join(root, rel), MAX_FILE_BYTES)
+    return got[0].decode("utf-8", errors="replace").splitlines() if got else []
 
 
 def _task_pattern(hints: TaskHints) -> re.Pattern[str] | None:

@@ -18,11 +18,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness_ls.errors import InvalidInput
+from harness_ls.tools.protected import protected_reason, secret_reason
 from harness_ls.workspace.changeset import load_changes
 from harness_ls.workspace.checkpoints import REF_PREFIX, live_tree
 from harness_ls.workspace.git import IDENTITY, open_repo
 from harness_ls.workspace.revert import FileOutcome, write_state
+from harness_ls.workspace.safepath import unwritable
 from harness_ls.workspace.shadow import GITLINK, Entry, Shadow
+from harness_ls.workspace.snapshot import DEFAULT_MAX_FILE_BYTES
 
 State = tuple[str, str] | None
 
@@ -46,6 +49,12 @@ class ApplyReport(BaseModel):
             return "the agent changed no files"
         applied = sum(1 for f in self.files if f.action in ("restored", "deleted"))
         text = f"applied {applied} file(s) to the work tree"
+        held = [f.path for f in self.files if f.action == "skipped" and "never applied" in f.detail]
+        if held:
+            text += (
+                f"; {len(held)} path(s) not applied (protected, or larger than a snapshot "
+                f"holds): {', '.join(held[:5])}"
+            )
         if self.conflicts:
             names = ", ".join(f.path for f in self.conflicts[:5])
             text += (
@@ -60,9 +69,20 @@ def _state(sha: str | None, mode: str | None) -> State:
     return (sha, mode or "100644") if sha else None
 
 
+def refused_reason(path: str) -> str | None:
+    """Why a worker's version of `path` is never written here: the tree came from another trust
+    zone, so what a local run may only change with your approval (git metadata, `.harness/`,
+    `.env*`, editor settings, key files) or anything not a plain path below the workspace."""
+    return unwritable(path) or protected_reason(path) or secret_reason(path)
+
+
 def plan_forward(chain: list[Entry], cur: State) -> tuple[FileOutcome, State, bool]:
     """(outcome, state to write, whether to write) for one path the agent changed."""
     path = chain[0].path
+    bad = refused_reason(path)
+    if bad:
+        detail = f"{bad}: a remote run's version is never applied; copy it from the run yourself"
+        return FileOutcome(path=path, action="skipped", detail=detail), None, False
     start = _state(chain[0].before, chain[0].before_mode)
     end = _state(chain[-1].after, chain[-1].after_mode)
     if GITLINK in (chain[0].before_mode, chain[-1].after_mode):
@@ -125,6 +145,7 @@ def apply_chains(
     """Plan every chain forward against the work tree as it is now, then write what may be."""
     current = current_states(shadow, live_tree(shadow, run_id), chains)
     planned = [plan_forward(chains[p], current[p]) for p in sorted(chains)]
+    _refuse_huge(shadow, planned)
     report.files = [o for o, _, _ in planned]
     report.ok = not report.conflicts
     wanted = [(t[0], o.path) for o, t, w in planned if w and t is not None]
@@ -135,6 +156,24 @@ def apply_chains(
                 shadow.root, outcome.path, blobs.get(outcome.path), target[1] if target else ""
             )
     return report
+
+
+def _refuse_huge(shadow: Shadow, planned: list[tuple[FileOutcome, State, bool]]) -> None:
+    """A worker's blob larger than a snapshot may hold (a few MB of packed zeros inflate to
+    gigabytes) is never read into memory nor written: the path is reported instead."""
+    todo = [(i, t[0]) for i, (_o, t, w) in enumerate(planned) if w and t is not None]
+    for (i, _sha), size in zip(todo, shadow.sizes([s for _, s in todo]), strict=True):
+        if size > DEFAULT_MAX_FILE_BYTES:
+            outcome = planned[i][0]
+            limit = DEFAULT_MAX_FILE_BYTES >> 20
+            planned[i] = (
+                outcome.model_copy(
+                    update={"action": "skipped", "detail": f"{size} bytes, over the {limit} MiB "
+                            "a snapshot holds: a remote run's version is never applied"}
+                ),
+                None,
+                False,
+            )  # fmt: skip
 
 
 def apply_to_branch(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_ls.agent.runhandle import RunHandle
+from harness_ls.executor import inbound
 from harness_ls.executor.apply import apply_to_branch, apply_to_worktree
 from harness_ls.executor.relay import error_dict
 from harness_ls.executor.transfer import receive_objects
@@ -190,25 +191,26 @@ class RemoteRun(RunHandle):
         ev = msg["event"]
         if ev["id"] in self.seen:
             return  # delivered again (a retried pull, a re-attach): written once
-        data_dir = self.harness.data_dir
-        if msg.get("pack"):
-            await asyncio.to_thread(receive_objects, data_dir, self.workspace, msg["pack"])
-        if msg.get("artifact") is not None:
-            await asyncio.to_thread(self._store_artifact, ev["data"]["path"], msg["artifact"])
         t = ev["type"]
-        data = await asyncio.to_thread(self._localize, t, dict(ev["data"]))
+        if t in inbound.HOST_ONLY:  # forged: agentd records these itself
+            log.warning("run %s: a worker's %s event was dropped", self.run_id, t)
+            self.seen.add(ev["id"])
+            return
+        if msg.get("pack"):
+            await asyncio.to_thread(
+                receive_objects, self.harness.data_dir, self.workspace, msg["pack"]
+            )
+        if msg.get("artifact") is not None:
+            arts = self.harness.store.artifacts_dir(self.run_id)
+            path = ev["data"].get("path")
+            await asyncio.to_thread(inbound.store_artifact, arts, path, msg["artifact"])
+        data = await asyncio.to_thread(self._localize, t, inbound.event_data(t, ev["data"]))
         if t in HOME and not self.hold:
             await self._bring_home()
         await self.stream.append(
             t, data, step_id=ev.get("step_id"), call_id=ev.get("call_id"), event_id=ev["id"]
         )
         self.seen.add(ev["id"])
-
-    def _store_artifact(self, rel: str, content: bytes) -> None:
-        from harness_ls.common import write_atomic
-
-        target = self.harness.store.artifacts_dir(self.run_id) / Path(rel).name
-        write_atomic(target, content.decode("utf-8", errors="replace"))
 
     def _localize(self, t: str, data: dict[str, Any]) -> dict[str, Any]:
         """Worker paths → this machine's; where it ran on run.started/resumed."""
@@ -221,6 +223,7 @@ class RemoteRun(RunHandle):
             shadow = open_shadow(self.harness.data_dir, self.workspace)
             data["shadow"] = str(shadow.git_dir)
             if t == "checkpoint.created" and data.get("tree") and data.get("ref"):
+                data["ref"] = inbound.checkpoint_ref(self.run_id, data.get("name"))
                 data["commit"] = shadow.commit(
                     data["tree"], f"{data.get('message', '')}\n", data["ref"]
                 )

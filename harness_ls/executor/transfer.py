@@ -18,22 +18,17 @@ repository is only read (`bundle create` writes to a pipe).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from harness_ls.errors import HarnessError, InvalidInput
+from harness_ls.tools.secretfiles import is_secret_path
 from harness_ls.workspace.git import EMPTY_TREE, Repo, open_repo
 from harness_ls.workspace.shadow import Shadow, open_shadow
 from harness_ls.workspace.snapshot import snapshot
 
-# Never shipped to a worker: the usual homes of keys and credentials (see docs/scale-out.md).
-SECRET_FILE = re.compile(
-    r"(^|/)(\.env(\.(?!example$|sample$|template$)[^/]+)?|\.netrc|\.npmrc|\.pypirc|"
-    r"id_(rsa|dsa|ecdsa|ed25519)|[^/]+\.(pem|key|p12|pfx))$"
-)
 SENT_WINDOW = 4  # trees a pack excludes: the last ones sent (older duplicates are harmless)
 
 
@@ -62,10 +57,16 @@ def _user_repo(ws: Path) -> Repo | None:
         return None
 
 
-def shippable_tree(shadow: Shadow, index: str, tree: str) -> tuple[str, list[str]]:
-    """`tree` without secret files: (tree, the paths left out)."""
+def shippable_tree(
+    shadow: Shadow, index: str, tree: str, extra: tuple[str, ...] = ()
+) -> tuple[str, list[str]]:
+    """`tree` without secret files (`extra`: your policies' `secret_files`): (tree, left out)."""
     raw = shadow.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree).stdout
-    secret = [p for p in (os.fsdecode(x) for x in raw.split(b"\0") if x) if SECRET_FILE.search(p)]
+    # never shipped: the secret files every other layer keeps from the model (tools/secretfiles.py;
+    # a list of its own here shipped `.envrc`, `credentials`, `.git-credentials`, `prod.env`)
+    secret = [
+        p for p in (os.fsdecode(x) for x in raw.split(b"\0") if x) if is_secret_path(p, extra)
+    ]
     if not secret:
         return tree, []
     tmp = f"{index}.ship"
@@ -85,7 +86,9 @@ def pack_workspace(
     shadow = open_shadow(data_dir, workspace)
     if tree is None:
         tree = snapshot(shadow, index).tree
-    tree, left_out = shippable_tree(shadow, index, tree)
+    from harness_ls.tools.sandbox import secret_patterns
+
+    tree, left_out = shippable_tree(shadow, index, tree, secret_patterns(workspace, data_dir))
     repo = _user_repo(workspace)
     head = repo.head() if repo is not None else None
     payload = WorkspacePayload(tree=tree, left_out=left_out)
@@ -180,10 +183,12 @@ def receive_objects(data_dir: Path, workspace: Path, pack: bytes) -> None:
     if not pack:
         return
     shadow = open_shadow(data_dir, workspace)
+    # --strict: git's fsck on every object (a worker is another trust zone: a tree entry named
+    # `.git`, `..` or holding a `/` is refused here, before any later step reads it)
     if len(pack) < 1 << 20:
-        shadow.run("unpack-objects", "-q", input=pack)
+        shadow.run("unpack-objects", "-q", "--strict", input=pack)
     else:
-        shadow.run("index-pack", "-q", "--stdin", input=pack)
+        shadow.run("index-pack", "-q", "--strict", "--stdin", input=pack)
 
 
 def check_tree(shadow: Shadow, tree: str) -> None:

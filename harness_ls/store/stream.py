@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from pydantic import BaseModel
 
 import harness_ls.store.log as logfile
 from harness_ls.errors import Conflict, StorageError
+from harness_ls.nofollow import read_regular
 from harness_ls.private import open_private
 from harness_ls.store.commit import GroupCommit
 from harness_ls.store.encode import encode_line, encode_masked, offload
@@ -61,6 +63,8 @@ BATCH_BYTES = 64 * 1024
 BATCH_DELAY = 0.1
 MAX_LINE = 256 * 1024
 PREVIEW_CHARS = 2000
+_OFFLOADED = re.compile(r"artifacts/events/[0-9]{8,}-[a-z][a-z0-9._]*\.json")  # `offload`'s names
+MAX_OFFLOADED = 256 << 20  # an offloaded event's data, read back whole
 META_EVERY = 1.0  # seconds between meta.json refreshes when only seq/updated_at changed
 
 
@@ -266,9 +270,13 @@ class EventStream(GroupCommit):
     def load_data(self, ev: Event) -> dict[str, Any]:
         """The full data of an event, following an oversize event's artifact reference."""
         ref = ev.data.get("$artifact")
-        if not isinstance(ref, dict) or "path" not in ref:
-            return ev.data
-        return json.loads((self.dir / str(ref["path"])).read_bytes())
+        if not isinstance(ref, dict) or not _OFFLOADED.fullmatch(str(ref.get("path"))):
+            return ev.data  # only what `offload` names: a reference is data, which a remote
+            # worker (another trust zone) writes too — `/home/you/.docker/config.json` was read
+        got = read_regular(os.path.join(os.path.realpath(self.dir), ref["path"]), MAX_OFFLOADED)
+        if got is None:
+            return ev.data  # no link followed, no FIFO waited on, nothing huge read
+        return json.loads(got[0])
 
     def _arm_timer(self) -> None:
         if self._timer is None:

@@ -24,6 +24,7 @@ import harness_ls.nofollow as nofollow
 from harness_ls.errors import Refused
 from harness_ls.workspace.changeset import RunChanges, load_changes
 from harness_ls.workspace.checkpoints import REF_PREFIX, live_tree
+from harness_ls.workspace.safepath import unwritable
 from harness_ls.workspace.shadow import GITLINK, Entry
 
 Action = Literal["restored", "deleted", "unchanged", "conflict", "forced", "skipped"]
@@ -109,6 +110,9 @@ def plan_path(
     agent's calls j-1 and j, even when it ended up as the agent had left it: re-created, then
     deleted again); position len(chain) means after the agent's last call — theirs, kept."""
     path = chain[0].path
+    bad = unwritable(path)
+    if bad:
+        return FileOutcome(path=path, action="skipped", detail=f"{bad}; not reverted"), None
     start = 0
     for j in range(1, len(chain)):
         if j in user or _state(chain[j].before, chain[j].before_mode) != _state(
@@ -185,7 +189,28 @@ def _current(changes: RunChanges, paths: list[str]) -> tuple[str, dict[str, Stat
     return tree, out
 
 
+def _remove_empty_folders(real_root: str, rel_dir: str) -> None:
+    """Remove the folders of `rel_dir` that are now empty, deepest first, by descriptors: a folder
+    swapped for a link meanwhile is not followed (by name, an empty folder out of the workspace
+    was removed), and the first one that is not an empty folder ends the walk."""
+    parts = [] if rel_dir == "." else rel_dir.split(os.sep)
+    for depth in range(len(parts), 0, -1):
+        try:
+            dfd = nofollow.open_dir(os.path.join(real_root, *parts[: depth - 1]))
+        except (OSError, nofollow.LinkOnTheWay):
+            return
+        try:
+            os.rmdir(parts[depth - 1], dir_fd=dfd)  # a link: ENOTDIR; not empty: ENOTEMPTY
+        except OSError:
+            return
+        finally:
+            os.close(dfd)
+
+
 def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
+    bad = unwritable(rel)
+    if bad:
+        raise Refused(f"refusing to write {rel}: {bad}")
     target = root / rel
     parent = target.parent
     # realpath also resolves a link among the ancestors of a folder that does not exist yet
@@ -204,9 +229,7 @@ def write_state(root: Path, rel: str, data: bytes | None, mode: str) -> None:
             pass
         finally:
             os.close(dfd)
-        while parent != root and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
+        _remove_empty_folders(real_root, os.path.relpath(real_parent, real_root))
         return
     try:  # by descriptors from here on: a folder swapped for a link now is not followed
         if mode != "120000":

@@ -13,9 +13,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness_ls.workspace.changeset import RunChanges, load_changes
-from harness_ls.workspace.shadow import Shadow
+from harness_ls.workspace.shadow import Shadow, object_id
+from harness_ls.workspace.snapshot import DEFAULT_MAX_FILE_BYTES
 
 _DIFF = ("--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
+# A blob larger than a snapshot holds (only a remote worker's tree can have one: 60 MB of text
+# packs into kilobytes) diffs as binary: its text was read whole into the daemon's memory.
+_BIG = ("-c", f"core.bigFileThreshold={DEFAULT_MAX_FILE_BYTES}")
 
 
 class CallDiff(BaseModel):
@@ -90,8 +94,9 @@ def run_diff(
         paths = [f.path for f in c.files]
         text = ""
         if paths and c.after:
+            a, b = object_id(c.before, "tree"), object_id(c.after, "tree")
             text = shadow.run(
-                "diff-tree", "-r", *mode, *_DIFF, c.before, c.after, "--", *paths
+                *_BIG, "diff-tree", "-r", *mode, *_DIFF, a, b, "--", *paths
             ).stdout.decode(errors="replace")
         out.calls.append(
             CallDiff(
@@ -146,7 +151,7 @@ def combined_diff(changes: RunChanges, *, include_bookkeeping: bool = False) -> 
     a, b = _tree_of(shadow, before), _tree_of(shadow, after)
     if a == b:
         return ""
-    return shadow.run("diff-tree", "-r", "-p", *_DIFF, a, b).stdout.decode(errors="replace")
+    return shadow.run(*_BIG, "diff-tree", "-r", "-p", *_DIFF, a, b).stdout.decode(errors="replace")
 
 
 def combined_run_diff(

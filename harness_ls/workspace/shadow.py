@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -27,6 +28,17 @@ from harness_ls.workspace.git import IDENTITY, Repo, git_failure
 
 GITLINK = "160000"
 ZERO = "0" * 40
+_OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_REF = re.compile(r"refs/harness(?:-pin)?(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
+
+
+def object_id(value: object, what: str = "object id") -> str:
+    """`value` when it is a full hex object id; InvalidInput otherwise. Tree ids come from event
+    logs, which a remote worker writes into: `--output=~/.bashrc` as a "tree" made `diff-tree`
+    truncate that file, `-p`/`--help` would be options too."""
+    if not isinstance(value, str) or not _OID.fullmatch(value):
+        raise InvalidInput(f"{what} {str(value)[:80]!r} is not a git object id")
+    return value
 
 
 class Entry(BaseModel):
@@ -103,13 +115,23 @@ class Shadow:
 
     def commit(self, tree: str, message: str, ref: str, parent: str | None = None) -> str:
         """A commit of `tree` on `ref` in the shadow repo (keeps its objects reachable)."""
-        parents = ["-p", parent] if parent else []
+        parents = ["-p", object_id(parent, "parent")] if parent else []
+        if not _REF.fullmatch(ref) or ".." in ref or ref.endswith((".", ".lock")):
+            raise InvalidInput(f"ref {ref[:80]!r} is not a harness ref (refs/harness/<run>/<name>)")
         commit = self.run(
-            "-c", "commit.gpgSign=false", "commit-tree", tree, *parents, "-F", "-",
+            "-c", "commit.gpgSign=false", "commit-tree", object_id(tree, "tree"), *parents, "-F", "-",
             env=IDENTITY, input=message.encode(),
         ).stdout.decode().strip()  # fmt: skip
         self.run("update-ref", ref, commit)
         return commit
+
+    def sizes(self, shas: list[str]) -> list[int]:
+        """Each object's size in bytes (-1: missing), from one `cat-file --batch-check`."""
+        if not shas:
+            return []
+        req = "".join(object_id(s) + "\n" for s in shas).encode()
+        raw = self.run("cat-file", "--batch-check=%(objectsize)", input=req).stdout.decode()
+        return [int(x) if x.isdigit() else -1 for x in raw.splitlines()]
 
     def blobs(self, items: list[tuple[str, str]]) -> list[bytes]:
         """Blob contents as they belong in the work tree (smudge/eol applied), in one call."""
@@ -135,12 +157,13 @@ class Shadow:
         """Paths that differ between two trees, with blob ids and modes."""
         if a == b:
             return []
+        a, b = object_id(a, "tree"), object_id(b, "tree")
         raw = self.run("diff-tree", "-r", "-z", "--no-renames", a, b).stdout
         return _entries(raw, 0, len(raw))[0]
 
     def changes_many(self, pairs: list[tuple[str, str]]) -> list[list[Entry]]:
         """`changes` of many tree pairs in one `diff-tree --stdin` (a run's user intervals)."""
-        todo = [(a, b) for a, b in pairs if a != b]
+        todo = [(object_id(a, "tree"), object_id(b, "tree")) for a, b in pairs if a != b]
         found: dict[tuple[str, str], list[Entry]] = {}
         if todo:
             req = "".join(f"{a} {b}\n" for a, b in todo).encode()

@@ -165,3 +165,28 @@ async def test_a_bad_hook_config_does_not_stop_the_harness(tmp_path, caplog):
     h = await started(tmp_path / "data")
     await h.close()
     assert "hooks disabled" in caplog.text and os.path.exists(tmp_path / "data" / "config.toml")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "shown"),
+    [
+        (
+            "approval.requested",
+            {"approval_id": "s1", "tool": "mcp__x__rm \u202etxt.exe", "summary": None},
+            "approval needed (run_1): mcp__x__rm ⟨U+202E⟩txt.exe",
+        ),
+        (
+            "run.failed",
+            {"error": "boom\n\x1b[2Kapproval needed: nothing to do"},
+            "run run_1 failed: boom⟨LF⟩⟨ESC⟩[2Kapproval needed: nothing to do",
+        ),
+    ],
+)
+def test_a_hooks_message_shows_model_text_as_one_visible_line(name, data, shown):
+    """The one-line message a hook forwards to a notification: a model's (or an MCP server's)
+    control, bidi and newline characters were passed through (fails on d0bf429)."""
+    from harness_ls.agent.hooks import payload
+    from harness_ls.store.events import Event
+
+    ev = Event(seq=1, id="e1", ts="2026-01-01T00:00:00Z", type=name, run_id="run_1", data=data)
+    assert payload(name, ev)["message"] == shown

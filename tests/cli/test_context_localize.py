@@ -71,3 +71,22 @@ def test_attach_prints_the_picks_or_why_the_plain_ranking_was_kept():
     assert f"model picked {TRUTH}, src/shop/pricing_3.py from the map" in text
     assert "localization: the answer is not valid JSON; using the plain ranking" in text
     assert "\x1b[2J" not in text  # a model's escape sequence never reaches the terminal raw
+
+
+@pytest.mark.parametrize("target", ["../../.env.local", "../../../outside.md"])
+def test_a_spec_that_is_a_link_to_a_secret_or_outside_never_reaches_the_model(shop, target):
+    """A cloned repository's spec is a link to `.env.local` (or out of the workspace): `context
+    --spec … --localize` read it through the link and sent its text to the model (d0bf429)."""
+    leaked = "DB_PASSWORD=hunter2-context-4f1e"
+    (shop / ".env.local").write_text(leaked + "\n")
+    (shop.parent / "outside.md").write_text(leaked + "\n")
+    (shop / SPEC_PATH).unlink()
+    (shop / SPEC_PATH).symlink_to(target)
+    with FakeOpenAIServer() as srv:
+        srv.push_text(json.dumps([TRUTH]))
+        out = run(shop, "--localize", *MODEL, "--json", OPENAI_BASE_URL=srv.base_url)
+        asked = json.dumps(srv.requests)
+    assert out.returncode != 0 and leaked not in asked and leaked not in out.stdout
+    assert srv.requests == []
+    why = ".env.local" if "env" in target else "is outside the workspace"
+    assert f"spec {SPEC_PATH} " in out.stderr and why in out.stderr

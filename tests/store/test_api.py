@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,31 @@ def test_data_dir_not_writable_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as err:
         new_run(store)
     assert str(blocker) in err.value.message
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["{outside}", "../" * 30 + "{name}", "artifacts/events/" + "../" * 30 + "{name}",
+     "artifacts/events/00000001-tool.result.json"],
+)  # fmt: skip
+async def test_an_artifact_reference_in_event_data_reads_only_the_stores_own_files(
+    store: RunStore, tmp_path: Path, path: str
+) -> None:
+    """A `$artifact` reference is event data, which a remote worker writes too: it was followed
+    to any JSON file of yours (`~/.docker/config.json`), or a link or FIFO planted there (fails
+    on d0bf429)."""
+    outside = tmp_path / "creds.json"
+    outside.write_text('{"auths": "hunter2"}')
+    meta = new_run(store)
+    s = store.stream("run", meta.id)
+    events = s.dir / "artifacts" / "events"
+    events.mkdir(parents=True)
+    (events / "00000001-tool.result.json").symlink_to(outside)
+    rel = path.format(outside=outside, name=os.path.relpath(outside, "/"))
+    data = {"name": "read_file", "ok": True, "$artifact": {"path": rel}}
+    ev = await s.append("tool.result", data)
+    await s.close()
+    on_disk = list(s.read())[-1]
+    assert on_disk.data["$artifact"] == {"path": rel}
+    assert store.load_data("run", meta.id, on_disk) == on_disk.data
+    assert "hunter2" not in json.dumps(store.load_data("run", meta.id, ev))

@@ -6,7 +6,6 @@ from any directory through the `bin/` wrappers even when nothing is running.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -273,14 +272,13 @@ def context(app: Any) -> int:
         raise CliError("give either --spec or --task, not both", exit_code=ex.USAGE)
     task, exclude = a.task or "", []
     if a.spec:
-        spec = Path(spec_arg(a.spec, ws)).expanduser()
-        spec = spec if spec.is_absolute() else ws / spec
-        if not spec.is_file():
-            raise CliError(f"spec file {a.spec} not found (looked at {spec})", exit_code=ex.USAGE,
-                           hint="create one with `agentctl spec new <name>`")  # fmt: skip
-        task = spec.read_text(encoding="utf-8", errors="replace")
-        with contextlib.suppress(ValueError):  # the agent has its spec: never show it again
-            exclude.append(spec.resolve().relative_to(ws.resolve()).as_posix())
+        from harness_ls.core.inputs import read_spec
+
+        # read as a run reads its spec (`--localize` sends it to the model): a regular file of at
+        # most 1 MiB inside the workspace, no secret file (a cloned repo's spec -> ../../.env)
+        rel, task = read_spec(ws.resolve(), spec_arg(a.spec, ws))
+        if rel != "<inline>":
+            exclude.append(rel)  # the agent has its spec: never show it again
     explain = bool(getattr(a, "explain", False))
     loc = _localize(app, ws, task, exclude) if getattr(a, "localize", False) else None
     prefer = (loc or {}).get("picked") or None
