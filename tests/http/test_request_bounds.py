@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 
 import httpx
 import pytest
@@ -39,6 +38,27 @@ def _answer(sock: socket.socket, patience: float) -> bytes:
     except (TimeoutError, ConnectionResetError):
         pass
     return got
+
+
+def _trickle(port: int, head: bytes, byte: bytes) -> bytes:
+    """Send `head`, then `byte` every 0.1 s (at most 30 s) until the server answers or closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        sock.settimeout(0.1)
+        got = b""
+        for _ in range(300):
+            try:
+                sock.sendall(byte)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            got += chunk
+            if not chunk or b"\r\n\r\n" in got:
+                break
+        return got + _answer(sock, 30)
 
 
 def _status_and_error(raw: bytes) -> tuple[str, dict]:
@@ -102,27 +122,12 @@ async def test_a_login_body_that_trickles_in_gets_408_and_the_connection_closes(
             if encoding == "content-length"
             else b"Transfer-Encoding: chunked\r\n"
         )
-        with socket.create_connection(("127.0.0.1", strict_server.port), timeout=30) as sock:
-            sock.sendall(
-                b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/x-www-form-urlencoded\r\n" + framing + b"\r\n"
-            )
-            sock.settimeout(0.1)
-            got = b""
-            for _ in range(300):  # at most 30 s of trickling
-                try:
-                    sock.sendall(b"a" if encoding == "content-length" else b"1\r\na\r\n")
-                except (BrokenPipeError, ConnectionResetError):
-                    break
-                try:
-                    chunk = sock.recv(65536)
-                except TimeoutError:
-                    time.sleep(0.1)
-                    continue
-                got += chunk
-                if not chunk or b"\r\n\r\n" in got:
-                    break
-            return got + _answer(sock, 30)
+        head = (
+            b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n" + framing + b"\r\n"
+        )
+        byte = b"a" if encoding == "content-length" else b"1\r\na\r\n"
+        return _trickle(strict_server.port, head, byte)
 
     raw = await asyncio.to_thread(probe)
     assert raw, "no answer while the body trickled in"
@@ -152,28 +157,13 @@ async def test_an_upload_that_trickles_in_gets_408(strict_server, workspace):
         sid = r.json()["id"]
 
     def probe() -> bytes:
-        with socket.create_connection(("127.0.0.1", strict_server.port), timeout=30) as sock:
-            sock.sendall(
-                f"POST /v1/sessions/{sid}/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: Bearer {TOKEN}\r\n"
-                "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
-                '--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'.encode()
-            )
-            sock.settimeout(0.1)
-            got = b""
-            for _ in range(300):  # at most 30 s of trickling
-                try:
-                    sock.sendall(b"a")
-                except (BrokenPipeError, ConnectionResetError):
-                    break
-                try:
-                    chunk = sock.recv(65536)
-                except TimeoutError:
-                    continue
-                got += chunk
-                if not chunk or b"\r\n\r\n" in got:
-                    break
-            return got + _answer(sock, 30)
+        head = (
+            f"POST /v1/sessions/{sid}/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {TOKEN}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+            '--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+        )
+        return _trickle(strict_server.port, head.encode(), b"a")
 
     raw = await asyncio.to_thread(probe)
     status, error = _status_and_error(raw)
