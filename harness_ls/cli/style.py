@@ -107,9 +107,9 @@ class Style:
         return self.bold("●" if self.unicode else "*")
 
     def diff(self, text: str, indent: str = "") -> str:
-        """Colour a diff by line kind. Coloured, the file bytes in it are revealed first: a
-        model's own colour codes (`+⟨ESC⟩[31mrm -rf ~`) match agentctl's, so `for_terminal`
-        cannot tell them apart afterwards, and an added line would pass for a deleted one."""
+        """Colour a diff by line kind. Coloured, the file bytes in it are revealed first, also
+        into a pipe (`FORCE_COLOR=1 agentctl diff | less -R`, where `for_terminal` keeps bytes):
+        a model's `+⟨ESC⟩[31mrm -rf ~` would otherwise pass for a deleted line in the pager."""
         if self.color and _HIDDEN.search(text):
             from harness_ls.core.views import reveal
 
