@@ -20,11 +20,7 @@ local spec_buf, client = common.open_and_run(config, spec)
 if not spec_buf then
   return finish(false, client)
 end
-local function approval()
-  for _, d in ipairs(vim.diagnostic.get(spec_buf)) do
-    if d.source == "harness" then return d end
-  end
-end
+local function approval() return common.approval(spec_buf) end
 if not vim.wait(30000, function() return approval() ~= nil end, 50) then
   return finish(false, "no approval diagnostic in the spec buffer")
 end
@@ -54,13 +50,8 @@ if not vim.wait(5000, function() return #vim.fn.maparg("<leader>ha", "n", false,
   return finish(false, "no <leader>ha keymap in the diff buffer")
 end
 press("<leader>ha")
-local function ended()
-  for _, p in ipairs(result.progress) do
-    if p.kind == "end" then return p end
-  end
-end
-if not vim.wait(30000, function() return ended() ~= nil end, 50) then
+result.end_message = common.wait_end(result)
+if not result.end_message then
   return finish(false, "run did not end")
 end
-result.end_message = ended().message
 finish(true, "done")

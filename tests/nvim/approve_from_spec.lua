@@ -16,11 +16,7 @@ if not spec_buf then
   return finish(false, client)
 end
 
-local function approval()
-  for _, d in ipairs(vim.diagnostic.get(spec_buf)) do
-    if d.source == "harness" then return d end
-  end
-end
+local function approval() return common.approval(spec_buf) end
 if not vim.wait(30000, function() return approval() ~= nil end, 50) then
   return finish(false, "no approval diagnostic in the spec buffer")
 end
@@ -54,14 +50,9 @@ result.diff_text = table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), "\n
 
 -- 2. Approve (<leader>ha), still from the spec buffer
 act("<leader>ha")
-local function ended()
-  for _, p in ipairs(result.progress) do
-    if p.kind == "end" then return p end
-  end
-end
-if not vim.wait(30000, function() return ended() ~= nil end, 50) then
+result.end_message = common.wait_end(result)
+if not result.end_message then
   return finish(false, "run did not end")
 end
-result.end_message = ended().message
 result.cleared = vim.wait(5000, function() return approval() == nil end, 50)
 finish(true, "done")

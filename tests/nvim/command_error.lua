@@ -13,11 +13,7 @@ local spec_buf, client = common.open_and_run(config, spec)
 if not spec_buf then
   return common.finish(result, out, false, client)
 end
-local function pending()
-  for _, d in ipairs(vim.diagnostic.get(spec_buf)) do
-    if d.source == "harness" then return true end
-  end
-end
+local function pending() return common.approval(spec_buf) ~= nil end
 if not vim.wait(30000, pending, 50) then
   return common.finish(result, out, false, "the first run never asked for its approval")
 end

@@ -62,4 +62,23 @@ function M.open_and_run(config, spec)
   return spec_buf, client
 end
 
+--- The harness approval diagnostic in `buf`, or nil.
+function M.approval(buf)
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    if d.source == "harness" then return d end
+  end
+end
+
+--- Wait (30 s at most) for the run's $/progress end; its message, or nil.
+function M.wait_end(result)
+  local function ended()
+    for _, p in ipairs(result.progress) do
+      if p.kind == "end" then return p end
+    end
+  end
+  if vim.wait(30000, function() return ended() ~= nil end, 50) then
+    return ended().message
+  end
+end
+
 return M

@@ -17,11 +17,7 @@ if not spec_buf then
 end
 
 local target_buf = vim.uri_to_bufnr(vim.uri_from_fname(target))
-local function approval()
-  for _, d in ipairs(vim.diagnostic.get(target_buf)) do
-    if d.source == "harness" then return d end
-  end
-end
+local function approval() return common.approval(target_buf) end
 if not vim.wait(30000, function() return approval() ~= nil end, 50) then
   return finish(false, "no approval diagnostic")
 end
@@ -45,14 +41,9 @@ vim.lsp.buf.code_action({
   apply = true,
   filter = function(a) return vim.startswith(a.title, "Approve") and not a.title:find("similar") end,
 })
-local function ended()
-  for _, p in ipairs(result.progress) do
-    if p.kind == "end" then return p end
-  end
-end
-if not vim.wait(30000, function() return ended() ~= nil end, 50) then
+result.end_message = common.wait_end(result)
+if not result.end_message then
   return finish(false, "run did not end")
 end
-result.end_message = ended().message
 result.cleared = vim.wait(5000, function() return approval() == nil end, 50)
 finish(true, "done")
